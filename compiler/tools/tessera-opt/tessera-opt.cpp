@@ -1,0 +1,41 @@
+//===- tessera-opt.cpp - Tessera's mlir-opt -------------------------------===//
+//
+// Runs passes over MLIR files: the tessera dialect, the upstream dialects the
+// compiler lowers through, every Tessera pass, and the upstream passes a
+// pipeline might need.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Transforms/Passes.h"
+#include "dialects/tessera/IR/TesseraDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SPIRV/IR/SPIRVDialect.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Transforms/Passes.h"
+
+int main(int argc, char **argv) {
+  mlir::DialectRegistry registry;
+  registry.insert<mlir::tessera::TesseraDialect, mlir::arith::ArithDialect,
+                  mlir::func::FuncDialect, mlir::gpu::GPUDialect,
+                  mlir::math::MathDialect, mlir::memref::MemRefDialect,
+                  mlir::scf::SCFDialect, mlir::spirv::SPIRVDialect,
+                  mlir::tensor::TensorDialect, mlir::vector::VectorDialect>();
+
+  mlir::tessera::registerTesseraPasses();
+  // Upstream passes that Tessera pipelines use or tests may want.
+  mlir::registerTransformsPasses();
+
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "Tessera optimizer driver: runs Tessera and upstream passes "
+                  "on MLIR files\n",
+      registry));
+}

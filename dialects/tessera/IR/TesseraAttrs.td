@@ -1,0 +1,185 @@
+//===- TesseraAttrs.td - Tessera attributes ----------------*- tablegen -*-===//
+//
+// Enums, attention masks and device profiles.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSERA_DIALECT_ATTRS
+#define TESSERA_DIALECT_ATTRS
+
+include "dialects/tessera/IR/TesseraBase.td"
+include "mlir/IR/EnumAttr.td"
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def Tessera_GeluApproximation : I32EnumAttr<"GeluApproximation",
+    "how GELU is evaluated", [
+      I32EnumAttrCase<"None", 0, "none">,
+      I32EnumAttrCase<"Tanh", 1, "tanh">
+    ]> {
+  let cppNamespace = "::mlir::tessera";
+  let genSpecializedAttr = 0;
+}
+def Tessera_GeluApproximationAttr
+    : EnumAttr<Tessera_Dialect, Tessera_GeluApproximation, "gelu_approximation"> {
+  let assemblyFormat = "`` $value";
+}
+
+def Tessera_ComparePredicate : I32EnumAttr<"ComparePredicate",
+    "elementwise comparison", [
+      I32EnumAttrCase<"EQ", 0, "eq">,
+      I32EnumAttrCase<"NE", 1, "ne">,
+      I32EnumAttrCase<"LT", 2, "lt">,
+      I32EnumAttrCase<"LE", 3, "le">,
+      I32EnumAttrCase<"GT", 4, "gt">,
+      I32EnumAttrCase<"GE", 5, "ge">
+    ]> {
+  let cppNamespace = "::mlir::tessera";
+  let genSpecializedAttr = 0;
+}
+def Tessera_ComparePredicateAttr
+    : EnumAttr<Tessera_Dialect, Tessera_ComparePredicate, "predicate"> {
+  let assemblyFormat = "`` $value";
+}
+
+def Tessera_MaskKind : I32EnumAttr<"MaskKind", "attention mask variant", [
+      I32EnumAttrCase<"None", 0, "none">,
+      I32EnumAttrCase<"Causal", 1, "causal">,
+      I32EnumAttrCase<"Sliding", 2, "sliding">,
+      I32EnumAttrCase<"Global", 3, "global">,
+      I32EnumAttrCase<"Window", 4, "window">
+    ]> {
+  let cppNamespace = "::mlir::tessera";
+  let genSpecializedAttr = 0;
+}
+
+//===----------------------------------------------------------------------===//
+// Attention masks
+//===----------------------------------------------------------------------===//
+
+// An optional list of integers written `[1, 2, 3]`.
+class Tessera_IntListParameter<string desc>
+    : OptionalArrayRefParameter<"int64_t", desc> {
+  let parser = [{
+    [&]() -> ::mlir::FailureOr<::llvm::SmallVector<int64_t>> {
+      ::llvm::SmallVector<int64_t> values;
+      if (failed($_parser.parseCommaSeparatedList(
+              ::mlir::AsmParser::Delimiter::Square, [&]() {
+                return $_parser.parseInteger(values.emplace_back());
+              })))
+        return ::mlir::failure();
+      return values;
+    }()
+  }];
+  let printer = [{
+    $_printer << '[';
+    ::llvm::interleaveComma($_self, $_printer);
+    $_printer << ']';
+  }];
+}
+
+def Tessera_MaskAttr : Tessera_Attr<"Mask", "mask"> {
+  let summary = "structured attention mask";
+  let description = [{
+    Which keys each query may attend to, as structure rather than as a dense
+    tensor, so that the attention kernel can skip key tiles no query in a
+    tile can see. Positions are compared after aligning the last query with
+    the last key: with `Lq` queries and `Lk` keys, query `i` sits at key
+    position `p(i) = i + (Lk - Lq)`. This makes `causal` right for decoding
+    with past keys as well as for self attention.
+
+    | kind | key `j` is visible to query `i` when |
+    |---|---|
+    | `none` | always |
+    | `causal` | `j <= p(i)` |
+    | `sliding, left = L, right = R, dilation = D` | `p(i) - L <= j <= p(i) + R` and `(p(i) - j) mod D == 0` |
+    | `global, tokens = [...], inner = M` | `i` or `j` is a global token, or `M` allows it |
+    | `window, grid = [H, W], size = S, shift = T` | both lie in the same `S`×`S` window of the `H`×`W` token grid cyclically shifted by `T`; when `T > 0` they also lie in the same region of the shift (Swin's shifted-window mask) |
+
+    Examples:
+
+    ```mlir
+    #tessera.mask<none>
+    #tessera.mask<causal>
+    #tessera.mask<sliding, left = 256, right = 256>
+    #tessera.mask<sliding, left = 256, right = 256, dilation = 2>
+    #tessera.mask<global, tokens = [0, 7], inner = #tessera.mask<sliding, left = 2, right = 2>>
+    #tessera.mask<window, grid = [56, 56], size = 7, shift = 3>
+    ```
+  }];
+  let parameters = (ins
+    EnumParameter<Tessera_MaskKind>:$kind,
+    OptionalParameter<"std::optional<int64_t>", "keys visible before the query (sliding)">:$left,
+    OptionalParameter<"std::optional<int64_t>", "keys visible after the query (sliding)">:$right,
+    DefaultValuedParameter<"int64_t", "1", "stride between visible keys (sliding)">:$dilation,
+    Tessera_IntListParameter<"token positions that see and are seen by all (global)">:$tokens,
+    OptionalParameter<"::mlir::tessera::MaskAttr", "mask for non-global tokens (global)">:$inner,
+    Tessera_IntListParameter<"token grid [H, W] (window)">:$grid,
+    OptionalParameter<"std::optional<int64_t>", "window side (window)">:$size,
+    DefaultValuedParameter<"int64_t", "0", "cyclic shift (window)">:$shift
+  );
+  let assemblyFormat = [{
+    `<` $kind (`,` struct($left, $right, $dilation, $tokens, $inner, $grid, $size, $shift)^)? `>`
+  }];
+  let genVerifyDecl = 1;
+  let builders = [
+    AttrBuilder<(ins "::mlir::tessera::MaskKind":$kind), [{
+      return $_get($_ctxt, kind, std::nullopt, std::nullopt, 1,
+                   ::llvm::ArrayRef<int64_t>(), MaskAttr(),
+                   ::llvm::ArrayRef<int64_t>(), std::nullopt, 0);
+    }]>
+  ];
+  let extraClassDeclaration = [{
+    /// The element predicate: whether query `queryIndex` may attend to key
+    /// `keyIndex` for `numQueries` queries over `numKeys` keys. This is the
+    /// definition that kernels and reference implementations follow.
+    bool isVisible(int64_t queryIndex, int64_t keyIndex, int64_t numQueries,
+                   int64_t numKeys) const;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Device profiles
+//===----------------------------------------------------------------------===//
+
+def Tessera_TargetAttr : Tessera_Attr<"Target", "target"> {
+  let summary = "device profile the compiler plans for";
+  let description = [{
+    The facts about a Vulkan device that code generation depends on. Tile
+    sizes are chosen from these values and the runtime checks the device it
+    runs on against them. Built-in profiles (`lavapipe`, `nvidia`, `amd`,
+    `intel`, `mali`, `adreno`, `generic`) are listed in
+    `compiler/Target/DeviceProfiles.cpp`; any profile can also be written out
+    in full:
+
+    ```mlir
+    #tessera.target<name = "lavapipe", subgroup_size = 8,
+                    max_shared_memory = 32768, max_workgroup_invocations = 1024,
+                    max_push_constants_size = 128,
+                    max_storage_buffer_range = 134217728,
+                    fp16 = true, int8 = true>
+    ```
+
+    Sizes are in bytes.
+  }];
+  let parameters = (ins
+    StringRefParameter<"profile name">:$name,
+    "int64_t":$subgroup_size,
+    "int64_t":$max_shared_memory,
+    "int64_t":$max_workgroup_invocations,
+    "int64_t":$max_push_constants_size,
+    "int64_t":$max_storage_buffer_range,
+    "::mlir::BoolAttr":$fp16,
+    "::mlir::BoolAttr":$int8
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    bool supportsFloat16() const { return getFp16().getValue(); }
+    bool supportsInt8() const { return getInt8().getValue(); }
+  }];
+}
+
+#endif // TESSERA_DIALECT_ATTRS

@@ -1,0 +1,191 @@
+//===- TesseraOps.cpp - Tessera operations --------------------------------===//
+//
+// Op definitions and the verifiers of ops whose rules go beyond their shape
+// inference (TesseraShapeInference.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/tessera/IR/TesseraOps.h"
+
+#include "dialects/tessera/IR/ShapeUtils.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/OpImplementation.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tessera;
+
+#define GET_OP_CLASSES
+#include "dialects/tessera/IR/TesseraOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// ConstantOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConstantOp::verify() {
+  auto dense = dyn_cast<DenseElementsAttr>(getValue());
+  if (!dense) {
+    if (!isa<ElementsAttr>(getValue()))
+      return emitOpError("value must be a tensor literal (dense or "
+                         "dense_resource), got ")
+             << getValue();
+    return success();
+  }
+  if (!dense.isSplat() && dense.getNumElements() > kMaxInlineElements)
+    return emitOpError("inline dense literal has ")
+           << dense.getNumElements() << " elements; literals above "
+           << kMaxInlineElements
+           << " elements must be dense_resource blobs (weights are never "
+              "kept as text)";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ReshapeOp
+//===----------------------------------------------------------------------===//
+
+static int64_t staticProduct(ArrayRef<int64_t> shape) {
+  int64_t product = 1;
+  for (int64_t dim : shape)
+    if (!ShapedType::isDynamic(dim))
+      product *= dim;
+  return product;
+}
+
+LogicalResult ReshapeOp::verify() {
+  auto input = cast<RankedTensorType>(getInput().getType());
+  auto result = cast<RankedTensorType>(getType());
+  if (input.getElementType() != result.getElementType())
+    return emitOpError("changes the element type from ")
+           << input.getElementType() << " to " << result.getElementType()
+           << "; use tessera.cast";
+  if (input.hasStaticShape() && result.hasStaticShape()) {
+    if (input.getNumElements() != result.getNumElements())
+      return emitOpError("input ")
+             << formatShape(input.getShape()) << " has "
+             << input.getNumElements() << " elements but result "
+             << formatShape(result.getShape()) << " has "
+             << result.getNumElements();
+    return success();
+  }
+  // With dynamic dimensions, only a fully static side gives an element count
+  // to check: the static dimensions of the other side must divide it.
+  if (input.hasStaticShape() || result.hasStaticShape()) {
+    int64_t total = input.hasStaticShape() ? input.getNumElements()
+                                           : result.getNumElements();
+    int64_t partial = input.hasStaticShape() ? staticProduct(result.getShape())
+                                             : staticProduct(input.getShape());
+    if (partial != 0 && total % partial != 0)
+      return emitOpError("cannot reshape ")
+             << formatShape(input.getShape()) << " into "
+             << formatShape(result.getShape()) << ": " << total
+             << " elements are not a multiple of " << partial;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// BroadcastOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult BroadcastOp::verify() {
+  auto input = cast<RankedTensorType>(getInput().getType());
+  auto result = cast<RankedTensorType>(getType());
+  if (input.getElementType() != result.getElementType())
+    return emitOpError("changes the element type from ")
+           << input.getElementType() << " to " << result.getElementType();
+  if (input.getRank() > result.getRank())
+    return emitOpError("cannot broadcast rank ")
+           << input.getRank() << " to the lower rank " << result.getRank();
+  int64_t offset = result.getRank() - input.getRank();
+  for (int64_t d = 0; d < input.getRank(); ++d) {
+    int64_t from = input.getDimSize(d), to = result.getDimSize(d + offset);
+    if (from != 1 && !dimsCompatible(from, to))
+      return emitOpError("input dimension ")
+             << d << " of size " << from << " cannot broadcast to size " << to
+             << " (input " << formatShape(input.getShape()) << ", result "
+             << formatShape(result.getShape()) << ")";
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// CastOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult CastOp::verify() {
+  auto input = cast<RankedTensorType>(getInput().getType());
+  auto result = cast<RankedTensorType>(getType());
+  if (input.getRank() != result.getRank() ||
+      !llvm::all_of(llvm::zip(input.getShape(), result.getShape()),
+                    [](auto dims) {
+                      return dimsCompatible(std::get<0>(dims),
+                                            std::get<1>(dims));
+                    }))
+    return emitOpError("changes the shape from ")
+           << formatShape(input.getShape()) << " to "
+           << formatShape(result.getShape()) << "; a cast only converts "
+           << "elements";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+MaskAttr AttentionOp::getMaskOrNone() {
+  if (std::optional<MaskAttr> mask = getMask())
+    return *mask;
+  return MaskAttr::get(getContext(), MaskKind::None);
+}
+
+double AttentionOp::getEffectiveScale() {
+  if (std::optional<APFloat> scale = getScale())
+    return scale->convertToDouble();
+  int64_t headDim = cast<RankedTensorType>(getQuery().getType()).getDimSize(3);
+  return 1.0 / std::sqrt(static_cast<double>(headDim));
+}
+
+LogicalResult AttentionOp::verify() {
+  auto query = cast<RankedTensorType>(getQuery().getType());
+  auto key = cast<RankedTensorType>(getKey().getType());
+  int64_t queryLength = query.getDimSize(2), keyLength = key.getDimSize(2);
+
+  if (!getScale() && ShapedType::isDynamic(query.getDimSize(3)))
+    return emitOpError("needs an explicit 'scale' when the head dimension is "
+                       "dynamic");
+  if (std::optional<APFloat> scale = getScale())
+    if (!scale->isFiniteNonZero() || scale->isNegative())
+      return emitOpError("'scale' must be a positive finite number");
+
+  MaskAttr mask = getMaskOrNone();
+  switch (mask.getKind()) {
+  case MaskKind::None:
+  case MaskKind::Causal:
+  case MaskKind::Sliding:
+    break;
+  case MaskKind::Global: {
+    int64_t last = mask.getTokens().back();
+    if (!ShapedType::isDynamic(keyLength) && last >= keyLength)
+      return emitOpError("global token ")
+             << last << " lies beyond the key length " << keyLength;
+    break;
+  }
+  case MaskKind::Window: {
+    int64_t tokens = mask.getGrid()[0] * mask.getGrid()[1];
+    for (auto [name, length] : {std::pair<StringRef, int64_t>{"query",
+                                                             queryLength},
+                                {"key", keyLength}})
+      if (!ShapedType::isDynamic(length) && length != tokens)
+        return emitOpError("window mask over a ")
+               << mask.getGrid()[0] << "x" << mask.getGrid()[1]
+               << " grid needs " << tokens << " tokens, but the " << name
+               << " length is " << length;
+    break;
+  }
+  }
+  return success();
+}

@@ -1,0 +1,39 @@
+//===- TesseraOps.h - Tessera operations ------------------------*- C++ -*-===//
+
+#ifndef TESSERA_DIALECT_TESSERAOPS_H
+#define TESSERA_DIALECT_TESSERAOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "dialects/tessera/IR/TesseraAttrs.h"
+#include "dialects/tessera/IR/TesseraDialect.h"
+
+namespace mlir::tessera {
+/// Whether the result types an op carries are compatible with the ones its
+/// shape inference produced: same ranks and element types, and every
+/// dimension either equal or left dynamic by the inference.
+bool areCompatibleReturnTypes(TypeRange inferred, TypeRange actual);
+
+/// Shape inference shared by the broadcasting elementwise ops: broadcasts the
+/// operands' shapes and checks that they share an element type. The result
+/// has `elementType`, or the operands' element type when it is null.
+LogicalResult inferBroadcastResult(std::optional<Location> location,
+                                   ValueRange operands, Type elementType,
+                                   SmallVectorImpl<Type> &inferred);
+
+/// Shape inference shared by the reductions over a set of axes.
+LogicalResult inferReductionResult(std::optional<Location> location,
+                                   Value input, ArrayRef<int64_t> axes,
+                                   bool keepdims,
+                                   SmallVectorImpl<Type> &inferred);
+} // namespace mlir::tessera
+
+#define GET_OP_CLASSES
+#include "dialects/tessera/IR/TesseraOps.h.inc"
+
+#endif // TESSERA_DIALECT_TESSERAOPS_H

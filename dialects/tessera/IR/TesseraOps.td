@@ -1,0 +1,465 @@
+//===- TesseraOps.td - Tessera operations ------------------*- tablegen -*-===//
+//
+// Graph-level operations of a transformer. Every op is pure and works on
+// ranked tensors whose dimensions may be dynamic.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSERA_DIALECT_OPS
+#define TESSERA_DIALECT_OPS
+
+include "dialects/tessera/IR/TesseraAttrs.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Base classes
+//===----------------------------------------------------------------------===//
+
+// The definition every op with an inferred result type shares: a written
+// result type may refine a dynamic dimension the inference left open.
+defvar TesseraCompatibleReturnTypes = [{
+  bool $cppClass::isCompatibleReturnTypes(::mlir::TypeRange inferred,
+                                          ::mlir::TypeRange actual) {
+    return ::mlir::tessera::areCompatibleReturnTypes(inferred, actual);
+  }
+}];
+
+// An op whose result type follows from its operands and attributes
+// (`inferReturnTypes` lives in TesseraShapeInference.cpp).
+class Tessera_InferredOp<string mnemonic, list<Trait> traits = []>
+    : Tessera_Op<mnemonic, !listconcat(traits,
+                                        [Pure, InferTypeOpAdaptorWithIsCompatible])> {
+  let extraClassDefinition = TesseraCompatibleReturnTypes;
+}
+
+class Tessera_UnaryOp<string mnemonic, Type tensorType, string desc,
+                      list<Trait> traits = []>
+    : Tessera_Op<mnemonic, !listconcat(traits,
+                                        [Pure, Elementwise, SameOperandsAndResultType])> {
+  let summary = desc;
+  let arguments = (ins tensorType:$input);
+  let results = (outs tensorType:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+// Elementwise binary ops broadcast their operands with NumPy / ONNX rules.
+class Tessera_BinaryOp<string mnemonic, Type operandType, string desc,
+                       list<Trait> traits = []>
+    : Tessera_InferredOp<mnemonic, !listconcat(traits, [Elementwise])> {
+  let summary = desc;
+  let description = [{
+    Elementwise `}] # desc # [{` with NumPy / ONNX broadcasting: shapes are
+    aligned at their last dimension, and a dimension of size 1 stretches to
+    the other operand's size. Both operands have the same element type.
+  }];
+  let arguments = (ins operandType:$lhs, operandType:$rhs);
+  let results = (outs Tessera_Tensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+  let hasFolder = 1;
+  let extraClassDefinition = TesseraCompatibleReturnTypes # [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *, std::optional<::mlir::Location> location,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &inferred) {
+      return ::mlir::tessera::inferBroadcastResult(
+          location, {adaptor.getLhs(), adaptor.getRhs()},
+          /*elementType=*/nullptr, inferred);
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+def Tessera_ConstantOp : Tessera_Op<"constant",
+    [ConstantLike, Pure, AllTypesMatch<["value", "result"]>]> {
+  let summary = "constant tensor (weights, masks, shape values)";
+  let description = [{
+    A constant tensor. Weights are held as `dense_resource` blobs so that the
+    IR stays small and the bytes are never printed as text; inline `dense`
+    literals are for small values (shape arithmetic, scalars, splats) and are
+    limited to 1024 elements unless they are splats.
+
+    ```mlir
+    %w = tessera.constant dense_resource<encoder.wq> : tensor<256x256xf32>
+    %s = tessera.constant dense<[1, 128, 4, 64]> : tensor<4xi64>
+    ```
+  }];
+  let arguments = (ins TypedAttrInterface:$value);
+  let results = (outs Tessera_Tensor:$result);
+  let assemblyFormat = "attr-dict $value";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let extraClassDeclaration = [{
+    /// Largest non-splat inline `dense` literal the verifier accepts.
+    static constexpr int64_t kMaxInlineElements = 1024;
+  }];
+}
+
+def Tessera_GatherOp : Tessera_InferredOp<"gather"> {
+  let summary = "gather slices along an axis (embedding lookup)";
+  let description = [{
+    Picks slices of `input` along `axis` at the positions in `indices`,
+    like ONNX `Gather`. The result shape is
+    `input.shape[:axis] + indices.shape + input.shape[axis+1:]`.
+
+    ```mlir
+    %e = tessera.gather %table[%ids], axis = 0
+        : (tensor<30522x256xf32>, tensor<1x?xi64>) -> tensor<1x?x256xf32>
+    ```
+  }];
+  let arguments = (ins Tessera_Tensor:$input, Tessera_IntTensor:$indices,
+                       I64Attr:$axis);
+  let results = (outs Tessera_Tensor:$result);
+  let assemblyFormat = [{
+    $input `[` $indices `]` `,` `axis` `=` $axis attr-dict `:` functional-type(operands, results)
+  }];
+  let hasFolder = 1;
+}
+
+def Tessera_ReshapeOp : Tessera_Op<"reshape", [Pure]> {
+  let summary = "reinterpret a tensor with another shape";
+  let description = [{
+    Same elements in the same row-major order, another shape. The result
+    type is the specification; when both shapes are static their element
+    counts must agree, and a static dimension may never be reshaped into a
+    result that the input's static dimensions cannot fill.
+  }];
+  let arguments = (ins Tessera_Tensor:$input);
+  let results = (outs Tessera_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Tessera_TransposeOp : Tessera_InferredOp<"transpose"> {
+  let summary = "permute dimensions";
+  let description = [{
+    Result dimension `i` is input dimension `permutation[i]`.
+  }];
+  let arguments = (ins Tessera_Tensor:$input, DenseI64ArrayAttr:$permutation);
+  let results = (outs Tessera_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $permutation attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasFolder = 1;
+}
+
+def Tessera_SliceOp : Tessera_InferredOp<"slice"> {
+  let summary = "strided slice with ONNX semantics";
+  let description = [{
+    One start, end and step per dimension. Negative starts and ends count
+    from the end of the dimension; both are then clamped to `[0, size]`, so
+    `ends = 9223372036854775807` (INT64_MAX, as exporters write it) means
+    "to the end". Steps are positive and default to 1.
+  }];
+  let arguments = (ins Tessera_Tensor:$input, DenseI64ArrayAttr:$starts,
+                       DenseI64ArrayAttr:$ends,
+                       OptionalAttr<DenseI64ArrayAttr>:$steps);
+  let results = (outs Tessera_Tensor:$result);
+  let assemblyFormat = [{
+    $input $starts `to` $ends (`step` $steps^)? attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasFolder = 1;
+}
+
+def Tessera_ConcatOp : Tessera_InferredOp<"concat"> {
+  let summary = "concatenate tensors along an axis";
+  let arguments = (ins Variadic<Tessera_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs Tessera_Tensor:$result);
+  let assemblyFormat = [{
+    $inputs `,` `axis` `=` $axis attr-dict `:` functional-type($inputs, results)
+  }];
+  let hasFolder = 1;
+}
+
+def Tessera_BroadcastOp : Tessera_Op<"broadcast", [Pure]> {
+  let summary = "broadcast (ONNX Expand) to a larger shape";
+  let description = [{
+    Stretches `input` to the result shape with NumPy rules: shapes align at
+    the last dimension; each input dimension is 1 or equals the result's.
+  }];
+  let arguments = (ins Tessera_Tensor:$input);
+  let results = (outs Tessera_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Tessera_CastOp : Tessera_Op<"cast", [Pure, Elementwise]> {
+  let summary = "convert the element type";
+  let description = [{
+    Converts each element to the result's element type (ONNX `Cast`): floats
+    round to nearest, floats to integers truncate toward zero, integers to
+    `i1` test for non-zero.
+  }];
+  let arguments = (ins Tessera_Tensor:$input);
+  let results = (outs Tessera_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise math
+//===----------------------------------------------------------------------===//
+
+def Tessera_AddOp : Tessera_BinaryOp<"add", Tessera_NumericTensor, "addition",
+                                      [Commutative]>;
+def Tessera_SubOp : Tessera_BinaryOp<"sub", Tessera_NumericTensor, "subtraction">;
+def Tessera_MulOp : Tessera_BinaryOp<"mul", Tessera_NumericTensor, "multiplication",
+                                      [Commutative]>;
+def Tessera_DivOp : Tessera_BinaryOp<"div", Tessera_NumericTensor,
+                                      "division (integers truncate toward zero)">;
+def Tessera_PowOp : Tessera_BinaryOp<"pow", Tessera_FloatTensor, "power">;
+def Tessera_MaxOp : Tessera_BinaryOp<"max", Tessera_NumericTensor, "maximum",
+                                      [Commutative]>;
+def Tessera_MinOp : Tessera_BinaryOp<"min", Tessera_NumericTensor, "minimum",
+                                      [Commutative]>;
+def Tessera_AndOp : Tessera_BinaryOp<"and", Tessera_BoolTensor, "logical and",
+                                      [Commutative]>;
+def Tessera_OrOp : Tessera_BinaryOp<"or", Tessera_BoolTensor, "logical or",
+                                     [Commutative]>;
+
+def Tessera_CompareOp : Tessera_InferredOp<"compare", [Elementwise]> {
+  let summary = "elementwise comparison with broadcasting";
+  let description = [{
+    Compares `lhs` and `rhs` (broadcast as for the binary ops) and yields an
+    `i1` tensor; used to build and test attention masks.
+
+    ```mlir
+    %m = tessera.compare lt, %i, %j : (tensor<?x1xi64>, tensor<1x?xi64>) -> tensor<?x?xi1>
+    ```
+  }];
+  let arguments = (ins Tessera_ComparePredicateAttr:$predicate,
+                       Tessera_NumericTensor:$lhs, Tessera_NumericTensor:$rhs);
+  let results = (outs Tessera_BoolTensor:$result);
+  let assemblyFormat = [{
+    $predicate `,` $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+  let hasFolder = 1;
+}
+
+def Tessera_SelectOp : Tessera_InferredOp<"select", [Elementwise]> {
+  let summary = "elementwise choice with broadcasting (ONNX Where)";
+  let description = [{
+    `condition ? on_true : on_false`, all three broadcast together.
+  }];
+  let arguments = (ins Tessera_BoolTensor:$condition, Tessera_Tensor:$on_true,
+                       Tessera_Tensor:$on_false);
+  let results = (outs Tessera_Tensor:$result);
+  let assemblyFormat = [{
+    $condition `,` $on_true `,` $on_false attr-dict `:` functional-type(operands, results)
+  }];
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Tessera_ExpOp : Tessera_UnaryOp<"exp", Tessera_FloatTensor, "exponential">;
+def Tessera_TanhOp : Tessera_UnaryOp<"tanh", Tessera_FloatTensor, "hyperbolic tangent">;
+def Tessera_ErfOp : Tessera_UnaryOp<"erf", Tessera_FloatTensor, "error function">;
+def Tessera_SqrtOp : Tessera_UnaryOp<"sqrt", Tessera_FloatTensor, "square root">;
+def Tessera_RsqrtOp : Tessera_UnaryOp<"rsqrt", Tessera_FloatTensor,
+                                       "reciprocal square root">;
+def Tessera_SigmoidOp : Tessera_UnaryOp<"sigmoid", Tessera_FloatTensor,
+                                         "logistic sigmoid 1 / (1 + exp(-x))">;
+def Tessera_ReluOp : Tessera_UnaryOp<"relu", Tessera_FloatTensor, "max(x, 0)">;
+def Tessera_QuickGeluOp : Tessera_UnaryOp<"quick_gelu", Tessera_FloatTensor,
+                                           "x * sigmoid(1.702 x) (CLIP's GELU)">;
+def Tessera_NegOp : Tessera_UnaryOp<"neg", Tessera_NumericTensor, "negation"> {
+  let hasFolder = 1;
+}
+def Tessera_AbsOp : Tessera_UnaryOp<"abs", Tessera_NumericTensor, "absolute value">;
+def Tessera_NotOp : Tessera_UnaryOp<"not", Tessera_BoolTensor, "logical not"> {
+  let hasFolder = 1;
+}
+
+def Tessera_GeluOp : Tessera_UnaryOp<"gelu", Tessera_FloatTensor,
+                                      "Gaussian error linear unit"> {
+  let description = [{
+    `approximate = none` (the default) is `x * 0.5 * (1 + erf(x / sqrt(2)))`;
+    `approximate = tanh` is
+    `0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3)))` (GPT-2's
+    `gelu_new`).
+  }];
+  let arguments = (ins Tessera_FloatTensor:$input,
+                       DefaultValuedAttr<Tessera_GeluApproximationAttr,
+                                         "::mlir::tessera::GeluApproximation::None">:$approximate);
+  let assemblyFormat = [{
+    $input (`approximate` `=` $approximate^)? attr-dict `:` type($result)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra
+//===----------------------------------------------------------------------===//
+
+def Tessera_MatmulOp : Tessera_InferredOp<"matmul"> {
+  let summary = "batched matrix product";
+  let description = [{
+    `lhs` is `[..., M, K]` (`[..., K, M]` with `transpose_lhs`), `rhs` is
+    `[..., K, N]` (`[..., N, K]` with `transpose_rhs`); the leading batch
+    dimensions broadcast. The result is `[..., M, N]`.
+  }];
+  let arguments = (ins Tessera_FloatTensor:$lhs, Tessera_FloatTensor:$rhs,
+                       DefaultValuedAttr<BoolAttr, "false">:$transpose_lhs,
+                       DefaultValuedAttr<BoolAttr, "false">:$transpose_rhs);
+  let results = (outs Tessera_FloatTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+  let hasCanonicalizer = 1;
+}
+
+def Tessera_LinearOp : Tessera_InferredOp<"linear"> {
+  let summary = "x · Wᵀ + b";
+  let description = [{
+    `input` is `[..., K]`, `weight` is `[N, K]` (PyTorch's layout), the
+    optional `bias` is `[N]`. The result is `[..., N]`.
+  }];
+  let arguments = (ins Tessera_FloatTensor:$input, Tessera_FloatTensor:$weight,
+                       Optional<Tessera_FloatTensor>:$bias);
+  let results = (outs Tessera_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Normalisation and reductions
+//===----------------------------------------------------------------------===//
+
+def Tessera_SoftmaxOp : Tessera_InferredOp<"softmax"> {
+  let summary = "softmax along one axis";
+  let arguments = (ins Tessera_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs Tessera_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` `axis` `=` $axis attr-dict `:` type($input) `->` type($result)
+  }];
+}
+
+def Tessera_LayerNormOp : Tessera_InferredOp<"layer_norm", [AttrSizedOperandSegments]> {
+  let summary = "layer normalisation over the trailing dimensions";
+  let description = [{
+    Normalises over dimensions `[axis, rank)` to zero mean and unit variance
+    (biased variance, `epsilon` added before the square root), then applies
+    the optional elementwise `scale` and `bias`, whose shape is
+    `input.shape[axis:]`.
+
+    ```mlir
+    %y = tessera.layer_norm %x scale(%g) bias(%b), axis = 2, epsilon = 1.0e-12
+        : (tensor<1x?x256xf32>, tensor<256xf32>, tensor<256xf32>) -> tensor<1x?x256xf32>
+    ```
+  }];
+  let arguments = (ins Tessera_FloatTensor:$input,
+                       Optional<Tessera_FloatTensor>:$scale,
+                       Optional<Tessera_FloatTensor>:$bias,
+                       I64Attr:$axis, F32Attr:$epsilon);
+  let results = (outs Tessera_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input (`scale` `(` $scale^ `)`)? (`bias` `(` $bias^ `)`)? `,` `axis` `=` $axis `,`
+    `epsilon` `=` $epsilon attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+class Tessera_ReduceOp<string mnemonic, string desc>
+    : Tessera_InferredOp<mnemonic> {
+  let summary = desc # " over a set of axes";
+  let description = [{
+    Reduces `input` over `axes` (distinct, in range); with `keepdims` the
+    reduced dimensions stay as size 1.
+  }];
+  let arguments = (ins Tessera_NumericTensor:$input, DenseI64ArrayAttr:$axes,
+                       DefaultValuedAttr<BoolAttr, "false">:$keepdims);
+  let results = (outs Tessera_NumericTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $axes attr-dict `:` type($input) `->` type($result)
+  }];
+  let extraClassDefinition = TesseraCompatibleReturnTypes # [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *, std::optional<::mlir::Location> location,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &inferred) {
+      return ::mlir::tessera::inferReductionResult(
+          location, adaptor.getInput(), adaptor.getAxes(),
+          adaptor.getKeepdims(), inferred);
+    }
+  }];
+}
+
+def Tessera_ReduceSumOp : Tessera_ReduceOp<"reduce_sum", "sum">;
+def Tessera_ReduceMeanOp : Tessera_ReduceOp<"reduce_mean", "mean">;
+def Tessera_ReduceMaxOp : Tessera_ReduceOp<"reduce_max", "maximum">;
+
+def Tessera_ArgMaxOp : Tessera_InferredOp<"argmax"> {
+  let summary = "index of the largest element along an axis";
+  let description = [{
+    Index (`i64`) of the first largest element along `axis`; with `keepdims`
+    the axis stays as size 1.
+  }];
+  let arguments = (ins Tessera_NumericTensor:$input, I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "false">:$keepdims);
+  let results = (outs RankedTensorOf<[I64]>:$result);
+  let assemblyFormat = [{
+    $input `,` `axis` `=` $axis attr-dict `:` type($input) `->` type($result)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+def Tessera_AttentionOp : Tessera_InferredOp<"attention", [AttrSizedOperandSegments]> {
+  let summary = "scaled dot-product attention with a structured mask";
+  let description = [{
+    `softmax(scale · Q·Kᵀ + bias, masked) · V` per batch and head, with
+    `query` `[B, Hq, Lq, D]`, `key` `[B, Hkv, Lk, D]`, `value`
+    `[B, Hkv, Lk, Dv]` and result `[B, Hq, Lq, Dv]`. `Lq` and `Lk` may differ
+    (cross attention, decoding with past keys); `Hq` must be a multiple of
+    `Hkv` (grouped-query attention: query head `h` reads KV head
+    `h / (Hq / Hkv)`).
+
+    - `mask` (`#tessera.mask`, default `none`) says which keys each query sees;
+      see the attribute for the exact rule.
+    - `bias` is added to the scaled scores and broadcasts to
+      `[B, Hq, Lq, Lk]` (relative position tables, dense masks that could not
+      be classified).
+    - `key_padding_mask` is `[B, Lk]` of `i1`; `true` marks a real key,
+      `false` a padding key no query may see.
+    - `scale` defaults to `1 / sqrt(D)`.
+
+    A query that sees no key yields zeros.
+
+    ```mlir
+    %o = tessera.attention %q, %k, %v key_padding_mask(%pad)
+        {mask = #tessera.mask<causal>, scale = 0.125 : f32}
+        : (tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>,
+           tensor<1x?xi1>) -> tensor<1x4x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Tessera_FloatTensor:$query, Tessera_FloatTensor:$key,
+                       Tessera_FloatTensor:$value,
+                       Optional<Tessera_FloatTensor>:$bias,
+                       Optional<Tessera_BoolTensor>:$key_padding_mask,
+                       OptionalAttr<F32Attr>:$scale,
+                       OptionalAttr<Tessera_MaskAttr>:$mask);
+  let results = (outs Tessera_FloatTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`bias` `(` $bias^ `)`)?
+    (`key_padding_mask` `(` $key_padding_mask^ `)`)? attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The mask, `none` when the attribute is absent.
+    ::mlir::tessera::MaskAttr getMaskOrNone();
+    /// The score scale, `1 / sqrt(head dim)` when the attribute is absent.
+    double getEffectiveScale();
+  }];
+}
+
+#endif // TESSERA_DIALECT_OPS

@@ -1,0 +1,509 @@
+//===- TesseraShapeInference.cpp - Result types of Tessera ops ------------===//
+//
+// inferReturnTypes for every op with an inferred result. Each one also checks
+// what it needs to be well defined (ranks, matching dimensions, element
+// types) and says what is wrong through the op's location; verifiers run
+// these through InferTypeOpInterface.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/tessera/IR/ShapeUtils.h"
+#include "dialects/tessera/IR/TesseraOps.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/SmallBitVector.h"
+
+using namespace mlir;
+using namespace mlir::tessera;
+
+static RankedTensorType tensorTypeOf(Value value) {
+  return cast<RankedTensorType>(value.getType());
+}
+
+/// Merges two dimensions that must agree: a static size wins over `?`.
+static int64_t mergeDims(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) ? b : a;
+}
+
+static LogicalResult checkSameElementType(std::optional<Location> location,
+                                          ValueRange operands) {
+  Type expected = tensorTypeOf(operands.front()).getElementType();
+  for (Value operand : operands.drop_front()) {
+    Type actual = tensorTypeOf(operand).getElementType();
+    if (actual != expected)
+      return emitOptionalError(location, "operands have different element "
+                                         "types: ",
+                               expected, " and ", actual);
+  }
+  return success();
+}
+
+/// Checks that `axis` names a dimension of a rank-`rank` tensor.
+static LogicalResult checkAxis(std::optional<Location> location, int64_t axis,
+                               int64_t rank, StringRef what = "axis") {
+  if (axis < 0 || axis >= rank)
+    return emitOptionalError(location, what, " ", axis,
+                             " is out of range for a rank-", rank,
+                             " input (expected 0 to ", rank - 1, ")");
+  return success();
+}
+
+static LogicalResult broadcastOperandShapes(std::optional<Location> location,
+                                            ValueRange operands,
+                                            SmallVectorImpl<int64_t> &shape) {
+  SmallVector<ArrayRef<int64_t>> shapes;
+  for (Value operand : operands)
+    shapes.push_back(tensorTypeOf(operand).getShape());
+  std::string error;
+  std::optional<SmallVector<int64_t>> result = broadcastShapes(shapes, &error);
+  if (!result) {
+    std::string shapeList;
+    for (ArrayRef<int64_t> s : shapes)
+      shapeList += (shapeList.empty() ? "" : ", ") + formatShape(s);
+    return emitOptionalError(location, "operand shapes ", shapeList,
+                             " are not broadcast-compatible: ", error);
+  }
+  shape.assign(result->begin(), result->end());
+  return success();
+}
+
+bool mlir::tessera::areCompatibleReturnTypes(TypeRange inferred,
+                                             TypeRange actual) {
+  if (inferred.size() != actual.size())
+    return false;
+  for (auto [want, have] : llvm::zip(inferred, actual)) {
+    auto wantTensor = dyn_cast<RankedTensorType>(want);
+    auto haveTensor = dyn_cast<RankedTensorType>(have);
+    if (!wantTensor || !haveTensor) {
+      if (want != have)
+        return false;
+      continue;
+    }
+    if (wantTensor.getElementType() != haveTensor.getElementType() ||
+        wantTensor.getRank() != haveTensor.getRank())
+      return false;
+    for (auto [a, b] : llvm::zip(wantTensor.getShape(), haveTensor.getShape()))
+      if (!dimsCompatible(a, b))
+        return false;
+  }
+  return true;
+}
+
+LogicalResult mlir::tessera::inferBroadcastResult(
+    std::optional<Location> location, ValueRange operands, Type elementType,
+    SmallVectorImpl<Type> &inferred) {
+  if (failed(checkSameElementType(location, operands)))
+    return failure();
+  SmallVector<int64_t> shape;
+  if (failed(broadcastOperandShapes(location, operands, shape)))
+    return failure();
+  if (!elementType)
+    elementType = tensorTypeOf(operands.front()).getElementType();
+  inferred.push_back(RankedTensorType::get(shape, elementType));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> location,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  RankedTensorType input = tensorTypeOf(adaptor.getInput());
+  RankedTensorType indices = tensorTypeOf(adaptor.getIndices());
+  int64_t axis = static_cast<int64_t>(adaptor.getAxis());
+  if (failed(checkAxis(location, axis, input.getRank())))
+    return failure();
+  SmallVector<int64_t> shape(input.getShape().take_front(axis));
+  llvm::append_range(shape, indices.getShape());
+  llvm::append_range(shape, input.getShape().drop_front(axis + 1));
+  inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> location,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  RankedTensorType input = tensorTypeOf(adaptor.getInput());
+  ArrayRef<int64_t> permutation = adaptor.getPermutation();
+  if (static_cast<int64_t>(permutation.size()) != input.getRank())
+    return emitOptionalError(location, "permutation has ", permutation.size(),
+                             " entries for a rank-", input.getRank(),
+                             " input");
+  llvm::SmallBitVector seen(permutation.size());
+  SmallVector<int64_t> shape;
+  for (int64_t dim : permutation) {
+    if (dim < 0 || dim >= input.getRank() || seen.test(dim))
+      return emitOptionalError(location, "permutation [", permutation,
+                               "] is not a permutation of 0..",
+                               input.getRank() - 1);
+    seen.set(dim);
+    shape.push_back(input.getDimSize(dim));
+  }
+  inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> location,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &inferred) {
+  RankedTensorType input = tensorTypeOf(adaptor.getInput());
+  ArrayRef<int64_t> starts = adaptor.getStarts();
+  ArrayRef<int64_t> ends = adaptor.getEnds();
+  SmallVector<int64_t> steps(input.getRank(), 1);
+  if (std::optional<ArrayRef<int64_t>> given = adaptor.getSteps())
+    steps.assign(given->begin(), given->end());
+  int64_t rank = input.getRank();
+  if (static_cast<int64_t>(starts.size()) != rank ||
+      static_cast<int64_t>(ends.size()) != rank ||
+      static_cast<int64_t>(steps.size()) != rank)
+    return emitOptionalError(location, "starts, ends and steps need one entry "
+                                       "per dimension of the rank-",
+                             rank, " input, got ", starts.size(), ", ",
+                             ends.size(), " and ", steps.size());
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (steps[d] <= 0)
+      return emitOptionalError(location, "step ", steps[d], " of dimension ",
+                               d, " must be positive");
+    int64_t size = input.getDimSize(d);
+    if (ShapedType::isDynamic(size)) {
+      shape.push_back(ShapedType::kDynamic);
+      continue;
+    }
+    auto clampIndex = [&](int64_t index) {
+      if (index < 0)
+        index = index < -size ? 0 : index + size;
+      return std::min(index, size);
+    };
+    int64_t begin = clampIndex(starts[d]), end = clampIndex(ends[d]);
+    shape.push_back(end <= begin ? 0 : (end - begin + steps[d] - 1) / steps[d]);
+  }
+  inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> location,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  ValueRange inputs = adaptor.getInputs();
+  if (inputs.empty())
+    return emitOptionalError(location, "needs at least one input");
+  if (failed(checkSameElementType(location, inputs)))
+    return failure();
+  RankedTensorType first = tensorTypeOf(inputs.front());
+  int64_t rank = first.getRank();
+  int64_t axis = static_cast<int64_t>(adaptor.getAxis());
+  if (failed(checkAxis(location, axis, rank)))
+    return failure();
+  SmallVector<int64_t> shape(first.getShape());
+  for (auto [i, input] : llvm::enumerate(inputs.drop_front())) {
+    RankedTensorType type = tensorTypeOf(input);
+    if (type.getRank() != rank)
+      return emitOptionalError(location, "input ", i + 1, " has rank ",
+                               type.getRank(), " but input 0 has rank ", rank);
+    for (int64_t d = 0; d < rank; ++d) {
+      int64_t dim = type.getDimSize(d);
+      if (d == axis) {
+        shape[d] = ShapedType::isDynamic(shape[d]) || ShapedType::isDynamic(dim)
+                       ? ShapedType::kDynamic
+                       : shape[d] + dim;
+        continue;
+      }
+      if (!dimsCompatible(shape[d], dim))
+        return emitOptionalError(location, "input ", i + 1, " has size ", dim,
+                                 " in dimension ", d, " where input 0 has ",
+                                 shape[d]);
+      shape[d] = mergeDims(shape[d], dim);
+    }
+  }
+  inferred.push_back(RankedTensorType::get(shape, first.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+LogicalResult CompareOp::inferReturnTypes(MLIRContext *context,
+                                          std::optional<Location> location,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &inferred) {
+  return inferBroadcastResult(location, {adaptor.getLhs(), adaptor.getRhs()},
+                              IntegerType::get(context, 1), inferred);
+}
+
+LogicalResult SelectOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> location,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  if (failed(checkSameElementType(
+          location, {adaptor.getOnTrue(), adaptor.getOnFalse()})))
+    return failure();
+  SmallVector<int64_t> shape;
+  if (failed(broadcastOperandShapes(location, adaptor.getOperands(), shape)))
+    return failure();
+  inferred.push_back(RankedTensorType::get(
+      shape, tensorTypeOf(adaptor.getOnTrue()).getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> location,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  RankedTensorType lhs = tensorTypeOf(adaptor.getLhs());
+  RankedTensorType rhs = tensorTypeOf(adaptor.getRhs());
+  if (lhs.getRank() < 2 || rhs.getRank() < 2)
+    return emitOptionalError(location, "operands must have rank 2 or more, got "
+                                       "ranks ",
+                             lhs.getRank(), " and ", rhs.getRank());
+  if (failed(checkSameElementType(location,
+                                  {adaptor.getLhs(), adaptor.getRhs()})))
+    return failure();
+  ArrayRef<int64_t> l = lhs.getShape(), r = rhs.getShape();
+  bool tl = adaptor.getTransposeLhs(), tr = adaptor.getTransposeRhs();
+  int64_t m = tl ? l.back() : l[l.size() - 2];
+  int64_t kl = tl ? l[l.size() - 2] : l.back();
+  int64_t kr = tr ? r.back() : r[r.size() - 2];
+  int64_t n = tr ? r[r.size() - 2] : r.back();
+  if (!dimsCompatible(kl, kr))
+    return emitOptionalError(location, "contraction sizes differ: lhs ",
+                             formatShape(l), " has K = ", kl, ", rhs ",
+                             formatShape(r), " has K = ", kr);
+  std::string error;
+  std::optional<SmallVector<int64_t>> batch =
+      broadcastShapes({l.drop_back(2), r.drop_back(2)}, &error);
+  if (!batch)
+    return emitOptionalError(location, "batch dimensions of ", formatShape(l),
+                             " and ", formatShape(r),
+                             " are not broadcast-compatible: ", error);
+  SmallVector<int64_t> shape(*batch);
+  shape.push_back(m);
+  shape.push_back(n);
+  inferred.push_back(RankedTensorType::get(shape, lhs.getElementType()));
+  return success();
+}
+
+LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> location,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  RankedTensorType input = tensorTypeOf(adaptor.getInput());
+  RankedTensorType weight = tensorTypeOf(adaptor.getWeight());
+  if (input.getRank() < 1)
+    return emitOptionalError(location, "input must have rank 1 or more");
+  if (weight.getRank() != 2)
+    return emitOptionalError(location, "weight must be [N, K], got rank ",
+                             weight.getRank());
+  if (failed(checkSameElementType(location, adaptor.getOperands())))
+    return failure();
+  int64_t k = input.getShape().back();
+  int64_t n = weight.getDimSize(0);
+  if (!dimsCompatible(k, weight.getDimSize(1)))
+    return emitOptionalError(location, "input has K = ", k, " but weight ",
+                             formatShape(weight.getShape()), " has K = ",
+                             weight.getDimSize(1));
+  if (Value bias = adaptor.getBias()) {
+    RankedTensorType biasType = tensorTypeOf(bias);
+    if (biasType.getRank() != 1 || !dimsCompatible(biasType.getDimSize(0), n))
+      return emitOptionalError(location, "bias must be [", n, "], got [",
+                               formatShape(biasType.getShape()), "]");
+    n = mergeDims(n, biasType.getDimSize(0));
+  }
+  SmallVector<int64_t> shape(input.getShape().drop_back());
+  shape.push_back(n);
+  inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Normalisation and reductions
+//===----------------------------------------------------------------------===//
+
+LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> location,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &inferred) {
+  RankedTensorType input = tensorTypeOf(adaptor.getInput());
+  if (failed(checkAxis(location, static_cast<int64_t>(adaptor.getAxis()),
+                       input.getRank())))
+    return failure();
+  inferred.push_back(input);
+  return success();
+}
+
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> location,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  RankedTensorType input = tensorTypeOf(adaptor.getInput());
+  int64_t axis = static_cast<int64_t>(adaptor.getAxis());
+  if (failed(checkAxis(location, axis, input.getRank())))
+    return failure();
+  if (failed(checkSameElementType(location, adaptor.getOperands())))
+    return failure();
+  ArrayRef<int64_t> normalized = input.getShape().drop_front(axis);
+  for (auto [name, value] :
+       {std::pair<StringRef, Value>{"scale", adaptor.getScale()},
+        std::pair<StringRef, Value>{"bias", adaptor.getBias()}}) {
+    if (!value)
+      continue;
+    ArrayRef<int64_t> shape = tensorTypeOf(value).getShape();
+    bool matches = shape.size() == normalized.size() &&
+                   llvm::all_of(llvm::zip(shape, normalized), [](auto dims) {
+                     return dimsCompatible(std::get<0>(dims),
+                                           std::get<1>(dims));
+                   });
+    if (!matches)
+      return emitOptionalError(location, name, " has shape ",
+                               formatShape(shape),
+                               " but the normalized dimensions are ",
+                               formatShape(normalized));
+  }
+  inferred.push_back(input);
+  return success();
+}
+
+/// Shape of a reduction over `axes` (which must be distinct and in range).
+static LogicalResult inferReducedShape(std::optional<Location> location,
+                                       RankedTensorType input,
+                                       ArrayRef<int64_t> axes, bool keepdims,
+                                       SmallVectorImpl<int64_t> &shape) {
+  llvm::SmallBitVector reduced(input.getRank());
+  for (int64_t axis : axes) {
+    if (failed(checkAxis(location, axis, input.getRank())))
+      return failure();
+    if (reduced.test(axis))
+      return emitOptionalError(location, "axis ", axis,
+                               " is listed more than once");
+    reduced.set(axis);
+  }
+  for (int64_t d = 0; d < input.getRank(); ++d) {
+    if (!reduced.test(d))
+      shape.push_back(input.getDimSize(d));
+    else if (keepdims)
+      shape.push_back(1);
+  }
+  return success();
+}
+
+LogicalResult mlir::tessera::inferReductionResult(
+    std::optional<Location> location, Value input, ArrayRef<int64_t> axes,
+    bool keepdims, SmallVectorImpl<Type> &inferred) {
+  RankedTensorType inputType = tensorTypeOf(input);
+  SmallVector<int64_t> shape;
+  if (failed(inferReducedShape(location, inputType, axes, keepdims, shape)))
+    return failure();
+  inferred.push_back(RankedTensorType::get(shape, inputType.getElementType()));
+  return success();
+}
+
+LogicalResult ArgMaxOp::inferReturnTypes(MLIRContext *context,
+                                         std::optional<Location> location,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  RankedTensorType input = tensorTypeOf(adaptor.getInput());
+  int64_t axis = static_cast<int64_t>(adaptor.getAxis());
+  SmallVector<int64_t> shape;
+  if (failed(inferReducedShape(location, input, {axis}, adaptor.getKeepdims(),
+                               shape)))
+    return failure();
+  inferred.push_back(
+      RankedTensorType::get(shape, IntegerType::get(context, 64)));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> location,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  RankedTensorType q = tensorTypeOf(adaptor.getQuery());
+  RankedTensorType k = tensorTypeOf(adaptor.getKey());
+  RankedTensorType v = tensorTypeOf(adaptor.getValue());
+  for (auto [name, type] : {std::pair<StringRef, RankedTensorType>{"query", q},
+                            {"key", k},
+                            {"value", v}})
+    if (type.getRank() != 4)
+      return emitOptionalError(location, name,
+                               " must be [batch, heads, length, head_dim], "
+                               "got rank ",
+                               type.getRank());
+  if (failed(checkSameElementType(
+          location, {adaptor.getQuery(), adaptor.getKey(), adaptor.getValue()})))
+    return failure();
+  if (Value bias = adaptor.getBias())
+    if (tensorTypeOf(bias).getElementType() != q.getElementType())
+      return emitOptionalError(location, "bias element type ",
+                               tensorTypeOf(bias).getElementType(),
+                               " differs from the query's ",
+                               q.getElementType());
+
+  int64_t batch = q.getDimSize(0), queryHeads = q.getDimSize(1);
+  int64_t queryLength = q.getDimSize(2), headDim = q.getDimSize(3);
+  int64_t kvHeads = k.getDimSize(1), keyLength = k.getDimSize(2);
+  auto mismatch = [&](StringRef what, int64_t a, StringRef aName, int64_t b,
+                      StringRef bName) {
+    return emitOptionalError(location, what, " differs: ", aName, " has ", a,
+                             ", ", bName, " has ", b);
+  };
+  if (!dimsCompatible(batch, k.getDimSize(0)))
+    return mismatch("batch size", batch, "query", k.getDimSize(0), "key");
+  if (!dimsCompatible(batch, v.getDimSize(0)))
+    return mismatch("batch size", batch, "query", v.getDimSize(0), "value");
+  if (!dimsCompatible(headDim, k.getDimSize(3)))
+    return mismatch("head dim", headDim, "query", k.getDimSize(3), "key");
+  if (!dimsCompatible(kvHeads, v.getDimSize(1)))
+    return mismatch("head count", kvHeads, "key", v.getDimSize(1), "value");
+  if (!dimsCompatible(keyLength, v.getDimSize(2)))
+    return mismatch("sequence length", keyLength, "key", v.getDimSize(2),
+                    "value");
+  if (!ShapedType::isDynamic(queryHeads) && !ShapedType::isDynamic(kvHeads) &&
+      (kvHeads == 0 || queryHeads % kvHeads != 0))
+    return emitOptionalError(location, "query heads (", queryHeads,
+                             ") must be a multiple of key/value heads (",
+                             kvHeads, ")");
+  batch = mergeDims(mergeDims(batch, k.getDimSize(0)), v.getDimSize(0));
+  keyLength = mergeDims(keyLength, v.getDimSize(2));
+
+  if (Value bias = adaptor.getBias()) {
+    ArrayRef<int64_t> biasShape = tensorTypeOf(bias).getShape();
+    SmallVector<int64_t> scores = {batch, queryHeads, queryLength, keyLength};
+    std::string error;
+    std::optional<SmallVector<int64_t>> broadcast =
+        broadcastShapes({biasShape, scores}, &error);
+    if (biasShape.size() > 4 || !broadcast ||
+        !llvm::all_of(llvm::zip(*broadcast, scores), [](auto dims) {
+          return dimsCompatible(std::get<0>(dims), std::get<1>(dims));
+        }))
+      return emitOptionalError(location, "bias of shape ",
+                               formatShape(biasShape),
+                               " does not broadcast to the scores' shape ",
+                               formatShape(scores));
+  }
+  if (Value padding = adaptor.getKeyPaddingMask()) {
+    ArrayRef<int64_t> shape = tensorTypeOf(padding).getShape();
+    if (shape.size() != 2 || !dimsCompatible(shape[0], batch) ||
+        !dimsCompatible(shape[1], keyLength))
+      return emitOptionalError(location, "key_padding_mask must be [batch, "
+                                         "key length] = ",
+                               formatShape({batch, keyLength}), ", got ",
+                               formatShape(shape));
+  }
+  inferred.push_back(RankedTensorType::get(
+      {batch, queryHeads, queryLength, v.getDimSize(3)}, q.getElementType()));
+  return success();
+}

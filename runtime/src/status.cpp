@@ -1,0 +1,65 @@
+//===- status.cpp - Errors inside the runtime -----------------------------===//
+
+#include "status.h"
+
+#include <vulkan/vulkan.h>
+
+namespace tessera::runtime {
+
+namespace {
+thread_local std::string lastError;
+} // namespace
+
+tessera_status reportStatus(const Status &status) {
+  if (!status.isOk())
+    lastError = status.message();
+  return status.code();
+}
+
+const char *vulkanResultString(int result) {
+  switch (static_cast<VkResult>(result)) {
+#define TESSERA_VK_RESULT(name)                                                \
+  case name:                                                                   \
+    return #name;
+    TESSERA_VK_RESULT(VK_SUCCESS)
+    TESSERA_VK_RESULT(VK_NOT_READY)
+    TESSERA_VK_RESULT(VK_TIMEOUT)
+    TESSERA_VK_RESULT(VK_INCOMPLETE)
+    TESSERA_VK_RESULT(VK_ERROR_OUT_OF_HOST_MEMORY)
+    TESSERA_VK_RESULT(VK_ERROR_OUT_OF_DEVICE_MEMORY)
+    TESSERA_VK_RESULT(VK_ERROR_INITIALIZATION_FAILED)
+    TESSERA_VK_RESULT(VK_ERROR_DEVICE_LOST)
+    TESSERA_VK_RESULT(VK_ERROR_MEMORY_MAP_FAILED)
+    TESSERA_VK_RESULT(VK_ERROR_LAYER_NOT_PRESENT)
+    TESSERA_VK_RESULT(VK_ERROR_EXTENSION_NOT_PRESENT)
+    TESSERA_VK_RESULT(VK_ERROR_FEATURE_NOT_PRESENT)
+    TESSERA_VK_RESULT(VK_ERROR_INCOMPATIBLE_DRIVER)
+    TESSERA_VK_RESULT(VK_ERROR_TOO_MANY_OBJECTS)
+    TESSERA_VK_RESULT(VK_ERROR_FORMAT_NOT_SUPPORTED)
+#undef TESSERA_VK_RESULT
+  default:
+    return "unknown VkResult";
+  }
+}
+
+} // namespace tessera::runtime
+
+extern "C" const char *tessera_last_error(void) {
+  return tessera::runtime::lastError.c_str();
+}
+
+extern "C" const char *tessera_status_string(tessera_status status) {
+  switch (status) {
+  case TESSERA_OK:
+    return "TESSERA_OK";
+  case TESSERA_ERROR_INVALID_ARGUMENT:
+    return "TESSERA_ERROR_INVALID_ARGUMENT";
+  case TESSERA_ERROR_VULKAN:
+    return "TESSERA_ERROR_VULKAN";
+  case TESSERA_ERROR_NO_DEVICE:
+    return "TESSERA_ERROR_NO_DEVICE";
+  case TESSERA_ERROR_UNSUPPORTED:
+    return "TESSERA_ERROR_UNSUPPORTED";
+  }
+  return "unknown tessera_status";
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Tessera needs to build and test.
+# Idempotent: packages already present are reported and skipped, so running it
+# twice is cheap. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+packages=(
+  # build tools
+  cmake ninja-build ccache g++ pkg-config
+  # MLIR 22 / LLVM 22 (FileCheck and lit live in /usr/lib/llvm-22/bin)
+  libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
+  # Vulkan: loader, headers, lavapipe (the default device), validation layers, vulkaninfo
+  libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
+  # SPIR-V tooling (validation through SPIRV-Tools' C++ API, glslang for reference kernels)
+  spirv-tools glslang-tools glslang-dev
+  # ONNX frontend
+  libonnx-dev libprotobuf-dev protobuf-compiler
+  # the .tsr binary format
+  libflatbuffers-dev flatbuffers-compiler
+  # unit tests
+  googletest libgtest-dev
+  # reference computations and model exports in tests
+  python3 python3-numpy
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    :
+  else
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+echo "setup: installing ${#missing[@]} package(s): ${missing[*]}"
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then sudo_cmd=(sudo); else
+    echo "setup: not root and no sudo; install these by hand: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -q
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "setup: done"
