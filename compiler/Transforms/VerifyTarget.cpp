@@ -63,7 +63,8 @@ struct VerifyTargetPass
 
     llvm::MapVector<const Feature *, FeatureUse> uses;
     llvm::MapVector<Type, FeatureUse> unsupportedUses;
-    module.walk([&](Operation *op) {
+    // Pre-order, so that the first user reported is the first in the text.
+    module.walk<WalkOrder::PreOrder>([&](Operation *op) {
       SmallVector<Type> types(op->getOperandTypes());
       llvm::append_range(types, op->getResultTypes());
       if (auto function = dyn_cast<FunctionOpInterface>(op)) {

@@ -20,11 +20,6 @@ def Tessera_GeluApproximation : I32EnumAttr<"GeluApproximation",
       I32EnumAttrCase<"Tanh", 1, "tanh">
     ]> {
   let cppNamespace = "::mlir::tessera";
-  let genSpecializedAttr = 0;
-}
-def Tessera_GeluApproximationAttr
-    : EnumAttr<Tessera_Dialect, Tessera_GeluApproximation, "gelu_approximation"> {
-  let assemblyFormat = "`` $value";
 }
 
 def Tessera_ComparePredicate : I32EnumAttr<"ComparePredicate",
@@ -37,11 +32,6 @@ def Tessera_ComparePredicate : I32EnumAttr<"ComparePredicate",
       I32EnumAttrCase<"GE", 5, "ge">
     ]> {
   let cppNamespace = "::mlir::tessera";
-  let genSpecializedAttr = 0;
-}
-def Tessera_ComparePredicateAttr
-    : EnumAttr<Tessera_Dialect, Tessera_ComparePredicate, "predicate"> {
-  let assemblyFormat = "`` $value";
 }
 
 def Tessera_MaskKind : I32EnumAttr<"MaskKind", "attention mask variant", [

@@ -47,7 +47,7 @@ class Tessera_UnaryOp<string mnemonic, Type tensorType, string desc,
 // Elementwise binary ops broadcast their operands with NumPy / ONNX rules.
 class Tessera_BinaryOp<string mnemonic, Type operandType, string desc,
                        list<Trait> traits = []>
-    : Tessera_InferredOp<mnemonic, !listconcat(traits, [Elementwise])> {
+    : Tessera_InferredOp<mnemonic, traits> {
   let summary = desc;
   let description = [{
     Elementwise `}] # desc # [{` with NumPy / ONNX broadcasting: shapes are
@@ -172,7 +172,7 @@ def Tessera_ConcatOp : Tessera_InferredOp<"concat"> {
   let arguments = (ins Variadic<Tessera_Tensor>:$inputs, I64Attr:$axis);
   let results = (outs Tessera_Tensor:$result);
   let assemblyFormat = [{
-    $inputs `,` `axis` `=` $axis attr-dict `:` functional-type($inputs, results)
+    $inputs `axis` `=` $axis attr-dict `:` functional-type($inputs, results)
   }];
   let hasFolder = 1;
 }
@@ -191,7 +191,7 @@ def Tessera_BroadcastOp : Tessera_Op<"broadcast", [Pure]> {
   let hasCanonicalizer = 1;
 }
 
-def Tessera_CastOp : Tessera_Op<"cast", [Pure, Elementwise]> {
+def Tessera_CastOp : Tessera_Op<"cast", [Pure]> {
   let summary = "convert the element type";
   let description = [{
     Converts each element to the result's element type (ONNX `Cast`): floats
@@ -226,7 +226,7 @@ def Tessera_AndOp : Tessera_BinaryOp<"and", Tessera_BoolTensor, "logical and",
 def Tessera_OrOp : Tessera_BinaryOp<"or", Tessera_BoolTensor, "logical or",
                                      [Commutative]>;
 
-def Tessera_CompareOp : Tessera_InferredOp<"compare", [Elementwise]> {
+def Tessera_CompareOp : Tessera_InferredOp<"compare"> {
   let summary = "elementwise comparison with broadcasting";
   let description = [{
     Compares `lhs` and `rhs` (broadcast as for the binary ops) and yields an
@@ -236,7 +236,7 @@ def Tessera_CompareOp : Tessera_InferredOp<"compare", [Elementwise]> {
     %m = tessera.compare lt, %i, %j : (tensor<?x1xi64>, tensor<1x?xi64>) -> tensor<?x?xi1>
     ```
   }];
-  let arguments = (ins Tessera_ComparePredicateAttr:$predicate,
+  let arguments = (ins Tessera_ComparePredicate:$predicate,
                        Tessera_NumericTensor:$lhs, Tessera_NumericTensor:$rhs);
   let results = (outs Tessera_BoolTensor:$result);
   let assemblyFormat = [{
@@ -245,7 +245,7 @@ def Tessera_CompareOp : Tessera_InferredOp<"compare", [Elementwise]> {
   let hasFolder = 1;
 }
 
-def Tessera_SelectOp : Tessera_InferredOp<"select", [Elementwise]> {
+def Tessera_SelectOp : Tessera_InferredOp<"select"> {
   let summary = "elementwise choice with broadcasting (ONNX Where)";
   let description = [{
     `condition ? on_true : on_false`, all three broadcast together.
@@ -288,7 +288,7 @@ def Tessera_GeluOp : Tessera_UnaryOp<"gelu", Tessera_FloatTensor,
     `gelu_new`).
   }];
   let arguments = (ins Tessera_FloatTensor:$input,
-                       DefaultValuedAttr<Tessera_GeluApproximationAttr,
+                       DefaultValuedAttr<Tessera_GeluApproximation,
                                          "::mlir::tessera::GeluApproximation::None">:$approximate);
   let assemblyFormat = [{
     $input (`approximate` `=` $approximate^)? attr-dict `:` type($result)
