@@ -67,11 +67,11 @@ TargetAttr mlir::tessera::lookupBuiltinProfile(MLIRContext *context,
     if (name != spec.name)
       continue;
     Builder builder(context);
-    return TargetAttr::get(context, spec.name, spec.subgroupSize,
-                           spec.maxSharedMemory, spec.maxWorkgroupInvocations,
-                           spec.maxPushConstantsSize, spec.maxStorageBufferRange,
-                           builder.getBoolAttr(spec.fp16),
-                           builder.getBoolAttr(spec.int8));
+    return TargetAttr::get(
+        context, spec.name, spec.subgroupSize, spec.maxSharedMemory,
+        spec.maxWorkgroupInvocations, spec.maxPushConstantsSize,
+        spec.maxStorageBufferRange, builder.getBoolAttr(spec.fp16),
+        builder.getBoolAttr(spec.int8));
   }
   return nullptr;
 }

@@ -43,8 +43,7 @@ tessera_status tessera_instance_create(const tessera_instance_options *options,
 void tessera_instance_destroy(tessera_instance instance) { delete instance; }
 
 uint32_t tessera_instance_device_count(tessera_instance instance) {
-  return instance ? static_cast<uint32_t>(instance->impl->devices().size())
-                  : 0;
+  return instance ? static_cast<uint32_t>(instance->impl->devices().size()) : 0;
 }
 
 tessera_status tessera_instance_device_info(tessera_instance instance,

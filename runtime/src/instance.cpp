@@ -132,8 +132,7 @@ tessera_device_info queryDeviceInfo(VkPhysicalDevice device) {
   return info;
 }
 
-Status Instance::create(bool enableValidation,
-                        std::unique_ptr<Instance> &out) {
+Status Instance::create(bool enableValidation, std::unique_ptr<Instance> &out) {
   enableValidation |= validationRequestedByEnvironment();
   std::unique_ptr<Instance> instance(new Instance());
 
@@ -234,7 +233,8 @@ Instance::~Instance() {
   if (messenger_ != VK_NULL_HANDLE) {
     auto destroyMessenger =
         reinterpret_cast<PFN_vkDestroyDebugUtilsMessengerEXT>(
-            vkGetInstanceProcAddr(instance_, "vkDestroyDebugUtilsMessengerEXT"));
+            vkGetInstanceProcAddr(instance_,
+                                  "vkDestroyDebugUtilsMessengerEXT"));
     if (destroyMessenger)
       destroyMessenger(instance_, messenger_, nullptr);
   }
@@ -267,9 +267,9 @@ Status Instance::selectDevice(const std::string &requested,
   if (isIndex) {
     unsigned long value = std::strtoul(selector.c_str(), nullptr, 10);
     if (selector.size() > 9 || value >= infos_.size())
-      return Status(TESSERA_ERROR_NO_DEVICE,
-                    "device index " + selector + " is out of range; devices: " +
-                        describeDevices(infos_));
+      return Status(TESSERA_ERROR_NO_DEVICE, "device index " + selector +
+                                                 " is out of range; devices: " +
+                                                 describeDevices(infos_));
     index = static_cast<uint32_t>(value);
     return Status::ok();
   }
@@ -288,8 +288,8 @@ Status Instance::selectDevice(const std::string &requested,
 
 VKAPI_ATTR VkBool32 VKAPI_CALL Instance::onValidationMessage(
     VkDebugUtilsMessageSeverityFlagBitsEXT severity,
-    VkDebugUtilsMessageTypeFlagsEXT, const VkDebugUtilsMessengerCallbackDataEXT *data,
-    void *userData) {
+    VkDebugUtilsMessageTypeFlagsEXT,
+    const VkDebugUtilsMessengerCallbackDataEXT *data, void *userData) {
   auto *instance = static_cast<Instance *>(userData);
   ++instance->validationMessages_;
   std::fprintf(stderr, "tessera: Vulkan validation %s: %s\n",

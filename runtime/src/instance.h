@@ -21,8 +21,7 @@ public:
   Instance(const Instance &) = delete;
   Instance &operator=(const Instance &) = delete;
 
-  static Status create(bool enableValidation,
-                       std::unique_ptr<Instance> &out);
+  static Status create(bool enableValidation, std::unique_ptr<Instance> &out);
 
   const std::vector<tessera_device_info> &devices() const { return infos_; }
   VkPhysicalDevice physicalDevice(uint32_t index) const {
@@ -38,11 +37,10 @@ private:
   Instance() = default;
   Status enumerateDevices();
 
-  static VKAPI_ATTR VkBool32 VKAPI_CALL
-  onValidationMessage(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
-                      VkDebugUtilsMessageTypeFlagsEXT types,
-                      const VkDebugUtilsMessengerCallbackDataEXT *data,
-                      void *userData);
+  static VKAPI_ATTR VkBool32 VKAPI_CALL onValidationMessage(
+      VkDebugUtilsMessageSeverityFlagBitsEXT severity,
+      VkDebugUtilsMessageTypeFlagsEXT types,
+      const VkDebugUtilsMessengerCallbackDataEXT *data, void *userData);
 
   VkInstance instance_ = VK_NULL_HANDLE;
   VkDebugUtilsMessengerEXT messenger_ = VK_NULL_HANDLE;

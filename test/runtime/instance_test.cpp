@@ -49,7 +49,8 @@ TEST_F(InstanceTest, FindsLavapipe) {
 TEST_F(InstanceTest, DeviceLimitsMeetVulkanMinimums) {
   for (const tessera_device_info &device : instance.devices()) {
     SCOPED_TRACE(device.name);
-    EXPECT_GE(device.api_version >> 22 << 10 | ((device.api_version >> 12) & 0x3ff),
+    EXPECT_GE(device.api_version >> 22 << 10 |
+                  ((device.api_version >> 12) & 0x3ff),
               (1u << 10) | 1u)
         << "Tessera needs Vulkan 1.1 or newer";
     EXPECT_TRUE(isPowerOfTwo(device.subgroup_size));
@@ -104,7 +105,8 @@ TEST_F(InstanceTest, RejectsUnknownDevicesWithTheListOfDevices) {
     FAIL() << "expected an error";
   } catch (const tessera::Error &error) {
     EXPECT_EQ(error.status(), TESSERA_ERROR_NO_DEVICE);
-    EXPECT_NE(std::string(error.what()).find("out of range"), std::string::npos);
+    EXPECT_NE(std::string(error.what()).find("out of range"),
+              std::string::npos);
   }
 }
 

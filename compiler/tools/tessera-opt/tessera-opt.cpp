@@ -35,7 +35,8 @@ int main(int argc, char **argv) {
   mlir::registerTransformsPasses();
 
   return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "Tessera optimizer driver: runs Tessera and upstream passes "
-                  "on MLIR files\n",
+      argc, argv,
+      "Tessera optimizer driver: runs Tessera and upstream passes "
+      "on MLIR files\n",
       registry));
 }

@@ -50,9 +50,9 @@ Attribute elementAt(DenseElementsAttr attr, int64_t offset) {
 /// Evaluates `fn` elementwise over constant operands broadcast to
 /// `resultType`. `fn` gets one element attribute per operand and returns the
 /// result element, or null to give up.
-Attribute
-foldElementwise(ArrayRef<Attribute> operands, RankedTensorType resultType,
-                function_ref<Attribute(ArrayRef<Attribute>)> fn) {
+Attribute foldElementwise(ArrayRef<Attribute> operands,
+                          RankedTensorType resultType,
+                          function_ref<Attribute(ArrayRef<Attribute>)> fn) {
   SmallVector<DenseElementsAttr> constants;
   bool allSplat = true;
   for (Attribute operand : operands) {
@@ -104,8 +104,7 @@ Attribute foldIndexMap(Attribute input, RankedTensorType resultType,
   if (!dense || !isFoldableResult(resultType, dense.isSplat()))
     return nullptr;
   if (dense.isSplat())
-    return DenseElementsAttr::get(resultType,
-                                  dense.getSplatValue<Attribute>());
+    return DenseElementsAttr::get(resultType, dense.getSplatValue<Attribute>());
   SmallVector<Attribute> results;
   forEachIndex(resultType.getShape(), [&](ArrayRef<int64_t> index) {
     results.push_back(elementAt(dense, inputOffset(index)));
@@ -113,14 +112,13 @@ Attribute foldIndexMap(Attribute input, RankedTensorType resultType,
   return DenseElementsAttr::get(resultType, results);
 }
 
+using IntFn = function_ref<std::optional<APInt>(const APInt &, const APInt &)>;
+using FloatFn =
+    function_ref<std::optional<APFloat>(const APFloat &, const APFloat &)>;
+
 /// Applies an integer or a float function to two scalar element attributes.
-Attribute
-foldArithmetic(ArrayRef<Attribute> args,
-               function_ref<std::optional<APInt>(const APInt &, const APInt &)>
-                   intFn,
-               function_ref<std::optional<APFloat>(const APFloat &,
-                                                   const APFloat &)>
-                   floatFn) {
+Attribute foldArithmetic(ArrayRef<Attribute> args, IntFn intFn,
+                         FloatFn floatFn) {
   if (auto lhs = dyn_cast<IntegerAttr>(args[0])) {
     if (!intFn)
       return nullptr;
@@ -134,6 +132,16 @@ foldArithmetic(ArrayRef<Attribute> args,
   std::optional<APFloat> value =
       floatFn(lhs.getValue(), cast<FloatAttr>(args[1]).getValue());
   return value ? FloatAttr::get(lhs.getType(), *value) : nullptr;
+}
+
+/// Folds a broadcasting binary op over constants with one function for
+/// integer and one for float elements (either may be null: no fold).
+OpFoldResult foldBinary(ArrayRef<Attribute> operands,
+                        RankedTensorType resultType, IntFn intFn,
+                        FloatFn floatFn) {
+  return foldElementwise(operands, resultType, [&](ArrayRef<Attribute> args) {
+    return foldArithmetic(args, intFn, floatFn);
+  });
 }
 
 bool isSplatOf(Attribute attr, double value) {
@@ -170,27 +178,26 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
 OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
   // x + 0 is x for integers only: -0.0 + 0.0 is +0.0.
-  if (OpFoldResult x = foldIdentity(*this, getLhs(), adaptor.getRhs(), 0, false))
+  if (OpFoldResult x =
+          foldIdentity(*this, getLhs(), adaptor.getRhs(), 0, false))
     return x;
-  if (OpFoldResult x = foldIdentity(*this, getRhs(), adaptor.getLhs(), 0, false))
+  if (OpFoldResult x =
+          foldIdentity(*this, getRhs(), adaptor.getLhs(), 0, false))
     return x;
-  return foldElementwise(
-      adaptor.getOperands(), getType(), [](ArrayRef<Attribute> args) {
-        return foldArithmetic(
-            args, [](const APInt &a, const APInt &b) { return a + b; },
-            [](const APFloat &a, const APFloat &b) { return a + b; });
-      });
+  return foldBinary(
+      adaptor.getOperands(), getType(),
+      [](const APInt &a, const APInt &b) { return a + b; },
+      [](const APFloat &a, const APFloat &b) { return a + b; });
 }
 
 OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
-  if (OpFoldResult x = foldIdentity(*this, getLhs(), adaptor.getRhs(), 0, false))
+  if (OpFoldResult x =
+          foldIdentity(*this, getLhs(), adaptor.getRhs(), 0, false))
     return x;
-  return foldElementwise(
-      adaptor.getOperands(), getType(), [](ArrayRef<Attribute> args) {
-        return foldArithmetic(
-            args, [](const APInt &a, const APInt &b) { return a - b; },
-            [](const APFloat &a, const APFloat &b) { return a - b; });
-      });
+  return foldBinary(
+      adaptor.getOperands(), getType(),
+      [](const APInt &a, const APInt &b) { return a - b; },
+      [](const APFloat &a, const APFloat &b) { return a - b; });
 }
 
 OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
@@ -198,28 +205,23 @@ OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
     return x;
   if (OpFoldResult x = foldIdentity(*this, getRhs(), adaptor.getLhs(), 1, true))
     return x;
-  return foldElementwise(
-      adaptor.getOperands(), getType(), [](ArrayRef<Attribute> args) {
-        return foldArithmetic(
-            args, [](const APInt &a, const APInt &b) { return a * b; },
-            [](const APFloat &a, const APFloat &b) { return a * b; });
-      });
+  return foldBinary(
+      adaptor.getOperands(), getType(),
+      [](const APInt &a, const APInt &b) { return a * b; },
+      [](const APFloat &a, const APFloat &b) { return a * b; });
 }
 
 OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
   if (OpFoldResult x = foldIdentity(*this, getLhs(), adaptor.getRhs(), 1, true))
     return x;
-  return foldElementwise(
-      adaptor.getOperands(), getType(), [](ArrayRef<Attribute> args) {
-        return foldArithmetic(
-            args,
-            [](const APInt &a, const APInt &b) -> std::optional<APInt> {
-              if (b.isZero())
-                return std::nullopt; // leave the runtime's behaviour alone
-              return a.sdiv(b);
-            },
-            [](const APFloat &a, const APFloat &b) { return a / b; });
-      });
+  return foldBinary(
+      adaptor.getOperands(), getType(),
+      [](const APInt &a, const APInt &b) -> std::optional<APInt> {
+        if (b.isZero())
+          return std::nullopt; // leave the runtime's behaviour alone
+        return a.sdiv(b);
+      },
+      [](const APFloat &a, const APFloat &b) { return a / b; });
 }
 
 OpFoldResult PowOp::fold(FoldAdaptor adaptor) {
@@ -233,43 +235,27 @@ OpFoldResult PowOp::fold(FoldAdaptor adaptor) {
 }
 
 OpFoldResult MaxOp::fold(FoldAdaptor adaptor) {
-  return foldElementwise(
-      adaptor.getOperands(), getType(), [](ArrayRef<Attribute> args) {
-        return foldArithmetic(
-            args,
-            [](const APInt &a, const APInt &b) { return a.sge(b) ? a : b; },
-            [](const APFloat &a, const APFloat &b) {
-              return llvm::maximum(a, b);
-            });
-      });
+  return foldBinary(
+      adaptor.getOperands(), getType(),
+      [](const APInt &a, const APInt &b) { return a.sge(b) ? a : b; },
+      [](const APFloat &a, const APFloat &b) { return llvm::maximum(a, b); });
 }
 
 OpFoldResult MinOp::fold(FoldAdaptor adaptor) {
-  return foldElementwise(
-      adaptor.getOperands(), getType(), [](ArrayRef<Attribute> args) {
-        return foldArithmetic(
-            args,
-            [](const APInt &a, const APInt &b) { return a.sle(b) ? a : b; },
-            [](const APFloat &a, const APFloat &b) {
-              return llvm::minimum(a, b);
-            });
-      });
+  return foldBinary(
+      adaptor.getOperands(), getType(),
+      [](const APInt &a, const APInt &b) { return a.sle(b) ? a : b; },
+      [](const APFloat &a, const APFloat &b) { return llvm::minimum(a, b); });
 }
 
 OpFoldResult AndOp::fold(FoldAdaptor adaptor) {
-  return foldElementwise(
-      adaptor.getOperands(), getType(), [](ArrayRef<Attribute> args) {
-        return foldArithmetic(
-            args, [](const APInt &a, const APInt &b) { return a & b; }, {});
-      });
+  return foldBinary(adaptor.getOperands(), getType(),
+                    [](const APInt &a, const APInt &b) { return a & b; }, {});
 }
 
 OpFoldResult OrOp::fold(FoldAdaptor adaptor) {
-  return foldElementwise(
-      adaptor.getOperands(), getType(), [](ArrayRef<Attribute> args) {
-        return foldArithmetic(
-            args, [](const APInt &a, const APInt &b) { return a | b; }, {});
-      });
+  return foldBinary(adaptor.getOperands(), getType(),
+                    [](const APInt &a, const APInt &b) { return a | b; }, {});
 }
 
 OpFoldResult CompareOp::fold(FoldAdaptor adaptor) {
@@ -294,34 +280,43 @@ OpFoldResult CompareOp::fold(FoldAdaptor adaptor) {
         }
         bool result = false;
         switch (predicate) {
-        case ComparePredicate::EQ: result = order == 0; break;
-        case ComparePredicate::NE: result = order != 0; break;
-        case ComparePredicate::LT: result = order < 0; break;
-        case ComparePredicate::LE: result = order <= 0; break;
-        case ComparePredicate::GT: result = order > 0; break;
-        case ComparePredicate::GE: result = order >= 0; break;
+        case ComparePredicate::EQ:
+          result = order == 0;
+          break;
+        case ComparePredicate::NE:
+          result = order != 0;
+          break;
+        case ComparePredicate::LT:
+          result = order < 0;
+          break;
+        case ComparePredicate::LE:
+          result = order <= 0;
+          break;
+        case ComparePredicate::GT:
+          result = order > 0;
+          break;
+        case ComparePredicate::GE:
+          result = order >= 0;
+          break;
         }
         return IntegerAttr::get(i1, result);
       });
 }
 
 OpFoldResult SelectOp::fold(FoldAdaptor adaptor) {
-  auto condition =
-      dyn_cast_or_null<DenseElementsAttr>(adaptor.getCondition());
+  auto condition = dyn_cast_or_null<DenseElementsAttr>(adaptor.getCondition());
   if (condition && condition.isSplat()) {
-    Value chosen =
-        condition.getSplatValue<bool>() ? getOnTrue() : getOnFalse();
+    Value chosen = condition.getSplatValue<bool>() ? getOnTrue() : getOnFalse();
     if (chosen.getType() == getType())
       return chosen;
   }
   if (getOnTrue() == getOnFalse() && getOnTrue().getType() == getType())
     return getOnTrue();
-  return foldElementwise(adaptor.getOperands(), getType(),
-                         [](ArrayRef<Attribute> args) {
-                           return cast<IntegerAttr>(args[0]).getValue().isOne()
-                                      ? args[1]
-                                      : args[2];
-                         });
+  return foldElementwise(
+      adaptor.getOperands(), getType(), [](ArrayRef<Attribute> args) {
+        return cast<IntegerAttr>(args[0]).getValue().isOne() ? args[1]
+                                                             : args[2];
+      });
 }
 
 OpFoldResult NegOp::fold(FoldAdaptor adaptor) {
@@ -339,11 +334,11 @@ OpFoldResult NegOp::fold(FoldAdaptor adaptor) {
 OpFoldResult NotOp::fold(FoldAdaptor adaptor) {
   if (auto inner = getInput().getDefiningOp<NotOp>())
     return inner.getInput();
-  return foldElementwise(
-      adaptor.getOperands(), getType(), [](ArrayRef<Attribute> args) {
-        auto i = cast<IntegerAttr>(args[0]);
-        return IntegerAttr::get(i.getType(), ~i.getValue());
-      });
+  return foldElementwise(adaptor.getOperands(), getType(),
+                         [](ArrayRef<Attribute> args) {
+                           auto i = cast<IntegerAttr>(args[0]);
+                           return IntegerAttr::get(i.getType(), ~i.getValue());
+                         });
 }
 
 OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
@@ -506,14 +501,12 @@ OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
   }
   return foldIndexMap(
       adaptor.getInput(), getType(), [&](ArrayRef<int64_t> index) {
-        ArrayRef<int64_t> indexPart =
-            index.slice(axis, indexShape.size());
-        int64_t picked =
-            indices.isSplat()
-                ? indices.getSplatValue<APInt>().getSExtValue()
-                : (*std::next(indices.value_begin<APInt>(),
-                              linearize(indexPart, indexShape)))
-                      .getSExtValue();
+        ArrayRef<int64_t> indexPart = index.slice(axis, indexShape.size());
+        int64_t picked = indices.isSplat()
+                             ? indices.getSplatValue<APInt>().getSExtValue()
+                             : (*std::next(indices.value_begin<APInt>(),
+                                           linearize(indexPart, indexShape)))
+                                   .getSExtValue();
         if (picked < 0)
           picked += axisSize;
         SmallVector<int64_t> inputIndex(index.take_front(axis));

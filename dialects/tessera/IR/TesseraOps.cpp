@@ -120,11 +120,10 @@ LogicalResult CastOp::verify() {
   auto input = cast<RankedTensorType>(getInput().getType());
   auto result = cast<RankedTensorType>(getType());
   if (input.getRank() != result.getRank() ||
-      !llvm::all_of(llvm::zip(input.getShape(), result.getShape()),
-                    [](auto dims) {
-                      return dimsCompatible(std::get<0>(dims),
-                                            std::get<1>(dims));
-                    }))
+      !llvm::all_of(
+          llvm::zip(input.getShape(), result.getShape()), [](auto dims) {
+            return dimsCompatible(std::get<0>(dims), std::get<1>(dims));
+          }))
     return emitOpError("changes the shape from ")
            << formatShape(input.getShape()) << " to "
            << formatShape(result.getShape()) << "; a cast only converts "
@@ -176,9 +175,9 @@ LogicalResult AttentionOp::verify() {
   }
   case MaskKind::Window: {
     int64_t tokens = mask.getGrid()[0] * mask.getGrid()[1];
-    for (auto [name, length] : {std::pair<StringRef, int64_t>{"query",
-                                                             queryLength},
-                                {"key", keyLength}})
+    for (auto [name, length] :
+         {std::pair<StringRef, int64_t>{"query", queryLength},
+          {"key", keyLength}})
       if (!ShapedType::isDynamic(length) && length != tokens)
         return emitOpError("window mask over a ")
                << mask.getGrid()[0] << "x" << mask.getGrid()[1]

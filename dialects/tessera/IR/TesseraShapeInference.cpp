@@ -31,8 +31,9 @@ static LogicalResult checkSameElementType(std::optional<Location> location,
   for (Value operand : operands.drop_front()) {
     Type actual = tensorTypeOf(operand).getElementType();
     if (actual != expected)
-      return emitOptionalError(location, "operands have different element "
-                                         "types: ",
+      return emitOptionalError(location,
+                               "operands have different element "
+                               "types: ",
                                expected, " and ", actual);
   }
   return success();
@@ -89,9 +90,10 @@ bool mlir::tessera::areCompatibleReturnTypes(TypeRange inferred,
   return true;
 }
 
-LogicalResult mlir::tessera::inferBroadcastResult(
-    std::optional<Location> location, ValueRange operands, Type elementType,
-    SmallVectorImpl<Type> &inferred) {
+LogicalResult
+mlir::tessera::inferBroadcastResult(std::optional<Location> location,
+                                    ValueRange operands, Type elementType,
+                                    SmallVectorImpl<Type> &inferred) {
   if (failed(checkSameElementType(location, operands)))
     return failure();
   SmallVector<int64_t> shape;
@@ -131,8 +133,7 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
   ArrayRef<int64_t> permutation = adaptor.getPermutation();
   if (static_cast<int64_t>(permutation.size()) != input.getRank())
     return emitOptionalError(location, "permutation has ", permutation.size(),
-                             " entries for a rank-", input.getRank(),
-                             " input");
+                             " entries for a rank-", input.getRank(), " input");
   llvm::SmallBitVector seen(permutation.size());
   SmallVector<int64_t> shape;
   for (int64_t dim : permutation) {
@@ -161,15 +162,16 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
   if (static_cast<int64_t>(starts.size()) != rank ||
       static_cast<int64_t>(ends.size()) != rank ||
       static_cast<int64_t>(steps.size()) != rank)
-    return emitOptionalError(location, "starts, ends and steps need one entry "
-                                       "per dimension of the rank-",
+    return emitOptionalError(location,
+                             "starts, ends and steps need one entry "
+                             "per dimension of the rank-",
                              rank, " input, got ", starts.size(), ", ",
                              ends.size(), " and ", steps.size());
   SmallVector<int64_t> shape;
   for (int64_t d = 0; d < rank; ++d) {
     if (steps[d] <= 0)
-      return emitOptionalError(location, "step ", steps[d], " of dimension ",
-                               d, " must be positive");
+      return emitOptionalError(location, "step ", steps[d], " of dimension ", d,
+                               " must be positive");
     int64_t size = input.getDimSize(d);
     if (ShapedType::isDynamic(size)) {
       shape.push_back(ShapedType::kDynamic);
@@ -242,8 +244,8 @@ LogicalResult SelectOp::inferReturnTypes(MLIRContext *,
                                          std::optional<Location> location,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &inferred) {
-  if (failed(checkSameElementType(
-          location, {adaptor.getOnTrue(), adaptor.getOnFalse()})))
+  if (failed(checkSameElementType(location,
+                                  {adaptor.getOnTrue(), adaptor.getOnFalse()})))
     return failure();
   SmallVector<int64_t> shape;
   if (failed(broadcastOperandShapes(location, adaptor.getOperands(), shape)))
@@ -264,11 +266,12 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
   RankedTensorType lhs = tensorTypeOf(adaptor.getLhs());
   RankedTensorType rhs = tensorTypeOf(adaptor.getRhs());
   if (lhs.getRank() < 2 || rhs.getRank() < 2)
-    return emitOptionalError(location, "operands must have rank 2 or more, got "
-                                       "ranks ",
+    return emitOptionalError(location,
+                             "operands must have rank 2 or more, got "
+                             "ranks ",
                              lhs.getRank(), " and ", rhs.getRank());
-  if (failed(checkSameElementType(location,
-                                  {adaptor.getLhs(), adaptor.getRhs()})))
+  if (failed(
+          checkSameElementType(location, {adaptor.getLhs(), adaptor.getRhs()})))
     return failure();
   ArrayRef<int64_t> l = lhs.getShape(), r = rhs.getShape();
   bool tl = adaptor.getTransposeLhs(), tr = adaptor.getTransposeRhs();
@@ -311,8 +314,8 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
   int64_t n = weight.getDimSize(0);
   if (!dimsCompatible(k, weight.getDimSize(1)))
     return emitOptionalError(location, "input has K = ", k, " but weight ",
-                             formatShape(weight.getShape()), " has K = ",
-                             weight.getDimSize(1));
+                             formatShape(weight.getShape()),
+                             " has K = ", weight.getDimSize(1));
   if (Value bias = adaptor.getBias()) {
     RankedTensorType biasType = tensorTypeOf(bias);
     if (biasType.getRank() != 1 || !dimsCompatible(biasType.getDimSize(0), n))
@@ -359,16 +362,15 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
     if (!value)
       continue;
     ArrayRef<int64_t> shape = tensorTypeOf(value).getShape();
-    bool matches = shape.size() == normalized.size() &&
-                   llvm::all_of(llvm::zip(shape, normalized), [](auto dims) {
-                     return dimsCompatible(std::get<0>(dims),
-                                           std::get<1>(dims));
-                   });
+    bool matches =
+        shape.size() == normalized.size() &&
+        llvm::all_of(llvm::zip(shape, normalized), [](auto dims) {
+          return dimsCompatible(std::get<0>(dims), std::get<1>(dims));
+        });
     if (!matches)
-      return emitOptionalError(location, name, " has shape ",
-                               formatShape(shape),
-                               " but the normalized dimensions are ",
-                               formatShape(normalized));
+      return emitOptionalError(
+          location, name, " has shape ", formatShape(shape),
+          " but the normalized dimensions are ", formatShape(normalized));
   }
   inferred.push_back(input);
   return success();
@@ -442,15 +444,15 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
                                " must be [batch, heads, length, head_dim], "
                                "got rank ",
                                type.getRank());
-  if (failed(checkSameElementType(
-          location, {adaptor.getQuery(), adaptor.getKey(), adaptor.getValue()})))
+  if (failed(
+          checkSameElementType(location, {adaptor.getQuery(), adaptor.getKey(),
+                                          adaptor.getValue()})))
     return failure();
   if (Value bias = adaptor.getBias())
     if (tensorTypeOf(bias).getElementType() != q.getElementType())
-      return emitOptionalError(location, "bias element type ",
-                               tensorTypeOf(bias).getElementType(),
-                               " differs from the query's ",
-                               q.getElementType());
+      return emitOptionalError(
+          location, "bias element type ", tensorTypeOf(bias).getElementType(),
+          " differs from the query's ", q.getElementType());
 
   int64_t batch = q.getDimSize(0), queryHeads = q.getDimSize(1);
   int64_t queryLength = q.getDimSize(2), headDim = q.getDimSize(3);
@@ -489,17 +491,17 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
         !llvm::all_of(llvm::zip(*broadcast, scores), [](auto dims) {
           return dimsCompatible(std::get<0>(dims), std::get<1>(dims));
         }))
-      return emitOptionalError(location, "bias of shape ",
-                               formatShape(biasShape),
-                               " does not broadcast to the scores' shape ",
-                               formatShape(scores));
+      return emitOptionalError(
+          location, "bias of shape ", formatShape(biasShape),
+          " does not broadcast to the scores' shape ", formatShape(scores));
   }
   if (Value padding = adaptor.getKeyPaddingMask()) {
     ArrayRef<int64_t> shape = tensorTypeOf(padding).getShape();
     if (shape.size() != 2 || !dimsCompatible(shape[0], batch) ||
         !dimsCompatible(shape[1], keyLength))
-      return emitOptionalError(location, "key_padding_mask must be [batch, "
-                                         "key length] = ",
+      return emitOptionalError(location,
+                               "key_padding_mask must be [batch, "
+                               "key length] = ",
                                formatShape({batch, keyLength}), ", got ",
                                formatShape(shape));
   }

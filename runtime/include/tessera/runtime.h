@@ -18,10 +18,11 @@ extern "C" {
 
 typedef enum tessera_status {
   TESSERA_OK = 0,
-  TESSERA_ERROR_INVALID_ARGUMENT = 1, /* a null pointer, an index out of range */
-  TESSERA_ERROR_VULKAN = 2,           /* a Vulkan call failed */
-  TESSERA_ERROR_NO_DEVICE = 3,        /* no device matches the request */
-  TESSERA_ERROR_UNSUPPORTED = 4,      /* a needed layer or feature is missing */
+  TESSERA_ERROR_INVALID_ARGUMENT =
+      1,                         /* a null pointer, an index out of range */
+  TESSERA_ERROR_VULKAN = 2,      /* a Vulkan call failed */
+  TESSERA_ERROR_NO_DEVICE = 3,   /* no device matches the request */
+  TESSERA_ERROR_UNSUPPORTED = 4, /* a needed layer or feature is missing */
 } tessera_status;
 
 /* A short name for a status, e.g. "TESSERA_ERROR_VULKAN". */

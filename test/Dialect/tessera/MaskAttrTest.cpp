@@ -27,8 +27,8 @@ protected:
   MaskAttrTest() { context.loadDialect<TesseraDialect>(); }
 
   MaskAttr sliding(int64_t left, int64_t right, int64_t dilation = 1) {
-    return MaskAttr::get(&context, MaskKind::Sliding, left, right, dilation,
-                         {}, MaskAttr(), {}, std::nullopt, 0);
+    return MaskAttr::get(&context, MaskKind::Sliding, left, right, dilation, {},
+                         MaskAttr(), {}, std::nullopt, 0);
   }
 
   /// Compares isVisible with `expected` on every pair.
@@ -66,9 +66,8 @@ TEST_F(MaskAttrTest, CausalWithPastKeysIsBottomRightAligned) {
 
 TEST_F(MaskAttrTest, SlidingIsABand) {
   // Longformer: |i - j| <= w on each side; here asymmetric.
-  expectMatches(sliding(2, 1), 10, 10, [](int64_t i, int64_t j) {
-    return j >= i - 2 && j <= i + 1;
-  });
+  expectMatches(sliding(2, 1), 10, 10,
+                [](int64_t i, int64_t j) { return j >= i - 2 && j <= i + 1; });
 }
 
 TEST_F(MaskAttrTest, DilatedSlidingVisitsEveryDthKey) {
@@ -79,9 +78,9 @@ TEST_F(MaskAttrTest, DilatedSlidingVisitsEveryDthKey) {
 
 TEST_F(MaskAttrTest, GlobalTokensSeeAndAreSeenByAll) {
   std::vector<int64_t> tokens = {0, 5};
-  MaskAttr mask = MaskAttr::get(&context, MaskKind::Global, std::nullopt,
-                                std::nullopt, 1, tokens, sliding(1, 1), {},
-                                std::nullopt, 0);
+  MaskAttr mask =
+      MaskAttr::get(&context, MaskKind::Global, std::nullopt, std::nullopt, 1,
+                    tokens, sliding(1, 1), {}, std::nullopt, 0);
   expectMatches(mask, 9, 9, [&](int64_t i, int64_t j) {
     bool global = i == 0 || i == 5 || j == 0 || j == 5;
     return global || std::abs(i - j) <= 1;
@@ -128,8 +127,8 @@ TEST_F(MaskAttrTest, WindowMatchesSwinPartition) {
     SCOPED_TRACE("shift " + std::to_string(shift));
     std::vector<int64_t> grid = {8, 12};
     MaskAttr mask =
-        MaskAttr::get(&context, MaskKind::Window, std::nullopt, std::nullopt,
-                      1, {}, MaskAttr(), grid, int64_t(4), shift);
+        MaskAttr::get(&context, MaskKind::Window, std::nullopt, std::nullopt, 1,
+                      {}, MaskAttr(), grid, int64_t(4), shift);
     auto expected = swinMask(8, 12, 4, shift);
     expectMatches(mask, 96, 96, [&](int64_t i, int64_t j) {
       return static_cast<bool>(expected[i][j]);
@@ -140,10 +139,11 @@ TEST_F(MaskAttrTest, WindowMatchesSwinPartition) {
 TEST_F(MaskAttrTest, VerifierRejectsParametersOfOtherKinds) {
   // The same rules the lit tests check through the parser, through getChecked.
   auto emitError = [&] { return mlir::emitError(UnknownLoc::get(&context)); };
-  context.getDiagEngine().registerHandler([](Diagnostic &) { return success(); });
+  context.getDiagEngine().registerHandler(
+      [](Diagnostic &) { return success(); });
   EXPECT_FALSE(MaskAttr::getChecked(emitError, &context, MaskKind::Causal,
-                                    int64_t(3), std::nullopt, 1, {},
-                                    MaskAttr(), {}, std::nullopt, 0));
+                                    int64_t(3), std::nullopt, 1, {}, MaskAttr(),
+                                    {}, std::nullopt, 0));
   EXPECT_TRUE(MaskAttr::getChecked(emitError, &context, MaskKind::Sliding,
                                    int64_t(3), int64_t(0), 1, {}, MaskAttr(),
                                    {}, std::nullopt, 0));
