@@ -5,6 +5,7 @@
 
 #include "dialects/tessera/IR/TesseraDialect.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 

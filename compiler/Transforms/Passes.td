@@ -38,4 +38,24 @@ def TesseraVerifyTarget : Pass<"tessera-verify-target", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::tessera::TesseraDialect"];
 }
 
+def TesseraFormDispatches
+    : Pass<"tessera-form-dispatches", "::mlir::func::FuncOp"> {
+  let summary = "Group ops into tessera.dispatch regions, one kernel each";
+  let description = [{
+    Every root op (matmul, linear, attention, softmax, layer_norm, a
+    reduction, gather, slice, concat) becomes the centre of one dispatch
+    region. The elementwise ops that consume its result, one after the other,
+    join it as an epilogue (bias, activation, residual add, scale, cast) as
+    long as each consumes the previous result alone and keeps its shape. Row
+    reductions also take the elementwise ops that feed them and have no other
+    use as a prologue (the residual add before a layer_norm). Elementwise
+    ops left over form dispatches of their own, chained the same way.
+
+    Shape-only ops (reshape, transpose, broadcast) and constants stay outside
+    the regions: they become index maps and buffers, never dispatches. Splat
+    constants used inside a region are copied into it.
+  }];
+  let dependentDialects = ["::mlir::tessera::TesseraDialect"];
+}
+
 #endif // TESSERA_COMPILER_TRANSFORMS_PASSES

@@ -204,3 +204,28 @@ LogicalResult TargetAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << maxWorkgroupInvocations;
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// TileConfigAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+TileConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                       ArrayRef<int64_t> workgroupSize, ArrayRef<int64_t> tile,
+                       ArrayRef<int64_t> threadTile) {
+  if (workgroupSize.size() != 3)
+    return emitError() << "'workgroup_size' needs 3 entries [x, y, z], got "
+                       << workgroupSize.size();
+  for (auto [name, values] :
+       {std::pair<StringRef, ArrayRef<int64_t>>{"workgroup_size", workgroupSize},
+        {"tile", tile},
+        {"thread_tile", threadTile}}) {
+    if (values.empty())
+      return emitError() << "'" << name << "' must not be empty";
+    for (int64_t value : values)
+      if (value < 1)
+        return emitError() << "'" << name << "' entries must be positive, got "
+                           << value;
+  }
+  return success();
+}

@@ -172,4 +172,42 @@ def Tessera_TargetAttr : Tessera_Attr<"Target", "target"> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Tile configurations
+//===----------------------------------------------------------------------===//
+
+def Tessera_TileConfigAttr : Tessera_Attr<"TileConfig", "tile_config"> {
+  let summary = "how one dispatch is split over workgroups and invocations";
+  let description = [{
+    Chosen per dispatch by `tessera-select-tile-configs` from the root op, its
+    shapes and the target profile, and read by the kernel builders.
+
+    - `workgroup_size`: invocations per workgroup `[x, y, z]`;
+    - `tile`: the part of the root's iteration space one workgroup covers
+      (matmul `[M, N, K-step]`, attention `[queries, keys]`, row reductions
+      `[rows]`, elementwise `[elements]`);
+    - `thread_tile`: the part one invocation covers (matmul `[M, N]`, others
+      `[elements]`).
+
+    ```mlir
+    #tessera.tile_config<workgroup_size = [8, 8, 1], tile = [32, 32, 1], thread_tile = [4, 4]>
+    ```
+  }];
+  let parameters = (ins
+    Tessera_IntListParameter<"invocations per workgroup">:$workgroup_size,
+    Tessera_IntListParameter<"iteration space per workgroup">:$tile,
+    Tessera_IntListParameter<"iteration space per invocation">:$thread_tile
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    int64_t getInvocations() const {
+      int64_t count = 1;
+      for (int64_t size : getWorkgroupSize())
+        count *= size;
+      return count;
+    }
+  }];
+}
+
 #endif // TESSERA_DIALECT_ATTRS

@@ -188,3 +188,64 @@ LogicalResult AttentionOp::verify() {
   }
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// DispatchOp
+//===----------------------------------------------------------------------===//
+
+void DispatchOp::build(OpBuilder &builder, OperationState &state,
+                       Type resultType, ValueRange inputs) {
+  state.addOperands(inputs);
+  state.addTypes(resultType);
+  Region *body = state.addRegion();
+  Block *block = new Block();
+  body->push_back(block);
+  for (Value input : inputs)
+    block->addArgument(input.getType(), input.getLoc());
+}
+
+bool DispatchOp::isFusableElementwise(Operation *op) {
+  return op->hasTrait<OpTrait::Elementwise>() ||
+         isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, AndOp, OrOp,
+             CompareOp, SelectOp>(op);
+}
+
+Operation *DispatchOp::getRootOp() {
+  Block &block = getBody().front();
+  for (Operation &op : block.without_terminator())
+    if (!isFusableElementwise(&op))
+      return &op;
+  // An elementwise-only dispatch is built around the op it yields.
+  return cast<YieldOp>(block.getTerminator()).getValue().getDefiningOp();
+}
+
+LogicalResult DispatchOp::verify() {
+  Block &block = getBody().front();
+  if (block.getNumArguments() != getInputs().size())
+    return emitOpError("has ")
+           << getInputs().size() << " inputs but its body takes "
+           << block.getNumArguments() << " arguments";
+  for (auto [i, input, argument] :
+       llvm::enumerate(getInputs(), block.getArguments()))
+    if (input.getType() != argument.getType())
+      return emitOpError("input ")
+             << i << " has type " << input.getType()
+             << " but the body's argument has type " << argument.getType();
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield)
+    return emitOpError("body must end with tessera.yield");
+  if (yield.getValue().getType() != getType())
+    return emitOpError("yields ")
+           << yield.getValue().getType() << " but its result has type "
+           << getType();
+  int roots = 0;
+  for (Operation &op : block.without_terminator()) {
+    if (isFusableElementwise(&op) || isa<ConstantOp>(op))
+      continue;
+    if (++roots > 1)
+      return op.emitOpError("is a second root op in one dispatch region; a "
+                            "dispatch holds one matmul, linear, attention or "
+                            "row reduction");
+  }
+  return success();
+}

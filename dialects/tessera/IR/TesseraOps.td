@@ -12,6 +12,7 @@ include "dialects/tessera/IR/TesseraAttrs.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
 
 //===----------------------------------------------------------------------===//
 // Base classes
@@ -460,6 +461,57 @@ def Tessera_AttentionOp : Tessera_InferredOp<"attention", [AttrSizedOperandSegme
     /// The score scale, `1 / sqrt(head dim)` when the attribute is absent.
     double getEffectiveScale();
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// Dispatch regions
+//===----------------------------------------------------------------------===//
+
+def Tessera_DispatchOp : Tessera_Op<"dispatch", [IsolatedFromAbove]> {
+  let summary = "ops that run as one GPU dispatch";
+  let description = [{
+    A region formed by `tessera-form-dispatches`: one root op (matmul or
+    linear, attention, a row reduction such as softmax or layer_norm, or an
+    elementwise op when there is no other) with the elementwise ops that feed
+    it and consume it. Each region becomes one kernel. The body sees only its
+    block arguments (the region is isolated), which are the `inputs`.
+
+    ```mlir
+    %y = tessera.dispatch (%x, %w, %b) : (tensor<1x?x256xf32>, tensor<1024x256xf32>,
+                                          tensor<1024xf32>) -> tensor<1x?x1024xf32> {
+    ^bb0(%a: tensor<1x?x256xf32>, %aw: tensor<1024x256xf32>, %ab: tensor<1024xf32>):
+      %0 = tessera.linear %a, %aw, %ab : ...
+      %1 = tessera.gelu %0 : tensor<1x?x1024xf32>
+      tessera.yield %1 : tensor<1x?x1024xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<Tessera_Tensor>:$inputs,
+                       OptionalAttr<Tessera_TileConfigAttr>:$tile_config);
+  let results = (outs Tessera_Tensor:$result);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    `(` $inputs `)` attr-dict `:` functional-type($inputs, results) $body
+  }];
+  let hasVerifier = 1;
+  let skipDefaultBuilders = 1;
+  let builders = [
+    OpBuilder<(ins "::mlir::Type":$resultType, "::mlir::ValueRange":$inputs)>
+  ];
+  let extraClassDeclaration = [{
+    /// The op the dispatch is built around (see the description).
+    ::mlir::Operation *getRootOp();
+    /// Whether `op` can be fused into a dispatch as an elementwise
+    /// prologue or epilogue.
+    static bool isFusableElementwise(::mlir::Operation *op);
+  }];
+}
+
+def Tessera_YieldOp : Tessera_Op<"yield", [Pure, Terminator,
+    HasParent<"::mlir::tessera::DispatchOp">, ReturnLike]> {
+  let summary = "the value a dispatch region produces";
+  let arguments = (ins Tessera_Tensor:$value);
+  let assemblyFormat = "$value attr-dict `:` type($value)";
 }
 
 #endif // TESSERA_DIALECT_OPS

@@ -1,0 +1,123 @@
+//===- SymbolicShapes.h - Dimensions as expressions of named dims -*- C++ -*-===//
+//
+// A dynamic dimension of a tensor is an expression of the model's named
+// dimensions (batch, seq, ...): a constant times a product of symbols, e.g.
+// `4 * seq` after merging heads into the sequence. Kernels read the values at
+// run time; the runtime evaluates them from the input shapes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSERA_COMPILER_ANALYSIS_SYMBOLICSHAPES_H
+#define TESSERA_COMPILER_ANALYSIS_SYMBOLICSHAPES_H
+
+#include "mlir/IR/Operation.h"
+#include "mlir/IR/Value.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <optional>
+#include <string>
+
+namespace mlir::func {
+class FuncOp;
+} // namespace mlir::func
+
+namespace mlir::tessera {
+
+/// coefficient * symbol_0 * symbol_1 * ... (symbols sorted, repeats allowed).
+class DimExpr {
+public:
+  DimExpr() = default;
+  static DimExpr constant(int64_t value) { return DimExpr(value, {}); }
+  static DimExpr symbol(unsigned id) { return DimExpr(1, {id}); }
+
+  bool isConstant() const { return symbols_.empty(); }
+  int64_t getCoefficient() const { return coefficient_; }
+  ArrayRef<unsigned> getSymbols() const { return symbols_; }
+
+  DimExpr operator*(const DimExpr &other) const;
+  /// Exact division; std::nullopt when `other` does not divide this.
+  std::optional<DimExpr> divide(const DimExpr &other) const;
+  bool operator==(const DimExpr &other) const {
+    return coefficient_ == other.coefficient_ && symbols_ == other.symbols_;
+  }
+  bool operator!=(const DimExpr &other) const { return !(*this == other); }
+
+  /// Value for the given symbol values.
+  int64_t evaluate(ArrayRef<int64_t> symbolValues) const;
+
+private:
+  DimExpr(int64_t coefficient, SmallVector<unsigned, 2> symbols)
+      : coefficient_(coefficient), symbols_(std::move(symbols)) {}
+  int64_t coefficient_ = 1;
+  SmallVector<unsigned, 2> symbols_;
+};
+
+using SymbolicShape = SmallVector<DimExpr, 4>;
+
+/// A named dimension with its inclusive bounds.
+struct DimSymbol {
+  std::string name;
+  int64_t lower = 1;
+  int64_t upper = 0; ///< 0 while unknown
+};
+
+/// Symbolic shapes of every tensor value in a function. Dynamic dimensions
+/// of the function's arguments are named by the argument attribute
+/// `tessera.dims` (one entry per dimension: the name of a dynamic one, the
+/// size of a static one); the rest follows from the ops.
+class SymbolicShapes {
+public:
+  /// Runs the analysis; reports the first value whose shape cannot be
+  /// determined and fails.
+  LogicalResult analyze(func::FuncOp function);
+
+  /// The shape of `value` (must be a tensor the analysis saw).
+  const SymbolicShape &getShape(Value value) const;
+
+  ArrayRef<DimSymbol> getSymbols() const { return symbols_; }
+  MutableArrayRef<DimSymbol> getSymbols() { return symbols_; }
+  std::optional<unsigned> lookupSymbol(StringRef name) const;
+
+  /// The largest value `expr` takes within the symbols' bounds.
+  int64_t upperBound(const DimExpr &expr) const;
+
+  /// e.g. "4*seq" or "256".
+  std::string format(const DimExpr &expr) const;
+
+  /// Row-major strides of a dense tensor of `shape`.
+  static SymbolicShape denseStrides(ArrayRef<DimExpr> shape);
+  /// Product of `shape`.
+  static DimExpr product(ArrayRef<DimExpr> shape);
+
+private:
+  LogicalResult analyzeOp(Operation *op);
+  LogicalResult setShape(Value value, SymbolicShape shape);
+  unsigned getOrCreateSymbol(StringRef name);
+
+  llvm::DenseMap<Value, SymbolicShape> shapes_;
+  SmallVector<DimSymbol> symbols_;
+};
+
+/// How a kernel finds element (i0, i1, ...) of a logical tensor in a buffer:
+/// offset i0*strides[0] + i1*strides[1] + ... (elements). A stride of 0
+/// broadcasts.
+struct StridedView {
+  SymbolicShape shape;
+  SymbolicShape strides;
+
+  static StridedView dense(ArrayRef<DimExpr> shape);
+  /// The view of the transposed tensor.
+  StridedView transpose(ArrayRef<int64_t> permutation) const;
+  /// The view of the reshaped tensor, when the reshape only splits dims,
+  /// merges contiguous dims, or adds and drops dims of size 1.
+  std::optional<StridedView> reshape(ArrayRef<DimExpr> newShape) const;
+  /// The view after NumPy broadcasting to `newShape` (stride 0 where a
+  /// dimension of size 1 stretches).
+  StridedView broadcastTo(ArrayRef<DimExpr> newShape) const;
+};
+
+} // namespace mlir::tessera
+
+#endif // TESSERA_COMPILER_ANALYSIS_SYMBOLICSHAPES_H

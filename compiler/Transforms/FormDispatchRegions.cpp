@@ -1,0 +1,151 @@
+//===- FormDispatchRegions.cpp - Group ops into dispatch regions ----------===//
+
+#include "compiler/Transforms/Passes.h"
+#include "dialects/tessera/IR/TesseraOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace mlir::tessera {
+#define GEN_PASS_DEF_TESSERAFORMDISPATCHES
+#include "compiler/Transforms/Passes.h.inc"
+} // namespace mlir::tessera
+
+using namespace mlir;
+using namespace mlir::tessera;
+
+namespace {
+
+bool isRoot(Operation *op) {
+  return isa<MatmulOp, LinearOp, AttentionOp, SoftmaxOp, LayerNormOp,
+             ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp, GatherOp,
+             SliceOp, ConcatOp>(op);
+}
+
+bool isRowReduction(Operation *op) {
+  return isa<SoftmaxOp, LayerNormOp, ReduceSumOp, ReduceMeanOp, ReduceMaxOp,
+             ArgMaxOp>(op);
+}
+
+bool sameShape(Type a, Type b) {
+  return cast<RankedTensorType>(a).getShape() ==
+         cast<RankedTensorType>(b).getShape();
+}
+
+bool isSplatConstant(Value value) {
+  auto constant = value.getDefiningOp<ConstantOp>();
+  auto dense = constant ? dyn_cast<DenseElementsAttr>(constant.getValue())
+                        : DenseElementsAttr();
+  return dense && dense.isSplat();
+}
+
+struct FormDispatchesPass
+    : public tessera::impl::TesseraFormDispatchesBase<FormDispatchesPass> {
+  void runOnOperation() override {
+    for (Block &block : getOperation().getBody()) {
+      SmallVector<SmallVector<Operation *>> groups = collectGroups(block);
+      for (SmallVector<Operation *> &group : groups)
+        outline(group);
+    }
+  }
+
+  /// Groups of ops that become one dispatch each, every group in block
+  /// order.
+  SmallVector<SmallVector<Operation *>> collectGroups(Block &block) {
+    llvm::DenseSet<Operation *> grouped;
+    SmallVector<SmallVector<Operation *>> groups;
+    auto startGroup = [&](Operation *seed) {
+      llvm::SetVector<Operation *> group;
+      if (isRowReduction(seed))
+        addPrologue(seed, group, grouped);
+      group.insert(seed);
+      addEpilogue(seed, group, grouped);
+      for (Operation *op : group)
+        grouped.insert(op);
+      SmallVector<Operation *> ordered(group.begin(), group.end());
+      llvm::sort(ordered,
+                 [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+      groups.push_back(std::move(ordered));
+    };
+    for (Operation &op : block)
+      if (isRoot(&op))
+        startGroup(&op);
+    for (Operation &op : block)
+      if (!grouped.contains(&op) && DispatchOp::isFusableElementwise(&op))
+        startGroup(&op);
+    return groups;
+  }
+
+  /// Consumers that use the previous result alone and keep its shape.
+  void addEpilogue(Operation *root, llvm::SetVector<Operation *> &group,
+                   const llvm::DenseSet<Operation *> &grouped) {
+    Operation *tail = root;
+    while (tail->getResult(0).hasOneUse()) {
+      Operation *user = *tail->getResult(0).getUsers().begin();
+      if (user->getBlock() != tail->getBlock() || grouped.contains(user) ||
+          !DispatchOp::isFusableElementwise(user) ||
+          !sameShape(user->getResult(0).getType(), tail->getResult(0).getType()))
+        break;
+      group.insert(user);
+      tail = user;
+    }
+  }
+
+  /// Producers of the first operand that feed `op` alone (transitively).
+  void addPrologue(Operation *op, llvm::SetVector<Operation *> &group,
+                   const llvm::DenseSet<Operation *> &grouped) {
+    for (Value operand : op->getOperands()) {
+      Operation *producer = operand.getDefiningOp();
+      if (!producer || !DispatchOp::isFusableElementwise(producer) ||
+          grouped.contains(producer) || !operand.hasOneUse() ||
+          producer->getBlock() != op->getBlock() ||
+          !sameShape(operand.getType(), op->getOperand(0).getType()))
+        continue;
+      addPrologue(producer, group, grouped);
+      group.insert(producer);
+    }
+  }
+
+  void outline(ArrayRef<Operation *> group) {
+    llvm::SmallPtrSet<Operation *, 8> members(group.begin(), group.end());
+    Operation *tail = group.back();
+    llvm::SetVector<Value> inputs;
+    llvm::SetVector<Value> splats;
+    for (Operation *op : group)
+      for (Value operand : op->getOperands()) {
+        if (members.contains(operand.getDefiningOp()))
+          continue;
+        if (isSplatConstant(operand))
+          splats.insert(operand);
+        else
+          inputs.insert(operand);
+      }
+
+    OpBuilder builder(tail);
+    auto dispatch = DispatchOp::create(builder, tail->getLoc(),
+                                       tail->getResult(0).getType(),
+                                       inputs.getArrayRef());
+    Block &body = dispatch.getBody().front();
+    IRMapping mapping;
+    for (auto [input, argument] : llvm::zip(inputs, body.getArguments()))
+      mapping.map(input, argument);
+    builder.setInsertionPointToStart(&body);
+    for (Value splat : splats)
+      mapping.map(splat, builder.clone(*splat.getDefiningOp())->getResult(0));
+    for (Operation *op : group)
+      builder.clone(*op, mapping);
+    YieldOp::create(builder, tail->getLoc(),
+                    mapping.lookup(tail->getResult(0)));
+
+    tail->getResult(0).replaceAllUsesWith(dispatch.getResult());
+    for (Operation *op : llvm::reverse(group))
+      op->erase();
+    for (Value splat : splats)
+      if (splat.use_empty())
+        splat.getDefiningOp()->erase();
+  }
+};
+
+} // namespace

@@ -1,0 +1,114 @@
+// RUN: tessera-opt %s -split-input-file -tessera-form-dispatches | FileCheck %s
+
+// Bias is part of linear; GELU and the residual add join as an epilogue.
+// CHECK-LABEL: func @linear_epilogue
+// CHECK-SAME: (%[[X:.*]]: tensor<4x8xf32>, %[[W:.*]]: tensor<8x8xf32>, %[[B:.*]]: tensor<8xf32>)
+// CHECK-NEXT: %[[D:.*]] = tessera.dispatch(%[[X]], %[[W]], %[[B]])
+// CHECK-NEXT: ^bb0(%[[A0:.*]]: tensor<4x8xf32>, %[[A1:.*]]: tensor<8x8xf32>, %[[A2:.*]]: tensor<8xf32>):
+// CHECK-NEXT:   %[[L:.*]] = tessera.linear %[[A0]], %[[A1]], %[[A2]]
+// CHECK-NEXT:   %[[G:.*]] = tessera.gelu %[[L]]
+// CHECK-NEXT:   %[[R:.*]] = tessera.add %[[G]], %[[A0]]
+// CHECK-NEXT:   tessera.yield %[[R]]
+// CHECK-NEXT: }
+// CHECK-NEXT: return %[[D]]
+func.func @linear_epilogue(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>, %b: tensor<8xf32>) -> tensor<4x8xf32> {
+  %0 = tessera.linear %x, %w, %b : (tensor<4x8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+  %1 = tessera.gelu %0 : tensor<4x8xf32>
+  %2 = tessera.add %1, %x : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %2 : tensor<4x8xf32>
+}
+
+// -----
+
+// An intermediate with a second use is materialised: the epilogue stops
+// there, and the elementwise ops after it form their own dispatch, which
+// reads the intermediate once.
+// CHECK-LABEL: func @epilogue_stops_at_second_use
+// CHECK: %[[D0:.*]] = tessera.dispatch
+// CHECK:   tessera.linear
+// CHECK-NEXT: tessera.yield
+// CHECK: %[[D1:.*]] = tessera.dispatch(%[[D0]])
+// CHECK-NEXT: ^bb0(%[[A:.*]]: tensor<4x8xf32>):
+// CHECK-NEXT:   %[[G:.*]] = tessera.gelu %[[A]]
+// CHECK-NEXT:   tessera.add %[[G]], %[[A]]
+// CHECK: return %[[D1]]
+func.func @epilogue_stops_at_second_use(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> tensor<4x8xf32> {
+  %0 = tessera.linear %x, %w : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  %1 = tessera.gelu %0 : tensor<4x8xf32>
+  %2 = tessera.add %1, %0 : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %2 : tensor<4x8xf32>
+}
+
+// -----
+
+// A residual add feeding a layer_norm alone becomes its prologue.
+// CHECK-LABEL: func @layer_norm_prologue
+// CHECK: tessera.dispatch
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT:   tessera.add
+// CHECK-NEXT:   tessera.layer_norm
+// CHECK-NEXT:   tessera.yield
+// CHECK-NOT: tessera.dispatch
+func.func @layer_norm_prologue(%x: tensor<4x8xf32>, %r: tensor<4x8xf32>, %g: tensor<8xf32>) -> tensor<4x8xf32> {
+  %0 = tessera.add %x, %r : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  %1 = tessera.layer_norm %0 scale(%g), axis = 1, epsilon = 1.0e-5 : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+  return %1 : tensor<4x8xf32>
+}
+
+// -----
+
+// Reshape and transpose stay outside; the attention reads through them.
+// Splat constants are copied into the region; weights stay inputs.
+// CHECK-LABEL: func @shape_ops_stay_outside
+// CHECK: %[[Q:.*]] = tessera.transpose
+// CHECK: tessera.dispatch(%[[Q]]) :
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT:   tessera.constant dense<2.000000e+00> : tensor<f32>
+// CHECK-NEXT:   tessera.attention
+// CHECK-NEXT:   tessera.mul
+// CHECK-NEXT:   tessera.yield
+// CHECK: tessera.transpose
+// CHECK: tessera.reshape
+func.func @shape_ops_stay_outside(%x: tensor<1x6x8xf32>) -> tensor<1x6x8xf32> {
+  %two = tessera.constant dense<2.0> : tensor<f32>
+  %r = tessera.reshape %x : tensor<1x6x8xf32> -> tensor<1x6x2x4xf32>
+  %q = tessera.transpose %r, [0, 2, 1, 3] : tensor<1x6x2x4xf32> -> tensor<1x2x6x4xf32>
+  %a = tessera.attention %q, %q, %q : (tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32>) -> tensor<1x2x6x4xf32>
+  %s = tessera.mul %a, %two : (tensor<1x2x6x4xf32>, tensor<f32>) -> tensor<1x2x6x4xf32>
+  %m = tessera.transpose %s, [0, 2, 1, 3] : tensor<1x2x6x4xf32> -> tensor<1x6x2x4xf32>
+  %o = tessera.reshape %m : tensor<1x6x2x4xf32> -> tensor<1x6x8xf32>
+  return %o : tensor<1x6x8xf32>
+}
+
+// -----
+
+// Elementwise ops with no root become one dispatch per chain.
+// CHECK-LABEL: func @elementwise_chain
+// CHECK: tessera.dispatch
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT:   tessera.exp
+// CHECK-NEXT:   tessera.mul
+// CHECK-NEXT:   tessera.tanh
+// CHECK-NEXT:   tessera.yield
+// CHECK-NOT: tessera.dispatch
+func.func @elementwise_chain(%x: tensor<?xf32>, %y: tensor<?xf32>) -> tensor<?xf32> {
+  %0 = tessera.exp %x : tensor<?xf32>
+  %1 = tessera.mul %0, %y : (tensor<?xf32>, tensor<?xf32>) -> tensor<?xf32>
+  %2 = tessera.tanh %1 : tensor<?xf32>
+  return %2 : tensor<?xf32>
+}
+
+// -----
+
+// A consumer that broadcasts to a larger shape does not join the epilogue.
+// CHECK-LABEL: func @no_fusion_across_broadcast
+// CHECK: tessera.dispatch
+// CHECK:   tessera.softmax
+// CHECK-NOT: tessera.add
+// CHECK: tessera.dispatch
+// CHECK:   tessera.add
+func.func @no_fusion_across_broadcast(%x: tensor<1x8xf32>, %y: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %0 = tessera.softmax %x, axis = 1 : tensor<1x8xf32> -> tensor<1x8xf32>
+  %1 = tessera.add %0, %y : (tensor<1x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %1 : tensor<4x8xf32>
+}
