@@ -8,4 +8,6 @@ build=${BUILD_DIR:-build}
 cmake --build "$build" --target mlir-doc
 cp "$build/docs/dialects/TesseraDialect.md" docs/dialect/TesseraDialect.md
 cp "$build/docs/passes/TesseraPasses.md" docs/passes/TesseraPasses.md
-echo "update-docs: docs/dialect/TesseraDialect.md and docs/passes/TesseraPasses.md are current"
+cp "$build/docs/passes/TesseraCodegenPasses.md" docs/passes/TesseraCodegenPasses.md
+cp "$build/docs/passes/TesseraConversionPasses.md" docs/passes/TesseraConversionPasses.md
+echo "update-docs: docs/dialect/ and docs/passes/ are current"

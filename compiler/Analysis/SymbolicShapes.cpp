@@ -255,7 +255,8 @@ LogicalResult SymbolicShapes::analyze(func::FuncOp function) {
       return WalkResult::advance();
     if (failed(analyzeOp(op)))
       return WalkResult::interrupt();
-    return WalkResult::advance();
+    // analyzeOp covers a dispatch's body.
+    return isa<DispatchOp>(op) ? WalkResult::skip() : WalkResult::advance();
   });
   return failure(result.wasInterrupted());
 }
@@ -280,10 +281,10 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
       .Case<DispatchOp>([&](DispatchOp dispatch) {
         Block &body = dispatch.getBody().front();
         for (auto [input, argument] :
-             llvm::zip(dispatch.getInputs(), body.getArguments()))
-          shapes_[argument] = shapeOf(input);
-        // The body is visited after this op by the pre-order walk; its yield
-        // gives the result's shape then. Compute it now for later users.
+             llvm::zip(dispatch.getInputs(), body.getArguments())) {
+          SymbolicShape shape = shapeOf(input); // copy: the map may grow
+          shapes_[argument] = std::move(shape);
+        }
         for (Operation &inner : body.without_terminator())
           if (failed(analyzeOp(&inner)))
             return failure();

@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/Codegen/Passes.h"
+#include "compiler/Conversion/Passes.h"
 #include "compiler/Transforms/Passes.h"
 #include "dialects/tessera/IR/TesseraDialect.h"
 
@@ -31,6 +33,8 @@ int main(int argc, char **argv) {
                   mlir::tensor::TensorDialect, mlir::vector::VectorDialect>();
 
   mlir::tessera::registerTesseraPasses();
+  mlir::tessera::registerTesseraCodegenPasses();
+  mlir::tessera::registerTesseraConversionPasses();
   // Upstream passes that Tessera pipelines use or tests may want.
   mlir::registerTransformsPasses();
 

@@ -1,0 +1,158 @@
+//===- BuildKernels.cpp - One gpu.func per dispatch region ----------------===//
+
+#include "compiler/Codegen/KernelEmitter.h"
+#include "compiler/Codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SPIRV/IR/SPIRVAttributes.h"
+#include "mlir/Dialect/SPIRV/IR/SPIRVDialect.h"
+#include "mlir/Dialect/SPIRV/IR/TargetAndABI.h"
+
+namespace mlir::tessera {
+#define GEN_PASS_DEF_TESSERABUILDKERNELS
+#include "compiler/Codegen/Passes.h.inc"
+} // namespace mlir::tessera
+
+using namespace mlir;
+using namespace mlir::tessera;
+
+namespace {
+
+/// [coefficient, symbol ids...]
+DenseI64ArrayAttr encode(Builder &b, const DimExpr &expr,
+                         std::optional<int64_t> prefix = std::nullopt) {
+  SmallVector<int64_t> values;
+  if (prefix)
+    values.push_back(*prefix);
+  values.push_back(expr.getCoefficient());
+  for (unsigned symbol : expr.getSymbols())
+    values.push_back(symbol);
+  return b.getDenseI64ArrayAttr(values);
+}
+
+struct BuildKernelsPass
+    : public tessera::impl::TesseraBuildKernelsBase<BuildKernelsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<func::FuncOp> functions(module.getOps<func::FuncOp>());
+    for (func::FuncOp function : functions)
+      if (failed(buildFunction(module, function)))
+        return signalPassFailure();
+  }
+
+  LogicalResult buildFunction(ModuleOp module, func::FuncOp function) {
+    SymbolicShapes shapes;
+    if (failed(shapes.analyze(function)))
+      return failure();
+    BufferAssignment buffers;
+    if (failed(buffers.analyze(function, shapes)))
+      return failure();
+
+    OpBuilder builder(module.getContext());
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                    builder.getUnitAttr());
+    SmallVector<Attribute> names;
+    for (const DimSymbol &symbol : shapes.getSymbols())
+      names.push_back(builder.getStringAttr(symbol.name));
+    module->setAttr("tessera.symbols", builder.getArrayAttr(names));
+
+    // One gpu.module per dispatch: each becomes its own SPIR-V module, so
+    // that validation errors and dumps name one dispatch.
+    int index = 0;
+    WalkResult result = function.walk([&](DispatchOp dispatch) {
+      std::string name = "dispatch_" + std::to_string(index++);
+      builder.setInsertionPointToEnd(module.getBody());
+      auto kernels =
+          gpu::GPUModuleOp::create(builder, dispatch.getLoc(), name);
+      if (failed(buildKernel(kernels, dispatch, name, shapes,
+                             buffers.getBindings(dispatch))))
+        return WalkResult::interrupt();
+      dispatch->setAttr("tessera.kernel",
+                        SymbolRefAttr::get(
+                            kernels.getNameAttr(),
+                            {FlatSymbolRefAttr::get(module.getContext(), name)}));
+      return WalkResult::advance();
+    });
+    return failure(result.wasInterrupted());
+  }
+
+  LogicalResult buildKernel(gpu::GPUModuleOp kernels, DispatchOp dispatch,
+                            StringRef name, const SymbolicShapes &shapes,
+                            const DispatchBindings &bindings) {
+    TileConfigAttr config = dispatch.getTileConfigAttr();
+    if (!config)
+      return dispatch.emitOpError("has no tile config; run "
+                                  "tessera-select-tile-configs first");
+    FailureOr<KernelKind> kind = classifyDispatch(dispatch);
+    if (failed(kind))
+      return failure();
+
+    MLIRContext *context = dispatch.getContext();
+    OpBuilder builder(context);
+    SmallVector<Type> arguments = {
+        MemRefType::get({ShapedType::kDynamic}, builder.getI32Type())};
+    SmallVector<Value> tensors(dispatch.getInputs());
+    tensors.push_back(dispatch.getResult());
+    for (Value tensor : tensors) {
+      Type elementType = getElementTypeOrSelf(tensor.getType());
+      Type storage = getStorageElementType(elementType);
+      if (!storage)
+        return dispatch.emitOpError()
+               << "uses " << elementType
+               << " tensors, which kernels cannot hold yet (f32, i32 and i1 "
+                  "are supported)";
+      arguments.push_back(MemRefType::get({ShapedType::kDynamic}, storage));
+    }
+    builder.setInsertionPointToEnd(kernels.getBody());
+    auto function = gpu::GPUFuncOp::create(
+        builder, dispatch.getLoc(), name,
+        builder.getFunctionType(arguments, {}));
+    function->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                      builder.getUnitAttr());
+    ArrayRef<int64_t> size = config.getWorkgroupSize();
+    function->setAttr(
+        spirv::getEntryPointABIAttrName(),
+        spirv::getEntryPointABIAttr(
+            context, {static_cast<int32_t>(size[0]),
+                      static_cast<int32_t>(size[1]),
+                      static_cast<int32_t>(size[2])}));
+
+    KernelEmitter emitter(function, dispatch, bindings, shapes, config);
+    LogicalResult built = failure();
+    switch (*kind) {
+    case KernelKind::Matmul:
+      built = buildMatmulKernel(emitter);
+      break;
+    case KernelKind::Attention:
+      built = buildAttentionKernel(emitter);
+      break;
+    case KernelKind::RowReduction:
+      built = buildRowReductionKernel(emitter);
+      break;
+    case KernelKind::Elementwise:
+      built = buildElementwiseKernel(emitter);
+      break;
+    }
+    if (failed(built))
+      return failure();
+    OpBuilder end = OpBuilder::atBlockEnd(&function.getBody().front());
+    gpu::ReturnOp::create(end, dispatch.getLoc());
+
+    const KernelSignature &signature = emitter.signature();
+    SmallVector<Attribute> params, counts;
+    for (const DimExpr &param : signature.params)
+      params.push_back(encode(builder, param));
+    for (const WorkgroupCount &count : signature.workgroups)
+      counts.push_back(encode(builder, count.extent, count.divisor));
+    function->setAttr("tessera.params", builder.getArrayAttr(params));
+    function->setAttr("tessera.workgroup_count", builder.getArrayAttr(counts));
+    return success();
+  }
+};
+
+} // namespace

@@ -1,0 +1,124 @@
+//===- DispatchBindings.cpp - Which buffer each dispatch operand uses -----===//
+
+#include "compiler/Codegen/DispatchBindings.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+using namespace mlir;
+using namespace mlir::tessera;
+
+static bool isViewOp(Operation *op) {
+  return isa_and_nonnull<ReshapeOp, TransposeOp, BroadcastOp>(op);
+}
+
+void BufferAssignment::addOwner(Value value) {
+  if (owners_.insert(value).second)
+    ownerOrder_.push_back(value);
+}
+
+Binding BufferAssignment::traceOutput(DispatchOp dispatch,
+                                      const SymbolicShapes &shapes) {
+  // Follow a chain of single-use transposes and reshapes (the head merge)
+  // and write straight into the buffer of its end, when the inverse chain is
+  // a strided view.
+  SmallVector<Operation *> chain;
+  Value end = dispatch.getResult();
+  while (end.hasOneUse()) {
+    Operation *user = *end.getUsers().begin();
+    if (!isa<ReshapeOp, TransposeOp>(user))
+      break;
+    chain.push_back(user);
+    end = user->getResult(0);
+  }
+  while (!chain.empty()) {
+    std::optional<StridedView> view =
+        StridedView::dense(shapes.getShape(end));
+    for (Operation *op : llvm::reverse(chain)) {
+      Value source = op->getOperand(0);
+      if (auto transpose = dyn_cast<TransposeOp>(op)) {
+        SmallVector<int64_t> inverse(transpose.getPermutation().size());
+        for (auto [i, p] : llvm::enumerate(transpose.getPermutation()))
+          inverse[p] = i;
+        view = view->transpose(inverse);
+      } else {
+        view = view->reshape(shapes.getShape(source));
+      }
+      if (!view)
+        break;
+    }
+    if (view)
+      return {end, *view};
+    // Not expressible: try a shorter chain.
+    chain.pop_back();
+    end = chain.empty() ? Value(dispatch.getResult()) : chain.back()->getResult(0);
+  }
+  return {dispatch.getResult(),
+          StridedView::dense(shapes.getShape(dispatch.getResult()))};
+}
+
+FailureOr<Binding> BufferAssignment::traceInput(Value value,
+                                                const SymbolicShapes &shapes) {
+  if (owners_.contains(value))
+    return Binding{value, StridedView::dense(shapes.getShape(value))};
+  Operation *op = value.getDefiningOp();
+  if (!isViewOp(op))
+    return failure();
+  FailureOr<Binding> source = traceInput(op->getOperand(0), shapes);
+  if (failed(source))
+    return failure();
+  const SymbolicShape &shape = shapes.getShape(value);
+  std::optional<StridedView> view;
+  if (auto transpose = dyn_cast<TransposeOp>(op))
+    view = source->view.transpose(transpose.getPermutation());
+  else if (isa<ReshapeOp>(op))
+    view = source->view.reshape(shape);
+  else
+    view = source->view.broadcastTo(shape);
+  if (!view)
+    return failure();
+  return Binding{source->base, *view};
+}
+
+LogicalResult BufferAssignment::analyze(func::FuncOp function,
+                                        const SymbolicShapes &shapes) {
+  for (BlockArgument argument : function.getArguments())
+    addOwner(argument);
+  WalkResult result = function.walk([&](Operation *op) {
+    if (auto constant = dyn_cast<ConstantOp>(op)) {
+      if (!isa<DispatchOp>(op->getParentOp()))
+        addOwner(constant.getResult());
+      return WalkResult::advance();
+    }
+    auto dispatch = dyn_cast<DispatchOp>(op);
+    if (!dispatch)
+      return WalkResult::advance();
+    DispatchBindings bindings;
+    for (Value input : dispatch.getInputs()) {
+      FailureOr<Binding> binding = traceInput(input, shapes);
+      if (failed(binding)) {
+        dispatch.emitOpError()
+            << "reads an input that is no strided view of a buffer (a "
+               "reshape that merges non-adjacent dimensions); such layout "
+               "changes need a copy dispatch, which Tessera does not insert "
+               "yet";
+        return WalkResult::interrupt();
+      }
+      bindings.inputs.push_back(*binding);
+    }
+    bindings.output = traceOutput(dispatch, shapes);
+    addOwner(bindings.output.base);
+    bindings_[op] = std::move(bindings);
+    return WalkResult::advance();
+  });
+  if (result.wasInterrupted())
+    return failure();
+  // A function result must be a buffer of its own, dense.
+  auto ret = cast<func::ReturnOp>(function.getBody().front().getTerminator());
+  for (auto [i, value] : llvm::enumerate(ret.getOperands()))
+    if (!owners_.contains(value))
+      return ret.emitOpError()
+             << "returns result " << i
+             << " as a view (reshape / transpose) of another tensor; "
+                "Tessera does not insert the copy that needs yet";
+  return success();
+}

@@ -1,0 +1,348 @@
+//===- KernelEmitter.cpp - Shared code of the kernel builders -------------===//
+
+#include "compiler/Codegen/KernelEmitter.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tessera;
+
+Type mlir::tessera::getStorageElementType(Type elementType) {
+  if (elementType.isF32() || elementType.isInteger(32))
+    return elementType;
+  if (elementType.isInteger(1))
+    return IntegerType::get(elementType.getContext(), 32);
+  return nullptr;
+}
+
+KernelEmitter::KernelEmitter(gpu::GPUFuncOp function, DispatchOp dispatch,
+                             const DispatchBindings &bindings,
+                             const SymbolicShapes &shapes,
+                             TileConfigAttr config)
+    : builder_(function.getContext()), loc_(dispatch.getLoc()),
+      function_(function), dispatch_(dispatch), bindings_(bindings),
+      shapes_(shapes), config_(config) {
+  builder_.setInsertionPointToStart(&function.getBody().front());
+}
+
+Value KernelEmitter::index(int64_t value) {
+  return arith::ConstantIndexOp::create(builder_, loc_, value);
+}
+
+Value KernelEmitter::f32(double value) {
+  return arith::ConstantOp::create(builder_, loc_,
+                                   builder_.getF32FloatAttr(value));
+}
+
+Value KernelEmitter::size(const DimExpr &expr) {
+  if (expr.isConstant())
+    return index(expr.getCoefficient());
+  for (auto &[known, value] : paramValues_)
+    if (known == expr)
+      return value;
+  // Read once, at the top of the kernel, so that every region can use it.
+  OpBuilder::InsertionGuard guard(builder_);
+  Block &entry = function_.getBody().front();
+  builder_.setInsertionPointToStart(&entry);
+  if (!paramValues_.empty())
+    builder_.setInsertionPointAfter(paramValues_.back().second.getDefiningOp());
+  Value slot = index(signature_.params.size());
+  Value raw = memref::LoadOp::create(builder_, loc_, function_.getArgument(0),
+                                     slot);
+  Value value =
+      arith::IndexCastOp::create(builder_, loc_, builder_.getIndexType(), raw);
+  signature_.params.push_back(expr);
+  paramValues_.push_back({expr, value});
+  return value;
+}
+
+const SymbolicShape &KernelEmitter::shapeOf(Value value) const {
+  return shapes_.getShape(value);
+}
+
+Value KernelEmitter::threadId(gpu::Dimension dim) {
+  return gpu::ThreadIdOp::create(builder_, loc_, dim);
+}
+
+Value KernelEmitter::workgroupId(gpu::Dimension dim) {
+  return gpu::BlockIdOp::create(builder_, loc_, dim);
+}
+
+Value KernelEmitter::offset(const StridedView &view, ArrayRef<Value> indices) {
+  Value result = index(0);
+  for (auto [stride, idx] : llvm::zip(view.strides, indices)) {
+    if (stride == DimExpr::constant(0))
+      continue;
+    Value term = stride == DimExpr::constant(1)
+                     ? idx
+                     : arith::MulIOp::create(builder_, loc_, idx, size(stride))
+                           .getResult();
+    result = arith::AddIOp::create(builder_, loc_, result, term);
+  }
+  return result;
+}
+
+Value KernelEmitter::loadAtOffset(BlockArgument input, Value offset) {
+  Value buffer = function_.getArgument(1 + input.getArgNumber());
+  Value raw = memref::LoadOp::create(builder_, loc_, buffer, offset);
+  Type elementType =
+      cast<RankedTensorType>(input.getType()).getElementType();
+  if (elementType.isInteger(1))
+    return arith::CmpIOp::create(
+        builder_, loc_, arith::CmpIPredicate::ne, raw,
+        arith::ConstantOp::create(builder_, loc_, builder_.getI32IntegerAttr(0)));
+  return raw;
+}
+
+Value KernelEmitter::loadInput(BlockArgument input, ArrayRef<Value> indices) {
+  const StridedView &view = bindings_.inputs[input.getArgNumber()].view;
+  return loadAtOffset(input, offset(view, indices));
+}
+
+void KernelEmitter::storeOutput(ArrayRef<Value> indices, Value value) {
+  Value buffer = function_.getArguments().back();
+  if (value.getType().isInteger(1))
+    value = arith::ExtUIOp::create(builder_, loc_, builder_.getI32Type(), value);
+  memref::StoreOp::create(builder_, loc_, value, buffer,
+                          offset(bindings_.output.view, indices));
+}
+
+SmallVector<Value> KernelEmitter::delinearize(Value flat,
+                                              ArrayRef<DimExpr> dims) {
+  SmallVector<Value> indices(dims.size());
+  for (int64_t d = static_cast<int64_t>(dims.size()) - 1; d >= 0; --d) {
+    if (dims[d] == DimExpr::constant(1)) {
+      indices[d] = index(0);
+      continue;
+    }
+    if (d == 0) {
+      indices[d] = flat;
+      continue;
+    }
+    Value extent = size(dims[d]);
+    indices[d] = arith::RemUIOp::create(builder_, loc_, flat, extent);
+    flat = arith::DivUIOp::create(builder_, loc_, flat, extent);
+  }
+  return indices;
+}
+
+Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
+                              const llvm::DenseMap<Value, Value> &known) {
+  if (auto it = known.find(value); it != known.end())
+    return it->second;
+  if (auto argument = dyn_cast<BlockArgument>(value)) {
+    // Trailing alignment; a dimension of 1 repeats its one element.
+    const SymbolicShape &shape = shapeOf(argument);
+    size_t offset = indices.size() - shape.size();
+    SmallVector<Value> own;
+    for (size_t d = 0; d < shape.size(); ++d)
+      own.push_back(shape[d] == DimExpr::constant(1) ? index(0)
+                                                     : indices[d + offset]);
+    return loadInput(argument, own);
+  }
+  Operation *op = value.getDefiningOp();
+  if (auto constant = dyn_cast<ConstantOp>(op)) {
+    auto splat = cast<DenseElementsAttr>(constant.getValue());
+    return arith::ConstantOp::create(builder_, loc_,
+                                     cast<TypedAttr>(splat.getSplatValue<Attribute>()));
+  }
+  SmallVector<Value> operands;
+  for (Value operand : op->getOperands())
+    operands.push_back(evaluate(operand, indices, known));
+  return emitScalar(op, operands);
+}
+
+Value KernelEmitter::evaluateResult(ArrayRef<Value> indices, Value rootValue) {
+  Block &body = dispatch_.getBody().front();
+  Value yielded = cast<YieldOp>(body.getTerminator()).getValue();
+  llvm::DenseMap<Value, Value> known;
+  known[dispatch_.getRootOp()->getResult(0)] = rootValue;
+  return evaluate(yielded, indices, known);
+}
+
+Value KernelEmitter::emitScalar(Operation *op, ArrayRef<Value> args) {
+  OpBuilder &b = builder_;
+  Location loc = loc_;
+  auto isFloat = [&] { return isa<FloatType>(args[0].getType()); };
+  auto sigmoid = [&](Value x) -> Value {
+    Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
+    return arith::DivFOp::create(b, loc, f32(1.0),
+                                 arith::AddFOp::create(b, loc, f32(1.0), e));
+  };
+  return llvm::TypeSwitch<Operation *, Value>(op)
+      .Case([&](AddOp) -> Value {
+        return isFloat() ? arith::AddFOp::create(b, loc, args[0], args[1]).getResult()
+                         : arith::AddIOp::create(b, loc, args[0], args[1]).getResult();
+      })
+      .Case([&](SubOp) -> Value {
+        return isFloat() ? arith::SubFOp::create(b, loc, args[0], args[1]).getResult()
+                         : arith::SubIOp::create(b, loc, args[0], args[1]).getResult();
+      })
+      .Case([&](MulOp) -> Value {
+        return isFloat() ? arith::MulFOp::create(b, loc, args[0], args[1]).getResult()
+                         : arith::MulIOp::create(b, loc, args[0], args[1]).getResult();
+      })
+      .Case([&](DivOp) -> Value {
+        return isFloat() ? arith::DivFOp::create(b, loc, args[0], args[1]).getResult()
+                         : arith::DivSIOp::create(b, loc, args[0], args[1]).getResult();
+      })
+      .Case([&](MaxOp) -> Value {
+        return isFloat() ? arith::MaximumFOp::create(b, loc, args[0], args[1]).getResult()
+                         : arith::MaxSIOp::create(b, loc, args[0], args[1]).getResult();
+      })
+      .Case([&](MinOp) -> Value {
+        return isFloat() ? arith::MinimumFOp::create(b, loc, args[0], args[1]).getResult()
+                         : arith::MinSIOp::create(b, loc, args[0], args[1]).getResult();
+      })
+      .Case([&](PowOp) -> Value {
+        return math::PowFOp::create(b, loc, args[0], args[1]);
+      })
+      .Case([&](AndOp) -> Value {
+        return arith::AndIOp::create(b, loc, args[0], args[1]);
+      })
+      .Case([&](OrOp) -> Value {
+        return arith::OrIOp::create(b, loc, args[0], args[1]);
+      })
+      .Case([&](NotOp) -> Value {
+        Value one = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
+        return arith::XOrIOp::create(b, loc, args[0], one);
+      })
+      .Case([&](CompareOp compare) -> Value {
+        if (isFloat()) {
+          arith::CmpFPredicate predicate;
+          switch (compare.getPredicate()) {
+          case ComparePredicate::EQ: predicate = arith::CmpFPredicate::OEQ; break;
+          case ComparePredicate::NE: predicate = arith::CmpFPredicate::UNE; break;
+          case ComparePredicate::LT: predicate = arith::CmpFPredicate::OLT; break;
+          case ComparePredicate::LE: predicate = arith::CmpFPredicate::OLE; break;
+          case ComparePredicate::GT: predicate = arith::CmpFPredicate::OGT; break;
+          case ComparePredicate::GE: predicate = arith::CmpFPredicate::OGE; break;
+          }
+          return arith::CmpFOp::create(b, loc, predicate, args[0], args[1]);
+        }
+        arith::CmpIPredicate predicate;
+        switch (compare.getPredicate()) {
+        case ComparePredicate::EQ: predicate = arith::CmpIPredicate::eq; break;
+        case ComparePredicate::NE: predicate = arith::CmpIPredicate::ne; break;
+        case ComparePredicate::LT: predicate = arith::CmpIPredicate::slt; break;
+        case ComparePredicate::LE: predicate = arith::CmpIPredicate::sle; break;
+        case ComparePredicate::GT: predicate = arith::CmpIPredicate::sgt; break;
+        case ComparePredicate::GE: predicate = arith::CmpIPredicate::sge; break;
+        }
+        return arith::CmpIOp::create(b, loc, predicate, args[0], args[1]);
+      })
+      .Case([&](SelectOp) -> Value {
+        return arith::SelectOp::create(b, loc, args[0], args[1], args[2]);
+      })
+      .Case([&](ExpOp) -> Value { return math::ExpOp::create(b, loc, args[0]); })
+      .Case([&](TanhOp) -> Value { return math::TanhOp::create(b, loc, args[0]); })
+      .Case([&](ErfOp) -> Value { return math::ErfOp::create(b, loc, args[0]); })
+      .Case([&](SqrtOp) -> Value { return math::SqrtOp::create(b, loc, args[0]); })
+      .Case([&](RsqrtOp) -> Value { return math::RsqrtOp::create(b, loc, args[0]); })
+      .Case([&](SigmoidOp) -> Value { return sigmoid(args[0]); })
+      .Case([&](ReluOp) -> Value {
+        return arith::MaximumFOp::create(b, loc, args[0], f32(0.0));
+      })
+      .Case([&](QuickGeluOp) -> Value {
+        Value scaled = arith::MulFOp::create(b, loc, args[0], f32(1.702));
+        return arith::MulFOp::create(b, loc, args[0], sigmoid(scaled));
+      })
+      .Case([&](NegOp) -> Value {
+        return isFloat() ? arith::NegFOp::create(b, loc, args[0]).getResult()
+                         : arith::SubIOp::create(
+                               b, loc,
+                               arith::ConstantOp::create(
+                                   b, loc, b.getIntegerAttr(args[0].getType(), 0)),
+                               args[0])
+                               .getResult();
+      })
+      .Case([&](AbsOp) -> Value {
+        return isFloat() ? math::AbsFOp::create(b, loc, args[0]).getResult()
+                         : math::AbsIOp::create(b, loc, args[0]).getResult();
+      })
+      .Case([&](GeluOp gelu) -> Value {
+        Value x = args[0];
+        Value half = arith::MulFOp::create(b, loc, x, f32(0.5));
+        Value inner;
+        if (gelu.getApproximate() == GeluApproximation::Tanh) {
+          // sqrt(2/pi) * (x + 0.044715 x^3)
+          Value cube = arith::MulFOp::create(
+              b, loc, x, arith::MulFOp::create(b, loc, x, x));
+          Value sum = arith::AddFOp::create(
+              b, loc, x, arith::MulFOp::create(b, loc, cube, f32(0.044715)));
+          inner = math::TanhOp::create(
+              b, loc,
+              arith::MulFOp::create(b, loc, sum, f32(std::sqrt(2.0 / M_PI))));
+        } else {
+          inner = math::ErfOp::create(
+              b, loc, arith::MulFOp::create(b, loc, x, f32(M_SQRT1_2)));
+        }
+        return arith::MulFOp::create(
+            b, loc, half, arith::AddFOp::create(b, loc, f32(1.0), inner));
+      })
+      .Case([&](CastOp cast) -> Value {
+        Type from = args[0].getType();
+        Type to = cast.getType().getElementType();
+        if (to.isInteger(1)) {
+          if (isa<FloatType>(from))
+            return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE,
+                                         args[0], f32(0.0));
+          return arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::ne, args[0],
+              arith::ConstantOp::create(b, loc, b.getIntegerAttr(from, 0)));
+        }
+        if (from == to)
+          return args[0];
+        if (isa<FloatType>(from) && isa<IntegerType>(to))
+          return arith::FPToSIOp::create(b, loc, to, args[0]);
+        if (isa<IntegerType>(from) && isa<FloatType>(to))
+          return from.isInteger(1)
+                     ? arith::UIToFPOp::create(b, loc, to, args[0]).getResult()
+                     : arith::SIToFPOp::create(b, loc, to, args[0]).getResult();
+        if (isa<IntegerType>(from) && isa<IntegerType>(to))
+          return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth()
+                     ? (from.isInteger(1)
+                            ? arith::ExtUIOp::create(b, loc, to, args[0]).getResult()
+                            : arith::ExtSIOp::create(b, loc, to, args[0]).getResult())
+                     : arith::TruncIOp::create(b, loc, to, args[0]).getResult();
+        return Value();
+      })
+      .Default([](Operation *) { return Value(); });
+}
+
+Value KernelEmitter::workgroupReduce(Value value, bool isMax, Value scratch) {
+  OpBuilder &b = builder_;
+  gpu::AllReduceOperation kind =
+      isMax ? gpu::AllReduceOperation::MAXNUMF : gpu::AllReduceOperation::ADD;
+  Value partial =
+      gpu::SubgroupReduceOp::create(b, loc_, value, kind, /*uniform=*/false);
+  Value subgroup = gpu::SubgroupIdOp::create(b, loc_, nullptr);
+  Value lane = gpu::LaneIdOp::create(b, loc_, nullptr);
+  Value isFirst = arith::CmpIOp::create(b, loc_, arith::CmpIPredicate::eq, lane,
+                                        index(0));
+  scf::IfOp::create(b, loc_, isFirst, [&](OpBuilder &nested, Location loc) {
+    memref::StoreOp::create(nested, loc, partial, scratch, subgroup);
+    scf::YieldOp::create(nested, loc);
+  });
+  gpu::BarrierOp::create(b, loc_);
+  Value count = gpu::NumSubgroupsOp::create(b, loc_, nullptr);
+  Value init = isMax ? f32(-3.4028234663852886e38) : f32(0.0);
+  auto loop = scf::ForOp::create(
+      b, loc_, index(0), count, index(1), ValueRange{init},
+      [&](OpBuilder &nested, Location loc, Value i, ValueRange acc) {
+        Value v = memref::LoadOp::create(nested, loc, scratch, i);
+        Value combined =
+            isMax ? arith::MaximumFOp::create(nested, loc, acc[0], v).getResult()
+                  : arith::AddFOp::create(nested, loc, acc[0], v).getResult();
+        scf::YieldOp::create(nested, loc, combined);
+      });
+  // The scratch slots are reused by the next reduction.
+  gpu::BarrierOp::create(b, loc_);
+  return loop.getResult(0);
+}

@@ -1,0 +1,118 @@
+//===- KernelEmitter.h - Shared code of the kernel builders -----*- C++ -*-===//
+//
+// A kernel is a gpu.func with one i32 buffer of run-time sizes (binding 0,
+// "params") followed by one storage buffer per dispatch input and one for
+// its output, all 1-D. KernelEmitter holds what every kernel builder needs:
+// sizes as index values (constants, or params read at run time), loads and
+// stores through strided views, and the scalar form of the fused
+// elementwise ops of the dispatch region.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSERA_COMPILER_CODEGEN_KERNELEMITTER_H
+#define TESSERA_COMPILER_CODEGEN_KERNELEMITTER_H
+
+#include "compiler/Codegen/DispatchBindings.h"
+#include "compiler/Codegen/TileConfigs.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::tessera {
+
+/// ceil(expr / divisor): one axis of a dispatch's workgroup count.
+struct WorkgroupCount {
+  DimExpr extent = DimExpr::constant(1);
+  int64_t divisor = 1;
+};
+
+/// The kernel for one dispatch, as the kernel builders return it.
+struct KernelSignature {
+  /// Values the runtime writes into the params buffer, in slot order.
+  SmallVector<DimExpr> params;
+  WorkgroupCount workgroups[3];
+};
+
+/// The element type a tensor of `elementType` has in a storage buffer
+/// (booleans are stored as i32), or null when kernels cannot hold it yet.
+Type getStorageElementType(Type elementType);
+
+class KernelEmitter {
+public:
+  KernelEmitter(gpu::GPUFuncOp function, DispatchOp dispatch,
+                const DispatchBindings &bindings, const SymbolicShapes &shapes,
+                TileConfigAttr config);
+
+  OpBuilder &builder() { return builder_; }
+  Location loc() const { return loc_; }
+  DispatchOp dispatch() const { return dispatch_; }
+  TileConfigAttr config() const { return config_; }
+  const SymbolicShapes &shapes() const { return shapes_; }
+  KernelSignature &signature() { return signature_; }
+
+  Value index(int64_t value);
+  Value f32(double value);
+  /// The value of a size: a constant, or read from the params buffer.
+  Value size(const DimExpr &expr);
+  /// The symbolic shape of a value of the dispatch region.
+  const SymbolicShape &shapeOf(Value value) const;
+
+  Value threadId(gpu::Dimension dim);
+  Value workgroupId(gpu::Dimension dim);
+
+  /// The view through which the kernel reads dispatch input `input`.
+  const StridedView &inputView(BlockArgument input) const {
+    return bindings_.inputs[input.getArgNumber()].view;
+  }
+  /// Offset of `indices` in a view (sum of index times stride).
+  Value offset(const StridedView &view, ArrayRef<Value> indices);
+  /// Loads element `indices` of dispatch input `input` (a block argument of
+  /// the region) and converts it to its scalar type.
+  Value loadInput(BlockArgument input, ArrayRef<Value> indices);
+  Value loadAtOffset(BlockArgument input, Value offset);
+  /// Stores `value` as element `indices` of the dispatch result.
+  void storeOutput(ArrayRef<Value> indices, Value value);
+
+  /// Splits a row-major flat index over `dims` into one index per dim.
+  SmallVector<Value> delinearize(Value flat, ArrayRef<DimExpr> dims);
+
+  /// The scalar of region value `value` at `indices`, which index a tensor
+  /// that `value` broadcasts to. Values in `known` (the root's result) are
+  /// taken as given; elementwise ops are emitted; inputs are loaded.
+  Value evaluate(Value value, ArrayRef<Value> indices,
+                 const llvm::DenseMap<Value, Value> &known);
+  /// The dispatch's result at `indices`, given the root's scalar result.
+  Value evaluateResult(ArrayRef<Value> indices, Value rootValue);
+
+  /// Reduces `value` over the workgroup (subgroup operations, then workgroup
+  /// memory across subgroups); every invocation gets the result. `scratch`
+  /// is a workgroup memref with one slot per invocation.
+  Value workgroupReduce(Value value, bool isMax, Value scratch);
+
+  /// Emits an error on the dispatch.
+  InFlightDiagnostic emitError() { return dispatch_.emitOpError(); }
+
+private:
+  Value emitScalar(Operation *op, ArrayRef<Value> operands);
+
+  OpBuilder builder_;
+  Location loc_;
+  gpu::GPUFuncOp function_;
+  DispatchOp dispatch_;
+  const DispatchBindings &bindings_;
+  const SymbolicShapes &shapes_;
+  TileConfigAttr config_;
+  KernelSignature signature_;
+  llvm::DenseMap<Value, Value> sizeCache_;
+  SmallVector<std::pair<DimExpr, Value>> paramValues_;
+};
+
+/// The kernel builders; each fills `emitter`'s gpu.func body and signature.
+LogicalResult buildMatmulKernel(KernelEmitter &emitter);
+LogicalResult buildAttentionKernel(KernelEmitter &emitter);
+LogicalResult buildRowReductionKernel(KernelEmitter &emitter);
+LogicalResult buildElementwiseKernel(KernelEmitter &emitter);
+
+} // namespace mlir::tessera
+
+#endif // TESSERA_COMPILER_CODEGEN_KERNELEMITTER_H

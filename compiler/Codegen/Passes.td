@@ -1,0 +1,66 @@
+//===- Passes.td - Tessera codegen passes ------------------*- tablegen -*-===//
+
+#ifndef TESSERA_COMPILER_CODEGEN_PASSES
+#define TESSERA_COMPILER_CODEGEN_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def TesseraSelectTileConfigs
+    : Pass<"tessera-select-tile-configs", "::mlir::ModuleOp"> {
+  let summary = "Attach a #tessera.tile_config to every dispatch region";
+  let description = [{
+    Chooses how each dispatch is split over workgroups and invocations from
+    its root op, its shapes and the module's `tessera.target` profile (run
+    `tessera-verify-target` first). The choice never exceeds the profile's
+    invocation or shared-memory limits:
+
+    - matmul / linear: a 2-D workgroup (x along N, y along M) with a register
+      tile per invocation (`thread_tile = [M, N]`): on CPU-like devices such
+      as lavapipe, every buffer access costs a per-lane loop, so FLOPs per
+      loaded value decide the speed;
+    - attention: one query row per invocation, key/value tiles of `tile[1]`;
+    - row reductions (softmax, layer_norm, reduce_*, argmax): one workgroup
+      per row, the row split over its invocations, partial results combined
+      with subgroup operations and, across subgroups, workgroup memory;
+    - elementwise: one element per invocation.
+
+    ```
+    tessera-opt --tessera-verify-target=target=nvidia --tessera-select-tile-configs
+    ```
+  }];
+  let dependentDialects = ["::mlir::tessera::TesseraDialect"];
+}
+
+def TesseraBuildKernels : Pass<"tessera-build-kernels", "::mlir::ModuleOp"> {
+  let summary = "Emit a gpu.func kernel for every dispatch region";
+  let description = [{
+    For every `tessera.dispatch` with a tile config, the kernel builder of
+    its root kind (matmul/linear, attention, row reduction, elementwise)
+    emits a `gpu.func` into a `gpu.module` of the same name (one per
+    dispatch: `@dispatch_0::@dispatch_0`, ...), with the fused elementwise
+    ops inline at loads and stores. Kernel arguments are 1-D storage buffers:
+    first an `i32` buffer of run-time sizes ("params"), then one per dispatch
+    input, then the output. Inputs are read and the output written through
+    strided views, so that reshapes and transposes around the dispatch move
+    no data.
+
+    Each kernel records what the runtime needs to launch it:
+    `tessera.params` (the sizes to write into the params buffer, as
+    `[coefficient, symbol ids...]`) and `tessera.workgroup_count` (per axis,
+    `[divisor, coefficient, symbol ids...]` meaning
+    ceil(coefficient * symbols / divisor)). The dispatch op gets
+    `tessera.kernel`, and the module `tessera.symbols`, the names of the
+    symbol ids.
+
+    Dynamic dimensions of the function's arguments must be named with the
+    argument attribute `tessera.dims` (e.g. `[1, "seq", 256]`).
+  }];
+  let dependentDialects = [
+    "::mlir::tessera::TesseraDialect", "::mlir::gpu::GPUDialect",
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::spirv::SPIRVDialect"
+  ];
+}
+
+#endif // TESSERA_COMPILER_CODEGEN_PASSES

@@ -1,0 +1,26 @@
+//===- TileConfigs.h - Tile sizes from op shapes and a profile --*- C++ -*-===//
+
+#ifndef TESSERA_COMPILER_CODEGEN_TILECONFIGS_H
+#define TESSERA_COMPILER_CODEGEN_TILECONFIGS_H
+
+#include "dialects/tessera/IR/TesseraOps.h"
+
+namespace mlir::tessera {
+
+/// The kinds of kernels, one builder each.
+enum class KernelKind { Matmul, Attention, RowReduction, Elementwise };
+
+/// The kernel kind that runs `dispatch`, or failure (with an error on the
+/// root op) when no kernel builder handles its root yet.
+FailureOr<KernelKind> classifyDispatch(DispatchOp dispatch);
+
+/// The tile configuration for `dispatch` on `target`.
+TileConfigAttr selectTileConfig(DispatchOp dispatch, KernelKind kind,
+                                TargetAttr target);
+
+/// Bytes of workgroup memory a kernel of `kind` uses with `config`.
+int64_t workgroupMemoryBytes(KernelKind kind, TileConfigAttr config);
+
+} // namespace mlir::tessera
+
+#endif // TESSERA_COMPILER_CODEGEN_TILECONFIGS_H
