@@ -149,8 +149,9 @@ struct BuildKernelsPass
       params.push_back(encode(builder, param));
     for (const WorkgroupCount &count : signature.workgroups)
       counts.push_back(encode(builder, count.extent, count.divisor));
-    function->setAttr("tessera.params", builder.getArrayAttr(params));
-    function->setAttr("tessera.workgroup_count", builder.getArrayAttr(counts));
+    // On the dispatch: the gpu.func is gone once lowered to SPIR-V.
+    dispatch->setAttr("tessera.params", builder.getArrayAttr(params));
+    dispatch->setAttr("tessera.workgroup_count", builder.getArrayAttr(counts));
     return success();
   }
 };

@@ -44,7 +44,7 @@ def TesseraBuildKernels : Pass<"tessera-build-kernels", "::mlir::ModuleOp"> {
     strided views, so that reshapes and transposes around the dispatch move
     no data.
 
-    Each kernel records what the runtime needs to launch it:
+    Each dispatch records what the runtime needs to launch its kernel:
     `tessera.params` (the sizes to write into the params buffer, as
     `[coefficient, symbol ids...]`) and `tessera.workgroup_count` (per axis,
     `[divisor, coefficient, symbol ids...]` meaning

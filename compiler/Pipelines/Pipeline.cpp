@@ -1,0 +1,82 @@
+//===- Pipeline.cpp - tessera-compile's phases ----------------------------===//
+
+#include "compiler/Pipelines/Pipeline.h"
+
+#include "compiler/Codegen/Passes.h"
+#include "compiler/Conversion/Passes.h"
+#include "compiler/Transforms/Passes.h"
+#include "dialects/tessera/IR/TesseraDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SPIRV/IR/SPIRVDialect.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace mlir::tessera;
+
+namespace {
+constexpr std::pair<Phase, const char *> kPhaseNames[] = {
+    {Phase::Import, "import"}, {Phase::Raise, "raise"},
+    {Phase::Fuse, "fuse"},     {Phase::Config, "config"},
+    {Phase::Codegen, "codegen"}, {Phase::SPIRV, "spirv"},
+    {Phase::Serialize, "serialize"},
+};
+} // namespace
+
+StringRef mlir::tessera::getPhaseName(Phase phase) {
+  for (auto [p, name] : kPhaseNames)
+    if (p == phase)
+      return name;
+  return "unknown";
+}
+
+std::optional<Phase> mlir::tessera::parsePhase(StringRef name) {
+  for (auto [p, phaseName] : kPhaseNames)
+    if (name == phaseName)
+      return p;
+  return std::nullopt;
+}
+
+std::string mlir::tessera::listPhases() {
+  std::string text;
+  for (auto [p, name] : kPhaseNames)
+    text += (text.empty() ? "" : ", ") + std::string(name);
+  return text;
+}
+
+void mlir::tessera::registerPipelineDialects(DialectRegistry &registry) {
+  registry.insert<TesseraDialect, arith::ArithDialect, func::FuncDialect,
+                  gpu::GPUDialect, math::MathDialect, memref::MemRefDialect,
+                  scf::SCFDialect, spirv::SPIRVDialect>();
+}
+
+LogicalResult mlir::tessera::runPipeline(ModuleOp module, Phase last,
+                                         const PipelineOptions &options) {
+  PassManager pm(module.getContext());
+  auto reached = [&](Phase phase) { return last >= phase; };
+  if (reached(Phase::Raise)) {
+    // The ONNX frontend's raising passes will run here; for the tessera
+    // dialect it is folding and deduplication.
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
+  if (reached(Phase::Fuse))
+    pm.addNestedPass<func::FuncOp>(createTesseraFormDispatches());
+  if (reached(Phase::Config)) {
+    TesseraVerifyTargetOptions target;
+    target.targetName = options.target;
+    pm.addPass(createTesseraVerifyTarget(target));
+    pm.addPass(createTesseraSelectTileConfigs());
+  }
+  if (reached(Phase::Codegen))
+    pm.addPass(createTesseraBuildKernels());
+  if (reached(Phase::SPIRV))
+    pm.addPass(createTesseraConvertKernelsToSPIRV());
+  return pm.run(module);
+}

@@ -1,0 +1,40 @@
+//===- Pipeline.h - tessera-compile's phases --------------------*- C++ -*-===//
+
+#ifndef TESSERA_COMPILER_PIPELINES_PIPELINE_H
+#define TESSERA_COMPILER_PIPELINES_PIPELINE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <optional>
+#include <string>
+
+namespace mlir::tessera {
+
+/// The phases in order. Each one's output is the next one's input;
+/// `tessera-compile --compile-to=<phase>` stops after it and prints the IR.
+enum class Phase { Import, Raise, Fuse, Config, Codegen, SPIRV, Serialize };
+
+/// "import", "raise", ...
+StringRef getPhaseName(Phase phase);
+std::optional<Phase> parsePhase(StringRef name);
+/// "import, raise, fuse, config, codegen, spirv, serialize"
+std::string listPhases();
+
+/// Every dialect the pipeline parses or produces.
+void registerPipelineDialects(DialectRegistry &registry);
+
+struct PipelineOptions {
+  /// Built-in profile name; empty keeps the module's own tessera.target.
+  std::string target = "lavapipe";
+};
+
+/// Runs the phases after import up to and including `last` on `module`.
+/// (Serialize is not a pass pipeline: see writeModel.)
+LogicalResult runPipeline(ModuleOp module, Phase last,
+                          const PipelineOptions &options);
+
+} // namespace mlir::tessera
+
+#endif // TESSERA_COMPILER_PIPELINES_PIPELINE_H

@@ -1,0 +1,470 @@
+//===- ModelWriter.cpp - Write a compiled module as a .tsr file -----------===//
+
+#include "compiler/Serialize/ModelWriter.h"
+
+#include "compiler/Codegen/DispatchBindings.h"
+#include "compiler/Codegen/KernelEmitter.h"
+#include "compiler/Codegen/TileConfigs.h"
+#include "compiler/Conversion/KernelsToSPIRV.h"
+#include "compiler/Target/DeviceProfiles.h"
+#include "dialects/tessera/IR/TesseraOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SPIRV/IR/SPIRVOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+#include "tessera/tsr_format.h"
+#include "tessera/tsr_generated.h"
+
+using namespace mlir;
+using namespace mlir::tessera;
+namespace fb = flatbuffers;
+namespace tsr = ::tessera::tsr;
+
+namespace {
+
+constexpr const char *kCompilerVersion = "tessera 0.1.0 (MLIR 22)";
+
+struct PlannedBuffer {
+  Value value;
+  tsr::BufferKind kind;
+  tsr::ElementType elementType;
+  uint64_t maxSize = 0;
+  uint64_t offset = 0;
+  int64_t firstUse = std::numeric_limits<int64_t>::max();
+  int64_t lastUse = -1;
+};
+
+FailureOr<tsr::ElementType> elementTypeOf(Value value) {
+  Type type = getElementTypeOrSelf(value.getType());
+  if (type.isF32())
+    return tsr::ElementType::F32;
+  if (type.isInteger(32))
+    return tsr::ElementType::I32;
+  if (type.isInteger(1))
+    return tsr::ElementType::Bool;
+  return failure();
+}
+
+/// The bytes of a weight in its storage layout (booleans as i32).
+FailureOr<std::vector<char>> weightBytes(ConstantOp constant) {
+  Attribute value = constant.getValue();
+  auto type = cast<RankedTensorType>(constant.getType());
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob)
+      return constant.emitOpError("weight resource '")
+             << resource.getRawHandle().getKey()
+             << "' has no data in the file";
+    ArrayRef<char> data = blob->getData();
+    uint64_t expected = type.getNumElements() * 4;
+    if (!type.getElementType().isF32() && !type.getElementType().isInteger(32))
+      return constant.emitOpError("resource weights must be f32 or i32");
+    if (data.size() != expected)
+      return constant.emitOpError("weight resource '")
+             << resource.getRawHandle().getKey() << "' holds " << data.size()
+             << " bytes; " << type << " needs " << expected;
+    return std::vector<char>(data.begin(), data.end());
+  }
+  auto dense = cast<DenseElementsAttr>(value);
+  std::vector<char> bytes;
+  auto append = [&](auto scalar) {
+    const char *raw = reinterpret_cast<const char *>(&scalar);
+    bytes.insert(bytes.end(), raw, raw + sizeof(scalar));
+  };
+  Type elementType = type.getElementType();
+  if (elementType.isF32()) {
+    for (float v : dense.getValues<float>())
+      append(v);
+  } else if (elementType.isInteger(32)) {
+    for (int32_t v : dense.getValues<int32_t>())
+      append(v);
+  } else if (elementType.isInteger(1)) {
+    for (bool v : dense.getValues<bool>())
+      append(static_cast<int32_t>(v));
+  } else {
+    return constant.emitOpError("constants of ")
+           << elementType << " cannot be stored yet";
+  }
+  return bytes;
+}
+
+fb::Offset<tsr::DimExpr> writeDim(fb::FlatBufferBuilder &b,
+                                  const DimExpr &expr) {
+  std::vector<uint32_t> symbols(expr.getSymbols().begin(),
+                                expr.getSymbols().end());
+  return tsr::CreateDimExprDirect(b, expr.getCoefficient(), &symbols);
+}
+
+/// Decodes [prefix..., coefficient, symbols...] written by the kernel
+/// builder (`skip` leading entries).
+DimExpr decodeDim(DenseI64ArrayAttr attr, size_t skip) {
+  ArrayRef<int64_t> values = attr.asArrayRef().drop_front(skip);
+  DimExpr expr = DimExpr::constant(values[0]);
+  for (int64_t symbol : values.drop_front())
+    expr = expr * DimExpr::symbol(static_cast<unsigned>(symbol));
+  return expr;
+}
+
+std::vector<fb::Offset<tsr::DimExpr>>
+writeShape(fb::FlatBufferBuilder &b, const SymbolicShape &shape) {
+  std::vector<fb::Offset<tsr::DimExpr>> dims;
+  for (const DimExpr &dim : shape)
+    dims.push_back(writeDim(b, dim));
+  return dims;
+}
+
+/// Reads the symbols' bounds: the function's `tessera.dim_bounds`, then the
+/// options.
+LogicalResult resolveBounds(func::FuncOp function, SymbolicShapes &shapes,
+                            const ModelWriterOptions &options) {
+  auto bounds = function->getAttrOfType<DictionaryAttr>("tessera.dim_bounds");
+  for (DimSymbol &symbol : shapes.getSymbols()) {
+    if (bounds)
+      if (auto range = dyn_cast_or_null<DenseI64ArrayAttr>(
+              bounds.get(symbol.name));
+          range && range.size() == 2) {
+        symbol.lower = range[0];
+        symbol.upper = range[1];
+      }
+    if (auto it = options.dimBounds.find(symbol.name);
+        it != options.dimBounds.end()) {
+      symbol.lower = it->second.first;
+      symbol.upper = it->second.second;
+    }
+    if (symbol.upper <= 0)
+      return function.emitError()
+             << "dynamic dimension '" << symbol.name
+             << "' has no upper bound; pass --dim " << symbol.name
+             << "=MIN:MAX (memory is planned for the bounds)";
+    if (symbol.lower < 1 || symbol.lower > symbol.upper)
+      return function.emitError()
+             << "dynamic dimension '" << symbol.name << "' has bounds "
+             << symbol.lower << ":" << symbol.upper
+             << "; they must satisfy 1 <= MIN <= MAX";
+  }
+  for (auto &entry : options.dimBounds)
+    if (!shapes.lookupSymbol(entry.getKey()))
+      return function.emitError()
+             << "--dim names '" << entry.getKey()
+             << "', which is no dynamic dimension of the model";
+  return success();
+}
+
+bool overlaps(uint64_t a, uint64_t aSize, uint64_t b, uint64_t bSize) {
+  return a < b + bSize && b < a + aSize;
+}
+
+/// First-fit placement of the arena buffers: two buffers may share bytes
+/// only when no dispatch needs both.
+uint64_t planArena(MutableArrayRef<PlannedBuffer> buffers) {
+  SmallVector<PlannedBuffer *> order;
+  for (PlannedBuffer &buffer : buffers)
+    if (buffer.kind != tsr::BufferKind::Weight)
+      order.push_back(&buffer);
+  llvm::stable_sort(order, [](PlannedBuffer *a, PlannedBuffer *b) {
+    return a->maxSize > b->maxSize;
+  });
+  SmallVector<PlannedBuffer *> placed;
+  uint64_t arenaSize = 0;
+  for (PlannedBuffer *buffer : order) {
+    uint64_t offset = 0;
+    bool moved = true;
+    while (moved) {
+      moved = false;
+      for (PlannedBuffer *other : placed) {
+        bool liveTogether = buffer->firstUse <= other->lastUse &&
+                            other->firstUse <= buffer->lastUse;
+        if (liveTogether &&
+            overlaps(offset, buffer->maxSize, other->offset, other->maxSize)) {
+          offset = tsr::alignTo(other->offset + other->maxSize,
+                                tsr::kBufferAlignment);
+          moved = true;
+        }
+      }
+    }
+    buffer->offset = offset;
+    arenaSize = std::max(arenaSize, offset + buffer->maxSize);
+    placed.push_back(buffer);
+  }
+  return tsr::alignTo(arenaSize, tsr::kBufferAlignment);
+}
+
+} // namespace
+
+FailureOr<std::vector<char>>
+mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
+                          ModelSummary *summary) {
+  SmallVector<func::FuncOp> functions(module.getOps<func::FuncOp>());
+  if (functions.size() != 1)
+    return module.emitError() << "expected one function to compile, found "
+                              << functions.size();
+  func::FuncOp function = functions.front();
+  TargetAttr target = getModuleTarget(module);
+  if (!target)
+    return module.emitError("no tessera.target on the module");
+
+  SymbolicShapes shapes;
+  if (failed(shapes.analyze(function)) ||
+      failed(resolveBounds(function, shapes, options)))
+    return failure();
+  BufferAssignment assignment;
+  if (failed(assignment.analyze(function, shapes)))
+    return failure();
+
+  // Buffers, in program order of their owners.
+  auto ret = cast<func::ReturnOp>(function.getBody().front().getTerminator());
+  std::vector<PlannedBuffer> buffers;
+  llvm::DenseMap<Value, unsigned> bufferIndex;
+  for (Value owner : assignment.getOwners()) {
+    PlannedBuffer buffer;
+    buffer.value = owner;
+    if (isa<BlockArgument>(owner))
+      buffer.kind = tsr::BufferKind::Input;
+    else if (owner.getDefiningOp<ConstantOp>())
+      buffer.kind = tsr::BufferKind::Weight;
+    else if (llvm::is_contained(ret.getOperands(), owner))
+      buffer.kind = tsr::BufferKind::Output;
+    else
+      buffer.kind = tsr::BufferKind::Activation;
+    FailureOr<tsr::ElementType> elementType = elementTypeOf(owner);
+    if (failed(elementType))
+      return function.emitError()
+             << "a tensor of " << getElementTypeOrSelf(owner.getType())
+             << " cannot be stored yet (f32, i32 and i1 can)";
+    buffer.elementType = *elementType;
+    buffer.maxSize = static_cast<uint64_t>(shapes.upperBound(
+                         SymbolicShapes::product(shapes.getShape(owner)))) *
+                     4;
+    if (buffer.maxSize > static_cast<uint64_t>(
+                             target.getMaxStorageBufferRange()))
+      return function.emitError()
+             << "a tensor of " << buffer.maxSize
+             << " bytes at the bounds exceeds the largest storage-buffer "
+                "binding of target '"
+             << target.getName() << "' ("
+             << target.getMaxStorageBufferRange()
+             << " bytes); splitting large tensors is not implemented yet";
+    if (buffer.kind == tsr::BufferKind::Input)
+      buffer.firstUse = 0;
+    if (buffer.kind == tsr::BufferKind::Output)
+      buffer.lastUse = std::numeric_limits<int64_t>::max();
+    bufferIndex[owner] = buffers.size();
+    buffers.push_back(buffer);
+  }
+  for (Value result : ret.getOperands())
+    if (isa<BlockArgument>(result) || result.getDefiningOp<ConstantOp>())
+      return ret.emitOpError("returns an input or a constant unchanged; "
+                             "Tessera needs every output computed");
+
+  // The schedule and the lifetimes it implies.
+  SmallVector<DispatchOp> dispatches;
+  function.walk([&](DispatchOp dispatch) { dispatches.push_back(dispatch); });
+  for (auto [i, dispatch] : llvm::enumerate(dispatches)) {
+    const DispatchBindings &bindings = assignment.getBindings(dispatch);
+    auto touch = [&, i = static_cast<int64_t>(i)](Value base) {
+      PlannedBuffer &buffer = buffers[bufferIndex.lookup(base)];
+      buffer.firstUse = std::min(buffer.firstUse, i);
+      buffer.lastUse = std::max(buffer.lastUse, i);
+    };
+    for (const Binding &input : bindings.inputs)
+      touch(input.base);
+    touch(bindings.output.base);
+  }
+
+  // Weights section: each weight 256-byte aligned.
+  std::vector<char> weights;
+  for (PlannedBuffer &buffer : buffers) {
+    if (buffer.kind != tsr::BufferKind::Weight)
+      continue;
+    FailureOr<std::vector<char>> bytes =
+        weightBytes(buffer.value.getDefiningOp<ConstantOp>());
+    if (failed(bytes))
+      return failure();
+    buffer.offset = tsr::alignTo(weights.size(), tsr::kBufferAlignment);
+    weights.resize(buffer.offset);
+    weights.insert(weights.end(), bytes->begin(), bytes->end());
+  }
+  uint64_t arenaSize = planArena(buffers);
+
+  fb::FlatBufferBuilder b(1 << 16);
+  // Executables and dispatches.
+  llvm::StringMap<spirv::ModuleOp> spirvModules;
+  for (auto kernel : module.getOps<spirv::ModuleOp>())
+    if (std::optional<StringRef> name = kernel.getSymName())
+      spirvModules[*name] = kernel;
+  std::vector<fb::Offset<tsr::Executable>> executables;
+  std::vector<fb::Offset<tsr::Dispatch>> dispatchTable;
+  struct Range {
+    uint64_t offset, size;
+  };
+  SmallVector<Range> readSinceBarrier, writtenSinceBarrier;
+  uint32_t maxInvocations = 0, maxShared = 0;
+  bool usesSubgroupArithmetic = false;
+  size_t barriers = 0;
+  for (auto [i, dispatch] : llvm::enumerate(dispatches)) {
+    auto kernelRef = dispatch->getAttrOfType<SymbolRefAttr>("tessera.kernel");
+    TileConfigAttr config = dispatch.getTileConfigAttr();
+    if (!kernelRef || !config)
+      return dispatch.emitOpError("has no kernel; compile through the codegen "
+                                  "phase first");
+    std::string entry = kernelRef.getLeafReference().str();
+    auto found = spirvModules.find("__spv__" + entry);
+    if (found == spirvModules.end())
+      return dispatch.emitOpError("has no SPIR-V module '__spv__")
+             << entry << "'";
+    FailureOr<SmallVector<uint32_t>> words = serializeKernel(found->second);
+    if (failed(words))
+      return failure();
+    FailureOr<KernelKind> kind = classifyDispatch(dispatch);
+    if (failed(kind))
+      return failure();
+    usesSubgroupArithmetic |= *kind == KernelKind::RowReduction;
+    maxInvocations =
+        std::max<uint32_t>(maxInvocations, config.getInvocations());
+    maxShared = std::max<uint32_t>(maxShared,
+                                   workgroupMemoryBytes(*kind, config));
+
+    std::vector<fb::Offset<tsr::DimExpr>> params;
+    for (Attribute param :
+         dispatch->getAttrOfType<ArrayAttr>("tessera.params"))
+      params.push_back(writeDim(b, decodeDim(cast<DenseI64ArrayAttr>(param), 0)));
+    std::vector<uint32_t> workgroupSize(config.getWorkgroupSize().begin(),
+                                        config.getWorkgroupSize().end());
+    std::vector<uint32_t> spirv(words->begin(), words->end());
+    const DispatchBindings &bindings = assignment.getBindings(dispatch);
+    executables.push_back(tsr::CreateExecutableDirect(
+        b, entry.c_str(), entry.c_str(), &spirv, &workgroupSize,
+        bindings.inputs.size() + 1, &params));
+
+    std::vector<uint32_t> bound;
+    SmallVector<Range> reads;
+    for (const Binding &input : bindings.inputs) {
+      const PlannedBuffer &buffer = buffers[bufferIndex.lookup(input.base)];
+      bound.push_back(bufferIndex.lookup(input.base));
+      if (buffer.kind != tsr::BufferKind::Weight)
+        reads.push_back({buffer.offset, buffer.maxSize});
+    }
+    const PlannedBuffer &output =
+        buffers[bufferIndex.lookup(bindings.output.base)];
+    bound.push_back(bufferIndex.lookup(bindings.output.base));
+    Range write = {output.offset, output.maxSize};
+    // A barrier only where this dispatch reads what an earlier one wrote,
+    // or overwrites what an earlier one still reads or wrote.
+    auto intersects = [](Range r, ArrayRef<Range> set) {
+      return llvm::any_of(set, [&](Range o) {
+        return overlaps(r.offset, r.size, o.offset, o.size);
+      });
+    };
+    bool barrier = llvm::any_of(reads, [&](Range r) {
+                     return intersects(r, writtenSinceBarrier);
+                   }) ||
+                   intersects(write, writtenSinceBarrier) ||
+                   intersects(write, readSinceBarrier);
+    if (barrier) {
+      ++barriers;
+      readSinceBarrier.clear();
+      writtenSinceBarrier.clear();
+    }
+    llvm::append_range(readSinceBarrier, reads);
+    writtenSinceBarrier.push_back(write);
+
+    std::vector<fb::Offset<tsr::WorkgroupCount>> counts;
+    for (Attribute count :
+         dispatch->getAttrOfType<ArrayAttr>("tessera.workgroup_count")) {
+      auto encoded = cast<DenseI64ArrayAttr>(count);
+      counts.push_back(tsr::CreateWorkgroupCount(
+          b, writeDim(b, decodeDim(encoded, 1)), encoded[0]));
+    }
+    dispatchTable.push_back(tsr::CreateDispatchDirect(b, i, &bound, &counts,
+                                                      barrier));
+  }
+
+  // Buffers and the I/O signature.
+  std::vector<fb::Offset<tsr::Buffer>> bufferTable;
+  for (const PlannedBuffer &buffer : buffers) {
+    auto shape = writeShape(b, shapes.getShape(buffer.value));
+    bufferTable.push_back(tsr::CreateBufferDirect(
+        b, buffer.kind, buffer.elementType, &shape, buffer.maxSize,
+        buffer.offset));
+  }
+  auto tensorInfo = [&](Value value, StringRef name) {
+    auto shape = writeShape(b, shapes.getShape(value));
+    return tsr::CreateTensorInfoDirect(b, name.str().c_str(),
+                                       buffers[bufferIndex.lookup(value)].elementType,
+                                       &shape, bufferIndex.lookup(value));
+  };
+  std::vector<fb::Offset<tsr::TensorInfo>> inputs, outputs;
+  for (BlockArgument argument : function.getArguments()) {
+    auto name = function.getArgAttrOfType<StringAttr>(argument.getArgNumber(),
+                                                      "tessera.name");
+    inputs.push_back(tensorInfo(
+        argument, name ? name.getValue().str()
+                       : "input" + std::to_string(argument.getArgNumber())));
+  }
+  for (auto [i, result] : llvm::enumerate(ret.getOperands())) {
+    auto name = function.getResultAttrOfType<StringAttr>(i, "tessera.name");
+    outputs.push_back(tensorInfo(
+        result, name ? name.getValue().str() : "output" + std::to_string(i)));
+  }
+  std::vector<fb::Offset<tsr::Symbol>> symbols;
+  for (const DimSymbol &symbol : shapes.getSymbols())
+    symbols.push_back(tsr::CreateSymbolDirect(b, symbol.name.c_str(),
+                                              symbol.lower, symbol.upper));
+
+  uint64_t maxBinding = 0;
+  for (const PlannedBuffer &buffer : buffers)
+    maxBinding = std::max(maxBinding, buffer.maxSize);
+  bool fp16 = false, int8 = false;
+  if (auto requirements =
+          module->getAttrOfType<ArrayAttr>("tessera.requirements"))
+    for (Attribute requirement : requirements) {
+      fp16 |= cast<StringAttr>(requirement).getValue() == "fp16";
+      int8 |= cast<StringAttr>(requirement).getValue() == "int8";
+    }
+  auto needs = tsr::CreateTargetNeedsDirect(
+      b, target.getName().str().c_str(), /*Vulkan 1.1*/ (1u << 22) | (1u << 12),
+      usesSubgroupArithmetic, fp16, int8, maxInvocations, maxShared,
+      maxBinding);
+  auto metadata = tsr::CreateMetadataDirect(b, options.source.c_str(),
+                                            kCompilerVersion);
+  auto model = tsr::CreateModelDirect(
+      b, tsr::kFormatVersion, metadata, needs, &symbols, &inputs, &outputs,
+      &bufferTable, &executables, &dispatchTable, arenaSize, weights.size());
+  tsr::FinishModelBuffer(b, model);
+
+  // Header, FlatBuffer, weights.
+  tsr::FileHeader header = {};
+  std::memcpy(header.magic, tsr::kMagic, sizeof(header.magic));
+  header.format_version = tsr::kFormatVersion;
+  header.header_size = tsr::kHeaderSize;
+  header.model_offset = tsr::kHeaderSize;
+  header.model_size = b.GetSize();
+  header.weights_offset = tsr::alignTo(header.model_offset + header.model_size,
+                                       tsr::kWeightsSectionAlignment);
+  header.weights_size = weights.size();
+  header.model_checksum = tsr::fnv1a(b.GetBufferPointer(), b.GetSize());
+  header.header_checksum = tsr::headerChecksum(header);
+
+  std::vector<char> file(header.weights_offset + weights.size(), 0);
+  std::memcpy(file.data(), &header, sizeof(header));
+  std::memcpy(file.data() + header.model_offset, b.GetBufferPointer(),
+              b.GetSize());
+  if (!weights.empty())
+    std::memcpy(file.data() + header.weights_offset, weights.data(),
+                weights.size());
+
+  if (summary) {
+    summary->dispatchCount = dispatches.size();
+    summary->barrierCount = barriers;
+    summary->arenaSize = arenaSize;
+    summary->weightsSize = weights.size();
+    summary->unsharedSize = 0;
+    for (const PlannedBuffer &buffer : buffers)
+      if (buffer.kind != tsr::BufferKind::Weight)
+        summary->unsharedSize +=
+            tsr::alignTo(buffer.maxSize, tsr::kBufferAlignment);
+  }
+  return file;
+}

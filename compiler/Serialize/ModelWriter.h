@@ -1,0 +1,40 @@
+//===- ModelWriter.h - Write a compiled module as a .tsr file ---*- C++ -*-===//
+
+#ifndef TESSERA_COMPILER_SERIALIZE_MODELWRITER_H
+#define TESSERA_COMPILER_SERIALIZE_MODELWRITER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir::tessera {
+
+struct ModelWriterOptions {
+  /// Recorded in the metadata (usually the input file name).
+  std::string source;
+  /// Bounds of dynamic dimensions, overriding the function's
+  /// `tessera.dim_bounds` (`--dim seq=1:512`).
+  llvm::StringMap<std::pair<int64_t, int64_t>> dimBounds;
+};
+
+/// What the writer decided, for `--dump-dispatches` and tests.
+struct ModelSummary {
+  size_t dispatchCount = 0;
+  size_t barrierCount = 0;
+  uint64_t arenaSize = 0;   ///< bytes at the bounds, after reuse
+  uint64_t unsharedSize = 0; ///< bytes the activations would take unshared
+  uint64_t weightsSize = 0;
+};
+
+/// Serializes `module` (after tessera-convert-kernels-to-spirv) into the
+/// bytes of a .tsr file: kernels, schedule, buffer plan, I/O signature,
+/// target needs, metadata and the weights section.
+FailureOr<std::vector<char>> writeModel(ModuleOp module,
+                                        const ModelWriterOptions &options,
+                                        ModelSummary *summary = nullptr);
+
+} // namespace mlir::tessera
+
+#endif // TESSERA_COMPILER_SERIALIZE_MODELWRITER_H

@@ -1,0 +1,193 @@
+//===- tessera-compile.cpp - Compile a model to a .tsr binary -------------===//
+
+#include "compiler/Conversion/KernelsToSPIRV.h"
+#include "compiler/Pipelines/Pipeline.h"
+#include "compiler/Serialize/ModelWriter.h"
+#include "compiler/Target/DeviceProfiles.h"
+#include "dialects/tessera/IR/TesseraOps.h"
+
+#include "mlir/Dialect/SPIRV/IR/SPIRVOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::tessera;
+namespace cl = llvm::cl;
+
+namespace {
+
+cl::OptionCategory category("tessera-compile options");
+
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
+                               cl::Required, cl::cat(category));
+cl::opt<std::string> outputFile("o", cl::desc("Output .tsr file"),
+                                cl::value_desc("file"), cl::cat(category));
+cl::opt<std::string> target(
+    "target",
+    cl::desc("Device profile to compile for (default: lavapipe)"),
+    cl::init("lavapipe"), cl::cat(category));
+cl::opt<std::string> compileTo(
+    "compile-to",
+    cl::desc("Stop after this phase and print the IR (to -o, or stdout)"),
+    cl::value_desc("phase"), cl::cat(category));
+cl::list<std::string> dims(
+    "dim",
+    cl::desc("Fix (NAME=N) or bound (NAME=MIN:MAX) a dynamic dimension"),
+    cl::value_desc("NAME=N|NAME=MIN:MAX"), cl::cat(category));
+cl::opt<std::string> dumpDispatches(
+    "dump-dispatches",
+    cl::desc("Write one file per dispatch (fused IR, tile config, SPIR-V "
+             "disassembly) into this directory"),
+    cl::value_desc("dir"), cl::cat(category));
+
+int fail(const Twine &message) {
+  llvm::errs() << "tessera-compile: " << message << "\n";
+  return 1;
+}
+
+/// Parses --dim entries; false (with a message) on a malformed one.
+bool parseDims(ModelWriterOptions &options) {
+  for (StringRef entry : dims) {
+    auto [name, range] = entry.split('=');
+    auto [low, high] = range.split(':');
+    int64_t lower, upper;
+    if (name.empty() || low.getAsInteger(10, lower) ||
+        (high.empty() ? (upper = lower, false) : high.getAsInteger(10, upper))) {
+      fail("--dim '" + entry + "' is not NAME=N or NAME=MIN:MAX");
+      return false;
+    }
+    options.dimBounds[name] = {lower, upper};
+  }
+  return true;
+}
+
+LogicalResult writeDispatchDumps(ModuleOp module, StringRef directory) {
+  if (std::error_code error = llvm::sys::fs::create_directories(directory))
+    return module.emitError() << "cannot create '" << directory
+                              << "': " << error.message();
+  llvm::StringMap<spirv::ModuleOp> kernels;
+  for (auto kernel : module.getOps<spirv::ModuleOp>())
+    kernels[kernel.getSymName().value_or("")] = kernel;
+  WalkResult result = module.walk([&](DispatchOp dispatch) {
+    auto kernel = dispatch->getAttrOfType<SymbolRefAttr>("tessera.kernel");
+    std::string name = kernel.getLeafReference().str();
+    SmallString<128> path(directory);
+    llvm::sys::path::append(path, name + ".txt");
+    std::error_code error;
+    llvm::raw_fd_ostream os(path, error);
+    if (error) {
+      dispatch.emitError() << "cannot write '" << path << "'";
+      return WalkResult::interrupt();
+    }
+    os << "// " << name << ": root " << dispatch.getRootOp()->getName()
+       << "\n// tile config: " << dispatch.getTileConfigAttr() << "\n\n";
+    OpPrintingFlags flags;
+    flags.elideLargeElementsAttrs(16);
+    dispatch->print(os, flags);
+    os << "\n\n// SPIR-V\n";
+    FailureOr<SmallVector<uint32_t>> words =
+        serializeKernel(kernels.lookup("__spv__" + name));
+    if (failed(words))
+      return WalkResult::interrupt();
+    os << disassembleKernel(*words);
+    return WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  std::string overview =
+      "tessera-compile: compile a model to a Tessera binary (.tsr)\n\n"
+      "  tessera-compile model.mlir -o model.tsr [--target=PROFILE]\n"
+      "                  [--dim seq=1:512] [--dump-dispatches=DIR]\n"
+      "  tessera-compile model.mlir --compile-to=PHASE\n\n"
+      "Input: a .mlir file in the tessera dialect, one function. Dynamic\n"
+      "dimensions of its arguments are named by the argument attribute\n"
+      "tessera.dims (e.g. [1, \"seq\", 256]) and bounded by the function\n"
+      "attribute tessera.dim_bounds or --dim.\n\n"
+      "Phases: " +
+      listPhases() +
+      ".\nProfiles: " + llvm::join(getBuiltinProfileNames(), ", ") + ".\n";
+  cl::ParseCommandLineOptions(argc, argv, overview);
+
+  std::optional<Phase> last = Phase::Serialize;
+  if (!compileTo.empty() && !(last = parsePhase(compileTo)))
+    return fail("unknown phase '" + compileTo + "'; phases are " +
+                listPhases());
+  if (*last == Phase::Serialize && outputFile.empty())
+    return fail("no output file: pass -o model.tsr (or --compile-to=PHASE "
+                "to print the IR)");
+  ModelWriterOptions writerOptions;
+  writerOptions.source = llvm::sys::path::filename(inputFile).str();
+  if (!parseDims(writerOptions))
+    return 1;
+  DialectRegistry registry;
+  registerPipelineDialects(registry);
+  MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> input =
+      openInputFile(inputFile, &error);
+  if (!input)
+    return fail(error);
+  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1;
+
+  PipelineOptions pipelineOptions;
+  pipelineOptions.target = target;
+  Phase passes = std::min(*last, Phase::SPIRV);
+  if (failed(runPipeline(*module, passes, pipelineOptions)))
+    return 1;
+
+  if (*last != Phase::Serialize) {
+    std::unique_ptr<llvm::ToolOutputFile> output =
+        openOutputFile(outputFile.empty() ? std::string("-") : outputFile.getValue(), &error);
+    if (!output)
+      return fail(error);
+    OpPrintingFlags flags;
+    flags.elideLargeResourceString(64);
+    module->print(output->os(), flags);
+    output->keep();
+    return 0;
+  }
+
+  if (!dumpDispatches.empty() &&
+      failed(writeDispatchDumps(*module, dumpDispatches)))
+    return 1;
+  ModelSummary summary;
+  FailureOr<std::vector<char>> bytes =
+      writeModel(*module, writerOptions, &summary);
+  if (failed(bytes))
+    return 1;
+  std::unique_ptr<llvm::ToolOutputFile> output =
+      openOutputFile(outputFile, &error);
+  if (!output)
+    return fail(error);
+  output->os().write(bytes->data(), bytes->size());
+  output->keep();
+  llvm::errs() << "tessera-compile: wrote " << outputFile << " ("
+               << bytes->size() << " bytes: " << summary.dispatchCount
+               << " dispatches, " << summary.barrierCount
+               << " barriers, arena " << summary.arenaSize << " bytes ("
+               << summary.unsharedSize << " without reuse), weights "
+               << summary.weightsSize << " bytes)\n";
+  return 0;
+}
