@@ -1,6 +1,7 @@
 //===- c_api.cpp - The C API over the runtime's objects -------------------===//
 
 #include "instance.h"
+#include "session.h"
 
 #include "tessera/runtime.h"
 
@@ -12,6 +13,13 @@ using tessera::runtime::Status;
 
 struct tessera_instance_t {
   std::unique_ptr<Instance> impl;
+};
+
+struct tessera_program_t {
+  std::unique_ptr<tessera::runtime::Program> program;
+  std::unique_ptr<tessera::runtime::Session> session;
+  std::string description;
+  std::vector<tessera::runtime::HostTensor> outputs;
 };
 
 namespace {
@@ -73,6 +81,129 @@ tessera_status tessera_instance_select_device(tessera_instance instance,
 
 uint32_t tessera_instance_validation_message_count(tessera_instance instance) {
   return instance ? instance->impl->validationMessageCount() : 0;
+}
+
+tessera_status tessera_program_load(tessera_instance instance, const char *path,
+                                    uint32_t device_index,
+                                    tessera_program *out_program) {
+  if (!instance || !path || !out_program)
+    return reportStatus(invalidArgument(
+        "tessera_program_load: instance, path or out_program is NULL"));
+  *out_program = nullptr;
+  auto handle = std::make_unique<tessera_program_t>();
+  std::optional<uint32_t> device;
+  if (device_index != TESSERA_NO_DEVICE)
+    device = device_index;
+  if (Status s = tessera::runtime::Program::load(*instance->impl, path, device,
+                                                 handle->program);
+      !s.isOk())
+    return reportStatus(s);
+  if (device)
+    if (Status s = tessera::runtime::Session::create(*handle->program,
+                                                     handle->session);
+        !s.isOk())
+      return reportStatus(s);
+  handle->description = handle->program->model().describe();
+  *out_program = handle.release();
+  return TESSERA_OK;
+}
+
+void tessera_program_destroy(tessera_program program) { delete program; }
+
+const char *tessera_program_describe(tessera_program program) {
+  return program ? program->description.c_str() : "";
+}
+
+uint32_t tessera_program_dispatch_count(tessera_program program) {
+  return program ? program->program->model().root().dispatches()->size() : 0;
+}
+
+uint32_t tessera_program_input_count(tessera_program program) {
+  return program ? program->program->model().root().inputs()->size() : 0;
+}
+
+uint32_t tessera_program_output_count(tessera_program program) {
+  return program ? program->program->model().root().outputs()->size() : 0;
+}
+
+tessera_status tessera_program_input(tessera_program program, uint32_t index,
+                                     tessera_tensor *out_signature) {
+  if (!program || !out_signature)
+    return reportStatus(invalidArgument(
+        "tessera_program_input: program or out_signature is NULL"));
+  const auto *inputs = program->program->model().root().inputs();
+  if (index >= inputs->size())
+    return reportStatus(invalidArgument("tessera_program_input: index " +
+                                        std::to_string(index) +
+                                        " is out of range"));
+  const tessera::tsr::TensorInfo *info = inputs->Get(index);
+  *out_signature = {};
+  out_signature->name = info->name()->c_str();
+  out_signature->element_type =
+      static_cast<tessera_element_type>(info->element_type());
+  out_signature->rank = info->shape() ? info->shape()->size() : 0;
+  if (out_signature->rank > TESSERA_MAX_RANK)
+    return reportStatus(Status(TESSERA_ERROR_UNSUPPORTED,
+                               "input rank above TESSERA_MAX_RANK"));
+  for (uint32_t d = 0; d < out_signature->rank; ++d) {
+    const tessera::tsr::DimExpr *dim = info->shape()->Get(d);
+    bool dynamic = dim->symbols() && dim->symbols()->size() > 0;
+    out_signature->shape[d] = dynamic ? -1 : dim->coefficient();
+  }
+  return TESSERA_OK;
+}
+
+tessera_status tessera_program_run(tessera_program program,
+                                   const tessera_tensor *inputs,
+                                   uint32_t input_count) {
+  if (!program || (input_count && !inputs))
+    return reportStatus(
+        invalidArgument("tessera_program_run: program or inputs is NULL"));
+  if (!program->session)
+    return reportStatus(invalidArgument(
+        "tessera_program_run: the program was loaded without a device"));
+  std::vector<tessera::runtime::HostTensor> hostInputs(input_count);
+  for (uint32_t i = 0; i < input_count; ++i) {
+    const tessera_tensor &tensor = inputs[i];
+    if (!tensor.name || (tensor.size && !tensor.data) ||
+        tensor.rank > TESSERA_MAX_RANK || tensor.element_type > TESSERA_BOOL)
+      return reportStatus(Status(TESSERA_ERROR_INVALID_INPUT,
+                                 "input " + std::to_string(i) +
+                                     " has no name, no data, an unknown "
+                                     "element type or too high a rank"));
+    auto &host = hostInputs[i];
+    host.name = tensor.name;
+    host.type = static_cast<tessera::tsr::ElementType>(tensor.element_type);
+    host.shape.assign(tensor.shape, tensor.shape + tensor.rank);
+    const char *bytes = static_cast<const char *>(tensor.data);
+    host.data.assign(bytes, bytes + tensor.size);
+  }
+  return reportStatus(program->session->run(hostInputs, program->outputs));
+}
+
+tessera_status tessera_program_output(tessera_program program, uint32_t index,
+                                      tessera_tensor *out_tensor) {
+  if (!program || !out_tensor)
+    return reportStatus(invalidArgument(
+        "tessera_program_output: program or out_tensor is NULL"));
+  if (index >= program->outputs.size())
+    return reportStatus(invalidArgument(
+        "tessera_program_output: no output " + std::to_string(index) +
+        " (has the program run?)"));
+  const auto &output = program->outputs[index];
+  *out_tensor = {};
+  out_tensor->name = output.name.c_str();
+  out_tensor->element_type = static_cast<tessera_element_type>(output.type);
+  out_tensor->rank = static_cast<uint32_t>(output.shape.size());
+  for (uint32_t d = 0; d < out_tensor->rank && d < TESSERA_MAX_RANK; ++d)
+    out_tensor->shape[d] = output.shape[d];
+  out_tensor->data = output.data.data();
+  out_tensor->size = output.data.size();
+  return TESSERA_OK;
+}
+
+double tessera_program_last_run_seconds(tessera_program program) {
+  return program && program->session ? program->session->lastRunSeconds() : 0;
 }
 
 } // extern "C"

@@ -60,6 +60,14 @@ extern "C" const char *tessera_status_string(tessera_status status) {
     return "TESSERA_ERROR_NO_DEVICE";
   case TESSERA_ERROR_UNSUPPORTED:
     return "TESSERA_ERROR_UNSUPPORTED";
+  case TESSERA_ERROR_IO:
+    return "TESSERA_ERROR_IO";
+  case TESSERA_ERROR_INVALID_MODEL:
+    return "TESSERA_ERROR_INVALID_MODEL";
+  case TESSERA_ERROR_INVALID_INPUT:
+    return "TESSERA_ERROR_INVALID_INPUT";
+  case TESSERA_ERROR_OUT_OF_MEMORY:
+    return "TESSERA_ERROR_OUT_OF_MEMORY";
   }
   return "unknown tessera_status";
 }

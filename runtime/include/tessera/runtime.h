@@ -23,6 +23,10 @@ typedef enum tessera_status {
   TESSERA_ERROR_VULKAN = 2,      /* a Vulkan call failed */
   TESSERA_ERROR_NO_DEVICE = 3,   /* no device matches the request */
   TESSERA_ERROR_UNSUPPORTED = 4, /* a needed layer or feature is missing */
+  TESSERA_ERROR_IO = 5,            /* a file cannot be read */
+  TESSERA_ERROR_INVALID_MODEL = 6, /* not a .tsr file, corrupted, wrong version */
+  TESSERA_ERROR_INVALID_INPUT = 7, /* wrong input name, type or shape */
+  TESSERA_ERROR_OUT_OF_MEMORY = 8,
 } tessera_status;
 
 /* A short name for a status, e.g. "TESSERA_ERROR_VULKAN". */
@@ -87,6 +91,65 @@ tessera_status tessera_instance_select_device(tessera_instance instance,
 /* Number of validation-layer warnings and errors reported so far (0 when
  * validation is off). */
 uint32_t tessera_instance_validation_message_count(tessera_instance instance);
+
+/*===------------------------------------------------------------------===*
+ * Programs: a compiled model (.tsr) loaded onto a device
+ *===------------------------------------------------------------------===*/
+
+typedef enum tessera_element_type {
+  TESSERA_F32 = 0,
+  TESSERA_I32 = 1,
+  TESSERA_BOOL = 2, /* one byte per element on the host */
+} tessera_element_type;
+
+#define TESSERA_MAX_RANK 8
+/* Pass as device_index to load a program for inspection only. */
+#define TESSERA_NO_DEVICE 0xffffffffu
+
+/* A tensor on the host, row-major. In a signature (tessera_program_input),
+ * dynamic dimensions are -1 and data is NULL. */
+typedef struct tessera_tensor {
+  const char *name;
+  tessera_element_type element_type;
+  uint32_t rank;
+  int64_t shape[TESSERA_MAX_RANK];
+  const void *data;
+  size_t size; /* bytes */
+} tessera_tensor;
+
+typedef struct tessera_program_t *tessera_program;
+
+/* Loads a .tsr file: verifies it (header, checksums, FlatBuffer, internal
+ * references), checks that device `device_index` has what the model needs
+ * (the message names what is missing), creates its pipelines (through a
+ * pipeline cache kept under ~/.cache/tessera) and uploads the weights.
+ * The instance must outlive the program. */
+tessera_status tessera_program_load(tessera_instance instance, const char *path,
+                                    uint32_t device_index,
+                                    tessera_program *out_program);
+void tessera_program_destroy(tessera_program program);
+
+/* Signature, target needs and schedule as text (owned by the program). */
+const char *tessera_program_describe(tessera_program program);
+uint32_t tessera_program_dispatch_count(tessera_program program);
+
+uint32_t tessera_program_input_count(tessera_program program);
+uint32_t tessera_program_output_count(tessera_program program);
+tessera_status tessera_program_input(tessera_program program, uint32_t index,
+                                     tessera_tensor *out_signature);
+
+/* Runs the model. Inputs are matched by name; a wrong name, element type,
+ * rank, size, or a dynamic size beyond the compiled bounds is refused with a
+ * message naming the input. */
+tessera_status tessera_program_run(tessera_program program,
+                                   const tessera_tensor *inputs,
+                                   uint32_t input_count);
+/* Output `index` of the last run; its data stays valid until the next run
+ * or the program's destruction. */
+tessera_status tessera_program_output(tessera_program program, uint32_t index,
+                                      tessera_tensor *out_tensor);
+/* Seconds the last run took from submission to completion. */
+double tessera_program_last_run_seconds(tessera_program program);
 
 #ifdef __cplusplus
 } /* extern "C" */

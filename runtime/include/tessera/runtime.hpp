@@ -71,6 +71,52 @@ private:
   std::unique_ptr<tessera_instance_t, Deleter> handle_;
 };
 
+/// A compiled model loaded onto a device (or, with TESSERA_NO_DEVICE, for
+/// inspection). The Instance must outlive it.
+class Program {
+public:
+  Program(const Instance &instance, const std::string &path,
+          uint32_t deviceIndex) {
+    tessera_program raw = nullptr;
+    check(tessera_program_load(instance.get(), path.c_str(), deviceIndex, &raw));
+    handle_.reset(raw);
+  }
+
+  std::string describe() const { return tessera_program_describe(get()); }
+  uint32_t dispatchCount() const {
+    return tessera_program_dispatch_count(get());
+  }
+  std::vector<tessera_tensor> inputs() const {
+    std::vector<tessera_tensor> signature(tessera_program_input_count(get()));
+    for (uint32_t i = 0; i < signature.size(); ++i)
+      check(tessera_program_input(get(), i, &signature[i]));
+    return signature;
+  }
+  void run(const std::vector<tessera_tensor> &inputs) {
+    check(tessera_program_run(get(), inputs.data(),
+                              static_cast<uint32_t>(inputs.size())));
+  }
+  /// Outputs of the last run; valid until the next run.
+  std::vector<tessera_tensor> outputs() const {
+    std::vector<tessera_tensor> result(tessera_program_output_count(get()));
+    for (uint32_t i = 0; i < result.size(); ++i)
+      check(tessera_program_output(get(), i, &result[i]));
+    return result;
+  }
+  double lastRunSeconds() const {
+    return tessera_program_last_run_seconds(get());
+  }
+  tessera_program get() const { return handle_.get(); }
+
+private:
+  struct Deleter {
+    void operator()(tessera_program program) const {
+      tessera_program_destroy(program);
+    }
+  };
+  std::unique_ptr<tessera_program_t, Deleter> handle_;
+};
+
 } // namespace tessera
 
 #endif // TESSERA_RUNTIME_HPP

@@ -1,0 +1,284 @@
+//===- model.cpp - A .tsr file, verified ----------------------------------===//
+
+#include "model.h"
+
+#include "tessera/tsr_format.h"
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace tessera::runtime {
+
+namespace {
+
+Status invalid(const std::string &name, const std::string &what) {
+  return Status(TESSERA_ERROR_INVALID_MODEL, name + ": " + what);
+}
+
+const char *bufferKindName(tsr::BufferKind kind) {
+  switch (kind) {
+  case tsr::BufferKind::Input:
+    return "input";
+  case tsr::BufferKind::Output:
+    return "output";
+  case tsr::BufferKind::Weight:
+    return "weight";
+  case tsr::BufferKind::Activation:
+    return "activation";
+  }
+  return "?";
+}
+
+} // namespace
+
+const char *elementTypeName(tsr::ElementType type) {
+  switch (type) {
+  case tsr::ElementType::F32:
+    return "f32";
+  case tsr::ElementType::I32:
+    return "i32";
+  case tsr::ElementType::Bool:
+    return "bool";
+  }
+  return "unknown";
+}
+
+Status Model::load(const std::string &path, std::unique_ptr<Model> &out) {
+  std::ifstream file(path, std::ios::binary | std::ios::ate);
+  if (!file)
+    return Status(TESSERA_ERROR_IO, "cannot open '" + path + "'");
+  std::streamsize size = file.tellg();
+  file.seekg(0);
+  std::vector<char> bytes(static_cast<size_t>(size));
+  if (size > 0 && !file.read(bytes.data(), size))
+    return Status(TESSERA_ERROR_IO, "cannot read '" + path + "'");
+  return fromBytes(std::move(bytes), path, out);
+}
+
+Status Model::fromBytes(std::vector<char> bytes, const std::string &name,
+                        std::unique_ptr<Model> &out) {
+  std::unique_ptr<Model> model(new Model());
+  model->bytes_ = std::move(bytes);
+  model->name_ = name;
+  if (Status status = model->validate(); !status.isOk())
+    return status;
+  out = std::move(model);
+  return Status::ok();
+}
+
+Status Model::validate() {
+  const uint64_t fileSize = bytes_.size();
+  if (fileSize < tsr::kHeaderSize)
+    return invalid(name_, "file of " + std::to_string(fileSize) +
+                              " bytes is too short for a .tsr header (" +
+                              std::to_string(tsr::kHeaderSize) + " bytes)");
+  tsr::FileHeader header;
+  std::memcpy(&header, bytes_.data(), sizeof(header));
+  if (std::memcmp(header.magic, tsr::kMagic, sizeof(header.magic)) != 0)
+    return invalid(name_, "not a Tessera binary (bad magic in the header)");
+  if (header.format_version != tsr::kFormatVersion)
+    return invalid(name_, "format version " +
+                              std::to_string(header.format_version) +
+                              " is not supported by this runtime (it reads "
+                              "version " +
+                              std::to_string(tsr::kFormatVersion) +
+                              "); recompile the model");
+  if (header.header_checksum != tsr::headerChecksum(header))
+    return invalid(name_, "the header is corrupted (checksum mismatch)");
+  if (header.header_size != tsr::kHeaderSize ||
+      header.model_offset != tsr::kHeaderSize ||
+      header.model_size > fileSize - header.model_offset)
+    return invalid(name_, "the model section lies outside the file (the file "
+                          "is truncated or corrupted)");
+  if (header.weights_offset > fileSize ||
+      header.weights_size > fileSize - header.weights_offset ||
+      header.weights_offset < header.model_offset + header.model_size)
+    return invalid(name_, "the weights section lies outside the file (the "
+                          "file is truncated or corrupted)");
+  const auto *modelBytes =
+      reinterpret_cast<const uint8_t *>(bytes_.data() + header.model_offset);
+  if (tsr::fnv1a(modelBytes, header.model_size) != header.model_checksum)
+    return invalid(name_, "the model section is corrupted (checksum "
+                          "mismatch)");
+  flatbuffers::Verifier verifier(modelBytes, header.model_size);
+  if (!tsr::VerifyModelBuffer(verifier))
+    return invalid(name_, "the model section is not a valid Tessera model "
+                          "(FlatBuffer verification failed)");
+  root_ = tsr::GetModel(modelBytes);
+  weightsOffset_ = header.weights_offset;
+  weightsSize_ = header.weights_size;
+
+  // References between tables.
+  const tsr::Model &m = *root_;
+  if (m.format_version() != tsr::kFormatVersion)
+    return invalid(name_, "model format version mismatch with the header");
+  uint32_t symbolCount = m.symbols() ? m.symbols()->size() : 0;
+  uint32_t bufferCount = m.buffers() ? m.buffers()->size() : 0;
+  uint32_t executableCount = m.executables() ? m.executables()->size() : 0;
+  auto checkDim = [&](const tsr::DimExpr *dim, const std::string &where) {
+    if (!dim)
+      return invalid(name_, where + ": missing dimension");
+    if (dim->symbols())
+      for (uint32_t symbol : *dim->symbols())
+        if (symbol >= symbolCount)
+          return invalid(name_, where + ": symbol " + std::to_string(symbol) +
+                                    " does not exist");
+    return Status::ok();
+  };
+  auto checkShape = [&](const flatbuffers::Vector<
+                            flatbuffers::Offset<tsr::DimExpr>> *shape,
+                        const std::string &where) {
+    if (shape)
+      for (const tsr::DimExpr *dim : *shape)
+        if (Status s = checkDim(dim, where); !s.isOk())
+          return s;
+    return Status::ok();
+  };
+  if (m.symbols())
+    for (const tsr::Symbol *symbol : *m.symbols())
+      if (symbol->min() < 1 || symbol->max() < symbol->min())
+        return invalid(name_, "symbol '" + symbol->name()->str() +
+                                  "' has invalid bounds");
+  if (!m.buffers() || !m.executables() || !m.dispatches() || !m.inputs() ||
+      !m.outputs())
+    return invalid(name_, "the model lacks its buffers, kernels or schedule");
+  for (uint32_t i = 0; i < bufferCount; ++i) {
+    const tsr::Buffer *buffer = m.buffers()->Get(i);
+    std::string where = "buffer " + std::to_string(i);
+    if (Status s = checkShape(buffer->shape(), where); !s.isOk())
+      return s;
+    uint64_t limit = buffer->kind() == tsr::BufferKind::Weight
+                         ? weightsSize_
+                         : m.arena_size();
+    if (buffer->offset() > limit || buffer->max_size() > limit - buffer->offset())
+      return invalid(name_, where + " lies outside its section");
+  }
+  for (const auto *list : {m.inputs(), m.outputs()})
+    for (const tsr::TensorInfo *tensor : *list) {
+      std::string where = "tensor '" + tensor->name()->str() + "'";
+      if (tensor->buffer() >= bufferCount)
+        return invalid(name_, where + " refers to a missing buffer");
+      if (Status s = checkShape(tensor->shape(), where); !s.isOk())
+        return s;
+    }
+  for (uint32_t i = 0; i < executableCount; ++i) {
+    const tsr::Executable *executable = m.executables()->Get(i);
+    std::string where = "kernel " + std::to_string(i);
+    if (!executable->workgroup_size() ||
+        executable->workgroup_size()->size() != 3 ||
+        executable->spirv()->size() < 5)
+      return invalid(name_, where + " is malformed");
+    if (executable->params())
+      for (const tsr::DimExpr *param : *executable->params())
+        if (Status s = checkDim(param, where); !s.isOk())
+          return s;
+  }
+  for (uint32_t i = 0; i < m.dispatches()->size(); ++i) {
+    const tsr::Dispatch *dispatch = m.dispatches()->Get(i);
+    std::string where = "dispatch " + std::to_string(i);
+    if (dispatch->executable() >= executableCount)
+      return invalid(name_, where + " refers to a missing kernel");
+    const tsr::Executable *executable =
+        m.executables()->Get(dispatch->executable());
+    if (!dispatch->buffers() ||
+        dispatch->buffers()->size() != executable->binding_count())
+      return invalid(name_, where + " binds the wrong number of buffers");
+    for (uint32_t buffer : *dispatch->buffers())
+      if (buffer >= bufferCount)
+        return invalid(name_, where + " refers to a missing buffer");
+    if (!dispatch->workgroups() || dispatch->workgroups()->size() != 3)
+      return invalid(name_, where + " lacks its workgroup counts");
+    for (const tsr::WorkgroupCount *count : *dispatch->workgroups()) {
+      if (count->divisor() < 1)
+        return invalid(name_, where + " has a zero workgroup divisor");
+      if (Status s = checkDim(count->extent(), where); !s.isOk())
+        return s;
+    }
+  }
+  return Status::ok();
+}
+
+int64_t Model::evaluate(const tsr::DimExpr &expr,
+                        const std::vector<int64_t> &symbolValues) {
+  int64_t value = expr.coefficient();
+  if (expr.symbols())
+    for (uint32_t symbol : *expr.symbols())
+      value *= symbolValues[symbol];
+  return value;
+}
+
+std::string Model::format(const tsr::DimExpr &expr) const {
+  std::string text;
+  if (expr.coefficient() != 1 || !expr.symbols() || expr.symbols()->size() == 0)
+    text = std::to_string(expr.coefficient());
+  if (expr.symbols())
+    for (uint32_t symbol : *expr.symbols())
+      text += (text.empty() ? "" : "*") +
+              root_->symbols()->Get(symbol)->name()->str();
+  return text;
+}
+
+std::string Model::describe() const {
+  const tsr::Model &m = *root_;
+  std::ostringstream os;
+  auto shape = [&](const tsr::TensorInfo *tensor) {
+    std::string text = "[";
+    if (tensor->shape())
+      for (uint32_t d = 0; d < tensor->shape()->size(); ++d)
+        text += (d ? ", " : "") + format(*tensor->shape()->Get(d));
+    return text + "]";
+  };
+  os << "model: " << name_ << "\n";
+  if (m.metadata())
+    os << "  source: "
+       << (m.metadata()->source() ? m.metadata()->source()->str() : "?")
+       << ", compiled by "
+       << (m.metadata()->compiler_version()
+               ? m.metadata()->compiler_version()->str()
+               : "?")
+       << "\n";
+  os << "inputs:\n";
+  for (const tsr::TensorInfo *t : *m.inputs())
+    os << "  " << t->name()->str() << ": "
+       << elementTypeName(t->element_type()) << " " << shape(t) << "\n";
+  os << "outputs:\n";
+  for (const tsr::TensorInfo *t : *m.outputs())
+    os << "  " << t->name()->str() << ": "
+       << elementTypeName(t->element_type()) << " " << shape(t) << "\n";
+  if (m.symbols() && m.symbols()->size()) {
+    os << "dynamic dimensions:\n";
+    for (const tsr::Symbol *s : *m.symbols())
+      os << "  " << s->name()->str() << " in [" << s->min() << ", "
+         << s->max() << "]\n";
+  }
+  if (const tsr::TargetNeeds *needs = m.needs())
+    os << "target needs: profile "
+       << (needs->profile() ? needs->profile()->str() : "?") << ", Vulkan "
+       << (needs->vulkan_version() >> 22) << "."
+       << ((needs->vulkan_version() >> 12) & 0x3ff)
+       << (needs->subgroup_arithmetic() ? ", subgroup arithmetic" : "")
+       << (needs->fp16() ? ", fp16" : "") << (needs->int8() ? ", int8" : "")
+       << ", workgroups of up to " << needs->max_workgroup_invocations()
+       << " invocations, " << needs->max_shared_memory()
+       << " bytes of shared memory, bindings of up to "
+       << needs->max_binding_range() << " bytes\n";
+  size_t barriers = 0;
+  for (const tsr::Dispatch *d : *m.dispatches())
+    barriers += d->barrier_before();
+  os << "dispatches: " << m.dispatches()->size() << " (" << barriers
+     << " barriers)\n";
+  os << "memory: arena " << m.arena_size() << " bytes at the bounds, weights "
+     << m.weights_size() << " bytes\n";
+  uint32_t counts[4] = {};
+  for (const tsr::Buffer *b : *m.buffers())
+    ++counts[static_cast<int>(b->kind())];
+  os << "buffers: " << m.buffers()->size() << " (" << counts[0] << " "
+     << bufferKindName(tsr::BufferKind::Input) << ", " << counts[1] << " "
+     << bufferKindName(tsr::BufferKind::Output) << ", " << counts[2] << " "
+     << bufferKindName(tsr::BufferKind::Weight) << ", " << counts[3] << " "
+     << bufferKindName(tsr::BufferKind::Activation) << ")\n";
+  return os.str();
+}
+
+} // namespace tessera::runtime

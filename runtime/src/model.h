@@ -1,0 +1,57 @@
+//===- model.h - A .tsr file, verified --------------------------*- C++ -*-===//
+//
+// Loads the bytes of a .tsr file and checks everything the runtime will rely
+// on before any field is used: the header (magic, version, sizes,
+// checksums), the FlatBuffer (the generated verifier), and the references
+// inside it (indices, symbol ids, offsets within the sections).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSERA_RUNTIME_MODEL_H
+#define TESSERA_RUNTIME_MODEL_H
+
+#include "status.h"
+
+#include "tessera/tsr_generated.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tessera::runtime {
+
+class Model {
+public:
+  static Status load(const std::string &path, std::unique_ptr<Model> &out);
+  /// Same checks on bytes in memory; `name` is used in messages.
+  static Status fromBytes(std::vector<char> bytes, const std::string &name,
+                          std::unique_ptr<Model> &out);
+
+  const tsr::Model &root() const { return *root_; }
+  const char *weights() const { return bytes_.data() + weightsOffset_; }
+  uint64_t weightsSize() const { return weightsSize_; }
+  const std::string &name() const { return name_; }
+
+  /// coefficient * product of symbol values.
+  static int64_t evaluate(const tsr::DimExpr &expr,
+                          const std::vector<int64_t> &symbolValues);
+  /// "4*seq", "256".
+  std::string format(const tsr::DimExpr &expr) const;
+  /// Signature, needs and schedule, as `tessera-run --info` prints them.
+  std::string describe() const;
+
+private:
+  Model() = default;
+  Status validate();
+
+  std::vector<char> bytes_;
+  std::string name_;
+  const tsr::Model *root_ = nullptr;
+  uint64_t weightsOffset_ = 0, weightsSize_ = 0;
+};
+
+const char *elementTypeName(tsr::ElementType type);
+
+} // namespace tessera::runtime
+
+#endif // TESSERA_RUNTIME_MODEL_H

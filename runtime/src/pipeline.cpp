@@ -1,0 +1,160 @@
+//===- pipeline.cpp - Compute pipelines and their cache -------------------===//
+
+#include "pipeline.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sys/stat.h>
+#include <vector>
+
+namespace tessera::runtime {
+
+namespace {
+
+std::string cacheDirectory() {
+  if (const char *dir = std::getenv("TESSERA_CACHE_DIR"); dir && *dir)
+    return dir;
+  if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    return std::string(xdg) + "/tessera";
+  if (const char *home = std::getenv("HOME"); home && *home)
+    return std::string(home) + "/.cache/tessera";
+  return "";
+}
+
+void makeDirectories(const std::string &path) {
+  for (size_t i = 1; i <= path.size(); ++i)
+    if (i == path.size() || path[i] == '/')
+      ::mkdir(path.substr(0, i).c_str(), 0755);
+}
+
+Status vulkanFailure(const char *call, VkResult result) {
+  return Status(TESSERA_ERROR_VULKAN,
+                std::string(call) + " failed: " + vulkanResultString(result));
+}
+
+} // namespace
+
+Status PipelineCache::create(const Device &device,
+                             std::unique_ptr<PipelineCache> &out) {
+  std::unique_ptr<PipelineCache> cache(new PipelineCache());
+  cache->device_ = device.handle();
+  std::string dir = cacheDirectory();
+  if (!dir.empty())
+    cache->path_ = dir + "/pipelines-" +
+                   std::to_string(device.info().vendor_id) + "-" +
+                   std::to_string(device.info().device_id) + ".bin";
+  std::vector<char> data;
+  if (!cache->path_.empty()) {
+    std::ifstream file(cache->path_, std::ios::binary);
+    data.assign(std::istreambuf_iterator<char>(file),
+                std::istreambuf_iterator<char>());
+  }
+  VkPipelineCacheCreateInfo info{};
+  info.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO;
+  info.initialDataSize = data.size();
+  info.pInitialData = data.empty() ? nullptr : data.data();
+  VkResult result =
+      vkCreatePipelineCache(cache->device_, &info, nullptr, &cache->cache_);
+  if (result != VK_SUCCESS && !data.empty()) {
+    // Unreadable data: start empty rather than fail.
+    info.initialDataSize = 0;
+    info.pInitialData = nullptr;
+    result = vkCreatePipelineCache(cache->device_, &info, nullptr, &cache->cache_);
+  }
+  if (result != VK_SUCCESS)
+    return vulkanFailure("vkCreatePipelineCache", result);
+  out = std::move(cache);
+  return Status::ok();
+}
+
+PipelineCache::~PipelineCache() {
+  if (cache_ == VK_NULL_HANDLE)
+    return;
+  size_t size = 0;
+  if (!path_.empty() &&
+      vkGetPipelineCacheData(device_, cache_, &size, nullptr) == VK_SUCCESS &&
+      size > 0) {
+    std::vector<char> data(size);
+    if (vkGetPipelineCacheData(device_, cache_, &size, data.data()) ==
+        VK_SUCCESS) {
+      makeDirectories(path_.substr(0, path_.rfind('/')));
+      std::string temporary = path_ + ".tmp";
+      std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+      if (file.write(data.data(), static_cast<std::streamsize>(size)) &&
+          (file.close(), true))
+        std::rename(temporary.c_str(), path_.c_str());
+    }
+  }
+  vkDestroyPipelineCache(device_, cache_, nullptr);
+}
+
+Status Pipeline::create(const Device &device, const PipelineCache &cache,
+                        const tsr::Executable &executable,
+                        std::unique_ptr<Pipeline> &out) {
+  std::unique_ptr<Pipeline> pipeline(new Pipeline());
+  pipeline->device_ = device.handle();
+  pipeline->bindingCount_ = executable.binding_count() + 1;
+
+  std::vector<VkDescriptorSetLayoutBinding> bindings(pipeline->bindingCount_);
+  for (uint32_t i = 0; i < bindings.size(); ++i) {
+    bindings[i] = {};
+    bindings[i].binding = i;
+    bindings[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    bindings[i].descriptorCount = 1;
+    bindings[i].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
+  }
+  VkDescriptorSetLayoutCreateInfo setInfo{};
+  setInfo.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO;
+  setInfo.bindingCount = static_cast<uint32_t>(bindings.size());
+  setInfo.pBindings = bindings.data();
+  if (VkResult r = vkCreateDescriptorSetLayout(pipeline->device_, &setInfo,
+                                               nullptr, &pipeline->setLayout_);
+      r != VK_SUCCESS)
+    return vulkanFailure("vkCreateDescriptorSetLayout", r);
+  VkPipelineLayoutCreateInfo layoutInfo{};
+  layoutInfo.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO;
+  layoutInfo.setLayoutCount = 1;
+  layoutInfo.pSetLayouts = &pipeline->setLayout_;
+  if (VkResult r = vkCreatePipelineLayout(pipeline->device_, &layoutInfo,
+                                          nullptr, &pipeline->layout_);
+      r != VK_SUCCESS)
+    return vulkanFailure("vkCreatePipelineLayout", r);
+
+  VkShaderModuleCreateInfo moduleInfo{};
+  moduleInfo.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO;
+  moduleInfo.codeSize = executable.spirv()->size() * sizeof(uint32_t);
+  moduleInfo.pCode = executable.spirv()->data();
+  VkShaderModule module = VK_NULL_HANDLE;
+  if (VkResult r =
+          vkCreateShaderModule(pipeline->device_, &moduleInfo, nullptr, &module);
+      r != VK_SUCCESS)
+    return vulkanFailure("vkCreateShaderModule", r);
+  VkComputePipelineCreateInfo info{};
+  info.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO;
+  info.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
+  info.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
+  info.stage.module = module;
+  std::string entry = executable.entry_point()->str();
+  info.stage.pName = entry.c_str();
+  info.layout = pipeline->layout_;
+  VkResult result = vkCreateComputePipelines(
+      pipeline->device_, cache.handle(), 1, &info, nullptr, &pipeline->pipeline_);
+  vkDestroyShaderModule(pipeline->device_, module, nullptr);
+  if (result != VK_SUCCESS)
+    return Status(TESSERA_ERROR_VULKAN,
+                  "creating the pipeline of kernel '" + entry +
+                      "' failed: " + vulkanResultString(result));
+  out = std::move(pipeline);
+  return Status::ok();
+}
+
+Pipeline::~Pipeline() {
+  if (pipeline_ != VK_NULL_HANDLE)
+    vkDestroyPipeline(device_, pipeline_, nullptr);
+  if (layout_ != VK_NULL_HANDLE)
+    vkDestroyPipelineLayout(device_, layout_, nullptr);
+  if (setLayout_ != VK_NULL_HANDLE)
+    vkDestroyDescriptorSetLayout(device_, setLayout_, nullptr);
+}
+
+} // namespace tessera::runtime

@@ -1,0 +1,41 @@
+//===- program.h - A model loaded onto a device -----------------*- C++ -*-===//
+
+#ifndef TESSERA_RUNTIME_PROGRAM_H
+#define TESSERA_RUNTIME_PROGRAM_H
+
+#include "buffer.h"
+#include "model.h"
+#include "pipeline.h"
+
+namespace tessera::runtime {
+
+/// What a model needs on a device and never changes between runs: the
+/// checked device, one pipeline per kernel, the weights uploaded once.
+class Program {
+public:
+  /// Loads and verifies `path`; with a device index, also checks the device
+  /// against the model's needs and creates pipelines and weights. Without
+  /// one (inspection only) the program cannot run.
+  static Status load(const Instance &instance, const std::string &path,
+                     std::optional<uint32_t> deviceIndex,
+                     std::unique_ptr<Program> &out);
+
+  const Model &model() const { return *model_; }
+  const Device *device() const { return device_.get(); }
+  const Pipeline &pipeline(uint32_t executable) const {
+    return *pipelines_[executable];
+  }
+  const Buffer &weights() const { return *weights_; }
+
+private:
+  Program() = default;
+  std::unique_ptr<Model> model_;
+  std::unique_ptr<Device> device_;
+  std::unique_ptr<PipelineCache> cache_;
+  std::vector<std::unique_ptr<Pipeline>> pipelines_;
+  std::unique_ptr<Buffer> weights_;
+};
+
+} // namespace tessera::runtime
+
+#endif // TESSERA_RUNTIME_PROGRAM_H

@@ -1,0 +1,402 @@
+//===- session.cpp - Running a program ------------------------------------===//
+
+#include "session.h"
+
+#include "tessera/tsr_format.h"
+
+#include <chrono>
+#include <climits>
+#include <cstring>
+
+namespace tessera::runtime {
+
+namespace {
+
+Status vulkanFailure(const char *call, VkResult result) {
+  return Status(TESSERA_ERROR_VULKAN,
+                std::string(call) + " failed: " + vulkanResultString(result));
+}
+
+Status badInput(const std::string &message) {
+  return Status(TESSERA_ERROR_INVALID_INPUT, message);
+}
+
+/// Bytes per element on the host (booleans: one byte).
+size_t hostElementSize(tsr::ElementType type) {
+  return type == tsr::ElementType::Bool ? 1 : 4;
+}
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+} // namespace
+
+Status Session::create(const Program &program, std::unique_ptr<Session> &out) {
+  const Device *device = program.device();
+  if (!device)
+    return Status(TESSERA_ERROR_INVALID_ARGUMENT,
+                  "the program was loaded for inspection only (no device)");
+  std::unique_ptr<Session> session(new Session(program));
+  session->device_ = device->handle();
+  const tsr::Model &model = program.model().root();
+
+  uint64_t arenaSize = std::max<uint64_t>(model.arena_size(),
+                                          tsr::kBufferAlignment);
+  if (Status s = Buffer::create(*device, arenaSize, "activation arena",
+                                session->arena_);
+      !s.isOk())
+    return s;
+  uint64_t paramsSize = 0;
+  uint32_t descriptorCount = 0;
+  for (const tsr::Dispatch *dispatch : *model.dispatches()) {
+    const tsr::Executable *executable =
+        model.executables()->Get(dispatch->executable());
+    uint32_t count = executable->params() ? executable->params()->size() : 0;
+    session->paramOffsets_.push_back(paramsSize);
+    paramsSize += tsr::alignTo(std::max<uint64_t>(count, 1) * 4,
+                               tsr::kBufferAlignment);
+    descriptorCount += executable->binding_count() + 1;
+  }
+  if (Status s = Buffer::create(*device, std::max<uint64_t>(paramsSize, 256),
+                                "kernel parameters", session->params_);
+      !s.isOk())
+    return s;
+
+  uint32_t dispatchCount = model.dispatches()->size();
+  VkDescriptorPoolSize poolSize{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                std::max(descriptorCount, 1u)};
+  VkDescriptorPoolCreateInfo poolInfo{};
+  poolInfo.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO;
+  poolInfo.maxSets = std::max(dispatchCount, 1u);
+  poolInfo.poolSizeCount = 1;
+  poolInfo.pPoolSizes = &poolSize;
+  if (VkResult r = vkCreateDescriptorPool(session->device_, &poolInfo, nullptr,
+                                          &session->pool_);
+      r != VK_SUCCESS)
+    return vulkanFailure("vkCreateDescriptorPool", r);
+
+  // The bindings never change between runs: every tensor has a fixed place
+  // in the arena or the weights, sized for the bounds.
+  for (uint32_t i = 0; i < dispatchCount; ++i) {
+    const tsr::Dispatch *dispatch = model.dispatches()->Get(i);
+    const Pipeline &pipeline = program.pipeline(dispatch->executable());
+    VkDescriptorSetLayout layout = pipeline.setLayout();
+    VkDescriptorSetAllocateInfo allocate{};
+    allocate.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO;
+    allocate.descriptorPool = session->pool_;
+    allocate.descriptorSetCount = 1;
+    allocate.pSetLayouts = &layout;
+    VkDescriptorSet set = VK_NULL_HANDLE;
+    if (VkResult r = vkAllocateDescriptorSets(session->device_, &allocate, &set);
+        r != VK_SUCCESS)
+      return vulkanFailure("vkAllocateDescriptorSets", r);
+    session->sets_.push_back(set);
+
+    std::vector<VkDescriptorBufferInfo> infos;
+    infos.push_back({session->params_->handle(), session->paramOffsets_[i],
+                     tsr::kBufferAlignment});
+    for (uint32_t bufferIndex : *dispatch->buffers()) {
+      const tsr::Buffer *buffer = model.buffers()->Get(bufferIndex);
+      const Buffer &memory = buffer->kind() == tsr::BufferKind::Weight
+                                 ? program.weights()
+                                 : *session->arena_;
+      infos.push_back({memory.handle(), buffer->offset(),
+                       std::max<VkDeviceSize>(buffer->max_size(), 4)});
+    }
+    std::vector<VkWriteDescriptorSet> writes(infos.size());
+    for (uint32_t b = 0; b < infos.size(); ++b) {
+      writes[b] = {};
+      writes[b].sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
+      writes[b].dstSet = set;
+      writes[b].dstBinding = b;
+      writes[b].descriptorCount = 1;
+      writes[b].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+      writes[b].pBufferInfo = &infos[b];
+    }
+    vkUpdateDescriptorSets(session->device_, static_cast<uint32_t>(writes.size()),
+                           writes.data(), 0, nullptr);
+  }
+
+  VkCommandBufferAllocateInfo commandInfo{};
+  commandInfo.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
+  commandInfo.commandPool = device->commandPool();
+  commandInfo.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+  commandInfo.commandBufferCount = 1;
+  if (VkResult r = vkAllocateCommandBuffers(session->device_, &commandInfo,
+                                            &session->commands_);
+      r != VK_SUCCESS)
+    return vulkanFailure("vkAllocateCommandBuffers", r);
+  VkFenceCreateInfo fenceInfo{};
+  fenceInfo.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
+  if (VkResult r = vkCreateFence(session->device_, &fenceInfo, nullptr,
+                                 &session->fence_);
+      r != VK_SUCCESS)
+    return vulkanFailure("vkCreateFence", r);
+  out = std::move(session);
+  return Status::ok();
+}
+
+Session::~Session() {
+  if (fence_ != VK_NULL_HANDLE)
+    vkDestroyFence(device_, fence_, nullptr);
+  if (commands_ != VK_NULL_HANDLE)
+    vkFreeCommandBuffers(device_, program_.device()->commandPool(), 1,
+                         &commands_);
+  if (pool_ != VK_NULL_HANDLE)
+    vkDestroyDescriptorPool(device_, pool_, nullptr);
+}
+
+Status Session::bindSymbols(const std::vector<HostTensor> &inputs,
+                            std::vector<const HostTensor *> &ordered,
+                            std::vector<int64_t> &symbols) const {
+  const Model &model = program_.model();
+  const tsr::Model &root = model.root();
+  std::string expected;
+  for (const tsr::TensorInfo *info : *root.inputs())
+    expected += (expected.empty() ? "" : ", ") + info->name()->str();
+  ordered.assign(root.inputs()->size(), nullptr);
+  for (const HostTensor &input : inputs) {
+    bool found = false;
+    for (uint32_t i = 0; i < root.inputs()->size(); ++i) {
+      if (root.inputs()->Get(i)->name()->str() != input.name)
+        continue;
+      if (ordered[i])
+        return badInput("input '" + input.name + "' is given twice");
+      ordered[i] = &input;
+      found = true;
+    }
+    if (!found)
+      return badInput("the model has no input named '" + input.name +
+                      "'; its inputs are: " + expected);
+  }
+  for (uint32_t i = 0; i < ordered.size(); ++i)
+    if (!ordered[i])
+      return badInput("input '" + root.inputs()->Get(i)->name()->str() +
+                      "' is missing; the model's inputs are: " + expected);
+
+  uint32_t symbolCount = root.symbols() ? root.symbols()->size() : 0;
+  symbols.assign(symbolCount, -1);
+  std::vector<std::string> boundBy(symbolCount);
+  // First pass: every dimension that is one symbol (times a constant)
+  // gives the symbol's value; all must agree.
+  for (uint32_t i = 0; i < ordered.size(); ++i) {
+    const tsr::TensorInfo *info = root.inputs()->Get(i);
+    const HostTensor &input = *ordered[i];
+    if (input.type != info->element_type())
+      return badInput("input '" + input.name + "' has element type " +
+                      elementTypeName(input.type) + " but the model expects " +
+                      elementTypeName(info->element_type()));
+    uint32_t rank = info->shape() ? info->shape()->size() : 0;
+    if (input.shape.size() != rank)
+      return badInput("input '" + input.name + "' has rank " +
+                      std::to_string(input.shape.size()) + " " +
+                      shapeText(input.shape) + " but the model expects rank " +
+                      std::to_string(rank));
+    int64_t elements = 1;
+    for (int64_t dim : input.shape) {
+      if (dim < 0)
+        return badInput("input '" + input.name + "' has a negative size");
+      elements *= dim;
+    }
+    if (static_cast<uint64_t>(elements) * hostElementSize(input.type) !=
+        input.data.size())
+      return badInput("input '" + input.name + "' holds " +
+                      std::to_string(input.data.size()) + " bytes, but shape " +
+                      shapeText(input.shape) + " needs " +
+                      std::to_string(elements * hostElementSize(input.type)));
+    for (uint32_t d = 0; d < rank; ++d) {
+      const tsr::DimExpr *dim = info->shape()->Get(d);
+      if (!dim->symbols() || dim->symbols()->size() != 1)
+        continue;
+      uint32_t symbol = dim->symbols()->Get(0);
+      const std::string &name = root.symbols()->Get(symbol)->name()->str();
+      if (input.shape[d] % dim->coefficient() != 0)
+        return badInput("input '" + input.name + "' dimension " +
+                        std::to_string(d) + " is " +
+                        std::to_string(input.shape[d]) +
+                        ", not a multiple of " +
+                        std::to_string(dim->coefficient()) + " (" +
+                        model.format(*dim) + ")");
+      int64_t value = input.shape[d] / dim->coefficient();
+      if (symbols[symbol] >= 0 && symbols[symbol] != value)
+        return badInput("input '" + input.name + "' dimension " +
+                        std::to_string(d) + " gives " + name + " = " +
+                        std::to_string(value) + ", but input '" +
+                        boundBy[symbol] + "' gives " + name + " = " +
+                        std::to_string(symbols[symbol]));
+      symbols[symbol] = value;
+      boundBy[symbol] = input.name;
+    }
+  }
+  for (uint32_t s = 0; s < symbolCount; ++s) {
+    const tsr::Symbol *symbol = root.symbols()->Get(s);
+    if (symbols[s] < 0)
+      return badInput("no input determines the dynamic dimension '" +
+                      symbol->name()->str() + "'");
+    if (symbols[s] < symbol->min() || symbols[s] > symbol->max())
+      return badInput("input '" + boundBy[s] + "' gives " +
+                      symbol->name()->str() + " = " +
+                      std::to_string(symbols[s]) +
+                      ", outside the compiled bounds [" +
+                      std::to_string(symbol->min()) + ", " +
+                      std::to_string(symbol->max()) + "]");
+  }
+  // Second pass: every dimension must match.
+  for (uint32_t i = 0; i < ordered.size(); ++i) {
+    const tsr::TensorInfo *info = root.inputs()->Get(i);
+    for (uint32_t d = 0; d < ordered[i]->shape.size(); ++d) {
+      int64_t want = Model::evaluate(*info->shape()->Get(d), symbols);
+      if (ordered[i]->shape[d] != want)
+        return badInput("input '" + ordered[i]->name + "' has shape " +
+                        shapeText(ordered[i]->shape) + " but dimension " +
+                        std::to_string(d) + " must be " + std::to_string(want) +
+                        " (" + model.format(*info->shape()->Get(d)) + ")");
+    }
+  }
+  return Status::ok();
+}
+
+Status Session::record(const std::vector<int64_t> &symbols) {
+  const tsr::Model &model = program_.model().root();
+  const tessera_device_info &info = program_.device()->info();
+  (void)info;
+  VkCommandBufferBeginInfo begin{};
+  begin.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
+  begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+  if (VkResult r = vkResetCommandBuffer(commands_, 0); r != VK_SUCCESS)
+    return vulkanFailure("vkResetCommandBuffer", r);
+  if (VkResult r = vkBeginCommandBuffer(commands_, &begin); r != VK_SUCCESS)
+    return vulkanFailure("vkBeginCommandBuffer", r);
+  auto barrier = [&](VkPipelineStageFlags dstStage, VkAccessFlags dstAccess) {
+    VkMemoryBarrier memory{};
+    memory.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+    memory.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_SHADER_READ_BIT;
+    memory.dstAccessMask = dstAccess;
+    vkCmdPipelineBarrier(commands_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                         dstStage, 0, 1, &memory, 0, nullptr, 0, nullptr);
+  };
+  for (uint32_t i = 0; i < model.dispatches()->size(); ++i) {
+    const tsr::Dispatch *dispatch = model.dispatches()->Get(i);
+    uint32_t counts[3];
+    for (uint32_t axis = 0; axis < 3; ++axis) {
+      const tsr::WorkgroupCount *count = dispatch->workgroups()->Get(axis);
+      int64_t extent = Model::evaluate(*count->extent(), symbols);
+      int64_t groups = (extent + count->divisor() - 1) / count->divisor();
+      if (groups > 65535)
+        return Status(TESSERA_ERROR_UNSUPPORTED,
+                      "dispatch " + std::to_string(i) + " needs " +
+                          std::to_string(groups) +
+                          " workgroups along one axis; more than 65535 is "
+                          "not supported yet");
+      counts[axis] = static_cast<uint32_t>(groups);
+    }
+    if (dispatch->barrier_before())
+      barrier(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+              VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+    if (counts[0] == 0 || counts[1] == 0 || counts[2] == 0)
+      continue; // an empty tensor: nothing to compute
+    const Pipeline &pipeline = program_.pipeline(dispatch->executable());
+    vkCmdBindPipeline(commands_, VK_PIPELINE_BIND_POINT_COMPUTE,
+                      pipeline.handle());
+    vkCmdBindDescriptorSets(commands_, VK_PIPELINE_BIND_POINT_COMPUTE,
+                            pipeline.layout(), 0, 1, &sets_[i], 0, nullptr);
+    vkCmdDispatch(commands_, counts[0], counts[1], counts[2]);
+  }
+  barrier(VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+  if (VkResult r = vkEndCommandBuffer(commands_); r != VK_SUCCESS)
+    return vulkanFailure("vkEndCommandBuffer", r);
+  return Status::ok();
+}
+
+Status Session::run(const std::vector<HostTensor> &inputs,
+                    std::vector<HostTensor> &outputs) {
+  const Model &model = program_.model();
+  const tsr::Model &root = model.root();
+  std::vector<const HostTensor *> ordered;
+  std::vector<int64_t> symbols;
+  if (Status s = bindSymbols(inputs, ordered, symbols); !s.isOk())
+    return s;
+
+  for (uint32_t i = 0; i < ordered.size(); ++i) {
+    const HostTensor &input = *ordered[i];
+    const tsr::Buffer *buffer =
+        root.buffers()->Get(root.inputs()->Get(i)->buffer());
+    char *target = arena_->data() + buffer->offset();
+    if (input.type == tsr::ElementType::Bool) {
+      for (size_t e = 0; e < input.data.size(); ++e) {
+        int32_t value = input.data[e] != 0;
+        std::memcpy(target + 4 * e, &value, 4);
+      }
+    } else {
+      std::memcpy(target, input.data.data(), input.data.size());
+    }
+  }
+  for (uint32_t i = 0; i < root.dispatches()->size(); ++i) {
+    const tsr::Executable *executable =
+        root.executables()->Get(root.dispatches()->Get(i)->executable());
+    if (!executable->params())
+      continue;
+    char *slot = params_->data() + paramOffsets_[i];
+    for (uint32_t p = 0; p < executable->params()->size(); ++p) {
+      int64_t value = Model::evaluate(*executable->params()->Get(p), symbols);
+      if (value > INT32_MAX)
+        return Status(TESSERA_ERROR_UNSUPPORTED,
+                      "a size of " + std::to_string(value) +
+                          " does not fit the kernels' 32-bit indices");
+      int32_t narrow = static_cast<int32_t>(value);
+      std::memcpy(slot + 4 * p, &narrow, 4);
+    }
+  }
+
+  if (Status s = record(symbols); !s.isOk())
+    return s;
+  VkSubmitInfo submit{};
+  submit.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
+  submit.commandBufferCount = 1;
+  submit.pCommandBuffers = &commands_;
+  auto start = std::chrono::steady_clock::now();
+  if (VkResult r =
+          vkQueueSubmit(program_.device()->queue(), 1, &submit, fence_);
+      r != VK_SUCCESS)
+    return vulkanFailure("vkQueueSubmit", r);
+  VkResult waited = vkWaitForFences(device_, 1, &fence_, VK_TRUE, UINT64_MAX);
+  lastRunSeconds_ = std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+  vkResetFences(device_, 1, &fence_);
+  if (waited != VK_SUCCESS)
+    return vulkanFailure("vkWaitForFences", waited);
+
+  outputs.clear();
+  for (const tsr::TensorInfo *info : *root.outputs()) {
+    HostTensor output;
+    output.name = info->name()->str();
+    output.type = info->element_type();
+    int64_t elements = 1;
+    if (info->shape())
+      for (const tsr::DimExpr *dim : *info->shape()) {
+        output.shape.push_back(Model::evaluate(*dim, symbols));
+        elements *= output.shape.back();
+      }
+    const char *source =
+        arena_->data() + root.buffers()->Get(info->buffer())->offset();
+    output.data.resize(elements * hostElementSize(output.type));
+    if (output.type == tsr::ElementType::Bool) {
+      for (int64_t e = 0; e < elements; ++e) {
+        int32_t value;
+        std::memcpy(&value, source + 4 * e, 4);
+        output.data[e] = value != 0;
+      }
+    } else {
+      std::memcpy(output.data.data(), source, output.data.size());
+    }
+    outputs.push_back(std::move(output));
+  }
+  return Status::ok();
+}
+
+} // namespace tessera::runtime

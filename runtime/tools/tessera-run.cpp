@@ -1,0 +1,180 @@
+//===- tessera-run.cpp - Run a compiled model -----------------------------===//
+
+#include "npy.h"
+
+#include "tessera/runtime.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+namespace {
+
+void printUsage() {
+  std::printf(
+      "usage: tessera-run MODEL.tsr --input NAME=FILE.npy ... [options]\n"
+      "       tessera-run --info MODEL.tsr\n\n"
+      "Runs a model compiled by tessera-compile and prints each output's\n"
+      "shape, a short summary of its values and the run time.\n\n"
+      "  --input NAME=FILE   an input as a .npy file (float32, int32, int64\n"
+      "                      or bool); one per model input\n"
+      "  --output-dir DIR    write each output to DIR/NAME.npy\n"
+      "  --device D          device index or name substring (default:\n"
+      "                      $TESSERA_DEVICE, else the first real GPU, else\n"
+      "                      lavapipe)\n"
+      "  --repeat N          run N times and report every time (default 1)\n"
+      "  --validation        enable the Khronos validation layer\n"
+      "  --info              print the signature, target needs and dispatch\n"
+      "                      count, without running\n");
+}
+
+int fail(const std::string &message) {
+  std::fprintf(stderr, "tessera-run: %s\n", message.c_str());
+  return 1;
+}
+
+const char *typeName(tessera_element_type type) {
+  return type == TESSERA_F32 ? "f32" : type == TESSERA_I32 ? "i32" : "bool";
+}
+
+void printSummary(const tessera_tensor &tensor) {
+  std::string shape;
+  size_t count = 1;
+  for (uint32_t d = 0; d < tensor.rank; ++d) {
+    shape += (d ? "x" : "") + std::to_string(tensor.shape[d]);
+    count *= tensor.shape[d];
+  }
+  std::printf("%s: %s [%s]", tensor.name, typeName(tensor.element_type),
+              shape.c_str());
+  if (tensor.element_type == TESSERA_F32 && count) {
+    const float *v = static_cast<const float *>(tensor.data);
+    double sum = 0, minimum = v[0], maximum = v[0];
+    size_t nonFinite = 0;
+    for (size_t i = 0; i < count; ++i) {
+      if (!std::isfinite(v[i])) {
+        ++nonFinite;
+        continue;
+      }
+      sum += v[i];
+      minimum = std::min<double>(minimum, v[i]);
+      maximum = std::max<double>(maximum, v[i]);
+    }
+    std::printf("  min %.6g  max %.6g  mean %.6g", minimum, maximum,
+                sum / count);
+    if (nonFinite)
+      std::printf("  (%zu non-finite)", nonFinite);
+    std::printf("\n  first values:");
+    for (size_t i = 0; i < std::min<size_t>(count, 6); ++i)
+      std::printf(" %.6g", v[i]);
+  }
+  std::printf("\n");
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string modelPath, outputDir, device;
+  std::vector<std::pair<std::string, std::string>> inputFiles;
+  bool info = false, validation = false;
+  int repeat = 1;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](const char *flag) -> const char * {
+      if (i + 1 >= argc) {
+        fail(std::string(flag) + " needs a value");
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      printUsage();
+      return 0;
+    } else if (arg == "--info") {
+      info = true;
+    } else if (arg == "--validation") {
+      validation = true;
+    } else if (arg == "--input") {
+      std::string spec = value("--input");
+      size_t eq = spec.find('=');
+      if (eq == std::string::npos || eq == 0)
+        return fail("--input '" + spec + "' is not NAME=FILE.npy");
+      inputFiles.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
+    } else if (arg == "--output-dir") {
+      outputDir = value("--output-dir");
+    } else if (arg == "--device") {
+      device = value("--device");
+    } else if (arg == "--repeat") {
+      repeat = std::atoi(value("--repeat"));
+      if (repeat < 1)
+        return fail("--repeat needs a positive count");
+    } else if (!arg.empty() && arg[0] == '-') {
+      printUsage();
+      return fail("unknown option '" + arg + "'");
+    } else if (modelPath.empty()) {
+      modelPath = arg;
+    } else {
+      return fail("more than one model given ('" + modelPath + "', '" + arg +
+                  "')");
+    }
+  }
+  if (modelPath.empty()) {
+    printUsage();
+    return fail("no model given");
+  }
+
+  try {
+    tessera::Instance instance(validation);
+    if (info) {
+      tessera::Program program(instance, modelPath, TESSERA_NO_DEVICE);
+      std::printf("%s", program.describe().c_str());
+      return 0;
+    }
+    uint32_t deviceIndex = instance.selectDevice(device);
+    tessera::Program program(instance, modelPath, deviceIndex);
+    std::printf("device: %s\n", instance.devices()[deviceIndex].name);
+
+    std::vector<tessera::npy::Array> arrays(inputFiles.size());
+    std::vector<tessera_tensor> inputs(inputFiles.size());
+    for (size_t i = 0; i < inputFiles.size(); ++i) {
+      std::string error;
+      if (!tessera::npy::read(inputFiles[i].second, arrays[i], error))
+        return fail("input '" + inputFiles[i].first + "': " + error);
+      if (arrays[i].shape.size() > TESSERA_MAX_RANK)
+        return fail("input '" + inputFiles[i].first + "' has too high a rank");
+      tessera_tensor &tensor = inputs[i];
+      tensor = {};
+      tensor.name = inputFiles[i].first.c_str();
+      tensor.element_type = arrays[i].type;
+      tensor.rank = static_cast<uint32_t>(arrays[i].shape.size());
+      std::copy(arrays[i].shape.begin(), arrays[i].shape.end(), tensor.shape);
+      tensor.data = arrays[i].data.data();
+      tensor.size = arrays[i].data.size();
+    }
+    for (int r = 0; r < repeat; ++r) {
+      program.run(inputs);
+      std::printf("run %d: %.3f ms\n", r + 1, program.lastRunSeconds() * 1e3);
+    }
+    if (!outputDir.empty())
+      ::mkdir(outputDir.c_str(), 0755);
+    for (const tessera_tensor &output : program.outputs()) {
+      printSummary(output);
+      if (outputDir.empty())
+        continue;
+      std::string error;
+      std::string path = outputDir + "/" + output.name + ".npy";
+      if (!tessera::npy::write(path, output, error))
+        return fail(error);
+      std::printf("  written to %s\n", path.c_str());
+    }
+    if (validation && instance.validationMessageCount())
+      return fail(std::to_string(instance.validationMessageCount()) +
+                  " validation message(s) reported");
+  } catch (const tessera::Error &error) {
+    return fail(error.what());
+  }
+  return 0;
+}
