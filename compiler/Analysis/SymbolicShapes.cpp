@@ -267,6 +267,21 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
   Value result = op->getResult(0);
   if (!isa<RankedTensorType>(result.getType()))
     return success();
+  if (auto dispatch = dyn_cast<DispatchOp>(op)) {
+    // The body's values get shapes too: the kernel builders read them.
+    Block &body = dispatch.getBody().front();
+    for (auto [input, argument] :
+         llvm::zip(dispatch.getInputs(), body.getArguments())) {
+      SymbolicShape shape = getShape(input); // copy: the map may grow
+      shapes_[argument] = std::move(shape);
+    }
+    for (Operation &inner : body.without_terminator())
+      if (failed(analyzeOp(&inner)))
+        return failure();
+    SymbolicShape shape =
+        getShape(cast<YieldOp>(body.getTerminator()).getValue());
+    return setShape(result, std::move(shape));
+  }
   if (std::optional<SymbolicShape> shape = staticShape(result.getType()))
     return setShape(result, *shape);
 
@@ -278,19 +293,6 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
   };
 
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
-      .Case<DispatchOp>([&](DispatchOp dispatch) {
-        Block &body = dispatch.getBody().front();
-        for (auto [input, argument] :
-             llvm::zip(dispatch.getInputs(), body.getArguments())) {
-          SymbolicShape shape = shapeOf(input); // copy: the map may grow
-          shapes_[argument] = std::move(shape);
-        }
-        for (Operation &inner : body.without_terminator())
-          if (failed(analyzeOp(&inner)))
-            return failure();
-        return setShape(result,
-                        shapeOf(cast<YieldOp>(body.getTerminator()).getValue()));
-      })
       .Case<ReshapeOp>([&](ReshapeOp reshape) -> LogicalResult {
         const SymbolicShape &input = shapeOf(reshape.getInput());
         ArrayRef<int64_t> target = reshape.getType().getShape();

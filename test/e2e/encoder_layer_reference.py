@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Independent numpy reference of examples/encoder_layer.py's layer.
 
-Reads the weights out of the generated .mlir (its dense_resource blobs),
-computes the layer in float64 for the given inputs, and compares with the
-output tessera-run wrote. Exits non-zero with a report when any element
-differs by more than the tolerance.
-
-    encoder_layer_reference.py LAYER.mlir X.npy PADDING.npy Y.npy --heads 4
+    encoder_layer_reference.py inputs --seq S --hidden H --masked N --out DIR
+        writes DIR/x.npy (random) and DIR/padding.npy (the last N keys padded)
+    encoder_layer_reference.py compare LAYER.mlir X.npy PADDING.npy Y.npy --heads 4
+        reads the weights out of the generated .mlir (its dense_resource
+        blobs), computes the layer in float64 with numpy, and compares with
+        the output tessera-run wrote; exits non-zero when an element differs
+        by more than --rtol (relative, floored at magnitude 1)
 """
 
 import argparse
@@ -63,15 +64,34 @@ def reference(w, eps, x, padding, heads):
     return layer_norm(f + h, w["ln2_gamma"], w["ln2_beta"], eps)
 
 
+def make_inputs(args):
+    rng = np.random.default_rng(args.seq)
+    x = rng.standard_normal((1, args.seq, args.hidden)).astype(np.float32)
+    padding = np.ones((1, args.seq), dtype=bool)
+    padding[0, args.seq - args.masked:] = False
+    np.save(args.out + "/x.npy", x)
+    np.save(args.out + "/padding.npy", padding)
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("layer")
-    parser.add_argument("x")
-    parser.add_argument("padding")
-    parser.add_argument("y")
-    parser.add_argument("--heads", type=int, required=True)
-    parser.add_argument("--rtol", type=float, default=1e-4)
+    commands = parser.add_subparsers(dest="command", required=True)
+    inputs = commands.add_parser("inputs")
+    inputs.add_argument("--seq", type=int, required=True)
+    inputs.add_argument("--hidden", type=int, required=True)
+    inputs.add_argument("--masked", type=int, default=0)
+    inputs.add_argument("--out", required=True)
+    compare = commands.add_parser("compare")
+    compare.add_argument("layer")
+    compare.add_argument("x")
+    compare.add_argument("padding")
+    compare.add_argument("y")
+    compare.add_argument("--heads", type=int, required=True)
+    compare.add_argument("--rtol", type=float, default=1e-4)
     args = parser.parse_args()
+    if args.command == "inputs":
+        return make_inputs(args)
     weights, eps = load_weights(args.layer)
     x = np.load(args.x).astype(np.float64)
     padding = np.load(args.padding)

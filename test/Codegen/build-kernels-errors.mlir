@@ -1,0 +1,23 @@
+// RUN: tessera-opt %s -split-input-file -verify-diagnostics -tessera-verify-target=target=lavapipe -tessera-form-dispatches -tessera-select-tile-configs -tessera-build-kernels
+
+// expected-error @+1 {{dynamic dimension 0 of argument 0 has no name; name it with the argument attribute tessera.dims}}
+func.func @unnamed(%x: tensor<?xf32>) -> tensor<?xf32> {
+  %0 = tessera.exp %x : tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+func.func @sliding(%q: tensor<1x2x8x16xf32>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{attention with a 'sliding' mask has no kernel yet (none and causal do)}}
+  %0 = tessera.attention %q, %q, %q {mask = #tessera.mask<sliding, left = 2, right = 2>} : (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>) -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @wide_integers(%x: tensor<4xi64>) -> tensor<4xi64> {
+  // expected-error @+1 {{uses 'i64' tensors, which kernels cannot hold yet (f32, i32 and i1 are supported)}}
+  %0 = tessera.neg %x : tensor<4xi64>
+  return %0 : tensor<4xi64>
+}

@@ -1,0 +1,39 @@
+// RUN: tessera-opt %s -split-input-file -tessera-verify-target=target=lavapipe -tessera-form-dispatches -tessera-select-tile-configs -tessera-build-kernels | FileCheck %s
+
+// The ABI: params (i32), then one 1-D buffer per input, then the output.
+// Dynamic sizes come from params: slot 0 is "seq" (symbol 0) here.
+// CHECK-LABEL: module attributes
+// CHECK-SAME: tessera.symbols = ["seq"]
+// CHECK: tessera.dispatch
+// CHECK-SAME: tessera.kernel = @dispatch_0::@dispatch_0
+// CHECK-SAME: tessera.params = [array<i64: 1, 0>]
+// CHECK-SAME: tessera.workgroup_count = [array<i64: 32, 512>, array<i64: 64, 1, 0>, array<i64: 1, 1>]
+// CHECK: gpu.module @dispatch_0
+// CHECK: gpu.func @dispatch_0(%[[P:.*]]: memref<?xi32>, %[[X:.*]]: memref<?xf32>, %[[W:.*]]: memref<?xf32>, %[[B:.*]]: memref<?xf32>, %[[O:.*]]: memref<?xf32>) kernel
+// CHECK-SAME: spirv.entry_point_abi = #spirv.entry_point_abi<workgroup_size = [8, 16, 1]>
+// CHECK: memref.load %[[P]]
+// CHECK: scf.for {{.*}} iter_args
+// CHECK-COUNT-16: arith.mulf
+// CHECK: math.tanh
+// CHECK: memref.store {{.*}}, %[[O]]
+func.func @linear_gelu(%x: tensor<?x256xf32> {tessera.dims = ["seq", 256]}, %w: tensor<512x256xf32>, %b: tensor<512xf32>) -> tensor<?x512xf32> {
+  %0 = tessera.linear %x, %w, %b : (tensor<?x256xf32>, tensor<512x256xf32>, tensor<512xf32>) -> tensor<?x512xf32>
+  %1 = tessera.gelu %0 approximate = tanh : tensor<?x512xf32>
+  return %1 : tensor<?x512xf32>
+}
+
+// -----
+
+// The head split is read through a strided view: no dispatch for it; the
+// query of head h, position s, element d is at s*64 + h*16 + d.
+// CHECK-LABEL: module attributes
+// CHECK-COUNT-1: tessera.dispatch
+// CHECK-NOT: tessera.dispatch
+// CHECK: gpu.func @dispatch_0
+// CHECK: gpu.subgroup_reduce
+func.func @heads(%x: tensor<1x8x64xf32>) -> tensor<1x4x8x16xf32> {
+  %r = tessera.reshape %x : tensor<1x8x64xf32> -> tensor<1x8x4x16xf32>
+  %q = tessera.transpose %r, [0, 2, 1, 3] : tensor<1x8x4x16xf32> -> tensor<1x4x8x16xf32>
+  %s = tessera.softmax %q, axis = 3 : tensor<1x4x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %s : tensor<1x4x8x16xf32>
+}

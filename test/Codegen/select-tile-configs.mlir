@@ -1,0 +1,69 @@
+// Tile configs per root kind and per profile; none exceeds the profile.
+// RUN: tessera-opt %s -split-input-file -tessera-verify-target=target=lavapipe -tessera-form-dispatches -tessera-select-tile-configs | FileCheck %s --check-prefix=LAVAPIPE
+// RUN: tessera-opt %s -split-input-file -tessera-verify-target=target=nvidia -tessera-form-dispatches -tessera-select-tile-configs | FileCheck %s --check-prefix=NVIDIA
+// RUN: tessera-opt %s -split-input-file -tessera-verify-target=target=generic -tessera-form-dispatches -tessera-select-tile-configs | FileCheck %s --check-prefix=GENERIC
+// RUN: tessera-opt %s -split-input-file -tessera-verify-target=target=mali -tessera-form-dispatches -tessera-select-tile-configs | FileCheck %s --check-prefix=MALI
+
+// LAVAPIPE-LABEL: func @matmul
+// LAVAPIPE: workgroup_size = [8, 16, 1], tile = [64, 32, 1], thread_tile = [4, 4]
+// NVIDIA-LABEL: func @matmul
+// NVIDIA: workgroup_size = [16, 16, 1], tile = [64, 64, 1], thread_tile = [4, 4]
+// GENERIC-LABEL: func @matmul
+// GENERIC: workgroup_size = [8, 16, 1], tile = [64, 32, 1], thread_tile = [4, 4]
+// MALI-LABEL: func @matmul
+// MALI: workgroup_size = [16, 16, 1], tile = [64, 64, 1], thread_tile = [4, 4]
+func.func @matmul(%a: tensor<?x256xf32>, %w: tensor<512x256xf32>) -> tensor<?x512xf32> {
+  %0 = tessera.linear %a, %w : (tensor<?x256xf32>, tensor<512x256xf32>) -> tensor<?x512xf32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+// Decoding (M = 1): a single row of invocations.
+// LAVAPIPE-LABEL: func @decode
+// LAVAPIPE: workgroup_size = [8, 1, 1], tile = [4, 32, 1], thread_tile = [4, 4]
+// NVIDIA-LABEL: func @decode
+// NVIDIA: workgroup_size = [16, 1, 1], tile = [4, 64, 1], thread_tile = [4, 4]
+func.func @decode(%a: tensor<1x768xf32>, %w: tensor<3072x768xf32>) -> tensor<1x3072xf32> {
+  %0 = tessera.linear %a, %w : (tensor<1x768xf32>, tensor<3072x768xf32>) -> tensor<1x3072xf32>
+  return %0 : tensor<1x3072xf32>
+}
+
+// -----
+
+// LAVAPIPE-LABEL: func @attention
+// LAVAPIPE: workgroup_size = [64, 1, 1], tile = [64, 16], thread_tile = [1]
+// GENERIC-LABEL: func @attention
+// GENERIC: workgroup_size = [64, 1, 1], tile = [64, 16], thread_tile = [1]
+func.func @attention(%q: tensor<1x4x?x64xf32>) -> tensor<1x4x?x64xf32> {
+  %0 = tessera.attention %q, %q, %q : (tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>) -> tensor<1x4x?x64xf32>
+  return %0 : tensor<1x4x?x64xf32>
+}
+
+// -----
+
+// A row of 256: 64 invocations, 4 elements each; a row of 10: down to 16
+// invocations on lavapipe (never below one subgroup: 8), down to 16 on the
+// generic profile too.
+// LAVAPIPE-LABEL: func @rows
+// LAVAPIPE: workgroup_size = [64, 1, 1], tile = [1], thread_tile = [4]
+// LAVAPIPE: workgroup_size = [16, 1, 1], tile = [1], thread_tile = [1]
+// NVIDIA-LABEL: func @rows
+// NVIDIA: workgroup_size = [64, 1, 1], tile = [1], thread_tile = [4]
+// NVIDIA: workgroup_size = [32, 1, 1], tile = [1], thread_tile = [1]
+// GENERIC-LABEL: func @rows
+// GENERIC: workgroup_size = [64, 1, 1], tile = [1], thread_tile = [4]
+func.func @rows(%x: tensor<?x256xf32>, %y: tensor<?x10xf32>) -> (tensor<?x256xf32>, tensor<?x10xf32>) {
+  %0 = tessera.layer_norm %x, axis = 1, epsilon = 1.0e-5 : (tensor<?x256xf32>) -> tensor<?x256xf32>
+  %1 = tessera.softmax %y, axis = 1 : tensor<?x10xf32> -> tensor<?x10xf32>
+  return %0, %1 : tensor<?x256xf32>, tensor<?x10xf32>
+}
+
+// -----
+
+// LAVAPIPE-LABEL: func @elementwise
+// LAVAPIPE: workgroup_size = [64, 1, 1], tile = [64], thread_tile = [1]
+func.func @elementwise(%x: tensor<?xf32>) -> tensor<?xf32> {
+  %0 = tessera.exp %x : tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
