@@ -1,0 +1,23 @@
+// Each dispatch's kernel becomes its own validated spirv.module; erf becomes
+// a polynomial (Vulkan's GLSL.std.450 has none).
+// RUN: tessera-opt %s -tessera-verify-target=target=lavapipe -tessera-form-dispatches -tessera-select-tile-configs -tessera-build-kernels -tessera-convert-kernels-to-spirv | FileCheck %s
+
+// GELU and exp are the softmax's prologue: one dispatch, one module.
+// CHECK-NOT: gpu.module
+// CHECK: spirv.module @__spv__dispatch_0 Logical GLSL450 requires #spirv.vce<v1.3
+// CHECK: spirv.func @dispatch_0
+// CHECK-NOT: Erf
+// CHECK: spirv.GroupNonUniformFMax <Subgroup> <Reduce>
+// CHECK: spirv.GroupNonUniformFAdd <Subgroup> <Reduce>
+// CHECK: spirv.EntryPoint "GLCompute" @dispatch_0
+// CHECK: spirv.ExecutionMode @dispatch_0 "LocalSize", 16, 1, 1
+// CHECK: spirv.module @__spv__dispatch_1
+// CHECK: spirv.ExecutionMode @dispatch_1 "LocalSize", 8, 2, 1
+// CHECK-NOT: spirv.module
+func.func @f(%x: tensor<8x16xf32>, %w: tensor<4x16xf32>) -> tensor<8x4xf32> {
+  %0 = tessera.gelu %x : tensor<8x16xf32>
+  %1 = tessera.exp %0 : tensor<8x16xf32>
+  %2 = tessera.softmax %1, axis = 1 : tensor<8x16xf32> -> tensor<8x16xf32>
+  %3 = tessera.linear %2, %w : (tensor<8x16xf32>, tensor<4x16xf32>) -> tensor<8x4xf32>
+  return %3 : tensor<8x4xf32>
+}

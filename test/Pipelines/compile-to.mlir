@@ -1,0 +1,51 @@
+// tessera-compile's phase boundaries, and its command-line errors.
+// RUN: tessera-compile %s --compile-to=import | FileCheck %s --check-prefix=IMPORT
+// RUN: tessera-compile %s --compile-to=raise | FileCheck %s --check-prefix=RAISE
+// RUN: tessera-compile %s --compile-to=fuse | FileCheck %s --check-prefix=FUSE
+// RUN: tessera-compile %s --compile-to=config --target=nvidia | FileCheck %s --check-prefix=CONFIG
+// RUN: tessera-compile %s --compile-to=codegen | FileCheck %s --check-prefix=CODEGEN
+// RUN: tessera-compile %s --compile-to=spirv | FileCheck %s --check-prefix=SPIRV
+// RUN: tessera-compile %s -o %t.tsr --dump-dispatches=%t.dumps 2>&1 | FileCheck %s --check-prefix=SERIALIZE
+// RUN: FileCheck %s --check-prefix=DUMP < %t.dumps/dispatch_0.txt
+// RUN: not tessera-compile %s --compile-to=optimize 2>&1 | FileCheck %s --check-prefix=BAD-PHASE
+// RUN: not tessera-compile %s 2>&1 | FileCheck %s --check-prefix=NO-OUTPUT
+// RUN: not tessera-compile %s -o %t.tsr --dim seq 2>&1 | FileCheck %s --check-prefix=BAD-DIM
+// RUN: not tessera-compile %s -o %t.tsr --dim batch=4 2>&1 | FileCheck %s --check-prefix=UNKNOWN-DIM
+// RUN: not tessera-compile %s -o %t.tsr --dim seq=9:3 2>&1 | FileCheck %s --check-prefix=BAD-BOUNDS
+// RUN: not tessera-compile %s -o %t.tsr --target=quantum 2>&1 | FileCheck %s --check-prefix=BAD-TARGET
+// RUN: not tessera-compile %t.missing.mlir -o %t.tsr 2>&1 | FileCheck %s --check-prefix=NO-FILE
+
+// IMPORT: %[[T:.*]] = tessera.transpose
+// IMPORT: tessera.matmul %{{.*}}, %[[T]]
+// RAISE-NOT: tessera.transpose
+// RAISE: tessera.matmul {{.*}} {transpose_rhs = true}
+// FUSE: tessera.dispatch
+// FUSE: tessera.matmul
+// FUSE-NEXT: tessera.add
+// FUSE-NEXT: tessera.yield
+// CONFIG: tessera.target = #tessera.target<name = "nvidia"
+// CONFIG: tile_config = #tessera.tile_config<workgroup_size = [16, 16, 1]
+// CODEGEN: gpu.module @dispatch_0
+// CODEGEN: gpu.func @dispatch_0
+// SPIRV-NOT: gpu.func
+// SPIRV: spirv.module @__spv__dispatch_0
+// SERIALIZE: tessera-compile: wrote {{.*}}.tsr ({{[0-9]+}} bytes: 1 dispatches, 0 barriers
+// DUMP: // dispatch_0: root tessera.matmul
+// DUMP: // tile config: #tessera.tile_config<workgroup_size = [8, 16, 1], tile = [64, 32, 1], thread_tile = [4, 4]>
+// DUMP: tessera.dispatch
+// DUMP: // SPIR-V
+// DUMP: OpEntryPoint GLCompute %dispatch_0 "dispatch_0"
+// BAD-PHASE: tessera-compile: unknown phase 'optimize'; phases are import, raise, fuse, config, codegen, spirv, serialize
+// NO-OUTPUT: tessera-compile: no output file: pass -o model.tsr
+// BAD-DIM: tessera-compile: --dim 'seq' is not NAME=N or NAME=MIN:MAX
+// UNKNOWN-DIM: error: --dim names 'batch', which is no dynamic dimension of the model
+// BAD-BOUNDS: error: dynamic dimension 'seq' has bounds 9:3; they must satisfy 1 <= MIN <= MAX
+// BAD-TARGET: error: unknown target profile 'quantum'
+// NO-FILE: tessera-compile: cannot open input file {{.*}}missing.mlir
+
+func.func @scores(%q: tensor<?x64xf32> {tessera.dims = ["seq", 64]}, %k: tensor<?x64xf32> {tessera.dims = ["seq", 64]}, %bias: tensor<?x?xf32> {tessera.dims = ["seq", "seq"]}) -> tensor<?x?xf32> attributes {tessera.dim_bounds = {seq = array<i64: 1, 128>}} {
+  %kt = tessera.transpose %k, [1, 0] : tensor<?x64xf32> -> tensor<64x?xf32>
+  %s = tessera.matmul %q, %kt : (tensor<?x64xf32>, tensor<64x?xf32>) -> tensor<?x?xf32>
+  %r = tessera.add %s, %bias : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  return %r : tensor<?x?xf32>
+}
