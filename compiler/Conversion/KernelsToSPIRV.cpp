@@ -38,6 +38,9 @@ void buildSPIRVPipeline(PassManager &pm) {
   target.spirvCapabilities = {"Shader", "GroupNonUniform",
                               "GroupNonUniformArithmetic"};
   target.clientApi = "Vulkan";
+  target.deviceId = spirv::TargetEnvAttr::kUnknownDeviceID; // no default
+  target.deviceVendor = "Unknown";
+  target.deviceType = "Unknown";
   pm.addPass(createGpuSPIRVAttachTarget(target));
   pm.addPass(createConvertMathToSPIRVPass());
   pm.addPass(createConvertGPUToSPIRVPass());
