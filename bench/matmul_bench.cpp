@@ -1,0 +1,222 @@
+//===- matmul_bench.cpp - Tessera's matmul kernel vs hand-written GLSL ----===//
+//
+//   tessera-bench-matmul [--runs N] [--device D]
+//
+// For each shape, compiles a tessera.matmul through every phase, and wraps
+// the hand-written GLSL kernel (bench/kernels/matmul_reference.comp,
+// compiled by glslang) into a .tsr with the same ABI, so that both run
+// through the same runtime path (one command buffer, submit, fence). After
+// two warm-up runs, prints the median of N timed runs (default 7) of each,
+// GFLOP/s (2*M*N*K / time), the ratio, and the largest difference between
+// the two results.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Pipelines/Pipeline.h"
+#include "compiler/Serialize/ModelWriter.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+
+#include "tessera/runtime.h"
+#include "tessera/tsr_format.h"
+#include "tessera/tsr_generated.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace mlir;
+namespace tsr = ::tessera::tsr;
+
+namespace {
+
+struct Shape {
+  int64_t m, n, k;
+  const char *label;
+};
+
+std::vector<char> readFile(const std::string &path) {
+  std::ifstream file(path, std::ios::binary);
+  return std::vector<char>(std::istreambuf_iterator<char>(file),
+                           std::istreambuf_iterator<char>());
+}
+
+void writeFile(const std::string &path, const std::vector<char> &bytes) {
+  std::ofstream(path, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::vector<char> compileTessera(const Shape &s) {
+  auto t = [](int64_t a, int64_t b) {
+    return "tensor<" + std::to_string(a) + "x" + std::to_string(b) + "xf32>";
+  };
+  std::string source = "func.func @mm(%a: " + t(s.m, s.k) +
+                       " {tessera.name = \"a\"}, %b: " + t(s.k, s.n) +
+                       " {tessera.name = \"b\"}) -> " + t(s.m, s.n) +
+                       " {\n  %0 = tessera.matmul %a, %b : (" + t(s.m, s.k) +
+                       ", " + t(s.k, s.n) + ") -> " + t(s.m, s.n) +
+                       "\n  return %0 : " + t(s.m, s.n) + "\n}\n";
+  DialectRegistry registry;
+  mlir::tessera::registerPipelineDialects(registry);
+  MLIRContext context(registry);
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &context);
+  if (!module || failed(mlir::tessera::runPipeline(*module, mlir::tessera::Phase::SPIRV, {})))
+    return {};
+  FailureOr<std::vector<char>> bytes = mlir::tessera::writeModel(*module, {});
+  return succeeded(bytes) ? *bytes : std::vector<char>();
+}
+
+/// A .tsr holding one dispatch of the GLSL kernel.
+std::vector<char> wrapReference(const Shape &s, const std::vector<char> &spirv) {
+  flatbuffers::FlatBufferBuilder b;
+  auto dim = [&](int64_t value) { return tsr::CreateDimExpr(b, value); };
+  auto shape = [&](int64_t r, int64_t c) {
+    return std::vector<flatbuffers::Offset<tsr::DimExpr>>{dim(r), dim(c)};
+  };
+  uint64_t sizeA = s.m * s.k * 4, sizeB = s.k * s.n * 4, sizeC = s.m * s.n * 4;
+  uint64_t offB = tsr::alignTo(sizeA, tsr::kBufferAlignment);
+  uint64_t offC = tsr::alignTo(offB + sizeB, tsr::kBufferAlignment);
+  auto sa = shape(s.m, s.k), sb = shape(s.k, s.n), sc = shape(s.m, s.n);
+  std::vector<flatbuffers::Offset<tsr::Buffer>> buffers = {
+      tsr::CreateBufferDirect(b, tsr::BufferKind::Input, tsr::ElementType::F32, &sa, sizeA, 0),
+      tsr::CreateBufferDirect(b, tsr::BufferKind::Input, tsr::ElementType::F32, &sb, sizeB, offB),
+      tsr::CreateBufferDirect(b, tsr::BufferKind::Output, tsr::ElementType::F32, &sc, sizeC, offC)};
+  auto ia = shape(s.m, s.k), ib = shape(s.k, s.n), oc = shape(s.m, s.n);
+  std::vector<flatbuffers::Offset<tsr::TensorInfo>> inputs = {
+      tsr::CreateTensorInfoDirect(b, "a", tsr::ElementType::F32, &ia, 0),
+      tsr::CreateTensorInfoDirect(b, "b", tsr::ElementType::F32, &ib, 1)};
+  std::vector<flatbuffers::Offset<tsr::TensorInfo>> outputs = {
+      tsr::CreateTensorInfoDirect(b, "c", tsr::ElementType::F32, &oc, 2)};
+  std::vector<uint32_t> words(spirv.size() / 4);
+  std::memcpy(words.data(), spirv.data(), words.size() * 4);
+  std::vector<uint32_t> workgroup = {8, 8, 1};
+  std::vector<flatbuffers::Offset<tsr::DimExpr>> params = {dim(s.m), dim(s.n), dim(s.k)};
+  std::vector<flatbuffers::Offset<tsr::Executable>> executables = {
+      tsr::CreateExecutableDirect(b, "glsl", "main", &words, &workgroup, 3, &params)};
+  std::vector<uint32_t> bound = {0, 1, 2};
+  std::vector<flatbuffers::Offset<tsr::WorkgroupCount>> counts = {
+      tsr::CreateWorkgroupCount(b, dim(s.n), 32),
+      tsr::CreateWorkgroupCount(b, dim(s.m), 32),
+      tsr::CreateWorkgroupCount(b, dim(1), 1)};
+  std::vector<flatbuffers::Offset<tsr::Dispatch>> dispatches = {
+      tsr::CreateDispatchDirect(b, 0, &bound, &counts, false)};
+  auto needs = tsr::CreateTargetNeedsDirect(b, "any", (1u << 22) | (1u << 12),
+                                            false, false, false, 64, 0, sizeA);
+  std::vector<flatbuffers::Offset<tsr::Symbol>> symbols;
+  auto model = tsr::CreateModelDirect(b, tsr::kFormatVersion, 0, needs, &symbols,
+                                      &inputs, &outputs, &buffers, &executables,
+                                      &dispatches, tsr::alignTo(offC + sizeC, 256), 0);
+  tsr::FinishModelBuffer(b, model);
+  tsr::FileHeader header = {};
+  std::memcpy(header.magic, tsr::kMagic, 8);
+  header.format_version = tsr::kFormatVersion;
+  header.header_size = tsr::kHeaderSize;
+  header.model_offset = tsr::kHeaderSize;
+  header.model_size = b.GetSize();
+  header.weights_offset = tsr::alignTo(64 + b.GetSize(), 64);
+  header.model_checksum = tsr::fnv1a(b.GetBufferPointer(), b.GetSize());
+  header.header_checksum = tsr::headerChecksum(header);
+  std::vector<char> file(header.weights_offset, 0);
+  std::memcpy(file.data(), &header, sizeof(header));
+  std::memcpy(file.data() + 64, b.GetBufferPointer(), b.GetSize());
+  return file;
+}
+
+struct Result {
+  double medianSeconds = 0;
+  std::vector<float> output;
+};
+
+bool measure(tessera_instance instance, uint32_t device, const std::string &path,
+             const std::vector<tessera_tensor> &inputs, int runs, Result &result) {
+  tessera_program program = nullptr;
+  if (tessera_program_load(instance, path.c_str(), device, &program) != TESSERA_OK) {
+    std::fprintf(stderr, "load %s: %s\n", path.c_str(), tessera_last_error());
+    return false;
+  }
+  std::vector<double> times;
+  for (int r = 0; r < runs + 2; ++r) {
+    if (tessera_program_run(program, inputs.data(), inputs.size()) != TESSERA_OK) {
+      std::fprintf(stderr, "run: %s\n", tessera_last_error());
+      return false;
+    }
+    if (r >= 2) // two warm-up runs: shader compilation, caches
+      times.push_back(tessera_program_last_run_seconds(program));
+  }
+  std::sort(times.begin(), times.end());
+  result.medianSeconds = times[times.size() / 2];
+  tessera_tensor output{};
+  tessera_program_output(program, 0, &output);
+  const float *data = static_cast<const float *>(output.data);
+  result.output.assign(data, data + output.size / 4);
+  tessera_program_destroy(program);
+  return true;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  int runs = 7;
+  const char *selector = nullptr;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--runs") && i + 1 < argc)
+      runs = std::max(1, std::atoi(argv[++i]));
+    else if (!std::strcmp(argv[i], "--device") && i + 1 < argc)
+      selector = argv[++i];
+    else {
+      std::fprintf(stderr, "usage: tessera-bench-matmul [--runs N] [--device D]\n");
+      return 2;
+    }
+  }
+  tessera_instance instance = nullptr;
+  uint32_t device = 0;
+  if (tessera_instance_create(nullptr, &instance) != TESSERA_OK ||
+      tessera_instance_select_device(instance, selector, &device) != TESSERA_OK) {
+    std::fprintf(stderr, "%s\n", tessera_last_error());
+    return 1;
+  }
+  tessera_device_info info;
+  tessera_instance_device_info(instance, device, &info);
+  std::vector<char> spirv = readFile(TESSERA_REFERENCE_SPIRV);
+  if (spirv.empty()) {
+    std::fprintf(stderr, "cannot read %s\n", TESSERA_REFERENCE_SPIRV);
+    return 1;
+  }
+  std::printf("device: %s; median of %d runs after 2 warm-up runs\n\n", info.name, runs);
+  std::printf("%-28s %10s %10s %10s %10s %8s %10s\n", "shape (MxNxK)", "tessera", "GFLOP/s",
+              "glsl", "GFLOP/s", "ratio", "max diff");
+  const Shape shapes[] = {{1024, 1024, 1024, "1024^3"},
+                          {128, 3072, 768, "BERT-base FFN 128x768x3072"}};
+  for (const Shape &s : shapes) {
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> uniform(-1, 1);
+    std::vector<float> a(s.m * s.k), b(s.k * s.n);
+    for (float &v : a) v = uniform(rng);
+    for (float &v : b) v = uniform(rng);
+    tessera_tensor ta{"a", TESSERA_F32, 2, {s.m, s.k}, a.data(), a.size() * 4};
+    tessera_tensor tb{"b", TESSERA_F32, 2, {s.k, s.n}, b.data(), b.size() * 4};
+    std::string dir = "/tmp/tessera-bench-";
+    writeFile(dir + "tessera.tsr", compileTessera(s));
+    writeFile(dir + "glsl.tsr", wrapReference(s, spirv));
+    Result ours, peer;
+    if (!measure(instance, device, dir + "tessera.tsr", {ta, tb}, runs, ours) ||
+        !measure(instance, device, dir + "glsl.tsr", {ta, tb}, runs, peer))
+      return 1;
+    double flops = 2.0 * s.m * s.n * s.k;
+    double diff = 0;
+    for (size_t i = 0; i < ours.output.size(); ++i)
+      diff = std::max<double>(diff, std::abs(ours.output[i] - peer.output[i]));
+    std::printf("%-28s %8.1fms %10.2f %8.1fms %10.2f %7.2fx %10.2g\n", s.label,
+                ours.medianSeconds * 1e3, flops / ours.medianSeconds / 1e9,
+                peer.medianSeconds * 1e3, flops / peer.medianSeconds / 1e9,
+                peer.medianSeconds / ours.medianSeconds, diff);
+  }
+  tessera_instance_destroy(instance);
+  return 0;
+}
