@@ -67,6 +67,7 @@ StridedView StridedView::dense(ArrayRef<DimExpr> shape) {
 
 StridedView StridedView::transpose(ArrayRef<int64_t> permutation) const {
   StridedView view;
+  view.offset = offset;
   for (int64_t d : permutation) {
     view.shape.push_back(shape[d]);
     view.strides.push_back(strides[d]);
@@ -123,6 +124,7 @@ StridedView::reshape(ArrayRef<DimExpr> newShape) const {
   }
 
   StridedView view;
+  view.offset = offset;
   size_t next = 0;
   for (const DimExpr &dim : newShape) {
     view.shape.push_back(dim);
@@ -134,6 +136,7 @@ StridedView::reshape(ArrayRef<DimExpr> newShape) const {
 
 StridedView StridedView::broadcastTo(ArrayRef<DimExpr> newShape) const {
   StridedView view;
+  view.offset = offset;
   size_t offset = newShape.size() - shape.size();
   for (size_t d = 0; d < newShape.size(); ++d) {
     view.shape.push_back(newShape[d]);
@@ -372,6 +375,19 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
           else if (reduce.getKeepdims())
             shape.push_back(DimExpr::constant(1));
         }
+        return setShape(result, shape);
+      })
+      .Case<ConcatOp>([&](ConcatOp concat) -> LogicalResult {
+        int64_t axis = static_cast<int64_t>(concat.getAxis());
+        SymbolicShape shape(shapeOf(concat.getInputs().front()));
+        int64_t total = 0;
+        for (Value input : concat.getInputs()) {
+          const DimExpr &dim = shapeOf(input)[axis];
+          if (!dim.isConstant())
+            return fail("concatenation along a dynamic dimension");
+          total += dim.getCoefficient();
+        }
+        shape[axis] = DimExpr::constant(total);
         return setShape(result, shape);
       })
       .Case<GatherOp>([&](GatherOp gather) {

@@ -101,11 +101,13 @@ private:
 };
 
 /// How a kernel finds element (i0, i1, ...) of a logical tensor in a buffer:
-/// offset i0*strides[0] + i1*strides[1] + ... (elements). A stride of 0
+/// offset + i0*strides[0] + i1*strides[1] + ... (elements). A stride of 0
 /// broadcasts.
 struct StridedView {
   SymbolicShape shape;
   SymbolicShape strides;
+  /// Elements before element (0, 0, ...) in the buffer.
+  DimExpr offset = DimExpr::constant(0);
 
   static StridedView dense(ArrayRef<DimExpr> shape);
   /// The view of the transposed tensor.

@@ -16,8 +16,36 @@ void BufferAssignment::addOwner(Value value) {
     ownerOrder_.push_back(value);
 }
 
+/// A concatenation that its producers write into directly: each writes its
+/// part at its offset along the axis (static sizes along the axis).
+static std::optional<Binding> traceIntoConcat(Value result,
+                                              const SymbolicShapes &shapes) {
+  if (!result.hasOneUse())
+    return std::nullopt;
+  auto concat = dyn_cast<ConcatOp>(*result.getUsers().begin());
+  if (!concat || isa<DispatchOp>(concat->getParentOp()))
+    return std::nullopt;
+  int64_t axis = static_cast<int64_t>(concat.getAxis());
+  StridedView whole = StridedView::dense(shapes.getShape(concat.getResult()));
+  int64_t before = 0;
+  for (Value input : concat.getInputs()) {
+    const DimExpr &size = shapes.getShape(input)[axis];
+    if (!size.isConstant())
+      return std::nullopt;
+    if (input == result)
+      break;
+    before += size.getCoefficient();
+  }
+  StridedView part = whole;
+  part.shape = shapes.getShape(result);
+  part.offset = DimExpr::constant(before) * whole.strides[axis];
+  return Binding{concat.getResult(), part};
+}
+
 Binding BufferAssignment::traceOutput(DispatchOp dispatch,
                                       const SymbolicShapes &shapes) {
+  if (std::optional<Binding> part = traceIntoConcat(dispatch.getResult(), shapes))
+    return *part;
   // Follow a chain of single-use transposes and reshapes (the head merge)
   // and write straight into the buffer of its end, when the inverse chain is
   // a strided view.

@@ -75,7 +75,7 @@ Value KernelEmitter::workgroupId(gpu::Dimension dim) {
 }
 
 Value KernelEmitter::offset(const StridedView &view, ArrayRef<Value> indices) {
-  Value result = index(0);
+  Value result = size(view.offset);
   for (auto [stride, idx] : llvm::zip(view.strides, indices)) {
     if (stride == DimExpr::constant(0))
       continue;

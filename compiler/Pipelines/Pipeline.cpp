@@ -66,14 +66,18 @@ LogicalResult mlir::tessera::runPipeline(ModuleOp module, Phase last,
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
-  if (reached(Phase::Fuse))
-    pm.addNestedPass<func::FuncOp>(createTesseraFormDispatches());
-  if (reached(Phase::Config)) {
+  if (reached(Phase::Fuse)) {
+    // The target is known from here on: splitting weights depends on it.
     TesseraVerifyTargetOptions target;
     target.targetName = options.target;
     pm.addPass(createTesseraVerifyTarget(target));
-    pm.addPass(createTesseraSelectTileConfigs());
+    TesseraSplitLargeWeightsOptions split;
+    split.maxBytes = options.maxBindingBytes;
+    pm.addPass(createTesseraSplitLargeWeights(split));
+    pm.addNestedPass<func::FuncOp>(createTesseraFormDispatches());
   }
+  if (reached(Phase::Config))
+    pm.addPass(createTesseraSelectTileConfigs());
   if (reached(Phase::Codegen))
     pm.addPass(createTesseraBuildKernels());
   if (reached(Phase::SPIRV))

@@ -28,6 +28,9 @@ void registerPipelineDialects(DialectRegistry &registry);
 struct PipelineOptions {
   /// Built-in profile name; empty keeps the module's own tessera.target.
   std::string target = "lavapipe";
+  /// Largest weight part in bytes; 0 uses the target's storage-buffer range
+  /// (see tessera-split-large-weights).
+  int64_t maxBindingBytes = 0;
 };
 
 /// Runs the phases after import up to and including `last` on `module`.

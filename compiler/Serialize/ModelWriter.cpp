@@ -245,7 +245,8 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
                 "binding of target '"
              << target.getName() << "' ("
              << target.getMaxStorageBufferRange()
-             << " bytes); splitting large tensors is not implemented yet";
+             << " bytes); Tessera splits constant linear weights to fit "
+                "(tessera-split-large-weights), not other tensors yet";
     if (buffer.kind == tsr::BufferKind::Input)
       buffer.firstUse = 0;
     if (buffer.kind == tsr::BufferKind::Output)

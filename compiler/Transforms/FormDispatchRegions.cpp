@@ -18,10 +18,24 @@ using namespace mlir::tessera;
 
 namespace {
 
+bool isRoot(Operation *op);
+
+/// A concatenation of root results used nowhere else needs no dispatch: its
+/// producers write their parts into it (see DispatchBindings).
+bool isAbsorbedConcat(Operation *op) {
+  auto concat = dyn_cast<ConcatOp>(op);
+  return concat && llvm::all_of(concat.getInputs(), [](Value input) {
+           Operation *producer = input.getDefiningOp();
+           return producer && input.hasOneUse() && isRoot(producer);
+         });
+}
+
 bool isRoot(Operation *op) {
+  if (isa<ConcatOp>(op))
+    return !isAbsorbedConcat(op);
   return isa<MatmulOp, LinearOp, AttentionOp, SoftmaxOp, LayerNormOp,
              ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp, GatherOp,
-             SliceOp, ConcatOp>(op);
+             SliceOp>(op);
 }
 
 bool isRowReduction(Operation *op) {

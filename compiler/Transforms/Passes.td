@@ -38,6 +38,28 @@ def TesseraVerifyTarget : Pass<"tessera-verify-target", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::tessera::TesseraDialect"];
 }
 
+def TesseraSplitLargeWeights
+    : Pass<"tessera-split-large-weights", "::mlir::ModuleOp"> {
+  let summary = "Split linear weights larger than one storage-buffer binding";
+  let description = [{
+    A Vulkan storage-buffer binding is limited (`max_storage_buffer_range`
+    of the module's `tessera.target`: 128 MiB on lavapipe, Mali and Adreno;
+    GPT-2's 50257x768 f32 LM head is 147 MiB). A `linear` whose constant
+    weight is larger is split along its output features into parts that fit,
+    each with its slice of the bias; the parts are concatenated along the
+    last dimension. That concatenation moves no data: each part's dispatch
+    writes its columns of the result in place.
+
+    `max-bytes` overrides the limit (for tests, or to force smaller parts).
+  }];
+  let options = [
+    Option<"maxBytes", "max-bytes", "int64_t", /*default=*/"0",
+           "Largest weight part in bytes (0: the target's storage-buffer "
+           "range)">
+  ];
+  let dependentDialects = ["::mlir::tessera::TesseraDialect"];
+}
+
 def TesseraFormDispatches
     : Pass<"tessera-form-dispatches", "::mlir::func::FuncOp"> {
   let summary = "Group ops into tessera.dispatch regions, one kernel each";
@@ -52,8 +74,10 @@ def TesseraFormDispatches
     ops left over form dispatches of their own, chained the same way.
 
     Shape-only ops (reshape, transpose, broadcast) and constants stay outside
-    the regions: they become index maps and buffers, never dispatches. Splat
-    constants used inside a region are copied into it.
+    the regions: they become index maps and buffers, never dispatches. So
+    does a concat of root results used nowhere else (the parts of a split
+    weight): each part's dispatch writes into it. Splat constants used
+    inside a region are copied into it.
   }];
   let dependentDialects = ["::mlir::tessera::TesseraDialect"];
 }

@@ -143,9 +143,18 @@ Status Model::validate() {
   if (!m.buffers() || !m.executables() || !m.dispatches() || !m.inputs() ||
       !m.outputs())
     return invalid(name_, "the model lacks its buffers, kernels or schedule");
+  // The FlatBuffer verifier does not range-check enums.
+  auto validElementType = [](tsr::ElementType type) {
+    return type == tsr::ElementType::F32 || type == tsr::ElementType::I32 ||
+           type == tsr::ElementType::Bool;
+  };
   for (uint32_t i = 0; i < bufferCount; ++i) {
     const tsr::Buffer *buffer = m.buffers()->Get(i);
     std::string where = "buffer " + std::to_string(i);
+    if (static_cast<uint8_t>(buffer->kind()) >
+            static_cast<uint8_t>(tsr::BufferKind::Activation) ||
+        !validElementType(buffer->element_type()))
+      return invalid(name_, where + " has an unknown kind or element type");
     if (Status s = checkShape(buffer->shape(), where); !s.isOk())
       return s;
     uint64_t limit = buffer->kind() == tsr::BufferKind::Weight
@@ -157,6 +166,8 @@ Status Model::validate() {
   for (const auto *list : {m.inputs(), m.outputs()})
     for (const tsr::TensorInfo *tensor : *list) {
       std::string where = "tensor '" + tensor->name()->str() + "'";
+      if (!validElementType(tensor->element_type()))
+        return invalid(name_, where + " has an unknown element type");
       if (tensor->buffer() >= bufferCount)
         return invalid(name_, where + " refers to a missing buffer");
       if (Status s = checkShape(tensor->shape(), where); !s.isOk())

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 namespace tessera::runtime {
@@ -78,7 +79,8 @@ PipelineCache::~PipelineCache() {
     if (vkGetPipelineCacheData(device_, cache_, &size, data.data()) ==
         VK_SUCCESS) {
       makeDirectories(path_.substr(0, path_.rfind('/')));
-      std::string temporary = path_ + ".tmp";
+      // Several processes may save at once: write aside, then rename.
+      std::string temporary = path_ + ".tmp." + std::to_string(::getpid());
       std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
       if (file.write(data.data(), static_cast<std::streamsize>(size)) &&
           (file.close(), true))

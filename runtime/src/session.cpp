@@ -326,6 +326,11 @@ Status Session::run(const std::vector<HostTensor> &inputs,
     const tsr::Buffer *buffer =
         root.buffers()->Get(root.inputs()->Get(i)->buffer());
     char *target = arena_->data() + buffer->offset();
+    uint64_t stored = input.data.size() / hostElementSize(input.type) * 4;
+    if (stored > buffer->max_size())
+      return Status(TESSERA_ERROR_INVALID_MODEL,
+                    model.name() + ": input '" + input.name +
+                        "' does not fit the buffer the model plans for it");
     if (input.type == tsr::ElementType::Bool) {
       for (size_t e = 0; e < input.data.size(); ++e) {
         int32_t value = input.data[e] != 0;
@@ -384,6 +389,11 @@ Status Session::run(const std::vector<HostTensor> &inputs,
       }
     const char *source =
         arena_->data() + root.buffers()->Get(info->buffer())->offset();
+    if (static_cast<uint64_t>(elements) * 4 >
+        root.buffers()->Get(info->buffer())->max_size())
+      return Status(TESSERA_ERROR_INVALID_MODEL,
+                    model.name() + ": output '" + output.name +
+                        "' does not fit the buffer the model plans for it");
     output.data.resize(elements * hostElementSize(output.type));
     if (output.type == tsr::ElementType::Bool) {
       for (int64_t e = 0; e < elements; ++e) {

@@ -26,6 +26,7 @@
 #include <random>
 #include <string>
 #include <vector>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace mlir::tessera;
@@ -72,7 +73,8 @@ protected:
   }
 
   /// Compiles `mlir` through every phase and loads it on the device.
-  tessera_program compile(const std::string &mlir) {
+  tessera_program compile(const std::string &mlir,
+                          int64_t maxBindingBytes = 0) {
     DialectRegistry registry;
     registerPipelineDialects(registry);
     MLIRContext context(registry);
@@ -81,6 +83,7 @@ protected:
     if (!module)
       return nullptr;
     PipelineOptions options;
+    options.maxBindingBytes = maxBindingBytes;
     if (failed(runPipeline(*module, Phase::SPIRV, options))) {
       ADD_FAILURE() << "compilation failed:\n" << mlir;
       return nullptr;
@@ -89,7 +92,11 @@ protected:
     EXPECT_TRUE(succeeded(bytes));
     if (failed(bytes))
       return nullptr;
-    std::string path = ::testing::TempDir() + "kernel_test.tsr";
+    // Unique per process and call: CTest runs test cases in parallel.
+    static int counter = 0;
+    std::string path = ::testing::TempDir() + "kernel_test." +
+                       std::to_string(getpid()) + "." +
+                       std::to_string(counter++) + ".tsr";
     std::ofstream(path, std::ios::binary)
         .write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
     tessera_program program = nullptr;
@@ -254,6 +261,52 @@ func.func @f(%x: tensor<?x24xf32> {tessera.name = "x", tessera.dims = ["rows", 2
     expectClose(got, want);
   }
   tessera_program_destroy(program);
+}
+
+/// A dense_resource blob literal ("0x" + alignment + little-endian floats).
+std::string blobOf(const std::vector<float> &values) {
+  static const char *digits = "0123456789ABCDEF";
+  std::string text = "0x04000000";
+  const auto *bytes = reinterpret_cast<const unsigned char *>(values.data());
+  for (size_t i = 0; i < values.size() * 4; ++i) {
+    text += digits[bytes[i] >> 4];
+    text += digits[bytes[i] & 15];
+  }
+  return text;
+}
+
+TEST_F(KernelTest, LinearSplitAcrossBindingsWritesItsPartsInPlace) {
+  // A 40x24 weight with bindings limited to 16 rows: three parts (16, 16,
+  // 8), each a dispatch writing its columns of one buffer; GELU after.
+  const int64_t rows = 13, k = 24, n = 40;
+  std::vector<float> w = randomValues(n * k, 21, 0.3f), b = randomValues(n, 22);
+  std::string mlir = R"(
+func.func @f(%x: tensor<13x24xf32> {tessera.name = "x"}) -> tensor<13x40xf32> {
+  %w = tessera.constant dense_resource<w> : tensor<40x24xf32>
+  %b = tessera.constant dense_resource<b> : tensor<40xf32>
+  %0 = tessera.linear %x, %w, %b : (tensor<13x24xf32>, tensor<40x24xf32>, tensor<40xf32>) -> tensor<13x40xf32>
+  %1 = tessera.gelu %0 : tensor<13x40xf32>
+  return %1 : tensor<13x40xf32>
+}
+{-#
+  dialect_resources: { builtin: { w: ")" + blobOf(w) + R"(", b: ")" + blobOf(b) + R"(" } }
+#-}
+)";
+  tessera_program program = compile(mlir, /*maxBindingBytes=*/16 * k * 4);
+  ASSERT_TRUE(program);
+  EXPECT_EQ(tessera_program_dispatch_count(program), 4u);
+  Tensor x{"x", {rows, k}, randomValues(rows * k, 23)};
+  std::vector<float> got = run(program, {x});
+  tessera_program_destroy(program);
+  std::vector<double> want(rows * n);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double v = b[j];
+      for (int64_t p = 0; p < k; ++p)
+        v += double(x.values[i * k + p]) * w[j * k + p];
+      want[i * n + j] = 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+    }
+  expectClose(got, want);
 }
 
 //===----------------------------------------------------------------------===//

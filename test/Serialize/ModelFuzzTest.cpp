@@ -22,6 +22,7 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace mlir::tessera;
@@ -65,7 +66,8 @@ TEST(ModelFuzzTest, DamagedFilesAreRefusedCleanly) {
   ASSERT_FALSE(original.empty());
   tessera_instance instance = nullptr;
   ASSERT_EQ(tessera_instance_create(nullptr, &instance), TESSERA_OK);
-  std::string path = ::testing::TempDir() + "fuzz.tsr";
+  std::string path =
+      ::testing::TempDir() + "fuzz." + std::to_string(getpid()) + ".tsr";
   std::mt19937 rng(1234);
   int accepted = 0, refused = 0;
   for (int iteration = 0; iteration < 3000; ++iteration) {

@@ -1,0 +1,37 @@
+// RUN: tessera-opt %s -split-input-file -tessera-split-large-weights=max-bytes=16 | FileCheck %s
+// RUN: tessera-opt %s -split-input-file -tessera-split-large-weights=max-bytes=16 -tessera-form-dispatches | FileCheck %s --check-prefix=DISPATCH
+
+// A 5x2 f32 weight (40 bytes) in parts of at most 16 bytes: 2 rows each.
+// CHECK-LABEL: func @split
+// CHECK-NOT: dense_resource<w>
+// CHECK: %[[W0:.*]] = tessera.constant dense_resource<split.part0> : tensor<2x2xf32>
+// CHECK: %[[B0:.*]] = tessera.constant dense_resource<split.bias.part0> : tensor<2xf32>
+// CHECK: %[[P0:.*]] = tessera.linear %arg0, %[[W0]], %[[B0]] : (tensor<3x2xf32>, tensor<2x2xf32>, tensor<2xf32>) -> tensor<3x2xf32>
+// CHECK: %[[P1:.*]] = tessera.linear %arg0
+// CHECK: %[[W2:.*]] = tessera.constant dense_resource<split.part2> : tensor<1x2xf32>
+// CHECK: %[[P2:.*]] = tessera.linear %arg0, %[[W2]]
+// CHECK-SAME: -> tensor<3x1xf32>
+// CHECK: %[[C:.*]] = tessera.concat %[[P0]], %[[P1]], %[[P2]] axis = 1 : (tensor<3x2xf32>, tensor<3x2xf32>, tensor<3x1xf32>) -> tensor<3x5xf32>
+// CHECK: tessera.gelu %[[C]]
+// The concat needs no dispatch: three for the parts, one for the GELU.
+// DISPATCH-LABEL: func @split
+// DISPATCH-COUNT-3: tessera.linear
+// DISPATCH: tessera.concat
+// DISPATCH: tessera.dispatch
+// DISPATCH-NEXT: ^bb0
+// DISPATCH-NEXT: tessera.gelu
+func.func @split(%x: tensor<3x2xf32>) -> tensor<3x5xf32> {
+  %w = tessera.constant dense_resource<w> : tensor<5x2xf32>
+  %b = tessera.constant dense_resource<b> : tensor<5xf32>
+  %0 = tessera.linear %x, %w, %b : (tensor<3x2xf32>, tensor<5x2xf32>, tensor<5xf32>) -> tensor<3x5xf32>
+  %1 = tessera.gelu %0 : tensor<3x5xf32>
+  return %1 : tensor<3x5xf32>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      w: "0x04000000802906BFB429B53D792A85BE07D4543ED3BC803E00735EBF0C4279BFBFC82C3FE76BF6BEC60508BF",
+      b: "0x0400000029C57D3FF29973BDAD442C3FEAB641BDE1678E3E"
+    }
+  }
+#-}
