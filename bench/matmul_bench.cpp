@@ -66,14 +66,16 @@ std::vector<char> compileTessera(const Shape &s) {
   mlir::tessera::registerPipelineDialects(registry);
   MLIRContext context(registry);
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &context);
-  if (!module || failed(mlir::tessera::runPipeline(*module, mlir::tessera::Phase::SPIRV, {})))
+  if (!module || failed(mlir::tessera::runPipeline(
+                     *module, mlir::tessera::Phase::SPIRV, {})))
     return {};
   FailureOr<std::vector<char>> bytes = mlir::tessera::writeModel(*module, {});
   return succeeded(bytes) ? *bytes : std::vector<char>();
 }
 
 /// A .tsr holding one dispatch of the GLSL kernel.
-std::vector<char> wrapReference(const Shape &s, const std::vector<char> &spirv) {
+std::vector<char> wrapReference(const Shape &s,
+                                const std::vector<char> &spirv) {
   flatbuffers::FlatBufferBuilder b;
   auto dim = [&](int64_t value) { return tsr::CreateDimExpr(b, value); };
   auto shape = [&](int64_t r, int64_t c) {
@@ -84,9 +86,12 @@ std::vector<char> wrapReference(const Shape &s, const std::vector<char> &spirv) 
   uint64_t offC = tsr::alignTo(offB + sizeB, tsr::kBufferAlignment);
   auto sa = shape(s.m, s.k), sb = shape(s.k, s.n), sc = shape(s.m, s.n);
   std::vector<flatbuffers::Offset<tsr::Buffer>> buffers = {
-      tsr::CreateBufferDirect(b, tsr::BufferKind::Input, tsr::ElementType::F32, &sa, sizeA, 0),
-      tsr::CreateBufferDirect(b, tsr::BufferKind::Input, tsr::ElementType::F32, &sb, sizeB, offB),
-      tsr::CreateBufferDirect(b, tsr::BufferKind::Output, tsr::ElementType::F32, &sc, sizeC, offC)};
+      tsr::CreateBufferDirect(b, tsr::BufferKind::Input, tsr::ElementType::F32,
+                              &sa, sizeA, 0),
+      tsr::CreateBufferDirect(b, tsr::BufferKind::Input, tsr::ElementType::F32,
+                              &sb, sizeB, offB),
+      tsr::CreateBufferDirect(b, tsr::BufferKind::Output, tsr::ElementType::F32,
+                              &sc, sizeC, offC)};
   auto ia = shape(s.m, s.k), ib = shape(s.k, s.n), oc = shape(s.m, s.n);
   std::vector<flatbuffers::Offset<tsr::TensorInfo>> inputs = {
       tsr::CreateTensorInfoDirect(b, "a", tsr::ElementType::F32, &ia, 0),
@@ -96,9 +101,11 @@ std::vector<char> wrapReference(const Shape &s, const std::vector<char> &spirv) 
   std::vector<uint32_t> words(spirv.size() / 4);
   std::memcpy(words.data(), spirv.data(), words.size() * 4);
   std::vector<uint32_t> workgroup = {8, 8, 1};
-  std::vector<flatbuffers::Offset<tsr::DimExpr>> params = {dim(s.m), dim(s.n), dim(s.k)};
+  std::vector<flatbuffers::Offset<tsr::DimExpr>> params = {dim(s.m), dim(s.n),
+                                                           dim(s.k)};
   std::vector<flatbuffers::Offset<tsr::Executable>> executables = {
-      tsr::CreateExecutableDirect(b, "glsl", "main", &words, &workgroup, 3, &params)};
+      tsr::CreateExecutableDirect(b, "glsl", "main", &words, &workgroup, 3,
+                                  &params)};
   std::vector<uint32_t> bound = {0, 1, 2};
   std::vector<flatbuffers::Offset<tsr::WorkgroupCount>> counts = {
       tsr::CreateWorkgroupCount(b, dim(s.n), 32),
@@ -109,9 +116,9 @@ std::vector<char> wrapReference(const Shape &s, const std::vector<char> &spirv) 
   auto needs = tsr::CreateTargetNeedsDirect(b, "any", (1u << 22) | (1u << 12),
                                             false, false, false, 64, 0, sizeA);
   std::vector<flatbuffers::Offset<tsr::Symbol>> symbols;
-  auto model = tsr::CreateModelDirect(b, tsr::kFormatVersion, 0, needs, &symbols,
-                                      &inputs, &outputs, &buffers, &executables,
-                                      &dispatches, tsr::alignTo(offC + sizeC, 256), 0);
+  auto model = tsr::CreateModelDirect(
+      b, tsr::kFormatVersion, 0, needs, &symbols, &inputs, &outputs, &buffers,
+      &executables, &dispatches, tsr::alignTo(offC + sizeC, 256), 0);
   tsr::FinishModelBuffer(b, model);
   tsr::FileHeader header = {};
   std::memcpy(header.magic, tsr::kMagic, 8);
@@ -133,16 +140,19 @@ struct Result {
   std::vector<float> output;
 };
 
-bool measure(tessera_instance instance, uint32_t device, const std::string &path,
-             const std::vector<tessera_tensor> &inputs, int runs, Result &result) {
+bool measure(tessera_instance instance, uint32_t device,
+             const std::string &path, const std::vector<tessera_tensor> &inputs,
+             int runs, Result &result) {
   tessera_program program = nullptr;
-  if (tessera_program_load(instance, path.c_str(), device, &program) != TESSERA_OK) {
+  if (tessera_program_load(instance, path.c_str(), device, &program) !=
+      TESSERA_OK) {
     std::fprintf(stderr, "load %s: %s\n", path.c_str(), tessera_last_error());
     return false;
   }
   std::vector<double> times;
   for (int r = 0; r < runs + 2; ++r) {
-    if (tessera_program_run(program, inputs.data(), inputs.size()) != TESSERA_OK) {
+    if (tessera_program_run(program, inputs.data(), inputs.size()) !=
+        TESSERA_OK) {
       std::fprintf(stderr, "run: %s\n", tessera_last_error());
       return false;
     }
@@ -170,14 +180,16 @@ int main(int argc, char **argv) {
     else if (!std::strcmp(argv[i], "--device") && i + 1 < argc)
       selector = argv[++i];
     else {
-      std::fprintf(stderr, "usage: tessera-bench-matmul [--runs N] [--device D]\n");
+      std::fprintf(stderr,
+                   "usage: tessera-bench-matmul [--runs N] [--device D]\n");
       return 2;
     }
   }
   tessera_instance instance = nullptr;
   uint32_t device = 0;
   if (tessera_instance_create(nullptr, &instance) != TESSERA_OK ||
-      tessera_instance_select_device(instance, selector, &device) != TESSERA_OK) {
+      tessera_instance_select_device(instance, selector, &device) !=
+          TESSERA_OK) {
     std::fprintf(stderr, "%s\n", tessera_last_error());
     return 1;
   }
@@ -188,17 +200,20 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "cannot read %s\n", TESSERA_REFERENCE_SPIRV);
     return 1;
   }
-  std::printf("device: %s; median of %d runs after 2 warm-up runs\n\n", info.name, runs);
-  std::printf("%-28s %10s %10s %10s %10s %8s %10s\n", "shape (MxNxK)", "tessera", "GFLOP/s",
-              "glsl", "GFLOP/s", "ratio", "max diff");
+  std::printf("device: %s; median of %d runs after 2 warm-up runs\n\n",
+              info.name, runs);
+  std::printf("%-28s %10s %10s %10s %10s %8s %10s\n", "shape (MxNxK)",
+              "tessera", "GFLOP/s", "glsl", "GFLOP/s", "ratio", "max diff");
   const Shape shapes[] = {{1024, 1024, 1024, "1024^3"},
                           {128, 3072, 768, "BERT-base FFN 128x768x3072"}};
   for (const Shape &s : shapes) {
     std::mt19937 rng(7);
     std::uniform_real_distribution<float> uniform(-1, 1);
     std::vector<float> a(s.m * s.k), b(s.k * s.n);
-    for (float &v : a) v = uniform(rng);
-    for (float &v : b) v = uniform(rng);
+    for (float &v : a)
+      v = uniform(rng);
+    for (float &v : b)
+      v = uniform(rng);
     tessera_tensor ta{"a", TESSERA_F32, 2, {s.m, s.k}, a.data(), a.size() * 4};
     tessera_tensor tb{"b", TESSERA_F32, 2, {s.k, s.n}, b.data(), b.size() * 4};
     std::string dir = "/tmp/tessera-bench-";

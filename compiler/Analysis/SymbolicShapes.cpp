@@ -115,8 +115,7 @@ StridedView::reshape(ArrayRef<DimExpr> newShape) const {
         return std::nullopt;
     // Split it into the target group, innermost stride first.
     SmallVector<DimExpr> groupStrides(jEnd - j, source[iEnd - 1].second);
-    for (int64_t g = static_cast<int64_t>(groupStrides.size()) - 2; g >= 0;
-         --g)
+    for (int64_t g = static_cast<int64_t>(groupStrides.size()) - 2; g >= 0; --g)
       groupStrides[g] = groupStrides[g + 1] * target[j + g + 1];
     llvm::append_range(targetStrides, groupStrides);
     i = iEnd;
@@ -240,9 +239,8 @@ LogicalResult SymbolicShapes::analyze(func::FuncOp function) {
         shape.push_back(DimExpr::constant(dim));
         continue;
       }
-      auto name = names && d < names.size()
-                      ? dyn_cast<StringAttr>(names[d])
-                      : StringAttr();
+      auto name = names && d < names.size() ? dyn_cast<StringAttr>(names[d])
+                                            : StringAttr();
       if (!name || name.getValue().empty())
         return function.emitError()
                << "dynamic dimension " << d << " of argument "
@@ -310,9 +308,8 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
           if (!missing)
             return fail("the static dims do not divide the element count");
           for (int64_t dim : target)
-            shape.push_back(ShapedType::isDynamic(dim)
-                                ? *missing
-                                : DimExpr::constant(dim));
+            shape.push_back(
+                ShapedType::isDynamic(dim) ? *missing : DimExpr::constant(dim));
           return setShape(result, shape);
         }
         // Several dynamic dims: they keep their positions from the input.
@@ -339,19 +336,19 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
         int64_t offset = b.getType().getRank() - input.size();
         for (auto [d, dim] : llvm::enumerate(b.getType().getShape())) {
           int64_t source = static_cast<int64_t>(d) - offset;
-          shape.push_back(source >= 0 && !isOne(input[source])
-                              ? input[source]
-                              : DimExpr::constant(
-                                    ShapedType::isDynamic(dim) ? 1 : dim));
+          shape.push_back(
+              source >= 0 && !isOne(input[source])
+                  ? input[source]
+                  : DimExpr::constant(ShapedType::isDynamic(dim) ? 1 : dim));
         }
         return setShape(result, shape);
       })
       .Case<MatmulOp>([&](MatmulOp matmul) {
         const SymbolicShape &l = shapeOf(matmul.getLhs());
         const SymbolicShape &r = shapeOf(matmul.getRhs());
-        SymbolicShape shape = broadcast(
-            {SymbolicShape(ArrayRef<DimExpr>(l).drop_back(2)),
-             SymbolicShape(ArrayRef<DimExpr>(r).drop_back(2))});
+        SymbolicShape shape =
+            broadcast({SymbolicShape(ArrayRef<DimExpr>(l).drop_back(2)),
+                       SymbolicShape(ArrayRef<DimExpr>(r).drop_back(2))});
         shape.push_back(matmul.getTransposeLhs() ? l.back() : l[l.size() - 2]);
         shape.push_back(matmul.getTransposeRhs() ? r[r.size() - 2] : r.back());
         return setShape(result, shape);
@@ -395,7 +392,8 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
         int64_t axis = static_cast<int64_t>(gather.getAxis());
         SymbolicShape shape(ArrayRef<DimExpr>(input).take_front(axis));
         llvm::append_range(shape, shapeOf(gather.getIndices()));
-        llvm::append_range(shape, ArrayRef<DimExpr>(input).drop_front(axis + 1));
+        llvm::append_range(shape,
+                           ArrayRef<DimExpr>(input).drop_front(axis + 1));
         return setShape(result, shape);
       })
       .Default([&](Operation *other) -> LogicalResult {

@@ -1,4 +1,5 @@
-//===- SymbolicShapes.h - Dimensions as expressions of named dims -*- C++ -*-===//
+//===- SymbolicShapes.h - Dimensions as expressions of named dims -*- C++
+//-*-===//
 //
 // A dynamic dimension of a tensor is an expression of the model's named
 // dimensions (batch, seq, ...): a constant times a product of symbols, e.g.

@@ -35,8 +35,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   auto attention = cast<AttentionOp>(e.dispatch().getRootOp());
   MaskKind maskKind = attention.getMaskOrNone().getKind();
   if (maskKind != MaskKind::None && maskKind != MaskKind::Causal)
-    return e.emitError() << "attention with a '"
-                         << stringifyMaskKind(maskKind)
+    return e.emitError() << "attention with a '" << stringifyMaskKind(maskKind)
                          << "' mask has no kernel yet (none and causal do)";
   BlockArgument query, key, value, bias, padding;
   auto asInput = [&](Value v, BlockArgument &arg) {
@@ -77,8 +76,8 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
       arith::MulIOp::create(b, loc, e.workgroupId(gpu::Dimension::x),
                             e.index(queriesPerGroup)),
       e.threadId(gpu::Dimension::x));
-  Value inRange =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, queryLength);
+  Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row,
+                                        queryLength);
   auto guardIf = scf::IfOp::create(b, loc, inRange, /*withElse=*/false);
   OpBuilder::InsertionGuard outerGuard(b);
   b.setInsertionPointToStart(&guardIf.getThenRegion().front());
@@ -89,17 +88,9 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
         MemRefType::get({size}, b.getF32Type(), MemRefLayoutAttrInterface(),
                         b.getI64IntegerAttr(kFunctionMemorySpace)));
   };
-  // A for loop over [lower, upper) whose body is written through `e`.
   auto forLoop = [&](Value lower, Value upper, int64_t step, ValueRange init,
                      function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-    return scf::ForOp::create(
-        b, loc, lower, upper, e.index(step), init,
-        [&](OpBuilder &nested, Location, Value iv, ValueRange args) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nested.getInsertionBlock(),
-                              nested.getInsertionPoint());
-          scf::YieldOp::create(b, loc, body(iv, args));
-        });
+    return e.forLoop(lower, upper, e.index(step), init, body);
   };
 
   // The query row, pre-scaled.
@@ -209,20 +200,20 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                   b, loc, arith::AddIOp::create(b, loc, tileStart, t), lastKey);
               Value valueBase =
                   e.offset(valueView, {batch, kvHead, jc, e.index(0)});
-              forLoop(e.index(0), e.index(valueDim), 1, {},
-                      [&](Value d, ValueRange) {
-                        Value offset = arith::AddIOp::create(
-                            b, loc, valueBase,
-                            arith::MulIOp::create(b, loc, d, valueStride));
-                        Value old =
-                            memref::LoadOp::create(b, loc, accumulator, d);
-                        Value updated = arith::AddFOp::create(
-                            b, loc, old,
-                            arith::MulFOp::create(
-                                b, loc, weight, e.loadAtOffset(value, offset)));
-                        memref::StoreOp::create(b, loc, updated, accumulator, d);
-                        return SmallVector<Value>{};
-                      });
+              forLoop(
+                  e.index(0), e.index(valueDim), 1, {},
+                  [&](Value d, ValueRange) {
+                    Value offset = arith::AddIOp::create(
+                        b, loc, valueBase,
+                        arith::MulIOp::create(b, loc, d, valueStride));
+                    Value old = memref::LoadOp::create(b, loc, accumulator, d);
+                    Value updated = arith::AddFOp::create(
+                        b, loc, old,
+                        arith::MulFOp::create(b, loc, weight,
+                                              e.loadAtOffset(value, offset)));
+                    memref::StoreOp::create(b, loc, updated, accumulator, d);
+                    return SmallVector<Value>{};
+                  });
               return SmallVector<Value>{
                   arith::AddFOp::create(b, loc, acc[0], weight)};
             });
@@ -230,8 +221,8 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
       });
 
   Value total = tiles.getResult(1);
-  Value seen =
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, total, e.f32(0.0));
+  Value seen = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, total,
+                                     e.f32(0.0));
   Value inverse = arith::SelectOp::create(
       b, loc, seen, arith::DivFOp::create(b, loc, e.f32(1.0), total),
       e.f32(0.0));

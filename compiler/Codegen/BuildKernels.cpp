@@ -67,15 +67,14 @@ struct BuildKernelsPass
     WalkResult result = function.walk([&](DispatchOp dispatch) {
       std::string name = "dispatch_" + std::to_string(index++);
       builder.setInsertionPointToEnd(module.getBody());
-      auto kernels =
-          gpu::GPUModuleOp::create(builder, dispatch.getLoc(), name);
+      auto kernels = gpu::GPUModuleOp::create(builder, dispatch.getLoc(), name);
       if (failed(buildKernel(kernels, dispatch, name, shapes,
                              buffers.getBindings(dispatch))))
         return WalkResult::interrupt();
       dispatch->setAttr("tessera.kernel",
-                        SymbolRefAttr::get(
-                            kernels.getNameAttr(),
-                            {FlatSymbolRefAttr::get(module.getContext(), name)}));
+                        SymbolRefAttr::get(kernels.getNameAttr(),
+                                           {FlatSymbolRefAttr::get(
+                                               module.getContext(), name)}));
       return WalkResult::advance();
     });
     return failure(result.wasInterrupted());
@@ -109,18 +108,17 @@ struct BuildKernelsPass
       arguments.push_back(MemRefType::get({ShapedType::kDynamic}, storage));
     }
     builder.setInsertionPointToEnd(kernels.getBody());
-    auto function = gpu::GPUFuncOp::create(
-        builder, dispatch.getLoc(), name,
-        builder.getFunctionType(arguments, {}));
+    auto function =
+        gpu::GPUFuncOp::create(builder, dispatch.getLoc(), name,
+                               builder.getFunctionType(arguments, {}));
     function->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
                       builder.getUnitAttr());
     ArrayRef<int64_t> size = config.getWorkgroupSize();
     function->setAttr(
         spirv::getEntryPointABIAttrName(),
-        spirv::getEntryPointABIAttr(
-            context, {static_cast<int32_t>(size[0]),
-                      static_cast<int32_t>(size[1]),
-                      static_cast<int32_t>(size[2])}));
+        spirv::getEntryPointABIAttr(context, {static_cast<int32_t>(size[0]),
+                                              static_cast<int32_t>(size[1]),
+                                              static_cast<int32_t>(size[2])}));
 
     KernelEmitter emitter(function, dispatch, bindings, shapes, config);
     LogicalResult built = failure();

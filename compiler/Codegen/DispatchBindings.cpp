@@ -44,7 +44,8 @@ static std::optional<Binding> traceIntoConcat(Value result,
 
 Binding BufferAssignment::traceOutput(DispatchOp dispatch,
                                       const SymbolicShapes &shapes) {
-  if (std::optional<Binding> part = traceIntoConcat(dispatch.getResult(), shapes))
+  if (std::optional<Binding> part =
+          traceIntoConcat(dispatch.getResult(), shapes))
     return *part;
   // Follow a chain of single-use transposes and reshapes (the head merge)
   // and write straight into the buffer of its end, when the inverse chain is
@@ -59,8 +60,7 @@ Binding BufferAssignment::traceOutput(DispatchOp dispatch,
     end = user->getResult(0);
   }
   while (!chain.empty()) {
-    std::optional<StridedView> view =
-        StridedView::dense(shapes.getShape(end));
+    std::optional<StridedView> view = StridedView::dense(shapes.getShape(end));
     for (Operation *op : llvm::reverse(chain)) {
       Value source = op->getOperand(0);
       if (auto transpose = dyn_cast<TransposeOp>(op)) {
@@ -78,7 +78,8 @@ Binding BufferAssignment::traceOutput(DispatchOp dispatch,
       return {end, *view};
     // Not expressible: try a shorter chain.
     chain.pop_back();
-    end = chain.empty() ? Value(dispatch.getResult()) : chain.back()->getResult(0);
+    end = chain.empty() ? Value(dispatch.getResult())
+                        : chain.back()->getResult(0);
   }
   return {dispatch.getResult(),
           StridedView::dense(shapes.getShape(dispatch.getResult()))};

@@ -1,4 +1,5 @@
-//===- DispatchBindings.h - Which buffer each dispatch operand uses -*- C++ -*-===//
+//===- DispatchBindings.h - Which buffer each dispatch operand uses -*- C++
+//-*-===//
 //
 // Reshape, transpose and broadcast never run as kernels: a dispatch reads its
 // inputs through strided views of the buffers they come from, and writes its

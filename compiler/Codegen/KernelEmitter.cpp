@@ -53,8 +53,8 @@ Value KernelEmitter::size(const DimExpr &expr) {
   if (!paramValues_.empty())
     builder_.setInsertionPointAfter(paramValues_.back().second.getDefiningOp());
   Value slot = index(signature_.params.size());
-  Value raw = memref::LoadOp::create(builder_, loc_, function_.getArgument(0),
-                                     slot);
+  Value raw =
+      memref::LoadOp::create(builder_, loc_, function_.getArgument(0), slot);
   Value value =
       arith::IndexCastOp::create(builder_, loc_, builder_.getIndexType(), raw);
   signature_.params.push_back(expr);
@@ -64,6 +64,19 @@ Value KernelEmitter::size(const DimExpr &expr) {
 
 const SymbolicShape &KernelEmitter::shapeOf(Value value) const {
   return shapes_.getShape(value);
+}
+
+scf::ForOp KernelEmitter::forLoop(
+    Value lower, Value upper, Value step, ValueRange init,
+    function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+  return scf::ForOp::create(
+      builder_, loc_, lower, upper, step, init,
+      [&](OpBuilder &nested, Location, Value iv, ValueRange args) {
+        OpBuilder::InsertionGuard guard(builder_);
+        builder_.setInsertionPoint(nested.getInsertionBlock(),
+                                   nested.getInsertionPoint());
+        scf::YieldOp::create(builder_, loc_, body(iv, args));
+      });
 }
 
 Value KernelEmitter::threadId(gpu::Dimension dim) {
@@ -91,12 +104,12 @@ Value KernelEmitter::offset(const StridedView &view, ArrayRef<Value> indices) {
 Value KernelEmitter::loadAtOffset(BlockArgument input, Value offset) {
   Value buffer = function_.getArgument(1 + input.getArgNumber());
   Value raw = memref::LoadOp::create(builder_, loc_, buffer, offset);
-  Type elementType =
-      cast<RankedTensorType>(input.getType()).getElementType();
+  Type elementType = cast<RankedTensorType>(input.getType()).getElementType();
   if (elementType.isInteger(1))
     return arith::CmpIOp::create(
         builder_, loc_, arith::CmpIPredicate::ne, raw,
-        arith::ConstantOp::create(builder_, loc_, builder_.getI32IntegerAttr(0)));
+        arith::ConstantOp::create(builder_, loc_,
+                                  builder_.getI32IntegerAttr(0)));
   return raw;
 }
 
@@ -108,7 +121,8 @@ Value KernelEmitter::loadInput(BlockArgument input, ArrayRef<Value> indices) {
 void KernelEmitter::storeOutput(ArrayRef<Value> indices, Value value) {
   Value buffer = function_.getArguments().back();
   if (value.getType().isInteger(1))
-    value = arith::ExtUIOp::create(builder_, loc_, builder_.getI32Type(), value);
+    value =
+        arith::ExtUIOp::create(builder_, loc_, builder_.getI32Type(), value);
   memref::StoreOp::create(builder_, loc_, value, buffer,
                           offset(bindings_.output.view, indices));
 }
@@ -149,8 +163,8 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
   Operation *op = value.getDefiningOp();
   if (auto constant = dyn_cast<ConstantOp>(op)) {
     auto splat = cast<DenseElementsAttr>(constant.getValue());
-    return arith::ConstantOp::create(builder_, loc_,
-                                     cast<TypedAttr>(splat.getSplatValue<Attribute>()));
+    return arith::ConstantOp::create(
+        builder_, loc_, cast<TypedAttr>(splat.getSplatValue<Attribute>()));
   }
   SmallVector<Value> operands;
   for (Value operand : op->getOperands())
@@ -177,28 +191,40 @@ Value KernelEmitter::emitScalar(Operation *op, ArrayRef<Value> args) {
   };
   return llvm::TypeSwitch<Operation *, Value>(op)
       .Case([&](AddOp) -> Value {
-        return isFloat() ? arith::AddFOp::create(b, loc, args[0], args[1]).getResult()
-                         : arith::AddIOp::create(b, loc, args[0], args[1]).getResult();
+        return isFloat()
+                   ? arith::AddFOp::create(b, loc, args[0], args[1]).getResult()
+                   : arith::AddIOp::create(b, loc, args[0], args[1])
+                         .getResult();
       })
       .Case([&](SubOp) -> Value {
-        return isFloat() ? arith::SubFOp::create(b, loc, args[0], args[1]).getResult()
-                         : arith::SubIOp::create(b, loc, args[0], args[1]).getResult();
+        return isFloat()
+                   ? arith::SubFOp::create(b, loc, args[0], args[1]).getResult()
+                   : arith::SubIOp::create(b, loc, args[0], args[1])
+                         .getResult();
       })
       .Case([&](MulOp) -> Value {
-        return isFloat() ? arith::MulFOp::create(b, loc, args[0], args[1]).getResult()
-                         : arith::MulIOp::create(b, loc, args[0], args[1]).getResult();
+        return isFloat()
+                   ? arith::MulFOp::create(b, loc, args[0], args[1]).getResult()
+                   : arith::MulIOp::create(b, loc, args[0], args[1])
+                         .getResult();
       })
       .Case([&](DivOp) -> Value {
-        return isFloat() ? arith::DivFOp::create(b, loc, args[0], args[1]).getResult()
-                         : arith::DivSIOp::create(b, loc, args[0], args[1]).getResult();
+        return isFloat()
+                   ? arith::DivFOp::create(b, loc, args[0], args[1]).getResult()
+                   : arith::DivSIOp::create(b, loc, args[0], args[1])
+                         .getResult();
       })
       .Case([&](MaxOp) -> Value {
-        return isFloat() ? arith::MaximumFOp::create(b, loc, args[0], args[1]).getResult()
-                         : arith::MaxSIOp::create(b, loc, args[0], args[1]).getResult();
+        return isFloat() ? arith::MaximumFOp::create(b, loc, args[0], args[1])
+                               .getResult()
+                         : arith::MaxSIOp::create(b, loc, args[0], args[1])
+                               .getResult();
       })
       .Case([&](MinOp) -> Value {
-        return isFloat() ? arith::MinimumFOp::create(b, loc, args[0], args[1]).getResult()
-                         : arith::MinSIOp::create(b, loc, args[0], args[1]).getResult();
+        return isFloat() ? arith::MinimumFOp::create(b, loc, args[0], args[1])
+                               .getResult()
+                         : arith::MinSIOp::create(b, loc, args[0], args[1])
+                               .getResult();
       })
       .Case([&](PowOp) -> Value {
         return math::PowFOp::create(b, loc, args[0], args[1]);
@@ -217,34 +243,66 @@ Value KernelEmitter::emitScalar(Operation *op, ArrayRef<Value> args) {
         if (isFloat()) {
           arith::CmpFPredicate predicate;
           switch (compare.getPredicate()) {
-          case ComparePredicate::EQ: predicate = arith::CmpFPredicate::OEQ; break;
-          case ComparePredicate::NE: predicate = arith::CmpFPredicate::UNE; break;
-          case ComparePredicate::LT: predicate = arith::CmpFPredicate::OLT; break;
-          case ComparePredicate::LE: predicate = arith::CmpFPredicate::OLE; break;
-          case ComparePredicate::GT: predicate = arith::CmpFPredicate::OGT; break;
-          case ComparePredicate::GE: predicate = arith::CmpFPredicate::OGE; break;
+          case ComparePredicate::EQ:
+            predicate = arith::CmpFPredicate::OEQ;
+            break;
+          case ComparePredicate::NE:
+            predicate = arith::CmpFPredicate::UNE;
+            break;
+          case ComparePredicate::LT:
+            predicate = arith::CmpFPredicate::OLT;
+            break;
+          case ComparePredicate::LE:
+            predicate = arith::CmpFPredicate::OLE;
+            break;
+          case ComparePredicate::GT:
+            predicate = arith::CmpFPredicate::OGT;
+            break;
+          case ComparePredicate::GE:
+            predicate = arith::CmpFPredicate::OGE;
+            break;
           }
           return arith::CmpFOp::create(b, loc, predicate, args[0], args[1]);
         }
         arith::CmpIPredicate predicate;
         switch (compare.getPredicate()) {
-        case ComparePredicate::EQ: predicate = arith::CmpIPredicate::eq; break;
-        case ComparePredicate::NE: predicate = arith::CmpIPredicate::ne; break;
-        case ComparePredicate::LT: predicate = arith::CmpIPredicate::slt; break;
-        case ComparePredicate::LE: predicate = arith::CmpIPredicate::sle; break;
-        case ComparePredicate::GT: predicate = arith::CmpIPredicate::sgt; break;
-        case ComparePredicate::GE: predicate = arith::CmpIPredicate::sge; break;
+        case ComparePredicate::EQ:
+          predicate = arith::CmpIPredicate::eq;
+          break;
+        case ComparePredicate::NE:
+          predicate = arith::CmpIPredicate::ne;
+          break;
+        case ComparePredicate::LT:
+          predicate = arith::CmpIPredicate::slt;
+          break;
+        case ComparePredicate::LE:
+          predicate = arith::CmpIPredicate::sle;
+          break;
+        case ComparePredicate::GT:
+          predicate = arith::CmpIPredicate::sgt;
+          break;
+        case ComparePredicate::GE:
+          predicate = arith::CmpIPredicate::sge;
+          break;
         }
         return arith::CmpIOp::create(b, loc, predicate, args[0], args[1]);
       })
       .Case([&](SelectOp) -> Value {
         return arith::SelectOp::create(b, loc, args[0], args[1], args[2]);
       })
-      .Case([&](ExpOp) -> Value { return math::ExpOp::create(b, loc, args[0]); })
-      .Case([&](TanhOp) -> Value { return math::TanhOp::create(b, loc, args[0]); })
-      .Case([&](ErfOp) -> Value { return math::ErfOp::create(b, loc, args[0]); })
-      .Case([&](SqrtOp) -> Value { return math::SqrtOp::create(b, loc, args[0]); })
-      .Case([&](RsqrtOp) -> Value { return math::RsqrtOp::create(b, loc, args[0]); })
+      .Case(
+          [&](ExpOp) -> Value { return math::ExpOp::create(b, loc, args[0]); })
+      .Case([&](TanhOp) -> Value {
+        return math::TanhOp::create(b, loc, args[0]);
+      })
+      .Case(
+          [&](ErfOp) -> Value { return math::ErfOp::create(b, loc, args[0]); })
+      .Case([&](SqrtOp) -> Value {
+        return math::SqrtOp::create(b, loc, args[0]);
+      })
+      .Case([&](RsqrtOp) -> Value {
+        return math::RsqrtOp::create(b, loc, args[0]);
+      })
       .Case([&](SigmoidOp) -> Value { return sigmoid(args[0]); })
       .Case([&](ReluOp) -> Value {
         return arith::MaximumFOp::create(b, loc, args[0], f32(0.0));
@@ -254,13 +312,14 @@ Value KernelEmitter::emitScalar(Operation *op, ArrayRef<Value> args) {
         return arith::MulFOp::create(b, loc, args[0], sigmoid(scaled));
       })
       .Case([&](NegOp) -> Value {
-        return isFloat() ? arith::NegFOp::create(b, loc, args[0]).getResult()
-                         : arith::SubIOp::create(
-                               b, loc,
-                               arith::ConstantOp::create(
-                                   b, loc, b.getIntegerAttr(args[0].getType(), 0)),
-                               args[0])
-                               .getResult();
+        return isFloat()
+                   ? arith::NegFOp::create(b, loc, args[0]).getResult()
+                   : arith::SubIOp::create(
+                         b, loc,
+                         arith::ConstantOp::create(
+                             b, loc, b.getIntegerAttr(args[0].getType(), 0)),
+                         args[0])
+                         .getResult();
       })
       .Case([&](AbsOp) -> Value {
         return isFloat() ? math::AbsFOp::create(b, loc, args[0]).getResult()
@@ -308,8 +367,10 @@ Value KernelEmitter::emitScalar(Operation *op, ArrayRef<Value> args) {
         if (isa<IntegerType>(from) && isa<IntegerType>(to))
           return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth()
                      ? (from.isInteger(1)
-                            ? arith::ExtUIOp::create(b, loc, to, args[0]).getResult()
-                            : arith::ExtSIOp::create(b, loc, to, args[0]).getResult())
+                            ? arith::ExtUIOp::create(b, loc, to, args[0])
+                                  .getResult()
+                            : arith::ExtSIOp::create(b, loc, to, args[0])
+                                  .getResult())
                      : arith::TruncIOp::create(b, loc, to, args[0]).getResult();
         return Value();
       })
@@ -324,8 +385,8 @@ Value KernelEmitter::workgroupReduce(Value value, bool isMax, Value scratch) {
       gpu::SubgroupReduceOp::create(b, loc_, value, kind, /*uniform=*/false);
   Value subgroup = gpu::SubgroupIdOp::create(b, loc_, nullptr);
   Value lane = gpu::LaneIdOp::create(b, loc_, nullptr);
-  Value isFirst = arith::CmpIOp::create(b, loc_, arith::CmpIPredicate::eq, lane,
-                                        index(0));
+  Value isFirst =
+      arith::CmpIOp::create(b, loc_, arith::CmpIPredicate::eq, lane, index(0));
   scf::IfOp::create(b, loc_, isFirst, [&](OpBuilder &nested, Location loc) {
     memref::StoreOp::create(nested, loc, partial, scratch, subgroup);
     scf::YieldOp::create(nested, loc);
@@ -333,15 +394,14 @@ Value KernelEmitter::workgroupReduce(Value value, bool isMax, Value scratch) {
   gpu::BarrierOp::create(b, loc_);
   Value count = gpu::NumSubgroupsOp::create(b, loc_, nullptr);
   Value init = isMax ? f32(-3.4028234663852886e38) : f32(0.0);
-  auto loop = scf::ForOp::create(
-      b, loc_, index(0), count, index(1), ValueRange{init},
-      [&](OpBuilder &nested, Location loc, Value i, ValueRange acc) {
-        Value v = memref::LoadOp::create(nested, loc, scratch, i);
-        Value combined =
-            isMax ? arith::MaximumFOp::create(nested, loc, acc[0], v).getResult()
-                  : arith::AddFOp::create(nested, loc, acc[0], v).getResult();
-        scf::YieldOp::create(nested, loc, combined);
-      });
+  auto loop =
+      forLoop(index(0), count, index(1), {init},
+              [&](Value i, ValueRange acc) -> SmallVector<Value> {
+                Value v = memref::LoadOp::create(b, loc_, scratch, i);
+                if (isMax)
+                  return {arith::MaximumFOp::create(b, loc_, acc[0], v)};
+                return {arith::AddFOp::create(b, loc_, acc[0], v)};
+              });
   // The scratch slots are reused by the next reduction.
   gpu::BarrierOp::create(b, loc_);
   return loop.getResult(0);

@@ -16,6 +16,7 @@
 #include "compiler/Codegen/TileConfigs.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 
 namespace mlir::tessera {
@@ -56,6 +57,12 @@ public:
   Value size(const DimExpr &expr);
   /// The symbolic shape of a value of the dispatch region.
   const SymbolicShape &shapeOf(Value value) const;
+
+  /// scf.for over [lower, upper) by `step` carrying `init`; `body` gets the
+  /// induction variable and the carried values, emits through this emitter,
+  /// and returns the values to carry on.
+  scf::ForOp forLoop(Value lower, Value upper, Value step, ValueRange init,
+                     function_ref<SmallVector<Value>(Value, ValueRange)> body);
 
   Value threadId(gpu::Dimension dim);
   Value workgroupId(gpu::Dimension dim);

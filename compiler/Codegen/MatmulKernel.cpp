@@ -134,12 +134,8 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
   Value strideBK = e.size(rhsView.strides[rhsView.strides.size() - 2]);
 
   SmallVector<Value> init(threadM * threadN, e.f32(0.0));
-  auto loop = scf::ForOp::create(
-      b, loc, e.index(0), k, e.index(1), init,
-      [&](OpBuilder &nested, Location nestedLoc, Value kk, ValueRange acc) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nested.getInsertionBlock(),
-                            nested.getInsertionPoint());
+  auto loop =
+      e.forLoop(e.index(0), k, e.index(1), init, [&](Value kk, ValueRange acc) {
         Value offA = arith::MulIOp::create(b, loc, kk, strideAK);
         Value offB = arith::MulIOp::create(b, loc, kk, strideBK);
         SmallVector<Value> a, bv;
@@ -155,7 +151,7 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
             next.push_back(arith::AddFOp::create(
                 b, loc, acc[i * threadN + j],
                 arith::MulFOp::create(b, loc, a[i], bv[j])));
-        scf::YieldOp::create(b, loc, next);
+        return next;
       });
 
   for (int64_t i = 0; i < threadM; ++i)
@@ -166,8 +162,8 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
       b.setInsertionPointToStart(&ifOp.getThenRegion().front());
       Value value = loop.getResult(i * threadN + j);
       if (bias)
-        value = arith::AddFOp::create(b, loc, value,
-                                      e.loadInput(bias, {cols[j]}));
+        value =
+            arith::AddFOp::create(b, loc, value, e.loadInput(bias, {cols[j]}));
       SmallVector<Value> indices(batchIndices);
       llvm::append_range(indices, rowIndices[i]);
       indices.push_back(cols[j]);

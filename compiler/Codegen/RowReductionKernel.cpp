@@ -64,18 +64,13 @@ LogicalResult mlir::tessera::buildRowReductionKernel(KernelEmitter &e) {
     SmallVector<Value> inits;
     if (init)
       inits.push_back(init);
-    return scf::ForOp::create(
-        b, loc, tid, cols, e.index(invocations), inits,
-        [&](OpBuilder &nested, Location, Value col, ValueRange acc) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nested.getInsertionBlock(),
-                              nested.getInsertionPoint());
+    return e.forLoop(
+        tid, cols, e.index(invocations), inits, [&](Value col, ValueRange acc) {
           SmallVector<Value> indices(rowIndices);
           llvm::append_range(indices, e.delinearize(col, colDims));
           Value x = e.evaluate(input, indices, {});
           Value next = body(indices, x, acc.empty() ? Value() : acc[0]);
-          scf::YieldOp::create(b, loc,
-                               next ? ValueRange{next} : ValueRange{});
+          return next ? SmallVector<Value>{next} : SmallVector<Value>{};
         });
   };
   auto add = [&](Value a, Value c) {
@@ -83,21 +78,20 @@ LogicalResult mlir::tessera::buildRowReductionKernel(KernelEmitter &e) {
   };
 
   if (!norm) {
-    Value localMax = pass(e.f32(-3.4028234663852886e38),
-                          [&](ArrayRef<Value>, Value x, Value acc) {
-                            return arith::MaximumFOp::create(b, loc, acc, x)
-                                .getResult();
-                          })
-                         .getResult(0);
+    Value localMax =
+        pass(e.f32(-3.4028234663852886e38), [&](ArrayRef<Value>, Value x,
+                                                Value acc) {
+          return arith::MaximumFOp::create(b, loc, acc, x).getResult();
+        }).getResult(0);
     Value rowMax = e.workgroupReduce(localMax, /*isMax=*/true, scratch);
     auto shifted = [&](Value x) {
       return math::ExpOp::create(b, loc,
                                  arith::SubFOp::create(b, loc, x, rowMax))
           .getResult();
     };
-    Value localSum = pass(e.f32(0.0), [&](ArrayRef<Value>, Value x,
-                                          Value acc) { return add(acc, shifted(x)); })
-                         .getResult(0);
+    Value localSum = pass(e.f32(0.0), [&](ArrayRef<Value>, Value x, Value acc) {
+                       return add(acc, shifted(x));
+                     }).getResult(0);
     Value inverse = arith::DivFOp::create(
         b, loc, e.f32(1.0), e.workgroupReduce(localSum, false, scratch));
     pass(Value(), [&](ArrayRef<Value> indices, Value x, Value) {
@@ -124,8 +118,8 @@ LogicalResult mlir::tessera::buildRowReductionKernel(KernelEmitter &e) {
   Value variance = arith::DivFOp::create(
       b, loc, e.workgroupReduce(localSquares, false, scratch), count);
   Value epsilon = e.f32(norm.getEpsilon().convertToDouble());
-  Value rstd =
-      math::RsqrtOp::create(b, loc, arith::AddFOp::create(b, loc, variance, epsilon));
+  Value rstd = math::RsqrtOp::create(
+      b, loc, arith::AddFOp::create(b, loc, variance, epsilon));
   auto scaleArg = dyn_cast_or_null<BlockArgument>(norm.getScale());
   auto biasArg = dyn_cast_or_null<BlockArgument>(norm.getBias());
   if ((norm.getScale() && !scaleArg) || (norm.getBias() && !biasArg))

@@ -61,15 +61,14 @@ TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
     // x along N (contiguous output), y along M; a 4x4 register tile each.
     int64_t threadM = 4, threadN = 4;
     int64_t x = std::clamp<int64_t>(subgroup, 8, 16);
-    int64_t y = std::min<int64_t>(16, floorPowerOf2(std::min<int64_t>(
-                                          256, maxInvocations) / x));
+    int64_t y = std::min<int64_t>(
+        16, floorPowerOf2(std::min<int64_t>(256, maxInvocations) / x));
     // Small static M (decoding, short sequences): fewer rows of threads.
     int64_t m = staticDimOr(resultType, rank - 2, 1 << 20);
     while (y > 1 && (y / 2) * threadM >= m)
       y /= 2;
-    return TileConfigAttr::get(context, {x, y, 1},
-                               {y * threadM, x * threadN, 1},
-                               {threadM, threadN});
+    return TileConfigAttr::get(
+        context, {x, y, 1}, {y * threadM, x * threadN, 1}, {threadM, threadN});
   }
   case KernelKind::Attention: {
     int64_t queries = std::min<int64_t>(64, maxInvocations);

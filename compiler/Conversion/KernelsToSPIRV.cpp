@@ -3,17 +3,17 @@
 #include "compiler/Conversion/KernelsToSPIRV.h"
 #include "compiler/Conversion/Passes.h"
 
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/Math/Transforms/Passes.h"
-#include "mlir/Dialect/SPIRV/IR/SPIRVDialect.h"
-#include "mlir/Pass/PassManager.h"
 #include "mlir/Conversion/GPUToSPIRV/GPUToSPIRVPass.h"
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/SPIRV/IR/SPIRVDialect.h"
 #include "mlir/Dialect/SPIRV/Transforms/Passes.h"
-#include "mlir/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Target/SPIRV/Serialization.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/Passes.h"
 
 #include <spirv-tools/libspirv.hpp>
 
@@ -65,7 +65,8 @@ LogicalResult mlir::tessera::convertKernelsToSPIRV(ModuleOp module) {
   buildSPIRVPipeline(pm);
   if (failed(pm.run(module)))
     return failure();
-  for (auto kernels : llvm::make_early_inc_range(module.getOps<gpu::GPUModuleOp>()))
+  for (auto kernels :
+       llvm::make_early_inc_range(module.getOps<gpu::GPUModuleOp>()))
     kernels.erase();
   return success();
 }
@@ -80,14 +81,14 @@ mlir::tessera::serializeKernel(spirv::ModuleOp kernel) {
   tools.SetMessageConsumer([&](spv_message_level_t, const char *,
                                const spv_position_t &position,
                                const char *message) {
-    messages += "  word " + std::to_string(position.index) + ": " + message +
-                "\n";
+    messages +=
+        "  word " + std::to_string(position.index) + ": " + message + "\n";
   });
   if (!tools.Validate(words.data(), words.size()))
-    return kernel.emitError() << "SPIR-V of '"
-                              << kernel.getSymName().value_or("kernel")
-                              << "' failed validation (spirv-val, Vulkan 1.1):\n"
-                              << messages;
+    return kernel.emitError()
+           << "SPIR-V of '" << kernel.getSymName().value_or("kernel")
+           << "' failed validation (spirv-val, Vulkan 1.1):\n"
+           << messages;
   return words;
 }
 

@@ -22,9 +22,9 @@ using namespace mlir::tessera;
 
 namespace {
 constexpr std::pair<Phase, const char *> kPhaseNames[] = {
-    {Phase::Import, "import"}, {Phase::Raise, "raise"},
-    {Phase::Fuse, "fuse"},     {Phase::Config, "config"},
-    {Phase::Codegen, "codegen"}, {Phase::SPIRV, "spirv"},
+    {Phase::Import, "import"},       {Phase::Raise, "raise"},
+    {Phase::Fuse, "fuse"},           {Phase::Config, "config"},
+    {Phase::Codegen, "codegen"},     {Phase::SPIRV, "spirv"},
     {Phase::Serialize, "serialize"},
 };
 } // namespace

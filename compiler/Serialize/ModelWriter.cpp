@@ -55,8 +55,7 @@ FailureOr<std::vector<char>> weightBytes(ConstantOp constant) {
     AsmResourceBlob *blob = resource.getRawHandle().getBlob();
     if (!blob)
       return constant.emitOpError("weight resource '")
-             << resource.getRawHandle().getKey()
-             << "' has no data in the file";
+             << resource.getRawHandle().getKey() << "' has no data in the file";
     ArrayRef<char> data = blob->getData();
     uint64_t expected = type.getNumElements() * 4;
     if (!type.getElementType().isF32() && !type.getElementType().isInteger(32))
@@ -107,8 +106,8 @@ DimExpr decodeDim(DenseI64ArrayAttr attr, size_t skip) {
   return expr;
 }
 
-std::vector<fb::Offset<tsr::DimExpr>>
-writeShape(fb::FlatBufferBuilder &b, const SymbolicShape &shape) {
+std::vector<fb::Offset<tsr::DimExpr>> writeShape(fb::FlatBufferBuilder &b,
+                                                 const SymbolicShape &shape) {
   std::vector<fb::Offset<tsr::DimExpr>> dims;
   for (const DimExpr &dim : shape)
     dims.push_back(writeDim(b, dim));
@@ -122,8 +121,8 @@ LogicalResult resolveBounds(func::FuncOp function, SymbolicShapes &shapes,
   auto bounds = function->getAttrOfType<DictionaryAttr>("tessera.dim_bounds");
   for (DimSymbol &symbol : shapes.getSymbols()) {
     if (bounds)
-      if (auto range = dyn_cast_or_null<DenseI64ArrayAttr>(
-              bounds.get(symbol.name));
+      if (auto range =
+              dyn_cast_or_null<DenseI64ArrayAttr>(bounds.get(symbol.name));
           range && range.size() == 2) {
         symbol.lower = range[0];
         symbol.upper = range[1];
@@ -198,8 +197,8 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
                           ModelSummary *summary) {
   SmallVector<func::FuncOp> functions(module.getOps<func::FuncOp>());
   if (functions.size() != 1)
-    return module.emitError() << "expected one function to compile, found "
-                              << functions.size();
+    return module.emitError()
+           << "expected one function to compile, found " << functions.size();
   func::FuncOp function = functions.front();
   TargetAttr target = getModuleTarget(module);
   if (!target)
@@ -237,14 +236,13 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
     buffer.maxSize = static_cast<uint64_t>(shapes.upperBound(
                          SymbolicShapes::product(shapes.getShape(owner)))) *
                      4;
-    if (buffer.maxSize > static_cast<uint64_t>(
-                             target.getMaxStorageBufferRange()))
+    if (buffer.maxSize >
+        static_cast<uint64_t>(target.getMaxStorageBufferRange()))
       return function.emitError()
              << "a tensor of " << buffer.maxSize
              << " bytes at the bounds exceeds the largest storage-buffer "
                 "binding of target '"
-             << target.getName() << "' ("
-             << target.getMaxStorageBufferRange()
+             << target.getName() << "' (" << target.getMaxStorageBufferRange()
              << " bytes); Tessera splits constant linear weights to fit "
                 "(tessera-split-large-weights), not other tensors yet";
     if (buffer.kind == tsr::BufferKind::Input)
@@ -324,13 +322,13 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
     usesSubgroupArithmetic |= *kind == KernelKind::RowReduction;
     maxInvocations =
         std::max<uint32_t>(maxInvocations, config.getInvocations());
-    maxShared = std::max<uint32_t>(maxShared,
-                                   workgroupMemoryBytes(*kind, config));
+    maxShared =
+        std::max<uint32_t>(maxShared, workgroupMemoryBytes(*kind, config));
 
     std::vector<fb::Offset<tsr::DimExpr>> params;
-    for (Attribute param :
-         dispatch->getAttrOfType<ArrayAttr>("tessera.params"))
-      params.push_back(writeDim(b, decodeDim(cast<DenseI64ArrayAttr>(param), 0)));
+    for (Attribute param : dispatch->getAttrOfType<ArrayAttr>("tessera.params"))
+      params.push_back(
+          writeDim(b, decodeDim(cast<DenseI64ArrayAttr>(param), 0)));
     std::vector<uint32_t> workgroupSize(config.getWorkgroupSize().begin(),
                                         config.getWorkgroupSize().end());
     std::vector<uint32_t> spirv(words->begin(), words->end());
@@ -358,9 +356,10 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
         return overlaps(r.offset, r.size, o.offset, o.size);
       });
     };
-    bool barrier = llvm::any_of(reads, [&](Range r) {
-                     return intersects(r, writtenSinceBarrier);
-                   }) ||
+    bool barrier = llvm::any_of(reads,
+                                [&](Range r) {
+                                  return intersects(r, writtenSinceBarrier);
+                                }) ||
                    intersects(write, writtenSinceBarrier) ||
                    intersects(write, readSinceBarrier);
     if (barrier) {
@@ -378,23 +377,23 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
       counts.push_back(tsr::CreateWorkgroupCount(
           b, writeDim(b, decodeDim(encoded, 1)), encoded[0]));
     }
-    dispatchTable.push_back(tsr::CreateDispatchDirect(b, i, &bound, &counts,
-                                                      barrier));
+    dispatchTable.push_back(
+        tsr::CreateDispatchDirect(b, i, &bound, &counts, barrier));
   }
 
   // Buffers and the I/O signature.
   std::vector<fb::Offset<tsr::Buffer>> bufferTable;
   for (const PlannedBuffer &buffer : buffers) {
     auto shape = writeShape(b, shapes.getShape(buffer.value));
-    bufferTable.push_back(tsr::CreateBufferDirect(
-        b, buffer.kind, buffer.elementType, &shape, buffer.maxSize,
-        buffer.offset));
+    bufferTable.push_back(
+        tsr::CreateBufferDirect(b, buffer.kind, buffer.elementType, &shape,
+                                buffer.maxSize, buffer.offset));
   }
   auto tensorInfo = [&](Value value, StringRef name) {
     auto shape = writeShape(b, shapes.getShape(value));
-    return tsr::CreateTensorInfoDirect(b, name.str().c_str(),
-                                       buffers[bufferIndex.lookup(value)].elementType,
-                                       &shape, bufferIndex.lookup(value));
+    return tsr::CreateTensorInfoDirect(
+        b, name.str().c_str(), buffers[bufferIndex.lookup(value)].elementType,
+        &shape, bufferIndex.lookup(value));
   };
   std::vector<fb::Offset<tsr::TensorInfo>> inputs, outputs;
   for (BlockArgument argument : function.getArguments()) {
@@ -406,8 +405,8 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
   }
   for (auto [i, result] : llvm::enumerate(ret.getOperands())) {
     auto name = function.getResultAttrOfType<StringAttr>(i, "tessera.name");
-    outputs.push_back(tensorInfo(
-        result, name ? name.getValue().str() : "output" + std::to_string(i)));
+    outputs.push_back(tensorInfo(result, name ? name.getValue().str()
+                                              : "output" + std::to_string(i)));
   }
   std::vector<fb::Offset<tsr::Symbol>> symbols;
   for (const DimSymbol &symbol : shapes.getSymbols())
@@ -428,8 +427,8 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
       b, target.getName().str().c_str(), /*Vulkan 1.1*/ (1u << 22) | (1u << 12),
       usesSubgroupArithmetic, fp16, int8, maxInvocations, maxShared,
       maxBinding);
-  auto metadata = tsr::CreateMetadataDirect(b, options.source.c_str(),
-                                            kCompilerVersion);
+  auto metadata =
+      tsr::CreateMetadataDirect(b, options.source.c_str(), kCompilerVersion);
   auto model = tsr::CreateModelDirect(
       b, tsr::kFormatVersion, metadata, needs, &symbols, &inputs, &outputs,
       &bufferTable, &executables, &dispatchTable, arenaSize, weights.size());

@@ -23,7 +23,7 @@ struct ModelWriterOptions {
 struct ModelSummary {
   size_t dispatchCount = 0;
   size_t barrierCount = 0;
-  uint64_t arenaSize = 0;   ///< bytes at the bounds, after reuse
+  uint64_t arenaSize = 0;    ///< bytes at the bounds, after reuse
   uint64_t unsharedSize = 0; ///< bytes the activations would take unshared
   uint64_t weightsSize = 0;
 };

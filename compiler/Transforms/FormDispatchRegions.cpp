@@ -79,8 +79,9 @@ struct FormDispatchesPass
       for (Operation *op : group)
         grouped.insert(op);
       SmallVector<Operation *> ordered(group.begin(), group.end());
-      llvm::sort(ordered,
-                 [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+      llvm::sort(ordered, [](Operation *a, Operation *b) {
+        return a->isBeforeInBlock(b);
+      });
       groups.push_back(std::move(ordered));
     };
     for (Operation &op : block)
@@ -100,7 +101,8 @@ struct FormDispatchesPass
       Operation *user = *tail->getResult(0).getUsers().begin();
       if (user->getBlock() != tail->getBlock() || grouped.contains(user) ||
           !DispatchOp::isFusableElementwise(user) ||
-          !sameShape(user->getResult(0).getType(), tail->getResult(0).getType()))
+          !sameShape(user->getResult(0).getType(),
+                     tail->getResult(0).getType()))
         break;
       group.insert(user);
       tail = user;
@@ -138,9 +140,9 @@ struct FormDispatchesPass
       }
 
     OpBuilder builder(tail);
-    auto dispatch = DispatchOp::create(builder, tail->getLoc(),
-                                       tail->getResult(0).getType(),
-                                       inputs.getArrayRef());
+    auto dispatch =
+        DispatchOp::create(builder, tail->getLoc(),
+                           tail->getResult(0).getType(), inputs.getArrayRef());
     Block &body = dispatch.getBody().front();
     IRMapping mapping;
     for (auto [input, argument] : llvm::zip(inputs, body.getArguments()))

@@ -43,7 +43,8 @@ Value makeConstant(OpBuilder &builder, Location loc, ArrayRef<int64_t> shape,
 }
 
 struct SplitLargeWeightsPass
-    : public tessera::impl::TesseraSplitLargeWeightsBase<SplitLargeWeightsPass> {
+    : public tessera::impl::TesseraSplitLargeWeightsBase<
+          SplitLargeWeightsPass> {
   using Base::Base;
 
   void runOnOperation() override {
@@ -84,8 +85,8 @@ struct SplitLargeWeightsPass
     if (rowsPerPart < 1)
       return linear.emitOpError()
              << "has weight rows of " << k * 4
-             << " bytes, more than one storage-buffer binding holds ("
-             << limit << " bytes)";
+             << " bytes, more than one storage-buffer binding holds (" << limit
+             << " bytes)";
 
     OpBuilder builder(linear);
     Location loc = linear.getLoc();
@@ -94,17 +95,18 @@ struct SplitLargeWeightsPass
     for (int64_t row = 0, part = 0; row < n; row += rowsPerPart, ++part) {
       int64_t rows = std::min(rowsPerPart, n - row);
       std::string suffix = ".part" + std::to_string(part);
-      Value weight = makeConstant(builder, loc, {rows, k},
-                                  weights->slice(row * k, rows * k),
-                                  "split" + suffix);
+      Value weight =
+          makeConstant(builder, loc, {rows, k},
+                       weights->slice(row * k, rows * k), "split" + suffix);
       Value partBias;
       if (bias)
-        partBias = makeConstant(builder, loc, {rows},
-                                bias->slice(row, rows), "split.bias" + suffix);
+        partBias = makeConstant(builder, loc, {rows}, bias->slice(row, rows),
+                                "split.bias" + suffix);
       SmallVector<int64_t> shape(resultType.getShape());
       shape.back() = rows;
       parts.push_back(LinearOp::create(
-          builder, loc, RankedTensorType::get(shape, resultType.getElementType()),
+          builder, loc,
+          RankedTensorType::get(shape, resultType.getElementType()),
           linear.getInput(), weight, partBias));
     }
     Value joined = ConcatOp::create(builder, loc, resultType, parts,

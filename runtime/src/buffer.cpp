@@ -17,16 +17,16 @@ Status Buffer::create(const Device &device, VkDeviceSize size,
                       ? TESSERA_ERROR_OUT_OF_MEMORY
                       : TESSERA_ERROR_VULKAN,
                   std::string(call) + " for the " + purpose + " (" +
-                      std::to_string(size) + " bytes) failed: " +
-                      vulkanResultString(result));
+                      std::to_string(size) +
+                      " bytes) failed: " + vulkanResultString(result));
   };
   VkBufferCreateInfo info{};
   info.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
   info.size = size;
   info.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
   info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-  if (VkResult r = vkCreateBuffer(buffer->device_, &info, nullptr,
-                                  &buffer->buffer_);
+  if (VkResult r =
+          vkCreateBuffer(buffer->device_, &info, nullptr, &buffer->buffer_);
       r != VK_SUCCESS)
     return failed("vkCreateBuffer", r);
   VkMemoryRequirements requirements;

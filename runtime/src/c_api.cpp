@@ -143,8 +143,8 @@ tessera_status tessera_program_input(tessera_program program, uint32_t index,
       static_cast<tessera_element_type>(info->element_type());
   out_signature->rank = info->shape() ? info->shape()->size() : 0;
   if (out_signature->rank > TESSERA_MAX_RANK)
-    return reportStatus(Status(TESSERA_ERROR_UNSUPPORTED,
-                               "input rank above TESSERA_MAX_RANK"));
+    return reportStatus(
+        Status(TESSERA_ERROR_UNSUPPORTED, "input rank above TESSERA_MAX_RANK"));
   for (uint32_t d = 0; d < out_signature->rank; ++d) {
     const tessera::tsr::DimExpr *dim = info->shape()->Get(d);
     bool dynamic = dim->symbols() && dim->symbols()->size() > 0;
@@ -187,9 +187,9 @@ tessera_status tessera_program_output(tessera_program program, uint32_t index,
     return reportStatus(invalidArgument(
         "tessera_program_output: program or out_tensor is NULL"));
   if (index >= program->outputs.size())
-    return reportStatus(invalidArgument(
-        "tessera_program_output: no output " + std::to_string(index) +
-        " (has the program run?)"));
+    return reportStatus(invalidArgument("tessera_program_output: no output " +
+                                        std::to_string(index) +
+                                        " (has the program run?)"));
   const auto &output = program->outputs[index];
   *out_tensor = {};
   out_tensor->name = output.name.c_str();

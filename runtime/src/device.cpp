@@ -53,9 +53,7 @@ Status Device::create(const Instance &instance, uint32_t index,
   if (VkResult result = vkCreateDevice(device->physical_, &createInfo, nullptr,
                                        &device->device_);
       result != VK_SUCCESS)
-    return Status(TESSERA_ERROR_VULKAN,
-                  std::string("vkCreateDevice failed: ") +
-                      vulkanResultString(result));
+    return vulkanFailure("vkCreateDevice", result);
   vkGetDeviceQueue(device->device_, family, 0, &device->queue_);
 
   VkCommandPoolCreateInfo poolInfo{};
@@ -65,9 +63,7 @@ Status Device::create(const Instance &instance, uint32_t index,
   if (VkResult result = vkCreateCommandPool(device->device_, &poolInfo, nullptr,
                                             &device->commandPool_);
       result != VK_SUCCESS)
-    return Status(TESSERA_ERROR_VULKAN,
-                  std::string("vkCreateCommandPool failed: ") +
-                      vulkanResultString(result));
+    return vulkanFailure("vkCreateCommandPool", result);
   out = std::move(device);
   return Status::ok();
 }
@@ -86,8 +82,8 @@ Status Device::checkNeeds(const tsr::TargetNeeds &needs) const {
   };
   if (info_.api_version < needs.vulkan_version())
     lack("Vulkan " + std::to_string(needs.vulkan_version() >> 22) + "." +
-         std::to_string((needs.vulkan_version() >> 12) & 0x3ff) +
-         " (it has " + std::to_string(info_.api_version >> 22) + "." +
+         std::to_string((needs.vulkan_version() >> 12) & 0x3ff) + " (it has " +
+         std::to_string(info_.api_version >> 22) + "." +
          std::to_string((info_.api_version >> 12) & 0x3ff) + ")");
   if (needs.subgroup_arithmetic() && !subgroupArithmetic_)
     lack("subgroup arithmetic operations in compute shaders");

@@ -14,11 +14,6 @@ namespace {
 
 constexpr const char *kValidationLayer = "VK_LAYER_KHRONOS_validation";
 
-Status vulkanError(const char *call, VkResult result) {
-  return Status(TESSERA_ERROR_VULKAN,
-                std::string(call) + " failed: " + vulkanResultString(result));
-}
-
 bool hasLayer(const char *name) {
   uint32_t count = 0;
   vkEnumerateInstanceLayerProperties(&count, nullptr);
@@ -190,7 +185,7 @@ Status Instance::create(bool enableValidation, std::unique_ptr<Instance> &out) {
                     "vkCreateInstance found no Vulkan driver "
                     "(VK_ERROR_INCOMPATIBLE_DRIVER); install a GPU driver or "
                     "Mesa's lavapipe (Debian package mesa-vulkan-drivers)");
-    return vulkanError("vkCreateInstance", result);
+    return vulkanFailure("vkCreateInstance", result);
   }
 
   if (enableValidation) {
@@ -204,7 +199,7 @@ Status Instance::create(bool enableValidation, std::unique_ptr<Instance> &out) {
     if (VkResult result = createMessenger(instance->instance_, &messengerInfo,
                                           nullptr, &instance->messenger_);
         result != VK_SUCCESS)
-      return vulkanError("vkCreateDebugUtilsMessengerEXT", result);
+      return vulkanFailure("vkCreateDebugUtilsMessengerEXT", result);
   }
 
   if (Status status = instance->enumerateDevices(); !status.isOk())
@@ -217,12 +212,12 @@ Status Instance::enumerateDevices() {
   uint32_t count = 0;
   if (VkResult result = vkEnumeratePhysicalDevices(instance_, &count, nullptr);
       result != VK_SUCCESS)
-    return vulkanError("vkEnumeratePhysicalDevices", result);
+    return vulkanFailure("vkEnumeratePhysicalDevices", result);
   physicalDevices_.resize(count);
   if (VkResult result = vkEnumeratePhysicalDevices(instance_, &count,
                                                    physicalDevices_.data());
       result != VK_SUCCESS && result != VK_INCOMPLETE)
-    return vulkanError("vkEnumeratePhysicalDevices", result);
+    return vulkanFailure("vkEnumeratePhysicalDevices", result);
   physicalDevices_.resize(count);
   for (VkPhysicalDevice device : physicalDevices_)
     infos_.push_back(queryDeviceInfo(device));

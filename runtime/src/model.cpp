@@ -126,15 +126,15 @@ Status Model::validate() {
                                     " does not exist");
     return Status::ok();
   };
-  auto checkShape = [&](const flatbuffers::Vector<
-                            flatbuffers::Offset<tsr::DimExpr>> *shape,
-                        const std::string &where) {
-    if (shape)
-      for (const tsr::DimExpr *dim : *shape)
-        if (Status s = checkDim(dim, where); !s.isOk())
-          return s;
-    return Status::ok();
-  };
+  auto checkShape =
+      [&](const flatbuffers::Vector<flatbuffers::Offset<tsr::DimExpr>> *shape,
+          const std::string &where) {
+        if (shape)
+          for (const tsr::DimExpr *dim : *shape)
+            if (Status s = checkDim(dim, where); !s.isOk())
+              return s;
+        return Status::ok();
+      };
   if (m.symbols())
     for (const tsr::Symbol *symbol : *m.symbols())
       if (symbol->min() < 1 || symbol->max() < symbol->min())
@@ -157,10 +157,10 @@ Status Model::validate() {
       return invalid(name_, where + " has an unknown kind or element type");
     if (Status s = checkShape(buffer->shape(), where); !s.isOk())
       return s;
-    uint64_t limit = buffer->kind() == tsr::BufferKind::Weight
-                         ? weightsSize_
-                         : m.arena_size();
-    if (buffer->offset() > limit || buffer->max_size() > limit - buffer->offset())
+    uint64_t limit = buffer->kind() == tsr::BufferKind::Weight ? weightsSize_
+                                                               : m.arena_size();
+    if (buffer->offset() > limit ||
+        buffer->max_size() > limit - buffer->offset())
       return invalid(name_, where + " lies outside its section");
   }
   for (const auto *list : {m.inputs(), m.outputs()})
@@ -251,17 +251,17 @@ std::string Model::describe() const {
        << "\n";
   os << "inputs:\n";
   for (const tsr::TensorInfo *t : *m.inputs())
-    os << "  " << t->name()->str() << ": "
-       << elementTypeName(t->element_type()) << " " << shape(t) << "\n";
+    os << "  " << t->name()->str() << ": " << elementTypeName(t->element_type())
+       << " " << shape(t) << "\n";
   os << "outputs:\n";
   for (const tsr::TensorInfo *t : *m.outputs())
-    os << "  " << t->name()->str() << ": "
-       << elementTypeName(t->element_type()) << " " << shape(t) << "\n";
+    os << "  " << t->name()->str() << ": " << elementTypeName(t->element_type())
+       << " " << shape(t) << "\n";
   if (m.symbols() && m.symbols()->size()) {
     os << "dynamic dimensions:\n";
     for (const tsr::Symbol *s : *m.symbols())
-      os << "  " << s->name()->str() << " in [" << s->min() << ", "
-         << s->max() << "]\n";
+      os << "  " << s->name()->str() << " in [" << s->min() << ", " << s->max()
+         << "]\n";
   }
   if (const tsr::TargetNeeds *needs = m.needs())
     os << "target needs: profile "

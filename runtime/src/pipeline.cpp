@@ -28,11 +28,6 @@ void makeDirectories(const std::string &path) {
       ::mkdir(path.substr(0, i).c_str(), 0755);
 }
 
-Status vulkanFailure(const char *call, VkResult result) {
-  return Status(TESSERA_ERROR_VULKAN,
-                std::string(call) + " failed: " + vulkanResultString(result));
-}
-
 } // namespace
 
 Status PipelineCache::create(const Device &device,
@@ -60,7 +55,8 @@ Status PipelineCache::create(const Device &device,
     // Unreadable data: start empty rather than fail.
     info.initialDataSize = 0;
     info.pInitialData = nullptr;
-    result = vkCreatePipelineCache(cache->device_, &info, nullptr, &cache->cache_);
+    result =
+        vkCreatePipelineCache(cache->device_, &info, nullptr, &cache->cache_);
   }
   if (result != VK_SUCCESS)
     return vulkanFailure("vkCreatePipelineCache", result);
@@ -127,8 +123,8 @@ Status Pipeline::create(const Device &device, const PipelineCache &cache,
   moduleInfo.codeSize = executable.spirv()->size() * sizeof(uint32_t);
   moduleInfo.pCode = executable.spirv()->data();
   VkShaderModule module = VK_NULL_HANDLE;
-  if (VkResult r =
-          vkCreateShaderModule(pipeline->device_, &moduleInfo, nullptr, &module);
+  if (VkResult r = vkCreateShaderModule(pipeline->device_, &moduleInfo, nullptr,
+                                        &module);
       r != VK_SUCCESS)
     return vulkanFailure("vkCreateShaderModule", r);
   VkComputePipelineCreateInfo info{};
@@ -139,8 +135,9 @@ Status Pipeline::create(const Device &device, const PipelineCache &cache,
   std::string entry = executable.entry_point()->str();
   info.stage.pName = entry.c_str();
   info.layout = pipeline->layout_;
-  VkResult result = vkCreateComputePipelines(
-      pipeline->device_, cache.handle(), 1, &info, nullptr, &pipeline->pipeline_);
+  VkResult result =
+      vkCreateComputePipelines(pipeline->device_, cache.handle(), 1, &info,
+                               nullptr, &pipeline->pipeline_);
   vkDestroyShaderModule(pipeline->device_, module, nullptr);
   if (result != VK_SUCCESS)
     return Status(TESSERA_ERROR_VULKAN,

@@ -19,7 +19,8 @@ public:
   PipelineCache(const PipelineCache &) = delete;
   PipelineCache &operator=(const PipelineCache &) = delete;
 
-  static Status create(const Device &device, std::unique_ptr<PipelineCache> &out);
+  static Status create(const Device &device,
+                       std::unique_ptr<PipelineCache> &out);
   VkPipelineCache handle() const { return cache_; }
   const std::string &path() const { return path_; }
 

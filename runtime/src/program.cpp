@@ -36,8 +36,8 @@ Status Program::load(const Instance &instance, const std::string &path,
       return s;
     program->pipelines_.push_back(std::move(pipeline));
   }
-  uint64_t weightsSize = std::max<uint64_t>(program->model_->weightsSize(),
-                                            tsr::kBufferAlignment);
+  uint64_t weightsSize =
+      std::max<uint64_t>(program->model_->weightsSize(), tsr::kBufferAlignment);
   if (Status s = Buffer::create(*program->device_, weightsSize, "weights",
                                 program->weights_);
       !s.isOk())

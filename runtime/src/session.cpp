@@ -12,11 +12,6 @@ namespace tessera::runtime {
 
 namespace {
 
-Status vulkanFailure(const char *call, VkResult result) {
-  return Status(TESSERA_ERROR_VULKAN,
-                std::string(call) + " failed: " + vulkanResultString(result));
-}
-
 Status badInput(const std::string &message) {
   return Status(TESSERA_ERROR_INVALID_INPUT, message);
 }
@@ -44,8 +39,8 @@ Status Session::create(const Program &program, std::unique_ptr<Session> &out) {
   session->device_ = device->handle();
   const tsr::Model &model = program.model().root();
 
-  uint64_t arenaSize = std::max<uint64_t>(model.arena_size(),
-                                          tsr::kBufferAlignment);
+  uint64_t arenaSize =
+      std::max<uint64_t>(model.arena_size(), tsr::kBufferAlignment);
   if (Status s = Buffer::create(*device, arenaSize, "activation arena",
                                 session->arena_);
       !s.isOk())
@@ -57,8 +52,8 @@ Status Session::create(const Program &program, std::unique_ptr<Session> &out) {
         model.executables()->Get(dispatch->executable());
     uint32_t count = executable->params() ? executable->params()->size() : 0;
     session->paramOffsets_.push_back(paramsSize);
-    paramsSize += tsr::alignTo(std::max<uint64_t>(count, 1) * 4,
-                               tsr::kBufferAlignment);
+    paramsSize +=
+        tsr::alignTo(std::max<uint64_t>(count, 1) * 4, tsr::kBufferAlignment);
     descriptorCount += executable->binding_count() + 1;
   }
   if (Status s = Buffer::create(*device, std::max<uint64_t>(paramsSize, 256),
@@ -91,7 +86,8 @@ Status Session::create(const Program &program, std::unique_ptr<Session> &out) {
     allocate.descriptorSetCount = 1;
     allocate.pSetLayouts = &layout;
     VkDescriptorSet set = VK_NULL_HANDLE;
-    if (VkResult r = vkAllocateDescriptorSets(session->device_, &allocate, &set);
+    if (VkResult r =
+            vkAllocateDescriptorSets(session->device_, &allocate, &set);
         r != VK_SUCCESS)
       return vulkanFailure("vkAllocateDescriptorSets", r);
     session->sets_.push_back(set);
@@ -117,8 +113,9 @@ Status Session::create(const Program &program, std::unique_ptr<Session> &out) {
       writes[b].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
       writes[b].pBufferInfo = &infos[b];
     }
-    vkUpdateDescriptorSets(session->device_, static_cast<uint32_t>(writes.size()),
-                           writes.data(), 0, nullptr);
+    vkUpdateDescriptorSets(session->device_,
+                           static_cast<uint32_t>(writes.size()), writes.data(),
+                           0, nullptr);
   }
 
   VkCommandBufferAllocateInfo commandInfo{};
@@ -215,12 +212,11 @@ Status Session::bindSymbols(const std::vector<HostTensor> &inputs,
       uint32_t symbol = dim->symbols()->Get(0);
       const std::string &name = root.symbols()->Get(symbol)->name()->str();
       if (input.shape[d] % dim->coefficient() != 0)
-        return badInput("input '" + input.name + "' dimension " +
-                        std::to_string(d) + " is " +
-                        std::to_string(input.shape[d]) +
-                        ", not a multiple of " +
-                        std::to_string(dim->coefficient()) + " (" +
-                        model.format(*dim) + ")");
+        return badInput(
+            "input '" + input.name + "' dimension " + std::to_string(d) +
+            " is " + std::to_string(input.shape[d]) + ", not a multiple of " +
+            std::to_string(dim->coefficient()) + " (" + model.format(*dim) +
+            ")");
       int64_t value = input.shape[d] / dim->coefficient();
       if (symbols[symbol] >= 0 && symbols[symbol] != value)
         return badInput("input '" + input.name + "' dimension " +
@@ -238,12 +234,11 @@ Status Session::bindSymbols(const std::vector<HostTensor> &inputs,
       return badInput("no input determines the dynamic dimension '" +
                       symbol->name()->str() + "'");
     if (symbols[s] < symbol->min() || symbols[s] > symbol->max())
-      return badInput("input '" + boundBy[s] + "' gives " +
-                      symbol->name()->str() + " = " +
-                      std::to_string(symbols[s]) +
-                      ", outside the compiled bounds [" +
-                      std::to_string(symbol->min()) + ", " +
-                      std::to_string(symbol->max()) + "]");
+      return badInput(
+          "input '" + boundBy[s] + "' gives " + symbol->name()->str() + " = " +
+          std::to_string(symbols[s]) + ", outside the compiled bounds [" +
+          std::to_string(symbol->min()) + ", " + std::to_string(symbol->max()) +
+          "]");
   }
   // Second pass: every dimension must match.
   for (uint32_t i = 0; i < ordered.size(); ++i) {
@@ -274,7 +269,8 @@ Status Session::record(const std::vector<int64_t> &symbols) {
   auto barrier = [&](VkPipelineStageFlags dstStage, VkAccessFlags dstAccess) {
     VkMemoryBarrier memory{};
     memory.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
-    memory.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_SHADER_READ_BIT;
+    memory.srcAccessMask =
+        VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_SHADER_READ_BIT;
     memory.dstAccessMask = dstAccess;
     vkCmdPipelineBarrier(commands_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                          dstStage, 0, 1, &memory, 0, nullptr, 0, nullptr);
@@ -369,9 +365,9 @@ Status Session::run(const std::vector<HostTensor> &inputs,
       r != VK_SUCCESS)
     return vulkanFailure("vkQueueSubmit", r);
   VkResult waited = vkWaitForFences(device_, 1, &fence_, VK_TRUE, UINT64_MAX);
-  lastRunSeconds_ = std::chrono::duration<double>(
-                        std::chrono::steady_clock::now() - start)
-                        .count();
+  lastRunSeconds_ =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   vkResetFences(device_, 1, &fence_);
   if (waited != VK_SUCCESS)
     return vulkanFailure("vkWaitForFences", waited);

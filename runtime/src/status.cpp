@@ -42,6 +42,11 @@ const char *vulkanResultString(int result) {
   }
 }
 
+Status vulkanFailure(const char *call, int result) {
+  return Status(TESSERA_ERROR_VULKAN,
+                std::string(call) + " failed: " + vulkanResultString(result));
+}
+
 } // namespace tessera::runtime
 
 extern "C" const char *tessera_last_error(void) {

@@ -35,6 +35,9 @@ tessera_status reportStatus(const Status &status);
 /// The text of a VkResult, e.g. "VK_ERROR_INITIALIZATION_FAILED".
 const char *vulkanResultString(int result);
 
+/// "<call> failed: <VkResult>" as a TESSERA_ERROR_VULKAN status.
+Status vulkanFailure(const char *call, int result);
+
 } // namespace tessera::runtime
 
 #endif // TESSERA_RUNTIME_STATUS_H

@@ -22,7 +22,8 @@ std::string field(const std::string &header, const std::string &key) {
   std::string value = header.substr(colon + 1, end - colon - 1);
   size_t first = value.find_first_not_of(" '");
   size_t last = value.find_last_not_of(" '");
-  return first == std::string::npos ? "" : value.substr(first, last - first + 1);
+  return first == std::string::npos ? ""
+                                    : value.substr(first, last - first + 1);
 }
 
 } // namespace
@@ -119,10 +120,11 @@ bool write(const std::string &path, const tessera_tensor &tensor,
            std::string &error) {
   const char *descr = tensor.element_type == TESSERA_F32   ? "<f4"
                       : tensor.element_type == TESSERA_I32 ? "<i4"
-                                                            : "|b1";
+                                                           : "|b1";
   std::string shape = "(";
   for (uint32_t d = 0; d < tensor.rank; ++d)
-    shape += std::to_string(tensor.shape[d]) + (tensor.rank == 1 ? "," : (d + 1 < tensor.rank ? ", " : ""));
+    shape += std::to_string(tensor.shape[d]) +
+             (tensor.rank == 1 ? "," : (d + 1 < tensor.rank ? ", " : ""));
   shape += ")";
   std::string header = std::string("{'descr': '") + descr +
                        "', 'fortran_order': False, 'shape': " + shape + ", }";

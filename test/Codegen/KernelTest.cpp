@@ -25,8 +25,8 @@
 #include <functional>
 #include <random>
 #include <string>
-#include <vector>
 #include <unistd.h>
+#include <vector>
 
 using namespace mlir;
 using namespace mlir::tessera;
@@ -188,11 +188,13 @@ TEST_P(MatmulKernelTest, MatchesReference) {
     attrs = std::string(" {") + (c.transposeLhs ? "transpose_lhs = true" : "") +
             (c.transposeLhs && c.transposeRhs ? ", " : "") +
             (c.transposeRhs ? "transpose_rhs = true" : "") + "}";
-  std::string mlir = "func.func @f(%a: " + type(lhsShape) + " {tessera.name = \"a\"}, %b: " +
-                     type(rhsShape) + " {tessera.name = \"b\"}) -> " + type(outShape) +
+  std::string mlir = "func.func @f(%a: " + type(lhsShape) +
+                     " {tessera.name = \"a\"}, %b: " + type(rhsShape) +
+                     " {tessera.name = \"b\"}) -> " + type(outShape) +
                      " {\n  %0 = tessera.matmul %a, %b" + attrs + " : (" +
                      type(lhsShape) + ", " + type(rhsShape) + ") -> " +
-                     type(outShape) + "\n  return %0 : " + type(outShape) + "\n}\n";
+                     type(outShape) + "\n  return %0 : " + type(outShape) +
+                     "\n}\n";
   tessera_program program = compile(mlir);
   ASSERT_TRUE(program);
   Tensor a{"a", lhsShape, randomValues(product(lhsShape), 1)};
@@ -254,8 +256,9 @@ func.func @f(%x: tensor<?x24xf32> {tessera.name = "x", tessera.dims = ["rows", 2
         double v = b.values[j];
         for (int64_t p = 0; p < k; ++p)
           v += double(x.values[i * k + p]) * w.values[j * k + p];
-        double g = 0.5 * v *
-                   (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
+        double g =
+            0.5 * v *
+            (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
         want[i * n + j] = g + x.values[i * k + j];
       }
     expectClose(got, want);
@@ -289,7 +292,8 @@ func.func @f(%x: tensor<13x24xf32> {tessera.name = "x"}) -> tensor<13x40xf32> {
   return %1 : tensor<13x40xf32>
 }
 {-#
-  dialect_resources: { builtin: { w: ")" + blobOf(w) + R"(", b: ")" + blobOf(b) + R"(" } }
+  dialect_resources: { builtin: { w: ")" +
+                     blobOf(w) + R"(", b: ")" + blobOf(b) + R"(" } }
 #-}
 )";
   tessera_program program = compile(mlir, /*maxBindingBytes=*/16 * k * 4);
@@ -320,11 +324,10 @@ class SoftmaxKernelTest
 TEST_P(SoftmaxKernelTest, MatchesReference) {
   auto [rows, cols] = GetParam();
   std::vector<int64_t> shape = {rows, cols};
-  std::string mlir = "func.func @f(%x: " + type(shape) +
-                     " {tessera.name = \"x\"}) -> " + type(shape) +
-                     " {\n  %0 = tessera.softmax %x, axis = 1 : " + type(shape) +
-                     " -> " + type(shape) + "\n  return %0 : " + type(shape) +
-                     "\n}\n";
+  std::string mlir =
+      "func.func @f(%x: " + type(shape) + " {tessera.name = \"x\"}) -> " +
+      type(shape) + " {\n  %0 = tessera.softmax %x, axis = 1 : " + type(shape) +
+      " -> " + type(shape) + "\n  return %0 : " + type(shape) + "\n}\n";
   tessera_program program = compile(mlir);
   ASSERT_TRUE(program);
   Tensor x{"x", shape, randomValues(rows * cols, 6, 3.0f)};
@@ -347,7 +350,8 @@ INSTANTIATE_TEST_SUITE_P(Shapes, SoftmaxKernelTest,
                          ::testing::Values(std::pair<int64_t, int64_t>{1, 1},
                                            std::pair<int64_t, int64_t>{3, 5},
                                            std::pair<int64_t, int64_t>{4, 100},
-                                           std::pair<int64_t, int64_t>{2, 1000}));
+                                           std::pair<int64_t, int64_t>{2,
+                                                                       1000}));
 
 class LayerNormKernelTest
     : public KernelTest,
@@ -360,11 +364,14 @@ TEST_P(LayerNormKernelTest, WithResidualPrologueMatchesReference) {
   std::vector<int64_t> vec = {cols};
   int64_t axis = shape.size() - 1;
   std::string mlir =
-      "func.func @f(%x: " + type(shape) + " {tessera.name = \"x\"}, %r: " +
-      type(shape) + " {tessera.name = \"r\"}, %g: " + type(vec) +
-      " {tessera.name = \"g\"}, %b: " + type(vec) + " {tessera.name = \"b\"}) -> " +
-      type(shape) + " {\n  %0 = tessera.add %x, %r : (" + type(shape) + ", " +
-      type(shape) + ") -> " + type(shape) + "\n  %1 = tessera.layer_norm %0 scale(%g) bias(%b), axis = " +
+      "func.func @f(%x: " + type(shape) +
+      " {tessera.name = \"x\"}, %r: " + type(shape) +
+      " {tessera.name = \"r\"}, %g: " + type(vec) +
+      " {tessera.name = \"g\"}, %b: " + type(vec) +
+      " {tessera.name = \"b\"}) -> " + type(shape) +
+      " {\n  %0 = tessera.add %x, %r : (" + type(shape) + ", " + type(shape) +
+      ") -> " + type(shape) +
+      "\n  %1 = tessera.layer_norm %0 scale(%g) bias(%b), axis = " +
       std::to_string(axis) + ", epsilon = 1.0e-5 : (" + type(shape) + ", " +
       type(vec) + ", " + type(vec) + ") -> " + type(shape) +
       "\n  return %1 : " + type(shape) + "\n}\n";
@@ -389,8 +396,8 @@ TEST_P(LayerNormKernelTest, WithResidualPrologueMatchesReference) {
     var /= cols;
     for (int64_t j = 0; j < cols; ++j) {
       double v = double(x.values[i * cols + j]) + r.values[i * cols + j];
-      want[i * cols + j] = (v - mean) / std::sqrt(var + 1e-5) * g.values[j] +
-                           b.values[j];
+      want[i * cols + j] =
+          (v - mean) / std::sqrt(var + 1e-5) * g.values[j] + b.values[j];
     }
   }
   expectClose(got, want);
@@ -458,9 +465,10 @@ TEST_P(AttentionKernelTest, MatchesReference) {
   std::vector<int64_t> padShape = {1, c.keyLength};
   std::string operands = "%q, %k, %v";
   std::string types = type(qShape) + ", " + type(kShape) + ", " + type(kShape);
-  std::string args = "%q: " + type(qShape) + " {tessera.name = \"q\"}, %k: " +
-                     type(kShape) + " {tessera.name = \"k\"}, %v: " +
-                     type(kShape) + " {tessera.name = \"v\"}";
+  std::string args = "%q: " + type(qShape) +
+                     " {tessera.name = \"q\"}, %k: " + type(kShape) +
+                     " {tessera.name = \"k\"}, %v: " + type(kShape) +
+                     " {tessera.name = \"v\"}";
   if (c.bias) {
     operands += " bias(%bias)";
     types += ", " + type(biasShape);
@@ -538,9 +546,11 @@ INSTANTIATE_TEST_SUITE_P(
         AttentionCase{2, 2, 1, 1, 16, false, false, false},
         AttentionCase{2, 2, 70, 70, 16, false, false, false},
         AttentionCase{2, 2, 33, 33, 64, true, false, false},
-        AttentionCase{4, 2, 17, 17, 32, true, true, false},  // GQA, row 0 fully masked
-        AttentionCase{2, 1, 5, 29, 16, false, true, true},   // cross, bias
-        AttentionCase{2, 2, 3, 20, 16, true, false, false},  // decode with past keys
+        AttentionCase{4, 2, 17, 17, 32, true, true,
+                      false}, // GQA, row 0 fully masked
+        AttentionCase{2, 1, 5, 29, 16, false, true, true}, // cross, bias
+        AttentionCase{2, 2, 3, 20, 16, true, false,
+                      false}, // decode with past keys
         AttentionCase{1, 1, 1, 40, 16, true, true, false})); // one query
 
 } // namespace

@@ -88,7 +88,8 @@ TEST(ModelFuzzTest, DamagedFilesAreRefusedCleanly) {
       case 3: // overwrite a 32-bit word with a large value
         if (file.size() > 72) {
           uint32_t value = rng();
-          std::memcpy(&file[64 + (rng() % (file.size() - 68)) / 4 * 4], &value, 4);
+          std::memcpy(&file[64 + (rng() % (file.size() - 68)) / 4 * 4], &value,
+                      4);
         }
         break;
       }

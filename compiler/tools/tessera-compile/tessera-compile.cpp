@@ -32,18 +32,18 @@ cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
                                cl::Required, cl::cat(category));
 cl::opt<std::string> outputFile("o", cl::desc("Output .tsr file"),
                                 cl::value_desc("file"), cl::cat(category));
-cl::opt<std::string> target(
-    "target",
-    cl::desc("Device profile to compile for (default: lavapipe)"),
-    cl::init("lavapipe"), cl::cat(category));
+cl::opt<std::string>
+    target("target",
+           cl::desc("Device profile to compile for (default: lavapipe)"),
+           cl::init("lavapipe"), cl::cat(category));
 cl::opt<std::string> compileTo(
     "compile-to",
     cl::desc("Stop after this phase and print the IR (to -o, or stdout)"),
     cl::value_desc("phase"), cl::cat(category));
-cl::list<std::string> dims(
-    "dim",
-    cl::desc("Fix (NAME=N) or bound (NAME=MIN:MAX) a dynamic dimension"),
-    cl::value_desc("NAME=N|NAME=MIN:MAX"), cl::cat(category));
+cl::list<std::string>
+    dims("dim",
+         cl::desc("Fix (NAME=N) or bound (NAME=MIN:MAX) a dynamic dimension"),
+         cl::value_desc("NAME=N|NAME=MIN:MAX"), cl::cat(category));
 cl::opt<std::string> dumpDispatches(
     "dump-dispatches",
     cl::desc("Write one file per dispatch (fused IR, tile config, SPIR-V "
@@ -62,7 +62,8 @@ bool parseDims(ModelWriterOptions &options) {
     auto [low, high] = range.split(':');
     int64_t lower, upper;
     if (name.empty() || low.getAsInteger(10, lower) ||
-        (high.empty() ? (upper = lower, false) : high.getAsInteger(10, upper))) {
+        (high.empty() ? (upper = lower, false)
+                      : high.getAsInteger(10, upper))) {
       fail("--dim '" + entry + "' is not NAME=N or NAME=MIN:MAX");
       return false;
     }
@@ -73,8 +74,8 @@ bool parseDims(ModelWriterOptions &options) {
 
 LogicalResult writeDispatchDumps(ModuleOp module, StringRef directory) {
   if (std::error_code error = llvm::sys::fs::create_directories(directory))
-    return module.emitError() << "cannot create '" << directory
-                              << "': " << error.message();
+    return module.emitError()
+           << "cannot create '" << directory << "': " << error.message();
   llvm::StringMap<spirv::ModuleOp> kernels;
   for (auto kernel : module.getOps<spirv::ModuleOp>())
     kernels[kernel.getSymName().value_or("")] = kernel;
@@ -142,8 +143,7 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
   std::string error;
-  std::unique_ptr<llvm::MemoryBuffer> input =
-      openInputFile(inputFile, &error);
+  std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(inputFile, &error);
   if (!input)
     return fail(error);
   sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
@@ -158,8 +158,8 @@ int main(int argc, char **argv) {
     return 1;
 
   if (*last != Phase::Serialize) {
-    std::unique_ptr<llvm::ToolOutputFile> output =
-        openOutputFile(outputFile.empty() ? std::string("-") : outputFile.getValue(), &error);
+    std::unique_ptr<llvm::ToolOutputFile> output = openOutputFile(
+        outputFile.empty() ? std::string("-") : outputFile.getValue(), &error);
     if (!output)
       return fail(error);
     OpPrintingFlags flags;
@@ -185,9 +185,9 @@ int main(int argc, char **argv) {
   output->keep();
   llvm::errs() << "tessera-compile: wrote " << outputFile << " ("
                << bytes->size() << " bytes: " << summary.dispatchCount
-               << " dispatches, " << summary.barrierCount
-               << " barriers, arena " << summary.arenaSize << " bytes ("
-               << summary.unsharedSize << " without reuse), weights "
-               << summary.weightsSize << " bytes)\n";
+               << " dispatches, " << summary.barrierCount << " barriers, arena "
+               << summary.arenaSize << " bytes (" << summary.unsharedSize
+               << " without reuse), weights " << summary.weightsSize
+               << " bytes)\n";
   return 0;
 }

@@ -216,10 +216,10 @@ TileConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (workgroupSize.size() != 3)
     return emitError() << "'workgroup_size' needs 3 entries [x, y, z], got "
                        << workgroupSize.size();
-  for (auto [name, values] :
-       {std::pair<StringRef, ArrayRef<int64_t>>{"workgroup_size", workgroupSize},
-        {"tile", tile},
-        {"thread_tile", threadTile}}) {
+  for (auto [name, values] : {std::pair<StringRef, ArrayRef<int64_t>>{
+                                  "workgroup_size", workgroupSize},
+                              {"tile", tile},
+                              {"thread_tile", threadTile}}) {
     if (values.empty())
       return emitError() << "'" << name << "' must not be empty";
     for (int64_t value : values)

@@ -235,9 +235,8 @@ LogicalResult DispatchOp::verify() {
   if (!yield)
     return emitOpError("body must end with tessera.yield");
   if (yield.getValue().getType() != getType())
-    return emitOpError("yields ")
-           << yield.getValue().getType() << " but its result has type "
-           << getType();
+    return emitOpError("yields ") << yield.getValue().getType()
+                                  << " but its result has type " << getType();
   int roots = 0;
   for (Operation &op : block.without_terminator()) {
     if (isFusableElementwise(&op) || isa<ConstantOp>(op))

@@ -23,8 +23,9 @@ typedef enum tessera_status {
   TESSERA_ERROR_VULKAN = 2,      /* a Vulkan call failed */
   TESSERA_ERROR_NO_DEVICE = 3,   /* no device matches the request */
   TESSERA_ERROR_UNSUPPORTED = 4, /* a needed layer or feature is missing */
-  TESSERA_ERROR_IO = 5,            /* a file cannot be read */
-  TESSERA_ERROR_INVALID_MODEL = 6, /* not a .tsr file, corrupted, wrong version */
+  TESSERA_ERROR_IO = 5,          /* a file cannot be read */
+  TESSERA_ERROR_INVALID_MODEL =
+      6, /* not a .tsr file, corrupted, wrong version */
   TESSERA_ERROR_INVALID_INPUT = 7, /* wrong input name, type or shape */
   TESSERA_ERROR_OUT_OF_MEMORY = 8,
 } tessera_status;

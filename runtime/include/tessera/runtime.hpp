@@ -78,7 +78,8 @@ public:
   Program(const Instance &instance, const std::string &path,
           uint32_t deviceIndex) {
     tessera_program raw = nullptr;
-    check(tessera_program_load(instance.get(), path.c_str(), deviceIndex, &raw));
+    check(
+        tessera_program_load(instance.get(), path.c_str(), deviceIndex, &raw));
     handle_.reset(raw);
   }
 
