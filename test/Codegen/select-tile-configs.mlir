@@ -3,6 +3,9 @@
 // RUN: tessera-opt %s -split-input-file -tessera-verify-target=target=nvidia -tessera-form-dispatches -tessera-select-tile-configs | FileCheck %s --check-prefix=NVIDIA
 // RUN: tessera-opt %s -split-input-file -tessera-verify-target=target=generic -tessera-form-dispatches -tessera-select-tile-configs | FileCheck %s --check-prefix=GENERIC
 // RUN: tessera-opt %s -split-input-file -tessera-verify-target=target=mali -tessera-form-dispatches -tessera-select-tile-configs | FileCheck %s --check-prefix=MALI
+// RUN: tessera-opt %s -split-input-file -tessera-verify-target=target=amd -tessera-form-dispatches -tessera-select-tile-configs | FileCheck %s --check-prefix=AMD
+// RUN: tessera-opt %s -split-input-file -tessera-verify-target=target=intel -tessera-form-dispatches -tessera-select-tile-configs | FileCheck %s --check-prefix=INTEL
+// RUN: tessera-opt %s -split-input-file -tessera-verify-target=target=adreno -tessera-form-dispatches -tessera-select-tile-configs | FileCheck %s --check-prefix=ADRENO
 
 // LAVAPIPE-LABEL: func @matmul
 // LAVAPIPE: workgroup_size = [8, 16, 1], tile = [64, 32, 1], thread_tile = [4, 4]
@@ -12,6 +15,12 @@
 // GENERIC: workgroup_size = [8, 16, 1], tile = [64, 32, 1], thread_tile = [4, 4]
 // MALI-LABEL: func @matmul
 // MALI: workgroup_size = [16, 16, 1], tile = [64, 64, 1], thread_tile = [4, 4]
+// AMD-LABEL: func @matmul
+// AMD: workgroup_size = [16, 16, 1], tile = [64, 64, 1], thread_tile = [4, 4]
+// INTEL-LABEL: func @matmul
+// INTEL: workgroup_size = [16, 16, 1], tile = [64, 64, 1], thread_tile = [4, 4]
+// ADRENO-LABEL: func @matmul
+// ADRENO: workgroup_size = [16, 16, 1], tile = [64, 64, 1], thread_tile = [4, 4]
 func.func @matmul(%a: tensor<?x256xf32>, %w: tensor<512x256xf32>) -> tensor<?x512xf32> {
   %0 = tessera.linear %a, %w : (tensor<?x256xf32>, tensor<512x256xf32>) -> tensor<?x512xf32>
   return %0 : tensor<?x512xf32>
@@ -53,6 +62,9 @@ func.func @attention(%q: tensor<1x4x?x64xf32>) -> tensor<1x4x?x64xf32> {
 // NVIDIA: workgroup_size = [32, 1, 1], tile = [1], thread_tile = [1]
 // GENERIC-LABEL: func @rows
 // GENERIC: workgroup_size = [64, 1, 1], tile = [1], thread_tile = [4]
+// AMD-LABEL: func @rows
+// AMD: workgroup_size = [64, 1, 1], tile = [1], thread_tile = [4]
+// AMD: workgroup_size = [64, 1, 1], tile = [1], thread_tile = [1]
 func.func @rows(%x: tensor<?x256xf32>, %y: tensor<?x10xf32>) -> (tensor<?x256xf32>, tensor<?x10xf32>) {
   %0 = tessera.layer_norm %x, axis = 1, epsilon = 1.0e-5 : (tensor<?x256xf32>) -> tensor<?x256xf32>
   %1 = tessera.softmax %y, axis = 1 : tensor<?x10xf32> -> tensor<?x10xf32>
