@@ -71,11 +71,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   Value batch = e.workgroupId(gpu::Dimension::z);
   Value head = e.workgroupId(gpu::Dimension::y);
   Value kvHead = arith::DivUIOp::create(b, loc, head, e.index(group));
-  Value row = arith::AddIOp::create(
-      b, loc,
-      arith::MulIOp::create(b, loc, e.workgroupId(gpu::Dimension::x),
-                            e.index(queriesPerGroup)),
-      e.threadId(gpu::Dimension::x));
+  Value row = e.invocationStart(gpu::Dimension::x, queriesPerGroup, 1);
   Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row,
                                         queryLength);
   auto guardIf = scf::IfOp::create(b, loc, inRange, /*withElse=*/false);

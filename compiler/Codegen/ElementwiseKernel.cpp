@@ -23,11 +23,7 @@ LogicalResult mlir::tessera::buildElementwiseKernel(KernelEmitter &e) {
   int64_t invocations = e.config().getWorkgroupSize()[0];
   e.signature().workgroups[0] = {totalExpr, invocations};
 
-  Value flat = arith::AddIOp::create(
-      b, loc,
-      arith::MulIOp::create(b, loc, e.workgroupId(gpu::Dimension::x),
-                            e.index(invocations)),
-      e.threadId(gpu::Dimension::x));
+  Value flat = e.invocationStart(gpu::Dimension::x, invocations, 1);
   Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, flat,
                                         e.size(totalExpr));
   auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElse=*/false);

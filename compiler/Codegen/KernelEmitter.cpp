@@ -83,6 +83,16 @@ Value KernelEmitter::threadId(gpu::Dimension dim) {
   return gpu::ThreadIdOp::create(builder_, loc_, dim);
 }
 
+Value KernelEmitter::invocationStart(gpu::Dimension dim, int64_t tile,
+                                     int64_t perThread) {
+  Value workgroup =
+      arith::MulIOp::create(builder_, loc_, workgroupId(dim), index(tile));
+  Value thread = threadId(dim);
+  if (perThread != 1)
+    thread = arith::MulIOp::create(builder_, loc_, thread, index(perThread));
+  return arith::AddIOp::create(builder_, loc_, workgroup, thread);
+}
+
 Value KernelEmitter::workgroupId(gpu::Dimension dim) {
   return gpu::BlockIdOp::create(builder_, loc_, dim);
 }

@@ -65,6 +65,9 @@ public:
                      function_ref<SmallVector<Value>(Value, ValueRange)> body);
 
   Value threadId(gpu::Dimension dim);
+  /// The first index this invocation covers along `dim`:
+  /// workgroup id * tile + thread id * perThread.
+  Value invocationStart(gpu::Dimension dim, int64_t tile, int64_t perThread);
   Value workgroupId(gpu::Dimension dim);
 
   /// The view through which the kernel reads dispatch input `input`.

@@ -90,18 +90,8 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
   Value rows = e.size(rowsExpr), n = e.size(nExpr), k = e.size(kExpr);
   Value lastRow = arith::SubIOp::create(b, loc, rows, e.index(1));
   Value lastCol = arith::SubIOp::create(b, loc, n, e.index(1));
-  Value m0 = arith::AddIOp::create(
-      b, loc,
-      arith::MulIOp::create(b, loc, e.workgroupId(gpu::Dimension::y),
-                            e.index(tileM)),
-      arith::MulIOp::create(b, loc, e.threadId(gpu::Dimension::y),
-                            e.index(threadM)));
-  Value n0 = arith::AddIOp::create(
-      b, loc,
-      arith::MulIOp::create(b, loc, e.workgroupId(gpu::Dimension::x),
-                            e.index(tileN)),
-      arith::MulIOp::create(b, loc, e.threadId(gpu::Dimension::x),
-                            e.index(threadN)));
+  Value m0 = e.invocationStart(gpu::Dimension::y, tileM, threadM);
+  Value n0 = e.invocationStart(gpu::Dimension::x, tileN, threadN);
   SmallVector<Value> batchIndices =
       e.delinearize(e.workgroupId(gpu::Dimension::z), batchDims);
 
