@@ -5,11 +5,23 @@
 // updated once per tile (the online softmax), then the tile's values are
 // accumulated. The S x S score matrix is never written to memory.
 //
-// The mask decides the key range each query visits: `causal` stops at the
-// diagonal (p(i) = i + Lk - Lq), so tiles above it are never visited; the
-// key padding mask and elements past the range are masked element by
-// element. The running maximum starts from the lowest finite float, and a
-// query that sees no key yields zeros, never NaN.
+// The mask is a parameter of this one builder. For each query row it gives
+// an enumeration of the only keys the row can see, in one or more phases
+// (`KeyPhase`: a count, the n-th key, and an element predicate), and key
+// tiles run over that enumeration:
+//   none      all keys;
+//   causal    keys up to the diagonal p(i) = i + Lk - Lq: nothing above it;
+//   sliding   the band [p - left, p + right], only at dilated positions
+//             (every `dilation`-th key): work follows the keys attended;
+//   window    the size x size window holding the query in the cyclically
+//             shifted grid, mapped back to token indices: the roll and the
+//             window partition move no data; the shift's region mask is
+//             the element predicate;
+//   global    a global query row sees every key; another row sees the
+//             global keys (phase 1), then its inner mask minus them.
+// Key padding and the ends of the sequence are element predicates. The
+// running maximum starts from the lowest finite float, and a query that
+// sees no key yields zeros, never NaN.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +31,8 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <functional>
 
 using namespace mlir;
 using namespace mlir::tessera;
@@ -33,10 +47,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   OpBuilder &b = e.builder();
   Location loc = e.loc();
   auto attention = cast<AttentionOp>(e.dispatch().getRootOp());
-  MaskKind maskKind = attention.getMaskOrNone().getKind();
-  if (maskKind != MaskKind::None && maskKind != MaskKind::Causal)
-    return e.emitError() << "attention with a '" << stringifyMaskKind(maskKind)
-                         << "' mask has no kernel yet (none and causal do)";
+  MaskAttr mask = attention.getMaskOrNone();
   BlockArgument query, key, value, bias, padding;
   auto asInput = [&](Value v, BlockArgument &arg) {
     if (!v)
@@ -109,15 +120,6 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
     return SmallVector<Value>{};
   });
 
-  // Keys this query visits: all of them, or up to the diagonal.
-  Value keyEnd = keyLength;
-  if (maskKind == MaskKind::Causal) {
-    Value diagonal = arith::SubIOp::create(
-        b, loc, arith::AddIOp::create(b, loc, row, keyLength), queryLength);
-    Value end = arith::AddIOp::create(b, loc, diagonal, e.index(1));
-    keyEnd = arith::MinSIOp::create(
-        b, loc, arith::MaxSIOp::create(b, loc, end, e.index(0)), keyLength);
-  }
   Value lastKey = arith::SubIOp::create(b, loc, keyLength, e.index(1));
   const StridedView &keyView = e.inputView(key);
   const StridedView &valueView = e.inputView(value);
@@ -127,96 +129,295 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   if (bias)
     biasView = e.inputView(bias).broadcastTo({q[0], q[1], q[2], k[2]});
 
+  // The query's position among the keys, and small integer helpers.
+  Value position = arith::SubIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, row, keyLength), queryLength);
+  auto add = [&](Value x, Value y) {
+    return arith::AddIOp::create(b, loc, x, y).getResult();
+  };
+  auto mul = [&](Value x, int64_t c) {
+    return arith::MulIOp::create(b, loc, x, e.index(c)).getResult();
+  };
+  auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, p, x, y).getResult();
+  };
+  auto both = [&](Value x, Value y) {
+    return arith::AndIOp::create(b, loc, x, y).getResult();
+  };
+  auto choose = [&](Value c, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, c, x, y).getResult();
+  };
+  /// (x mod m) for x in [-m, 2m).
+  auto wrap = [&e, &b, loc](Value x, int64_t m) {
+    Value shifted = arith::AddIOp::create(b, loc, x, e.index(m));
+    return arith::RemUIOp::create(b, loc, shifted, e.index(m)).getResult();
+  };
+
+  // A phase of keys: n in [0, count) stands for key keyOf(n), visible when
+  // predicate(key) holds (and the key lies in [0, Lk)). The functions run
+  // later, inside the tile loops: they capture values by copy.
+  struct KeyPhase {
+    Value count;
+    std::function<Value(Value)> keyOf;
+    std::function<Value(Value)> predicate; // empty: always visible
+  };
+  auto identity = [](Value n) { return n; };
+  // Swin's region of the shift along one axis of the shifted grid.
+  auto region = [&e, &b, loc](Value x, int64_t side, int64_t size,
+                              int64_t shift) {
+    auto at = [&](int64_t bound) {
+      Value flag = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, x,
+                                         e.index(bound));
+      return arith::SelectOp::create(b, loc, flag, e.index(1), e.index(0))
+          .getResult();
+    };
+    return arith::AddIOp::create(b, loc, at(side - size), at(side - shift))
+        .getResult();
+  };
+  std::function<KeyPhase(MaskAttr)> phaseOf = [&](MaskAttr m) -> KeyPhase {
+    switch (m.getKind()) {
+    case MaskKind::None:
+    case MaskKind::Global: // a global row sees every key
+      return {keyLength, identity, {}};
+    case MaskKind::Causal: {
+      Value end = arith::MinSIOp::create(
+          b, loc,
+          arith::MaxSIOp::create(b, loc, add(position, e.index(1)), e.index(0)),
+          keyLength);
+      return {end, identity, {}};
+    }
+    case MaskKind::Sliding: {
+      int64_t dilation = m.getDilation();
+      int64_t before = *m.getLeft() / dilation,
+              after = *m.getRight() / dilation;
+      Value first =
+          arith::SubIOp::create(b, loc, position, e.index(before * dilation));
+      return {e.index(before + after + 1),
+              [&e, &b, loc, first, dilation](Value n) {
+                Value step =
+                    arith::MulIOp::create(b, loc, n, e.index(dilation));
+                return arith::AddIOp::create(b, loc, first, step).getResult();
+              },
+              {}};
+    }
+    case MaskKind::Window: {
+      int64_t height = m.getGrid()[0], width = m.getGrid()[1];
+      int64_t size = *m.getSize(), shift = m.getShift();
+      // The query's coordinates in the shifted grid, and its window.
+      Value r = arith::DivUIOp::create(b, loc, position, e.index(width));
+      Value c = arith::RemUIOp::create(b, loc, position, e.index(width));
+      Value rs = wrap(arith::SubIOp::create(b, loc, r, e.index(shift)), height);
+      Value cs = wrap(arith::SubIOp::create(b, loc, c, e.index(shift)), width);
+      Value r0 = mul(arith::DivUIOp::create(b, loc, rs, e.index(size)), size);
+      Value c0 = mul(arith::DivUIOp::create(b, loc, cs, e.index(size)), size);
+      KeyPhase phase;
+      phase.count = e.index(size * size);
+      // The n-th position of the window, unshifted into a token index.
+      phase.keyOf = [&e, &b, loc, wrap, r0, c0, size, shift, height,
+                     width](Value n) {
+        Value rr = arith::AddIOp::create(
+            b, loc, r0, arith::DivUIOp::create(b, loc, n, e.index(size)));
+        Value cc = arith::AddIOp::create(
+            b, loc, c0, arith::RemUIOp::create(b, loc, n, e.index(size)));
+        Value row =
+            wrap(arith::AddIOp::create(b, loc, rr, e.index(shift)), height);
+        Value col =
+            wrap(arith::AddIOp::create(b, loc, cc, e.index(shift)), width);
+        return arith::AddIOp::create(
+                   b, loc, arith::MulIOp::create(b, loc, row, e.index(width)),
+                   col)
+            .getResult();
+      };
+      if (shift > 0) {
+        // The key must lie in the query's region of the shift.
+        Value queryRow = region(rs, height, size, shift);
+        Value queryCol = region(cs, width, size, shift);
+        phase.predicate = [&e, &b, loc, wrap, region, queryRow, queryCol, size,
+                           shift, height, width](Value token) {
+          Value row = arith::DivUIOp::create(b, loc, token, e.index(width));
+          Value col = arith::RemUIOp::create(b, loc, token, e.index(width));
+          Value rr =
+              wrap(arith::SubIOp::create(b, loc, row, e.index(shift)), height);
+          Value cc =
+              wrap(arith::SubIOp::create(b, loc, col, e.index(shift)), width);
+          Value sameRow =
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                    region(rr, height, size, shift), queryRow);
+          Value sameCol =
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                    region(cc, width, size, shift), queryCol);
+          return arith::AndIOp::create(b, loc, sameRow, sameCol).getResult();
+        };
+      }
+      return phase;
+    }
+    }
+    llvm_unreachable("unknown mask kind");
+  };
+
+  SmallVector<KeyPhase> phases;
+  if (mask.getKind() != MaskKind::Global) {
+    phases.push_back(phaseOf(mask));
+  } else {
+    SmallVector<int64_t> tokens(mask.getTokens());
+    auto isGlobal = [&e, &b, loc, tokens](Value token) {
+      Value result;
+      for (int64_t t : tokens) {
+        Value equal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                            token, e.index(t));
+        result = result
+                     ? arith::OrIOp::create(b, loc, result, equal).getResult()
+                     : equal;
+      }
+      return result;
+    };
+    Value globalRow = isGlobal(position);
+    // Phase 1: the global keys (none for a global row: phase 2 has all).
+    phases.push_back(
+        {choose(globalRow, e.index(0), e.index(tokens.size())),
+         [&e, &b, loc, tokens](Value n) {
+           Value key = e.index(tokens.back());
+           for (int64_t i = static_cast<int64_t>(tokens.size()) - 2; i >= 0;
+                --i) {
+             Value here = arith::CmpIOp::create(
+                 b, loc, arith::CmpIPredicate::eq, n, e.index(i));
+             key =
+                 arith::SelectOp::create(b, loc, here, e.index(tokens[i]), key);
+           }
+           return key;
+         },
+         {}});
+    // Phase 2: every key for a global row; else the inner mask's keys that
+    // are not global (phase 1 had those).
+    KeyPhase inner = phaseOf(mask.getInner());
+    phases.push_back(
+        {choose(globalRow, keyLength, inner.count),
+         [&b, loc, globalRow, inner](Value n) {
+           return arith::SelectOp::create(b, loc, globalRow, n, inner.keyOf(n))
+               .getResult();
+         },
+         [&b, loc, globalRow, inner, isGlobal](Value key) {
+           Value notGlobal = arith::XOrIOp::create(
+               b, loc, isGlobal(key),
+               arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));
+           Value visible = inner.predicate
+                               ? arith::AndIOp::create(
+                                     b, loc, inner.predicate(key), notGlobal)
+                                     .getResult()
+                               : notGlobal;
+           return arith::OrIOp::create(b, loc, globalRow, visible).getResult();
+         }});
+  }
+
   Value scores = privateArray(keyTile);
   Value lowest = e.f32(kLowest);
-  auto tiles = forLoop(
-      e.index(0), keyEnd, keyTile, {lowest, e.f32(0.0)},
-      [&](Value tileStart, ValueRange state) {
-        Value runningMax = state[0], runningSum = state[1];
-        // Scores of the tile, and its maximum over visible keys.
-        auto tileMax = forLoop(
-            e.index(0), e.index(keyTile), 1, {lowest},
-            [&](Value t, ValueRange acc) {
-              Value j = arith::AddIOp::create(b, loc, tileStart, t);
-              Value visible = arith::CmpIOp::create(
-                  b, loc, arith::CmpIPredicate::ult, j, keyEnd);
-              Value jc = arith::MinUIOp::create(b, loc, j, lastKey);
-              if (padding)
-                visible = arith::AndIOp::create(
-                    b, loc, visible, e.loadInput(padding, {batch, jc}));
-              Value keyBase =
-                  e.offset(keyView, {batch, kvHead, jc, e.index(0)});
-              auto dot = forLoop(
-                  e.index(0), e.index(headDim), 1, {e.f32(0.0)},
-                  [&](Value d, ValueRange sum) {
-                    Value offset = arith::AddIOp::create(
-                        b, loc, keyBase,
-                        arith::MulIOp::create(b, loc, d, keyStride));
-                    Value product = arith::MulFOp::create(
-                        b, loc, memref::LoadOp::create(b, loc, queryRow, d),
-                        e.loadAtOffset(key, offset));
-                    return SmallVector<Value>{
-                        arith::AddFOp::create(b, loc, sum[0], product)};
-                  });
-              Value score = dot.getResult(0);
-              if (bias)
-                score = arith::AddFOp::create(
-                    b, loc, score,
-                    e.loadAtOffset(bias,
-                                   e.offset(biasView, {batch, head, row, jc})));
-              score = arith::SelectOp::create(b, loc, visible, score, lowest);
-              memref::StoreOp::create(b, loc, score, scores, t);
-              return SmallVector<Value>{
-                  arith::MaximumFOp::create(b, loc, acc[0], score)};
-            });
-        Value newMax =
-            arith::MaximumFOp::create(b, loc, runningMax, tileMax.getResult(0));
-        Value correction = math::ExpOp::create(
-            b, loc, arith::SubFOp::create(b, loc, runningMax, newMax));
-        forLoop(e.index(0), e.index(valueDim), 1, {}, [&](Value d, ValueRange) {
-          Value old = memref::LoadOp::create(b, loc, accumulator, d);
-          memref::StoreOp::create(
-              b, loc, arith::MulFOp::create(b, loc, old, correction),
-              accumulator, d);
-          return SmallVector<Value>{};
-        });
-        auto sum = forLoop(
-            e.index(0), e.index(keyTile), 1,
-            {arith::MulFOp::create(b, loc, runningSum, correction)},
-            [&](Value t, ValueRange acc) {
-              Value score = memref::LoadOp::create(b, loc, scores, t);
-              Value visible = arith::CmpFOp::create(
-                  b, loc, arith::CmpFPredicate::OGT, score, e.f32(kLowest / 2));
-              Value weight = arith::SelectOp::create(
-                  b, loc, visible,
-                  math::ExpOp::create(
-                      b, loc, arith::SubFOp::create(b, loc, score, newMax)),
-                  e.f32(0.0));
-              Value jc = arith::MinUIOp::create(
-                  b, loc, arith::AddIOp::create(b, loc, tileStart, t), lastKey);
-              Value valueBase =
-                  e.offset(valueView, {batch, kvHead, jc, e.index(0)});
-              forLoop(
-                  e.index(0), e.index(valueDim), 1, {},
+  // A key of the enumeration, clamped for loads, and whether it counts.
+  auto resolve = [&](const KeyPhase &phase, Value n) {
+    Value key = phase.keyOf(n);
+    Value visible = both(cmp(arith::CmpIPredicate::slt, n, phase.count),
+                         both(cmp(arith::CmpIPredicate::sge, key, e.index(0)),
+                              cmp(arith::CmpIPredicate::slt, key, keyLength)));
+    Value clamped = arith::MinSIOp::create(
+        b, loc, arith::MaxSIOp::create(b, loc, key, e.index(0)), lastKey);
+    return std::make_pair(clamped, visible);
+  };
+  Value runningMax = lowest, runningSum = e.f32(0.0);
+  for (const KeyPhase &phase : phases) {
+    auto tiles = forLoop(
+        e.index(0), phase.count, keyTile, {runningMax, runningSum},
+        [&](Value tileStart, ValueRange state) {
+          Value tileRunningMax = state[0], tileRunningSum = state[1];
+          // Scores of the tile, and its maximum over visible keys.
+          auto tileMax = forLoop(
+              e.index(0), e.index(keyTile), 1, {lowest},
+              [&](Value t, ValueRange acc) {
+                std::pair<Value, Value> resolved =
+                    resolve(phase, arith::AddIOp::create(b, loc, tileStart, t));
+                Value jc = resolved.first, visible = resolved.second;
+                if (phase.predicate)
+                  visible = both(visible, phase.predicate(jc));
+                if (padding)
+                  visible = both(visible, e.loadInput(padding, {batch, jc}));
+                Value keyBase =
+                    e.offset(keyView, {batch, kvHead, jc, e.index(0)});
+                auto dot = forLoop(
+                    e.index(0), e.index(headDim), 1, {e.f32(0.0)},
+                    [&](Value d, ValueRange sum) {
+                      Value offset = arith::AddIOp::create(
+                          b, loc, keyBase,
+                          arith::MulIOp::create(b, loc, d, keyStride));
+                      Value product = arith::MulFOp::create(
+                          b, loc, memref::LoadOp::create(b, loc, queryRow, d),
+                          e.loadAtOffset(key, offset));
+                      return SmallVector<Value>{
+                          arith::AddFOp::create(b, loc, sum[0], product)};
+                    });
+                Value score = dot.getResult(0);
+                if (bias)
+                  score = arith::AddFOp::create(
+                      b, loc, score,
+                      e.loadAtOffset(
+                          bias, e.offset(biasView, {batch, head, row, jc})));
+                score = arith::SelectOp::create(b, loc, visible, score, lowest);
+                memref::StoreOp::create(b, loc, score, scores, t);
+                return SmallVector<Value>{
+                    arith::MaximumFOp::create(b, loc, acc[0], score)};
+              });
+          Value newMax = arith::MaximumFOp::create(b, loc, tileRunningMax,
+                                                   tileMax.getResult(0));
+          Value correction = math::ExpOp::create(
+              b, loc, arith::SubFOp::create(b, loc, tileRunningMax, newMax));
+          forLoop(e.index(0), e.index(valueDim), 1, {},
                   [&](Value d, ValueRange) {
-                    Value offset = arith::AddIOp::create(
-                        b, loc, valueBase,
-                        arith::MulIOp::create(b, loc, d, valueStride));
                     Value old = memref::LoadOp::create(b, loc, accumulator, d);
-                    Value updated = arith::AddFOp::create(
-                        b, loc, old,
-                        arith::MulFOp::create(b, loc, weight,
-                                              e.loadAtOffset(value, offset)));
-                    memref::StoreOp::create(b, loc, updated, accumulator, d);
+                    memref::StoreOp::create(
+                        b, loc, arith::MulFOp::create(b, loc, old, correction),
+                        accumulator, d);
                     return SmallVector<Value>{};
                   });
-              return SmallVector<Value>{
-                  arith::AddFOp::create(b, loc, acc[0], weight)};
-            });
-        return SmallVector<Value>{newMax, sum.getResult(0)};
-      });
+          auto sum = forLoop(
+              e.index(0), e.index(keyTile), 1,
+              {arith::MulFOp::create(b, loc, tileRunningSum, correction)},
+              [&](Value t, ValueRange acc) {
+                Value score = memref::LoadOp::create(b, loc, scores, t);
+                Value visible =
+                    arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                          score, e.f32(kLowest / 2));
+                Value weight = arith::SelectOp::create(
+                    b, loc, visible,
+                    math::ExpOp::create(
+                        b, loc, arith::SubFOp::create(b, loc, score, newMax)),
+                    e.f32(0.0));
+                Value jc =
+                    resolve(phase, arith::AddIOp::create(b, loc, tileStart, t))
+                        .first;
+                Value valueBase =
+                    e.offset(valueView, {batch, kvHead, jc, e.index(0)});
+                forLoop(
+                    e.index(0), e.index(valueDim), 1, {},
+                    [&](Value d, ValueRange) {
+                      Value offset = arith::AddIOp::create(
+                          b, loc, valueBase,
+                          arith::MulIOp::create(b, loc, d, valueStride));
+                      Value old =
+                          memref::LoadOp::create(b, loc, accumulator, d);
+                      Value updated = arith::AddFOp::create(
+                          b, loc, old,
+                          arith::MulFOp::create(b, loc, weight,
+                                                e.loadAtOffset(value, offset)));
+                      memref::StoreOp::create(b, loc, updated, accumulator, d);
+                      return SmallVector<Value>{};
+                    });
+                return SmallVector<Value>{
+                    arith::AddFOp::create(b, loc, acc[0], weight)};
+              });
+          return SmallVector<Value>{newMax, sum.getResult(0)};
+        });
+    runningMax = tiles.getResult(0);
+    runningSum = tiles.getResult(1);
+  }
 
-  Value total = tiles.getResult(1);
+  Value total = runningSum;
   Value seen = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, total,
                                      e.f32(0.0));
   Value inverse = arith::SelectOp::create(

@@ -12,6 +12,9 @@
 #include "compiler/Pipelines/Pipeline.h"
 #include "compiler/Serialize/ModelWriter.h"
 
+#include "dialects/tessera/IR/TesseraAttrs.h"
+
+#include "mlir/AsmParser/AsmParser.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 
@@ -450,7 +453,8 @@ func.func @f(%x: tensor<5x7xf32> {tessera.name = "x"}, %y: tensor<7xf32> {tesser
 
 struct AttentionCase {
   int64_t queryHeads, kvHeads, queryLength, keyLength, headDim;
-  bool causal, padding, bias;
+  const char *mask; // "" for none, else a #tessera.mask
+  bool padding, bias;
 };
 
 class AttentionKernelTest
@@ -479,7 +483,8 @@ TEST_P(AttentionKernelTest, MatchesReference) {
     types += ", " + type(padShape, "i1");
     args += ", %pad: " + type(padShape, "i1") + " {tessera.name = \"pad\"}";
   }
-  std::string mask = c.causal ? " {mask = #tessera.mask<causal>}" : "";
+  std::string mask =
+      *c.mask ? std::string(" {mask = ") + c.mask + "}" : std::string();
   std::string mlir = "func.func @f(" + args + ") -> " + type(qShape) +
                      " {\n  %0 = tessera.attention " + operands + mask +
                      " : (" + types + ") -> " + type(qShape) +
@@ -503,6 +508,19 @@ TEST_P(AttentionKernelTest, MatchesReference) {
   std::vector<float> got = run(program, inputs);
   tessera_program_destroy(program);
 
+  // The reference mask: MaskAttr::isVisible, the definition kernels follow
+  // (checked against independent constructions in MaskAttrTest).
+  std::function<bool(int64_t, int64_t)> maskVisible = [](int64_t, int64_t) {
+    return true;
+  };
+  MLIRContext maskContext;
+  maskContext.loadDialect<TesseraDialect>();
+  if (*c.mask) {
+    auto attr = cast<MaskAttr>(parseAttribute(c.mask, &maskContext));
+    maskVisible = [attr, c](int64_t i, int64_t j) {
+      return attr.isVisible(i, j, c.queryLength, c.keyLength);
+    };
+  }
   int64_t group = c.queryHeads / c.kvHeads, d = c.headDim;
   double scale = 1.0 / std::sqrt(double(d));
   std::vector<double> want(product(qShape), 0.0);
@@ -513,8 +531,7 @@ TEST_P(AttentionKernelTest, MatchesReference) {
       std::vector<bool> visible(c.keyLength);
       double max = -INFINITY;
       for (int64_t j = 0; j < c.keyLength; ++j) {
-        visible[j] = (!c.causal || j <= i + c.keyLength - c.queryLength) &&
-                     (!c.padding || pad.flags[j]);
+        visible[j] = maskVisible(i, j) && (!c.padding || pad.flags[j]);
         double s = 0;
         for (int64_t e = 0; e < d; ++e)
           s += double(q.values[(h * c.queryLength + i) * d + e]) *
@@ -542,15 +559,41 @@ TEST_P(AttentionKernelTest, MatchesReference) {
 INSTANTIATE_TEST_SUITE_P(
     Variants, AttentionKernelTest,
     ::testing::Values(
-        // heads, kv heads, Lq, Lk, D, causal, padding, bias
-        AttentionCase{2, 2, 1, 1, 16, false, false, false},
-        AttentionCase{2, 2, 70, 70, 16, false, false, false},
-        AttentionCase{2, 2, 33, 33, 64, true, false, false},
-        AttentionCase{4, 2, 17, 17, 32, true, true,
-                      false}, // GQA, row 0 fully masked
-        AttentionCase{2, 1, 5, 29, 16, false, true, true}, // cross, bias
-        AttentionCase{2, 2, 3, 20, 16, true, false,
-                      false}, // decode with past keys
-        AttentionCase{1, 1, 1, 40, 16, true, true, false})); // one query
+        // heads, kv heads, Lq, Lk, D, mask, padding, bias
+        AttentionCase{2, 2, 1, 1, 16, "", false, false},
+        AttentionCase{2, 2, 70, 70, 16, "", false, false},
+        AttentionCase{2, 2, 33, 33, 64, "#tessera.mask<causal>", false, false},
+        // GQA; with key 0 padded, row 0 sees nothing: zeros
+        AttentionCase{4, 2, 17, 17, 32, "#tessera.mask<causal>", true, false},
+        AttentionCase{2, 1, 5, 29, 16, "", true, true}, // cross, bias
+        // decoding with past keys
+        AttentionCase{2, 2, 3, 20, 16, "#tessera.mask<causal>", false, false},
+        AttentionCase{1, 1, 1, 40, 16, "#tessera.mask<causal>", true, false},
+        // Longformer: band, dilated band, global tokens around a band
+        AttentionCase{2, 2, 50, 50, 16,
+                      "#tessera.mask<sliding, left = 3, right = 2>", false,
+                      false},
+        AttentionCase{2, 2, 41, 41, 32,
+                      "#tessera.mask<sliding, left = 6, right = 6, "
+                      "dilation = 2>",
+                      true, false},
+        AttentionCase{2, 2, 6, 30, 16,
+                      "#tessera.mask<sliding, left = 4, right = 0>", false,
+                      true},
+        AttentionCase{2, 2, 33, 33, 16,
+                      "#tessera.mask<global, tokens = [0, 7], inner = "
+                      "<sliding, left = 2, right = 2>>",
+                      true, false},
+        AttentionCase{2, 2, 20, 20, 16,
+                      "#tessera.mask<global, tokens = [3], inner = <causal>>",
+                      false, false},
+        // Swin: windows of an 8x12 grid, plain and shifted
+        AttentionCase{2, 2, 96, 96, 16,
+                      "#tessera.mask<window, grid = [8, 12], size = 4>", false,
+                      true},
+        AttentionCase{2, 2, 96, 96, 32,
+                      "#tessera.mask<window, grid = [8, 12], size = 4, "
+                      "shift = 2>",
+                      true, false}));
 
 } // namespace

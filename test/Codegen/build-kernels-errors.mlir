@@ -8,10 +8,10 @@ func.func @unnamed(%x: tensor<?xf32>) -> tensor<?xf32> {
 
 // -----
 
-func.func @sliding(%q: tensor<1x2x8x16xf32>) -> tensor<1x2x8x16xf32> {
-  // expected-error @+1 {{attention with a 'sliding' mask has no kernel yet (none and causal do)}}
-  %0 = tessera.attention %q, %q, %q {mask = #tessera.mask<sliding, left = 2, right = 2>} : (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>) -> tensor<1x2x8x16xf32>
-  return %0 : tensor<1x2x8x16xf32>
+func.func @softmax_not_last(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{softmax over a dimension other than the last has no kernel yet}}
+  %0 = tessera.softmax %x, axis = 0 : tensor<4x8xf32> -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
 }
 
 // -----
