@@ -37,3 +37,19 @@ func.func @heads(%x: tensor<1x8x64xf32>) -> tensor<1x4x8x16xf32> {
   %s = tessera.softmax %q, axis = 3 : tensor<1x4x8x16xf32> -> tensor<1x4x8x16xf32>
   return %s : tensor<1x4x8x16xf32>
 }
+
+// -----
+
+// A splat constant copied into a region is no root: the scale becomes an
+// arith.constant of the matmul's epilogue.
+// CHECK-LABEL: module attributes
+// CHECK: gpu.func @dispatch_0
+// CHECK: %[[K:.*]]:16 = scf.for
+// CHECK: %[[C:.*]] = arith.constant 1.250000e-01 : f32
+// CHECK: arith.mulf %[[K]]#0, %[[C]] : f32
+func.func @scaled_scores(%q: tensor<2x8x16xf32>, %k: tensor<2x8x16xf32>) -> tensor<2x8x8xf32> {
+  %c = tessera.constant dense<0.125> : tensor<f32>
+  %s = tessera.matmul %q, %k {transpose_rhs = true} : (tensor<2x8x16xf32>, tensor<2x8x16xf32>) -> tensor<2x8x8xf32>
+  %x = tessera.mul %s, %c : (tensor<2x8x8xf32>, tensor<f32>) -> tensor<2x8x8xf32>
+  return %x : tensor<2x8x8xf32>
+}

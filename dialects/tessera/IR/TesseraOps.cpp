@@ -213,7 +213,7 @@ bool DispatchOp::isFusableElementwise(Operation *op) {
 Operation *DispatchOp::getRootOp() {
   Block &block = getBody().front();
   for (Operation &op : block.without_terminator())
-    if (!isFusableElementwise(&op))
+    if (!isFusableElementwise(&op) && !isa<ConstantOp>(op))
       return &op;
   // An elementwise-only dispatch is built around the op it yields.
   return cast<YieldOp>(block.getTerminator()).getValue().getDefiningOp();
