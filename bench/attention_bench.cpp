@@ -37,8 +37,8 @@ namespace {
 int64_t heads = 12, headDim = 64;
 
 std::string qkvType(int64_t seq) {
-  return "tensor<1x" + std::to_string(heads) + "x" + std::to_string(seq) +
-         "x" + std::to_string(headDim) + "xf32>";
+  return "tensor<1x" + std::to_string(heads) + "x" + std::to_string(seq) + "x" +
+         std::to_string(headDim) + "xf32>";
 }
 
 std::string fused(int64_t seq, const std::string &mask) {
@@ -56,12 +56,14 @@ std::string decomposed(int64_t seq) {
                   std::to_string(seq) + "x" + std::to_string(seq) + "xf32>";
   return "func.func @f(%q: " + t + " {tessera.name = \"q\"}, %k: " + t +
          " {tessera.name = \"k\"}, %v: " + t + " {tessera.name = \"v\"}) -> " +
-         t + " {\n  %c = tessera.constant dense<0.125> : tensor<f32>\n"
-         "  %s = tessera.matmul %q, %k {transpose_rhs = true} : (" + t + ", " +
-         t + ") -> " + s + "\n  %x = tessera.mul %s, %c : (" + s +
-         ", tensor<f32>) -> " + s + "\n  %p = tessera.softmax %x, axis = 3 : " +
-         s + " -> " + s + "\n  %o = tessera.matmul %p, %v : (" + s + ", " + t +
-         ") -> " + t + "\n  return %o : " + t + "\n}\n";
+         t +
+         " {\n  %c = tessera.constant dense<0.125> : tensor<f32>\n"
+         "  %s = tessera.matmul %q, %k {transpose_rhs = true} : (" +
+         t + ", " + t + ") -> " + s + "\n  %x = tessera.mul %s, %c : (" + s +
+         ", tensor<f32>) -> " + s +
+         "\n  %p = tessera.softmax %x, axis = 3 : " + s + " -> " + s +
+         "\n  %o = tessera.matmul %p, %v : (" + s + ", " + t + ") -> " + t +
+         "\n  return %o : " + t + "\n}\n";
 }
 
 bool compileTo(const std::string &source, const std::string &path) {
@@ -69,8 +71,8 @@ bool compileTo(const std::string &source, const std::string &path) {
   mlir::tessera::registerPipelineDialects(registry);
   MLIRContext context(registry);
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &context);
-  if (!module ||
-      failed(mlir::tessera::runPipeline(*module, mlir::tessera::Phase::SPIRV, {})))
+  if (!module || failed(mlir::tessera::runPipeline(
+                     *module, mlir::tessera::Phase::SPIRV, {})))
     return false;
   FailureOr<std::vector<char>> bytes = mlir::tessera::writeModel(*module, {});
   if (failed(bytes))
@@ -105,9 +107,12 @@ double measure(tessera_instance instance, uint32_t device,
   const char *names[] = {"q", "k", "v"};
   std::vector<float> *data[] = {&q, &k, &v};
   for (int i = 0; i < 3; ++i)
-    inputs.push_back(tessera_tensor{names[i], TESSERA_F32, 4,
+    inputs.push_back(tessera_tensor{names[i],
+                                    TESSERA_F32,
+                                    4,
                                     {1, heads, seq, headDim},
-                                    data[i]->data(), count * 4});
+                                    data[i]->data(),
+                                    count * 4});
   std::vector<double> times;
   for (int r = 0; r < runs + 2; ++r) {
     if (tessera_program_run(program, inputs.data(), 3) != TESSERA_OK) {
@@ -182,9 +187,8 @@ int main(int argc, char **argv) {
       first = t;
     std::printf("sliding<128,128> S=%-5lld %9.1f ms   t(S)/t(%lld) = %.2f "
                 "(linear: %.0f, quadratic: %.0f)\n",
-                static_cast<long long>(s), t * 1e3,
-                static_cast<long long>(seq), t / first,
-                static_cast<double>(s) / seq,
+                static_cast<long long>(s), t * 1e3, static_cast<long long>(seq),
+                t / first, static_cast<double>(s) / seq,
                 static_cast<double>(s * s) / (seq * seq));
   }
   tessera_instance_destroy(instance);

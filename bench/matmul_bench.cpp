@@ -74,8 +74,10 @@ std::vector<char> compileTessera(const Shape &s) {
 }
 
 /// A .tsr holding one dispatch of the GLSL kernel.
-std::vector<char> wrapReference(const Shape &s,
-                                const std::vector<char> &spirv) {
+/// A .tsr holding one dispatch of the GLSL kernel (8x8 invocations, a
+/// tile x tile block each).
+std::vector<char> wrapReference(const Shape &s, const std::vector<char> &spirv,
+                                int64_t tile) {
   flatbuffers::FlatBufferBuilder b;
   auto dim = [&](int64_t value) { return tsr::CreateDimExpr(b, value); };
   auto shape = [&](int64_t r, int64_t c) {
@@ -108,8 +110,8 @@ std::vector<char> wrapReference(const Shape &s,
                                   &params)};
   std::vector<uint32_t> bound = {0, 1, 2};
   std::vector<flatbuffers::Offset<tsr::WorkgroupCount>> counts = {
-      tsr::CreateWorkgroupCount(b, dim(s.n), 32),
-      tsr::CreateWorkgroupCount(b, dim(s.m), 32),
+      tsr::CreateWorkgroupCount(b, dim(s.n), 8 * tile),
+      tsr::CreateWorkgroupCount(b, dim(s.m), 8 * tile),
       tsr::CreateWorkgroupCount(b, dim(1), 1)};
   std::vector<flatbuffers::Offset<tsr::Dispatch>> dispatches = {
       tsr::CreateDispatchDirect(b, 0, &bound, &counts, false)};
@@ -195,15 +197,24 @@ int main(int argc, char **argv) {
   }
   tessera_device_info info;
   tessera_instance_device_info(instance, device, &info);
-  std::vector<char> spirv = readFile(TESSERA_REFERENCE_SPIRV);
-  if (spirv.empty()) {
-    std::fprintf(stderr, "cannot read %s\n", TESSERA_REFERENCE_SPIRV);
-    return 1;
+  const int64_t tiles[] = {4, 8};
+  std::vector<char> spirv[2];
+  for (int t = 0; t < 2; ++t) {
+    std::string path = std::string(TESSERA_REFERENCE_DIR) +
+                       "/matmul_reference_" + std::to_string(tiles[t]) + "x" +
+                       std::to_string(tiles[t]) + ".spv";
+    spirv[t] = readFile(path);
+    if (spirv[t].empty()) {
+      std::fprintf(stderr, "cannot read %s\n", path.c_str());
+      return 1;
+    }
   }
-  std::printf("device: %s; median of %d runs after 2 warm-up runs\n\n",
+  std::printf("device: %s; median of %d runs after 2 warm-up runs; ratio = "
+              "peer time / Tessera time\n\n",
               info.name, runs);
-  std::printf("%-28s %10s %10s %10s %10s %8s %10s\n", "shape (MxNxK)",
-              "tessera", "GFLOP/s", "glsl", "GFLOP/s", "ratio", "max diff");
+  std::printf("%-28s %10s %8s %10s %8s %7s %10s %8s %7s %9s\n", "shape (MxNxK)",
+              "tessera", "GFLOP/s", "glsl 4x4", "GFLOP/s", "ratio", "glsl 8x8",
+              "GFLOP/s", "ratio", "max diff");
   const Shape shapes[] = {{1024, 1024, 1024, "1024^3"},
                           {128, 3072, 768, "BERT-base FFN 128x768x3072"}};
   for (const Shape &s : shapes) {
@@ -218,19 +229,28 @@ int main(int argc, char **argv) {
     tessera_tensor tb{"b", TESSERA_F32, 2, {s.k, s.n}, b.data(), b.size() * 4};
     std::string dir = "/tmp/tessera-bench-";
     writeFile(dir + "tessera.tsr", compileTessera(s));
-    writeFile(dir + "glsl.tsr", wrapReference(s, spirv));
-    Result ours, peer;
-    if (!measure(instance, device, dir + "tessera.tsr", {ta, tb}, runs, ours) ||
-        !measure(instance, device, dir + "glsl.tsr", {ta, tb}, runs, peer))
+    Result ours, peers[2];
+    if (!measure(instance, device, dir + "tessera.tsr", {ta, tb}, runs, ours))
       return 1;
+    for (int t = 0; t < 2; ++t) {
+      writeFile(dir + "glsl.tsr", wrapReference(s, spirv[t], tiles[t]));
+      if (!measure(instance, device, dir + "glsl.tsr", {ta, tb}, runs,
+                   peers[t]))
+        return 1;
+    }
     double flops = 2.0 * s.m * s.n * s.k;
     double diff = 0;
-    for (size_t i = 0; i < ours.output.size(); ++i)
-      diff = std::max<double>(diff, std::abs(ours.output[i] - peer.output[i]));
-    std::printf("%-28s %8.1fms %10.2f %8.1fms %10.2f %7.2fx %10.2g\n", s.label,
-                ours.medianSeconds * 1e3, flops / ours.medianSeconds / 1e9,
-                peer.medianSeconds * 1e3, flops / peer.medianSeconds / 1e9,
-                peer.medianSeconds / ours.medianSeconds, diff);
+    for (const Result &peer : peers)
+      for (size_t i = 0; i < ours.output.size(); ++i)
+        diff =
+            std::max<double>(diff, std::abs(ours.output[i] - peer.output[i]));
+    std::printf(
+        "%-28s %8.1fms %8.2f %8.1fms %8.2f %6.2fx %8.1fms %8.2f %6.2fx %9.2g\n",
+        s.label, ours.medianSeconds * 1e3, flops / ours.medianSeconds / 1e9,
+        peers[0].medianSeconds * 1e3, flops / peers[0].medianSeconds / 1e9,
+        peers[0].medianSeconds / ours.medianSeconds,
+        peers[1].medianSeconds * 1e3, flops / peers[1].medianSeconds / 1e9,
+        peers[1].medianSeconds / ours.medianSeconds, diff);
   }
   tessera_instance_destroy(instance);
   return 0;

@@ -58,8 +58,10 @@ TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
 
   switch (kind) {
   case KernelKind::Matmul: {
-    // x along N (contiguous output), y along M; a 4x4 register tile each.
-    int64_t threadM = 4, threadN = 4;
+    // x along N (contiguous output), y along M; an 8x8 register tile each
+    // (docs/benchmarks.md has a sweep on lavapipe; per-device choice is
+    // issue 6).
+    int64_t threadM = 8, threadN = 8;
     int64_t x = std::clamp<int64_t>(subgroup, 8, 16);
     int64_t y = std::min<int64_t>(
         16, floorPowerOf2(std::min<int64_t>(256, maxInvocations) / x));

@@ -12,7 +12,7 @@
 // CHECK: spirv.EntryPoint "GLCompute" @dispatch_0
 // CHECK: spirv.ExecutionMode @dispatch_0 "LocalSize", 16, 1, 1
 // CHECK: spirv.module @__spv__dispatch_1
-// CHECK: spirv.ExecutionMode @dispatch_1 "LocalSize", 8, 2, 1
+// CHECK: spirv.ExecutionMode @dispatch_1 "LocalSize", 8, 1, 1
 // CHECK-NOT: spirv.module
 func.func @f(%x: tensor<8x16xf32>, %w: tensor<4x16xf32>) -> tensor<8x4xf32> {
   %0 = tessera.gelu %x : tensor<8x16xf32>
