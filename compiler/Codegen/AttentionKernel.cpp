@@ -1,14 +1,17 @@
 //===- AttentionKernel.cpp - Attention with an online softmax -------------===//
 //
-// One invocation per query row. Keys are visited in tiles of `tile[1]`: the
-// scores of a tile are computed and kept, the running maximum and sum are
-// updated once per tile (the online softmax), then the tile's values are
-// accumulated. The S x S score matrix is never written to memory.
+// Each invocation owns thread_tile[0] consecutive query rows (R). Keys are
+// visited in tiles of `tile[1]`: every key and value element is loaded once
+// per invocation and feeds R rows (on lavapipe, FMAs per loaded value decide
+// the speed); the scores of a tile are kept, the running maximum and sum of
+// each row are updated once per tile (the online softmax), then the tile's
+// values are accumulated. The S x S score matrix is never written to memory.
 //
-// The mask is a parameter of this one builder. For each query row it gives
-// an enumeration of the only keys the row can see, in one or more phases
-// (`KeyPhase`: a count, the n-th key, and an element predicate), and key
-// tiles run over that enumeration:
+// The mask is a parameter of this one builder. For the invocation's rows it
+// gives an enumeration of the only keys they can see, in one or more phases
+// (`KeyPhase`: a count, the n-th key, and a per-row element predicate), and
+// key tiles run over that enumeration (several rows per invocation only
+// where their key sets are near-identical: none, causal, undilated sliding):
 //   none      all keys;
 //   causal    keys up to the diagonal p(i) = i + Lk - Lq: nothing above it;
 //   sliding   the band [p - left, p + right], only at dilated positions
@@ -70,11 +73,18 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                             "dims";
   int64_t headDim = q[3].getCoefficient(), valueDim = v[3].getCoefficient();
   int64_t group = q[1].getCoefficient() / k[1].getCoefficient();
-  int64_t queriesPerGroup = e.config().getWorkgroupSize()[0];
+  int64_t invocations = e.config().getWorkgroupSize()[0];
+  int64_t rowCount = e.config().getThreadTile()[0];
   int64_t keyTile = e.config().getTile()[1];
+  bool sharedKeys =
+      mask.getKind() == MaskKind::None || mask.getKind() == MaskKind::Causal ||
+      (mask.getKind() == MaskKind::Sliding && mask.getDilation() == 1);
+  if (rowCount > 1 && !sharedKeys)
+    return e.emitError() << "a '" << stringifyMaskKind(mask.getKind())
+                         << "' mask needs one query row per invocation";
 
   KernelSignature &signature = e.signature();
-  signature.workgroups[0] = {q[2], queriesPerGroup};
+  signature.workgroups[0] = {q[2], invocations * rowCount};
   signature.workgroups[1] = {q[1], 1};
   signature.workgroups[2] = {q[0], 1};
 
@@ -82,56 +92,14 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   Value batch = e.workgroupId(gpu::Dimension::z);
   Value head = e.workgroupId(gpu::Dimension::y);
   Value kvHead = arith::DivUIOp::create(b, loc, head, e.index(group));
-  Value row = e.invocationStart(gpu::Dimension::x, queriesPerGroup, 1);
-  Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row,
-                                        queryLength);
+  Value firstRow =
+      e.invocationStart(gpu::Dimension::x, invocations * rowCount, rowCount);
+  Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                        firstRow, queryLength);
   auto guardIf = scf::IfOp::create(b, loc, inRange, /*withElse=*/false);
   OpBuilder::InsertionGuard outerGuard(b);
   b.setInsertionPointToStart(&guardIf.getThenRegion().front());
 
-  auto privateArray = [&](int64_t size) {
-    return memref::AllocaOp::create(
-        b, loc,
-        MemRefType::get({size}, b.getF32Type(), MemRefLayoutAttrInterface(),
-                        b.getI64IntegerAttr(kFunctionMemorySpace)));
-  };
-  auto forLoop = [&](Value lower, Value upper, int64_t step, ValueRange init,
-                     function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-    return e.forLoop(lower, upper, e.index(step), init, body);
-  };
-
-  // The query row, pre-scaled.
-  Value scale = e.f32(attention.getEffectiveScale());
-  Value queryRow = privateArray(headDim);
-  Value accumulator = privateArray(valueDim);
-  Value queryBase =
-      e.offset(e.inputView(query), {batch, head, row, e.index(0)});
-  Value queryStride = e.size(e.inputView(query).strides[3]);
-  forLoop(e.index(0), e.index(headDim), 1, {}, [&](Value d, ValueRange) {
-    Value offset = arith::AddIOp::create(
-        b, loc, queryBase, arith::MulIOp::create(b, loc, d, queryStride));
-    Value scaled =
-        arith::MulFOp::create(b, loc, e.loadAtOffset(query, offset), scale);
-    memref::StoreOp::create(b, loc, scaled, queryRow, d);
-    return SmallVector<Value>{};
-  });
-  forLoop(e.index(0), e.index(valueDim), 1, {}, [&](Value d, ValueRange) {
-    memref::StoreOp::create(b, loc, e.f32(0.0), accumulator, d);
-    return SmallVector<Value>{};
-  });
-
-  Value lastKey = arith::SubIOp::create(b, loc, keyLength, e.index(1));
-  const StridedView &keyView = e.inputView(key);
-  const StridedView &valueView = e.inputView(value);
-  Value keyStride = e.size(keyView.strides[3]);
-  Value valueStride = e.size(valueView.strides[3]);
-  StridedView biasView;
-  if (bias)
-    biasView = e.inputView(bias).broadcastTo({q[0], q[1], q[2], k[2]});
-
-  // The query's position among the keys, and small integer helpers.
-  Value position = arith::SubIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, row, keyLength), queryLength);
   auto add = [&](Value x, Value y) {
     return arith::AddIOp::create(b, loc, x, y).getResult();
   };
@@ -152,26 +120,84 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
     Value shifted = arith::AddIOp::create(b, loc, x, e.index(m));
     return arith::RemUIOp::create(b, loc, shifted, e.index(m)).getResult();
   };
+  auto privateArray = [&](int64_t size) {
+    return memref::AllocaOp::create(
+        b, loc,
+        MemRefType::get({size}, b.getF32Type(), MemRefLayoutAttrInterface(),
+                        b.getI64IntegerAttr(kFunctionMemorySpace)));
+  };
+  auto forLoop = [&](Value lower, Value upper, int64_t step, ValueRange init,
+                     function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    return e.forLoop(lower, upper, e.index(step), init, body);
+  };
+  /// Element `r * stride + d` of a per-row private array.
+  auto at = [&](int64_t r, int64_t stride, Value d) {
+    return r == 0 ? d : add(d, e.index(r * stride));
+  };
 
-  // A phase of keys: n in [0, count) stands for key keyOf(n), visible when
-  // predicate(key) holds (and the key lies in [0, Lk)). The functions run
-  // later, inside the tile loops: they capture values by copy.
+  // The invocation's rows (clamped for loads past the end), their positions
+  // among the keys, and the query rows pre-scaled.
+  Value lastQuery = arith::SubIOp::create(b, loc, queryLength, e.index(1));
+  SmallVector<Value> rows, rowValid, clampedRows, positions;
+  for (int64_t r = 0; r < rowCount; ++r) {
+    rows.push_back(add(firstRow, e.index(r)));
+    rowValid.push_back(
+        cmp(arith::CmpIPredicate::ult, rows.back(), queryLength));
+    clampedRows.push_back(
+        arith::MinUIOp::create(b, loc, rows.back(), lastQuery));
+    positions.push_back(arith::SubIOp::create(
+        b, loc, add(clampedRows.back(), keyLength), queryLength));
+  }
+  Value scale = e.f32(attention.getEffectiveScale());
+  Value queryRows = privateArray(rowCount * headDim);
+  Value accumulator = privateArray(rowCount * valueDim);
+  Value queryStride = e.size(e.inputView(query).strides[3]);
+  for (int64_t r = 0; r < rowCount; ++r) {
+    Value base =
+        e.offset(e.inputView(query), {batch, head, clampedRows[r], e.index(0)});
+    forLoop(e.index(0), e.index(headDim), 1, {}, [&](Value d, ValueRange) {
+      Value offset = add(base, arith::MulIOp::create(b, loc, d, queryStride));
+      Value scaled =
+          arith::MulFOp::create(b, loc, e.loadAtOffset(query, offset), scale);
+      memref::StoreOp::create(b, loc, scaled, queryRows, at(r, headDim, d));
+      return SmallVector<Value>{};
+    });
+  }
+  forLoop(e.index(0), e.index(rowCount * valueDim), 1, {},
+          [&](Value d, ValueRange) {
+            memref::StoreOp::create(b, loc, e.f32(0.0), accumulator, d);
+            return SmallVector<Value>{};
+          });
+
+  Value lastKey = arith::SubIOp::create(b, loc, keyLength, e.index(1));
+  const StridedView &keyView = e.inputView(key);
+  const StridedView &valueView = e.inputView(value);
+  Value keyStride = e.size(keyView.strides[3]);
+  Value valueStride = e.size(valueView.strides[3]);
+  StridedView biasView;
+  if (bias)
+    biasView = e.inputView(bias).broadcastTo({q[0], q[1], q[2], k[2]});
+
+  // A phase of keys: n in [0, count) stands for key keyOf(n); row r sees it
+  // when predicate(r, key) holds (and the key lies in [0, Lk)). The
+  // functions run later, inside the tile loops: they capture by copy.
   struct KeyPhase {
     Value count;
     std::function<Value(Value)> keyOf;
-    std::function<Value(Value)> predicate; // empty: always visible
+    std::function<Value(int64_t, Value)> predicate; // empty: always
   };
   auto identity = [](Value n) { return n; };
+  Value groupFirst = positions.front(), groupLast = positions.back();
   // Swin's region of the shift along one axis of the shifted grid.
   auto region = [&e, &b, loc](Value x, int64_t side, int64_t size,
                               int64_t shift) {
-    auto at = [&](int64_t bound) {
+    auto from = [&](int64_t bound) {
       Value flag = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, x,
                                          e.index(bound));
       return arith::SelectOp::create(b, loc, flag, e.index(1), e.index(0))
           .getResult();
     };
-    return arith::AddIOp::create(b, loc, at(side - size), at(side - shift))
+    return arith::AddIOp::create(b, loc, from(side - size), from(side - shift))
         .getResult();
   };
   std::function<KeyPhase(MaskAttr)> phaseOf = [&](MaskAttr m) -> KeyPhase {
@@ -182,16 +208,52 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
     case MaskKind::Causal: {
       Value end = arith::MinSIOp::create(
           b, loc,
-          arith::MaxSIOp::create(b, loc, add(position, e.index(1)), e.index(0)),
+          arith::MaxSIOp::create(b, loc, add(groupLast, e.index(1)),
+                                 e.index(0)),
           keyLength);
-      return {end, identity, {}};
+      KeyPhase phase{end, identity, {}};
+      if (rowCount > 1)
+        phase.predicate = [&b, loc, positions](int64_t r, Value key) {
+          return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, key,
+                                       positions[r])
+              .getResult();
+        };
+      return phase;
     }
     case MaskKind::Sliding: {
       int64_t dilation = m.getDilation();
-      int64_t before = *m.getLeft() / dilation,
-              after = *m.getRight() / dilation;
+      int64_t left = *m.getLeft(), right = *m.getRight();
+      if (dilation == 1) {
+        // The union of the rows' bands; each row keeps its own.
+        Value first = arith::SubIOp::create(b, loc, groupFirst, e.index(left));
+        Value span = arith::SubIOp::create(b, loc, groupLast, groupFirst);
+        KeyPhase phase{
+            add(span, e.index(left + right + 1)),
+            [&b, loc, first](Value n) {
+              return arith::AddIOp::create(b, loc, first, n).getResult();
+            },
+            {}};
+        if (rowCount > 1)
+          phase.predicate = [&e, &b, loc, positions, left, right](int64_t r,
+                                                                  Value key) {
+            Value low =
+                arith::SubIOp::create(b, loc, positions[r], e.index(left));
+            Value high =
+                arith::AddIOp::create(b, loc, positions[r], e.index(right));
+            return arith::AndIOp::create(
+                       b, loc,
+                       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
+                                             key, low),
+                       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
+                                             key, high))
+                .getResult();
+          };
+        return phase;
+      }
+      // Dilated (one row per invocation): only the dilated positions.
+      int64_t before = left / dilation, after = right / dilation;
       Value first =
-          arith::SubIOp::create(b, loc, position, e.index(before * dilation));
+          arith::SubIOp::create(b, loc, groupFirst, e.index(before * dilation));
       return {e.index(before + after + 1),
               [&e, &b, loc, first, dilation](Value n) {
                 Value step =
@@ -204,8 +266,8 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
       int64_t height = m.getGrid()[0], width = m.getGrid()[1];
       int64_t size = *m.getSize(), shift = m.getShift();
       // The query's coordinates in the shifted grid, and its window.
-      Value r = arith::DivUIOp::create(b, loc, position, e.index(width));
-      Value c = arith::RemUIOp::create(b, loc, position, e.index(width));
+      Value r = arith::DivUIOp::create(b, loc, groupFirst, e.index(width));
+      Value c = arith::RemUIOp::create(b, loc, groupFirst, e.index(width));
       Value rs = wrap(arith::SubIOp::create(b, loc, r, e.index(shift)), height);
       Value cs = wrap(arith::SubIOp::create(b, loc, c, e.index(shift)), width);
       Value r0 = mul(arith::DivUIOp::create(b, loc, rs, e.index(size)), size);
@@ -233,7 +295,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
         Value queryRow = region(rs, height, size, shift);
         Value queryCol = region(cs, width, size, shift);
         phase.predicate = [&e, &b, loc, wrap, region, queryRow, queryCol, size,
-                           shift, height, width](Value token) {
+                           shift, height, width](int64_t, Value token) {
           Value row = arith::DivUIOp::create(b, loc, token, e.index(width));
           Value col = arith::RemUIOp::create(b, loc, token, e.index(width));
           Value rr =
@@ -271,7 +333,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
       }
       return result;
     };
-    Value globalRow = isGlobal(position);
+    Value globalRow = isGlobal(groupFirst);
     // Phase 1: the global keys (none for a global row: phase 2 has all).
     phases.push_back(
         {choose(globalRow, e.index(0), e.index(tokens.size())),
@@ -296,139 +358,178 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
            return arith::SelectOp::create(b, loc, globalRow, n, inner.keyOf(n))
                .getResult();
          },
-         [&b, loc, globalRow, inner, isGlobal](Value key) {
+         [&b, loc, globalRow, inner, isGlobal](int64_t r, Value key) {
            Value notGlobal = arith::XOrIOp::create(
                b, loc, isGlobal(key),
                arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));
            Value visible = inner.predicate
                                ? arith::AndIOp::create(
-                                     b, loc, inner.predicate(key), notGlobal)
+                                     b, loc, inner.predicate(r, key), notGlobal)
                                      .getResult()
                                : notGlobal;
            return arith::OrIOp::create(b, loc, globalRow, visible).getResult();
          }});
   }
 
-  Value scores = privateArray(keyTile);
+  Value scores = privateArray(rowCount * keyTile);
   Value lowest = e.f32(kLowest);
-  // A key of the enumeration, clamped for loads, and whether it counts.
+  // A key of the enumeration, clamped for loads, and whether it exists.
   auto resolve = [&](const KeyPhase &phase, Value n) {
-    Value key = phase.keyOf(n);
-    Value visible = both(cmp(arith::CmpIPredicate::slt, n, phase.count),
-                         both(cmp(arith::CmpIPredicate::sge, key, e.index(0)),
-                              cmp(arith::CmpIPredicate::slt, key, keyLength)));
+    Value keyIndex = phase.keyOf(n);
+    Value exists =
+        both(cmp(arith::CmpIPredicate::slt, n, phase.count),
+             both(cmp(arith::CmpIPredicate::sge, keyIndex, e.index(0)),
+                  cmp(arith::CmpIPredicate::slt, keyIndex, keyLength)));
     Value clamped = arith::MinSIOp::create(
-        b, loc, arith::MaxSIOp::create(b, loc, key, e.index(0)), lastKey);
-    return std::make_pair(clamped, visible);
+        b, loc, arith::MaxSIOp::create(b, loc, keyIndex, e.index(0)), lastKey);
+    return std::make_pair(clamped, exists);
   };
-  Value runningMax = lowest, runningSum = e.f32(0.0);
+  // Running maxima, then running sums, one per row.
+  SmallVector<Value> state(rowCount, lowest);
+  state.append(rowCount, e.f32(0.0));
   for (const KeyPhase &phase : phases) {
     auto tiles = forLoop(
-        e.index(0), phase.count, keyTile, {runningMax, runningSum},
-        [&](Value tileStart, ValueRange state) {
-          Value tileRunningMax = state[0], tileRunningSum = state[1];
-          // Scores of the tile, and its maximum over visible keys.
+        e.index(0), phase.count, keyTile, state,
+        [&](Value tileStart, ValueRange carried) {
+          // Scores of the tile and, per row, its maximum over visible keys.
           auto tileMax = forLoop(
-              e.index(0), e.index(keyTile), 1, {lowest},
-              [&](Value t, ValueRange acc) {
+              e.index(0), e.index(keyTile), 1,
+              SmallVector<Value>(rowCount, lowest),
+              [&](Value t, ValueRange maxima) {
                 std::pair<Value, Value> resolved =
-                    resolve(phase, arith::AddIOp::create(b, loc, tileStart, t));
-                Value jc = resolved.first, visible = resolved.second;
-                if (phase.predicate)
-                  visible = both(visible, phase.predicate(jc));
+                    resolve(phase, add(tileStart, t));
+                Value jc = resolved.first, exists = resolved.second;
                 if (padding)
-                  visible = both(visible, e.loadInput(padding, {batch, jc}));
+                  exists = both(exists, e.loadInput(padding, {batch, jc}));
                 Value keyBase =
                     e.offset(keyView, {batch, kvHead, jc, e.index(0)});
-                auto dot = forLoop(
-                    e.index(0), e.index(headDim), 1, {e.f32(0.0)},
-                    [&](Value d, ValueRange sum) {
-                      Value offset = arith::AddIOp::create(
-                          b, loc, keyBase,
-                          arith::MulIOp::create(b, loc, d, keyStride));
-                      Value product = arith::MulFOp::create(
-                          b, loc, memref::LoadOp::create(b, loc, queryRow, d),
-                          e.loadAtOffset(key, offset));
-                      return SmallVector<Value>{
-                          arith::AddFOp::create(b, loc, sum[0], product)};
+                auto dots = forLoop(
+                    e.index(0), e.index(headDim), 1,
+                    SmallVector<Value>(rowCount, e.f32(0.0)),
+                    [&](Value d, ValueRange sums) {
+                      Value keyValue = e.loadAtOffset(
+                          key, add(keyBase, arith::MulIOp::create(b, loc, d,
+                                                                  keyStride)));
+                      SmallVector<Value> next;
+                      for (int64_t r = 0; r < rowCount; ++r)
+                        next.push_back(arith::AddFOp::create(
+                            b, loc, sums[r],
+                            arith::MulFOp::create(
+                                b, loc,
+                                memref::LoadOp::create(b, loc, queryRows,
+                                                       at(r, headDim, d)),
+                                keyValue)));
+                      return next;
                     });
-                Value score = dot.getResult(0);
-                if (bias)
-                  score = arith::AddFOp::create(
-                      b, loc, score,
-                      e.loadAtOffset(
-                          bias, e.offset(biasView, {batch, head, row, jc})));
-                score = arith::SelectOp::create(b, loc, visible, score, lowest);
-                memref::StoreOp::create(b, loc, score, scores, t);
-                return SmallVector<Value>{
-                    arith::MaximumFOp::create(b, loc, acc[0], score)};
+                SmallVector<Value> next;
+                for (int64_t r = 0; r < rowCount; ++r) {
+                  Value score = dots.getResult(r);
+                  if (bias)
+                    score = arith::AddFOp::create(
+                        b, loc, score,
+                        e.loadAtOffset(
+                            bias, e.offset(biasView,
+                                           {batch, head, clampedRows[r], jc})));
+                  Value visible = exists;
+                  if (phase.predicate)
+                    visible = both(visible, phase.predicate(r, jc));
+                  score = choose(visible, score, lowest);
+                  memref::StoreOp::create(b, loc, score, scores,
+                                          at(r, keyTile, t));
+                  next.push_back(
+                      arith::MaximumFOp::create(b, loc, maxima[r], score));
+                }
+                return next;
               });
-          Value newMax = arith::MaximumFOp::create(b, loc, tileRunningMax,
-                                                   tileMax.getResult(0));
-          Value correction = math::ExpOp::create(
-              b, loc, arith::SubFOp::create(b, loc, tileRunningMax, newMax));
-          forLoop(e.index(0), e.index(valueDim), 1, {},
-                  [&](Value d, ValueRange) {
-                    Value old = memref::LoadOp::create(b, loc, accumulator, d);
-                    memref::StoreOp::create(
-                        b, loc, arith::MulFOp::create(b, loc, old, correction),
-                        accumulator, d);
-                    return SmallVector<Value>{};
-                  });
-          auto sum = forLoop(
-              e.index(0), e.index(keyTile), 1,
-              {arith::MulFOp::create(b, loc, tileRunningSum, correction)},
-              [&](Value t, ValueRange acc) {
-                Value score = memref::LoadOp::create(b, loc, scores, t);
-                Value visible =
-                    arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
-                                          score, e.f32(kLowest / 2));
-                Value weight = arith::SelectOp::create(
-                    b, loc, visible,
-                    math::ExpOp::create(
-                        b, loc, arith::SubFOp::create(b, loc, score, newMax)),
-                    e.f32(0.0));
-                Value jc =
-                    resolve(phase, arith::AddIOp::create(b, loc, tileStart, t))
-                        .first;
+          SmallVector<Value> newMax, correction, sumInit;
+          for (int64_t r = 0; r < rowCount; ++r) {
+            newMax.push_back(arith::MaximumFOp::create(b, loc, carried[r],
+                                                       tileMax.getResult(r)));
+            correction.push_back(math::ExpOp::create(
+                b, loc, arith::SubFOp::create(b, loc, carried[r], newMax[r])));
+            sumInit.push_back(arith::MulFOp::create(
+                b, loc, carried[rowCount + r], correction[r]));
+          }
+          for (int64_t r = 0; r < rowCount; ++r)
+            forLoop(
+                e.index(0), e.index(valueDim), 1, {}, [&](Value d, ValueRange) {
+                  Value slot = at(r, valueDim, d);
+                  Value old = memref::LoadOp::create(b, loc, accumulator, slot);
+                  memref::StoreOp::create(
+                      b, loc, arith::MulFOp::create(b, loc, old, correction[r]),
+                      accumulator, slot);
+                  return SmallVector<Value>{};
+                });
+          auto sums = forLoop(
+              e.index(0), e.index(keyTile), 1, sumInit,
+              [&](Value t, ValueRange running) {
+                SmallVector<Value> weights, next;
+                for (int64_t r = 0; r < rowCount; ++r) {
+                  Value score =
+                      memref::LoadOp::create(b, loc, scores, at(r, keyTile, t));
+                  Value visible =
+                      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                            score, e.f32(kLowest / 2));
+                  weights.push_back(
+                      choose(visible,
+                             math::ExpOp::create(b, loc,
+                                                 arith::SubFOp::create(
+                                                     b, loc, score, newMax[r])),
+                             e.f32(0.0)));
+                  next.push_back(
+                      arith::AddFOp::create(b, loc, running[r], weights[r]));
+                }
+                Value jc = resolve(phase, add(tileStart, t)).first;
                 Value valueBase =
                     e.offset(valueView, {batch, kvHead, jc, e.index(0)});
                 forLoop(
                     e.index(0), e.index(valueDim), 1, {},
                     [&](Value d, ValueRange) {
-                      Value offset = arith::AddIOp::create(
-                          b, loc, valueBase,
-                          arith::MulIOp::create(b, loc, d, valueStride));
-                      Value old =
-                          memref::LoadOp::create(b, loc, accumulator, d);
-                      Value updated = arith::AddFOp::create(
-                          b, loc, old,
-                          arith::MulFOp::create(b, loc, weight,
-                                                e.loadAtOffset(value, offset)));
-                      memref::StoreOp::create(b, loc, updated, accumulator, d);
+                      Value valueElement = e.loadAtOffset(
+                          value, add(valueBase, arith::MulIOp::create(
+                                                    b, loc, d, valueStride)));
+                      for (int64_t r = 0; r < rowCount; ++r) {
+                        Value slot = at(r, valueDim, d);
+                        Value old =
+                            memref::LoadOp::create(b, loc, accumulator, slot);
+                        memref::StoreOp::create(
+                            b, loc,
+                            arith::AddFOp::create(
+                                b, loc, old,
+                                arith::MulFOp::create(b, loc, weights[r],
+                                                      valueElement)),
+                            accumulator, slot);
+                      }
                       return SmallVector<Value>{};
                     });
-                return SmallVector<Value>{
-                    arith::AddFOp::create(b, loc, acc[0], weight)};
+                return next;
               });
-          return SmallVector<Value>{newMax, sum.getResult(0)};
+          SmallVector<Value> next(newMax);
+          for (int64_t r = 0; r < rowCount; ++r)
+            next.push_back(sums.getResult(r));
+          return next;
         });
-    runningMax = tiles.getResult(0);
-    runningSum = tiles.getResult(1);
+    state.assign(tiles.getResults().begin(), tiles.getResults().end());
   }
 
-  Value total = runningSum;
-  Value seen = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, total,
-                                     e.f32(0.0));
-  Value inverse = arith::SelectOp::create(
-      b, loc, seen, arith::DivFOp::create(b, loc, e.f32(1.0), total),
-      e.f32(0.0));
-  forLoop(e.index(0), e.index(valueDim), 1, {}, [&](Value d, ValueRange) {
-    Value result = arith::MulFOp::create(
-        b, loc, memref::LoadOp::create(b, loc, accumulator, d), inverse);
-    SmallVector<Value> indices = {batch, head, row, d};
-    e.storeOutput(indices, e.evaluateResult(indices, result));
-    return SmallVector<Value>{};
-  });
+  for (int64_t r = 0; r < rowCount; ++r) {
+    Value total = state[rowCount + r];
+    Value seen = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, total,
+                                       e.f32(0.0));
+    Value inverse = choose(
+        seen, arith::DivFOp::create(b, loc, e.f32(1.0), total), e.f32(0.0));
+    auto store = scf::IfOp::create(b, loc, rowValid[r], /*withElse=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&store.getThenRegion().front());
+    forLoop(e.index(0), e.index(valueDim), 1, {}, [&](Value d, ValueRange) {
+      Value result = arith::MulFOp::create(
+          b, loc,
+          memref::LoadOp::create(b, loc, accumulator, at(r, valueDim, d)),
+          inverse);
+      SmallVector<Value> indices = {batch, head, rows[r], d};
+      e.storeOutput(indices, e.evaluateResult(indices, result));
+      return SmallVector<Value>{};
+    });
+  }
   return success();
 }

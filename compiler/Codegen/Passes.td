@@ -18,7 +18,9 @@ def TesseraSelectTileConfigs
       tile per invocation (`thread_tile = [M, N]`): on CPU-like devices such
       as lavapipe, every buffer access costs a per-lane loop, so FLOPs per
       loaded value decide the speed;
-    - attention: one query row per invocation, key/value tiles of `tile[1]`;
+    - attention: `thread_tile[0]` query rows per invocation sharing every
+      key and value load (4 for none, causal and undilated sliding masks,
+      1 for the others), key/value tiles of `tile[1]`;
     - row reductions (softmax, layer_norm, reduce_*, argmax): one workgroup
       per row, the row split over its invocations, partial results combined
       with subgroup operations and, across subgroups, workgroup memory;

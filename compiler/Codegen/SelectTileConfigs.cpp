@@ -73,8 +73,17 @@ TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
         context, {x, y, 1}, {y * threadM, x * threadN, 1}, {threadM, threadN});
   }
   case KernelKind::Attention: {
-    int64_t queries = std::min<int64_t>(64, maxInvocations);
-    return TileConfigAttr::get(context, {queries, 1, 1}, {queries, 16}, {1});
+    // Several query rows per invocation share every key and value load
+    // where their key sets nearly coincide (none, causal, undilated bands).
+    MaskAttr mask = cast<AttentionOp>(dispatch.getRootOp()).getMaskOrNone();
+    bool sharedKeys =
+        mask.getKind() == MaskKind::None ||
+        mask.getKind() == MaskKind::Causal ||
+        (mask.getKind() == MaskKind::Sliding && mask.getDilation() == 1);
+    int64_t rows = sharedKeys ? 4 : 1;
+    int64_t invocations = std::min<int64_t>(64, maxInvocations);
+    return TileConfigAttr::get(context, {invocations, 1, 1},
+                               {invocations * rows, 16}, {rows});
   }
   case KernelKind::RowReduction: {
     int64_t row = staticDimOr(resultType, rank - 1, 1 << 20);

@@ -40,13 +40,18 @@ func.func @decode(%a: tensor<1x768xf32>, %w: tensor<3072x768xf32>) -> tensor<1x3
 
 // -----
 
+// Four query rows per invocation share each key/value load (none, causal,
+// undilated bands); other masks keep one row per invocation.
 // LAVAPIPE-LABEL: func @attention
-// LAVAPIPE: workgroup_size = [64, 1, 1], tile = [64, 16], thread_tile = [1]
+// LAVAPIPE: workgroup_size = [64, 1, 1], tile = [256, 16], thread_tile = [4]
 // GENERIC-LABEL: func @attention
+// GENERIC: workgroup_size = [64, 1, 1], tile = [256, 16], thread_tile = [4]
+// LAVAPIPE: workgroup_size = [64, 1, 1], tile = [64, 16], thread_tile = [1]
 // GENERIC: workgroup_size = [64, 1, 1], tile = [64, 16], thread_tile = [1]
-func.func @attention(%q: tensor<1x4x?x64xf32>) -> tensor<1x4x?x64xf32> {
+func.func @attention(%q: tensor<1x4x?x64xf32>) -> (tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>) {
   %0 = tessera.attention %q, %q, %q : (tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>) -> tensor<1x4x?x64xf32>
-  return %0 : tensor<1x4x?x64xf32>
+  %1 = tessera.attention %q, %q, %q {mask = #tessera.mask<sliding, left = 4, right = 4, dilation = 2>} : (tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>) -> tensor<1x4x?x64xf32>
+  return %0, %1 : tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>
 }
 
 // -----
