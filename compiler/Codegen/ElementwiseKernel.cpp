@@ -32,6 +32,6 @@ LogicalResult mlir::tessera::buildElementwiseKernel(KernelEmitter &e) {
   SmallVector<Value> indices = e.delinearize(flat, shape);
   Value yielded =
       cast<YieldOp>(dispatch.getBody().front().getTerminator()).getValue();
-  e.storeOutput(indices, e.evaluate(yielded, indices, {}));
+  e.storeOutput(indices, e.evaluate(yielded, indices));
   return success();
 }

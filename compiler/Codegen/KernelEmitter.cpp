@@ -251,7 +251,7 @@ Value KernelEmitter::emitScalar(Operation *op, ArrayRef<Value> args) {
       })
       .Case([&](CompareOp compare) -> Value {
         if (isFloat()) {
-          arith::CmpFPredicate predicate;
+          arith::CmpFPredicate predicate = arith::CmpFPredicate::OEQ;
           switch (compare.getPredicate()) {
           case ComparePredicate::EQ:
             predicate = arith::CmpFPredicate::OEQ;
@@ -274,7 +274,7 @@ Value KernelEmitter::emitScalar(Operation *op, ArrayRef<Value> args) {
           }
           return arith::CmpFOp::create(b, loc, predicate, args[0], args[1]);
         }
-        arith::CmpIPredicate predicate;
+        arith::CmpIPredicate predicate = arith::CmpIPredicate::eq;
         switch (compare.getPredicate()) {
         case ComparePredicate::EQ:
           predicate = arith::CmpIPredicate::eq;

@@ -91,6 +91,10 @@ public:
   /// taken as given; elementwise ops are emitted; inputs are loaded.
   Value evaluate(Value value, ArrayRef<Value> indices,
                  const llvm::DenseMap<Value, Value> &known);
+  /// The same with nothing known (elementwise chains, prologues).
+  Value evaluate(Value value, ArrayRef<Value> indices) {
+    return evaluate(value, indices, llvm::DenseMap<Value, Value>());
+  }
   /// The dispatch's result at `indices`, given the root's scalar result.
   Value evaluateResult(ArrayRef<Value> indices, Value rootValue);
 

@@ -68,7 +68,7 @@ LogicalResult mlir::tessera::buildRowReductionKernel(KernelEmitter &e) {
         tid, cols, e.index(invocations), inits, [&](Value col, ValueRange acc) {
           SmallVector<Value> indices(rowIndices);
           llvm::append_range(indices, e.delinearize(col, colDims));
-          Value x = e.evaluate(input, indices, {});
+          Value x = e.evaluate(input, indices);
           Value next = body(indices, x, acc.empty() ? Value() : acc[0]);
           return next ? SmallVector<Value>{next} : SmallVector<Value>{};
         });
