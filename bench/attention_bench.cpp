@@ -14,11 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Pipelines/Pipeline.h"
-#include "compiler/Serialize/ModelWriter.h"
-
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
+#include "BenchCommon.h"
 
 #include "tessera/runtime.h"
 
@@ -30,7 +26,7 @@
 #include <string>
 #include <vector>
 
-using namespace mlir;
+using namespace tessera::bench;
 
 namespace {
 
@@ -66,36 +62,12 @@ std::string decomposed(int64_t seq) {
          "\n  return %o : " + t + "\n}\n";
 }
 
-bool compileTo(const std::string &source, const std::string &path) {
-  DialectRegistry registry;
-  mlir::tessera::registerPipelineDialects(registry);
-  MLIRContext context(registry);
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &context);
-  if (!module || failed(mlir::tessera::runPipeline(
-                     *module, mlir::tessera::Phase::SPIRV, {})))
-    return false;
-  FailureOr<std::vector<char>> bytes = mlir::tessera::writeModel(*module, {});
-  if (failed(bytes))
-    return false;
-  std::ofstream(path, std::ios::binary)
-      .write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
-  return true;
-}
-
 /// Median seconds of `runs` runs after 2 warm-up runs; < 0 on failure.
-double measure(tessera_instance instance, uint32_t device,
-               const std::string &source, int64_t seq, int runs) {
+double measureCase(tessera_instance instance, uint32_t device,
+                   const std::string &source, int64_t seq, int runs) {
   std::string path = "/tmp/tessera-bench-attention.tsr";
-  if (!compileTo(source, path)) {
-    std::fprintf(stderr, "compilation failed\n");
+  if (!compileToFile(source, path))
     return -1;
-  }
-  tessera_program program = nullptr;
-  if (tessera_program_load(instance, path.c_str(), device, &program) !=
-      TESSERA_OK) {
-    std::fprintf(stderr, "%s\n", tessera_last_error());
-    return -1;
-  }
   size_t count = heads * seq * headDim;
   std::mt19937 rng(5);
   std::normal_distribution<float> normal;
@@ -113,18 +85,10 @@ double measure(tessera_instance instance, uint32_t device,
                                     {1, heads, seq, headDim},
                                     data[i]->data(),
                                     count * 4});
-  std::vector<double> times;
-  for (int r = 0; r < runs + 2; ++r) {
-    if (tessera_program_run(program, inputs.data(), 3) != TESSERA_OK) {
-      std::fprintf(stderr, "%s\n", tessera_last_error());
-      return -1;
-    }
-    if (r >= 2)
-      times.push_back(tessera_program_last_run_seconds(program));
-  }
-  tessera_program_destroy(program);
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+  Measurement result;
+  if (!measure(instance, device, path, inputs, runs, result))
+    return -1;
+  return result.medianSeconds;
 }
 
 } // namespace
@@ -150,14 +114,9 @@ int main(int argc, char **argv) {
   }
   tessera_instance instance = nullptr;
   uint32_t device = 0;
-  if (tessera_instance_create(nullptr, &instance) != TESSERA_OK ||
-      tessera_instance_select_device(instance, selector, &device) !=
-          TESSERA_OK) {
-    std::fprintf(stderr, "%s\n", tessera_last_error());
-    return 1;
-  }
   tessera_device_info info;
-  tessera_instance_device_info(instance, device, &info);
+  if (!openDevice(selector, instance, device, info))
+    return 1;
   std::printf("device: %s; batch 1, %lld heads, head dim %lld, f32; median "
               "of %d runs after 2 warm-up runs\n\n",
               info.name, static_cast<long long>(heads),
@@ -165,10 +124,10 @@ int main(int argc, char **argv) {
   auto gflops = [&](int64_t s, double seconds) {
     return 4.0 * s * s * headDim * heads / seconds / 1e9;
   };
-  double none = measure(instance, device, fused(seq, ""), seq, runs);
-  double split = measure(instance, device, decomposed(seq), seq, runs);
-  double causal =
-      measure(instance, device, fused(seq, "#tessera.mask<causal>"), seq, runs);
+  double none = measureCase(instance, device, fused(seq, ""), seq, runs);
+  double split = measureCase(instance, device, decomposed(seq), seq, runs);
+  double causal = measureCase(instance, device,
+                              fused(seq, "#tessera.mask<causal>"), seq, runs);
   if (none < 0 || split < 0 || causal < 0)
     return 1;
   std::printf("none    S=%-5lld fused %9.1f ms (%5.2f GFLOP/s)   separate "
@@ -180,7 +139,7 @@ int main(int argc, char **argv) {
   std::string band = "#tessera.mask<sliding, left = 128, right = 128>";
   double first = 0;
   for (int64_t s : {seq, 2 * seq, 4 * seq}) {
-    double t = measure(instance, device, fused(s, band), s, runs);
+    double t = measureCase(instance, device, fused(s, band), s, runs);
     if (t < 0)
       return 1;
     if (first == 0)

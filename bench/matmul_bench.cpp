@@ -12,11 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Pipelines/Pipeline.h"
-#include "compiler/Serialize/ModelWriter.h"
-
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
+#include "BenchCommon.h"
 
 #include "tessera/runtime.h"
 #include "tessera/tsr_format.h"
@@ -31,7 +27,7 @@
 #include <string>
 #include <vector>
 
-using namespace mlir;
+using namespace tessera::bench;
 namespace tsr = ::tessera::tsr;
 
 namespace {
@@ -47,33 +43,18 @@ std::vector<char> readFile(const std::string &path) {
                            std::istreambuf_iterator<char>());
 }
 
-void writeFile(const std::string &path, const std::vector<char> &bytes) {
-  std::ofstream(path, std::ios::binary)
-      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-std::vector<char> compileTessera(const Shape &s) {
+std::string matmulSource(const Shape &s) {
   auto t = [](int64_t a, int64_t b) {
     return "tensor<" + std::to_string(a) + "x" + std::to_string(b) + "xf32>";
   };
-  std::string source = "func.func @mm(%a: " + t(s.m, s.k) +
-                       " {tessera.name = \"a\"}, %b: " + t(s.k, s.n) +
-                       " {tessera.name = \"b\"}) -> " + t(s.m, s.n) +
-                       " {\n  %0 = tessera.matmul %a, %b : (" + t(s.m, s.k) +
-                       ", " + t(s.k, s.n) + ") -> " + t(s.m, s.n) +
-                       "\n  return %0 : " + t(s.m, s.n) + "\n}\n";
-  DialectRegistry registry;
-  mlir::tessera::registerPipelineDialects(registry);
-  MLIRContext context(registry);
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &context);
-  if (!module || failed(mlir::tessera::runPipeline(
-                     *module, mlir::tessera::Phase::SPIRV, {})))
-    return {};
-  FailureOr<std::vector<char>> bytes = mlir::tessera::writeModel(*module, {});
-  return succeeded(bytes) ? *bytes : std::vector<char>();
+  return "func.func @mm(%a: " + t(s.m, s.k) +
+         " {tessera.name = \"a\"}, %b: " + t(s.k, s.n) +
+         " {tessera.name = \"b\"}) -> " + t(s.m, s.n) +
+         " {\n  %0 = tessera.matmul %a, %b : (" + t(s.m, s.k) + ", " +
+         t(s.k, s.n) + ") -> " + t(s.m, s.n) +
+         "\n  return %0 : " + t(s.m, s.n) + "\n}\n";
 }
 
-/// A .tsr holding one dispatch of the GLSL kernel.
 /// A .tsr holding one dispatch of the GLSL kernel (8x8 invocations, a
 /// tile x tile block each).
 std::vector<char> wrapReference(const Shape &s, const std::vector<char> &spirv,
@@ -137,40 +118,6 @@ std::vector<char> wrapReference(const Shape &s, const std::vector<char> &spirv,
   return file;
 }
 
-struct Result {
-  double medianSeconds = 0;
-  std::vector<float> output;
-};
-
-bool measure(tessera_instance instance, uint32_t device,
-             const std::string &path, const std::vector<tessera_tensor> &inputs,
-             int runs, Result &result) {
-  tessera_program program = nullptr;
-  if (tessera_program_load(instance, path.c_str(), device, &program) !=
-      TESSERA_OK) {
-    std::fprintf(stderr, "load %s: %s\n", path.c_str(), tessera_last_error());
-    return false;
-  }
-  std::vector<double> times;
-  for (int r = 0; r < runs + 2; ++r) {
-    if (tessera_program_run(program, inputs.data(), inputs.size()) !=
-        TESSERA_OK) {
-      std::fprintf(stderr, "run: %s\n", tessera_last_error());
-      return false;
-    }
-    if (r >= 2) // two warm-up runs: shader compilation, caches
-      times.push_back(tessera_program_last_run_seconds(program));
-  }
-  std::sort(times.begin(), times.end());
-  result.medianSeconds = times[times.size() / 2];
-  tessera_tensor output{};
-  tessera_program_output(program, 0, &output);
-  const float *data = static_cast<const float *>(output.data);
-  result.output.assign(data, data + output.size / 4);
-  tessera_program_destroy(program);
-  return true;
-}
-
 } // namespace
 
 int main(int argc, char **argv) {
@@ -189,14 +136,9 @@ int main(int argc, char **argv) {
   }
   tessera_instance instance = nullptr;
   uint32_t device = 0;
-  if (tessera_instance_create(nullptr, &instance) != TESSERA_OK ||
-      tessera_instance_select_device(instance, selector, &device) !=
-          TESSERA_OK) {
-    std::fprintf(stderr, "%s\n", tessera_last_error());
-    return 1;
-  }
   tessera_device_info info;
-  tessera_instance_device_info(instance, device, &info);
+  if (!openDevice(selector, instance, device, info))
+    return 1;
   const int64_t tiles[] = {4, 8};
   std::vector<char> spirv[2];
   for (int t = 0; t < 2; ++t) {
@@ -228,8 +170,9 @@ int main(int argc, char **argv) {
     tessera_tensor ta{"a", TESSERA_F32, 2, {s.m, s.k}, a.data(), a.size() * 4};
     tessera_tensor tb{"b", TESSERA_F32, 2, {s.k, s.n}, b.data(), b.size() * 4};
     std::string dir = "/tmp/tessera-bench-";
-    writeFile(dir + "tessera.tsr", compileTessera(s));
-    Result ours, peers[2];
+    if (!compileToFile(matmulSource(s), dir + "tessera.tsr"))
+      return 1;
+    Measurement ours, peers[2];
     if (!measure(instance, device, dir + "tessera.tsr", {ta, tb}, runs, ours))
       return 1;
     for (int t = 0; t < 2; ++t) {
@@ -240,7 +183,7 @@ int main(int argc, char **argv) {
     }
     double flops = 2.0 * s.m * s.n * s.k;
     double diff = 0;
-    for (const Result &peer : peers)
+    for (const Measurement &peer : peers)
       for (size_t i = 0; i < ours.output.size(); ++i)
         diff =
             std::max<double>(diff, std::abs(ours.output[i] - peer.output[i]));

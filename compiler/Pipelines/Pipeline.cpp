@@ -4,6 +4,7 @@
 
 #include "compiler/Codegen/Passes.h"
 #include "compiler/Conversion/Passes.h"
+#include "compiler/Serialize/ModelWriter.h"
 #include "compiler/Transforms/Passes.h"
 #include "dialects/tessera/IR/TesseraDialect.h"
 
@@ -14,6 +15,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SPIRV/IR/SPIRVDialect.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -83,4 +85,15 @@ LogicalResult mlir::tessera::runPipeline(ModuleOp module, Phase last,
   if (reached(Phase::SPIRV))
     pm.addPass(createTesseraConvertKernelsToSPIRV());
   return pm.run(module);
+}
+
+FailureOr<std::vector<char>>
+mlir::tessera::compileSource(StringRef source, const PipelineOptions &options) {
+  DialectRegistry registry;
+  registerPipelineDialects(registry);
+  MLIRContext context(registry);
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &context);
+  if (!module || failed(runPipeline(*module, Phase::SPIRV, options)))
+    return failure();
+  return writeModel(*module, {});
 }

@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mlir::tessera {
 
@@ -37,6 +38,12 @@ struct PipelineOptions {
 /// (Serialize is not a pass pipeline: see writeModel.)
 LogicalResult runPipeline(ModuleOp module, Phase last,
                           const PipelineOptions &options);
+
+/// Compiles tessera-dialect MLIR text through every phase, in its own
+/// context, into the bytes of a .tsr file (tests, benchmarks, embedding).
+/// Diagnostics go to the context's default handler (stderr).
+FailureOr<std::vector<char>> compileSource(StringRef source,
+                                           const PipelineOptions &options = {});
 
 } // namespace mlir::tessera
 

@@ -10,13 +10,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Pipelines/Pipeline.h"
-#include "compiler/Serialize/ModelWriter.h"
 
 #include "dialects/tessera/IR/TesseraAttrs.h"
 
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
 
 #include "tessera/runtime.h"
 
@@ -78,23 +76,13 @@ protected:
   /// Compiles `mlir` through every phase and loads it on the device.
   tessera_program compile(const std::string &mlir,
                           int64_t maxBindingBytes = 0) {
-    DialectRegistry registry;
-    registerPipelineDialects(registry);
-    MLIRContext context(registry);
-    OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(mlir, &context);
-    EXPECT_TRUE(module) << mlir;
-    if (!module)
-      return nullptr;
     PipelineOptions options;
     options.maxBindingBytes = maxBindingBytes;
-    if (failed(runPipeline(*module, Phase::SPIRV, options))) {
+    FailureOr<std::vector<char>> bytes = compileSource(mlir, options);
+    if (failed(bytes)) {
       ADD_FAILURE() << "compilation failed:\n" << mlir;
       return nullptr;
     }
-    FailureOr<std::vector<char>> bytes = writeModel(*module, {});
-    EXPECT_TRUE(succeeded(bytes));
-    if (failed(bytes))
-      return nullptr;
     // Unique per process and call: CTest runs test cases in parallel.
     static int counter = 0;
     std::string path = ::testing::TempDir() + "kernel_test." +

@@ -9,10 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Pipelines/Pipeline.h"
-#include "compiler/Serialize/ModelWriter.h"
 
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
 
 #include "tessera/runtime.h"
 #include "tessera/tsr_format.h"
@@ -38,13 +35,7 @@ func.func @f(%x: tensor<?x8xf32> {tessera.name = "x", tessera.dims = ["rows", 8]
   %1 = tessera.softmax %0, axis = 1 : tensor<?x8xf32> -> tensor<?x8xf32>
   return %1 : tensor<?x8xf32>
 })";
-  DialectRegistry registry;
-  registerPipelineDialects(registry);
-  MLIRContext context(registry);
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &context);
-  if (!module || failed(runPipeline(*module, Phase::SPIRV, {})))
-    return {};
-  FailureOr<std::vector<char>> bytes = writeModel(*module, {});
+  FailureOr<std::vector<char>> bytes = compileSource(source);
   return succeeded(bytes) ? *bytes : std::vector<char>();
 }
 

@@ -1,0 +1,72 @@
+//===- BenchCommon.cpp - What every benchmark program does ----------------===//
+
+#include "BenchCommon.h"
+
+#include "compiler/Pipelines/Pipeline.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+namespace tessera::bench {
+
+bool openDevice(const char *selector, tessera_instance &instance,
+                uint32_t &device, tessera_device_info &info) {
+  if (tessera_instance_create(nullptr, &instance) != TESSERA_OK ||
+      tessera_instance_select_device(instance, selector, &device) !=
+          TESSERA_OK ||
+      tessera_instance_device_info(instance, device, &info) != TESSERA_OK) {
+    std::fprintf(stderr, "%s\n", tessera_last_error());
+    return false;
+  }
+  return true;
+}
+
+void writeFile(const std::string &path, const std::vector<char> &bytes) {
+  std::ofstream(path, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+bool compileToFile(const std::string &source, const std::string &path) {
+  mlir::FailureOr<std::vector<char>> bytes =
+      mlir::tessera::compileSource(source);
+  if (mlir::failed(bytes)) {
+    std::fprintf(stderr, "compilation failed\n");
+    return false;
+  }
+  writeFile(path, *bytes);
+  return true;
+}
+
+bool measure(tessera_instance instance, uint32_t device,
+             const std::string &path, const std::vector<tessera_tensor> &inputs,
+             int runs, Measurement &result) {
+  tessera_program program = nullptr;
+  if (tessera_program_load(instance, path.c_str(), device, &program) !=
+      TESSERA_OK) {
+    std::fprintf(stderr, "load %s: %s\n", path.c_str(), tessera_last_error());
+    return false;
+  }
+  std::vector<double> times;
+  for (int r = 0; r < runs + 2; ++r) {
+    if (tessera_program_run(program, inputs.data(),
+                            static_cast<uint32_t>(inputs.size())) !=
+        TESSERA_OK) {
+      std::fprintf(stderr, "run: %s\n", tessera_last_error());
+      tessera_program_destroy(program);
+      return false;
+    }
+    if (r >= 2)
+      times.push_back(tessera_program_last_run_seconds(program));
+  }
+  std::sort(times.begin(), times.end());
+  result.medianSeconds = times[times.size() / 2];
+  tessera_tensor output{};
+  tessera_program_output(program, 0, &output);
+  const float *data = static_cast<const float *>(output.data);
+  result.output.assign(data, data + output.size / 4);
+  tessera_program_destroy(program);
+  return true;
+}
+
+} // namespace tessera::bench

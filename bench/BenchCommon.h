@@ -1,0 +1,36 @@
+//===- BenchCommon.h - What every benchmark program does --------*- C++ -*-===//
+
+#ifndef TESSERA_BENCH_BENCHCOMMON_H
+#define TESSERA_BENCH_BENCHCOMMON_H
+
+#include "tessera/runtime.h"
+
+#include <string>
+#include <vector>
+
+namespace tessera::bench {
+
+/// Creates an instance and picks a device (`selector`: index or name
+/// substring; null for the default). Prints the failure and returns false.
+bool openDevice(const char *selector, tessera_instance &instance,
+                uint32_t &device, tessera_device_info &info);
+
+void writeFile(const std::string &path, const std::vector<char> &bytes);
+
+/// Compiles tessera-dialect MLIR through every phase into a .tsr at `path`.
+bool compileToFile(const std::string &source, const std::string &path);
+
+struct Measurement {
+  double medianSeconds = 0;
+  std::vector<float> output; ///< output 0 of the last run
+};
+
+/// Loads `path` on `device`, runs it 2 times to warm up (shader compilation,
+/// caches) and `runs` times more, and keeps the median of those.
+bool measure(tessera_instance instance, uint32_t device,
+             const std::string &path, const std::vector<tessera_tensor> &inputs,
+             int runs, Measurement &result);
+
+} // namespace tessera::bench
+
+#endif // TESSERA_BENCH_BENCHCOMMON_H
