@@ -7,7 +7,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
-#include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 using namespace mlir::tessera;
@@ -176,21 +175,6 @@ int64_t SymbolicShapes::upperBound(const DimExpr &expr) const {
   for (unsigned symbol : expr.getSymbols())
     value *= symbols_[symbol].upper;
   return value;
-}
-
-std::string SymbolicShapes::format(const DimExpr &expr) const {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  bool first = true;
-  if (expr.getCoefficient() != 1 || expr.isConstant()) {
-    os << expr.getCoefficient();
-    first = false;
-  }
-  for (unsigned symbol : expr.getSymbols()) {
-    os << (first ? "" : "*") << symbols_[symbol].name;
-    first = false;
-  }
-  return text;
 }
 
 LogicalResult SymbolicShapes::setShape(Value value, SymbolicShape shape) {

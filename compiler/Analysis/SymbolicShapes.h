@@ -84,9 +84,6 @@ public:
   /// The largest value `expr` takes within the symbols' bounds.
   int64_t upperBound(const DimExpr &expr) const;
 
-  /// e.g. "4*seq" or "256".
-  std::string format(const DimExpr &expr) const;
-
   /// Row-major strides of a dense tensor of `shape`.
   static SymbolicShape denseStrides(ArrayRef<DimExpr> shape);
   /// Product of `shape`.

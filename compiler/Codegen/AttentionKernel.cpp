@@ -76,10 +76,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   int64_t invocations = e.config().getWorkgroupSize()[0];
   int64_t rowCount = e.config().getThreadTile()[0];
   int64_t keyTile = e.config().getTile()[1];
-  bool sharedKeys =
-      mask.getKind() == MaskKind::None || mask.getKind() == MaskKind::Causal ||
-      (mask.getKind() == MaskKind::Sliding && mask.getDilation() == 1);
-  if (rowCount > 1 && !sharedKeys)
+  if (rowCount > 1 && !queryRowsShareKeys(mask))
     return e.emitError() << "a '" << stringifyMaskKind(mask.getKind())
                          << "' mask needs one query row per invocation";
 

@@ -76,11 +76,7 @@ TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
     // Several query rows per invocation share every key and value load
     // where their key sets nearly coincide (none, causal, undilated bands).
     MaskAttr mask = cast<AttentionOp>(dispatch.getRootOp()).getMaskOrNone();
-    bool sharedKeys =
-        mask.getKind() == MaskKind::None ||
-        mask.getKind() == MaskKind::Causal ||
-        (mask.getKind() == MaskKind::Sliding && mask.getDilation() == 1);
-    int64_t rows = sharedKeys ? 4 : 1;
+    int64_t rows = queryRowsShareKeys(mask) ? 4 : 1;
     int64_t invocations = std::min<int64_t>(64, maxInvocations);
     return TileConfigAttr::get(context, {invocations, 1, 1},
                                {invocations * rows, 16}, {rows});
@@ -102,6 +98,12 @@ TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
   }
   }
   llvm_unreachable("unknown kernel kind");
+}
+
+bool mlir::tessera::queryRowsShareKeys(MaskAttr mask) {
+  return mask.getKind() == MaskKind::None ||
+         mask.getKind() == MaskKind::Causal ||
+         (mask.getKind() == MaskKind::Sliding && mask.getDilation() == 1);
 }
 
 int64_t mlir::tessera::workgroupMemoryBytes(KernelKind kind,

@@ -18,6 +18,11 @@ FailureOr<KernelKind> classifyDispatch(DispatchOp dispatch);
 TileConfigAttr selectTileConfig(DispatchOp dispatch, KernelKind kind,
                                 TargetAttr target);
 
+/// Whether adjacent query rows see (nearly) the same keys under `mask`, so
+/// that one attention invocation can serve several rows with shared loads:
+/// none, causal and undilated sliding masks.
+bool queryRowsShareKeys(MaskAttr mask);
+
 /// Bytes of workgroup memory a kernel of `kind` uses with `config`.
 int64_t workgroupMemoryBytes(KernelKind kind, TileConfigAttr config);
 

@@ -257,8 +257,6 @@ Status Session::bindSymbols(const std::vector<HostTensor> &inputs,
 
 Status Session::record(const std::vector<int64_t> &symbols) {
   const tsr::Model &model = program_.model().root();
-  const tessera_device_info &info = program_.device()->info();
-  (void)info;
   VkCommandBufferBeginInfo begin{};
   begin.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
   begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
