@@ -171,9 +171,26 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   const StridedView &valueView = e.inputView(value);
   Value keyStride = e.size(keyView.strides[3]);
   Value valueStride = e.size(valueView.strides[3]);
+  // Swin's relative position table is indexed by positions in the window.
+  bool windowBias = attention.getWindowRelativeBias();
   StridedView biasView;
-  if (bias)
-    biasView = e.inputView(bias).broadcastTo({q[0], q[1], q[2], k[2]});
+  if (bias) {
+    DimExpr positions = DimExpr::constant(
+        windowBias ? *mask.getSize() * *mask.getSize() : 1);
+    biasView = e.inputView(bias).broadcastTo(
+        {q[0], q[1], windowBias ? positions : q[2],
+         windowBias ? positions : k[2]});
+  }
+  // ALiBi: this head's slope (heads are workgroups along y).
+  Value alibiSlope;
+  if (std::optional<ArrayRef<float>> slopes = attention.getAlibiSlopes()) {
+    alibiSlope = e.f32(slopes->back());
+    for (int64_t h = static_cast<int64_t>(slopes->size()) - 2; h >= 0; --h)
+      alibiSlope = choose(cmp(arith::CmpIPredicate::eq, head, e.index(h)),
+                          e.f32((*slopes)[h]), alibiSlope);
+  }
+  // With a window mask: the query's position inside its window.
+  Value windowQueryPosition;
 
   // A phase of keys: n in [0, count) stands for key keyOf(n); row r sees it
   // when predicate(r, key) holds (and the key lies in [0, Lk)). The
@@ -269,6 +286,9 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
       Value cs = wrap(arith::SubIOp::create(b, loc, c, e.index(shift)), width);
       Value r0 = mul(arith::DivUIOp::create(b, loc, rs, e.index(size)), size);
       Value c0 = mul(arith::DivUIOp::create(b, loc, cs, e.index(size)), size);
+      windowQueryPosition =
+          add(mul(arith::SubIOp::create(b, loc, rs, r0), size),
+              arith::SubIOp::create(b, loc, cs, c0));
       KeyPhase phase;
       phase.count = e.index(size * size);
       // The n-th position of the window, unshifted into a token index.
@@ -421,12 +441,39 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                 SmallVector<Value> next;
                 for (int64_t r = 0; r < rowCount; ++r) {
                   Value score = dots.getResult(r);
-                  if (bias)
+                  if (bias) {
+                    // A window's n-th key is its n-th position.
+                    Value biasRow = windowBias ? windowQueryPosition
+                                               : clampedRows[r];
+                    // (clamped: enumeration slots past the window's end
+                    // are masked, but still load)
+                    Value biasColumn =
+                        windowBias
+                            ? arith::MinUIOp::create(
+                                  b, loc, add(tileStart, t),
+                                  e.index(*mask.getSize() * *mask.getSize() -
+                                          1))
+                                  .getResult()
+                            : jc;
                     score = arith::AddFOp::create(
                         b, loc, score,
-                        e.loadAtOffset(
-                            bias, e.offset(biasView,
-                                           {batch, head, clampedRows[r], jc})));
+                        e.loadAtOffset(bias,
+                                       e.offset(biasView, {batch, head, biasRow,
+                                                           biasColumn})));
+                  }
+                  if (alibiSlope) {
+                    Value distance = arith::SubIOp::create(
+                        b, loc, positions[r], jc);
+                    Value asFloat = arith::SIToFPOp::create(
+                        b, loc, b.getF32Type(),
+                        arith::IndexCastOp::create(b, loc, b.getI32Type(),
+                                                   distance));
+                    score = arith::SubFOp::create(
+                        b, loc, score,
+                        arith::MulFOp::create(
+                            b, loc, alibiSlope,
+                            math::AbsFOp::create(b, loc, asFloat)));
+                  }
                   Value visible = exists;
                   if (phase.predicate)
                     visible = both(visible, phase.predicate(r, jc));

@@ -443,6 +443,8 @@ struct AttentionCase {
   int64_t queryHeads, kvHeads, queryLength, keyLength, headDim;
   const char *mask; // "" for none, else a #tessera.mask
   bool padding, bias;
+  bool alibi = false;      // ALiBi slopes, one per query head
+  bool windowBias = false; // bias [heads, size², size²] by window position
 };
 
 class AttentionKernelTest
@@ -454,6 +456,18 @@ TEST_P(AttentionKernelTest, MatchesReference) {
   std::vector<int64_t> qShape = {1, c.queryHeads, c.queryLength, c.headDim};
   std::vector<int64_t> kShape = {1, c.kvHeads, c.keyLength, c.headDim};
   std::vector<int64_t> biasShape = {c.queryLength, c.keyLength};
+  MLIRContext maskContext;
+  maskContext.loadDialect<TesseraDialect>();
+  MaskAttr maskAttr =
+      *c.mask ? cast<MaskAttr>(parseAttribute(c.mask, &maskContext))
+              : MaskAttr::get(&maskContext, MaskKind::None);
+  int64_t windowPositions =
+      maskAttr.getSize() ? *maskAttr.getSize() * *maskAttr.getSize() : 0;
+  if (c.windowBias)
+    biasShape = {c.queryHeads, windowPositions, windowPositions};
+  std::vector<float> slopes;
+  for (int64_t h = 0; h < c.queryHeads; ++h)
+    slopes.push_back(std::pow(2.0f, -8.0f * float(h + 1) / c.queryHeads));
   std::vector<int64_t> padShape = {1, c.keyLength};
   std::string operands = "%q, %k, %v";
   std::string types = type(qShape) + ", " + type(kShape) + ", " + type(kShape);
@@ -471,8 +485,21 @@ TEST_P(AttentionKernelTest, MatchesReference) {
     types += ", " + type(padShape, "i1");
     args += ", %pad: " + type(padShape, "i1") + " {tessera.name = \"pad\"}";
   }
-  std::string mask =
-      *c.mask ? std::string(" {mask = ") + c.mask + "}" : std::string();
+  std::string attributes;
+  auto addAttribute = [&](const std::string &attribute) {
+    attributes += (attributes.empty() ? "" : ", ") + attribute;
+  };
+  if (*c.mask)
+    addAttribute(std::string("mask = ") + c.mask);
+  if (c.alibi) {
+    std::string list;
+    for (float slope : slopes)
+      list += (list.empty() ? "" : ", ") + std::to_string(slope);
+    addAttribute("alibi_slopes = array<f32: " + list + ">");
+  }
+  if (c.windowBias)
+    addAttribute("window_relative_bias");
+  std::string mask = attributes.empty() ? "" : " {" + attributes + "}";
   std::string mlir = "func.func @f(" + args + ") -> " + type(qShape) +
                      " {\n  %0 = tessera.attention " + operands + mask +
                      " : (" + types + ") -> " + type(qShape) +
@@ -498,17 +525,26 @@ TEST_P(AttentionKernelTest, MatchesReference) {
 
   // The reference mask: MaskAttr::isVisible, the definition kernels follow
   // (checked against independent constructions in MaskAttrTest).
-  std::function<bool(int64_t, int64_t)> maskVisible = [](int64_t, int64_t) {
-    return true;
+  auto maskVisible = [&](int64_t i, int64_t j) {
+    return maskAttr.isVisible(i, j, c.queryLength, c.keyLength);
   };
-  MLIRContext maskContext;
-  maskContext.loadDialect<TesseraDialect>();
-  if (*c.mask) {
-    auto attr = cast<MaskAttr>(parseAttribute(c.mask, &maskContext));
-    maskVisible = [attr, c](int64_t i, int64_t j) {
-      return attr.isVisible(i, j, c.queryLength, c.keyLength);
-    };
-  }
+  // Swin: a token's position inside its window of the rolled grid.
+  auto windowPosition = [&](int64_t token) {
+    int64_t height = maskAttr.getGrid()[0], width = maskAttr.getGrid()[1];
+    int64_t size = *maskAttr.getSize(), shift = maskAttr.getShift();
+    int64_t row = (token / width - shift + height) % height;
+    int64_t col = (token % width - shift + width) % width;
+    return (row % size) * size + col % size;
+  };
+  auto biasAt = [&](int64_t h, int64_t i, int64_t j) -> double {
+    if (!c.bias)
+      return 0;
+    if (c.windowBias)
+      return bias.values[(h * windowPositions + windowPosition(i)) *
+                             windowPositions +
+                         windowPosition(j)];
+    return bias.values[i * c.keyLength + j];
+  };
   int64_t group = c.queryHeads / c.kvHeads, d = c.headDim;
   double scale = 1.0 / std::sqrt(double(d));
   std::vector<double> want(product(qShape), 0.0);
@@ -524,7 +560,10 @@ TEST_P(AttentionKernelTest, MatchesReference) {
         for (int64_t e = 0; e < d; ++e)
           s += double(q.values[(h * c.queryLength + i) * d + e]) *
                k.values[(kh * c.keyLength + j) * d + e];
-        scores[j] = s * scale + (c.bias ? bias.values[i * c.keyLength + j] : 0);
+        scores[j] = s * scale + biasAt(h, i, j);
+        if (c.alibi)
+          scores[j] -=
+              slopes[h] * std::abs(double(i + c.keyLength - c.queryLength - j));
         if (visible[j])
           max = std::max(max, scores[j]);
       }
@@ -582,6 +621,26 @@ INSTANTIATE_TEST_SUITE_P(
         AttentionCase{2, 2, 96, 96, 32,
                       "#tessera.mask<window, grid = [8, 12], size = 4, "
                       "shift = 2>",
-                      true, false}));
+                      true, false},
+        // Swin's relative position table, indexed by window positions
+        AttentionCase{3, 3, 96, 96, 32,
+                      "#tessera.mask<window, grid = [8, 12], size = 4, "
+                      "shift = 2>",
+                      false, true, false, true},
+        AttentionCase{2, 2, 36, 36, 16,
+                      "#tessera.mask<window, grid = [6, 6], size = 3>", true,
+                      true, false, true},
+        // ALiBi (MPT, BLOOM), causal and banded
+        AttentionCase{4, 4, 37, 37, 32, "#tessera.mask<causal>", false, false,
+                      true},
+        AttentionCase{2, 2, 3, 25, 16,
+                      "#tessera.mask<sliding, left = 8, right = 0>", true, true,
+                      true},
+        // head dims of real models: 64 (BERT), 80 (Phi), 96, 128 (Llama)
+        AttentionCase{2, 2, 45, 45, 64, "", true, false},
+        AttentionCase{2, 1, 19, 19, 80, "#tessera.mask<causal>", false, false},
+        AttentionCase{1, 1, 30, 30, 96, "", false, true},
+        AttentionCase{2, 2, 21, 21, 128, "#tessera.mask<causal>", true,
+                      false}));
 
 } // namespace

@@ -186,6 +186,31 @@ LogicalResult AttentionOp::verify() {
     break;
   }
   }
+  if (std::optional<ArrayRef<float>> slopes = getAlibiSlopes()) {
+    int64_t heads = query.getDimSize(1);
+    if (!ShapedType::isDynamic(heads) &&
+        static_cast<int64_t>(slopes->size()) != heads)
+      return emitOpError("has ")
+             << slopes->size() << " ALiBi slopes for " << heads
+             << " query heads";
+    for (float slope : *slopes)
+      if (!std::isfinite(slope))
+        return emitOpError("ALiBi slopes must be finite");
+  }
+  if (getWindowRelativeBias()) {
+    if (mask.getKind() != MaskKind::Window)
+      return emitOpError("'window_relative_bias' needs a window mask");
+    if (!getBias())
+      return emitOpError("'window_relative_bias' without a bias operand");
+    auto bias = cast<RankedTensorType>(getBias().getType());
+    int64_t positions = *mask.getSize() * *mask.getSize();
+    if (bias.getRank() < 2 ||
+        bias.getDimSize(bias.getRank() - 1) != positions ||
+        bias.getDimSize(bias.getRank() - 2) != positions)
+      return emitOpError("window-relative bias must end in ")
+             << positions << "x" << positions
+             << " (positions in a window), got " << bias;
+  }
   return success();
 }
 

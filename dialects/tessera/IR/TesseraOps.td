@@ -432,6 +432,14 @@ def Tessera_AttentionOp : Tessera_InferredOp<"attention", [AttrSizedOperandSegme
     - `key_padding_mask` is `[B, Lk]` of `i1`; `true` marks a real key,
       `false` a padding key no query may see.
     - `scale` defaults to `1 / sqrt(D)`.
+    - `alibi_slopes` (one per query head, ALiBi) adds
+      `-slope[h] · |p(i) − j|` to the scores, where `p(i) = i + Lk − Lq` is
+      the query's position among the keys (for a causal mask this is ALiBi's
+      `slope · (j − i)`); the bias is computed in the kernel, never stored.
+    - `window_relative_bias` (with a `window` mask only): `bias` is
+      `[.., size², size²]` and is indexed by the positions of the query and
+      the key inside their window — Swin's relative position bias — instead
+      of by token indices.
 
     A query that sees no key yields zeros.
 
@@ -447,7 +455,9 @@ def Tessera_AttentionOp : Tessera_InferredOp<"attention", [AttrSizedOperandSegme
                        Optional<Tessera_FloatTensor>:$bias,
                        Optional<Tessera_BoolTensor>:$key_padding_mask,
                        OptionalAttr<F32Attr>:$scale,
-                       OptionalAttr<Tessera_MaskAttr>:$mask);
+                       OptionalAttr<Tessera_MaskAttr>:$mask,
+                       OptionalAttr<DenseF32ArrayAttr>:$alibi_slopes,
+                       UnitAttr:$window_relative_bias);
   let results = (outs Tessera_FloatTensor:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`bias` `(` $bias^ `)`)?

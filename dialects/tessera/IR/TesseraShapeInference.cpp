@@ -484,6 +484,13 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
   if (Value bias = adaptor.getBias()) {
     ArrayRef<int64_t> biasShape = tensorTypeOf(bias).getShape();
     SmallVector<int64_t> scores = {batch, queryHeads, queryLength, keyLength};
+    // Swin's table is indexed by positions inside a window (the verifier
+    // checks that the mask is a window).
+    MaskAttr mask = adaptor.getMaskAttr();
+    if (adaptor.getWindowRelativeBias() && mask && mask.getSize()) {
+      int64_t positions = *mask.getSize() * *mask.getSize();
+      scores[2] = scores[3] = positions;
+    }
     std::string error;
     std::optional<SmallVector<int64_t>> broadcast =
         broadcastShapes({biasShape, scores}, &error);

@@ -621,3 +621,27 @@ func.func @attention_window_key_length(%q: tensor<1x4x16x64xf32>, %k: tensor<1x4
   %0 = tessera.attention %q, %k, %k {mask = #tessera.mask<window, grid = [4, 4], size = 2>} : (tensor<1x4x16x64xf32>, tensor<1x4x8x64xf32>, tensor<1x4x8x64xf32>) -> tensor<1x4x16x64xf32>
   return
 }
+
+// -----
+
+func.func @attention_alibi_count(%q: tensor<1x4x8x64xf32>) {
+  // expected-error @+1 {{has 2 ALiBi slopes for 4 query heads}}
+  %0 = tessera.attention %q, %q, %q {alibi_slopes = array<f32: 0.5, 0.25>} : (tensor<1x4x8x64xf32>, tensor<1x4x8x64xf32>, tensor<1x4x8x64xf32>) -> tensor<1x4x8x64xf32>
+  return
+}
+
+// -----
+
+func.func @window_bias_without_window(%q: tensor<1x4x16x64xf32>, %b: tensor<4x16x16xf32>) {
+  // expected-error @+1 {{'window_relative_bias' needs a window mask}}
+  %0 = tessera.attention %q, %q, %q bias(%b) {window_relative_bias} : (tensor<1x4x16x64xf32>, tensor<1x4x16x64xf32>, tensor<1x4x16x64xf32>, tensor<4x16x16xf32>) -> tensor<1x4x16x64xf32>
+  return
+}
+
+// -----
+
+func.func @window_bias_shape(%q: tensor<1x4x64x32xf32>, %b: tensor<4x64x64xf32>) {
+  // expected-error @+1 {{window-relative bias must end in 16x16 (positions in a window), got 'tensor<4x64x64xf32>'}}
+  %0 = tessera.attention %q, %q, %q bias(%b) {mask = #tessera.mask<window, grid = [8, 8], size = 4>, window_relative_bias} : (tensor<1x4x64x32xf32>, tensor<1x4x64x32xf32>, tensor<1x4x64x32xf32>, tensor<4x64x64xf32>) -> tensor<1x4x64x32xf32>
+  return
+}

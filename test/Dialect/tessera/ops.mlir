@@ -270,11 +270,15 @@ func.func @reductions(%x: tensor<1x?x256xf32>) {
 // CHECK: tessera.attention %{{.*}}, %{{.*}}, %{{.*}} key_padding_mask(%{{.*}}) {mask = #tessera.mask<causal>, scale = 1.250000e-01 : f32}
 // CHECK: tessera.attention %{{.*}}, %{{.*}}, %{{.*}} bias(%{{.*}}) {mask = #tessera.mask<window, grid = [8, 8], size = 4, shift = 2>} : (tensor<1x4x64x32xf32>, tensor<1x4x64x32xf32>, tensor<1x4x64x32xf32>, tensor<4x64x64xf32>) -> tensor<1x4x64x32xf32>
 // CHECK: tessera.attention %{{.*}}, %{{.*}}, %{{.*}} bias(%{{.*}}) key_padding_mask(%{{.*}})
-func.func @attention(%q: tensor<1x4x?x64xf32>, %pad: tensor<1x?xi1>, %w: tensor<1x4x64x32xf32>, %rpb: tensor<4x64x64xf32>, %bias: tensor<1x4x?x?xf32>) {
+// CHECK: tessera.attention %{{.*}}, %{{.*}}, %{{.*}} {alibi_slopes = array<f32: 2.500000e-01, 6.250000e-02, 1.562500e-02, 3.906250e-03>, mask = #tessera.mask<causal>}
+// CHECK: tessera.attention %{{.*}}, %{{.*}}, %{{.*}} bias(%{{.*}}) {mask = #tessera.mask<window, grid = [8, 8], size = 4, shift = 2>, window_relative_bias} : ({{.*}}, tensor<4x16x16xf32>)
+func.func @attention(%q: tensor<1x4x?x64xf32>, %pad: tensor<1x?xi1>, %w: tensor<1x4x64x32xf32>, %rpb: tensor<4x64x64xf32>, %bias: tensor<1x4x?x?xf32>, %table: tensor<4x16x16xf32>) {
   %0 = tessera.attention %q, %q, %q : (tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>) -> tensor<1x4x?x64xf32>
   %1 = tessera.attention %q, %q, %q key_padding_mask(%pad) {mask = #tessera.mask<causal>, scale = 0.125 : f32} : (tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>, tensor<1x?xi1>) -> tensor<1x4x?x64xf32>
   %2 = tessera.attention %w, %w, %w bias(%rpb) {mask = #tessera.mask<window, grid = [8, 8], size = 4, shift = 2>} : (tensor<1x4x64x32xf32>, tensor<1x4x64x32xf32>, tensor<1x4x64x32xf32>, tensor<4x64x64xf32>) -> tensor<1x4x64x32xf32>
   %3 = tessera.attention %q, %q, %q bias(%bias) key_padding_mask(%pad) : (tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>, tensor<1x4x?x?xf32>, tensor<1x?xi1>) -> tensor<1x4x?x64xf32>
+  %4 = tessera.attention %q, %q, %q {mask = #tessera.mask<causal>, alibi_slopes = array<f32: 0.25, 0.0625, 0.015625, 0.00390625>} : (tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>) -> tensor<1x4x?x64xf32>
+  %5 = tessera.attention %w, %w, %w bias(%table) {mask = #tessera.mask<window, grid = [8, 8], size = 4, shift = 2>, window_relative_bias} : (tensor<1x4x64x32xf32>, tensor<1x4x64x32xf32>, tensor<1x4x64x32xf32>, tensor<4x16x16xf32>) -> tensor<1x4x64x32xf32>
   return
 }
 
