@@ -106,6 +106,57 @@ bool mlir::tessera::queryRowsShareKeys(MaskAttr mask) {
          (mask.getKind() == MaskKind::Sliding && mask.getDilation() == 1);
 }
 
+namespace {
+
+/// Keys the kernel enumerates for the row group whose first and last rows
+/// sit at key positions `first` and `last` (p(i) = i + Lk - Lq), one count
+/// per phase.
+SmallVector<int64_t, 2> enumeratedKeys(MaskAttr mask, int64_t first,
+                                       int64_t last, int64_t keyLength) {
+  switch (mask.getKind()) {
+  case MaskKind::None:
+    return {keyLength};
+  case MaskKind::Causal:
+    return {std::clamp<int64_t>(last + 1, 0, keyLength)};
+  case MaskKind::Sliding: {
+    int64_t left = *mask.getLeft(), right = *mask.getRight();
+    int64_t dilation = mask.getDilation();
+    if (dilation == 1)
+      return {last - first + left + right + 1};
+    return {left / dilation + right / dilation + 1};
+  }
+  case MaskKind::Window:
+    return {*mask.getSize() * *mask.getSize()};
+  case MaskKind::Global: {
+    ArrayRef<int64_t> tokens = mask.getTokens();
+    if (llvm::is_contained(tokens, first))
+      return {0, keyLength};
+    return {static_cast<int64_t>(tokens.size()),
+            enumeratedKeys(mask.getInner(), first, last, keyLength).front()};
+  }
+  }
+  llvm_unreachable("unknown mask kind");
+}
+
+} // namespace
+
+AttentionTileVisits mlir::tessera::countAttentionTileVisits(
+    MaskAttr mask, TileConfigAttr config, int64_t queryLength,
+    int64_t keyLength) {
+  int64_t rows = config.getThreadTile()[0], keyTile = config.getTile()[1];
+  auto tiles = [&](int64_t keys) { return (keys + keyTile - 1) / keyTile; };
+  AttentionTileVisits visits;
+  for (int64_t row = 0; row < queryLength; row += rows) {
+    int64_t last = std::min(row + rows, queryLength) - 1;
+    for (int64_t keys : enumeratedKeys(mask, row + keyLength - queryLength,
+                                       last + keyLength - queryLength,
+                                       keyLength))
+      visits.visited += tiles(keys);
+    visits.dense += tiles(keyLength);
+  }
+  return visits;
+}
+
 int64_t mlir::tessera::workgroupMemoryBytes(KernelKind kind,
                                             TileConfigAttr config) {
   // Row reductions keep one partial per subgroup; with subgroups of one

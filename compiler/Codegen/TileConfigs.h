@@ -23,6 +23,22 @@ TileConfigAttr selectTileConfig(DispatchOp dispatch, KernelKind kind,
 /// none, causal and undilated sliding masks.
 bool queryRowsShareKeys(MaskAttr mask);
 
+/// Key tiles an attention kernel visits at given lengths, against the
+/// tiles a dense kernel (every key for every row group) would visit. Counts
+/// the enumeration AttentionKernel.cpp emits for `mask`, row group by row
+/// group; keep the two in step.
+struct AttentionTileVisits {
+  int64_t visited = 0;
+  int64_t dense = 0;
+  double fraction() const {
+    return dense ? static_cast<double>(visited) / dense : 0.0;
+  }
+};
+AttentionTileVisits countAttentionTileVisits(MaskAttr mask,
+                                             TileConfigAttr config,
+                                             int64_t queryLength,
+                                             int64_t keyLength);
+
 /// Bytes of workgroup memory a kernel of `kind` uses with `config`.
 int64_t workgroupMemoryBytes(KernelKind kind, TileConfigAttr config);
 

@@ -13,6 +13,7 @@
 #include "mlir/Dialect/SPIRV/IR/SPIRVOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/Support/Format.h"
 
 #include "tessera/tsr_format.h"
 #include "tessera/tsr_generated.h"
@@ -465,6 +466,30 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
       if (buffer.kind != tsr::BufferKind::Weight)
         summary->unsharedSize +=
             tsr::alignTo(buffer.maxSize, tsr::kBufferAlignment);
+    for (DispatchOp dispatch : dispatches)
+      if (auto attention = dyn_cast<AttentionOp>(dispatch.getRootOp())) {
+        // Lengths at their bounds, through the dispatch's operands.
+        auto lengthBound = [&](Value operand) {
+          Value outer =
+              dispatch.getOperand(cast<BlockArgument>(operand).getArgNumber());
+          return shapes.upperBound(shapes.getShape(outer)[2]);
+        };
+        int64_t queryLength = lengthBound(attention.getQuery());
+        int64_t keyLength = lengthBound(attention.getKey());
+        AttentionTileVisits visits = countAttentionTileVisits(
+            attention.getMaskOrNone(), dispatch.getTileConfigAttr(),
+            queryLength, keyLength);
+        std::string note;
+        llvm::raw_string_ostream os(note);
+        os << "attention, mask " << attention.getMaskOrNone()
+           << "; at Lq = " << queryLength << ", Lk = " << keyLength
+           << " it visits " << visits.visited << " of " << visits.dense
+           << " key tiles (";
+        os << llvm::format("%.1f", 100.0 * visits.fraction())
+           << "% of a dense kernel)";
+        auto kernel = dispatch->getAttrOfType<SymbolRefAttr>("tessera.kernel");
+        summary->dispatchNotes[kernel.getLeafReference()] = note;
+      }
   }
   return file;
 }

@@ -26,6 +26,9 @@ struct ModelSummary {
   uint64_t arenaSize = 0;    ///< bytes at the bounds, after reuse
   uint64_t unsharedSize = 0; ///< bytes the activations would take unshared
   uint64_t weightsSize = 0;
+  /// Per dispatch (kernel name), a line on what its kernel does at the
+  /// bounds; for attention, the mask and the key tiles it visits.
+  llvm::StringMap<std::string> dispatchNotes;
 };
 
 /// Serializes `module` (after tessera-convert-kernels-to-spirv) into the

@@ -72,7 +72,8 @@ bool parseDims(ModelWriterOptions &options) {
   return true;
 }
 
-LogicalResult writeDispatchDumps(ModuleOp module, StringRef directory) {
+LogicalResult writeDispatchDumps(ModuleOp module, StringRef directory,
+                                 const ModelSummary &summary) {
   if (std::error_code error = llvm::sys::fs::create_directories(directory))
     return module.emitError()
            << "cannot create '" << directory << "': " << error.message();
@@ -91,7 +92,11 @@ LogicalResult writeDispatchDumps(ModuleOp module, StringRef directory) {
       return WalkResult::interrupt();
     }
     os << "// " << name << ": root " << dispatch.getRootOp()->getName()
-       << "\n// tile config: " << dispatch.getTileConfigAttr() << "\n\n";
+       << "\n// tile config: " << dispatch.getTileConfigAttr() << "\n";
+    if (auto note = summary.dispatchNotes.find(name);
+        note != summary.dispatchNotes.end())
+      os << "// " << note->getValue() << "\n";
+    os << "\n";
     OpPrintingFlags flags;
     flags.elideLargeElementsAttrs(16);
     dispatch->print(os, flags);
@@ -169,13 +174,13 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  if (!dumpDispatches.empty() &&
-      failed(writeDispatchDumps(*module, dumpDispatches)))
-    return 1;
   ModelSummary summary;
   FailureOr<std::vector<char>> bytes =
       writeModel(*module, writerOptions, &summary);
   if (failed(bytes))
+    return 1;
+  if (!dumpDispatches.empty() &&
+      failed(writeDispatchDumps(*module, dumpDispatches, summary)))
     return 1;
   std::unique_ptr<llvm::ToolOutputFile> output =
       openOutputFile(outputFile, &error);
