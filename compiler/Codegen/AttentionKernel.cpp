@@ -34,6 +34,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <functional>
 
@@ -117,20 +118,12 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
     Value shifted = arith::AddIOp::create(b, loc, x, e.index(m));
     return arith::RemUIOp::create(b, loc, shifted, e.index(m)).getResult();
   };
-  auto privateArray = [&](int64_t size) {
-    return memref::AllocaOp::create(
-        b, loc,
-        MemRefType::get({size}, b.getF32Type(), MemRefLayoutAttrInterface(),
-                        b.getI64IntegerAttr(kFunctionMemorySpace)));
-  };
+
   auto forLoop = [&](Value lower, Value upper, int64_t step, ValueRange init,
                      function_ref<SmallVector<Value>(Value, ValueRange)> body) {
     return e.forLoop(lower, upper, e.index(step), init, body);
   };
-  /// Element `r * stride + d` of a per-row private array.
-  auto at = [&](int64_t r, int64_t stride, Value d) {
-    return r == 0 ? d : add(d, e.index(r * stride));
-  };
+
 
   // The invocation's rows (clamped for loads past the end), their positions
   // among the keys, and the query rows pre-scaled.
@@ -145,26 +138,48 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
     positions.push_back(arith::SubIOp::create(
         b, loc, add(clampedRows.back(), keyLength), queryLength));
   }
+  // The rows' queries (pre-scaled) and, below, their accumulators live in
+  // registers: the loops over the head dim are unrolled. (A private array
+  // indexed at run time costs lavapipe a memory access per lane and
+  // element.) Rows are read in chunks of `width` elements: vec4 where the
+  // views allow it (selectVec4Inputs), else scalars.
+  int64_t width = e.isVec4(query) ? 4 : 1;
+  Type chunkType = width == 4 ? Type(VectorType::get({4}, b.getF32Type()))
+                              : Type(b.getF32Type());
+  auto splat = [&](Value scalar) {
+    return width == 4
+               ? vector::BroadcastOp::create(b, loc, chunkType, scalar)
+                     .getResult()
+               : scalar;
+  };
+  Value zeroChunk = splat(e.f32(0.0));
+  auto element = [&](Value base, int64_t d, Value stride) {
+    return add(base, arith::MulIOp::create(b, loc, e.index(d), stride));
+  };
+  /// Chunk `c` of the row of `input` starting at `base`.
+  auto loadChunk = [&](BlockArgument input, Value base, int64_t c,
+                       Value stride) {
+    return width == 4 ? e.loadVec4AtOffset(input, add(base, e.index(4 * c)))
+                      : e.loadAtOffset(input, element(base, c, stride));
+  };
+  /// The sum of a chunk's lanes.
+  auto total = [&](Value chunk) {
+    return width == 4 ? vector::ReductionOp::create(
+                            b, loc, vector::CombiningKind::ADD, chunk)
+                            .getResult()
+                      : chunk;
+  };
+  int64_t queryChunks = headDim / width, valueChunks = valueDim / width;
   Value scale = e.f32(attention.getEffectiveScale());
-  Value queryRows = privateArray(rowCount * headDim);
-  Value accumulator = privateArray(rowCount * valueDim);
   Value queryStride = e.size(e.inputView(query).strides[3]);
+  SmallVector<Value> queryValues; // [r * queryChunks + c]
   for (int64_t r = 0; r < rowCount; ++r) {
     Value base =
         e.offset(e.inputView(query), {batch, head, clampedRows[r], e.index(0)});
-    forLoop(e.index(0), e.index(headDim), 1, {}, [&](Value d, ValueRange) {
-      Value offset = add(base, arith::MulIOp::create(b, loc, d, queryStride));
-      Value scaled =
-          arith::MulFOp::create(b, loc, e.loadAtOffset(query, offset), scale);
-      memref::StoreOp::create(b, loc, scaled, queryRows, at(r, headDim, d));
-      return SmallVector<Value>{};
-    });
+    for (int64_t c = 0; c < queryChunks; ++c)
+      queryValues.push_back(arith::MulFOp::create(
+          b, loc, loadChunk(query, base, c, queryStride), splat(scale)));
   }
-  forLoop(e.index(0), e.index(rowCount * valueDim), 1, {},
-          [&](Value d, ValueRange) {
-            memref::StoreOp::create(b, loc, e.f32(0.0), accumulator, d);
-            return SmallVector<Value>{};
-          });
 
   Value lastKey = arith::SubIOp::create(b, loc, keyLength, e.index(1));
   const StridedView &keyView = e.inputView(key);
@@ -388,7 +403,16 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
          }});
   }
 
-  Value scores = privateArray(rowCount * keyTile);
+  // The scores of a key tile: a small private array, one slot per row and
+  // key (indexed at run time: per score, not per element).
+  Value scores = memref::AllocaOp::create(
+      b, loc,
+      MemRefType::get({rowCount * keyTile}, b.getF32Type(),
+                      MemRefLayoutAttrInterface(),
+                      b.getI64IntegerAttr(kFunctionMemorySpace)));
+  auto scoreSlot = [&](int64_t r, Value t) {
+    return r == 0 ? t : add(t, e.index(r * keyTile));
+  };
   Value lowest = e.f32(kLowest);
   // A key of the enumeration, clamped for loads, and whether it exists.
   auto resolve = [&](const KeyPhase &phase, Value n) {
@@ -401,56 +425,51 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
         b, loc, arith::MaxSIOp::create(b, loc, keyIndex, e.index(0)), lastKey);
     return std::make_pair(clamped, exists);
   };
-  // Running maxima, then running sums, one per row.
+  // Carried over the key tiles: each row's running maximum, then each row's
+  // running sum, then the accumulators [r * valueDim + d].
+  int64_t sums = rowCount, accumulators = 2 * rowCount;
   SmallVector<Value> state(rowCount, lowest);
   state.append(rowCount, e.f32(0.0));
+  state.append(rowCount * valueChunks, zeroChunk);
   for (const KeyPhase &phase : phases) {
     auto tiles = forLoop(
         e.index(0), phase.count, keyTile, state,
         [&](Value tileStart, ValueRange carried) {
-          // Scores of the tile and, per row, its maximum over visible keys.
+          // The tile's scores, kept in a small private array
+          // [r * keyTile + t], and each row's maximum over them. Each K
+          // element is loaded once and feeds every row.
           auto tileMax = forLoop(
               e.index(0), e.index(keyTile), 1,
               SmallVector<Value>(rowCount, lowest),
               [&](Value t, ValueRange maxima) {
-                std::pair<Value, Value> resolved =
-                    resolve(phase, add(tileStart, t));
-                Value jc = resolved.first, exists = resolved.second;
+                Value n = add(tileStart, t);
+                auto [jc, exists] = resolve(phase, n);
                 if (padding)
                   exists = both(exists, e.loadInput(padding, {batch, jc}));
                 Value keyBase =
                     e.offset(keyView, {batch, kvHead, jc, e.index(0)});
-                auto dots = forLoop(
-                    e.index(0), e.index(headDim), 1,
-                    SmallVector<Value>(rowCount, e.f32(0.0)),
-                    [&](Value d, ValueRange sums) {
-                      Value keyValue = e.loadAtOffset(
-                          key, add(keyBase, arith::MulIOp::create(b, loc, d,
-                                                                  keyStride)));
-                      SmallVector<Value> next;
-                      for (int64_t r = 0; r < rowCount; ++r)
-                        next.push_back(arith::AddFOp::create(
-                            b, loc, sums[r],
-                            arith::MulFOp::create(
-                                b, loc,
-                                memref::LoadOp::create(b, loc, queryRows,
-                                                       at(r, headDim, d)),
-                                keyValue)));
-                      return next;
-                    });
+                SmallVector<Value> dots(rowCount, zeroChunk);
+                for (int64_t c = 0; c < queryChunks; ++c) {
+                  Value keyChunk = loadChunk(key, keyBase, c, keyStride);
+                  for (int64_t r = 0; r < rowCount; ++r)
+                    dots[r] = arith::AddFOp::create(
+                        b, loc, dots[r],
+                        arith::MulFOp::create(
+                            b, loc, queryValues[r * queryChunks + c],
+                            keyChunk));
+                }
                 SmallVector<Value> next;
                 for (int64_t r = 0; r < rowCount; ++r) {
-                  Value score = dots.getResult(r);
+                  Value score = total(dots[r]);
                   if (bias) {
-                    // A window's n-th key is its n-th position.
-                    Value biasRow = windowBias ? windowQueryPosition
-                                               : clampedRows[r];
-                    // (clamped: enumeration slots past the window's end
-                    // are masked, but still load)
+                    // A window's n-th key is its n-th position (clamped:
+                    // slots past the window's end are masked, but load).
+                    Value biasRow =
+                        windowBias ? windowQueryPosition : clampedRows[r];
                     Value biasColumn =
                         windowBias
                             ? arith::MinUIOp::create(
-                                  b, loc, add(tileStart, t),
+                                  b, loc, n,
                                   e.index(*mask.getSize() * *mask.getSize() -
                                           1))
                                   .getResult()
@@ -462,8 +481,8 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                                                            biasColumn})));
                   }
                   if (alibiSlope) {
-                    Value distance = arith::SubIOp::create(
-                        b, loc, positions[r], jc);
+                    Value distance =
+                        arith::SubIOp::create(b, loc, positions[r], jc);
                     Value asFloat = arith::SIToFPOp::create(
                         b, loc, b.getF32Type(),
                         arith::IndexCastOp::create(b, loc, b.getI32Type(),
@@ -479,85 +498,76 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                     visible = both(visible, phase.predicate(r, jc));
                   score = choose(visible, score, lowest);
                   memref::StoreOp::create(b, loc, score, scores,
-                                          at(r, keyTile, t));
+                                          scoreSlot(r, t));
                   next.push_back(
                       arith::MaximumFOp::create(b, loc, maxima[r], score));
                 }
                 return next;
               });
-          SmallVector<Value> newMax, correction, sumInit;
+          // The online softmax: rescale what was accumulated to the new
+          // maxima, then add the tile's weighted values.
+          SmallVector<Value> newMax, correction, partial;
           for (int64_t r = 0; r < rowCount; ++r) {
-            newMax.push_back(arith::MaximumFOp::create(b, loc, carried[r],
-                                                       tileMax.getResult(r)));
+            newMax.push_back(arith::MaximumFOp::create(
+                b, loc, carried[r], tileMax.getResult(r)));
             correction.push_back(math::ExpOp::create(
                 b, loc, arith::SubFOp::create(b, loc, carried[r], newMax[r])));
-            sumInit.push_back(arith::MulFOp::create(
-                b, loc, carried[rowCount + r], correction[r]));
           }
           for (int64_t r = 0; r < rowCount; ++r)
-            forLoop(
-                e.index(0), e.index(valueDim), 1, {}, [&](Value d, ValueRange) {
-                  Value slot = at(r, valueDim, d);
-                  Value old = memref::LoadOp::create(b, loc, accumulator, slot);
-                  memref::StoreOp::create(
-                      b, loc, arith::MulFOp::create(b, loc, old, correction[r]),
-                      accumulator, slot);
-                  return SmallVector<Value>{};
-                });
-          auto sums = forLoop(
-              e.index(0), e.index(keyTile), 1, sumInit,
+            partial.push_back(arith::MulFOp::create(
+                b, loc, carried[sums + r], correction[r]));
+          for (int64_t r = 0; r < rowCount; ++r)
+            for (int64_t c = 0; c < valueChunks; ++c)
+              partial.push_back(arith::MulFOp::create(
+                  b, loc, carried[accumulators + r * valueChunks + c],
+                  splat(correction[r])));
+          // `partial`: the rows' sums, then their accumulators.
+          auto added = forLoop(
+              e.index(0), e.index(keyTile), 1, partial,
               [&](Value t, ValueRange running) {
-                SmallVector<Value> weights, next;
+                SmallVector<Value> next(running.begin(), running.end());
+                SmallVector<Value> weights;
                 for (int64_t r = 0; r < rowCount; ++r) {
                   Value score =
-                      memref::LoadOp::create(b, loc, scores, at(r, keyTile, t));
+                      memref::LoadOp::create(b, loc, scores, scoreSlot(r, t));
                   Value visible =
                       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
                                             score, e.f32(kLowest / 2));
-                  weights.push_back(
-                      choose(visible,
-                             math::ExpOp::create(b, loc,
-                                                 arith::SubFOp::create(
-                                                     b, loc, score, newMax[r])),
-                             e.f32(0.0)));
-                  next.push_back(
-                      arith::AddFOp::create(b, loc, running[r], weights[r]));
+                  weights.push_back(choose(
+                      visible,
+                      math::ExpOp::create(
+                          b, loc,
+                          arith::SubFOp::create(b, loc, score, newMax[r])),
+                      e.f32(0.0)));
+                  next[r] = arith::AddFOp::create(b, loc, next[r], weights[r]);
                 }
                 Value jc = resolve(phase, add(tileStart, t)).first;
                 Value valueBase =
                     e.offset(valueView, {batch, kvHead, jc, e.index(0)});
-                forLoop(
-                    e.index(0), e.index(valueDim), 1, {},
-                    [&](Value d, ValueRange) {
-                      Value valueElement = e.loadAtOffset(
-                          value, add(valueBase, arith::MulIOp::create(
-                                                    b, loc, d, valueStride)));
-                      for (int64_t r = 0; r < rowCount; ++r) {
-                        Value slot = at(r, valueDim, d);
-                        Value old =
-                            memref::LoadOp::create(b, loc, accumulator, slot);
-                        memref::StoreOp::create(
-                            b, loc,
-                            arith::AddFOp::create(
-                                b, loc, old,
-                                arith::MulFOp::create(b, loc, weights[r],
-                                                      valueElement)),
-                            accumulator, slot);
-                      }
-                      return SmallVector<Value>{};
-                    });
+                SmallVector<Value> weightChunks;
+                for (Value weight : weights)
+                  weightChunks.push_back(splat(weight));
+                for (int64_t c = 0; c < valueChunks; ++c) {
+                  Value valueChunk = loadChunk(value, valueBase, c, valueStride);
+                  for (int64_t r = 0; r < rowCount; ++r) {
+                    Value &slot = next[rowCount + r * valueChunks + c];
+                    slot = arith::AddFOp::create(
+                        b, loc, slot,
+                        arith::MulFOp::create(b, loc, weightChunks[r],
+                                              valueChunk));
+                  }
+                }
                 return next;
               });
           SmallVector<Value> next(newMax);
-          for (int64_t r = 0; r < rowCount; ++r)
-            next.push_back(sums.getResult(r));
+          next.append(added.getResults().begin(), added.getResults().end());
           return next;
         });
     state.assign(tiles.getResults().begin(), tiles.getResults().end());
   }
 
   for (int64_t r = 0; r < rowCount; ++r) {
-    Value total = state[rowCount + r];
+    Value total = state[sums + r];
     Value seen = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, total,
                                        e.f32(0.0));
     Value inverse = choose(
@@ -565,15 +575,16 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
     auto store = scf::IfOp::create(b, loc, rowValid[r], /*withElse=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&store.getThenRegion().front());
-    forLoop(e.index(0), e.index(valueDim), 1, {}, [&](Value d, ValueRange) {
-      Value result = arith::MulFOp::create(
-          b, loc,
-          memref::LoadOp::create(b, loc, accumulator, at(r, valueDim, d)),
-          inverse);
-      SmallVector<Value> indices = {batch, head, rows[r], d};
+    for (int64_t d = 0; d < valueDim; ++d) {
+      Value chunk = state[accumulators + r * valueChunks + d / width];
+      Value accumulated =
+          width == 4 ? vector::ExtractOp::create(b, loc, chunk, d % 4)
+                           .getResult()
+                     : chunk;
+      Value result = arith::MulFOp::create(b, loc, accumulated, inverse);
+      SmallVector<Value> indices = {batch, head, rows[r], e.index(d)};
       e.storeOutput(indices, e.evaluateResult(indices, result));
-      return SmallVector<Value>{};
-    });
+    }
   }
   return success();
 }

@@ -97,7 +97,9 @@ struct BuildKernelsPass
         MemRefType::get({ShapedType::kDynamic}, builder.getI32Type())};
     SmallVector<Value> tensors(dispatch.getInputs());
     tensors.push_back(dispatch.getResult());
-    for (Value tensor : tensors) {
+    SmallVector<bool> vec4 = selectVec4Inputs(dispatch, *kind, bindings);
+    vec4.push_back(false); // the output
+    for (auto [tensor, asVec4] : llvm::zip(tensors, vec4)) {
       Type elementType = getElementTypeOrSelf(tensor.getType());
       Type storage = getStorageElementType(elementType);
       if (!storage)
@@ -105,6 +107,8 @@ struct BuildKernelsPass
                << "uses " << elementType
                << " tensors, which kernels cannot hold yet (f32, i32 and i1 "
                   "are supported)";
+      if (asVec4)
+        storage = VectorType::get({4}, storage);
       arguments.push_back(MemRefType::get({ShapedType::kDynamic}, storage));
     }
     builder.setInsertionPointToEnd(kernels.getBody());

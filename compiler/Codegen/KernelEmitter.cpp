@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
@@ -111,8 +112,38 @@ Value KernelEmitter::offset(const StridedView &view, ArrayRef<Value> indices) {
   return result;
 }
 
+bool KernelEmitter::isVec4(BlockArgument input) const {
+  auto buffer = cast<MemRefType>(
+      gpu::GPUFuncOp(function_).getArgumentTypes()[1 + input.getArgNumber()]);
+  return isa<VectorType>(buffer.getElementType());
+}
+
+Value KernelEmitter::loadVec4AtOffset(BlockArgument input, Value offset) {
+  assert(isVec4(input) && "input is not bound as vec4");
+  Value buffer = function_.getArgument(1 + input.getArgNumber());
+  Value slot = arith::ShRUIOp::create(builder_, loc_, offset, index(2));
+  return memref::LoadOp::create(builder_, loc_, buffer, slot);
+}
+
 Value KernelEmitter::loadAtOffset(BlockArgument input, Value offset) {
   Value buffer = function_.getArgument(1 + input.getArgNumber());
+  if (isVec4(input)) {
+    // One element of a vec4-bound input: its lane, chosen by selects
+    // (static extracts lower everywhere; dynamic ones need not).
+    Value chunk = loadVec4AtOffset(
+        input, arith::AndIOp::create(builder_, loc_, offset, index(~3)));
+    Value lane = arith::AndIOp::create(builder_, loc_, offset, index(3));
+    Value result = vector::ExtractOp::create(builder_, loc_, chunk, 3);
+    for (int64_t i = 2; i >= 0; --i) {
+      Value here = arith::CmpIOp::create(builder_, loc_,
+                                         arith::CmpIPredicate::eq, lane,
+                                         index(i));
+      result = arith::SelectOp::create(
+          builder_, loc_, here,
+          vector::ExtractOp::create(builder_, loc_, chunk, i), result);
+    }
+    return result;
+  }
   Value raw = memref::LoadOp::create(builder_, loc_, buffer, offset);
   Type elementType = cast<RankedTensorType>(input.getType()).getElementType();
   if (elementType.isInteger(1))
@@ -415,4 +446,43 @@ Value KernelEmitter::workgroupReduce(Value value, bool isMax, Value scratch) {
   // The scratch slots are reused by the next reduction.
   gpu::BarrierOp::create(b, loc_);
   return loop.getResult(0);
+}
+
+bool mlir::tessera::canReadAsVec4(const StridedView &view, Type elementType) {
+  auto multipleOf4 = [](const DimExpr &expr) {
+    return expr.getCoefficient() % 4 == 0;
+  };
+  if (!elementType.isF32() || view.shape.empty())
+    return false;
+  const DimExpr &last = view.shape.back();
+  const DimExpr &lastStride = view.strides.back();
+  if (!last.isConstant() || !multipleOf4(last) || !lastStride.isConstant() ||
+      lastStride.getCoefficient() != 1)
+    return false;
+  for (size_t d = 0; d + 1 < view.strides.size(); ++d)
+    if (!multipleOf4(view.strides[d]))
+      return false;
+  return multipleOf4(view.offset);
+}
+
+SmallVector<bool> mlir::tessera::selectVec4Inputs(
+    DispatchOp dispatch, KernelKind kind, const DispatchBindings &bindings) {
+  SmallVector<bool> vec4(dispatch.getInputs().size(), false);
+  if (kind != KernelKind::Attention)
+    return vec4;
+  // Attention reads query, key and value rows along the head dim: all three
+  // as vec4, or none (the kernel uses one width).
+  auto attention = cast<AttentionOp>(dispatch.getRootOp());
+  SmallVector<unsigned> rows;
+  for (Value operand :
+       {attention.getQuery(), attention.getKey(), attention.getValue()}) {
+    auto input = dyn_cast<BlockArgument>(operand);
+    if (!input || !canReadAsVec4(bindings.inputs[input.getArgNumber()].view,
+                                 getElementTypeOrSelf(input.getType())))
+      return vec4;
+    rows.push_back(input.getArgNumber());
+  }
+  for (unsigned input : rows)
+    vec4[input] = true;
+  return vec4;
 }

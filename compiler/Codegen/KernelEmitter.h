@@ -80,6 +80,12 @@ public:
   /// the region) and converts it to its scalar type.
   Value loadInput(BlockArgument input, ArrayRef<Value> indices);
   Value loadAtOffset(BlockArgument input, Value offset);
+  /// Whether input `input` is bound as a buffer of vector<4xf32> (see
+  /// canReadAsVec4).
+  bool isVec4(BlockArgument input) const;
+  /// Elements [offset, offset + 4) of a vec4-bound input as one
+  /// vector<4xf32>; `offset` must be a multiple of 4.
+  Value loadVec4AtOffset(BlockArgument input, Value offset);
   /// Stores `value` as element `indices` of the dispatch result.
   void storeOutput(ArrayRef<Value> indices, Value value);
 
@@ -120,6 +126,16 @@ private:
   llvm::DenseMap<Value, Value> sizeCache_;
   SmallVector<std::pair<DimExpr, Value>> paramValues_;
 };
+
+/// Whether a kernel can read `view` four elements at a time: f32, the last
+/// dim contiguous and a multiple of 4 long, every other stride and the
+/// offset multiples of 4 (so every row starts 16-byte aligned).
+bool canReadAsVec4(const StridedView &view, Type elementType);
+
+/// The dispatch inputs a kernel of `kind` reads as vec4 (one flag per
+/// input); the kernel builder and the kernel's signature both follow it.
+SmallVector<bool> selectVec4Inputs(DispatchOp dispatch, KernelKind kind,
+                                   const DispatchBindings &bindings);
 
 /// The kernel builders; each fills `emitter`'s gpu.func body and signature.
 LogicalResult buildMatmulKernel(KernelEmitter &emitter);

@@ -61,7 +61,7 @@ def TesseraBuildKernels : Pass<"tessera-build-kernels", "::mlir::ModuleOp"> {
     "::mlir::tessera::TesseraDialect", "::mlir::gpu::GPUDialect",
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
-    "::mlir::spirv::SPIRVDialect"
+    "::mlir::spirv::SPIRVDialect", "::mlir::vector::VectorDialect"
   ];
 }
 

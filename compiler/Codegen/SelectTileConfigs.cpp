@@ -74,9 +74,21 @@ TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
   }
   case KernelKind::Attention: {
     // Several query rows per invocation share every key and value load
-    // where their key sets nearly coincide (none, causal, undilated bands).
-    MaskAttr mask = cast<AttentionOp>(dispatch.getRootOp()).getMaskOrNone();
-    int64_t rows = queryRowsShareKeys(mask) ? 4 : 1;
+    // where their key sets nearly coincide (none, causal, undilated bands);
+    // each row keeps its query and its accumulators (D + Dv values) in
+    // registers, within the profile's budget; beyond 4 rows the gain is
+    // small and the kernels grow.
+    auto attention = cast<AttentionOp>(dispatch.getRootOp());
+    MaskAttr mask = attention.getMaskOrNone();
+    int64_t perRow =
+        staticDimOr(cast<RankedTensorType>(attention.getQuery().getType()), 3,
+                    256) +
+        staticDimOr(cast<RankedTensorType>(attention.getValue().getType()), 3,
+                    256);
+    int64_t rows =
+        queryRowsShareKeys(mask)
+            ? std::clamp<int64_t>(target.getRegisterBudget() / perRow, 1, 4)
+            : 1;
     int64_t invocations = std::min<int64_t>(64, maxInvocations);
     return TileConfigAttr::get(context, {invocations, 1, 1},
                                {invocations * rows, 16}, {rows});

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/SPIRV/IR/SPIRVDialect.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
@@ -55,7 +56,8 @@ std::string mlir::tessera::listPhases() {
 void mlir::tessera::registerPipelineDialects(DialectRegistry &registry) {
   registry.insert<TesseraDialect, arith::ArithDialect, func::FuncDialect,
                   gpu::GPUDialect, math::MathDialect, memref::MemRefDialect,
-                  scf::SCFDialect, spirv::SPIRVDialect>();
+                  scf::SCFDialect, spirv::SPIRVDialect,
+                  vector::VectorDialect>();
 }
 
 LogicalResult mlir::tessera::runPipeline(ModuleOp module, Phase last,

@@ -28,27 +28,32 @@ struct ProfileSpec {
   int64_t maxStorageBufferRange;
   bool fp16;
   bool int8;
+  int64_t registerBudget;
 };
 
 constexpr int64_t KiB = 1024, MiB = 1024 * KiB, GiB = 1024 * MiB;
 
 // clang-format off
 constexpr ProfileSpec kProfiles[] = {
-  // name        subgroup shared     invocations push  storage range   fp16   int8
+  // The register budget is 32-bit values per invocation: the hardware's
+  // registers per thread where the vendor documents them; for lavapipe, the
+  // value measured fastest (docs/benchmarks.md: 4 attention rows at head
+  // dim 64, whose spills are contiguous stack accesses).
+  // name        subgroup shared     invocations push  storage range   fp16   int8   registers
   // Mesa llvmpipe 22.x (the CPU device): measured in shared/notes.
-  {"lavapipe",   8,       32 * KiB,  1024,       128,  128 * MiB,      true,  true},
+  {"lavapipe",   8,       32 * KiB,  1024,       128,  128 * MiB,      true,  true,  512},
   // NVIDIA Turing and later (proprietary driver).
-  {"nvidia",     32,      48 * KiB,  1024,       256,  4 * GiB - 1,    true,  true},
+  {"nvidia",     32,      48 * KiB,  1024,       256,  4 * GiB - 1,    true,  true,  255},
   // AMD RDNA (RADV / AMDVLK report wave64 by default).
-  {"amd",        64,      64 * KiB,  1024,       128,  4 * GiB - 1,    true,  true},
+  {"amd",        64,      64 * KiB,  1024,       128,  4 * GiB - 1,    true,  true,  256},
   // Intel Xe (ANV).
-  {"intel",      32,      64 * KiB,  1024,       128,  1 * GiB,        true,  true},
+  {"intel",      32,      64 * KiB,  1024,       128,  1 * GiB,        true,  true,  128},
   // Arm Mali Valhall.
-  {"mali",       16,      32 * KiB,  512,        128,  128 * MiB,      true,  true},
+  {"mali",       16,      32 * KiB,  512,        128,  128 * MiB,      true,  true,  64},
   // Qualcomm Adreno 6xx/7xx.
-  {"adreno",     64,      32 * KiB,  1024,       128,  128 * MiB,      true,  false},
+  {"adreno",     64,      32 * KiB,  1024,       128,  128 * MiB,      true,  false, 64},
   // Vulkan 1.1's required minimums: no subgroup width assumed beyond 1.
-  {"generic",    1,       16 * KiB,  128,        128,  128 * MiB,      false, false},
+  {"generic",    1,       16 * KiB,  128,        128,  128 * MiB,      false, false, 64},
 };
 // clang-format on
 
@@ -71,7 +76,7 @@ TargetAttr mlir::tessera::lookupBuiltinProfile(MLIRContext *context,
         context, spec.name, spec.subgroupSize, spec.maxSharedMemory,
         spec.maxWorkgroupInvocations, spec.maxPushConstantsSize,
         spec.maxStorageBufferRange, builder.getBoolAttr(spec.fp16),
-        builder.getBoolAttr(spec.int8));
+        builder.getBoolAttr(spec.int8), spec.registerBudget);
   }
   return nullptr;
 }

@@ -40,18 +40,46 @@ func.func @decode(%a: tensor<1x768xf32>, %w: tensor<3072x768xf32>) -> tensor<1x3
 
 // -----
 
-// Four query rows per invocation share each key/value load (none, causal,
-// undilated bands); other masks keep one row per invocation.
+// Several query rows per invocation share each key/value load (none,
+// causal, undilated bands), as many as the profile's register budget holds
+// with a query and an accumulator row each (D + Dv values), at most 4;
+// other masks keep one row per invocation.
 // LAVAPIPE-LABEL: func @attention
 // LAVAPIPE: workgroup_size = [64, 1, 1], tile = [256, 16], thread_tile = [4]
-// GENERIC-LABEL: func @attention
-// GENERIC: workgroup_size = [64, 1, 1], tile = [256, 16], thread_tile = [4]
 // LAVAPIPE: workgroup_size = [64, 1, 1], tile = [64, 16], thread_tile = [1]
+// NVIDIA-LABEL: func @attention
+// NVIDIA: workgroup_size = [64, 1, 1], tile = [64, 16], thread_tile = [1]
+// NVIDIA: workgroup_size = [64, 1, 1], tile = [64, 16], thread_tile = [1]
+// GENERIC-LABEL: func @attention
+// GENERIC: workgroup_size = [64, 1, 1], tile = [64, 16], thread_tile = [1]
 // GENERIC: workgroup_size = [64, 1, 1], tile = [64, 16], thread_tile = [1]
 func.func @attention(%q: tensor<1x4x?x64xf32>) -> (tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>) {
   %0 = tessera.attention %q, %q, %q : (tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>) -> tensor<1x4x?x64xf32>
   %1 = tessera.attention %q, %q, %q {mask = #tessera.mask<sliding, left = 4, right = 4, dilation = 2>} : (tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>) -> tensor<1x4x?x64xf32>
   return %0, %1 : tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>
+}
+
+// -----
+
+// Rows per invocation follow the head dim: lavapipe's 512 registers hold
+// 4 rows at D = 32 and 64, 3 at 80, 2 at 96 and 128; NVIDIA's 255 hold 3 at
+// D = 32, else 1.
+// LAVAPIPE-LABEL: func @attention_head_dims
+// LAVAPIPE: tile = [256, 16], thread_tile = [4]
+// LAVAPIPE: tile = [192, 16], thread_tile = [3]
+// LAVAPIPE: tile = [128, 16], thread_tile = [2]
+// LAVAPIPE: tile = [128, 16], thread_tile = [2]
+// NVIDIA-LABEL: func @attention_head_dims
+// NVIDIA: tile = [192, 16], thread_tile = [3]
+// NVIDIA: tile = [64, 16], thread_tile = [1]
+// NVIDIA: tile = [64, 16], thread_tile = [1]
+// NVIDIA: tile = [64, 16], thread_tile = [1]
+func.func @attention_head_dims(%d32: tensor<1x4x?x32xf32>, %d80: tensor<1x4x?x80xf32>, %d96: tensor<1x4x?x96xf32>, %d128: tensor<1x4x?x128xf32>) -> (tensor<1x4x?x32xf32>, tensor<1x4x?x80xf32>, tensor<1x4x?x96xf32>, tensor<1x4x?x128xf32>) {
+  %0 = tessera.attention %d32, %d32, %d32 {mask = #tessera.mask<causal>} : (tensor<1x4x?x32xf32>, tensor<1x4x?x32xf32>, tensor<1x4x?x32xf32>) -> tensor<1x4x?x32xf32>
+  %1 = tessera.attention %d80, %d80, %d80 : (tensor<1x4x?x80xf32>, tensor<1x4x?x80xf32>, tensor<1x4x?x80xf32>) -> tensor<1x4x?x80xf32>
+  %2 = tessera.attention %d96, %d96, %d96 : (tensor<1x4x?x96xf32>, tensor<1x4x?x96xf32>, tensor<1x4x?x96xf32>) -> tensor<1x4x?x96xf32>
+  %3 = tessera.attention %d128, %d128, %d128 {mask = #tessera.mask<sliding, left = 64, right = 0>} : (tensor<1x4x?x128xf32>, tensor<1x4x?x128xf32>, tensor<1x4x?x128xf32>) -> tensor<1x4x?x128xf32>
+  return %0, %1, %2, %3 : tensor<1x4x?x32xf32>, tensor<1x4x?x80xf32>, tensor<1x4x?x96xf32>, tensor<1x4x?x128xf32>
 }
 
 // -----

@@ -175,9 +175,12 @@ LogicalResult TargetAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  int64_t maxWorkgroupInvocations,
                                  int64_t maxPushConstantsSize,
                                  int64_t maxStorageBufferRange, BoolAttr fp16,
-                                 BoolAttr int8) {
+                                 BoolAttr int8, int64_t registerBudget) {
   if (name.empty())
     return emitError() << "target profile needs a non-empty 'name'";
+  if (registerBudget < 16)
+    return emitError() << "'register_budget' is " << registerBudget
+                       << "; a kernel needs at least 16 registers";
   if (subgroupSize < 1 || !llvm::isPowerOf2_64(subgroupSize))
     return emitError() << "'subgroup_size' must be a positive power of two, "
                           "got "

@@ -152,7 +152,10 @@ def Tessera_TargetAttr : Tessera_Attr<"Target", "target"> {
                     fp16 = true, int8 = true>
     ```
 
-    Sizes are in bytes.
+    Sizes are in bytes. `register_budget` is how many 32-bit values an
+    invocation may keep live before the compiler spills them (kernels that
+    hold per-row state in registers, like attention, size their tiles by
+    it); it may be left out (default 64, the `generic` profile's).
   }];
   let parameters = (ins
     StringRefParameter<"profile name">:$name,
@@ -162,7 +165,8 @@ def Tessera_TargetAttr : Tessera_Attr<"Target", "target"> {
     "int64_t":$max_push_constants_size,
     "int64_t":$max_storage_buffer_range,
     "::mlir::BoolAttr":$fp16,
-    "::mlir::BoolAttr":$int8
+    "::mlir::BoolAttr":$int8,
+    DefaultValuedParameter<"int64_t", "64">:$register_budget
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;

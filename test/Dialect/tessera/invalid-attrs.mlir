@@ -148,5 +148,10 @@
 // -----
 
 // Every profile field is required (the parser stops where 'int8' should be).
-// expected-error @+1 {{expected ','}}
+// expected-error @+1 {{struct is missing required parameter: int8}}
 "test.op"() {target = #tessera.target<name = "x", subgroup_size = 8, max_shared_memory = 32768, max_workgroup_invocations = 1024, max_push_constants_size = 128, max_storage_buffer_range = 134217728, fp16 = true>} : () -> ()
+
+// -----
+
+// expected-error @+1 {{'register_budget' is 8; a kernel needs at least 16 registers}}
+"test.op"() {target = #tessera.target<name = "x", subgroup_size = 8, max_shared_memory = 32768, max_workgroup_invocations = 1024, max_push_constants_size = 128, max_storage_buffer_range = 134217728, fp16 = true, int8 = true, register_budget = 8>} : () -> ()
