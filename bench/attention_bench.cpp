@@ -1,16 +1,25 @@
 //===- attention_bench.cpp - Attention variants on one device -------------===//
 //
-//   tessera-bench-attention [--runs N] [--device D] [--heads H] [--seq S]
+//   tessera-bench-attention [--runs N] [--device D] [--quick]
 //
-// Batch 1, H heads (default 12), head dim 64, f32. Every case is compiled
-// through every phase and timed through the runtime (median of N runs, after
-// 2 warm-up runs), all in one process:
-//   - `none` at S (default 512): the fused kernel, and the same work as
-//     separate dispatches (matmul Q·Kᵀ with the scale fused, softmax, matmul
-//     with V); GFLOP/s counts 4·S²·D·H for both;
-//   - `causal` at S, as a fraction of `none`;
-//   - `sliding<128, 128>` at S, 2S and 4S: time grows linearly, not
-//     quadratically.
+// Batch 1, f32. Every case is compiled through every phase and timed through
+// the runtime (median of N runs, default 5, after 2 warm-up runs), all in
+// one process, so that ratios compare runs on the same machine state:
+//   1. `none`, 12 heads, head dim 64, at S = 512 and 2048 (GFLOP/s count
+//      4·S²·D·H); at 512 also the same work as separate dispatches (matmul
+//      Q·Kᵀ with the scale fused, softmax, matmul with V). At 2048 the S×S
+//      scores of the separate form exceed one binding on lavapipe.
+//   2. `causal` at 2048, as a fraction of `none` at 2048.
+//   3. `sliding<256, 256>` at 2048, 4096, 8192 and 16384: t(16384)/t(2048)
+//      (8 is linear, 64 quadratic); at 4096 also the same kernel with the
+//      band given as a dense additive mask (0 / -1e9, what an unclassified
+//      mask compiles to): it visits every key tile and applies the band
+//      element by element.
+//   4. Swin-T stage 1: `window<56x56, 7, 3>`, 3 heads, head dim 32, with its
+//      relative position table, against the same attention on data already
+//      rolled and partitioned into 64 windows of 49 tokens (the copies that
+//      roll and partition would take are not counted for the peer).
+// --quick runs a smaller set (S = 512 only) for a smoke test.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,7 +30,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -30,85 +38,133 @@ using namespace tessera::bench;
 
 namespace {
 
-int64_t heads = 12, headDim = 64;
-
-std::string qkvType(int64_t seq) {
-  return "tensor<1x" + std::to_string(heads) + "x" + std::to_string(seq) + "x" +
-         std::to_string(headDim) + "xf32>";
+std::string tensorType(const std::vector<int64_t> &shape) {
+  std::string text = "tensor<";
+  for (int64_t d : shape)
+    text += std::to_string(d) + "x";
+  return text + "f32>";
 }
 
-std::string fused(int64_t seq, const std::string &mask) {
-  std::string t = qkvType(seq);
-  std::string attrs = mask.empty() ? "" : " {mask = " + mask + "}";
-  return "func.func @f(%q: " + t + " {tessera.name = \"q\"}, %k: " + t +
-         " {tessera.name = \"k\"}, %v: " + t + " {tessera.name = \"v\"}) -> " +
-         t + " {\n  %0 = tessera.attention %q, %k, %v" + attrs + " : (" + t +
-         ", " + t + ", " + t + ") -> " + t + "\n  return %0 : " + t + "\n}\n";
-}
+/// One attention (or its decomposition) and the inputs it takes.
+struct Case {
+  int64_t batch = 1, heads = 12, seq = 512, headDim = 64;
+  std::string attributes;          // e.g. "mask = #tessera.mask<causal>"
+  std::vector<int64_t> biasShape;  // empty: no bias
+  std::vector<float> biasValues;   // (random when empty)
+  bool decomposed = false;
 
-std::string decomposed(int64_t seq) {
-  std::string t = qkvType(seq);
-  std::string s = "tensor<1x" + std::to_string(heads) + "x" +
-                  std::to_string(seq) + "x" + std::to_string(seq) + "xf32>";
-  return "func.func @f(%q: " + t + " {tessera.name = \"q\"}, %k: " + t +
-         " {tessera.name = \"k\"}, %v: " + t + " {tessera.name = \"v\"}) -> " +
-         t +
-         " {\n  %c = tessera.constant dense<0.125> : tensor<f32>\n"
-         "  %s = tessera.matmul %q, %k {transpose_rhs = true} : (" +
-         t + ", " + t + ") -> " + s + "\n  %x = tessera.mul %s, %c : (" + s +
-         ", tensor<f32>) -> " + s +
-         "\n  %p = tessera.softmax %x, axis = 3 : " + s + " -> " + s +
-         "\n  %o = tessera.matmul %p, %v : (" + s + ", " + t + ") -> " + t +
-         "\n  return %o : " + t + "\n}\n";
-}
+  std::vector<int64_t> qkvShape() const { return {batch, heads, seq, headDim}; }
 
-/// Median seconds of `runs` runs after 2 warm-up runs; < 0 on failure.
-double measureCase(tessera_instance instance, uint32_t device,
-                   const std::string &source, int64_t seq, int runs) {
+  std::string source() const {
+    std::string t = tensorType(qkvShape());
+    std::string args = "%q: " + t + " {tessera.name = \"q\"}, %k: " + t +
+                       " {tessera.name = \"k\"}, %v: " + t +
+                       " {tessera.name = \"v\"}";
+    std::string body;
+    if (decomposed) {
+      std::string s = tensorType({batch, heads, seq, seq});
+      body = "  %c = tessera.constant dense<0.125> : tensor<f32>\n"
+             "  %s = tessera.matmul %q, %k {transpose_rhs = true} : (" +
+             t + ", " + t + ") -> " + s + "\n  %x = tessera.mul %s, %c : (" +
+             s + ", tensor<f32>) -> " + s +
+             "\n  %p = tessera.softmax %x, axis = 3 : " + s + " -> " + s +
+             "\n  %0 = tessera.matmul %p, %v : (" + s + ", " + t + ") -> " + t +
+             "\n";
+    } else {
+      std::string operands = "%q, %k, %v", types = t + ", " + t + ", " + t;
+      if (!biasShape.empty()) {
+        args += ", %bias: " + tensorType(biasShape) +
+                " {tessera.name = \"bias\"}";
+        operands += " bias(%bias)";
+        types += ", " + tensorType(biasShape);
+      }
+      std::string attrs = attributes.empty() ? "" : " {" + attributes + "}";
+      body = "  %0 = tessera.attention " + operands + attrs + " : (" + types +
+             ") -> " + t + "\n";
+    }
+    return "func.func @f(" + args + ") -> " + t + " {\n" + body +
+           "  return %0 : " + t + "\n}\n";
+  }
+
+  double gflop() const {
+    return 4.0 * seq * seq * headDim * heads * batch / 1e9;
+  }
+};
+
+/// Median seconds of the case; < 0 on failure (printed).
+double run(tessera_instance instance, uint32_t device, const Case &c,
+           int runs) {
   std::string path = "/tmp/tessera-bench-attention.tsr";
-  if (!compileToFile(source, path))
+  if (!compileToFile(c.source(), path))
     return -1;
-  size_t count = heads * seq * headDim;
+  std::vector<int64_t> shape = c.qkvShape();
+  size_t count = 1;
+  for (int64_t d : shape)
+    count *= d;
   std::mt19937 rng(5);
   std::normal_distribution<float> normal;
-  std::vector<float> q(count), k(count), v(count);
+  std::vector<float> q(count), k(count), v(count), bias = c.biasValues;
   for (auto *data : {&q, &k, &v})
     for (float &x : *data)
       x = normal(rng);
   std::vector<tessera_tensor> inputs;
   const char *names[] = {"q", "k", "v"};
   std::vector<float> *data[] = {&q, &k, &v};
-  for (int i = 0; i < 3; ++i)
-    inputs.push_back(tessera_tensor{names[i],
-                                    TESSERA_F32,
-                                    4,
-                                    {1, heads, seq, headDim},
-                                    data[i]->data(),
-                                    count * 4});
+  for (int i = 0; i < 3; ++i) {
+    tessera_tensor t{names[i], TESSERA_F32, 4, {}, data[i]->data(),
+                     count * 4};
+    std::copy(shape.begin(), shape.end(), t.shape);
+    inputs.push_back(t);
+  }
+  if (!c.biasShape.empty()) {
+    size_t biasCount = 1;
+    for (int64_t d : c.biasShape)
+      biasCount *= d;
+    if (bias.empty()) {
+      bias.resize(biasCount);
+      for (float &x : bias)
+        x = normal(rng);
+    }
+    tessera_tensor t{"bias", TESSERA_F32,
+                     static_cast<uint32_t>(c.biasShape.size()),
+                     {},
+                     bias.data(),
+                     biasCount * 4};
+    std::copy(c.biasShape.begin(), c.biasShape.end(), t.shape);
+    inputs.push_back(t);
+  }
   Measurement result;
   if (!measure(instance, device, path, inputs, runs, result))
     return -1;
   return result.medianSeconds;
 }
 
+/// A dense additive mask [S, S] for a band: 0 inside, -1e9 outside.
+std::vector<float> bandMask(int64_t seq, int64_t left, int64_t right) {
+  std::vector<float> mask(static_cast<size_t>(seq * seq), -1e9f);
+  for (int64_t i = 0; i < seq; ++i)
+    for (int64_t j = std::max<int64_t>(0, i - left);
+         j <= std::min<int64_t>(seq - 1, i + right); ++j)
+      mask[i * seq + j] = 0;
+  return mask;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   int runs = 5;
-  int64_t seq = 512;
+  bool quick = false;
   const char *selector = nullptr;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--runs") && i + 1 < argc)
       runs = std::max(1, std::atoi(argv[++i]));
-    else if (!std::strcmp(argv[i], "--heads") && i + 1 < argc)
-      heads = std::max(1, std::atoi(argv[++i]));
-    else if (!std::strcmp(argv[i], "--seq") && i + 1 < argc)
-      seq = std::max(16, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--device") && i + 1 < argc)
       selector = argv[++i];
+    else if (!std::strcmp(argv[i], "--quick"))
+      quick = true;
     else {
       std::fprintf(stderr, "usage: tessera-bench-attention [--runs N] "
-                           "[--device D] [--heads H] [--seq S]\n");
+                           "[--device D] [--quick]\n");
       return 2;
     }
   }
@@ -117,39 +173,92 @@ int main(int argc, char **argv) {
   tessera_device_info info;
   if (!openDevice(selector, instance, device, info))
     return 1;
-  std::printf("device: %s; batch 1, %lld heads, head dim %lld, f32; median "
-              "of %d runs after 2 warm-up runs\n\n",
-              info.name, static_cast<long long>(heads),
-              static_cast<long long>(headDim), runs);
-  auto gflops = [&](int64_t s, double seconds) {
-    return 4.0 * s * s * headDim * heads / seconds / 1e9;
+  std::printf("device: %s; batch 1, f32; median of %d runs after 2 warm-up "
+              "runs\n\n",
+              info.name, runs);
+  auto time = [&](const Case &c) {
+    double seconds = run(instance, device, c, runs);
+    if (seconds < 0) {
+      tessera_instance_destroy(instance);
+      std::exit(1);
+    }
+    return seconds;
   };
-  double none = measureCase(instance, device, fused(seq, ""), seq, runs);
-  double split = measureCase(instance, device, decomposed(seq), seq, runs);
-  double causal = measureCase(instance, device,
-                              fused(seq, "#tessera.mask<causal>"), seq, runs);
-  if (none < 0 || split < 0 || causal < 0)
-    return 1;
-  std::printf("none    S=%-5lld fused %9.1f ms (%5.2f GFLOP/s)   separate "
-              "matmul+softmax+matmul %9.1f ms (%5.2f GFLOP/s)   %.2fx\n",
-              static_cast<long long>(seq), none * 1e3, gflops(seq, none),
-              split * 1e3, gflops(seq, split), split / none);
-  std::printf("causal  S=%-5lld %9.1f ms = %.2f of none\n",
-              static_cast<long long>(seq), causal * 1e3, causal / none);
-  std::string band = "#tessera.mask<sliding, left = 128, right = 128>";
+
+  // 1. none, fused and separate.
+  Case none;
+  Case separate = none;
+  separate.decomposed = true;
+  double fused512 = time(none), separate512 = time(separate);
+  std::printf("none    12 heads, D 64, S=512   fused %8.1f ms (%5.2f GFLOP/s)"
+              "   separate matmul+softmax+matmul %8.1f ms (%5.2f GFLOP/s)   "
+              "fused is %.2fx faster\n",
+              fused512 * 1e3, none.gflop() / fused512, separate512 * 1e3,
+              none.gflop() / separate512, separate512 / fused512);
+  Case causal = none;
+  causal.attributes = "mask = #tessera.mask<causal>";
+  if (quick) {
+    double c = time(causal);
+    std::printf("causal  S=512   %8.1f ms = %.2f of none\n", c * 1e3,
+                c / fused512);
+    tessera_instance_destroy(instance);
+    return 0;
+  }
+  none.seq = causal.seq = 2048;
+  double fused2048 = time(none);
+  std::printf("none    12 heads, D 64, S=2048  fused %8.1f ms (%5.2f "
+              "GFLOP/s)\n",
+              fused2048 * 1e3, none.gflop() / fused2048);
+  // 2. causal.
+  double causal2048 = time(causal);
+  std::printf("causal  S=2048  %8.1f ms = %.2f of none at 2048\n",
+              causal2048 * 1e3, causal2048 / fused2048);
+
+  // 3. sliding<256, 256>: linear growth, and what the structure buys.
+  Case band = none;
+  band.attributes = "mask = #tessera.mask<sliding, left = 256, right = 256>";
   double first = 0;
-  for (int64_t s : {seq, 2 * seq, 4 * seq}) {
-    double t = measureCase(instance, device, fused(s, band), s, runs);
-    if (t < 0)
-      return 1;
+  for (int64_t seq : {2048, 4096, 8192, 16384}) {
+    band.seq = seq;
+    double t = time(band);
     if (first == 0)
       first = t;
-    std::printf("sliding<128,128> S=%-5lld %9.1f ms   t(S)/t(%lld) = %.2f "
-                "(linear: %.0f, quadratic: %.0f)\n",
-                static_cast<long long>(s), t * 1e3, static_cast<long long>(seq),
-                t / first, static_cast<double>(s) / seq,
-                static_cast<double>(s * s) / (seq * seq));
+    std::printf("sliding<256,256> S=%-5lld %9.1f ms   t(S)/t(2048) = %5.2f "
+                "(linear %2lld, quadratic %3lld)\n",
+                static_cast<long long>(seq), t * 1e3, t / first,
+                static_cast<long long>(seq / 2048),
+                static_cast<long long>((seq / 2048) * (seq / 2048)));
+    if (seq == 4096) {
+      Case dense = band;
+      dense.attributes.clear();
+      dense.biasShape = {seq, seq};
+      dense.biasValues = bandMask(seq, 256, 256);
+      double d = time(dense);
+      std::printf("        S=4096 with the band as a dense additive mask "
+                  "(every key tile): %9.1f ms; the structured band is %.1fx "
+                  "faster\n",
+                  d * 1e3, d / t);
+    }
   }
+
+  // 4. Swin-T stage 1.
+  Case window;
+  window.heads = 3;
+  window.headDim = 32;
+  window.seq = 56 * 56;
+  window.attributes = "mask = #tessera.mask<window, grid = [56, 56], size = "
+                      "7, shift = 3>, window_relative_bias";
+  window.biasShape = {3, 49, 49};
+  Case windows; // 64 windows of 49 tokens, each its own batch entry
+  windows.batch = 64;
+  windows.heads = 3;
+  windows.headDim = 32;
+  windows.seq = 49;
+  windows.biasShape = {64, 3, 49, 49}; // position bias + shift mask
+  double w = time(window), p = time(windows);
+  std::printf("window<56x56, 7, 3> 3 heads, D 32: %8.1f ms; on rolled and "
+              "partitioned data (64 x 49 tokens): %8.1f ms; ratio %.2f\n",
+              w * 1e3, p * 1e3, w / p);
   tessera_instance_destroy(instance);
   return 0;
 }

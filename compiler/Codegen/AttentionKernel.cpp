@@ -11,7 +11,8 @@
 // gives an enumeration of the only keys they can see, in one or more phases
 // (`KeyPhase`: a count, the n-th key, and a per-row element predicate), and
 // key tiles run over that enumeration (several rows per invocation only
-// where their key sets are near-identical: none, causal, undilated sliding):
+// where their key sets are near-identical: none, causal, undilated sliding,
+// and windows, whose rows are then taken in window order):
 //   none      all keys;
 //   causal    keys up to the diagonal p(i) = i + Lk - Lq: nothing above it;
 //   sliding   the band [p - left, p + right], only at dilated positions
@@ -81,8 +82,22 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
     return e.emitError() << "a '" << stringifyMaskKind(mask.getKind())
                          << "' mask needs one query row per invocation";
 
+  // Rows are taken in token order, except under a window mask: there an
+  // invocation's rows are consecutive positions of one window (each window
+  // padded to a multiple of the row count), so that they share its keys.
+  bool windowOrder = mask.getKind() == MaskKind::Window;
+  int64_t windowSize = windowOrder ? *mask.getSize() : 0;
+  int64_t windowPositions = windowSize * windowSize;
+  int64_t windowSlots = 0, windowsPerRow = 0;
+  DimExpr rowSlots = q[2];
+  if (windowOrder) {
+    windowSlots = (windowPositions + rowCount - 1) / rowCount * rowCount;
+    windowsPerRow = mask.getGrid()[1] / windowSize;
+    rowSlots = DimExpr::constant(mask.getGrid()[0] / windowSize *
+                                 windowsPerRow * windowSlots);
+  }
   KernelSignature &signature = e.signature();
-  signature.workgroups[0] = {q[2], invocations * rowCount};
+  signature.workgroups[0] = {rowSlots, invocations * rowCount};
   signature.workgroups[1] = {q[1], 1};
   signature.workgroups[2] = {q[0], 1};
 
@@ -93,7 +108,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   Value firstRow =
       e.invocationStart(gpu::Dimension::x, invocations * rowCount, rowCount);
   Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                        firstRow, queryLength);
+                                        firstRow, e.size(rowSlots));
   auto guardIf = scf::IfOp::create(b, loc, inRange, /*withElse=*/false);
   OpBuilder::InsertionGuard outerGuard(b);
   b.setInsertionPointToStart(&guardIf.getThenRegion().front());
@@ -129,7 +144,46 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   // among the keys, and the query rows pre-scaled.
   Value lastQuery = arith::SubIOp::create(b, loc, queryLength, e.index(1));
   SmallVector<Value> rows, rowValid, clampedRows, positions;
-  for (int64_t r = 0; r < rowCount; ++r) {
+  // Window order: the window's corner in the shifted grid, and per row its
+  // shifted coordinates and its position in the window.
+  Value windowRow0, windowCol0;
+  SmallVector<Value> shiftedRows, shiftedCols, windowQueryPositions;
+  if (windowOrder) {
+    int64_t height = mask.getGrid()[0], width = mask.getGrid()[1];
+    int64_t shift = mask.getShift();
+    Value window = arith::DivUIOp::create(b, loc, firstRow,
+                                          e.index(windowSlots));
+    Value firstPosition =
+        arith::RemUIOp::create(b, loc, firstRow, e.index(windowSlots));
+    windowRow0 = mul(arith::DivUIOp::create(b, loc, window,
+                                            e.index(windowsPerRow)),
+                     windowSize);
+    windowCol0 = mul(arith::RemUIOp::create(b, loc, window,
+                                            e.index(windowsPerRow)),
+                     windowSize);
+    for (int64_t r = 0; r < rowCount; ++r) {
+      Value position = add(firstPosition, e.index(r));
+      rowValid.push_back(cmp(arith::CmpIPredicate::ult, position,
+                             e.index(windowPositions)));
+      position = arith::MinUIOp::create(b, loc, position,
+                                        e.index(windowPositions - 1));
+      windowQueryPositions.push_back(position);
+      shiftedRows.push_back(add(
+          windowRow0,
+          arith::DivUIOp::create(b, loc, position, e.index(windowSize))));
+      shiftedCols.push_back(add(
+          windowCol0,
+          arith::RemUIOp::create(b, loc, position, e.index(windowSize))));
+      // Undo the cyclic shift: the token this position holds.
+      Value token = add(
+          mul(wrap(add(shiftedRows.back(), e.index(shift)), height), width),
+          wrap(add(shiftedCols.back(), e.index(shift)), width));
+      rows.push_back(token);
+      clampedRows.push_back(token);
+      positions.push_back(token);
+    }
+  }
+  for (int64_t r = 0; r < rowCount && !windowOrder; ++r) {
     rows.push_back(add(firstRow, e.index(r)));
     rowValid.push_back(
         cmp(arith::CmpIPredicate::ult, rows.back(), queryLength));
@@ -204,8 +258,6 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
       alibiSlope = choose(cmp(arith::CmpIPredicate::eq, head, e.index(h)),
                           e.f32((*slopes)[h]), alibiSlope);
   }
-  // With a window mask: the query's position inside its window.
-  Value windowQueryPosition;
 
   // A phase of keys: n in [0, count) stands for key keyOf(n); row r sees it
   // when predicate(r, key) holds (and the key lies in [0, Lk)). The
@@ -294,16 +346,9 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
     case MaskKind::Window: {
       int64_t height = m.getGrid()[0], width = m.getGrid()[1];
       int64_t size = *m.getSize(), shift = m.getShift();
-      // The query's coordinates in the shifted grid, and its window.
-      Value r = arith::DivUIOp::create(b, loc, groupFirst, e.index(width));
-      Value c = arith::RemUIOp::create(b, loc, groupFirst, e.index(width));
-      Value rs = wrap(arith::SubIOp::create(b, loc, r, e.index(shift)), height);
-      Value cs = wrap(arith::SubIOp::create(b, loc, c, e.index(shift)), width);
-      Value r0 = mul(arith::DivUIOp::create(b, loc, rs, e.index(size)), size);
-      Value c0 = mul(arith::DivUIOp::create(b, loc, cs, e.index(size)), size);
-      windowQueryPosition =
-          add(mul(arith::SubIOp::create(b, loc, rs, r0), size),
-              arith::SubIOp::create(b, loc, cs, c0));
+      // The rows' window (rows are in window order), its corner in the
+      // shifted grid.
+      Value r0 = windowRow0, c0 = windowCol0;
       KeyPhase phase;
       phase.count = e.index(size * size);
       // The n-th position of the window, unshifted into a token index.
@@ -323,11 +368,15 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
             .getResult();
       };
       if (shift > 0) {
-        // The key must lie in the query's region of the shift.
-        Value queryRow = region(rs, height, size, shift);
-        Value queryCol = region(cs, width, size, shift);
+        // The key must lie in the query's region of the shift (rows of one
+        // window may lie in different regions).
+        SmallVector<Value> queryRow, queryCol;
+        for (int64_t r = 0; r < rowCount; ++r) {
+          queryRow.push_back(region(shiftedRows[r], height, size, shift));
+          queryCol.push_back(region(shiftedCols[r], width, size, shift));
+        }
         phase.predicate = [&e, &b, loc, wrap, region, queryRow, queryCol, size,
-                           shift, height, width](int64_t, Value token) {
+                           shift, height, width](int64_t r, Value token) {
           Value row = arith::DivUIOp::create(b, loc, token, e.index(width));
           Value col = arith::RemUIOp::create(b, loc, token, e.index(width));
           Value rr =
@@ -336,10 +385,12 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
               wrap(arith::SubIOp::create(b, loc, col, e.index(shift)), width);
           Value sameRow =
               arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                    region(rr, height, size, shift), queryRow);
+                                    region(rr, height, size, shift),
+                                    queryRow[r]);
           Value sameCol =
               arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                    region(cc, width, size, shift), queryCol);
+                                    region(cc, width, size, shift),
+                                    queryCol[r]);
           return arith::AndIOp::create(b, loc, sameRow, sameCol).getResult();
         };
       }
@@ -465,7 +516,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                     // A window's n-th key is its n-th position (clamped:
                     // slots past the window's end are masked, but load).
                     Value biasRow =
-                        windowBias ? windowQueryPosition : clampedRows[r];
+                        windowBias ? windowQueryPositions[r] : clampedRows[r];
                     Value biasColumn =
                         windowBias
                             ? arith::MinUIOp::create(

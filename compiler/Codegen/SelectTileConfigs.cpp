@@ -113,8 +113,11 @@ TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
 }
 
 bool mlir::tessera::queryRowsShareKeys(MaskAttr mask) {
+  // (Window rows are grouped by window: the kernel takes them in window
+  // order.)
   return mask.getKind() == MaskKind::None ||
          mask.getKind() == MaskKind::Causal ||
+         mask.getKind() == MaskKind::Window ||
          (mask.getKind() == MaskKind::Sliding && mask.getDilation() == 1);
 }
 
@@ -158,6 +161,14 @@ AttentionTileVisits mlir::tessera::countAttentionTileVisits(
   int64_t rows = config.getThreadTile()[0], keyTile = config.getTile()[1];
   auto tiles = [&](int64_t keys) { return (keys + keyTile - 1) / keyTile; };
   AttentionTileVisits visits;
+  if (mask.getKind() == MaskKind::Window) {
+    // Rows in window order: each window's positions in groups of `rows`.
+    int64_t positions = *mask.getSize() * *mask.getSize();
+    int64_t groups = queryLength / positions * ((positions + rows - 1) / rows);
+    visits.visited = groups * tiles(positions);
+    visits.dense = groups * tiles(keyLength);
+    return visits;
+  }
   for (int64_t row = 0; row < queryLength; row += rows) {
     int64_t last = std::min(row + rows, queryLength) - 1;
     for (int64_t keys : enumeratedKeys(mask, row + keyLength - queryLength,

@@ -20,7 +20,7 @@ TileConfigAttr selectTileConfig(DispatchOp dispatch, KernelKind kind,
 
 /// Whether adjacent query rows see (nearly) the same keys under `mask`, so
 /// that one attention invocation can serve several rows with shared loads:
-/// none, causal and undilated sliding masks.
+/// none, causal, undilated sliding and window masks (rows in window order).
 bool queryRowsShareKeys(MaskAttr mask);
 
 /// Key tiles an attention kernel visits at given lengths, against the

@@ -445,6 +445,7 @@ struct AttentionCase {
   bool padding, bias;
   bool alibi = false;      // ALiBi slopes, one per query head
   bool windowBias = false; // bias [heads, size², size²] by window position
+  bool residual = false;   // + q in the epilogue (an element of a vec4 row)
 };
 
 class AttentionKernelTest
@@ -502,8 +503,13 @@ TEST_P(AttentionKernelTest, MatchesReference) {
   std::string mask = attributes.empty() ? "" : " {" + attributes + "}";
   std::string mlir = "func.func @f(" + args + ") -> " + type(qShape) +
                      " {\n  %0 = tessera.attention " + operands + mask +
-                     " : (" + types + ") -> " + type(qShape) +
-                     "\n  return %0 : " + type(qShape) + "\n}\n";
+                     " : (" + types + ") -> " + type(qShape) + "\n" +
+                     (c.residual ? "  %1 = tessera.add %0, %q : (" +
+                                       type(qShape) + ", " + type(qShape) +
+                                       ") -> " + type(qShape) + "\n"
+                                 : std::string()) +
+                     "  return %" + (c.residual ? "1" : "0") + " : " +
+                     type(qShape) + "\n}\n";
   tessera_program program = compile(mlir);
   ASSERT_TRUE(program);
   Tensor q{"q", qShape, randomValues(product(qShape), 14)};
@@ -577,7 +583,9 @@ TEST_P(AttentionKernelTest, MatchesReference) {
           if (visible[j])
             o += std::exp(scores[j] - max) / sum *
                  v.values[(kh * c.keyLength + j) * d + e];
-        want[(h * c.queryLength + i) * d + e] = sum > 0 ? o : 0.0;
+        want[(h * c.queryLength + i) * d + e] =
+            (sum > 0 ? o : 0.0) +
+            (c.residual ? q.values[(h * c.queryLength + i) * d + e] : 0.0);
       }
     }
   expectClose(got, want);
@@ -641,6 +649,11 @@ INSTANTIATE_TEST_SUITE_P(
         AttentionCase{2, 1, 19, 19, 80, "#tessera.mask<causal>", false, false},
         AttentionCase{1, 1, 30, 30, 96, "", false, true},
         AttentionCase{2, 2, 21, 21, 128, "#tessera.mask<causal>", true,
-                      false}));
+                      false},
+        // a head dim that is no multiple of 4: scalar loads
+        AttentionCase{2, 2, 19, 19, 30, "#tessera.mask<causal>", true, false},
+        // the epilogue reads single elements of the vec4-bound query
+        AttentionCase{2, 2, 13, 13, 16, "", false, false, false, false,
+                      true}));
 
 } // namespace

@@ -53,3 +53,29 @@ func.func @scaled_scores(%q: tensor<2x8x16xf32>, %k: tensor<2x8x16xf32>) -> tens
   %x = tessera.mul %s, %c : (tensor<2x8x8xf32>, tensor<f32>) -> tensor<2x8x8xf32>
   return %x : tensor<2x8x8xf32>
 }
+
+// -----
+
+// Attention reads Q, K and V rows as vec4 when the head dim is a multiple
+// of 4 and the views are 16-byte aligned (here through the head split of a
+// [1, L, 128] tensor); the output and the padding mask stay scalar.
+// CHECK-LABEL: module attributes
+// CHECK: gpu.func @dispatch_0(%{{.*}}: memref<?xi32>, %{{.*}}: memref<?xvector<4xf32>>, %{{.*}}: memref<?xi32>, %{{.*}}: memref<?xf32>) kernel
+// CHECK: vector.reduction <add>
+func.func @attention_vec4(%x: tensor<1x16x128xf32>, %pad: tensor<1x16xi1>) -> tensor<1x4x16x32xf32> {
+  %r = tessera.reshape %x : tensor<1x16x128xf32> -> tensor<1x16x4x32xf32>
+  %t = tessera.transpose %r, [0, 2, 1, 3] : tensor<1x16x4x32xf32> -> tensor<1x4x16x32xf32>
+  %0 = tessera.attention %t, %t, %t key_padding_mask(%pad) : (tensor<1x4x16x32xf32>, tensor<1x4x16x32xf32>, tensor<1x4x16x32xf32>, tensor<1x16xi1>) -> tensor<1x4x16x32xf32>
+  return %0 : tensor<1x4x16x32xf32>
+}
+
+// -----
+
+// A head dim of 30 is not a multiple of 4: scalar loads.
+// CHECK-LABEL: module attributes
+// CHECK: gpu.func @dispatch_0(%{{.*}}: memref<?xi32>, %{{.*}}: memref<?xf32>, %{{.*}}: memref<?xf32>) kernel
+// CHECK-NOT: vector.reduction
+func.func @attention_scalar(%q: tensor<1x2x16x30xf32>) -> tensor<1x2x16x30xf32> {
+  %0 = tessera.attention %q, %q, %q : (tensor<1x2x16x30xf32>, tensor<1x2x16x30xf32>, tensor<1x2x16x30xf32>) -> tensor<1x2x16x30xf32>
+  return %0 : tensor<1x2x16x30xf32>
+}

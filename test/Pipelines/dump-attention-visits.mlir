@@ -14,8 +14,9 @@
 // CHECK: attention, mask #tessera.mask<sliding, left = 32, right = 32>; at Lq = 512, Lk = 512 it visits 640 of 4096 key tiles (15.6% of a dense kernel)
 // One row per invocation: 33 dilated keys, 3 tiles.
 // CHECK: attention, mask #tessera.mask<sliding, left = 32, right = 32, dilation = 2>; at Lq = 512, Lk = 512 it visits 1536 of 16384 key tiles (9.4% of a dense kernel)
-// 64 keys per window: 4 tiles.
-// CHECK: attention, mask #tessera.mask<window, grid = [16, 32], size = 8>; at Lq = 512, Lk = 512 it visits 2048 of 16384 key tiles (12.5% of a dense kernel)
+// Rows in window order, 4 per invocation: 8 windows x 16 groups, 64 keys
+// (4 tiles) each.
+// CHECK: attention, mask #tessera.mask<window, grid = [16, 32], size = 8>; at Lq = 512, Lk = 512 it visits 512 of 4096 key tiles (12.5% of a dense kernel)
 // Row 0 is global (32 tiles); every other row: 1 global key + 65 band keys.
 // CHECK: attention, mask #tessera.mask<global, tokens = [0], inner = <sliding, left = 32, right = 32>>; at Lq = 512, Lk = 512 it visits 3098 of 16384 key tiles (18.9% of a dense kernel)
 
