@@ -133,20 +133,21 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
     Value shifted = arith::AddIOp::create(b, loc, x, e.index(m));
     return arith::RemUIOp::create(b, loc, shifted, e.index(m)).getResult();
   };
-
   auto forLoop = [&](Value lower, Value upper, int64_t step, ValueRange init,
                      function_ref<SmallVector<Value>(Value, ValueRange)> body) {
     return e.forLoop(lower, upper, e.index(step), init, body);
   };
 
-
   // The invocation's rows (clamped for loads past the end), their positions
   // among the keys, and the query rows pre-scaled.
-  Value lastQuery = arith::SubIOp::create(b, loc, queryLength, e.index(1));
   SmallVector<Value> rows, rowValid, clampedRows, positions;
-  // Window order: the window's corner in the shifted grid, and per row its
-  // shifted coordinates and its position in the window.
-  Value windowRow0, windowCol0;
+  // Window order: a position of the rows' window gives its cell in the
+  // shifted grid and the token it holds (queries and keys alike); per row,
+  // its cell and its position in the window.
+  struct WindowCell {
+    Value shiftedRow, shiftedCol, token;
+  };
+  std::function<WindowCell(Value)> windowCell;
   SmallVector<Value> shiftedRows, shiftedCols, windowQueryPositions;
   if (windowOrder) {
     int64_t height = mask.getGrid()[0], width = mask.getGrid()[1];
@@ -155,42 +156,56 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                                           e.index(windowSlots));
     Value firstPosition =
         arith::RemUIOp::create(b, loc, firstRow, e.index(windowSlots));
-    windowRow0 = mul(arith::DivUIOp::create(b, loc, window,
+    Value row0 = mul(arith::DivUIOp::create(b, loc, window,
                                             e.index(windowsPerRow)),
                      windowSize);
-    windowCol0 = mul(arith::RemUIOp::create(b, loc, window,
+    Value col0 = mul(arith::RemUIOp::create(b, loc, window,
                                             e.index(windowsPerRow)),
                      windowSize);
+    // Called again inside the key loops: captures by copy.
+    windowCell = [&e, &b, loc, wrap, row0, col0, windowSize, shift, height,
+                  width](Value position) {
+      Value row = arith::AddIOp::create(
+          b, loc, row0,
+          arith::DivUIOp::create(b, loc, position, e.index(windowSize)));
+      Value col = arith::AddIOp::create(
+          b, loc, col0,
+          arith::RemUIOp::create(b, loc, position, e.index(windowSize)));
+      // Undo the cyclic shift.
+      Value tokenRow =
+          wrap(arith::AddIOp::create(b, loc, row, e.index(shift)), height);
+      Value tokenCol =
+          wrap(arith::AddIOp::create(b, loc, col, e.index(shift)), width);
+      Value token = arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, tokenRow, e.index(width)),
+          tokenCol);
+      return WindowCell{row, col, token};
+    };
     for (int64_t r = 0; r < rowCount; ++r) {
       Value position = add(firstPosition, e.index(r));
       rowValid.push_back(cmp(arith::CmpIPredicate::ult, position,
                              e.index(windowPositions)));
       position = arith::MinUIOp::create(b, loc, position,
                                         e.index(windowPositions - 1));
+      WindowCell cell = windowCell(position);
       windowQueryPositions.push_back(position);
-      shiftedRows.push_back(add(
-          windowRow0,
-          arith::DivUIOp::create(b, loc, position, e.index(windowSize))));
-      shiftedCols.push_back(add(
-          windowCol0,
-          arith::RemUIOp::create(b, loc, position, e.index(windowSize))));
-      // Undo the cyclic shift: the token this position holds.
-      Value token = add(
-          mul(wrap(add(shiftedRows.back(), e.index(shift)), height), width),
-          wrap(add(shiftedCols.back(), e.index(shift)), width));
-      rows.push_back(token);
-      clampedRows.push_back(token);
-      positions.push_back(token);
+      shiftedRows.push_back(cell.shiftedRow);
+      shiftedCols.push_back(cell.shiftedCol);
+      rows.push_back(cell.token);
+      clampedRows.push_back(cell.token);
+      positions.push_back(cell.token);
     }
-  }
-  for (int64_t r = 0; r < rowCount && !windowOrder; ++r) {
-    rows.push_back(add(firstRow, e.index(r)));
-    rowValid.push_back(
-        cmp(arith::CmpIPredicate::ult, rows.back(), queryLength));
-    clampedRows.push_back(
-        arith::MinUIOp::create(b, loc, rows.back(), lastQuery));
-    positions.push_back(arith::SubIOp::create(
-        b, loc, add(clampedRows.back(), keyLength), queryLength));
+  } else {
+    Value lastQuery = arith::SubIOp::create(b, loc, queryLength, e.index(1));
+    for (int64_t r = 0; r < rowCount; ++r) {
+      rows.push_back(add(firstRow, e.index(r)));
+      rowValid.push_back(
+          cmp(arith::CmpIPredicate::ult, rows.back(), queryLength));
+      clampedRows.push_back(
+          arith::MinUIOp::create(b, loc, rows.back(), lastQuery));
+      positions.push_back(arith::SubIOp::create(
+          b, loc, add(clampedRows.back(), keyLength), queryLength));
+    }
   }
   // The rows' queries (pre-scaled) and, below, their accumulators live in
   // registers: the loops over the head dim are unrolled. (A private array
@@ -217,7 +232,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                       : e.loadAtOffset(input, element(base, c, stride));
   };
   /// The sum of a chunk's lanes.
-  auto total = [&](Value chunk) {
+  auto laneSum = [&](Value chunk) {
     return width == 4 ? vector::ReductionOp::create(
                             b, loc, vector::CombiningKind::ADD, chunk)
                             .getResult()
@@ -244,11 +259,10 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   bool windowBias = attention.getWindowRelativeBias();
   StridedView biasView;
   if (bias) {
-    DimExpr positions = DimExpr::constant(
-        windowBias ? *mask.getSize() * *mask.getSize() : 1);
+    DimExpr inWindow = DimExpr::constant(windowPositions);
     biasView = e.inputView(bias).broadcastTo(
-        {q[0], q[1], windowBias ? positions : q[2],
-         windowBias ? positions : k[2]});
+        {q[0], q[1], windowBias ? inWindow : q[2],
+         windowBias ? inWindow : k[2]});
   }
   // ALiBi: this head's slope (heads are workgroups along y).
   Value alibiSlope;
@@ -346,27 +360,11 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
     case MaskKind::Window: {
       int64_t height = m.getGrid()[0], width = m.getGrid()[1];
       int64_t size = *m.getSize(), shift = m.getShift();
-      // The rows' window (rows are in window order), its corner in the
-      // shifted grid.
-      Value r0 = windowRow0, c0 = windowCol0;
+      // The rows share one window (rows are in window order): its n-th
+      // position, unshifted into a token index.
       KeyPhase phase;
       phase.count = e.index(size * size);
-      // The n-th position of the window, unshifted into a token index.
-      phase.keyOf = [&e, &b, loc, wrap, r0, c0, size, shift, height,
-                     width](Value n) {
-        Value rr = arith::AddIOp::create(
-            b, loc, r0, arith::DivUIOp::create(b, loc, n, e.index(size)));
-        Value cc = arith::AddIOp::create(
-            b, loc, c0, arith::RemUIOp::create(b, loc, n, e.index(size)));
-        Value row =
-            wrap(arith::AddIOp::create(b, loc, rr, e.index(shift)), height);
-        Value col =
-            wrap(arith::AddIOp::create(b, loc, cc, e.index(shift)), width);
-        return arith::AddIOp::create(
-                   b, loc, arith::MulIOp::create(b, loc, row, e.index(width)),
-                   col)
-            .getResult();
-      };
+      phase.keyOf = [windowCell](Value n) { return windowCell(n).token; };
       if (shift > 0) {
         // The key must lie in the query's region of the shift (rows of one
         // window may lie in different regions).
@@ -477,7 +475,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
     return std::make_pair(clamped, exists);
   };
   // Carried over the key tiles: each row's running maximum, then each row's
-  // running sum, then the accumulators [r * valueDim + d].
+  // running sum, then the accumulators [r * valueChunks + c].
   int64_t sums = rowCount, accumulators = 2 * rowCount;
   SmallVector<Value> state(rowCount, lowest);
   state.append(rowCount, e.f32(0.0));
@@ -511,7 +509,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                 }
                 SmallVector<Value> next;
                 for (int64_t r = 0; r < rowCount; ++r) {
-                  Value score = total(dots[r]);
+                  Value score = laneSum(dots[r]);
                   if (bias) {
                     // A window's n-th key is its n-th position (clamped:
                     // slots past the window's end are masked, but load).
@@ -520,9 +518,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                     Value biasColumn =
                         windowBias
                             ? arith::MinUIOp::create(
-                                  b, loc, n,
-                                  e.index(*mask.getSize() * *mask.getSize() -
-                                          1))
+                                  b, loc, n, e.index(windowPositions - 1))
                                   .getResult()
                             : jc;
                     score = arith::AddFOp::create(
