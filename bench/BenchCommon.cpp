@@ -5,10 +5,29 @@
 #include "compiler/Pipelines/Pipeline.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 
 namespace tessera::bench {
+
+bool parseBenchArguments(int argc, char **argv, const char *usage,
+                         bool allowQuick, BenchArguments &arguments) {
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--runs") && i + 1 < argc)
+      arguments.runs = std::max(1, std::atoi(argv[++i]));
+    else if (!std::strcmp(argv[i], "--device") && i + 1 < argc)
+      arguments.device = argv[++i];
+    else if (allowQuick && !std::strcmp(argv[i], "--quick"))
+      arguments.quick = true;
+    else {
+      std::fprintf(stderr, "usage: %s\n", usage);
+      return false;
+    }
+  }
+  return true;
+}
 
 bool openDevice(const char *selector, tessera_instance &instance,
                 uint32_t &device, tessera_device_info &info) {

@@ -10,6 +10,20 @@
 
 namespace tessera::bench {
 
+/// The options every benchmark takes: `--runs N`, `--device D`, and
+/// `--quick` where the benchmark has a smaller set.
+struct BenchArguments {
+  int runs;
+  const char *device = nullptr;
+  bool quick = false;
+};
+
+/// Parses argv into `arguments` (its `runs` holds the default); prints
+/// `usage` and returns false on anything else, or on `--quick` when the
+/// benchmark has no quick set (`allowQuick`).
+bool parseBenchArguments(int argc, char **argv, const char *usage,
+                         bool allowQuick, BenchArguments &arguments);
+
 /// Creates an instance and picks a device (`selector`: index or name
 /// substring; null for the default). Prints the failure and returns false.
 bool openDevice(const char *selector, tessera_instance &instance,

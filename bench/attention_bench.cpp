@@ -29,7 +29,7 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -152,26 +152,18 @@ std::vector<float> bandMask(int64_t seq, int64_t left, int64_t right) {
 } // namespace
 
 int main(int argc, char **argv) {
-  int runs = 5;
-  bool quick = false;
-  const char *selector = nullptr;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--runs") && i + 1 < argc)
-      runs = std::max(1, std::atoi(argv[++i]));
-    else if (!std::strcmp(argv[i], "--device") && i + 1 < argc)
-      selector = argv[++i];
-    else if (!std::strcmp(argv[i], "--quick"))
-      quick = true;
-    else {
-      std::fprintf(stderr, "usage: tessera-bench-attention [--runs N] "
-                           "[--device D] [--quick]\n");
-      return 2;
-    }
-  }
+  BenchArguments arguments{5};
+  if (!parseBenchArguments(
+          argc, argv,
+          "tessera-bench-attention [--runs N] [--device D] [--quick]",
+          /*allowQuick=*/true, arguments))
+    return 2;
+  int runs = arguments.runs;
+  bool quick = arguments.quick;
   tessera_instance instance = nullptr;
   uint32_t device = 0;
   tessera_device_info info;
-  if (!openDevice(selector, instance, device, info))
+  if (!openDevice(arguments.device, instance, device, info))
     return 1;
   std::printf("device: %s; batch 1, f32; median of %d runs after 2 warm-up "
               "runs\n\n",

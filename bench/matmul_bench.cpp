@@ -121,23 +121,16 @@ std::vector<char> wrapReference(const Shape &s, const std::vector<char> &spirv,
 } // namespace
 
 int main(int argc, char **argv) {
-  int runs = 7;
-  const char *selector = nullptr;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--runs") && i + 1 < argc)
-      runs = std::max(1, std::atoi(argv[++i]));
-    else if (!std::strcmp(argv[i], "--device") && i + 1 < argc)
-      selector = argv[++i];
-    else {
-      std::fprintf(stderr,
-                   "usage: tessera-bench-matmul [--runs N] [--device D]\n");
-      return 2;
-    }
-  }
+  BenchArguments arguments{7};
+  if (!parseBenchArguments(argc, argv,
+                           "tessera-bench-matmul [--runs N] [--device D]",
+                           /*allowQuick=*/false, arguments))
+    return 2;
+  int runs = arguments.runs;
   tessera_instance instance = nullptr;
   uint32_t device = 0;
   tessera_device_info info;
-  if (!openDevice(selector, instance, device, info))
+  if (!openDevice(arguments.device, instance, device, info))
     return 1;
   const int64_t tiles[] = {4, 8};
   std::vector<char> spirv[2];
