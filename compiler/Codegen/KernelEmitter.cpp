@@ -281,52 +281,22 @@ Value KernelEmitter::emitScalar(Operation *op, ArrayRef<Value> args) {
         return arith::XOrIOp::create(b, loc, args[0], one);
       })
       .Case([&](CompareOp compare) -> Value {
-        if (isFloat()) {
-          arith::CmpFPredicate predicate = arith::CmpFPredicate::OEQ;
-          switch (compare.getPredicate()) {
-          case ComparePredicate::EQ:
-            predicate = arith::CmpFPredicate::OEQ;
-            break;
-          case ComparePredicate::NE:
-            predicate = arith::CmpFPredicate::UNE;
-            break;
-          case ComparePredicate::LT:
-            predicate = arith::CmpFPredicate::OLT;
-            break;
-          case ComparePredicate::LE:
-            predicate = arith::CmpFPredicate::OLE;
-            break;
-          case ComparePredicate::GT:
-            predicate = arith::CmpFPredicate::OGT;
-            break;
-          case ComparePredicate::GE:
-            predicate = arith::CmpFPredicate::OGE;
-            break;
-          }
-          return arith::CmpFOp::create(b, loc, predicate, args[0], args[1]);
-        }
-        arith::CmpIPredicate predicate = arith::CmpIPredicate::eq;
-        switch (compare.getPredicate()) {
-        case ComparePredicate::EQ:
-          predicate = arith::CmpIPredicate::eq;
-          break;
-        case ComparePredicate::NE:
-          predicate = arith::CmpIPredicate::ne;
-          break;
-        case ComparePredicate::LT:
-          predicate = arith::CmpIPredicate::slt;
-          break;
-        case ComparePredicate::LE:
-          predicate = arith::CmpIPredicate::sle;
-          break;
-        case ComparePredicate::GT:
-          predicate = arith::CmpIPredicate::sgt;
-          break;
-        case ComparePredicate::GE:
-          predicate = arith::CmpIPredicate::sge;
-          break;
-        }
-        return arith::CmpIOp::create(b, loc, predicate, args[0], args[1]);
+        // Indexed by ComparePredicate (eq, ne, lt, le, gt, ge); ordered
+        // float comparisons except `ne`, which is true on NaN like C's !=.
+        static constexpr std::pair<arith::CmpFPredicate, arith::CmpIPredicate>
+            kPredicates[] = {
+                {arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq},
+                {arith::CmpFPredicate::UNE, arith::CmpIPredicate::ne},
+                {arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt},
+                {arith::CmpFPredicate::OLE, arith::CmpIPredicate::sle},
+                {arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt},
+                {arith::CmpFPredicate::OGE, arith::CmpIPredicate::sge}};
+        auto [floatPredicate, intPredicate] =
+            kPredicates[static_cast<unsigned>(compare.getPredicate())];
+        if (isFloat())
+          return arith::CmpFOp::create(b, loc, floatPredicate, args[0],
+                                       args[1]);
+        return arith::CmpIOp::create(b, loc, intPredicate, args[0], args[1]);
       })
       .Case([&](SelectOp) -> Value {
         return arith::SelectOp::create(b, loc, args[0], args[1], args[2]);
