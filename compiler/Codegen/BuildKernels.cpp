@@ -105,8 +105,8 @@ struct BuildKernelsPass
       if (!storage)
         return dispatch.emitOpError()
                << "uses " << elementType
-               << " tensors, which kernels cannot hold yet (f32, i32 and i1 "
-                  "are supported)";
+               << " tensors, which kernels cannot hold yet (f32, f16, i32 and "
+                  "i1 are supported)";
       if (asVec4)
         storage = VectorType::get({4}, storage);
       arguments.push_back(MemRefType::get({ShapedType::kDynamic}, storage));

@@ -15,7 +15,7 @@ using namespace mlir;
 using namespace mlir::tessera;
 
 Type mlir::tessera::getStorageElementType(Type elementType) {
-  if (elementType.isF32() || elementType.isInteger(32))
+  if (elementType.isF32() || elementType.isF16() || elementType.isInteger(32))
     return elementType;
   if (elementType.isInteger(1))
     return IntegerType::get(elementType.getContext(), 32);
@@ -118,11 +118,29 @@ bool KernelEmitter::isVec4(BlockArgument input) const {
   return isa<VectorType>(buffer.getElementType());
 }
 
+Type mlir::tessera::getComputeElementType(Type elementType) {
+  // f16 is a storage type: kernels widen it on load and narrow it on store,
+  // so arithmetic is f32 on every device.
+  if (elementType.isF16())
+    return Float32Type::get(elementType.getContext());
+  return elementType;
+}
+
+Value KernelEmitter::widen(Value loaded) {
+  Type elementType = getElementTypeOrSelf(loaded.getType());
+  if (!elementType.isF16())
+    return loaded;
+  Type wide = builder_.getF32Type();
+  if (auto vector = dyn_cast<VectorType>(loaded.getType()))
+    wide = vector.clone(wide);
+  return arith::ExtFOp::create(builder_, loc_, wide, loaded);
+}
+
 Value KernelEmitter::loadVec4AtOffset(BlockArgument input, Value offset) {
   assert(isVec4(input) && "input is not bound as vec4");
   Value buffer = function_.getArgument(1 + input.getArgNumber());
   Value slot = arith::ShRUIOp::create(builder_, loc_, offset, index(2));
-  return memref::LoadOp::create(builder_, loc_, buffer, slot);
+  return widen(memref::LoadOp::create(builder_, loc_, buffer, slot));
 }
 
 Value KernelEmitter::loadAtOffset(BlockArgument input, Value offset) {
@@ -151,7 +169,7 @@ Value KernelEmitter::loadAtOffset(BlockArgument input, Value offset) {
         builder_, loc_, arith::CmpIPredicate::ne, raw,
         arith::ConstantOp::create(builder_, loc_,
                                   builder_.getI32IntegerAttr(0)));
-  return raw;
+  return widen(raw);
 }
 
 Value KernelEmitter::loadInput(BlockArgument input, ArrayRef<Value> indices) {
@@ -164,6 +182,9 @@ void KernelEmitter::storeOutput(ArrayRef<Value> indices, Value value) {
   if (value.getType().isInteger(1))
     value =
         arith::ExtUIOp::create(builder_, loc_, builder_.getI32Type(), value);
+  Type stored = cast<MemRefType>(buffer.getType()).getElementType();
+  if (stored.isF16())
+    value = arith::TruncFOp::create(builder_, loc_, stored, value);
   memref::StoreOp::create(builder_, loc_, value, buffer,
                           offset(bindings_.output.view, indices));
 }
@@ -204,6 +225,8 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
   Operation *op = value.getDefiningOp();
   if (auto constant = dyn_cast<ConstantOp>(op)) {
     auto splat = cast<DenseElementsAttr>(constant.getValue());
+    if (splat.getElementType().isF16())
+      return f32(splat.getSplatValue<APFloat>().convertToFloat());
     return arith::ConstantOp::create(
         builder_, loc_, cast<TypedAttr>(splat.getSplatValue<Attribute>()));
   }
@@ -358,7 +381,20 @@ Value KernelEmitter::emitScalar(Operation *op, ArrayRef<Value> args) {
       })
       .Case([&](CastOp cast) -> Value {
         Type from = args[0].getType();
-        Type to = cast.getType().getElementType();
+        Type to = getComputeElementType(cast.getType().getElementType());
+        if (cast.getType().getElementType().isF16()) {
+          // Round to f16 precision; the value stays f32 in registers.
+          Value wide = isa<FloatType>(from)
+                           ? args[0]
+                           : (from.isInteger(1)
+                                  ? arith::UIToFPOp::create(b, loc, to, args[0])
+                                        .getResult()
+                                  : arith::SIToFPOp::create(b, loc, to, args[0])
+                                        .getResult());
+          Value narrow =
+              arith::TruncFOp::create(b, loc, b.getF16Type(), wide);
+          return arith::ExtFOp::create(b, loc, to, narrow);
+        }
         if (to.isInteger(1)) {
           if (isa<FloatType>(from))
             return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE,
@@ -422,7 +458,7 @@ bool mlir::tessera::canReadAsVec4(const StridedView &view, Type elementType) {
   auto multipleOf4 = [](const DimExpr &expr) {
     return expr.getCoefficient() % 4 == 0;
   };
-  if (!elementType.isF32() || view.shape.empty())
+  if (!(elementType.isF32() || elementType.isF16()) || view.shape.empty())
     return false;
   const DimExpr &last = view.shape.back();
   const DimExpr &lastStride = view.strides.back();

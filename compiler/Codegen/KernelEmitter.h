@@ -37,6 +37,9 @@ struct KernelSignature {
 /// The element type a tensor of `elementType` has in a storage buffer
 /// (booleans are stored as i32), or null when kernels cannot hold it yet.
 Type getStorageElementType(Type elementType);
+/// The type kernels compute a loaded `elementType` in: f16 widens to f32
+/// (f16 is storage only), everything else is itself.
+Type getComputeElementType(Type elementType);
 
 class KernelEmitter {
 public:
@@ -80,13 +83,14 @@ public:
   /// the region) and converts it to its scalar type.
   Value loadInput(BlockArgument input, ArrayRef<Value> indices);
   Value loadAtOffset(BlockArgument input, Value offset);
-  /// Whether input `input` is bound as a buffer of vector<4xf32> (see
+  /// Whether input `input` is bound as a buffer of 4-wide vectors (see
   /// canReadAsVec4).
   bool isVec4(BlockArgument input) const;
   /// Elements [offset, offset + 4) of a vec4-bound input as one
-  /// vector<4xf32>; `offset` must be a multiple of 4.
+  /// vector<4xf32> (f16 storage widened); `offset` must be a multiple of 4.
   Value loadVec4AtOffset(BlockArgument input, Value offset);
-  /// Stores `value` as element `indices` of the dispatch result.
+  /// Stores `value` as element `indices` of the dispatch result (narrowed
+  /// to f16 where that is the output's storage).
   void storeOutput(ArrayRef<Value> indices, Value value);
 
   /// Splits a row-major flat index over `dims` into one index per dim.
@@ -114,6 +118,8 @@ public:
 
 private:
   Value emitScalar(Operation *op, ArrayRef<Value> operands);
+  /// A loaded f16 scalar or vector as f32; other values unchanged.
+  Value widen(Value loaded);
 
   OpBuilder builder_;
   Location loc_;
@@ -127,9 +133,9 @@ private:
   SmallVector<std::pair<DimExpr, Value>> paramValues_;
 };
 
-/// Whether a kernel can read `view` four elements at a time: f32, the last
-/// dim contiguous and a multiple of 4 long, every other stride and the
-/// offset multiples of 4 (so every row starts 16-byte aligned).
+/// Whether a kernel can read `view` four elements at a time: f32 or f16, the
+/// last dim contiguous and a multiple of 4 long, every other stride and the
+/// offset multiples of 4 (so every row starts aligned to a whole vector).
 bool canReadAsVec4(const StridedView &view, Type elementType);
 
 /// The dispatch inputs a kernel of `kind` reads as vec4 (one flag per

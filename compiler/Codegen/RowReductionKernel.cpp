@@ -36,8 +36,9 @@ LogicalResult mlir::tessera::buildRowReductionKernel(KernelEmitter &e) {
     return e.emitError() << "softmax over a dimension other than the last "
                             "has no kernel yet";
   for (Value operand : root->getOperands())
-    if (!getElementTypeOrSelf(operand.getType()).isF32())
-      return e.emitError() << "row reductions are generated for f32 only";
+    if (!isa<Float32Type, Float16Type>(getElementTypeOrSelf(operand.getType())))
+      return e.emitError() << "row reductions are generated for f32 and f16 "
+                              "only";
 
   ArrayRef<DimExpr> rowDims = ArrayRef<DimExpr>(shape).take_front(axis);
   ArrayRef<DimExpr> colDims = ArrayRef<DimExpr>(shape).drop_front(axis);

@@ -32,11 +32,15 @@ void buildSPIRVPipeline(PassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   // SPIR-V 1.3 is what Vulkan 1.1 consumes; subgroup arithmetic is for the
-  // reductions.
+  // reductions, 16-bit storage and Float16 for f16 tensors (widened to f32
+  // on load). A module declares only the capabilities it uses (update-vce),
+  // and the binary's needs say which features the device must have.
   GpuSPIRVAttachTargetOptions target;
   target.spirvVersion = "v1.3";
   target.spirvCapabilities = {"Shader", "GroupNonUniform",
-                              "GroupNonUniformArithmetic"};
+                              "GroupNonUniformArithmetic", "Float16",
+                              "StorageBuffer16BitAccess"};
+  target.spirvExtensions = {"SPV_KHR_16bit_storage"};
   target.clientApi = "Vulkan";
   target.deviceId = spirv::TargetEnvAttr::kUnknownDeviceID; // no default
   target.deviceVendor = "Unknown";

@@ -41,11 +41,18 @@ FailureOr<tsr::ElementType> elementTypeOf(Value value) {
   Type type = getElementTypeOrSelf(value.getType());
   if (type.isF32())
     return tsr::ElementType::F32;
+  if (type.isF16())
+    return tsr::ElementType::F16;
   if (type.isInteger(32))
     return tsr::ElementType::I32;
   if (type.isInteger(1))
     return tsr::ElementType::Bool;
   return failure();
+}
+
+/// Bytes per element in a buffer (booleans are stored as i32).
+uint64_t storedElementBytes(Type elementType) {
+  return elementType.isF16() ? 2 : 4;
 }
 
 /// The bytes of a weight in its storage layout (booleans as i32).
@@ -58,9 +65,12 @@ FailureOr<std::vector<char>> weightBytes(ConstantOp constant) {
       return constant.emitOpError("weight resource '")
              << resource.getRawHandle().getKey() << "' has no data in the file";
     ArrayRef<char> data = blob->getData();
-    uint64_t expected = type.getNumElements() * 4;
-    if (!type.getElementType().isF32() && !type.getElementType().isInteger(32))
-      return constant.emitOpError("resource weights must be f32 or i32");
+    Type elementType = type.getElementType();
+    uint64_t expected =
+        type.getNumElements() * storedElementBytes(elementType);
+    if (!elementType.isF32() && !elementType.isF16() &&
+        !elementType.isInteger(32))
+      return constant.emitOpError("resource weights must be f32, f16 or i32");
     if (data.size() != expected)
       return constant.emitOpError("weight resource '")
              << resource.getRawHandle().getKey() << "' holds " << data.size()
@@ -77,6 +87,9 @@ FailureOr<std::vector<char>> weightBytes(ConstantOp constant) {
   if (elementType.isF32()) {
     for (float v : dense.getValues<float>())
       append(v);
+  } else if (elementType.isF16()) {
+    for (const APFloat &v : dense.getValues<APFloat>())
+      append(static_cast<uint16_t>(v.bitcastToAPInt().getZExtValue()));
   } else if (elementType.isInteger(32)) {
     for (int32_t v : dense.getValues<int32_t>())
       append(v);
@@ -232,11 +245,11 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
     if (failed(elementType))
       return function.emitError()
              << "a tensor of " << getElementTypeOrSelf(owner.getType())
-             << " cannot be stored yet (f32, i32 and i1 can)";
+             << " cannot be stored yet (f32, f16, i32 and i1 can)";
     buffer.elementType = *elementType;
     buffer.maxSize = static_cast<uint64_t>(shapes.upperBound(
                          SymbolicShapes::product(shapes.getShape(owner)))) *
-                     4;
+                     storedElementBytes(getElementTypeOrSelf(owner.getType()));
     if (buffer.maxSize >
         static_cast<uint64_t>(target.getMaxStorageBufferRange()))
       return function.emitError()

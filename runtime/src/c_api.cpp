@@ -166,7 +166,7 @@ tessera_status tessera_program_run(tessera_program program,
   for (uint32_t i = 0; i < input_count; ++i) {
     const tessera_tensor &tensor = inputs[i];
     if (!tensor.name || (tensor.size && !tensor.data) ||
-        tensor.rank > TESSERA_MAX_RANK || tensor.element_type > TESSERA_BOOL)
+        tensor.rank > TESSERA_MAX_RANK || tensor.element_type > TESSERA_F16)
       return reportStatus(Status(TESSERA_ERROR_INVALID_INPUT,
                                  "input " + std::to_string(i) +
                                      " has no name, no data, an unknown "

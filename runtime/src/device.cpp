@@ -46,8 +46,26 @@ Status Device::create(const Instance &instance, uint32_t index,
   queueInfo.queueFamilyIndex = family;
   queueInfo.queueCount = 1;
   queueInfo.pQueuePriorities = &priority;
+  // Enable the 16- and 8-bit features the device has, so that binaries with
+  // f16 (or i8) tensors run; shaders declare only what they use.
+  VkPhysicalDevice8BitStorageFeatures storage8{};
+  storage8.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES;
+  storage8.storageBuffer8BitAccess = device->info_.int8;
+  VkPhysicalDevice16BitStorageFeatures storage16{};
+  storage16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES;
+  storage16.pNext = &storage8;
+  storage16.storageBuffer16BitAccess = device->info_.fp16;
+  VkPhysicalDeviceShaderFloat16Int8Features arithmetic{};
+  arithmetic.sType =
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES;
+  arithmetic.pNext = &storage16;
+  arithmetic.shaderFloat16 = device->info_.fp16;
+  arithmetic.shaderInt8 = device->info_.int8;
+  bool enableSmallTypes = device->info_.fp16 || device->info_.int8;
+
   VkDeviceCreateInfo createInfo{};
   createInfo.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;
+  createInfo.pNext = enableSmallTypes ? &arithmetic : nullptr;
   createInfo.queueCreateInfoCount = 1;
   createInfo.pQueueCreateInfos = &queueInfo;
   if (VkResult result = vkCreateDevice(device->physical_, &createInfo, nullptr,

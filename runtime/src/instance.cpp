@@ -122,8 +122,13 @@ tessera_device_info queryDeviceInfo(VkPhysicalDevice device) {
   info.max_workgroup_invocations = props.limits.maxComputeWorkGroupInvocations;
   info.max_push_constants_size = props.limits.maxPushConstantsSize;
   info.max_storage_buffer_range = props.limits.maxStorageBufferRange;
-  info.fp16 = arithmetic.shaderFloat16 && storage16.storageBuffer16BitAccess;
-  info.int8 = arithmetic.shaderInt8 && storage8.storageBuffer8BitAccess;
+  // The feature structs are core in Vulkan 1.2; Device::create enables
+  // them only there.
+  bool core12 = props.apiVersion >= VK_API_VERSION_1_2;
+  info.fp16 = core12 && arithmetic.shaderFloat16 &&
+              storage16.storageBuffer16BitAccess;
+  info.int8 =
+      core12 && arithmetic.shaderInt8 && storage8.storageBuffer8BitAccess;
   return info;
 }
 

@@ -40,6 +40,8 @@ const char *elementTypeName(tsr::ElementType type) {
     return "i32";
   case tsr::ElementType::Bool:
     return "bool";
+  case tsr::ElementType::F16:
+    return "f16";
   }
   return "unknown";
 }
@@ -146,7 +148,7 @@ Status Model::validate() {
   // The FlatBuffer verifier does not range-check enums.
   auto validElementType = [](tsr::ElementType type) {
     return type == tsr::ElementType::F32 || type == tsr::ElementType::I32 ||
-           type == tsr::ElementType::Bool;
+           type == tsr::ElementType::Bool || type == tsr::ElementType::F16;
   };
   for (uint32_t i = 0; i < bufferCount; ++i) {
     const tsr::Buffer *buffer = m.buffers()->Get(i);

@@ -18,7 +18,19 @@ Status badInput(const std::string &message) {
 
 /// Bytes per element on the host (booleans: one byte).
 size_t hostElementSize(tsr::ElementType type) {
-  return type == tsr::ElementType::Bool ? 1 : 4;
+  switch (type) {
+  case tsr::ElementType::Bool:
+    return 1;
+  case tsr::ElementType::F16:
+    return 2;
+  default:
+    return 4;
+  }
+}
+
+/// Bytes per element in a device buffer (booleans are stored as i32).
+size_t storedElementSize(tsr::ElementType type) {
+  return type == tsr::ElementType::F16 ? 2 : 4;
 }
 
 std::string shapeText(const std::vector<int64_t> &shape) {
@@ -320,7 +332,8 @@ Status Session::run(const std::vector<HostTensor> &inputs,
     const tsr::Buffer *buffer =
         root.buffers()->Get(root.inputs()->Get(i)->buffer());
     char *target = arena_->data() + buffer->offset();
-    uint64_t stored = input.data.size() / hostElementSize(input.type) * 4;
+    uint64_t stored = input.data.size() / hostElementSize(input.type) *
+                      storedElementSize(input.type);
     if (stored > buffer->max_size())
       return Status(TESSERA_ERROR_INVALID_MODEL,
                     model.name() + ": input '" + input.name +
@@ -383,7 +396,7 @@ Status Session::run(const std::vector<HostTensor> &inputs,
       }
     const char *source =
         arena_->data() + root.buffers()->Get(info->buffer())->offset();
-    if (static_cast<uint64_t>(elements) * 4 >
+    if (static_cast<uint64_t>(elements) * storedElementSize(output.type) >
         root.buffers()->Get(info->buffer())->max_size())
       return Status(TESSERA_ERROR_INVALID_MODEL,
                     model.name() + ": output '" + output.name +

@@ -62,6 +62,9 @@ bool read(const std::string &path, Array &array, std::string &error) {
   if (descr == "<f4") {
     array.type = TESSERA_F32;
     elementSize = 4;
+  } else if (descr == "<f2") {
+    array.type = TESSERA_F16;
+    elementSize = 2;
   } else if (descr == "<i4") {
     array.type = TESSERA_I32;
     elementSize = 4;
@@ -74,7 +77,7 @@ bool read(const std::string &path, Array &array, std::string &error) {
     elementSize = 1;
   } else {
     error = "'" + path + "' has dtype '" + descr +
-            "'; Tessera reads float32, int32, int64 and bool";
+            "'; Tessera reads float32, float16, int32, int64 and bool";
     return false;
   }
   std::string shape = field(header, "shape");
@@ -119,6 +122,7 @@ bool read(const std::string &path, Array &array, std::string &error) {
 bool write(const std::string &path, const tessera_tensor &tensor,
            std::string &error) {
   const char *descr = tensor.element_type == TESSERA_F32   ? "<f4"
+                      : tensor.element_type == TESSERA_F16 ? "<f2"
                       : tensor.element_type == TESSERA_I32 ? "<i4"
                                                            : "|b1";
   std::string shape = "(";

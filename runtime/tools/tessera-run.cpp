@@ -38,7 +38,16 @@ int fail(const std::string &message) {
 }
 
 const char *typeName(tessera_element_type type) {
-  return type == TESSERA_F32 ? "f32" : type == TESSERA_I32 ? "i32" : "bool";
+  switch (type) {
+  case TESSERA_F32:
+    return "f32";
+  case TESSERA_F16:
+    return "f16";
+  case TESSERA_I32:
+    return "i32";
+  default:
+    return "bool";
+  }
 }
 
 void printSummary(const tessera_tensor &tensor) {
@@ -50,8 +59,15 @@ void printSummary(const tessera_tensor &tensor) {
   }
   std::printf("%s: %s [%s]", tensor.name, typeName(tensor.element_type),
               shape.c_str());
-  if (tensor.element_type == TESSERA_F32 && count) {
-    const float *v = static_cast<const float *>(tensor.data);
+  if ((tensor.element_type == TESSERA_F32 ||
+       tensor.element_type == TESSERA_F16) &&
+      count) {
+    std::vector<float> v(count);
+    if (tensor.element_type == TESSERA_F32)
+      std::memcpy(v.data(), tensor.data, count * 4);
+    else
+      for (size_t i = 0; i < count; ++i)
+        v[i] = tessera_f16_to_f32(static_cast<const uint16_t *>(tensor.data)[i]);
     double sum = 0, minimum = v[0], maximum = v[0];
     size_t nonFinite = 0;
     for (size_t i = 0; i < count; ++i) {

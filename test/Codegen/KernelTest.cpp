@@ -5,7 +5,10 @@
 // the tiles, compiled through every phase in-process, run on the default
 // device (lavapipe here) with the validation layer on, and compared with a
 // plain double-precision C++ reference on random inputs:
-//   |got - want| <= 1e-4 * max(1, |want|).
+//   |got - want| <= 1e-4 * max(1, |want|)
+// for f32 storage; with f16 storage (inputs rounded to f16 before the
+// reference sees them, arithmetic in f32, the output rounded to f16) the
+// bound is 1e-2 * max(1, |want|).
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,12 +38,23 @@ using namespace mlir::tessera;
 namespace {
 
 constexpr double kTolerance = 1e-4;
+constexpr double kF16Tolerance = 1e-2;
 
 struct Tensor {
   std::string name;
   std::vector<int64_t> shape;
-  std::vector<float> values;        // f32 tensors
+  std::vector<float> values;        // f32 and f16 tensors
   std::vector<unsigned char> flags; // bool tensors
+  bool f16 = false;                 // values are passed as f16
+
+  /// Stores the values as f16: rounds them, so that the reference sees
+  /// exactly what the device reads.
+  Tensor &asF16() {
+    f16 = true;
+    for (float &v : values)
+      v = tessera_f16_to_f32(tessera_f32_to_f16(v));
+    return *this;
+  }
 };
 
 std::vector<float> randomValues(size_t count, unsigned seed, float scale = 1) {
@@ -97,16 +111,26 @@ protected:
     return program;
   }
 
-  /// Runs `program` and returns output 0's values.
+  /// Runs `program` and returns output 0's values (widened from f16 when it
+  /// is f16).
   std::vector<float> run(tessera_program program,
                          const std::vector<Tensor> &inputs) {
     std::vector<tessera_tensor> tensors;
+    std::vector<std::vector<uint16_t>> halves;
+    halves.reserve(inputs.size());
     for (const Tensor &input : inputs) {
       tessera_tensor t{};
       t.name = input.name.c_str();
       t.rank = static_cast<uint32_t>(input.shape.size());
       std::copy(input.shape.begin(), input.shape.end(), t.shape);
-      if (input.flags.empty()) {
+      if (input.f16) {
+        std::vector<uint16_t> &half = halves.emplace_back();
+        for (float v : input.values)
+          half.push_back(tessera_f32_to_f16(v));
+        t.element_type = TESSERA_F16;
+        t.data = half.data();
+        t.size = half.size() * 2;
+      } else if (input.flags.empty()) {
         t.element_type = TESSERA_F32;
         t.data = input.values.data();
         t.size = input.values.size() * 4;
@@ -123,17 +147,25 @@ protected:
         << tessera_last_error();
     tessera_tensor output{};
     EXPECT_EQ(tessera_program_output(program, 0, &output), TESSERA_OK);
+    if (output.element_type == TESSERA_F16) {
+      const auto *data = static_cast<const uint16_t *>(output.data);
+      std::vector<float> values;
+      for (size_t i = 0; i < output.size / 2; ++i)
+        values.push_back(tessera_f16_to_f32(data[i]));
+      return values;
+    }
     const float *data = static_cast<const float *>(output.data);
     return std::vector<float>(data, data + output.size / 4);
   }
 
   static void expectClose(const std::vector<float> &got,
-                          const std::vector<double> &want) {
+                          const std::vector<double> &want,
+                          double tolerance = kTolerance) {
     ASSERT_EQ(got.size(), want.size());
     for (size_t i = 0; i < got.size(); ++i) {
       ASSERT_FALSE(std::isnan(got[i])) << "element " << i << " is NaN";
       ASSERT_LE(std::abs(got[i] - want[i]),
-                kTolerance * std::max(1.0, std::abs(want[i])))
+                tolerance * std::max(1.0, std::abs(want[i])))
           << "element " << i << ": got " << got[i] << ", want " << want[i];
     }
   }
@@ -304,6 +336,51 @@ func.func @f(%x: tensor<13x24xf32> {tessera.name = "x"}) -> tensor<13x40xf32> {
   expectClose(got, want);
 }
 
+TEST_F(KernelTest, F16StorageLinearLayerNormAndCast) {
+  // f16 weights and activations, f32 arithmetic: layer_norm(x·Wᵀ + b) with
+  // f16 scale and bias, and a cast of an f32 input to f16 added on top.
+  const int64_t rows = 13, k = 24, n = 40;
+  std::string mlir = R"(
+func.func @f(%x: tensor<13x24xf16> {tessera.name = "x"}, %w: tensor<40x24xf16> {tessera.name = "w"},
+             %b: tensor<40xf16> {tessera.name = "b"}, %g: tensor<40xf16> {tessera.name = "g"},
+             %beta: tensor<40xf16> {tessera.name = "beta"}, %r: tensor<13x40xf32> {tessera.name = "r"})
+    -> tensor<13x40xf16> {
+  %0 = tessera.linear %x, %w, %b : (tensor<13x24xf16>, tensor<40x24xf16>, tensor<40xf16>) -> tensor<13x40xf16>
+  %1 = tessera.layer_norm %0 scale(%g) bias(%beta), axis = 1, epsilon = 1.0e-5 : (tensor<13x40xf16>, tensor<40xf16>, tensor<40xf16>) -> tensor<13x40xf16>
+  %2 = tessera.cast %r : tensor<13x40xf32> -> tensor<13x40xf16>
+  %3 = tessera.add %1, %2 : (tensor<13x40xf16>, tensor<13x40xf16>) -> tensor<13x40xf16>
+  return %3 : tensor<13x40xf16>
+})";
+  tessera_program program = compile(mlir);
+  ASSERT_TRUE(program);
+  Tensor x = Tensor{"x", {rows, k}, randomValues(rows * k, 31)}.asF16();
+  Tensor w = Tensor{"w", {n, k}, randomValues(n * k, 32, 0.3f)}.asF16();
+  Tensor b = Tensor{"b", {n}, randomValues(n, 33)}.asF16();
+  Tensor g = Tensor{"g", {n}, randomValues(n, 34)}.asF16();
+  Tensor beta = Tensor{"beta", {n}, randomValues(n, 35)}.asF16();
+  Tensor r{"r", {rows, n}, randomValues(rows * n, 36)};
+  std::vector<float> got = run(program, {x, w, b, g, beta, r});
+  tessera_program_destroy(program);
+  std::vector<double> want(rows * n);
+  for (int64_t i = 0; i < rows; ++i) {
+    std::vector<double> y(n);
+    double mean = 0, var = 0;
+    for (int64_t j = 0; j < n; ++j) {
+      y[j] = b.values[j];
+      for (int64_t p = 0; p < k; ++p)
+        y[j] += double(x.values[i * k + p]) * w.values[j * k + p];
+      mean += y[j] / n;
+    }
+    for (int64_t j = 0; j < n; ++j)
+      var += (y[j] - mean) * (y[j] - mean) / n;
+    for (int64_t j = 0; j < n; ++j)
+      want[i * n + j] = (y[j] - mean) / std::sqrt(var + 1e-5) * g.values[j] +
+                        beta.values[j] +
+                        tessera_f16_to_f32(tessera_f32_to_f16(r.values[i * n + j]));
+  }
+  expectClose(got, want, kF16Tolerance);
+}
+
 //===----------------------------------------------------------------------===//
 // Row reductions
 //===----------------------------------------------------------------------===//
@@ -446,7 +523,17 @@ struct AttentionCase {
   bool alibi = false;      // ALiBi slopes, one per query head
   bool windowBias = false; // bias [heads, size², size²] by window position
   bool residual = false;   // + q in the epilogue (an element of a vec4 row)
+  bool f16 = false;        // f16 storage for q, k, v, bias and the output
 };
+
+void PrintTo(const AttentionCase &c, std::ostream *os) {
+  *os << c.queryHeads << "/" << c.kvHeads << " heads, Lq " << c.queryLength
+      << ", Lk " << c.keyLength << ", D " << c.headDim << ", mask '"
+      << c.mask << "'" << (c.padding ? ", padding" : "")
+      << (c.bias ? ", bias" : "") << (c.alibi ? ", alibi" : "")
+      << (c.windowBias ? ", window bias" : "")
+      << (c.residual ? ", residual" : "") << (c.f16 ? ", f16" : "");
+}
 
 class AttentionKernelTest
     : public KernelTest,
@@ -454,6 +541,7 @@ class AttentionKernelTest
 
 TEST_P(AttentionKernelTest, MatchesReference) {
   AttentionCase c = GetParam();
+  const char *fp = c.f16 ? "f16" : "f32";
   std::vector<int64_t> qShape = {1, c.queryHeads, c.queryLength, c.headDim};
   std::vector<int64_t> kShape = {1, c.kvHeads, c.keyLength, c.headDim};
   std::vector<int64_t> biasShape = {c.queryLength, c.keyLength};
@@ -471,15 +559,15 @@ TEST_P(AttentionKernelTest, MatchesReference) {
     slopes.push_back(std::pow(2.0f, -8.0f * float(h + 1) / c.queryHeads));
   std::vector<int64_t> padShape = {1, c.keyLength};
   std::string operands = "%q, %k, %v";
-  std::string types = type(qShape) + ", " + type(kShape) + ", " + type(kShape);
-  std::string args = "%q: " + type(qShape) +
-                     " {tessera.name = \"q\"}, %k: " + type(kShape) +
-                     " {tessera.name = \"k\"}, %v: " + type(kShape) +
+  std::string types = type(qShape, fp) + ", " + type(kShape, fp) + ", " + type(kShape, fp);
+  std::string args = "%q: " + type(qShape, fp) +
+                     " {tessera.name = \"q\"}, %k: " + type(kShape, fp) +
+                     " {tessera.name = \"k\"}, %v: " + type(kShape, fp) +
                      " {tessera.name = \"v\"}";
   if (c.bias) {
     operands += " bias(%bias)";
-    types += ", " + type(biasShape);
-    args += ", %bias: " + type(biasShape) + " {tessera.name = \"bias\"}";
+    types += ", " + type(biasShape, fp);
+    args += ", %bias: " + type(biasShape, fp) + " {tessera.name = \"bias\"}";
   }
   if (c.padding) {
     operands += " key_padding_mask(%pad)";
@@ -501,21 +589,24 @@ TEST_P(AttentionKernelTest, MatchesReference) {
   if (c.windowBias)
     addAttribute("window_relative_bias");
   std::string mask = attributes.empty() ? "" : " {" + attributes + "}";
-  std::string mlir = "func.func @f(" + args + ") -> " + type(qShape) +
+  std::string mlir = "func.func @f(" + args + ") -> " + type(qShape, fp) +
                      " {\n  %0 = tessera.attention " + operands + mask +
-                     " : (" + types + ") -> " + type(qShape) + "\n" +
+                     " : (" + types + ") -> " + type(qShape, fp) + "\n" +
                      (c.residual ? "  %1 = tessera.add %0, %q : (" +
-                                       type(qShape) + ", " + type(qShape) +
-                                       ") -> " + type(qShape) + "\n"
+                                       type(qShape, fp) + ", " + type(qShape, fp) +
+                                       ") -> " + type(qShape, fp) + "\n"
                                  : std::string()) +
                      "  return %" + (c.residual ? "1" : "0") + " : " +
-                     type(qShape) + "\n}\n";
+                     type(qShape, fp) + "\n}\n";
   tessera_program program = compile(mlir);
   ASSERT_TRUE(program);
   Tensor q{"q", qShape, randomValues(product(qShape), 14)};
   Tensor k{"k", kShape, randomValues(product(kShape), 15)};
   Tensor v{"v", kShape, randomValues(product(kShape), 16)};
   Tensor bias{"bias", biasShape, randomValues(product(biasShape), 17)};
+  if (c.f16)
+    for (Tensor *t : {&q, &k, &v, &bias})
+      t->asF16();
   Tensor pad{"pad", padShape, {}, std::vector<unsigned char>(c.keyLength, 1)};
   // Pad the first key: with a causal mask, query 0 then sees no key at all.
   pad.flags[0] = 0;
@@ -588,12 +679,10 @@ TEST_P(AttentionKernelTest, MatchesReference) {
             (c.residual ? q.values[(h * c.queryLength + i) * d + e] : 0.0);
       }
     }
-  expectClose(got, want);
+  expectClose(got, want, c.f16 ? kF16Tolerance : kTolerance);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Variants, AttentionKernelTest,
-    ::testing::Values(
+const AttentionCase kAttentionCases[] = {
         // heads, kv heads, Lq, Lk, D, mask, padding, bias
         AttentionCase{2, 2, 1, 1, 16, "", false, false},
         AttentionCase{2, 2, 70, 70, 16, "", false, false},
@@ -654,6 +743,44 @@ INSTANTIATE_TEST_SUITE_P(
         AttentionCase{2, 2, 19, 19, 30, "#tessera.mask<causal>", true, false},
         // the epilogue reads single elements of the vec4-bound query
         AttentionCase{2, 2, 13, 13, 16, "", false, false, false, false,
-                      true}));
+                      true}};
+
+/// "<index>_<mask kind>_d<head dim>[_f16]", e.g. 3_causal_d32.
+std::string attentionCaseName(
+    const ::testing::TestParamInfo<AttentionCase> &info) {
+  const AttentionCase &c = info.param;
+  std::string kind = "none";
+  // A global mask names its inner kind after its own: look for it first.
+  for (const char *known : {"global", "window", "sliding", "causal"})
+    if (std::string(c.mask).find(known) != std::string::npos) {
+      kind = known;
+      break;
+    }
+  return std::to_string(info.index) + "_" + kind + "_d" +
+         std::to_string(c.headDim) + (c.f16 ? "_f16" : "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, AttentionKernelTest,
+                         ::testing::ValuesIn(kAttentionCases),
+                         attentionCaseName);
+
+/// The cases above with f16 storage, one or more per mask kind: none (with
+/// cross lengths and a bias), causal with GQA and a fully masked row,
+/// causal with past keys, sliding, dilated, global, window with shift and
+/// its relative bias, ALiBi, head dims 64, 128 and 30 (scalar loads), and
+/// the vec4 epilogue.
+std::vector<AttentionCase> f16AttentionCases() {
+  std::vector<AttentionCase> cases;
+  for (size_t index : {1, 3, 4, 5, 7, 8, 10, 13, 14, 17, 18, 21, 22, 23}) {
+    AttentionCase c = kAttentionCases[index];
+    c.f16 = true;
+    cases.push_back(c);
+  }
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(F16Storage, AttentionKernelTest,
+                         ::testing::ValuesIn(f16AttentionCases()),
+                         attentionCaseName);
 
 } // namespace

@@ -17,7 +17,7 @@ func.func @softmax_not_last(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 // -----
 
 func.func @wide_integers(%x: tensor<4xi64>) -> tensor<4xi64> {
-  // expected-error @+1 {{uses 'i64' tensors, which kernels cannot hold yet (f32, i32 and i1 are supported)}}
+  // expected-error @+1 {{uses 'i64' tensors, which kernels cannot hold yet (f32, f16, i32 and i1 are supported)}}
   %0 = tessera.neg %x : tensor<4xi64>
   return %0 : tensor<4xi64>
 }

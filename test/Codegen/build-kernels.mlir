@@ -79,3 +79,18 @@ func.func @attention_scalar(%q: tensor<1x2x16x30xf32>) -> tensor<1x2x16x30xf32> 
   %0 = tessera.attention %q, %q, %q : (tensor<1x2x16x30xf32>, tensor<1x2x16x30xf32>, tensor<1x2x16x30xf32>) -> tensor<1x2x16x30xf32>
   return %0 : tensor<1x2x16x30xf32>
 }
+
+// -----
+
+// f16 storage: Q, K and V bound as vector<4xf16> and widened to f32 on load;
+// arithmetic is f32; the output is narrowed to f16 on store.
+// CHECK-LABEL: module attributes
+// CHECK: gpu.func @dispatch_0(%{{.*}}: memref<?xi32>, %{{.*}}: memref<?xvector<4xf16>>, %{{.*}}: memref<?xf16>) kernel
+// CHECK: %[[CHUNK:.*]] = memref.load %{{.*}} : memref<?xvector<4xf16>>
+// CHECK-NEXT: arith.extf %[[CHUNK]] : vector<4xf16> to vector<4xf32>
+// CHECK: %[[NARROW:.*]] = arith.truncf %{{.*}} : f32 to f16
+// CHECK: memref.store %[[NARROW]], %{{.*}} : memref<?xf16>
+func.func @attention_f16(%q: tensor<1x2x16x32xf16>) -> tensor<1x2x16x32xf16> {
+  %0 = tessera.attention %q, %q, %q {mask = #tessera.mask<causal>} : (tensor<1x2x16x32xf16>, tensor<1x2x16x32xf16>, tensor<1x2x16x32xf16>) -> tensor<1x2x16x32xf16>
+  return %0 : tensor<1x2x16x32xf16>
+}

@@ -112,3 +112,27 @@ func.func @no_fusion_across_broadcast(%x: tensor<1x8xf32>, %y: tensor<4x8xf32>) 
   %1 = tessera.add %0, %y : (tensor<1x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
   return %1 : tensor<4x8xf32>
 }
+
+// -----
+
+// A cast is elementwise: it fuses like any other (here a row reduction's
+// prologue, and a chain of its own that stores f16).
+// CHECK-LABEL: func @casts_fuse
+// CHECK: tessera.dispatch
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT:   tessera.cast
+// CHECK-NEXT:   tessera.softmax
+// CHECK-NEXT:   tessera.yield
+// CHECK: tessera.dispatch
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT:   tessera.cast
+// CHECK-NEXT:   tessera.add
+// CHECK-NEXT:   tessera.yield
+// CHECK-NOT: tessera.dispatch
+func.func @casts_fuse(%x: tensor<4x8xi32>, %y: tensor<4x8xf32>, %z: tensor<4x8xf16>) -> (tensor<4x8xf32>, tensor<4x8xf16>) {
+  %0 = tessera.cast %x : tensor<4x8xi32> -> tensor<4x8xf32>
+  %1 = tessera.softmax %0, axis = 1 : tensor<4x8xf32> -> tensor<4x8xf32>
+  %2 = tessera.cast %y : tensor<4x8xf32> -> tensor<4x8xf16>
+  %3 = tessera.add %2, %z : (tensor<4x8xf16>, tensor<4x8xf16>) -> tensor<4x8xf16>
+  return %1, %3 : tensor<4x8xf32>, tensor<4x8xf16>
+}

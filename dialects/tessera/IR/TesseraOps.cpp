@@ -232,7 +232,7 @@ void DispatchOp::build(OpBuilder &builder, OperationState &state,
 bool DispatchOp::isFusableElementwise(Operation *op) {
   return op->hasTrait<OpTrait::Elementwise>() ||
          isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, AndOp, OrOp,
-             CompareOp, SelectOp>(op);
+             CompareOp, SelectOp, CastOp>(op);
 }
 
 Operation *DispatchOp::getRootOp() {

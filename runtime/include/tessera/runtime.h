@@ -101,7 +101,13 @@ typedef enum tessera_element_type {
   TESSERA_F32 = 0,
   TESSERA_I32 = 1,
   TESSERA_BOOL = 2, /* one byte per element on the host */
+  TESSERA_F16 = 3,  /* IEEE binary16, two bytes per element */
 } tessera_element_type;
+
+/* IEEE binary16 <-> float conversions for filling and reading f16 tensors
+ * (round to nearest even; overflow gives infinity, NaN stays NaN). */
+float tessera_f16_to_f32(uint16_t value);
+uint16_t tessera_f32_to_f16(float value);
 
 #define TESSERA_MAX_RANK 8
 /* Pass as device_index to load a program for inspection only. */
