@@ -2,7 +2,7 @@
 //
 //   tessera-bench-attention [--runs N] [--device D] [--quick]
 //
-// Batch 1, f32. Every case is compiled through every phase and timed through
+// Batch 1, f32 (one line with f16 storage). Every case is compiled through every phase and timed through
 // the runtime (median of N runs, default 5, after 2 warm-up runs), all in
 // one process, so that ratios compare runs on the same machine state:
 //   1. `none`, 12 heads, head dim 64, at S = 512 and 2048 (GFLOP/s count
@@ -38,11 +38,12 @@ using namespace tessera::bench;
 
 namespace {
 
-std::string tensorType(const std::vector<int64_t> &shape) {
+std::string tensorType(const std::vector<int64_t> &shape,
+                       const char *element = "f32") {
   std::string text = "tensor<";
   for (int64_t d : shape)
     text += std::to_string(d) + "x";
-  return text + "f32>";
+  return text + element + ">";
 }
 
 /// One attention (or its decomposition) and the inputs it takes.
@@ -52,11 +53,12 @@ struct Case {
   std::vector<int64_t> biasShape;  // empty: no bias
   std::vector<float> biasValues;   // (random when empty)
   bool decomposed = false;
+  bool f16 = false; // f16 storage for q, k, v and the output (no bias)
 
   std::vector<int64_t> qkvShape() const { return {batch, heads, seq, headDim}; }
 
   std::string source() const {
-    std::string t = tensorType(qkvShape());
+    std::string t = tensorType(qkvShape(), f16 ? "f16" : "f32");
     std::string args = "%q: " + t + " {tessera.name = \"q\"}, %k: " + t +
                        " {tessera.name = \"k\"}, %v: " + t +
                        " {tessera.name = \"v\"}";
@@ -110,9 +112,17 @@ double run(tessera_instance instance, uint32_t device, const Case &c,
   std::vector<tessera_tensor> inputs;
   const char *names[] = {"q", "k", "v"};
   std::vector<float> *data[] = {&q, &k, &v};
+  std::vector<uint16_t> halves[3];
   for (int i = 0; i < 3; ++i) {
     tessera_tensor t{names[i], TESSERA_F32, 4, {}, data[i]->data(),
                      count * 4};
+    if (c.f16) {
+      for (float x : *data[i])
+        halves[i].push_back(tessera_f32_to_f16(x));
+      t.element_type = TESSERA_F16;
+      t.data = halves[i].data();
+      t.size = count * 2;
+    }
     std::copy(shape.begin(), shape.end(), t.shape);
     inputs.push_back(t);
   }
@@ -165,7 +175,7 @@ int main(int argc, char **argv) {
   tessera_device_info info;
   if (!openDevice(arguments.device, instance, device, info))
     return 1;
-  std::printf("device: %s; batch 1, f32; median of %d runs after 2 warm-up "
+  std::printf("device: %s; batch 1, f32 unless marked; median of %d runs after 2 warm-up "
               "runs\n\n",
               info.name, runs);
   auto time = [&](const Case &c) {
@@ -187,6 +197,12 @@ int main(int argc, char **argv) {
               "fused is %.2fx faster\n",
               fused512 * 1e3, none.gflop() / fused512, separate512 * 1e3,
               none.gflop() / separate512, separate512 / fused512);
+  Case half = none;
+  half.f16 = true;
+  double half512 = time(half);
+  std::printf("none    S=512 with f16 storage %8.1f ms (%5.2f GFLOP/s) = "
+              "%.2f of f32\n",
+              half512 * 1e3, none.gflop() / half512, half512 / fused512);
   Case causal = none;
   causal.attributes = "mask = #tessera.mask<causal>";
   if (quick) {
