@@ -296,17 +296,41 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
                 ShapedType::isDynamic(dim) ? *missing : DimExpr::constant(dim));
           return setShape(result, shape);
         }
-        // Several dynamic dims: they keep their positions from the input.
-        for (auto [d, dim] : llvm::enumerate(target)) {
-          if (!ShapedType::isDynamic(dim)) {
-            shape.push_back(DimExpr::constant(dim));
-            continue;
+        // Several dynamic dims: they keep their positions from the input,
+        // or, failing that, their positions among the dims that are not 1
+        // (unsqueeze / squeeze: [b, s] -> [b, 1, 1, s]). Either guess must
+        // keep the element count; otherwise (e.g. [b*s, 768] -> [?, ?, 768])
+        // the dims are unknown, not guessed.
+        auto guess = [&](bool skipUnitDims) -> std::optional<SymbolicShape> {
+          SmallVector<DimExpr> source;
+          for (const DimExpr &dim : input)
+            if (!skipUnitDims || dim != DimExpr::constant(1))
+              source.push_back(dim);
+          SymbolicShape candidate;
+          size_t next = 0;
+          for (auto [d, dim] : llvm::enumerate(target)) {
+            bool unit = dim == 1;
+            size_t position = skipUnitDims ? next : d;
+            if (!skipUnitDims || !unit)
+              ++next;
+            if (!ShapedType::isDynamic(dim)) {
+              candidate.push_back(DimExpr::constant(dim));
+              continue;
+            }
+            if (position >= source.size())
+              return std::nullopt;
+            candidate.push_back(source[position]);
           }
-          if (d >= input.size())
-            return fail("dynamic dim has no counterpart in the input");
-          shape.push_back(input[d]);
-        }
-        return setShape(result, shape);
+          if (!(product(candidate) == product(input)))
+            return std::nullopt;
+          return candidate;
+        };
+        std::optional<SymbolicShape> guessed = guess(false);
+        if (!guessed)
+          guessed = guess(true);
+        if (!guessed)
+          return fail("cannot tell which input dims its dynamic dims are");
+        return setShape(result, *guessed);
       })
       .Case<TransposeOp>([&](TransposeOp transpose) {
         SymbolicShape shape;

@@ -89,10 +89,19 @@ public:
   /// Product of `shape`.
   static DimExpr product(ArrayRef<DimExpr> shape);
 
-private:
+  /// Incremental use, for a builder that creates ops one at a time (the
+  /// ONNX importer): give an argument its shape, then analyze each new op.
+  void setArgumentShape(Value argument, SymbolicShape shape) {
+    shapes_[argument] = std::move(shape);
+  }
+  /// Infers the shape of `op`'s result from its operands' shapes; reports
+  /// on the op and fails when it cannot.
   LogicalResult analyzeOp(Operation *op);
-  LogicalResult setShape(Value value, SymbolicShape shape);
+  /// The id of named dim `name`, created on first use.
   unsigned getOrCreateSymbol(StringRef name);
+
+private:
+  LogicalResult setShape(Value value, SymbolicShape shape);
 
   llvm::DenseMap<Value, SymbolicShape> shapes_;
   SmallVector<DimSymbol> symbols_;

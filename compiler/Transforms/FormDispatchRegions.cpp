@@ -133,7 +133,10 @@ struct FormDispatchesPass
       for (Value operand : op->getOperands()) {
         if (members.contains(operand.getDefiningOp()))
           continue;
-        if (isSplatConstant(operand))
+        // Splats are cloned into the region where elementwise code reads
+        // them as scalars; a root's operands (layer_norm's scale) stay
+        // buffers, as its kernel reads them.
+        if (isSplatConstant(operand) && DispatchOp::isFusableElementwise(op))
           splats.insert(operand);
         else
           inputs.insert(operand);

@@ -5,6 +5,7 @@
 #include "compiler/Serialize/ModelWriter.h"
 #include "compiler/Target/DeviceProfiles.h"
 #include "dialects/tessera/IR/TesseraOps.h"
+#include "frontends/onnx/OnnxImporter.h"
 
 #include "mlir/Dialect/SPIRV/IR/SPIRVOps.h"
 #include "mlir/IR/AsmState.h"
@@ -28,8 +29,15 @@ namespace {
 
 cl::OptionCategory category("tessera-compile options");
 
-cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
+cl::opt<std::string> inputFile(cl::Positional,
+                               cl::desc("<model.onnx | model.mlir>"),
                                cl::Required, cl::cat(category));
+cl::opt<std::string> inputFormat(
+    "input-format",
+    cl::desc("How to read the input: onnx (binary protobuf), onnx-text "
+             "(ONNX's text format), mlir (tessera dialect). Default: from "
+             "the extension (.onnx, .onnxtxt; anything else is MLIR)"),
+    cl::value_desc("format"), cl::cat(category));
 cl::opt<std::string> outputFile("o", cl::desc("Output .tsr file"),
                                 cl::value_desc("file"), cl::cat(category));
 cl::opt<std::string>
@@ -118,13 +126,15 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(category);
   std::string overview =
       "tessera-compile: compile a model to a Tessera binary (.tsr)\n\n"
-      "  tessera-compile model.mlir -o model.tsr [--target=PROFILE]\n"
+      "  tessera-compile model.onnx -o model.tsr [--target=PROFILE]\n"
       "                  [--dim seq=1:512] [--dump-dispatches=DIR]\n"
-      "  tessera-compile model.mlir --compile-to=PHASE\n\n"
-      "Input: a .mlir file in the tessera dialect, one function. Dynamic\n"
-      "dimensions of its arguments are named by the argument attribute\n"
-      "tessera.dims (e.g. [1, \"seq\", 256]) and bounded by the function\n"
-      "attribute tessera.dim_bounds or --dim.\n\n"
+      "  tessera-compile model.onnx --compile-to=PHASE\n\n"
+      "Input: an ONNX model (opsets 13 to 21; weights may live in external\n"
+      "data files next to it), ONNX's text format (.onnxtxt), or a .mlir\n"
+      "file in the tessera dialect with one function. Dynamic dimensions\n"
+      "are named (ONNX dim_params; in MLIR the argument attribute\n"
+      "tessera.dims, e.g. [1, \"seq\", 256]) and bounded by --dim (or the\n"
+      "function attribute tessera.dim_bounds).\n\n"
       "Phases: " +
       listPhases() +
       ".\nProfiles: " + llvm::join(getBuiltinProfileNames(), ", ") + ".\n";
@@ -147,12 +157,63 @@ int main(int argc, char **argv) {
   context.printOpOnDiagnostic(false);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  using onnx_frontend::InputFormat;
+  InputFormat format = onnx_frontend::guessInputFormat(inputFile);
+  if (!inputFormat.empty()) {
+    if (inputFormat == "onnx")
+      format = InputFormat::OnnxBinary;
+    else if (inputFormat == "onnx-text")
+      format = InputFormat::OnnxText;
+    else if (inputFormat == "mlir")
+      format = InputFormat::MLIR;
+    else
+      return fail("unknown --input-format '" + inputFormat +
+                  "'; formats are onnx, onnx-text, mlir");
+  }
+  // ONNX locations are a node's name inside the file: print them as
+  // "model.onnx: node 'name': error: ..." (the default handler would show
+  // only the file).
+  std::optional<ScopedDiagnosticHandler> onnxDiagnostics;
+  if (format != InputFormat::MLIR)
+    onnxDiagnostics.emplace(&context, [](Diagnostic &diag) {
+      auto print = [](Location loc, StringRef severity, StringRef message) {
+        std::string where;
+        if (auto name = dyn_cast<NameLoc>(loc)) {
+          if (auto file = dyn_cast<FileLineColLoc>(name.getChildLoc()))
+            where = file.getFilename().str() + ": ";
+          where += "node '" + name.getName().str() + "'";
+        } else if (auto file = dyn_cast<FileLineColLoc>(loc)) {
+          where = file.getFilename().str();
+        }
+        llvm::errs() << where << ": " << severity << ": " << message << "\n";
+      };
+      StringRef severity =
+          diag.getSeverity() == DiagnosticSeverity::Error     ? "error"
+          : diag.getSeverity() == DiagnosticSeverity::Warning ? "warning"
+          : diag.getSeverity() == DiagnosticSeverity::Remark  ? "remark"
+                                                              : "note";
+      print(diag.getLocation(), severity, diag.str());
+      for (Diagnostic &note : diag.getNotes())
+        print(note.getLocation(), "note", note.str());
+      return success();
+    });
   std::string error;
-  std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(inputFile, &error);
-  if (!input)
-    return fail(error);
-  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module;
+  if (format == InputFormat::OnnxBinary) {
+    module = onnx_frontend::importOnnxFile(inputFile, &context);
+  } else {
+    std::unique_ptr<llvm::MemoryBuffer> input =
+        openInputFile(inputFile, &error);
+    if (!input)
+      return fail(error);
+    if (format == InputFormat::OnnxText) {
+      module = onnx_frontend::importOnnxText(input->getBuffer(), inputFile,
+                                             &context);
+    } else {
+      sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+      module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+    }
+  }
   if (!module)
     return 1;
 

@@ -1,0 +1,294 @@
+//===- ElementwiseOps.cpp - ONNX elementwise ops ---------------------------===//
+//
+// Binary and unary math, comparisons, Where, Cast, Identity. When every
+// input is an integer known at compile time (shape arithmetic), the result
+// is computed here instead of emitted.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontends/onnx/OpConverters.h"
+
+#include "dialects/tessera/IR/TesseraOps.h"
+
+using namespace mlir;
+using namespace mlir::tessera;
+using namespace mlir::tessera::onnx_frontend;
+
+namespace {
+
+/// The static broadcast shape of two known inputs, or nullopt.
+std::optional<SmallVector<int64_t>> broadcastShape(ArrayRef<int64_t> a,
+                                                   ArrayRef<int64_t> b) {
+  size_t rank = std::max(a.size(), b.size());
+  SmallVector<int64_t> result(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t x = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t y = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (x != y && x != 1 && y != 1)
+      return std::nullopt;
+    result[i] = std::max(x, y);
+  }
+  return result;
+}
+
+/// Element `flat` of the broadcast result, read from an operand of `shape`.
+int64_t sourceIndex(int64_t flat, ArrayRef<int64_t> result,
+                    ArrayRef<int64_t> shape) {
+  int64_t index = 0, stride = 1;
+  for (int64_t d = static_cast<int64_t>(result.size()) - 1,
+               s = static_cast<int64_t>(shape.size()) - 1;
+       d >= 0; --d, --s) {
+    int64_t coordinate = flat % result[d];
+    flat /= result[d];
+    if (s < 0)
+      continue;
+    if (shape[s] != 1)
+      index += coordinate * stride;
+    stride *= shape[s];
+  }
+  return index;
+}
+
+using KnownFold = std::optional<DimExpr> (*)(const DimExpr &, const DimExpr &);
+
+/// Folds a binary op over known integer inputs with broadcasting; false when
+/// an element cannot be folded (the op is then emitted).
+bool foldKnownBinary(NodeContext &node, KnownFold fold, Type resultElement) {
+  std::optional<SmallVector<DimExpr>> lhs = node.known(0), rhs = node.known(1);
+  if (!lhs || !rhs)
+    return false;
+  ArrayRef<int64_t> lhsShape = node.info(0).type.getShape();
+  ArrayRef<int64_t> rhsShape = node.info(1).type.getShape();
+  std::optional<SmallVector<int64_t>> shape =
+      broadcastShape(lhsShape, rhsShape);
+  if (!shape)
+    return false;
+  SmallVector<DimExpr> elements;
+  for (int64_t i = 0, e = elementCount(*shape); i < e; ++i) {
+    std::optional<DimExpr> value =
+        fold((*lhs)[sourceIndex(i, *shape, lhsShape)],
+             (*rhs)[sourceIndex(i, *shape, rhsShape)]);
+    if (!value)
+      return false;
+    elements.push_back(*value);
+  }
+  node.setKnownOutput(0, resultElement, *shape, std::move(elements));
+  return true;
+}
+
+std::optional<DimExpr> constantFold(const DimExpr &a, const DimExpr &b,
+                                    int64_t (*f)(int64_t, int64_t)) {
+  if (!a.isConstant() || !b.isConstant())
+    return std::nullopt;
+  return DimExpr::constant(f(a.getCoefficient(), b.getCoefficient()));
+}
+
+template <typename Op>
+LogicalResult convertBinary(NodeContext &node, KnownFold fold) {
+  if (fold && foldKnownBinary(node, fold, node.elementType(0)))
+    return success();
+  FailureOr<Value> lhs = node.input(0), rhs = node.input(1);
+  if (failed(lhs) || failed(rhs))
+    return failure();
+  return node.setOutput(0, Op::create(node.builder(), node.loc(), *lhs, *rhs));
+}
+
+LogicalResult convertAdd(NodeContext &node) {
+  return convertBinary<AddOp>(node, [](const DimExpr &a, const DimExpr &b) {
+    if (b == DimExpr::constant(0))
+      return std::optional<DimExpr>(a);
+    if (a == DimExpr::constant(0))
+      return std::optional<DimExpr>(b);
+    return constantFold(a, b, [](int64_t x, int64_t y) { return x + y; });
+  });
+}
+LogicalResult convertSub(NodeContext &node) {
+  return convertBinary<SubOp>(node, [](const DimExpr &a, const DimExpr &b) {
+    if (b == DimExpr::constant(0))
+      return std::optional<DimExpr>(a);
+    return constantFold(a, b, [](int64_t x, int64_t y) { return x - y; });
+  });
+}
+LogicalResult convertMul(NodeContext &node) {
+  // Products of named dims stay symbolic (b * s after merging dims).
+  return convertBinary<MulOp>(node, [](const DimExpr &a, const DimExpr &b) {
+    return std::optional<DimExpr>(a * b);
+  });
+}
+LogicalResult convertDiv(NodeContext &node) {
+  if (isa<FloatType>(node.elementType(0)))
+    return convertBinary<DivOp>(node, nullptr);
+  return convertBinary<DivOp>(node, [](const DimExpr &a, const DimExpr &b) {
+    if (a.isConstant() && b.isConstant() && b.getCoefficient() != 0) {
+      // ONNX integer Div truncates toward zero, like C++.
+      return std::optional<DimExpr>(
+          DimExpr::constant(a.getCoefficient() / b.getCoefficient()));
+    }
+    return a.divide(b);
+  });
+}
+LogicalResult convertPow(NodeContext &node) {
+  return convertBinary<PowOp>(node, nullptr);
+}
+LogicalResult convertMax(NodeContext &node) {
+  if (node.numInputs() != 2)
+    return node.emitError() << "takes " << node.numInputs()
+                            << " inputs; Tessera imports it with two";
+  return convertBinary<MaxOp>(node, nullptr);
+}
+LogicalResult convertMin(NodeContext &node) {
+  if (node.numInputs() != 2)
+    return node.emitError() << "takes " << node.numInputs()
+                            << " inputs; Tessera imports it with two";
+  return convertBinary<MinOp>(node, nullptr);
+}
+LogicalResult convertAnd(NodeContext &node) {
+  return convertBinary<AndOp>(node, nullptr);
+}
+LogicalResult convertOr(NodeContext &node) {
+  return convertBinary<OrOp>(node, nullptr);
+}
+
+template <ComparePredicate predicate>
+LogicalResult convertCompare(NodeContext &node) {
+  auto test = [](int64_t x, int64_t y) -> int64_t {
+    switch (predicate) {
+    case ComparePredicate::EQ:
+      return x == y;
+    case ComparePredicate::NE:
+      return x != y;
+    case ComparePredicate::LT:
+      return x < y;
+    case ComparePredicate::LE:
+      return x <= y;
+    case ComparePredicate::GT:
+      return x > y;
+    case ComparePredicate::GE:
+      return x >= y;
+    }
+    return 0;
+  };
+  static int64_t (*const compare)(int64_t, int64_t) = test;
+  if (foldKnownBinary(
+          node,
+          [](const DimExpr &a, const DimExpr &b) {
+            if (a == b)
+              return std::optional<DimExpr>(DimExpr::constant(compare(0, 0)));
+            return constantFold(a, b, compare);
+          },
+          node.builder().getI1Type()))
+    return success();
+  FailureOr<Value> lhs = node.input(0), rhs = node.input(1);
+  if (failed(lhs) || failed(rhs))
+    return failure();
+  return node.setOutput(0, CompareOp::create(node.builder(), node.loc(),
+                                             predicate, *lhs, *rhs));
+}
+
+template <typename Op> LogicalResult convertUnary(NodeContext &node) {
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  return node.setOutput(0, Op::create(node.builder(), node.loc(), *x));
+}
+
+LogicalResult convertNeg(NodeContext &node) {
+  if (std::optional<SmallVector<DimExpr>> known = node.known(0)) {
+    SmallVector<DimExpr> negated;
+    for (const DimExpr &e : *known)
+      negated.push_back(e * DimExpr::constant(-1));
+    node.setKnownOutput(0, node.elementType(0), node.info(0).type.getShape(),
+                        std::move(negated));
+    return success();
+  }
+  return convertUnary<NegOp>(node);
+}
+
+LogicalResult convertWhere(NodeContext &node) {
+  std::optional<SmallVector<DimExpr>> condition = node.known(0),
+                                      x = node.known(1), y = node.known(2);
+  if (condition && x && y && condition->size() == x->size() &&
+      x->size() == y->size()) {
+    SmallVector<DimExpr> elements;
+    for (size_t i = 0; i < x->size(); ++i) {
+      if (!(*condition)[i].isConstant())
+        return node.emitError() << "a condition depends on a dynamic "
+                                   "dimension";
+      elements.push_back((*condition)[i].getCoefficient() ? (*x)[i] : (*y)[i]);
+    }
+    node.setKnownOutput(0, node.elementType(1), node.info(1).type.getShape(),
+                        std::move(elements));
+    return success();
+  }
+  FailureOr<Value> c = node.input(0), a = node.input(1), b = node.input(2);
+  if (failed(c) || failed(a) || failed(b))
+    return failure();
+  return node.setOutput(
+      0, SelectOp::create(node.builder(), node.loc(), *c, *a, *b));
+}
+
+LogicalResult convertCast(NodeContext &node) {
+  const onnx::AttributeProto *to = node.attribute("to");
+  Type element = to ? node.graph().convertElementType(static_cast<int32_t>(to->i()))
+                    : Type();
+  if (!element)
+    return node.emitError() << "casts to ONNX type "
+                            << (to ? to->i() : 0)
+                            << ", which Tessera does not import";
+  if (std::optional<SmallVector<DimExpr>> known = node.known(0);
+      known && !isa<FloatType>(element)) {
+    SmallVector<DimExpr> elements = *known;
+    if (element.isInteger(1))
+      for (DimExpr &e : elements)
+        e = DimExpr::constant(e.isConstant() ? e.getCoefficient() != 0 : 1);
+    node.setKnownOutput(0, element, node.info(0).type.getShape(),
+                        std::move(elements));
+    return success();
+  }
+  if (element == node.elementType(0)) {
+    node.forwardInput(0, 0);
+    return success();
+  }
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType()).clone(element);
+  return node.setOutput(0, CastOp::create(node.builder(), node.loc(), type, *x));
+}
+
+LogicalResult convertIdentity(NodeContext &node) {
+  node.forwardInput(0, 0);
+  return success();
+}
+
+} // namespace
+
+void mlir::tessera::onnx_frontend::addElementwiseConverters(
+    ConverterTable &table) {
+  table["Add"] = convertAdd;
+  table["Sub"] = convertSub;
+  table["Mul"] = convertMul;
+  table["Div"] = convertDiv;
+  table["Pow"] = convertPow;
+  table["Max"] = convertMax;
+  table["Min"] = convertMin;
+  table["And"] = convertAnd;
+  table["Or"] = convertOr;
+  table["Equal"] = convertCompare<ComparePredicate::EQ>;
+  table["Less"] = convertCompare<ComparePredicate::LT>;
+  table["LessOrEqual"] = convertCompare<ComparePredicate::LE>;
+  table["Greater"] = convertCompare<ComparePredicate::GT>;
+  table["GreaterOrEqual"] = convertCompare<ComparePredicate::GE>;
+  table["Sqrt"] = convertUnary<SqrtOp>;
+  table["Exp"] = convertUnary<ExpOp>;
+  table["Erf"] = convertUnary<ErfOp>;
+  table["Tanh"] = convertUnary<TanhOp>;
+  table["Sigmoid"] = convertUnary<SigmoidOp>;
+  table["Relu"] = convertUnary<ReluOp>;
+  table["Abs"] = convertUnary<AbsOp>;
+  table["Not"] = convertUnary<NotOp>;
+  table["Neg"] = convertNeg;
+  table["Where"] = convertWhere;
+  table["Cast"] = convertCast;
+  table["Identity"] = convertIdentity;
+}

@@ -1,0 +1,618 @@
+//===- GraphImporter.cpp - One ONNX graph into a tessera function ---------===//
+
+#include "frontends/onnx/GraphImporter.h"
+
+#include "dialects/tessera/IR/TesseraOps.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Endian.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <cstring>
+#include <limits>
+#include <map>
+
+using namespace mlir;
+using namespace mlir::tessera;
+using namespace mlir::tessera::onnx_frontend;
+
+namespace {
+
+/// Integer tensors up to this many elements are tracked at compile time
+/// (shape values, axes, index constants).
+constexpr int64_t kMaxKnownElements = 1024;
+/// Float constants with more elements than this become dense_resource
+/// weights; smaller ones stay inline so that raising can read them.
+constexpr int64_t kMaxInlineElements = 16;
+
+/// The node's name for diagnostics, or "<OpType> #index" for an unnamed one.
+std::string nodeLabel(const onnx::NodeProto &node, int index) {
+  if (!node.name().empty())
+    return node.name();
+  return node.op_type() + " #" + std::to_string(index);
+}
+
+} // namespace
+
+int64_t mlir::tessera::onnx_frontend::elementCount(ArrayRef<int64_t> shape) {
+  int64_t count = 1;
+  for (int64_t d : shape)
+    count *= d;
+  return count;
+}
+
+//===----------------------------------------------------------------------===//
+// NodeContext
+//===----------------------------------------------------------------------===//
+
+NodeContext::NodeContext(GraphImporter &graph, const onnx::NodeProto &node,
+                         Location loc)
+    : graph_(graph), node_(node), loc_(loc) {}
+
+OpBuilder &NodeContext::builder() { return graph_.builder(); }
+int64_t NodeContext::opset() const { return graph_.opset(); }
+MLIRContext *NodeContext::context() { return loc_.getContext(); }
+
+InFlightDiagnostic NodeContext::emitError() {
+  return mlir::emitError(loc_) << node_.op_type() << ": ";
+}
+
+bool NodeContext::hasInput(int i) const {
+  return i < node_.input_size() && !node_.input(i).empty();
+}
+
+const ImportedValue &NodeContext::info(int i) const {
+  ImportedValue *value = graph_.lookup(node_.input(i));
+  assert(value && "inputs are checked before conversion");
+  return *value;
+}
+
+FailureOr<Value> NodeContext::input(int i) {
+  return graph_.materialize(*graph_.lookup(node_.input(i)), loc_);
+}
+
+std::optional<SmallVector<DimExpr>> NodeContext::known(int i) const {
+  if (!hasInput(i))
+    return std::nullopt;
+  return info(i).known;
+}
+
+FailureOr<SmallVector<int64_t>> NodeContext::constantInts(int i,
+                                                          StringRef what) {
+  std::optional<SmallVector<DimExpr>> elements = known(i);
+  if (!elements)
+    return emitError() << what << " (input " << i
+                       << ") must be known at compile time";
+  SmallVector<int64_t> values;
+  for (const DimExpr &e : *elements) {
+    if (!e.isConstant())
+      return emitError() << what << " (input " << i
+                         << ") depends on a dynamic dimension";
+    values.push_back(e.getCoefficient());
+  }
+  return values;
+}
+
+std::optional<double> NodeContext::constantScalar(int i) const {
+  if (!hasInput(i))
+    return std::nullopt;
+  const ImportedValue &value = info(i);
+  if (value.known && value.known->size() >= 1 &&
+      llvm::all_equal(*value.known) && value.known->front().isConstant())
+    return static_cast<double>(value.known->front().getCoefficient());
+  auto dense = dyn_cast_or_null<DenseElementsAttr>(value.constant);
+  if (!dense || !dense.isSplat() ||
+      !isa<FloatType>(dense.getElementType()))
+    return std::nullopt;
+  return dense.getSplatValue<APFloat>().convertToDouble();
+}
+
+const onnx::AttributeProto *NodeContext::attribute(StringRef name) const {
+  for (const onnx::AttributeProto &attribute : node_.attribute())
+    if (attribute.name() == name)
+      return &attribute;
+  return nullptr;
+}
+
+int64_t NodeContext::intAttr(StringRef name, int64_t otherwise) const {
+  const onnx::AttributeProto *a = attribute(name);
+  return a ? a->i() : otherwise;
+}
+
+float NodeContext::floatAttr(StringRef name, float otherwise) const {
+  const onnx::AttributeProto *a = attribute(name);
+  return a ? a->f() : otherwise;
+}
+
+std::string NodeContext::stringAttr(StringRef name,
+                                    StringRef otherwise) const {
+  const onnx::AttributeProto *a = attribute(name);
+  return a ? a->s() : otherwise.str();
+}
+
+std::optional<SmallVector<int64_t>>
+NodeContext::intsAttr(StringRef name) const {
+  const onnx::AttributeProto *a = attribute(name);
+  if (!a)
+    return std::nullopt;
+  return SmallVector<int64_t>(a->ints().begin(), a->ints().end());
+}
+
+FailureOr<std::optional<SmallVector<int64_t>>>
+NodeContext::axes(int input, int64_t fromOpset) {
+  if (opset() < fromOpset)
+    return intsAttr("axes");
+  if (!hasInput(input))
+    return std::optional<SmallVector<int64_t>>();
+  FailureOr<SmallVector<int64_t>> values = constantInts(input, "axes");
+  if (failed(values))
+    return failure();
+  return std::optional<SmallVector<int64_t>>(*values);
+}
+
+FailureOr<int64_t> NodeContext::normalizeAxis(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= std::max<int64_t>(rank, 1))
+    return emitError() << "axis " << axis << " is out of range for rank "
+                       << rank;
+  return axis < 0 ? axis + rank : axis;
+}
+
+LogicalResult NodeContext::setOutput(int i, Value value) {
+  if (i >= node_.output_size() || node_.output(i).empty())
+    return success(); // an unused optional output
+  ImportedValue imported;
+  imported.value = value;
+  imported.type = cast<RankedTensorType>(value.getType());
+  if (failed(graph_.analyzeNewOps()))
+    return failure();
+  imported.shape = graph_.shapes().getShape(value);
+  graph_.define(node_.output(i), std::move(imported));
+  return success();
+}
+
+void NodeContext::setKnownOutput(int i, Type elementType,
+                                 ArrayRef<int64_t> shape,
+                                 SmallVector<DimExpr> elements) {
+  ImportedValue imported;
+  imported.type = RankedTensorType::get(shape, elementType);
+  for (int64_t d : shape)
+    imported.shape.push_back(DimExpr::constant(d));
+  imported.known = std::move(elements);
+  graph_.define(node_.output(i), std::move(imported));
+}
+
+void NodeContext::forwardInput(int i, int input) {
+  ImportedValue copy = info(input);
+  graph_.define(node_.output(i), std::move(copy));
+}
+
+//===----------------------------------------------------------------------===//
+// GraphImporter
+//===----------------------------------------------------------------------===//
+
+GraphImporter::GraphImporter(MLIRContext *context, Location fileLoc,
+                             int64_t opset, StringRef modelDirectory)
+    : context_(context), builder_(context), fileLoc_(fileLoc), opset_(opset),
+      modelDirectory_(modelDirectory.str()) {}
+
+ImportedValue *GraphImporter::lookup(StringRef name) {
+  auto it = values_.find(name);
+  return it == values_.end() ? nullptr : &it->second;
+}
+
+void GraphImporter::define(StringRef name, ImportedValue value) {
+  values_[name] = std::move(value);
+}
+
+Type GraphImporter::convertElementType(int32_t onnxType) {
+  switch (onnxType) {
+  case onnx::TensorProto::FLOAT:
+  case onnx::TensorProto::DOUBLE: // narrowed: Vulkan targets have no f64
+    return builder_.getF32Type();
+  case onnx::TensorProto::FLOAT16:
+    return builder_.getF16Type();
+  case onnx::TensorProto::INT64: // narrowed: kernels index with 32 bits
+  case onnx::TensorProto::INT32:
+    return builder_.getI32Type();
+  case onnx::TensorProto::BOOL:
+    return builder_.getI1Type();
+  default:
+    return nullptr;
+  }
+}
+
+FailureOr<Value> GraphImporter::materialize(ImportedValue &value,
+                                            Location loc) {
+  if (value.value)
+    return value.value;
+  Attribute payload = value.constant;
+  if (!payload) {
+    assert(value.known && "an imported value has a value or known elements");
+    SmallVector<int32_t> elements;
+    for (const DimExpr &e : *value.known) {
+      if (!e.isConstant())
+        return emitError(loc)
+               << "a shape computation needs the run-time value of a "
+                  "dynamic dimension as a tensor; only shape arithmetic "
+                  "that folds at compile time is supported";
+      if (e.getCoefficient() < std::numeric_limits<int32_t>::min() ||
+          e.getCoefficient() > std::numeric_limits<int32_t>::max())
+        return emitError(loc) << "the integer constant " << e.getCoefficient()
+                              << " does not fit the 32 bits Tessera's "
+                                 "kernels use for integers";
+      elements.push_back(static_cast<int32_t>(e.getCoefficient()));
+    }
+    if (value.type.getElementType().isInteger(1)) {
+      SmallVector<bool> flags;
+      for (int32_t e : elements)
+        flags.push_back(e != 0);
+      payload = DenseElementsAttr::get(value.type, ArrayRef<bool>(flags));
+    } else {
+      payload = DenseElementsAttr::get(value.type, ArrayRef<int32_t>(elements));
+    }
+  }
+  auto constant = ConstantOp::create(builder_, loc, value.type,
+                                     cast<TypedAttr>(payload));
+  value.value = constant.getResult();
+  return value.value;
+}
+
+FailureOr<ImportedValue>
+GraphImporter::importTensor(const onnx::TensorProto &tensor, Location loc,
+                            bool asWeight) {
+  Type elementType = convertElementType(tensor.data_type());
+  if (!elementType)
+    return emitError(loc) << "tensor '" << tensor.name() << "' has ONNX data "
+                          << "type " << tensor.data_type()
+                          << ", which Tessera does not import (float, "
+                             "float16, double, int32, int64 and bool are)";
+  SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
+  for (int64_t d : shape)
+    if (d < 0)
+      return emitError(loc) << "tensor '" << tensor.name()
+                            << "' has a negative dimension";
+  int64_t count = elementCount(shape);
+  auto type = RankedTensorType::get(shape, elementType);
+
+  // The bytes, little-endian, in the ONNX type's own width.
+  size_t width = 0;
+  switch (tensor.data_type()) {
+  case onnx::TensorProto::FLOAT:
+  case onnx::TensorProto::INT32:
+    width = 4;
+    break;
+  case onnx::TensorProto::DOUBLE:
+  case onnx::TensorProto::INT64:
+    width = 8;
+    break;
+  case onnx::TensorProto::FLOAT16:
+    width = 2;
+    break;
+  default:
+    width = 1;
+  }
+  std::string bytes;
+  if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
+    std::string location;
+    uint64_t offset = 0;
+    std::optional<uint64_t> length;
+    for (const auto &entry : tensor.external_data()) {
+      if (entry.key() == "location")
+        location = entry.value();
+      else if (entry.key() == "offset")
+        offset = std::stoull(entry.value());
+      else if (entry.key() == "length")
+        length = std::stoull(entry.value());
+    }
+    SmallString<256> path(modelDirectory_);
+    llvm::sys::path::append(path, location);
+    auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+    if (!file)
+      return emitError(loc) << "the external data file '" << location
+                            << "' of tensor '" << tensor.name()
+                            << "' cannot be read (looked for '" << path
+                            << "'): " << file.getError().message();
+    uint64_t size = length.value_or(count * width);
+    if (offset + size > (*file)->getBufferSize())
+      return emitError(loc) << "the external data file '" << location
+                            << "' is too short for tensor '" << tensor.name()
+                            << "' (needs bytes " << offset << ".."
+                            << offset + size << ", has "
+                            << (*file)->getBufferSize() << ")";
+    bytes.assign((*file)->getBufferStart() + offset, size);
+  } else if (tensor.has_raw_data()) {
+    bytes = tensor.raw_data();
+  } else {
+    auto append = [&](const void *data, size_t size) {
+      bytes.append(static_cast<const char *>(data), size);
+    };
+    switch (tensor.data_type()) {
+    case onnx::TensorProto::FLOAT:
+      for (float v : tensor.float_data())
+        append(&v, 4);
+      break;
+    case onnx::TensorProto::DOUBLE:
+      for (double v : tensor.double_data())
+        append(&v, 8);
+      break;
+    case onnx::TensorProto::INT64:
+      for (int64_t v : tensor.int64_data())
+        append(&v, 8);
+      break;
+    case onnx::TensorProto::FLOAT16: // int32_data holds the bits
+      for (int32_t v : tensor.int32_data()) {
+        uint16_t bits = static_cast<uint16_t>(v);
+        append(&bits, 2);
+      }
+      break;
+    case onnx::TensorProto::BOOL:
+      for (int32_t v : tensor.int32_data()) {
+        char flag = v != 0;
+        append(&flag, 1);
+      }
+      break;
+    default:
+      for (int32_t v : tensor.int32_data())
+        append(&v, 4);
+    }
+  }
+  if (bytes.size() != static_cast<size_t>(count) * width)
+    return emitError(loc) << "tensor '" << tensor.name() << "' holds "
+                          << bytes.size() << " bytes of data; its shape and "
+                          << "type need " << count * width;
+
+  ImportedValue imported;
+  imported.type = type;
+  for (int64_t d : shape)
+    imported.shape.push_back(DimExpr::constant(d));
+  const char *data = bytes.data();
+  if (elementType.isInteger(32) || elementType.isInteger(1)) {
+    if (count > kMaxKnownElements && elementType.isInteger(32)) {
+      // A large integer table (position ids, say): a weight of i32.
+      std::vector<int32_t> narrow(count);
+      for (int64_t i = 0; i < count; ++i) {
+        int64_t v = width == 8 ? llvm::support::endian::read64le(data + 8 * i)
+                               : static_cast<int32_t>(
+                                     llvm::support::endian::read32le(data + 4 * i));
+        if (v < std::numeric_limits<int32_t>::min() ||
+            v > std::numeric_limits<int32_t>::max())
+          return emitError(loc) << "tensor '" << tensor.name()
+                                << "' holds " << v << ", beyond 32 bits";
+        narrow[i] = static_cast<int32_t>(v);
+      }
+      imported.constant = DenseResourceElementsAttr::get(
+          type, tensor.name().empty() ? "constant" : tensor.name(),
+          HeapAsmResourceBlob::allocateAndCopyInferAlign(
+              ArrayRef<int32_t>(narrow)));
+      return imported;
+    }
+    SmallVector<DimExpr> elements;
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t v = width == 8 ? static_cast<int64_t>(
+                                   llvm::support::endian::read64le(data + 8 * i))
+                  : width == 4
+                      ? static_cast<int32_t>(
+                            llvm::support::endian::read32le(data + 4 * i))
+                      : static_cast<int64_t>(data[i] != 0);
+      elements.push_back(DimExpr::constant(v));
+    }
+    imported.known = std::move(elements);
+    return imported;
+  }
+
+  // Floats: f32 (double narrowed) or f16 bits.
+  if (elementType.isF16()) {
+    if (asWeight && count > kMaxInlineElements) {
+      imported.constant = DenseResourceElementsAttr::get(
+          type, tensor.name(),
+          HeapAsmResourceBlob::allocateAndCopyWithAlign(
+              ArrayRef<char>(bytes.data(), bytes.size()), alignof(uint16_t)));
+      return imported;
+    }
+    SmallVector<APFloat> values;
+    for (int64_t i = 0; i < count; ++i)
+      values.push_back(APFloat(APFloat::IEEEhalf(),
+                               APInt(16, llvm::support::endian::read16le(
+                                             data + 2 * i))));
+    imported.constant = DenseElementsAttr::get(type, values);
+    return imported;
+  }
+  std::vector<float> values(count);
+  for (int64_t i = 0; i < count; ++i) {
+    if (width == 8) {
+      uint64_t raw = llvm::support::endian::read64le(data + 8 * i);
+      double v;
+      std::memcpy(&v, &raw, 8);
+      values[i] = static_cast<float>(v);
+    } else {
+      uint32_t raw = llvm::support::endian::read32le(data + 4 * i);
+      std::memcpy(&values[i], &raw, 4);
+    }
+  }
+  if (asWeight && count > kMaxInlineElements && !llvm::all_equal(values)) {
+    imported.constant = DenseResourceElementsAttr::get(
+        type, tensor.name(),
+        HeapAsmResourceBlob::allocateAndCopyInferAlign(
+            ArrayRef<float>(values)));
+    return imported;
+  }
+  imported.constant = DenseElementsAttr::get(type, ArrayRef<float>(values));
+  return imported;
+}
+
+LogicalResult GraphImporter::analyzeNewOps() {
+  Block *block = builder_.getInsertionBlock();
+  if (block->empty())
+    return success();
+  Operation *next =
+      lastAnalyzed_ ? lastAnalyzed_->getNextNode() : &block->front();
+  for (; next; next = next->getNextNode()) {
+    if (failed(shapes_.analyzeOp(next)))
+      return failure();
+    lastAnalyzed_ = next;
+  }
+  return success();
+}
+
+LogicalResult GraphImporter::checkSupported(const onnx::GraphProto &graph) {
+  // Every unsupported op type at once, each with the nodes that use it.
+  std::map<std::string, SmallVector<std::string>> unsupported;
+  for (auto [index, node] : llvm::enumerate(graph.node())) {
+    bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
+    if (defaultDomain && lookupConverter(node.op_type()))
+      continue;
+    std::string type = defaultDomain ? node.op_type()
+                                     : node.domain() + "." + node.op_type();
+    unsupported[type].push_back(nodeLabel(node, index));
+  }
+  if (unsupported.empty())
+    return success();
+  InFlightDiagnostic diag = emitError(fileLoc_)
+                            << "the model uses " << unsupported.size()
+                            << " op type(s) Tessera does not import:";
+  for (auto &[type, nodes] : unsupported) {
+    diag << "\n  " << type << " (node '" << nodes.front() << "'";
+    if (nodes.size() > 1)
+      diag << " and " << nodes.size() - 1 << " more";
+    diag << ")";
+  }
+  return failure();
+}
+
+LogicalResult GraphImporter::importInputs(const onnx::GraphProto &graph,
+                                          func::FuncOp function) {
+  llvm::StringSet<> initializers;
+  for (const onnx::TensorProto &tensor : graph.initializer())
+    initializers.insert(tensor.name());
+  Block &entry = function.getBody().front();
+  unsigned argument = 0;
+  for (const onnx::ValueInfoProto &input : graph.input()) {
+    if (initializers.contains(input.name()))
+      continue; // an initializer listed as an input: a weight
+    BlockArgument value = entry.getArgument(argument);
+    ImportedValue imported;
+    imported.value = value;
+    imported.type = cast<RankedTensorType>(value.getType());
+    SmallVector<Attribute> dims;
+    const auto &shape = input.type().tensor_type().shape();
+    for (auto [d, dim] : llvm::enumerate(shape.dim())) {
+      if (dim.has_dim_value()) {
+        imported.shape.push_back(DimExpr::constant(dim.dim_value()));
+        dims.push_back(builder_.getI64IntegerAttr(dim.dim_value()));
+        continue;
+      }
+      // A dim with neither a size nor a name gets one from its place.
+      std::string name = dim.has_dim_param() && !dim.dim_param().empty()
+                             ? dim.dim_param()
+                             : input.name() + "_dim" + std::to_string(d);
+      imported.shape.push_back(
+          DimExpr::symbol(shapes_.getOrCreateSymbol(name)));
+      dims.push_back(builder_.getStringAttr(name));
+    }
+    shapes_.setArgumentShape(value, imported.shape);
+    function.setArgAttr(argument, "tessera.name",
+                        builder_.getStringAttr(input.name()));
+    if (!imported.type.hasStaticShape())
+      function.setArgAttr(argument, "tessera.dims",
+                          builder_.getArrayAttr(dims));
+    define(input.name(), std::move(imported));
+    ++argument;
+  }
+  return success();
+}
+
+LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
+                                         ModuleOp module, StringRef name) {
+  if (failed(checkSupported(graph)))
+    return failure();
+
+  // Argument types: the graph inputs that are not initializers.
+  llvm::StringSet<> initializers;
+  for (const onnx::TensorProto &tensor : graph.initializer())
+    initializers.insert(tensor.name());
+  SmallVector<Type> argumentTypes;
+  for (const onnx::ValueInfoProto &input : graph.input()) {
+    if (initializers.contains(input.name()))
+      continue;
+    if (!input.type().has_tensor_type())
+      return emitError(fileLoc_) << "input '" << input.name()
+                                 << "' is not a tensor";
+    const auto &tensorType = input.type().tensor_type();
+    Type elementType = convertElementType(tensorType.elem_type());
+    if (!elementType)
+      return emitError(fileLoc_)
+             << "input '" << input.name() << "' has ONNX element type "
+             << tensorType.elem_type()
+             << ", which Tessera does not import (float, float16, int32, "
+                "int64 and bool are)";
+    if (!tensorType.has_shape())
+      return emitError(fileLoc_) << "input '" << input.name()
+                                 << "' has no shape (not even a rank)";
+    SmallVector<int64_t> shape;
+    for (const auto &dim : tensorType.shape().dim())
+      shape.push_back(dim.has_dim_value() ? dim.dim_value()
+                                          : ShapedType::kDynamic);
+    argumentTypes.push_back(RankedTensorType::get(shape, elementType));
+  }
+
+  builder_.setInsertionPointToEnd(module.getBody());
+  auto function = func::FuncOp::create(
+      builder_, fileLoc_, name, builder_.getFunctionType(argumentTypes, {}));
+  Block *entry = function.addEntryBlock();
+  builder_.setInsertionPointToEnd(entry);
+  if (failed(importInputs(graph, function)))
+    return failure();
+
+  for (const onnx::TensorProto &tensor : graph.initializer()) {
+    FailureOr<ImportedValue> weight = importTensor(
+        tensor, NameLoc::get(builder_.getStringAttr(tensor.name()), fileLoc_),
+        /*asWeight=*/true);
+    if (failed(weight))
+      return failure();
+    define(tensor.name(), std::move(*weight));
+  }
+
+  for (auto [index, node] : llvm::enumerate(graph.node())) {
+    Location loc = NameLoc::get(
+        builder_.getStringAttr(nodeLabel(node, index)), fileLoc_);
+    for (const std::string &input : node.input())
+      if (!input.empty() && !lookup(input))
+        return emitError(loc) << node.op_type() << ": input '" << input
+                              << "' is not produced by any earlier node, "
+                                 "input or initializer (the graph is not "
+                                 "in topological order, or is incomplete)";
+    NodeContext context(*this, node, loc);
+    if (failed(lookupConverter(node.op_type())(context)))
+      return failure();
+    for (const std::string &output : node.output())
+      if (!output.empty() && !lookup(output))
+        return emitError(loc) << node.op_type() << ": output '" << output
+                              << "' was not produced (an importer bug)";
+  }
+
+  SmallVector<Value> results;
+  SmallVector<Type> resultTypes;
+  for (const onnx::ValueInfoProto &output : graph.output()) {
+    ImportedValue *value = lookup(output.name());
+    if (!value)
+      return emitError(fileLoc_) << "graph output '" << output.name()
+                                 << "' is not produced by any node";
+    FailureOr<Value> tensor = materialize(*value, fileLoc_);
+    if (failed(tensor))
+      return failure();
+    results.push_back(*tensor);
+    resultTypes.push_back(tensor->getType());
+  }
+  func::ReturnOp::create(builder_, fileLoc_, results);
+  function.setType(builder_.getFunctionType(argumentTypes, resultTypes));
+  for (auto [i, output] : llvm::enumerate(graph.output()))
+    function.setResultAttr(i, "tessera.name",
+                           builder_.getStringAttr(output.name()));
+  return success();
+}

@@ -1,0 +1,165 @@
+//===- GraphImporter.h - State of one ONNX graph's import -------*- C++ -*-===//
+//
+// Internal to the ONNX frontend (includes protobuf types). The importer walks
+// the graph's nodes in order; each node type has a converter (see
+// OpConverters.h) that reads its inputs through a NodeContext and sets its
+// outputs. Every value carries its symbolic shape (compiler/Analysis, the
+// same inference the compiler runs later) and, for small integer tensors
+// that are known at compile time, their values as dim expressions: that is
+// how shape arithmetic folds away.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSERA_FRONTENDS_ONNX_GRAPHIMPORTER_H
+#define TESSERA_FRONTENDS_ONNX_GRAPHIMPORTER_H
+
+#include "compiler/Analysis/SymbolicShapes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/StringMap.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <optional>
+
+namespace mlir::tessera::onnx_frontend {
+
+/// An ONNX value during import. At least one of `value` and `known` is set:
+/// a value known at compile time is materialized as a constant only when an
+/// op needs it as a tensor.
+struct ImportedValue {
+  Value value;
+  /// Element type and shape as ONNX sees them (int64 is imported as i32).
+  RankedTensorType type;
+  SymbolicShape shape;
+  /// Elements of a small integer tensor known at compile time, row-major;
+  /// each is a constant or a product of named dims (from Shape).
+  std::optional<SmallVector<DimExpr>> known;
+  /// A float or bool constant's elements (initializers and Constant nodes).
+  ElementsAttr constant;
+};
+
+class GraphImporter;
+
+/// What a converter sees of one node.
+class NodeContext {
+public:
+  NodeContext(GraphImporter &graph, const onnx::NodeProto &node,
+              Location loc);
+
+  const onnx::NodeProto &node() const { return node_; }
+  GraphImporter &graph() { return graph_; }
+  Location loc() const { return loc_; }
+  OpBuilder &builder();
+  int64_t opset() const;
+  MLIRContext *context();
+
+  /// Reports an error at the node; returns failure() for convenience.
+  InFlightDiagnostic emitError();
+
+  // Inputs. Optional inputs may be absent (no name, or fewer inputs).
+  int numInputs() const { return node_.input_size(); }
+  bool hasInput(int i) const;
+  /// The import state of input `i` (must be present).
+  const ImportedValue &info(int i) const;
+  /// Input `i` as a tensor value, materializing a known one.
+  FailureOr<Value> input(int i);
+  const SymbolicShape &shape(int i) const { return info(i).shape; }
+  int64_t rank(int i) const { return info(i).type.getRank(); }
+  Type elementType(int i) const { return info(i).type.getElementType(); }
+  /// Input `i`'s elements when they are integers known at compile time.
+  std::optional<SmallVector<DimExpr>> known(int i) const;
+  /// Input `i`'s elements when they are integer constants (no named dims);
+  /// an error naming `what` otherwise.
+  FailureOr<SmallVector<int64_t>> constantInts(int i, StringRef what);
+  /// Input `i`'s single float constant (a scalar or a splat).
+  std::optional<double> constantScalar(int i) const;
+
+  // Attributes.
+  const onnx::AttributeProto *attribute(StringRef name) const;
+  int64_t intAttr(StringRef name, int64_t otherwise) const;
+  float floatAttr(StringRef name, float otherwise) const;
+  std::string stringAttr(StringRef name, StringRef otherwise) const;
+  std::optional<SmallVector<int64_t>> intsAttr(StringRef name) const;
+  /// Axes from the attribute (older opsets) or from input `input` (newer):
+  /// `fromOpset` is the first opset where they are an input.
+  FailureOr<std::optional<SmallVector<int64_t>>>
+  axes(int input, int64_t fromOpset);
+
+  /// An axis in [-rank, rank) made non-negative; an error otherwise.
+  FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
+  // Outputs.
+  int numOutputs() const { return node_.output_size(); }
+  /// Output `i` is `value` (an op the converter created); its shape is
+  /// inferred. Fails when the compiler could not express the shape.
+  LogicalResult setOutput(int i, Value value);
+  /// Output `i` is known at compile time: no op is created unless a later
+  /// node needs the tensor.
+  void setKnownOutput(int i, Type elementType, ArrayRef<int64_t> shape,
+                      SmallVector<DimExpr> elements);
+  /// Output `i` is input `input` under another name (Identity, no-ops).
+  void forwardInput(int i, int input);
+
+private:
+  GraphImporter &graph_;
+  const onnx::NodeProto &node_;
+  Location loc_;
+};
+
+/// A node type's import. Returns failure after reporting an error.
+using ConvertFunction = LogicalResult (*)(NodeContext &);
+
+class GraphImporter {
+public:
+  GraphImporter(MLIRContext *context, Location fileLoc, int64_t opset,
+                StringRef modelDirectory);
+
+  /// Imports `graph` as function `name` into `module`.
+  LogicalResult importGraph(const onnx::GraphProto &graph, ModuleOp module,
+                            StringRef name);
+
+  OpBuilder &builder() { return builder_; }
+  int64_t opset() const { return opset_; }
+  SymbolicShapes &shapes() { return shapes_; }
+  ImportedValue *lookup(StringRef name);
+  void define(StringRef name, ImportedValue value);
+  /// Materializes a known value as a tessera.constant.
+  FailureOr<Value> materialize(ImportedValue &value, Location loc);
+  /// Infers the shapes of the ops created since the last call.
+  LogicalResult analyzeNewOps();
+
+  /// The tessera element type of an ONNX element type, or null.
+  Type convertElementType(int32_t onnxType);
+  /// Reads an initializer or a Constant's tensor (raw, typed fields, or
+  /// external data next to the model).
+  FailureOr<ImportedValue> importTensor(const onnx::TensorProto &tensor,
+                                        Location loc, bool asWeight);
+
+private:
+  LogicalResult importInputs(const onnx::GraphProto &graph,
+                             func::FuncOp function);
+  LogicalResult checkSupported(const onnx::GraphProto &graph);
+
+  MLIRContext *context_;
+  OpBuilder builder_;
+  Location fileLoc_;
+  int64_t opset_;
+  std::string modelDirectory_;
+  SymbolicShapes shapes_;
+  llvm::StringMap<ImportedValue> values_;
+  Operation *lastAnalyzed_ = nullptr;
+};
+
+/// The converter of `opType` in the default domain, or null.
+ConvertFunction lookupConverter(StringRef opType);
+
+/// Row-major element count of a static shape.
+int64_t elementCount(ArrayRef<int64_t> shape);
+
+} // namespace mlir::tessera::onnx_frontend
+
+#endif // TESSERA_FRONTENDS_ONNX_GRAPHIMPORTER_H

@@ -1,0 +1,122 @@
+//===- OnnxImporter.cpp - ONNX files into the tessera dialect -------------===//
+
+#include "frontends/onnx/OnnxImporter.h"
+#include "frontends/onnx/GraphImporter.h"
+
+#include "dialects/tessera/IR/TesseraDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include "onnx/defs/parser.h"
+
+#include <google/protobuf/io/coded_stream.h>
+
+using namespace mlir;
+using namespace mlir::tessera;
+using namespace mlir::tessera::onnx_frontend;
+
+namespace {
+
+/// The default domain's opset of `model`, or failure (reported).
+FailureOr<int64_t> defaultOpset(const onnx::ModelProto &model, Location loc) {
+  std::optional<int64_t> version;
+  for (const onnx::OperatorSetIdProto &opset : model.opset_import())
+    if (opset.domain().empty() || opset.domain() == "ai.onnx")
+      version = opset.version();
+  if (!version)
+    return emitError(loc) << "the model imports no default-domain opset";
+  if (*version < kMinOpset || *version > kMaxOpset)
+    return emitError(loc) << "opset " << *version << " is "
+                          << (*version > kMaxOpset ? "newer" : "older")
+                          << " than Tessera supports (" << kMinOpset << " to "
+                          << kMaxOpset << "); "
+                          << (*version > kMaxOpset
+                                  ? "export with an older opset"
+                                  : "re-export with opset 13 or newer");
+  return *version;
+}
+
+OwningOpRef<ModuleOp> importModel(const onnx::ModelProto &model,
+                                  StringRef path, MLIRContext *context) {
+  context->loadDialect<TesseraDialect, func::FuncDialect>();
+  Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
+  if (!model.has_graph()) {
+    emitError(fileLoc) << "the model has no graph";
+    return nullptr;
+  }
+  FailureOr<int64_t> opset = defaultOpset(model, fileLoc);
+  if (failed(opset))
+    return nullptr;
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  StringRef directory = llvm::sys::path::parent_path(path);
+  GraphImporter importer(context, fileLoc, *opset,
+                         directory.empty() ? "." : directory);
+  std::string name = model.graph().name().empty() ? "main" : model.graph().name();
+  // Function names are symbols: keep them simple.
+  for (char &c : name)
+    if (!llvm::isAlnum(c) && c != '_')
+      c = '_';
+  if (failed(importer.importGraph(model.graph(), *module, name)))
+    return nullptr;
+  return module;
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp>
+mlir::tessera::onnx_frontend::importOnnxFile(StringRef path,
+                                             MLIRContext *context) {
+  Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
+  auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                          /*RequiresNullTerminator=*/false);
+  if (!file) {
+    emitError(fileLoc) << "cannot read '" << path
+                       << "': " << file.getError().message();
+    return nullptr;
+  }
+  onnx::ModelProto model;
+  google::protobuf::io::CodedInputStream stream(
+      reinterpret_cast<const uint8_t *>((*file)->getBufferStart()),
+      static_cast<int>((*file)->getBufferSize()));
+  // Models up to protobuf's 2 GiB limit; larger ones keep their weights in
+  // external data files.
+  stream.SetTotalBytesLimit(std::numeric_limits<int>::max());
+  if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage()) {
+    emitError(fileLoc) << "'" << path
+                       << "' is not a valid ONNX model (the protobuf does "
+                          "not parse: not ONNX, or truncated)";
+    return nullptr;
+  }
+  if (!model.has_graph() && model.opset_import_size() == 0) {
+    emitError(fileLoc) << "'" << path
+                       << "' is not an ONNX model (no graph, no opsets)";
+    return nullptr;
+  }
+  return importModel(model, path, context);
+}
+
+OwningOpRef<ModuleOp>
+mlir::tessera::onnx_frontend::importOnnxText(StringRef text,
+                                             StringRef bufferName,
+                                             MLIRContext *context) {
+  onnx::ModelProto model;
+  std::string source = text.str();
+  onnx::Common::Status status = onnx::OnnxParser::Parse(model, source.c_str());
+  if (!status.IsOK()) {
+    emitError(FileLineColLoc::get(context, bufferName, 0, 0))
+        << "not valid ONNX text: " << status.ErrorMessage();
+    return nullptr;
+  }
+  return importModel(model, bufferName, context);
+}
+
+InputFormat mlir::tessera::onnx_frontend::guessInputFormat(StringRef path) {
+  if (path.ends_with(".onnx"))
+    return InputFormat::OnnxBinary;
+  if (path.ends_with(".onnxtxt") || path.ends_with(".onnx.txt"))
+    return InputFormat::OnnxText;
+  return InputFormat::MLIR;
+}

@@ -1,0 +1,570 @@
+//===- ShapeOps.cpp - ONNX shape, layout and constant ops -----------------===//
+//
+// Shape, Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Slice, Split,
+// Concat, Gather, Expand, Constant, ConstantOfShape, Range. Integer tensors
+// known at compile time (shapes, axes, index lists) are computed here, so
+// the Shape -> Gather -> Unsqueeze -> Concat -> Reshape bookkeeping of
+// dynamic-axis exports never becomes an op.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontends/onnx/OpConverters.h"
+
+#include "dialects/tessera/IR/TesseraOps.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::tessera;
+using namespace mlir::tessera::onnx_frontend;
+
+namespace {
+
+/// A tensor type for a symbolic shape: static where the dim is a constant.
+RankedTensorType typeFor(ArrayRef<DimExpr> shape, Type element) {
+  SmallVector<int64_t> dims;
+  for (const DimExpr &d : shape)
+    dims.push_back(d.isConstant() ? d.getCoefficient() : ShapedType::kDynamic);
+  return RankedTensorType::get(dims, element);
+}
+
+std::string shapeText(ArrayRef<DimExpr> shape, NodeContext &node) {
+  std::string text = "[";
+  for (auto [i, d] : llvm::enumerate(shape)) {
+    text += i ? ", " : "";
+    if (d.isConstant()) {
+      text += std::to_string(d.getCoefficient());
+      continue;
+    }
+    text += d.getCoefficient() != 1 ? std::to_string(d.getCoefficient()) + "*"
+                                    : "";
+    for (auto [j, symbol] : llvm::enumerate(d.getSymbols()))
+      text += (j ? "*" : "") +
+              node.graph().shapes().getSymbols()[symbol].name;
+  }
+  return text + "]";
+}
+
+/// Reshapes input 0 to `shape` (symbolic); checks that the compiler's
+/// inference follows the same dims.
+LogicalResult emitReshape(NodeContext &node, ArrayRef<DimExpr> shape) {
+  const ImportedValue &input = node.info(0);
+  if (input.known) {
+    SmallVector<int64_t> dims;
+    for (const DimExpr &d : shape) {
+      if (!d.isConstant())
+        return node.emitError() << "reshapes a known tensor to a dynamic shape";
+      dims.push_back(d.getCoefficient());
+    }
+    node.setKnownOutput(0, input.type.getElementType(), dims, *input.known);
+    return success();
+  }
+  if (ArrayRef<DimExpr>(input.shape) == shape) {
+    node.forwardInput(0, 0);
+    return success();
+  }
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  auto reshape = ReshapeOp::create(
+      node.builder(), node.loc(), typeFor(shape, input.type.getElementType()),
+      *x);
+  if (failed(node.setOutput(0, reshape)))
+    return failure();
+  if (ArrayRef<DimExpr>(node.graph().lookup(node.node().output(0))->shape) !=
+      shape)
+    return node.emitError()
+           << "reshape from " << shapeText(input.shape, node) << " to "
+           << shapeText(shape, node)
+           << ": the compiler cannot yet tell which input dims the dynamic "
+              "dims of the result are";
+  return success();
+}
+
+LogicalResult convertShape(NodeContext &node) {
+  const SymbolicShape &shape = node.shape(0);
+  int64_t rank = shape.size();
+  int64_t start = node.intAttr("start", 0), end = node.intAttr("end", rank);
+  auto clampIndex = [&](int64_t i) {
+    if (i < 0)
+      i += rank;
+    return std::clamp<int64_t>(i, 0, rank);
+  };
+  start = clampIndex(start);
+  end = clampIndex(end);
+  SmallVector<DimExpr> dims(shape.begin() + start,
+                            shape.begin() + std::max(start, end));
+  int64_t count = dims.size();
+  node.setKnownOutput(0, node.builder().getI32Type(), {count},
+                      std::move(dims));
+  return success();
+}
+
+LogicalResult convertReshape(NodeContext &node) {
+  std::optional<SmallVector<DimExpr>> target = node.known(1);
+  if (!target)
+    return node.emitError() << "the target shape is computed at run time; "
+                               "only shapes that fold at compile time are "
+                               "supported";
+  const SymbolicShape &input = node.shape(0);
+  bool allowZero = node.intAttr("allowzero", 0) != 0;
+  SmallVector<DimExpr> shape;
+  std::optional<size_t> inferred;
+  DimExpr known = DimExpr::constant(1);
+  for (auto [i, d] : llvm::enumerate(*target)) {
+    if (d == DimExpr::constant(-1)) {
+      if (inferred)
+        return node.emitError() << "has two -1 dims in its target shape";
+      inferred = i;
+      shape.push_back(d);
+      continue;
+    }
+    DimExpr dim = d;
+    if (d == DimExpr::constant(0) && !allowZero) {
+      if (i >= input.size())
+        return node.emitError() << "copies dim " << i << " (0 in the target) "
+                                << "but the input has rank " << input.size();
+      dim = input[i];
+    }
+    if (dim.isConstant() && dim.getCoefficient() < 0)
+      return node.emitError() << "has dim " << dim.getCoefficient()
+                              << " in its target shape";
+    shape.push_back(dim);
+    known = known * dim;
+  }
+  if (inferred) {
+    std::optional<DimExpr> rest =
+        SymbolicShapes::product(input).divide(known);
+    if (!rest)
+      return node.emitError()
+             << "cannot infer the -1 dim of " << shapeText(*target, node)
+             << " from input shape " << shapeText(input, node);
+    shape[*inferred] = *rest;
+  }
+  return emitReshape(node, shape);
+}
+
+LogicalResult convertFlatten(NodeContext &node) {
+  const SymbolicShape &input = node.shape(0);
+  FailureOr<int64_t> axis =
+      node.intAttr("axis", 1) == static_cast<int64_t>(input.size())
+          ? FailureOr<int64_t>(input.size())
+          : node.normalizeAxis(node.intAttr("axis", 1), input.size());
+  if (failed(axis))
+    return failure();
+  SmallVector<DimExpr> shape = {
+      SymbolicShapes::product(ArrayRef<DimExpr>(input).take_front(*axis)),
+      SymbolicShapes::product(ArrayRef<DimExpr>(input).drop_front(*axis))};
+  return emitReshape(node, shape);
+}
+
+LogicalResult convertSqueeze(NodeContext &node) {
+  FailureOr<std::optional<SmallVector<int64_t>>> axes = node.axes(1, 13);
+  if (failed(axes))
+    return failure();
+  const SymbolicShape &input = node.shape(0);
+  int64_t rank = input.size();
+  SmallVector<bool> drop(rank, false);
+  if (*axes) {
+    for (int64_t axis : **axes) {
+      FailureOr<int64_t> a = node.normalizeAxis(axis, rank);
+      if (failed(a))
+        return failure();
+      if (input[*a] != DimExpr::constant(1))
+        return node.emitError() << "squeezes dim " << *a
+                                << ", which is not of size 1";
+      drop[*a] = true;
+    }
+  } else {
+    for (int64_t d = 0; d < rank; ++d)
+      drop[d] = input[d] == DimExpr::constant(1);
+  }
+  SmallVector<DimExpr> shape;
+  for (int64_t d = 0; d < rank; ++d)
+    if (!drop[d])
+      shape.push_back(input[d]);
+  return emitReshape(node, shape);
+}
+
+LogicalResult convertUnsqueeze(NodeContext &node) {
+  FailureOr<std::optional<SmallVector<int64_t>>> axes = node.axes(1, 13);
+  if (failed(axes))
+    return failure();
+  if (!*axes)
+    return node.emitError() << "has no axes";
+  const SymbolicShape &input = node.shape(0);
+  int64_t rank = input.size() + (*axes)->size();
+  SmallVector<bool> inserted(rank, false);
+  for (int64_t axis : **axes) {
+    FailureOr<int64_t> a = node.normalizeAxis(axis, rank);
+    if (failed(a))
+      return failure();
+    inserted[*a] = true;
+  }
+  SmallVector<DimExpr> shape;
+  for (int64_t d = 0, next = 0; d < rank; ++d)
+    shape.push_back(inserted[d] ? DimExpr::constant(1) : input[next++]);
+  return emitReshape(node, shape);
+}
+
+LogicalResult convertTranspose(NodeContext &node) {
+  int64_t rank = node.rank(0);
+  SmallVector<int64_t> permutation;
+  if (std::optional<SmallVector<int64_t>> perm = node.intsAttr("perm"))
+    permutation = *perm;
+  else
+    for (int64_t d = rank - 1; d >= 0; --d)
+      permutation.push_back(d);
+  if (llvm::equal(permutation, llvm::seq<int64_t>(0, rank))) {
+    node.forwardInput(0, 0);
+    return success();
+  }
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  return node.setOutput(
+      0, TransposeOp::create(node.builder(), node.loc(), *x, permutation));
+}
+
+/// Start, end and step of a slice along one dim, normalized like ONNX
+/// (negative counts from the end; clamped). `end` may be symbolic only
+/// when it reaches the dim's end.
+struct SliceRange {
+  int64_t start = 0, end = std::numeric_limits<int64_t>::max(), step = 1;
+};
+
+LogicalResult convertSlice(NodeContext &node) {
+  int64_t rank = node.rank(0);
+  std::optional<SmallVector<DimExpr>> starts = node.known(1),
+                                      ends = node.known(2);
+  if (!starts || !ends)
+    return node.emitError() << "its starts and ends are computed at run "
+                               "time; only slices that fold are supported";
+  SmallVector<int64_t> axes, steps;
+  if (node.hasInput(3)) {
+    FailureOr<SmallVector<int64_t>> a = node.constantInts(3, "axes");
+    if (failed(a))
+      return failure();
+    axes = *a;
+  } else {
+    axes = llvm::to_vector(llvm::seq<int64_t>(0, starts->size()));
+  }
+  if (node.hasInput(4)) {
+    FailureOr<SmallVector<int64_t>> s = node.constantInts(4, "steps");
+    if (failed(s))
+      return failure();
+    steps = *s;
+  } else {
+    steps.assign(axes.size(), 1);
+  }
+  const SymbolicShape &input = node.shape(0);
+  SmallVector<SliceRange> ranges(rank);
+  for (auto [i, axis] : llvm::enumerate(axes)) {
+    FailureOr<int64_t> a = node.normalizeAxis(axis, rank);
+    if (failed(a))
+      return failure();
+    if (steps[i] <= 0)
+      return node.emitError() << "has step " << steps[i]
+                              << "; Tessera slices with positive steps";
+    const DimExpr &start = (*starts)[i], &end = (*ends)[i];
+    if (!start.isConstant())
+      return node.emitError() << "starts at a dynamic position";
+    ranges[*a].start = start.getCoefficient();
+    ranges[*a].step = steps[i];
+    if (end.isConstant())
+      ranges[*a].end = end.getCoefficient();
+    else if (end != input[*a])
+      return node.emitError()
+             << "ends at dynamic position " << shapeText({end}, node)
+             << " inside dim " << *a << " of "
+             << shapeText(input, node) << "; not supported yet";
+  }
+  // A known 1-D tensor (shape values) is sliced here.
+  if (const ImportedValue &value = node.info(0); value.known && rank == 1) {
+    int64_t size = value.known->size();
+    SliceRange r = ranges[0];
+    auto clamp = [&](int64_t i) {
+      return std::clamp<int64_t>(i < 0 ? i + size : i, 0, size);
+    };
+    SmallVector<DimExpr> elements;
+    for (int64_t i = clamp(r.start); i < clamp(r.end); i += r.step)
+      elements.push_back((*value.known)[i]);
+    int64_t count = elements.size();
+    node.setKnownOutput(0, value.type.getElementType(), {count},
+                        std::move(elements));
+    return success();
+  }
+  SmallVector<int64_t> s, e, st;
+  for (const SliceRange &r : ranges) {
+    s.push_back(r.start);
+    e.push_back(r.end);
+    st.push_back(r.step);
+  }
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  bool unitSteps = llvm::all_of(st, [](int64_t v) { return v == 1; });
+  return node.setOutput(
+      0, SliceOp::create(node.builder(), node.loc(), *x,
+                         node.builder().getDenseI64ArrayAttr(s),
+                         node.builder().getDenseI64ArrayAttr(e),
+                         unitSteps ? DenseI64ArrayAttr()
+                                   : node.builder().getDenseI64ArrayAttr(st)));
+}
+
+LogicalResult convertSplit(NodeContext &node) {
+  int64_t rank = node.rank(0);
+  FailureOr<int64_t> axis = node.normalizeAxis(node.intAttr("axis", 0), rank);
+  if (failed(axis))
+    return failure();
+  const DimExpr &dim = node.shape(0)[*axis];
+  if (!dim.isConstant())
+    return node.emitError() << "splits a dynamic dimension";
+  SmallVector<int64_t> sizes;
+  if (node.hasInput(1)) {
+    FailureOr<SmallVector<int64_t>> s = node.constantInts(1, "split");
+    if (failed(s))
+      return failure();
+    sizes = *s;
+  } else if (std::optional<SmallVector<int64_t>> s = node.intsAttr("split")) {
+    sizes = *s;
+  } else {
+    int64_t parts = node.intAttr("num_outputs", node.numOutputs());
+    int64_t each = (dim.getCoefficient() + parts - 1) / parts;
+    for (int64_t p = 0, left = dim.getCoefficient(); p < parts; ++p) {
+      sizes.push_back(std::min(each, left));
+      left -= sizes.back();
+    }
+  }
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  int64_t offset = 0;
+  for (auto [i, size] : llvm::enumerate(sizes)) {
+    SmallVector<int64_t> s(rank, 0),
+        e(rank, std::numeric_limits<int64_t>::max());
+    s[*axis] = offset;
+    e[*axis] = offset + size;
+    offset += size;
+    if (failed(node.setOutput(
+            i, SliceOp::create(node.builder(), node.loc(), *x,
+                               node.builder().getDenseI64ArrayAttr(s),
+                               node.builder().getDenseI64ArrayAttr(e),
+                               DenseI64ArrayAttr()))))
+      return failure();
+  }
+  return success();
+}
+
+LogicalResult convertConcat(NodeContext &node) {
+  int64_t rank = node.rank(0);
+  FailureOr<int64_t> axis = node.normalizeAxis(node.intAttr("axis", 0), rank);
+  if (failed(axis))
+    return failure();
+  // Shape vectors: concatenated here.
+  if (rank == 1) {
+    SmallVector<DimExpr> elements;
+    bool allKnown = true;
+    for (int i = 0; i < node.numInputs() && allKnown; ++i) {
+      std::optional<SmallVector<DimExpr>> part = node.known(i);
+      allKnown = part.has_value();
+      if (part)
+        llvm::append_range(elements, *part);
+    }
+    if (allKnown) {
+      int64_t count = elements.size();
+      node.setKnownOutput(0, node.elementType(0), {count},
+                          std::move(elements));
+      return success();
+    }
+  }
+  SmallVector<Value> inputs;
+  for (int i = 0; i < node.numInputs(); ++i) {
+    if (!node.hasInput(i))
+      continue;
+    // An empty part (a past of length 0 at export) adds nothing.
+    if (node.shape(i)[*axis] == DimExpr::constant(0))
+      continue;
+    FailureOr<Value> x = node.input(i);
+    if (failed(x))
+      return failure();
+    inputs.push_back(*x);
+  }
+  if (inputs.size() == 1)
+    return node.setOutput(0, inputs.front());
+  return node.setOutput(
+      0, ConcatOp::create(node.builder(), node.loc(), inputs, *axis));
+}
+
+LogicalResult convertGather(NodeContext &node) {
+  int64_t rank = node.rank(0);
+  FailureOr<int64_t> axis = node.normalizeAxis(node.intAttr("axis", 0), rank);
+  if (failed(axis))
+    return failure();
+  std::optional<SmallVector<DimExpr>> data = node.known(0),
+                                      indices = node.known(1);
+  if (data && indices && rank == 1) {
+    SmallVector<DimExpr> elements;
+    int64_t size = data->size();
+    for (const DimExpr &index : *indices) {
+      if (!index.isConstant())
+        return node.emitError() << "gathers at a dynamic index";
+      int64_t i = index.getCoefficient();
+      if (i < -size || i >= size)
+        return node.emitError() << "index " << i << " is out of range for "
+                                << size << " elements";
+      elements.push_back((*data)[i < 0 ? i + size : i]);
+    }
+    node.setKnownOutput(0, node.elementType(0),
+                        node.info(1).type.getShape(), std::move(elements));
+    return success();
+  }
+  FailureOr<Value> x = node.input(0), i = node.input(1);
+  if (failed(x) || failed(i))
+    return failure();
+  return node.setOutput(
+      0, GatherOp::create(node.builder(), node.loc(), *x, *i, *axis));
+}
+
+LogicalResult convertExpand(NodeContext &node) {
+  std::optional<SmallVector<DimExpr>> target = node.known(1);
+  if (!target)
+    return node.emitError() << "the target shape is computed at run time";
+  const SymbolicShape &input = node.shape(0);
+  size_t rank = std::max(input.size(), target->size());
+  SmallVector<DimExpr> shape(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    DimExpr x = i < rank - input.size() ? DimExpr::constant(1)
+                                        : input[i - (rank - input.size())];
+    DimExpr y = i < rank - target->size()
+                    ? DimExpr::constant(1)
+                    : (*target)[i - (rank - target->size())];
+    if (x == DimExpr::constant(1))
+      shape[i] = y;
+    else if (y == DimExpr::constant(1) || x == y)
+      shape[i] = x;
+    else
+      return node.emitError() << "cannot broadcast "
+                              << shapeText(input, node) << " to "
+                              << shapeText(*target, node);
+  }
+  if (ArrayRef<DimExpr>(shape) == ArrayRef<DimExpr>(input)) {
+    node.forwardInput(0, 0);
+    return success();
+  }
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  return node.setOutput(
+      0, BroadcastOp::create(node.builder(), node.loc(),
+                             typeFor(shape, node.elementType(0)), *x));
+}
+
+LogicalResult defineTensor(NodeContext &node, const onnx::TensorProto &tensor) {
+  FailureOr<ImportedValue> value =
+      node.graph().importTensor(tensor, node.loc(), /*asWeight=*/true);
+  if (failed(value))
+    return failure();
+  node.graph().define(node.node().output(0), std::move(*value));
+  return success();
+}
+
+LogicalResult convertConstant(NodeContext &node) {
+  onnx::TensorProto tensor;
+  tensor.set_name(node.node().output(0));
+  if (const onnx::AttributeProto *value = node.attribute("value")) {
+    tensor = value->t();
+    tensor.set_name(node.node().output(0));
+  } else if (const onnx::AttributeProto *f = node.attribute("value_float")) {
+    tensor.set_data_type(onnx::TensorProto::FLOAT);
+    tensor.add_float_data(f->f());
+  } else if (const onnx::AttributeProto *fs = node.attribute("value_floats")) {
+    tensor.set_data_type(onnx::TensorProto::FLOAT);
+    tensor.add_dims(fs->floats_size());
+    for (float v : fs->floats())
+      tensor.add_float_data(v);
+  } else if (const onnx::AttributeProto *i = node.attribute("value_int")) {
+    tensor.set_data_type(onnx::TensorProto::INT64);
+    tensor.add_int64_data(i->i());
+  } else if (const onnx::AttributeProto *is = node.attribute("value_ints")) {
+    tensor.set_data_type(onnx::TensorProto::INT64);
+    tensor.add_dims(is->ints_size());
+    for (int64_t v : is->ints())
+      tensor.add_int64_data(v);
+  } else {
+    return node.emitError() << "has no value Tessera can read (sparse and "
+                               "string constants are not supported)";
+  }
+  return defineTensor(node, tensor);
+}
+
+LogicalResult convertConstantOfShape(NodeContext &node) {
+  FailureOr<SmallVector<int64_t>> shape = node.constantInts(0, "shape");
+  if (failed(shape))
+    return failure();
+  onnx::TensorProto tensor;
+  if (const onnx::AttributeProto *value = node.attribute("value"))
+    tensor = value->t();
+  else {
+    tensor.set_data_type(onnx::TensorProto::FLOAT);
+    tensor.add_float_data(0.0f);
+  }
+  FailureOr<ImportedValue> scalar =
+      node.graph().importTensor(tensor, node.loc(), /*asWeight=*/false);
+  if (failed(scalar))
+    return failure();
+  Type element = scalar->type.getElementType();
+  auto type = RankedTensorType::get(*shape, element);
+  int64_t count = elementCount(*shape);
+  if (scalar->known) {
+    node.setKnownOutput(0, element, *shape,
+                        SmallVector<DimExpr>(count, scalar->known->front()));
+    return success();
+  }
+  ImportedValue value;
+  value.type = type;
+  for (int64_t d : *shape)
+    value.shape.push_back(DimExpr::constant(d));
+  value.constant = DenseElementsAttr::get(
+      type, cast<DenseElementsAttr>(scalar->constant).getSplatValue<Attribute>());
+  node.graph().define(node.node().output(0), std::move(value));
+  return success();
+}
+
+LogicalResult convertRange(NodeContext &node) {
+  if (isa<FloatType>(node.elementType(0)))
+    return node.emitError() << "over floats is not supported";
+  FailureOr<SmallVector<int64_t>> start = node.constantInts(0, "start"),
+                                  limit = node.constantInts(1, "limit"),
+                                  delta = node.constantInts(2, "delta");
+  if (failed(start) || failed(limit) || failed(delta))
+    return failure();
+  if ((*delta)[0] == 0)
+    return node.emitError() << "has delta 0";
+  SmallVector<DimExpr> elements;
+  for (int64_t v = (*start)[0];
+       (*delta)[0] > 0 ? v < (*limit)[0] : v > (*limit)[0]; v += (*delta)[0])
+    elements.push_back(DimExpr::constant(v));
+  int64_t count = elements.size();
+  node.setKnownOutput(0, node.elementType(0), {count}, std::move(elements));
+  return success();
+}
+
+} // namespace
+
+void mlir::tessera::onnx_frontend::addShapeConverters(ConverterTable &table) {
+  table["Shape"] = convertShape;
+  table["Reshape"] = convertReshape;
+  table["Flatten"] = convertFlatten;
+  table["Squeeze"] = convertSqueeze;
+  table["Unsqueeze"] = convertUnsqueeze;
+  table["Transpose"] = convertTranspose;
+  table["Slice"] = convertSlice;
+  table["Split"] = convertSplit;
+  table["Concat"] = convertConcat;
+  table["Gather"] = convertGather;
+  table["Expand"] = convertExpand;
+  table["Constant"] = convertConstant;
+  table["ConstantOfShape"] = convertConstantOfShape;
+  table["Range"] = convertRange;
+}
