@@ -149,32 +149,34 @@ LogicalResult convertOr(NodeContext &node) {
   return convertBinary<OrOp>(node, nullptr);
 }
 
+template <ComparePredicate predicate> int64_t compareInts(int64_t x, int64_t y) {
+  switch (predicate) {
+  case ComparePredicate::EQ:
+    return x == y;
+  case ComparePredicate::NE:
+    return x != y;
+  case ComparePredicate::LT:
+    return x < y;
+  case ComparePredicate::LE:
+    return x <= y;
+  case ComparePredicate::GT:
+    return x > y;
+  case ComparePredicate::GE:
+    return x >= y;
+  }
+  return 0;
+}
+
 template <ComparePredicate predicate>
 LogicalResult convertCompare(NodeContext &node) {
-  auto test = [](int64_t x, int64_t y) -> int64_t {
-    switch (predicate) {
-    case ComparePredicate::EQ:
-      return x == y;
-    case ComparePredicate::NE:
-      return x != y;
-    case ComparePredicate::LT:
-      return x < y;
-    case ComparePredicate::LE:
-      return x <= y;
-    case ComparePredicate::GT:
-      return x > y;
-    case ComparePredicate::GE:
-      return x >= y;
-    }
-    return 0;
-  };
-  static int64_t (*const compare)(int64_t, int64_t) = test;
   if (foldKnownBinary(
           node,
           [](const DimExpr &a, const DimExpr &b) {
+            // Equal named dims compare like equal numbers.
             if (a == b)
-              return std::optional<DimExpr>(DimExpr::constant(compare(0, 0)));
-            return constantFold(a, b, compare);
+              return std::optional<DimExpr>(
+                  DimExpr::constant(compareInts<predicate>(0, 0)));
+            return constantFold(a, b, compareInts<predicate>);
           },
           node.builder().getI1Type()))
     return success();

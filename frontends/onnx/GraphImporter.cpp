@@ -485,11 +485,10 @@ LogicalResult GraphImporter::checkSupported(const onnx::GraphProto &graph) {
   return failure();
 }
 
-LogicalResult GraphImporter::importInputs(const onnx::GraphProto &graph,
-                                          func::FuncOp function) {
-  llvm::StringSet<> initializers;
-  for (const onnx::TensorProto &tensor : graph.initializer())
-    initializers.insert(tensor.name());
+LogicalResult
+GraphImporter::importInputs(const onnx::GraphProto &graph,
+                            const llvm::StringSet<> &initializers,
+                            func::FuncOp function) {
   Block &entry = function.getBody().front();
   unsigned argument = 0;
   for (const onnx::ValueInfoProto &input : graph.input()) {
@@ -566,7 +565,7 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
       builder_, fileLoc_, name, builder_.getFunctionType(argumentTypes, {}));
   Block *entry = function.addEntryBlock();
   builder_.setInsertionPointToEnd(entry);
-  if (failed(importInputs(graph, function)))
+  if (failed(importInputs(graph, initializers, function)))
     return failure();
 
   for (const onnx::TensorProto &tensor : graph.initializer()) {

@@ -20,6 +20,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -140,7 +141,10 @@ public:
                                         Location loc, bool asWeight);
 
 private:
+  /// Defines the graph inputs that are not `initializers` as `function`'s
+  /// arguments, naming their dynamic dims.
   LogicalResult importInputs(const onnx::GraphProto &graph,
+                             const llvm::StringSet<> &initializers,
                              func::FuncOp function);
   LogicalResult checkSupported(const onnx::GraphProto &graph);
 
