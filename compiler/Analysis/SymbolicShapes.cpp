@@ -6,6 +6,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -170,6 +171,32 @@ unsigned SymbolicShapes::getOrCreateSymbol(StringRef name) {
   return symbols_.size() - 1;
 }
 
+std::string SymbolicShapes::format(const DimExpr &expr) const {
+  std::string text;
+  if (expr.isConstant() || expr.getCoefficient() != 1)
+    text = std::to_string(expr.getCoefficient());
+  for (unsigned symbol : expr.getSymbols())
+    text += (text.empty() ? "" : "*") + symbols_[symbol].name;
+  return text;
+}
+
+std::optional<DimExpr> SymbolicShapes::parse(StringRef text) {
+  SmallVector<StringRef> factors;
+  text.split(factors, '*');
+  DimExpr expr = DimExpr::constant(1);
+  for (StringRef factor : factors) {
+    factor = factor.trim();
+    int64_t value;
+    if (!factor.getAsInteger(10, value))
+      expr = expr * DimExpr::constant(value);
+    else if (!factor.empty() && (isalpha(factor[0]) || factor[0] == '_'))
+      expr = expr * DimExpr::symbol(getOrCreateSymbol(factor));
+    else
+      return std::nullopt;
+  }
+  return expr;
+}
+
 int64_t SymbolicShapes::upperBound(const DimExpr &expr) const {
   int64_t value = expr.getCoefficient();
   for (unsigned symbol : expr.getSymbols())
@@ -282,6 +309,30 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
         const SymbolicShape &input = shapeOf(reshape.getInput());
         ArrayRef<int64_t> target = reshape.getType().getShape();
         SymbolicShape shape;
+        if (std::optional<ArrayAttr> dims = reshape.getDims()) {
+          for (Attribute dim : *dims) {
+            std::optional<DimExpr> expr =
+                parse(cast<StringAttr>(dim).getValue());
+            if (!expr)
+              return reshape.emitOpError("has dim '")
+                     << cast<StringAttr>(dim).getValue()
+                     << "', not a product of a number and named dims";
+            shape.push_back(*expr);
+          }
+          if (shape.size() != target.size())
+            return reshape.emitOpError("names ")
+                   << shape.size() << " dims for a result of rank "
+                   << target.size();
+          if (!(product(shape) == product(input)))
+            return reshape.emitOpError("dims [")
+                   << llvm::join(llvm::map_range(shape,
+                                                 [&](const DimExpr &d) {
+                                                   return format(d);
+                                                 }),
+                                 ", ")
+                   << "] do not hold the input's elements";
+          return setShape(result, shape);
+        }
         int dynamicCount = llvm::count_if(target, ShapedType::isDynamic);
         if (dynamicCount == 1) {
           DimExpr known = DimExpr::constant(1);
@@ -394,6 +445,30 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
         }
         shape[axis] = DimExpr::constant(total);
         return setShape(result, shape);
+      })
+      .Case<SliceOp>([&](SliceOp slice) -> LogicalResult {
+        // Static dims come from the type; a dynamic dim must be taken
+        // whole (start 0, end past it, step 1).
+        const SymbolicShape &input = shapeOf(slice.getInput());
+        SymbolicShape shape;
+        for (auto [d, dim] : llvm::enumerate(slice.getType().getShape())) {
+          if (!ShapedType::isDynamic(dim)) {
+            shape.push_back(DimExpr::constant(dim));
+            continue;
+          }
+          int64_t step = slice.getSteps() ? (*slice.getSteps())[d] : 1;
+          if (slice.getStarts()[d] != 0 || step != 1 ||
+              slice.getEnds()[d] < static_cast<int64_t>(1) << 31)
+            return fail("dim " + Twine(d) +
+                        " is sliced inside a dynamic dimension");
+          shape.push_back(input[d]);
+        }
+        return setShape(result, shape);
+      })
+      .Case<IotaOp>([&](IotaOp iota) {
+        // The verifier guarantees a name for a dynamic length.
+        return setShape(result, {DimExpr::symbol(getOrCreateSymbol(
+                                    iota.getLength().value_or("")))});
       })
       .Case<GatherOp>([&](GatherOp gather) {
         const SymbolicShape &input = shapeOf(gather.getInput());

@@ -100,6 +100,12 @@ public:
   /// The id of named dim `name`, created on first use.
   unsigned getOrCreateSymbol(StringRef name);
 
+  /// `expr` as text: `4`, `seq`, `2*batch*seq`.
+  std::string format(const DimExpr &expr) const;
+  /// Parses format()'s text, creating the named dims it mentions;
+  /// std::nullopt when it is not a product of a number and names.
+  std::optional<DimExpr> parse(StringRef text);
+
 private:
   LogicalResult setShape(Value value, SymbolicShape shape);
 

@@ -223,6 +223,64 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
     return loadInput(argument, own);
   }
   Operation *op = value.getDefiningOp();
+  if (isa<IotaOp>(op)) {
+    // 1-D, aligned with the last index like any broadcast operand.
+    Type element = cast<RankedTensorType>(value.getType()).getElementType();
+    return arith::IndexCastOp::create(builder_, loc_, element,
+                                      indices.back());
+  }
+  if (auto gather = dyn_cast<GatherOp>(op)) {
+    // result[pre, k..., post] = input[pre, indices[k...], post]; a negative
+    // index counts from the end (ONNX), an index out of range is clamped.
+    int64_t axis = gather.getAxis();
+    int64_t indexRank =
+        cast<RankedTensorType>(gather.getIndices().getType()).getRank();
+    size_t offset =
+        indices.size() - cast<RankedTensorType>(value.getType()).getRank();
+    ArrayRef<Value> own = indices.drop_front(offset);
+    Value position = evaluate(gather.getIndices(),
+                              own.slice(axis, indexRank), known);
+    position = arith::IndexCastOp::create(builder_, loc_,
+                                          builder_.getIndexType(), position);
+    Value extent = size(shapeOf(gather.getInput())[axis]);
+    Value negative = arith::CmpIOp::create(builder_, loc_,
+                                           arith::CmpIPredicate::slt, position,
+                                           index(0));
+    position = arith::SelectOp::create(
+        builder_, loc_, negative,
+        arith::AddIOp::create(builder_, loc_, position, extent), position);
+    position = arith::MaxSIOp::create(builder_, loc_, position, index(0));
+    position = arith::MinSIOp::create(
+        builder_, loc_, position,
+        arith::SubIOp::create(builder_, loc_, extent, index(1)));
+    SmallVector<Value> source(own.take_front(axis));
+    source.push_back(position);
+    llvm::append_range(source, own.drop_front(axis + indexRank));
+    return evaluate(gather.getInput(), source, known);
+  }
+  if (auto slice = dyn_cast<SliceOp>(op)) {
+    // input index = start + index * step, the start normalised as ONNX
+    // does (SymbolicShapes admits only whole dynamic dims).
+    auto inputType = cast<RankedTensorType>(slice.getInput().getType());
+    size_t offset = indices.size() - inputType.getRank();
+    SmallVector<Value> source;
+    for (int64_t d = 0; d < inputType.getRank(); ++d) {
+      int64_t start = slice.getStarts()[d];
+      int64_t step = slice.getSteps() ? (*slice.getSteps())[d] : 1;
+      if (!inputType.isDynamicDim(d)) {
+        int64_t extent = inputType.getDimSize(d);
+        start = std::clamp<int64_t>(start < 0 ? start + extent : start, 0,
+                                    extent);
+      }
+      Value i = indices[offset + d];
+      if (step != 1)
+        i = arith::MulIOp::create(builder_, loc_, i, index(step));
+      if (start != 0)
+        i = arith::AddIOp::create(builder_, loc_, i, index(start));
+      source.push_back(i);
+    }
+    return evaluate(slice.getInput(), source, known);
+  }
   if (auto constant = dyn_cast<ConstantOp>(op)) {
     auto splat = cast<DenseElementsAttr>(constant.getValue());
     if (splat.getElementType().isF16())

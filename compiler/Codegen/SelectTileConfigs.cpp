@@ -22,11 +22,13 @@ FailureOr<KernelKind> mlir::tessera::classifyDispatch(DispatchOp dispatch) {
     return KernelKind::Attention;
   if (isa<SoftmaxOp, LayerNormOp>(root))
     return KernelKind::RowReduction;
-  if (DispatchOp::isFusableElementwise(root))
+  // A gather or slice reads each output element from one input element:
+  // the elementwise kernel evaluates it like any other op.
+  if (DispatchOp::isFusableElementwise(root) || isa<GatherOp, SliceOp>(root))
     return KernelKind::Elementwise;
   return root->emitOpError("has no kernel builder yet (Tessera generates "
-                           "matmul, linear, attention, softmax, layer_norm "
-                           "and elementwise kernels)");
+                           "matmul, linear, attention, softmax, layer_norm, "
+                           "gather, slice and elementwise kernels)");
 }
 
 namespace {

@@ -65,8 +65,16 @@ LogicalResult mlir::tessera::runPipeline(ModuleOp module, Phase last,
   PassManager pm(module.getContext());
   auto reached = [&](Phase phase) { return last >= phase; };
   if (reached(Phase::Raise)) {
-    // The ONNX frontend's raising passes will run here; for the tessera
-    // dialect it is folding and deduplication.
+    // Folding first (shape arithmetic, constant scales), then the raising
+    // passes in dependency order: linear before attention (so Q, K, V
+    // projections are not mistaken for scores), attention before its masks.
+    pm.addPass(createCanonicalizerPass());
+    OpPassManager &function = pm.nest<func::FuncOp>();
+    function.addPass(createTesseraRaiseLayerNorm());
+    function.addPass(createTesseraRaiseGelu());
+    function.addPass(createTesseraRaiseLinear());
+    function.addPass(createTesseraRaiseAttention());
+    function.addPass(createTesseraClassifyAttentionMasks());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }

@@ -48,11 +48,27 @@ bool sameShape(Type a, Type b) {
          cast<RankedTensorType>(b).getShape();
 }
 
-bool isSplatConstant(Value value) {
+/// Values that elementwise code computes where it reads them: splat
+/// constants and iotas. They are cloned into every region that uses them
+/// in an elementwise op instead of becoming buffers.
+bool isClonedSource(Value value) {
+  if (value.getDefiningOp<IotaOp>())
+    return true;
   auto constant = value.getDefiningOp<ConstantOp>();
   auto dense = constant ? dyn_cast<DenseElementsAttr>(constant.getValue())
                         : DenseElementsAttr();
   return dense && dense.isSplat();
+}
+
+/// An iota used only by elementwise ops is cloned into their regions; one
+/// with another user (gather indices, a function result) is materialised
+/// by a dispatch of its own.
+bool needsOwnDispatch(Operation *op) {
+  if (!isa<IotaOp>(op))
+    return true;
+  return llvm::any_of(op->getUsers(), [](Operation *user) {
+    return !DispatchOp::isFusableElementwise(user);
+  });
 }
 
 struct FormDispatchesPass
@@ -88,7 +104,8 @@ struct FormDispatchesPass
       if (isRoot(&op))
         startGroup(&op);
     for (Operation &op : block)
-      if (!grouped.contains(&op) && DispatchOp::isFusableElementwise(&op))
+      if (!grouped.contains(&op) && DispatchOp::isFusableElementwise(&op) &&
+          needsOwnDispatch(&op))
         startGroup(&op);
     return groups;
   }
@@ -128,16 +145,15 @@ struct FormDispatchesPass
     llvm::SmallPtrSet<Operation *, 8> members(group.begin(), group.end());
     Operation *tail = group.back();
     llvm::SetVector<Value> inputs;
-    llvm::SetVector<Value> splats;
+    llvm::SetVector<Value> cloned;
     for (Operation *op : group)
       for (Value operand : op->getOperands()) {
         if (members.contains(operand.getDefiningOp()))
           continue;
-        // Splats are cloned into the region where elementwise code reads
-        // them as scalars; a root's operands (layer_norm's scale) stay
-        // buffers, as its kernel reads them.
-        if (isSplatConstant(operand) && DispatchOp::isFusableElementwise(op))
-          splats.insert(operand);
+        // A root's operands (layer_norm's scale) stay buffers, as its
+        // kernel reads them.
+        if (isClonedSource(operand) && DispatchOp::isFusableElementwise(op))
+          cloned.insert(operand);
         else
           inputs.insert(operand);
       }
@@ -151,8 +167,9 @@ struct FormDispatchesPass
     for (auto [input, argument] : llvm::zip(inputs, body.getArguments()))
       mapping.map(input, argument);
     builder.setInsertionPointToStart(&body);
-    for (Value splat : splats)
-      mapping.map(splat, builder.clone(*splat.getDefiningOp())->getResult(0));
+    for (Value source : cloned)
+      mapping.map(source,
+                  builder.clone(*source.getDefiningOp())->getResult(0));
     for (Operation *op : group)
       builder.clone(*op, mapping);
     YieldOp::create(builder, tail->getLoc(),
@@ -161,9 +178,9 @@ struct FormDispatchesPass
     tail->getResult(0).replaceAllUsesWith(dispatch.getResult());
     for (Operation *op : llvm::reverse(group))
       op->erase();
-    for (Value splat : splats)
-      if (splat.use_empty())
-        splat.getDefiningOp()->erase();
+    for (Value source : cloned)
+      if (source.use_empty())
+        source.getDefiningOp()->erase();
   }
 };
 

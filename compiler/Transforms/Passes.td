@@ -60,6 +60,114 @@ def TesseraSplitLargeWeights
   let dependentDialects = ["::mlir::tessera::TesseraDialect"];
 }
 
+def TesseraRaiseLayerNorm
+    : Pass<"tessera-raise-layer-norm", "::mlir::func::FuncOp"> {
+  let summary = "Raise decomposed LayerNorm to tessera.layer_norm";
+  let description = [{
+    Recognises the decomposition that exporters write below ONNX opset 17,
+
+    ```
+    d = x - reduce_mean(x);  var = reduce_mean(d^2)
+    y = d / sqrt(var + eps)          (or d * rsqrt(var + eps))
+    ```
+
+    with both means over the same trailing axes (keepdims) and `d^2` as
+    `pow(d, 2)` or `d * d`, and replaces `y` with
+    `layer_norm(x, axis, epsilon)`. A following multiplication by a
+    per-feature tensor (shape `x.shape[axis:]`) and addition of one become
+    the layer_norm's `scale` and `bias`, for any layer_norm used once that
+    has none yet (opset 17's LayerNormalization included).
+  }];
+  let dependentDialects = ["::mlir::tessera::TesseraDialect"];
+}
+
+def TesseraRaiseGelu : Pass<"tessera-raise-gelu", "::mlir::func::FuncOp"> {
+  let summary = "Raise GELU formulas to tessera.gelu / tessera.quick_gelu";
+  let description = [{
+    Recognises the three ways models write GELU, in any association and
+    operand order, with constants checked numerically (relative 1e-4):
+
+    - `x * 0.5 * (1 + erf(x / sqrt(2)))` (also `erf(x * 0.7071...)`) →
+      `gelu`;
+    - `0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))`, `x^3` as
+      `pow(x, 3)` or `x * x * x`, the outer constant outside the sum or
+      distributed over it → `gelu approximate = tanh` (GPT-2's `gelu_new`);
+    - `x * sigmoid(1.702 * x)` → `quick_gelu` (CLIP).
+
+    Products are flattened through `mul` and division by constants before
+    matching, so the order an exporter writes them in does not matter.
+  }];
+  let dependentDialects = ["::mlir::tessera::TesseraDialect"];
+}
+
+def TesseraRaiseLinear : Pass<"tessera-raise-linear", "::mlir::func::FuncOp"> {
+  let summary = "Raise matmul by a constant weight (+ bias) to tessera.linear";
+  let description = [{
+    - `matmul(x, W)` with a constant 2-D `W` becomes `linear(x, W^T)`; an f32
+      weight is transposed at compile time into a new resource (`NAME.T`),
+      others through a transpose the kernels read as an index map. With
+      `transpose_rhs` the weight is used as it is.
+    - `linear(x, W) + b`, `b` of shape `[N]`, takes `b` as its bias.
+    - `reshape(linear(reshape(x, [P, K])), R)`, where `R` is `x`'s leading
+      dims and `N` (GPT-2's Conv1D flattens its input for `addmm`), becomes
+      `linear(x)`. The named dims decide, not the written types.
+  }];
+  let dependentDialects = ["::mlir::tessera::TesseraDialect"];
+}
+
+def TesseraRaiseAttention
+    : Pass<"tessera-raise-attention", "::mlir::func::FuncOp"> {
+  let summary = "Raise matmul / softmax / matmul to tessera.attention";
+  let description = [{
+    Starts at `matmul(softmax(S, axis = -1), V)` and walks `S` back to
+    `matmul(Q, K^T)` by dataflow, through:
+
+    - scales: `div` or `mul` by a constant, on the scores or folded into Q
+      and K before the product (all multiply into `scale`);
+    - additive terms (masks, relative position biases, several at once):
+      added to the `bias` operand, multiplied by any scale applied after
+      them;
+    - `select(keep, S, fill)` with a fill of at most -1e4: the term
+      `select(keep, 0, fill)`;
+    - casts.
+
+    `K^T` may be a transpose (of any layout that ends in the swap) or a
+    transposed matmul. Rank-3 `[B*H, L, D]` products (nn.MultiheadAttention)
+    are raised through a `[1, B*H, L, D]` view. The probabilities must have
+    no other use (a model that returns its attention weights keeps them).
+    Masks stay in `bias`; tessera-classify-attention-masks finds their
+    structure.
+  }];
+  let dependentDialects = ["::mlir::tessera::TesseraDialect"];
+}
+
+def TesseraClassifyAttentionMasks
+    : Pass<"tessera-classify-attention-masks", "::mlir::func::FuncOp"> {
+  let summary = "Turn attention bias terms into mask attributes and key "
+                "padding masks";
+  let description = [{
+    Splits each attention's `bias` into its added terms and classifies each:
+
+    - **key padding**: "0 where m, very negative elsewhere" over
+      `[B, 1, 1, Lk]`, as `(1 - m) * fill` or `select(m, 0, fill)` /
+      `select(m, fill, 0)`, with `m` reshaped from a `[B, Lk]` tensor,
+      becomes the `key_padding_mask` operand (`m != 0` is a real key);
+    - **structure**: a term that depends only on the query and key
+      positions (built from iota / Range, constant tables gathered by
+      position, comparisons, Abs, Where) and is 0 or at most -1e4 is
+      evaluated into a table of visible keys and matched against the
+      `#tessera.mask` element predicate: `causal`, `sliding<l, r>`,
+      `sliding<l, r, d>`. A term that hides nothing is dropped.
+
+    The evaluation runs at a length beyond twice every constant in the term
+    (at least 64, at most 1024, shorter when a gathered table is shorter),
+    and again at about half that length, which must give the top-left
+    corner of the first table. Anything else stays in `bias`: always
+    correct, never guessed.
+  }];
+  let dependentDialects = ["::mlir::tessera::TesseraDialect"];
+}
+
 def TesseraFormDispatches
     : Pass<"tessera-form-dispatches", "::mlir::func::FuncOp"> {
   let summary = "Group ops into tessera.dispatch regions, one kernel each";
@@ -76,7 +184,7 @@ def TesseraFormDispatches
     Shape-only ops (reshape, transpose, broadcast) and constants stay outside
     the regions: they become index maps and buffers, never dispatches. So
     does a concat of root results used nowhere else (the parts of a split
-    weight): each part's dispatch writes into it. Splat constants used
+    weight): each part's dispatch writes into it. Splat constants and iotas used
     inside a region are copied into it.
   }];
   let dependentDialects = ["::mlir::tessera::TesseraDialect"];

@@ -106,6 +106,9 @@ LogicalResult convertSub(NodeContext &node) {
   return convertBinary<SubOp>(node, [](const DimExpr &a, const DimExpr &b) {
     if (b == DimExpr::constant(0))
       return std::optional<DimExpr>(a);
+    // key_length - query_length with both the same named dim.
+    if (a == b)
+      return std::optional<DimExpr>(DimExpr::constant(0));
     return constantFold(a, b, [](int64_t x, int64_t y) { return x - y; });
   });
 }

@@ -247,6 +247,20 @@ FailureOr<Value> GraphImporter::materialize(ImportedValue &value,
                                  "kernels use for integers";
       elements.push_back(static_cast<int32_t>(e.getCoefficient()));
     }
+    if (value.type.getElementType().isInteger(1) &&
+        static_cast<int64_t>(elements.size()) > ConstantOp::kMaxInlineElements) {
+      // A large bool table (GPT-2's causal-mask buffer): a resource of 0/1
+      // in the kernels' i32 storage, cast to bool where it is used.
+      auto storage = value.type.clone(builder_.getI32Type());
+      Value table = ConstantOp::create(
+          builder_, loc, storage,
+          DenseResourceElementsAttr::get(
+              storage, "bool_table",
+              HeapAsmResourceBlob::allocateAndCopyInferAlign(
+                  ArrayRef<int32_t>(elements))));
+      value.value = CastOp::create(builder_, loc, value.type, table);
+      return value.value;
+    }
     if (value.type.getElementType().isInteger(1)) {
       SmallVector<bool> flags;
       for (int32_t e : elements)

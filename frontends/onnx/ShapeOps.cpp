@@ -66,9 +66,19 @@ LogicalResult emitReshape(NodeContext &node, ArrayRef<DimExpr> shape) {
   FailureOr<Value> x = node.input(0);
   if (failed(x))
     return failure();
-  auto reshape = ReshapeOp::create(
-      node.builder(), node.loc(), typeFor(shape, input.type.getElementType()),
-      *x);
+  // The named dims are written down: the compiler cannot always tell them
+  // from the types ([b*s, 192] -> [?, ?, 192]).
+  RankedTensorType type = typeFor(shape, input.type.getElementType());
+  ArrayAttr dims;
+  if (!type.hasStaticShape()) {
+    SmallVector<std::string> names;
+    for (const DimExpr &d : shape)
+      names.push_back(node.graph().shapes().format(d));
+    dims = node.builder().getStrArrayAttr(
+        llvm::to_vector_of<StringRef>(names));
+  }
+  auto reshape =
+      ReshapeOp::create(node.builder(), node.loc(), type, *x, dims);
   if (failed(node.setOutput(0, reshape)))
     return failure();
   if (ArrayRef<DimExpr>(node.graph().lookup(node.node().output(0))->shape) !=
@@ -229,6 +239,33 @@ LogicalResult convertTranspose(NodeContext &node) {
 /// Start, end and step of a slice along one dim, normalized like ONNX
 /// (negative counts from the end; clamped). `end` may be symbolic only
 /// when it reaches the dim's end.
+/// The named dim `length` is, when it is exactly one (not a product or a
+/// multiple).
+std::optional<std::string> dimName(NodeContext &node, const DimExpr &length) {
+  if (length.isConstant() || length.getCoefficient() != 1 ||
+      length.getSymbols().size() != 1)
+    return std::nullopt;
+  return node.graph().shapes().getSymbols()[length.getSymbols()[0]].name;
+}
+
+/// 0, 1, ..., length - 1 as a 1-D tensor of `element`.
+FailureOr<Value> createIota(NodeContext &node, const DimExpr &length,
+                            Type element) {
+  if (length.isConstant()) {
+    auto type = RankedTensorType::get({length.getCoefficient()}, element);
+    return IotaOp::create(node.builder(), node.loc(), type, StringAttr())
+        .getResult();
+  }
+  std::optional<std::string> name = dimName(node, length);
+  if (!name)
+    return node.emitError() << "needs the positions 0.." << shapeText({length}, node)
+                            << " - 1; only a single named dim is supported";
+  auto type = RankedTensorType::get({ShapedType::kDynamic}, element);
+  return IotaOp::create(node.builder(), node.loc(), type,
+                        node.builder().getStringAttr(*name))
+      .getResult();
+}
+
 struct SliceRange {
   int64_t start = 0, end = std::numeric_limits<int64_t>::max(), step = 1;
 };
@@ -259,6 +296,9 @@ LogicalResult convertSlice(NodeContext &node) {
   }
   const SymbolicShape &input = node.shape(0);
   SmallVector<SliceRange> ranges(rank);
+  // Dims that end at a named dim inside a larger static one (a position
+  // table cut to the sequence length): gathered at the positions.
+  SmallVector<std::pair<int64_t, DimExpr>> dynamicEnds;
   for (auto [i, axis] : llvm::enumerate(axes)) {
     FailureOr<int64_t> a = node.normalizeAxis(axis, rank);
     if (failed(a))
@@ -266,18 +306,16 @@ LogicalResult convertSlice(NodeContext &node) {
     if (steps[i] <= 0)
       return node.emitError() << "has step " << steps[i]
                               << "; Tessera slices with positive steps";
-    const DimExpr &start = (*starts)[i], &end = (*ends)[i];
+    DimExpr start = (*starts)[i], end = (*ends)[i];
     if (!start.isConstant())
-      return node.emitError() << "starts at a dynamic position";
+      return node.emitError() << "starts at dynamic position "
+                              << shapeText({start}, node);
     ranges[*a].start = start.getCoefficient();
     ranges[*a].step = steps[i];
     if (end.isConstant())
       ranges[*a].end = end.getCoefficient();
     else if (end != input[*a])
-      return node.emitError()
-             << "ends at dynamic position " << shapeText({end}, node)
-             << " inside dim " << *a << " of "
-             << shapeText(input, node) << "; not supported yet";
+      dynamicEnds.push_back({*a, end});
   }
   // A known 1-D tensor (shape values) is sliced here.
   if (const ImportedValue &value = node.info(0); value.known && rank == 1) {
@@ -294,18 +332,41 @@ LogicalResult convertSlice(NodeContext &node) {
                         std::move(elements));
     return success();
   }
+  FailureOr<Value> sliced = node.input(0);
+  if (failed(sliced))
+    return failure();
+  for (auto &[axis, end] : dynamicEnds) {
+    SliceRange &r = ranges[axis];
+    if (r.step != 1 || r.start < 0 || !input[axis].isConstant())
+      return node.emitError()
+             << "ends at dynamic position " << shapeText({end}, node)
+             << " inside dim " << axis << " of " << shapeText(input, node)
+             << " with a step or start that is not supported";
+    FailureOr<Value> positions = createIota(node, end, node.builder().getI32Type());
+    if (failed(positions))
+      return failure();
+    Value indices = *positions;
+    if (r.start != 0) {
+      auto scalar = RankedTensorType::get({}, node.builder().getI32Type());
+      Value offset = ConstantOp::create(
+          node.builder(), node.loc(), scalar,
+          DenseElementsAttr::get(scalar, static_cast<int32_t>(r.start)));
+      indices = AddOp::create(node.builder(), node.loc(), indices, offset);
+    }
+    sliced = GatherOp::create(node.builder(), node.loc(), *sliced, indices,
+                              node.builder().getI64IntegerAttr(axis))
+                 .getResult();
+    r = SliceRange(); // the whole of the gathered dim
+  }
   SmallVector<int64_t> s, e, st;
   for (const SliceRange &r : ranges) {
     s.push_back(r.start);
     e.push_back(r.end);
     st.push_back(r.step);
   }
-  FailureOr<Value> x = node.input(0);
-  if (failed(x))
-    return failure();
   bool unitSteps = llvm::all_of(st, [](int64_t v) { return v == 1; });
   return node.setOutput(
-      0, SliceOp::create(node.builder(), node.loc(), *x,
+      0, SliceOp::create(node.builder(), node.loc(), *sliced,
                          node.builder().getDenseI64ArrayAttr(s),
                          node.builder().getDenseI64ArrayAttr(e),
                          unitSteps ? DenseI64ArrayAttr()
@@ -534,6 +595,24 @@ LogicalResult convertConstantOfShape(NodeContext &node) {
 LogicalResult convertRange(NodeContext &node) {
   if (isa<FloatType>(node.elementType(0)))
     return node.emitError() << "over floats is not supported";
+  // Positions up to a run-time length (position ids, mask rows): an iota.
+  std::optional<SmallVector<DimExpr>> length = node.known(1);
+  if (length && length->size() == 1 && !(*length)[0].isConstant()) {
+    FailureOr<SmallVector<int64_t>> start = node.constantInts(0, "start"),
+                                    delta = node.constantInts(2, "delta");
+    if (failed(start) || failed(delta))
+      return failure();
+    if ((*start)[0] != 0 || (*delta)[0] != 1)
+      return node.emitError() << "runs from " << (*start)[0] << " by "
+                              << (*delta)[0]
+                              << " to a dynamic limit; only 0 by 1 is "
+                                 "supported";
+    FailureOr<Value> iota =
+        createIota(node, (*length)[0], node.elementType(0));
+    if (failed(iota))
+      return failure();
+    return node.setOutput(0, *iota);
+  }
   FailureOr<SmallVector<int64_t>> start = node.constantInts(0, "start"),
                                   limit = node.constantInts(1, "limit"),
                                   delta = node.constantInts(2, "delta");

@@ -11,9 +11,9 @@ module {
 // -----
 
 module attributes {tessera.target = #tessera.target<name = "lavapipe", subgroup_size = 8, max_shared_memory = 32768, max_workgroup_invocations = 1024, max_push_constants_size = 128, max_storage_buffer_range = 134217728, fp16 = true, int8 = true>} {
-  func.func @gather(%t: tensor<100x8xf32>, %i: tensor<3xi32>) -> tensor<3x8xf32> {
-    // expected-error @+1 {{'tessera.gather' op has no kernel builder yet}}
-    %0 = tessera.gather %t[%i], axis = 0 : (tensor<100x8xf32>, tensor<3xi32>) -> tensor<3x8xf32>
-    return %0 : tensor<3x8xf32>
+  func.func @reduce(%t: tensor<100x8xf32>) -> tensor<100xf32> {
+    // expected-error @+1 {{'tessera.reduce_sum' op has no kernel builder yet}}
+    %0 = tessera.reduce_sum %t, [1] : tensor<100x8xf32> -> tensor<100xf32>
+    return %0 : tensor<100xf32>
   }
 }

@@ -48,6 +48,11 @@ cl::opt<std::string> compileTo(
     "compile-to",
     cl::desc("Stop after this phase and print the IR (to -o, or stdout)"),
     cl::value_desc("phase"), cl::cat(category));
+cl::opt<bool> printWeights(
+    "print-weights",
+    cl::desc("With --compile-to, print weight blobs in full (default: "
+             "elided), so that tessera-opt can take the output"),
+    cl::init(false), cl::cat(category));
 cl::list<std::string>
     dims("dim",
          cl::desc("Fix (NAME=N) or bound (NAME=MIN:MAX) a dynamic dimension"),
@@ -229,7 +234,8 @@ int main(int argc, char **argv) {
     if (!output)
       return fail(error);
     OpPrintingFlags flags;
-    flags.elideLargeResourceString(64);
+    if (!printWeights)
+      flags.elideLargeResourceString(64);
     module->print(output->os(), flags);
     output->keep();
     return 0;

@@ -176,6 +176,18 @@ OpFoldResult foldIdentity(Operation *op, Value x, Attribute other,
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
+OpFoldResult IotaOp::fold(FoldAdaptor) {
+  auto type = cast<RankedTensorType>(getType());
+  if (type.isDynamicDim(0) ||
+      type.getDimSize(0) > ConstantOp::kMaxInlineElements)
+    return nullptr; // large iotas stay ops: kernels compute them
+  auto element = cast<IntegerType>(type.getElementType());
+  SmallVector<APInt> values;
+  for (int64_t i = 0; i < type.getDimSize(0); ++i)
+    values.push_back(APInt(element.getWidth(), i));
+  return DenseElementsAttr::get(type, values);
+}
+
 OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
   // x + 0 is x for integers only: -0.0 + 0.0 is +0.0.
   if (OpFoldResult x =

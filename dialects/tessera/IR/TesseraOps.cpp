@@ -44,6 +44,25 @@ LogicalResult ConstantOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// IotaOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult IotaOp::verify() {
+  auto type = cast<RankedTensorType>(getType());
+  if (type.getRank() != 1)
+    return emitOpError("result must be 1-D, got ") << type;
+  bool dynamic = type.isDynamicDim(0);
+  if (dynamic && (!getLength() || getLength()->empty()))
+    return emitOpError("has a dynamic length but names no dimension "
+                       "(`length = \"NAME\"`)");
+  if (!dynamic && getLength())
+    return emitOpError("names dimension '")
+           << *getLength() << "' but its length is static ("
+           << type.getDimSize(0) << ")";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // ReshapeOp
 //===----------------------------------------------------------------------===//
 
@@ -232,7 +251,7 @@ void DispatchOp::build(OpBuilder &builder, OperationState &state,
 bool DispatchOp::isFusableElementwise(Operation *op) {
   return op->hasTrait<OpTrait::Elementwise>() ||
          isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, AndOp, OrOp,
-             CompareOp, SelectOp, CastOp>(op);
+             CompareOp, SelectOp, CastOp, IotaOp>(op);
 }
 
 Operation *DispatchOp::getRootOp() {

@@ -122,6 +122,25 @@ def Tessera_GatherOp : Tessera_InferredOp<"gather"> {
   let hasFolder = 1;
 }
 
+def Tessera_IotaOp : Tessera_Op<"iota", [Pure]> {
+  let summary = "the indices 0, 1, ..., n - 1";
+  let description = [{
+    A 1-D integer tensor of its own positions (ONNX `Range` from 0 by 1 to a
+    length known only at run time). A dynamic length names the model
+    dimension it equals (`length`, as in the `tessera.dims` of the
+    function's arguments); a static iota folds to a constant.
+
+    ```mlir
+    %positions = tessera.iota length = "seq" : tensor<?xi32>
+    ```
+  }];
+  let arguments = (ins OptionalAttr<StrAttr>:$length);
+  let results = (outs RankedTensorOf<[I32, I64]>:$result);
+  let assemblyFormat = "(`length` `=` $length^)? attr-dict `:` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
 def Tessera_ReshapeOp : Tessera_Op<"reshape", [Pure]> {
   let summary = "reinterpret a tensor with another shape";
   let description = [{
@@ -129,8 +148,20 @@ def Tessera_ReshapeOp : Tessera_Op<"reshape", [Pure]> {
     type is the specification; when both shapes are static their element
     counts must agree, and a static dimension may never be reshaped into a
     result that the input's static dimensions cannot fill.
+
+    `dims` (optional, one entry per result dim) names what each dim is in
+    the model's named dimensions: `"seq"`, `"batch*seq"`, `"4*seq"`, or a
+    number for a static dim. Frontends write it where the result has
+    dynamic dims, since `[b*s, 192] -> [?, ?, 192]` alone cannot say which
+    `?` is which; without it the compiler infers the dims from the input
+    where they keep their positions.
+
+    ```mlir
+    %y = tessera.reshape %x {dims = ["batch", "seq", "192"]}
+        : tensor<?x192xf32> -> tensor<?x?x192xf32>
+    ```
   }];
-  let arguments = (ins Tessera_Tensor:$input);
+  let arguments = (ins Tessera_Tensor:$input, OptionalAttr<StrArrayAttr>:$dims);
   let results = (outs Tessera_Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;

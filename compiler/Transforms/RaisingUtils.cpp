@@ -1,0 +1,90 @@
+//===- RaisingUtils.cpp - Shared matchers of the raising passes -----------===//
+
+#include "compiler/Transforms/RaisingUtils.h"
+
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tessera;
+
+std::optional<double> mlir::tessera::getSplatValue(Value value) {
+  if (auto cast = value.getDefiningOp<CastOp>())
+    return getSplatValue(cast.getInput());
+  auto constant = value.getDefiningOp<ConstantOp>();
+  if (!constant)
+    return std::nullopt;
+  auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
+  if (!dense || !dense.isSplat())
+    return std::nullopt;
+  if (isa<FloatType>(dense.getElementType()))
+    return dense.getSplatValue<APFloat>().convertToDouble();
+  if (dense.getElementType().isInteger(1))
+    return dense.getSplatValue<bool>() ? 1.0 : 0.0;
+  return static_cast<double>(dense.getSplatValue<APInt>().getSExtValue());
+}
+
+bool mlir::tessera::isSplatNear(Value value, double expected,
+                                double relTolerance) {
+  std::optional<double> actual = getSplatValue(value);
+  return actual &&
+         std::abs(*actual - expected) <=
+             relTolerance * std::max(1.0, std::abs(expected));
+}
+
+std::optional<SmallVector<float>> mlir::tessera::getF32Values(Value value) {
+  auto constant = value.getDefiningOp<ConstantOp>();
+  if (!constant)
+    return std::nullopt;
+  auto type = cast<RankedTensorType>(constant.getType());
+  if (!type.getElementType().isF32() || !type.hasStaticShape())
+    return std::nullopt;
+  if (auto dense = dyn_cast<DenseElementsAttr>(constant.getValue())) {
+    SmallVector<float> values;
+    for (APFloat v : dense.getValues<APFloat>())
+      values.push_back(v.convertToFloat());
+    return values;
+  }
+  auto resource = dyn_cast<DenseResourceElementsAttr>(constant.getValue());
+  AsmResourceBlob *blob =
+      resource ? resource.getRawHandle().getBlob() : nullptr;
+  if (!blob)
+    return std::nullopt;
+  ArrayRef<float> data = blob->getDataAs<float>();
+  return SmallVector<float>(data.begin(), data.end());
+}
+
+Value mlir::tessera::createF32Resource(OpBuilder &builder, Location loc,
+                                       RankedTensorType type,
+                                       ArrayRef<float> values,
+                                       StringRef name) {
+  auto attr = DenseResourceElementsAttr::get(
+      type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign(values));
+  return ConstantOp::create(builder, loc, attr);
+}
+
+Product mlir::tessera::collectProduct(Value value) {
+  Product product;
+  SmallVector<Value> worklist = {value};
+  while (!worklist.empty()) {
+    Value v = worklist.pop_back_val();
+    if (std::optional<double> c = getSplatValue(v)) {
+      product.constant *= *c;
+    } else if (auto mul = v.getDefiningOp<MulOp>()) {
+      worklist.push_back(mul.getLhs());
+      worklist.push_back(mul.getRhs());
+    } else if (auto div = v.getDefiningOp<DivOp>();
+               div && getSplatValue(div.getRhs()) &&
+               *getSplatValue(div.getRhs()) != 0) {
+      product.constant /= *getSplatValue(div.getRhs());
+      worklist.push_back(div.getLhs());
+    } else if (auto neg = v.getDefiningOp<NegOp>()) {
+      product.constant = -product.constant;
+      worklist.push_back(neg.getInput());
+    } else {
+      product.factors.push_back(v);
+    }
+  }
+  return product;
+}

@@ -1,0 +1,62 @@
+//===- RaisingUtils.h - Shared matchers of the raising passes ---*- C++ -*-===//
+//
+// The raising passes recognise decomposed transformer ops by dataflow and by
+// the values of their constants. These helpers read constants (inline,
+// splat or dense_resource) and walk commutative and product trees, so that
+// each pass states its pattern, not the exporter's operand order.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSERA_COMPILER_TRANSFORMS_RAISINGUTILS_H
+#define TESSERA_COMPILER_TRANSFORMS_RAISINGUTILS_H
+
+#include "dialects/tessera/IR/TesseraOps.h"
+
+#include "mlir/IR/Builders.h"
+
+#include <optional>
+
+namespace mlir::tessera {
+
+/// The value of a constant whose elements are all equal (a scalar or a
+/// splat, float or integer, looking through casts of constants).
+std::optional<double> getSplatValue(Value value);
+
+/// Whether `value` is a splat constant within `relTolerance` of `expected`.
+bool isSplatNear(Value value, double expected, double relTolerance = 1e-5);
+
+/// The f32 elements of a constant (inline dense or a dense_resource blob).
+std::optional<SmallVector<float>> getF32Values(Value value);
+
+/// A constant of `type` holding `values` as a new dense_resource blob named
+/// after `name` (f32 only).
+Value createF32Resource(OpBuilder &builder, Location loc,
+                        RankedTensorType type, ArrayRef<float> values,
+                        StringRef name);
+
+/// The operands of a commutative binary op `op` of type OpTy, ordered so
+/// that the first satisfies `isFirst`; std::nullopt if neither does.
+template <typename OpTy, typename Pred>
+std::optional<std::pair<Value, Value>> matchCommutative(Value value,
+                                                        Pred isFirst) {
+  auto op = value.getDefiningOp<OpTy>();
+  if (!op)
+    return std::nullopt;
+  if (isFirst(op.getLhs()))
+    return std::make_pair(op.getLhs(), op.getRhs());
+  if (isFirst(op.getRhs()))
+    return std::make_pair(op.getRhs(), op.getLhs());
+  return std::nullopt;
+}
+
+/// `value` as a product: its non-constant factors (through mul, and div by
+/// a constant) and the product of its constant factors.
+struct Product {
+  SmallVector<Value, 4> factors;
+  double constant = 1.0;
+};
+Product collectProduct(Value value);
+
+} // namespace mlir::tessera
+
+#endif // TESSERA_COMPILER_TRANSFORMS_RAISINGUTILS_H
