@@ -19,8 +19,10 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler
   # unit tests
   googletest libgtest-dev
-  # reference computations and model exports in tests
-  python3 python3-numpy
+  # reference computations and model exports in tests (test/models exports
+  # its small transformer families with PyTorch; python3-onnx is what
+  # torch.onnx.export serialises with)
+  python3 python3-numpy python3-torch python3-onnx
 )
 
 missing=()

@@ -18,4 +18,6 @@ for directory in (config.llvm_tools_dir, config.tessera_tools_dir):
         [directory, config.environment.get("PATH", "")])
 
 config.substitutions.append(("%tessera_src_root", config.tessera_src_root))
+# Debian's python3 with numpy, torch and onnx (test/models).
+config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%tessera_obj_root", config.tessera_obj_root))

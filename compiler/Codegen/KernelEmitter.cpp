@@ -342,6 +342,24 @@ Value KernelEmitter::emitScalar(Operation *op, ArrayRef<Value> args) {
                          : arith::MaxSIOp::create(b, loc, args[0], args[1])
                                .getResult();
       })
+      .Case([&](ModOp) -> Value {
+        if (isFloat())
+          return arith::RemFOp::create(b, loc, args[0], args[1]);
+        // The divisor's sign: add it back where the C remainder differs.
+        Value r = arith::RemSIOp::create(b, loc, args[0], args[1]);
+        Value zero = arith::ConstantOp::create(
+            b, loc, b.getIntegerAttr(r.getType(), 0));
+        Value nonZero =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, r, zero);
+        Value signsDiffer = arith::XOrIOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, r, zero),
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, args[1],
+                                  zero));
+        Value fix = arith::AndIOp::create(b, loc, nonZero, signsDiffer);
+        return arith::SelectOp::create(
+            b, loc, fix, arith::AddIOp::create(b, loc, r, args[1]), r);
+      })
       .Case([&](MinOp) -> Value {
         return isFloat() ? arith::MinimumFOp::create(b, loc, args[0], args[1])
                                .getResult()

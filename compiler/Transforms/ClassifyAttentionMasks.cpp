@@ -295,6 +295,14 @@ private:
         .Case([&](AddOp) { return binary([](double a, double b) { return a + b; }); })
         .Case([&](SubOp) { return binary([](double a, double b) { return a - b; }); })
         .Case([&](MulOp) { return binary([](double a, double b) { return a * b; }); })
+        .Case([&](ModOp) {
+          return binary([](double a, double b) {
+            if (b == 0)
+              return std::nan("");
+            double r = std::fmod(a, b);
+            return r != 0 && (r < 0) != (b < 0) ? r + b : r;
+          });
+        })
         .Case([&](NotOp) { return elementwise(op, [](ArrayRef<double> a) -> double { return a[0] == 0; }); })
         .Case([&](NegOp) { return elementwise(op, [](ArrayRef<double> a) { return -a[0]; }); })
         .Case([&](AbsOp) { return elementwise(op, [](ArrayRef<double> a) { return std::abs(a[0]); }); })
@@ -459,29 +467,43 @@ std::optional<std::pair<Value, bool>> keepCondition(Value term) {
   return std::make_pair(m, false);
 }
 
-/// The [B, Lk] padding mask of a [B, 1, 1, Lk] keep condition.
-Value keyPaddingMask(OpBuilder &builder, Location loc, Value keep, bool negate,
+/// The [B, Lk] padding mask of a [B, 1, 1, Lk] term: its keep condition
+/// over a [B, Lk] tensor, with the [B, 1, 1, Lk] reshape before or after
+/// the arithmetic.
+Value keyPaddingMask(OpBuilder &builder, Location loc, Value term,
                      AttentionOp attention) {
-  auto type = cast<RankedTensorType>(keep.getType());
+  auto type = cast<RankedTensorType>(term.getType());
   auto query = cast<RankedTensorType>(attention.getQuery().getType());
   auto key = cast<RankedTensorType>(attention.getKey().getType());
   if (type.getRank() != 4 || type.getDimSize(1) != 1 ||
       type.getDimSize(2) != 1 || type.getDimSize(3) != key.getDimSize(2) ||
       type.getDimSize(0) != query.getDimSize(0) || type.getDimSize(0) == 1)
     return Value();
-  // The batch and key dims must be the attention's: checked by the shapes
-  // the frontend named (the reshape that made [B, 1, 1, Lk]).
-  auto reshape = keep.getDefiningOp<ReshapeOp>();
-  Value source = reshape ? reshape.getInput() : Value();
-  auto sourceType =
-      source ? cast<RankedTensorType>(source.getType()) : RankedTensorType();
-  if (!sourceType || sourceType.getRank() != 2)
+  std::optional<std::pair<Value, bool>> keep;
+  if (auto reshape = term.getDefiningOp<ReshapeOp>())
+    keep = keepCondition(reshape.getInput());
+  if (!keep)
+    keep = keepCondition(term);
+  if (!keep)
+    return Value();
+  Value source = keep->first;
+  if (auto reshape = source.getDefiningOp<ReshapeOp>())
+    source = reshape.getInput();
+  if (auto cast = source.getDefiningOp<CastOp>();
+      cast && !getElementTypeOrSelf(cast.getType()).isInteger(1))
+    source = cast.getInput();
+  auto sourceType = cast<RankedTensorType>(source.getType());
+  // [B, Lk] in the attention's batch and key dims (the frontend's reshape
+  // to [B, 1, 1, Lk] names them).
+  if (sourceType.getRank() != 2 ||
+      sourceType.getDimSize(0) != type.getDimSize(0) ||
+      sourceType.getDimSize(1) != type.getDimSize(3))
     return Value();
   Value mask = source;
-  auto boolType = sourceType.clone(builder.getI1Type());
   if (!sourceType.getElementType().isInteger(1))
-    mask = CastOp::create(builder, loc, boolType, mask);
-  if (negate)
+    mask = CastOp::create(builder, loc, sourceType.clone(builder.getI1Type()),
+                          mask);
+  if (keep->second)
     mask = NotOp::create(builder, loc, mask);
   return mask;
 }
@@ -516,12 +538,8 @@ struct ClassifyAttentionMasksPass
     std::optional<MaskAttr> structure;
     SmallVector<Value> remaining;
     for (Value term : terms) {
-      if (!padding) {
-        if (std::optional<std::pair<Value, bool>> keep = keepCondition(term))
-          if ((padding = keyPaddingMask(builder, loc, keep->first,
-                                        keep->second, attention)))
-            continue;
-      }
+      if (!padding && (padding = keyPaddingMask(builder, loc, term, attention)))
+        continue;
       if (!structure || structure->getKind() == MaskKind::None) {
         std::optional<MaskAttr> mask = classifyTerm(term);
         if (mask && (!structure || mask->getKind() != MaskKind::None)) {

@@ -55,8 +55,12 @@ bool isTanhArgument(Value value, Value x) {
         sum, [&](Value v) { return isScaledCopy(v, x, scale); });
     if (!terms)
       return false;
+    // c · x³: the product flattens x · x · x into three factors.
     Product cube = collectProduct(terms->second);
-    return cube.factors.size() == 1 && isCube(cube.factors[0], x) &&
+    bool isCubed = (cube.factors.size() == 1 && isCube(cube.factors[0], x)) ||
+                   (cube.factors.size() == 3 &&
+                    llvm::all_of(cube.factors, [&](Value f) { return f == x; }));
+    return isCubed &&
            std::abs(cube.constant - scale * inner) <=
                kTolerance * scale * inner;
   };

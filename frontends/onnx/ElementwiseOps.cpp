@@ -145,6 +145,21 @@ LogicalResult convertMin(NodeContext &node) {
                             << " inputs; Tessera imports it with two";
   return convertBinary<MinOp>(node, nullptr);
 }
+LogicalResult convertMod(NodeContext &node) {
+  bool isFloat = isa<FloatType>(node.elementType(0));
+  if (isFloat != static_cast<bool>(node.intAttr("fmod", 0)))
+    return node.emitError() << (isFloat ? "on floats needs fmod = 1"
+                                        : "with fmod = 1 on integers (C "
+                                          "remainder) is not supported");
+  return convertBinary<ModOp>(node, [](const DimExpr &a, const DimExpr &b) {
+    if (!a.isConstant() || !b.isConstant() || b.getCoefficient() == 0)
+      return std::optional<DimExpr>();
+    int64_t r = a.getCoefficient() % b.getCoefficient();
+    if (r != 0 && (r < 0) != (b.getCoefficient() < 0))
+      r += b.getCoefficient();
+    return std::optional<DimExpr>(DimExpr::constant(r));
+  });
+}
 LogicalResult convertAnd(NodeContext &node) {
   return convertBinary<AndOp>(node, nullptr);
 }
@@ -277,6 +292,7 @@ void mlir::tessera::onnx_frontend::addElementwiseConverters(
   table["Pow"] = convertPow;
   table["Max"] = convertMax;
   table["Min"] = convertMin;
+  table["Mod"] = convertMod;
   table["And"] = convertAnd;
   table["Or"] = convertOr;
   table["Equal"] = convertCompare<ComparePredicate::EQ>;

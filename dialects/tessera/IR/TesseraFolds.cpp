@@ -260,6 +260,24 @@ OpFoldResult MinOp::fold(FoldAdaptor adaptor) {
       [](const APFloat &a, const APFloat &b) { return llvm::minimum(a, b); });
 }
 
+OpFoldResult ModOp::fold(FoldAdaptor adaptor) {
+  return foldBinary(
+      adaptor.getOperands(), getType(),
+      [](const APInt &a, const APInt &b) {
+        if (b.isZero())
+          return a; // undefined in ONNX; never folded into a trap
+        APInt r = a.srem(b);
+        if (!r.isZero() && r.isNegative() != b.isNegative())
+          r += b;
+        return r;
+      },
+      [](const APFloat &a, const APFloat &b) {
+        APFloat r = a;
+        r.mod(b);
+        return r;
+      });
+}
+
 OpFoldResult AndOp::fold(FoldAdaptor adaptor) {
   return foldBinary(adaptor.getOperands(), getType(),
                     [](const APInt &a, const APInt &b) { return a & b; }, {});

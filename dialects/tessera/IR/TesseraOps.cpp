@@ -250,7 +250,7 @@ void DispatchOp::build(OpBuilder &builder, OperationState &state,
 
 bool DispatchOp::isFusableElementwise(Operation *op) {
   return op->hasTrait<OpTrait::Elementwise>() ||
-         isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, AndOp, OrOp,
+         isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, ModOp, AndOp, OrOp,
              CompareOp, SelectOp, CastOp, IotaOp>(op);
 }
 

@@ -253,6 +253,9 @@ def Tessera_MaxOp : Tessera_BinaryOp<"max", Tessera_NumericTensor, "maximum",
                                       [Commutative]>;
 def Tessera_MinOp : Tessera_BinaryOp<"min", Tessera_NumericTensor, "minimum",
                                       [Commutative]>;
+def Tessera_ModOp : Tessera_BinaryOp<"mod", Tessera_NumericTensor,
+    "remainder (integers: the sign of the divisor, as Python and ONNX Mod "
+    "with fmod = 0; floats: the sign of the dividend, as C fmod)">;
 def Tessera_AndOp : Tessera_BinaryOp<"and", Tessera_BoolTensor, "logical and",
                                       [Commutative]>;
 def Tessera_OrOp : Tessera_BinaryOp<"or", Tessera_BoolTensor, "logical or",
