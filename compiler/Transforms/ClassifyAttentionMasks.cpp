@@ -40,7 +40,6 @@ using namespace mlir::tessera;
 
 namespace {
 
-constexpr double kMaskedFill = -1e4;
 
 //===----------------------------------------------------------------------===//
 // A small interpreter for mask computations

@@ -29,9 +29,6 @@ using namespace mlir::tessera;
 
 namespace {
 
-/// A fill this negative removes a key from the softmax (HF uses finfo.min,
-/// older code -10000 or -1e9).
-constexpr double kMaskedFill = -1e4;
 
 /// The scores matmul: Q · Kᵀ of two computed (non-constant) tensors.
 bool isScoresMatmul(Value value) {
@@ -92,7 +89,7 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
     if (!softmax || op.getTransposeLhs() || op.getTransposeRhs() ||
         (rank != 3 && rank != 4))
       return rewriter.notifyMatchFailure(op, "not softmax(...) · V");
-    if (softmax.getAxis() != rank - 1)
+    if (static_cast<int64_t>(softmax.getAxis()) != rank - 1)
       return rewriter.notifyMatchFailure(op, "softmax is not over the keys");
     if (!softmax->hasOneUse())
       return rewriter.notifyMatchFailure(

@@ -37,13 +37,13 @@ bool isScaledCopy(Value value, Value x, double expected) {
          std::abs(p.constant - expected) <= kTolerance * std::abs(expected);
 }
 
-/// Whether `value` is x³ (pow(x, 3), or x · x · x).
-bool isCube(Value value, Value x) {
-  if (auto pow = value.getDefiningOp<PowOp>())
-    return pow.getLhs() == x && isSplatNear(pow.getRhs(), 3.0, 0.0);
-  Product p = collectProduct(value);
-  return p.constant == 1.0 && p.factors.size() == 3 &&
-         llvm::all_of(p.factors, [&](Value f) { return f == x; });
+/// Whether the factors of a product are x³: pow(x, 3), or x · x · x.
+bool isCube(ArrayRef<Value> factors, Value x) {
+  if (factors.size() == 1)
+    if (auto pow = factors[0].getDefiningOp<PowOp>())
+      return pow.getLhs() == x && isSplatNear(pow.getRhs(), 3.0, 0.0);
+  return factors.size() == 3 &&
+         llvm::all_of(factors, [&](Value f) { return f == x; });
 }
 
 /// Whether `value` is √(2/π) · (x + 0.044715 · x³), the scale outside or
@@ -55,12 +55,8 @@ bool isTanhArgument(Value value, Value x) {
         sum, [&](Value v) { return isScaledCopy(v, x, scale); });
     if (!terms)
       return false;
-    // c · x³: the product flattens x · x · x into three factors.
     Product cube = collectProduct(terms->second);
-    bool isCubed = (cube.factors.size() == 1 && isCube(cube.factors[0], x)) ||
-                   (cube.factors.size() == 3 &&
-                    llvm::all_of(cube.factors, [&](Value f) { return f == x; }));
-    return isCubed &&
+    return isCube(cube.factors, x) &&
            std::abs(cube.constant - scale * inner) <=
                kTolerance * scale * inner;
   };

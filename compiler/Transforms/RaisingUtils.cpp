@@ -33,6 +33,20 @@ bool mlir::tessera::isSplatNear(Value value, double expected,
              relTolerance * std::max(1.0, std::abs(expected));
 }
 
+std::optional<ArrayRef<float>>
+mlir::tessera::getF32ResourceData(Value value) {
+  auto constant = value.getDefiningOp<ConstantOp>();
+  auto resource = constant
+                      ? dyn_cast<DenseResourceElementsAttr>(constant.getValue())
+                      : DenseResourceElementsAttr();
+  if (!resource || !resource.getElementType().isF32())
+    return std::nullopt;
+  AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+  if (!blob)
+    return std::nullopt;
+  return blob->getDataAs<float>();
+}
+
 std::optional<SmallVector<float>> mlir::tessera::getF32Values(Value value) {
   auto constant = value.getDefiningOp<ConstantOp>();
   if (!constant)
@@ -46,13 +60,10 @@ std::optional<SmallVector<float>> mlir::tessera::getF32Values(Value value) {
       values.push_back(v.convertToFloat());
     return values;
   }
-  auto resource = dyn_cast<DenseResourceElementsAttr>(constant.getValue());
-  AsmResourceBlob *blob =
-      resource ? resource.getRawHandle().getBlob() : nullptr;
-  if (!blob)
+  std::optional<ArrayRef<float>> data = getF32ResourceData(value);
+  if (!data)
     return std::nullopt;
-  ArrayRef<float> data = blob->getDataAs<float>();
-  return SmallVector<float>(data.begin(), data.end());
+  return SmallVector<float>(data->begin(), data->end());
 }
 
 Value mlir::tessera::createF32Resource(OpBuilder &builder, Location loc,

@@ -3,7 +3,8 @@
 // The raising passes recognise decomposed transformer ops by dataflow and by
 // the values of their constants. These helpers read constants (inline,
 // splat or dense_resource) and walk commutative and product trees, so that
-// each pass states its pattern, not the exporter's operand order.
+// each pass states its pattern, not the exporter's operand order. The weight
+// helpers also serve tessera-split-large-weights.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,12 +19,19 @@
 
 namespace mlir::tessera {
 
+/// A score offset this negative (or -inf) removes a key from the softmax:
+/// HF uses finfo.min, older code -10000 or -1e9.
+constexpr double kMaskedFill = -1e4;
+
 /// The value of a constant whose elements are all equal (a scalar or a
 /// splat, float or integer, looking through casts of constants).
 std::optional<double> getSplatValue(Value value);
 
 /// Whether `value` is a splat constant within `relTolerance` of `expected`.
 bool isSplatNear(Value value, double expected, double relTolerance = 1e-5);
+
+/// The f32 elements of a dense_resource constant, in place (no copy).
+std::optional<ArrayRef<float>> getF32ResourceData(Value value);
 
 /// The f32 elements of a constant (inline dense or a dense_resource blob).
 std::optional<SmallVector<float>> getF32Values(Value value);

@@ -2,6 +2,7 @@
 
 #include "compiler/Target/DeviceProfiles.h"
 #include "compiler/Transforms/Passes.h"
+#include "compiler/Transforms/RaisingUtils.h"
 #include "dialects/tessera/IR/TesseraOps.h"
 
 #include "mlir/IR/AsmState.h"
@@ -18,29 +19,6 @@ using namespace mlir;
 using namespace mlir::tessera;
 
 namespace {
-
-/// The f32 values of a resource constant, or std::nullopt.
-std::optional<ArrayRef<float>> resourceValues(Value value) {
-  auto constant = value.getDefiningOp<ConstantOp>();
-  if (!constant)
-    return std::nullopt;
-  auto resource = dyn_cast<DenseResourceElementsAttr>(constant.getValue());
-  if (!resource || !resource.getElementType().isF32())
-    return std::nullopt;
-  AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-  if (!blob)
-    return std::nullopt;
-  return blob->getDataAs<float>();
-}
-
-/// A constant holding `values` as a new resource blob.
-Value makeConstant(OpBuilder &builder, Location loc, ArrayRef<int64_t> shape,
-                   ArrayRef<float> values, StringRef name) {
-  auto type = RankedTensorType::get(shape, builder.getF32Type());
-  auto attr = DenseResourceElementsAttr::get(
-      type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign(values));
-  return ConstantOp::create(builder, loc, attr);
-}
 
 struct SplitLargeWeightsPass
     : public tessera::impl::TesseraSplitLargeWeightsBase<
@@ -74,9 +52,9 @@ struct SplitLargeWeightsPass
     if (!weightType.hasStaticShape() ||
         weightType.getNumElements() * 4 <= limit)
       return success();
-    std::optional<ArrayRef<float>> weights = resourceValues(linear.getWeight());
+    std::optional<ArrayRef<float>> weights = getF32ResourceData(linear.getWeight());
     std::optional<ArrayRef<float>> bias;
-    if (linear.getBias() && !(bias = resourceValues(linear.getBias())))
+    if (linear.getBias() && !(bias = getF32ResourceData(linear.getBias())))
       return success(); // not splittable here; the serializer reports it
     if (!weights)
       return success();
@@ -95,13 +73,16 @@ struct SplitLargeWeightsPass
     for (int64_t row = 0, part = 0; row < n; row += rowsPerPart, ++part) {
       int64_t rows = std::min(rowsPerPart, n - row);
       std::string suffix = ".part" + std::to_string(part);
-      Value weight =
-          makeConstant(builder, loc, {rows, k},
-                       weights->slice(row * k, rows * k), "split" + suffix);
+      Type f32 = builder.getF32Type();
+      Value weight = createF32Resource(
+          builder, loc, RankedTensorType::get({rows, k}, f32),
+          weights->slice(row * k, rows * k), "split" + suffix);
       Value partBias;
       if (bias)
-        partBias = makeConstant(builder, loc, {rows}, bias->slice(row, rows),
-                                "split.bias" + suffix);
+        partBias = createF32Resource(builder, loc,
+                                     RankedTensorType::get({rows}, f32),
+                                     bias->slice(row, rows),
+                                     "split.bias" + suffix);
       SmallVector<int64_t> shape(resultType.getShape());
       shape.back() = rows;
       parts.push_back(LinearOp::create(
