@@ -12,6 +12,8 @@
 
 #include "dialects/tessera/IR/TesseraOps.h"
 
+#include "llvm/ADT/StringExtras.h"
+
 #include <limits>
 
 using namespace mlir;
@@ -29,20 +31,14 @@ RankedTensorType typeFor(ArrayRef<DimExpr> shape, Type element) {
 }
 
 std::string shapeText(ArrayRef<DimExpr> shape, NodeContext &node) {
-  std::string text = "[";
-  for (auto [i, d] : llvm::enumerate(shape)) {
-    text += i ? ", " : "";
-    if (d.isConstant()) {
-      text += std::to_string(d.getCoefficient());
-      continue;
-    }
-    text += d.getCoefficient() != 1 ? std::to_string(d.getCoefficient()) + "*"
-                                    : "";
-    for (auto [j, symbol] : llvm::enumerate(d.getSymbols()))
-      text += (j ? "*" : "") +
-              node.graph().shapes().getSymbols()[symbol].name;
-  }
-  return text + "]";
+  const SymbolicShapes &shapes = node.graph().shapes();
+  return "[" +
+         llvm::join(llvm::map_range(shape,
+                                    [&](const DimExpr &d) {
+                                      return shapes.format(d);
+                                    }),
+                    ", ") +
+         "]";
 }
 
 /// Reshapes input 0 to `shape` (symbolic); checks that the compiler's
