@@ -157,6 +157,11 @@ const SymbolicShape &SymbolicShapes::getShape(Value value) const {
   return it->second;
 }
 
+const SymbolicShape *SymbolicShapes::lookupShape(Value value) const {
+  auto it = shapes_.find(value);
+  return it == shapes_.end() ? nullptr : &it->second;
+}
+
 std::optional<unsigned> SymbolicShapes::lookupSymbol(StringRef name) const {
   for (auto [i, symbol] : llvm::enumerate(symbols_))
     if (symbol.name == name)
@@ -389,10 +394,31 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
           shape.push_back(shapeOf(transpose.getInput())[d]);
         return setShape(result, shape);
       })
-      .Case<BroadcastOp>([&](BroadcastOp b) {
+      .Case<BroadcastOp>([&](BroadcastOp b) -> LogicalResult {
         const SymbolicShape &input = shapeOf(b.getInput());
         SymbolicShape shape;
         int64_t offset = b.getType().getRank() - input.size();
+        if (std::optional<ArrayAttr> dims = b.getDims()) {
+          for (Attribute dim : *dims) {
+            std::optional<DimExpr> expr =
+                parse(cast<StringAttr>(dim).getValue());
+            if (!expr)
+              return b.emitOpError("has dim '")
+                     << cast<StringAttr>(dim).getValue()
+                     << "', not a product of a number and named dims";
+            shape.push_back(*expr);
+          }
+          if (static_cast<int64_t>(shape.size()) != b.getType().getRank())
+            return b.emitOpError("names ")
+                   << shape.size() << " dims for a result of rank "
+                   << b.getType().getRank();
+          for (auto [i, dim] : llvm::enumerate(input))
+            if (!isOne(dim) && dim != shape[i + offset])
+              return b.emitOpError("dim ")
+                     << i + offset << " is '" << format(shape[i + offset])
+                     << "' but the input's is '" << format(dim) << "'";
+          return setShape(result, shape);
+        }
         for (auto [d, dim] : llvm::enumerate(b.getType().getShape())) {
           int64_t source = static_cast<int64_t>(d) - offset;
           shape.push_back(

@@ -76,6 +76,8 @@ public:
 
   /// The shape of `value` (must be a tensor the analysis saw).
   const SymbolicShape &getShape(Value value) const;
+  /// The shape of `value`, or null when the analysis did not see it.
+  const SymbolicShape *lookupShape(Value value) const;
 
   ArrayRef<DimSymbol> getSymbols() const { return symbols_; }
   MutableArrayRef<DimSymbol> getSymbols() { return symbols_; }

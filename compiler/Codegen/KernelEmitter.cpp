@@ -281,6 +281,49 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
     }
     return evaluate(slice.getInput(), source, known);
   }
+  if (auto concat = dyn_cast<ConcatOp>(op)) {
+    // The part the index falls in: every part is read at its index clamped
+    // into range (so each load is in bounds) and the right one selected.
+    int64_t axis = concat.getAxis();
+    size_t offset =
+        indices.size() - cast<RankedTensorType>(value.getType()).getRank();
+    SmallVector<Value> own(indices.drop_front(offset));
+    Value position = own[axis], start = index(0), result;
+    for (Value part : concat.getInputs()) {
+      Value extent = size(shapeOf(part)[axis]);
+      Value local = arith::SubIOp::create(builder_, loc_, position, start);
+      Value clamped = arith::MinSIOp::create(
+          builder_, loc_,
+          arith::MaxSIOp::create(builder_, loc_, local, index(0)),
+          arith::SubIOp::create(builder_, loc_, extent, index(1)));
+      SmallVector<Value> source = own;
+      source[axis] = clamped;
+      Value element = evaluate(part, source, known);
+      start = arith::AddIOp::create(builder_, loc_, start, extent);
+      if (!result) {
+        result = element;
+        continue;
+      }
+      Value inPart = arith::CmpIOp::create(
+          builder_, loc_, arith::CmpIPredicate::sge, local, index(0));
+      result = arith::SelectOp::create(builder_, loc_, inPart, element, result);
+    }
+    return result;
+  }
+  if (auto reshape = dyn_cast<ReshapeOp>(op)) {
+    // A copy: the row-major position in the result is the same position in
+    // the input (reshapes that are strided views never get here).
+    const SymbolicShape &resultShape = shapeOf(value);
+    size_t offset = indices.size() - resultShape.size();
+    Value flat = index(0);
+    for (size_t d = 0; d < resultShape.size(); ++d)
+      flat = arith::AddIOp::create(
+          builder_, loc_,
+          arith::MulIOp::create(builder_, loc_, flat, size(resultShape[d])),
+          indices[offset + d]);
+    return evaluate(reshape.getInput(),
+                    delinearize(flat, shapeOf(reshape.getInput())), known);
+  }
   if (auto constant = dyn_cast<ConstantOp>(op)) {
     auto splat = cast<DenseElementsAttr>(constant.getValue());
     if (splat.getElementType().isF16())

@@ -22,13 +22,15 @@ FailureOr<KernelKind> mlir::tessera::classifyDispatch(DispatchOp dispatch) {
     return KernelKind::Attention;
   if (isa<SoftmaxOp, LayerNormOp>(root))
     return KernelKind::RowReduction;
-  // A gather or slice reads each output element from one input element:
-  // the elementwise kernel evaluates it like any other op.
-  if (DispatchOp::isFusableElementwise(root) || isa<GatherOp, SliceOp>(root))
+  // A gather, slice, concat or copying reshape reads each output element
+  // from one input element: the elementwise kernel evaluates it like any
+  // other op.
+  if (DispatchOp::isFusableElementwise(root) ||
+      isa<GatherOp, SliceOp, ConcatOp, ReshapeOp>(root))
     return KernelKind::Elementwise;
   return root->emitOpError("has no kernel builder yet (Tessera generates "
                            "matmul, linear, attention, softmax, layer_norm, "
-                           "gather, slice and elementwise kernels)");
+                           "gather, slice, concat and elementwise kernels)");
 }
 
 namespace {

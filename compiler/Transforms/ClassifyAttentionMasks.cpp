@@ -4,14 +4,23 @@
 // the attention's `bias`. This pass splits it into its added terms and
 // turns each term it can prove into structure:
 //
-// - a key padding term, "0 where m, very negative elsewhere" over [B, 1, 1,
-//   Lk] ((1 - m) · finfo.min, select(m, 0, fill), ...), becomes the
-//   `key_padding_mask` operand m (non-zero = a real key);
+// - a key padding term, "0 where m, very negative elsewhere" broadcast from
+//   a [B, Lk] m ((1 - m) · finfo.min, select(m, 0, fill), Hugging Face's
+//   masked_fill of 1 - m, ...), becomes the `key_padding_mask` operand m
+//   (non-zero = a real key);
 // - a term that does not depend on batch or head and is 0 or very negative
 //   depending on the positions (built from iota, Range, Trilu-like tables,
 //   comparisons) is evaluated as a [L, L] table of visible keys and matched
 //   against the mask attribute's own element predicate: causal, sliding
-//   band, dilated band; one that hides nothing is dropped.
+//   band, dilated band, either of them with global tokens; one that hides
+//   nothing is dropped;
+// - a term whose keep condition is a product of the two (decoders that
+//   multiply the causal table with the padding mask before (1 - m) · fill)
+//   becomes both.
+//
+// The query and key lengths' named dims take the evaluation length; every
+// other named dim (batch) is 1, so a position term broadcast over the batch
+// evaluates like one that is not.
 //
 // What cannot be classified stays in `bias`: always correct, never guessed.
 // The evaluation is exact for the length it runs at; it runs at a length
@@ -21,6 +30,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/Analysis/SymbolicShapes.h"
 #include "compiler/Transforms/Passes.h"
 #include "compiler/Transforms/RaisingUtils.h"
 
@@ -57,11 +67,49 @@ int64_t count(ArrayRef<int64_t> shape) {
   return n;
 }
 
-/// Evaluates position-dependent tensors with every dynamic dim set to one
-/// length. Fails on anything else (a run-time input, an unknown op).
+/// What the dynamic dims of a mask computation are: its function's shapes
+/// (may be null: then every dynamic dim is a position) and which named dims
+/// are the attention's query and key lengths.
+struct MaskDims {
+  const SymbolicShapes *shapes = nullptr;
+  llvm::SmallDenseSet<unsigned> positions;
+  /// The length of every other named dim.
+  int64_t otherLength = 1;
+};
+
+/// Evaluates position-dependent tensors with the position dims set to one
+/// length and other named dims to 1. Fails on anything else (a run-time
+/// input, an unknown op).
 class MaskEvaluator {
 public:
-  explicit MaskEvaluator(int64_t length) : length_(length) {}
+  MaskEvaluator(int64_t length, const MaskDims &dims)
+      : length_(length), dims_(dims) {}
+
+  /// Evaluates `value` (a run-time input) as `tensor`.
+  void seed(Value value, Tensor tensor) { cache_[value] = std::move(tensor); }
+
+  SmallVector<int64_t> concreteShape(Value value) {
+    const SymbolicShape *symbolic =
+        dims_.shapes ? dims_.shapes->lookupShape(value) : nullptr;
+    SmallVector<int64_t> shape;
+    for (auto [d, size] :
+         llvm::enumerate(cast<RankedTensorType>(value.getType()).getShape())) {
+      if (!ShapedType::isDynamic(size)) {
+        shape.push_back(size);
+        continue;
+      }
+      if (!symbolic) {
+        shape.push_back(length_);
+        continue;
+      }
+      int64_t concrete = (*symbolic)[d].getCoefficient();
+      for (unsigned symbol : (*symbolic)[d].getSymbols())
+        concrete *= dims_.positions.contains(symbol) ? length_
+                                                     : dims_.otherLength;
+      shape.push_back(concrete);
+    }
+    return shape;
+  }
 
   std::optional<Tensor> evaluate(Value value) {
     if (auto it = cache_.find(value); it != cache_.end())
@@ -73,13 +121,6 @@ public:
   }
 
 private:
-  SmallVector<int64_t> concreteShape(Type type) {
-    SmallVector<int64_t> shape;
-    for (int64_t d : cast<RankedTensorType>(type).getShape())
-      shape.push_back(ShapedType::isDynamic(d) ? length_ : d);
-    return shape;
-  }
-
   std::optional<Tensor> broadcastTo(const Tensor &t,
                                     ArrayRef<int64_t> shape) {
     if (t.shape.size() > shape.size())
@@ -106,7 +147,7 @@ private:
 
   std::optional<Tensor> elementwise(Operation *op,
                                     function_ref<double(ArrayRef<double>)> f) {
-    SmallVector<int64_t> shape = concreteShape(op->getResult(0).getType());
+    SmallVector<int64_t> shape = concreteShape(op->getResult(0));
     SmallVector<Tensor> operands;
     for (Value operand : op->getOperands()) {
       std::optional<Tensor> t = evaluate(operand);
@@ -218,7 +259,7 @@ private:
     return llvm::TypeSwitch<Operation *, std::optional<Tensor>>(op)
         .Case([&](ConstantOp c) { return constant(c); })
         .Case([&](IotaOp) -> std::optional<Tensor> {
-          Tensor out{concreteShape(value.getType()), {}};
+          Tensor out{concreteShape(value), {}};
           for (int64_t i = 0; i < out.shape[0]; ++i)
             out.data.push_back(i);
           return out;
@@ -227,7 +268,7 @@ private:
         .Case([&](TransposeOp t) { return transpose(t); })
         .Case<ReshapeOp, BroadcastOp>([&](Operation *) -> std::optional<Tensor> {
           std::optional<Tensor> input = evaluate(op->getOperand(0));
-          SmallVector<int64_t> shape = concreteShape(value.getType());
+          SmallVector<int64_t> shape = concreteShape(value);
           if (!input)
             return std::nullopt;
           if (isa<BroadcastOp>(op))
@@ -242,7 +283,7 @@ private:
           if (!input)
             return std::nullopt;
           // Only slices that take every dynamic dim whole reach here.
-          Tensor out{concreteShape(value.getType()), {}};
+          Tensor out{concreteShape(value), {}};
           int64_t rank = out.shape.size();
           SmallVector<int64_t> index(rank, 0);
           SmallVector<int64_t> strides(rank, 1);
@@ -309,6 +350,7 @@ private:
   }
 
   int64_t length_;
+  const MaskDims &dims_;
   llvm::DenseMap<Value, Tensor> cache_;
 };
 
@@ -333,42 +375,32 @@ double largestConstant(Value value, llvm::DenseSet<Value> &seen) {
 // Classification
 //===----------------------------------------------------------------------===//
 
-/// The visible-keys table of an additive term (0 = visible, at most
-/// kMaskedFill = hidden) as [Lq][Lk] at `length`; std::nullopt if the term
-/// is not such a mask or depends on batch or head.
-std::optional<std::vector<std::vector<bool>>> visibleKeys(Value term,
-                                                          int64_t length) {
-  auto type = cast<RankedTensorType>(term.getType());
-  if (type.getRank() < 2)
+/// The visible-keys table of a term as [Lq][Lk] at `length`: of an additive
+/// term (0 = visible, at most kMaskedFill = hidden), or of a keep condition
+/// (non-zero = visible); std::nullopt if the term is not such a mask or
+/// depends on batch or head.
+std::optional<std::vector<std::vector<bool>>>
+visibleKeys(Value term, int64_t length, const MaskDims &dims, bool isKeep) {
+  if (cast<RankedTensorType>(term.getType()).getRank() < 2)
     return std::nullopt;
-  for (int64_t d : type.getShape().drop_back(2))
-    if (d != 1)
-      return std::nullopt;
-  MaskEvaluator evaluator(length);
+  MaskEvaluator evaluator(length, dims);
   std::optional<Tensor> t = evaluator.evaluate(term);
-  if (!t)
+  if (!t || llvm::any_of(ArrayRef<int64_t>(t->shape).drop_back(2),
+                         [](int64_t d) { return d != 1; }))
     return std::nullopt;
-  SmallVector<int64_t> shape(type.getRank(), 1);
-  shape[type.getRank() - 2] = length;
-  shape[type.getRank() - 1] = length;
-  Tensor full;
-  {
-    // Broadcast a [.., 1, L] or [.., L, 1] term to [.., L, L].
-    Tensor square{shape, std::vector<double>(length * length)};
-    int64_t rows = t->shape[t->shape.size() - 2],
-            cols = t->shape[t->shape.size() - 1];
-    if ((rows != 1 && rows != length) || (cols != 1 && cols != length))
-      return std::nullopt;
-    for (int64_t i = 0; i < length; ++i)
-      for (int64_t j = 0; j < length; ++j)
-        square.data[i * length + j] =
-            t->data[(rows == 1 ? 0 : i) * cols + (cols == 1 ? 0 : j)];
-    full = std::move(square);
-  }
+  // Broadcast a [.., 1, L] or [.., L, 1] term to [L, L].
+  int64_t rows = t->shape[t->shape.size() - 2],
+          cols = t->shape[t->shape.size() - 1];
+  if ((rows != 1 && rows != length) || (cols != 1 && cols != length))
+    return std::nullopt;
   std::vector<std::vector<bool>> visible(length, std::vector<bool>(length));
   for (int64_t i = 0; i < length; ++i)
     for (int64_t j = 0; j < length; ++j) {
-      double v = full.data[i * length + j];
+      double v = t->data[(rows == 1 ? 0 : i) * cols + (cols == 1 ? 0 : j)];
+      if (isKeep) {
+        visible[i][j] = v != 0;
+        continue;
+      }
       if (v != 0 && !(v <= kMaskedFill))
         return std::nullopt; // a real bias, not a mask
       visible[i][j] = v == 0;
@@ -385,6 +417,27 @@ bool matches(MaskAttr mask, const std::vector<std::vector<bool>> &visible) {
   return true;
 }
 
+/// The band (sliding, possibly dilated) that row `row` of `visible` shows,
+/// ignoring the columns in `skip`.
+std::optional<MaskAttr> bandOfRow(MLIRContext *context,
+                                  const std::vector<std::vector<bool>> &visible,
+                                  int64_t row, ArrayRef<int64_t> skip) {
+  int64_t n = visible.size(), first = -1, last = -1, stride = 0;
+  for (int64_t j = 0; j < n; ++j)
+    if (visible[row][j] && !llvm::is_contained(skip, j)) {
+      if (first < 0)
+        first = j;
+      else if (stride == 0)
+        stride = j - last;
+      last = j;
+    }
+  if (first < 0)
+    return std::nullopt;
+  return MaskAttr::get(context, MaskKind::Sliding, row - first, last - row,
+                       std::max<int64_t>(stride, 1), ArrayRef<int64_t>(),
+                       MaskAttr(), ArrayRef<int64_t>(), std::nullopt, 0);
+}
+
 /// The mask attribute that reproduces `visible` exactly, if one does.
 std::optional<MaskAttr> classify(MLIRContext *context,
                                  const std::vector<std::vector<bool>> &visible) {
@@ -396,42 +449,54 @@ std::optional<MaskAttr> classify(MLIRContext *context,
   if (matches(causal, visible))
     return causal;
   // A band: its reach and stride from the middle row.
-  int64_t row = n / 2, first = -1, last = -1, stride = 0;
-  for (int64_t j = 0; j < n; ++j)
-    if (visible[row][j]) {
-      if (first < 0)
-        first = j;
-      else if (stride == 0)
-        stride = j - last;
-      last = j;
-    }
-  if (first < 0)
-    return std::nullopt;
-  auto band = MaskAttr::get(context, MaskKind::Sliding, row - first,
-                            last - row, std::max<int64_t>(stride, 1),
-                            ArrayRef<int64_t>(), MaskAttr(),
-                            ArrayRef<int64_t>(), std::nullopt, 0);
-  if (matches(band, visible))
+  std::optional<MaskAttr> band = bandOfRow(context, visible, n / 2, {});
+  if (band && matches(*band, visible))
     return band;
+  // Global tokens: the positions whose row and column are all visible
+  // (Longformer), around a band or causal mask for the others.
+  SmallVector<int64_t> tokens;
+  for (int64_t i = 0; i < n; ++i)
+    if (llvm::all_of(visible[i], [](bool v) { return v; }) &&
+        llvm::all_of(visible, [&](const std::vector<bool> &row) {
+          return static_cast<bool>(row[i]);
+        }))
+      tokens.push_back(i);
+  if (tokens.empty() || static_cast<int64_t>(tokens.size()) * 2 > n)
+    return std::nullopt;
+  int64_t row = n / 2;
+  while (llvm::is_contained(tokens, row))
+    ++row;
+  SmallVector<MaskAttr, 2> inners = {causal};
+  if (std::optional<MaskAttr> inner = bandOfRow(context, visible, row, tokens))
+    inners.push_back(*inner);
+  for (MaskAttr inner : inners) {
+    auto global = MaskAttr::get(context, MaskKind::Global, std::nullopt,
+                                std::nullopt, 1, tokens, inner,
+                                ArrayRef<int64_t>(), std::nullopt, 0);
+    if (matches(global, visible))
+      return global;
+  }
   return std::nullopt;
 }
 
-/// The structured mask a position term stands for, checked at two lengths.
-std::optional<MaskAttr> classifyTerm(Value term) {
+/// The structured mask a position term (or keep condition) stands for,
+/// checked at two lengths.
+std::optional<MaskAttr> classifyTerm(Value term, const MaskDims &dims,
+                                     bool isKeep = false) {
   llvm::DenseSet<Value> seen;
   int64_t length =
       std::clamp<int64_t>(2 * static_cast<int64_t>(largestConstant(term, seen)) + 16,
                           64, 1024);
   // A table gathered by position bounds the length from above.
   std::optional<std::vector<std::vector<bool>>> visible;
-  while (length >= 8 && !(visible = visibleKeys(term, length)))
+  while (length >= 8 && !(visible = visibleKeys(term, length, dims, isKeep)))
     length /= 2;
   if (!visible || length < 8)
     return std::nullopt;
   std::optional<MaskAttr> mask = classify(term.getContext(), *visible);
   int64_t shorter = length / 2 + 1;
   std::optional<std::vector<std::vector<bool>>> corner =
-      visibleKeys(term, shorter);
+      visibleKeys(term, shorter, dims, isKeep);
   if (!mask || !corner)
     return std::nullopt;
   for (int64_t i = 0; i < shorter; ++i)
@@ -442,9 +507,19 @@ std::optional<MaskAttr> classifyTerm(Value term) {
 }
 
 /// For "0 where keep, very negative elsewhere", the keep condition:
-/// (1 - m) · fill → m ≠ 0; select(c, 0, fill) → c; select(c, fill, 0) → ¬c.
-/// Returns the value and whether it must be negated.
+/// (1 - m) · fill → m ≠ 0; select(c, 0, fill) → c; select(c, fill, 0) → ¬c;
+/// Hugging Face's masked_fill, select(bool(1 - m), fill, 1 - m) → m ≠ 0
+/// (masks of 0 and 1). Returns the value and whether it must be negated.
 std::optional<std::pair<Value, bool>> keepCondition(Value term) {
+  auto oneMinus = [](Value v) -> Value {
+    auto sub = v.getDefiningOp<SubOp>();
+    if (!sub || !isSplatNear(sub.getLhs(), 1.0, 0.0))
+      return Value();
+    Value m = sub.getRhs();
+    if (auto cast = m.getDefiningOp<CastOp>())
+      m = cast.getInput();
+    return m;
+  };
   if (auto select = term.getDefiningOp<SelectOp>()) {
     std::optional<double> t = getSplatValue(select.getOnTrue()),
                           f = getSplatValue(select.getOnFalse());
@@ -452,31 +527,114 @@ std::optional<std::pair<Value, bool>> keepCondition(Value term) {
       return std::make_pair(select.getCondition(), false);
     if (f == 0.0 && t && *t <= kMaskedFill)
       return std::make_pair(select.getCondition(), true);
+    auto condition = select.getCondition().getDefiningOp<CastOp>();
+    if (t && *t <= kMaskedFill && condition &&
+        condition.getInput() == select.getOnFalse())
+      if (Value m = oneMinus(select.getOnFalse()))
+        return std::make_pair(m, false);
     return std::nullopt;
   }
   Product p = collectProduct(term);
   if (p.factors.size() != 1 || !(p.constant <= kMaskedFill))
     return std::nullopt;
-  auto oneMinus = p.factors[0].getDefiningOp<SubOp>();
-  if (!oneMinus || !isSplatNear(oneMinus.getLhs(), 1.0, 0.0))
-    return std::nullopt;
-  Value m = oneMinus.getRhs();
-  if (auto cast = m.getDefiningOp<CastOp>())
-    m = cast.getInput();
-  return std::make_pair(m, false);
+  if (Value m = oneMinus(p.factors[0]))
+    return std::make_pair(m, false);
+  return std::nullopt;
 }
 
-/// The [B, Lk] padding mask of a [B, 1, 1, Lk] term: its keep condition
-/// over a [B, Lk] tensor, with the [B, 1, 1, Lk] reshape before or after
-/// the arithmetic.
+/// Whether `a` and `b` are the same dim: by name where the shapes are
+/// known, else by type.
+bool sameDim(const MaskDims &dims, Value a, int64_t da, Value b, int64_t db) {
+  const SymbolicShape *sa = dims.shapes ? dims.shapes->lookupShape(a) : nullptr;
+  const SymbolicShape *sb = dims.shapes ? dims.shapes->lookupShape(b) : nullptr;
+  if (sa && sb)
+    return (*sa)[da] == (*sb)[db];
+  return cast<RankedTensorType>(a.getType()).getDimSize(da) ==
+         cast<RankedTensorType>(b.getType()).getDimSize(db);
+}
+
+/// The [B, Lk] tensor a keep condition is broadcast from, through reshapes,
+/// broadcasts and casts that keep "non-zero", when its dims are the
+/// attention's batch and key length; null otherwise.
+Value paddingSource(Value keep, AttentionOp attention, const MaskDims &dims) {
+  Value source = keep;
+  while (Operation *op = source.getDefiningOp()) {
+    auto cast = dyn_cast<CastOp>(op);
+    bool truncates = cast && isa<FloatType>(getElementTypeOrSelf(
+                                 cast.getInput().getType())) &&
+                     !isa<FloatType>(getElementTypeOrSelf(cast.getType())) &&
+                     !getElementTypeOrSelf(cast.getType()).isInteger(1);
+    if (!isa<ReshapeOp, BroadcastOp>(op) && (!cast || truncates))
+      break;
+    source = op->getOperand(0);
+  }
+  auto type = cast<RankedTensorType>(source.getType());
+  if (type.getRank() != 2 || type.getDimSize(0) == 1 ||
+      !sameDim(dims, source, 0, attention.getQuery(), 0) ||
+      !sameDim(dims, source, 1, attention.getKey(), 2))
+    return Value();
+  return source;
+}
+
+/// Checks by evaluation that `term` is `source` ([B, Lk]) ≠ 0 (negated if
+/// asked) broadcast over heads and queries: with `source` one-hot at each
+/// (b, k) in turn, exactly the elements [b, .., k] are visible. `additive`
+/// reads the term as 0 / very negative, else as a keep condition.
+bool isKeyPaddingOf(Value term, bool additive, Value source, bool negate,
+                    const MaskDims &dims) {
+  MaskDims probe = dims;
+  probe.otherLength = 2; // a batch of two tells batch from broadcast
+  constexpr int64_t kKeys = 5;
+  for (int64_t hot = 0;; ++hot) {
+    MaskEvaluator evaluator(kKeys, probe);
+    SmallVector<int64_t> shape = evaluator.concreteShape(source);
+    int64_t batch = shape[0], keys = shape[1];
+    if (hot == batch * keys)
+      return true;
+    Tensor oneHot{shape, std::vector<double>(batch * keys, 0.0)};
+    oneHot.data[hot] = 1.0;
+    evaluator.seed(source, std::move(oneHot));
+    std::optional<Tensor> t = evaluator.evaluate(term);
+    if (!t || t->shape.size() < 2 || t->shape.front() != batch ||
+        t->shape.back() != keys)
+      return false;
+    int64_t perBatch = t->data.size() / batch;
+    for (int64_t i = 0, e = t->data.size(); i < e; ++i) {
+      double v = t->data[i];
+      if (additive && v != 0 && !(v <= kMaskedFill))
+        return false;
+      bool visible = additive ? v == 0 : v != 0;
+      bool real = (i / perBatch) * keys + i % keys == hot;
+      if (visible != (real != negate))
+        return false;
+    }
+  }
+}
+
+/// `source` ≠ 0 (negated if asked) as the i1 key padding mask operand.
+Value keyPaddingOperand(OpBuilder &builder, Location loc, Value source,
+                        bool negate) {
+  auto type = cast<RankedTensorType>(source.getType());
+  Value mask = source;
+  if (!type.getElementType().isInteger(1))
+    mask = CastOp::create(builder, loc, type.clone(builder.getI1Type()), mask);
+  if (negate)
+    mask = NotOp::create(builder, loc, mask);
+  return mask;
+}
+
+/// A term of [B, 1 or H, 1 or Lq, Lk] that is "0 where m, very negative
+/// elsewhere" for a [B, Lk] m: its keep condition as the key padding mask.
 Value keyPaddingMask(OpBuilder &builder, Location loc, Value term,
-                     AttentionOp attention) {
+                     AttentionOp attention, const MaskDims &dims) {
   auto type = cast<RankedTensorType>(term.getType());
-  auto query = cast<RankedTensorType>(attention.getQuery().getType());
-  auto key = cast<RankedTensorType>(attention.getKey().getType());
-  if (type.getRank() != 4 || type.getDimSize(1) != 1 ||
-      type.getDimSize(2) != 1 || type.getDimSize(3) != key.getDimSize(2) ||
-      type.getDimSize(0) != query.getDimSize(0) || type.getDimSize(0) == 1)
+  if (type.getRank() != 4 ||
+      (type.getDimSize(1) != 1 &&
+       type.getDimSize(1) !=
+           cast<RankedTensorType>(attention.getQuery().getType())
+               .getDimSize(1)) ||
+      (type.getDimSize(2) != 1 &&
+       !sameDim(dims, term, 2, attention.getQuery(), 2)))
     return Value();
   std::optional<std::pair<Value, bool>> keep;
   if (auto reshape = term.getDefiningOp<ReshapeOp>())
@@ -485,40 +643,67 @@ Value keyPaddingMask(OpBuilder &builder, Location loc, Value term,
     keep = keepCondition(term);
   if (!keep)
     return Value();
-  Value source = keep->first;
-  if (auto reshape = source.getDefiningOp<ReshapeOp>())
-    source = reshape.getInput();
-  if (auto cast = source.getDefiningOp<CastOp>();
-      cast && !getElementTypeOrSelf(cast.getType()).isInteger(1))
-    source = cast.getInput();
-  auto sourceType = cast<RankedTensorType>(source.getType());
-  // [B, Lk] in the attention's batch and key dims (the frontend's reshape
-  // to [B, 1, 1, Lk] names them).
-  if (sourceType.getRank() != 2 ||
-      sourceType.getDimSize(0) != type.getDimSize(0) ||
-      sourceType.getDimSize(1) != type.getDimSize(3))
+  Value source = paddingSource(keep->first, attention, dims);
+  if (!source || !isKeyPaddingOf(term, /*additive=*/true, source,
+                                 keep->second, dims))
     return Value();
-  Value mask = source;
-  if (!sourceType.getElementType().isInteger(1))
-    mask = CastOp::create(builder, loc, sourceType.clone(builder.getI1Type()),
-                          mask);
-  if (keep->second)
-    mask = NotOp::create(builder, loc, mask);
-  return mask;
+  return keyPaddingOperand(builder, loc, source, keep->second);
+}
+
+/// A term whose keep condition is a product (or `and`) of a position mask
+/// and a padding mask: both, or nothing.
+std::optional<std::pair<MaskAttr, Value>>
+productOfMasks(OpBuilder &builder, Location loc, Value term,
+               AttentionOp attention, const MaskDims &dims) {
+  std::optional<std::pair<Value, bool>> keep = keepCondition(term);
+  if (!keep || keep->second)
+    return std::nullopt;
+  Value product = keep->first;
+  if (auto cast = product.getDefiningOp<CastOp>())
+    product = cast.getInput();
+  Operation *op = product.getDefiningOp();
+  if (!isa_and_nonnull<MulOp, AndOp>(op))
+    return std::nullopt;
+  for (int padding : {0, 1}) {
+    Value source = paddingSource(op->getOperand(padding), attention, dims);
+    if (!source || !isKeyPaddingOf(op->getOperand(padding), /*additive=*/false,
+                                   source, /*negate=*/false, dims))
+      continue;
+    std::optional<MaskAttr> mask =
+        classifyTerm(op->getOperand(1 - padding), dims, /*isKeep=*/true);
+    if (!mask)
+      return std::nullopt;
+    return std::make_pair(*mask,
+                          keyPaddingOperand(builder, loc, source, false));
+  }
+  return std::nullopt;
 }
 
 struct ClassifyAttentionMasksPass
     : public tessera::impl::TesseraClassifyAttentionMasksBase<
           ClassifyAttentionMasksPass> {
   void runOnOperation() override {
+    // Shapes name the query and key lengths; without them (an analysis
+    // error is reported by the passes that need shapes) every dynamic dim
+    // counts as a position.
+    SymbolicShapes shapes;
+    bool analysed = succeeded(shapes.analyze(getOperation()));
     getOperation().walk([&](AttentionOp attention) {
-      if (attention.getBias() && !attention.getKeyPaddingMask() &&
-          !attention.getMask() && !attention.getWindowRelativeBias())
-        classifyBias(attention);
+      if (!attention.getBias() || attention.getKeyPaddingMask() ||
+          attention.getMask() || attention.getWindowRelativeBias())
+        return;
+      MaskDims dims;
+      if (analysed) {
+        dims.shapes = &shapes;
+        for (Value v : {attention.getQuery(), attention.getKey()})
+          for (unsigned symbol : shapes.getShape(v)[2].getSymbols())
+            dims.positions.insert(symbol);
+      }
+      classifyBias(attention, dims);
     });
   }
 
-  void classifyBias(AttentionOp attention) {
+  void classifyBias(AttentionOp attention, const MaskDims &dims) {
     // The added terms (adds used only here).
     SmallVector<Value> terms, worklist = {attention.getBias()};
     while (!worklist.empty()) {
@@ -536,11 +721,15 @@ struct ClassifyAttentionMasksPass
     Value padding;
     std::optional<MaskAttr> structure;
     SmallVector<Value> remaining;
+    auto noStructure = [&] {
+      return !structure || structure->getKind() == MaskKind::None;
+    };
     for (Value term : terms) {
-      if (!padding && (padding = keyPaddingMask(builder, loc, term, attention)))
+      if (!padding &&
+          (padding = keyPaddingMask(builder, loc, term, attention, dims)))
         continue;
-      if (!structure || structure->getKind() == MaskKind::None) {
-        std::optional<MaskAttr> mask = classifyTerm(term);
+      if (noStructure()) {
+        std::optional<MaskAttr> mask = classifyTerm(term, dims);
         if (mask && (!structure || mask->getKind() != MaskKind::None)) {
           structure = mask;
           continue;
@@ -548,6 +737,13 @@ struct ClassifyAttentionMasksPass
         if (mask) // a second term that hides nothing
           continue;
       }
+      if (!padding && noStructure())
+        if (std::optional<std::pair<MaskAttr, Value>> both =
+                productOfMasks(builder, loc, term, attention, dims)) {
+          structure = both->first;
+          padding = both->second;
+          continue;
+        }
       remaining.push_back(term);
     }
     Value bias;

@@ -1,5 +1,6 @@
 //===- FormDispatchRegions.cpp - Group ops into dispatch regions ----------===//
 
+#include "compiler/Analysis/SymbolicShapes.h"
 #include "compiler/Transforms/Passes.h"
 #include "dialects/tessera/IR/TesseraOps.h"
 
@@ -71,9 +72,53 @@ bool needsOwnDispatch(Operation *op) {
   });
 }
 
+/// Reshapes that no strided view can express (merging dims that a
+/// transpose separated, as nn.MultiheadAttention's head split does): each
+/// becomes a copy dispatch of its own; every other layout op stays a view
+/// that its consumers' bindings read through.
+llvm::DenseSet<Operation *> findCopyingReshapes(func::FuncOp function) {
+  llvm::DenseSet<Operation *> copies;
+  SymbolicShapes shapes;
+  if (failed(shapes.analyze(function)))
+    return copies; // reported by the passes that need shapes
+  llvm::DenseMap<Value, std::optional<StridedView>> views;
+  // The view `value` is of the buffer its layout ops start from (in block
+  // order, so operands are known).
+  auto viewOf = [&](Value value) -> std::optional<StridedView> {
+    if (auto it = views.find(value); it != views.end())
+      return it->second;
+    return StridedView::dense(shapes.getShape(value));
+  };
+  function.walk([&](Operation *op) {
+    if (!isa<ReshapeOp, TransposeOp, BroadcastOp>(op) ||
+        isa<DispatchOp>(op->getParentOp()))
+      return;
+    std::optional<StridedView> source = viewOf(op->getOperand(0));
+    const SymbolicShape &shape = shapes.getShape(op->getResult(0));
+    std::optional<StridedView> view;
+    if (source) {
+      if (auto transpose = dyn_cast<TransposeOp>(op))
+        view = source->transpose(transpose.getPermutation());
+      else if (isa<ReshapeOp>(op))
+        view = source->reshape(shape);
+      else
+        view = source->broadcastTo(shape);
+    }
+    if (!view && isa<ReshapeOp>(op)) {
+      copies.insert(op);
+      view = StridedView::dense(shape);
+    }
+    views[op->getResult(0)] = view;
+  });
+  return copies;
+}
+
 struct FormDispatchesPass
     : public tessera::impl::TesseraFormDispatchesBase<FormDispatchesPass> {
+  llvm::DenseSet<Operation *> copies;
+
   void runOnOperation() override {
+    copies = findCopyingReshapes(getOperation());
     for (Block &block : getOperation().getBody()) {
       SmallVector<SmallVector<Operation *>> groups = collectGroups(block);
       for (SmallVector<Operation *> &group : groups)
@@ -101,7 +146,7 @@ struct FormDispatchesPass
       groups.push_back(std::move(ordered));
     };
     for (Operation &op : block)
-      if (isRoot(&op))
+      if (isRoot(&op) || copies.contains(&op))
         startGroup(&op);
     for (Operation &op : block)
       if (!grouped.contains(&op) && DispatchOp::isFusableElementwise(&op) &&

@@ -11,8 +11,16 @@
 // additive select(keep, 0, fill)); tessera-classify-attention-masks then
 // turns what it can prove into a mask attribute or a key padding mask.
 //
+// Batched-matmul exports (CLIP, BART, DETR) fold the heads into the batch,
+// [B·H, L, D], and add each mask on a [B, H, Lq, Lk] view of the scores.
+// Such attention is raised on the 4-D tensors the heads were folded from.
+// Scalar factors applied to Q or K before their layout ops (CLIP scales Q
+// right after its projection) are moved below those ops first, so that
+// they reach the product and become the attention's scale.
+//
 //===----------------------------------------------------------------------===//
 
+#include "compiler/Analysis/SymbolicShapes.h"
 #include "compiler/Transforms/Passes.h"
 #include "compiler/Transforms/RaisingUtils.h"
 
@@ -38,6 +46,20 @@ bool isScoresMatmul(Value value) {
          cast<RankedTensorType>(matmul.getType()).getRank() >= 3;
 }
 
+/// A reshape between [B·H, Lq, Lk] and [B, H, Lq, Lk] (either way): the
+/// heads folded into or out of the batch, the last two dims unchanged.
+bool isHeadView(Operation *op) {
+  auto reshape = dyn_cast_or_null<ReshapeOp>(op);
+  if (!reshape)
+    return false;
+  auto from = cast<RankedTensorType>(reshape.getInput().getType());
+  auto to = cast<RankedTensorType>(reshape.getType());
+  int64_t fromRank = from.getRank(), toRank = to.getRank();
+  return (fromRank == 3 && toRank == 4) || (fromRank == 4 && toRank == 3)
+             ? from.getShape().take_back(2) == to.getShape().take_back(2)
+             : false;
+}
+
 /// Whether `value` is the scores, possibly already scaled or masked: the
 /// path the walk follows.
 bool leadsToScores(Value value, int depth = 0) {
@@ -56,7 +78,19 @@ bool leadsToScores(Value value, int depth = 0) {
            leadsToScores(select.getOnFalse(), depth + 1);
   if (auto cast = dyn_cast<CastOp>(op))
     return leadsToScores(cast.getInput(), depth + 1);
+  if (isHeadView(op))
+    return leadsToScores(op->getOperand(0), depth + 1);
   return false;
+}
+
+/// The [B, H, L, D] tensor that `value` ([B·H, L, D]) folds the heads of.
+Value unfoldedHeads(Value value) {
+  auto reshape = value.getDefiningOp<ReshapeOp>();
+  return reshape && isHeadView(reshape) &&
+                 cast<RankedTensorType>(reshape.getInput().getType())
+                         .getRank() == 4
+             ? reshape.getInput()
+             : Value();
 }
 
 /// Peels multiplications and divisions by constants off `value` (Q or K
@@ -79,7 +113,37 @@ SmallVector<int64_t> swapLastTwo(int64_t rank) {
 }
 
 struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
-  using OpRewritePattern::OpRewritePattern;
+  /// `shapes` (may be null) names the dims of the values the pattern
+  /// starts from, for [B·H, L, D] whose B·H is H times a named dim.
+  RaiseAttentionPattern(MLIRContext *context, const SymbolicShapes *shapes)
+      : OpRewritePattern(context), shapes(shapes) {}
+  const SymbolicShapes *shapes;
+
+  /// H when `value` is [H·B, ...] for a named B and a constant H > 1.
+  std::optional<DimExpr> foldedHeadsDim(Value value) const {
+    const SymbolicShape *shape = shapes ? shapes->lookupShape(value) : nullptr;
+    if (!shape || shape->empty() || (*shape)[0].getCoefficient() <= 1 ||
+        (*shape)[0].getSymbols().size() != 1)
+      return std::nullopt;
+    return (*shape)[0];
+  }
+
+  /// [H·B, d1, d2] → [B, H, d1, d2], the dims named.
+  Value splitHeads(PatternRewriter &rewriter, Location loc, Value value,
+                   const SymbolicShape &shape) const {
+    DimExpr folded = shape[0];
+    SmallVector<std::string> names = {
+        shapes->format(DimExpr::symbol(folded.getSymbols()[0])),
+        std::to_string(folded.getCoefficient())};
+    for (const DimExpr &d : ArrayRef<DimExpr>(shape).drop_front())
+      names.push_back(shapes->format(d));
+    auto type = cast<RankedTensorType>(value.getType());
+    SmallVector<int64_t> dims = {ShapedType::kDynamic, folded.getCoefficient()};
+    llvm::append_range(dims, type.getShape().drop_front());
+    return ReshapeOp::create(
+        rewriter, loc, type.clone(dims), value,
+        rewriter.getStrArrayAttr(llvm::to_vector_of<StringRef>(names)));
+  }
 
   LogicalResult matchAndRewrite(MatmulOp op,
                                 PatternRewriter &rewriter) const override {
@@ -105,10 +169,15 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
       SelectOp select;    // set for select(keep, scores, fill)
       bool keepOnTrue = true;
       double scale = 1.0; // the scale applied after the term
+      bool foldedHeads = false; // added to [B·H, Lq, Lk] scores
     };
     double scale = 1.0;
     SmallVector<Term> terms;
+    bool sawHeadView = false;
     Value s = softmax.getInput();
+    auto foldedHeads = [&] {
+      return cast<RankedTensorType>(s.getType()).getRank() == 3;
+    };
     while (!isScoresMatmul(s)) {
       Operation *step = s.getDefiningOp();
       if (!step)
@@ -118,7 +187,7 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
         if (lhsIsScores == leadsToScores(add.getRhs()))
           return rewriter.notifyMatchFailure(op, "ambiguous add on scores");
         terms.push_back({lhsIsScores ? add.getRhs() : add.getLhs(), {}, true,
-                         scale});
+                         scale, foldedHeads()});
         s = lhsIsScores ? add.getLhs() : add.getRhs();
       } else if (auto select = dyn_cast<SelectOp>(step)) {
         bool trueIsScores = leadsToScores(select.getOnTrue());
@@ -129,7 +198,7 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
                                 .getElementType()))
           return rewriter.notifyMatchFailure(op, "select fills scores with a "
                                                  "value that does not mask");
-        terms.push_back({fill, select, trueIsScores, 1.0});
+        terms.push_back({fill, select, trueIsScores, 1.0, foldedHeads()});
         s = trueIsScores ? select.getOnTrue() : select.getOnFalse();
       } else if (isa<MulOp, DivOp>(step)) {
         Product p = collectProduct(s);
@@ -140,6 +209,9 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
         s = p.factors[0];
       } else if (auto cast = dyn_cast<CastOp>(step)) {
         s = cast.getInput();
+      } else if (isHeadView(step)) {
+        sawHeadView = true;
+        s = step->getOperand(0);
       } else {
         return rewriter.notifyMatchFailure(op, "unexpected op on the scores");
       }
@@ -156,9 +228,48 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
         valueType.getRank() != rank)
       return rewriter.notifyMatchFailure(op, "Q, K, V and output ranks "
                                              "differ");
-    if (queryType.getShape().drop_back() != resultType.getShape().drop_back() ||
-        valueType.getShape().back() != resultType.getShape().back())
+    if (!sawHeadView &&
+        (queryType.getShape().drop_back() !=
+             resultType.getShape().drop_back() ||
+         valueType.getShape().back() != resultType.getShape().back()))
       return rewriter.notifyMatchFailure(op, "output is not [.., Lq, Dv]");
+    // Masks added on a [B, H, Lq, Lk] view: attention on the unfolded
+    // [B, H, L, D] tensors, where those masks apply as they are.
+    // Without such a view, [B·H, L, D] folded from [B, H, L, D] is unfolded
+    // too, unless a mask is over [B·H, Lq, Lk].
+    bool unfold = rank == 3 && unfoldedHeads(query) && unfoldedHeads(key) &&
+                  unfoldedHeads(value) && llvm::none_of(terms, [](Term &t) {
+                    auto type = cast<RankedTensorType>(
+                        t.select ? t.select.getType() : t.value.getType());
+                    return t.foldedHeads && type.getRank() == 3 &&
+                           type.getDimSize(0) != 1;
+                  });
+    if (sawHeadView && !unfold)
+      return rewriter.notifyMatchFailure(
+          op, "masks on a [B, H, Lq, Lk] view, but Q, K or V is not folded "
+              "from [B, H, L, D], or another mask is over [B·H, Lq, Lk]");
+    ReshapeOp foldedQuery;
+    if (unfold) {
+      foldedQuery = query.getDefiningOp<ReshapeOp>();
+      query = unfoldedHeads(query);
+      key = unfoldedHeads(key);
+      value = unfoldedHeads(value);
+      rank = 4;
+    }
+    // [H·B, L, D] (nn.MultiheadAttention: heads folded after a transpose)
+    // split by name into [B, H, L, D], so that the head count is static;
+    // its masks are split the same way.
+    std::optional<DimExpr> heads =
+        rank == 3 ? foldedHeadsDim(query) : std::nullopt;
+    bool splitByName =
+        heads && foldedHeadsDim(key) == heads &&
+        foldedHeadsDim(value) == heads && foldedHeadsDim(op.getResult()) &&
+        llvm::all_of(terms, [&](Term &t) {
+          Value v = t.select ? t.select.getResult() : t.value;
+          auto type = cast<RankedTensorType>(v.getType());
+          return type.getRank() < 3 || type.getDimSize(0) == 1 ||
+                 foldedHeadsDim(v) == heads;
+        });
     for (Term &term : terms)
       if (cast<RankedTensorType>(term.select ? term.select.getType()
                                              : term.value.getType())
@@ -166,9 +277,6 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
         return rewriter.notifyMatchFailure(op, "a mask has more dims than "
                                                "the scores");
 
-    if (!scores.getTransposeRhs())
-      key = TransposeOp::create(rewriter, loc, key,
-                                rewriter.getDenseI64ArrayAttr(swapLastTwo(rank)));
     // [B·H, L, D] (nn.MultiheadAttention's bmm) as [1, B·H, L, D].
     auto addBatch = [&](Value v) -> Value {
       auto type = cast<RankedTensorType>(v.getType());
@@ -196,24 +304,90 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
       }
       if (term.scale != 1.0)
         t = MulOp::create(rewriter, loc, t, scalar(element, term.scale));
+      Value original = term.select ? term.select.getResult() : term.value;
+      if (splitByName && foldedHeadsDim(original))
+        t = splitHeads(rewriter, loc, t, shapes->getShape(original));
       bias = bias ? AddOp::create(rewriter, loc, bias, t).getResult() : t;
+    }
+    if (splitByName) {
+      query = splitHeads(rewriter, loc, query, shapes->getShape(query));
+      key = splitHeads(rewriter, loc, key, shapes->getShape(key));
+      value = splitHeads(rewriter, loc, value, shapes->getShape(value));
+      rank = 4;
     }
     if (rank == 3) {
       query = addBatch(query);
       key = addBatch(key);
       value = addBatch(value);
-      if (bias && cast<RankedTensorType>(bias.getType()).getRank() == 3)
-        bias = addBatch(bias);
     }
+    if (!scores.getTransposeRhs())
+      key = TransposeOp::create(rewriter, loc, key,
+                                rewriter.getDenseI64ArrayAttr(swapLastTwo(rank)));
+    // A 3-D bias is [B·H, Lq, Lk] of 3-D attention or [1, Lq, Lk].
+    if (bias && cast<RankedTensorType>(bias.getType()).getRank() == 3)
+      bias = addBatch(bias);
     auto attention = AttentionOp::create(
         rewriter, loc, query, key, value, bias, /*key_padding_mask=*/Value(),
         rewriter.getF32FloatAttr(static_cast<float>(scale)),
         /*mask=*/MaskAttr(), /*alibi_slopes=*/DenseF32ArrayAttr(),
         /*window_relative_bias=*/UnitAttr());
     Value result = attention.getResult();
-    if (rank == 3 || result.getType() != op.getType())
+    if (foldedQuery) {
+      // Fold the heads back: [B·H, Lq, Dv] named like the folded query.
+      ArrayAttr dims;
+      if (std::optional<ArrayAttr> queryDims = foldedQuery.getDims()) {
+        SmallVector<Attribute> names(queryDims->begin(), queryDims->end());
+        names.back() = rewriter.getStringAttr(
+            std::to_string(valueType.getShape().back()));
+        dims = rewriter.getArrayAttr(names);
+      }
+      result = ReshapeOp::create(rewriter, loc, resultType, result, dims);
+    } else if (splitByName) {
+      const SymbolicShape &shape = shapes->getShape(op.getResult());
+      SmallVector<std::string> names;
+      for (const DimExpr &d : shape)
+        names.push_back(shapes->format(d));
+      result = ReshapeOp::create(
+          rewriter, loc, resultType, result,
+          rewriter.getStrArrayAttr(llvm::to_vector_of<StringRef>(names)));
+    } else if (rank == 3 || result.getType() != op.getType()) {
       result = ReshapeOp::create(rewriter, loc, resultType, result, ArrayAttr());
+    }
     rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// layout(x · c) → layout(x) · c for a scalar constant c (and x / c): moves
+/// Q's or K's scale below the head split toward the scores product.
+template <typename LayoutOp>
+struct SinkScaleBelowLayout : OpRewritePattern<LayoutOp> {
+  using OpRewritePattern<LayoutOp>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(LayoutOp op,
+                                PatternRewriter &rewriter) const override {
+    Operation *scaled = op.getInput().getDefiningOp();
+    if (!isa_and_nonnull<MulOp, DivOp>(scaled) || !scaled->hasOneUse())
+      return rewriter.notifyMatchFailure(op, "input is not scaled");
+    Value x = scaled->getOperand(0), c = scaled->getOperand(1);
+    if (isa<MulOp>(scaled) && getSplatValue(x) && !getSplatValue(c))
+      std::swap(x, c);
+    if (!getSplatValue(c) ||
+        cast<RankedTensorType>(c.getType()).getNumElements() != 1)
+      return rewriter.notifyMatchFailure(op, "not scaled by a scalar");
+    // Only on the way to a product (a layout chain into a matmul).
+    bool towardMatmul = llvm::all_of(op->getUsers(), [](Operation *user) {
+      return isa<MatmulOp, ReshapeOp, TransposeOp>(user);
+    });
+    if (!towardMatmul || op->use_empty())
+      return rewriter.notifyMatchFailure(op, "not on the way to a matmul");
+    Operation *moved = rewriter.clone(*op);
+    moved->setOperand(0, x);
+    Operation *rescaled = rewriter.clone(*scaled);
+    rescaled->setOperand(0, moved->getResult(0));
+    rescaled->setOperand(1, c);
+    rescaled->getResult(0).setType(op.getType());
+    rewriter.replaceOp(op, rescaled->getResults());
     return success();
   }
 };
@@ -221,8 +395,20 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
 struct RaiseAttentionPass
     : public tessera::impl::TesseraRaiseAttentionBase<RaiseAttentionPass> {
   void runOnOperation() override {
+    // Scales first, so that they have reached the products when the
+    // attention pattern looks for them.
+    RewritePatternSet scales(&getContext());
+    scales.add<SinkScaleBelowLayout<ReshapeOp>,
+               SinkScaleBelowLayout<TransposeOp>>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(scales))))
+      return signalPassFailure();
+    // Names of the dims the attention pattern starts from (it creates
+    // values, but looks up only the ones that exist now).
+    SymbolicShapes shapes;
+    bool analysed = succeeded(shapes.analyze(getOperation()));
     RewritePatternSet patterns(&getContext());
-    patterns.add<RaiseAttentionPattern>(&getContext());
+    patterns.add<RaiseAttentionPattern>(&getContext(),
+                                        analysed ? &shapes : nullptr);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

@@ -50,7 +50,40 @@ Value transposeWeight(PatternRewriter &rewriter, Location loc, Value weight) {
                              rewriter.getDenseI64ArrayAttr({1, 0}));
 }
 
-/// matmul(x, W) with a constant 2-D W → linear(x, W or Wᵀ).
+/// A static slice of a constant f32 matrix (nn.MultiheadAttention's
+/// in_proj_weight split into Q and KV parts) as a constant of its own;
+/// null for anything else.
+Value sliceConstantWeight(PatternRewriter &rewriter, Location loc,
+                          Value weight) {
+  auto slice = weight.getDefiningOp<SliceOp>();
+  std::optional<SmallVector<float>> values =
+      slice ? getF32Values(slice.getInput()) : std::nullopt;
+  auto type = cast<RankedTensorType>(weight.getType());
+  if (!values || type.getRank() != 2 || !type.hasStaticShape())
+    return Value();
+  auto inputType = cast<RankedTensorType>(slice.getInput().getType());
+  int64_t cols = inputType.getDimSize(1);
+  SmallVector<int64_t> starts, steps;
+  for (int64_t d = 0; d < 2; ++d) {
+    int64_t extent = inputType.getDimSize(d), start = slice.getStarts()[d];
+    starts.push_back(std::clamp<int64_t>(start < 0 ? start + extent : start, 0,
+                                         extent));
+    steps.push_back(slice.getSteps() ? (*slice.getSteps())[d] : 1);
+  }
+  SmallVector<float> sliced;
+  for (int64_t r = 0; r < type.getDimSize(0); ++r)
+    for (int64_t c = 0; c < type.getDimSize(1); ++c)
+      sliced.push_back((*values)[(starts[0] + r * steps[0]) * cols +
+                                 starts[1] + c * steps[1]]);
+  std::string name = "weight.slice";
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(
+          slice.getInput().getDefiningOp<ConstantOp>().getValue()))
+    name = (resource.getRawHandle().getKey() + ".slice").str();
+  return createF32Resource(rewriter, loc, type, sliced, name);
+}
+
+/// matmul(x, W) with a constant 2-D W (or a static slice of one) →
+/// linear(x, W or Wᵀ).
 struct RaiseMatmulWithConstantWeight : OpRewritePattern<MatmulOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -58,9 +91,15 @@ struct RaiseMatmulWithConstantWeight : OpRewritePattern<MatmulOp> {
                                 PatternRewriter &rewriter) const override {
     Value weight = op.getRhs();
     auto weightType = cast<RankedTensorType>(weight.getType());
-    if (op.getTransposeLhs() || !weight.getDefiningOp<ConstantOp>() ||
+    bool slicedConstant = false;
+    if (auto slice = weight.getDefiningOp<SliceOp>())
+      slicedConstant = getF32Values(slice.getInput()).has_value();
+    if (op.getTransposeLhs() ||
+        (!weight.getDefiningOp<ConstantOp>() && !slicedConstant) ||
         weightType.getRank() != 2 || !weightType.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "rhs is not a constant matrix");
+    if (slicedConstant)
+      weight = sliceConstantWeight(rewriter, op.getLoc(), weight);
     if (!op.getTransposeRhs())
       weight = transposeWeight(rewriter, op.getLoc(), weight);
     rewriter.replaceOpWithNewOp<LinearOp>(op, op.getType(), op.getLhs(),

@@ -10,8 +10,9 @@ using namespace mlir;
 using namespace mlir::tessera;
 
 std::optional<double> mlir::tessera::getSplatValue(Value value) {
-  if (auto cast = value.getDefiningOp<CastOp>())
-    return getSplatValue(cast.getInput());
+  // Casts, broadcasts and reshapes of a splat are splats.
+  if (isa_and_nonnull<CastOp, BroadcastOp, ReshapeOp>(value.getDefiningOp()))
+    return getSplatValue(value.getDefiningOp()->getOperand(0));
   auto constant = value.getDefiningOp<ConstantOp>();
   if (!constant)
     return std::nullopt;

@@ -194,7 +194,16 @@ LogicalResult convertCompare(NodeContext &node) {
             if (a == b)
               return std::optional<DimExpr>(
                   DimExpr::constant(compareInts<predicate>(0, 0)));
-            return constantFold(a, b, compareInts<predicate>);
+            // A named dim is at least 1, so against a constant below 1 it
+            // compares like 1 (expand's `shape == -1` test).
+            auto bounded = [](const DimExpr &d, const DimExpr &other) {
+              return !d.isConstant() && d.getCoefficient() > 0 &&
+                             other.isConstant() && other.getCoefficient() < 1
+                         ? DimExpr::constant(1)
+                         : d;
+            };
+            return constantFold(bounded(a, b), bounded(b, a),
+                                compareInts<predicate>);
           },
           node.builder().getI1Type()))
     return success();

@@ -1,7 +1,8 @@
 //===- NeuralOps.cpp - ONNX matmuls, normalizations and reductions --------===//
 //
-// MatMul, Gemm, Softmax, LayerNormalization, ReduceMean / ReduceSum /
-// ReduceMax / ReduceL2, ArgMax, GlobalAveragePool. Decomposed forms of the
+// MatMul, Gemm, Conv (patch embeddings), Softmax, LayerNormalization,
+// ReduceMean / ReduceSum / ReduceMax / ReduceL2, ArgMax, CumSum,
+// GlobalAveragePool. Decomposed forms of the
 // transformer ops (attention, layer norm before opset 17, GELU, linear from
 // MatMul + Add) are imported as they are and raised by the raise phase.
 //
@@ -10,6 +11,8 @@
 #include "frontends/onnx/OpConverters.h"
 
 #include "dialects/tessera/IR/TesseraOps.h"
+
+#include "mlir/IR/DialectResourceBlobManager.h"
 
 using namespace mlir;
 using namespace mlir::tessera;
@@ -68,6 +71,102 @@ LogicalResult convertGemm(NodeContext &node) {
     product = AddOp::create(builder, loc, product, term);
   }
   return node.setOutput(0, product);
+}
+
+/// The same constant with another (static) shape: a resource keeps its blob.
+FailureOr<Value> reshapedWeight(NodeContext &node, int input,
+                                ArrayRef<int64_t> shape) {
+  const ImportedValue &weight = node.info(input);
+  auto type = RankedTensorType::get(shape, node.elementType(input));
+  if (auto resource =
+          dyn_cast_or_null<DenseResourceElementsAttr>(weight.constant))
+    return ConstantOp::create(
+               node.builder(), node.loc(), type,
+               DenseResourceElementsAttr::get(type, resource.getRawHandle()))
+        .getResult();
+  FailureOr<Value> value = node.input(input);
+  if (failed(value))
+    return failure();
+  return ReshapeOp::create(node.builder(), node.loc(), type, *value,
+                           ArrayAttr())
+      .getResult();
+}
+
+/// Conv as a patch embedding (kernel = stride, no padding, no dilation, one
+/// group: ViT's 16x16/16, CLIP's 32x32/32, Swin's 4x4/4) is a linear over
+/// the flattened patches:
+///   [N, C, H, W] -> [N, H/p, W/p, C*p*q] -> linear -> [N, O, H/p, W/p].
+/// Every other convolution is reported.
+LogicalResult convertConv(NodeContext &node) {
+  if (node.rank(0) != 4 || node.rank(1) != 4)
+    return node.emitError() << "is a " << node.rank(0) - 2
+                            << "-D convolution; Tessera imports 2-D patch "
+                               "embeddings only";
+  const SymbolicShape &x = node.shape(0), &w = node.shape(1);
+  auto ints = [&](StringRef name, SmallVector<int64_t> otherwise) {
+    return node.intsAttr(name).value_or(otherwise);
+  };
+  if (!llvm::all_of(w, [](const DimExpr &d) { return d.isConstant(); }) ||
+      !node.info(1).constant)
+    return node.emitError() << "has a weight that is not a constant";
+  int64_t outChannels = w[0].getCoefficient(), channels = w[1].getCoefficient();
+  SmallVector<int64_t> kernel = {w[2].getCoefficient(), w[3].getCoefficient()};
+  SmallVector<int64_t> strides = ints("strides", {1, 1});
+  SmallVector<int64_t> pads = ints("pads", {0, 0, 0, 0});
+  SmallVector<int64_t> dilations = ints("dilations", {1, 1});
+  std::string autoPad = node.stringAttr("auto_pad", "NOTSET");
+  bool patches = strides == kernel && llvm::all_of(pads, [](int64_t p) {
+                   return p == 0;
+                 }) && llvm::all_of(dilations, [](int64_t d) { return d == 1; }) &&
+                 node.intAttr("group", 1) == 1 &&
+                 (autoPad == "NOTSET" || autoPad == "VALID");
+  if (!patches)
+    return node.emitError()
+           << "is a convolution with kernel " << kernel[0] << "x" << kernel[1]
+           << ", strides " << strides[0] << "x" << strides[1]
+           << ", group " << node.intAttr("group", 1)
+           << " and padding or dilation; Tessera imports only patch "
+              "embeddings (kernel = stride, no padding or dilation, one "
+              "group)";
+  if (x[1] != w[1] || !x[2].isConstant() || !x[3].isConstant() ||
+      x[2].getCoefficient() % kernel[0] || x[3].getCoefficient() % kernel[1])
+    return node.emitError() << "is a patch embedding of "
+                            << shapeText(x, node) << " by " << kernel[0] << "x"
+                            << kernel[1]
+                            << " patches; the channels must match the weight "
+                               "and the image must be static and divisible "
+                               "into patches";
+  int64_t rows = x[2].getCoefficient() / kernel[0];
+  int64_t cols = x[3].getCoefficient() / kernel[1];
+  auto constant = [](int64_t v) { return DimExpr::constant(v); };
+  FailureOr<Value> input = node.input(0);
+  FailureOr<Value> weight = reshapedWeight(
+      node, 1, {outChannels, channels * kernel[0] * kernel[1]});
+  if (failed(input) || failed(weight))
+    return failure();
+  Value bias;
+  if (node.hasInput(2)) {
+    FailureOr<Value> b = node.input(2);
+    if (failed(b))
+      return failure();
+    bias = *b;
+  }
+  OpBuilder &b = node.builder();
+  Location loc = node.loc();
+  // [N, C, rows, p, cols, q] -> [N, rows, cols, C, p, q]: each patch's
+  // values in the weight's (C, p, q) order.
+  Value split = createReshape(node, *input,
+                              {x[0], x[1], constant(rows), constant(kernel[0]),
+                               constant(cols), constant(kernel[1])});
+  Value gathered = TransposeOp::create(b, loc, split,
+                                       ArrayRef<int64_t>{0, 2, 4, 1, 3, 5});
+  Value flat = createReshape(
+      node, gathered,
+      {x[0], constant(rows), constant(cols),
+       constant(channels * kernel[0] * kernel[1])});
+  Value embedded = LinearOp::create(b, loc, flat, *weight, bias);
+  return node.setOutput(0, TransposeOp::create(b, loc, embedded,
+                                               ArrayRef<int64_t>{0, 3, 1, 2}));
 }
 
 LogicalResult convertSoftmax(NodeContext &node) {
@@ -190,6 +289,70 @@ LogicalResult convertArgMax(NodeContext &node) {
                           static_cast<bool>(node.intAttr("keepdims", 1))));
 }
 
+/// CumSum along an axis of length L is a product with an L x L 0/1 matrix
+/// built from positions (column j sums rows i <= j; < for exclusive, >= for
+/// reverse), computed in f32: exact for integer sums below 2^24, such as
+/// RoBERTa's position ids. The cost is quadratic in L; a scan kernel would
+/// be linear.
+LogicalResult convertCumSum(NodeContext &node) {
+  int64_t rank = node.rank(0);
+  FailureOr<SmallVector<int64_t>> axisValue = node.constantInts(1, "axis");
+  if (failed(axisValue))
+    return failure();
+  if (axisValue->size() != 1)
+    return node.emitError() << "needs a single axis";
+  FailureOr<int64_t> axis = node.normalizeAxis(axisValue->front(), rank);
+  FailureOr<Value> x = node.input(0);
+  if (failed(axis) || failed(x))
+    return failure();
+  OpBuilder &b = node.builder();
+  Location loc = node.loc();
+  const SymbolicShape &shape = node.shape(0);
+  DimExpr length = shape[*axis];
+  Type i32 = b.getI32Type(), f32 = b.getF32Type();
+  FailureOr<Value> sources = createIota(node, length, i32);
+  FailureOr<Value> targets = createIota(node, length, i32);
+  if (failed(sources) || failed(targets))
+    return failure();
+  // offset[i][j] = j - i: source row i, target column j.
+  Value offset = SubOp::create(
+      b, loc, *targets,
+      createReshape(node, *sources, {length, DimExpr::constant(1)}));
+  bool exclusive = node.intAttr("exclusive", 0), reverse = node.intAttr("reverse", 0);
+  ComparePredicate predicate =
+      reverse ? (exclusive ? ComparePredicate::LT : ComparePredicate::LE)
+              : (exclusive ? ComparePredicate::GT : ComparePredicate::GE);
+  auto scalarType = RankedTensorType::get({}, i32);
+  Value zero = ConstantOp::create(b, loc, scalarType,
+                                  DenseElementsAttr::get(scalarType, 0));
+  Value included = CompareOp::create(b, loc, predicate, offset, zero);
+  Value matrix = CastOp::create(
+      b, loc, cast<RankedTensorType>(included.getType()).clone(f32), included);
+
+  // Move the axis last (and give a vector a row), multiply, move it back.
+  Value values = *x;
+  Type element = node.elementType(0);
+  if (element != f32)
+    values = CastOp::create(
+        b, loc, cast<RankedTensorType>(values.getType()).clone(f32), values);
+  SmallVector<int64_t> permutation = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  std::swap(permutation[*axis], permutation.back());
+  bool moved = *axis != rank - 1;
+  if (moved)
+    values = TransposeOp::create(b, loc, values, permutation);
+  if (rank == 1)
+    values = createReshape(node, values, {DimExpr::constant(1), length});
+  Value sums = MatmulOp::create(b, loc, values, matrix);
+  if (rank == 1)
+    sums = createReshape(node, sums, {length});
+  if (moved)
+    sums = TransposeOp::create(b, loc, sums, permutation);
+  if (element != f32)
+    sums = CastOp::create(
+        b, loc, cast<RankedTensorType>(sums.getType()).clone(element), sums);
+  return node.setOutput(0, sums);
+}
+
 LogicalResult convertGlobalAveragePool(NodeContext &node) {
   int64_t rank = node.rank(0);
   if (rank < 3)
@@ -208,6 +371,7 @@ LogicalResult convertGlobalAveragePool(NodeContext &node) {
 void mlir::tessera::onnx_frontend::addNeuralConverters(ConverterTable &table) {
   table["MatMul"] = convertMatMul;
   table["Gemm"] = convertGemm;
+  table["Conv"] = convertConv;
   table["Softmax"] = convertSoftmax;
   table["LayerNormalization"] = convertLayerNormalization;
   // Axes moved from an attribute to input 1: ReduceSum at opset 13, the
@@ -217,5 +381,6 @@ void mlir::tessera::onnx_frontend::addNeuralConverters(ConverterTable &table) {
   table["ReduceMax"] = convertReduce<ReduceMaxOp, 18>;
   table["ReduceL2"] = convertReduceL2;
   table["ArgMax"] = convertArgMax;
+  table["CumSum"] = convertCumSum;
   table["GlobalAveragePool"] = convertGlobalAveragePool;
 }

@@ -21,6 +21,21 @@ void addElementwiseConverters(ConverterTable &table);
 void addShapeConverters(ConverterTable &table);
 void addNeuralConverters(ConverterTable &table);
 
+// Helpers shared by the family files (defined in ShapeOps.cpp).
+
+/// A tensor type for a symbolic shape: static where the dim is a constant.
+RankedTensorType typeFor(ArrayRef<DimExpr> shape, Type element);
+/// `[batch, seq, 64]`, for messages.
+std::string shapeText(ArrayRef<DimExpr> shape, NodeContext &node);
+/// `x` reshaped to `shape`, its dynamic dims named in the op's `dims`.
+Value createReshape(NodeContext &node, Value x, ArrayRef<DimExpr> shape);
+/// `x` broadcast to `shape`, its dynamic dims named in the op's `dims`.
+Value createBroadcast(NodeContext &node, Value x, ArrayRef<DimExpr> shape);
+/// 0, 1, ..., length - 1 as a 1-D tensor of `element`; a dynamic length
+/// must be a single named dim.
+FailureOr<Value> createIota(NodeContext &node, const DimExpr &length,
+                            Type element);
+
 } // namespace mlir::tessera::onnx_frontend
 
 #endif // TESSERA_FRONTENDS_ONNX_OPCONVERTERS_H

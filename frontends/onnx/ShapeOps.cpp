@@ -1,7 +1,7 @@
 //===- ShapeOps.cpp - ONNX shape, layout and constant ops -----------------===//
 //
 // Shape, Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Slice, Split,
-// Concat, Gather, Expand, Constant, ConstantOfShape, Range. Integer tensors
+// Concat, Gather, Expand, Tile, Constant, ConstantOfShape, Range, Trilu. Integer tensors
 // known at compile time (shapes, axes, index lists) are computed here, so
 // the Shape -> Gather -> Unsqueeze -> Concat -> Reshape bookkeeping of
 // dynamic-axis exports never becomes an op.
@@ -20,17 +20,16 @@ using namespace mlir;
 using namespace mlir::tessera;
 using namespace mlir::tessera::onnx_frontend;
 
-namespace {
-
-/// A tensor type for a symbolic shape: static where the dim is a constant.
-RankedTensorType typeFor(ArrayRef<DimExpr> shape, Type element) {
+RankedTensorType mlir::tessera::onnx_frontend::typeFor(ArrayRef<DimExpr> shape,
+                                                      Type element) {
   SmallVector<int64_t> dims;
   for (const DimExpr &d : shape)
     dims.push_back(d.isConstant() ? d.getCoefficient() : ShapedType::kDynamic);
   return RankedTensorType::get(dims, element);
 }
 
-std::string shapeText(ArrayRef<DimExpr> shape, NodeContext &node) {
+std::string mlir::tessera::onnx_frontend::shapeText(ArrayRef<DimExpr> shape,
+                                                   NodeContext &node) {
   const SymbolicShapes &shapes = node.graph().shapes();
   return "[" +
          llvm::join(llvm::map_range(shape,
@@ -40,6 +39,67 @@ std::string shapeText(ArrayRef<DimExpr> shape, NodeContext &node) {
                     ", ") +
          "]";
 }
+
+/// The `dims` attribute of a reshape or broadcast to `shape`: null when the
+/// result is static.
+static ArrayAttr namedDims(NodeContext &node, RankedTensorType type,
+                           ArrayRef<DimExpr> shape) {
+  // The named dims are written down: the compiler cannot always tell them
+  // from the types ([b*s, 192] -> [?, ?, 192]).
+  if (type.hasStaticShape())
+    return ArrayAttr();
+  SmallVector<std::string> names;
+  for (const DimExpr &d : shape)
+    names.push_back(node.graph().shapes().format(d));
+  return node.builder().getStrArrayAttr(llvm::to_vector_of<StringRef>(names));
+}
+
+Value mlir::tessera::onnx_frontend::createReshape(NodeContext &node, Value x,
+                                                  ArrayRef<DimExpr> shape) {
+  RankedTensorType type =
+      typeFor(shape, cast<RankedTensorType>(x.getType()).getElementType());
+  return ReshapeOp::create(node.builder(), node.loc(), type, x,
+                           namedDims(node, type, shape));
+}
+
+Value mlir::tessera::onnx_frontend::createBroadcast(NodeContext &node, Value x,
+                                                    ArrayRef<DimExpr> shape) {
+  RankedTensorType type =
+      typeFor(shape, cast<RankedTensorType>(x.getType()).getElementType());
+  return BroadcastOp::create(node.builder(), node.loc(), type, x,
+                             namedDims(node, type, shape));
+}
+
+/// The named dim `length` is, when it is exactly one (not a product or a
+/// multiple).
+static std::optional<std::string> dimName(NodeContext &node,
+                                          const DimExpr &length) {
+  if (length.isConstant() || length.getCoefficient() != 1 ||
+      length.getSymbols().size() != 1)
+    return std::nullopt;
+  return node.graph().shapes().getSymbols()[length.getSymbols()[0]].name;
+}
+
+FailureOr<Value>
+mlir::tessera::onnx_frontend::createIota(NodeContext &node,
+                                         const DimExpr &length, Type element) {
+  if (length.isConstant()) {
+    auto type = RankedTensorType::get({length.getCoefficient()}, element);
+    return IotaOp::create(node.builder(), node.loc(), type, StringAttr())
+        .getResult();
+  }
+  std::optional<std::string> name = dimName(node, length);
+  if (!name)
+    return node.emitError() << "needs the positions 0.."
+                            << shapeText({length}, node)
+                            << " - 1; only a single named dim is supported";
+  auto type = RankedTensorType::get({ShapedType::kDynamic}, element);
+  return IotaOp::create(node.builder(), node.loc(), type,
+                        node.builder().getStringAttr(*name))
+      .getResult();
+}
+
+namespace {
 
 /// Reshapes input 0 to `shape` (symbolic); checks that the compiler's
 /// inference follows the same dims.
@@ -62,20 +122,7 @@ LogicalResult emitReshape(NodeContext &node, ArrayRef<DimExpr> shape) {
   FailureOr<Value> x = node.input(0);
   if (failed(x))
     return failure();
-  // The named dims are written down: the compiler cannot always tell them
-  // from the types ([b*s, 192] -> [?, ?, 192]).
-  RankedTensorType type = typeFor(shape, input.type.getElementType());
-  ArrayAttr dims;
-  if (!type.hasStaticShape()) {
-    SmallVector<std::string> names;
-    for (const DimExpr &d : shape)
-      names.push_back(node.graph().shapes().format(d));
-    dims = node.builder().getStrArrayAttr(
-        llvm::to_vector_of<StringRef>(names));
-  }
-  auto reshape =
-      ReshapeOp::create(node.builder(), node.loc(), type, *x, dims);
-  if (failed(node.setOutput(0, reshape)))
+  if (failed(node.setOutput(0, createReshape(node, *x, shape))))
     return failure();
   if (ArrayRef<DimExpr>(node.graph().lookup(node.node().output(0))->shape) !=
       shape)
@@ -235,33 +282,6 @@ LogicalResult convertTranspose(NodeContext &node) {
 /// Start, end and step of a slice along one dim, normalized like ONNX
 /// (negative counts from the end; clamped). `end` may be symbolic only
 /// when it reaches the dim's end.
-/// The named dim `length` is, when it is exactly one (not a product or a
-/// multiple).
-std::optional<std::string> dimName(NodeContext &node, const DimExpr &length) {
-  if (length.isConstant() || length.getCoefficient() != 1 ||
-      length.getSymbols().size() != 1)
-    return std::nullopt;
-  return node.graph().shapes().getSymbols()[length.getSymbols()[0]].name;
-}
-
-/// 0, 1, ..., length - 1 as a 1-D tensor of `element`.
-FailureOr<Value> createIota(NodeContext &node, const DimExpr &length,
-                            Type element) {
-  if (length.isConstant()) {
-    auto type = RankedTensorType::get({length.getCoefficient()}, element);
-    return IotaOp::create(node.builder(), node.loc(), type, StringAttr())
-        .getResult();
-  }
-  std::optional<std::string> name = dimName(node, length);
-  if (!name)
-    return node.emitError() << "needs the positions 0.." << shapeText({length}, node)
-                            << " - 1; only a single named dim is supported";
-  auto type = RankedTensorType::get({ShapedType::kDynamic}, element);
-  return IotaOp::create(node.builder(), node.loc(), type,
-                        node.builder().getStringAttr(*name))
-      .getResult();
-}
-
 struct SliceRange {
   int64_t start = 0, end = std::numeric_limits<int64_t>::max(), step = 1;
 };
@@ -415,6 +435,12 @@ LogicalResult convertSplit(NodeContext &node) {
 
 LogicalResult convertConcat(NodeContext &node) {
   int64_t rank = node.rank(0);
+  if (rank == 0)
+    return node.emitError() << "concatenates scalars (rank 0)";
+  for (int i = 1; i < node.numInputs(); ++i)
+    if (node.hasInput(i) && node.rank(i) != rank)
+      return node.emitError() << "input " << i << " has rank " << node.rank(i)
+                              << " but input 0 has rank " << rank;
   FailureOr<int64_t> axis = node.normalizeAxis(node.intAttr("axis", 0), rank);
   if (failed(axis))
     return failure();
@@ -447,6 +473,8 @@ LogicalResult convertConcat(NodeContext &node) {
       return failure();
     inputs.push_back(*x);
   }
+  if (inputs.empty())
+    return node.emitError() << "has only empty inputs";
   if (inputs.size() == 1)
     return node.setOutput(0, inputs.front());
   return node.setOutput(
@@ -512,9 +540,48 @@ LogicalResult convertExpand(NodeContext &node) {
   FailureOr<Value> x = node.input(0);
   if (failed(x))
     return failure();
-  return node.setOutput(
-      0, BroadcastOp::create(node.builder(), node.loc(),
-                             typeFor(shape, node.elementType(0)), *x));
+  return node.setOutput(0, createBroadcast(node, *x, shape));
+}
+
+/// Tile: a dim of size 1 repeated is a broadcast (`repeat(batch, 1, 1)` of
+/// DETR's queries); any other dim is repeated by concatenating copies, which
+/// needs a constant count.
+LogicalResult convertTile(NodeContext &node) {
+  std::optional<SmallVector<DimExpr>> repeats = node.known(1);
+  const SymbolicShape &input = node.shape(0);
+  if (!repeats || repeats->size() != input.size())
+    return node.emitError() << "needs one repeat count per input dim, known "
+                               "at compile time";
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  Value result = *x;
+  SmallVector<DimExpr> broadcastShape(input.begin(), input.end());
+  bool broadcasts = false;
+  for (auto [axis, count] : llvm::enumerate(*repeats)) {
+    if (count == DimExpr::constant(1))
+      continue;
+    if (input[axis] == DimExpr::constant(1)) {
+      broadcastShape[axis] = count;
+      broadcasts = true;
+      continue;
+    }
+    if (!count.isConstant() || count.getCoefficient() < 1)
+      return node.emitError()
+             << "repeats dim " << axis << " of " << shapeText(input, node)
+             << " " << shapeText({count}, node)
+             << " times; only a constant count is supported for dims "
+                "larger than 1";
+  }
+  if (broadcasts)
+    result = createBroadcast(node, result, broadcastShape);
+  for (auto [axis, count] : llvm::enumerate(*repeats)) {
+    if (input[axis] == DimExpr::constant(1) || count == DimExpr::constant(1))
+      continue;
+    SmallVector<Value> copies(count.getCoefficient(), result);
+    result = ConcatOp::create(node.builder(), node.loc(), copies, axis);
+  }
+  return node.setOutput(0, result);
 }
 
 LogicalResult defineTensor(NodeContext &node, const onnx::TensorProto &tensor) {
@@ -556,9 +623,9 @@ LogicalResult convertConstant(NodeContext &node) {
 }
 
 LogicalResult convertConstantOfShape(NodeContext &node) {
-  FailureOr<SmallVector<int64_t>> shape = node.constantInts(0, "shape");
-  if (failed(shape))
-    return failure();
+  std::optional<SmallVector<DimExpr>> dims = node.known(0);
+  if (!dims)
+    return node.emitError() << "the shape is computed at run time";
   onnx::TensorProto tensor;
   if (const onnx::AttributeProto *value = node.attribute("value"))
     tensor = value->t();
@@ -571,17 +638,33 @@ LogicalResult convertConstantOfShape(NodeContext &node) {
   if (failed(scalar))
     return failure();
   Type element = scalar->type.getElementType();
-  auto type = RankedTensorType::get(*shape, element);
-  int64_t count = elementCount(*shape);
+  if (llvm::any_of(*dims, [](const DimExpr &d) { return !d.isConstant(); })) {
+    // A fill of a run-time shape (torch.full((b, s, s), v)): the value
+    // broadcast to the named dims.
+    auto unit = RankedTensorType::get(SmallVector<int64_t>(dims->size(), 1),
+                                      element);
+    Attribute splat =
+        scalar->known
+            ? Attribute(node.builder().getIntegerAttr(
+                  element, scalar->known->front().getCoefficient()))
+            : cast<DenseElementsAttr>(scalar->constant).getSplatValue<Attribute>();
+    Value fill = ConstantOp::create(node.builder(), node.loc(), unit,
+                                    DenseElementsAttr::get(unit, splat));
+    return node.setOutput(0, createBroadcast(node, fill, *dims));
+  }
+  SmallVector<int64_t> shape;
+  for (const DimExpr &d : *dims)
+    shape.push_back(d.getCoefficient());
+  auto type = RankedTensorType::get(shape, element);
+  int64_t count = elementCount(shape);
   if (scalar->known) {
-    node.setKnownOutput(0, element, *shape,
+    node.setKnownOutput(0, element, shape,
                         SmallVector<DimExpr>(count, scalar->known->front()));
     return success();
   }
   ImportedValue value;
   value.type = type;
-  for (int64_t d : *shape)
-    value.shape.push_back(DimExpr::constant(d));
+  value.shape.assign(dims->begin(), dims->end());
   value.constant = DenseElementsAttr::get(
       type, cast<DenseElementsAttr>(scalar->constant).getSplatValue<Attribute>());
   node.graph().define(node.node().output(0), std::move(value));
@@ -625,6 +708,51 @@ LogicalResult convertRange(NodeContext &node) {
   return success();
 }
 
+/// Trilu keeps x where column - row >= k (upper) or <= k (lower): a select
+/// on positions, which the mask classification evaluates (CLIP's causal
+/// mask is triu(full(min), 1)).
+LogicalResult convertTrilu(NodeContext &node) {
+  int64_t rank = node.rank(0);
+  if (rank < 2)
+    return node.emitError() << "needs rank >= 2, got " << rank;
+  int64_t k = 0;
+  if (node.hasInput(1)) {
+    FailureOr<SmallVector<int64_t>> diagonal = node.constantInts(1, "k");
+    if (failed(diagonal))
+      return failure();
+    if (diagonal->size() != 1)
+      return node.emitError() << "needs a single diagonal offset k";
+    k = diagonal->front();
+  }
+  bool upper = node.intAttr("upper", 1) != 0;
+  const SymbolicShape &shape = node.shape(0);
+  DimExpr rows = shape[rank - 2], columns = shape[rank - 1];
+  OpBuilder &b = node.builder();
+  Location loc = node.loc();
+  Type i32 = b.getI32Type();
+  FailureOr<Value> x = node.input(0);
+  FailureOr<Value> rowIds = createIota(node, rows, i32);
+  FailureOr<Value> columnIds = createIota(node, columns, i32);
+  if (failed(x) || failed(rowIds) || failed(columnIds))
+    return failure();
+  Value rowColumn = createReshape(node, *rowIds, {rows, DimExpr::constant(1)});
+  Value offset = SubOp::create(b, loc, *columnIds, rowColumn);
+  auto scalar = [&](Type element, Attribute value) -> Value {
+    auto type = RankedTensorType::get({}, element);
+    return ConstantOp::create(b, loc, type,
+                              DenseElementsAttr::get(type, value));
+  };
+  Value keep = CompareOp::create(
+      b, loc, upper ? ComparePredicate::GE : ComparePredicate::LE, offset,
+      scalar(i32, b.getI32IntegerAttr(k)));
+  Type element = node.elementType(0);
+  Attribute zero = isa<FloatType>(element)
+                       ? Attribute(b.getFloatAttr(element, 0.0))
+                       : Attribute(b.getIntegerAttr(element, 0));
+  return node.setOutput(
+      0, SelectOp::create(b, loc, keep, *x, scalar(element, zero)));
+}
+
 } // namespace
 
 void mlir::tessera::onnx_frontend::addShapeConverters(ConverterTable &table) {
@@ -642,4 +770,6 @@ void mlir::tessera::onnx_frontend::addShapeConverters(ConverterTable &table) {
   table["Constant"] = convertConstant;
   table["ConstantOfShape"] = convertConstantOfShape;
   table["Range"] = convertRange;
+  table["Tile"] = convertTile;
+  table["Trilu"] = convertTrilu;
 }

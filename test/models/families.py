@@ -65,8 +65,9 @@ class BertLayer(nn.Module):
 
 
 class Bert(nn.Module):
-    inputs = ("input_ids", "attention_mask")
-    causal = False
+    inputs = {"input_ids": ("ids", {0: "batch", 1: "seq"}),
+              "attention_mask": ("padding", {0: "batch", 1: "seq"})}
+    output_axes = {0: "batch", 1: "seq"}
 
     def __init__(self):
         super().__init__()
@@ -140,8 +141,8 @@ class Gpt2Block(nn.Module):
 
 
 class Gpt2(nn.Module):
-    inputs = ("input_ids", "attention_mask")
-    causal = True
+    inputs = Bert.inputs
+    output_axes = Bert.output_axes
 
     def __init__(self):
         super().__init__()
@@ -161,19 +162,383 @@ class Gpt2(nn.Module):
         return self.ln_f(x)
 
 
-FAMILIES = {"bert": Bert, "gpt2": Gpt2}
+class QuickGelu(nn.Module):
+    def forward(self, x):
+        return x * torch.sigmoid(1.702 * x)
 
 
-def example_inputs(model, batch=2, seq=7):
+class BmmAttention(nn.Module):
+    """The attention of CLIP, BART and DETR in Hugging Face transformers:
+    Q scaled before the product, heads folded into the batch for bmm, each
+    mask added on a [B, H, Lq, Lk] view. `q_pos` / `k_pos` are DETR's
+    position embeddings, added to the queries' and keys' inputs only."""
+
+    def __init__(self):
+        super().__init__()
+        self.q_proj, self.k_proj, self.v_proj, self.out_proj = (
+            nn.Linear(HIDDEN, HIDDEN) for _ in range(4))
+        self.head_dim = HIDDEN // HEADS
+
+    def forward(self, x, kv=None, masks=(), q_pos=None, k_pos=None):
+        bsz, tgt, _ = x.size()
+        kv = x if kv is None else kv
+        q = self.q_proj(x if q_pos is None else x + q_pos) * self.head_dim ** -0.5
+        k = self.k_proj(kv if k_pos is None else kv + k_pos)
+        v = self.v_proj(kv)
+
+        def fold_heads(t):
+            t = t.view(bsz, -1, HEADS, self.head_dim).transpose(1, 2)
+            return t.reshape(bsz * HEADS, -1, self.head_dim)
+
+        q, k, v = fold_heads(q), fold_heads(k), fold_heads(v)
+        src = k.size(1)
+        w = torch.bmm(q, k.transpose(1, 2))
+        for mask in masks:
+            w = (w.view(bsz, HEADS, tgt, src) + mask).view(bsz * HEADS, tgt, src)
+        w = nn.functional.softmax(w, dim=-1)
+        out = torch.bmm(w, v).view(bsz, HEADS, tgt, self.head_dim).transpose(1, 2)
+        return self.out_proj(out.reshape(bsz, tgt, HIDDEN))
+
+
+def expand_padding_mask(mask, dtype, tgt_len):
+    """Hugging Face's _expand_mask: [B, Lk] -> [B, 1, Lq, Lk], 0 where a key
+    is real and finfo.min where it is padding."""
+    bsz, src_len = mask.size()
+    expanded = mask[:, None, None, :].expand(bsz, 1, tgt_len, src_len).to(dtype)
+    inverted = 1.0 - expanded
+    return inverted.masked_fill(inverted.to(torch.bool), torch.finfo(dtype).min)
+
+
+class ClipLayer(nn.Module):
+    """Pre-LN encoder layer with quick_gelu (CLIP's text and vision towers)."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer_norm1 = nn.LayerNorm(HIDDEN)
+        self.self_attn = BmmAttention()
+        self.layer_norm2 = nn.LayerNorm(HIDDEN)
+        self.fc1, self.fc2 = nn.Linear(HIDDEN, FFN), nn.Linear(FFN, HIDDEN)
+        self.act = QuickGelu()
+
+    def forward(self, x, masks=()):
+        x = x + self.self_attn(self.layer_norm1(x), masks=masks)
+        return x + self.fc2(self.act(self.fc1(self.layer_norm2(x))))
+
+
+class ClipText(nn.Module):
+    """CLIP's text tower: a causal mask made with triu over a full finfo.min
+    tensor, plus the padding mask, both added (padded causal entries
+    overflow to -inf)."""
+
+    inputs = {"input_ids": ("ids", {0: "batch", 1: "seq"}),
+              "attention_mask": ("padding", {0: "batch", 1: "seq"})}
+    output_axes = {0: "batch", 1: "seq"}
+
+    def __init__(self):
+        super().__init__()
+        self.token_embedding = nn.Embedding(VOCAB, HIDDEN)
+        self.position_embedding = nn.Embedding(MAX_POS, HIDDEN)
+        self.register_buffer("position_ids", torch.arange(MAX_POS).expand((1, -1)))
+        self.layers = nn.ModuleList(ClipLayer() for _ in range(LAYERS))
+        self.final_layer_norm = nn.LayerNorm(HIDDEN)
+
+    def forward(self, input_ids, attention_mask):
+        bsz, seq = input_ids.size()
+        x = self.token_embedding(input_ids) + self.position_embedding(self.position_ids[:, :seq])
+        causal = torch.empty(bsz, seq, seq, dtype=x.dtype)
+        causal.fill_(torch.tensor(torch.finfo(x.dtype).min))
+        causal = causal.triu_(1).unsqueeze(1)
+        padding = expand_padding_mask(attention_mask, x.dtype, seq)
+        for layer in self.layers:
+            x = layer(x, masks=(causal, padding))
+        return self.final_layer_norm(x)
+
+
+IMAGE, CHANNELS = 16, 3
+
+
+class ClipVision(nn.Module):
+    """CLIP's vision tower: 4x4/4 patch convolution without bias, a class
+    embedding concatenated in front, pre- and post-layer norms, the class
+    token pooled and projected."""
+
+    inputs = {"pixel_values": ("image", {0: "batch"})}
+    output_axes = {0: "batch"}
+    patch = 4
+
+    def __init__(self):
+        super().__init__()
+        self.patch_embedding = nn.Conv2d(CHANNELS, HIDDEN, self.patch, self.patch, bias=False)
+        self.class_embedding = nn.Parameter(torch.randn(HIDDEN))
+        positions = (IMAGE // self.patch) ** 2 + 1
+        self.position_embedding = nn.Embedding(positions, HIDDEN)
+        self.register_buffer("position_ids", torch.arange(positions).expand((1, -1)))
+        self.pre_layrnorm = nn.LayerNorm(HIDDEN)
+        self.layers = nn.ModuleList(ClipLayer() for _ in range(LAYERS))
+        self.post_layernorm = nn.LayerNorm(HIDDEN)
+        self.visual_projection = nn.Linear(HIDDEN, HIDDEN // 2, bias=False)
+
+    def forward(self, pixel_values):
+        bsz = pixel_values.shape[0]
+        patches = self.patch_embedding(pixel_values).flatten(2).transpose(1, 2)
+        cls = self.class_embedding.expand(bsz, 1, -1)
+        x = torch.cat([cls, patches], dim=1) + self.position_embedding(self.position_ids)
+        x = self.pre_layrnorm(x)
+        for layer in self.layers:
+            x = layer(x)
+        return self.visual_projection(self.post_layernorm(x[:, 0, :]))
+
+
+class VitLayer(nn.Module):
+    """Pre-LN encoder layer, BERT-style attention without a mask, erf GELU."""
+
+    def __init__(self):
+        super().__init__()
+        self.layernorm_before = nn.LayerNorm(HIDDEN, eps=1e-12)
+        self.query, self.key, self.value = (nn.Linear(HIDDEN, HIDDEN) for _ in range(3))
+        self.dense = nn.Linear(HIDDEN, HIDDEN)
+        self.layernorm_after = nn.LayerNorm(HIDDEN, eps=1e-12)
+        self.intermediate = nn.Linear(HIDDEN, FFN)
+        self.output = nn.Linear(FFN, HIDDEN)
+
+    def forward(self, x):
+        h = self.layernorm_before(x)
+        q, k, v = (split_heads(p(h), HEADS) for p in (self.query, self.key, self.value))
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(HIDDEN // HEADS)
+        probs = nn.functional.softmax(scores, dim=-1)
+        x = x + self.dense(merge_heads(torch.matmul(probs, v)))
+        h = nn.functional.gelu(self.intermediate(self.layernorm_after(x)))
+        return x + self.output(h)
+
+
+class Vit(nn.Module):
+    """ViT: 16x16/16 patch convolution on a 32x32 image, a CLS token
+    concatenated in front, learned position embeddings, final layer norm."""
+
+    inputs = {"pixel_values": ("image", {0: "batch"})}
+    output_axes = {0: "batch"}
+    image, patch = 32, 16
+
+    def __init__(self):
+        super().__init__()
+        self.projection = nn.Conv2d(CHANNELS, HIDDEN, self.patch, self.patch)
+        self.cls_token = nn.Parameter(torch.randn(1, 1, HIDDEN))
+        self.position_embeddings = nn.Parameter(
+            torch.randn(1, (self.image // self.patch) ** 2 + 1, HIDDEN))
+        self.layers = nn.ModuleList(VitLayer() for _ in range(LAYERS))
+        self.layernorm = nn.LayerNorm(HIDDEN, eps=1e-12)
+
+    def forward(self, pixel_values):
+        bsz = pixel_values.shape[0]
+        x = self.projection(pixel_values).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls_token.expand(bsz, -1, -1), x], dim=1) + self.position_embeddings
+        for layer in self.layers:
+            x = layer(x)
+        return self.layernorm(x)
+
+
+class EncoderDecoder(nn.Module):
+    """torch.nn.Transformer (post-LN, ReLU, packed in_proj attention): the
+    encoder sees a key padding mask, the decoder a causal mask from
+    generate_square_subsequent_mask and the same padding over the memory."""
+
+    inputs = {"src": ("features", {0: "batch", 1: "src_seq"}),
+              "tgt": ("features", {0: "batch", 1: "seq"}),
+              "src_padding": ("bool_padding", {0: "batch", 1: "src_seq"})}
+    output_axes = {0: "batch", 1: "seq"}
+
+    def __init__(self):
+        super().__init__()
+        # nn.Transformer, built from its parts to turn off the nested-tensor
+        # path, which has no ONNX export.
+        encoder_layer = nn.TransformerEncoderLayer(HIDDEN, HEADS, FFN, 0.0, batch_first=True)
+        decoder_layer = nn.TransformerDecoderLayer(HIDDEN, HEADS, FFN, 0.0, batch_first=True)
+        self.encoder = nn.TransformerEncoder(encoder_layer, LAYERS, nn.LayerNorm(HIDDEN),
+                                             enable_nested_tensor=False)
+        self.decoder = nn.TransformerDecoder(decoder_layer, LAYERS, nn.LayerNorm(HIDDEN))
+
+    def forward(self, src, tgt, src_padding):
+        causal = nn.Transformer.generate_square_subsequent_mask(tgt.size(1))
+        memory = self.encoder(src, src_key_padding_mask=src_padding)
+        return self.decoder(tgt, memory, tgt_mask=causal, memory_key_padding_mask=src_padding)
+
+
+class BertCrossLayer(nn.Module):
+    """BLIP's text decoder layer: BERT-style causal self-attention, cross
+    attention over the image features, erf GELU, post-LN."""
+
+    def __init__(self):
+        super().__init__()
+        self.self_qkv = nn.ModuleList(nn.Linear(HIDDEN, HIDDEN) for _ in range(3))
+        self.self_out, self.self_ln = nn.Linear(HIDDEN, HIDDEN), nn.LayerNorm(HIDDEN, eps=1e-12)
+        self.cross_qkv = nn.ModuleList(nn.Linear(HIDDEN, HIDDEN) for _ in range(3))
+        self.cross_out, self.cross_ln = nn.Linear(HIDDEN, HIDDEN), nn.LayerNorm(HIDDEN, eps=1e-12)
+        self.intermediate, self.output = nn.Linear(HIDDEN, FFN), nn.Linear(FFN, HIDDEN)
+        self.ln = nn.LayerNorm(HIDDEN, eps=1e-12)
+
+    @staticmethod
+    def attend(projections, x, kv, mask):
+        q, k, v = (split_heads(p(t), HEADS) for p, t in zip(projections, (x, kv, kv)))
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(HIDDEN // HEADS) + mask
+        return merge_heads(torch.matmul(nn.functional.softmax(scores, dim=-1), v))
+
+    def forward(self, x, mask, image, image_mask):
+        x = self.self_ln(self.self_out(self.attend(self.self_qkv, x, x, mask)) + x)
+        x = self.cross_ln(self.cross_out(self.attend(self.cross_qkv, x, image, image_mask)) + x)
+        h = nn.functional.gelu(self.intermediate(x))
+        return self.ln(self.output(h) + x)
+
+
+class BlipTextDecoder(nn.Module):
+    """BLIP's text decoder: the causal mask made from arange comparisons and
+    multiplied with the padding mask before (1 - m) * finfo.min (Hugging
+    Face's get_extended_attention_mask for decoders); cross attention over
+    image features with their own padding mask."""
+
+    inputs = {"input_ids": ("ids", {0: "batch", 1: "seq"}),
+              "attention_mask": ("padding", {0: "batch", 1: "seq"}),
+              "image_embeds": ("features", {0: "batch", 1: "image_seq"}),
+              "image_mask": ("padding", {0: "batch", 1: "image_seq"})}
+    output_axes = {0: "batch", 1: "seq"}
+
+    def __init__(self):
+        super().__init__()
+        self.word_embeddings = nn.Embedding(VOCAB, HIDDEN)
+        self.position_embeddings = nn.Embedding(MAX_POS, HIDDEN)
+        self.register_buffer("position_ids", torch.arange(MAX_POS).expand((1, -1)))
+        self.ln = nn.LayerNorm(HIDDEN, eps=1e-12)
+        self.layers = nn.ModuleList(BertCrossLayer() for _ in range(LAYERS))
+
+    def forward(self, input_ids, attention_mask, image_embeds, image_mask):
+        bsz, seq = input_ids.size()
+        x = self.word_embeddings(input_ids) + self.position_embeddings(self.position_ids[:, :seq])
+        x = self.ln(x)
+        seq_ids = torch.arange(seq)
+        causal = seq_ids[None, None, :].repeat(bsz, seq, 1) <= seq_ids[None, :, None]
+        causal = causal.to(attention_mask.dtype)
+        mask = causal[:, None, :, :] * attention_mask[:, None, None, :]
+        mask = (1.0 - mask.to(x.dtype)) * torch.finfo(x.dtype).min
+        image_mask = (1.0 - image_mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min
+        for layer in self.layers:
+            x = layer(x, mask, image_embeds, image_mask)
+        return x
+
+
+QUERIES = 100
+
+
+class DetrDecoderLayer(nn.Module):
+    """DETR's decoder layer: post-LN, position embeddings added to queries
+    and keys (not values), ReLU FFN."""
+
+    def __init__(self):
+        super().__init__()
+        self.self_attn, self.self_attn_layer_norm = BmmAttention(), nn.LayerNorm(HIDDEN)
+        self.encoder_attn, self.encoder_attn_layer_norm = BmmAttention(), nn.LayerNorm(HIDDEN)
+        self.fc1, self.fc2 = nn.Linear(HIDDEN, FFN), nn.Linear(FFN, HIDDEN)
+        self.final_layer_norm = nn.LayerNorm(HIDDEN)
+
+    def forward(self, x, query_pos, memory, memory_pos, memory_mask):
+        x = self.self_attn_layer_norm(x + self.self_attn(x, q_pos=query_pos, k_pos=query_pos))
+        x = self.encoder_attn_layer_norm(x + self.encoder_attn(
+            x, kv=memory, masks=(memory_mask,), q_pos=query_pos, k_pos=memory_pos))
+        return self.final_layer_norm(x + self.fc2(nn.functional.relu(self.fc1(x))))
+
+
+class DetrDecoder(nn.Module):
+    """DETR's decoder: 100 learned object queries (starting from zeros) over
+    the encoder's memory, which is padded per image (pixel mask)."""
+
+    inputs = {"memory": ("features", {0: "batch", 1: "memory_seq"}),
+              "memory_pos": ("features", {0: "batch", 1: "memory_seq"}),
+              "pixel_mask": ("padding", {0: "batch", 1: "memory_seq"})}
+    output_axes = {0: "batch"}
+
+    def __init__(self):
+        super().__init__()
+        self.query_position_embeddings = nn.Embedding(QUERIES, HIDDEN)
+        self.layers = nn.ModuleList(DetrDecoderLayer() for _ in range(LAYERS))
+        self.layernorm = nn.LayerNorm(HIDDEN)
+
+    def forward(self, memory, memory_pos, pixel_mask):
+        bsz = memory.size(0)
+        query_pos = self.query_position_embeddings.weight.unsqueeze(0).repeat(bsz, 1, 1)
+        x = torch.zeros_like(query_pos)
+        mask = expand_padding_mask(pixel_mask, memory.dtype, QUERIES)
+        for layer in self.layers:
+            x = layer(x, query_pos, memory, memory_pos, mask)
+        return self.layernorm(x)
+
+
+WINDOW, GLOBAL_TOKENS = 2, (0,)
+
+
+class Longformer(nn.Module):
+    """A Longformer-style encoder that states its masks densely the way
+    reference (non-chunked) implementations do: a band |i - j| <= w from
+    position differences (layer 0), the same band dilated by 2 with a Mod
+    test (layer 1), each or-ed with the global token positions (the CLS
+    token sees and is seen by all), plus the padding mask. Position ids
+    come from RoBERTa's cumsum over the non-padding tokens."""
+
+    inputs = {"input_ids": ("ids", {0: "batch", 1: "seq"}),
+              "attention_mask": ("padding", {0: "batch", 1: "seq"})}
+    output_axes = {0: "batch", 1: "seq"}
+    padding_idx = 1
+    dilations = (1, 2)
+
+    def __init__(self):
+        super().__init__()
+        self.words = nn.Embedding(VOCAB, HIDDEN, padding_idx=self.padding_idx)
+        self.positions = nn.Embedding(MAX_POS + 2, HIDDEN, padding_idx=self.padding_idx)
+        self.ln = nn.LayerNorm(HIDDEN, eps=1e-5)
+        self.layers = nn.ModuleList(BertLayer() for _ in range(LAYERS))
+
+    def forward(self, input_ids, attention_mask):
+        seq = input_ids.size(1)
+        real = input_ids.ne(self.padding_idx).int()
+        position_ids = (torch.cumsum(real, dim=1).type_as(real) * real).long() + self.padding_idx
+        x = self.ln(self.words(input_ids) + self.positions(position_ids))
+        pos = torch.arange(seq)
+        distance = pos[None, :] - pos[:, None]
+        is_global = torch.zeros(seq, dtype=torch.bool)
+        for token in GLOBAL_TOKENS:
+            is_global = is_global | (pos == token)
+        padding = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min
+        for layer, dilation in zip(self.layers, self.dilations):
+            band = distance.abs() <= WINDOW * dilation
+            if dilation > 1:
+                band = band & (torch.remainder(distance, dilation) == 0)
+            keep = band | is_global[:, None] | is_global[None, :]
+            local = torch.zeros(seq, seq).masked_fill(~keep, torch.finfo(x.dtype).min)
+            x = layer(x, local[None, None] + padding)
+        return x
+
+
+FAMILIES = {"bert": Bert, "gpt2": Gpt2, "vit": Vit, "clip-text": ClipText,
+            "clip-vision": ClipVision, "transformer": EncoderDecoder,
+            "blip-text": BlipTextDecoder, "detr-decoder": DetrDecoder,
+            "longformer": Longformer}
+
+
+def example_inputs(model, batch=2, seq=11):
+    """Random inputs for `model.inputs`; the second sequence is padded."""
     gen = torch.Generator().manual_seed(1)
+    lengths = {"seq": seq, "src_seq": seq + 2, "image_seq": 5, "memory_seq": 13}
     tensors = []
-    for name in model.inputs:
-        if name == "input_ids":
-            tensors.append(torch.randint(0, VOCAB, (batch, seq), generator=gen))
-        elif name == "attention_mask":
-            mask = torch.ones(batch, seq, dtype=torch.long)
-            mask[1, seq - 2:] = 0  # the second sequence is padded
-            tensors.append(mask)
+    for name, (kind, axes) in model.inputs.items():
+        length = lengths[axes.get(1, "seq")]
+        if kind == "ids":
+            tensors.append(torch.randint(2, VOCAB, (batch, length), generator=gen))
+        elif kind in ("padding", "bool_padding"):
+            mask = torch.ones(batch, length, dtype=torch.long)
+            mask[1, length - 2:] = 0
+            tensors.append(mask if kind == "padding" else mask == 0)
+        elif kind == "features":
+            tensors.append(torch.randn(batch, length, HIDDEN, generator=gen))
+        elif kind == "image":
+            size = getattr(model, "image", IMAGE)
+            tensors.append(torch.randn(batch, CHANNELS, size, size, generator=gen))
     return tuple(tensors)
 
 
@@ -182,21 +547,24 @@ def main():
     parser.add_argument("--family", required=True, choices=sorted(FAMILIES))
     parser.add_argument("--opset", type=int, default=17)
     parser.add_argument("-o", "--output", required=True)
-    parser.add_argument("--reference", help="directory for inputs, outputs and layers.txt")
+    parser.add_argument("--reference", help="directory for inputs and outputs")
     args = parser.parse_args()
 
     torch.manual_seed(0)
     model = FAMILIES[args.family]().eval()
     inputs = example_inputs(model)
-    dynamic = {name: {0: "batch", 1: "seq"} for name in model.inputs}
-    dynamic["output"] = {0: "batch", 1: "seq"}
+    names = list(model.inputs)
+    dynamic = {name: axes for name, (_, axes) in model.inputs.items()}
+    dynamic["output"] = model.output_axes
+    # Exported with gradients enabled: under no_grad, nn.TransformerEncoderLayer
+    # takes a fused fast path that has no ONNX export.
+    torch.onnx.export(model, inputs, args.output, input_names=names,
+                      output_names=["output"], dynamic_axes=dynamic,
+                      opset_version=args.opset, do_constant_folding=True)
     with torch.no_grad():
-        torch.onnx.export(model, inputs, args.output, input_names=list(model.inputs),
-                          output_names=["output"], dynamic_axes=dynamic,
-                          opset_version=args.opset, do_constant_folding=True)
         if args.reference:
             os.makedirs(args.reference, exist_ok=True)
-            for name, tensor in zip(model.inputs, inputs):
+            for name, tensor in zip(names, inputs):
                 np.save(os.path.join(args.reference, "input_%s.npy" % name), tensor.numpy())
             np.save(os.path.join(args.reference, "output_output.npy"), model(*inputs).numpy())
 

@@ -449,7 +449,9 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
 }
 
 OpFoldResult BroadcastOp::fold(FoldAdaptor adaptor) {
-  if (getInput().getType() == getType())
+  // With dynamic dims, equal types do not say that the named dims are equal.
+  if (getInput().getType() == getType() &&
+      (getType().hasStaticShape() || !getDims()))
     return getInput();
   return foldElementwise(adaptor.getOperands(), getType(),
                          [](ArrayRef<Attribute> args) { return args[0]; });

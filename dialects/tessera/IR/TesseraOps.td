@@ -214,8 +214,13 @@ def Tessera_BroadcastOp : Tessera_Op<"broadcast", [Pure]> {
   let description = [{
     Stretches `input` to the result shape with NumPy rules: shapes align at
     the last dimension; each input dimension is 1 or equals the result's.
+
+    `dims` (optional, as on `tessera.reshape`) names the result's dims where
+    a dynamic one comes from a 1 of the input (`[1, 1] -> [?, ?]` with
+    `dims = ["seq", "seq"]`); without it such a dim stays 1 for the
+    compiler's shape inference and broadcasts where it is used.
   }];
-  let arguments = (ins Tessera_Tensor:$input);
+  let arguments = (ins Tessera_Tensor:$input, OptionalAttr<StrArrayAttr>:$dims);
   let results = (outs Tessera_Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
