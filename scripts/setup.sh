@@ -23,6 +23,8 @@ packages=(
   # its small transformer families with PyTorch; python3-onnx is what
   # torch.onnx.export serialises with)
   python3 python3-numpy python3-torch python3-onnx
+  # ONNX's own backend node tests (test/onnx-conformance)
+  libonnx-testdata
 )
 
 missing=()

@@ -10,6 +10,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::tessera;
@@ -281,6 +282,24 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
     }
     return evaluate(slice.getInput(), source, known);
   }
+  if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp>(op))
+    return evaluateReduction(op, indices, known);
+  if (auto transpose = dyn_cast<TransposeOp>(op)) {
+    // A copy (a transpose returned as a model output, say).
+    ArrayRef<int64_t> permutation = transpose.getPermutation();
+    size_t offset = indices.size() - permutation.size();
+    SmallVector<Value> source(permutation.size());
+    for (auto [d, p] : llvm::enumerate(permutation))
+      source[p] = indices[offset + d];
+    return evaluate(transpose.getInput(), source, known);
+  }
+  if (auto broadcast = dyn_cast<BroadcastOp>(op))
+    // Trailing alignment and 1-dims, as for any broadcast operand.
+    return evaluate(broadcast.getInput(),
+                    indices.drop_front(
+                        indices.size() -
+                        cast<RankedTensorType>(broadcast.getType()).getRank()),
+                    known);
   if (auto concat = dyn_cast<ConcatOp>(op)) {
     // The part the index falls in: every part is read at its index clamped
     // into range (so each load is in bounds) and the right one selected.
@@ -335,6 +354,113 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
   for (Value operand : op->getOperands())
     operands.push_back(evaluate(operand, indices, known));
   return emitScalar(op, operands);
+}
+
+Value KernelEmitter::evaluateReduction(
+    Operation *op, ArrayRef<Value> indices,
+    const llvm::DenseMap<Value, Value> &known) {
+  Value input = op->getOperand(0);
+  const SymbolicShape &inputShape = shapeOf(input);
+  SmallVector<int64_t> axes;
+  bool keepdims;
+  if (auto argmax = dyn_cast<ArgMaxOp>(op)) {
+    axes.push_back(argmax.getAxis());
+    keepdims = argmax.getKeepdims();
+  } else {
+    axes.assign(op->getAttrOfType<DenseI64ArrayAttr>("axes").asArrayRef().begin(),
+                op->getAttrOfType<DenseI64ArrayAttr>("axes").asArrayRef().end());
+    keepdims = op->getAttrOfType<BoolAttr>("keepdims").getValue();
+  }
+  size_t offset =
+      indices.size() - cast<RankedTensorType>(op->getResult(0).getType()).getRank();
+  ArrayRef<Value> own = indices.drop_front(offset);
+  SmallVector<DimExpr> reducedDims;
+  for (int64_t axis : axes)
+    reducedDims.push_back(inputShape[axis]);
+  Value count = size(SymbolicShapes::product(reducedDims));
+
+  Type element = getElementTypeOrSelf(input.getType());
+  bool isFloat = isa<FloatType>(element);
+  bool isMax = isa<ReduceMaxOp, ArgMaxOp>(op);
+  Value init;
+  if (isMax)
+    init = isFloat ? f32(-std::numeric_limits<float>::infinity())
+                   : arith::ConstantOp::create(
+                         builder_, loc_,
+                         builder_.getIntegerAttr(
+                             element, APInt::getSignedMinValue(
+                                          element.getIntOrFloatBitWidth())));
+  else
+    init = isFloat ? f32(0.0)
+                   : arith::ConstantOp::create(
+                         builder_, loc_, builder_.getIntegerAttr(element, 0));
+  SmallVector<Value> inits = {init};
+  if (isa<ArgMaxOp>(op))
+    inits.push_back(index(0));
+  auto loop = scf::ForOp::create(builder_, loc_, index(0), count, index(1),
+                                 inits);
+  {
+    OpBuilder::InsertionGuard guard(builder_);
+    builder_.setInsertionPointToStart(loop.getBody());
+    SmallVector<Value> reduced =
+        delinearize(loop.getInductionVar(), reducedDims);
+    // The input's indices: reduced axes from the loop, the others from the
+    // result (skipping its size-1 dims where keepdims kept them).
+    SmallVector<Value> source;
+    size_t next = 0;
+    for (int64_t d = 0, e = inputShape.size(); d < e; ++d) {
+      auto it = llvm::find(axes, d);
+      if (it != axes.end()) {
+        source.push_back(reduced[it - axes.begin()]);
+        if (keepdims)
+          ++next;
+        continue;
+      }
+      source.push_back(own[next++]);
+    }
+    Value x = evaluate(input, source, known);
+    Value acc = loop.getRegionIterArgs()[0];
+    SmallVector<Value> results;
+    if (isa<ArgMaxOp>(op)) {
+      Value greater =
+          isFloat ? arith::CmpFOp::create(builder_, loc_,
+                                          arith::CmpFPredicate::OGT, x, acc)
+                        .getResult()
+                  : arith::CmpIOp::create(builder_, loc_,
+                                          arith::CmpIPredicate::sgt, x, acc)
+                        .getResult();
+      results.push_back(arith::SelectOp::create(builder_, loc_, greater, x, acc));
+      results.push_back(arith::SelectOp::create(builder_, loc_, greater,
+                                                loop.getInductionVar(),
+                                                loop.getRegionIterArgs()[1]));
+    } else if (isMax) {
+      results.push_back(
+          isFloat ? arith::MaximumFOp::create(builder_, loc_, acc, x).getResult()
+                  : arith::MaxSIOp::create(builder_, loc_, acc, x).getResult());
+    } else {
+      results.push_back(
+          isFloat ? arith::AddFOp::create(builder_, loc_, acc, x).getResult()
+                  : arith::AddIOp::create(builder_, loc_, acc, x).getResult());
+    }
+    scf::YieldOp::create(builder_, loc_, results);
+  }
+  if (isa<ArgMaxOp>(op))
+    return arith::IndexCastOp::create(
+        builder_, loc_, getElementTypeOrSelf(op->getResult(0).getType()),
+        loop.getResult(1));
+  Value result = loop.getResult(0);
+  if (isa<ReduceMeanOp>(op)) {
+    Value n = arith::IndexCastOp::create(builder_, loc_,
+                                         builder_.getI32Type(), count);
+    result = isFloat
+                 ? arith::DivFOp::create(
+                       builder_, loc_, result,
+                       arith::SIToFPOp::create(builder_, loc_,
+                                               builder_.getF32Type(), n))
+                       .getResult()
+                 : arith::DivSIOp::create(builder_, loc_, result, n).getResult();
+  }
+  return result;
 }
 
 Value KernelEmitter::evaluateResult(ArrayRef<Value> indices, Value rootValue) {

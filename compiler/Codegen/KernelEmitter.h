@@ -118,6 +118,11 @@ public:
 
 private:
   Value emitScalar(Operation *op, ArrayRef<Value> operands);
+  /// A reduce_sum / reduce_mean / reduce_max / argmax result element: a
+  /// serial loop over the reduced elements (reductions that are no
+  /// softmax or layer norm; correct everywhere, not fast).
+  Value evaluateReduction(Operation *op, ArrayRef<Value> indices,
+                          const llvm::DenseMap<Value, Value> &known);
   /// A loaded f16 scalar or vector as f32; other values unchanged.
   Value widen(Value loaded);
 

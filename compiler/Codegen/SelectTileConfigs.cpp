@@ -26,11 +26,15 @@ FailureOr<KernelKind> mlir::tessera::classifyDispatch(DispatchOp dispatch) {
   // from one input element: the elementwise kernel evaluates it like any
   // other op.
   if (DispatchOp::isFusableElementwise(root) ||
-      isa<GatherOp, SliceOp, ConcatOp, ReshapeOp>(root))
+      isa<GatherOp, SliceOp, ConcatOp, ReshapeOp, TransposeOp, BroadcastOp>(
+          root))
+    return KernelKind::Elementwise;
+  // Other reductions: a loop over the reduced elements per output element.
+  if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp>(root))
     return KernelKind::Elementwise;
   return root->emitOpError("has no kernel builder yet (Tessera generates "
                            "matmul, linear, attention, softmax, layer_norm, "
-                           "gather, slice, concat and elementwise kernels)");
+                           "gather, slice, concat, reduction and elementwise kernels)");
 }
 
 namespace {

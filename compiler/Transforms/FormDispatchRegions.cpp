@@ -72,11 +72,12 @@ bool needsOwnDispatch(Operation *op) {
   });
 }
 
-/// Reshapes that no strided view can express (merging dims that a
-/// transpose separated, as nn.MultiheadAttention's head split does): each
-/// becomes a copy dispatch of its own; every other layout op stays a view
-/// that its consumers' bindings read through.
-llvm::DenseSet<Operation *> findCopyingReshapes(func::FuncOp function) {
+/// Layout ops that must copy: reshapes that no strided view can express
+/// (merging dims that a transpose separated, as nn.MultiheadAttention's
+/// head split does) and layout ops returned as model outputs (which own
+/// their buffers). Each becomes a copy dispatch of its own; every other
+/// layout op stays a view that its consumers' bindings read through.
+llvm::DenseSet<Operation *> findCopies(func::FuncOp function) {
   llvm::DenseSet<Operation *> copies;
   SymbolicShapes shapes;
   if (failed(shapes.analyze(function)))
@@ -104,7 +105,10 @@ llvm::DenseSet<Operation *> findCopyingReshapes(func::FuncOp function) {
       else
         view = source->broadcastTo(shape);
     }
-    if (!view && isa<ReshapeOp>(op)) {
+    bool returned = llvm::any_of(op->getUsers(), [](Operation *user) {
+      return isa<func::ReturnOp>(user);
+    });
+    if ((!view && isa<ReshapeOp>(op)) || returned) {
       copies.insert(op);
       view = StridedView::dense(shape);
     }
@@ -118,7 +122,7 @@ struct FormDispatchesPass
   llvm::DenseSet<Operation *> copies;
 
   void runOnOperation() override {
-    copies = findCopyingReshapes(getOperation());
+    copies = findCopies(getOperation());
     for (Block &block : getOperation().getBody()) {
       SmallVector<SmallVector<Operation *>> groups = collectGroups(block);
       for (SmallVector<Operation *> &group : groups)

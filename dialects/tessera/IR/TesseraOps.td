@@ -438,12 +438,13 @@ def Tessera_ReduceMaxOp : Tessera_ReduceOp<"reduce_max", "maximum">;
 def Tessera_ArgMaxOp : Tessera_InferredOp<"argmax"> {
   let summary = "index of the largest element along an axis";
   let description = [{
-    Index (`i64`) of the first largest element along `axis`; with `keepdims`
-    the axis stays as size 1.
+    Index (`i32`, the integer width of Tessera's kernels, as for ONNX's
+    int64 tensors) of the first largest element along `axis`; with
+    `keepdims` the axis stays as size 1.
   }];
   let arguments = (ins Tessera_NumericTensor:$input, I64Attr:$axis,
                        DefaultValuedAttr<BoolAttr, "false">:$keepdims);
-  let results = (outs RankedTensorOf<[I64]>:$result);
+  let results = (outs RankedTensorOf<[I32]>:$result);
   let assemblyFormat = [{
     $input `,` `axis` `=` $axis attr-dict `:` type($input) `->` type($result)
   }];

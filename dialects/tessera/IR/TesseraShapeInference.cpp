@@ -421,7 +421,7 @@ LogicalResult ArgMaxOp::inferReturnTypes(MLIRContext *context,
                                shape)))
     return failure();
   inferred.push_back(
-      RankedTensorType::get(shape, IntegerType::get(context, 64)));
+      RankedTensorType::get(shape, IntegerType::get(context, 32)));
   return success();
 }
 

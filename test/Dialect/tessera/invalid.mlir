@@ -454,15 +454,15 @@ func.func @reduce_wrong_result(%x: tensor<2x4xf32>) {
 func.func @argmax_axis(%x: tensor<2x4xf32>) {
   // expected-error @+2 {{axis 2 is out of range for a rank-2 input (expected 0 to 1)}}
   // expected-error @+1 {{failed to infer returned types}}
-  %0 = tessera.argmax %x, axis = 2 : tensor<2x4xf32> -> tensor<2xi64>
+  %0 = tessera.argmax %x, axis = 2 : tensor<2x4xf32> -> tensor<2xi32>
   return
 }
 
 // -----
 
 func.func @argmax_result_type(%x: tensor<2x4xf32>) {
-  // expected-error @+1 {{result #0 must be ranked tensor of 64-bit signless integer values}}
-  %0 = tessera.argmax %x, axis = 1 : tensor<2x4xf32> -> tensor<2xi32>
+  // expected-error @+1 {{result #0 must be ranked tensor of 32-bit signless integer values}}
+  %0 = tessera.argmax %x, axis = 1 : tensor<2x4xf32> -> tensor<2xi64>
   return
 }
 

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Runs ONNX's own backend node tests (Debian's libonnx-testdata) through
+tessera-compile and tessera-run and compares every output with the
+expected one.
+
+    run.py --list passing.txt     # every listed test must pass (lit runs this)
+    run.py --discover             # try every node test, print the passing ones
+
+Each test is a one-node model plus inputs and expected outputs as
+TensorProto files. Floats compare with |out - expected| <= atol + rtol *
+|expected| (atol 1e-5, rtol 1e-4); integers and bools exactly. The list
+only grows: a test that passed once is a regression when it fails.
+"""
+import argparse
+import concurrent.futures
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+TESTDATA = "/usr/share/libonnx-testdata/data/node"
+ATOL, RTOL = 1e-5, 1e-4
+
+
+def load_tensor(path):
+    tensor = onnx.TensorProto()
+    with open(path, "rb") as f:
+        tensor.ParseFromString(f.read())
+    return tensor.name, numpy_helper.to_array(tensor)
+
+
+def run_test(name, tools, workdir):
+    """None when the test passes, else a one-line reason."""
+    directory = os.path.join(TESTDATA, name)
+    model = onnx.load(os.path.join(directory, "model.onnx"), load_external_data=False)
+    initializers = {t.name for t in model.graph.initializer}
+    input_names = [i.name for i in model.graph.input if i.name not in initializers]
+    output_names = [o.name for o in model.graph.output]
+    data = os.path.join(directory, "test_data_set_0")
+    work = tempfile.mkdtemp(prefix=name + ".", dir=workdir)
+    binary = os.path.join(work, "model.tsr")
+    compile_ = subprocess.run([os.path.join(tools, "tessera-compile"),
+                               os.path.join(directory, "model.onnx"), "-o", binary],
+                              capture_output=True, text=True)
+    if compile_.returncode != 0:
+        lines = (compile_.stderr or compile_.stdout).strip().splitlines()
+        return "compile: " + (lines[0] if lines else "exit %d" % compile_.returncode)
+    command = [os.path.join(tools, "tessera-run"), binary, "--output-dir", work]
+    for i, path in enumerate(sorted(glob.glob(os.path.join(data, "input_*.pb")))):
+        _, array = load_tensor(path)
+        npy = os.path.join(work, "input_%d.npy" % i)
+        np.save(npy, array)
+        command += ["--input", "%s=%s" % (input_names[i], npy)]
+    run = subprocess.run(command, capture_output=True, text=True)
+    if run.returncode != 0:
+        lines = (run.stderr or run.stdout).strip().splitlines()
+        return "run: " + (lines[-1] if lines else "exit %d" % run.returncode)
+    for i, path in enumerate(sorted(glob.glob(os.path.join(data, "output_*.pb")))):
+        _, expected = load_tensor(path)
+        out_path = os.path.join(work, output_names[i] + ".npy")
+        if not os.path.exists(out_path):
+            return "output %s not written" % output_names[i]
+        out = np.load(out_path)
+        if out.shape != expected.shape:
+            return "output %s: shape %s, expected %s" % (output_names[i], out.shape, expected.shape)
+        if expected.dtype.kind == "f":
+            err = np.abs(out.astype(np.float64) - expected)
+            bad = err > ATOL + RTOL * np.abs(expected)
+            if np.any(bad) or np.any(np.isnan(out) != np.isnan(expected)):
+                return "output %s: max error %.3g" % (output_names[i], float(np.nanmax(err)))
+        elif not np.array_equal(out.astype(np.int64), expected.astype(np.int64)):
+            return "output %s: values differ" % output_names[i]
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--list", help="file of test names that must pass")
+    group.add_argument("--discover", action="store_true",
+                       help="run every node test and print the passing ones")
+    parser.add_argument("--tools", help="directory of tessera-compile and tessera-run "
+                        "(default: where PATH finds tessera-compile)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count())
+    parser.add_argument("--verbose", action="store_true", help="print why each failing test fails")
+    args = parser.parse_args()
+    if not args.tools:
+        found = shutil.which("tessera-compile")
+        if not found:
+            parser.error("tessera-compile is not on PATH; pass --tools")
+        args.tools = os.path.dirname(found)
+
+    if args.list:
+        names = [l.split("#")[0].strip() for l in open(args.list)]
+        names = [n for n in names if n]
+    else:
+        names = sorted(os.path.basename(d) for d in glob.glob(os.path.join(TESTDATA, "test_*")))
+    with tempfile.TemporaryDirectory() as workdir, \
+            concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        results = dict(zip(names, pool.map(lambda n: run_test(n, args.tools, workdir), names)))
+    failed = {n: r for n, r in results.items() if r}
+    if args.discover:
+        for name in names:
+            if not results[name]:
+                print(name)
+            elif args.verbose:
+                print("# %s: %s" % (name, results[name]), file=sys.stderr)
+        return 0
+    for name, reason in sorted(failed.items()):
+        print("FAIL %s: %s" % (name, reason))
+    print("%d of %d listed ONNX node tests pass" % (len(names) - len(failed), len(names)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
