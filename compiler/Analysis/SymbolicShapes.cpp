@@ -157,6 +157,24 @@ const SymbolicShape &SymbolicShapes::getShape(Value value) const {
   return it->second;
 }
 
+FailureOr<SymbolicShape> SymbolicShapes::parseDims(Operation *op,
+                                                   ArrayAttr dims) {
+  SymbolicShape shape;
+  for (Attribute dim : dims) {
+    std::optional<DimExpr> expr = parse(cast<StringAttr>(dim).getValue());
+    if (!expr)
+      return op->emitOpError("has dim '")
+             << cast<StringAttr>(dim).getValue()
+             << "', not a product of a number and named dims";
+    shape.push_back(*expr);
+  }
+  int64_t rank = cast<RankedTensorType>(op->getResult(0).getType()).getRank();
+  if (static_cast<int64_t>(shape.size()) != rank)
+    return op->emitOpError("names ")
+           << shape.size() << " dims for a result of rank " << rank;
+  return shape;
+}
+
 const SymbolicShape *SymbolicShapes::lookupShape(Value value) const {
   auto it = shapes_.find(value);
   return it == shapes_.end() ? nullptr : &it->second;
@@ -315,19 +333,10 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
         ArrayRef<int64_t> target = reshape.getType().getShape();
         SymbolicShape shape;
         if (std::optional<ArrayAttr> dims = reshape.getDims()) {
-          for (Attribute dim : *dims) {
-            std::optional<DimExpr> expr =
-                parse(cast<StringAttr>(dim).getValue());
-            if (!expr)
-              return reshape.emitOpError("has dim '")
-                     << cast<StringAttr>(dim).getValue()
-                     << "', not a product of a number and named dims";
-            shape.push_back(*expr);
-          }
-          if (shape.size() != target.size())
-            return reshape.emitOpError("names ")
-                   << shape.size() << " dims for a result of rank "
-                   << target.size();
+          FailureOr<SymbolicShape> named = parseDims(reshape, *dims);
+          if (failed(named))
+            return failure();
+          shape = std::move(*named);
           if (!(product(shape) == product(input)))
             return reshape.emitOpError("dims [")
                    << llvm::join(llvm::map_range(shape,
@@ -399,19 +408,10 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
         SymbolicShape shape;
         int64_t offset = b.getType().getRank() - input.size();
         if (std::optional<ArrayAttr> dims = b.getDims()) {
-          for (Attribute dim : *dims) {
-            std::optional<DimExpr> expr =
-                parse(cast<StringAttr>(dim).getValue());
-            if (!expr)
-              return b.emitOpError("has dim '")
-                     << cast<StringAttr>(dim).getValue()
-                     << "', not a product of a number and named dims";
-            shape.push_back(*expr);
-          }
-          if (static_cast<int64_t>(shape.size()) != b.getType().getRank())
-            return b.emitOpError("names ")
-                   << shape.size() << " dims for a result of rank "
-                   << b.getType().getRank();
+          FailureOr<SymbolicShape> named = parseDims(b, *dims);
+          if (failed(named))
+            return failure();
+          shape = std::move(*named);
           for (auto [i, dim] : llvm::enumerate(input))
             if (!isOne(dim) && dim != shape[i + offset])
               return b.emitOpError("dim ")

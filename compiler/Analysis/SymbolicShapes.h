@@ -107,6 +107,10 @@ public:
   /// Parses format()'s text, creating the named dims it mentions;
   /// std::nullopt when it is not a product of a number and names.
   std::optional<DimExpr> parse(StringRef text);
+  /// The shape an op's `dims` attribute names for its result (reshape,
+  /// broadcast); an error on `op` when a dim does not parse or the count
+  /// is not the result's rank.
+  FailureOr<SymbolicShape> parseDims(Operation *op, ArrayAttr dims);
 
 private:
   LogicalResult setShape(Value value, SymbolicShape shape);

@@ -46,19 +46,28 @@ bool isScoresMatmul(Value value) {
          cast<RankedTensorType>(matmul.getType()).getRank() >= 3;
 }
 
-/// A reshape between [B·H, Lq, Lk] and [B, H, Lq, Lk] (either way): the
-/// heads folded into or out of the batch, the last two dims unchanged.
-bool isHeadView(Operation *op) {
+/// A reshape between rank `rank` and `rank + 1` (either way) that keeps the
+/// last `rank - 1` dims: the leading dim split into two or two merged.
+bool isLeadingSplit(Operation *op, int64_t rank) {
   auto reshape = dyn_cast_or_null<ReshapeOp>(op);
   if (!reshape)
     return false;
   auto from = cast<RankedTensorType>(reshape.getInput().getType());
   auto to = cast<RankedTensorType>(reshape.getType());
   int64_t fromRank = from.getRank(), toRank = to.getRank();
-  return (fromRank == 3 && toRank == 4) || (fromRank == 4 && toRank == 3)
-             ? from.getShape().take_back(2) == to.getShape().take_back(2)
-             : false;
+  bool ranks = (fromRank == rank && toRank == rank + 1) ||
+               (fromRank == rank + 1 && toRank == rank);
+  return ranks && from.getShape().take_back(rank - 1) ==
+                      to.getShape().take_back(rank - 1);
 }
+
+/// [B·H, Lq, Lk] ↔ [B, H, Lq, Lk]: the heads folded into or out of the
+/// batch.
+bool isHeadView(Operation *op) { return isLeadingSplit(op, 3); }
+
+/// [B·W, H, Lq, Lk] ↔ [B, W, H, Lq, Lk]: Swin's view of the scores by
+/// window, to add a per-window mask.
+bool isWindowView(Operation *op) { return isLeadingSplit(op, 4); }
 
 /// Whether `value` is the scores, possibly already scaled or masked: the
 /// path the walk follows.
@@ -78,7 +87,7 @@ bool leadsToScores(Value value, int depth = 0) {
            leadsToScores(select.getOnFalse(), depth + 1);
   if (auto cast = dyn_cast<CastOp>(op))
     return leadsToScores(cast.getInput(), depth + 1);
-  if (isHeadView(op))
+  if (isHeadView(op) || isWindowView(op))
     return leadsToScores(op->getOperand(0), depth + 1);
   return false;
 }
@@ -170,13 +179,19 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
       bool keepOnTrue = true;
       double scale = 1.0; // the scale applied after the term
       bool foldedHeads = false; // added to [B·H, Lq, Lk] scores
+      bool byWindow = false;    // added to [B, W, H, Lq, Lk] scores
     };
+    // Swin's [B·W, H, Lq, Lk] → [B, W, H, Lq, Lk] view of the scores.
+    ReshapeOp windowView;
     double scale = 1.0;
     SmallVector<Term> terms;
     bool sawHeadView = false;
     Value s = softmax.getInput();
     auto foldedHeads = [&] {
       return cast<RankedTensorType>(s.getType()).getRank() == 3;
+    };
+    auto byWindow = [&] {
+      return cast<RankedTensorType>(s.getType()).getRank() == 5;
     };
     while (!isScoresMatmul(s)) {
       Operation *step = s.getDefiningOp();
@@ -187,7 +202,7 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
         if (lhsIsScores == leadsToScores(add.getRhs()))
           return rewriter.notifyMatchFailure(op, "ambiguous add on scores");
         terms.push_back({lhsIsScores ? add.getRhs() : add.getLhs(), {}, true,
-                         scale, foldedHeads()});
+                         scale, foldedHeads(), byWindow()});
         s = lhsIsScores ? add.getLhs() : add.getRhs();
       } else if (auto select = dyn_cast<SelectOp>(step)) {
         bool trueIsScores = leadsToScores(select.getOnTrue());
@@ -198,7 +213,8 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
                                 .getElementType()))
           return rewriter.notifyMatchFailure(op, "select fills scores with a "
                                                  "value that does not mask");
-        terms.push_back({fill, select, trueIsScores, 1.0, foldedHeads()});
+        terms.push_back(
+            {fill, select, trueIsScores, 1.0, foldedHeads(), byWindow()});
         s = trueIsScores ? select.getOnTrue() : select.getOnFalse();
       } else if (isa<MulOp, DivOp>(step)) {
         Product p = collectProduct(s);
@@ -209,6 +225,13 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
         s = p.factors[0];
       } else if (auto cast = dyn_cast<CastOp>(step)) {
         s = cast.getInput();
+      } else if (isWindowView(step)) {
+        if (llvm::cast<RankedTensorType>(step->getResult(0).getType()).getRank() == 5) {
+          if (windowView)
+            return rewriter.notifyMatchFailure(op, "two window views");
+          windowView = llvm::cast<ReshapeOp>(step);
+        }
+        s = step->getOperand(0);
       } else if (isHeadView(step)) {
         sawHeadView = true;
         s = step->getOperand(0);
@@ -271,9 +294,10 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
                  foldedHeadsDim(v) == heads;
         });
     for (Term &term : terms)
-      if (cast<RankedTensorType>(term.select ? term.select.getType()
+      if (!term.byWindow &&
+          cast<RankedTensorType>(term.select ? term.select.getType()
                                              : term.value.getType())
-              .getRank() > rank)
+                  .getRank() > rank)
         return rewriter.notifyMatchFailure(op, "a mask has more dims than "
                                                "the scores");
 
@@ -304,6 +328,21 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
       }
       if (term.scale != 1.0)
         t = MulOp::create(rewriter, loc, t, scalar(element, term.scale));
+      if (term.byWindow) {
+        // Per-window terms apply to every image's windows: broadcast to the
+        // [B, W, H, Lq, Lk] view, then fold back to [B·W, H, Lq, Lk].
+        auto viewType = cast<RankedTensorType>(windowView.getType());
+        t = BroadcastOp::create(rewriter, loc, viewType.clone(element), t,
+                                windowView.getDimsAttr());
+        ArrayAttr dims;
+        if (auto inner = windowView.getInput().getDefiningOp<ReshapeOp>())
+          dims = inner.getDimsAttr();
+        t = ReshapeOp::create(
+            rewriter, loc,
+            cast<RankedTensorType>(windowView.getInput().getType())
+                .clone(element),
+            t, dims ? dims : ArrayAttr());
+      }
       Value original = term.select ? term.select.getResult() : term.value;
       if (splitByName && foldedHeadsDim(original))
         t = splitHeads(rewriter, loc, t, shapes->getShape(original));

@@ -54,20 +54,24 @@ static ArrayAttr namedDims(NodeContext &node, RankedTensorType type,
   return node.builder().getStrArrayAttr(llvm::to_vector_of<StringRef>(names));
 }
 
-Value mlir::tessera::onnx_frontend::createReshape(NodeContext &node, Value x,
-                                                  ArrayRef<DimExpr> shape) {
+/// `OpTy` (reshape or broadcast) of `x` to `shape`, its dims named.
+template <typename OpTy>
+static Value createNamedLayout(NodeContext &node, Value x,
+                               ArrayRef<DimExpr> shape) {
   RankedTensorType type =
       typeFor(shape, cast<RankedTensorType>(x.getType()).getElementType());
-  return ReshapeOp::create(node.builder(), node.loc(), type, x,
-                           namedDims(node, type, shape));
+  return OpTy::create(node.builder(), node.loc(), type, x,
+                      namedDims(node, type, shape));
+}
+
+Value mlir::tessera::onnx_frontend::createReshape(NodeContext &node, Value x,
+                                                  ArrayRef<DimExpr> shape) {
+  return createNamedLayout<ReshapeOp>(node, x, shape);
 }
 
 Value mlir::tessera::onnx_frontend::createBroadcast(NodeContext &node, Value x,
                                                     ArrayRef<DimExpr> shape) {
-  RankedTensorType type =
-      typeFor(shape, cast<RankedTensorType>(x.getType()).getElementType());
-  return BroadcastOp::create(node.builder(), node.loc(), type, x,
-                             namedDims(node, type, shape));
+  return createNamedLayout<BroadcastOp>(node, x, shape);
 }
 
 /// The named dim `length` is, when it is exactly one (not a product or a

@@ -9,9 +9,11 @@ model's inputs.
 
     /usr/bin/python3 test/models/families.py --family bert --opset 14 -o bert.onnx
 
-Weights are random with a fixed seed. With --reference DIR the script also
-writes the inputs (input_*.npy), PyTorch's outputs (output_*.npy) and
-layers.txt (the layer count) for the end-to-end check.
+Families: bert, gpt2, vit, clip-text, clip-vision, swin, transformer
+(torch.nn's encoder-decoder), blip-text, detr-decoder, longformer; each has
+2 layers. Weights are random with a fixed seed. With --reference DIR the
+script also writes the inputs (input_NAME.npy) and PyTorch's output
+(output_output.npy) for the end-to-end check.
 """
 
 import argparse
@@ -515,10 +517,110 @@ class Longformer(nn.Module):
         return x
 
 
+GRID, WINDOW_SIZE, SHIFT = 8, 4, 2
+
+
+def window_partition(x, size):
+    b, h, w, c = x.shape
+    x = x.view(b, h // size, size, w // size, size, c)
+    return x.permute(0, 1, 3, 2, 4, 5).contiguous().view(-1, size, size, c)
+
+
+def window_reverse(windows, size, h, w):
+    c = windows.shape[-1]
+    x = windows.view(-1, h // size, w // size, size, size, c)
+    return x.permute(0, 1, 3, 2, 4, 5).contiguous().view(-1, h, w, c)
+
+
+class SwinLayer(nn.Module):
+    """Hugging Face's SwinLayer: (shifted) window attention with a relative
+    position bias table, the shift's region mask added per window, roll /
+    partition / reverse / roll around it; pre-LN, erf GELU."""
+
+    def __init__(self, shift):
+        super().__init__()
+        self.shift = shift
+        n = WINDOW_SIZE * WINDOW_SIZE
+        self.layernorm_before = nn.LayerNorm(HIDDEN)
+        self.query, self.key, self.value = (nn.Linear(HIDDEN, HIDDEN) for _ in range(3))
+        self.dense = nn.Linear(HIDDEN, HIDDEN)
+        self.relative_position_bias_table = nn.Parameter(
+            torch.randn((2 * WINDOW_SIZE - 1) ** 2, HEADS) * 0.5)
+        coords = torch.stack(torch.meshgrid(torch.arange(WINDOW_SIZE), torch.arange(WINDOW_SIZE),
+                                            indexing="ij")).flatten(1)
+        relative = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0) + (WINDOW_SIZE - 1)
+        self.register_buffer("relative_position_index",
+                             relative[:, :, 0] * (2 * WINDOW_SIZE - 1) + relative[:, :, 1])
+        self.layernorm_after = nn.LayerNorm(HIDDEN)
+        self.intermediate, self.output = nn.Linear(HIDDEN, FFN), nn.Linear(FFN, HIDDEN)
+        mask = None
+        if shift:
+            region = torch.zeros(1, GRID, GRID, 1)
+            cuts = (slice(0, -WINDOW_SIZE), slice(-WINDOW_SIZE, -shift), slice(-shift, None))
+            count = 0
+            for h in cuts:
+                for w in cuts:
+                    region[:, h, w, :] = count
+                    count += 1
+            windows = window_partition(region, WINDOW_SIZE).view(-1, n)
+            mask = windows.unsqueeze(1) - windows.unsqueeze(2)
+            mask = mask.masked_fill(mask != 0, -100.0).masked_fill(mask == 0, 0.0)
+        self.register_buffer("attn_mask", mask)
+
+    def attention(self, x):
+        b_, n, _ = x.shape
+        q, k, v = (split_heads(p(x), HEADS) for p in (self.query, self.key, self.value))
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(HIDDEN // HEADS)
+        bias = self.relative_position_bias_table[self.relative_position_index.view(-1)]
+        scores = scores + bias.view(n, n, -1).permute(2, 0, 1).contiguous().unsqueeze(0)
+        if self.attn_mask is not None:
+            windows = self.attn_mask.shape[0]
+            scores = scores.view(b_ // windows, windows, HEADS, n, n)
+            scores = (scores + self.attn_mask.unsqueeze(1).unsqueeze(0)).view(-1, HEADS, n, n)
+        probs = nn.functional.softmax(scores, dim=-1)
+        return self.dense(merge_heads(torch.matmul(probs, v)))
+
+    def forward(self, x):
+        b, _, c = x.shape
+        shortcut = x
+        x = self.layernorm_before(x).view(b, GRID, GRID, c)
+        if self.shift:
+            x = torch.roll(x, shifts=(-self.shift, -self.shift), dims=(1, 2))
+        windows = window_partition(x, WINDOW_SIZE).view(-1, WINDOW_SIZE * WINDOW_SIZE, c)
+        attended = self.attention(windows).view(-1, WINDOW_SIZE, WINDOW_SIZE, c)
+        x = window_reverse(attended, WINDOW_SIZE, GRID, GRID)
+        if self.shift:
+            x = torch.roll(x, shifts=(self.shift, self.shift), dims=(1, 2))
+        x = shortcut + x.reshape(b, GRID * GRID, c)
+        h = nn.functional.gelu(self.intermediate(self.layernorm_after(x)))
+        return x + self.output(h)
+
+
+class Swin(nn.Module):
+    """Swin stage 1: 2x2/2 patch embedding to an 8x8 grid, a window block and
+    a shifted-window block (window 4, shift 2)."""
+
+    inputs = {"pixel_values": ("image", {0: "batch"})}
+    output_axes = {0: "batch"}
+    patch = 2
+
+    def __init__(self):
+        super().__init__()
+        self.projection = nn.Conv2d(CHANNELS, HIDDEN, self.patch, self.patch)
+        self.norm = nn.LayerNorm(HIDDEN)
+        self.layers = nn.ModuleList(SwinLayer(shift) for shift in (0, SHIFT))
+
+    def forward(self, pixel_values):
+        x = self.norm(self.projection(pixel_values).flatten(2).transpose(1, 2))
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
 FAMILIES = {"bert": Bert, "gpt2": Gpt2, "vit": Vit, "clip-text": ClipText,
             "clip-vision": ClipVision, "transformer": EncoderDecoder,
             "blip-text": BlipTextDecoder, "detr-decoder": DetrDecoder,
-            "longformer": Longformer}
+            "longformer": Longformer, "swin": Swin}
 
 
 def example_inputs(model, batch=2, seq=11):
