@@ -417,6 +417,16 @@ LogicalResult convertSplit(NodeContext &node) {
       left -= sizes.back();
     }
   }
+  int64_t total = 0;
+  for (int64_t size : sizes)
+    total += size;
+  if (static_cast<int64_t>(sizes.size()) != node.numOutputs() ||
+      total != dim.getCoefficient() ||
+      llvm::any_of(sizes, [](int64_t size) { return size < 0; }))
+    return node.emitError() << "splits a dim of " << dim.getCoefficient()
+                            << " into " << sizes.size() << " parts summing to "
+                            << total << " for " << node.numOutputs()
+                            << " outputs";
   FailureOr<Value> x = node.input(0);
   if (failed(x))
     return failure();
