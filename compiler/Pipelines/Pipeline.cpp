@@ -75,6 +75,7 @@ LogicalResult mlir::tessera::runPipeline(ModuleOp module, Phase last,
     function.addPass(createTesseraRaiseLinear());
     function.addPass(createTesseraRaiseAttention());
     function.addPass(createTesseraClassifyAttentionMasks());
+    function.addPass(createTesseraRaiseWindowAttention());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }

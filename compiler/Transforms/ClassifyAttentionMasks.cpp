@@ -33,6 +33,7 @@
 #include "compiler/Analysis/SymbolicShapes.h"
 #include "compiler/Transforms/Passes.h"
 #include "compiler/Transforms/RaisingUtils.h"
+#include "compiler/Transforms/TensorInterpreter.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/PatternMatch.h"
@@ -52,20 +53,10 @@ namespace {
 
 
 //===----------------------------------------------------------------------===//
-// A small interpreter for mask computations
+// Evaluating mask computations
 //===----------------------------------------------------------------------===//
 
-struct Tensor {
-  SmallVector<int64_t> shape;
-  std::vector<double> data;
-};
-
-int64_t count(ArrayRef<int64_t> shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
+using Tensor = InterpretedTensor;
 
 /// What the dynamic dims of a mask computation are: its function's shapes
 /// (may be null: then every dynamic dim is a position) and which named dims
@@ -77,20 +68,13 @@ struct MaskDims {
   int64_t otherLength = 1;
 };
 
-/// Evaluates position-dependent tensors with the position dims set to one
-/// length and other named dims to 1. Fails on anything else (a run-time
-/// input, an unknown op).
-class MaskEvaluator {
-public:
-  MaskEvaluator(int64_t length, const MaskDims &dims)
-      : length_(length), dims_(dims) {}
-
-  /// Evaluates `value` (a run-time input) as `tensor`.
-  void seed(Value value, Tensor tensor) { cache_[value] = std::move(tensor); }
-
-  SmallVector<int64_t> concreteShape(Value value) {
+/// An interpreter for mask computations: the position dims at `length`,
+/// other named dims at `dims.otherLength` (every dynamic dim at `length`
+/// when the shapes are unknown).
+TensorInterpreter maskInterpreter(int64_t length, const MaskDims &dims) {
+  return TensorInterpreter([length, &dims](Value value) {
     const SymbolicShape *symbolic =
-        dims_.shapes ? dims_.shapes->lookupShape(value) : nullptr;
+        dims.shapes ? dims.shapes->lookupShape(value) : nullptr;
     SmallVector<int64_t> shape;
     for (auto [d, size] :
          llvm::enumerate(cast<RankedTensorType>(value.getType()).getShape())) {
@@ -99,260 +83,21 @@ public:
         continue;
       }
       if (!symbolic) {
-        shape.push_back(length_);
+        shape.push_back(length);
         continue;
       }
       int64_t concrete = (*symbolic)[d].getCoefficient();
       for (unsigned symbol : (*symbolic)[d].getSymbols())
-        concrete *= dims_.positions.contains(symbol) ? length_
-                                                     : dims_.otherLength;
+        concrete *= dims.positions.contains(symbol) ? length : dims.otherLength;
       shape.push_back(concrete);
     }
     return shape;
-  }
+  });
+}
 
-  std::optional<Tensor> evaluate(Value value) {
-    if (auto it = cache_.find(value); it != cache_.end())
-      return it->second;
-    std::optional<Tensor> result = compute(value);
-    if (result)
-      cache_[value] = *result;
-    return result;
-  }
-
-private:
-  std::optional<Tensor> broadcastTo(const Tensor &t,
-                                    ArrayRef<int64_t> shape) {
-    if (t.shape.size() > shape.size())
-      return std::nullopt;
-    Tensor out{SmallVector<int64_t>(shape), std::vector<double>(count(shape))};
-    size_t offset = shape.size() - t.shape.size();
-    for (int64_t i = 0, e = out.data.size(); i < e; ++i) {
-      int64_t rest = i, source = 0, stride = 1;
-      for (int64_t d = shape.size() - 1; d >= 0; --d) {
-        int64_t index = rest % shape[d];
-        rest /= shape[d];
-        if (d >= static_cast<int64_t>(offset)) {
-          int64_t own = t.shape[d - offset];
-          if (own != 1 && own != shape[d])
-            return std::nullopt;
-          source += (own == 1 ? 0 : index) * stride;
-          stride *= own;
-        }
-      }
-      out.data[i] = t.data[source];
-    }
-    return out;
-  }
-
-  std::optional<Tensor> elementwise(Operation *op,
-                                    function_ref<double(ArrayRef<double>)> f) {
-    SmallVector<int64_t> shape = concreteShape(op->getResult(0));
-    SmallVector<Tensor> operands;
-    for (Value operand : op->getOperands()) {
-      std::optional<Tensor> t = evaluate(operand);
-      if (!t || !(t = broadcastTo(*t, shape)))
-        return std::nullopt;
-      operands.push_back(std::move(*t));
-    }
-    Tensor out{shape, std::vector<double>(count(shape))};
-    SmallVector<double> args(operands.size());
-    for (size_t i = 0; i < out.data.size(); ++i) {
-      for (size_t k = 0; k < operands.size(); ++k)
-        args[k] = operands[k].data[i];
-      out.data[i] = f(args);
-    }
-    return out;
-  }
-
-  std::optional<Tensor> constant(ConstantOp op) {
-    auto type = cast<RankedTensorType>(op.getType());
-    if (!type.hasStaticShape() || count(type.getShape()) > (1 << 22))
-      return std::nullopt;
-    Tensor out{SmallVector<int64_t>(type.getShape()), {}};
-    Type element = type.getElementType();
-    if (auto dense = dyn_cast<DenseElementsAttr>(op.getValue())) {
-      if (isa<FloatType>(element))
-        for (APFloat v : dense.getValues<APFloat>())
-          out.data.push_back(v.convertToDouble());
-      else if (element.isInteger(1))
-        for (bool v : dense.getValues<bool>())
-          out.data.push_back(v);
-      else
-        for (APInt v : dense.getValues<APInt>())
-          out.data.push_back(static_cast<double>(v.getSExtValue()));
-      return out;
-    }
-    auto resource = dyn_cast<DenseResourceElementsAttr>(op.getValue());
-    AsmResourceBlob *blob =
-        resource ? resource.getRawHandle().getBlob() : nullptr;
-    if (!blob)
-      return std::nullopt;
-    if (element.isF32())
-      for (float v : blob->getDataAs<float>())
-        out.data.push_back(v);
-    else if (element.isInteger(32))
-      for (int32_t v : blob->getDataAs<int32_t>())
-        out.data.push_back(v);
-    else
-      return std::nullopt;
-    return out;
-  }
-
-  std::optional<Tensor> gather(GatherOp op) {
-    std::optional<Tensor> input = evaluate(op.getInput());
-    std::optional<Tensor> indices = evaluate(op.getIndices());
-    if (!input || !indices)
-      return std::nullopt;
-    int64_t axis = op.getAxis();
-    ArrayRef<int64_t> in = input->shape;
-    int64_t outer = count(in.take_front(axis)), extent = in[axis],
-            inner = count(in.drop_front(axis + 1));
-    int64_t n = indices->data.size();
-    Tensor out;
-    out.shape.append(in.begin(), in.begin() + axis);
-    out.shape.append(indices->shape.begin(), indices->shape.end());
-    out.shape.append(in.begin() + axis + 1, in.end());
-    for (int64_t o = 0; o < outer; ++o)
-      for (int64_t k = 0; k < n; ++k) {
-        int64_t index = static_cast<int64_t>(indices->data[k]);
-        if (index < 0)
-          index += extent;
-        if (index < 0 || index >= extent)
-          return std::nullopt; // the table is shorter than the length
-        for (int64_t i = 0; i < inner; ++i)
-          out.data.push_back(input->data[(o * extent + index) * inner + i]);
-      }
-    return out;
-  }
-
-  std::optional<Tensor> transpose(TransposeOp op) {
-    std::optional<Tensor> input = evaluate(op.getInput());
-    if (!input)
-      return std::nullopt;
-    ArrayRef<int64_t> perm = op.getPermutation();
-    Tensor out;
-    for (int64_t p : perm)
-      out.shape.push_back(input->shape[p]);
-    out.data.resize(input->data.size());
-    SmallVector<int64_t> strides(input->shape.size(), 1);
-    for (int64_t d = strides.size() - 2; d >= 0; --d)
-      strides[d] = strides[d + 1] * input->shape[d + 1];
-    for (int64_t i = 0, e = out.data.size(); i < e; ++i) {
-      int64_t rest = i, source = 0;
-      for (int64_t d = out.shape.size() - 1; d >= 0; --d) {
-        source += (rest % out.shape[d]) * strides[perm[d]];
-        rest /= out.shape[d];
-      }
-      out.data[i] = input->data[source];
-    }
-    return out;
-  }
-
-  std::optional<Tensor> compute(Value value) {
-    Operation *op = value.getDefiningOp();
-    if (!op)
-      return std::nullopt; // a function argument: known only at run time
-    auto binary = [&](auto f) {
-      return elementwise(op, [&](ArrayRef<double> a) { return f(a[0], a[1]); });
-    };
-    return llvm::TypeSwitch<Operation *, std::optional<Tensor>>(op)
-        .Case([&](ConstantOp c) { return constant(c); })
-        .Case([&](IotaOp) -> std::optional<Tensor> {
-          Tensor out{concreteShape(value), {}};
-          for (int64_t i = 0; i < out.shape[0]; ++i)
-            out.data.push_back(i);
-          return out;
-        })
-        .Case([&](GatherOp g) { return gather(g); })
-        .Case([&](TransposeOp t) { return transpose(t); })
-        .Case<ReshapeOp, BroadcastOp>([&](Operation *) -> std::optional<Tensor> {
-          std::optional<Tensor> input = evaluate(op->getOperand(0));
-          SmallVector<int64_t> shape = concreteShape(value);
-          if (!input)
-            return std::nullopt;
-          if (isa<BroadcastOp>(op))
-            return broadcastTo(*input, shape);
-          if (count(shape) != static_cast<int64_t>(input->data.size()))
-            return std::nullopt; // several dynamic dims of other sizes
-          input->shape = shape;
-          return input;
-        })
-        .Case([&](SliceOp slice) -> std::optional<Tensor> {
-          std::optional<Tensor> input = evaluate(slice.getInput());
-          if (!input)
-            return std::nullopt;
-          // Only slices that take every dynamic dim whole reach here.
-          Tensor out{concreteShape(value), {}};
-          int64_t rank = out.shape.size();
-          SmallVector<int64_t> index(rank, 0);
-          SmallVector<int64_t> strides(rank, 1);
-          for (int64_t d = rank - 2; d >= 0; --d)
-            strides[d] = strides[d + 1] * input->shape[d + 1];
-          for (int64_t i = 0, e = count(out.shape); i < e; ++i) {
-            int64_t rest = i, source = 0;
-            for (int64_t d = rank - 1; d >= 0; --d) {
-              int64_t step = slice.getSteps() ? (*slice.getSteps())[d] : 1;
-              int64_t start = slice.getStarts()[d];
-              if (start < 0)
-                start = std::max<int64_t>(0, start + input->shape[d]);
-              source += (start + (rest % out.shape[d]) * step) * strides[d];
-              rest /= out.shape[d];
-            }
-            out.data.push_back(input->data[source]);
-          }
-          return out;
-        })
-        .Case([&](CastOp c) {
-          Type element = getElementTypeOrSelf(c.getType());
-          return elementwise(op, [&](ArrayRef<double> a) {
-            if (element.isInteger(1))
-              return a[0] != 0 ? 1.0 : 0.0;
-            return isa<IntegerType>(element) ? std::trunc(a[0]) : a[0];
-          });
-        })
-        .Case([&](CompareOp c) {
-          ComparePredicate p = c.getPredicate();
-          return binary([p](double a, double b) -> double {
-            switch (p) {
-            case ComparePredicate::EQ: return a == b;
-            case ComparePredicate::NE: return a != b;
-            case ComparePredicate::LT: return a < b;
-            case ComparePredicate::LE: return a <= b;
-            case ComparePredicate::GT: return a > b;
-            case ComparePredicate::GE: return a >= b;
-            }
-            return 0.0;
-          });
-        })
-        .Case([&](SelectOp) {
-          return elementwise(op, [](ArrayRef<double> a) {
-            return a[0] != 0 ? a[1] : a[2];
-          });
-        })
-        .Case([&](AndOp) { return binary([](double a, double b) -> double { return a != 0 && b != 0; }); })
-        .Case([&](OrOp) { return binary([](double a, double b) -> double { return a != 0 || b != 0; }); })
-        .Case([&](AddOp) { return binary([](double a, double b) { return a + b; }); })
-        .Case([&](SubOp) { return binary([](double a, double b) { return a - b; }); })
-        .Case([&](MulOp) { return binary([](double a, double b) { return a * b; }); })
-        .Case([&](ModOp) {
-          return binary([](double a, double b) {
-            if (b == 0)
-              return std::nan("");
-            double r = std::fmod(a, b);
-            return r != 0 && (r < 0) != (b < 0) ? r + b : r;
-          });
-        })
-        .Case([&](NotOp) { return elementwise(op, [](ArrayRef<double> a) -> double { return a[0] == 0; }); })
-        .Case([&](NegOp) { return elementwise(op, [](ArrayRef<double> a) { return -a[0]; }); })
-        .Case([&](AbsOp) { return elementwise(op, [](ArrayRef<double> a) { return std::abs(a[0]); }); })
-        .Default([](Operation *) { return std::nullopt; });
-  }
-
-  int64_t length_;
-  const MaskDims &dims_;
-  llvm::DenseMap<Value, Tensor> cache_;
-};
+/// Evaluates position-dependent tensors with the position dims set to one
+/// length and other named dims to 1. Fails on anything else (a run-time
+/// input, an unknown op).
 
 /// The largest |constant| among the splat constants a term is computed
 /// from: the classification length must exceed it.
@@ -383,7 +128,7 @@ std::optional<std::vector<std::vector<bool>>>
 visibleKeys(Value term, int64_t length, const MaskDims &dims, bool isKeep) {
   if (cast<RankedTensorType>(term.getType()).getRank() < 2)
     return std::nullopt;
-  MaskEvaluator evaluator(length, dims);
+  TensorInterpreter evaluator = maskInterpreter(length, dims);
   std::optional<Tensor> t = evaluator.evaluate(term);
   if (!t || llvm::any_of(ArrayRef<int64_t>(t->shape).drop_back(2),
                          [](int64_t d) { return d != 1; }))
@@ -586,7 +331,7 @@ bool isKeyPaddingOf(Value term, bool additive, Value source, bool negate,
   probe.otherLength = 2; // a batch of two tells batch from broadcast
   constexpr int64_t kKeys = 5;
   for (int64_t hot = 0;; ++hot) {
-    MaskEvaluator evaluator(kKeys, probe);
+    TensorInterpreter evaluator = maskInterpreter(kKeys, probe);
     SmallVector<int64_t> shape = evaluator.concreteShape(source);
     int64_t batch = shape[0], keys = shape[1];
     if (hot == batch * keys)
@@ -704,18 +449,7 @@ struct ClassifyAttentionMasksPass
   }
 
   void classifyBias(AttentionOp attention, const MaskDims &dims) {
-    // The added terms (adds used only here).
-    SmallVector<Value> terms, worklist = {attention.getBias()};
-    while (!worklist.empty()) {
-      Value v = worklist.pop_back_val();
-      auto add = v.getDefiningOp<AddOp>();
-      if (add && v.hasOneUse()) {
-        worklist.push_back(add.getRhs());
-        worklist.push_back(add.getLhs());
-      } else {
-        terms.push_back(v);
-      }
-    }
+    SmallVector<Value> terms = addedTerms(attention.getBias());
     OpBuilder builder(attention);
     Location loc = attention.getLoc();
     Value padding;

@@ -132,11 +132,16 @@ def TesseraRaiseAttention
     - casts.
 
     `K^T` may be a transpose (of any layout that ends in the swap) or a
-    transposed matmul. Rank-3 `[B*H, L, D]` products (nn.MultiheadAttention)
-    are raised through a `[1, B*H, L, D]` view. The probabilities must have
-    no other use (a model that returns its attention weights keeps them).
-    Masks stay in `bias`; tessera-classify-attention-masks finds their
-    structure.
+    transposed matmul. Scalar scales applied to Q or K before their layout
+    ops are first moved below them. Rank-3 `[B*H, L, D]` products are raised
+    on `[B, H, L, D]`: the tensors the heads were folded from (CLIP, BART,
+    DETR, which may add masks on a `[B, H, Lq, Lk]` view of the scores), or
+    a split by name when `B*H` is `H*batch` (nn.MultiheadAttention); else
+    through a `[1, B*H, L, D]` view. A mask added on Swin's
+    `[B, W, H, Lq, Lk]` view is folded into a `[B*W, H, Lq, Lk]` bias. The
+    probabilities must have no other use (a model that returns its
+    attention weights keeps them). Masks stay in `bias`;
+    tessera-classify-attention-masks finds their structure.
   }];
   let dependentDialects = ["::mlir::tessera::TesseraDialect"];
 }
@@ -148,22 +153,52 @@ def TesseraClassifyAttentionMasks
   let description = [{
     Splits each attention's `bias` into its added terms and classifies each:
 
-    - **key padding**: "0 where m, very negative elsewhere" over
-      `[B, 1, 1, Lk]`, as `(1 - m) * fill` or `select(m, 0, fill)` /
-      `select(m, fill, 0)`, with `m` reshaped from a `[B, Lk]` tensor,
-      becomes the `key_padding_mask` operand (`m != 0` is a real key);
+    - **key padding**: "0 where m, very negative elsewhere" broadcast from
+      a `[B, Lk]` `m` over heads and queries, as `(1 - m) * fill`,
+      `select(m, 0, fill)` / `select(m, fill, 0)` or Hugging Face's
+      `masked_fill` of `1 - m`, becomes the `key_padding_mask` operand
+      (`m != 0` is a real key). The match is confirmed by evaluating the
+      term with `m` one-hot at every `(b, k)`;
     - **structure**: a term that depends only on the query and key
       positions (built from iota / Range, constant tables gathered by
-      position, comparisons, Abs, Where) and is 0 or at most -1e4 is
+      position, comparisons, Abs, Mod, Where) and is 0 or at most -1e4 is
       evaluated into a table of visible keys and matched against the
       `#tessera.mask` element predicate: `causal`, `sliding<l, r>`,
-      `sliding<l, r, d>`. A term that hides nothing is dropped.
+      `sliding<l, r, d>`, and `global<tokens, inner>` around either. A term
+      that hides nothing is dropped;
+    - **both**: a term whose keep condition is a product (or `and`) of a
+      position mask and a padding mask.
 
     The evaluation runs at a length beyond twice every constant in the term
     (at least 64, at most 1024, shorter when a gathered table is shorter),
     and again at about half that length, which must give the top-left
     corner of the first table. Anything else stays in `bias`: always
     correct, never guessed.
+  }];
+  let dependentDialects = ["::mlir::tessera::TesseraDialect"];
+}
+
+def TesseraRaiseWindowAttention
+    : Pass<"tessera-raise-window-attention", "::mlir::func::FuncOp"> {
+  let summary = "Raise Swin's roll / partition / attention / reverse / roll "
+                "chain to one window attention";
+  let description = [{
+    Swin attends within windows of a token grid by rolling the grid
+    (Slice + Concat), partitioning it into windows (Reshape / Transpose),
+    projecting Q, K and V, adding a relative position bias shared by all
+    windows and, for shifted windows, a region mask per window, projecting
+    the output, reversing the partition and rolling back. The projections
+    act per token, so the chain equals one attention over the tokens in
+    their own order with `#tessera.mask<window, grid, size, shift>` and the
+    relative bias as a `window_relative_bias` table; the roll, partition and
+    reverse move no data.
+
+    Layout chains are evaluated on index tables, not matched by op order:
+    the partition must put the tokens of the window mask's windows (for
+    some shift) in order, the output chain must put every window position
+    back at its token, and every other added term must be 0 exactly where
+    the window mask sees a key and at most -100 (Swin's fill) elsewhere.
+    Anything else is left as it is.
   }];
   let dependentDialects = ["::mlir::tessera::TesseraDialect"];
 }

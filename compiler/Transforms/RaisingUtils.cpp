@@ -100,3 +100,18 @@ Product mlir::tessera::collectProduct(Value value) {
   }
   return product;
 }
+
+SmallVector<Value> mlir::tessera::addedTerms(Value value) {
+  SmallVector<Value> terms, worklist = {value};
+  while (!worklist.empty()) {
+    Value v = worklist.pop_back_val();
+    auto add = v.getDefiningOp<AddOp>();
+    if (add && v.hasOneUse()) {
+      worklist.push_back(add.getRhs());
+      worklist.push_back(add.getLhs());
+    } else {
+      terms.push_back(v);
+    }
+  }
+  return terms;
+}

@@ -65,6 +65,10 @@ struct Product {
 };
 Product collectProduct(Value value);
 
+/// The terms of a sum: `value` split through adds that have one use (an
+/// attention's bias made of several masks), in order.
+SmallVector<Value> addedTerms(Value value);
+
 } // namespace mlir::tessera
 
 #endif // TESSERA_COMPILER_TRANSFORMS_RAISINGUTILS_H
