@@ -115,18 +115,13 @@ struct RaiseWindowAttentionPass
   void runOnOperation() override {
     SmallVector<AttentionOp> attentions;
     getOperation().walk([&](AttentionOp op) { attentions.push_back(op); });
-    for (AttentionOp attention : attentions) {
-      // Each raise changes the function; shapes are analysed afresh.
-      SymbolicShapes shapes;
-      if (failed(shapes.analyze(getOperation())))
-        return; // reported by the passes that need shapes
-      raise(attention, shapes);
-    }
+    for (AttentionOp attention : attentions)
+      raise(attention);
   }
 
   /// Replaces the window chain around `attention`; false when it is not
   /// one (nothing changes then).
-  bool raise(AttentionOp attention, const SymbolicShapes &shapes) {
+  bool raise(AttentionOp attention) {
     if ((attention.getMask() &&
          attention.getMask()->getKind() != MaskKind::None) ||
         attention.getKeyPaddingMask() || attention.getAlibiSlopes() ||
@@ -154,6 +149,11 @@ struct RaiseWindowAttentionPass
         dyn_cast<LinearOp>(*mergeReshape->getUsers().begin());
     if (!outProjection)
       return false;
+    // Each raise changes the function: shapes are analysed afresh, once the
+    // cheap structural checks have passed.
+    SymbolicShapes shapes;
+    if (failed(shapes.analyze(getOperation())))
+      return false; // reported by the passes that need shapes
     Value tokens = chainEnd(windows, /*towardSources=*/true);
     Value result = chainEnd(outProjection.getResult(), /*towardSources=*/false);
     if (!tokens || !result || tokens == windows ||
