@@ -475,13 +475,43 @@ class DetrDecoder(nn.Module):
 WINDOW, GLOBAL_TOKENS = 2, (0,)
 
 
+class LongformerLayer(BertLayer):
+    """Longformer's attention as Hugging Face computes it, without the
+    chunking: every row attends through the local mask with the usual
+    projections; the global rows are computed again, separately, with their
+    own projections (query_global, key_global, value_global) over all keys,
+    and replace those rows."""
+
+    def __init__(self):
+        super().__init__()
+        self.query_global, self.key_global, self.value_global = (
+            nn.Linear(HIDDEN, HIDDEN) for _ in range(3))
+
+    def forward(self, x, mask, padding, is_global, global_slot):
+        q, k, v = (split_heads(p(x), HEADS) for p in (self.query, self.key, self.value))
+        scale = math.sqrt(HIDDEN // HEADS)
+        probs = nn.functional.softmax(torch.matmul(q, k.transpose(-1, -2)) / scale + mask, dim=-1)
+        local = torch.matmul(probs, v)
+        # Global rows: their own projections, every (real) key.
+        qg = split_heads(self.query_global(x[:, list(GLOBAL_TOKENS)]), HEADS)
+        kg, vg = split_heads(self.key_global(x), HEADS), split_heads(self.value_global(x), HEADS)
+        global_probs = nn.functional.softmax(torch.matmul(qg, kg.transpose(-1, -2)) / scale + padding, dim=-1)
+        rows = torch.matmul(global_probs, vg)[:, :, global_slot]
+        context = merge_heads(torch.where(is_global[None, None, :, None], rows, local))
+        x = self.ln1(self.dense(context) + x)
+        h = self.intermediate(x)
+        h = h * 0.5 * (1.0 + torch.erf(h / math.sqrt(2.0)))
+        return self.ln2(self.output(h) + x)
+
+
 class Longformer(nn.Module):
     """A Longformer-style encoder that states its masks densely the way
     reference (non-chunked) implementations do: a band |i - j| <= w from
     position differences (layer 0), the same band dilated by 2 with a Mod
     test (layer 1), each or-ed with the global token positions (the CLS
-    token sees and is seen by all), plus the padding mask. Position ids
-    come from RoBERTa's cumsum over the non-padding tokens."""
+    token sees and is seen by all), plus the padding mask; the global rows
+    use their own projections (LongformerLayer). Position ids come from
+    RoBERTa's cumsum over the non-padding tokens."""
 
     inputs = {"input_ids": ("ids", {0: "batch", 1: "seq"}),
               "attention_mask": ("padding", {0: "batch", 1: "seq"})}
@@ -494,7 +524,7 @@ class Longformer(nn.Module):
         self.words = nn.Embedding(VOCAB, HIDDEN, padding_idx=self.padding_idx)
         self.positions = nn.Embedding(MAX_POS + 2, HIDDEN, padding_idx=self.padding_idx)
         self.ln = nn.LayerNorm(HIDDEN, eps=1e-5)
-        self.layers = nn.ModuleList(BertLayer() for _ in range(LAYERS))
+        self.layers = nn.ModuleList(LongformerLayer() for _ in range(LAYERS))
 
     def forward(self, input_ids, attention_mask):
         seq = input_ids.size(1)
@@ -504,8 +534,10 @@ class Longformer(nn.Module):
         pos = torch.arange(seq)
         distance = pos[None, :] - pos[:, None]
         is_global = torch.zeros(seq, dtype=torch.bool)
-        for token in GLOBAL_TOKENS:
+        global_slot = torch.zeros(seq, dtype=torch.long)  # row -> global row
+        for slot, token in enumerate(GLOBAL_TOKENS):
             is_global = is_global | (pos == token)
+            global_slot = global_slot + (pos == token).long() * slot
         padding = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min
         for layer, dilation in zip(self.layers, self.dilations):
             band = distance.abs() <= WINDOW * dilation
@@ -513,7 +545,7 @@ class Longformer(nn.Module):
                 band = band & (torch.remainder(distance, dilation) == 0)
             keep = band | is_global[:, None] | is_global[None, :]
             local = torch.zeros(seq, seq).masked_fill(~keep, torch.finfo(x.dtype).min)
-            x = layer(x, local[None, None] + padding)
+            x = layer(x, local[None, None] + padding, padding, is_global, global_slot)
         return x
 
 
