@@ -147,6 +147,63 @@ StridedView StridedView::broadcastTo(ArrayRef<DimExpr> newShape) const {
   return view;
 }
 
+std::optional<StridedView>
+StridedView::slice(ArrayRef<int64_t> starts, ArrayRef<int64_t> steps,
+                   ArrayRef<DimExpr> newShape) const {
+  StridedView view;
+  view.offset = offset;
+  view.shape.assign(newShape.begin(), newShape.end());
+  for (size_t d = 0; d < shape.size(); ++d) {
+    view.strides.push_back(strides[d] * DimExpr::constant(steps[d]));
+    if (starts[d] == 0)
+      continue;
+    DimExpr term = strides[d] * DimExpr::constant(starts[d]);
+    if (term.getCoefficient() == 0)
+      continue; // a broadcast dim
+    // Offsets add: only terms over the same named dims combine.
+    if (view.offset == DimExpr::constant(0))
+      view.offset = term;
+    else if (view.offset.getSymbols() == term.getSymbols())
+      view.offset = *term.divide(DimExpr::constant(term.getCoefficient())) *
+                    DimExpr::constant(view.offset.getCoefficient() +
+                                      term.getCoefficient());
+    else
+      return std::nullopt;
+  }
+  return view;
+}
+
+bool mlir::tessera::isViewOp(Operation *op) {
+  return isa_and_nonnull<ReshapeOp, TransposeOp, BroadcastOp, SliceOp>(op);
+}
+
+std::optional<StridedView>
+mlir::tessera::viewThrough(Operation *op, const StridedView &source,
+                           ArrayRef<DimExpr> resultShape) {
+  if (auto transpose = dyn_cast<TransposeOp>(op))
+    return source.transpose(transpose.getPermutation());
+  if (isa<ReshapeOp>(op))
+    return source.reshape(resultShape);
+  if (isa<BroadcastOp>(op))
+    return source.broadcastTo(resultShape);
+  auto slice = cast<SliceOp>(op);
+  SmallVector<int64_t> starts, steps;
+  for (auto [d, given] : llvm::enumerate(slice.getStarts())) {
+    const DimExpr &extent = source.shape[d];
+    int64_t start = given;
+    if (start < 0) {
+      if (!extent.isConstant())
+        return std::nullopt;
+      start = std::max<int64_t>(0, start + extent.getCoefficient());
+    }
+    if (extent.isConstant())
+      start = std::min(start, extent.getCoefficient());
+    starts.push_back(start);
+    steps.push_back(slice.getSteps() ? (*slice.getSteps())[d] : 1);
+  }
+  return source.slice(starts, steps, resultShape);
+}
+
 //===----------------------------------------------------------------------===//
 // SymbolicShapes
 //===----------------------------------------------------------------------===//

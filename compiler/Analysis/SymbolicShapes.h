@@ -137,7 +137,22 @@ struct StridedView {
   /// The view after NumPy broadcasting to `newShape` (stride 0 where a
   /// dimension of size 1 stretches).
   StridedView broadcastTo(ArrayRef<DimExpr> newShape) const;
+  /// The view of a slice starting at `starts` (non-negative) with `steps`,
+  /// of shape `newShape`; std::nullopt when the new offset is not one
+  /// product of named dims (a sum such as `seq*64 + 64`).
+  std::optional<StridedView> slice(ArrayRef<int64_t> starts,
+                                   ArrayRef<int64_t> steps,
+                                   ArrayRef<DimExpr> newShape) const;
 };
+
+/// Whether `op` is a layout op that may be a view: reshape, transpose,
+/// broadcast, slice.
+bool isViewOp(Operation *op);
+/// The view that view op `op` makes of a tensor viewed as `source`, its
+/// result of `resultShape`; std::nullopt when no strided view expresses it.
+std::optional<StridedView> viewThrough(Operation *op,
+                                       const StridedView &source,
+                                       ArrayRef<DimExpr> resultShape);
 
 } // namespace mlir::tessera
 

@@ -7,10 +7,6 @@
 using namespace mlir;
 using namespace mlir::tessera;
 
-static bool isViewOp(Operation *op) {
-  return isa_and_nonnull<ReshapeOp, TransposeOp, BroadcastOp>(op);
-}
-
 void BufferAssignment::addOwner(Value value) {
   if (owners_.insert(value).second)
     ownerOrder_.push_back(value);
@@ -95,14 +91,8 @@ FailureOr<Binding> BufferAssignment::traceInput(Value value,
   FailureOr<Binding> source = traceInput(op->getOperand(0), shapes);
   if (failed(source))
     return failure();
-  const SymbolicShape &shape = shapes.getShape(value);
-  std::optional<StridedView> view;
-  if (auto transpose = dyn_cast<TransposeOp>(op))
-    view = source->view.transpose(transpose.getPermutation());
-  else if (isa<ReshapeOp>(op))
-    view = source->view.reshape(shape);
-  else
-    view = source->view.broadcastTo(shape);
+  std::optional<StridedView> view =
+      viewThrough(op, source->view, shapes.getShape(value));
   if (!view)
     return failure();
   return Binding{source->base, *view};

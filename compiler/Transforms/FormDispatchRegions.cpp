@@ -35,8 +35,7 @@ bool isRoot(Operation *op) {
   if (isa<ConcatOp>(op))
     return !isAbsorbedConcat(op);
   return isa<MatmulOp, LinearOp, AttentionOp, SoftmaxOp, LayerNormOp,
-             ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp, GatherOp,
-             SliceOp>(op);
+             ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp, GatherOp>(op);
 }
 
 bool isRowReduction(Operation *op) {
@@ -72,9 +71,10 @@ bool needsOwnDispatch(Operation *op) {
   });
 }
 
-/// Layout ops that must copy: reshapes that no strided view can express
-/// (merging dims that a transpose separated, as nn.MultiheadAttention's
-/// head split does) and layout ops returned as model outputs (which own
+/// Layout ops that must copy: reshapes and slices that no strided view can
+/// express (merging dims that a transpose separated, as
+/// nn.MultiheadAttention's head split does; a slice whose offset is a sum
+/// of named dims) and layout ops returned as model outputs (which own
 /// their buffers). Each becomes a copy dispatch of its own; every other
 /// layout op stays a view that its consumers' bindings read through.
 llvm::DenseSet<Operation *> findCopies(func::FuncOp function) {
@@ -91,24 +91,17 @@ llvm::DenseSet<Operation *> findCopies(func::FuncOp function) {
     return StridedView::dense(shapes.getShape(value));
   };
   function.walk([&](Operation *op) {
-    if (!isa<ReshapeOp, TransposeOp, BroadcastOp>(op) ||
-        isa<DispatchOp>(op->getParentOp()))
+    if (!isViewOp(op) || isa<DispatchOp>(op->getParentOp()))
       return;
     std::optional<StridedView> source = viewOf(op->getOperand(0));
     const SymbolicShape &shape = shapes.getShape(op->getResult(0));
     std::optional<StridedView> view;
-    if (source) {
-      if (auto transpose = dyn_cast<TransposeOp>(op))
-        view = source->transpose(transpose.getPermutation());
-      else if (isa<ReshapeOp>(op))
-        view = source->reshape(shape);
-      else
-        view = source->broadcastTo(shape);
-    }
+    if (source)
+      view = viewThrough(op, *source, shape);
     bool returned = llvm::any_of(op->getUsers(), [](Operation *user) {
       return isa<func::ReturnOp>(user);
     });
-    if ((!view && isa<ReshapeOp>(op)) || returned) {
+    if ((!view && isa<ReshapeOp, SliceOp>(op)) || returned) {
       copies.insert(op);
       view = StridedView::dense(shape);
     }

@@ -89,6 +89,30 @@ TEST(StridedViewTest, BroadcastRepeatsWithStrideZero) {
   EXPECT_EQ(offsets(wide, 1), (std::vector<int64_t>{0, 1, 2, 0, 1, 2}));
 }
 
+TEST(StridedViewTest, SliceOffsetsIntoItsInput) {
+  // [seq, 192] packed QKV; K is columns 64..127, every second row.
+  StridedView packed = StridedView::dense({seq, c(192)});
+  std::optional<StridedView> k =
+      packed.slice({0, 64}, {2, 1}, {seq, c(64)});
+  ASSERT_TRUE(k.has_value());
+  EXPECT_EQ(k->offset, c(64));
+  EXPECT_EQ(k->strides[0], c(384));
+  EXPECT_EQ(k->strides[1], c(1));
+  // Starting one row down as well: 192 + 64 elements in.
+  std::optional<StridedView> shifted =
+      packed.slice({1, 64}, {1, 1}, {seq, c(64)});
+  ASSERT_TRUE(shifted.has_value());
+  EXPECT_EQ(shifted->offset, c(256));
+}
+
+TEST(StridedViewTest, SliceOffsetThatIsASumIsRefused) {
+  // [2, seq, 64]: starting at [1, 1, 0] is seq*64 + 64 elements in, which
+  // is no single product of named dims.
+  StridedView view = StridedView::dense({c(2), seq, c(64)});
+  EXPECT_FALSE(view.slice({1, 1, 0}, {1, 1, 1}, {c(1), seq, c(64)}));
+  EXPECT_TRUE(view.slice({1, 0, 0}, {1, 1, 1}, {c(1), seq, c(64)}));
+}
+
 TEST(DimExprTest, MultipliesAndDividesExactly) {
   DimExpr e = c(4) * seq;
   EXPECT_EQ(e.evaluate({7}), 28);

@@ -136,3 +136,27 @@ func.func @casts_fuse(%x: tensor<4x8xi32>, %y: tensor<4x8xf32>, %z: tensor<4x8xf
   %3 = tessera.add %2, %z : (tensor<4x8xf16>, tensor<4x8xf16>) -> tensor<4x8xf16>
   return %1, %3 : tensor<4x8xf32>, tensor<4x8xf16>
 }
+
+// -----
+
+// Slices are views of their input (GPT-2's packed QKV split): the matmuls
+// read their parts in place, and no slice becomes a dispatch. A slice that
+// is a model output owns its buffer: it is copied by a dispatch of its own.
+// CHECK-LABEL: func @slices_are_views
+// CHECK: %[[QKV:.*]] = tessera.dispatch
+// CHECK:   tessera.linear
+// CHECK: %[[Q:.*]] = tessera.slice %[[QKV]] [0, 0] to [4, 8]
+// CHECK-NEXT: %[[K:.*]] = tessera.slice %[[QKV]] [0, 8] to [4, 16]
+// CHECK-NEXT: %[[OUT:.*]] = tessera.dispatch(%[[QKV]])
+// CHECK:   tessera.slice
+// CHECK: %[[S:.*]] = tessera.dispatch(%[[Q]], %[[K]])
+// CHECK:   tessera.matmul
+// CHECK: return %[[S]], %[[OUT]]
+func.func @slices_are_views(%x: tensor<4x8xf32>, %w: tensor<24x8xf32>) -> (tensor<4x4xf32>, tensor<4x8xf32>) {
+  %qkv = tessera.linear %x, %w : (tensor<4x8xf32>, tensor<24x8xf32>) -> tensor<4x24xf32>
+  %q = tessera.slice %qkv [0, 0] to [4, 8] : tensor<4x24xf32> -> tensor<4x8xf32>
+  %k = tessera.slice %qkv [0, 8] to [4, 16] : tensor<4x24xf32> -> tensor<4x8xf32>
+  %v = tessera.slice %qkv [0, 16] to [4, 24] : tensor<4x24xf32> -> tensor<4x8xf32>
+  %s = tessera.matmul %q, %k {transpose_rhs = true} : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x4xf32>
+  return %s, %v : tensor<4x4xf32>, tensor<4x8xf32>
+}
