@@ -367,8 +367,8 @@ Value KernelEmitter::evaluateReduction(
     axes.push_back(argmax.getAxis());
     keepdims = argmax.getKeepdims();
   } else {
-    axes.assign(op->getAttrOfType<DenseI64ArrayAttr>("axes").asArrayRef().begin(),
-                op->getAttrOfType<DenseI64ArrayAttr>("axes").asArrayRef().end());
+    llvm::append_range(
+        axes, op->getAttrOfType<DenseI64ArrayAttr>("axes").asArrayRef());
     keepdims = op->getAttrOfType<BoolAttr>("keepdims").getValue();
   }
   size_t offset =

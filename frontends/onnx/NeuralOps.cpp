@@ -56,18 +56,15 @@ LogicalResult convertGemm(NodeContext &node) {
         0, LinearOp::create(builder, loc, *a, *b, c.value_or(Value())));
   Value product =
       MatmulOp::create(builder, loc, *a, *b, transA, transB).getResult();
-  auto scalar = [&](float value, Type element) -> Value {
-    auto type = RankedTensorType::get({}, element);
-    return ConstantOp::create(builder, loc, type,
-                              DenseElementsAttr::get(type, value));
-  };
   Type element = node.elementType(0);
   if (alpha != 1.0f)
-    product = MulOp::create(builder, loc, product, scalar(alpha, element));
+    product = MulOp::create(builder, loc, product,
+                            createScalar(node, element, alpha));
   if (c) {
     Value term = *c;
     if (beta != 1.0f)
-      term = MulOp::create(builder, loc, term, scalar(beta, element));
+      term = MulOp::create(builder, loc, term,
+                           createScalar(node, element, beta));
     product = AddOp::create(builder, loc, product, term);
   }
   return node.setOutput(0, product);
@@ -309,23 +306,17 @@ LogicalResult convertCumSum(NodeContext &node) {
   Location loc = node.loc();
   const SymbolicShape &shape = node.shape(0);
   DimExpr length = shape[*axis];
-  Type i32 = b.getI32Type(), f32 = b.getF32Type();
-  FailureOr<Value> sources = createIota(node, length, i32);
-  FailureOr<Value> targets = createIota(node, length, i32);
-  if (failed(sources) || failed(targets))
-    return failure();
+  Type f32 = b.getF32Type();
   // offset[i][j] = j - i: source row i, target column j.
-  Value offset = SubOp::create(
-      b, loc, *targets,
-      createReshape(node, *sources, {length, DimExpr::constant(1)}));
+  FailureOr<Value> offset = createPositionOffsets(node, length, length);
+  if (failed(offset))
+    return failure();
   bool exclusive = node.intAttr("exclusive", 0), reverse = node.intAttr("reverse", 0);
   ComparePredicate predicate =
       reverse ? (exclusive ? ComparePredicate::LT : ComparePredicate::LE)
               : (exclusive ? ComparePredicate::GT : ComparePredicate::GE);
-  auto scalarType = RankedTensorType::get({}, i32);
-  Value zero = ConstantOp::create(b, loc, scalarType,
-                                  DenseElementsAttr::get(scalarType, 0));
-  Value included = CompareOp::create(b, loc, predicate, offset, zero);
+  Value included = CompareOp::create(b, loc, predicate, *offset,
+                                     createScalar(node, b.getI32Type(), 0));
   Value matrix = CastOp::create(
       b, loc, cast<RankedTensorType>(included.getType()).clone(f32), included);
 

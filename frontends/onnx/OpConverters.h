@@ -35,6 +35,12 @@ Value createBroadcast(NodeContext &node, Value x, ArrayRef<DimExpr> shape);
 /// must be a single named dim.
 FailureOr<Value> createIota(NodeContext &node, const DimExpr &length,
                             Type element);
+/// column - row as a [rows, columns] i32 tensor (Trilu's and CumSum's
+/// position tests).
+FailureOr<Value> createPositionOffsets(NodeContext &node, const DimExpr &rows,
+                                       const DimExpr &columns);
+/// A rank-0 constant of `element` (float or integer).
+Value createScalar(NodeContext &node, Type element, double value);
 
 } // namespace mlir::tessera::onnx_frontend
 

@@ -103,6 +103,30 @@ mlir::tessera::onnx_frontend::createIota(NodeContext &node,
       .getResult();
 }
 
+FailureOr<Value> mlir::tessera::onnx_frontend::createPositionOffsets(
+    NodeContext &node, const DimExpr &rows, const DimExpr &columns) {
+  Type i32 = node.builder().getI32Type();
+  FailureOr<Value> rowIds = createIota(node, rows, i32);
+  FailureOr<Value> columnIds = createIota(node, columns, i32);
+  if (failed(rowIds) || failed(columnIds))
+    return failure();
+  Value rowColumn = createReshape(node, *rowIds, {rows, DimExpr::constant(1)});
+  return SubOp::create(node.builder(), node.loc(), *columnIds, rowColumn)
+      .getResult();
+}
+
+Value mlir::tessera::onnx_frontend::createScalar(NodeContext &node,
+                                                 Type element, double value) {
+  OpBuilder &b = node.builder();
+  auto type = RankedTensorType::get({}, element);
+  Attribute attr = isa<FloatType>(element)
+                       ? Attribute(b.getFloatAttr(element, value))
+                       : Attribute(b.getIntegerAttr(
+                             element, static_cast<int64_t>(value)));
+  return ConstantOp::create(b, node.loc(), type,
+                            DenseElementsAttr::get(type, attr));
+}
+
 namespace {
 
 /// Reshapes input 0 to `shape` (symbolic); checks that the compiler's
@@ -366,13 +390,10 @@ LogicalResult convertSlice(NodeContext &node) {
     if (failed(positions))
       return failure();
     Value indices = *positions;
-    if (r.start != 0) {
-      auto scalar = RankedTensorType::get({}, node.builder().getI32Type());
-      Value offset = ConstantOp::create(
-          node.builder(), node.loc(), scalar,
-          DenseElementsAttr::get(scalar, static_cast<int32_t>(r.start)));
-      indices = AddOp::create(node.builder(), node.loc(), indices, offset);
-    }
+    if (r.start != 0)
+      indices = AddOp::create(
+          node.builder(), node.loc(), indices,
+          createScalar(node, node.builder().getI32Type(), r.start));
     sliced = GatherOp::create(node.builder(), node.loc(), *sliced, indices,
                               node.builder().getI64IntegerAttr(axis))
                  .getResult();
@@ -743,28 +764,16 @@ LogicalResult convertTrilu(NodeContext &node) {
   DimExpr rows = shape[rank - 2], columns = shape[rank - 1];
   OpBuilder &b = node.builder();
   Location loc = node.loc();
-  Type i32 = b.getI32Type();
   FailureOr<Value> x = node.input(0);
-  FailureOr<Value> rowIds = createIota(node, rows, i32);
-  FailureOr<Value> columnIds = createIota(node, columns, i32);
-  if (failed(x) || failed(rowIds) || failed(columnIds))
+  FailureOr<Value> offset = createPositionOffsets(node, rows, columns);
+  if (failed(x) || failed(offset))
     return failure();
-  Value rowColumn = createReshape(node, *rowIds, {rows, DimExpr::constant(1)});
-  Value offset = SubOp::create(b, loc, *columnIds, rowColumn);
-  auto scalar = [&](Type element, Attribute value) -> Value {
-    auto type = RankedTensorType::get({}, element);
-    return ConstantOp::create(b, loc, type,
-                              DenseElementsAttr::get(type, value));
-  };
   Value keep = CompareOp::create(
-      b, loc, upper ? ComparePredicate::GE : ComparePredicate::LE, offset,
-      scalar(i32, b.getI32IntegerAttr(k)));
-  Type element = node.elementType(0);
-  Attribute zero = isa<FloatType>(element)
-                       ? Attribute(b.getFloatAttr(element, 0.0))
-                       : Attribute(b.getIntegerAttr(element, 0));
+      b, loc, upper ? ComparePredicate::GE : ComparePredicate::LE, *offset,
+      createScalar(node, b.getI32Type(), k));
   return node.setOutput(
-      0, SelectOp::create(b, loc, keep, *x, scalar(element, zero)));
+      0, SelectOp::create(b, loc, keep, *x,
+                          createScalar(node, node.elementType(0), 0.0)));
 }
 
 } // namespace
