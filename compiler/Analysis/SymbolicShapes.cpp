@@ -9,6 +9,8 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <numeric>
+
 using namespace mlir;
 using namespace mlir::tessera;
 
@@ -16,31 +18,148 @@ using namespace mlir::tessera;
 // DimExpr
 //===----------------------------------------------------------------------===//
 
-DimExpr DimExpr::operator*(const DimExpr &other) const {
-  SmallVector<unsigned, 2> symbols(symbols_);
-  llvm::append_range(symbols, other.symbols_);
+DimExpr DimExpr::constant(int64_t value) {
+  return fromTerms({Term{value, {}}});
+}
+
+DimExpr DimExpr::symbol(unsigned id) { return fromTerms({Term{1, {id}}}); }
+
+DimExpr DimExpr::fromTerms(SmallVector<Term, 1> terms) {
+  llvm::stable_sort(terms, [](const Term &a, const Term &b) {
+    return std::lexicographical_compare(a.symbols.begin(), a.symbols.end(),
+                                        b.symbols.begin(), b.symbols.end());
+  });
+  DimExpr expr;
+  expr.terms_.clear();
+  for (Term &term : terms) {
+    if (!expr.terms_.empty() && expr.terms_.back().symbols == term.symbols)
+      expr.terms_.back().coefficient += term.coefficient;
+    else
+      expr.terms_.push_back(std::move(term));
+    if (expr.terms_.back().coefficient == 0)
+      expr.terms_.pop_back();
+  }
+  return expr;
+}
+
+SmallVector<unsigned> DimExpr::collectSymbols() const {
+  SmallVector<unsigned> symbols;
+  for (const Term &term : terms_)
+    llvm::append_range(symbols, term.symbols);
   llvm::sort(symbols);
-  return DimExpr(coefficient_ * other.coefficient_, std::move(symbols));
+  symbols.erase(llvm::unique(symbols), symbols.end());
+  return symbols;
+}
+
+int64_t DimExpr::getDivisor() const {
+  int64_t divisor = 0;
+  for (const Term &term : terms_)
+    divisor = std::gcd(divisor, term.coefficient);
+  return divisor;
+}
+
+DimExpr DimExpr::operator+(const DimExpr &other) const {
+  SmallVector<Term, 1> terms(terms_);
+  llvm::append_range(terms, other.terms_);
+  return fromTerms(std::move(terms));
+}
+
+DimExpr DimExpr::operator-(const DimExpr &other) const {
+  return *this + other * constant(-1);
+}
+
+DimExpr DimExpr::operator*(const DimExpr &other) const {
+  SmallVector<Term, 1> terms;
+  for (const Term &a : terms_)
+    for (const Term &b : other.terms_) {
+      Term product{a.coefficient * b.coefficient, a.symbols};
+      llvm::append_range(product.symbols, b.symbols);
+      llvm::sort(product.symbols);
+      terms.push_back(std::move(product));
+    }
+  return fromTerms(std::move(terms));
+}
+
+/// a / b for monomials, when b divides a.
+static std::optional<DimExpr::Term> divideTerm(const DimExpr::Term &a,
+                                               const DimExpr::Term &b) {
+  if (b.coefficient == 0 || a.coefficient % b.coefficient != 0)
+    return std::nullopt;
+  DimExpr::Term quotient{a.coefficient / b.coefficient, a.symbols};
+  for (unsigned symbol : b.symbols) {
+    auto it = llvm::find(quotient.symbols, symbol);
+    if (it == quotient.symbols.end())
+      return std::nullopt;
+    quotient.symbols.erase(it);
+  }
+  return quotient;
 }
 
 std::optional<DimExpr> DimExpr::divide(const DimExpr &other) const {
-  if (other.coefficient_ == 0 || coefficient_ % other.coefficient_ != 0)
-    return std::nullopt;
-  SmallVector<unsigned, 2> symbols(symbols_);
-  for (unsigned symbol : other.symbols_) {
-    auto it = llvm::find(symbols, symbol);
-    if (it == symbols.end())
-      return std::nullopt;
-    symbols.erase(it);
+  if (other.terms_.empty())
+    return std::nullopt; // division by zero
+  if (terms_.empty())
+    return *this;
+  if (other.isMonomial()) {
+    SmallVector<Term, 1> terms;
+    for (const Term &term : terms_) {
+      std::optional<Term> quotient = divideTerm(term, other.terms_[0]);
+      if (!quotient)
+        return std::nullopt;
+      terms.push_back(std::move(*quotient));
+    }
+    return fromTerms(std::move(terms));
   }
-  return DimExpr(coefficient_ / other.coefficient_, std::move(symbols));
+  // A sum divided by a sum: only a monomial quotient, taken from the
+  // leading terms and checked by multiplying back.
+  std::optional<Term> quotient = divideTerm(terms_[0], other.terms_[0]);
+  if (!quotient)
+    return std::nullopt;
+  DimExpr q = fromTerms({*quotient});
+  if (q * other != *this)
+    return std::nullopt;
+  return q;
 }
 
 int64_t DimExpr::evaluate(ArrayRef<int64_t> symbolValues) const {
-  int64_t value = coefficient_;
-  for (unsigned symbol : symbols_)
-    value *= symbolValues[symbol];
+  int64_t value = 0;
+  for (const Term &term : terms_) {
+    int64_t product = term.coefficient;
+    for (unsigned symbol : term.symbols)
+      product *= symbolValues[symbol];
+    value += product;
+  }
   return value;
+}
+
+void DimExpr::encode(SmallVectorImpl<int64_t> &out) const {
+  out.push_back(terms_.size());
+  for (const Term &term : terms_) {
+    out.push_back(term.coefficient);
+    out.push_back(term.symbols.size());
+    llvm::append_range(out, term.symbols);
+  }
+}
+
+std::optional<DimExpr> DimExpr::decode(ArrayRef<int64_t> values) {
+  if (values.empty() || values[0] < 0)
+    return std::nullopt;
+  SmallVector<Term, 1> terms;
+  size_t next = 1;
+  for (int64_t t = 0; t < values[0]; ++t) {
+    if (next + 2 > values.size() || values[next + 1] < 0 ||
+        next + 2 + values[next + 1] > values.size())
+      return std::nullopt;
+    Term term{values[next], {}};
+    for (int64_t s = 0; s < values[next + 1]; ++s)
+      term.symbols.push_back(static_cast<unsigned>(values[next + 2 + s]));
+    next += 2 + values[next + 1];
+    llvm::sort(term.symbols);
+    terms.push_back(std::move(term));
+  }
+  if (next != values.size())
+    return std::nullopt;
+  return fromTerms(std::move(terms));
 }
 
 //===----------------------------------------------------------------------===//
@@ -147,28 +266,15 @@ StridedView StridedView::broadcastTo(ArrayRef<DimExpr> newShape) const {
   return view;
 }
 
-std::optional<StridedView>
-StridedView::slice(ArrayRef<int64_t> starts, ArrayRef<int64_t> steps,
-                   ArrayRef<DimExpr> newShape) const {
+StridedView StridedView::slice(ArrayRef<int64_t> starts,
+                               ArrayRef<int64_t> steps,
+                               ArrayRef<DimExpr> newShape) const {
   StridedView view;
   view.offset = offset;
   view.shape.assign(newShape.begin(), newShape.end());
   for (size_t d = 0; d < shape.size(); ++d) {
     view.strides.push_back(strides[d] * DimExpr::constant(steps[d]));
-    if (starts[d] == 0)
-      continue;
-    DimExpr term = strides[d] * DimExpr::constant(starts[d]);
-    if (term.getCoefficient() == 0)
-      continue; // a broadcast dim
-    // Offsets add: only terms over the same named dims combine.
-    if (view.offset == DimExpr::constant(0))
-      view.offset = term;
-    else if (view.offset.getSymbols() == term.getSymbols())
-      view.offset = *term.divide(DimExpr::constant(term.getCoefficient())) *
-                    DimExpr::constant(view.offset.getCoefficient() +
-                                      term.getCoefficient());
-    else
-      return std::nullopt;
+    view.offset = view.offset + strides[d] * DimExpr::constant(starts[d]);
   }
   return view;
 }
@@ -252,36 +358,100 @@ unsigned SymbolicShapes::getOrCreateSymbol(StringRef name) {
 }
 
 std::string SymbolicShapes::format(const DimExpr &expr) const {
+  if (expr.getTerms().empty())
+    return "0";
   std::string text;
-  if (expr.isConstant() || expr.getCoefficient() != 1)
-    text = std::to_string(expr.getCoefficient());
-  for (unsigned symbol : expr.getSymbols())
-    text += (text.empty() ? "" : "*") + symbols_[symbol].name;
+  for (const DimExpr::Term &term : expr.getTerms()) {
+    int64_t magnitude = term.coefficient;
+    if (!text.empty()) {
+      text += term.coefficient < 0 ? " - " : " + ";
+      magnitude = std::abs(term.coefficient);
+    }
+    std::string product;
+    if (term.symbols.empty() || magnitude != 1)
+      product = magnitude == -1 && !term.symbols.empty()
+                    ? "-"
+                    : std::to_string(magnitude);
+    for (unsigned symbol : term.symbols)
+      product += (product.empty() || product == "-" ? "" : "*") +
+                 symbols_[symbol].name;
+    text += product;
+  }
   return text;
 }
 
-std::optional<DimExpr> SymbolicShapes::parse(StringRef text) {
-  SmallVector<StringRef> factors;
-  text.split(factors, '*');
-  DimExpr expr = DimExpr::constant(1);
-  for (StringRef factor : factors) {
-    factor = factor.trim();
-    int64_t value;
-    if (!factor.getAsInteger(10, value))
-      expr = expr * DimExpr::constant(value);
-    else if (!factor.empty() && (isalpha(factor[0]) || factor[0] == '_'))
-      expr = expr * DimExpr::symbol(getOrCreateSymbol(factor));
-    else
-      return std::nullopt;
+/// Parses format()'s text; `symbolFor` gives a name's id (or nothing).
+static std::optional<DimExpr>
+parseDimExpr(StringRef text,
+             function_ref<std::optional<unsigned>(StringRef)> symbolFor) {
+  // Terms: split before every + and - (a leading sign belongs to the
+  // first term).
+  DimExpr sum = DimExpr::constant(0);
+  text = text.trim();
+  if (text.empty())
+    return std::nullopt;
+  while (!text.empty()) {
+    int64_t sign = 1;
+    if (text.front() == '+' || text.front() == '-') {
+      sign = text.front() == '-' ? -1 : 1;
+      text = text.drop_front().ltrim();
+    }
+    size_t end = text.find_first_of("+-");
+    StringRef termText = text.take_front(end).trim();
+    text = end == StringRef::npos ? StringRef() : text.drop_front(end);
+    SmallVector<StringRef> factors;
+    termText.split(factors, '*');
+    DimExpr term = DimExpr::constant(sign);
+    for (StringRef factor : factors) {
+      factor = factor.trim();
+      int64_t value;
+      if (!factor.getAsInteger(10, value))
+        term = term * DimExpr::constant(value);
+      else if (std::optional<unsigned> symbol =
+                   !factor.empty() && (isalpha(factor[0]) || factor[0] == '_')
+                       ? symbolFor(factor)
+                       : std::nullopt)
+        term = term * DimExpr::symbol(*symbol);
+      else
+        return std::nullopt;
+    }
+    sum = sum + term;
   }
-  return expr;
+  return sum;
+}
+
+std::optional<DimExpr> SymbolicShapes::parse(StringRef text) {
+  return parseDimExpr(text, [&](StringRef name) -> std::optional<unsigned> {
+    return getOrCreateSymbol(name);
+  });
+}
+
+std::optional<DimExpr> SymbolicShapes::parseKnown(StringRef text) const {
+  return parseDimExpr(text,
+                      [&](StringRef name) { return lookupSymbol(name); });
+}
+
+/// The extreme value of `expr` over the symbols' bounds: each term at the
+/// bound that moves it the asked way (symbols are positive).
+static int64_t extremeValue(const DimExpr &expr, ArrayRef<DimSymbol> symbols,
+                            bool largest) {
+  int64_t value = 0;
+  for (const DimExpr::Term &term : expr.getTerms()) {
+    bool upper = (term.coefficient > 0) == largest;
+    int64_t product = term.coefficient;
+    for (unsigned symbol : term.symbols)
+      product *= upper ? symbols[symbol].upper : symbols[symbol].lower;
+    value += product;
+  }
+  return value;
 }
 
 int64_t SymbolicShapes::upperBound(const DimExpr &expr) const {
-  int64_t value = expr.getCoefficient();
-  for (unsigned symbol : expr.getSymbols())
-    value *= symbols_[symbol].upper;
-  return value;
+  return extremeValue(expr, symbols_, /*largest=*/true);
+}
+
+int64_t SymbolicShapes::lowerBound(const DimExpr &expr) const {
+  return extremeValue(expr, symbols_, /*largest=*/false);
 }
 
 LogicalResult SymbolicShapes::setShape(Value value, SymbolicShape shape) {
@@ -338,7 +508,14 @@ LogicalResult SymbolicShapes::analyze(func::FuncOp function) {
                << argument.getArgNumber()
                << " has no name; name it with the argument attribute "
                   "tessera.dims = [...] (e.g. [1, \"seq\", 256])";
-      shape.push_back(DimExpr::symbol(getOrCreateSymbol(name.getValue())));
+      // A name, or an expression of names (`past + seq`).
+      std::optional<DimExpr> expr = parse(name.getValue());
+      if (!expr)
+        return function.emitError()
+               << "dimension " << d << " of argument "
+               << argument.getArgNumber() << " is '" << name.getValue()
+               << "', neither a name nor a sum of products of names";
+      shape.push_back(*expr);
     }
     shapes_[argument] = shape;
   }
@@ -519,14 +696,10 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
       .Case<ConcatOp>([&](ConcatOp concat) -> LogicalResult {
         int64_t axis = static_cast<int64_t>(concat.getAxis());
         SymbolicShape shape(shapeOf(concat.getInputs().front()));
-        int64_t total = 0;
-        for (Value input : concat.getInputs()) {
-          const DimExpr &dim = shapeOf(input)[axis];
-          if (!dim.isConstant())
-            return fail("concatenation along a dynamic dimension");
-          total += dim.getCoefficient();
-        }
-        shape[axis] = DimExpr::constant(total);
+        DimExpr total = DimExpr::constant(0);
+        for (Value input : concat.getInputs())
+          total = total + shapeOf(input)[axis];
+        shape[axis] = total;
         return setShape(result, shape);
       })
       .Case<SliceOp>([&](SliceOp slice) -> LogicalResult {
@@ -548,10 +721,16 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
         }
         return setShape(result, shape);
       })
-      .Case<IotaOp>([&](IotaOp iota) {
-        // The verifier guarantees a name for a dynamic length.
-        return setShape(result, {DimExpr::symbol(getOrCreateSymbol(
-                                    iota.getLength().value_or("")))});
+      .Case<IotaOp>([&](IotaOp iota) -> LogicalResult {
+        // The verifier guarantees a length expression for a dynamic length.
+        std::optional<DimExpr> length = parse(iota.getLength().value_or(""));
+        if (!length)
+          return iota.emitOpError("has length '")
+                 << iota.getLength().value_or("") << "', not a sum of products of names";
+        if (iota.getStart() && !parse(*iota.getStart()))
+          return iota.emitOpError("has start '")
+                 << *iota.getStart() << "', not a sum of products of names";
+        return setShape(result, {*length});
       })
       .Case<GatherOp>([&](GatherOp gather) {
         const SymbolicShape &input = shapeOf(gather.getInput());

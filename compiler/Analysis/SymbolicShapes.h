@@ -2,8 +2,9 @@
 //-*-===//
 //
 // A dynamic dimension of a tensor is an expression of the model's named
-// dimensions (batch, seq, ...): a constant times a product of symbols, e.g.
-// `4 * seq` after merging heads into the sequence. Kernels read the values at
+// dimensions (batch, seq, ...): a sum of constants times products of symbols,
+// e.g. `4*seq` after merging heads into the sequence, `past + seq` after
+// concatenating past keys in front of new ones. Kernels read the values at
 // run time; the runtime evaluates them from the input shapes.
 //
 //===----------------------------------------------------------------------===//
@@ -26,33 +27,70 @@ class FuncOp;
 
 namespace mlir::tessera {
 
-/// coefficient * symbol_0 * symbol_1 * ... (symbols sorted, repeats allowed).
+/// A sum of terms, each a coefficient times a product of named dims:
+/// `4*seq`, `batch*seq`, `past + seq`. Terms are kept sorted by their
+/// symbols, like terms merged and zero terms dropped, so that equal
+/// expressions compare equal.
 class DimExpr {
 public:
-  DimExpr() = default;
-  static DimExpr constant(int64_t value) { return DimExpr(value, {}); }
-  static DimExpr symbol(unsigned id) { return DimExpr(1, {id}); }
+  /// coefficient * symbols[0] * symbols[1] * ... (symbols sorted, repeats
+  /// allowed).
+  struct Term {
+    int64_t coefficient = 1;
+    SmallVector<unsigned, 2> symbols;
+    bool operator==(const Term &other) const {
+      return coefficient == other.coefficient && symbols == other.symbols;
+    }
+  };
 
-  bool isConstant() const { return symbols_.empty(); }
-  int64_t getCoefficient() const { return coefficient_; }
-  ArrayRef<unsigned> getSymbols() const { return symbols_; }
+  DimExpr() : terms_{Term{1, {}}} {}
+  static DimExpr constant(int64_t value);
+  static DimExpr symbol(unsigned id);
 
-  DimExpr operator*(const DimExpr &other) const;
-  /// Exact division; std::nullopt when `other` does not divide this.
-  std::optional<DimExpr> divide(const DimExpr &other) const;
-  bool operator==(const DimExpr &other) const {
-    return coefficient_ == other.coefficient_ && symbols_ == other.symbols_;
+  bool isConstant() const {
+    return terms_.empty() || (terms_.size() == 1 && terms_[0].symbols.empty());
   }
+  /// One term (or zero): a coefficient times a product of named dims.
+  bool isMonomial() const { return terms_.size() <= 1; }
+  /// The value of a constant, the coefficient of a monomial.
+  int64_t getCoefficient() const {
+    assert(isMonomial() && "a sum has no single coefficient");
+    return terms_.empty() ? 0 : terms_[0].coefficient;
+  }
+  /// The named dims of a monomial.
+  ArrayRef<unsigned> getSymbols() const {
+    assert(isMonomial() && "a sum has no single product of symbols");
+    return terms_.empty() ? ArrayRef<unsigned>() : terms_[0].symbols;
+  }
+  ArrayRef<Term> getTerms() const { return terms_; }
+  /// Every named dim the expression mentions, sorted, without repeats.
+  SmallVector<unsigned> collectSymbols() const;
+  /// The largest number that divides the expression for all symbol values
+  /// (the gcd of its coefficients; 0 for 0).
+  int64_t getDivisor() const;
+
+  DimExpr operator+(const DimExpr &other) const;
+  DimExpr operator-(const DimExpr &other) const;
+  DimExpr operator*(const DimExpr &other) const;
+  /// Exact division: the expression q with q * other == this, found when
+  /// `other` is a monomial dividing every term or q is one monomial;
+  /// std::nullopt otherwise.
+  std::optional<DimExpr> divide(const DimExpr &other) const;
+  bool operator==(const DimExpr &other) const { return terms_ == other.terms_; }
   bool operator!=(const DimExpr &other) const { return !(*this == other); }
 
   /// Value for the given symbol values.
   int64_t evaluate(ArrayRef<int64_t> symbolValues) const;
 
+  /// As integers, for an attribute: the term count, then per term its
+  /// coefficient, symbol count and symbols.
+  void encode(SmallVectorImpl<int64_t> &out) const;
+  /// encode()'s integers; std::nullopt when malformed.
+  static std::optional<DimExpr> decode(ArrayRef<int64_t> values);
+
 private:
-  DimExpr(int64_t coefficient, SmallVector<unsigned, 2> symbols)
-      : coefficient_(coefficient), symbols_(std::move(symbols)) {}
-  int64_t coefficient_ = 1;
-  SmallVector<unsigned, 2> symbols_;
+  static DimExpr fromTerms(SmallVector<Term, 1> terms);
+  SmallVector<Term, 1> terms_;
 };
 
 using SymbolicShape = SmallVector<DimExpr, 4>;
@@ -85,6 +123,8 @@ public:
 
   /// The largest value `expr` takes within the symbols' bounds.
   int64_t upperBound(const DimExpr &expr) const;
+  /// The smallest value `expr` takes within the symbols' bounds.
+  int64_t lowerBound(const DimExpr &expr) const;
 
   /// Row-major strides of a dense tensor of `shape`.
   static SymbolicShape denseStrides(ArrayRef<DimExpr> shape);
@@ -102,11 +142,14 @@ public:
   /// The id of named dim `name`, created on first use.
   unsigned getOrCreateSymbol(StringRef name);
 
-  /// `expr` as text: `4`, `seq`, `2*batch*seq`.
+  /// `expr` as text: `4`, `seq`, `2*batch*seq`, `past + seq`, `seq - 1`.
   std::string format(const DimExpr &expr) const;
-  /// Parses format()'s text, creating the named dims it mentions;
-  /// std::nullopt when it is not a product of a number and names.
+  /// Parses format()'s text (terms joined by + and -, each a product of
+  /// numbers and names), creating the named dims it mentions; std::nullopt
+  /// when it is not such a sum.
   std::optional<DimExpr> parse(StringRef text);
+  /// parse() for text over existing named dims only.
+  std::optional<DimExpr> parseKnown(StringRef text) const;
   /// The shape an op's `dims` attribute names for its result (reshape,
   /// broadcast); an error on `op` when a dim does not parse or the count
   /// is not the result's rank.
@@ -138,11 +181,9 @@ struct StridedView {
   /// dimension of size 1 stretches).
   StridedView broadcastTo(ArrayRef<DimExpr> newShape) const;
   /// The view of a slice starting at `starts` (non-negative) with `steps`,
-  /// of shape `newShape`; std::nullopt when the new offset is not one
-  /// product of named dims (a sum such as `seq*64 + 64`).
-  std::optional<StridedView> slice(ArrayRef<int64_t> starts,
-                                   ArrayRef<int64_t> steps,
-                                   ArrayRef<DimExpr> newShape) const;
+  /// of shape `newShape`.
+  StridedView slice(ArrayRef<int64_t> starts, ArrayRef<int64_t> steps,
+                    ArrayRef<DimExpr> newShape) const;
 };
 
 /// Whether `op` is a layout op that may be a view: reshape, transpose,

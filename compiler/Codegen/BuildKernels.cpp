@@ -23,15 +23,13 @@ using namespace mlir::tessera;
 
 namespace {
 
-/// [coefficient, symbol ids...]
+/// [prefix, DimExpr::encode()'s integers]
 DenseI64ArrayAttr encode(Builder &b, const DimExpr &expr,
                          std::optional<int64_t> prefix = std::nullopt) {
   SmallVector<int64_t> values;
   if (prefix)
     values.push_back(*prefix);
-  values.push_back(expr.getCoefficient());
-  for (unsigned symbol : expr.getSymbols())
-    values.push_back(symbol);
+  expr.encode(values);
   return b.getDenseI64ArrayAttr(values);
 }
 

@@ -23,18 +23,15 @@ static std::optional<Binding> traceIntoConcat(Value result,
     return std::nullopt;
   int64_t axis = static_cast<int64_t>(concat.getAxis());
   StridedView whole = StridedView::dense(shapes.getShape(concat.getResult()));
-  int64_t before = 0;
+  DimExpr before = DimExpr::constant(0);
   for (Value input : concat.getInputs()) {
-    const DimExpr &size = shapes.getShape(input)[axis];
-    if (!size.isConstant())
-      return std::nullopt;
     if (input == result)
       break;
-    before += size.getCoefficient();
+    before = before + shapes.getShape(input)[axis];
   }
   StridedView part = whole;
   part.shape = shapes.getShape(result);
-  part.offset = DimExpr::constant(before) * whole.strides[axis];
+  part.offset = before * whole.strides[axis];
   return Binding{concat.getResult(), part};
 }
 

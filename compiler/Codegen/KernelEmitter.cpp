@@ -224,11 +224,17 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
     return loadInput(argument, own);
   }
   Operation *op = value.getDefiningOp();
-  if (isa<IotaOp>(op)) {
+  if (auto iota = dyn_cast<IotaOp>(op)) {
     // 1-D, aligned with the last index like any broadcast operand.
     Type element = cast<RankedTensorType>(value.getType()).getElementType();
-    return arith::IndexCastOp::create(builder_, loc_, element,
-                                      indices.back());
+    Value position = indices.back();
+    if (std::optional<StringRef> start = iota.getStart()) {
+      // The analysis that built shapes_ parsed it: its names exist.
+      std::optional<DimExpr> first = shapes_.parseKnown(*start);
+      assert(first && "iota start not analysed");
+      position = arith::AddIOp::create(builder_, loc_, position, size(*first));
+    }
+    return arith::IndexCastOp::create(builder_, loc_, element, position);
   }
   if (auto gather = dyn_cast<GatherOp>(op)) {
     // result[pre, k..., post] = input[pre, indices[k...], post]; a negative
@@ -701,7 +707,7 @@ Value KernelEmitter::workgroupReduce(Value value, bool isMax, Value scratch) {
 
 bool mlir::tessera::canReadAsVec4(const StridedView &view, Type elementType) {
   auto multipleOf4 = [](const DimExpr &expr) {
-    return expr.getCoefficient() % 4 == 0;
+    return expr.getDivisor() % 4 == 0;
   };
   if (!(elementType.isF32() || elementType.isF16()) || view.shape.empty())
     return false;

@@ -103,21 +103,30 @@ FailureOr<std::vector<char>> weightBytes(ConstantOp constant) {
   return bytes;
 }
 
+/// The first term in the table's own fields, the others in `terms`.
 fb::Offset<tsr::DimExpr> writeDim(fb::FlatBufferBuilder &b,
                                   const DimExpr &expr) {
-  std::vector<uint32_t> symbols(expr.getSymbols().begin(),
-                                expr.getSymbols().end());
-  return tsr::CreateDimExprDirect(b, expr.getCoefficient(), &symbols);
+  auto writeTerm = [&](const DimExpr::Term &term,
+                       const std::vector<fb::Offset<tsr::DimExpr>> *rest) {
+    std::vector<uint32_t> symbols(term.symbols.begin(), term.symbols.end());
+    return tsr::CreateDimExprDirect(b, term.coefficient, &symbols, rest);
+  };
+  ArrayRef<DimExpr::Term> terms = expr.getTerms();
+  if (terms.empty())
+    return writeTerm(DimExpr::Term{0, {}}, nullptr);
+  std::vector<fb::Offset<tsr::DimExpr>> rest;
+  for (const DimExpr::Term &term : terms.drop_front())
+    rest.push_back(writeTerm(term, nullptr));
+  return writeTerm(terms.front(), rest.empty() ? nullptr : &rest);
 }
 
-/// Decodes [prefix..., coefficient, symbols...] written by the kernel
+/// Decodes [prefix..., DimExpr::encode()'s integers] written by the kernel
 /// builder (`skip` leading entries).
 DimExpr decodeDim(DenseI64ArrayAttr attr, size_t skip) {
-  ArrayRef<int64_t> values = attr.asArrayRef().drop_front(skip);
-  DimExpr expr = DimExpr::constant(values[0]);
-  for (int64_t symbol : values.drop_front())
-    expr = expr * DimExpr::symbol(static_cast<unsigned>(symbol));
-  return expr;
+  std::optional<DimExpr> expr =
+      DimExpr::decode(attr.asArrayRef().drop_front(skip));
+  assert(expr && "malformed dim encoding from the kernel builder");
+  return *expr;
 }
 
 std::vector<fb::Offset<tsr::DimExpr>> writeShape(fb::FlatBufferBuilder &b,

@@ -60,39 +60,62 @@ using Tensor = InterpretedTensor;
 
 /// What the dynamic dims of a mask computation are: its function's shapes
 /// (may be null: then every dynamic dim is a position) and which named dims
-/// are the attention's query and key lengths.
+/// make the attention's query and key lengths.
 struct MaskDims {
   const SymbolicShapes *shapes = nullptr;
+  /// Named dims evaluated at the classification length: the query and key
+  /// lengths' (the query length's only when the keys are cached ones
+  /// followed by the queries).
   llvm::SmallDenseSet<unsigned> positions;
+  /// The key length's other named dims (`past` in `past + seq` keys).
+  llvm::SmallDenseSet<unsigned> cached;
+  /// The query and key lengths, when the shapes are known.
+  std::optional<DimExpr> queryLength, keyLength;
   /// The length of every other named dim.
   int64_t otherLength = 1;
+
+  /// The cached positions' count per classification length: enough to
+  /// tell a causal mask aligned at the last key from one at the first.
+  static int64_t cachedLength(int64_t length) { return length / 2 + 3; }
+
+  /// The value of every named dim at classification length `length`.
+  SmallVector<int64_t> symbolValues(int64_t length) const {
+    SmallVector<int64_t> values;
+    if (shapes)
+      for (unsigned s = 0, e = shapes->getSymbols().size(); s < e; ++s)
+        values.push_back(positions.contains(s) ? length
+                         : cached.contains(s)  ? cachedLength(length)
+                                               : otherLength);
+    return values;
+  }
+  /// [queries, keys] at classification length `length`.
+  std::pair<int64_t, int64_t> lengths(int64_t length) const {
+    SmallVector<int64_t> values = symbolValues(length);
+    return {queryLength ? queryLength->evaluate(values) : length,
+            keyLength ? keyLength->evaluate(values) : length};
+  }
 };
 
-/// An interpreter for mask computations: the position dims at `length`,
-/// other named dims at `dims.otherLength` (every dynamic dim at `length`
-/// when the shapes are unknown).
+/// An interpreter for mask computations at classification length `length`
+/// (every dynamic dim at `length` when the shapes are unknown).
 TensorInterpreter maskInterpreter(int64_t length, const MaskDims &dims) {
-  return TensorInterpreter([length, &dims](Value value) {
+  SmallVector<int64_t> values = dims.symbolValues(length);
+  TensorInterpreter interpreter([length, values, &dims](Value value) {
     const SymbolicShape *symbolic =
         dims.shapes ? dims.shapes->lookupShape(value) : nullptr;
     SmallVector<int64_t> shape;
     for (auto [d, size] :
          llvm::enumerate(cast<RankedTensorType>(value.getType()).getShape())) {
-      if (!ShapedType::isDynamic(size)) {
+      if (!ShapedType::isDynamic(size))
         shape.push_back(size);
-        continue;
-      }
-      if (!symbolic) {
-        shape.push_back(length);
-        continue;
-      }
-      int64_t concrete = (*symbolic)[d].getCoefficient();
-      for (unsigned symbol : (*symbolic)[d].getSymbols())
-        concrete *= dims.positions.contains(symbol) ? length : dims.otherLength;
-      shape.push_back(concrete);
+      else
+        shape.push_back(symbolic ? (*symbolic)[d].evaluate(values) : length);
     }
     return shape;
   });
+  if (dims.shapes)
+    interpreter.setSymbolValues(*dims.shapes, values);
+  return interpreter;
 }
 
 /// Evaluates position-dependent tensors with the position dims set to one
@@ -133,14 +156,15 @@ visibleKeys(Value term, int64_t length, const MaskDims &dims, bool isKeep) {
   if (!t || llvm::any_of(ArrayRef<int64_t>(t->shape).drop_back(2),
                          [](int64_t d) { return d != 1; }))
     return std::nullopt;
-  // Broadcast a [.., 1, L] or [.., L, 1] term to [L, L].
+  // Broadcast a [.., 1, Lk] or [.., Lq, 1] term to [Lq, Lk].
+  auto [queries, keys] = dims.lengths(length);
   int64_t rows = t->shape[t->shape.size() - 2],
           cols = t->shape[t->shape.size() - 1];
-  if ((rows != 1 && rows != length) || (cols != 1 && cols != length))
+  if ((rows != 1 && rows != queries) || (cols != 1 && cols != keys))
     return std::nullopt;
-  std::vector<std::vector<bool>> visible(length, std::vector<bool>(length));
-  for (int64_t i = 0; i < length; ++i)
-    for (int64_t j = 0; j < length; ++j) {
+  std::vector<std::vector<bool>> visible(queries, std::vector<bool>(keys));
+  for (int64_t i = 0; i < queries; ++i)
+    for (int64_t j = 0; j < keys; ++j) {
       double v = t->data[(rows == 1 ? 0 : i) * cols + (cols == 1 ? 0 : j)];
       if (isKeep) {
         visible[i][j] = v != 0;
@@ -153,22 +177,30 @@ visibleKeys(Value term, int64_t length, const MaskDims &dims, bool isKeep) {
   return visible;
 }
 
-bool matches(MaskAttr mask, const std::vector<std::vector<bool>> &visible) {
-  int64_t n = visible.size();
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < n; ++j)
-      if (mask.isVisible(i, j, n, n) != visible[i][j])
+using VisibleTable = std::vector<std::vector<bool>>;
+
+int64_t numKeys(const VisibleTable &visible) {
+  return visible.empty() ? 0 : visible[0].size();
+}
+
+bool matches(MaskAttr mask, const VisibleTable &visible) {
+  int64_t queries = visible.size(), keys = numKeys(visible);
+  for (int64_t i = 0; i < queries; ++i)
+    for (int64_t j = 0; j < keys; ++j)
+      if (mask.isVisible(i, j, queries, keys) != visible[i][j])
         return false;
   return true;
 }
 
 /// The band (sliding, possibly dilated) that row `row` of `visible` shows,
-/// ignoring the columns in `skip`.
+/// ignoring the columns in `skip`; the row's query sits at key position
+/// row + Lk - Lq, as in MaskAttr::isVisible.
 std::optional<MaskAttr> bandOfRow(MLIRContext *context,
-                                  const std::vector<std::vector<bool>> &visible,
-                                  int64_t row, ArrayRef<int64_t> skip) {
-  int64_t n = visible.size(), first = -1, last = -1, stride = 0;
-  for (int64_t j = 0; j < n; ++j)
+                                  const VisibleTable &visible, int64_t row,
+                                  ArrayRef<int64_t> skip) {
+  int64_t keys = numKeys(visible), first = -1, last = -1, stride = 0;
+  int64_t position = row + keys - static_cast<int64_t>(visible.size());
+  for (int64_t j = 0; j < keys; ++j)
     if (visible[row][j] && !llvm::is_contained(skip, j)) {
       if (first < 0)
         first = j;
@@ -176,16 +208,17 @@ std::optional<MaskAttr> bandOfRow(MLIRContext *context,
         stride = j - last;
       last = j;
     }
-  if (first < 0)
+  if (first < 0 || first > position || last < position)
     return std::nullopt;
-  return MaskAttr::get(context, MaskKind::Sliding, row - first, last - row,
-                       std::max<int64_t>(stride, 1), ArrayRef<int64_t>(),
-                       MaskAttr(), ArrayRef<int64_t>(), std::nullopt, 0);
+  return MaskAttr::get(context, MaskKind::Sliding, position - first,
+                       last - position, std::max<int64_t>(stride, 1),
+                       ArrayRef<int64_t>(), MaskAttr(), ArrayRef<int64_t>(),
+                       std::nullopt, 0);
 }
 
 /// The mask attribute that reproduces `visible` exactly, if one does.
 std::optional<MaskAttr> classify(MLIRContext *context,
-                                 const std::vector<std::vector<bool>> &visible) {
+                                 const VisibleTable &visible) {
   int64_t n = visible.size();
   auto none = MaskAttr::get(context, MaskKind::None);
   if (matches(none, visible))
@@ -198,7 +231,10 @@ std::optional<MaskAttr> classify(MLIRContext *context,
   if (band && matches(*band, visible))
     return band;
   // Global tokens: the positions whose row and column are all visible
-  // (Longformer), around a band or causal mask for the others.
+  // (Longformer), around a band or causal mask for the others; only where
+  // queries and keys are the same positions.
+  if (numKeys(visible) != n)
+    return std::nullopt;
   SmallVector<int64_t> tokens;
   for (int64_t i = 0; i < n; ++i)
     if (llvm::all_of(visible[i], [](bool v) { return v; }) &&
@@ -225,7 +261,7 @@ std::optional<MaskAttr> classify(MLIRContext *context,
 }
 
 /// The structured mask a position term (or keep condition) stands for,
-/// checked at two lengths.
+/// found at one length and checked at a shorter one.
 std::optional<MaskAttr> classifyTerm(Value term, const MaskDims &dims,
                                      bool isKeep = false) {
   llvm::DenseSet<Value> seen;
@@ -233,21 +269,16 @@ std::optional<MaskAttr> classifyTerm(Value term, const MaskDims &dims,
       std::clamp<int64_t>(2 * static_cast<int64_t>(largestConstant(term, seen)) + 16,
                           64, 1024);
   // A table gathered by position bounds the length from above.
-  std::optional<std::vector<std::vector<bool>>> visible;
+  std::optional<VisibleTable> visible;
   while (length >= 8 && !(visible = visibleKeys(term, length, dims, isKeep)))
     length /= 2;
   if (!visible || length < 8)
     return std::nullopt;
   std::optional<MaskAttr> mask = classify(term.getContext(), *visible);
-  int64_t shorter = length / 2 + 1;
-  std::optional<std::vector<std::vector<bool>>> corner =
-      visibleKeys(term, shorter, dims, isKeep);
-  if (!mask || !corner)
+  std::optional<VisibleTable> shorter =
+      visibleKeys(term, length / 2 + 1, dims, isKeep);
+  if (!mask || !shorter || !matches(*mask, *shorter))
     return std::nullopt;
-  for (int64_t i = 0; i < shorter; ++i)
-    for (int64_t j = 0; j < shorter; ++j)
-      if ((*corner)[i][j] != (*visible)[i][j])
-        return std::nullopt;
   return mask;
 }
 
@@ -440,9 +471,25 @@ struct ClassifyAttentionMasksPass
       MaskDims dims;
       if (analysed) {
         dims.shapes = &shapes;
-        for (Value v : {attention.getQuery(), attention.getKey()})
-          for (unsigned symbol : shapes.getShape(v)[2].getSymbols())
-            dims.positions.insert(symbol);
+        DimExpr queries = shapes.getShape(attention.getQuery())[2];
+        DimExpr keys = shapes.getShape(attention.getKey())[2];
+        dims.queryLength = queries;
+        dims.keyLength = keys;
+        SmallVector<unsigned> querySymbols = queries.collectSymbols();
+        dims.positions.insert(querySymbols.begin(), querySymbols.end());
+        // Keys that are cached ones followed by the queries (past + seq):
+        // the cached count is its own length. Other keys (cross attention)
+        // are positions like the queries.
+        SmallVector<unsigned> cachedSymbols = (keys - queries).collectSymbols();
+        bool cachedKeys =
+            !cachedSymbols.empty() &&
+            llvm::none_of(cachedSymbols, [&](unsigned s) {
+              return dims.positions.contains(s);
+            });
+        for (unsigned symbol : keys.collectSymbols())
+          (cachedKeys && !dims.positions.contains(symbol) ? dims.cached
+                                                          : dims.positions)
+              .insert(symbol);
       }
       classifyBias(attention, dims);
     });

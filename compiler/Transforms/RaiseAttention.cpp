@@ -131,7 +131,8 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
   /// H when `value` is [H·B, ...] for a named B and a constant H > 1.
   std::optional<DimExpr> foldedHeadsDim(Value value) const {
     const SymbolicShape *shape = shapes ? shapes->lookupShape(value) : nullptr;
-    if (!shape || shape->empty() || (*shape)[0].getCoefficient() <= 1 ||
+    if (!shape || shape->empty() || !(*shape)[0].isMonomial() ||
+        (*shape)[0].getCoefficient() <= 1 ||
         (*shape)[0].getSymbols().size() != 1)
       return std::nullopt;
     return (*shape)[0];

@@ -199,10 +199,18 @@ TensorInterpreter::compute(Value value) {
   };
   return llvm::TypeSwitch<Operation *, std::optional<InterpretedTensor>>(op)
       .Case([&](ConstantOp c) { return constant(c); })
-      .Case([&](IotaOp) -> std::optional<InterpretedTensor> {
+      .Case([&](IotaOp iota) -> std::optional<InterpretedTensor> {
+        int64_t start = 0;
+        if (iota.getStart()) {
+          std::optional<DimExpr> first =
+              shapes_ ? shapes_->parseKnown(*iota.getStart()) : std::nullopt;
+          if (!first)
+            return std::nullopt;
+          start = first->evaluate(symbolValues_);
+        }
         InterpretedTensor out{concreteShape(value), {}};
         for (int64_t i = 0; i < out.shape[0]; ++i)
-          out.data.push_back(i);
+          out.data.push_back(start + i);
         return out;
       })
       .Case([&](GatherOp g) { return gather(g); })

@@ -14,6 +14,7 @@
 #ifndef TESSERA_COMPILER_TRANSFORMS_TENSORINTERPRETER_H
 #define TESSERA_COMPILER_TRANSFORMS_TENSORINTERPRETER_H
 
+#include "compiler/Analysis/SymbolicShapes.h"
 #include "dialects/tessera/IR/TesseraOps.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -42,6 +43,13 @@ public:
   explicit TensorInterpreter(ShapeFunction concreteShape)
       : concreteShape_(std::move(concreteShape)) {}
 
+  /// The named dims' values, for ops that name dims (an iota's start);
+  /// without them such ops have no value.
+  void setSymbolValues(const SymbolicShapes &shapes,
+                       SmallVector<int64_t> values) {
+    shapes_ = &shapes;
+    symbolValues_ = std::move(values);
+  }
   /// Evaluates `value` (a run-time input) as `tensor`.
   void seed(Value value, InterpretedTensor tensor) {
     cache_[value] = std::move(tensor);
@@ -65,6 +73,8 @@ private:
   std::optional<InterpretedTensor> concat(ConcatOp op);
 
   ShapeFunction concreteShape_;
+  const SymbolicShapes *shapes_ = nullptr;
+  SmallVector<int64_t> symbolValues_;
   llvm::DenseMap<Value, InterpretedTensor> cache_;
 };
 

@@ -94,22 +94,15 @@ LogicalResult convertBinary(NodeContext &node, KnownFold fold) {
 }
 
 LogicalResult convertAdd(NodeContext &node) {
+  // Sums of named dims stay symbolic (past + seq).
   return convertBinary<AddOp>(node, [](const DimExpr &a, const DimExpr &b) {
-    if (b == DimExpr::constant(0))
-      return std::optional<DimExpr>(a);
-    if (a == DimExpr::constant(0))
-      return std::optional<DimExpr>(b);
-    return constantFold(a, b, [](int64_t x, int64_t y) { return x + y; });
+    return std::optional<DimExpr>(a + b);
   });
 }
 LogicalResult convertSub(NodeContext &node) {
+  // key_length - query_length: (past + seq) - seq is past.
   return convertBinary<SubOp>(node, [](const DimExpr &a, const DimExpr &b) {
-    if (b == DimExpr::constant(0))
-      return std::optional<DimExpr>(a);
-    // key_length - query_length with both the same named dim.
-    if (a == b)
-      return std::optional<DimExpr>(DimExpr::constant(0));
-    return constantFold(a, b, [](int64_t x, int64_t y) { return x - y; });
+    return std::optional<DimExpr>(a - b);
   });
 }
 LogicalResult convertMul(NodeContext &node) {
@@ -197,8 +190,13 @@ LogicalResult convertCompare(NodeContext &node) {
             // A named dim is at least 1, so against a constant below 1 it
             // compares like 1 (expand's `shape == -1` test).
             auto bounded = [](const DimExpr &d, const DimExpr &other) {
-              return !d.isConstant() && d.getCoefficient() > 0 &&
-                             other.isConstant() && other.getCoefficient() < 1
+              bool positive =
+                  !d.isConstant() &&
+                  llvm::all_of(d.getTerms(), [](const DimExpr::Term &t) {
+                    return t.coefficient > 0;
+                  });
+              return positive && other.isConstant() &&
+                             other.getCoefficient() < 1
                          ? DimExpr::constant(1)
                          : d;
             };

@@ -520,12 +520,32 @@ GraphImporter::importInputs(const onnx::GraphProto &graph,
         dims.push_back(builder_.getI64IntegerAttr(dim.dim_value()));
         continue;
       }
-      // A dim with neither a size nor a name gets one from its place.
+      // A dim with neither a size nor a name gets one from its place. A
+      // name with a `+` is a sum of named dims (an attention mask over
+      // `past + seq` keys); in other names, characters that would read as
+      // arithmetic become '_' (`seq-len` is the name seq_len).
       std::string name = dim.has_dim_param() && !dim.dim_param().empty()
                              ? dim.dim_param()
                              : input.name() + "_dim" + std::to_string(d);
-      imported.shape.push_back(
-          DimExpr::symbol(shapes_.getOrCreateSymbol(name)));
+      DimExpr expr = DimExpr::constant(0);
+      if (StringRef(name).contains('+')) {
+        std::optional<DimExpr> sum = shapes_.parse(name);
+        if (!sum)
+          return emitError(fileLoc_)
+                 << "input '" << input.name() << "' dimension " << d
+                 << " is '" << name
+                 << "': a name with '+' must be a sum of names and numbers";
+        expr = *sum;
+        name = shapes_.format(expr);
+      } else {
+        for (char &c : name)
+          if (!isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.')
+            c = '_';
+        if (isdigit(static_cast<unsigned char>(name[0])))
+          name = "_" + name;
+        expr = DimExpr::symbol(shapes_.getOrCreateSymbol(name));
+      }
+      imported.shape.push_back(expr);
       dims.push_back(builder_.getStringAttr(name));
     }
     shapes_.setArgumentShape(value, imported.shape);

@@ -31,10 +31,11 @@ std::string shapeText(ArrayRef<DimExpr> shape, NodeContext &node);
 Value createReshape(NodeContext &node, Value x, ArrayRef<DimExpr> shape);
 /// `x` broadcast to `shape`, its dynamic dims named in the op's `dims`.
 Value createBroadcast(NodeContext &node, Value x, ArrayRef<DimExpr> shape);
-/// 0, 1, ..., length - 1 as a 1-D tensor of `element`; a dynamic length
-/// must be a single named dim.
+/// start, start + 1, ..., start + length - 1 as a 1-D tensor of `element`;
+/// length and start may be expressions of named dims.
 FailureOr<Value> createIota(NodeContext &node, const DimExpr &length,
-                            Type element);
+                            Type element,
+                            const DimExpr &start = DimExpr::constant(0));
 /// column - row as a [rows, columns] i32 tensor (Trilu's and CumSum's
 /// position tests).
 FailureOr<Value> createPositionOffsets(NodeContext &node, const DimExpr &rows,

@@ -74,32 +74,23 @@ Value mlir::tessera::onnx_frontend::createBroadcast(NodeContext &node, Value x,
   return createNamedLayout<BroadcastOp>(node, x, shape);
 }
 
-/// The named dim `length` is, when it is exactly one (not a product or a
-/// multiple).
-static std::optional<std::string> dimName(NodeContext &node,
-                                          const DimExpr &length) {
-  if (length.isConstant() || length.getCoefficient() != 1 ||
-      length.getSymbols().size() != 1)
-    return std::nullopt;
-  return node.graph().shapes().getSymbols()[length.getSymbols()[0]].name;
-}
-
-FailureOr<Value>
-mlir::tessera::onnx_frontend::createIota(NodeContext &node,
-                                         const DimExpr &length, Type element) {
-  if (length.isConstant()) {
-    auto type = RankedTensorType::get({length.getCoefficient()}, element);
-    return IotaOp::create(node.builder(), node.loc(), type, StringAttr())
-        .getResult();
-  }
-  std::optional<std::string> name = dimName(node, length);
-  if (!name)
-    return node.emitError() << "needs the positions 0.."
-                            << shapeText({length}, node)
-                            << " - 1; only a single named dim is supported";
-  auto type = RankedTensorType::get({ShapedType::kDynamic}, element);
-  return IotaOp::create(node.builder(), node.loc(), type,
-                        node.builder().getStringAttr(*name))
+FailureOr<Value> mlir::tessera::onnx_frontend::createIota(
+    NodeContext &node, const DimExpr &length, Type element,
+    const DimExpr &start) {
+  OpBuilder &b = node.builder();
+  const SymbolicShapes &shapes = node.graph().shapes();
+  bool dynamic = !length.isConstant();
+  if (!dynamic && length.getCoefficient() < 0)
+    return node.emitError() << "needs " << length.getCoefficient()
+                            << " positions";
+  auto type = RankedTensorType::get(
+      {dynamic ? ShapedType::kDynamic : length.getCoefficient()}, element);
+  StringAttr lengthAttr =
+      dynamic ? b.getStringAttr(shapes.format(length)) : StringAttr();
+  StringAttr startAttr = start == DimExpr::constant(0)
+                             ? StringAttr()
+                             : b.getStringAttr(shapes.format(start));
+  return IotaOp::create(b, node.loc(), type, lengthAttr, startAttr)
       .getResult();
 }
 
@@ -340,9 +331,14 @@ LogicalResult convertSlice(NodeContext &node) {
   }
   const SymbolicShape &input = node.shape(0);
   SmallVector<SliceRange> ranges(rank);
-  // Dims that end at a named dim inside a larger static one (a position
-  // table cut to the sequence length): gathered at the positions.
-  SmallVector<std::pair<int64_t, DimExpr>> dynamicEnds;
+  // Dims of a static table cut at run-time positions (a position table cut
+  // to the sequence length, GPT-2's causal table cut to the rows of the
+  // new tokens after `past` cached ones): gathered at the positions.
+  struct DynamicRange {
+    int64_t axis;
+    DimExpr start, end;
+  };
+  SmallVector<DynamicRange> dynamicRanges;
   for (auto [i, axis] : llvm::enumerate(axes)) {
     FailureOr<int64_t> a = node.normalizeAxis(axis, rank);
     if (failed(a))
@@ -351,18 +347,26 @@ LogicalResult convertSlice(NodeContext &node) {
       return node.emitError() << "has step " << steps[i]
                               << "; Tessera slices with positive steps";
     DimExpr start = (*starts)[i], end = (*ends)[i];
-    if (!start.isConstant())
-      return node.emitError() << "starts at dynamic position "
-                              << shapeText({start}, node);
-    ranges[*a].start = start.getCoefficient();
     ranges[*a].step = steps[i];
-    if (end.isConstant())
-      ranges[*a].end = end.getCoefficient();
-    else if (end != input[*a])
-      dynamicEnds.push_back({*a, end});
+    if (start.isConstant() && (end.isConstant() || end == input[*a])) {
+      ranges[*a].start = start.getCoefficient();
+      if (end.isConstant())
+        ranges[*a].end = end.getCoefficient();
+      continue;
+    }
+    // A constant end of a dynamic range counts like a static slice's:
+    // from the back when negative, clamped to the dim.
+    if (end.isConstant() && input[*a].isConstant()) {
+      int64_t size = input[*a].getCoefficient(), e = end.getCoefficient();
+      end = DimExpr::constant(std::clamp<int64_t>(e < 0 ? e + size : e, 0,
+                                                  size));
+    }
+    dynamicRanges.push_back({*a, start, end});
   }
   // A known 1-D tensor (shape values) is sliced here.
   if (const ImportedValue &value = node.info(0); value.known && rank == 1) {
+    if (!dynamicRanges.empty())
+      return node.emitError() << "slices shape values at a dynamic position";
     int64_t size = value.known->size();
     SliceRange r = ranges[0];
     auto clamp = [&](int64_t i) {
@@ -379,23 +383,24 @@ LogicalResult convertSlice(NodeContext &node) {
   FailureOr<Value> sliced = node.input(0);
   if (failed(sliced))
     return failure();
-  for (auto &[axis, end] : dynamicEnds) {
-    SliceRange &r = ranges[axis];
-    if (r.step != 1 || r.start < 0 || !input[axis].isConstant())
+  for (const DynamicRange &range : dynamicRanges) {
+    SliceRange &r = ranges[range.axis];
+    bool negativeStart =
+        range.start.isConstant() && range.start.getCoefficient() < 0;
+    if (r.step != 1 || negativeStart || !input[range.axis].isConstant())
       return node.emitError()
-             << "ends at dynamic position " << shapeText({end}, node)
-             << " inside dim " << axis << " of " << shapeText(input, node)
-             << " with a step or start that is not supported";
-    FailureOr<Value> positions = createIota(node, end, node.builder().getI32Type());
+             << "slices [" << shapeText({range.start}, node) << ", "
+             << shapeText({range.end}, node) << ") of dim " << range.axis
+             << " of " << shapeText(input, node)
+             << "; at dynamic positions only a static dim with step 1 and "
+                "a non-negative start is supported";
+    FailureOr<Value> positions =
+        createIota(node, range.end - range.start,
+                   node.builder().getI32Type(), range.start);
     if (failed(positions))
       return failure();
-    Value indices = *positions;
-    if (r.start != 0)
-      indices = AddOp::create(
-          node.builder(), node.loc(), indices,
-          createScalar(node, node.builder().getI32Type(), r.start));
-    sliced = GatherOp::create(node.builder(), node.loc(), *sliced, indices,
-                              node.builder().getI64IntegerAttr(axis))
+    sliced = GatherOp::create(node.builder(), node.loc(), *sliced, *positions,
+                              node.builder().getI64IntegerAttr(range.axis))
                  .getResult();
     r = SliceRange(); // the whole of the gathered dim
   }
@@ -709,20 +714,23 @@ LogicalResult convertConstantOfShape(NodeContext &node) {
 LogicalResult convertRange(NodeContext &node) {
   if (isa<FloatType>(node.elementType(0)))
     return node.emitError() << "over floats is not supported";
-  // Positions up to a run-time length (position ids, mask rows): an iota.
-  std::optional<SmallVector<DimExpr>> length = node.known(1);
-  if (length && length->size() == 1 && !(*length)[0].isConstant()) {
-    FailureOr<SmallVector<int64_t>> start = node.constantInts(0, "start"),
-                                    delta = node.constantInts(2, "delta");
-    if (failed(start) || failed(delta))
+  // Positions between run-time bounds (position ids, mask rows, the
+  // positions of new tokens after cached ones): an iota.
+  std::optional<SmallVector<DimExpr>> firstKnown = node.known(0),
+                                      limitKnown = node.known(1);
+  if (firstKnown && limitKnown && firstKnown->size() == 1 &&
+      limitKnown->size() == 1 &&
+      !((*firstKnown)[0].isConstant() && (*limitKnown)[0].isConstant())) {
+    FailureOr<SmallVector<int64_t>> delta = node.constantInts(2, "delta");
+    if (failed(delta))
       return failure();
-    if ((*start)[0] != 0 || (*delta)[0] != 1)
-      return node.emitError() << "runs from " << (*start)[0] << " by "
-                              << (*delta)[0]
-                              << " to a dynamic limit; only 0 by 1 is "
-                                 "supported";
+    if ((*delta)[0] != 1)
+      return node.emitError() << "runs by " << (*delta)[0]
+                              << " between dynamic bounds; only steps of 1 "
+                                 "are supported";
+    const DimExpr &first = (*firstKnown)[0], &limit = (*limitKnown)[0];
     FailureOr<Value> iota =
-        createIota(node, (*length)[0], node.elementType(0));
+        createIota(node, limit - first, node.elementType(0), first);
     if (failed(iota))
       return failure();
     return node.setOutput(0, *iota);

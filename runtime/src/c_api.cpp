@@ -147,7 +147,8 @@ tessera_status tessera_program_input(tessera_program program, uint32_t index,
         Status(TESSERA_ERROR_UNSUPPORTED, "input rank above TESSERA_MAX_RANK"));
   for (uint32_t d = 0; d < out_signature->rank; ++d) {
     const tessera::tsr::DimExpr *dim = info->shape()->Get(d);
-    bool dynamic = dim->symbols() && dim->symbols()->size() > 0;
+    bool dynamic = (dim->symbols() && dim->symbols()->size() > 0) ||
+                   (dim->terms() && dim->terms()->size() > 0);
     out_signature->shape[d] = dynamic ? -1 : dim->coefficient();
   }
   return TESSERA_OK;

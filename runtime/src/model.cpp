@@ -118,7 +118,7 @@ Status Model::validate() {
   uint32_t symbolCount = m.symbols() ? m.symbols()->size() : 0;
   uint32_t bufferCount = m.buffers() ? m.buffers()->size() : 0;
   uint32_t executableCount = m.executables() ? m.executables()->size() : 0;
-  auto checkDim = [&](const tsr::DimExpr *dim, const std::string &where) {
+  auto checkTerm = [&](const tsr::DimExpr *dim, const std::string &where) {
     if (!dim)
       return invalid(name_, where + ": missing dimension");
     if (dim->symbols())
@@ -126,6 +126,18 @@ Status Model::validate() {
         if (symbol >= symbolCount)
           return invalid(name_, where + ": symbol " + std::to_string(symbol) +
                                     " does not exist");
+    return Status::ok();
+  };
+  auto checkDim = [&](const tsr::DimExpr *dim, const std::string &where) {
+    if (Status s = checkTerm(dim, where); !s.isOk())
+      return s;
+    if (dim->terms())
+      for (const tsr::DimExpr *term : *dim->terms()) {
+        if (Status s = checkTerm(term, where); !s.isOk())
+          return s;
+        if (term->terms())
+          return invalid(name_, where + ": a term of a sum has terms");
+      }
     return Status::ok();
   };
   auto checkShape =
@@ -218,6 +230,9 @@ int64_t Model::evaluate(const tsr::DimExpr &expr,
   if (expr.symbols())
     for (uint32_t symbol : *expr.symbols())
       value *= symbolValues[symbol];
+  if (expr.terms())
+    for (const tsr::DimExpr *term : *expr.terms())
+      value += evaluate(*term, symbolValues);
   return value;
 }
 
@@ -229,6 +244,12 @@ std::string Model::format(const tsr::DimExpr &expr) const {
     for (uint32_t symbol : *expr.symbols())
       text += (text.empty() ? "" : "*") +
               root_->symbols()->Get(symbol)->name()->str();
+  if (expr.terms())
+    for (const tsr::DimExpr *term : *expr.terms()) {
+      std::string termText = format(*term);
+      text += termText[0] == '-' ? " - " + termText.substr(1)
+                                 : " + " + termText;
+    }
   return text;
 }
 

@@ -219,7 +219,9 @@ Status Session::bindSymbols(const std::vector<HostTensor> &inputs,
                       std::to_string(elements * hostElementSize(input.type)));
     for (uint32_t d = 0; d < rank; ++d) {
       const tsr::DimExpr *dim = info->shape()->Get(d);
-      if (!dim->symbols() || dim->symbols()->size() != 1)
+      // Symbols are read from dims that are a multiple of one symbol; the
+      // others (b*s, past + seq) are checked below.
+      if (!dim->symbols() || dim->symbols()->size() != 1 || dim->terms())
         continue;
       uint32_t symbol = dim->symbols()->Get(0);
       const std::string &name = root.symbols()->Get(symbol)->name()->str();

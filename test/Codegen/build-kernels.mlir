@@ -1,13 +1,15 @@
 // RUN: tessera-opt %s -split-input-file -tessera-verify-target=target=lavapipe -tessera-form-dispatches -tessera-select-tile-configs -tessera-build-kernels | FileCheck %s
 
 // The ABI: params (i32), then one 1-D buffer per input, then the output.
-// Dynamic sizes come from params: slot 0 is "seq" (symbol 0) here.
+// Dynamic sizes come from params: slot 0 is "seq" (symbol 0) here. A size
+// is encoded as [term count, then per term: coefficient, symbol count,
+// symbols], after the divisor for a workgroup count: "seq" is [1, 1, 1, 0].
 // CHECK-LABEL: module attributes
 // CHECK-SAME: tessera.symbols = ["seq"]
 // CHECK: tessera.dispatch
 // CHECK-SAME: tessera.kernel = @dispatch_0::@dispatch_0
-// CHECK-SAME: tessera.params = [array<i64: 1, 0>]
-// CHECK-SAME: tessera.workgroup_count = [array<i64: 64, 512>, array<i64: 128, 1, 0>, array<i64: 1, 1>]
+// CHECK-SAME: tessera.params = [array<i64: 1, 1, 1, 0>]
+// CHECK-SAME: tessera.workgroup_count = [array<i64: 64, 1, 512, 0>, array<i64: 128, 1, 1, 1, 0>, array<i64: 1, 1, 1, 0>]
 // CHECK: gpu.module @dispatch_0
 // CHECK: gpu.func @dispatch_0(%[[P:.*]]: memref<?xi32>, %[[X:.*]]: memref<?xf32>, %[[W:.*]]: memref<?xf32>, %[[B:.*]]: memref<?xf32>, %[[O:.*]]: memref<?xf32>) kernel
 // CHECK-SAME: spirv.entry_point_abi = #spirv.entry_point_abi<workgroup_size = [8, 16, 1]>

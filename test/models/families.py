@@ -9,7 +9,8 @@ model's inputs.
 
     /usr/bin/python3 test/models/families.py --family bert --opset 14 -o bert.onnx
 
-Families: bert, gpt2, vit, clip-text, clip-vision, swin, transformer
+Families: bert, gpt2, gpt2-past (decoding with a key/value cache), vit,
+clip-text, clip-vision, swin, transformer
 (torch.nn's encoder-decoder), blip-text, detr-decoder, longformer; each has
 2 layers. Weights are random with a fixed seed. With --reference DIR the
 script also writes the inputs (input_NAME.npy) and PyTorch's output
@@ -122,9 +123,15 @@ class Gpt2Block(nn.Module):
         self.register_buffer(
             "bias", torch.tril(torch.ones((MAX_POS, MAX_POS), dtype=torch.bool)).view(1, 1, MAX_POS, MAX_POS))
 
-    def attention(self, x, attention_mask):
+    def attention(self, x, attention_mask, layer_past=None):
         q, k, v = self.c_attn(x).split(HIDDEN, dim=2)
         q, k, v = (split_heads(t, HEADS) for t in (q, k, v))
+        if layer_past is not None:
+            # Hugging Face's layer_past: cached keys and values in front.
+            past_key, past_value = layer_past
+            k = torch.cat((past_key, k), dim=-2)
+            v = torch.cat((past_value, v), dim=-2)
+        present = (k, v)
         w = torch.matmul(q, k.transpose(-1, -2))
         w = w / torch.full([], v.size(-1) ** 0.5, dtype=w.dtype)
         query_length, key_length = q.size(-2), k.size(-2)
@@ -133,13 +140,14 @@ class Gpt2Block(nn.Module):
         w = torch.where(causal, w.to(w.dtype), mask_value)
         w = w + attention_mask
         w = nn.functional.softmax(w, dim=-1)
-        return self.c_proj(merge_heads(torch.matmul(w, v)))
+        return self.c_proj(merge_heads(torch.matmul(w, v))), present
 
-    def forward(self, x, attention_mask):
-        x = x + self.attention(self.ln_1(x), attention_mask)
+    def forward(self, x, attention_mask, layer_past=None):
+        attended, present = self.attention(self.ln_1(x), attention_mask, layer_past)
+        x = x + attended
         h = self.c_fc(self.ln_2(x))
         h = 0.5 * h * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (h + 0.044715 * torch.pow(h, 3.0))))
-        return x + self.mlp_proj(h)
+        return x + self.mlp_proj(h), present
 
 
 class Gpt2(nn.Module):
@@ -160,8 +168,40 @@ class Gpt2(nn.Module):
         mask = attention_mask[:, None, None, :].to(x.dtype)
         mask = (1.0 - mask) * torch.finfo(x.dtype).min
         for block in self.h:
-            x = block(x, mask)
+            x, _ = block(x, mask)
         return self.ln_f(x)
+
+
+class Gpt2Past(Gpt2):
+    """GPT-2 decoding with a key/value cache (Hugging Face's past_key_values):
+    each layer's cached keys and values [B, H, past, D] are concatenated in
+    front of the new tokens', the causal table is sliced at rows
+    key_length - query_length .. key_length, positions start at past, and
+    the attention mask covers past + seq keys. Outputs the hidden states and
+    every layer's present keys and values."""
+
+    inputs = {"input_ids": ("ids", {0: "batch", 1: "seq"}),
+              "attention_mask": ("padding", {0: "batch", 1: "past+seq"})}
+    for _layer in range(LAYERS):
+        inputs["past_key_%d" % _layer] = ("cache", {0: "batch", 2: "past"})
+        inputs["past_value_%d" % _layer] = ("cache", {0: "batch", 2: "past"})
+    outputs = {"output": {0: "batch", 1: "seq"}}
+    for _layer in range(LAYERS):
+        outputs["present_key_%d" % _layer] = {0: "batch", 2: "past+seq"}
+        outputs["present_value_%d" % _layer] = {0: "batch", 2: "past+seq"}
+
+    def forward(self, input_ids, attention_mask, *past):
+        seq = input_ids.size(-1)
+        past_length = past[0].size(-2)
+        position_ids = torch.arange(past_length, seq + past_length, dtype=torch.long).unsqueeze(0)
+        x = self.wte(input_ids) + self.wpe(position_ids)
+        mask = attention_mask[:, None, None, :].to(x.dtype)
+        mask = (1.0 - mask) * torch.finfo(x.dtype).min
+        presents = []
+        for i, block in enumerate(self.h):
+            x, present = block(x, mask, (past[2 * i], past[2 * i + 1]))
+            presents.extend(present)
+        return (self.ln_f(x), *presents)
 
 
 class QuickGelu(nn.Module):
@@ -649,19 +689,24 @@ class Swin(nn.Module):
         return x
 
 
-FAMILIES = {"bert": Bert, "gpt2": Gpt2, "vit": Vit, "clip-text": ClipText,
+FAMILIES = {"bert": Bert, "gpt2": Gpt2, "gpt2-past": Gpt2Past, "vit": Vit, "clip-text": ClipText,
             "clip-vision": ClipVision, "transformer": EncoderDecoder,
             "blip-text": BlipTextDecoder, "detr-decoder": DetrDecoder,
             "longformer": Longformer, "swin": Swin}
 
 
-def example_inputs(model, batch=2, seq=11):
+def example_inputs(model, batch=2, seq=11, past=6):
     """Random inputs for `model.inputs`; the second sequence is padded."""
     gen = torch.Generator().manual_seed(1)
-    lengths = {"seq": seq, "src_seq": seq + 2, "image_seq": 5, "memory_seq": 13}
+    lengths = {"seq": seq, "src_seq": seq + 2, "image_seq": 5, "memory_seq": 13,
+               "past": past, "past+seq": past + seq}
     tensors = []
     for name, (kind, axes) in model.inputs.items():
         length = lengths[axes.get(1, "seq")]
+        if kind == "cache":
+            tensors.append(torch.randn(batch, HEADS, lengths[axes[2]], HIDDEN // HEADS,
+                                       generator=gen))
+            continue
         if kind == "ids":
             tensors.append(torch.randint(2, VOCAB, (batch, length), generator=gen))
         elif kind in ("padding", "bool_padding"):
@@ -682,25 +727,32 @@ def main():
     parser.add_argument("--opset", type=int, default=17)
     parser.add_argument("-o", "--output", required=True)
     parser.add_argument("--reference", help="directory for inputs and outputs")
+    parser.add_argument("--seq", type=int, default=11, help="tokens in the reference inputs")
+    parser.add_argument("--past", type=int, default=6, help="cached tokens (gpt2-past)")
     args = parser.parse_args()
 
     torch.manual_seed(0)
     model = FAMILIES[args.family]().eval()
-    inputs = example_inputs(model)
+    inputs = example_inputs(model, seq=args.seq, past=args.past)
     names = list(model.inputs)
     dynamic = {name: axes for name, (_, axes) in model.inputs.items()}
-    dynamic["output"] = model.output_axes
+    outputs = getattr(model, "outputs", {"output": getattr(model, "output_axes", {})})
+    dynamic.update(outputs)
     # Exported with gradients enabled: under no_grad, nn.TransformerEncoderLayer
     # takes a fused fast path that has no ONNX export.
     torch.onnx.export(model, inputs, args.output, input_names=names,
-                      output_names=["output"], dynamic_axes=dynamic,
+                      output_names=list(outputs), dynamic_axes=dynamic,
                       opset_version=args.opset, do_constant_folding=True)
     with torch.no_grad():
         if args.reference:
             os.makedirs(args.reference, exist_ok=True)
             for name, tensor in zip(names, inputs):
                 np.save(os.path.join(args.reference, "input_%s.npy" % name), tensor.numpy())
-            np.save(os.path.join(args.reference, "output_output.npy"), model(*inputs).numpy())
+            results = model(*inputs)
+            if not isinstance(results, tuple):
+                results = (results,)
+            for name, tensor in zip(outputs, results):
+                np.save(os.path.join(args.reference, "output_%s.npy" % name), tensor.numpy())
 
 
 if __name__ == "__main__":

@@ -178,7 +178,7 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
 OpFoldResult IotaOp::fold(FoldAdaptor) {
   auto type = cast<RankedTensorType>(getType());
-  if (type.isDynamicDim(0) ||
+  if (type.isDynamicDim(0) || getStart() ||
       type.getDimSize(0) > ConstantOp::kMaxInlineElements)
     return nullptr; // large iotas stay ops: kernels compute them
   auto element = cast<IntegerType>(type.getElementType());

@@ -59,6 +59,8 @@ LogicalResult IotaOp::verify() {
     return emitOpError("names dimension '")
            << *getLength() << "' but its length is static ("
            << type.getDimSize(0) << ")";
+  if (getStart() && getStart()->empty())
+    return emitOpError("has an empty start; leave it out to start at 0");
   return success();
 }
 

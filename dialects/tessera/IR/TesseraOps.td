@@ -123,20 +123,26 @@ def Tessera_GatherOp : Tessera_InferredOp<"gather"> {
 }
 
 def Tessera_IotaOp : Tessera_Op<"iota", [Pure]> {
-  let summary = "the indices 0, 1, ..., n - 1";
+  let summary = "the indices start, start + 1, ..., start + n - 1";
   let description = [{
-    A 1-D integer tensor of its own positions (ONNX `Range` from 0 by 1 to a
-    length known only at run time). A dynamic length names the model
-    dimension it equals (`length`, as in the `tessera.dims` of the
-    function's arguments); a static iota folds to a constant.
+    A 1-D integer tensor of consecutive positions (ONNX `Range` by 1, or
+    the rows of a table sliced at run-time offsets). A dynamic length is
+    an expression of the model's named dimensions (`length`, as in the
+    `tessera.dims` of the function's arguments: `"seq"`, `"past + seq"`).
+    `start`, 0 when absent, is such an expression too: the positions of
+    new tokens after `past` cached ones start at `"past"`. A static iota
+    from 0 folds to a constant.
 
     ```mlir
     %positions = tessera.iota length = "seq" : tensor<?xi32>
+    %decoded = tessera.iota length = "seq" start = "past" : tensor<?xi32>
     ```
   }];
-  let arguments = (ins OptionalAttr<StrAttr>:$length);
+  let arguments = (ins OptionalAttr<StrAttr>:$length,
+                       OptionalAttr<StrAttr>:$start);
   let results = (outs RankedTensorOf<[I32, I64]>:$result);
-  let assemblyFormat = "(`length` `=` $length^)? attr-dict `:` type($result)";
+  let assemblyFormat =
+      "(`length` `=` $length^)? (`start` `=` $start^)? attr-dict `:` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
 }

@@ -34,6 +34,14 @@ func.func @gather_float_indices(%t: tensor<8x4xf32>, %i: tensor<2xf32>) {
 
 // -----
 
+func.func @iota_empty_start() {
+  // expected-error @+1 {{has an empty start; leave it out to start at 0}}
+  %0 = tessera.iota length = "seq" start = "" : tensor<?xi32>
+  return
+}
+
+// -----
+
 func.func @reshape_element_type(%x: tensor<4x4xf32>) {
   // expected-error @+1 {{changes the element type from 'f32' to 'f16'; use tessera.cast}}
   %0 = tessera.reshape %x : tensor<4x4xf32> -> tensor<16xf16>

@@ -32,6 +32,21 @@ func.func @gather(%table: tensor<30522x256xf32>, %ids: tensor<1x?xi64>) -> tenso
 
 // -----
 
+// CHECK-LABEL: func @iota
+// CHECK: tessera.iota length = "seq" : tensor<?xi32>
+// CHECK: tessera.iota length = "past + seq" : tensor<?xi32>
+// CHECK: tessera.iota length = "seq" start = "past" : tensor<?xi64>
+// CHECK: tessera.iota start = "past" : tensor<1xi32>
+func.func @iota() -> (tensor<?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<1xi32>) {
+  %0 = tessera.iota length = "seq" : tensor<?xi32>
+  %1 = tessera.iota length = "past + seq" : tensor<?xi32>
+  %2 = tessera.iota length = "seq" start = "past" : tensor<?xi64>
+  %3 = tessera.iota start = "past" : tensor<1xi32>
+  return %0, %1, %2, %3 : tensor<?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<1xi32>
+}
+
+// -----
+
 // CHECK-LABEL: func @reshape
 // CHECK: tessera.reshape %{{.*}} : tensor<1x?x256xf32> -> tensor<1x?x4x64xf32>
 func.func @reshape(%x: tensor<1x?x256xf32>) -> tensor<1x?x4x64xf32> {
