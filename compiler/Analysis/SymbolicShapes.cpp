@@ -279,6 +279,41 @@ StridedView StridedView::slice(ArrayRef<int64_t> starts,
   return view;
 }
 
+OutputChain mlir::tessera::traceOutputChain(Value result,
+                                           const SymbolicShapes &shapes) {
+  SmallVector<Operation *> chain;
+  Value end = result;
+  while (end.hasOneUse()) {
+    Operation *user = *end.getUsers().begin();
+    if (!isa<ReshapeOp, TransposeOp>(user))
+      break;
+    chain.push_back(user);
+    end = user->getResult(0);
+  }
+  while (!chain.empty()) {
+    std::optional<StridedView> view = StridedView::dense(shapes.getShape(end));
+    for (Operation *op : llvm::reverse(chain)) {
+      Value source = op->getOperand(0);
+      if (auto transpose = dyn_cast<TransposeOp>(op)) {
+        SmallVector<int64_t> inverse(transpose.getPermutation().size());
+        for (auto [i, p] : llvm::enumerate(transpose.getPermutation()))
+          inverse[p] = i;
+        view = view->transpose(inverse);
+      } else {
+        view = view->reshape(shapes.getShape(source));
+      }
+      if (!view)
+        break;
+    }
+    if (view)
+      return {end, *view, chain};
+    // Not expressible: try a shorter chain.
+    chain.pop_back();
+    end = chain.empty() ? result : chain.back()->getResult(0);
+  }
+  return {result, StridedView::dense(shapes.getShape(result)), {}};
+}
+
 bool mlir::tessera::isViewOp(Operation *op) {
   return isa_and_nonnull<ReshapeOp, TransposeOp, BroadcastOp, SliceOp>(op);
 }

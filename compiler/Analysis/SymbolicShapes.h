@@ -186,6 +186,18 @@ struct StridedView {
                     ArrayRef<DimExpr> newShape) const;
 };
 
+/// Where a producer of `result` can write it: the end of the longest chain
+/// of single-use transposes and reshapes after it (the head merge after an
+/// attention) whose inverse is a strided view of the end's dense buffer,
+/// and that view; `result` itself, dense, when there is no such chain.
+struct OutputChain {
+  Value end;
+  StridedView view;
+  /// The layout ops between `result` and `end`, which move no data.
+  SmallVector<Operation *> ops;
+};
+OutputChain traceOutputChain(Value result, const SymbolicShapes &shapes);
+
 /// Whether `op` is a layout op that may be a view: reshape, transpose,
 /// broadcast, slice.
 bool isViewOp(Operation *op);

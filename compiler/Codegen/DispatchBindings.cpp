@@ -40,42 +40,9 @@ Binding BufferAssignment::traceOutput(DispatchOp dispatch,
   if (std::optional<Binding> part =
           traceIntoConcat(dispatch.getResult(), shapes))
     return *part;
-  // Follow a chain of single-use transposes and reshapes (the head merge)
-  // and write straight into the buffer of its end, when the inverse chain is
-  // a strided view.
-  SmallVector<Operation *> chain;
-  Value end = dispatch.getResult();
-  while (end.hasOneUse()) {
-    Operation *user = *end.getUsers().begin();
-    if (!isa<ReshapeOp, TransposeOp>(user))
-      break;
-    chain.push_back(user);
-    end = user->getResult(0);
-  }
-  while (!chain.empty()) {
-    std::optional<StridedView> view = StridedView::dense(shapes.getShape(end));
-    for (Operation *op : llvm::reverse(chain)) {
-      Value source = op->getOperand(0);
-      if (auto transpose = dyn_cast<TransposeOp>(op)) {
-        SmallVector<int64_t> inverse(transpose.getPermutation().size());
-        for (auto [i, p] : llvm::enumerate(transpose.getPermutation()))
-          inverse[p] = i;
-        view = view->transpose(inverse);
-      } else {
-        view = view->reshape(shapes.getShape(source));
-      }
-      if (!view)
-        break;
-    }
-    if (view)
-      return {end, *view};
-    // Not expressible: try a shorter chain.
-    chain.pop_back();
-    end = chain.empty() ? Value(dispatch.getResult())
-                        : chain.back()->getResult(0);
-  }
-  return {dispatch.getResult(),
-          StridedView::dense(shapes.getShape(dispatch.getResult()))};
+  // Through the head merge, when its inverse is a view.
+  OutputChain chain = traceOutputChain(dispatch.getResult(), shapes);
+  return {chain.end, chain.view};
 }
 
 FailureOr<Binding> BufferAssignment::traceInput(Value value,

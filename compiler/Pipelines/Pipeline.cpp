@@ -84,6 +84,8 @@ LogicalResult mlir::tessera::runPipeline(ModuleOp module, Phase last,
     TesseraVerifyTargetOptions target;
     target.targetName = options.target;
     pm.addPass(createTesseraVerifyTarget(target));
+    // Before splitting: a fused weight may be the one that is too large.
+    pm.addNestedPass<func::FuncOp>(createTesseraFuseHorizontalLinears());
     TesseraSplitLargeWeightsOptions split;
     split.maxBytes = options.maxBindingBytes;
     pm.addPass(createTesseraSplitLargeWeights(split));

@@ -71,12 +71,13 @@ bool needsOwnDispatch(Operation *op) {
   });
 }
 
-/// Layout ops that must copy: reshapes and slices that no strided view can
-/// express (merging dims that a transpose separated, as
-/// nn.MultiheadAttention's head split does; a slice whose offset is a sum
-/// of named dims) and layout ops returned as model outputs (which own
+/// Layout ops that must copy: reshapes that no strided view can express
+/// (merging dims that a transpose separated, as nn.MultiheadAttention's
+/// head split does) and layout ops returned as model outputs (which own
 /// their buffers). Each becomes a copy dispatch of its own; every other
-/// layout op stays a view that its consumers' bindings read through.
+/// layout op stays a view that its consumers' bindings read through, or
+/// is absorbed by its producer, which writes through the inverse view (the
+/// head merge after an attention: traceOutputChain, as the bindings do).
 llvm::DenseSet<Operation *> findCopies(func::FuncOp function) {
   llvm::DenseSet<Operation *> copies;
   SymbolicShapes shapes;
@@ -90,9 +91,25 @@ llvm::DenseSet<Operation *> findCopies(func::FuncOp function) {
       return it->second;
     return StridedView::dense(shapes.getShape(value));
   };
+  // Chains that the ops before them write through.
+  llvm::DenseSet<Operation *> absorbed;
+  function.walk([&](Operation *op) {
+    if (op->getNumResults() != 1 || isViewOp(op) || isa<ConstantOp>(op) ||
+        isa<DispatchOp>(op->getParentOp()) ||
+        !isa<RankedTensorType>(op->getResult(0).getType()))
+      return;
+    OutputChain chain = traceOutputChain(op->getResult(0), shapes);
+    absorbed.insert(chain.ops.begin(), chain.ops.end());
+  });
   function.walk([&](Operation *op) {
     if (!isViewOp(op) || isa<DispatchOp>(op->getParentOp()))
       return;
+    if (absorbed.contains(op)) {
+      // The producer writes the chain's end densely.
+      views[op->getResult(0)] =
+          StridedView::dense(shapes.getShape(op->getResult(0)));
+      return;
+    }
     std::optional<StridedView> source = viewOf(op->getOperand(0));
     const SymbolicShape &shape = shapes.getShape(op->getResult(0));
     std::optional<StridedView> view;

@@ -203,6 +203,27 @@ def TesseraRaiseWindowAttention
   let dependentDialects = ["::mlir::tessera::TesseraDialect"];
 }
 
+def TesseraFuseHorizontalLinears
+    : Pass<"tessera-fuse-horizontal-linears", "::mlir::func::FuncOp"> {
+  let summary = "One linear for the linears that share their input";
+  let description = [{
+    Linears that read the same tensor (Q, K and V projections; Longformer's
+    global projections beside them) become one linear whose weight is their
+    weights concatenated along the output features, laid out at compile
+    time, with the biases concatenated likewise (zeros where one has none).
+    Each original result becomes a `slice` of the fused result's columns,
+    which dispatches read in place as a strided view: the input is streamed
+    once and one dispatch replaces several.
+
+    A linear joins a group only when its weight (and bias) are f32
+    constants and its result is not consumed by one fusable elementwise op
+    alone: that op is its epilogue (FFN-in + GELU), which fusing
+    horizontally would give up. Groups are formed per input and block, in
+    program order.
+  }];
+  let dependentDialects = ["::mlir::tessera::TesseraDialect"];
+}
+
 def TesseraFormDispatches
     : Pass<"tessera-form-dispatches", "::mlir::func::FuncOp"> {
   let summary = "Group ops into tessera.dispatch regions, one kernel each";
