@@ -118,10 +118,6 @@ TensorInterpreter maskInterpreter(int64_t length, const MaskDims &dims) {
   return interpreter;
 }
 
-/// Evaluates position-dependent tensors with the position dims set to one
-/// length and other named dims to 1. Fails on anything else (a run-time
-/// input, an unknown op).
-
 /// The largest |constant| among the splat constants a term is computed
 /// from: the classification length must exceed it.
 double largestConstant(Value value, llvm::DenseSet<Value> &seen) {
@@ -143,11 +139,14 @@ double largestConstant(Value value, llvm::DenseSet<Value> &seen) {
 // Classification
 //===----------------------------------------------------------------------===//
 
-/// The visible-keys table of a term as [Lq][Lk] at `length`: of an additive
-/// term (0 = visible, at most kMaskedFill = hidden), or of a keep condition
-/// (non-zero = visible); std::nullopt if the term is not such a mask or
-/// depends on batch or head.
-std::optional<std::vector<std::vector<bool>>>
+/// Which keys each query sees: [Lq][Lk].
+using VisibleTable = std::vector<std::vector<bool>>;
+
+/// The visible-keys table of a term at `length`: of an additive term (0 =
+/// visible, at most kMaskedFill = hidden), or of a keep condition (non-zero
+/// = visible); std::nullopt if the term is not such a mask or depends on
+/// batch or head.
+std::optional<VisibleTable>
 visibleKeys(Value term, int64_t length, const MaskDims &dims, bool isKeep) {
   if (cast<RankedTensorType>(term.getType()).getRank() < 2)
     return std::nullopt;
@@ -162,7 +161,7 @@ visibleKeys(Value term, int64_t length, const MaskDims &dims, bool isKeep) {
           cols = t->shape[t->shape.size() - 1];
   if ((rows != 1 && rows != queries) || (cols != 1 && cols != keys))
     return std::nullopt;
-  std::vector<std::vector<bool>> visible(queries, std::vector<bool>(keys));
+  VisibleTable visible(queries, std::vector<bool>(keys));
   for (int64_t i = 0; i < queries; ++i)
     for (int64_t j = 0; j < keys; ++j) {
       double v = t->data[(rows == 1 ? 0 : i) * cols + (cols == 1 ? 0 : j)];
@@ -176,8 +175,6 @@ visibleKeys(Value term, int64_t length, const MaskDims &dims, bool isKeep) {
     }
   return visible;
 }
-
-using VisibleTable = std::vector<std::vector<bool>>;
 
 int64_t numKeys(const VisibleTable &visible) {
   return visible.empty() ? 0 : visible[0].size();

@@ -29,31 +29,34 @@ using namespace mlir::tessera;
 
 namespace {
 
-/// A linear that may join a horizontal group: constant f32 weight (and
-/// bias), and no single elementwise consumer that would be its epilogue
-/// (FFN-in + GELU keeps its fusion rather than trade it for a shared
-/// input).
+/// Whether `linear` may join a horizontal group: constant weight (and
+/// bias) of static shape, and no single elementwise consumer that would be
+/// its epilogue (FFN-in + GELU keeps its fusion rather than trade it for a
+/// shared input). Cheap: the weights are read only for groups.
+bool isCandidate(LinearOp linear) {
+  if (isa<DispatchOp>(linear->getParentOp()) ||
+      !getElementTypeOrSelf(linear.getType()).isF32() ||
+      !linear.getWeight().getDefiningOp<ConstantOp>() ||
+      !cast<RankedTensorType>(linear.getWeight().getType()).hasStaticShape())
+    return false;
+  if (Value bias = linear.getBias(); bias && !bias.getDefiningOp<ConstantOp>())
+    return false;
+  Value result = linear.getResult();
+  return !(result.hasOneUse() &&
+           DispatchOp::isFusableElementwise(*result.getUsers().begin()));
+}
+
+/// A group member with its weight and bias read as f32.
 struct Candidate {
   LinearOp linear;
   SmallVector<float> weight, bias; ///< bias empty when the linear has none
 };
 
-std::optional<Candidate> asCandidate(LinearOp linear) {
-  if (isa<DispatchOp>(linear->getParentOp()) ||
-      !getElementTypeOrSelf(linear.getType()).isF32())
-    return std::nullopt;
-  Value result = linear.getResult();
-  if (result.hasOneUse() &&
-      DispatchOp::isFusableElementwise(*result.getUsers().begin()))
-    return std::nullopt;
-  auto weightType = cast<RankedTensorType>(linear.getWeight().getType());
-  if (!weightType.hasStaticShape())
-    return std::nullopt;
-  Candidate candidate{linear, {}, {}};
+std::optional<Candidate> readCandidate(LinearOp linear) {
   std::optional<SmallVector<float>> weight = getF32Values(linear.getWeight());
   if (!weight)
     return std::nullopt;
-  candidate.weight = std::move(*weight);
+  Candidate candidate{linear, std::move(*weight), {}};
   if (Value bias = linear.getBias()) {
     std::optional<SmallVector<float>> values = getF32Values(bias);
     if (!values)
@@ -69,15 +72,21 @@ struct FuseHorizontalLinearsPass
   void runOnOperation() override {
     // Groups by input, in program order; only linears of one block (the
     // fused one is created before the first and must dominate every use).
-    llvm::MapVector<std::pair<Value, Block *>, SmallVector<Candidate>> groups;
+    llvm::MapVector<std::pair<Value, Block *>, SmallVector<LinearOp>> groups;
     getOperation().walk([&](LinearOp linear) {
-      if (std::optional<Candidate> candidate = asCandidate(linear))
-        groups[{linear.getInput(), linear->getBlock()}].push_back(
-            std::move(*candidate));
+      if (isCandidate(linear))
+        groups[{linear.getInput(), linear->getBlock()}].push_back(linear);
     });
-    for (auto &[key, group] : groups)
+    for (auto &[key, linears] : groups) {
+      if (linears.size() < 2)
+        continue;
+      SmallVector<Candidate> group;
+      for (LinearOp linear : linears)
+        if (std::optional<Candidate> candidate = readCandidate(linear))
+          group.push_back(std::move(*candidate));
       if (group.size() >= 2)
         fuse(group);
+    }
   }
 
   void fuse(MutableArrayRef<Candidate> group) {

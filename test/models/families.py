@@ -272,9 +272,8 @@ class ClipText(nn.Module):
     tensor, plus the padding mask, both added (padded causal entries
     overflow to -inf)."""
 
-    inputs = {"input_ids": ("ids", {0: "batch", 1: "seq"}),
-              "attention_mask": ("padding", {0: "batch", 1: "seq"})}
-    output_axes = {0: "batch", 1: "seq"}
+    inputs = Bert.inputs
+    output_axes = Bert.output_axes
 
     def __init__(self):
         super().__init__()
@@ -437,11 +436,10 @@ class BlipTextDecoder(nn.Module):
     Face's get_extended_attention_mask for decoders); cross attention over
     image features with their own padding mask."""
 
-    inputs = {"input_ids": ("ids", {0: "batch", 1: "seq"}),
-              "attention_mask": ("padding", {0: "batch", 1: "seq"}),
+    inputs = {**Bert.inputs,
               "image_embeds": ("features", {0: "batch", 1: "image_seq"}),
               "image_mask": ("padding", {0: "batch", 1: "image_seq"})}
-    output_axes = {0: "batch", 1: "seq"}
+    output_axes = Bert.output_axes
 
     def __init__(self):
         super().__init__()
