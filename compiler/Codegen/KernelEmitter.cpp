@@ -290,6 +290,8 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
   }
   if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp>(op))
     return evaluateReduction(op, indices, known);
+  if (auto norm = dyn_cast<LayerNormOp>(op))
+    return evaluateNorm(norm, indices, known);
   if (auto transpose = dyn_cast<TransposeOp>(op)) {
     // A copy (a transpose returned as a model output, say).
     ArrayRef<int64_t> permutation = transpose.getPermutation();
@@ -467,6 +469,28 @@ Value KernelEmitter::evaluateReduction(
                  : arith::DivSIOp::create(builder_, loc_, result, n).getResult();
   }
   return result;
+}
+
+Value KernelEmitter::evaluateNorm(LayerNormOp norm, ArrayRef<Value> indices,
+                                  const llvm::DenseMap<Value, Value> &known) {
+  // Only a kernel that computed the row's statistics gets here (the matmul
+  // kernel, for its dispatch's recomputed norm).
+  assert(normMean_ && normInverseStd_ && "no statistics for the layer norm");
+  size_t offset =
+      indices.size() - cast<RankedTensorType>(norm.getType()).getRank();
+  ArrayRef<Value> own = indices.drop_front(offset);
+  Value x = evaluate(norm.getInput(), own, known);
+  Value y = arith::MulFOp::create(
+      builder_, loc_, arith::SubFOp::create(builder_, loc_, x, normMean_),
+      normInverseStd_);
+  // Scale and bias span the last dim (the only one normalised).
+  if (Value scale = norm.getScale())
+    y = arith::MulFOp::create(builder_, loc_, y,
+                              evaluate(scale, own.take_back(), known));
+  if (Value bias = norm.getBias())
+    y = arith::AddFOp::create(builder_, loc_, y,
+                              evaluate(bias, own.take_back(), known));
+  return y;
 }
 
 Value KernelEmitter::evaluateResult(ArrayRef<Value> indices, Value rootValue) {

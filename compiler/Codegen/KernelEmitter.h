@@ -108,6 +108,14 @@ public:
   /// The dispatch's result at `indices`, given the root's scalar result.
   Value evaluateResult(ArrayRef<Value> indices, Value rootValue);
 
+  /// The mean and inverse standard deviation of the row that the next
+  /// evaluations of the dispatch's recomputed layer norm read (see
+  /// DispatchOp::getRecomputedNorm); the kernel computes them per row.
+  void setNormStatistics(Value mean, Value inverseStd) {
+    normMean_ = mean;
+    normInverseStd_ = inverseStd;
+  }
+
   /// Reduces `value` over the workgroup (subgroup operations, then workgroup
   /// memory across subgroups); every invocation gets the result. `scratch`
   /// is a workgroup memref with one slot per invocation.
@@ -125,6 +133,9 @@ private:
                           const llvm::DenseMap<Value, Value> &known);
   /// A loaded f16 scalar or vector as f32; other values unchanged.
   Value widen(Value loaded);
+  /// An element of the recomputed layer norm, from the row's statistics.
+  Value evaluateNorm(LayerNormOp norm, ArrayRef<Value> indices,
+                     const llvm::DenseMap<Value, Value> &known);
 
   OpBuilder builder_;
   Location loc_;
@@ -135,6 +146,7 @@ private:
   TileConfigAttr config_;
   KernelSignature signature_;
   llvm::DenseMap<Value, Value> sizeCache_;
+  Value normMean_, normInverseStd_;
   SmallVector<std::pair<DimExpr, Value>> paramValues_;
 };
 

@@ -7,11 +7,20 @@
 // sizes that are not multiples of the tile need no slow path. The bias and
 // the fused epilogue are applied at the store.
 //
+// A linear's dispatch may recompute a layer norm of its rows (see
+// DispatchOp::getRecomputedNorm): the workgroup first computes the mean and
+// inverse standard deviation of its tile's rows into workgroup memory. As
+// the linear's input, the norm costs one subtraction per loaded value
+// (sum_k (x - mean) w, scaled by the inverse deviation at the store); in
+// the epilogue (a post-LN residual) it is evaluated per element.
+//
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Codegen/KernelEmitter.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
@@ -29,6 +38,77 @@ StridedView swapLastTwo(const StridedView &view) {
   return view.transpose(permutation);
 }
 
+constexpr unsigned kWorkgroupMemorySpace = 3;
+
+/// Mean and inverse standard deviation of every row of the workgroup's
+/// tile, for the dispatch's recomputed layer norm of `input` (rows of
+/// `rowDims`, normalised over the last dim of `view`): each invocation takes
+/// rows in turn, two passes over the row. Returns the workgroup memory:
+/// the means, then the inverse deviations, one per tile row.
+Value computeRowStatistics(KernelEmitter &e, LayerNormOp norm,
+                           BlockArgument input, const StridedView &view,
+                           ArrayRef<DimExpr> rowDims, int64_t tileM,
+                           Value lastRow) {
+  OpBuilder &b = e.builder();
+  Location loc = e.loc();
+  ArrayRef<int64_t> workgroup = e.config().getWorkgroupSize();
+  int64_t invocations = workgroup[0] * workgroup[1];
+  Value statistics = memref::AllocOp::create(
+      b, loc,
+      MemRefType::get({2 * tileM}, b.getF32Type(), MemRefLayoutAttrInterface(),
+                      b.getI64IntegerAttr(kWorkgroupMemorySpace)));
+  Value tid = arith::AddIOp::create(
+      b, loc,
+      arith::MulIOp::create(b, loc, e.threadId(gpu::Dimension::y),
+                            e.index(workgroup[0])),
+      e.threadId(gpu::Dimension::x));
+  Value firstRow = arith::MulIOp::create(
+      b, loc, e.workgroupId(gpu::Dimension::y), e.index(tileM));
+  DimExpr widthExpr = view.shape.back();
+  Value width = e.size(widthExpr);
+  Value stride = e.size(view.strides.back());
+  Value count = arith::SIToFPOp::create(
+      b, loc, b.getF32Type(),
+      arith::IndexCastOp::create(b, loc, b.getI32Type(), width));
+  e.forLoop(tid, e.index(tileM), e.index(invocations), {}, [&](Value r,
+                                                               ValueRange) {
+    Value row = arith::MinUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, firstRow, r), lastRow);
+    SmallVector<Value> indices = e.delinearize(row, rowDims);
+    indices.push_back(e.index(0));
+    Value base = e.offset(view, indices);
+    auto sum = [&](function_ref<Value(Value)> term) {
+      return e
+          .forLoop(e.index(0), width, e.index(1), {e.f32(0.0)},
+                   [&](Value k, ValueRange acc) -> SmallVector<Value> {
+                     Value x = e.loadAtOffset(
+                         input, arith::AddIOp::create(
+                                    b, loc, base,
+                                    arith::MulIOp::create(b, loc, k, stride)));
+                     return {arith::AddFOp::create(b, loc, acc[0], term(x))};
+                   })
+          .getResult(0);
+    };
+    Value mean = arith::DivFOp::create(b, loc, sum([](Value x) { return x; }),
+                                       count);
+    Value squares = sum([&](Value x) {
+      Value centred = arith::SubFOp::create(b, loc, x, mean);
+      return arith::MulFOp::create(b, loc, centred, centred).getResult();
+    });
+    Value variance = arith::DivFOp::create(b, loc, squares, count);
+    Value inverseStd = math::RsqrtOp::create(
+        b, loc,
+        arith::AddFOp::create(b, loc, variance,
+                              e.f32(norm.getEpsilon().convertToDouble())));
+    memref::StoreOp::create(b, loc, mean, statistics, r);
+    Value slot = arith::AddIOp::create(b, loc, r, e.index(tileM));
+    memref::StoreOp::create(b, loc, inverseStd, statistics, slot);
+    return SmallVector<Value>{};
+  });
+  gpu::BarrierOp::create(b, loc);
+  return statistics;
+}
+
 } // namespace
 
 LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
@@ -44,6 +124,8 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
   SmallVector<DimExpr> batchDims, rowDims;
   BlockArgument lhs, rhs, bias;
   StridedView lhsView, rhsView; // [batch..., rows..., K] and [batch..., K, N]
+  LayerNormOp norm = e.dispatch().getRecomputedNorm();
+  bool normIsInput = false;
   auto asInput = [&](Value v, BlockArgument &arg) {
     arg = dyn_cast<BlockArgument>(v);
     return static_cast<bool>(arg);
@@ -70,7 +152,12 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
     rhsView = rhsView.broadcastTo(rhsShape);
   } else {
     auto linear = cast<LinearOp>(root);
-    if (!asInput(linear.getInput(), lhs) || !asInput(linear.getWeight(), rhs) ||
+    // A recomputed norm as the input: the kernel reads what it normalises.
+    Value input = linear.getInput();
+    normIsInput = norm && input == norm.getResult();
+    if (normIsInput)
+      input = norm.getInput();
+    if (!asInput(input, lhs) || !asInput(linear.getWeight(), rhs) ||
         (linear.getBias() && !asInput(linear.getBias(), bias)))
       return e.emitError() << "linear operands must be dispatch inputs";
     rowDims.assign(out.begin(), out.end() - 1);
@@ -120,6 +207,26 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
     indices.push_back(cols.back());
     baseB.push_back(e.offset(rhsView, indices));
   }
+  // The recomputed norm's statistics for this invocation's rows.
+  SmallVector<Value> rowMean, rowInverseStd;
+  if (norm) {
+    auto normInput = dyn_cast<BlockArgument>(norm.getInput());
+    if (!normInput || !isa<LinearOp>(root))
+      return e.emitError() << "a recomputed layer_norm must read a dispatch "
+                              "input and feed a linear";
+    Value statistics =
+        computeRowStatistics(e, norm, normInput, e.inputView(normInput),
+                             rowDims, tileM, lastRow);
+    Value firstLocal = arith::MulIOp::create(
+        b, loc, e.threadId(gpu::Dimension::y), e.index(threadM));
+    for (int64_t i = 0; i < threadM; ++i) {
+      Value local = arith::AddIOp::create(b, loc, firstLocal, e.index(i));
+      rowMean.push_back(memref::LoadOp::create(b, loc, statistics, local));
+      Value slot = arith::AddIOp::create(b, loc, local, e.index(tileM));
+      rowInverseStd.push_back(memref::LoadOp::create(b, loc, statistics, slot));
+    }
+  }
+
   Value strideAK = e.size(lhsView.strides.back());
   Value strideBK = e.size(rhsView.strides[rhsView.strides.size() - 2]);
 
@@ -129,9 +236,12 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
         Value offA = arith::MulIOp::create(b, loc, kk, strideAK);
         Value offB = arith::MulIOp::create(b, loc, kk, strideBK);
         SmallVector<Value> a, bv;
-        for (int64_t i = 0; i < threadM; ++i)
+        for (int64_t i = 0; i < threadM; ++i) {
           a.push_back(e.loadAtOffset(
               lhs, arith::AddIOp::create(b, loc, baseA[i], offA)));
+          if (normIsInput)
+            a.back() = arith::SubFOp::create(b, loc, a.back(), rowMean[i]);
+        }
         for (int64_t j = 0; j < threadN; ++j)
           bv.push_back(e.loadAtOffset(
               rhs, arith::AddIOp::create(b, loc, baseB[j], offB)));
@@ -151,6 +261,10 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&ifOp.getThenRegion().front());
       Value value = loop.getResult(i * threadN + j);
+      if (normIsInput)
+        value = arith::MulFOp::create(b, loc, value, rowInverseStd[i]);
+      if (norm)
+        e.setNormStatistics(rowMean[i], rowInverseStd[i]);
       if (bias)
         value =
             arith::AddFOp::create(b, loc, value, e.loadInput(bias, {cols[j]}));

@@ -188,12 +188,16 @@ AttentionTileVisits mlir::tessera::countAttentionTileVisits(
   return visits;
 }
 
-int64_t mlir::tessera::workgroupMemoryBytes(KernelKind kind,
+int64_t mlir::tessera::workgroupMemoryBytes(DispatchOp dispatch,
+                                            KernelKind kind,
                                             TileConfigAttr config) {
   // Row reductions keep one partial per subgroup; with subgroups of one
   // invocation that is one per invocation.
   if (kind == KernelKind::RowReduction)
     return 2 * 4 * config.getInvocations();
+  // A recomputed layer norm: mean and inverse deviation per tile row.
+  if (kind == KernelKind::Matmul && dispatch.getRecomputedNorm())
+    return 2 * 4 * config.getTile()[0];
   return 0;
 }
 
@@ -216,7 +220,7 @@ struct SelectTileConfigsPass
         return WalkResult::interrupt();
       TileConfigAttr config = selectTileConfig(dispatch, *kind, target);
       if (config.getInvocations() > target.getMaxWorkgroupInvocations() ||
-          workgroupMemoryBytes(*kind, config) > target.getMaxSharedMemory()) {
+          workgroupMemoryBytes(dispatch, *kind, config) > target.getMaxSharedMemory()) {
         dispatch.emitOpError()
             << "tile config " << config << " exceeds the limits of target '"
             << target.getName() << "'";

@@ -39,8 +39,10 @@ AttentionTileVisits countAttentionTileVisits(MaskAttr mask,
                                              int64_t queryLength,
                                              int64_t keyLength);
 
-/// Bytes of workgroup memory a kernel of `kind` uses with `config`.
-int64_t workgroupMemoryBytes(KernelKind kind, TileConfigAttr config);
+/// Bytes of workgroup memory the kernel of `dispatch` (of `kind`) uses with
+/// `config`.
+int64_t workgroupMemoryBytes(DispatchOp dispatch, KernelKind kind,
+                             TileConfigAttr config);
 
 } // namespace mlir::tessera
 

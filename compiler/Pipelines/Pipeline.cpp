@@ -86,6 +86,7 @@ LogicalResult mlir::tessera::runPipeline(ModuleOp module, Phase last,
     pm.addPass(createTesseraVerifyTarget(target));
     // Before splitting: a fused weight may be the one that is too large.
     pm.addNestedPass<func::FuncOp>(createTesseraFuseHorizontalLinears());
+    pm.addNestedPass<func::FuncOp>(createTesseraFoldLayerNormIntoLinear());
     TesseraSplitLargeWeightsOptions split;
     split.maxBytes = options.maxBindingBytes;
     pm.addPass(createTesseraSplitLargeWeights(split));

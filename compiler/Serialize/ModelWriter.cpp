@@ -346,7 +346,7 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
     maxInvocations =
         std::max<uint32_t>(maxInvocations, config.getInvocations());
     maxShared =
-        std::max<uint32_t>(maxShared, workgroupMemoryBytes(*kind, config));
+        std::max<uint32_t>(maxShared, workgroupMemoryBytes(dispatch, *kind, config));
 
     std::vector<fb::Offset<tsr::DimExpr>> params;
     for (Attribute param : dispatch->getAttrOfType<ArrayAttr>("tessera.params"))

@@ -127,16 +127,100 @@ llvm::DenseSet<Operation *> findCopies(func::FuncOp function) {
   return copies;
 }
 
+/// The elementwise ops that become `root`'s epilogue: consumers that use
+/// the previous result alone and keep its shape.
+SmallVector<Operation *>
+epilogueOf(Operation *root, const llvm::DenseSet<Operation *> &grouped) {
+  SmallVector<Operation *> epilogue;
+  Operation *tail = root;
+  while (tail->getResult(0).hasOneUse()) {
+    Operation *user = *tail->getResult(0).getUsers().begin();
+    if (user->getBlock() != tail->getBlock() || grouped.contains(user) ||
+        !DispatchOp::isFusableElementwise(user) ||
+        !sameShape(user->getResult(0).getType(), tail->getResult(0).getType()))
+      break;
+    epilogue.push_back(user);
+    tail = user;
+  }
+  return epilogue;
+}
+
+/// Layer norms that the dispatches of their consumers recompute instead of
+/// one dispatch writing them: each consumer is a linear that reads a bare
+/// normalisation as its input (tessera-fold-layer-norm-into-linear moved
+/// the affine part into its weights) or an op of a linear's epilogue of
+/// the same shape (the residual add of a post-LN layer), and the rows of
+/// the norm are the rows of that linear. The linear's kernel computes the
+/// rows' mean and inverse standard deviation before its K loop. A norm
+/// over more than the last dim, one whose input would be its prologue, a
+/// returned one, or a second norm for the same linear keeps its dispatch.
+llvm::DenseSet<Operation *> findRecomputedNorms(Block &block) {
+  llvm::DenseMap<Operation *, Operation *> linearOfEpilogue;
+  for (Operation &op : block)
+    if (isa<LinearOp>(op))
+      for (Operation *user : epilogueOf(&op, {}))
+        linearOfEpilogue[user] = &op;
+
+  llvm::DenseSet<Operation *> recomputed;
+  llvm::DenseMap<Operation *, Operation *> normOfLinear;
+  for (Operation &op : block) {
+    auto norm = dyn_cast<LayerNormOp>(op);
+    if (!norm || norm->use_empty() ||
+        norm.getAxis() != cast<RankedTensorType>(norm.getType()).getRank() - 1)
+      continue;
+    Operation *producer = norm.getInput().getDefiningOp();
+    if (producer && DispatchOp::isFusableElementwise(producer) &&
+        norm.getInput().hasOneUse())
+      continue; // the producer is its prologue
+    SmallVector<Operation *> linears;
+    for (OpOperand &use : norm->getUses()) {
+      Operation *user = use.getOwner(), *linear = nullptr;
+      if (isa<LinearOp>(user) && use.getOperandNumber() == 0 &&
+          !norm.getScale() && !norm.getBias())
+        linear = user;
+      else if (auto it = linearOfEpilogue.find(user);
+               it != linearOfEpilogue.end() &&
+               sameShape(user->getResult(0).getType(), norm.getType()))
+        linear = it->second;
+      Operation *other = linear ? normOfLinear.lookup(linear) : nullptr;
+      if (!linear || (other && other != norm)) {
+        linears.clear();
+        break;
+      }
+      linears.push_back(linear);
+    }
+    if (linears.empty())
+      continue;
+    for (Operation *linear : linears)
+      normOfLinear[linear] = norm;
+    recomputed.insert(norm);
+  }
+  return recomputed;
+}
+
 struct FormDispatchesPass
     : public tessera::impl::TesseraFormDispatchesBase<FormDispatchesPass> {
   llvm::DenseSet<Operation *> copies;
+  llvm::DenseSet<Operation *> recomputedNorms;
 
   void runOnOperation() override {
     copies = findCopies(getOperation());
     for (Block &block : getOperation().getBody()) {
+      recomputedNorms = findRecomputedNorms(block);
       SmallVector<SmallVector<Operation *>> groups = collectGroups(block);
       for (SmallVector<Operation *> &group : groups)
         outline(group);
+      // Every consumer of a recomputed norm holds a copy of it now; one
+      // that did not join the group expected of it reads a dispatch's.
+      SmallVector<Operation *> norms(recomputedNorms.begin(),
+                                     recomputedNorms.end());
+      recomputedNorms.clear();
+      for (Operation *norm : norms) {
+        if (norm->use_empty())
+          norm->erase();
+        else
+          outline({norm});
+      }
     }
   }
 
@@ -160,7 +244,8 @@ struct FormDispatchesPass
       groups.push_back(std::move(ordered));
     };
     for (Operation &op : block)
-      if (isRoot(&op) || copies.contains(&op))
+      if ((isRoot(&op) && !recomputedNorms.contains(&op)) ||
+          copies.contains(&op))
         startGroup(&op);
     for (Operation &op : block)
       if (!grouped.contains(&op) && DispatchOp::isFusableElementwise(&op) &&
@@ -169,20 +254,10 @@ struct FormDispatchesPass
     return groups;
   }
 
-  /// Consumers that use the previous result alone and keep its shape.
   void addEpilogue(Operation *root, llvm::SetVector<Operation *> &group,
                    const llvm::DenseSet<Operation *> &grouped) {
-    Operation *tail = root;
-    while (tail->getResult(0).hasOneUse()) {
-      Operation *user = *tail->getResult(0).getUsers().begin();
-      if (user->getBlock() != tail->getBlock() || grouped.contains(user) ||
-          !DispatchOp::isFusableElementwise(user) ||
-          !sameShape(user->getResult(0).getType(),
-                     tail->getResult(0).getType()))
-        break;
-      group.insert(user);
-      tail = user;
-    }
+    for (Operation *op : epilogueOf(root, grouped))
+      group.insert(op);
   }
 
   /// Producers of the first operand that feed `op` alone (transitively).
@@ -205,10 +280,17 @@ struct FormDispatchesPass
     Operation *tail = group.back();
     llvm::SetVector<Value> inputs;
     llvm::SetVector<Value> cloned;
+    llvm::SetVector<Operation *> norms; // recomputed here from their inputs
     for (Operation *op : group)
       for (Value operand : op->getOperands()) {
         if (members.contains(operand.getDefiningOp()))
           continue;
+        if (recomputedNorms.contains(operand.getDefiningOp())) {
+          norms.insert(operand.getDefiningOp());
+          inputs.insert(operand.getDefiningOp()->operand_begin(),
+                        operand.getDefiningOp()->operand_end());
+          continue;
+        }
         // A root's operands (layer_norm's scale) stay buffers, as its
         // kernel reads them.
         if (isClonedSource(operand) && DispatchOp::isFusableElementwise(op))
@@ -229,6 +311,8 @@ struct FormDispatchesPass
     for (Value source : cloned)
       mapping.map(source,
                   builder.clone(*source.getDefiningOp())->getResult(0));
+    for (Operation *norm : norms)
+      builder.clone(*norm, mapping);
     for (Operation *op : group)
       builder.clone(*op, mapping);
     YieldOp::create(builder, tail->getLoc(),

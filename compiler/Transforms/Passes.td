@@ -224,6 +224,27 @@ def TesseraFuseHorizontalLinears
   let dependentDialects = ["::mlir::tessera::TesseraDialect"];
 }
 
+def TesseraFoldLayerNormIntoLinear
+    : Pass<"tessera-fold-layer-norm-into-linear", "::mlir::func::FuncOp"> {
+  let summary = "Fold a layer norm's scale and shift into the linear it feeds";
+  let description = [{
+    `linear(layer_norm(x, g, b), W, c)` becomes
+    `linear(layer_norm(x), W * g, c + W b)`: the scale multiplies the
+    weight's columns and the shift, through the weight, adds to the bias,
+    both at compile time (the sum in double). What the linear reads is then
+    a bare normalisation of `x`, which `tessera-form-dispatches` lets the
+    linear's dispatch recompute from `x` (per-row mean and inverse standard
+    deviation in a prologue) instead of a dispatch of its own.
+
+    Applies when the layer norm is over the last dimension with constant
+    f32 scale and/or shift, and the linear's weight (and bias) are f32
+    constants. The layer norm itself stays for its other users; one bare
+    normalisation is shared by all the linears a layer norm feeds. Runs
+    after `tessera-fuse-horizontal-linears`, so that Q, K and V fold once.
+  }];
+  let dependentDialects = ["::mlir::tessera::TesseraDialect"];
+}
+
 def TesseraFormDispatches
     : Pass<"tessera-form-dispatches", "::mlir::func::FuncOp"> {
   let summary = "Group ops into tessera.dispatch regions, one kernel each";

@@ -336,6 +336,83 @@ func.func @f(%x: tensor<13x24xf32> {tessera.name = "x"}) -> tensor<13x40xf32> {
   expectClose(got, want);
 }
 
+TEST_F(KernelTest, LinearsRecomputeALayerNormOfTheirRows) {
+  // A post-LN FFN: n = layer_norm(x) with scale and shift feeds FFN-in
+  // (GELU) as its input and FFN-out as its residual. Two dispatches: both
+  // linears recompute n from x (the first with the scale and shift folded
+  // into its weights), nothing writes n. Rows 1, 37 and 300 (more than one
+  // workgroup of rows, partial tiles).
+  const int64_t hidden = 24, ffn = 40;
+  std::vector<float> g = randomValues(hidden, 31), s = randomValues(hidden, 32);
+  std::vector<float> w1 = randomValues(ffn * hidden, 33, 0.3f),
+                     b1 = randomValues(ffn, 34);
+  std::vector<float> w2 = randomValues(hidden * ffn, 35, 0.3f),
+                     b2 = randomValues(hidden, 36);
+  std::string mlir = R"(
+func.func @f(%x: tensor<?x24xf32> {tessera.name = "x", tessera.dims = ["rows", 24]})
+    -> tensor<?x24xf32> attributes {tessera.dim_bounds = {rows = array<i64: 1, 300>}} {
+  %g = tessera.constant dense_resource<g> : tensor<24xf32>
+  %s = tessera.constant dense_resource<s> : tensor<24xf32>
+  %w1 = tessera.constant dense_resource<w1> : tensor<40x24xf32>
+  %b1 = tessera.constant dense_resource<b1> : tensor<40xf32>
+  %w2 = tessera.constant dense_resource<w2> : tensor<24x40xf32>
+  %b2 = tessera.constant dense_resource<b2> : tensor<24xf32>
+  %n = tessera.layer_norm %x scale(%g) bias(%s), axis = 1, epsilon = 1.0e-5 : (tensor<?x24xf32>, tensor<24xf32>, tensor<24xf32>) -> tensor<?x24xf32>
+  %0 = tessera.linear %n, %w1, %b1 : (tensor<?x24xf32>, tensor<40x24xf32>, tensor<40xf32>) -> tensor<?x40xf32>
+  %1 = tessera.gelu %0 : tensor<?x40xf32>
+  %2 = tessera.linear %1, %w2, %b2 : (tensor<?x40xf32>, tensor<24x40xf32>, tensor<24xf32>) -> tensor<?x24xf32>
+  %3 = tessera.add %2, %n : (tensor<?x24xf32>, tensor<?x24xf32>) -> tensor<?x24xf32>
+  return %3 : tensor<?x24xf32>
+}
+{-#
+  dialect_resources: { builtin: { g: ")" +
+                     blobOf(g) + R"(", s: ")" + blobOf(s) + R"(", w1: ")" +
+                     blobOf(w1) + R"(", b1: ")" + blobOf(b1) + R"(", w2: ")" +
+                     blobOf(w2) + R"(", b2: ")" + blobOf(b2) + R"(" } }
+#-}
+)";
+  tessera_program program = compile(mlir);
+  ASSERT_TRUE(program);
+  EXPECT_EQ(tessera_program_dispatch_count(program), 2u);
+  for (int64_t rows : {1, 37, 300}) {
+    SCOPED_TRACE("rows " + std::to_string(rows));
+    // Rows with a large common offset: the statistics must not cancel.
+    Tensor x{"x", {rows, hidden}, randomValues(rows * hidden, 37, 2.0f)};
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < hidden; ++j)
+        x.values[i * hidden + j] += 0.5f * static_cast<float>(i % 7);
+    std::vector<float> got = run(program, {x});
+    std::vector<double> want(rows * hidden);
+    for (int64_t i = 0; i < rows; ++i) {
+      const float *row = &x.values[i * hidden];
+      double mean = 0, var = 0;
+      for (int64_t j = 0; j < hidden; ++j)
+        mean += row[j];
+      mean /= hidden;
+      for (int64_t j = 0; j < hidden; ++j)
+        var += (row[j] - mean) * (row[j] - mean);
+      double inverseStd = 1 / std::sqrt(var / hidden + 1e-5);
+      std::vector<double> n(hidden), f(ffn);
+      for (int64_t j = 0; j < hidden; ++j)
+        n[j] = (row[j] - mean) * inverseStd * g[j] + s[j];
+      for (int64_t o = 0; o < ffn; ++o) {
+        double v = b1[o];
+        for (int64_t j = 0; j < hidden; ++j)
+          v += n[j] * w1[o * hidden + j];
+        f[o] = 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+      }
+      for (int64_t o = 0; o < hidden; ++o) {
+        double v = b2[o];
+        for (int64_t j = 0; j < ffn; ++j)
+          v += f[j] * w2[o * ffn + j];
+        want[i * hidden + o] = v + n[o];
+      }
+    }
+    expectClose(got, want);
+  }
+  tessera_program_destroy(program);
+}
+
 TEST_F(KernelTest, F16StorageLinearLayerNormAndCast) {
   // f16 weights and activations, f32 arithmetic: layer_norm(x·Wᵀ + b) with
   // f16 scale and bias, and a cast of an f32 input to f16 added on top.

@@ -160,3 +160,78 @@ func.func @slices_are_views(%x: tensor<4x8xf32>, %w: tensor<24x8xf32>) -> (tenso
   %s = tessera.matmul %q, %k {transpose_rhs = true} : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x4xf32>
   return %s, %v : tensor<4x4xf32>, tensor<4x8xf32>
 }
+
+// -----
+
+// A bare layer norm read by a linear and the same norm with scale and
+// shift read by another linear's residual add: no dispatch writes either;
+// each linear's dispatch recomputes its norm from %x (pre-LN block input,
+// post-LN residual).
+// CHECK-LABEL: func @linears_recompute_layer_norms
+// CHECK-SAME: (%[[X:.*]]: tensor<4x8xf32>, %[[W:.*]]: tensor<16x8xf32>, %[[W2:.*]]: tensor<8x16xf32>, %[[G:.*]]: tensor<8xf32>)
+// CHECK-NOT: tessera.layer_norm
+// CHECK: %[[D0:.*]] = tessera.dispatch(%[[X]], %[[W]])
+// CHECK-NEXT: ^bb0(%[[A0:.*]]: tensor<4x8xf32>, %[[A1:.*]]: tensor<16x8xf32>):
+// CHECK-NEXT:   %[[N:.*]] = tessera.layer_norm %[[A0]], axis = 1
+// CHECK-NEXT:   %[[L:.*]] = tessera.linear %[[N]], %[[A1]]
+// CHECK-NEXT:   %[[E:.*]] = tessera.gelu %[[L]]
+// CHECK-NEXT:   tessera.yield %[[E]]
+// CHECK: %[[D1:.*]] = tessera.dispatch(%[[D0]], %[[W2]], %[[X]], %[[G]])
+// CHECK-NEXT: ^bb0(%[[B0:.*]]: tensor<4x16xf32>, %[[B1:.*]]: tensor<8x16xf32>, %[[B2:.*]]: tensor<4x8xf32>, %[[B3:.*]]: tensor<8xf32>):
+// CHECK-NEXT:   %[[M:.*]] = tessera.layer_norm %[[B2]] scale(%[[B3]]), axis = 1
+// CHECK-NEXT:   %[[L2:.*]] = tessera.linear %[[B0]], %[[B1]]
+// CHECK-NEXT:   %[[R:.*]] = tessera.add %[[L2]], %[[M]]
+// CHECK-NEXT:   tessera.yield %[[R]]
+// CHECK: return %[[D1]]
+func.func @linears_recompute_layer_norms(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %w2: tensor<8x16xf32>, %g: tensor<8xf32>) -> tensor<4x8xf32> {
+  %n = tessera.layer_norm %x, axis = 1, epsilon = 1.0e-5 : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %m = tessera.layer_norm %x scale(%g), axis = 1, epsilon = 1.0e-5 : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+  %0 = tessera.linear %n, %w : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>
+  %1 = tessera.gelu %0 : tensor<4x16xf32>
+  %2 = tessera.linear %1, %w2 : (tensor<4x16xf32>, tensor<8x16xf32>) -> tensor<4x8xf32>
+  %3 = tessera.add %2, %m : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %3 : tensor<4x8xf32>
+}
+
+// -----
+
+// Not recomputed: a norm that is also returned (its tensor must exist), a
+// norm with scale read as a linear's input (its scale was not folded into
+// the weight), and a norm whose input is its prologue (one dispatch
+// already).
+// CHECK-LABEL: func @layer_norms_that_keep_their_dispatch
+// CHECK: tessera.dispatch
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT:   %[[N:.*]] = tessera.layer_norm
+// CHECK-NEXT:   tessera.yield %[[N]]
+// CHECK: tessera.dispatch
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT:   tessera.linear
+// CHECK-NEXT:   tessera.yield
+// CHECK: tessera.dispatch
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT:   %[[S:.*]] = tessera.layer_norm
+// CHECK-NEXT:   tessera.yield %[[S]]
+// CHECK: tessera.dispatch
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT:   tessera.linear
+// CHECK-NEXT:   tessera.yield
+// CHECK: tessera.dispatch
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT:   tessera.add
+// CHECK-NEXT:   %[[P:.*]] = tessera.layer_norm
+// CHECK-NEXT:   tessera.yield %[[P]]
+// CHECK: tessera.dispatch
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT:   tessera.linear
+// CHECK-NEXT:   tessera.yield
+func.func @layer_norms_that_keep_their_dispatch(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>, %g: tensor<8xf32>) -> (tensor<4x8xf32>, tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>) {
+  %n = tessera.layer_norm %x, axis = 1, epsilon = 1.0e-5 : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %0 = tessera.linear %n, %w : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>
+  %s = tessera.layer_norm %x scale(%g), axis = 1, epsilon = 1.0e-5 : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+  %1 = tessera.linear %s, %w : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>
+  %a = tessera.add %x, %x : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  %p = tessera.layer_norm %a, axis = 1, epsilon = 1.0e-5 : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %2 = tessera.linear %p, %w : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>
+  return %n, %0, %1, %2 : tensor<4x8xf32>, tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>
+}

@@ -85,7 +85,51 @@ struct SwapSelectOfNot : OpRewritePattern<SelectOp> {
   }
 };
 
+/// reshape(linear(x)) → linear(reshape(x)) when the reshape keeps the last
+/// dim: a linear maps each row alone, so regrouping its rows commutes with
+/// it. The linear then produces the shape its consumers read (GPT-2's
+/// Conv1D computes on [batch*seq, C] and reshapes back before the residual
+/// add), which lets the add join the linear's dispatch as an epilogue.
+struct MoveReshapeOfRowsBeforeLinear : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ReshapeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto linear = op.getInput().getDefiningOp<LinearOp>();
+    if (!linear || !linear->hasOneUse())
+      return rewriter.notifyMatchFailure(op, "not the only use of a linear");
+    auto resultType = cast<RankedTensorType>(op.getType());
+    auto inputType = cast<RankedTensorType>(linear.getInput().getType());
+    int64_t features = resultType.getShape().back();
+    if (ShapedType::isDynamic(features) ||
+        features != linear.getType().getShape().back() ||
+        inputType.isDynamicDim(inputType.getRank() - 1))
+      return rewriter.notifyMatchFailure(op, "changes the feature dim");
+    SmallVector<int64_t> shape(resultType.getShape());
+    shape.back() = inputType.getShape().back();
+    ArrayAttr dims;
+    if (std::optional<ArrayAttr> names = op.getDims()) {
+      SmallVector<Attribute> entries(names->begin(), names->end());
+      entries.back() = rewriter.getStringAttr(std::to_string(shape.back()));
+      dims = rewriter.getArrayAttr(entries);
+    }
+    Value rows = ReshapeOp::create(
+        rewriter, op.getLoc(),
+        RankedTensorType::get(shape, inputType.getElementType()),
+        linear.getInput(), dims);
+    rewriter.replaceOpWithNewOp<LinearOp>(op, resultType, rows,
+                                          linear.getWeight(), linear.getBias());
+    rewriter.eraseOp(linear);
+    return success();
+  }
+};
+
 } // namespace
+
+void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                            MLIRContext *context) {
+  patterns.add<MoveReshapeOfRowsBeforeLinear>(context);
+}
 
 void MatmulOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                            MLIRContext *context) {

@@ -258,11 +258,23 @@ bool DispatchOp::isFusableElementwise(Operation *op) {
 
 Operation *DispatchOp::getRootOp() {
   Block &block = getBody().front();
+  // The last one: a recomputed layer norm comes before its linear.
+  Operation *root = nullptr;
   for (Operation &op : block.without_terminator())
     if (!isFusableElementwise(&op) && !isa<ConstantOp>(op))
-      return &op;
+      root = &op;
+  if (root)
+    return root;
   // An elementwise-only dispatch is built around the op it yields.
   return cast<YieldOp>(block.getTerminator()).getValue().getDefiningOp();
+}
+
+LayerNormOp DispatchOp::getRecomputedNorm() {
+  Operation *root = getRootOp();
+  for (Operation &op : getBody().front().without_terminator())
+    if (auto norm = dyn_cast<LayerNormOp>(op); norm && &op != root)
+      return norm;
+  return {};
 }
 
 LogicalResult DispatchOp::verify() {
@@ -283,14 +295,34 @@ LogicalResult DispatchOp::verify() {
   if (yield.getValue().getType() != getType())
     return emitOpError("yields ") << yield.getValue().getType()
                                   << " but its result has type " << getType();
-  int roots = 0;
-  for (Operation &op : block.without_terminator()) {
-    if (isFusableElementwise(&op) || isa<ConstantOp>(op))
-      continue;
-    if (++roots > 1)
-      return op.emitOpError("is a second root op in one dispatch region; a "
-                            "dispatch holds one matmul, linear, attention or "
-                            "row reduction");
-  }
+  SmallVector<Operation *, 2> roots;
+  for (Operation &op : block.without_terminator())
+    if (!isFusableElementwise(&op) && !isa<ConstantOp>(op))
+      roots.push_back(&op);
+  if (roots.size() <= 1)
+    return success();
+  auto norm = dyn_cast<LayerNormOp>(roots.front());
+  if (roots.size() > 2 || !norm || !isa<LinearOp>(roots.back()))
+    return roots[1]->emitOpError(
+        "is a second root op in one dispatch region; a dispatch holds one "
+        "matmul, linear, attention or row reduction (and a linear one "
+        "layer_norm it recomputes)");
+  if (norm.getAxis() != cast<RankedTensorType>(norm.getType()).getRank() - 1)
+    return norm.emitOpError("recomputed by a linear's dispatch must normalise "
+                            "the last dimension only");
+  // Its rows must be the linear's rows: it is the linear's input, or it is
+  // read in the epilogue, at the linear's result shape.
+  auto linear = cast<LinearOp>(roots.back());
+  bool readAsInput = linear.getInput() == norm.getResult();
+  bool readElsewhere = llvm::any_of(norm->getUsers(), [&](Operation *user) {
+    return user != linear.getOperation();
+  });
+  if ((readElsewhere &&
+       cast<ShapedType>(norm.getType()).getShape() !=
+           cast<ShapedType>(linear.getType()).getShape()) ||
+      (readAsInput && (norm.getScale() || norm.getBias())))
+    return norm.emitOpError(
+        "recomputed by a linear's dispatch must have the linear's rows and, "
+        "as its input, no scale or bias");
   return success();
 }

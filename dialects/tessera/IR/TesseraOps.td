@@ -172,6 +172,7 @@ def Tessera_ReshapeOp : Tessera_Op<"reshape", [Pure]> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def Tessera_TransposeOp : Tessera_InferredOp<"transpose"> {
@@ -532,6 +533,12 @@ def Tessera_DispatchOp : Tessera_Op<"dispatch", [IsolatedFromAbove]> {
     it and consume it. Each region becomes one kernel. The body sees only its
     block arguments (the region is isolated), which are the `inputs`.
 
+    A linear's region may also hold one `layer_norm` over the last dim, before
+    the linear, whose rows are the linear's rows: the kernel recomputes that
+    normalisation (per-row statistics before its K loop) where the linear
+    reads it as its input or its epilogue reads it (a residual), instead of
+    reading a tensor another dispatch wrote.
+
     ```mlir
     %y = tessera.dispatch (%x, %w, %b) : (tensor<1x?x256xf32>, tensor<1024x256xf32>,
                                           tensor<1024xf32>) -> tensor<1x?x1024xf32> {
@@ -557,6 +564,8 @@ def Tessera_DispatchOp : Tessera_Op<"dispatch", [IsolatedFromAbove]> {
   let extraClassDeclaration = [{
     /// The op the dispatch is built around (see the description).
     ::mlir::Operation *getRootOp();
+    /// The layer norm a linear's region recomputes, or null.
+    ::mlir::tessera::LayerNormOp getRecomputedNorm();
     /// Whether `op` can be fused into a dispatch as an elementwise
     /// prologue or epilogue.
     static bool isFusableElementwise(::mlir::Operation *op);

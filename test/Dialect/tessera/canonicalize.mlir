@@ -394,3 +394,37 @@ func.func @matmul_keeps_other_transposes(%a: tensor<2x3x4xf32>, %b: tensor<3x4x5
   %0 = tessera.matmul %t, %b : (tensor<3x2x4xf32>, tensor<3x4x5xf32>) -> tensor<3x2x5xf32>
   return %0 : tensor<3x2x5xf32>
 }
+
+// -----
+
+// A reshape of a linear's rows moves before the linear (GPT-2's Conv1D
+// computes on [batch*seq, C]): the residual add then reads the linear's
+// own result, its epilogue.
+// CHECK-LABEL: func @reshape_of_linear_rows
+// CHECK-SAME: (%[[X:.*]]: tensor<6x4xf32>, %[[W:.*]]: tensor<8x4xf32>, %[[R:.*]]: tensor<2x3x8xf32>)
+// CHECK-NEXT: %[[I:.*]] = tessera.reshape %[[X]] {dims = ["2", "3", "4"]} : tensor<6x4xf32> -> tensor<2x3x4xf32>
+// CHECK-NEXT: %[[L:.*]] = tessera.linear %[[I]], %[[W]] : (tensor<2x3x4xf32>, tensor<8x4xf32>) -> tensor<2x3x8xf32>
+// CHECK-NEXT: tessera.add %[[L]], %[[R]]
+func.func @reshape_of_linear_rows(%x: tensor<6x4xf32>, %w: tensor<8x4xf32>, %r: tensor<2x3x8xf32>) -> tensor<2x3x8xf32> {
+  %0 = tessera.linear %x, %w : (tensor<6x4xf32>, tensor<8x4xf32>) -> tensor<6x8xf32>
+  %1 = tessera.reshape %0 {dims = ["2", "3", "8"]} : tensor<6x8xf32> -> tensor<2x3x8xf32>
+  %2 = tessera.add %1, %r : (tensor<2x3x8xf32>, tensor<2x3x8xf32>) -> tensor<2x3x8xf32>
+  return %2 : tensor<2x3x8xf32>
+}
+
+// -----
+
+// Not moved: a reshape that splits the features, and one of a linear with
+// another use.
+// CHECK-LABEL: func @reshapes_that_stay
+// CHECK: %[[L:.*]] = tessera.linear
+// CHECK-NEXT: tessera.reshape %[[L]] : tensor<6x8xf32> -> tensor<6x2x4xf32>
+// CHECK: %[[M:.*]] = tessera.linear
+// CHECK-NEXT: tessera.reshape %[[M]] : tensor<6x8xf32> -> tensor<2x3x8xf32>
+func.func @reshapes_that_stay(%x: tensor<6x4xf32>, %w: tensor<8x4xf32>) -> (tensor<6x2x4xf32>, tensor<2x3x8xf32>, tensor<6x8xf32>) {
+  %0 = tessera.linear %x, %w : (tensor<6x4xf32>, tensor<8x4xf32>) -> tensor<6x8xf32>
+  %1 = tessera.reshape %0 : tensor<6x8xf32> -> tensor<6x2x4xf32>
+  %2 = tessera.linear %x, %w : (tensor<6x4xf32>, tensor<8x4xf32>) -> tensor<6x8xf32>
+  %3 = tessera.reshape %2 : tensor<6x8xf32> -> tensor<2x3x8xf32>
+  return %1, %3, %2 : tensor<6x2x4xf32>, tensor<2x3x8xf32>, tensor<6x8xf32>
+}

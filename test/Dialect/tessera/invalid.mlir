@@ -653,3 +653,42 @@ func.func @window_bias_shape(%q: tensor<1x4x64x32xf32>, %b: tensor<4x64x64xf32>)
   %0 = tessera.attention %q, %q, %q bias(%b) {mask = #tessera.mask<window, grid = [8, 8], size = 4>, window_relative_bias} : (tensor<1x4x64x32xf32>, tensor<1x4x64x32xf32>, tensor<1x4x64x32xf32>, tensor<4x64x64xf32>) -> tensor<1x4x64x32xf32>
   return
 }
+
+// -----
+
+func.func @dispatch_two_roots(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> tensor<4x8xf32> {
+  %0 = tessera.dispatch(%x, %w) : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32> {
+  ^bb0(%a: tensor<4x8xf32>, %b: tensor<8x8xf32>):
+    %1 = tessera.softmax %a, axis = 1 : tensor<4x8xf32> -> tensor<4x8xf32>
+    // expected-error @+1 {{'tessera.linear' op is a second root op in one dispatch region}}
+    %2 = tessera.linear %1, %b : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+    tessera.yield %2 : tensor<4x8xf32>
+  }
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @dispatch_recomputed_norm_with_scale_as_input(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>, %g: tensor<8xf32>) -> tensor<4x8xf32> {
+  %0 = tessera.dispatch(%x, %w, %g) : (tensor<4x8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<4x8xf32> {
+  ^bb0(%a: tensor<4x8xf32>, %b: tensor<8x8xf32>, %c: tensor<8xf32>):
+    // expected-error @+1 {{'tessera.layer_norm' op recomputed by a linear's dispatch must have the linear's rows and, as its input, no scale or bias}}
+    %1 = tessera.layer_norm %a scale(%c), axis = 1, epsilon = 1.0e-5 : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+    %2 = tessera.linear %1, %b : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+    tessera.yield %2 : tensor<4x8xf32>
+  }
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @dispatch_recomputed_norm_over_two_dims(%x: tensor<4x2x4xf32>, %w: tensor<8x4xf32>) -> tensor<4x2x8xf32> {
+  %0 = tessera.dispatch(%x, %w) : (tensor<4x2x4xf32>, tensor<8x4xf32>) -> tensor<4x2x8xf32> {
+  ^bb0(%a: tensor<4x2x4xf32>, %b: tensor<8x4xf32>):
+    // expected-error @+1 {{'tessera.layer_norm' op recomputed by a linear's dispatch must normalise the last dimension only}}
+    %1 = tessera.layer_norm %a, axis = 1, epsilon = 1.0e-5 : (tensor<4x2x4xf32>) -> tensor<4x2x4xf32>
+    %2 = tessera.linear %1, %b : (tensor<4x2x4xf32>, tensor<8x4xf32>) -> tensor<4x2x8xf32>
+    tessera.yield %2 : tensor<4x2x8xf32>
+  }
+  return %0 : tensor<4x2x8xf32>
+}

@@ -1,0 +1,134 @@
+//===- FoldLayerNormIntoLinear.cpp - LN scale and shift into the weights ---===//
+//
+// linear(layer_norm(x, g, b), W, c) = linear(layer_norm(x), W * g, c + W b):
+// the affine part of a layer norm folds into the constant weight of the
+// linear it feeds (g scales W's columns, W b adds to the bias). What is left
+// is a bare normalisation, which the linear's dispatch recomputes from x as
+// a prologue (tessera-form-dispatches) instead of reading a materialised
+// tensor: pre-LN blocks lose a dispatch per layer norm.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Transforms/Passes.h"
+#include "compiler/Transforms/RaisingUtils.h"
+#include "dialects/tessera/IR/TesseraOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::tessera {
+#define GEN_PASS_DEF_TESSERAFOLDLAYERNORMINTOLINEAR
+#include "compiler/Transforms/Passes.h.inc"
+} // namespace mlir::tessera
+
+using namespace mlir;
+using namespace mlir::tessera;
+
+namespace {
+
+/// The layer norm feeding `linear` whose affine part can fold into it: over
+/// the last dim, with a constant f32 scale or shift, into a linear whose
+/// weight (and bias) are f32 constants of static shape.
+LayerNormOp getFoldableNorm(LinearOp linear) {
+  auto norm = linear.getInput().getDefiningOp<LayerNormOp>();
+  if (!norm || (!norm.getScale() && !norm.getBias()) ||
+      norm.getAxis() !=
+          cast<RankedTensorType>(norm.getType()).getRank() - 1 ||
+      !getElementTypeOrSelf(linear.getType()).isF32())
+    return {};
+  for (Value constant : {norm.getScale(), norm.getBias(), linear.getWeight(),
+                         linear.getBias()})
+    if (constant && (!constant.getDefiningOp<ConstantOp>() ||
+                     !cast<RankedTensorType>(constant.getType())
+                          .hasStaticShape()))
+      return {};
+  return norm;
+}
+
+struct FoldLayerNormIntoLinearPass
+    : public tessera::impl::TesseraFoldLayerNormIntoLinearBase<
+          FoldLayerNormIntoLinearPass> {
+  /// One bare normalisation per layer norm, shared by every linear it feeds
+  /// (so that they still share their input).
+  llvm::DenseMap<Operation *, Value> bareNorms;
+
+  void runOnOperation() override {
+    SmallVector<LinearOp> linears;
+    getOperation().walk([&](LinearOp linear) {
+      if (getFoldableNorm(linear))
+        linears.push_back(linear);
+    });
+    SmallVector<LayerNormOp> folded;
+    for (LinearOp linear : linears) {
+      LayerNormOp norm = getFoldableNorm(linear);
+      if (succeeded(fold(linear, norm)))
+        folded.push_back(norm);
+    }
+    for (LayerNormOp norm : folded)
+      if (norm->use_empty()) {
+        SmallVector<Value> constants = {norm.getScale(), norm.getBias()};
+        norm.erase();
+        for (Value constant : constants)
+          if (constant && constant.use_empty())
+            constant.getDefiningOp()->erase();
+      }
+  }
+
+  LogicalResult fold(LinearOp linear, LayerNormOp norm) {
+    std::optional<SmallVector<float>> weight = getF32Values(linear.getWeight());
+    if (!weight)
+      return failure();
+    auto weightType = cast<RankedTensorType>(linear.getWeight().getType());
+    int64_t n = weightType.getDimSize(0), k = weightType.getDimSize(1);
+    SmallVector<float> scale(k, 1.0f), shift(k, 0.0f), bias(n, 0.0f);
+    for (auto [value, values] : {std::pair{norm.getScale(), &scale},
+                                 std::pair{norm.getBias(), &shift},
+                                 std::pair{linear.getBias(), &bias}}) {
+      if (!value)
+        continue;
+      std::optional<SmallVector<float>> read = getF32Values(value);
+      if (!read || read->size() != values->size())
+        return failure();
+      *values = std::move(*read);
+    }
+
+    SmallVector<float> foldedWeight(n * k), foldedBias(n);
+    for (int64_t row = 0; row < n; ++row) {
+      double sum = bias[row];
+      for (int64_t col = 0; col < k; ++col) {
+        float w = (*weight)[row * k + col];
+        foldedWeight[row * k + col] = w * scale[col];
+        sum += static_cast<double>(w) * shift[col];
+      }
+      foldedBias[row] = static_cast<float>(sum);
+    }
+
+    Value &bare = bareNorms[norm];
+    if (!bare) {
+      OpBuilder builder(norm->getContext());
+      builder.setInsertionPointAfter(norm);
+      bare = LayerNormOp::create(builder, norm.getLoc(), norm.getType(),
+                                 norm.getInput(), Value(), Value(),
+                                 norm.getAxisAttr(), norm.getEpsilonAttr());
+    }
+    OpBuilder builder(linear);
+    Value newWeight = createF32Resource(builder, linear.getLoc(), weightType,
+                                        foldedWeight, "folded_norm");
+    Value newBias = createF32Resource(
+        builder, linear.getLoc(),
+        RankedTensorType::get({n}, weightType.getElementType()), foldedBias,
+        "folded_norm.bias");
+    Value oldWeight = linear.getWeight(), oldBias = linear.getBias();
+    Value replacement = LinearOp::create(builder, linear.getLoc(),
+                                         linear.getType(), bare, newWeight,
+                                         newBias);
+    linear.replaceAllUsesWith(replacement);
+    linear.erase();
+    for (Value old : {oldWeight, oldBias})
+      if (old && old.use_empty())
+        old.getDefiningOp()->erase();
+    return success();
+  }
+};
+
+} // namespace
