@@ -258,6 +258,13 @@ def TesseraFormDispatches
     use as a prologue (the residual add before a layer_norm). Elementwise
     ops left over form dispatches of their own, chained the same way.
 
+    A layer_norm over the last dim whose every reader is a linear of the
+    same rows (as a bare normalisation it reads as input, or an op of its
+    epilogue such as a post-LN residual) gets no dispatch: each such
+    linear's region holds a copy, which its kernel recomputes from the
+    norm's input. A norm that is returned, whose input would be its
+    prologue, or that would be a linear's second norm keeps its dispatch.
+
     Shape-only ops (reshape, transpose, broadcast) and constants stay outside
     the regions: they become index maps and buffers, never dispatches. So
     does a concat of root results used nowhere else (the parts of a split
