@@ -749,6 +749,31 @@ bool mlir::tessera::canReadAsVec4(const StridedView &view, Type elementType) {
 SmallVector<bool> mlir::tessera::selectVec4Inputs(
     DispatchOp dispatch, KernelKind kind, const DispatchBindings &bindings) {
   SmallVector<bool> vec4(dispatch.getInputs().size(), false);
+  auto readAlongLastDim = [&](Value operand) {
+    auto input = dyn_cast_or_null<BlockArgument>(operand);
+    if (input && canReadAsVec4(bindings.inputs[input.getArgNumber()].view,
+                               getElementTypeOrSelf(input.getType())))
+      vec4[input.getArgNumber()] = true;
+  };
+  if (kind == KernelKind::Matmul) {
+    // Operands whose K dim is their last (contiguous) one are read four k
+    // steps at a time: a linear's input and weight (W[N, K]), a matmul's
+    // lhs unless transposed and its rhs when transposed (Q·Kᵀ).
+    Operation *root = dispatch.getRootOp();
+    if (auto linear = dyn_cast<LinearOp>(root)) {
+      LayerNormOp norm = dispatch.getRecomputedNorm();
+      readAlongLastDim(norm && linear.getInput() == norm.getResult()
+                           ? norm.getInput()
+                           : linear.getInput());
+      readAlongLastDim(linear.getWeight());
+    } else if (auto matmul = dyn_cast<MatmulOp>(root)) {
+      if (!matmul.getTransposeLhs())
+        readAlongLastDim(matmul.getLhs());
+      if (matmul.getTransposeRhs())
+        readAlongLastDim(matmul.getRhs());
+    }
+    return vec4;
+  }
   if (kind != KernelKind::Attention)
     return vec4;
   // Attention reads query, key and value rows along the head dim: all three

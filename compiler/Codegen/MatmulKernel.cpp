@@ -22,6 +22,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::tessera;
@@ -230,27 +231,50 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
   Value strideAK = e.size(lhsView.strides.back());
   Value strideBK = e.size(rhsView.strides[rhsView.strides.size() - 2]);
 
+  // Operands bound as vec4 (selectVec4Inputs: K is their contiguous last
+  // dim, a multiple of 4) are read four k steps per load; the loop then
+  // steps by 4 and the other operand takes four scalar loads per step.
+  bool lhsVec4 = e.isVec4(lhs), rhsVec4 = e.isVec4(rhs);
+  int64_t kStep = lhsVec4 || rhsVec4 ? 4 : 1;
+  // The kStep values of row `base` from k on, as scalars.
+  auto loadSteps = [&](BlockArgument input, bool asVec4, Value base, Value kk,
+                       Value strideK) {
+    SmallVector<Value> values;
+    if (asVec4) {
+      Value chunk = e.loadVec4AtOffset(input,
+                                       arith::AddIOp::create(b, loc, base, kk));
+      for (int64_t t = 0; t < kStep; ++t)
+        values.push_back(vector::ExtractOp::create(b, loc, chunk, t));
+      return values;
+    }
+    for (int64_t t = 0; t < kStep; ++t) {
+      Value k = arith::AddIOp::create(b, loc, kk, e.index(t));
+      values.push_back(e.loadAtOffset(
+          input, arith::AddIOp::create(
+                     b, loc, base, arith::MulIOp::create(b, loc, k, strideK))));
+    }
+    return values;
+  };
+
   SmallVector<Value> init(threadM * threadN, e.f32(0.0));
-  auto loop =
-      e.forLoop(e.index(0), k, e.index(1), init, [&](Value kk, ValueRange acc) {
-        Value offA = arith::MulIOp::create(b, loc, kk, strideAK);
-        Value offB = arith::MulIOp::create(b, loc, kk, strideBK);
-        SmallVector<Value> a, bv;
+  auto loop = e.forLoop(
+      e.index(0), k, e.index(kStep), init, [&](Value kk, ValueRange acc) {
+        SmallVector<SmallVector<Value>> a, bv;
         for (int64_t i = 0; i < threadM; ++i) {
-          a.push_back(e.loadAtOffset(
-              lhs, arith::AddIOp::create(b, loc, baseA[i], offA)));
+          a.push_back(loadSteps(lhs, lhsVec4, baseA[i], kk, strideAK));
           if (normIsInput)
-            a.back() = arith::SubFOp::create(b, loc, a.back(), rowMean[i]);
+            for (Value &value : a.back())
+              value = arith::SubFOp::create(b, loc, value, rowMean[i]);
         }
         for (int64_t j = 0; j < threadN; ++j)
-          bv.push_back(e.loadAtOffset(
-              rhs, arith::AddIOp::create(b, loc, baseB[j], offB)));
-        SmallVector<Value> next;
-        for (int64_t i = 0; i < threadM; ++i)
-          for (int64_t j = 0; j < threadN; ++j)
-            next.push_back(arith::AddFOp::create(
-                b, loc, acc[i * threadN + j],
-                arith::MulFOp::create(b, loc, a[i], bv[j])));
+          bv.push_back(loadSteps(rhs, rhsVec4, baseB[j], kk, strideBK));
+        SmallVector<Value> next(acc.begin(), acc.end());
+        for (int64_t t = 0; t < kStep; ++t)
+          for (int64_t i = 0; i < threadM; ++i)
+            for (int64_t j = 0; j < threadN; ++j)
+              next[i * threadN + j] = arith::AddFOp::create(
+                  b, loc, next[i * threadN + j],
+                  arith::MulFOp::create(b, loc, a[i][t], bv[j][t]));
         return next;
       });
 

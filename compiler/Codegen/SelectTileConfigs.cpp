@@ -66,15 +66,33 @@ TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
 
   switch (kind) {
   case KernelKind::Matmul: {
-    // x along N (contiguous output), y along M; an 8x8 register tile each
-    // (docs/benchmarks.md has a sweep on lavapipe; per-device choice is
-    // issue 6).
-    int64_t threadM = 8, threadN = 8;
+    // x along N (contiguous output), y along M. Each invocation keeps a
+    // threadM x threadN block of accumulators plus one k step of operands
+    // in registers: the largest such tile within half the profile's
+    // register budget (the rest holds addresses and the loaded vec4s).
+    // More FMAs per loaded value is what makes lavapipe fast (16x8 there;
+    // docs/benchmarks.md has the sweep); GPUs get 8x8 or smaller.
+    // Ties go to the squarer tile (fewer loads per FMA). Rows beyond a
+    // small static M (decoding: M = 1) would be wasted: there the budget
+    // goes to columns.
+    int64_t m = staticDimOr(resultType, rank - 2, 1 << 20);
+    int64_t maxRows = std::min<int64_t>(32, floorPowerOf2(m));
+    int64_t threadM = 1, threadN = 1;
+    for (int64_t tm = 1; tm <= maxRows; tm *= 2)
+      for (int64_t tn = 1; tn <= 16; tn *= 2) {
+        if (tm * tn + tm + tn > target.getRegisterBudget() / 2)
+          continue;
+        int64_t area = tm * tn, best = threadM * threadN;
+        if (area > best || (area == best && tm + tn < threadM + threadN) ||
+            (area == best && tm + tn == threadM + threadN && tm > threadM)) {
+          threadM = tm;
+          threadN = tn;
+        }
+      }
     int64_t x = std::clamp<int64_t>(subgroup, 8, 16);
     int64_t y = std::min<int64_t>(
         16, floorPowerOf2(std::min<int64_t>(256, maxInvocations) / x));
     // Small static M (decoding, short sequences): fewer rows of threads.
-    int64_t m = staticDimOr(resultType, rank - 2, 1 << 20);
     while (y > 1 && (y / 2) * threadM >= m)
       y /= 2;
     return TileConfigAttr::get(

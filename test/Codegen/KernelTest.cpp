@@ -251,7 +251,11 @@ INSTANTIATE_TEST_SUITE_P(
                       MatmulCase{1, 64, 64, 64, false, false, false},
                       MatmulCase{3, 19, 10, 9, false, true, false},
                       MatmulCase{2, 9, 13, 5, true, false, true},
-                      MatmulCase{2, 70, 3, 40, true, true, true}));
+                      MatmulCase{2, 70, 3, 40, true, true, true},
+                      // Both operands read as vec4 along K (Q·Kᵀ-like),
+                      // among them a single row (decoding).
+                      MatmulCase{2, 1, 50, 32, false, true, false},
+                      MatmulCase{1, 40, 24, 12, false, true, false}));
 
 TEST_F(KernelTest, LinearWithBiasAndEpiloguesOnADynamicDim) {
   // x·Wᵀ + b, then tanh-GELU and a residual add, for two row counts.

@@ -9,13 +9,18 @@
 // CHECK: tessera.dispatch
 // CHECK-SAME: tessera.kernel = @dispatch_0::@dispatch_0
 // CHECK-SAME: tessera.params = [array<i64: 1, 1, 1, 0>]
-// CHECK-SAME: tessera.workgroup_count = [array<i64: 64, 1, 512, 0>, array<i64: 128, 1, 1, 1, 0>, array<i64: 1, 1, 1, 0>]
+// CHECK-SAME: tessera.workgroup_count = [array<i64: 64, 1, 512, 0>, array<i64: 256, 1, 1, 1, 0>, array<i64: 1, 1, 1, 0>]
+// The input and the weight, both contiguous along K, are bound as vec4 and
+// read four k steps per load: 16x8 accumulators, 4 k steps, 512 FMAs per
+// iteration of a loop that steps by 4.
 // CHECK: gpu.module @dispatch_0
-// CHECK: gpu.func @dispatch_0(%[[P:.*]]: memref<?xi32>, %[[X:.*]]: memref<?xf32>, %[[W:.*]]: memref<?xf32>, %[[B:.*]]: memref<?xf32>, %[[O:.*]]: memref<?xf32>) kernel
+// CHECK: gpu.func @dispatch_0(%[[P:.*]]: memref<?xi32>, %[[X:.*]]: memref<?xvector<4xf32>>, %[[W:.*]]: memref<?xvector<4xf32>>, %[[B:.*]]: memref<?xf32>, %[[O:.*]]: memref<?xf32>) kernel
 // CHECK-SAME: spirv.entry_point_abi = #spirv.entry_point_abi<workgroup_size = [8, 16, 1]>
 // CHECK: memref.load %[[P]]
-// CHECK: scf.for {{.*}} iter_args
-// CHECK-COUNT-64: arith.mulf
+// CHECK: scf.for {{.*}} step %c4{{.*}} iter_args
+// CHECK: memref.load %[[X]]
+// CHECK: memref.load %[[W]]
+// CHECK-COUNT-512: arith.mulf
 // CHECK: math.tanh
 // CHECK: memref.store {{.*}}, %[[O]]
 func.func @linear_gelu(%x: tensor<?x256xf32> {tessera.dims = ["seq", 256]}, %w: tensor<512x256xf32>, %b: tensor<512xf32>) -> tensor<?x512xf32> {
@@ -46,7 +51,7 @@ func.func @heads(%x: tensor<1x8x64xf32>) -> tensor<1x4x8x16xf32> {
 // arith.constant of the matmul's epilogue.
 // CHECK-LABEL: module attributes
 // CHECK: gpu.func @dispatch_0
-// CHECK: %[[K:.*]]:64 = scf.for
+// CHECK: %[[K:.*]]:128 = scf.for
 // CHECK: %[[C:.*]] = arith.constant 1.250000e-01 : f32
 // CHECK: arith.mulf %[[K]]#0, %[[C]] : f32
 func.func @scaled_scores(%q: tensor<2x8x16xf32>, %k: tensor<2x8x16xf32>) -> tensor<2x8x8xf32> {

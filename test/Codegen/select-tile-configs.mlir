@@ -7,20 +7,22 @@
 // RUN: tessera-opt %s -split-input-file -tessera-verify-target=target=intel -tessera-form-dispatches -tessera-select-tile-configs | FileCheck %s --check-prefix=INTEL
 // RUN: tessera-opt %s -split-input-file -tessera-verify-target=target=adreno -tessera-form-dispatches -tessera-select-tile-configs | FileCheck %s --check-prefix=ADRENO
 
+// Register tiles from the profile's register budget: the largest whose
+// accumulators and one k step of operands fit half of it.
 // LAVAPIPE-LABEL: func @matmul
-// LAVAPIPE: workgroup_size = [8, 16, 1], tile = [128, 64, 1], thread_tile = [8, 8]
+// LAVAPIPE: workgroup_size = [8, 16, 1], tile = [256, 64, 1], thread_tile = [16, 8]
 // NVIDIA-LABEL: func @matmul
 // NVIDIA: workgroup_size = [16, 16, 1], tile = [128, 128, 1], thread_tile = [8, 8]
 // GENERIC-LABEL: func @matmul
-// GENERIC: workgroup_size = [8, 16, 1], tile = [128, 64, 1], thread_tile = [8, 8]
+// GENERIC: workgroup_size = [8, 16, 1], tile = [64, 32, 1], thread_tile = [4, 4]
 // MALI-LABEL: func @matmul
-// MALI: workgroup_size = [16, 16, 1], tile = [128, 128, 1], thread_tile = [8, 8]
+// MALI: workgroup_size = [16, 16, 1], tile = [64, 64, 1], thread_tile = [4, 4]
 // AMD-LABEL: func @matmul
 // AMD: workgroup_size = [16, 16, 1], tile = [128, 128, 1], thread_tile = [8, 8]
 // INTEL-LABEL: func @matmul
-// INTEL: workgroup_size = [16, 16, 1], tile = [128, 128, 1], thread_tile = [8, 8]
+// INTEL: workgroup_size = [16, 16, 1], tile = [128, 64, 1], thread_tile = [8, 4]
 // ADRENO-LABEL: func @matmul
-// ADRENO: workgroup_size = [16, 16, 1], tile = [128, 128, 1], thread_tile = [8, 8]
+// ADRENO: workgroup_size = [16, 16, 1], tile = [64, 64, 1], thread_tile = [4, 4]
 func.func @matmul(%a: tensor<?x256xf32>, %w: tensor<512x256xf32>) -> tensor<?x512xf32> {
   %0 = tessera.linear %a, %w : (tensor<?x256xf32>, tensor<512x256xf32>) -> tensor<?x512xf32>
   return %0 : tensor<?x512xf32>
@@ -28,11 +30,14 @@ func.func @matmul(%a: tensor<?x256xf32>, %w: tensor<512x256xf32>) -> tensor<?x51
 
 // -----
 
-// Decoding (M = 1): a single row of invocations.
+// Decoding (M = 1): a single row of invocations, one row per invocation,
+// the budget spent on columns.
 // LAVAPIPE-LABEL: func @decode
-// LAVAPIPE: workgroup_size = [8, 1, 1], tile = [8, 64, 1], thread_tile = [8, 8]
+// LAVAPIPE: workgroup_size = [8, 1, 1], tile = [1, 128, 1], thread_tile = [1, 16]
 // NVIDIA-LABEL: func @decode
-// NVIDIA: workgroup_size = [16, 1, 1], tile = [8, 128, 1], thread_tile = [8, 8]
+// NVIDIA: workgroup_size = [16, 1, 1], tile = [1, 256, 1], thread_tile = [1, 16]
+// GENERIC-LABEL: func @decode
+// GENERIC: workgroup_size = [8, 1, 1], tile = [1, 64, 1], thread_tile = [1, 8]
 func.func @decode(%a: tensor<1x768xf32>, %w: tensor<3072x768xf32>) -> tensor<1x3072xf32> {
   %0 = tessera.linear %a, %w : (tensor<1x768xf32>, tensor<3072x768xf32>) -> tensor<1x3072xf32>
   return %0 : tensor<1x3072xf32>

@@ -31,7 +31,7 @@
 // SPIRV: spirv.module @__spv__dispatch_0
 // SERIALIZE: tessera-compile: wrote {{.*}}.tsr ({{[0-9]+}} bytes: 1 dispatches, 0 barriers
 // DUMP: // dispatch_0: root tessera.matmul
-// DUMP: // tile config: #tessera.tile_config<workgroup_size = [8, 16, 1], tile = [128, 64, 1], thread_tile = [8, 8]>
+// DUMP: // tile config: #tessera.tile_config<workgroup_size = [8, 16, 1], tile = [256, 64, 1], thread_tile = [16, 8]>
 // DUMP: tessera.dispatch
 // DUMP: // SPIR-V
 // DUMP: OpEntryPoint GLCompute %dispatch_0 "dispatch_0"
