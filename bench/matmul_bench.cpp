@@ -2,13 +2,15 @@
 //
 //   tessera-bench-matmul [--runs N] [--device D]
 //
-// For each shape, compiles a tessera.matmul through every phase, and wraps
-// the hand-written GLSL kernel (bench/kernels/matmul_reference.comp,
-// compiled by glslang) into a .tsr with the same ABI, so that both run
-// through the same runtime path (one command buffer, submit, fence). After
-// two warm-up runs, prints the median of N timed runs (default 7) of each,
-// GFLOP/s (2*M*N*K / time), the ratio, and the largest difference between
-// the two results.
+// For each shape, compiles C = A·Wᵀ as a tessera.linear (the weight W[N, K]
+// in the layout Tessera gives weights: K contiguous) through every phase,
+// and wraps the hand-written GLSL kernel (bench/kernels/matmul_reference.comp,
+// compiled by glslang, reading B = Wᵀ as [K, N]) into a .tsr with the same
+// ABI, so that both run through the same runtime path (one command buffer,
+// submit, fence). After two warm-up runs, prints the median of N timed
+// runs (default 7) of each, GFLOP/s (2*M*N*K / time), Tessera's weight
+// bandwidth (N*K*4 bytes / time: what decoding, M = 1, is bound by), the
+// ratios, and the largest difference between the results.
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,15 +45,15 @@ std::vector<char> readFile(const std::string &path) {
                            std::istreambuf_iterator<char>());
 }
 
-std::string matmulSource(const Shape &s) {
+std::string linearSource(const Shape &s) {
   auto t = [](int64_t a, int64_t b) {
     return "tensor<" + std::to_string(a) + "x" + std::to_string(b) + "xf32>";
   };
   return "func.func @mm(%a: " + t(s.m, s.k) +
-         " {tessera.name = \"a\"}, %b: " + t(s.k, s.n) +
-         " {tessera.name = \"b\"}) -> " + t(s.m, s.n) +
-         " {\n  %0 = tessera.matmul %a, %b : (" + t(s.m, s.k) + ", " +
-         t(s.k, s.n) + ") -> " + t(s.m, s.n) +
+         " {tessera.name = \"a\"}, %w: " + t(s.n, s.k) +
+         " {tessera.name = \"w\"}) -> " + t(s.m, s.n) +
+         " {\n  %0 = tessera.linear %a, %w : (" + t(s.m, s.k) + ", " +
+         t(s.n, s.k) + ") -> " + t(s.m, s.n) +
          "\n  return %0 : " + t(s.m, s.n) + "\n}\n";
 }
 
@@ -147,26 +149,34 @@ int main(int argc, char **argv) {
   std::printf("device: %s; median of %d runs after 2 warm-up runs; ratio = "
               "peer time / Tessera time\n\n",
               info.name, runs);
-  std::printf("%-28s %10s %8s %10s %8s %7s %10s %8s %7s %9s\n", "shape (MxNxK)",
-              "tessera", "GFLOP/s", "glsl 4x4", "GFLOP/s", "ratio", "glsl 8x8",
-              "GFLOP/s", "ratio", "max diff");
+  std::printf("%-30s %10s %8s %6s %10s %8s %7s %10s %8s %7s %9s\n",
+              "shape (MxNxK)", "tessera", "GFLOP/s", "GB/s", "glsl 4x4",
+              "GFLOP/s", "ratio", "glsl 8x8", "GFLOP/s", "ratio", "max diff");
   const Shape shapes[] = {{1024, 1024, 1024, "1024^3"},
-                          {128, 3072, 768, "BERT-base FFN 128x768x3072"}};
+                          {128, 2304, 768, "BERT-base QKV 128x2304x768"},
+                          {128, 768, 768, "BERT-base out 128x768x768"},
+                          {128, 3072, 768, "BERT-base FFN-in 128x3072x768"},
+                          {128, 768, 3072, "BERT-base FFN-out 128x768x3072"},
+                          {1, 3072, 768, "decode 1x3072x768"}};
   for (const Shape &s : shapes) {
     std::mt19937 rng(7);
     std::uniform_real_distribution<float> uniform(-1, 1);
-    std::vector<float> a(s.m * s.k), b(s.k * s.n);
+    std::vector<float> a(s.m * s.k), b(s.k * s.n), w(s.n * s.k);
     for (float &v : a)
       v = uniform(rng);
     for (float &v : b)
       v = uniform(rng);
+    for (int64_t k = 0; k < s.k; ++k) // W = Bᵀ
+      for (int64_t n = 0; n < s.n; ++n)
+        w[n * s.k + k] = b[k * s.n + n];
     tessera_tensor ta{"a", TESSERA_F32, 2, {s.m, s.k}, a.data(), a.size() * 4};
     tessera_tensor tb{"b", TESSERA_F32, 2, {s.k, s.n}, b.data(), b.size() * 4};
+    tessera_tensor tw{"w", TESSERA_F32, 2, {s.n, s.k}, w.data(), w.size() * 4};
     std::string dir = "/tmp/tessera-bench-";
-    if (!compileToFile(matmulSource(s), dir + "tessera.tsr"))
+    if (!compileToFile(linearSource(s), dir + "tessera.tsr"))
       return 1;
     Measurement ours, peers[2];
-    if (!measure(instance, device, dir + "tessera.tsr", {ta, tb}, runs, ours))
+    if (!measure(instance, device, dir + "tessera.tsr", {ta, tw}, runs, ours))
       return 1;
     for (int t = 0; t < 2; ++t) {
       writeFile(dir + "glsl.tsr", wrapReference(s, spirv[t], tiles[t]));
@@ -180,13 +190,17 @@ int main(int argc, char **argv) {
       for (size_t i = 0; i < ours.output.size(); ++i)
         diff =
             std::max<double>(diff, std::abs(ours.output[i] - peer.output[i]));
-    std::printf(
-        "%-28s %8.1fms %8.2f %8.1fms %8.2f %6.2fx %8.1fms %8.2f %6.2fx %9.2g\n",
-        s.label, ours.medianSeconds * 1e3, flops / ours.medianSeconds / 1e9,
-        peers[0].medianSeconds * 1e3, flops / peers[0].medianSeconds / 1e9,
-        peers[0].medianSeconds / ours.medianSeconds,
-        peers[1].medianSeconds * 1e3, flops / peers[1].medianSeconds / 1e9,
-        peers[1].medianSeconds / ours.medianSeconds, diff);
+    std::printf("%-30s %8.1fms %8.2f %6.2f %8.1fms %8.2f %6.2fx %8.1fms "
+                "%8.2f %6.2fx %9.2g\n",
+                s.label, ours.medianSeconds * 1e3,
+                flops / ours.medianSeconds / 1e9,
+                s.n * s.k * 4.0 / ours.medianSeconds / 1e9,
+                peers[0].medianSeconds * 1e3,
+                flops / peers[0].medianSeconds / 1e9,
+                peers[0].medianSeconds / ours.medianSeconds,
+                peers[1].medianSeconds * 1e3,
+                flops / peers[1].medianSeconds / 1e9,
+                peers[1].medianSeconds / ours.medianSeconds, diff);
   }
   tessera_instance_destroy(instance);
   return 0;

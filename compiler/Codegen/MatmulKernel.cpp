@@ -78,16 +78,31 @@ Value computeRowStatistics(KernelEmitter &e, LayerNormOp norm,
     SmallVector<Value> indices = e.delinearize(row, rowDims);
     indices.push_back(e.index(0));
     Value base = e.offset(view, indices);
+    // Four values per load where the input is bound as vec4 (the row is
+    // then contiguous and a multiple of 4 long).
+    bool asVec4 = e.isVec4(input);
+    int64_t step = asVec4 ? 4 : 1;
     auto sum = [&](function_ref<Value(Value)> term) {
       return e
-          .forLoop(e.index(0), width, e.index(1), {e.f32(0.0)},
-                   [&](Value k, ValueRange acc) -> SmallVector<Value> {
-                     Value x = e.loadAtOffset(
-                         input, arith::AddIOp::create(
-                                    b, loc, base,
-                                    arith::MulIOp::create(b, loc, k, stride)));
-                     return {arith::AddFOp::create(b, loc, acc[0], term(x))};
-                   })
+          .forLoop(
+              e.index(0), width, e.index(step), {e.f32(0.0)},
+              [&](Value k, ValueRange acc) -> SmallVector<Value> {
+                Value total = acc[0];
+                if (asVec4) {
+                  Value chunk = e.loadVec4AtOffset(
+                      input, arith::AddIOp::create(b, loc, base, k));
+                  for (int64_t t = 0; t < 4; ++t)
+                    total = arith::AddFOp::create(
+                        b, loc, total,
+                        term(vector::ExtractOp::create(b, loc, chunk, t)));
+                  return {total};
+                }
+                Value x = e.loadAtOffset(
+                    input, arith::AddIOp::create(
+                               b, loc, base,
+                               arith::MulIOp::create(b, loc, k, stride)));
+                return {arith::AddFOp::create(b, loc, total, term(x))};
+              })
           .getResult(0);
     };
     Value mean = arith::DivFOp::create(b, loc, sum([](Value x) { return x; }),
