@@ -144,6 +144,35 @@ Value KernelEmitter::loadVec4AtOffset(BlockArgument input, Value offset) {
   return widen(memref::LoadOp::create(builder_, loc_, buffer, slot));
 }
 
+SmallVector<Value> KernelEmitter::loadRun(BlockArgument input, Value offset,
+                                          Value stride, int64_t count) {
+  SmallVector<Value> values;
+  if (count == 4 && isVec4(input)) {
+    Value chunk = loadVec4AtOffset(input, offset);
+    for (int64_t t = 0; t < 4; ++t)
+      values.push_back(vector::ExtractOp::create(builder_, loc_, chunk, t));
+    return values;
+  }
+  for (int64_t t = 0; t < count; ++t) {
+    Value at = offset;
+    if (t > 0)
+      at = arith::AddIOp::create(
+          builder_, loc_, offset,
+          arith::MulIOp::create(builder_, loc_, index(t), stride));
+    values.push_back(loadAtOffset(input, at));
+  }
+  return values;
+}
+
+Value KernelEmitter::allocateWorkgroupMemory(int64_t count) {
+  constexpr unsigned kWorkgroupMemorySpace = 3; // gpu.address_space<workgroup>
+  return memref::AllocOp::create(
+      builder_, loc_,
+      MemRefType::get({count}, builder_.getF32Type(),
+                      MemRefLayoutAttrInterface(),
+                      builder_.getI64IntegerAttr(kWorkgroupMemorySpace)));
+}
+
 Value KernelEmitter::loadAtOffset(BlockArgument input, Value offset) {
   Value buffer = function_.getArgument(1 + input.getArgNumber());
   if (isVec4(input)) {

@@ -83,6 +83,12 @@ public:
   /// the region) and converts it to its scalar type.
   Value loadInput(BlockArgument input, ArrayRef<Value> indices);
   Value loadAtOffset(BlockArgument input, Value offset);
+  /// `count` consecutive elements of input `input` along a dim of stride
+  /// `stride` from `offset`, as scalars: one vec4 load when the input is
+  /// bound as vec4 and `count` is 4 (the dim is then contiguous and
+  /// `offset` a multiple of 4), else `count` scalar loads.
+  SmallVector<Value> loadRun(BlockArgument input, Value offset, Value stride,
+                             int64_t count);
   /// Whether input `input` is bound as a buffer of 4-wide vectors (see
   /// canReadAsVec4).
   bool isVec4(BlockArgument input) const;
@@ -92,6 +98,9 @@ public:
   /// Stores `value` as element `indices` of the dispatch result (narrowed
   /// to f16 where that is the output's storage).
   void storeOutput(ArrayRef<Value> indices, Value value);
+
+  /// A workgroup-memory array of `count` f32 values.
+  Value allocateWorkgroupMemory(int64_t count);
 
   /// Splits a row-major flat index over `dims` into one index per dim.
   SmallVector<Value> delinearize(Value flat, ArrayRef<DimExpr> dims);

@@ -22,7 +22,6 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::tessera;
@@ -39,8 +38,6 @@ StridedView swapLastTwo(const StridedView &view) {
   return view.transpose(permutation);
 }
 
-constexpr unsigned kWorkgroupMemorySpace = 3;
-
 /// Mean and inverse standard deviation of every row of the workgroup's
 /// tile, for the dispatch's recomputed layer norm of `input` (rows of
 /// `rowDims`, normalised over the last dim of `view`): each invocation takes
@@ -54,10 +51,7 @@ Value computeRowStatistics(KernelEmitter &e, LayerNormOp norm,
   Location loc = e.loc();
   ArrayRef<int64_t> workgroup = e.config().getWorkgroupSize();
   int64_t invocations = workgroup[0] * workgroup[1];
-  Value statistics = memref::AllocOp::create(
-      b, loc,
-      MemRefType::get({2 * tileM}, b.getF32Type(), MemRefLayoutAttrInterface(),
-                      b.getI64IntegerAttr(kWorkgroupMemorySpace)));
+  Value statistics = e.allocateWorkgroupMemory(2 * tileM);
   Value tid = arith::AddIOp::create(
       b, loc,
       arith::MulIOp::create(b, loc, e.threadId(gpu::Dimension::y),
@@ -80,29 +74,18 @@ Value computeRowStatistics(KernelEmitter &e, LayerNormOp norm,
     Value base = e.offset(view, indices);
     // Four values per load where the input is bound as vec4 (the row is
     // then contiguous and a multiple of 4 long).
-    bool asVec4 = e.isVec4(input);
-    int64_t step = asVec4 ? 4 : 1;
+    int64_t step = e.isVec4(input) ? 4 : 1;
     auto sum = [&](function_ref<Value(Value)> term) {
       return e
-          .forLoop(
-              e.index(0), width, e.index(step), {e.f32(0.0)},
-              [&](Value k, ValueRange acc) -> SmallVector<Value> {
-                Value total = acc[0];
-                if (asVec4) {
-                  Value chunk = e.loadVec4AtOffset(
-                      input, arith::AddIOp::create(b, loc, base, k));
-                  for (int64_t t = 0; t < 4; ++t)
-                    total = arith::AddFOp::create(
-                        b, loc, total,
-                        term(vector::ExtractOp::create(b, loc, chunk, t)));
-                  return {total};
-                }
-                Value x = e.loadAtOffset(
-                    input, arith::AddIOp::create(
-                               b, loc, base,
-                               arith::MulIOp::create(b, loc, k, stride)));
-                return {arith::AddFOp::create(b, loc, total, term(x))};
-              })
+          .forLoop(e.index(0), width, e.index(step), {e.f32(0.0)},
+                   [&](Value k, ValueRange acc) -> SmallVector<Value> {
+                     Value offset = arith::AddIOp::create(
+                         b, loc, base, arith::MulIOp::create(b, loc, k, stride));
+                     Value total = acc[0];
+                     for (Value x : e.loadRun(input, offset, stride, step))
+                       total = arith::AddFOp::create(b, loc, total, term(x));
+                     return {total};
+                   })
           .getResult(0);
     };
     Value mean = arith::DivFOp::create(b, loc, sum([](Value x) { return x; }),
@@ -249,26 +232,15 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
   // Operands bound as vec4 (selectVec4Inputs: K is their contiguous last
   // dim, a multiple of 4) are read four k steps per load; the loop then
   // steps by 4 and the other operand takes four scalar loads per step.
-  bool lhsVec4 = e.isVec4(lhs), rhsVec4 = e.isVec4(rhs);
-  int64_t kStep = lhsVec4 || rhsVec4 ? 4 : 1;
-  // The kStep values of row `base` from k on, as scalars.
-  auto loadSteps = [&](BlockArgument input, bool asVec4, Value base, Value kk,
+  int64_t kStep = e.isVec4(lhs) || e.isVec4(rhs) ? 4 : 1;
+  // The kStep values of the row at `base` from k on.
+  auto loadSteps = [&](BlockArgument input, Value base, Value kk,
                        Value strideK) {
-    SmallVector<Value> values;
-    if (asVec4) {
-      Value chunk = e.loadVec4AtOffset(input,
-                                       arith::AddIOp::create(b, loc, base, kk));
-      for (int64_t t = 0; t < kStep; ++t)
-        values.push_back(vector::ExtractOp::create(b, loc, chunk, t));
-      return values;
-    }
-    for (int64_t t = 0; t < kStep; ++t) {
-      Value k = arith::AddIOp::create(b, loc, kk, e.index(t));
-      values.push_back(e.loadAtOffset(
-          input, arith::AddIOp::create(
-                     b, loc, base, arith::MulIOp::create(b, loc, k, strideK))));
-    }
-    return values;
+    return e.loadRun(
+        input,
+        arith::AddIOp::create(b, loc, base,
+                              arith::MulIOp::create(b, loc, kk, strideK)),
+        strideK, kStep);
   };
 
   SmallVector<Value> init(threadM * threadN, e.f32(0.0));
@@ -276,13 +248,13 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
       e.index(0), k, e.index(kStep), init, [&](Value kk, ValueRange acc) {
         SmallVector<SmallVector<Value>> a, bv;
         for (int64_t i = 0; i < threadM; ++i) {
-          a.push_back(loadSteps(lhs, lhsVec4, baseA[i], kk, strideAK));
+          a.push_back(loadSteps(lhs, baseA[i], kk, strideAK));
           if (normIsInput)
             for (Value &value : a.back())
               value = arith::SubFOp::create(b, loc, value, rowMean[i]);
         }
         for (int64_t j = 0; j < threadN; ++j)
-          bv.push_back(loadSteps(rhs, rhsVec4, baseB[j], kk, strideBK));
+          bv.push_back(loadSteps(rhs, baseB[j], kk, strideBK));
         SmallVector<Value> next(acc.begin(), acc.end());
         for (int64_t t = 0; t < kStep; ++t)
           for (int64_t i = 0; i < threadM; ++i)

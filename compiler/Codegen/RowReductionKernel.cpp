@@ -19,10 +19,6 @@
 using namespace mlir;
 using namespace mlir::tessera;
 
-namespace {
-constexpr unsigned kWorkgroupMemorySpace = 3;
-} // namespace
-
 LogicalResult mlir::tessera::buildRowReductionKernel(KernelEmitter &e) {
   OpBuilder &b = e.builder();
   Location loc = e.loc();
@@ -46,11 +42,7 @@ LogicalResult mlir::tessera::buildRowReductionKernel(KernelEmitter &e) {
   int64_t invocations = e.config().getWorkgroupSize()[0];
   e.signature().workgroups[0] = {SymbolicShapes::product(rowDims), 1};
 
-  Value scratch = memref::AllocOp::create(
-      b, loc,
-      MemRefType::get({invocations}, b.getF32Type(),
-                      MemRefLayoutAttrInterface(),
-                      b.getI64IntegerAttr(kWorkgroupMemorySpace)));
+  Value scratch = e.allocateWorkgroupMemory(invocations);
   SmallVector<Value> rowIndices =
       e.delinearize(e.workgroupId(gpu::Dimension::x), rowDims);
   Value cols = e.size(colsExpr);

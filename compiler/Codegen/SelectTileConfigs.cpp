@@ -6,6 +6,8 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include <tuple>
+
 namespace mlir::tessera {
 #define GEN_PASS_DEF_TESSERASELECTTILECONFIGS
 #include "compiler/Codegen/Passes.h.inc"
@@ -77,18 +79,18 @@ TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
     // goes to columns.
     int64_t m = staticDimOr(resultType, rank - 2, 1 << 20);
     int64_t maxRows = std::min<int64_t>(32, floorPowerOf2(m));
+    // Ranked by area, then fewer loads (tm + tn), then more rows.
+    auto rank = [](int64_t tm, int64_t tn) {
+      return std::make_tuple(tm * tn, -(tm + tn), tm);
+    };
     int64_t threadM = 1, threadN = 1;
     for (int64_t tm = 1; tm <= maxRows; tm *= 2)
-      for (int64_t tn = 1; tn <= 16; tn *= 2) {
-        if (tm * tn + tm + tn > target.getRegisterBudget() / 2)
-          continue;
-        int64_t area = tm * tn, best = threadM * threadN;
-        if (area > best || (area == best && tm + tn < threadM + threadN) ||
-            (area == best && tm + tn == threadM + threadN && tm > threadM)) {
+      for (int64_t tn = 1; tn <= 16; tn *= 2)
+        if (tm * tn + tm + tn <= target.getRegisterBudget() / 2 &&
+            rank(tm, tn) > rank(threadM, threadN)) {
           threadM = tm;
           threadN = tn;
         }
-      }
     int64_t x = std::clamp<int64_t>(subgroup, 8, 16);
     int64_t y = std::min<int64_t>(
         16, floorPowerOf2(std::min<int64_t>(256, maxInvocations) / x));

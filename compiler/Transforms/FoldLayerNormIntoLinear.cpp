@@ -15,6 +15,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/SetVector.h"
 
 namespace mlir::tessera {
 #define GEN_PASS_DEF_TESSERAFOLDLAYERNORMINTOLINEAR
@@ -32,8 +33,7 @@ namespace {
 LayerNormOp getFoldableNorm(LinearOp linear) {
   auto norm = linear.getInput().getDefiningOp<LayerNormOp>();
   if (!norm || (!norm.getScale() && !norm.getBias()) ||
-      norm.getAxis() !=
-          cast<RankedTensorType>(norm.getType()).getRank() - 1 ||
+      !norm.isOverLastDim() ||
       !getElementTypeOrSelf(linear.getType()).isF32())
     return {};
   for (Value constant : {norm.getScale(), norm.getBias(), linear.getWeight(),
@@ -53,17 +53,17 @@ struct FoldLayerNormIntoLinearPass
   llvm::DenseMap<Operation *, Value> bareNorms;
 
   void runOnOperation() override {
-    SmallVector<LinearOp> linears;
+    bareNorms.clear(); // one pass instance runs over several functions
+    SmallVector<std::pair<LinearOp, LayerNormOp>> foldable;
     getOperation().walk([&](LinearOp linear) {
-      if (getFoldableNorm(linear))
-        linears.push_back(linear);
+      if (LayerNormOp norm = getFoldableNorm(linear))
+        foldable.push_back({linear, norm});
     });
-    SmallVector<LayerNormOp> folded;
-    for (LinearOp linear : linears) {
-      LayerNormOp norm = getFoldableNorm(linear);
+    // A norm feeding several linears is listed once: it is erased once.
+    llvm::SetVector<LayerNormOp> folded;
+    for (auto [linear, norm] : foldable)
       if (succeeded(fold(linear, norm)))
-        folded.push_back(norm);
-    }
+        folded.insert(norm);
     for (LayerNormOp norm : folded)
       if (norm->use_empty()) {
         SmallVector<Value> constants = {norm.getScale(), norm.getBias()};
@@ -118,15 +118,9 @@ struct FoldLayerNormIntoLinearPass
         builder, linear.getLoc(),
         RankedTensorType::get({n}, weightType.getElementType()), foldedBias,
         "folded_norm.bias");
-    Value oldWeight = linear.getWeight(), oldBias = linear.getBias();
-    Value replacement = LinearOp::create(builder, linear.getLoc(),
-                                         linear.getType(), bare, newWeight,
-                                         newBias);
-    linear.replaceAllUsesWith(replacement);
-    linear.erase();
-    for (Value old : {oldWeight, oldBias})
-      if (old && old.use_empty())
-        old.getDefiningOp()->erase();
+    replaceLinear(linear, LinearOp::create(builder, linear.getLoc(),
+                                           linear.getType(), bare, newWeight,
+                                           newBias));
     return success();
   }
 };

@@ -166,7 +166,7 @@ llvm::DenseSet<Operation *> findRecomputedNorms(Block &block) {
   for (Operation &op : block) {
     auto norm = dyn_cast<LayerNormOp>(op);
     if (!norm || norm->use_empty() ||
-        norm.getAxis() != cast<RankedTensorType>(norm.getType()).getRank() - 1)
+        !norm.isOverLastDim())
       continue;
     Operation *producer = norm.getInput().getDefiningOp();
     if (producer && DispatchOp::isFusableElementwise(producer) &&

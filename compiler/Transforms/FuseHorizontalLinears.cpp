@@ -146,14 +146,8 @@ struct FuseHorizontalLinearsPass
           builder.getDenseI64ArrayAttr(starts),
           builder.getDenseI64ArrayAttr(ends), DenseI64ArrayAttr()));
     }
-    for (auto [c, part] : llvm::zip(group, parts)) {
-      Value oldWeight = c.linear.getWeight(), oldBias = c.linear.getBias();
-      c.linear.replaceAllUsesWith(part);
-      c.linear.erase();
-      for (Value old : {oldWeight, oldBias})
-        if (old && old.use_empty())
-          old.getDefiningOp()->erase();
-    }
+    for (auto [c, part] : llvm::zip(group, parts))
+      replaceLinear(c.linear, part);
   }
 };
 

@@ -76,6 +76,15 @@ Value mlir::tessera::createF32Resource(OpBuilder &builder, Location loc,
   return ConstantOp::create(builder, loc, attr);
 }
 
+void mlir::tessera::replaceLinear(LinearOp linear, Value replacement) {
+  Value weight = linear.getWeight(), bias = linear.getBias();
+  linear.replaceAllUsesWith(replacement);
+  linear.erase();
+  for (Value constant : {weight, bias})
+    if (constant && constant.use_empty())
+      constant.getDefiningOp()->erase();
+}
+
 Product mlir::tessera::collectProduct(Value value) {
   Product product;
   SmallVector<Value> worklist = {value};

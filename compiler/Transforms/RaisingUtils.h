@@ -42,6 +42,11 @@ Value createF32Resource(OpBuilder &builder, Location loc,
                         RankedTensorType type, ArrayRef<float> values,
                         StringRef name);
 
+/// Replaces every use of `linear` by `replacement` and erases it, with its
+/// weight and bias constants where nothing else uses them (passes that
+/// rewrite a linear over new weights).
+void replaceLinear(LinearOp linear, Value replacement);
+
 /// The operands of a commutative binary op `op` of type OpTy, ordered so
 /// that the first satisfies `isFirst`; std::nullopt if neither does.
 template <typename OpTy, typename Pred>

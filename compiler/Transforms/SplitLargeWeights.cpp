@@ -92,12 +92,7 @@ struct SplitLargeWeightsPass
     }
     Value joined = ConcatOp::create(builder, loc, resultType, parts,
                                     resultType.getRank() - 1);
-    Value oldWeight = linear.getWeight(), oldBias = linear.getBias();
-    linear.replaceAllUsesWith(joined);
-    linear.erase();
-    for (Value old : {oldWeight, oldBias})
-      if (old && old.use_empty())
-        old.getDefiningOp()->erase();
+    replaceLinear(linear, joined);
     return success();
   }
 };

@@ -65,3 +65,21 @@ func.func @not_folded(%x: tensor<4x2x2xf32>, %y: tensor<4x2xf32>, %w2: tensor<3x
   %1 = tessera.linear %m, %w2 : (tensor<4x2xf32>, tensor<3x2xf32>) -> tensor<4x3xf32>
   return %0, %1 : tensor<4x2x3xf32>, tensor<4x3xf32>
 }
+
+// -----
+
+// Two linears are the norm's only readers: both fold, the norm goes once.
+// CHECK-LABEL: func @two_linears_only
+// CHECK: %[[N:.*]] = tessera.layer_norm %{{.*}}, axis = 1
+// CHECK-NOT: tessera.layer_norm
+// CHECK: tessera.linear %[[N]]
+// CHECK: tessera.linear %[[N]]
+func.func @two_linears_only(%x: tensor<4x2xf32>) -> (tensor<4x3xf32>, tensor<4x3xf32>) {
+  %g = tessera.constant dense<[2.0, 0.5]> : tensor<2xf32>
+  %w = tessera.constant dense<1.0> : tensor<3x2xf32>
+  %v = tessera.constant dense<2.0> : tensor<3x2xf32>
+  %n = tessera.layer_norm %x scale(%g), axis = 1, epsilon = 1.0e-5 : (tensor<4x2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+  %0 = tessera.linear %n, %w : (tensor<4x2xf32>, tensor<3x2xf32>) -> tensor<4x3xf32>
+  %1 = tessera.linear %n, %v : (tensor<4x2xf32>, tensor<3x2xf32>) -> tensor<4x3xf32>
+  return %0, %1 : tensor<4x3xf32>, tensor<4x3xf32>
+}

@@ -307,7 +307,7 @@ LogicalResult DispatchOp::verify() {
         "is a second root op in one dispatch region; a dispatch holds one "
         "matmul, linear, attention or row reduction (and a linear one "
         "layer_norm it recomputes)");
-  if (norm.getAxis() != cast<RankedTensorType>(norm.getType()).getRank() - 1)
+  if (!norm.isOverLastDim())
     return norm.emitOpError("recomputed by a linear's dispatch must normalise "
                             "the last dimension only");
   // Its rows must be the linear's rows: it is the linear's input, or it is

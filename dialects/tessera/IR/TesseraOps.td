@@ -412,6 +412,13 @@ def Tessera_LayerNormOp : Tessera_InferredOp<"layer_norm", [AttrSizedOperandSegm
     $input (`scale` `(` $scale^ `)`)? (`bias` `(` $bias^ `)`)? `,` `axis` `=` $axis `,`
     `epsilon` `=` $epsilon attr-dict `:` functional-type(operands, results)
   }];
+  let extraClassDeclaration = [{
+    /// Whether it normalises the last dimension alone (rows of the rest).
+    bool isOverLastDim() {
+      return static_cast<int64_t>(getAxis()) ==
+             ::llvm::cast<::mlir::RankedTensorType>(getType()).getRank() - 1;
+    }
+  }];
 }
 
 class Tessera_ReduceOp<string mnemonic, string desc>
