@@ -481,6 +481,25 @@ static int64_t extremeValue(const DimExpr &expr, ArrayRef<DimSymbol> symbols,
   return value;
 }
 
+void SymbolicShapes::readBoundsAttribute(func::FuncOp function) {
+  auto bounds = function->getAttrOfType<DictionaryAttr>("tessera.dim_bounds");
+  if (!bounds)
+    return;
+  for (DimSymbol &symbol : symbols_)
+    if (auto range =
+            dyn_cast_or_null<DenseI64ArrayAttr>(bounds.get(symbol.name));
+        range && range.size() == 2) {
+      symbol.lower = range[0];
+      symbol.upper = range[1];
+    }
+}
+
+bool SymbolicShapes::isBounded(const DimExpr &expr) const {
+  return llvm::all_of(expr.collectSymbols(), [&](unsigned symbol) {
+    return symbols_[symbol].upper > 0;
+  });
+}
+
 int64_t SymbolicShapes::upperBound(const DimExpr &expr) const {
   return extremeValue(expr, symbols_, /*largest=*/true);
 }

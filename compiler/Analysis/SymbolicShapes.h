@@ -121,6 +121,12 @@ public:
   MutableArrayRef<DimSymbol> getSymbols() { return symbols_; }
   std::optional<unsigned> lookupSymbol(StringRef name) const;
 
+  /// Sets the bounds of the named dims listed by `function`'s attribute
+  /// `tessera.dim_bounds` ({seq = array<i64: 1, 512>}); others keep theirs.
+  void readBoundsAttribute(func::FuncOp function);
+  /// Whether every named dim in `expr` has an upper bound.
+  bool isBounded(const DimExpr &expr) const;
+
   /// The largest value `expr` takes within the symbols' bounds.
   int64_t upperBound(const DimExpr &expr) const;
   /// The smallest value `expr` takes within the symbols' bounds.

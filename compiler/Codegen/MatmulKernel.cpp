@@ -243,6 +243,17 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
         strideK, kStep);
   };
 
+  // Invocations whose rows or columns all lie past the edge skip the K
+  // loop: where a tile is taller than the run's rows (a short sequence in a
+  // kernel tiled for its bound) they would otherwise stream K for nothing.
+  // (After the statistics: their barrier needs every invocation.)
+  Value active = arith::AndIOp::create(
+      b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, m0, rows),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, n0, n));
+  auto activeIf = scf::IfOp::create(b, loc, active, /*withElse=*/false);
+  OpBuilder::InsertionGuard activeGuard(b);
+  b.setInsertionPointToStart(&activeIf.getThenRegion().front());
+
   SmallVector<Value> init(threadM * threadN, e.f32(0.0));
   auto loop = e.forLoop(
       e.index(0), k, e.index(kStep), init, [&](Value kk, ValueRange acc) {

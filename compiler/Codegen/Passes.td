@@ -26,6 +26,10 @@ def TesseraSelectTileConfigs
       with subgroup operations and, across subgroups, workgroup memory;
     - elementwise: one element per invocation.
 
+    Dynamic sizes count at their upper bound where the function's
+    `tessera.dim_bounds` attribute gives one (`tessera-compile --dim` writes
+    it): a linear over at most 128 rows gets a tile of at most 128 rows.
+
     ```
     tessera-opt --tessera-verify-target=target=nvidia --tessera-select-tile-configs
     ```

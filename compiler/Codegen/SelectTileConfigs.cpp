@@ -4,6 +4,7 @@
 #include "compiler/Codegen/TileConfigs.h"
 #include "compiler/Target/DeviceProfiles.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
 #include <tuple>
@@ -39,6 +40,30 @@ FailureOr<KernelKind> mlir::tessera::classifyDispatch(DispatchOp dispatch) {
                            "gather, slice, concat, reduction and elementwise kernels)");
 }
 
+StringRef mlir::tessera::kernelKindName(KernelKind kind) {
+  switch (kind) {
+  case KernelKind::Matmul:
+    return "matmul";
+  case KernelKind::Attention:
+    return "attention";
+  case KernelKind::RowReduction:
+    return "row_reduction";
+  case KernelKind::Elementwise:
+    return "elementwise";
+  }
+  llvm_unreachable("unknown kernel kind");
+}
+
+std::string mlir::tessera::describeFusedOps(DispatchOp dispatch) {
+  std::string ops;
+  for (Operation &op : dispatch.getBody().front().without_terminator()) {
+    if (!ops.empty())
+      ops += '+';
+    ops += op.getName().stripDialect();
+  }
+  return ops;
+}
+
 namespace {
 
 /// Largest power of two not above `value` (at least 1).
@@ -55,11 +80,35 @@ int64_t staticDimOr(RankedTensorType type, int64_t dim, int64_t fallback) {
   return ShapedType::isDynamic(size) ? fallback : size;
 }
 
+/// Output rows of a matmul kernel (a linear's leading dims flattened, a
+/// matmul's second-to-last dim) at their static size or compiled bound;
+/// 2^20 when unbounded.
+int64_t matmulRowsBound(DispatchOp dispatch, const SymbolicShapes *shapes) {
+  constexpr int64_t kUnbounded = 1 << 20;
+  Operation *root = dispatch.getRootOp();
+  Value result = root->getResult(0);
+  auto type = cast<RankedTensorType>(result.getType());
+  int64_t rank = type.getRank();
+  const SymbolicShape *shape = shapes ? shapes->lookupShape(result) : nullptr;
+  int64_t rows = 1;
+  for (int64_t d = isa<LinearOp>(root) ? 0 : rank - 2; d < rank - 1; ++d) {
+    int64_t size = type.getDimSize(d);
+    if (ShapedType::isDynamic(size)) {
+      if (!shape || !shapes->isBounded((*shape)[d]))
+        return kUnbounded;
+      size = shapes->upperBound((*shape)[d]);
+    }
+    rows = std::min(rows * size, kUnbounded);
+  }
+  return rows;
+}
+
 } // namespace
 
 TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
                                                KernelKind kind,
-                                               TargetAttr target) {
+                                               TargetAttr target,
+                                               const SymbolicShapes *shapes) {
   MLIRContext *context = dispatch.getContext();
   int64_t maxInvocations = target.getMaxWorkgroupInvocations();
   int64_t subgroup = target.getSubgroupSize();
@@ -75,9 +124,9 @@ TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
     // More FMAs per loaded value is what makes lavapipe fast (16x8 there;
     // docs/benchmarks.md has the sweep); GPUs get 8x8 or smaller.
     // Ties go to the squarer tile (fewer loads per FMA). Rows beyond a
-    // small static M (decoding: M = 1) would be wasted: there the budget
-    // goes to columns.
-    int64_t m = staticDimOr(resultType, rank - 2, 1 << 20);
+    // small M (decoding: M = 1; static or bounded) would be wasted: there
+    // the budget goes to columns.
+    int64_t m = matmulRowsBound(dispatch, shapes);
     int64_t maxRows = std::min<int64_t>(32, floorPowerOf2(m));
     // Ranked by area, then fewer loads (tm + tn), then more rows.
     auto rank = [](int64_t tm, int64_t tn) {
@@ -234,11 +283,27 @@ struct SelectTileConfigsPass
                             "tessera-verify-target first";
       return signalPassFailure();
     }
-    WalkResult result = module.walk([&](DispatchOp dispatch) {
+    for (auto function : module.getOps<func::FuncOp>())
+      if (failed(selectForFunction(function, target)))
+        return signalPassFailure();
+  }
+
+  LogicalResult selectForFunction(func::FuncOp function, TargetAttr target) {
+    // Sizes at their bounds where the function states them (tessera-compile
+    // writes --dim there); without bounds, dynamic sizes stay unknown.
+    std::optional<SymbolicShapes> shapes;
+    if (function->hasAttr("tessera.dim_bounds")) {
+      shapes.emplace();
+      if (failed(shapes->analyze(function)))
+        return failure();
+      shapes->readBoundsAttribute(function);
+    }
+    WalkResult result = function.walk([&](DispatchOp dispatch) {
       FailureOr<KernelKind> kind = classifyDispatch(dispatch);
       if (failed(kind))
         return WalkResult::interrupt();
-      TileConfigAttr config = selectTileConfig(dispatch, *kind, target);
+      TileConfigAttr config = selectTileConfig(
+          dispatch, *kind, target, shapes ? &*shapes : nullptr);
       if (config.getInvocations() > target.getMaxWorkgroupInvocations() ||
           workgroupMemoryBytes(dispatch, *kind, config) > target.getMaxSharedMemory()) {
         dispatch.emitOpError()
@@ -249,8 +314,7 @@ struct SelectTileConfigsPass
       dispatch.setTileConfigAttr(config);
       return WalkResult::advance();
     });
-    if (result.wasInterrupted())
-      signalPassFailure();
+    return failure(result.wasInterrupted());
   }
 };
 

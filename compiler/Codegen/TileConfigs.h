@@ -3,6 +3,7 @@
 #ifndef TESSERA_COMPILER_CODEGEN_TILECONFIGS_H
 #define TESSERA_COMPILER_CODEGEN_TILECONFIGS_H
 
+#include "compiler/Analysis/SymbolicShapes.h"
 #include "dialects/tessera/IR/TesseraOps.h"
 
 namespace mlir::tessera {
@@ -14,9 +15,19 @@ enum class KernelKind { Matmul, Attention, RowReduction, Elementwise };
 /// root op) when no kernel builder handles its root yet.
 FailureOr<KernelKind> classifyDispatch(DispatchOp dispatch);
 
-/// The tile configuration for `dispatch` on `target`.
+/// The kind's name in binaries and profiles ("matmul", "row_reduction").
+StringRef kernelKindName(KernelKind kind);
+
+/// The ops in `dispatch`'s region in order, without the dialect prefix,
+/// joined by '+' ("layer_norm+linear+add"): what a profile line names.
+std::string describeFusedOps(DispatchOp dispatch);
+
+/// The tile configuration for `dispatch` on `target`. With `shapes` (whose
+/// named dims carry their compiled bounds), dynamic sizes count at their
+/// upper bound: a matmul over at most 128 rows gets no 256-row tile.
 TileConfigAttr selectTileConfig(DispatchOp dispatch, KernelKind kind,
-                                TargetAttr target);
+                                TargetAttr target,
+                                const SymbolicShapes *shapes = nullptr);
 
 /// Whether adjacent query rows see (nearly) the same keys under `mask`, so
 /// that one attention invocation can serve several rows with shared loads:

@@ -141,15 +141,8 @@ std::vector<fb::Offset<tsr::DimExpr>> writeShape(fb::FlatBufferBuilder &b,
 /// options.
 LogicalResult resolveBounds(func::FuncOp function, SymbolicShapes &shapes,
                             const ModelWriterOptions &options) {
-  auto bounds = function->getAttrOfType<DictionaryAttr>("tessera.dim_bounds");
+  shapes.readBoundsAttribute(function);
   for (DimSymbol &symbol : shapes.getSymbols()) {
-    if (bounds)
-      if (auto range =
-              dyn_cast_or_null<DenseI64ArrayAttr>(bounds.get(symbol.name));
-          range && range.size() == 2) {
-        symbol.lower = range[0];
-        symbol.upper = range[1];
-      }
     if (auto it = options.dimBounds.find(symbol.name);
         it != options.dimBounds.end()) {
       symbol.lower = it->second.first;
@@ -356,9 +349,11 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
                                         config.getWorkgroupSize().end());
     std::vector<uint32_t> spirv(words->begin(), words->end());
     const DispatchBindings &bindings = assignment.getBindings(dispatch);
+    std::string fusedOps = describeFusedOps(dispatch);
     executables.push_back(tsr::CreateExecutableDirect(
         b, entry.c_str(), entry.c_str(), &spirv, &workgroupSize,
-        bindings.inputs.size() + 1, &params));
+        bindings.inputs.size() + 1, &params, kernelKindName(*kind).data(),
+        fusedOps.c_str()));
 
     std::vector<uint32_t> bound;
     SmallVector<Range> reads;

@@ -19,6 +19,7 @@ struct tessera_program_t {
   std::unique_ptr<tessera::runtime::Program> program;
   std::unique_ptr<tessera::runtime::Session> session;
   std::string description;
+  std::vector<std::string> dispatchLabels;
   std::vector<tessera::runtime::HostTensor> outputs;
 };
 
@@ -205,6 +206,63 @@ tessera_status tessera_program_output(tessera_program program, uint32_t index,
 
 double tessera_program_last_run_seconds(tessera_program program) {
   return program && program->session ? program->session->lastRunSeconds() : 0;
+}
+
+tessera_status tessera_program_dispatch_info(tessera_program program,
+                                             uint32_t index,
+                                             tessera_dispatch_info *out_info) {
+  if (!program || !out_info)
+    return reportStatus(invalidArgument(
+        "tessera_program_dispatch_info: program or out_info is NULL"));
+  const tessera::runtime::Model &model = program->program->model();
+  uint32_t count = model.root().dispatches()->size();
+  if (index >= count)
+    return reportStatus(invalidArgument(
+        "tessera_program_dispatch_info: no dispatch " + std::to_string(index) +
+        " (the program has " + std::to_string(count) + ")"));
+  if (program->dispatchLabels.empty())
+    for (uint32_t i = 0; i < count; ++i)
+      program->dispatchLabels.push_back(model.dispatchLabel(i));
+  const tessera::tsr::Executable *executable = model.root().executables()->Get(
+      model.root().dispatches()->Get(index)->executable());
+  *out_info = {};
+  out_info->name = executable->name()->c_str();
+  out_info->kind = executable->kind() ? executable->kind()->c_str() : "";
+  out_info->ops = executable->ops() ? executable->ops()->c_str() : "";
+  out_info->label = program->dispatchLabels[index].c_str();
+  return TESSERA_OK;
+}
+
+tessera_status tessera_program_set_profiling(tessera_program program,
+                                             int enable) {
+  if (!program)
+    return reportStatus(
+        invalidArgument("tessera_program_set_profiling: program is NULL"));
+  if (!program->session)
+    return reportStatus(invalidArgument("tessera_program_set_profiling: the "
+                                        "program was loaded without a device"));
+  return reportStatus(program->session->setProfiling(enable != 0));
+}
+
+tessera_status tessera_program_dispatch_seconds(tessera_program program,
+                                                uint32_t index,
+                                                double *out_seconds) {
+  if (!program || !out_seconds)
+    return reportStatus(invalidArgument(
+        "tessera_program_dispatch_seconds: program or out_seconds is NULL"));
+  const std::vector<double> &seconds =
+      program->session ? program->session->dispatchSeconds()
+                       : std::vector<double>();
+  if (index >= seconds.size())
+    return reportStatus(invalidArgument(
+        "tessera_program_dispatch_seconds: no time for dispatch " +
+        std::to_string(index) +
+        (seconds.empty() ? std::string(" (was the last run profiled?)")
+                         : " (the program has " +
+                               std::to_string(seconds.size()) +
+                               " dispatches)")));
+  *out_seconds = seconds[index];
+  return TESSERA_OK;
 }
 
 } // extern "C"

@@ -39,6 +39,8 @@ Status Device::create(const Instance &instance, uint32_t index,
   if (family == familyCount)
     return Status(TESSERA_ERROR_UNSUPPORTED,
                   std::string(device->info_.name) + " has no compute queue");
+  device->timestampPeriod_ = properties.properties.limits.timestampPeriod;
+  device->timestampValidBits_ = families[family].timestampValidBits;
 
   float priority = 1.0f;
   VkDeviceQueueCreateInfo queueInfo{};

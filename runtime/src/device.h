@@ -27,6 +27,10 @@ public:
   VkCommandPool commandPool() const { return commandPool_; }
   VkPhysicalDevice physicalDevice() const { return physical_; }
   const tessera_device_info &info() const { return info_; }
+  /// Nanoseconds per timestamp tick, and the bits a timestamp on the
+  /// compute queue holds (0: the queue cannot write timestamps).
+  double timestampPeriod() const { return timestampPeriod_; }
+  uint32_t timestampValidBits() const { return timestampValidBits_; }
   /// A memory type that is host-visible and coherent, for every buffer.
   Status findHostMemoryType(uint32_t typeBits, uint32_t &index) const;
 
@@ -40,6 +44,8 @@ private:
   tessera_device_info info_{};
   VkPhysicalDeviceMemoryProperties memory_{};
   bool subgroupArithmetic_ = false;
+  double timestampPeriod_ = 0;
+  uint32_t timestampValidBits_ = 0;
 };
 
 } // namespace tessera::runtime

@@ -253,6 +253,18 @@ std::string Model::format(const tsr::DimExpr &expr) const {
   return text;
 }
 
+std::string Model::dispatchLabel(uint32_t index) const {
+  const tsr::Model &m = root();
+  const tsr::Executable *executable =
+      m.executables()->Get(m.dispatches()->Get(index)->executable());
+  if (!executable->kind())
+    return executable->name()->str();
+  std::string label = executable->kind()->str();
+  if (executable->ops())
+    label += " " + executable->ops()->str();
+  return label;
+}
+
 std::string Model::describe() const {
   const tsr::Model &m = *root_;
   std::ostringstream os;
@@ -302,6 +314,8 @@ std::string Model::describe() const {
     barriers += d->barrier_before();
   os << "dispatches: " << m.dispatches()->size() << " (" << barriers
      << " barriers)\n";
+  for (uint32_t i = 0; i < m.dispatches()->size(); ++i)
+    os << "  " << i << ": " << dispatchLabel(i) << "\n";
   os << "memory: arena " << m.arena_size() << " bytes at the bounds, weights "
      << m.weights_size() << " bytes\n";
   uint32_t counts[4] = {};

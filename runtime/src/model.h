@@ -37,6 +37,10 @@ public:
                           const std::vector<int64_t> &symbolValues);
   /// "4*seq", "256".
   std::string format(const tsr::DimExpr &expr) const;
+  /// What dispatch `index` runs: its kernel kind and fused ops
+  /// ("matmul layer_norm+linear+add"), or its executable's name where the
+  /// binary does not say.
+  std::string dispatchLabel(uint32_t index) const;
   /// Signature, needs and schedule, as `tessera-run --info` prints them.
   std::string describe() const;
 

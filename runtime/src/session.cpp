@@ -150,6 +150,8 @@ Status Session::create(const Program &program, std::unique_ptr<Session> &out) {
 }
 
 Session::~Session() {
+  if (queries_ != VK_NULL_HANDLE)
+    vkDestroyQueryPool(device_, queries_, nullptr);
   if (fence_ != VK_NULL_HANDLE)
     vkDestroyFence(device_, fence_, nullptr);
   if (commands_ != VK_NULL_HANDLE)
@@ -157,6 +159,49 @@ Session::~Session() {
                          &commands_);
   if (pool_ != VK_NULL_HANDLE)
     vkDestroyDescriptorPool(device_, pool_, nullptr);
+}
+
+Status Session::setProfiling(bool enable) {
+  profiling_ = enable;
+  if (!enable || queries_ != VK_NULL_HANDLE)
+    return Status::ok();
+  const Device &device = *program_.device();
+  if (device.timestampValidBits() == 0) {
+    profiling_ = false;
+    return Status(TESSERA_ERROR_UNSUPPORTED,
+                  std::string(device.info().name) +
+                      " cannot write timestamps on its compute queue, so "
+                      "dispatches cannot be profiled");
+  }
+  VkQueryPoolCreateInfo info{};
+  info.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO;
+  info.queryType = VK_QUERY_TYPE_TIMESTAMP;
+  info.queryCount = program_.model().root().dispatches()->size() + 1;
+  if (VkResult r = vkCreateQueryPool(device_, &info, nullptr, &queries_);
+      r != VK_SUCCESS) {
+    profiling_ = false;
+    return vulkanFailure("vkCreateQueryPool", r);
+  }
+  return Status::ok();
+}
+
+Status Session::readTimestamps() {
+  const Device &device = *program_.device();
+  uint32_t count = program_.model().root().dispatches()->size() + 1;
+  std::vector<uint64_t> ticks(count);
+  if (VkResult r = vkGetQueryPoolResults(
+          device_, queries_, 0, count, ticks.size() * sizeof(uint64_t),
+          ticks.data(), sizeof(uint64_t),
+          VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+      r != VK_SUCCESS)
+    return vulkanFailure("vkGetQueryPoolResults", r);
+  uint32_t bits = device.timestampValidBits();
+  uint64_t mask = bits >= 64 ? ~0ull : (1ull << bits) - 1;
+  dispatchSeconds_.resize(count - 1);
+  for (uint32_t i = 0; i + 1 < count; ++i)
+    dispatchSeconds_[i] = static_cast<double>((ticks[i + 1] - ticks[i]) & mask) *
+                          device.timestampPeriod() * 1e-9;
+  return Status::ok();
 }
 
 Status Session::bindSymbols(const std::vector<HostTensor> &inputs,
@@ -287,6 +332,13 @@ Status Session::record(const std::vector<int64_t> &symbols) {
     vkCmdPipelineBarrier(commands_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                          dstStage, 0, 1, &memory, 0, nullptr, 0, nullptr);
   };
+  bool profile = profiling();
+  if (profile) {
+    vkCmdResetQueryPool(commands_, queries_, 0,
+                        model.dispatches()->size() + 1);
+    vkCmdWriteTimestamp(commands_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
+                        queries_, 0);
+  }
   for (uint32_t i = 0; i < model.dispatches()->size(); ++i) {
     const tsr::Dispatch *dispatch = model.dispatches()->Get(i);
     uint32_t counts[3];
@@ -305,14 +357,18 @@ Status Session::record(const std::vector<int64_t> &symbols) {
     if (dispatch->barrier_before())
       barrier(VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
               VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
-    if (counts[0] == 0 || counts[1] == 0 || counts[2] == 0)
-      continue; // an empty tensor: nothing to compute
-    const Pipeline &pipeline = program_.pipeline(dispatch->executable());
-    vkCmdBindPipeline(commands_, VK_PIPELINE_BIND_POINT_COMPUTE,
-                      pipeline.handle());
-    vkCmdBindDescriptorSets(commands_, VK_PIPELINE_BIND_POINT_COMPUTE,
-                            pipeline.layout(), 0, 1, &sets_[i], 0, nullptr);
-    vkCmdDispatch(commands_, counts[0], counts[1], counts[2]);
+    // An empty tensor has nothing to compute.
+    if (counts[0] != 0 && counts[1] != 0 && counts[2] != 0) {
+      const Pipeline &pipeline = program_.pipeline(dispatch->executable());
+      vkCmdBindPipeline(commands_, VK_PIPELINE_BIND_POINT_COMPUTE,
+                        pipeline.handle());
+      vkCmdBindDescriptorSets(commands_, VK_PIPELINE_BIND_POINT_COMPUTE,
+                              pipeline.layout(), 0, 1, &sets_[i], 0, nullptr);
+      vkCmdDispatch(commands_, counts[0], counts[1], counts[2]);
+    }
+    if (profile)
+      vkCmdWriteTimestamp(commands_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
+                          queries_, i + 1);
   }
   barrier(VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
   if (VkResult r = vkEndCommandBuffer(commands_); r != VK_SUCCESS)
@@ -384,6 +440,10 @@ Status Session::run(const std::vector<HostTensor> &inputs,
   vkResetFences(device_, 1, &fence_);
   if (waited != VK_SUCCESS)
     return vulkanFailure("vkWaitForFences", waited);
+  dispatchSeconds_.clear();
+  if (profiling())
+    if (Status s = readTimestamps(); !s.isOk())
+      return s;
 
   outputs.clear();
   for (const tsr::TensorInfo *info : *root.outputs()) {

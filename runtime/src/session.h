@@ -35,12 +35,25 @@ public:
   /// Seconds the last run took on the device queue (submit to fence).
   double lastRunSeconds() const { return lastRunSeconds_; }
 
+  /// With profiling on, every run writes a device timestamp before the
+  /// first dispatch and after each one; fails on a device whose compute
+  /// queue has no timestamps.
+  Status setProfiling(bool enable);
+  bool profiling() const { return queries_ != VK_NULL_HANDLE && profiling_; }
+  /// Device seconds of each dispatch in the last profiled run, from the end
+  /// of the one before (so barriers count towards the dispatch that waits);
+  /// empty when the last run was not profiled.
+  const std::vector<double> &dispatchSeconds() const {
+    return dispatchSeconds_;
+  }
+
 private:
   Session(const Program &program) : program_(program) {}
   Status bindSymbols(const std::vector<HostTensor> &inputs,
                      std::vector<const HostTensor *> &ordered,
                      std::vector<int64_t> &symbols) const;
   Status record(const std::vector<int64_t> &symbols);
+  Status readTimestamps();
 
   const Program &program_;
   VkDevice device_ = VK_NULL_HANDLE;
@@ -51,6 +64,9 @@ private:
   VkCommandBuffer commands_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;
   double lastRunSeconds_ = 0;
+  bool profiling_ = false;
+  VkQueryPool queries_ = VK_NULL_HANDLE; // dispatch count + 1 timestamps
+  std::vector<double> dispatchSeconds_;
 };
 
 } // namespace tessera::runtime

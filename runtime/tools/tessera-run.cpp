@@ -27,6 +27,10 @@ void printUsage() {
       "                      $TESSERA_DEVICE, else the first real GPU, else\n"
       "                      lavapipe)\n"
       "  --repeat N          run N times and report every time (default 1)\n"
+      "  --profile           time every dispatch with device timestamps and\n"
+      "                      print a table (median over the runs after the\n"
+      "                      first when N > 1: the first compiles shaders on\n"
+      "                      some drivers) and the share of each kernel kind\n"
       "  --validation        enable the Khronos validation layer\n"
       "  --info              print the signature, target needs and dispatch\n"
       "                      count, without running\n");
@@ -90,12 +94,62 @@ void printSummary(const tessera_tensor &tensor) {
   std::printf("\n");
 }
 
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+/// One line per dispatch with its median time and share, then the share of
+/// each kernel kind: where a model's time goes.
+void printProfile(const tessera::Program &program,
+                  const std::vector<std::vector<double>> &runs) {
+  uint32_t count = program.dispatchCount();
+  std::vector<double> perDispatch(count);
+  double total = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    std::vector<double> samples;
+    for (const std::vector<double> &run : runs)
+      samples.push_back(run[i]);
+    perDispatch[i] = median(samples);
+    total += perDispatch[i];
+  }
+  std::printf("profile: device timestamps, median of %zu run%s%s\n",
+              runs.size(), runs.size() == 1 ? "" : "s",
+              runs.size() > 1 ? " after the first" : "");
+  std::printf("  %4s %10s %7s  %s\n", "#", "ms", "share", "kernel");
+  std::vector<std::pair<std::string, double>> byKind;
+  for (uint32_t i = 0; i < count; ++i) {
+    tessera_dispatch_info info = program.dispatchInfo(i);
+    double share = total > 0 ? perDispatch[i] / total : 0;
+    std::printf("  %4u %10.3f %6.1f%%  %s\n", i, perDispatch[i] * 1e3,
+                100 * share, info.label);
+    std::string kind = *info.kind ? info.kind : "unknown";
+    auto it = std::find_if(byKind.begin(), byKind.end(),
+                           [&](const auto &entry) { return entry.first == kind; });
+    if (it == byKind.end())
+      byKind.push_back({kind, perDispatch[i]});
+    else
+      it->second += perDispatch[i];
+  }
+  std::printf("  total %.3f ms\n", total * 1e3);
+  double outside = total;
+  for (const auto &[kind, seconds] : byKind) {
+    std::printf("  %-14s %10.3f ms %6.1f%%\n", kind.c_str(), seconds * 1e3,
+                total > 0 ? 100 * seconds / total : 0.0);
+    if (kind == "matmul" || kind == "attention")
+      outside -= seconds;
+  }
+  std::printf("  outside matmul and attention: %.1f%%\n",
+              total > 0 ? 100 * outside / total : 0.0);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   std::string modelPath, outputDir, device;
   std::vector<std::pair<std::string, std::string>> inputFiles;
-  bool info = false, validation = false;
+  bool info = false, validation = false, profile = false;
   int repeat = 1;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -113,6 +167,8 @@ int main(int argc, char **argv) {
       info = true;
     } else if (arg == "--validation") {
       validation = true;
+    } else if (arg == "--profile") {
+      profile = true;
     } else if (arg == "--input") {
       std::string spec = value("--input");
       size_t eq = spec.find('=');
@@ -170,10 +226,17 @@ int main(int argc, char **argv) {
       tensor.data = arrays[i].data.data();
       tensor.size = arrays[i].data.size();
     }
+    if (profile)
+      program.setProfiling(true);
+    std::vector<std::vector<double>> dispatchTimes;
     for (int r = 0; r < repeat; ++r) {
       program.run(inputs);
       std::printf("run %d: %.3f ms\n", r + 1, program.lastRunSeconds() * 1e3);
+      if (profile && (repeat == 1 || r > 0))
+        dispatchTimes.push_back(program.dispatchSeconds());
     }
+    if (profile)
+      printProfile(program, dispatchTimes);
     if (!outputDir.empty())
       ::mkdir(outputDir.c_str(), 0755);
     for (const tessera_tensor &output : program.outputs()) {

@@ -45,6 +45,23 @@ func.func @decode(%a: tensor<1x768xf32>, %w: tensor<3072x768xf32>) -> tensor<1x3
 
 // -----
 
+// Dynamic rows count at their bound (tessera.dim_bounds): at most 128 rows
+// (a linear's leading dims flattened: 2 x seq) get a 128-row tile rather
+// than one half idle; a bound of 1 is the decode tile.
+// LAVAPIPE-LABEL: func @bounded_rows
+// LAVAPIPE: workgroup_size = [8, 8, 1], tile = [128, 64, 1], thread_tile = [16, 8]
+// LAVAPIPE: workgroup_size = [8, 1, 1], tile = [1, 128, 1], thread_tile = [1, 16]
+// NVIDIA-LABEL: func @bounded_rows
+// NVIDIA: workgroup_size = [16, 16, 1], tile = [128, 128, 1], thread_tile = [8, 8]
+// NVIDIA: workgroup_size = [16, 1, 1], tile = [1, 256, 1], thread_tile = [1, 16]
+func.func @bounded_rows(%a: tensor<2x?x256xf32> {tessera.dims = [2, "seq", 256]}, %t: tensor<?x256xf32> {tessera.dims = ["step", 256]}, %w: tensor<512x256xf32>) -> (tensor<2x?x512xf32>, tensor<?x512xf32>) attributes {tessera.dim_bounds = {seq = array<i64: 1, 64>, step = array<i64: 1, 1>}} {
+  %0 = tessera.linear %a, %w : (tensor<2x?x256xf32>, tensor<512x256xf32>) -> tensor<2x?x512xf32>
+  %1 = tessera.linear %t, %w : (tensor<?x256xf32>, tensor<512x256xf32>) -> tensor<?x512xf32>
+  return %0, %1 : tensor<2x?x512xf32>, tensor<?x512xf32>
+}
+
+// -----
+
 // Several query rows per invocation share each key/value load (none,
 // causal, undilated bands), as many as the profile's register budget holds
 // with a query and an accumulator row each (D + Dv values), at most 4;

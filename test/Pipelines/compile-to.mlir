@@ -7,6 +7,8 @@
 // RUN: tessera-compile %s --compile-to=spirv | FileCheck %s --check-prefix=SPIRV
 // RUN: tessera-compile %s -o %t.tsr --dump-dispatches=%t.dumps 2>&1 | FileCheck %s --check-prefix=SERIALIZE
 // RUN: FileCheck %s --check-prefix=DUMP < %t.dumps/dispatch_0.txt
+// RUN: tessera-compile %s -o %t.tsr --dim seq=1:4096 --dump-dispatches=%t.dumps-4096
+// RUN: FileCheck %s --check-prefix=DUMP-4096 < %t.dumps-4096/dispatch_0.txt
 // RUN: not tessera-compile %s --compile-to=optimize 2>&1 | FileCheck %s --check-prefix=BAD-PHASE
 // RUN: not tessera-compile %s 2>&1 | FileCheck %s --check-prefix=NO-OUTPUT
 // RUN: not tessera-compile %s -o %t.tsr --dim seq 2>&1 | FileCheck %s --check-prefix=BAD-DIM
@@ -31,10 +33,12 @@
 // SPIRV: spirv.module @__spv__dispatch_0
 // SERIALIZE: tessera-compile: wrote {{.*}}.tsr ({{[0-9]+}} bytes: 1 dispatches, 0 barriers
 // DUMP: // dispatch_0: root tessera.matmul
-// DUMP: // tile config: #tessera.tile_config<workgroup_size = [8, 16, 1], tile = [256, 64, 1], thread_tile = [16, 8]>
+// The tile fits the rows' bound (seq <= 128 here; --dim overrides it).
+// DUMP: // tile config: #tessera.tile_config<workgroup_size = [8, 8, 1], tile = [128, 64, 1], thread_tile = [16, 8]>
 // DUMP: tessera.dispatch
 // DUMP: // SPIR-V
 // DUMP: OpEntryPoint GLCompute %dispatch_0 "dispatch_0"
+// DUMP-4096: // tile config: #tessera.tile_config<workgroup_size = [8, 16, 1], tile = [256, 64, 1], thread_tile = [16, 8]>
 // BAD-PHASE: tessera-compile: unknown phase 'optimize'; phases are import, raise, fuse, config, codegen, spirv, serialize
 // NO-OUTPUT: tessera-compile: no output file: pass -o model.tsr
 // BAD-DIM: tessera-compile: --dim 'seq' is not NAME=N or NAME=MIN:MAX

@@ -135,6 +135,16 @@ TEST(CApiTest, RejectsNullArgumentsWithAMessage) {
   EXPECT_EQ(tessera_instance_select_device(instance, "0", nullptr),
             TESSERA_ERROR_INVALID_ARGUMENT);
   tessera_instance_destroy(instance);
+  EXPECT_EQ(tessera_program_set_profiling(nullptr, 1),
+            TESSERA_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tessera_last_error()).find("program is NULL"),
+            std::string::npos);
+  double seconds = 0;
+  EXPECT_EQ(tessera_program_dispatch_seconds(nullptr, 0, &seconds),
+            TESSERA_ERROR_INVALID_ARGUMENT);
+  tessera_dispatch_info dispatch;
+  EXPECT_EQ(tessera_program_dispatch_info(nullptr, 0, &dispatch),
+            TESSERA_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(tessera_status_string(TESSERA_ERROR_VULKAN),
                "TESSERA_ERROR_VULKAN");
 }

@@ -7,6 +7,7 @@
 #include "dialects/tessera/IR/TesseraOps.h"
 #include "frontends/onnx/OnnxImporter.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SPIRV/IR/SPIRVOps.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
@@ -83,6 +84,26 @@ bool parseDims(ModelWriterOptions &options) {
     options.dimBounds[name] = {lower, upper};
   }
   return true;
+}
+
+/// Records the --dim bounds in every function's `tessera.dim_bounds`, so
+/// that the passes (tile selection) see them, not only the writer.
+void recordDimBounds(ModuleOp module, const ModelWriterOptions &options) {
+  if (options.dimBounds.empty())
+    return;
+  Builder builder(module.getContext());
+  for (auto function : module.getOps<func::FuncOp>()) {
+    NamedAttrList bounds;
+    if (auto existing =
+            function->getAttrOfType<DictionaryAttr>("tessera.dim_bounds"))
+      bounds.append(existing.getValue());
+    for (const auto &entry : options.dimBounds)
+      bounds.set(entry.getKey(),
+                 builder.getDenseI64ArrayAttr(
+                     {entry.getValue().first, entry.getValue().second}));
+    function->setAttr("tessera.dim_bounds",
+                      bounds.getDictionary(module.getContext()));
+  }
 }
 
 LogicalResult writeDispatchDumps(ModuleOp module, StringRef directory,
@@ -225,6 +246,7 @@ int main(int argc, char **argv) {
   PipelineOptions pipelineOptions;
   pipelineOptions.target = target;
   Phase passes = std::min(*last, Phase::SPIRV);
+  recordDimBounds(*module, writerOptions);
   if (failed(runPipeline(*module, passes, pipelineOptions)))
     return 1;
 

@@ -158,6 +158,38 @@ tessera_status tessera_program_output(tessera_program program, uint32_t index,
 /* Seconds the last run took from submission to completion. */
 double tessera_program_last_run_seconds(tessera_program program);
 
+/*===------------------------------------------------------------------===*
+ * Dispatches and profiling
+ *===------------------------------------------------------------------===*/
+
+/* What one dispatch runs. Strings are owned by the program. `kind` and
+ * `ops` are empty for binaries written before they were recorded. */
+typedef struct tessera_dispatch_info {
+  const char *name;  /* the kernel's entry point, e.g. "dispatch_3" */
+  const char *kind;  /* "matmul", "attention", "row_reduction",
+                        "elementwise" */
+  const char *ops;   /* the fused ops in order, e.g. "layer_norm+linear+add" */
+  const char *label; /* kind and ops, or the name: one line for reports */
+} tessera_dispatch_info;
+
+tessera_status tessera_program_dispatch_info(tessera_program program,
+                                             uint32_t index,
+                                             tessera_dispatch_info *out_info);
+
+/* With profiling on, each run writes a device timestamp before the first
+ * dispatch and after every one (a little overhead per dispatch). Fails with
+ * TESSERA_ERROR_UNSUPPORTED on a device whose compute queue has no
+ * timestamps. */
+tessera_status tessera_program_set_profiling(tessera_program program,
+                                             int enable);
+/* Device seconds of dispatch `index` in the last run, which must have been
+ * profiled: from the end of the previous dispatch to the end of this one, so
+ * the times add up to the whole run and a barrier counts towards the
+ * dispatch that waits on it. */
+tessera_status tessera_program_dispatch_seconds(tessera_program program,
+                                                uint32_t index,
+                                                double *out_seconds);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

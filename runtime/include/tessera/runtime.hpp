@@ -107,6 +107,21 @@ public:
   double lastRunSeconds() const {
     return tessera_program_last_run_seconds(get());
   }
+  tessera_dispatch_info dispatchInfo(uint32_t index) const {
+    tessera_dispatch_info info{};
+    check(tessera_program_dispatch_info(get(), index, &info));
+    return info;
+  }
+  void setProfiling(bool enable) {
+    check(tessera_program_set_profiling(get(), enable ? 1 : 0));
+  }
+  /// Per-dispatch device seconds of the last (profiled) run.
+  std::vector<double> dispatchSeconds() const {
+    std::vector<double> seconds(dispatchCount());
+    for (uint32_t i = 0; i < seconds.size(); ++i)
+      check(tessera_program_dispatch_seconds(get(), i, &seconds[i]));
+    return seconds;
+  }
   tessera_program get() const { return handle_.get(); }
 
 private:
