@@ -21,6 +21,7 @@
 #include "tessera/tsr_generated.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -55,6 +56,135 @@ std::string linearSource(const Shape &s) {
          " {\n  %0 = tessera.linear %a, %w : (" + t(s.m, s.k) + ", " +
          t(s.n, s.k) + ") -> " + t(s.m, s.n) +
          "\n  return %0 : " + t(s.m, s.n) + "\n}\n";
+}
+
+/// A single-row linear (decoding) with its weight W[N, K] given as `parts`
+/// inputs w0, w1, ... split along N (each part must fit one binding), stored
+/// as `elementType` (f16 weights are widened by a tessera.cast, which the
+/// kernels do as they load) and concatenated.
+std::string decodeSource(int64_t n, int64_t k, int parts,
+                         const std::string &elementType) {
+  auto t = [](int64_t a, int64_t b, const std::string &type) {
+    return "tensor<" + std::to_string(a) + "x" + std::to_string(b) + "x" +
+           type + ">";
+  };
+  std::string arguments = "%a: " + t(1, k, "f32") + " {tessera.name = \"a\"}";
+  std::string body, results, resultTypes;
+  for (int p = 0; p < parts; ++p) {
+    int64_t rows = n / parts + (p < n % parts ? 1 : 0);
+    std::string w = "%w" + std::to_string(p), id = std::to_string(p);
+    arguments += ", " + w + ": " + t(rows, k, elementType) +
+                 " {tessera.name = \"w" + id + "\"}";
+    std::string weight = w;
+    if (elementType != "f32") {
+      weight = "%c" + id;
+      body += "  " + weight + " = tessera.cast " + w + " : " +
+              t(rows, k, elementType) + " -> " + t(rows, k, "f32") + "\n";
+    }
+    body += "  %y" + id + " = tessera.linear %a, " + weight + " : (" +
+            t(1, k, "f32") + ", " + t(rows, k, "f32") + ") -> " +
+            t(1, rows, "f32") + "\n";
+    results += (p ? ", %y" : "%y") + id;
+    resultTypes += (p ? ", " : "") + t(1, rows, "f32");
+  }
+  std::string result = "%y0";
+  if (parts > 1) {
+    result = "%y";
+    body += "  %y = tessera.concat " + results + " axis = 1 : (" +
+            resultTypes + ") -> " + t(1, n, "f32") + "\n";
+  }
+  return "func.func @decode(" + arguments + ") -> " + t(1, n, "f32") +
+         " {\n" + body + "  return " + result + " : " + t(1, n, "f32") +
+         "\n}\n";
+}
+
+/// Decoding streams the weight once per token: Tessera's single-row linear
+/// with f32 and with f16 weights (GB/s of weight bytes), against the host's
+/// own memcpy of the f32 bytes as the practical bandwidth bound.
+bool benchDecode(tessera_instance instance, uint32_t device, int runs) {
+  struct DecodeShape {
+    int64_t n, k;
+    int f32Parts; // an f32 LM head exceeds a 128 MiB binding: two parts
+    const char *label;
+  };
+  const DecodeShape shapes[] = {{3072, 768, 1, "FFN-in 1x3072x768"},
+                                {768, 3072, 1, "FFN-out 1x768x3072"},
+                                {50257, 768, 2, "GPT-2 LM head 1x50257x768"}};
+  std::printf("\nDecoding (M = 1): weight GB/s; f16 = --precision f16 "
+              "(weights stored as f16, f32 arithmetic); memcpy = the host "
+              "copying the f32 weight once\n\n");
+  std::printf("%-28s %10s %7s %10s %7s %7s %10s %7s %10s\n", "shape (MxNxK)",
+              "f32", "GB/s", "f16", "GB/s", "f32/f16", "memcpy", "GB/s",
+              "rel diff");
+  for (const DecodeShape &s : shapes) {
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<float> uniform(-1, 1);
+    std::vector<float> a(s.k), w(s.n * s.k);
+    for (float &v : a)
+      v = uniform(rng);
+    for (float &v : w)
+      v = uniform(rng);
+    std::vector<uint16_t> half(w.size());
+    for (size_t i = 0; i < w.size(); ++i)
+      half[i] = tessera_f32_to_f16(w[i]);
+    Measurement results[2];
+    const char *types[] = {"f32", "f16"};
+    for (int precision = 0; precision < 2; ++precision) {
+      int parts = precision == 0 ? s.f32Parts : 1;
+      std::vector<std::string> names = {"a"};
+      std::vector<tessera_tensor> inputs = {
+          {"a", TESSERA_F32, 2, {1, s.k}, a.data(), a.size() * 4}};
+      int64_t row = 0;
+      for (int p = 0; p < parts; ++p) {
+        int64_t rows = s.n / parts + (p < s.n % parts ? 1 : 0);
+        names.push_back("w" + std::to_string(p));
+        inputs.push_back(
+            precision == 0
+                ? tessera_tensor{nullptr, TESSERA_F32, 2, {rows, s.k},
+                                 w.data() + row * s.k,
+                                 static_cast<size_t>(rows * s.k * 4)}
+                : tessera_tensor{nullptr, TESSERA_F16, 2, {rows, s.k},
+                                 half.data() + row * s.k,
+                                 static_cast<size_t>(rows * s.k * 2)});
+        row += rows;
+      }
+      for (size_t i = 0; i < inputs.size(); ++i)
+        inputs[i].name = names[i].c_str();
+      std::string path = "/tmp/tessera-bench-decode.tsr";
+      if (!compileToFile(decodeSource(s.n, s.k, parts, types[precision]),
+                         path) ||
+          !measure(instance, device, path, inputs, runs, results[precision]))
+        return false;
+    }
+    std::vector<float> copy(w.size());
+    std::vector<double> copies;
+    for (int r = 0; r < runs + 2; ++r) {
+      auto start = std::chrono::steady_clock::now();
+      std::memcpy(copy.data(), w.data(), w.size() * 4);
+      double seconds = std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+      if (r >= 2)
+        copies.push_back(seconds);
+    }
+    std::sort(copies.begin(), copies.end());
+    double copySeconds = copies[copies.size() / 2];
+    double diff = 0;
+    for (size_t i = 0; i < results[0].output.size(); ++i)
+      diff = std::max<double>(
+          diff, std::abs(results[0].output[i] - results[1].output[i]) /
+                    std::max(1.0f, std::abs(results[0].output[i])));
+    double bytes = s.n * s.k * 4.0;
+    std::printf("%-28s %8.2fms %7.2f %8.2fms %7.2f %6.2fx %8.2fms %7.2f "
+                "%10.2g\n",
+                s.label, results[0].medianSeconds * 1e3,
+                bytes / results[0].medianSeconds / 1e9,
+                results[1].medianSeconds * 1e3,
+                bytes / 2 / results[1].medianSeconds / 1e9,
+                results[0].medianSeconds / results[1].medianSeconds,
+                copySeconds * 1e3, bytes / copySeconds / 1e9, diff);
+  }
+  return true;
 }
 
 /// A .tsr holding one dispatch of the GLSL kernel (8x8 invocations, a
@@ -202,6 +332,8 @@ int main(int argc, char **argv) {
                 flops / peers[1].medianSeconds / 1e9,
                 peers[1].medianSeconds / ours.medianSeconds, diff);
   }
+  if (!benchDecode(instance, device, runs))
+    return 1;
   tessera_instance_destroy(instance);
   return 0;
 }

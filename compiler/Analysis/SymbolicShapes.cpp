@@ -314,8 +314,17 @@ OutputChain mlir::tessera::traceOutputChain(Value result,
   return {result, StridedView::dense(shapes.getShape(result)), {}};
 }
 
+/// A cast that kernels perform as they load: f16 to f32.
+static bool isWideningLoad(Operation *op) {
+  auto cast = dyn_cast_or_null<CastOp>(op);
+  return cast &&
+         getElementTypeOrSelf(cast.getInput().getType()).isF16() &&
+         getElementTypeOrSelf(cast.getType()).isF32();
+}
+
 bool mlir::tessera::isViewOp(Operation *op) {
-  return isa_and_nonnull<ReshapeOp, TransposeOp, BroadcastOp, SliceOp>(op);
+  return isa_and_nonnull<ReshapeOp, TransposeOp, BroadcastOp, SliceOp>(op) ||
+         isWideningLoad(op);
 }
 
 std::optional<StridedView>
@@ -327,6 +336,8 @@ mlir::tessera::viewThrough(Operation *op, const StridedView &source,
     return source.reshape(resultShape);
   if (isa<BroadcastOp>(op))
     return source.broadcastTo(resultShape);
+  if (isWideningLoad(op))
+    return source;
   auto slice = cast<SliceOp>(op);
   SmallVector<int64_t> starts, steps;
   for (auto [d, given] : llvm::enumerate(slice.getStarts())) {

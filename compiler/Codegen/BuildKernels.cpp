@@ -93,8 +93,12 @@ struct BuildKernelsPass
     OpBuilder builder(context);
     SmallVector<Type> arguments = {
         MemRefType::get({ShapedType::kDynamic}, builder.getI32Type())};
-    SmallVector<Value> tensors(dispatch.getInputs());
-    tensors.push_back(dispatch.getResult());
+    // Buffers hold the element type of the value they were bound from: an
+    // f16 weight read as f32 through a widening cast is an f16 buffer.
+    SmallVector<Value> tensors;
+    for (const Binding &input : bindings.inputs)
+      tensors.push_back(input.base);
+    tensors.push_back(bindings.output.base);
     SmallVector<bool> vec4 = selectVec4Inputs(dispatch, *kind, bindings);
     vec4.push_back(false); // the output
     for (auto [tensor, asVec4] : llvm::zip(tensors, vec4)) {

@@ -90,6 +90,11 @@ LogicalResult mlir::tessera::runPipeline(ModuleOp module, Phase last,
     TesseraSplitLargeWeightsOptions split;
     split.maxBytes = options.maxBindingBytes;
     pm.addPass(createTesseraSplitLargeWeights(split));
+    if (options.f16Weights) {
+      pm.addNestedPass<func::FuncOp>(createTesseraStoreWeightsAsF16());
+      // Again, to record that the module now needs fp16.
+      pm.addPass(createTesseraVerifyTarget());
+    }
     pm.addNestedPass<func::FuncOp>(createTesseraFormDispatches());
   }
   if (reached(Phase::Config))

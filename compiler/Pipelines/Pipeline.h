@@ -32,6 +32,8 @@ struct PipelineOptions {
   /// Largest weight part in bytes; 0 uses the target's storage-buffer range
   /// (see tessera-split-large-weights).
   int64_t maxBindingBytes = 0;
+  /// Store weights as f16 (arithmetic stays f32): `--precision f16`.
+  bool f16Weights = false;
 };
 
 /// Runs the phases after import up to and including `last` on `module`.

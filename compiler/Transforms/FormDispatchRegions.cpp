@@ -249,7 +249,7 @@ struct FormDispatchesPass
         startGroup(&op);
     for (Operation &op : block)
       if (!grouped.contains(&op) && DispatchOp::isFusableElementwise(&op) &&
-          needsOwnDispatch(&op))
+          !isViewOp(&op) && needsOwnDispatch(&op))
         startGroup(&op);
     return groups;
   }

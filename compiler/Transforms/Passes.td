@@ -245,6 +245,38 @@ def TesseraFoldLayerNormIntoLinear
   let dependentDialects = ["::mlir::tessera::TesseraDialect"];
 }
 
+def TesseraStoreWeightsAsF16
+    : Pass<"tessera-store-weights-as-f16", "::mlir::func::FuncOp"> {
+  let summary = "Store f32 weights at half precision, computing in f32";
+  let description = [{
+    `tessera-compile --precision f16`. Every f32 constant that the binary
+    stores as a buffer (more than 16 elements, not a splat) becomes an f16
+    constant (rounded to nearest even) followed by a widening
+    `tessera.cast` to f32: the weights take half the memory and half the
+    bandwidth, the arithmetic stays f32. The cast moves no data: like a
+    reshape it is a view (`isViewOp`), so the kernels that read the weight
+    bind the f16 buffer and widen each value as they load it.
+
+    A constant with a value beyond f16's range (|x| > 65504) keeps f32. The
+    module's target must offer 16-bit storage (its `fp16` fact); otherwise
+    the pass fails naming the target. Runs after the passes that rewrite
+    weights (horizontal fusion, layer-norm folding, weight splitting), which
+    work on f32 constants.
+
+    ```
+    tessera-opt --tessera-verify-target=target=lavapipe \
+        --tessera-store-weights-as-f16 model.mlir
+    ```
+  }];
+  let statistics = [
+    Statistic<"numStored", "weights-stored-as-f16",
+              "Number of f32 constants stored as f16">,
+    Statistic<"numOutOfRange", "weights-out-of-f16-range",
+              "Number of f32 constants kept because a value exceeds f16">
+  ];
+  let dependentDialects = ["::mlir::tessera::TesseraDialect"];
+}
+
 def TesseraFormDispatches
     : Pass<"tessera-form-dispatches", "::mlir::func::FuncOp"> {
   let summary = "Group ops into tessera.dispatch regions, one kernel each";

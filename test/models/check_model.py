@@ -3,13 +3,17 @@
 
     check_model.py raised IR.mlir --layers N --expect attention=1 ... \\
         [--mask causal=1] [--absent matmul,softmax]
-    check_model.py compare OUT.npy REFERENCE.npy --tolerance T
+    check_model.py compare OUT.npy REFERENCE.npy --tolerance T [--relative]
+    check_model.py weights F32-INFO.txt F16-INFO.txt --at-most R
 
 `raised` counts ops per kind in the IR that `tessera-compile --compile-to=raise`
 printed; every --expect is per layer (plus --extra, once per model); --absent lists op kinds none of which
 may remain; --mask counts attentions per layer with that #tessera.mask kind
 (`none` = no attribute); it also prints the ops per layer. `compare` checks
-the largest absolute difference against a reference (PyTorch's output).
+the largest absolute difference against a reference (PyTorch's output), or
+with --relative the largest difference relative to max(|reference|, 1).
+`weights` compares the weight bytes of two `tessera-run --info` outputs
+(a binary compiled with --precision f16 against the f32 one).
 """
 import argparse
 import collections
@@ -55,9 +59,26 @@ def compare(args):
     if out.shape != ref.shape:
         print("error: shape %s, expected %s" % (out.shape, ref.shape), file=sys.stderr)
         return 1
-    err = float(np.abs(out.astype(np.float64) - ref).max())
-    print("max abs error %.3g (tolerance %.3g)" % (err, args.tolerance))
+    diff = np.abs(out.astype(np.float64) - ref)
+    if args.relative:
+        # Relative to each reference value, floored at magnitude 1.
+        err = float((diff / np.maximum(np.abs(ref), 1.0)).max())
+        print("max relative error %.3g (tolerance %.3g)" % (err, args.tolerance))
+    else:
+        err = float(diff.max())
+        print("max abs error %.3g (tolerance %.3g)" % (err, args.tolerance))
     return 0 if err <= args.tolerance else 1
+
+
+def weights(args):
+    """Compares the weight bytes two `tessera-run --info` outputs report."""
+    def size(path):
+        match = re.search(r"weights (\d+) bytes", open(path).read())
+        return int(match.group(1))
+    full, narrow = size(args.f32_info), size(args.f16_info)
+    ratio = narrow / full
+    print("weights %d -> %d bytes (%.3f)" % (full, narrow, ratio))
+    return 0 if ratio <= args.at_most else 1
 
 
 def main():
@@ -75,8 +96,15 @@ def main():
     c.add_argument("output")
     c.add_argument("reference")
     c.add_argument("--tolerance", type=float, required=True)
+    c.add_argument("--relative", action="store_true",
+                   help="error relative to max(|reference|, 1), per element")
+    w = sub.add_parser("weights", help="f16 weights against f32 (--info outputs)")
+    w.add_argument("f32_info")
+    w.add_argument("f16_info")
+    w.add_argument("--at-most", type=float, required=True,
+                   help="largest allowed ratio of f16 to f32 weight bytes")
     args = parser.parse_args()
-    return raised(args) if args.command == "raised" else compare(args)
+    return {"raised": raised, "compare": compare, "weights": weights}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -54,6 +54,16 @@ cl::opt<bool> printWeights(
     cl::desc("With --compile-to, print weight blobs in full (default: "
              "elided), so that tessera-opt can take the output"),
     cl::init(false), cl::cat(category));
+enum class Precision { F32, F16 };
+cl::opt<Precision> precision(
+    "precision",
+    cl::desc("How weights are stored; arithmetic is f32 either way"),
+    cl::values(clEnumValN(Precision::F32, "f32", "f32 weights (default)"),
+               clEnumValN(Precision::F16, "f16",
+                          "f16 weights: half the memory and bandwidth, "
+                          "results within ~1e-3 relative of f32; needs a "
+                          "device with 16-bit storage")),
+    cl::init(Precision::F32), cl::cat(category));
 cl::list<std::string>
     dims("dim",
          cl::desc("Fix (NAME=N) or bound (NAME=MIN:MAX) a dynamic dimension"),
@@ -153,7 +163,8 @@ int main(int argc, char **argv) {
   std::string overview =
       "tessera-compile: compile a model to a Tessera binary (.tsr)\n\n"
       "  tessera-compile model.onnx -o model.tsr [--target=PROFILE]\n"
-      "                  [--dim seq=1:512] [--dump-dispatches=DIR]\n"
+      "                  [--dim seq=1:512] [--precision=f16]\n"
+      "                  [--dump-dispatches=DIR]\n"
       "  tessera-compile model.onnx --compile-to=PHASE\n\n"
       "Input: an ONNX model (opsets 13 to 21; weights may live in external\n"
       "data files next to it), ONNX's text format (.onnxtxt), or a .mlir\n"
@@ -245,6 +256,7 @@ int main(int argc, char **argv) {
 
   PipelineOptions pipelineOptions;
   pipelineOptions.target = target;
+  pipelineOptions.f16Weights = precision == Precision::F16;
   Phase passes = std::min(*last, Phase::SPIRV);
   recordDimBounds(*module, writerOptions);
   if (failed(runPipeline(*module, passes, pipelineOptions)))

@@ -375,6 +375,15 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getType())
     return getInput();
   Type to = getType().getElementType();
+  // Weights stored at a narrower float type stay narrow: folding would
+  // double their bytes (tessera-store-weights-as-f16).
+  if (auto elements = dyn_cast_or_null<ElementsAttr>(adaptor.getInput());
+      elements && !elements.isSplat() &&
+      isa<FloatType>(getInput().getType().getElementType()) &&
+      isa<FloatType>(to) &&
+      to.getIntOrFloatBitWidth() >
+          getInput().getType().getElementType().getIntOrFloatBitWidth())
+    return {};
   return foldElementwise(
       adaptor.getOperands(), getType(),
       [&](ArrayRef<Attribute> args) -> Attribute {

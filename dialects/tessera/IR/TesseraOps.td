@@ -241,6 +241,11 @@ def Tessera_CastOp : Tessera_Op<"cast", [Pure]> {
     Converts each element to the result's element type (ONNX `Cast`): floats
     round to nearest, floats to integers truncate toward zero, integers to
     `i1` test for non-zero.
+
+    A widening cast of a non-splat float constant does not fold: it is how
+    weights are stored at half precision (`tessera-store-weights-as-f16`).
+    From f16 to f32 the cast moves no data: dispatches read the f16 buffer
+    and widen as they load.
   }];
   let arguments = (ins Tessera_Tensor:$input);
   let results = (outs Tessera_Tensor:$result);

@@ -99,6 +99,27 @@ func.func @broadcast_constants() -> (tensor<512x512xf32>, tensor<3x2xi64>, tenso
 
 // -----
 
+// Widening a non-splat float constant does not fold: that is how weights
+// stay stored at half precision (tessera-store-weights-as-f16). A splat
+// widens (it costs nothing), and narrowing folds.
+// CHECK-LABEL: func @widening_constant_casts
+// CHECK-DAG: %[[H:.*]] = tessera.constant dense<[1.000000e+00, 2.500000e-01]> : tensor<2xf16>
+// CHECK-DAG: %[[W:.*]] = tessera.cast %[[H]] : tensor<2xf16> -> tensor<2xf32>
+// CHECK-DAG: %[[S:.*]] = tessera.constant dense<5.000000e-01> : tensor<2xf32>
+// CHECK-DAG: %[[N:.*]] = tessera.constant dense<[5.000000e-01, 3.000000e+00]> : tensor<2xf16>
+// CHECK: return %[[W]], %[[S]], %[[N]]
+func.func @widening_constant_casts() -> (tensor<2xf32>, tensor<2xf32>, tensor<2xf16>) {
+  %h = tessera.constant dense<[1.0, 0.25]> : tensor<2xf16>
+  %0 = tessera.cast %h : tensor<2xf16> -> tensor<2xf32>
+  %s = tessera.constant dense<0.5> : tensor<2xf16>
+  %1 = tessera.cast %s : tensor<2xf16> -> tensor<2xf32>
+  %f = tessera.constant dense<[0.5, 3.0]> : tensor<2xf32>
+  %2 = tessera.cast %f : tensor<2xf32> -> tensor<2xf16>
+  return %0, %1, %2 : tensor<2xf32>, tensor<2xf32>, tensor<2xf16>
+}
+
+// -----
+
 // CHECK-LABEL: func @same_type_noops
 // CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>)
 // CHECK-NEXT: return %[[X]], %[[X]], %[[X]], %[[X]]

@@ -1,0 +1,105 @@
+//===- StoreWeightsAsF16.cpp - Half-precision weight storage --------------===//
+//
+// Replaces each stored f32 constant by an f16 constant and a widening cast.
+// The cast is a view (see isViewOp): the kernels reading the weight bind its
+// f16 buffer and widen on load, so only the storage changes precision.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Target/DeviceProfiles.h"
+#include "compiler/Transforms/Passes.h"
+#include "compiler/Transforms/RaisingUtils.h"
+#include "dialects/tessera/IR/TesseraOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/APFloat.h"
+
+namespace mlir::tessera {
+#define GEN_PASS_DEF_TESSERASTOREWEIGHTSASF16
+#include "compiler/Transforms/Passes.h.inc"
+} // namespace mlir::tessera
+
+using namespace mlir;
+using namespace mlir::tessera;
+
+namespace {
+
+/// Constants with at most this many elements are inlined into kernels (see
+/// the serializer), not stored.
+constexpr int64_t kInlinedElements = 16;
+
+/// `values` as IEEE binary16 bits, rounded to nearest even; std::nullopt
+/// when a finite value would overflow to infinity.
+std::optional<std::vector<uint16_t>> toHalf(ArrayRef<float> values) {
+  std::vector<uint16_t> bits;
+  bits.reserve(values.size());
+  for (float value : values) {
+    llvm::APFloat half(value);
+    bool losesInfo = false;
+    llvm::APFloat::opStatus status = half.convert(
+        llvm::APFloat::IEEEhalf(), llvm::APFloat::rmNearestTiesToEven,
+        &losesInfo);
+    if (status & llvm::APFloat::opOverflow)
+      return std::nullopt;
+    bits.push_back(static_cast<uint16_t>(half.bitcastToAPInt().getZExtValue()));
+  }
+  return bits;
+}
+
+struct StoreWeightsAsF16Pass
+    : public tessera::impl::TesseraStoreWeightsAsF16Base<
+          StoreWeightsAsF16Pass> {
+  void runOnOperation() override {
+    func::FuncOp function = getOperation();
+    TargetAttr target = getModuleTarget(function->getParentOp());
+    if (target && !target.supportsFloat16()) {
+      function.emitError() << "f16 weights need 16-bit float support, which "
+                              "target '"
+                           << target.getName() << "' lacks";
+      return signalPassFailure();
+    }
+    SmallVector<ConstantOp> constants;
+    function.walk([&](ConstantOp constant) {
+      auto type = dyn_cast<RankedTensorType>(constant.getType());
+      auto elements = dyn_cast<ElementsAttr>(constant.getValue());
+      if (type && elements && type.getElementType().isF32() &&
+          type.hasStaticShape() && type.getNumElements() > kInlinedElements &&
+          !elements.isSplat() && !isa<DispatchOp>(constant->getParentOp()))
+        constants.push_back(constant);
+    });
+    for (ConstantOp constant : constants) {
+      std::optional<SmallVector<float>> values =
+          getF32Values(constant.getResult());
+      if (!values)
+        continue;
+      std::optional<std::vector<uint16_t>> half = toHalf(*values);
+      if (!half) {
+        ++numOutOfRange;
+        continue;
+      }
+      auto type = cast<RankedTensorType>(constant.getType());
+      auto halfType = type.clone(Float16Type::get(&getContext()));
+      std::string name = "f16_weight";
+      if (auto resource =
+              dyn_cast<DenseResourceElementsAttr>(constant.getValue()))
+        name = (resource.getRawHandle().getKey() + "_f16").str();
+      OpBuilder builder(constant);
+      auto stored = ConstantOp::create(
+          builder, constant.getLoc(),
+          DenseResourceElementsAttr::get(
+              halfType, name,
+              HeapAsmResourceBlob::allocateAndCopyInferAlign(
+                  ArrayRef<uint16_t>(*half))));
+      auto widened =
+          CastOp::create(builder, constant.getLoc(), type, stored.getResult());
+      constant.replaceAllUsesWith(widened.getResult());
+      constant.erase();
+      ++numStored;
+    }
+  }
+};
+
+} // namespace
