@@ -22,8 +22,10 @@ def TesseraSelectTileConfigs
       key and value load (4 for none, causal and undilated sliding masks,
       1 for the others), key/value tiles of `tile[1]`;
     - row reductions (softmax, layer_norm, reduce_*, argmax): one workgroup
-      per row, the row split over its invocations, partial results combined
-      with subgroup operations and, across subgroups, workgroup memory;
+      per row, the row split over its invocations (`thread_tile[0]` values
+      each; a static row of at most 32 per invocation is held in registers
+      and read from memory once), partial results combined with subgroup
+      operations and, across subgroups, workgroup memory;
     - elementwise: one element per invocation.
 
     Dynamic sizes count at their upper bound where the function's

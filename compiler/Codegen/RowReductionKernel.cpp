@@ -3,9 +3,11 @@
 // One workgroup per row. Each invocation walks the row with a stride of the
 // workgroup size; partial results are combined with subgroup reductions and,
 // across subgroups, through workgroup memory (robust to whatever subgroup
-// size the device runs). The fused prologue (e.g. a residual add) is
-// re-evaluated on each pass over the row instead of being materialised;
-// the epilogue is applied at the store.
+// size the device runs). A static row that fits the invocations' registers
+// is read once (one pass over memory; the passes then read registers);
+// otherwise the fused prologue (e.g. a residual add) is re-evaluated on
+// each pass over the row instead of being materialised. The epilogue is
+// applied at the store.
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,14 +51,63 @@ LogicalResult mlir::tessera::buildRowReductionKernel(KernelEmitter &e) {
   Value tid = e.threadId(gpu::Dimension::x);
   Value input = root->getOperand(0);
 
-  // One strided pass over the row: `body` gets the column's indices and
-  // the input value there, and returns the new partial (or nothing).
+  // Where the row is static and short enough (thread_tile[0] values per
+  // invocation, kMaxRegisterValues at most), each invocation loads its
+  // columns once, evaluating the prologue once, and every pass reads
+  // registers: one pass over memory instead of two or three.
+  constexpr int64_t kMaxRegisterValues = 32;
+  int64_t perInvocation = e.config().getThreadTile()[0];
+  bool inRegisters = colsExpr.isConstant() &&
+                     perInvocation * invocations >= colsExpr.getCoefficient() &&
+                     perInvocation <= kMaxRegisterValues;
+  struct Column {
+    SmallVector<Value> indices;
+    Value x, valid;
+  };
+  SmallVector<Column> columns;
+  if (inRegisters) {
+    Value lastCol = arith::SubIOp::create(b, loc, cols, e.index(1));
+    for (int64_t j = 0; j < perInvocation; ++j) {
+      Value col = arith::AddIOp::create(b, loc, tid,
+                                        e.index(j * invocations));
+      Column column;
+      column.valid =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col, cols);
+      column.indices.assign(rowIndices.begin(), rowIndices.end());
+      llvm::append_range(
+          column.indices,
+          e.delinearize(arith::MinUIOp::create(b, loc, col, lastCol), colDims));
+      column.x = e.evaluate(input, column.indices);
+      columns.push_back(std::move(column));
+    }
+  }
+
+  // One pass over the row: `body` gets the column's indices and the input
+  // value there, and returns the new partial (or nothing, having stored).
+  // Returns the invocation's partial, if any.
   auto pass = [&](Value init,
-                  function_ref<Value(ArrayRef<Value>, Value, Value)> body) {
+                  function_ref<Value(ArrayRef<Value>, Value, Value)> body)
+      -> Value {
+    if (inRegisters) {
+      Value acc = init;
+      for (const Column &column : columns) {
+        if (init) {
+          // Columns past the row's end keep the partial.
+          acc = arith::SelectOp::create(
+              b, loc, column.valid, body(column.indices, column.x, acc), acc);
+          continue;
+        }
+        auto ifOp = scf::IfOp::create(b, loc, column.valid, /*withElse=*/false);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+        body(column.indices, column.x, Value());
+      }
+      return acc;
+    }
     SmallVector<Value> inits;
     if (init)
       inits.push_back(init);
-    return e.forLoop(
+    scf::ForOp loop = e.forLoop(
         tid, cols, e.index(invocations), inits, [&](Value col, ValueRange acc) {
           SmallVector<Value> indices(rowIndices);
           llvm::append_range(indices, e.delinearize(col, colDims));
@@ -64,6 +115,7 @@ LogicalResult mlir::tessera::buildRowReductionKernel(KernelEmitter &e) {
           Value next = body(indices, x, acc.empty() ? Value() : acc[0]);
           return next ? SmallVector<Value>{next} : SmallVector<Value>{};
         });
+    return init ? loop.getResult(0) : Value();
   };
   auto add = [&](Value a, Value c) {
     return arith::AddFOp::create(b, loc, a, c).getResult();
@@ -74,7 +126,7 @@ LogicalResult mlir::tessera::buildRowReductionKernel(KernelEmitter &e) {
         pass(e.f32(-3.4028234663852886e38), [&](ArrayRef<Value>, Value x,
                                                 Value acc) {
           return arith::MaximumFOp::create(b, loc, acc, x).getResult();
-        }).getResult(0);
+        });
     Value rowMax = e.workgroupReduce(localMax, /*isMax=*/true, scratch);
     auto shifted = [&](Value x) {
       return math::ExpOp::create(b, loc,
@@ -83,7 +135,7 @@ LogicalResult mlir::tessera::buildRowReductionKernel(KernelEmitter &e) {
     };
     Value localSum = pass(e.f32(0.0), [&](ArrayRef<Value>, Value x, Value acc) {
                        return add(acc, shifted(x));
-                     }).getResult(0);
+                     });
     Value inverse = arith::DivFOp::create(
         b, loc, e.f32(1.0), e.workgroupReduce(localSum, false, scratch));
     pass(Value(), [&](ArrayRef<Value> indices, Value x, Value) {
@@ -99,14 +151,14 @@ LogicalResult mlir::tessera::buildRowReductionKernel(KernelEmitter &e) {
       arith::IndexCastOp::create(b, loc, b.getI32Type(), cols));
   Value localSum = pass(e.f32(0.0), [&](ArrayRef<Value>, Value x, Value acc) {
                      return add(acc, x);
-                   }).getResult(0);
+                   });
   Value mean = arith::DivFOp::create(
       b, loc, e.workgroupReduce(localSum, false, scratch), count);
   Value localSquares =
       pass(e.f32(0.0), [&](ArrayRef<Value>, Value x, Value acc) {
         Value centred = arith::SubFOp::create(b, loc, x, mean);
         return add(acc, arith::MulFOp::create(b, loc, centred, centred));
-      }).getResult(0);
+      });
   Value variance = arith::DivFOp::create(
       b, loc, e.workgroupReduce(localSquares, false, scratch), count);
   Value epsilon = e.f32(norm.getEpsilon().convertToDouble());

@@ -500,7 +500,11 @@ INSTANTIATE_TEST_SUITE_P(Shapes, SoftmaxKernelTest,
                                            std::pair<int64_t, int64_t>{3, 5},
                                            std::pair<int64_t, int64_t>{4, 100},
                                            std::pair<int64_t, int64_t>{2,
-                                                                       1000}));
+                                                                       1000},
+                                           // Longer than the registers
+                                           // hold: passes over memory.
+                                           std::pair<int64_t, int64_t>{2,
+                                                                       3000}));
 
 class LayerNormKernelTest
     : public KernelTest,
@@ -555,7 +559,8 @@ TEST_P(LayerNormKernelTest, WithResidualPrologueMatchesReference) {
 INSTANTIATE_TEST_SUITE_P(Shapes, LayerNormKernelTest,
                          ::testing::Values(std::vector<int64_t>{4, 8},
                                            std::vector<int64_t>{2, 3, 256},
-                                           std::vector<int64_t>{3, 1000}));
+                                           std::vector<int64_t>{3, 1000},
+                                           std::vector<int64_t>{2, 2500}));
 
 //===----------------------------------------------------------------------===//
 // Elementwise

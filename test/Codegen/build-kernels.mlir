@@ -101,3 +101,29 @@ func.func @attention_f16(%q: tensor<1x2x16x32xf16>) -> tensor<1x2x16x32xf16> {
   %0 = tessera.attention %q, %q, %q {mask = #tessera.mask<causal>} : (tensor<1x2x16x32xf16>, tensor<1x2x16x32xf16>, tensor<1x2x16x32xf16>) -> tensor<1x2x16x32xf16>
   return %0 : tensor<1x2x16x32xf16>
 }
+
+// -----
+
+// A static row that fits the registers (256 over 64 invocations: 4 values
+// each) is read once: its 4 columns of x and of the residual are loaded
+// before the first reduction, and the passes after it read registers. A
+// dynamic row walks memory once per pass.
+// CHECK-LABEL: module attributes
+// CHECK: gpu.func @dispatch_0(%{{.*}}: memref<?xi32>, %[[X:.*]]: memref<?xf32>, %[[R:.*]]: memref<?xf32>, %{{.*}}: memref<?xf32>)
+// CHECK-COUNT-4: memref.load %[[X]]
+// CHECK: gpu.subgroup_reduce
+// CHECK-NOT: memref.load %[[X]]
+// CHECK: gpu.return
+// CHECK: gpu.func @dispatch_1
+// CHECK: scf.for
+// CHECK: memref.load
+// CHECK: gpu.subgroup_reduce
+// CHECK: scf.for
+// CHECK: memref.load
+// CHECK: gpu.subgroup_reduce
+func.func @norm_in_registers(%x: tensor<4x256xf32>, %r: tensor<4x256xf32>, %d: tensor<4x?xf32> {tessera.dims = [4, "cols"]}) -> (tensor<4x256xf32>, tensor<4x?xf32>) {
+  %0 = tessera.add %x, %r : (tensor<4x256xf32>, tensor<4x256xf32>) -> tensor<4x256xf32>
+  %1 = tessera.layer_norm %0, axis = 1, epsilon = 1.0e-5 : (tensor<4x256xf32>) -> tensor<4x256xf32>
+  %2 = tessera.layer_norm %d, axis = 1, epsilon = 1.0e-5 : (tensor<4x?xf32>) -> tensor<4x?xf32>
+  return %1, %2 : tensor<4x256xf32>, tensor<4x?xf32>
+}
