@@ -85,6 +85,7 @@ LogicalResult mlir::tessera::runPipeline(ModuleOp module, Phase last,
     target.targetName = options.target;
     pm.addPass(createTesseraVerifyTarget(target));
     // Before splitting: a fused weight may be the one that is too large.
+    pm.addNestedPass<func::FuncOp>(createTesseraFoldAttentionScaleIntoQuery());
     pm.addNestedPass<func::FuncOp>(createTesseraFuseHorizontalLinears());
     pm.addNestedPass<func::FuncOp>(createTesseraFoldLayerNormIntoLinear());
     TesseraSplitLargeWeightsOptions split;

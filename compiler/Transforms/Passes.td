@@ -224,6 +224,27 @@ def TesseraFuseHorizontalLinears
   let dependentDialects = ["::mlir::tessera::TesseraDialect"];
 }
 
+def TesseraFoldAttentionScaleIntoQuery
+    : Pass<"tessera-fold-attention-scale-into-query", "::mlir::func::FuncOp"> {
+  let summary = "Fold an attention's score scale into Q's projection";
+  let description = [{
+    `attention(Q, K, V) {scale = s}` with `Q` a linear of constant f32
+    weight `W` and bias `b` (through the head split's reshape and transpose,
+    all used once) becomes `attention(Q', K, V) {scale = 1}` with
+    `Q' = linear(x, s W, s b)`, computed at compile time. Applies only where
+    the fold is exact: `s` a power of two (`1/sqrt(64)` = 0.125, as for head
+    dims 16, 64 and 256) and every scaled value finite and representable,
+    so that results are bit for bit the same; other scales stay on the
+    attention. Runs before `tessera-fuse-horizontal-linears`, which then
+    concatenates the scaled Q weight with K's and V's.
+  }];
+  let statistics = [
+    Statistic<"numFolded", "scales-folded",
+              "Number of attention scales folded into Q's weights">
+  ];
+  let dependentDialects = ["::mlir::tessera::TesseraDialect"];
+}
+
 def TesseraFoldLayerNormIntoLinear
     : Pass<"tessera-fold-layer-norm-into-linear", "::mlir::func::FuncOp"> {
   let summary = "Fold a layer norm's scale and shift into the linear it feeds";
