@@ -16,6 +16,8 @@
 // RUN: not tessera-compile %s -o %t.tsr --dim seq=9:3 2>&1 | FileCheck %s --check-prefix=BAD-BOUNDS
 // RUN: not tessera-compile %s -o %t.tsr --target=quantum 2>&1 | FileCheck %s --check-prefix=BAD-TARGET
 // RUN: not tessera-compile %t.missing.mlir -o %t.tsr 2>&1 | FileCheck %s --check-prefix=NO-FILE
+// RUN: not tessera-compile %s -o %t.tsr --precision=f16 --target=generic 2>&1 | FileCheck %s --check-prefix=NO-FP16
+// RUN: not tessera-compile %s -o %t.tsr --precision=f64 2>&1 | FileCheck %s --check-prefix=BAD-PRECISION
 
 // IMPORT: %[[T:.*]] = tessera.transpose
 // IMPORT: tessera.matmul %{{.*}}, %[[T]]
@@ -46,6 +48,8 @@
 // BAD-BOUNDS: error: dynamic dimension 'seq' has bounds 9:3; they must satisfy 1 <= MIN <= MAX
 // BAD-TARGET: error: unknown target profile 'quantum'
 // NO-FILE: tessera-compile: cannot open input file {{.*}}missing.mlir
+// NO-FP16: error: f16 weights need 16-bit float support, which target 'generic' lacks
+// BAD-PRECISION: for the --precision option: Cannot find option named 'f64'!
 
 func.func @scores(%q: tensor<?x64xf32> {tessera.dims = ["seq", 64]}, %k: tensor<?x64xf32> {tessera.dims = ["seq", 64]}, %bias: tensor<?x?xf32> {tessera.dims = ["seq", "seq"]}) -> tensor<?x?xf32> attributes {tessera.dim_bounds = {seq = array<i64: 1, 128>}} {
   %kt = tessera.transpose %k, [1, 0] : tensor<?x64xf32> -> tensor<64x?xf32>
