@@ -270,10 +270,10 @@ def TesseraStoreWeightsAsF16
     : Pass<"tessera-store-weights-as-f16", "::mlir::func::FuncOp"> {
   let summary = "Store f32 weights at half precision, computing in f32";
   let description = [{
-    `tessera-compile --precision f16`. Every f32 constant that the binary
-    stores as a buffer (more than 16 elements, not a splat) becomes an f16
-    constant (rounded to nearest even) followed by a widening
-    `tessera.cast` to f32: the weights take half the memory and half the
+    `tessera-compile --precision f16`. Every f32 constant of more than 16
+    elements that is not a splat (smaller ones and splats save a few bytes
+    at most) becomes an f16 constant (rounded to nearest even) followed by a
+    widening `tessera.cast` to f32: the weights take half the memory and half the
     bandwidth, the arithmetic stays f32. The cast moves no data: like a
     reshape it is a view (`isViewOp`), so the kernels that read the weight
     bind the f16 buffer and widen each value as they load it.

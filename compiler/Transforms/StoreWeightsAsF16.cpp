@@ -27,9 +27,9 @@ using namespace mlir::tessera;
 
 namespace {
 
-/// Constants with at most this many elements are inlined into kernels (see
-/// the serializer), not stored.
-constexpr int64_t kInlinedElements = 16;
+/// Constants this small (the size up to which the ONNX importer keeps
+/// initializers inline) stay f32: they save a few bytes at most.
+constexpr int64_t kMinElements = 17;
 
 /// `values` as IEEE binary16 bits, rounded to nearest even; std::nullopt
 /// when a finite value would overflow to infinity.
@@ -66,7 +66,7 @@ struct StoreWeightsAsF16Pass
       auto type = dyn_cast<RankedTensorType>(constant.getType());
       auto elements = dyn_cast<ElementsAttr>(constant.getValue());
       if (type && elements && type.getElementType().isF32() &&
-          type.hasStaticShape() && type.getNumElements() > kInlinedElements &&
+          type.hasStaticShape() && type.getNumElements() >= kMinElements &&
           !elements.isSplat() && !isa<DispatchOp>(constant->getParentOp()))
         constants.push_back(constant);
     });

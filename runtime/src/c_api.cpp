@@ -104,7 +104,10 @@ tessera_status tessera_program_load(tessera_instance instance, const char *path,
                                                      handle->session);
         !s.isOk())
       return reportStatus(s);
-  handle->description = handle->program->model().describe();
+  const tessera::runtime::Model &model = handle->program->model();
+  handle->description = model.describe();
+  for (uint32_t i = 0; i < model.root().dispatches()->size(); ++i)
+    handle->dispatchLabels.push_back(model.dispatchLabel(i));
   *out_program = handle.release();
   return TESSERA_OK;
 }
@@ -220,9 +223,6 @@ tessera_status tessera_program_dispatch_info(tessera_program program,
     return reportStatus(invalidArgument(
         "tessera_program_dispatch_info: no dispatch " + std::to_string(index) +
         " (the program has " + std::to_string(count) + ")"));
-  if (program->dispatchLabels.empty())
-    for (uint32_t i = 0; i < count; ++i)
-      program->dispatchLabels.push_back(model.dispatchLabel(i));
   const tessera::tsr::Executable *executable = model.root().executables()->Get(
       model.root().dispatches()->Get(index)->executable());
   *out_info = {};
@@ -250,9 +250,11 @@ tessera_status tessera_program_dispatch_seconds(tessera_program program,
   if (!program || !out_seconds)
     return reportStatus(invalidArgument(
         "tessera_program_dispatch_seconds: program or out_seconds is NULL"));
-  const std::vector<double> &seconds =
-      program->session ? program->session->dispatchSeconds()
-                       : std::vector<double>();
+  if (!program->session)
+    return reportStatus(invalidArgument("tessera_program_dispatch_seconds: "
+                                        "the program was loaded without a "
+                                        "device"));
+  const std::vector<double> &seconds = program->session->dispatchSeconds();
   if (index >= seconds.size())
     return reportStatus(invalidArgument(
         "tessera_program_dispatch_seconds: no time for dispatch " +

@@ -162,26 +162,23 @@ Session::~Session() {
 }
 
 Status Session::setProfiling(bool enable) {
+  // The query pool is created on first use and kept.
+  if (enable && queries_ == VK_NULL_HANDLE) {
+    const Device &device = *program_.device();
+    if (device.timestampValidBits() == 0)
+      return Status(TESSERA_ERROR_UNSUPPORTED,
+                    std::string(device.info().name) +
+                        " cannot write timestamps on its compute queue, so "
+                        "dispatches cannot be profiled");
+    VkQueryPoolCreateInfo info{};
+    info.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO;
+    info.queryType = VK_QUERY_TYPE_TIMESTAMP;
+    info.queryCount = program_.model().root().dispatches()->size() + 1;
+    if (VkResult r = vkCreateQueryPool(device_, &info, nullptr, &queries_);
+        r != VK_SUCCESS)
+      return vulkanFailure("vkCreateQueryPool", r);
+  }
   profiling_ = enable;
-  if (!enable || queries_ != VK_NULL_HANDLE)
-    return Status::ok();
-  const Device &device = *program_.device();
-  if (device.timestampValidBits() == 0) {
-    profiling_ = false;
-    return Status(TESSERA_ERROR_UNSUPPORTED,
-                  std::string(device.info().name) +
-                      " cannot write timestamps on its compute queue, so "
-                      "dispatches cannot be profiled");
-  }
-  VkQueryPoolCreateInfo info{};
-  info.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO;
-  info.queryType = VK_QUERY_TYPE_TIMESTAMP;
-  info.queryCount = program_.model().root().dispatches()->size() + 1;
-  if (VkResult r = vkCreateQueryPool(device_, &info, nullptr, &queries_);
-      r != VK_SUCCESS) {
-    profiling_ = false;
-    return vulkanFailure("vkCreateQueryPool", r);
-  }
   return Status::ok();
 }
 

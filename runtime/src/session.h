@@ -39,7 +39,7 @@ public:
   /// first dispatch and after each one; fails on a device whose compute
   /// queue has no timestamps.
   Status setProfiling(bool enable);
-  bool profiling() const { return queries_ != VK_NULL_HANDLE && profiling_; }
+  bool profiling() const { return profiling_; }
   /// Device seconds of each dispatch in the last profiled run, from the end
   /// of the one before (so barriers count towards the dispatch that waits);
   /// empty when the last run was not profiled.

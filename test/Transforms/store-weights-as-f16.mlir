@@ -24,8 +24,8 @@ func.func @stores_weight(%x: tensor<2x4xf32>) -> tensor<2x5xf32> {
 
 // -----
 
-// Kept f32: constants the kernels inline (16 elements or fewer), splats, and
-// a weight with a value beyond f16's range (it would become infinity).
+// Kept f32: small constants (16 elements or fewer), splats, and a weight
+// with a value beyond f16's range (it would become infinity).
 // CHECK-LABEL: func @keeps_f32
 // CHECK-NOT: f16
 // CHECK: return
