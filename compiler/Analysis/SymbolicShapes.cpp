@@ -314,17 +314,22 @@ OutputChain mlir::tessera::traceOutputChain(Value result,
   return {result, StridedView::dense(shapes.getShape(result)), {}};
 }
 
-/// A cast that kernels perform as they load: f16 to f32.
-static bool isWideningLoad(Operation *op) {
+/// A cast that kernels perform as they load: f16 to f32 (the widening of
+/// an f16 buffer), and i32 to i1 (booleans are stored as i32 and loaded as
+/// `!= 0`, which is the cast).
+static bool isCastOnLoad(Operation *op) {
   auto cast = dyn_cast_or_null<CastOp>(op);
-  return cast &&
-         getElementTypeOrSelf(cast.getInput().getType()).isF16() &&
-         getElementTypeOrSelf(cast.getType()).isF32();
+  if (!cast)
+    return false;
+  Type from = getElementTypeOrSelf(cast.getInput().getType());
+  Type to = getElementTypeOrSelf(cast.getType());
+  return (from.isF16() && to.isF32()) ||
+         (from.isInteger(32) && to.isInteger(1));
 }
 
 bool mlir::tessera::isViewOp(Operation *op) {
   return isa_and_nonnull<ReshapeOp, TransposeOp, BroadcastOp, SliceOp>(op) ||
-         isWideningLoad(op);
+         isCastOnLoad(op);
 }
 
 std::optional<StridedView>
@@ -336,7 +341,7 @@ mlir::tessera::viewThrough(Operation *op, const StridedView &source,
     return source.reshape(resultShape);
   if (isa<BroadcastOp>(op))
     return source.broadcastTo(resultShape);
-  if (isWideningLoad(op))
+  if (isCastOnLoad(op))
     return source;
   auto slice = cast<SliceOp>(op);
   SmallVector<int64_t> starts, steps;

@@ -205,8 +205,9 @@ struct OutputChain {
 OutputChain traceOutputChain(Value result, const SymbolicShapes &shapes);
 
 /// Whether `op` is a layout op that may be a view: reshape, transpose,
-/// broadcast, slice, and a cast from f16 to f32 (kernels widen f16 values
-/// as they load them, so the f32 tensor is the f16 buffer read wider).
+/// broadcast, slice, and the casts kernels perform as they load: f16 to
+/// f32 (the f32 tensor is the f16 buffer read wider) and i32 to i1
+/// (booleans are stored as i32 and loaded as `!= 0`).
 bool isViewOp(Operation *op);
 /// The view that view op `op` makes of a tensor viewed as `source`, its
 /// result of `resultShape`; std::nullopt when no strided view expresses it.

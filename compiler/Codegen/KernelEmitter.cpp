@@ -238,20 +238,24 @@ SmallVector<Value> KernelEmitter::delinearize(Value flat,
   return indices;
 }
 
+SmallVector<Value> KernelEmitter::ownIndices(Value value,
+                                             ArrayRef<Value> indices) {
+  // Trailing alignment; a dimension of 1 repeats its one element.
+  const SymbolicShape &shape = shapeOf(value);
+  size_t offset = indices.size() - shape.size();
+  SmallVector<Value> own;
+  for (size_t d = 0; d < shape.size(); ++d)
+    own.push_back(shape[d] == DimExpr::constant(1) ? index(0)
+                                                   : indices[d + offset]);
+  return own;
+}
+
 Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
                               const llvm::DenseMap<Value, Value> &known) {
   if (auto it = known.find(value); it != known.end())
     return it->second;
-  if (auto argument = dyn_cast<BlockArgument>(value)) {
-    // Trailing alignment; a dimension of 1 repeats its one element.
-    const SymbolicShape &shape = shapeOf(argument);
-    size_t offset = indices.size() - shape.size();
-    SmallVector<Value> own;
-    for (size_t d = 0; d < shape.size(); ++d)
-      own.push_back(shape[d] == DimExpr::constant(1) ? index(0)
-                                                     : indices[d + offset]);
-    return loadInput(argument, own);
-  }
+  if (auto argument = dyn_cast<BlockArgument>(value))
+    return loadInput(argument, ownIndices(argument, indices));
   Operation *op = value.getDefiningOp();
   if (auto iota = dyn_cast<IotaOp>(op)) {
     // 1-D, aligned with the last index like any broadcast operand.
@@ -271,11 +275,10 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
     int64_t axis = gather.getAxis();
     int64_t indexRank =
         cast<RankedTensorType>(gather.getIndices().getType()).getRank();
-    size_t offset =
-        indices.size() - cast<RankedTensorType>(value.getType()).getRank();
-    ArrayRef<Value> own = indices.drop_front(offset);
+    SmallVector<Value> own = ownIndices(value, indices);
     Value position = evaluate(gather.getIndices(),
-                              own.slice(axis, indexRank), known);
+                              ArrayRef<Value>(own).slice(axis, indexRank),
+                              known);
     position = arith::IndexCastOp::create(builder_, loc_,
                                           builder_.getIndexType(), position);
     Value extent = size(shapeOf(gather.getInput())[axis]);
@@ -289,16 +292,16 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
     position = arith::MinSIOp::create(
         builder_, loc_, position,
         arith::SubIOp::create(builder_, loc_, extent, index(1)));
-    SmallVector<Value> source(own.take_front(axis));
+    SmallVector<Value> source(ArrayRef<Value>(own).take_front(axis));
     source.push_back(position);
-    llvm::append_range(source, own.drop_front(axis + indexRank));
+    llvm::append_range(source, ArrayRef<Value>(own).drop_front(axis + indexRank));
     return evaluate(gather.getInput(), source, known);
   }
   if (auto slice = dyn_cast<SliceOp>(op)) {
     // input index = start + index * step, the start normalised as ONNX
     // does (SymbolicShapes admits only whole dynamic dims).
     auto inputType = cast<RankedTensorType>(slice.getInput().getType());
-    size_t offset = indices.size() - inputType.getRank();
+    SmallVector<Value> own = ownIndices(value, indices);
     SmallVector<Value> source;
     for (int64_t d = 0; d < inputType.getRank(); ++d) {
       int64_t start = slice.getStarts()[d];
@@ -308,7 +311,7 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
         start = std::clamp<int64_t>(start < 0 ? start + extent : start, 0,
                                     extent);
       }
-      Value i = indices[offset + d];
+      Value i = own[d];
       if (step != 1)
         i = arith::MulIOp::create(builder_, loc_, i, index(step));
       if (start != 0)
@@ -324,10 +327,10 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
   if (auto transpose = dyn_cast<TransposeOp>(op)) {
     // A copy (a transpose returned as a model output, say).
     ArrayRef<int64_t> permutation = transpose.getPermutation();
-    size_t offset = indices.size() - permutation.size();
+    SmallVector<Value> own = ownIndices(value, indices);
     SmallVector<Value> source(permutation.size());
     for (auto [d, p] : llvm::enumerate(permutation))
-      source[p] = indices[offset + d];
+      source[p] = own[d];
     return evaluate(transpose.getInput(), source, known);
   }
   if (auto broadcast = dyn_cast<BroadcastOp>(op))
@@ -341,9 +344,7 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
     // The part the index falls in: every part is read at its index clamped
     // into range (so each load is in bounds) and the right one selected.
     int64_t axis = concat.getAxis();
-    size_t offset =
-        indices.size() - cast<RankedTensorType>(value.getType()).getRank();
-    SmallVector<Value> own(indices.drop_front(offset));
+    SmallVector<Value> own = ownIndices(value, indices);
     Value position = own[axis], start = index(0), result;
     for (Value part : concat.getInputs()) {
       Value extent = size(shapeOf(part)[axis]);
@@ -367,16 +368,16 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
     return result;
   }
   if (auto reshape = dyn_cast<ReshapeOp>(op)) {
-    // A copy: the row-major position in the result is the same position in
-    // the input (reshapes that are strided views never get here).
+    // A copy, or the view of a value computed in place (an iota): the
+    // row-major position in the result is the same position in the input.
     const SymbolicShape &resultShape = shapeOf(value);
-    size_t offset = indices.size() - resultShape.size();
+    SmallVector<Value> own = ownIndices(value, indices);
     Value flat = index(0);
     for (size_t d = 0; d < resultShape.size(); ++d)
       flat = arith::AddIOp::create(
           builder_, loc_,
           arith::MulIOp::create(builder_, loc_, flat, size(resultShape[d])),
-          indices[offset + d]);
+          own[d]);
     return evaluate(reshape.getInput(),
                     delinearize(flat, shapeOf(reshape.getInput())), known);
   }

@@ -135,6 +135,9 @@ public:
 
 private:
   Value emitScalar(Operation *op, ArrayRef<Value> operands);
+  /// `value`'s own indices among `indices` (which index a tensor it
+  /// broadcasts to): the trailing ones, 0 where its dimension is 1.
+  SmallVector<Value> ownIndices(Value value, ArrayRef<Value> indices);
   /// A reduce_sum / reduce_mean / reduce_max / argmax result element: a
   /// serial loop over the reduced elements (reductions that are no
   /// softmax or layer norm; correct everywhere, not fast).

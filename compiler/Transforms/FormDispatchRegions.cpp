@@ -31,11 +31,24 @@ bool isAbsorbedConcat(Operation *op) {
          });
 }
 
+/// A gather read by one elementwise op: that op's dispatch evaluates it
+/// where it reads it (a model's token and position lookups feeding their
+/// sum) instead of a dispatch of its own writing it.
+bool isFusedGather(Operation *op) {
+  if (!isa<GatherOp>(op) || !op->getResult(0).hasOneUse())
+    return false;
+  Operation *user = *op->getUsers().begin();
+  return user->getBlock() == op->getBlock() &&
+         DispatchOp::isFusableElementwise(user) && !isViewOp(user);
+}
+
 bool isRoot(Operation *op) {
   if (isa<ConcatOp>(op))
     return !isAbsorbedConcat(op);
+  if (isa<GatherOp>(op))
+    return !isFusedGather(op);
   return isa<MatmulOp, LinearOp, AttentionOp, SoftmaxOp, LayerNormOp,
-             ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp, GatherOp>(op);
+             ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp>(op);
 }
 
 bool isRowReduction(Operation *op) {
@@ -48,27 +61,72 @@ bool sameShape(Type a, Type b) {
          cast<RankedTensorType>(b).getShape();
 }
 
-/// Values that elementwise code computes where it reads them: splat
-/// constants and iotas. They are cloned into every region that uses them
-/// in an elementwise op instead of becoming buffers.
-bool isClonedSource(Value value) {
-  if (value.getDefiningOp<IotaOp>())
+/// Values that kernels compute where they read them: splat constants,
+/// iotas, and views of those (the reshaped positions a position embedding
+/// is gathered at). Every region that reads one in an op it evaluates per
+/// element (elementwise ops and gathers) gets a clone instead of a buffer.
+/// A view that must copy (`copies`) is a dispatch's result, not a source.
+bool isClonedSource(Value value, const llvm::DenseSet<Operation *> &copies) {
+  Operation *op = value.getDefiningOp();
+  if (!op || copies.contains(op))
+    return false;
+  if (isa<IotaOp>(op))
     return true;
-  auto constant = value.getDefiningOp<ConstantOp>();
+  if (isViewOp(op))
+    return isClonedSource(op->getOperand(0), copies);
+  auto constant = dyn_cast<ConstantOp>(op);
   auto dense = constant ? dyn_cast<DenseElementsAttr>(constant.getValue())
                         : DenseElementsAttr();
   return dense && dense.isSplat();
 }
 
-/// An iota used only by elementwise ops is cloned into their regions; one
-/// with another user (gather indices, a function result) is materialised
-/// by a dispatch of its own.
-bool needsOwnDispatch(Operation *op) {
-  if (!isa<IotaOp>(op))
-    return true;
-  return llvm::any_of(op->getUsers(), [](Operation *user) {
-    return !DispatchOp::isFusableElementwise(user);
+/// Whether every reader of `value` computes it where it reads it: ops
+/// evaluated per element, directly or through views. An iota read so needs
+/// no dispatch; one with another reader (an attention's operand, a
+/// function result) is materialised by a dispatch of its own.
+bool isEvaluatedByItsReaders(Value value,
+                             const llvm::DenseSet<Operation *> &copies) {
+  return llvm::all_of(value.getUsers(), [&](Operation *user) {
+    if (isViewOp(user) && !copies.contains(user))
+      return isEvaluatedByItsReaders(user->getResult(0), copies);
+    return DispatchOp::isEvaluatedPerElement(user);
   });
+}
+
+bool needsOwnDispatch(Operation *op,
+                      const llvm::DenseSet<Operation *> &copies) {
+  return !isa<IotaOp>(op) ||
+         !isEvaluatedByItsReaders(op->getResult(0), copies);
+}
+
+/// Clones the chain that computes the cloned source `value` (see
+/// isClonedSource) at the builder's insertion point, once per mapping.
+Value cloneSource(OpBuilder &builder, Value value, IRMapping &mapping) {
+  if (Value cloned = mapping.lookupOrNull(value))
+    return cloned;
+  Operation *op = value.getDefiningOp();
+  for (Value operand : op->getOperands())
+    cloneSource(builder, operand, mapping);
+  return builder.clone(*op, mapping)->getResult(0);
+}
+
+/// Erases the ops computing cloned sources that no op reads any more.
+void eraseUnread(ArrayRef<Value> sources) {
+  llvm::SetVector<Operation *> chains;
+  SmallVector<Value> worklist(sources.begin(), sources.end());
+  while (!worklist.empty()) {
+    Operation *op = worklist.pop_back_val().getDefiningOp();
+    if (op && chains.insert(op))
+      worklist.append(op->operand_begin(), op->operand_end());
+  }
+  // Readers before what they read.
+  SmallVector<Operation *> ops = chains.takeVector();
+  llvm::sort(ops, [](Operation *a, Operation *b) {
+    return b->isBeforeInBlock(a);
+  });
+  for (Operation *op : ops)
+    if (op->use_empty())
+      op->erase();
 }
 
 /// Layout ops that must copy: reshapes that no strided view can express
@@ -235,6 +293,7 @@ struct FormDispatchesPass
         addPrologue(seed, group, grouped);
       group.insert(seed);
       addEpilogue(seed, group, grouped);
+      addFusedGathers(group);
       for (Operation *op : group)
         grouped.insert(op);
       SmallVector<Operation *> ordered(group.begin(), group.end());
@@ -249,7 +308,7 @@ struct FormDispatchesPass
         startGroup(&op);
     for (Operation &op : block)
       if (!grouped.contains(&op) && DispatchOp::isFusableElementwise(&op) &&
-          !isViewOp(&op) && needsOwnDispatch(&op))
+          !isViewOp(&op) && needsOwnDispatch(&op, copies))
         startGroup(&op);
     return groups;
   }
@@ -258,6 +317,16 @@ struct FormDispatchesPass
                    const llvm::DenseSet<Operation *> &grouped) {
     for (Operation *op : epilogueOf(root, grouped))
       group.insert(op);
+  }
+
+  /// The gathers that the group's elementwise ops read (isFusedGather).
+  void addFusedGathers(llvm::SetVector<Operation *> &group) {
+    SmallVector<Operation *> members(group.begin(), group.end());
+    for (Operation *op : members)
+      for (Value operand : op->getOperands())
+        if (Operation *producer = operand.getDefiningOp();
+            producer && isFusedGather(producer))
+          group.insert(producer);
   }
 
   /// Producers of the first operand that feed `op` alone (transitively).
@@ -293,7 +362,8 @@ struct FormDispatchesPass
         }
         // A root's operands (layer_norm's scale) stay buffers, as its
         // kernel reads them.
-        if (isClonedSource(operand) && DispatchOp::isFusableElementwise(op))
+        if (isClonedSource(operand, copies) &&
+            DispatchOp::isEvaluatedPerElement(op))
           cloned.insert(operand);
         else
           inputs.insert(operand);
@@ -309,8 +379,7 @@ struct FormDispatchesPass
       mapping.map(input, argument);
     builder.setInsertionPointToStart(&body);
     for (Value source : cloned)
-      mapping.map(source,
-                  builder.clone(*source.getDefiningOp())->getResult(0));
+      cloneSource(builder, source, mapping);
     for (Operation *norm : norms)
       builder.clone(*norm, mapping);
     for (Operation *op : group)
@@ -321,9 +390,7 @@ struct FormDispatchesPass
     tail->getResult(0).replaceAllUsesWith(dispatch.getResult());
     for (Operation *op : llvm::reverse(group))
       op->erase();
-    for (Value source : cloned)
-      if (source.use_empty())
-        source.getDefiningOp()->erase();
+    eraseUnread(cloned.getArrayRef());
   }
 };
 

@@ -303,13 +303,17 @@ def TesseraFormDispatches
   let summary = "Group ops into tessera.dispatch regions, one kernel each";
   let description = [{
     Every root op (matmul, linear, attention, softmax, layer_norm, a
-    reduction, gather, slice, concat) becomes the centre of one dispatch
-    region. The elementwise ops that consume its result, one after the other,
-    join it as an epilogue (bias, activation, residual add, scale, cast) as
-    long as each consumes the previous result alone and keeps its shape. Row
-    reductions also take the elementwise ops that feed them and have no other
-    use as a prologue (the residual add before a layer_norm). Elementwise
-    ops left over form dispatches of their own, chained the same way.
+    reduction, slice, concat, a gather with other readers) becomes the
+    centre of one dispatch region. The elementwise ops that consume its
+    result, one after the other, join it as an epilogue (bias, activation,
+    residual add, scale, cast) as long as each consumes the previous result
+    alone and keeps its shape. Row reductions also take the elementwise ops
+    that feed them and have no other use as a prologue (the residual add
+    before a layer_norm). Elementwise ops left over form dispatches of their
+    own, chained the same way. A gather read by one elementwise op joins
+    that op's region: its kernel evaluates the lookup where it reads it (the
+    token and position embeddings, their sum and its layer norm are one
+    dispatch).
 
     A layer_norm over the last dim whose every reader is a linear of the
     same rows (as a bare normalisation it reads as input, or an op of its
@@ -318,11 +322,13 @@ def TesseraFormDispatches
     norm's input. A norm that is returned, whose input would be its
     prologue, or that would be a linear's second norm keeps its dispatch.
 
-    Shape-only ops (reshape, transpose, broadcast) and constants stay outside
+    Shape-only ops (reshape, transpose, broadcast, and the casts kernels
+    perform as they load: f16 to f32, i32 to i1) and constants stay outside
     the regions: they become index maps and buffers, never dispatches. So
     does a concat of root results used nowhere else (the parts of a split
-    weight): each part's dispatch writes into it. Splat constants and iotas used
-    inside a region are copied into it.
+    weight): each part's dispatch writes into it. Splat constants, iotas
+    and views of them that a region reads per element are copied into it
+    and computed there; an iota read otherwise gets a dispatch.
   }];
   let dependentDialects = ["::mlir::tessera::TesseraDialect"];
 }

@@ -45,6 +45,7 @@ struct Tensor {
   std::vector<int64_t> shape;
   std::vector<float> values;        // f32 and f16 tensors
   std::vector<unsigned char> flags; // bool tensors
+  std::vector<int32_t> ints;        // i32 tensors
   bool f16 = false;                 // values are passed as f16
 
   /// Stores the values as f16: rounds them, so that the reference sees
@@ -130,6 +131,10 @@ protected:
         t.element_type = TESSERA_F16;
         t.data = half.data();
         t.size = half.size() * 2;
+      } else if (!input.ints.empty()) {
+        t.element_type = TESSERA_I32;
+        t.data = input.ints.data();
+        t.size = input.ints.size() * 4;
       } else if (input.flags.empty()) {
         t.element_type = TESSERA_F32;
         t.data = input.values.data();
@@ -595,6 +600,87 @@ func.func @f(%x: tensor<5x7xf32> {tessera.name = "x"}, %y: tensor<7xf32> {tesser
       want[i * 7 + j] = xv > yv ? std::exp(xv) * s.values[i]
                                 : std::erf(yv) - std::sqrt(std::abs(xv));
     }
+  expectClose(got, want);
+}
+
+TEST_F(KernelTest, ReshapedIotaBroadcastInAnElementwiseChain) {
+  // float(x + positions), the positions an iota reshaped to [1, seq] and
+  // computed in the kernel where the add reads them: every batch row sees
+  // 0 .. seq-1.
+  std::string mlir = R"(
+func.func @f(%x: tensor<?x?xi32> {tessera.name = "x", tessera.dims = ["batch", "seq"]})
+    -> tensor<?x?xf32> attributes {tessera.dim_bounds = {batch = array<i64: 1, 4>, seq = array<i64: 1, 16>}} {
+  %iota = tessera.iota length = "seq" : tensor<?xi32>
+  %row = tessera.reshape %iota {dims = ["1", "seq"]} : tensor<?xi32> -> tensor<1x?xi32>
+  %sum = tessera.add %x, %row : (tensor<?x?xi32>, tensor<1x?xi32>) -> tensor<?x?xi32>
+  %y = tessera.cast %sum : tensor<?x?xi32> -> tensor<?x?xf32>
+  return %y : tensor<?x?xf32>
+})";
+  tessera_program program = compile(mlir);
+  ASSERT_TRUE(program);
+  EXPECT_EQ(tessera_program_dispatch_count(program), 1u);
+  Tensor x{"x", {3, 7}};
+  for (int32_t i = 0; i < 21; ++i)
+    x.ints.push_back(100 * i);
+  std::vector<float> got = run(program, {x});
+  tessera_program_destroy(program);
+  std::vector<double> want(21);
+  for (int64_t i = 0; i < 21; ++i)
+    want[i] = 100.0 * i + i % 7;
+  expectClose(got, want);
+}
+
+TEST_F(KernelTest, EmbeddingLookupsSumAndLayerNormInOneDispatch) {
+  // layer_norm(words[ids] + positions[seq positions]) with scale and bias:
+  // the gathers and the positions' iota are evaluated in the layer norm's
+  // prologue (one dispatch). Negative ids count from the table's end.
+  std::string mlir = R"(
+func.func @f(%ids: tensor<?x?xi32> {tessera.name = "ids", tessera.dims = ["batch", "seq"]},
+             %words: tensor<50x40xf32> {tessera.name = "words"},
+             %positions: tensor<16x40xf32> {tessera.name = "positions"},
+             %g: tensor<40xf32> {tessera.name = "g"}, %b: tensor<40xf32> {tessera.name = "b"})
+    -> tensor<?x?x40xf32> attributes {tessera.dim_bounds = {batch = array<i64: 1, 4>, seq = array<i64: 1, 16>}} {
+  %iota = tessera.iota length = "seq" : tensor<?xi32>
+  %row = tessera.reshape %iota {dims = ["1", "seq"]} : tensor<?xi32> -> tensor<1x?xi32>
+  %w = tessera.gather %words[%ids], axis = 0 : (tensor<50x40xf32>, tensor<?x?xi32>) -> tensor<?x?x40xf32>
+  %p = tessera.gather %positions[%row], axis = 0 : (tensor<16x40xf32>, tensor<1x?xi32>) -> tensor<1x?x40xf32>
+  %sum = tessera.add %w, %p : (tensor<?x?x40xf32>, tensor<1x?x40xf32>) -> tensor<?x?x40xf32>
+  %n = tessera.layer_norm %sum scale(%g) bias(%b), axis = 2, epsilon = 1.0e-5 : (tensor<?x?x40xf32>, tensor<40xf32>, tensor<40xf32>) -> tensor<?x?x40xf32>
+  return %n : tensor<?x?x40xf32>
+})";
+  tessera_program program = compile(mlir);
+  ASSERT_TRUE(program);
+  EXPECT_EQ(tessera_program_dispatch_count(program), 1u);
+  const int64_t batch = 3, seq = 11, width = 40;
+  Tensor ids{"ids", {batch, seq}};
+  std::mt19937 rng(21);
+  for (int64_t i = 0; i < batch * seq; ++i)
+    ids.ints.push_back(static_cast<int32_t>(rng() % 100) - 50); // [-50, 50)
+  Tensor words{"words", {50, width}, randomValues(50 * width, 22)};
+  Tensor positions{"positions", {16, width}, randomValues(16 * width, 23)};
+  Tensor g{"g", {width}, randomValues(width, 24)};
+  Tensor b{"b", {width}, randomValues(width, 25)};
+  std::vector<float> got = run(program, {ids, words, positions, g, b});
+  tessera_program_destroy(program);
+  std::vector<double> want(batch * seq * width), row(width);
+  for (int64_t r = 0; r < batch * seq; ++r) {
+    int64_t id = ids.ints[r] < 0 ? ids.ints[r] + 50 : ids.ints[r];
+    int64_t position = r % seq;
+    double mean = 0, var = 0;
+    for (int64_t c = 0; c < width; ++c) {
+      row[c] = double(words.values[id * width + c]) +
+               positions.values[position * width + c];
+      mean += row[c];
+    }
+    mean /= width;
+    for (int64_t c = 0; c < width; ++c)
+      var += (row[c] - mean) * (row[c] - mean);
+    var /= width;
+    for (int64_t c = 0; c < width; ++c)
+      want[r * width + c] = (row[c] - mean) / std::sqrt(var + 1e-5) *
+                                g.values[c] +
+                            b.values[c];
+  }
   expectClose(got, want);
 }
 

@@ -235,3 +235,74 @@ func.func @layer_norms_that_keep_their_dispatch(%x: tensor<4x8xf32>, %w: tensor<
   %2 = tessera.linear %p, %w : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>
   return %n, %0, %1, %2 : tensor<4x8xf32>, tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>
 }
+
+// -----
+
+// An embedding: the word and position lookups, their sum and its layer
+// norm are one dispatch. The gathers are evaluated where the add reads
+// them; the positions (an iota reshaped to [1, seq]) are computed in the
+// kernel, so neither the iota nor a gather gets a dispatch of its own.
+// CHECK-LABEL: func @embedding_in_one_dispatch
+// CHECK-SAME: (%[[IDS:.*]]: tensor<?x?xi32> {{.*}}, %[[WORDS:.*]]: tensor<50x8xf32>, %[[POS:.*]]: tensor<16x8xf32>)
+// CHECK-NEXT: %[[D:.*]] = tessera.dispatch(%[[WORDS]], %[[IDS]], %[[POS]])
+// CHECK-NEXT: ^bb0(%[[W:.*]]: tensor<50x8xf32>, %[[I:.*]]: tensor<?x?xi32>, %[[P:.*]]: tensor<16x8xf32>):
+// CHECK-NEXT:   %[[IOTA:.*]] = tessera.iota length = "seq"
+// CHECK-NEXT:   %[[ROW:.*]] = tessera.reshape %[[IOTA]]
+// CHECK-NEXT:   %[[WE:.*]] = tessera.gather %[[W]][%[[I]]]
+// CHECK-NEXT:   %[[PE:.*]] = tessera.gather %[[P]][%[[ROW]]]
+// CHECK-NEXT:   %[[SUM:.*]] = tessera.add %[[WE]], %[[PE]]
+// CHECK-NEXT:   %[[N:.*]] = tessera.layer_norm %[[SUM]]
+// CHECK-NEXT:   tessera.yield %[[N]]
+// CHECK-NEXT: }
+// CHECK-NEXT: return %[[D]]
+func.func @embedding_in_one_dispatch(%ids: tensor<?x?xi32> {tessera.dims = ["batch", "seq"]}, %words: tensor<50x8xf32>, %positions: tensor<16x8xf32>) -> tensor<?x?x8xf32> {
+  %iota = tessera.iota length = "seq" : tensor<?xi32>
+  %row = tessera.reshape %iota {dims = ["1", "seq"]} : tensor<?xi32> -> tensor<1x?xi32>
+  %w = tessera.gather %words[%ids], axis = 0 : (tensor<50x8xf32>, tensor<?x?xi32>) -> tensor<?x?x8xf32>
+  %p = tessera.gather %positions[%row], axis = 0 : (tensor<16x8xf32>, tensor<1x?xi32>) -> tensor<1x?x8xf32>
+  %sum = tessera.add %w, %p : (tensor<?x?x8xf32>, tensor<1x?x8xf32>) -> tensor<?x?x8xf32>
+  %n = tessera.layer_norm %sum, axis = 2, epsilon = 1.0e-5 : (tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+  return %n : tensor<?x?x8xf32>
+}
+
+// -----
+
+// A gather with a second reader is materialised by a dispatch of its own,
+// which both readers read; the iota it reads is computed in that kernel.
+// CHECK-LABEL: func @gather_with_two_readers_keeps_its_dispatch
+// CHECK: %[[G:.*]] = tessera.dispatch(%{{.*}})
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT:   tessera.iota
+// CHECK-NEXT:   tessera.gather
+// CHECK-NEXT:   tessera.yield
+// CHECK: %[[E:.*]] = tessera.dispatch(%[[G]])
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT:   tessera.exp
+// CHECK-NEXT:   tessera.yield
+// CHECK: return %[[E]], %[[G]]
+func.func @gather_with_two_readers_keeps_its_dispatch(%table: tensor<16x8xf32>) -> (tensor<?x8xf32>, tensor<?x8xf32>) attributes {tessera.dim_bounds = {seq = array<i64: 1, 16>}} {
+  %iota = tessera.iota length = "seq" : tensor<?xi32>
+  %g = tessera.gather %table[%iota], axis = 0 : (tensor<16x8xf32>, tensor<?xi32>) -> tensor<?x8xf32>
+  %e = tessera.exp %g : tensor<?x8xf32>
+  return %e, %g : tensor<?x8xf32>, tensor<?x8xf32>
+}
+
+// -----
+
+// Booleans are stored as i32 and loaded as `!= 0`, so a cast from i32 to
+// i1 is a view: the attention reads the i32 mask itself, and the cast gets
+// no dispatch.
+// CHECK-LABEL: func @bool_cast_is_a_view
+// CHECK-SAME: %[[MASK:[^:]*]]: tensor<1x6xi32>
+// CHECK-NEXT: %[[B:.*]] = tessera.cast %[[MASK]]
+// CHECK-NEXT: %[[A:.*]] = tessera.dispatch(%{{.*}}, %{{.*}}, %{{.*}}, %[[B]])
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT:   tessera.attention
+// CHECK-NEXT:   tessera.yield
+// CHECK: return %[[A]]
+// CHECK-NOT: tessera.dispatch
+func.func @bool_cast_is_a_view(%q: tensor<1x2x6x4xf32>, %k: tensor<1x2x6x4xf32>, %v: tensor<1x2x6x4xf32>, %mask: tensor<1x6xi32>) -> tensor<1x2x6x4xf32> {
+  %b = tessera.cast %mask : tensor<1x6xi32> -> tensor<1x6xi1>
+  %a = tessera.attention %q, %k, %v key_padding_mask(%b) : (tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32>, tensor<1x6xi1>) -> tensor<1x2x6x4xf32>
+  return %a : tensor<1x2x6x4xf32>
+}

@@ -256,16 +256,22 @@ bool DispatchOp::isFusableElementwise(Operation *op) {
              CompareOp, SelectOp, CastOp, IotaOp>(op);
 }
 
+bool DispatchOp::isEvaluatedPerElement(Operation *op) {
+  return isFusableElementwise(op) ||
+         isa<GatherOp, ReshapeOp, TransposeOp, BroadcastOp, SliceOp>(op);
+}
+
 Operation *DispatchOp::getRootOp() {
   Block &block = getBody().front();
   // The last one: a recomputed layer norm comes before its linear.
   Operation *root = nullptr;
   for (Operation &op : block.without_terminator())
-    if (!isFusableElementwise(&op) && !isa<ConstantOp>(op))
+    if (!isEvaluatedPerElement(&op) && !isa<ConstantOp>(op))
       root = &op;
   if (root)
     return root;
-  // An elementwise-only dispatch is built around the op it yields.
+  // An elementwise-only dispatch (gathers included) is built around the op
+  // it yields.
   return cast<YieldOp>(block.getTerminator()).getValue().getDefiningOp();
 }
 
@@ -297,7 +303,7 @@ LogicalResult DispatchOp::verify() {
                                   << " but its result has type " << getType();
   SmallVector<Operation *, 2> roots;
   for (Operation &op : block.without_terminator())
-    if (!isFusableElementwise(&op) && !isa<ConstantOp>(op))
+    if (!isEvaluatedPerElement(&op) && !isa<ConstantOp>(op))
       roots.push_back(&op);
   if (roots.size() <= 1)
     return success();

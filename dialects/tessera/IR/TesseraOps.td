@@ -545,6 +545,11 @@ def Tessera_DispatchOp : Tessera_Op<"dispatch", [IsolatedFromAbove]> {
     it and consume it. Each region becomes one kernel. The body sees only its
     block arguments (the region is isolated), which are the `inputs`.
 
+    Gathers are evaluated where they are read, like elementwise ops (each
+    element of a gather is one element of its input): an embedding lookup
+    joins the region of the op that consumes it, so that a model's token
+    and position lookups, their sum and its layer norm are one dispatch.
+
     A linear's region may also hold one `layer_norm` over the last dim, before
     the linear, whose rows are the linear's rows: the kernel recomputes that
     normalisation (per-row statistics before its K loop) where the linear
@@ -581,6 +586,10 @@ def Tessera_DispatchOp : Tessera_Op<"dispatch", [IsolatedFromAbove]> {
     /// Whether `op` can be fused into a dispatch as an elementwise
     /// prologue or epilogue.
     static bool isFusableElementwise(::mlir::Operation *op);
+    /// Whether kernels compute `op` at each element they read of it
+    /// (elementwise ops, gathers, and layout ops on values computed in
+    /// place), so that it is never a region's root beside another op.
+    static bool isEvaluatedPerElement(::mlir::Operation *op);
   }];
 }
 
