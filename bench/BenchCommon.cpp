@@ -3,6 +3,11 @@
 #include "BenchCommon.h"
 
 #include "compiler/Pipelines/Pipeline.h"
+#include "compiler/Target/DeviceProfiles.h"
+#include "dialects/tessera/IR/TesseraDialect.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -41,14 +46,34 @@ bool openDevice(const char *selector, tessera_instance &instance,
   return true;
 }
 
+std::string profileWithParallelWorkgroups(const std::string &name,
+                                          int64_t parallelWorkgroups) {
+  mlir::MLIRContext context;
+  context.loadDialect<mlir::tessera::TesseraDialect>();
+  mlir::tessera::TargetAttr p =
+      mlir::tessera::lookupBuiltinProfile(&context, name);
+  mlir::tessera::TargetAttr changed = mlir::tessera::TargetAttr::get(
+      &context, p.getName(), p.getSubgroupSize(), p.getMaxSharedMemory(),
+      p.getMaxWorkgroupInvocations(), p.getMaxPushConstantsSize(),
+      p.getMaxStorageBufferRange(), p.getFp16(), p.getInt8(),
+      p.getRegisterBudget(), parallelWorkgroups);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << mlir::Attribute(changed);
+  return text;
+}
+
 void writeFile(const std::string &path, const std::vector<char> &bytes) {
   std::ofstream(path, std::ios::binary)
       .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-bool compileToFile(const std::string &source, const std::string &path) {
+bool compileToFile(const std::string &source, const std::string &path,
+                   const std::string &target) {
+  mlir::tessera::PipelineOptions options;
+  options.target = target;
   mlir::FailureOr<std::vector<char>> bytes =
-      mlir::tessera::compileSource(source);
+      mlir::tessera::compileSource(source, options);
   if (mlir::failed(bytes)) {
     std::fprintf(stderr, "compilation failed\n");
     return false;

@@ -31,8 +31,16 @@ bool openDevice(const char *selector, tessera_instance &instance,
 
 void writeFile(const std::string &path, const std::vector<char> &bytes);
 
-/// Compiles tessera-dialect MLIR through every phase into a .tsr at `path`.
-bool compileToFile(const std::string &source, const std::string &path);
+/// Compiles tessera-dialect MLIR through every phase into a .tsr at `path`
+/// for the built-in profile `target`, or for the module's own
+/// `tessera.target` when `target` is empty.
+bool compileToFile(const std::string &source, const std::string &path,
+                   const std::string &target = "lavapipe");
+
+/// The built-in profile `name` as a `#tessera.target` attribute with its
+/// parallel workgroups replaced (1: matmuls never split K).
+std::string profileWithParallelWorkgroups(const std::string &name,
+                                          int64_t parallelWorkgroups);
 
 struct Measurement {
   double medianSeconds = 0;

@@ -7,6 +7,11 @@
 // sizes that are not multiples of the tile need no slow path. The bias and
 // the fused epilogue are applied at the store.
 //
+// Split K (workgroup_size[2] > 1, chosen where the output has too few tiles
+// to fill the device, as in decoding): the invocations along z take
+// consecutive slices of K for the same output block; each writes its
+// partial sums to workgroup memory, and slice 0 adds them up and stores.
+//
 // A linear's dispatch may recompute a layer norm of its rows (see
 // DispatchOp::getRecomputedNorm): the workgroup first computes the mean and
 // inverse standard deviation of its tile's rows into workgroup memory. As
@@ -50,13 +55,15 @@ Value computeRowStatistics(KernelEmitter &e, LayerNormOp norm,
   OpBuilder &b = e.builder();
   Location loc = e.loc();
   ArrayRef<int64_t> workgroup = e.config().getWorkgroupSize();
-  int64_t invocations = workgroup[0] * workgroup[1];
+  int64_t invocations = e.config().getInvocations();
   Value statistics = e.allocateWorkgroupMemory(2 * tileM);
-  Value tid = arith::AddIOp::create(
-      b, loc,
-      arith::MulIOp::create(b, loc, e.threadId(gpu::Dimension::y),
-                            e.index(workgroup[0])),
-      e.threadId(gpu::Dimension::x));
+  // The invocation's index in the workgroup, K slices included.
+  Value tid = e.threadId(gpu::Dimension::z);
+  for (auto [dim, extent] : {std::pair(gpu::Dimension::y, workgroup[1]),
+                             std::pair(gpu::Dimension::x, workgroup[0])})
+    tid = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, tid, e.index(extent)),
+        e.threadId(dim));
   Value firstRow = arith::MulIOp::create(
       b, loc, e.workgroupId(gpu::Dimension::y), e.index(tileM));
   DimExpr widthExpr = view.shape.back();
@@ -118,6 +125,7 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
   int64_t threadM = config.getThreadTile()[0];
   int64_t threadN = config.getThreadTile()[1];
   int64_t tileM = config.getTile()[0], tileN = config.getTile()[1];
+  int64_t slices = config.getWorkgroupSize()[2];
 
   const SymbolicShape &out = e.shapeOf(root->getResult(0));
   SmallVector<DimExpr> batchDims, rowDims;
@@ -243,46 +251,115 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
         strideK, kStep);
   };
 
+  // This invocation's range of K: all of it, or its slice (a multiple of
+  // kStep long, so vec4 loads stay aligned; trailing slices may be empty).
+  Value kBegin = e.index(0), kEnd = k, slice;
+  if (slices > 1) {
+    slice = e.threadId(gpu::Dimension::z);
+    Value chunk = arith::MulIOp::create(
+        b, loc,
+        arith::DivUIOp::create(
+            b, loc,
+            arith::AddIOp::create(b, loc, k, e.index(slices * kStep - 1)),
+            e.index(slices * kStep)),
+        e.index(kStep));
+    kBegin = arith::MinUIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, slice, chunk), k);
+    kEnd = arith::MinUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, kBegin, chunk), k);
+  }
+
   // Invocations whose rows or columns all lie past the edge skip the K
   // loop: where a tile is taller than the run's rows (a short sequence in a
   // kernel tiled for its bound) they would otherwise stream K for nothing.
-  // (After the statistics: their barrier needs every invocation.)
+  // (Barriers come after: the statistics' and the slices' need every
+  // invocation.)
   Value active = arith::AndIOp::create(
       b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, m0, rows),
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, n0, n));
-  auto activeIf = scf::IfOp::create(b, loc, active, /*withElse=*/false);
-  OpBuilder::InsertionGuard activeGuard(b);
-  b.setInsertionPointToStart(&activeIf.getThenRegion().front());
-
   SmallVector<Value> init(threadM * threadN, e.f32(0.0));
-  auto loop = e.forLoop(
-      e.index(0), k, e.index(kStep), init, [&](Value kk, ValueRange acc) {
-        SmallVector<SmallVector<Value>> a, bv;
-        for (int64_t i = 0; i < threadM; ++i) {
-          a.push_back(loadSteps(lhs, baseA[i], kk, strideAK));
-          if (normIsInput)
-            for (Value &value : a.back())
-              value = arith::SubFOp::create(b, loc, value, rowMean[i]);
-        }
-        for (int64_t j = 0; j < threadN; ++j)
-          bv.push_back(loadSteps(rhs, baseB[j], kk, strideBK));
-        SmallVector<Value> next(acc.begin(), acc.end());
-        for (int64_t t = 0; t < kStep; ++t)
+  SmallVector<Type> sumTypes(init.size(), b.getF32Type());
+  auto streamIf = scf::IfOp::create(b, loc, sumTypes, active,
+                                    /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&streamIf.getThenRegion().front());
+    auto loop = e.forLoop(
+        kBegin, kEnd, e.index(kStep), init, [&](Value kk, ValueRange acc) {
+          SmallVector<SmallVector<Value>> a, bv;
+          for (int64_t i = 0; i < threadM; ++i) {
+            a.push_back(loadSteps(lhs, baseA[i], kk, strideAK));
+            if (normIsInput)
+              for (Value &value : a.back())
+                value = arith::SubFOp::create(b, loc, value, rowMean[i]);
+          }
+          for (int64_t j = 0; j < threadN; ++j)
+            bv.push_back(loadSteps(rhs, baseB[j], kk, strideBK));
+          SmallVector<Value> next(acc.begin(), acc.end());
+          for (int64_t t = 0; t < kStep; ++t)
+            for (int64_t i = 0; i < threadM; ++i)
+              for (int64_t j = 0; j < threadN; ++j)
+                next[i * threadN + j] = arith::AddFOp::create(
+                    b, loc, next[i * threadN + j],
+                    arith::MulFOp::create(b, loc, a[i][t], bv[j][t]));
+          return next;
+        });
+    scf::YieldOp::create(b, loc, loop.getResults());
+    b.setInsertionPointToStart(&streamIf.getElseRegion().front());
+    scf::YieldOp::create(b, loc, init);
+  }
+  SmallVector<Value> sums(streamIf.getResults());
+
+  if (slices > 1) {
+    // Partial sums at [slice][local row][local column]; slice 0 adds the
+    // others' to its own and stores.
+    Value partials = e.allocateWorkgroupMemory(slices * tileM * tileN);
+    Value localRow0 = arith::MulIOp::create(
+        b, loc, e.threadId(gpu::Dimension::y), e.index(threadM));
+    Value localCol0 = arith::MulIOp::create(
+        b, loc, e.threadId(gpu::Dimension::x), e.index(threadN));
+    auto slot = [&](Value z, int64_t i, int64_t j) {
+      Value row = arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, z, e.index(tileM)),
+          arith::AddIOp::create(b, loc, localRow0, e.index(i)));
+      return arith::AddIOp::create(
+                 b, loc, arith::MulIOp::create(b, loc, row, e.index(tileN)),
+                 arith::AddIOp::create(b, loc, localCol0, e.index(j)))
+          .getResult();
+    };
+    for (int64_t i = 0; i < threadM; ++i)
+      for (int64_t j = 0; j < threadN; ++j)
+        memref::StoreOp::create(b, loc, sums[i * threadN + j], partials,
+                                slot(slice, i, j));
+    gpu::BarrierOp::create(b, loc);
+    auto combine = e.forLoop(
+        e.index(1), e.index(slices), e.index(1), sums,
+        [&](Value z, ValueRange acc) -> SmallVector<Value> {
+          SmallVector<Value> next;
           for (int64_t i = 0; i < threadM; ++i)
             for (int64_t j = 0; j < threadN; ++j)
-              next[i * threadN + j] = arith::AddFOp::create(
-                  b, loc, next[i * threadN + j],
-                  arith::MulFOp::create(b, loc, a[i][t], bv[j][t]));
-        return next;
-      });
+              next.push_back(arith::AddFOp::create(
+                  b, loc, acc[i * threadN + j],
+                  memref::LoadOp::create(b, loc, partials, slot(z, i, j))));
+          return next;
+        });
+    sums.assign(combine.getResults().begin(), combine.getResults().end());
+    active = arith::AndIOp::create(
+        b, loc, active,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, slice,
+                              e.index(0)));
+  }
 
+  auto storeIf = scf::IfOp::create(b, loc, active, /*withElse=*/false);
+  OpBuilder::InsertionGuard storeGuard(b);
+  b.setInsertionPointToStart(&storeIf.getThenRegion().front());
   for (int64_t i = 0; i < threadM; ++i)
     for (int64_t j = 0; j < threadN; ++j) {
       Value valid = arith::AndIOp::create(b, loc, rowValid[i], colValid[j]);
       auto ifOp = scf::IfOp::create(b, loc, valid, /*withElse=*/false);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-      Value value = loop.getResult(i * threadN + j);
+      Value value = sums[i * threadN + j];
       if (normIsInput)
         value = arith::MulFOp::create(b, loc, value, rowInverseStd[i]);
       if (norm)

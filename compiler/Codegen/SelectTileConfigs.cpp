@@ -103,6 +103,20 @@ int64_t matmulRowsBound(DispatchOp dispatch, const SymbolicShapes *shapes) {
   return rows;
 }
 
+/// The reduction size K of a matmul kernel (static), or 0 when dynamic.
+int64_t matmulReductionSize(DispatchOp dispatch) {
+  Operation *root = dispatch.getRootOp();
+  int64_t k = ShapedType::kDynamic;
+  if (auto linear = dyn_cast<LinearOp>(root)) {
+    k = cast<RankedTensorType>(linear.getWeight().getType()).getShape().back();
+  } else if (auto matmul = dyn_cast<MatmulOp>(root)) {
+    ArrayRef<int64_t> lhs =
+        cast<RankedTensorType>(matmul.getLhs().getType()).getShape();
+    k = lhs[lhs.size() - (matmul.getTransposeLhs() ? 2 : 1)];
+  }
+  return ShapedType::isDynamic(k) ? 0 : k;
+}
+
 } // namespace
 
 TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
@@ -146,8 +160,39 @@ TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
     // Small static M (decoding, short sequences): fewer rows of threads.
     while (y > 1 && (y / 2) * threadM >= m)
       y /= 2;
-    return TileConfigAttr::get(
-        context, {x, y, 1}, {y * threadM, x * threadN, 1}, {threadM, threadN});
+    // Too few output tiles to fill the device: first fewer rows of threads
+    // per workgroup (more, shorter tiles; each invocation's block stays),
+    // down to one subgroup, then split K (decoding: M = 1). Each
+    // split step halves the columns a workgroup covers (invocations along
+    // x, then columns per invocation) and doubles the K slices, whose
+    // partial sums meet in workgroup memory; a slice keeps at least
+    // kMinSliceK values of K.
+    constexpr int64_t kMinSliceK = 64;
+    int64_t n = staticDimOr(resultType, resultType.getRank() - 1, 1 << 20);
+    int64_t k = matmulReductionSize(dispatch);
+    int64_t parallel = target.getParallelWorkgroups();
+    int64_t slices = 1;
+    auto tiles = [&] {
+      return llvm::divideCeil(m, y * threadM) *
+             llvm::divideCeil(n, x * threadN);
+    };
+    while (y > 1 && x * (y / 2) >= subgroup && tiles() < parallel)
+      y /= 2;
+    // Statistics of a recomputed norm and the slices' partial sums.
+    int64_t sharedBytes = 4 * y * threadM * (2 + x * threadN);
+    while (tiles() < parallel && k / (2 * slices) >= kMinSliceK &&
+           sharedBytes <= target.getMaxSharedMemory()) {
+      if (x > 1)
+        x /= 2;
+      else if (threadN > 1 && 2 * slices * y <= maxInvocations)
+        threadN /= 2;
+      else
+        break;
+      slices *= 2;
+    }
+    return TileConfigAttr::get(context, {x, y, slices},
+                               {y * threadM, x * threadN, slices},
+                               {threadM, threadN});
   }
   case KernelKind::Attention: {
     // Several query rows per invocation share every key and value load
@@ -264,10 +309,17 @@ int64_t mlir::tessera::workgroupMemoryBytes(DispatchOp dispatch,
   // invocation that is one per invocation.
   if (kind == KernelKind::RowReduction)
     return 2 * 4 * config.getInvocations();
+  if (kind != KernelKind::Matmul)
+    return 0;
+  ArrayRef<int64_t> tile = config.getTile();
+  int64_t bytes = 0;
   // A recomputed layer norm: mean and inverse deviation per tile row.
-  if (kind == KernelKind::Matmul && dispatch.getRecomputedNorm())
-    return 2 * 4 * config.getTile()[0];
-  return 0;
+  if (dispatch.getRecomputedNorm())
+    bytes += 2 * 4 * tile[0];
+  // Split K: every slice's partial sums of the tile.
+  if (config.getWorkgroupSize()[2] > 1)
+    bytes += 4 * tile[0] * tile[1] * config.getWorkgroupSize()[2];
+  return bytes;
 }
 
 namespace {

@@ -90,9 +90,11 @@ protected:
 
   /// Compiles `mlir` through every phase and loads it on the device.
   tessera_program compile(const std::string &mlir,
-                          int64_t maxBindingBytes = 0) {
+                          int64_t maxBindingBytes = 0,
+                          const std::string &target = "lavapipe") {
     PipelineOptions options;
     options.maxBindingBytes = maxBindingBytes;
+    options.target = target;
     FailureOr<std::vector<char>> bytes = compileSource(mlir, options);
     if (failed(bytes)) {
       ADD_FAILURE() << "compilation failed:\n" << mlir;
@@ -345,45 +347,75 @@ func.func @f(%x: tensor<13x24xf32> {tessera.name = "x"}) -> tensor<13x40xf32> {
   expectClose(got, want);
 }
 
-TEST_F(KernelTest, LinearsRecomputeALayerNormOfTheirRows) {
+/// A post-LN FFN compiled for `target` with rows bounded by `maxRows`, run
+/// at each of `rows`.
+struct NormFFNCase {
+  const char *target;
+  int64_t hidden, ffn, maxRows;
+  std::vector<int64_t> rows;
+};
+
+void PrintTo(const NormFFNCase &c, std::ostream *os) {
+  *os << c.target << " hidden " << c.hidden << " ffn " << c.ffn << " rows<="
+      << c.maxRows;
+}
+
+class NormFFNKernelTest : public KernelTest,
+                          public ::testing::WithParamInterface<NormFFNCase> {};
+
+TEST_P(NormFFNKernelTest, LinearsRecomputeALayerNormOfTheirRows) {
   // A post-LN FFN: n = layer_norm(x) with scale and shift feeds FFN-in
   // (GELU) as its input and FFN-out as its residual. Two dispatches: both
   // linears recompute n from x (the first with the scale and shift folded
-  // into its weights), nothing writes n. Rows 1, 37 and 300 (more than one
-  // workgroup of rows, partial tiles).
-  const int64_t hidden = 24, ffn = 40;
+  // into its weights), nothing writes n. Rows up to several workgroups of
+  // them with partial tiles; decoding shapes (at most 1 or 4 rows) on
+  // GPU profiles split K over the invocations of a workgroup, in slices
+  // that need not divide K (select-tile-configs.mlir has the rule).
+  NormFFNCase c = GetParam();
+  const int64_t hidden = c.hidden, ffn = c.ffn;
   std::vector<float> g = randomValues(hidden, 31), s = randomValues(hidden, 32);
-  std::vector<float> w1 = randomValues(ffn * hidden, 33, 0.3f),
+  float scale1 = 1.5f / std::sqrt(static_cast<float>(hidden)),
+        scale2 = 1.5f / std::sqrt(static_cast<float>(ffn));
+  std::vector<float> w1 = randomValues(ffn * hidden, 33, scale1),
                      b1 = randomValues(ffn, 34);
-  std::vector<float> w2 = randomValues(hidden * ffn, 35, 0.3f),
+  std::vector<float> w2 = randomValues(hidden * ffn, 35, scale2),
                      b2 = randomValues(hidden, 36);
-  std::string mlir = R"(
-func.func @f(%x: tensor<?x24xf32> {tessera.name = "x", tessera.dims = ["rows", 24]})
-    -> tensor<?x24xf32> attributes {tessera.dim_bounds = {rows = array<i64: 1, 300>}} {
-  %g = tessera.constant dense_resource<g> : tensor<24xf32>
-  %s = tessera.constant dense_resource<s> : tensor<24xf32>
-  %w1 = tessera.constant dense_resource<w1> : tensor<40x24xf32>
-  %b1 = tessera.constant dense_resource<b1> : tensor<40xf32>
-  %w2 = tessera.constant dense_resource<w2> : tensor<24x40xf32>
-  %b2 = tessera.constant dense_resource<b2> : tensor<24xf32>
-  %n = tessera.layer_norm %x scale(%g) bias(%s), axis = 1, epsilon = 1.0e-5 : (tensor<?x24xf32>, tensor<24xf32>, tensor<24xf32>) -> tensor<?x24xf32>
-  %0 = tessera.linear %n, %w1, %b1 : (tensor<?x24xf32>, tensor<40x24xf32>, tensor<40xf32>) -> tensor<?x40xf32>
-  %1 = tessera.gelu %0 : tensor<?x40xf32>
-  %2 = tessera.linear %1, %w2, %b2 : (tensor<?x40xf32>, tensor<24x40xf32>, tensor<24xf32>) -> tensor<?x24xf32>
-  %3 = tessera.add %2, %n : (tensor<?x24xf32>, tensor<?x24xf32>) -> tensor<?x24xf32>
-  return %3 : tensor<?x24xf32>
-}
-{-#
-  dialect_resources: { builtin: { g: ")" +
-                     blobOf(g) + R"(", s: ")" + blobOf(s) + R"(", w1: ")" +
-                     blobOf(w1) + R"(", b1: ")" + blobOf(b1) + R"(", w2: ")" +
-                     blobOf(w2) + R"(", b2: ")" + blobOf(b2) + R"(" } }
-#-}
-)";
-  tessera_program program = compile(mlir);
+  std::string h = std::to_string(hidden), f = std::to_string(ffn);
+  std::string rowsType = "tensor<?x" + h + "xf32>",
+              ffnType = "tensor<?x" + f + "xf32>";
+  std::string mlir =
+      "func.func @f(%x: " + rowsType +
+      " {tessera.name = \"x\", tessera.dims = [\"rows\", " + h + "]}) -> " +
+      rowsType +
+      " attributes {tessera.dim_bounds = {rows = array<i64: 1, " +
+      std::to_string(c.maxRows) + ">}} {\n" +
+      "  %g = tessera.constant dense_resource<g> : tensor<" + h + "xf32>\n" +
+      "  %s = tessera.constant dense_resource<s> : tensor<" + h + "xf32>\n" +
+      "  %w1 = tessera.constant dense_resource<w1> : tensor<" + f + "x" + h +
+      "xf32>\n" +
+      "  %b1 = tessera.constant dense_resource<b1> : tensor<" + f + "xf32>\n" +
+      "  %w2 = tessera.constant dense_resource<w2> : tensor<" + h + "x" + f +
+      "xf32>\n" +
+      "  %b2 = tessera.constant dense_resource<b2> : tensor<" + h + "xf32>\n" +
+      "  %n = tessera.layer_norm %x scale(%g) bias(%s), axis = 1, epsilon = "
+      "1.0e-5 : (" + rowsType + ", tensor<" + h + "xf32>, tensor<" + h +
+      "xf32>) -> " + rowsType + "\n" +
+      "  %0 = tessera.linear %n, %w1, %b1 : (" + rowsType + ", tensor<" + f +
+      "x" + h + "xf32>, tensor<" + f + "xf32>) -> " + ffnType + "\n" +
+      "  %1 = tessera.gelu %0 : " + ffnType + "\n" +
+      "  %2 = tessera.linear %1, %w2, %b2 : (" + ffnType + ", tensor<" + h +
+      "x" + f + "xf32>, tensor<" + h + "xf32>) -> " + rowsType + "\n" +
+      "  %3 = tessera.add %2, %n : (" + rowsType + ", " + rowsType + ") -> " +
+      rowsType + "\n" +
+      "  return %3 : " + rowsType + "\n}\n" +
+      "{-#\n  dialect_resources: { builtin: { g: \"" + blobOf(g) +
+      "\", s: \"" + blobOf(s) + "\", w1: \"" + blobOf(w1) + "\", b1: \"" +
+      blobOf(b1) + "\", w2: \"" + blobOf(w2) + "\", b2: \"" + blobOf(b2) +
+      "\" } }\n#-}\n";
+  tessera_program program = compile(mlir, 0, c.target);
   ASSERT_TRUE(program);
   EXPECT_EQ(tessera_program_dispatch_count(program), 2u);
-  for (int64_t rows : {1, 37, 300}) {
+  for (int64_t rows : c.rows) {
     SCOPED_TRACE("rows " + std::to_string(rows));
     // Rows with a large common offset: the statistics must not cancel.
     Tensor x{"x", {rows, hidden}, randomValues(rows * hidden, 37, 2.0f)};
@@ -421,6 +453,17 @@ func.func @f(%x: tensor<?x24xf32> {tessera.name = "x", tessera.dims = ["rows", 2
   }
   tessera_program_destroy(program);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, NormFFNKernelTest,
+    ::testing::Values(
+        NormFFNCase{"lavapipe", 24, 40, 300, {1, 37, 300}},
+        // Decoding: split K on intel (FFN-in 4 slices, FFN-out 8), on
+        // nvidia with K = 1030 (not a multiple of 4: scalar loads, the
+        // last slice short) and on amd at up to 4 rows.
+        NormFFNCase{"intel", 256, 512, 1, {1}},
+        NormFFNCase{"nvidia", 256, 1030, 1, {1}},
+        NormFFNCase{"amd", 512, 768, 4, {1, 3, 4}}));
 
 TEST_F(KernelTest, F16StorageLinearLayerNormAndCast) {
   // f16 weights and activations, f32 arithmetic: layer_norm(x·Wᵀ + b) with

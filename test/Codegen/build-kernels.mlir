@@ -51,9 +51,11 @@ func.func @heads(%x: tensor<1x8x64xf32>) -> tensor<1x4x8x16xf32> {
 // arith.constant of the matmul's epilogue.
 // CHECK-LABEL: module attributes
 // CHECK: gpu.func @dispatch_0
+// CHECK: %[[S:.*]]:128 = scf.if
 // CHECK: %[[K:.*]]:128 = scf.for
+// CHECK: scf.yield %[[K]]#0,
 // CHECK: %[[C:.*]] = arith.constant 1.250000e-01 : f32
-// CHECK: arith.mulf %[[K]]#0, %[[C]] : f32
+// CHECK: arith.mulf %[[S]]#0, %[[C]] : f32
 func.func @scaled_scores(%q: tensor<2x8x16xf32>, %k: tensor<2x8x16xf32>) -> tensor<2x8x8xf32> {
   %c = tessera.constant dense<0.125> : tensor<f32>
   %s = tessera.matmul %q, %k {transpose_rhs = true} : (tensor<2x8x16xf32>, tensor<2x8x16xf32>) -> tensor<2x8x8xf32>

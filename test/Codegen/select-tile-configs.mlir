@@ -31,11 +31,14 @@ func.func @matmul(%a: tensor<?x256xf32>, %w: tensor<512x256xf32>) -> tensor<?x51
 // -----
 
 // Decoding (M = 1): a single row of invocations, one row per invocation,
-// the budget spent on columns.
+// the budget spent on columns. On nvidia (64 parallel workgroups) the 12
+// tiles of 256 columns become 96 of 32, each workgroup's invocations
+// splitting K = 768 in 8 slices (tile[2]) whose partial sums meet in
+// workgroup memory. Lavapipe never splits (parallel_workgroups = 1).
 // LAVAPIPE-LABEL: func @decode
 // LAVAPIPE: workgroup_size = [8, 1, 1], tile = [1, 128, 1], thread_tile = [1, 16]
 // NVIDIA-LABEL: func @decode
-// NVIDIA: workgroup_size = [16, 1, 1], tile = [1, 256, 1], thread_tile = [1, 16]
+// NVIDIA: workgroup_size = [2, 1, 8], tile = [1, 32, 8], thread_tile = [1, 16]
 // GENERIC-LABEL: func @decode
 // GENERIC: workgroup_size = [8, 1, 1], tile = [1, 64, 1], thread_tile = [1, 8]
 func.func @decode(%a: tensor<1x768xf32>, %w: tensor<3072x768xf32>) -> tensor<1x3072xf32> {
@@ -47,13 +50,16 @@ func.func @decode(%a: tensor<1x768xf32>, %w: tensor<3072x768xf32>) -> tensor<1x3
 
 // Dynamic rows count at their bound (tessera.dim_bounds): at most 128 rows
 // (a linear's leading dims flattened: 2 x seq) get a 128-row tile rather
-// than one half idle; a bound of 1 is the decode tile.
+// than one half idle; a bound of 1 is the decode tile. Too few tiles for
+// the profile's parallel workgroups: fewer rows of threads first (down to
+// one subgroup: nvidia's 128 x 128 tile becomes 16 x 64 with 2 K slices),
+// then K slices, each at least 64 long (K = 256: at most 4).
 // LAVAPIPE-LABEL: func @bounded_rows
 // LAVAPIPE: workgroup_size = [8, 8, 1], tile = [128, 64, 1], thread_tile = [16, 8]
 // LAVAPIPE: workgroup_size = [8, 1, 1], tile = [1, 128, 1], thread_tile = [1, 16]
 // NVIDIA-LABEL: func @bounded_rows
-// NVIDIA: workgroup_size = [16, 16, 1], tile = [128, 128, 1], thread_tile = [8, 8]
-// NVIDIA: workgroup_size = [16, 1, 1], tile = [1, 256, 1], thread_tile = [1, 16]
+// NVIDIA: workgroup_size = [8, 2, 2], tile = [16, 64, 2], thread_tile = [8, 8]
+// NVIDIA: workgroup_size = [4, 1, 4], tile = [1, 64, 4], thread_tile = [1, 16]
 func.func @bounded_rows(%a: tensor<2x?x256xf32> {tessera.dims = [2, "seq", 256]}, %t: tensor<?x256xf32> {tessera.dims = ["step", 256]}, %w: tensor<512x256xf32>) -> (tensor<2x?x512xf32>, tensor<?x512xf32>) attributes {tessera.dim_bounds = {seq = array<i64: 1, 64>, step = array<i64: 1, 1>}} {
   %0 = tessera.linear %a, %w : (tensor<2x?x256xf32>, tensor<512x256xf32>) -> tensor<2x?x512xf32>
   %1 = tessera.linear %t, %w : (tensor<?x256xf32>, tensor<512x256xf32>) -> tensor<?x512xf32>

@@ -175,9 +175,13 @@ LogicalResult TargetAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  int64_t maxWorkgroupInvocations,
                                  int64_t maxPushConstantsSize,
                                  int64_t maxStorageBufferRange, BoolAttr fp16,
-                                 BoolAttr int8, int64_t registerBudget) {
+                                 BoolAttr int8, int64_t registerBudget,
+                                 int64_t parallelWorkgroups) {
   if (name.empty())
     return emitError() << "target profile needs a non-empty 'name'";
+  if (parallelWorkgroups < 1)
+    return emitError() << "'parallel_workgroups' is " << parallelWorkgroups
+                       << "; a device runs at least one workgroup";
   if (registerBudget < 16)
     return emitError() << "'register_budget' is " << registerBudget
                        << "; a kernel needs at least 16 registers";

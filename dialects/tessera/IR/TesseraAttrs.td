@@ -156,6 +156,10 @@ def Tessera_TargetAttr : Tessera_Attr<"Target", "target"> {
     invocation may keep live before the compiler spills them (kernels that
     hold per-row state in registers, like attention, size their tiles by
     it); it may be left out (default 64, the `generic` profile's).
+    `parallel_workgroups` is how many workgroups the device runs at once
+    (its SMs, compute units or cores, for a mid-range part): a matmul with
+    fewer output tiles than that (decoding, M = 1) splits its K range over
+    more invocations instead. It may be left out (default 1: never split).
   }];
   let parameters = (ins
     StringRefParameter<"profile name">:$name,
@@ -166,7 +170,8 @@ def Tessera_TargetAttr : Tessera_Attr<"Target", "target"> {
     "int64_t":$max_storage_buffer_range,
     "::mlir::BoolAttr":$fp16,
     "::mlir::BoolAttr":$int8,
-    DefaultValuedParameter<"int64_t", "64">:$register_budget
+    DefaultValuedParameter<"int64_t", "64">:$register_budget,
+    DefaultValuedParameter<"int64_t", "1">:$parallel_workgroups
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
@@ -186,9 +191,11 @@ def Tessera_TileConfigAttr : Tessera_Attr<"TileConfig", "tile_config"> {
     Chosen per dispatch by `tessera-select-tile-configs` from the root op, its
     shapes and the target profile, and read by the kernel builders.
 
-    - `workgroup_size`: invocations per workgroup `[x, y, z]`;
+    - `workgroup_size`: invocations per workgroup `[x, y, z]` (a matmul's
+      z invocations split K: each sums its slice, and the slices' partial
+      sums are added in workgroup memory);
     - `tile`: the part of the root's iteration space one workgroup covers
-      (matmul `[M, N, K-step]`, attention `[queries, keys]`, row reductions
+      (matmul `[M, N, K slices]`, attention `[queries, keys]`, row reductions
       `[rows]`, elementwise `[elements]`);
     - `thread_tile`: the part one invocation covers (matmul `[M, N]`, others
       `[elements]`).

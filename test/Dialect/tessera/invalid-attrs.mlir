@@ -155,3 +155,8 @@
 
 // expected-error @+1 {{'register_budget' is 8; a kernel needs at least 16 registers}}
 "test.op"() {target = #tessera.target<name = "x", subgroup_size = 8, max_shared_memory = 32768, max_workgroup_invocations = 1024, max_push_constants_size = 128, max_storage_buffer_range = 134217728, fp16 = true, int8 = true, register_budget = 8>} : () -> ()
+
+// -----
+
+// expected-error @+1 {{'parallel_workgroups' is 0; a device runs at least one workgroup}}
+"test.op"() {target = #tessera.target<name = "x", subgroup_size = 8, max_shared_memory = 32768, max_workgroup_invocations = 1024, max_push_constants_size = 128, max_storage_buffer_range = 134217728, fp16 = true, int8 = true, parallel_workgroups = 0>} : () -> ()
