@@ -103,6 +103,30 @@ int64_t matmulRowsBound(DispatchOp dispatch, const SymbolicShapes *shapes) {
   return rows;
 }
 
+/// Workgroups along a matmul's batch dims (a linear has none: its leading
+/// dims are rows) at their static size or compiled bound; 2^20 when
+/// unbounded.
+int64_t matmulBatchBound(DispatchOp dispatch, const SymbolicShapes *shapes) {
+  constexpr int64_t kUnbounded = 1 << 20;
+  Operation *root = dispatch.getRootOp();
+  if (!isa<MatmulOp>(root))
+    return 1;
+  Value result = root->getResult(0);
+  auto type = cast<RankedTensorType>(result.getType());
+  const SymbolicShape *shape = shapes ? shapes->lookupShape(result) : nullptr;
+  int64_t batch = 1;
+  for (int64_t d = 0; d < type.getRank() - 2; ++d) {
+    int64_t size = type.getDimSize(d);
+    if (ShapedType::isDynamic(size)) {
+      if (!shape || !shapes->isBounded((*shape)[d]))
+        return kUnbounded;
+      size = shapes->upperBound((*shape)[d]);
+    }
+    batch = std::min(batch * size, kUnbounded);
+  }
+  return batch;
+}
+
 /// The reduction size K of a matmul kernel (static), or 0 when dynamic.
 int64_t matmulReductionSize(DispatchOp dispatch) {
   Operation *root = dispatch.getRootOp();
@@ -172,8 +196,9 @@ TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
     int64_t k = matmulReductionSize(dispatch);
     int64_t parallel = target.getParallelWorkgroups();
     int64_t slices = 1;
+    int64_t batch = matmulBatchBound(dispatch, shapes);
     auto tiles = [&] {
-      return llvm::divideCeil(m, y * threadM) *
+      return batch * llvm::divideCeil(m, y * threadM) *
              llvm::divideCeil(n, x * threadN);
     };
     while (y > 1 && x * (y / 2) >= subgroup && tiles() < parallel)

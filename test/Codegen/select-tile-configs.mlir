@@ -48,6 +48,17 @@ func.func @decode(%a: tensor<1x768xf32>, %w: tensor<3072x768xf32>) -> tensor<1x3
 
 // -----
 
+// Batch dims count as workgroups too: 64 single-row matmuls fill nvidia's
+// 64 parallel workgroups without splitting K.
+// NVIDIA-LABEL: func @batched_rows
+// NVIDIA: workgroup_size = [16, 1, 1], tile = [1, 256, 1], thread_tile = [1, 16]
+func.func @batched_rows(%a: tensor<64x1x512xf32>, %b: tensor<64x512x256xf32>) -> tensor<64x1x256xf32> {
+  %0 = tessera.matmul %a, %b : (tensor<64x1x512xf32>, tensor<64x512x256xf32>) -> tensor<64x1x256xf32>
+  return %0 : tensor<64x1x256xf32>
+}
+
+// -----
+
 // Dynamic rows count at their bound (tessera.dim_bounds): at most 128 rows
 // (a linear's leading dims flattened: 2 x seq) get a 128-row tile rather
 // than one half idle; a bound of 1 is the decode tile. Too few tiles for
