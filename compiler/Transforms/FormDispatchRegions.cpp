@@ -6,6 +6,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -139,8 +140,14 @@ void eraseUnread(ArrayRef<Value> sources) {
 llvm::DenseSet<Operation *> findCopies(func::FuncOp function) {
   llvm::DenseSet<Operation *> copies;
   SymbolicShapes shapes;
-  if (failed(shapes.analyze(function)))
-    return copies; // reported by the passes that need shapes
+  {
+    // Unnamed dynamic dims are reported by the passes that need shapes
+    // (kernel building); here they only mean that nothing is known to copy.
+    ScopedDiagnosticHandler quiet(function.getContext(),
+                                  [](Diagnostic &) { return success(); });
+    if (failed(shapes.analyze(function)))
+      return copies;
+  }
   llvm::DenseMap<Value, std::optional<StridedView>> views;
   // The view `value` is of the buffer its layout ops start from (in block
   // order, so operands are known).

@@ -264,20 +264,38 @@ INSTANTIATE_TEST_SUITE_P(
                       MatmulCase{2, 1, 50, 32, false, true, false},
                       MatmulCase{1, 40, 24, 12, false, true, false}));
 
-TEST_F(KernelTest, LinearWithBiasAndEpiloguesOnADynamicDim) {
-  // x·Wᵀ + b, then tanh-GELU and a residual add, for two row counts.
+/// One epilogue form of issue 6 (point 1) after x·Wᵀ + b: `ops` applies it
+/// to %0 and leaves the dispatch's result in %r; `reference` is the same in
+/// double precision, given the linear's value and the residual.
+struct EpilogueCase {
+  const char *name;
+  const char *ops;
+  std::function<double(double linear, double residual)> reference;
+  bool f16Output = false;
+};
+
+class EpilogueKernelTest : public KernelTest,
+                           public ::testing::WithParamInterface<EpilogueCase> {
+};
+
+double sigmoid(double v) { return 1 / (1 + std::exp(-v)); }
+
+TEST_P(EpilogueKernelTest, FusedIntoTheLinearOnADynamicDim) {
+  const EpilogueCase &c = GetParam();
   const int64_t k = 24, n = 24;
+  std::string result = c.f16Output ? "tensor<?x24xf16>" : "tensor<?x24xf32>";
   std::string mlir = R"(
 func.func @f(%x: tensor<?x24xf32> {tessera.name = "x", tessera.dims = ["rows", 24]},
              %w: tensor<24x24xf32> {tessera.name = "w"}, %b: tensor<24xf32> {tessera.name = "b"})
-    -> tensor<?x24xf32> attributes {tessera.dim_bounds = {rows = array<i64: 1, 100>}} {
+    -> )" + result + R"( attributes {tessera.dim_bounds = {rows = array<i64: 1, 100>}} {
   %0 = tessera.linear %x, %w, %b : (tensor<?x24xf32>, tensor<24x24xf32>, tensor<24xf32>) -> tensor<?x24xf32>
-  %1 = tessera.gelu %0 approximate = tanh : tensor<?x24xf32>
-  %2 = tessera.add %1, %x : (tensor<?x24xf32>, tensor<?x24xf32>) -> tensor<?x24xf32>
-  return %2 : tensor<?x24xf32>
+)" + c.ops + R"(
+  return %r : )" + result + R"(
 })";
   tessera_program program = compile(mlir);
   ASSERT_TRUE(program);
+  // The whole chain is the linear's epilogue: one dispatch.
+  EXPECT_EQ(tessera_program_dispatch_count(program), 1u);
   for (int64_t rows : {1, 37, 100}) {
     SCOPED_TRACE("rows " + std::to_string(rows));
     Tensor x{"x", {rows, k}, randomValues(rows * k, 3)};
@@ -290,15 +308,53 @@ func.func @f(%x: tensor<?x24xf32> {tessera.name = "x", tessera.dims = ["rows", 2
         double v = b.values[j];
         for (int64_t p = 0; p < k; ++p)
           v += double(x.values[i * k + p]) * w.values[j * k + p];
-        double g =
-            0.5 * v *
-            (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
-        want[i * n + j] = g + x.values[i * k + j];
+        want[i * n + j] = c.reference(v, x.values[i * k + j]);
       }
-    expectClose(got, want);
+    expectClose(got, want, c.f16Output ? kF16Tolerance : kTolerance);
   }
   tessera_program_destroy(program);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Forms, EpilogueKernelTest,
+    ::testing::Values(
+        EpilogueCase{"GeluErfAndResidual",
+                     R"(  %1 = tessera.gelu %0 : tensor<?x24xf32>
+  %r = tessera.add %1, %x : (tensor<?x24xf32>, tensor<?x24xf32>) -> tensor<?x24xf32>)",
+                     [](double v, double x) {
+                       return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))) + x;
+                     }},
+        EpilogueCase{"GeluTanhAndResidual",
+                     R"(  %1 = tessera.gelu %0 approximate = tanh : tensor<?x24xf32>
+  %r = tessera.add %1, %x : (tensor<?x24xf32>, tensor<?x24xf32>) -> tensor<?x24xf32>)",
+                     [](double v, double x) {
+                       return 0.5 * v *
+                                  (1 + std::tanh(std::sqrt(2 / M_PI) *
+                                                 (v + 0.044715 * v * v * v))) +
+                              x;
+                     }},
+        EpilogueCase{"QuickGelu",
+                     R"(  %r = tessera.quick_gelu %0 : tensor<?x24xf32>)",
+                     [](double v, double) { return v * sigmoid(1.702 * v); }},
+        EpilogueCase{"Relu",
+                     R"(  %r = tessera.relu %0 : tensor<?x24xf32>)",
+                     [](double v, double) { return std::max(v, 0.0); }},
+        EpilogueCase{"ScaleAndResidual",
+                     R"(  %s = tessera.constant dense<0.125> : tensor<f32>
+  %1 = tessera.mul %0, %s : (tensor<?x24xf32>, tensor<f32>) -> tensor<?x24xf32>
+  %r = tessera.add %x, %1 : (tensor<?x24xf32>, tensor<?x24xf32>) -> tensor<?x24xf32>)",
+                     [](double v, double x) { return x + 0.125 * v; }},
+        EpilogueCase{"ResidualAndCastToF16",
+                     R"(  %1 = tessera.add %0, %x : (tensor<?x24xf32>, tensor<?x24xf32>) -> tensor<?x24xf32>
+  %r = tessera.cast %1 : tensor<?x24xf32> -> tensor<?x24xf16>)",
+                     [](double v, double x) {
+                       return double(tessera_f16_to_f32(
+                           tessera_f32_to_f16(static_cast<float>(v + x))));
+                     },
+                     /*f16Output=*/true}),
+    [](const ::testing::TestParamInfo<EpilogueCase> &info) {
+      return std::string(info.param.name);
+    });
 
 /// A dense_resource blob literal ("0x" + alignment + little-endian floats).
 std::string blobOf(const std::vector<float> &values) {
