@@ -85,31 +85,56 @@ bool compileToFile(const std::string &source, const std::string &path,
 bool measure(tessera_instance instance, uint32_t device,
              const std::string &path, const std::vector<tessera_tensor> &inputs,
              int runs, Measurement &result) {
-  tessera_program program = nullptr;
-  if (tessera_program_load(instance, path.c_str(), device, &program) !=
-      TESSERA_OK) {
-    std::fprintf(stderr, "load %s: %s\n", path.c_str(), tessera_last_error());
+  std::vector<Measurement> results;
+  if (!measureInRounds(instance, device, {Job{path, inputs}}, runs, results))
     return false;
-  }
-  std::vector<double> times;
-  for (int r = 0; r < runs + 2; ++r) {
-    if (tessera_program_run(program, inputs.data(),
-                            static_cast<uint32_t>(inputs.size())) !=
-        TESSERA_OK) {
-      std::fprintf(stderr, "run: %s\n", tessera_last_error());
+  result = std::move(results[0]);
+  return true;
+}
+
+bool measureInRounds(tessera_instance instance, uint32_t device,
+                     const std::vector<Job> &jobs, int runs,
+                     std::vector<Measurement> &results) {
+  std::vector<tessera_program> programs;
+  auto destroyAll = [&] {
+    for (tessera_program program : programs)
       tessera_program_destroy(program);
+  };
+  for (const Job &job : jobs) {
+    tessera_program program = nullptr;
+    if (tessera_program_load(instance, job.path.c_str(), device, &program) !=
+        TESSERA_OK) {
+      std::fprintf(stderr, "load %s: %s\n", job.path.c_str(),
+                   tessera_last_error());
+      destroyAll();
       return false;
     }
-    if (r >= 2)
-      times.push_back(tessera_program_last_run_seconds(program));
+    programs.push_back(program);
   }
-  std::sort(times.begin(), times.end());
-  result.medianSeconds = times[times.size() / 2];
-  tessera_tensor output{};
-  tessera_program_output(program, 0, &output);
-  const float *data = static_cast<const float *>(output.data);
-  result.output.assign(data, data + output.size / 4);
-  tessera_program_destroy(program);
+  std::vector<std::vector<double>> times(jobs.size());
+  for (int round = 0; round < runs + 2; ++round)
+    for (size_t j = 0; j < jobs.size(); ++j) {
+      if (tessera_program_run(programs[j], jobs[j].inputs.data(),
+                              static_cast<uint32_t>(jobs[j].inputs.size())) !=
+          TESSERA_OK) {
+        std::fprintf(stderr, "run %s: %s\n", jobs[j].path.c_str(),
+                     tessera_last_error());
+        destroyAll();
+        return false;
+      }
+      if (round >= 2)
+        times[j].push_back(tessera_program_last_run_seconds(programs[j]));
+    }
+  results.assign(jobs.size(), Measurement{});
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    std::sort(times[j].begin(), times[j].end());
+    results[j].medianSeconds = times[j][times[j].size() / 2];
+    tessera_tensor output{};
+    tessera_program_output(programs[j], 0, &output);
+    const float *data = static_cast<const float *>(output.data);
+    results[j].output.assign(data, data + output.size / 4);
+  }
+  destroyAll();
   return true;
 }
 

@@ -53,6 +53,20 @@ bool measure(tessera_instance instance, uint32_t device,
              const std::string &path, const std::vector<tessera_tensor> &inputs,
              int runs, Measurement &result);
 
+/// A compiled program and the inputs to run it with.
+struct Job {
+  std::string path;
+  std::vector<tessera_tensor> inputs;
+};
+
+/// For programs whose times are compared as ratios: loads every job, then
+/// runs 2 warm-up rounds and `runs` measured rounds, each round running
+/// every job once in turn, so that a change in the machine's load during
+/// the measurement reaches all of them alike. One median per job.
+bool measureInRounds(tessera_instance instance, uint32_t device,
+                     const std::vector<Job> &jobs, int runs,
+                     std::vector<Measurement> &results);
+
 } // namespace tessera::bench
 
 #endif // TESSERA_BENCH_BENCHCOMMON_H

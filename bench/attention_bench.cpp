@@ -2,9 +2,11 @@
 //
 //   tessera-bench-attention [--runs N] [--device D] [--quick]
 //
-// Batch 1, f32 (one line with f16 storage). Every case is compiled through every phase and timed through
-// the runtime (median of N runs, default 5, after 2 warm-up runs), all in
-// one process, so that ratios compare runs on the same machine state:
+// Batch 1, f32 (one line with f16 storage). Every case is compiled through
+// every phase and timed through the runtime (median of N runs, default 5,
+// after 2 warm-up runs), all in one process. The cases compared in one
+// ratio are timed in rounds (each round runs each of them once:
+// measureInRounds), so that the machine's changing load reaches them alike:
 //   1. `none`, 12 heads, head dim 64, at S = 512 and 2048 (GFLOP/s count
 //      4·S²·D·H); at 512 also the same work as separate dispatches (matmul
 //      Q·Kᵀ with the scale fused, softmax, matmul with V). At 2048 the S×S
@@ -30,6 +32,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -93,60 +96,86 @@ struct Case {
   }
 };
 
-/// Median seconds of the case; < 0 on failure (printed).
-double run(tessera_instance instance, uint32_t device, const Case &c,
-           int runs) {
-  std::string path = "/tmp/tessera-bench-attention.tsr";
-  if (!compileToFile(c.source(), path))
-    return -1;
+/// A case compiled to its own file, with the inputs it runs on.
+struct Prepared {
+  std::vector<float> q, k, v, bias;
+  std::vector<uint16_t> halves[3];
+  Job job;
+};
+
+/// Compiles `c` to a file named by `index` and makes random inputs; null on
+/// failure (printed).
+std::unique_ptr<Prepared> prepare(const Case &c, int index) {
+  auto prepared = std::make_unique<Prepared>();
+  prepared->job.path =
+      "/tmp/tessera-bench-attention." + std::to_string(index) + ".tsr";
+  if (!compileToFile(c.source(), prepared->job.path))
+    return nullptr;
   std::vector<int64_t> shape = c.qkvShape();
   size_t count = 1;
   for (int64_t d : shape)
     count *= d;
   std::mt19937 rng(5);
   std::normal_distribution<float> normal;
-  std::vector<float> q(count), k(count), v(count), bias = c.biasValues;
-  for (auto *data : {&q, &k, &v})
-    for (float &x : *data)
-      x = normal(rng);
-  std::vector<tessera_tensor> inputs;
   const char *names[] = {"q", "k", "v"};
-  std::vector<float> *data[] = {&q, &k, &v};
-  std::vector<uint16_t> halves[3];
+  std::vector<float> *data[] = {&prepared->q, &prepared->k, &prepared->v};
   for (int i = 0; i < 3; ++i) {
+    data[i]->resize(count);
+    for (float &x : *data[i])
+      x = normal(rng);
     tessera_tensor t{names[i], TESSERA_F32, 4, {}, data[i]->data(),
                      count * 4};
     if (c.f16) {
       for (float x : *data[i])
-        halves[i].push_back(tessera_f32_to_f16(x));
+        prepared->halves[i].push_back(tessera_f32_to_f16(x));
       t.element_type = TESSERA_F16;
-      t.data = halves[i].data();
+      t.data = prepared->halves[i].data();
       t.size = count * 2;
     }
     std::copy(shape.begin(), shape.end(), t.shape);
-    inputs.push_back(t);
+    prepared->job.inputs.push_back(t);
   }
   if (!c.biasShape.empty()) {
     size_t biasCount = 1;
     for (int64_t d : c.biasShape)
       biasCount *= d;
-    if (bias.empty()) {
-      bias.resize(biasCount);
-      for (float &x : bias)
+    prepared->bias = c.biasValues;
+    if (prepared->bias.empty()) {
+      prepared->bias.resize(biasCount);
+      for (float &x : prepared->bias)
         x = normal(rng);
     }
     tessera_tensor t{"bias", TESSERA_F32,
                      static_cast<uint32_t>(c.biasShape.size()),
                      {},
-                     bias.data(),
+                     prepared->bias.data(),
                      biasCount * 4};
     std::copy(c.biasShape.begin(), c.biasShape.end(), t.shape);
-    inputs.push_back(t);
+    prepared->job.inputs.push_back(t);
   }
-  Measurement result;
-  if (!measure(instance, device, path, inputs, runs, result))
-    return -1;
-  return result.medianSeconds;
+  return prepared;
+}
+
+/// Median seconds of each case, measured in rounds (measureInRounds): the
+/// cases of one comparison share the machine's state. Empty on failure
+/// (printed).
+std::vector<double> timeTogether(tessera_instance instance, uint32_t device,
+                                 const std::vector<Case> &cases, int runs) {
+  std::vector<std::unique_ptr<Prepared>> prepared;
+  std::vector<Job> jobs;
+  for (const Case &c : cases) {
+    prepared.push_back(prepare(c, static_cast<int>(jobs.size())));
+    if (!prepared.back())
+      return {};
+    jobs.push_back(prepared.back()->job);
+  }
+  std::vector<Measurement> results;
+  if (!measureInRounds(instance, device, jobs, runs, results))
+    return {};
+  std::vector<double> seconds;
+  for (const Measurement &m : results)
+    seconds.push_back(m.medianSeconds);
+  return seconds;
 }
 
 /// A dense additive mask [S, S] for a band: 0 inside, -1e9 outside.
@@ -178,76 +207,78 @@ int main(int argc, char **argv) {
   std::printf("device: %s; batch 1, f32 unless marked; median of %d runs after 2 warm-up "
               "runs\n\n",
               info.name, runs);
-  auto time = [&](const Case &c) {
-    double seconds = run(instance, device, c, runs);
-    if (seconds < 0) {
+  // The cases of one comparison, timed in rounds; exits on failure.
+  auto timeAll = [&](const std::vector<Case> &cases) {
+    std::vector<double> seconds = timeTogether(instance, device, cases, runs);
+    if (seconds.empty()) {
       tessera_instance_destroy(instance);
       std::exit(1);
     }
     return seconds;
   };
 
-  // 1. none, fused and separate.
+  // 1. none at 512: fused, separate, f16 storage.
   Case none;
   Case separate = none;
   separate.decomposed = true;
-  double fused512 = time(none), separate512 = time(separate);
+  Case half = none;
+  half.f16 = true;
+  Case causal = none;
+  causal.attributes = "mask = #tessera.mask<causal>";
+  std::vector<Case> at512 = {none, separate, half};
+  if (quick)
+    at512.push_back(causal);
+  std::vector<double> t512 = timeAll(at512);
+  double fused512 = t512[0], separate512 = t512[1], half512 = t512[2];
   std::printf("none    12 heads, D 64, S=512   fused %8.1f ms (%5.2f GFLOP/s)"
               "   separate matmul+softmax+matmul %8.1f ms (%5.2f GFLOP/s)   "
               "fused is %.2fx faster\n",
               fused512 * 1e3, none.gflop() / fused512, separate512 * 1e3,
               none.gflop() / separate512, separate512 / fused512);
-  Case half = none;
-  half.f16 = true;
-  double half512 = time(half);
   std::printf("none    S=512 with f16 storage %8.1f ms (%5.2f GFLOP/s) = "
               "%.2f of f32\n",
               half512 * 1e3, none.gflop() / half512, half512 / fused512);
-  Case causal = none;
-  causal.attributes = "mask = #tessera.mask<causal>";
   if (quick) {
-    double c = time(causal);
-    std::printf("causal  S=512   %8.1f ms = %.2f of none\n", c * 1e3,
-                c / fused512);
+    std::printf("causal  S=512   %8.1f ms = %.2f of none\n", t512[3] * 1e3,
+                t512[3] / fused512);
     tessera_instance_destroy(instance);
     return 0;
   }
+
+  // 2. none and causal at 2048.
   none.seq = causal.seq = 2048;
-  double fused2048 = time(none);
+  std::vector<double> t2048 = timeAll({none, causal});
   std::printf("none    12 heads, D 64, S=2048  fused %8.1f ms (%5.2f "
               "GFLOP/s)\n",
-              fused2048 * 1e3, none.gflop() / fused2048);
-  // 2. causal.
-  double causal2048 = time(causal);
+              t2048[0] * 1e3, none.gflop() / t2048[0]);
   std::printf("causal  S=2048  %8.1f ms = %.2f of none at 2048\n",
-              causal2048 * 1e3, causal2048 / fused2048);
+              t2048[1] * 1e3, t2048[1] / t2048[0]);
 
   // 3. sliding<256, 256>: linear growth, and what the structure buys.
   Case band = none;
   band.attributes = "mask = #tessera.mask<sliding, left = 256, right = 256>";
-  double first = 0;
-  for (int64_t seq : {2048, 4096, 8192, 16384}) {
+  std::vector<int64_t> lengths = {2048, 4096, 8192, 16384};
+  std::vector<Case> bands;
+  for (int64_t seq : lengths) {
     band.seq = seq;
-    double t = time(band);
-    if (first == 0)
-      first = t;
+    bands.push_back(band);
+  }
+  Case dense = bands[1];
+  dense.attributes.clear();
+  dense.biasShape = {dense.seq, dense.seq};
+  dense.biasValues = bandMask(dense.seq, 256, 256);
+  bands.push_back(dense);
+  std::vector<double> tBand = timeAll(bands);
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    long long seq = lengths[i], times = seq / 2048;
     std::printf("sliding<256,256> S=%-5lld %9.1f ms   t(S)/t(2048) = %5.2f "
                 "(linear %2lld, quadratic %3lld)\n",
-                static_cast<long long>(seq), t * 1e3, t / first,
-                static_cast<long long>(seq / 2048),
-                static_cast<long long>((seq / 2048) * (seq / 2048)));
-    if (seq == 4096) {
-      Case dense = band;
-      dense.attributes.clear();
-      dense.biasShape = {seq, seq};
-      dense.biasValues = bandMask(seq, 256, 256);
-      double d = time(dense);
-      std::printf("        S=4096 with the band as a dense additive mask "
-                  "(every key tile): %9.1f ms; the structured band is %.1fx "
-                  "faster\n",
-                  d * 1e3, d / t);
-    }
+                seq, tBand[i] * 1e3, tBand[i] / tBand[0], times,
+                times * times);
   }
+  std::printf("        S=4096 with the band as a dense additive mask (every "
+              "key tile): %9.1f ms; the structured band is %.1fx faster\n",
+              tBand[4] * 1e3, tBand[4] / tBand[1]);
 
   // 4. Swin-T stage 1.
   Case window;
@@ -263,10 +294,10 @@ int main(int argc, char **argv) {
   windows.headDim = 32;
   windows.seq = 49;
   windows.biasShape = {64, 3, 49, 49}; // position bias + shift mask
-  double w = time(window), p = time(windows);
+  std::vector<double> tWindow = timeAll({window, windows});
   std::printf("window<56x56, 7, 3> 3 heads, D 32: %8.1f ms; on rolled and "
               "partitioned data (64 x 49 tokens): %8.1f ms; ratio %.2f\n",
-              w * 1e3, p * 1e3, w / p);
+              tWindow[0] * 1e3, tWindow[1] * 1e3, tWindow[0] / tWindow[1]);
   tessera_instance_destroy(instance);
   return 0;
 }
