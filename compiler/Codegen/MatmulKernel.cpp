@@ -13,11 +13,17 @@
 // partial sums to workgroup memory, and slice 0 adds them up and stores.
 //
 // A linear's dispatch may recompute a layer norm of its rows (see
-// DispatchOp::getRecomputedNorm): the workgroup first computes the mean and
-// inverse standard deviation of its tile's rows into workgroup memory. As
-// the linear's input, the norm costs one subtraction per loaded value
-// (sum_k (x - mean) w, scaled by the inverse deviation at the store); in
-// the epilogue (a post-LN residual) it is evaluated per element.
+// DispatchOp::getRecomputedNorm). As the linear's input (K not split), the
+// K loop that streams the rows also sums them: with d = x - s, s the row's
+// first element, it accumulates sum d, sum d^2, sum_k d w and each
+// column's sum_k w, from which the store forms
+//   sum_k (x - mean) w = sum_k d w - (mean - s) sum_k w
+// scaled by the inverse deviation (the shift keeps E[d^2] - E[d]^2 from
+// cancelling where the mean is large against the deviation). No prepass,
+// no barrier. Where only the epilogue reads the norm (a post-LN residual,
+// whose rows the loop does not stream) or K is split, the workgroup first
+// computes the statistics of its tile's rows into workgroup memory; the
+// epilogue evaluates the norm per element.
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,11 +49,50 @@ StridedView swapLastTwo(const StridedView &view) {
   return view.transpose(permutation);
 }
 
+/// A row's layer-norm statistics from sums over its `count` values of
+/// d = x - shift and of d^2: E[d] (the mean's offset from the shift), the
+/// mean and the inverse standard deviation. A shift near the mean (any
+/// element of the row) keeps E[d^2] - E[d]^2 from cancelling.
+struct RowStatistics {
+  Value meanOffset, mean, inverseStd;
+};
+RowStatistics statisticsFromShiftedSums(KernelEmitter &e, LayerNormOp norm,
+                                        Value shift, Value sum, Value squares,
+                                        Value count) {
+  OpBuilder &b = e.builder();
+  Location loc = e.loc();
+  RowStatistics row;
+  row.meanOffset = arith::DivFOp::create(b, loc, sum, count);
+  Value meanSquare = arith::DivFOp::create(b, loc, squares, count);
+  // Rounding can take E[d^2] - E[d]^2 a hair below zero.
+  Value variance = arith::MaximumFOp::create(
+      b, loc,
+      arith::SubFOp::create(
+          b, loc, meanSquare,
+          arith::MulFOp::create(b, loc, row.meanOffset, row.meanOffset)),
+      e.f32(0.0));
+  row.mean = arith::AddFOp::create(b, loc, shift, row.meanOffset);
+  row.inverseStd = math::RsqrtOp::create(
+      b, loc,
+      arith::AddFOp::create(b, loc, variance,
+                            e.f32(norm.getEpsilon().convertToDouble())));
+  return row;
+}
+
+/// `value` as f32 (an index: a count of elements).
+Value countAsFloat(KernelEmitter &e, Value value) {
+  OpBuilder &b = e.builder();
+  return arith::SIToFPOp::create(
+      b, e.loc(), b.getF32Type(),
+      arith::IndexCastOp::create(b, e.loc(), b.getI32Type(), value));
+}
+
 /// Mean and inverse standard deviation of every row of the workgroup's
 /// tile, for the dispatch's recomputed layer norm of `input` (rows of
 /// `rowDims`, normalised over the last dim of `view`): each invocation takes
-/// rows in turn, two passes over the row. Returns the workgroup memory:
-/// the means, then the inverse deviations, one per tile row.
+/// rows in turn, one pass over the row (shifted sums). Returns the
+/// workgroup memory: the means, then the inverse deviations, one per tile
+/// row.
 Value computeRowStatistics(KernelEmitter &e, LayerNormOp norm,
                            BlockArgument input, const StridedView &view,
                            ArrayRef<DimExpr> rowDims, int64_t tileM,
@@ -69,9 +114,7 @@ Value computeRowStatistics(KernelEmitter &e, LayerNormOp norm,
   DimExpr widthExpr = view.shape.back();
   Value width = e.size(widthExpr);
   Value stride = e.size(view.strides.back());
-  Value count = arith::SIToFPOp::create(
-      b, loc, b.getF32Type(),
-      arith::IndexCastOp::create(b, loc, b.getI32Type(), width));
+  Value count = countAsFloat(e, width);
   e.forLoop(tid, e.index(tileM), e.index(invocations), {}, [&](Value r,
                                                                ValueRange) {
     Value row = arith::MinUIOp::create(
@@ -82,33 +125,27 @@ Value computeRowStatistics(KernelEmitter &e, LayerNormOp norm,
     // Four values per load where the input is bound as vec4 (the row is
     // then contiguous and a multiple of 4 long).
     int64_t step = e.isVec4(input) ? 4 : 1;
-    auto sum = [&](function_ref<Value(Value)> term) {
-      return e
-          .forLoop(e.index(0), width, e.index(step), {e.f32(0.0)},
-                   [&](Value k, ValueRange acc) -> SmallVector<Value> {
-                     Value offset = arith::AddIOp::create(
-                         b, loc, base, arith::MulIOp::create(b, loc, k, stride));
-                     Value total = acc[0];
-                     for (Value x : e.loadRun(input, offset, stride, step))
-                       total = arith::AddFOp::create(b, loc, total, term(x));
-                     return {total};
-                   })
-          .getResult(0);
-    };
-    Value mean = arith::DivFOp::create(b, loc, sum([](Value x) { return x; }),
-                                       count);
-    Value squares = sum([&](Value x) {
-      Value centred = arith::SubFOp::create(b, loc, x, mean);
-      return arith::MulFOp::create(b, loc, centred, centred).getResult();
-    });
-    Value variance = arith::DivFOp::create(b, loc, squares, count);
-    Value inverseStd = math::RsqrtOp::create(
-        b, loc,
-        arith::AddFOp::create(b, loc, variance,
-                              e.f32(norm.getEpsilon().convertToDouble())));
-    memref::StoreOp::create(b, loc, mean, statistics, r);
+    Value shift = e.loadAtOffset(input, base);
+    auto sums = e.forLoop(
+        e.index(0), width, e.index(step), {e.f32(0.0), e.f32(0.0)},
+        [&](Value k, ValueRange acc) -> SmallVector<Value> {
+          Value offset = arith::AddIOp::create(
+              b, loc, base, arith::MulIOp::create(b, loc, k, stride));
+          Value sum = acc[0], squares = acc[1];
+          for (Value x : e.loadRun(input, offset, stride, step)) {
+            Value d = arith::SubFOp::create(b, loc, x, shift);
+            sum = arith::AddFOp::create(b, loc, sum, d);
+            squares = arith::AddFOp::create(
+                b, loc, squares, arith::MulFOp::create(b, loc, d, d));
+          }
+          return {sum, squares};
+        });
+    RowStatistics statisticsOfRow = statisticsFromShiftedSums(
+        e, norm, shift, sums.getResult(0), sums.getResult(1), count);
+    memref::StoreOp::create(b, loc, statisticsOfRow.mean, statistics, r);
     Value slot = arith::AddIOp::create(b, loc, r, e.index(tileM));
-    memref::StoreOp::create(b, loc, inverseStd, statistics, slot);
+    memref::StoreOp::create(b, loc, statisticsOfRow.inverseStd, statistics,
+                            slot);
     return SmallVector<Value>{};
   });
   gpu::BarrierOp::create(b, loc);
@@ -133,6 +170,7 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
   StridedView lhsView, rhsView; // [batch..., rows..., K] and [batch..., K, N]
   LayerNormOp norm = e.dispatch().getRecomputedNorm();
   bool normIsInput = false;
+  bool statisticsInLoop = normStatisticsFromKLoop(e.dispatch(), config);
   auto asInput = [&](Value v, BlockArgument &arg) {
     arg = dyn_cast<BlockArgument>(v);
     return static_cast<bool>(arg);
@@ -214,13 +252,20 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
     indices.push_back(cols.back());
     baseB.push_back(e.offset(rhsView, indices));
   }
-  // The recomputed norm's statistics for this invocation's rows.
-  SmallVector<Value> rowMean, rowInverseStd;
+  // The recomputed norm's statistics for this invocation's rows: the
+  // shifts that the K loop sums from, or the prepass's results.
+  SmallVector<Value> rowMean, rowInverseStd, rowShift;
   if (norm) {
     auto normInput = dyn_cast<BlockArgument>(norm.getInput());
     if (!normInput || !isa<LinearOp>(root))
       return e.emitError() << "a recomputed layer_norm must read a dispatch "
                               "input and feed a linear";
+  }
+  if (statisticsInLoop) {
+    for (int64_t i = 0; i < threadM; ++i)
+      rowShift.push_back(e.loadAtOffset(lhs, baseA[i]));
+  } else if (norm) {
+    auto normInput = cast<BlockArgument>(norm.getInput());
     Value statistics =
         computeRowStatistics(e, norm, normInput, e.inputView(normInput),
                              rowDims, tileM, lastRow);
@@ -277,7 +322,11 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
   Value active = arith::AndIOp::create(
       b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, m0, rows),
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, n0, n));
-  SmallVector<Value> init(threadM * threadN, e.f32(0.0));
+  // Loop-carried: the products, then (statistics in the loop) per row the
+  // sum of d and of d^2, and per column the sum of w.
+  int64_t products = threadM * threadN;
+  int64_t carried = products + (statisticsInLoop ? 2 * threadM + threadN : 0);
+  SmallVector<Value> init(carried, e.f32(0.0));
   SmallVector<Type> sumTypes(init.size(), b.getF32Type());
   auto streamIf = scf::IfOp::create(b, loc, sumTypes, active,
                                     /*withElseRegion=*/true);
@@ -287,15 +336,31 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
     auto loop = e.forLoop(
         kBegin, kEnd, e.index(kStep), init, [&](Value kk, ValueRange acc) {
           SmallVector<SmallVector<Value>> a, bv;
+          SmallVector<Value> next(acc.begin(), acc.end());
           for (int64_t i = 0; i < threadM; ++i) {
             a.push_back(loadSteps(lhs, baseA[i], kk, strideAK));
-            if (normIsInput)
-              for (Value &value : a.back())
-                value = arith::SubFOp::create(b, loc, value, rowMean[i]);
+            if (!normIsInput)
+              continue;
+            for (Value &value : a.back()) {
+              value = arith::SubFOp::create(
+                  b, loc, value,
+                  statisticsInLoop ? rowShift[i] : rowMean[i]);
+              if (!statisticsInLoop)
+                continue;
+              Value &sum = next[products + i];
+              Value &squares = next[products + threadM + i];
+              sum = arith::AddFOp::create(b, loc, sum, value);
+              squares = arith::AddFOp::create(
+                  b, loc, squares, arith::MulFOp::create(b, loc, value, value));
+            }
           }
-          for (int64_t j = 0; j < threadN; ++j)
+          for (int64_t j = 0; j < threadN; ++j) {
             bv.push_back(loadSteps(rhs, baseB[j], kk, strideBK));
-          SmallVector<Value> next(acc.begin(), acc.end());
+            if (statisticsInLoop)
+              for (Value value : bv.back())
+                next[products + 2 * threadM + j] = arith::AddFOp::create(
+                    b, loc, next[products + 2 * threadM + j], value);
+          }
           for (int64_t t = 0; t < kStep; ++t)
             for (int64_t i = 0; i < threadM; ++i)
               for (int64_t j = 0; j < threadN; ++j)
@@ -309,6 +374,19 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
     scf::YieldOp::create(b, loc, init);
   }
   SmallVector<Value> sums(streamIf.getResults());
+  // Per row: the mean's offset from the shift, for the correction below.
+  SmallVector<Value> meanOffset;
+  if (statisticsInLoop) {
+    Value count = countAsFloat(e, k);
+    for (int64_t i = 0; i < threadM; ++i) {
+      RowStatistics row = statisticsFromShiftedSums(
+          e, norm, rowShift[i], sums[products + i],
+          sums[products + threadM + i], count);
+      meanOffset.push_back(row.meanOffset);
+      rowMean.push_back(row.mean);
+      rowInverseStd.push_back(row.inverseStd);
+    }
+  }
 
   if (slices > 1) {
     // Partial sums at [slice][local row][local column]; slice 0 adds the
@@ -360,6 +438,11 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&ifOp.getThenRegion().front());
       Value value = sums[i * threadN + j];
+      if (statisticsInLoop)
+        value = arith::SubFOp::create(
+            b, loc, value,
+            arith::MulFOp::create(b, loc, meanOffset[i],
+                                  sums[products + 2 * threadM + j]));
       if (normIsInput)
         value = arith::MulFOp::create(b, loc, value, rowInverseStd[i]);
       if (norm)

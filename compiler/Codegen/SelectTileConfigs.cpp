@@ -327,6 +327,14 @@ AttentionTileVisits mlir::tessera::countAttentionTileVisits(
   return visits;
 }
 
+bool mlir::tessera::normStatisticsFromKLoop(DispatchOp dispatch,
+                                            TileConfigAttr config) {
+  LayerNormOp norm = dispatch.getRecomputedNorm();
+  auto linear = dyn_cast<LinearOp>(dispatch.getRootOp());
+  return norm && linear && linear.getInput() == norm.getResult() &&
+         config.getWorkgroupSize()[2] == 1;
+}
+
 int64_t mlir::tessera::workgroupMemoryBytes(DispatchOp dispatch,
                                             KernelKind kind,
                                             TileConfigAttr config) {
@@ -338,8 +346,10 @@ int64_t mlir::tessera::workgroupMemoryBytes(DispatchOp dispatch,
     return 0;
   ArrayRef<int64_t> tile = config.getTile();
   int64_t bytes = 0;
-  // A recomputed layer norm: mean and inverse deviation per tile row.
-  if (dispatch.getRecomputedNorm())
+  // A recomputed layer norm's prepass: mean and inverse deviation per tile
+  // row.
+  if (dispatch.getRecomputedNorm() &&
+      !normStatisticsFromKLoop(dispatch, config))
     bytes += 2 * 4 * tile[0];
   // Split K: every slice's partial sums of the tile.
   if (config.getWorkgroupSize()[2] > 1)

@@ -50,6 +50,13 @@ AttentionTileVisits countAttentionTileVisits(MaskAttr mask,
                                              int64_t queryLength,
                                              int64_t keyLength);
 
+/// Whether the matmul kernel of `dispatch` takes its recomputed layer
+/// norm's statistics from its own K loop: the norm is the linear's input
+/// and K is not split, so every invocation streams whole rows of what it
+/// normalises. Otherwise (the norm read only by the epilogue, or split K)
+/// a prepass computes them into workgroup memory.
+bool normStatisticsFromKLoop(DispatchOp dispatch, TileConfigAttr config);
+
 /// Bytes of workgroup memory the kernel of `dispatch` (of `kind`) uses with
 /// `config`.
 int64_t workgroupMemoryBytes(DispatchOp dispatch, KernelKind kind,

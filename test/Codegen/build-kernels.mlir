@@ -129,3 +129,31 @@ func.func @norm_in_registers(%x: tensor<4x256xf32>, %r: tensor<4x256xf32>, %d: t
   %2 = tessera.layer_norm %d, axis = 1, epsilon = 1.0e-5 : (tensor<4x?xf32>) -> tensor<4x?xf32>
   return %1, %2 : tensor<4x256xf32>, tensor<4x?xf32>
 }
+
+// -----
+
+// A recomputed layer norm as the linear's input takes its statistics from
+// the K loop (shifted sums carried beside the products: 16x8 products, 2x16
+// row sums and 8 column sums, 168 values): no workgroup memory, no
+// barrier. The
+// post-LN residual's norm, read only by the epilogue, comes from a prepass
+// into workgroup memory behind a barrier.
+// CHECK-LABEL: module attributes
+// CHECK: gpu.func @dispatch_0
+// CHECK-NOT: memref.alloc
+// CHECK-NOT: gpu.barrier
+// CHECK: %{{.*}}:168 = scf.for
+// CHECK-NOT: gpu.barrier
+// CHECK: gpu.return
+// CHECK: gpu.func @dispatch_1
+// CHECK: memref.alloc() : memref<128xf32, 3>
+// CHECK: gpu.barrier
+// CHECK: %{{.*}}:128 = scf.for
+// CHECK: gpu.return
+func.func @norm_statistics(%x: tensor<64x32xf32>, %w1: tensor<64x32xf32>, %w2: tensor<32x64xf32>) -> tensor<64x32xf32> {
+  %n = tessera.layer_norm %x, axis = 1, epsilon = 1.0e-5 : (tensor<64x32xf32>) -> tensor<64x32xf32>
+  %h = tessera.linear %n, %w1 : (tensor<64x32xf32>, tensor<64x32xf32>) -> tensor<64x64xf32>
+  %o = tessera.linear %h, %w2 : (tensor<64x64xf32>, tensor<32x64xf32>) -> tensor<64x32xf32>
+  %r = tessera.add %o, %n : (tensor<64x32xf32>, tensor<64x32xf32>) -> tensor<64x32xf32>
+  return %r : tensor<64x32xf32>
+}
