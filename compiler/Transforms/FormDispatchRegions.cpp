@@ -309,9 +309,12 @@ struct FormDispatchesPass
       });
       groups.push_back(std::move(ordered));
     };
+    // (A copy may already be a root's epilogue: a returned widening cast
+    // after a linear is written by the linear's dispatch.)
     for (Operation &op : block)
-      if ((isRoot(&op) && !recomputedNorms.contains(&op)) ||
-          copies.contains(&op))
+      if (!grouped.contains(&op) &&
+          ((isRoot(&op) && !recomputedNorms.contains(&op)) ||
+           copies.contains(&op)))
         startGroup(&op);
     for (Operation &op : block)
       if (!grouped.contains(&op) && DispatchOp::isFusableElementwise(&op) &&

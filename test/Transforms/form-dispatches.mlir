@@ -360,3 +360,21 @@ func.func @bool_cast_is_a_view(%q: tensor<1x2x6x4xf32>, %k: tensor<1x2x6x4xf32>,
   %a = tessera.attention %q, %k, %v key_padding_mask(%b) : (tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32>, tensor<1x6xi1>) -> tensor<1x2x6x4xf32>
   return %a : tensor<1x2x6x4xf32>
 }
+
+// -----
+
+// A returned widening cast is a copy (a returned view owns its buffer) and
+// the linear's epilogue at once: the linear's dispatch writes it, once.
+// CHECK-LABEL: func @returned_cast_in_an_epilogue
+// CHECK-NEXT: %[[D:.*]] = tessera.dispatch
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT:   %[[L:.*]] = tessera.linear
+// CHECK-NEXT:   %[[C:.*]] = tessera.cast %[[L]] : tensor<4x8xf16> -> tensor<4x8xf32>
+// CHECK-NEXT:   tessera.yield %[[C]]
+// CHECK-NEXT: }
+// CHECK-NEXT: return %[[D]]
+func.func @returned_cast_in_an_epilogue(%x: tensor<4x8xf16>, %w: tensor<8x8xf16>) -> tensor<4x8xf32> {
+  %0 = tessera.linear %x, %w : (tensor<4x8xf16>, tensor<8x8xf16>) -> tensor<4x8xf16>
+  %1 = tessera.cast %0 : tensor<4x8xf16> -> tensor<4x8xf32>
+  return %1 : tensor<4x8xf32>
+}
