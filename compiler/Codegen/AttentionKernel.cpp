@@ -211,7 +211,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   // registers: the loops over the head dim are unrolled. (A private array
   // indexed at run time costs lavapipe a memory access per lane and
   // element.) Rows are read in chunks of `width` elements: vec4 where the
-  // views allow it (selectVec4Inputs), else scalars.
+  // views allow it (selectInputLoadWidths), else scalars.
   int64_t width = e.isVec4(query) ? 4 : 1;
   Type chunkType = width == 4 ? Type(VectorType::get({4}, b.getF32Type()))
                               : Type(b.getF32Type());

@@ -99,9 +99,10 @@ struct BuildKernelsPass
     for (const Binding &input : bindings.inputs)
       tensors.push_back(input.base);
     tensors.push_back(bindings.output.base);
-    SmallVector<bool> vec4 = selectVec4Inputs(dispatch, *kind, bindings);
-    vec4.push_back(false); // the output
-    for (auto [tensor, asVec4] : llvm::zip(tensors, vec4)) {
+    SmallVector<int64_t> widths =
+        selectInputLoadWidths(dispatch, *kind, bindings);
+    widths.push_back(1); // the output
+    for (auto [tensor, width] : llvm::zip(tensors, widths)) {
       Type elementType = getElementTypeOrSelf(tensor.getType());
       Type storage = getStorageElementType(elementType);
       if (!storage)
@@ -109,8 +110,11 @@ struct BuildKernelsPass
                << "uses " << elementType
                << " tensors, which kernels cannot hold yet (f32, f16, i32 and "
                   "i1 are supported)";
-      if (asVec4)
+      // 16-byte loads: a vec4, or f16 pairs in the i32 lanes of one.
+      if (width == 4)
         storage = VectorType::get({4}, storage);
+      else if (width == 8)
+        storage = VectorType::get({4}, builder.getI32Type());
       arguments.push_back(MemRefType::get({ShapedType::kDynamic}, storage));
     }
     builder.setInsertionPointToEnd(kernels.getBody());

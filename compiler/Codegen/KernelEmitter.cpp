@@ -113,10 +113,16 @@ Value KernelEmitter::offset(const StridedView &view, ArrayRef<Value> indices) {
   return result;
 }
 
-bool KernelEmitter::isVec4(BlockArgument input) const {
+int64_t KernelEmitter::loadWidth(BlockArgument input) const {
   auto buffer = cast<MemRefType>(
       gpu::GPUFuncOp(function_).getArgumentTypes()[1 + input.getArgNumber()]);
-  return isa<VectorType>(buffer.getElementType());
+  auto vector = dyn_cast<VectorType>(buffer.getElementType());
+  if (!vector)
+    return 1;
+  // i32 lanes hold f16 pairs (selectInputLoadWidths binds nothing else as
+  // vectors of i32); other vectors one element per lane.
+  bool packed = vector.getElementType().isInteger(32);
+  return vector.getNumElements() * (packed ? 2 : 1);
 }
 
 Type mlir::tessera::getComputeElementType(Type elementType) {
@@ -144,13 +150,46 @@ Value KernelEmitter::loadVec4AtOffset(BlockArgument input, Value offset) {
   return widen(memref::LoadOp::create(builder_, loc_, buffer, slot));
 }
 
-SmallVector<Value> KernelEmitter::loadRun(BlockArgument input, Value offset,
-                                          Value stride, int64_t count) {
+SmallVector<Value> KernelEmitter::loadChunkAtOffset(BlockArgument input,
+                                                    Value offset) {
   SmallVector<Value> values;
-  if (count == 4 && isVec4(input)) {
+  if (loadWidth(input) == 4) {
     Value chunk = loadVec4AtOffset(input, offset);
     for (int64_t t = 0; t < 4; ++t)
       values.push_back(vector::ExtractOp::create(builder_, loc_, chunk, t));
+    return values;
+  }
+  assert(loadWidth(input) == 8 && "input is not bound as vectors");
+  // Eight f16 values in the four i32 lanes of one load: each lane is
+  // reinterpreted as two halves (the lower first) and widened.
+  Value buffer = function_.getArgument(1 + input.getArgNumber());
+  Value slot = arith::ShRUIOp::create(builder_, loc_, offset, index(3));
+  Value words = memref::LoadOp::create(builder_, loc_, buffer, slot);
+  auto word = VectorType::get({1}, builder_.getI32Type());
+  auto pair = VectorType::get({2}, builder_.getF16Type());
+  for (int64_t lane = 0; lane < 4; ++lane) {
+    Value bits = vector::BroadcastOp::create(
+        builder_, loc_, word,
+        vector::ExtractOp::create(builder_, loc_, words, lane));
+    Value halves = widen(vector::BitCastOp::create(builder_, loc_, pair, bits));
+    for (int64_t h = 0; h < 2; ++h)
+      values.push_back(vector::ExtractOp::create(builder_, loc_, halves, h));
+  }
+  return values;
+}
+
+SmallVector<Value> KernelEmitter::loadRun(BlockArgument input, Value offset,
+                                          Value stride, int64_t count) {
+  SmallVector<Value> values;
+  int64_t width = loadWidth(input);
+  if (width > 1 && count % width == 0) {
+    for (int64_t chunk = 0; chunk < count; chunk += width) {
+      Value at = chunk == 0 ? offset
+                            : arith::AddIOp::create(builder_, loc_, offset,
+                                                    index(chunk))
+                                  .getResult();
+      llvm::append_range(values, loadChunkAtOffset(input, at));
+    }
     return values;
   }
   for (int64_t t = 0; t < count; ++t) {
@@ -175,20 +214,18 @@ Value KernelEmitter::allocateWorkgroupMemory(int64_t count) {
 
 Value KernelEmitter::loadAtOffset(BlockArgument input, Value offset) {
   Value buffer = function_.getArgument(1 + input.getArgNumber());
-  if (isVec4(input)) {
-    // One element of a vec4-bound input: its lane, chosen by selects
-    // (static extracts lower everywhere; dynamic ones need not).
-    Value chunk = loadVec4AtOffset(
-        input, arith::AndIOp::create(builder_, loc_, offset, index(~3)));
-    Value lane = arith::AndIOp::create(builder_, loc_, offset, index(3));
-    Value result = vector::ExtractOp::create(builder_, loc_, chunk, 3);
-    for (int64_t i = 2; i >= 0; --i) {
+  if (int64_t width = loadWidth(input); width > 1) {
+    // One element of a vector-bound input: its lane of the chunk, chosen
+    // by selects (static extracts lower everywhere; dynamic ones need not).
+    SmallVector<Value> chunk = loadChunkAtOffset(
+        input, arith::AndIOp::create(builder_, loc_, offset, index(-width)));
+    Value lane = arith::AndIOp::create(builder_, loc_, offset, index(width - 1));
+    Value result = chunk.back();
+    for (int64_t i = width - 2; i >= 0; --i) {
       Value here = arith::CmpIOp::create(builder_, loc_,
                                          arith::CmpIPredicate::eq, lane,
                                          index(i));
-      result = arith::SelectOp::create(
-          builder_, loc_, here,
-          vector::ExtractOp::create(builder_, loc_, chunk, i), result);
+      result = arith::SelectOp::create(builder_, loc_, here, chunk[i], result);
     }
     return result;
   }
@@ -759,35 +796,52 @@ Value KernelEmitter::workgroupReduce(Value value, bool isMax, Value scratch) {
   return loop.getResult(0);
 }
 
-bool mlir::tessera::canReadAsVec4(const StridedView &view, Type elementType) {
-  auto multipleOf4 = [](const DimExpr &expr) {
-    return expr.getDivisor() % 4 == 0;
-  };
+int64_t mlir::tessera::vectorLoadWidth(const StridedView &view,
+                                       Type elementType, int64_t maxWidth) {
   if (!(elementType.isF32() || elementType.isF16()) || view.shape.empty())
-    return false;
+    return 1;
   const DimExpr &last = view.shape.back();
   const DimExpr &lastStride = view.strides.back();
-  if (!last.isConstant() || !multipleOf4(last) || !lastStride.isConstant() ||
+  if (!last.isConstant() || !lastStride.isConstant() ||
       lastStride.getCoefficient() != 1)
-    return false;
-  for (size_t d = 0; d + 1 < view.strides.size(); ++d)
-    if (!multipleOf4(view.strides[d]))
+    return 1;
+  auto fits = [&](int64_t width) {
+    auto multiple = [&](const DimExpr &expr) {
+      return expr.getDivisor() % width == 0;
+    };
+    if (!multiple(last) || !multiple(view.offset))
       return false;
-  return multipleOf4(view.offset);
+    for (size_t d = 0; d + 1 < view.strides.size(); ++d)
+      if (!multiple(view.strides[d]))
+        return false;
+    return true;
+  };
+  if (elementType.isF16() && maxWidth >= 8 && fits(8))
+    return 8;
+  return maxWidth >= 4 && fits(4) ? 4 : 1;
 }
 
-SmallVector<bool> mlir::tessera::selectVec4Inputs(
+SmallVector<int64_t> mlir::tessera::selectInputLoadWidths(
     DispatchOp dispatch, KernelKind kind, const DispatchBindings &bindings) {
-  SmallVector<bool> vec4(dispatch.getInputs().size(), false);
-  auto readAlongLastDim = [&](Value operand) {
+  SmallVector<int64_t> widths(dispatch.getInputs().size(), 1);
+  // The width `operand`'s binding allows (its buffer's element type: an f16
+  // weight read through a widening cast is an f16 buffer).
+  auto widthOf = [&](Value operand, int64_t maxWidth) -> int64_t {
     auto input = dyn_cast_or_null<BlockArgument>(operand);
-    if (input && canReadAsVec4(bindings.inputs[input.getArgNumber()].view,
-                               getElementTypeOrSelf(input.getType())))
-      vec4[input.getArgNumber()] = true;
+    if (!input)
+      return 1;
+    const Binding &binding = bindings.inputs[input.getArgNumber()];
+    return vectorLoadWidth(binding.view,
+                           getElementTypeOrSelf(binding.base.getType()),
+                           maxWidth);
+  };
+  auto readAlongLastDim = [&](Value operand) {
+    if (auto input = dyn_cast_or_null<BlockArgument>(operand))
+      widths[input.getArgNumber()] = widthOf(operand, 8);
   };
   if (kind == KernelKind::Matmul) {
-    // Operands whose K dim is their last (contiguous) one are read four k
-    // steps at a time: a linear's input and weight (W[N, K]), a matmul's
+    // Operands whose K dim is their last (contiguous) one are read several
+    // k steps at a time: a linear's input and weight (W[N, K]), a matmul's
     // lhs unless transposed and its rhs when transposed (Q·Kᵀ).
     Operation *root = dispatch.getRootOp();
     if (auto linear = dyn_cast<LinearOp>(root)) {
@@ -802,23 +856,18 @@ SmallVector<bool> mlir::tessera::selectVec4Inputs(
       if (matmul.getTransposeRhs())
         readAlongLastDim(matmul.getRhs());
     }
-    return vec4;
+    return widths;
   }
   if (kind != KernelKind::Attention)
-    return vec4;
-  // Attention reads query, key and value rows along the head dim: all three
-  // as vec4, or none (the kernel uses one width).
+    return widths;
+  // Attention reads query, key and value rows along the head dim in chunks
+  // it keeps as vector<4xf32>: all three as vec4, or none (one width).
   auto attention = cast<AttentionOp>(dispatch.getRootOp());
-  SmallVector<unsigned> rows;
-  for (Value operand :
-       {attention.getQuery(), attention.getKey(), attention.getValue()}) {
-    auto input = dyn_cast<BlockArgument>(operand);
-    if (!input || !canReadAsVec4(bindings.inputs[input.getArgNumber()].view,
-                                 getElementTypeOrSelf(input.getType())))
-      return vec4;
-    rows.push_back(input.getArgNumber());
-  }
-  for (unsigned input : rows)
-    vec4[input] = true;
-  return vec4;
+  SmallVector<Value> rows = {attention.getQuery(), attention.getKey(),
+                             attention.getValue()};
+  if (llvm::any_of(rows, [&](Value row) { return widthOf(row, 4) != 4; }))
+    return widths;
+  for (Value row : rows)
+    widths[cast<BlockArgument>(row).getArgNumber()] = 4;
+  return widths;
 }

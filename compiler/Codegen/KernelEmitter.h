@@ -84,17 +84,23 @@ public:
   Value loadInput(BlockArgument input, ArrayRef<Value> indices);
   Value loadAtOffset(BlockArgument input, Value offset);
   /// `count` consecutive elements of input `input` along a dim of stride
-  /// `stride` from `offset`, as scalars: one vec4 load when the input is
-  /// bound as vec4 and `count` is 4 (the dim is then contiguous and
-  /// `offset` a multiple of 4), else `count` scalar loads.
+  /// `stride` from `offset`, as scalars: count / loadWidth(input) vector
+  /// loads when the input is bound as vectors and `count` a multiple of
+  /// its width (the dim is then contiguous and `offset` a multiple of the
+  /// width), else `count` scalar loads.
   SmallVector<Value> loadRun(BlockArgument input, Value offset, Value stride,
                              int64_t count);
-  /// Whether input `input` is bound as a buffer of 4-wide vectors (see
-  /// canReadAsVec4).
-  bool isVec4(BlockArgument input) const;
+  /// Elements per load of input `input` (see vectorLoadWidth): 1 (scalar
+  /// buffer), 4 (a buffer of vec4) or 8 (f16 pairs packed in the i32 lanes
+  /// of a vec4).
+  int64_t loadWidth(BlockArgument input) const;
+  bool isVec4(BlockArgument input) const { return loadWidth(input) == 4; }
   /// Elements [offset, offset + 4) of a vec4-bound input as one
   /// vector<4xf32> (f16 storage widened); `offset` must be a multiple of 4.
   Value loadVec4AtOffset(BlockArgument input, Value offset);
+  /// Elements [offset, offset + loadWidth) of a vector-bound input as f32
+  /// scalars, from one load; `offset` must be a multiple of the width.
+  SmallVector<Value> loadChunkAtOffset(BlockArgument input, Value offset);
   /// Stores `value` as element `indices` of the dispatch result (narrowed
   /// to f16 where that is the output's storage).
   void storeOutput(ArrayRef<Value> indices, Value value);
@@ -162,15 +168,20 @@ private:
   SmallVector<std::pair<DimExpr, Value>> paramValues_;
 };
 
-/// Whether a kernel can read `view` four elements at a time: f32 or f16, the
-/// last dim contiguous and a multiple of 4 long, every other stride and the
-/// offset multiples of 4 (so every row starts aligned to a whole vector).
-bool canReadAsVec4(const StridedView &view, Type elementType);
+/// How many elements of `view` a kernel can read per 16-byte load, at most
+/// `maxWidth`: 8 for f16 (pairs packed in the i32 lanes of a vec4), 4 for
+/// f32 or f16 (a vec4), where the last dim is contiguous and a multiple of
+/// the width long, and every other stride and the offset are multiples of
+/// it (every row starts on a whole vector); else 1.
+int64_t vectorLoadWidth(const StridedView &view, Type elementType,
+                        int64_t maxWidth = 8);
 
-/// The dispatch inputs a kernel of `kind` reads as vec4 (one flag per
-/// input); the kernel builder and the kernel's signature both follow it.
-SmallVector<bool> selectVec4Inputs(DispatchOp dispatch, KernelKind kind,
-                                   const DispatchBindings &bindings);
+/// Elements per load of each dispatch input of a kernel of `kind` (see
+/// vectorLoadWidth); the kernel builder and the kernel's signature both
+/// follow it.
+SmallVector<int64_t> selectInputLoadWidths(DispatchOp dispatch,
+                                           KernelKind kind,
+                                           const DispatchBindings &bindings);
 
 /// The kernel builders; each fills `emitter`'s gpu.func body and signature.
 LogicalResult buildMatmulKernel(KernelEmitter &emitter);

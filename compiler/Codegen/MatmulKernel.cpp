@@ -122,9 +122,9 @@ Value computeRowStatistics(KernelEmitter &e, LayerNormOp norm,
     SmallVector<Value> indices = e.delinearize(row, rowDims);
     indices.push_back(e.index(0));
     Value base = e.offset(view, indices);
-    // Four values per load where the input is bound as vec4 (the row is
-    // then contiguous and a multiple of 4 long).
-    int64_t step = e.isVec4(input) ? 4 : 1;
+    // Several values per load where the input is bound as vectors (the row
+    // is then contiguous and a multiple of the width long).
+    int64_t step = e.loadWidth(input);
     Value shift = e.loadAtOffset(input, base);
     auto sums = e.forLoop(
         e.index(0), width, e.index(step), {e.f32(0.0), e.f32(0.0)},
@@ -282,10 +282,11 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
   Value strideAK = e.size(lhsView.strides.back());
   Value strideBK = e.size(rhsView.strides[rhsView.strides.size() - 2]);
 
-  // Operands bound as vec4 (selectVec4Inputs: K is their contiguous last
-  // dim, a multiple of 4) are read four k steps per load; the loop then
-  // steps by 4 and the other operand takes four scalar loads per step.
-  int64_t kStep = e.isVec4(lhs) || e.isVec4(rhs) ? 4 : 1;
+  // Operands bound as vectors (selectInputLoadWidths: K is their
+  // contiguous last dim, a multiple of the width) are read several k steps
+  // per load: 4 (vec4), or 8 (f16 pairs). The loop steps by the wider; the
+  // other operand takes two vec4 loads or kStep scalar loads per step.
+  int64_t kStep = std::max(e.loadWidth(lhs), e.loadWidth(rhs));
   // The kStep values of the row at `base` from k on.
   auto loadSteps = [&](BlockArgument input, Value base, Value kk,
                        Value strideK) {
@@ -297,7 +298,8 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
   };
 
   // This invocation's range of K: all of it, or its slice (a multiple of
-  // kStep long, so vec4 loads stay aligned; trailing slices may be empty).
+  // kStep long, so vector loads stay aligned; trailing slices may be
+  // empty).
   Value kBegin = e.index(0), kEnd = k, slice;
   if (slices > 1) {
     slice = e.threadId(gpu::Dimension::z);

@@ -567,6 +567,90 @@ func.func @f(%x: tensor<13x24xf16> {tessera.name = "x"}, %w: tensor<40x24xf16> {
   expectClose(got, want, kF16Tolerance);
 }
 
+TEST_F(KernelTest, F16RowsReadEightPerLoadWithARecomputedNorm) {
+  // f16 rows of 40 are read eight per load (pairs packed in i32 lanes):
+  // layer_norm(x) recomputed by the linear from its K loop (the row's
+  // first element, its shift, loaded alone), and x read per element by the
+  // residual add, whose lanes are picked at run time.
+  const int64_t k = 40, n = 40;
+  std::string mlir = R"(
+func.func @f(%x: tensor<?x40xf16> {tessera.name = "x", tessera.dims = ["rows", 40]},
+             %w: tensor<40x40xf16> {tessera.name = "w"}, %b: tensor<40xf16> {tessera.name = "b"})
+    -> tensor<?x40xf16> attributes {tessera.dim_bounds = {rows = array<i64: 1, 100>}} {
+  %n = tessera.layer_norm %x, axis = 1, epsilon = 1.0e-5 : (tensor<?x40xf16>) -> tensor<?x40xf16>
+  %0 = tessera.linear %n, %w, %b : (tensor<?x40xf16>, tensor<40x40xf16>, tensor<40xf16>) -> tensor<?x40xf16>
+  %1 = tessera.add %0, %x : (tensor<?x40xf16>, tensor<?x40xf16>) -> tensor<?x40xf16>
+  return %1 : tensor<?x40xf16>
+})";
+  tessera_program program = compile(mlir);
+  ASSERT_TRUE(program);
+  EXPECT_EQ(tessera_program_dispatch_count(program), 1u);
+  for (int64_t rows : {1, 37, 100}) {
+    SCOPED_TRACE("rows " + std::to_string(rows));
+    Tensor x = Tensor{"x", {rows, k}, randomValues(rows * k, 41, 2.0f)}.asF16();
+    Tensor w = Tensor{"w", {n, k}, randomValues(n * k, 42, 0.3f)}.asF16();
+    Tensor b = Tensor{"b", {n}, randomValues(n, 43)}.asF16();
+    std::vector<float> got = run(program, {x, w, b});
+    std::vector<double> want(rows * n);
+    for (int64_t i = 0; i < rows; ++i) {
+      const float *row = &x.values[i * k];
+      double mean = 0, variance = 0;
+      for (int64_t p = 0; p < k; ++p)
+        mean += row[p] / double(k);
+      for (int64_t p = 0; p < k; ++p)
+        variance += (row[p] - mean) * (row[p] - mean) / double(k);
+      double inverseStd = 1 / std::sqrt(variance + 1e-5);
+      for (int64_t j = 0; j < n; ++j) {
+        double v = b.values[j];
+        for (int64_t p = 0; p < k; ++p)
+          v += (row[p] - mean) * inverseStd * w.values[j * k + p];
+        want[i * n + j] = v + row[j];
+      }
+    }
+    expectClose(got, want, kF16Tolerance);
+  }
+  tessera_program_destroy(program);
+}
+
+class F16WeightKernelTest : public KernelTest,
+                            public ::testing::WithParamInterface<int64_t> {};
+
+TEST_P(F16WeightKernelTest, F32RowsTimesWidenedF16Weights) {
+  // The decode pattern: f32 rows times f16 weights widened as they load.
+  // K = 40: the weight eight per load, the rows two vec4 loads per step;
+  // K = 36: both four per load; K = 30: scalars.
+  const int64_t k = GetParam(), n = 24;
+  std::string kText = std::to_string(k);
+  std::string mlir = R"(
+func.func @f(%x: tensor<?x)" + kText + R"(xf32> {tessera.name = "x", tessera.dims = ["rows", )" + kText + R"(]},
+             %w: tensor<24x)" + kText + R"(xf16> {tessera.name = "w"})
+    -> tensor<?x24xf32> attributes {tessera.dim_bounds = {rows = array<i64: 1, 64>}} {
+  %wf = tessera.cast %w : tensor<24x)" + kText + R"(xf16> -> tensor<24x)" + kText + R"(xf32>
+  %0 = tessera.linear %x, %wf : (tensor<?x)" + kText + R"(xf32>, tensor<24x)" + kText + R"(xf32>) -> tensor<?x24xf32>
+  return %0 : tensor<?x24xf32>
+})";
+  tessera_program program = compile(mlir);
+  ASSERT_TRUE(program);
+  for (int64_t rows : {1, 5, 64}) {
+    SCOPED_TRACE("rows " + std::to_string(rows));
+    Tensor x{"x", {rows, k}, randomValues(rows * k, 44)};
+    Tensor w = Tensor{"w", {n, k}, randomValues(n * k, 45, 0.3f)}.asF16();
+    std::vector<float> got = run(program, {x, w});
+    std::vector<double> want(rows * n);
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double v = 0;
+        for (int64_t p = 0; p < k; ++p)
+          v += double(x.values[i * k + p]) * w.values[j * k + p];
+        want[i * n + j] = v;
+      }
+    expectClose(got, want);
+  }
+  tessera_program_destroy(program);
+}
+
+INSTANTIATE_TEST_SUITE_P(K, F16WeightKernelTest, ::testing::Values(40, 36, 30));
+
 //===----------------------------------------------------------------------===//
 // Row reductions
 //===----------------------------------------------------------------------===//

@@ -157,3 +157,20 @@ func.func @norm_statistics(%x: tensor<64x32xf32>, %w1: tensor<64x32xf32>, %w2: t
   %r = tessera.add %o, %n : (tensor<64x32xf32>, tensor<64x32xf32>) -> tensor<64x32xf32>
   return %r : tensor<64x32xf32>
 }
+
+// -----
+
+// f16 rows whose length and offsets are multiples of 8 are read eight per
+// load: a buffer of vector<4xi32>, each lane bit-cast to an f16 pair and
+// widened; the loop over K steps by 8. A row of 36 is read four per load.
+// CHECK-LABEL: module attributes
+// CHECK: gpu.func @dispatch_0(%{{.*}}: memref<?xi32>, %{{.*}}: memref<?xvector<4xi32>>, %{{.*}}: memref<?xvector<4xi32>>, %{{.*}}: memref<?xf16>)
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8
+// CHECK: vector.bitcast %{{.*}} : vector<1xi32> to vector<2xf16>
+// CHECK: arith.extf %{{.*}} : vector<2xf16> to vector<2xf32>
+// CHECK: gpu.func @dispatch_1(%{{.*}}: memref<?xi32>, %{{.*}}: memref<?xvector<4xf16>>, %{{.*}}: memref<?xvector<4xf16>>, %{{.*}}: memref<?xf16>)
+func.func @f16_pairs(%x: tensor<4x40xf16>, %w: tensor<8x40xf16>, %y: tensor<4x36xf16>, %v: tensor<8x36xf16>) -> (tensor<4x8xf16>, tensor<4x8xf16>) {
+  %0 = tessera.linear %x, %w : (tensor<4x40xf16>, tensor<8x40xf16>) -> tensor<4x8xf16>
+  %1 = tessera.linear %y, %v : (tensor<4x36xf16>, tensor<8x36xf16>) -> tensor<4x8xf16>
+  return %0, %1 : tensor<4x8xf16>, tensor<4x8xf16>
+}
