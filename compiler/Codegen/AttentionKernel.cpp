@@ -210,9 +210,11 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   // The rows' queries (pre-scaled) and, below, their accumulators live in
   // registers: the loops over the head dim are unrolled. (A private array
   // indexed at run time costs lavapipe a memory access per lane and
-  // element.) Rows are read in chunks of `width` elements: vec4 where the
-  // views allow it (selectInputLoadWidths), else scalars.
-  int64_t width = e.isVec4(query) ? 4 : 1;
+  // element.) Rows are held in chunks of `width` elements: vec4 where the
+  // views allow it (selectInputLoadWidths), else scalars. f16 rows may come
+  // eight per load: two chunks.
+  int64_t loadWidth = e.loadWidth(query);
+  int64_t width = std::min<int64_t>(loadWidth, 4);
   Type chunkType = width == 4 ? Type(VectorType::get({4}, b.getF32Type()))
                               : Type(b.getF32Type());
   auto splat = [&](Value scalar) {
@@ -225,9 +227,29 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   auto element = [&](Value base, int64_t d, Value stride) {
     return add(base, arith::MulIOp::create(b, loc, e.index(d), stride));
   };
-  /// Chunk `c` of the row of `input` starting at `base`.
+  /// Chunk `c` of the row of `input` starting at `base`. From an eight-wide
+  /// load, an even chunk keeps the odd one that came with it for the next
+  /// call (the callers ask for a row's chunks in order).
+  struct {
+    Value input, base;
+    int64_t chunk = -1;
+    Value value;
+  } kept;
   auto loadChunk = [&](BlockArgument input, Value base, int64_t c,
-                       Value stride) {
+                       Value stride) -> Value {
+    if (loadWidth == 8) {
+      if (kept.input == input && kept.base == base && kept.chunk == c)
+        return kept.value;
+      SmallVector<Value> eight =
+          e.loadChunkAtOffset(input, add(base, e.index(4 * (c & ~1))));
+      auto half = [&](int64_t h) {
+        return vector::FromElementsOp::create(
+                   b, loc, chunkType, ArrayRef(eight).slice(4 * h, 4))
+            .getResult();
+      };
+      kept = {input, base, c | 1, half(1)};
+      return c % 2 ? kept.value : half(0);
+    }
     return width == 4 ? e.loadVec4AtOffset(input, add(base, e.index(4 * c)))
                       : e.loadAtOffset(input, element(base, c, stride));
   };

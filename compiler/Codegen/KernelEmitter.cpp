@@ -860,14 +860,18 @@ SmallVector<int64_t> mlir::tessera::selectInputLoadWidths(
   }
   if (kind != KernelKind::Attention)
     return widths;
-  // Attention reads query, key and value rows along the head dim in chunks
-  // it keeps as vector<4xf32>: all three as vec4, or none (one width).
+  // Attention reads query, key and value rows along the head dim, all
+  // three with one width: in chunks it keeps as vector<4xf32>, eight f16
+  // values (two chunks) or four per load; else scalars.
   auto attention = cast<AttentionOp>(dispatch.getRootOp());
   SmallVector<Value> rows = {attention.getQuery(), attention.getKey(),
                              attention.getValue()};
-  if (llvm::any_of(rows, [&](Value row) { return widthOf(row, 4) != 4; }))
+  int64_t width = 8;
+  for (Value row : rows)
+    width = std::min(width, widthOf(row, 8));
+  if (width == 1)
     return widths;
   for (Value row : rows)
-    widths[cast<BlockArgument>(row).getArgNumber()] = 4;
+    widths[cast<BlockArgument>(row).getArgNumber()] = width;
   return widths;
 }

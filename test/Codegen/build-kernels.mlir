@@ -91,17 +91,24 @@ func.func @attention_scalar(%q: tensor<1x2x16x30xf32>) -> tensor<1x2x16x30xf32> 
 
 // -----
 
-// f16 storage: Q, K and V bound as vector<4xf16> and widened to f32 on load;
-// arithmetic is f32; the output is narrowed to f16 on store.
+// f16 storage: arithmetic is f32; the output is narrowed to f16 on store.
+// With a head dim of 32, Q, K and V are read eight per load (f16 pairs in
+// i32 lanes, bit-cast and widened), each load making two vec4 chunks; with
+// 36, four per load as vector<4xf16>.
 // CHECK-LABEL: module attributes
-// CHECK: gpu.func @dispatch_0(%{{.*}}: memref<?xi32>, %{{.*}}: memref<?xvector<4xf16>>, %{{.*}}: memref<?xf16>) kernel
-// CHECK: %[[CHUNK:.*]] = memref.load %{{.*}} : memref<?xvector<4xf16>>
-// CHECK-NEXT: arith.extf %[[CHUNK]] : vector<4xf16> to vector<4xf32>
+// CHECK: gpu.func @dispatch_0(%{{.*}}: memref<?xi32>, %{{.*}}: memref<?xvector<4xi32>>, %{{.*}}: memref<?xf16>) kernel
+// CHECK: memref.load %{{.*}} : memref<?xvector<4xi32>>
+// CHECK: vector.bitcast %{{.*}} : vector<1xi32> to vector<2xf16>
+// CHECK: vector.from_elements %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : vector<4xf32>
 // CHECK: %[[NARROW:.*]] = arith.truncf %{{.*}} : f32 to f16
 // CHECK: memref.store %[[NARROW]], %{{.*}} : memref<?xf16>
-func.func @attention_f16(%q: tensor<1x2x16x32xf16>) -> tensor<1x2x16x32xf16> {
+// CHECK: gpu.func @dispatch_1(%{{.*}}: memref<?xi32>, %{{.*}}: memref<?xvector<4xf16>>, %{{.*}}: memref<?xf16>) kernel
+// CHECK: %[[CHUNK:.*]] = memref.load %{{.*}} : memref<?xvector<4xf16>>
+// CHECK-NEXT: arith.extf %[[CHUNK]] : vector<4xf16> to vector<4xf32>
+func.func @attention_f16(%q: tensor<1x2x16x32xf16>, %p: tensor<1x2x16x36xf16>) -> (tensor<1x2x16x32xf16>, tensor<1x2x16x36xf16>) {
   %0 = tessera.attention %q, %q, %q {mask = #tessera.mask<causal>} : (tensor<1x2x16x32xf16>, tensor<1x2x16x32xf16>, tensor<1x2x16x32xf16>) -> tensor<1x2x16x32xf16>
-  return %0 : tensor<1x2x16x32xf16>
+  %1 = tessera.attention %p, %p, %p {mask = #tessera.mask<causal>} : (tensor<1x2x16x36xf16>, tensor<1x2x16x36xf16>, tensor<1x2x16x36xf16>) -> tensor<1x2x16x36xf16>
+  return %0, %1 : tensor<1x2x16x32xf16>, tensor<1x2x16x36xf16>
 }
 
 // -----
