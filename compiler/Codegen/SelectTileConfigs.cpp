@@ -223,8 +223,9 @@ TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
     // Several query rows per invocation share every key and value load
     // where their key sets nearly coincide (none, causal, undilated bands);
     // each row keeps its query and its accumulators (D + Dv values) in
-    // registers, within the profile's budget; beyond 4 rows the gain is
-    // small and the kernels grow.
+    // registers, within the profile's budget, and at most 4: on lavapipe 8
+    // rows ran 1.3x faster but the unrolled kernel took 4x as long to
+    // compile cold (docs/benchmarks.md).
     auto attention = cast<AttentionOp>(dispatch.getRootOp());
     MaskAttr mask = attention.getMaskOrNone();
     int64_t perRow =
