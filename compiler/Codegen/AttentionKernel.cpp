@@ -227,31 +227,26 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   auto element = [&](Value base, int64_t d, Value stride) {
     return add(base, arith::MulIOp::create(b, loc, e.index(d), stride));
   };
-  /// Chunk `c` of the row of `input` starting at `base`. From an eight-wide
-  /// load, an even chunk keeps the odd one that came with it for the next
-  /// call (the callers ask for a row's chunks in order).
-  struct {
-    Value input, base;
-    int64_t chunk = -1;
-    Value value;
-  } kept;
-  auto loadChunk = [&](BlockArgument input, Value base, int64_t c,
-                       Value stride) -> Value {
-    if (loadWidth == 8) {
-      if (kept.input == input && kept.base == base && kept.chunk == c)
-        return kept.value;
-      SmallVector<Value> eight =
-          e.loadChunkAtOffset(input, add(base, e.index(4 * (c & ~1))));
-      auto half = [&](int64_t h) {
-        return vector::FromElementsOp::create(
-                   b, loc, chunkType, ArrayRef(eight).slice(4 * h, 4))
-            .getResult();
-      };
-      kept = {input, base, c | 1, half(1)};
-      return c % 2 ? kept.value : half(0);
+  /// Calls `body(c, chunk)` for the `count` chunks of the row of `input`
+  /// starting at `base`, in order, each right after the load that brings
+  /// it (an eight-wide f16 load brings two).
+  auto forEachChunk = [&](BlockArgument input, Value base, int64_t count,
+                          Value stride,
+                          function_ref<void(int64_t, Value)> body) {
+    for (int64_t c = 0; c < count;) {
+      if (loadWidth == 8) {
+        SmallVector<Value> eight =
+            e.loadChunkAtOffset(input, add(base, e.index(4 * c)));
+        for (int64_t h = 0; h < 2; ++h, ++c)
+          body(c, vector::FromElementsOp::create(
+                      b, loc, chunkType, ArrayRef(eight).slice(4 * h, 4)));
+        continue;
+      }
+      body(c, width == 4
+                  ? e.loadVec4AtOffset(input, add(base, e.index(4 * c)))
+                  : e.loadAtOffset(input, element(base, c, stride)));
+      ++c;
     }
-    return width == 4 ? e.loadVec4AtOffset(input, add(base, e.index(4 * c)))
-                      : e.loadAtOffset(input, element(base, c, stride));
   };
   /// The sum of a chunk's lanes.
   auto laneSum = [&](Value chunk) {
@@ -267,9 +262,11 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   for (int64_t r = 0; r < rowCount; ++r) {
     Value base =
         e.offset(e.inputView(query), {batch, head, clampedRows[r], e.index(0)});
-    for (int64_t c = 0; c < queryChunks; ++c)
-      queryValues.push_back(arith::MulFOp::create(
-          b, loc, loadChunk(query, base, c, queryStride), splat(scale)));
+    forEachChunk(query, base, queryChunks, queryStride,
+                 [&](int64_t, Value chunk) {
+                   queryValues.push_back(
+                       arith::MulFOp::create(b, loc, chunk, splat(scale)));
+                 });
   }
 
   Value lastKey = arith::SubIOp::create(b, loc, keyLength, e.index(1));
@@ -520,15 +517,16 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                 Value keyBase =
                     e.offset(keyView, {batch, kvHead, jc, e.index(0)});
                 SmallVector<Value> dots(rowCount, zeroChunk);
-                for (int64_t c = 0; c < queryChunks; ++c) {
-                  Value keyChunk = loadChunk(key, keyBase, c, keyStride);
-                  for (int64_t r = 0; r < rowCount; ++r)
-                    dots[r] = arith::AddFOp::create(
-                        b, loc, dots[r],
-                        arith::MulFOp::create(
-                            b, loc, queryValues[r * queryChunks + c],
-                            keyChunk));
-                }
+                forEachChunk(
+                    key, keyBase, queryChunks, keyStride,
+                    [&](int64_t c, Value keyChunk) {
+                      for (int64_t r = 0; r < rowCount; ++r)
+                        dots[r] = arith::AddFOp::create(
+                            b, loc, dots[r],
+                            arith::MulFOp::create(
+                                b, loc, queryValues[r * queryChunks + c],
+                                keyChunk));
+                    });
                 SmallVector<Value> next;
                 for (int64_t r = 0; r < rowCount; ++r) {
                   Value score = laneSum(dots[r]);
@@ -616,16 +614,17 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                 SmallVector<Value> weightChunks;
                 for (Value weight : weights)
                   weightChunks.push_back(splat(weight));
-                for (int64_t c = 0; c < valueChunks; ++c) {
-                  Value valueChunk = loadChunk(value, valueBase, c, valueStride);
-                  for (int64_t r = 0; r < rowCount; ++r) {
-                    Value &slot = next[rowCount + r * valueChunks + c];
-                    slot = arith::AddFOp::create(
-                        b, loc, slot,
-                        arith::MulFOp::create(b, loc, weightChunks[r],
-                                              valueChunk));
-                  }
-                }
+                forEachChunk(
+                    value, valueBase, valueChunks, valueStride,
+                    [&](int64_t c, Value valueChunk) {
+                      for (int64_t r = 0; r < rowCount; ++r) {
+                        Value &slot = next[rowCount + r * valueChunks + c];
+                        slot = arith::AddFOp::create(
+                            b, loc, slot,
+                            arith::MulFOp::create(b, loc, weightChunks[r],
+                                                  valueChunk));
+                      }
+                    });
                 return next;
               });
           SmallVector<Value> next(newMax);

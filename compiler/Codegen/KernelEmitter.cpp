@@ -144,7 +144,7 @@ Value KernelEmitter::widen(Value loaded) {
 }
 
 Value KernelEmitter::loadVec4AtOffset(BlockArgument input, Value offset) {
-  assert(isVec4(input) && "input is not bound as vec4");
+  assert(loadWidth(input) == 4 && "input is not bound as vec4");
   Value buffer = function_.getArgument(1 + input.getArgNumber());
   Value slot = arith::ShRUIOp::create(builder_, loc_, offset, index(2));
   return widen(memref::LoadOp::create(builder_, loc_, buffer, slot));

@@ -94,7 +94,6 @@ public:
   /// buffer), 4 (a buffer of vec4) or 8 (f16 pairs packed in the i32 lanes
   /// of a vec4).
   int64_t loadWidth(BlockArgument input) const;
-  bool isVec4(BlockArgument input) const { return loadWidth(input) == 4; }
   /// Elements [offset, offset + 4) of a vec4-bound input as one
   /// vector<4xf32> (f16 storage widened); `offset` must be a multiple of 4.
   Value loadVec4AtOffset(BlockArgument input, Value offset);

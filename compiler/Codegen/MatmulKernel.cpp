@@ -260,22 +260,22 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
     if (!normInput || !isa<LinearOp>(root))
       return e.emitError() << "a recomputed layer_norm must read a dispatch "
                               "input and feed a linear";
-  }
-  if (statisticsInLoop) {
-    for (int64_t i = 0; i < threadM; ++i)
-      rowShift.push_back(e.loadAtOffset(lhs, baseA[i]));
-  } else if (norm) {
-    auto normInput = cast<BlockArgument>(norm.getInput());
-    Value statistics =
-        computeRowStatistics(e, norm, normInput, e.inputView(normInput),
-                             rowDims, tileM, lastRow);
-    Value firstLocal = arith::MulIOp::create(
-        b, loc, e.threadId(gpu::Dimension::y), e.index(threadM));
-    for (int64_t i = 0; i < threadM; ++i) {
-      Value local = arith::AddIOp::create(b, loc, firstLocal, e.index(i));
-      rowMean.push_back(memref::LoadOp::create(b, loc, statistics, local));
-      Value slot = arith::AddIOp::create(b, loc, local, e.index(tileM));
-      rowInverseStd.push_back(memref::LoadOp::create(b, loc, statistics, slot));
+    if (statisticsInLoop) {
+      for (int64_t i = 0; i < threadM; ++i)
+        rowShift.push_back(e.loadAtOffset(lhs, baseA[i]));
+    } else {
+      Value statistics =
+          computeRowStatistics(e, norm, normInput, e.inputView(normInput),
+                               rowDims, tileM, lastRow);
+      Value firstLocal = arith::MulIOp::create(
+          b, loc, e.threadId(gpu::Dimension::y), e.index(threadM));
+      for (int64_t i = 0; i < threadM; ++i) {
+        Value local = arith::AddIOp::create(b, loc, firstLocal, e.index(i));
+        rowMean.push_back(memref::LoadOp::create(b, loc, statistics, local));
+        Value slot = arith::AddIOp::create(b, loc, local, e.index(tileM));
+        rowInverseStd.push_back(
+            memref::LoadOp::create(b, loc, statistics, slot));
+      }
     }
   }
 

@@ -80,51 +80,44 @@ int64_t staticDimOr(RankedTensorType type, int64_t dim, int64_t fallback) {
   return ShapedType::isDynamic(size) ? fallback : size;
 }
 
-/// Output rows of a matmul kernel (a linear's leading dims flattened, a
-/// matmul's second-to-last dim) at their static size or compiled bound;
-/// 2^20 when unbounded.
-int64_t matmulRowsBound(DispatchOp dispatch, const SymbolicShapes *shapes) {
+/// The product of dims [begin, end) of `dispatch`'s result at their static
+/// size or compiled bound; 2^20 when one is unbounded.
+int64_t resultDimsBound(DispatchOp dispatch, const SymbolicShapes *shapes,
+                        int64_t begin, int64_t end) {
   constexpr int64_t kUnbounded = 1 << 20;
-  Operation *root = dispatch.getRootOp();
-  Value result = root->getResult(0);
+  Value result = dispatch.getRootOp()->getResult(0);
   auto type = cast<RankedTensorType>(result.getType());
-  int64_t rank = type.getRank();
   const SymbolicShape *shape = shapes ? shapes->lookupShape(result) : nullptr;
-  int64_t rows = 1;
-  for (int64_t d = isa<LinearOp>(root) ? 0 : rank - 2; d < rank - 1; ++d) {
+  int64_t product = 1;
+  for (int64_t d = begin; d < end; ++d) {
     int64_t size = type.getDimSize(d);
     if (ShapedType::isDynamic(size)) {
       if (!shape || !shapes->isBounded((*shape)[d]))
         return kUnbounded;
       size = shapes->upperBound((*shape)[d]);
     }
-    rows = std::min(rows * size, kUnbounded);
+    product = std::min(product * size, kUnbounded);
   }
-  return rows;
+  return product;
 }
 
-/// Workgroups along a matmul's batch dims (a linear has none: its leading
-/// dims are rows) at their static size or compiled bound; 2^20 when
-/// unbounded.
+/// Output rows of a matmul kernel: a linear's leading dims flattened, a
+/// matmul's second-to-last dim (resultDimsBound).
+int64_t matmulRowsBound(DispatchOp dispatch, const SymbolicShapes *shapes) {
+  Operation *root = dispatch.getRootOp();
+  int64_t rank = cast<RankedTensorType>(root->getResult(0).getType()).getRank();
+  return resultDimsBound(dispatch, shapes, isa<LinearOp>(root) ? 0 : rank - 2,
+                         rank - 1);
+}
+
+/// Workgroups along a matmul's batch dims (resultDimsBound); a linear has
+/// none: its leading dims are rows.
 int64_t matmulBatchBound(DispatchOp dispatch, const SymbolicShapes *shapes) {
-  constexpr int64_t kUnbounded = 1 << 20;
   Operation *root = dispatch.getRootOp();
   if (!isa<MatmulOp>(root))
     return 1;
-  Value result = root->getResult(0);
-  auto type = cast<RankedTensorType>(result.getType());
-  const SymbolicShape *shape = shapes ? shapes->lookupShape(result) : nullptr;
-  int64_t batch = 1;
-  for (int64_t d = 0; d < type.getRank() - 2; ++d) {
-    int64_t size = type.getDimSize(d);
-    if (ShapedType::isDynamic(size)) {
-      if (!shape || !shapes->isBounded((*shape)[d]))
-        return kUnbounded;
-      size = shapes->upperBound((*shape)[d]);
-    }
-    batch = std::min(batch * size, kUnbounded);
-  }
-  return batch;
+  int64_t rank = cast<RankedTensorType>(root->getResult(0).getType()).getRank();
+  return resultDimsBound(dispatch, shapes, 0, rank - 2);
 }
 
 /// The reduction size K of a matmul kernel (static), or 0 when dynamic.

@@ -552,9 +552,10 @@ def Tessera_DispatchOp : Tessera_Op<"dispatch", [IsolatedFromAbove]> {
 
     A linear's region may also hold one `layer_norm` over the last dim, before
     the linear, whose rows are the linear's rows: the kernel recomputes that
-    normalisation (per-row statistics before its K loop) where the linear
-    reads it as its input or its epilogue reads it (a residual), instead of
-    reading a tensor another dispatch wrote.
+    normalisation where the linear reads it as its input (per-row
+    statistics summed in its K loop) or its epilogue reads it (a residual;
+    statistics from a prepass), instead of reading a tensor another
+    dispatch wrote.
 
     ```mlir
     %y = tessera.dispatch (%x, %w, %b) : (tensor<1x?x256xf32>, tensor<1024x256xf32>,
