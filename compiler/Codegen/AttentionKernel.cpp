@@ -1,15 +1,19 @@
 //===- AttentionKernel.cpp - Attention with an online softmax -------------===//
 //
-// Each invocation owns thread_tile[0] consecutive query rows (R). Keys are
-// visited in tiles of `tile[1]`: every key and value element is loaded once
-// per invocation and feeds R rows (on lavapipe, FMAs per loaded value decide
-// the speed); the scores of a tile are kept, the running maximum and sum of
-// each row are updated once per tile (the online softmax), then the tile's
-// values are accumulated. The S x S score matrix is never written to memory.
+// A group of thread_tile[1] adjacent invocations (the split, S) owns
+// thread_tile[0] consecutive query rows (R); each invocation of the group
+// holds 1/S of the rows' queries and accumulators (a slice of the head dims)
+// and the slices' partial dot products are summed through subgroup shuffles
+// (S = 1 on most profiles: see select-tile-configs). Keys are visited in
+// tiles of `tile[1]`: every key and value element is loaded once per
+// invocation and feeds R rows (on lavapipe, FMAs per loaded value decide the
+// speed); the scores of a tile are kept, the running maximum and sum of each
+// row are updated once per tile (the online softmax), then the tile's values
+// are accumulated. The S x S score matrix is never written to memory.
 //
 // The mask is a parameter of this one builder. For the invocation's rows it
-// gives an enumeration of the only keys they can see, in one or more phases
-// (`KeyPhase`: a count, the n-th key, and a per-row element predicate), and
+// gives an enumeration of the only keys they can see (`KeyEnumeration`: a
+// count, the n-th key, and a per-row element predicate), and
 // key tiles run over that enumeration (several rows per invocation only
 // where their key sets are near-identical: none, causal, undilated sliding,
 // and windows, whose rows are then taken in window order):
@@ -22,7 +26,9 @@
 //             window partition move no data; the shift's region mask is
 //             the element predicate;
 //   global    a global query row sees every key; another row sees the
-//             global keys (phase 1), then its inner mask minus them.
+//             global keys, then its inner mask's keys minus them: one
+//             enumeration of both, so that the key loops exist once (two
+//             loop nests took lavapipe ten times as long to compile).
 // Key padding and the ends of the sequence are element predicates. The
 // running maximum starts from the lowest finite float, and a query that
 // sees no key yields zeros, never NaN.
@@ -76,8 +82,15 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   int64_t headDim = q[3].getCoefficient(), valueDim = v[3].getCoefficient();
   int64_t group = q[1].getCoefficient() / k[1].getCoefficient();
   int64_t invocations = e.config().getWorkgroupSize()[0];
-  int64_t rowCount = e.config().getThreadTile()[0];
+  ArrayRef<int64_t> threadTile = e.config().getThreadTile();
+  int64_t rowCount = threadTile[0];
+  int64_t split = threadTile.size() > 1 ? threadTile[1] : 1;
   int64_t keyTile = e.config().getTile()[1];
+  if (split < 1 || invocations % split != 0 || headDim % split != 0 ||
+      valueDim % split != 0)
+    return e.emitError() << "cannot split head dims " << headDim << " and "
+                         << valueDim << " over " << split
+                         << " invocations of a workgroup of " << invocations;
   if (rowCount > 1 && !queryRowsShareKeys(mask))
     return e.emitError() << "a '" << stringifyMaskKind(mask.getKind())
                          << "' mask needs one query row per invocation";
@@ -97,7 +110,12 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                                  windowsPerRow * windowSlots);
   }
   KernelSignature &signature = e.signature();
-  signature.workgroups[0] = {rowSlots, invocations * rowCount};
+  // Lavapipe's NIR unrolls a one-row kernel's 16-key loops (and the tile
+  // loop at small static lengths): up to 48 copies of the body, cold
+  // compiles of 15-60 s instead of under 1 s, and slower (0.62 vs 0.43 ms).
+  signature.keepLoops = true;
+  int64_t groups = invocations / split;
+  signature.workgroups[0] = {rowSlots, groups * rowCount};
   signature.workgroups[1] = {q[1], 1};
   signature.workgroups[2] = {q[0], 1};
 
@@ -105,8 +123,23 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   Value batch = e.workgroupId(gpu::Dimension::z);
   Value head = e.workgroupId(gpu::Dimension::y);
   Value kvHead = arith::DivUIOp::create(b, loc, head, e.index(group));
-  Value firstRow =
-      e.invocationStart(gpu::Dimension::x, invocations * rowCount, rowCount);
+  // The invocation's group gives its rows; its lane in the group, the
+  // slices of the head dims it holds: [sliceStart, + D / split) of the
+  // query and key rows, the same share of the value rows.
+  Value firstRow, lane;
+  if (split == 1) {
+    firstRow =
+        e.invocationStart(gpu::Dimension::x, groups * rowCount, rowCount);
+  } else {
+    Value thread = e.threadId(gpu::Dimension::x);
+    lane = arith::RemUIOp::create(b, loc, thread, e.index(split));
+    Value group = arith::DivUIOp::create(b, loc, thread, e.index(split));
+    firstRow = arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc, e.workgroupId(gpu::Dimension::x),
+                              e.index(groups * rowCount)),
+        arith::MulIOp::create(b, loc, group, e.index(rowCount)));
+  }
   Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
                                         firstRow, e.size(rowSlots));
   auto guardIf = scf::IfOp::create(b, loc, inRange, /*withElse=*/false);
@@ -152,16 +185,16 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   if (windowOrder) {
     int64_t height = mask.getGrid()[0], width = mask.getGrid()[1];
     int64_t shift = mask.getShift();
-    Value window = arith::DivUIOp::create(b, loc, firstRow,
-                                          e.index(windowSlots));
+    Value window =
+        arith::DivUIOp::create(b, loc, firstRow, e.index(windowSlots));
     Value firstPosition =
         arith::RemUIOp::create(b, loc, firstRow, e.index(windowSlots));
-    Value row0 = mul(arith::DivUIOp::create(b, loc, window,
-                                            e.index(windowsPerRow)),
-                     windowSize);
-    Value col0 = mul(arith::RemUIOp::create(b, loc, window,
-                                            e.index(windowsPerRow)),
-                     windowSize);
+    Value row0 =
+        mul(arith::DivUIOp::create(b, loc, window, e.index(windowsPerRow)),
+            windowSize);
+    Value col0 =
+        mul(arith::RemUIOp::create(b, loc, window, e.index(windowsPerRow)),
+            windowSize);
     // Called again inside the key loops: captures by copy.
     windowCell = [&e, &b, loc, wrap, row0, col0, windowSize, shift, height,
                   width](Value position) {
@@ -183,8 +216,8 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
     };
     for (int64_t r = 0; r < rowCount; ++r) {
       Value position = add(firstPosition, e.index(r));
-      rowValid.push_back(cmp(arith::CmpIPredicate::ult, position,
-                             e.index(windowPositions)));
+      rowValid.push_back(
+          cmp(arith::CmpIPredicate::ult, position, e.index(windowPositions)));
       position = arith::MinUIOp::create(b, loc, position,
                                         e.index(windowPositions - 1));
       WindowCell cell = windowCell(position);
@@ -218,10 +251,9 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   Type chunkType = width == 4 ? Type(VectorType::get({4}, b.getF32Type()))
                               : Type(b.getF32Type());
   auto splat = [&](Value scalar) {
-    return width == 4
-               ? vector::BroadcastOp::create(b, loc, chunkType, scalar)
-                     .getResult()
-               : scalar;
+    return width == 4 ? vector::BroadcastOp::create(b, loc, chunkType, scalar)
+                            .getResult()
+                      : scalar;
   };
   Value zeroChunk = splat(e.f32(0.0));
   auto element = [&](Value base, int64_t d, Value stride) {
@@ -242,9 +274,8 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                       b, loc, chunkType, ArrayRef(eight).slice(4 * h, 4)));
         continue;
       }
-      body(c, width == 4
-                  ? e.loadVec4AtOffset(input, add(base, e.index(4 * c)))
-                  : e.loadAtOffset(input, element(base, c, stride)));
+      body(c, width == 4 ? e.loadVec4AtOffset(input, add(base, e.index(4 * c)))
+                         : e.loadAtOffset(input, element(base, c, stride)));
       ++c;
     }
   };
@@ -255,13 +286,31 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                             .getResult()
                       : chunk;
   };
-  int64_t queryChunks = headDim / width, valueChunks = valueDim / width;
+  int64_t querySlice = headDim / split, valueSlice = valueDim / split;
+  if (querySlice % width != 0 || valueSlice % width != 0)
+    return e.emitError() << "head dim slices of " << querySlice << " and "
+                         << valueSlice << " are not whole loads of "
+                         << loadWidth;
+  int64_t queryChunks = querySlice / width, valueChunks = valueSlice / width;
+  auto sliceStart = [&](int64_t slice) {
+    return split == 1 ? e.index(0) : mul(lane, slice);
+  };
+  Value querySliceStart = sliceStart(querySlice);
+  Value valueSliceStart = sliceStart(valueSlice);
+  /// The sum of `partial` over the invocations of the group (a butterfly
+  /// of shuffles: every lane gets the whole sum).
+  auto sumOverGroup = [&](Value partial) {
+    for (int64_t distance = 1; distance < split; distance *= 2)
+      partial = arith::AddFOp::create(b, loc, partial,
+                                      e.subgroupShuffleXor(partial, distance));
+    return partial;
+  };
   Value scale = e.f32(attention.getEffectiveScale());
   Value queryStride = e.size(e.inputView(query).strides[3]);
   SmallVector<Value> queryValues; // [r * queryChunks + c]
   for (int64_t r = 0; r < rowCount; ++r) {
-    Value base =
-        e.offset(e.inputView(query), {batch, head, clampedRows[r], e.index(0)});
+    Value base = e.offset(e.inputView(query),
+                          {batch, head, clampedRows[r], querySliceStart});
     forEachChunk(query, base, queryChunks, queryStride,
                  [&](int64_t, Value chunk) {
                    queryValues.push_back(
@@ -279,9 +328,9 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   StridedView biasView;
   if (bias) {
     DimExpr inWindow = DimExpr::constant(windowPositions);
-    biasView = e.inputView(bias).broadcastTo(
-        {q[0], q[1], windowBias ? inWindow : q[2],
-         windowBias ? inWindow : k[2]});
+    biasView =
+        e.inputView(bias).broadcastTo({q[0], q[1], windowBias ? inWindow : q[2],
+                                       windowBias ? inWindow : k[2]});
   }
   // ALiBi: this head's slope (heads are workgroups along y).
   Value alibiSlope;
@@ -292,13 +341,14 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                           e.f32((*slopes)[h]), alibiSlope);
   }
 
-  // A phase of keys: n in [0, count) stands for key keyOf(n); row r sees it
-  // when predicate(r, key) holds (and the key lies in [0, Lk)). The
-  // functions run later, inside the tile loops: they capture by copy.
-  struct KeyPhase {
+  // The keys the rows can see: n in [0, count) stands for key keyOf(n);
+  // row r sees it when predicate(r, key, n) holds (and the key lies in
+  // [0, Lk)). The functions run later, inside the tile loops: they capture
+  // by copy.
+  struct KeyEnumeration {
     Value count;
     std::function<Value(Value)> keyOf;
-    std::function<Value(int64_t, Value)> predicate; // empty: always
+    std::function<Value(int64_t, Value, Value)> predicate; // empty: always
   };
   auto identity = [](Value n) { return n; };
   Value groupFirst = positions.front(), groupLast = positions.back();
@@ -314,7 +364,8 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
     return arith::AddIOp::create(b, loc, from(side - size), from(side - shift))
         .getResult();
   };
-  std::function<KeyPhase(MaskAttr)> phaseOf = [&](MaskAttr m) -> KeyPhase {
+  std::function<KeyEnumeration(MaskAttr)> enumerationOf =
+      [&](MaskAttr m) -> KeyEnumeration {
     switch (m.getKind()) {
     case MaskKind::None:
     case MaskKind::Global: // a global row sees every key
@@ -325,14 +376,14 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
           arith::MaxSIOp::create(b, loc, add(groupLast, e.index(1)),
                                  e.index(0)),
           keyLength);
-      KeyPhase phase{end, identity, {}};
+      KeyEnumeration keys{end, identity, {}};
       if (rowCount > 1)
-        phase.predicate = [&b, loc, positions](int64_t r, Value key) {
+        keys.predicate = [&b, loc, positions](int64_t r, Value key, Value) {
           return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, key,
                                        positions[r])
               .getResult();
         };
-      return phase;
+      return keys;
     }
     case MaskKind::Sliding: {
       int64_t dilation = m.getDilation();
@@ -341,15 +392,15 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
         // The union of the rows' bands; each row keeps its own.
         Value first = arith::SubIOp::create(b, loc, groupFirst, e.index(left));
         Value span = arith::SubIOp::create(b, loc, groupLast, groupFirst);
-        KeyPhase phase{
+        KeyEnumeration keys{
             add(span, e.index(left + right + 1)),
             [&b, loc, first](Value n) {
               return arith::AddIOp::create(b, loc, first, n).getResult();
             },
             {}};
         if (rowCount > 1)
-          phase.predicate = [&e, &b, loc, positions, left, right](int64_t r,
-                                                                  Value key) {
+          keys.predicate = [&e, &b, loc, positions, left,
+                            right](int64_t r, Value key, Value) {
             Value low =
                 arith::SubIOp::create(b, loc, positions[r], e.index(left));
             Value high =
@@ -362,7 +413,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                                              key, high))
                 .getResult();
           };
-        return phase;
+        return keys;
       }
       // Dilated (one row per invocation): only the dilated positions.
       int64_t before = left / dilation, after = right / dilation;
@@ -381,9 +432,9 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
       int64_t size = *m.getSize(), shift = m.getShift();
       // The rows share one window (rows are in window order): its n-th
       // position, unshifted into a token index.
-      KeyPhase phase;
-      phase.count = e.index(size * size);
-      phase.keyOf = [windowCell](Value n) { return windowCell(n).token; };
+      KeyEnumeration keys;
+      keys.count = e.index(size * size);
+      keys.keyOf = [windowCell](Value n) { return windowCell(n).token; };
       if (shift > 0) {
         // The key must lie in the query's region of the shift (rows of one
         // window may lie in different regions).
@@ -392,34 +443,32 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
           queryRow.push_back(region(shiftedRows[r], height, size, shift));
           queryCol.push_back(region(shiftedCols[r], width, size, shift));
         }
-        phase.predicate = [&e, &b, loc, wrap, region, queryRow, queryCol, size,
-                           shift, height, width](int64_t r, Value token) {
+        keys.predicate = [&e, &b, loc, wrap, region, queryRow, queryCol, size,
+                          shift, height, width](int64_t r, Value token, Value) {
           Value row = arith::DivUIOp::create(b, loc, token, e.index(width));
           Value col = arith::RemUIOp::create(b, loc, token, e.index(width));
           Value rr =
               wrap(arith::SubIOp::create(b, loc, row, e.index(shift)), height);
           Value cc =
               wrap(arith::SubIOp::create(b, loc, col, e.index(shift)), width);
-          Value sameRow =
-              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                    region(rr, height, size, shift),
-                                    queryRow[r]);
-          Value sameCol =
-              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                    region(cc, width, size, shift),
-                                    queryCol[r]);
+          Value sameRow = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::eq, region(rr, height, size, shift),
+              queryRow[r]);
+          Value sameCol = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::eq, region(cc, width, size, shift),
+              queryCol[r]);
           return arith::AndIOp::create(b, loc, sameRow, sameCol).getResult();
         };
       }
-      return phase;
+      return keys;
     }
     }
     llvm_unreachable("unknown mask kind");
   };
 
-  SmallVector<KeyPhase> phases;
+  KeyEnumeration keys;
   if (mask.getKind() != MaskKind::Global) {
-    phases.push_back(phaseOf(mask));
+    keys = enumerationOf(mask);
   } else {
     SmallVector<int64_t> tokens(mask.getTokens());
     auto isGlobal = [&e, &b, loc, tokens](Value token) {
@@ -434,41 +483,45 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
       return result;
     };
     Value globalRow = isGlobal(groupFirst);
-    // Phase 1: the global keys (none for a global row: phase 2 has all).
-    phases.push_back(
-        {choose(globalRow, e.index(0), e.index(tokens.size())),
-         [&e, &b, loc, tokens](Value n) {
-           Value key = e.index(tokens.back());
-           for (int64_t i = static_cast<int64_t>(tokens.size()) - 2; i >= 0;
-                --i) {
-             Value here = arith::CmpIOp::create(
-                 b, loc, arith::CmpIPredicate::eq, n, e.index(i));
-             key =
-                 arith::SelectOp::create(b, loc, here, e.index(tokens[i]), key);
-           }
-           return key;
-         },
-         {}});
-    // Phase 2: every key for a global row; else the inner mask's keys that
-    // are not global (phase 1 had those).
-    KeyPhase inner = phaseOf(mask.getInner());
-    phases.push_back(
-        {choose(globalRow, keyLength, inner.count),
-         [&b, loc, globalRow, inner](Value n) {
-           return arith::SelectOp::create(b, loc, globalRow, n, inner.keyOf(n))
-               .getResult();
-         },
-         [&b, loc, globalRow, inner, isGlobal](int64_t r, Value key) {
-           Value notGlobal = arith::XOrIOp::create(
-               b, loc, isGlobal(key),
-               arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));
-           Value visible = inner.predicate
-                               ? arith::AndIOp::create(
-                                     b, loc, inner.predicate(r, key), notGlobal)
-                                     .getResult()
-                               : notGlobal;
-           return arith::OrIOp::create(b, loc, globalRow, visible).getResult();
-         }});
+    // A global row: every key. Another row: n < G (the G global tokens)
+    // gives the n-th global key; then the inner mask's (n - G)-th key, seen
+    // when the inner predicate holds and it is not global (counted above).
+    Value globalCount = e.index(tokens.size());
+    KeyEnumeration inner = enumerationOf(mask.getInner());
+    keys.count = choose(globalRow, keyLength, add(globalCount, inner.count));
+    keys.keyOf = [&e, &b, loc, tokens, globalRow, globalCount, inner](Value n) {
+      Value key = e.index(tokens.back());
+      for (int64_t i = static_cast<int64_t>(tokens.size()) - 2; i >= 0; --i) {
+        Value here = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, n,
+                                           e.index(i));
+        key = arith::SelectOp::create(b, loc, here, e.index(tokens[i]), key);
+      }
+      Value inGlobal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                             n, globalCount);
+      Value innerKey =
+          inner.keyOf(arith::SubIOp::create(b, loc, n, globalCount));
+      key = arith::SelectOp::create(b, loc, inGlobal, key, innerKey);
+      return arith::SelectOp::create(b, loc, globalRow, n, key).getResult();
+    };
+    keys.predicate = [&b, loc, globalRow, globalCount, inner,
+                      isGlobal](int64_t r, Value key, Value n) {
+      Value notGlobal = arith::XOrIOp::create(
+          b, loc, isGlobal(key),
+          arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));
+      Value visible =
+          inner.predicate
+              ? arith::AndIOp::create(
+                    b, loc,
+                    inner.predicate(
+                        r, key, arith::SubIOp::create(b, loc, n, globalCount)),
+                    notGlobal)
+                    .getResult()
+              : notGlobal;
+      Value inGlobal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                             n, globalCount);
+      visible = arith::OrIOp::create(b, loc, inGlobal, visible);
+      return arith::OrIOp::create(b, loc, globalRow, visible).getResult();
+    };
   }
 
   // The scores of a key tile: a small private array, one slot per row and
@@ -483,10 +536,10 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   };
   Value lowest = e.f32(kLowest);
   // A key of the enumeration, clamped for loads, and whether it exists.
-  auto resolve = [&](const KeyPhase &phase, Value n) {
-    Value keyIndex = phase.keyOf(n);
+  auto resolve = [&](Value n) {
+    Value keyIndex = keys.keyOf(n);
     Value exists =
-        both(cmp(arith::CmpIPredicate::slt, n, phase.count),
+        both(cmp(arith::CmpIPredicate::slt, n, keys.count),
              both(cmp(arith::CmpIPredicate::sge, keyIndex, e.index(0)),
                   cmp(arith::CmpIPredicate::slt, keyIndex, keyLength)));
     Value clamped = arith::MinSIOp::create(
@@ -499,140 +552,135 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   SmallVector<Value> state(rowCount, lowest);
   state.append(rowCount, e.f32(0.0));
   state.append(rowCount * valueChunks, zeroChunk);
-  for (const KeyPhase &phase : phases) {
-    auto tiles = forLoop(
-        e.index(0), phase.count, keyTile, state,
-        [&](Value tileStart, ValueRange carried) {
-          // The tile's scores, kept in a small private array
-          // [r * keyTile + t], and each row's maximum over them. Each K
-          // element is loaded once and feeds every row.
-          auto tileMax = forLoop(
-              e.index(0), e.index(keyTile), 1,
-              SmallVector<Value>(rowCount, lowest),
-              [&](Value t, ValueRange maxima) {
-                Value n = add(tileStart, t);
-                auto [jc, exists] = resolve(phase, n);
-                if (padding)
-                  exists = both(exists, e.loadInput(padding, {batch, jc}));
-                Value keyBase =
-                    e.offset(keyView, {batch, kvHead, jc, e.index(0)});
-                SmallVector<Value> dots(rowCount, zeroChunk);
-                forEachChunk(
-                    key, keyBase, queryChunks, keyStride,
-                    [&](int64_t c, Value keyChunk) {
-                      for (int64_t r = 0; r < rowCount; ++r)
-                        dots[r] = arith::AddFOp::create(
-                            b, loc, dots[r],
-                            arith::MulFOp::create(
-                                b, loc, queryValues[r * queryChunks + c],
-                                keyChunk));
-                    });
-                SmallVector<Value> next;
-                for (int64_t r = 0; r < rowCount; ++r) {
-                  Value score = laneSum(dots[r]);
-                  if (bias) {
-                    // A window's n-th key is its n-th position (clamped:
-                    // slots past the window's end are masked, but load).
-                    Value biasRow =
-                        windowBias ? windowQueryPositions[r] : clampedRows[r];
-                    Value biasColumn =
-                        windowBias
-                            ? arith::MinUIOp::create(
-                                  b, loc, n, e.index(windowPositions - 1))
-                                  .getResult()
-                            : jc;
-                    score = arith::AddFOp::create(
-                        b, loc, score,
-                        e.loadAtOffset(bias,
-                                       e.offset(biasView, {batch, head, biasRow,
-                                                           biasColumn})));
-                  }
-                  if (alibiSlope) {
-                    Value distance =
-                        arith::SubIOp::create(b, loc, positions[r], jc);
-                    Value asFloat = arith::SIToFPOp::create(
-                        b, loc, b.getF32Type(),
-                        arith::IndexCastOp::create(b, loc, b.getI32Type(),
-                                                   distance));
-                    score = arith::SubFOp::create(
-                        b, loc, score,
-                        arith::MulFOp::create(
-                            b, loc, alibiSlope,
-                            math::AbsFOp::create(b, loc, asFloat)));
-                  }
-                  Value visible = exists;
-                  if (phase.predicate)
-                    visible = both(visible, phase.predicate(r, jc));
-                  score = choose(visible, score, lowest);
-                  memref::StoreOp::create(b, loc, score, scores,
-                                          scoreSlot(r, t));
-                  next.push_back(
-                      arith::MaximumFOp::create(b, loc, maxima[r], score));
+  auto tiles = forLoop(
+      e.index(0), keys.count, keyTile, state,
+      [&](Value tileStart, ValueRange carried) {
+        // The tile's scores, kept in a small private array
+        // [r * keyTile + t], and each row's maximum over them. Each K
+        // element is loaded once and feeds every row.
+        auto tileMax = forLoop(
+            e.index(0), e.index(keyTile), 1,
+            SmallVector<Value>(rowCount, lowest),
+            [&](Value t, ValueRange maxima) {
+              Value n = add(tileStart, t);
+              auto [jc, exists] = resolve(n);
+              if (padding)
+                exists = both(exists, e.loadInput(padding, {batch, jc}));
+              Value keyBase =
+                  e.offset(keyView, {batch, kvHead, jc, querySliceStart});
+              SmallVector<Value> dots(rowCount, zeroChunk);
+              forEachChunk(key, keyBase, queryChunks, keyStride,
+                           [&](int64_t c, Value keyChunk) {
+                             for (int64_t r = 0; r < rowCount; ++r)
+                               dots[r] = arith::AddFOp::create(
+                                   b, loc, dots[r],
+                                   arith::MulFOp::create(
+                                       b, loc, queryValues[r * queryChunks + c],
+                                       keyChunk));
+                           });
+              SmallVector<Value> next;
+              for (int64_t r = 0; r < rowCount; ++r) {
+                Value score = sumOverGroup(laneSum(dots[r]));
+                if (bias) {
+                  // A window's n-th key is its n-th position (clamped:
+                  // slots past the window's end are masked, but load).
+                  Value biasRow =
+                      windowBias ? windowQueryPositions[r] : clampedRows[r];
+                  Value biasColumn =
+                      windowBias ? arith::MinUIOp::create(
+                                       b, loc, n, e.index(windowPositions - 1))
+                                       .getResult()
+                                 : jc;
+                  score = arith::AddFOp::create(
+                      b, loc, score,
+                      e.loadAtOffset(
+                          bias, e.offset(biasView,
+                                         {batch, head, biasRow, biasColumn})));
                 }
-                return next;
-              });
-          // The online softmax: rescale what was accumulated to the new
-          // maxima, then add the tile's weighted values.
-          SmallVector<Value> newMax, correction, partial;
-          for (int64_t r = 0; r < rowCount; ++r) {
-            newMax.push_back(arith::MaximumFOp::create(
-                b, loc, carried[r], tileMax.getResult(r)));
-            correction.push_back(math::ExpOp::create(
-                b, loc, arith::SubFOp::create(b, loc, carried[r], newMax[r])));
-          }
-          for (int64_t r = 0; r < rowCount; ++r)
+                if (alibiSlope) {
+                  Value distance =
+                      arith::SubIOp::create(b, loc, positions[r], jc);
+                  Value asFloat = arith::SIToFPOp::create(
+                      b, loc, b.getF32Type(),
+                      arith::IndexCastOp::create(b, loc, b.getI32Type(),
+                                                 distance));
+                  score = arith::SubFOp::create(
+                      b, loc, score,
+                      arith::MulFOp::create(
+                          b, loc, alibiSlope,
+                          math::AbsFOp::create(b, loc, asFloat)));
+                }
+                Value visible = exists;
+                if (keys.predicate)
+                  visible = both(visible, keys.predicate(r, jc, n));
+                score = choose(visible, score, lowest);
+                memref::StoreOp::create(b, loc, score, scores, scoreSlot(r, t));
+                next.push_back(
+                    arith::MaximumFOp::create(b, loc, maxima[r], score));
+              }
+              return next;
+            });
+        // The online softmax: rescale what was accumulated to the new
+        // maxima, then add the tile's weighted values.
+        SmallVector<Value> newMax, correction, partial;
+        for (int64_t r = 0; r < rowCount; ++r) {
+          newMax.push_back(arith::MaximumFOp::create(b, loc, carried[r],
+                                                     tileMax.getResult(r)));
+          correction.push_back(math::ExpOp::create(
+              b, loc, arith::SubFOp::create(b, loc, carried[r], newMax[r])));
+        }
+        for (int64_t r = 0; r < rowCount; ++r)
+          partial.push_back(
+              arith::MulFOp::create(b, loc, carried[sums + r], correction[r]));
+        for (int64_t r = 0; r < rowCount; ++r)
+          for (int64_t c = 0; c < valueChunks; ++c)
             partial.push_back(arith::MulFOp::create(
-                b, loc, carried[sums + r], correction[r]));
-          for (int64_t r = 0; r < rowCount; ++r)
-            for (int64_t c = 0; c < valueChunks; ++c)
-              partial.push_back(arith::MulFOp::create(
-                  b, loc, carried[accumulators + r * valueChunks + c],
-                  splat(correction[r])));
-          // `partial`: the rows' sums, then their accumulators.
-          auto added = forLoop(
-              e.index(0), e.index(keyTile), 1, partial,
-              [&](Value t, ValueRange running) {
-                SmallVector<Value> next(running.begin(), running.end());
-                SmallVector<Value> weights;
-                for (int64_t r = 0; r < rowCount; ++r) {
-                  Value score =
-                      memref::LoadOp::create(b, loc, scores, scoreSlot(r, t));
-                  Value visible =
-                      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
-                                            score, e.f32(kLowest / 2));
-                  weights.push_back(choose(
-                      visible,
-                      math::ExpOp::create(
-                          b, loc,
-                          arith::SubFOp::create(b, loc, score, newMax[r])),
-                      e.f32(0.0)));
-                  next[r] = arith::AddFOp::create(b, loc, next[r], weights[r]);
-                }
-                Value jc = resolve(phase, add(tileStart, t)).first;
-                Value valueBase =
-                    e.offset(valueView, {batch, kvHead, jc, e.index(0)});
-                SmallVector<Value> weightChunks;
-                for (Value weight : weights)
-                  weightChunks.push_back(splat(weight));
-                forEachChunk(
-                    value, valueBase, valueChunks, valueStride,
-                    [&](int64_t c, Value valueChunk) {
-                      for (int64_t r = 0; r < rowCount; ++r) {
-                        Value &slot = next[rowCount + r * valueChunks + c];
-                        slot = arith::AddFOp::create(
-                            b, loc, slot,
-                            arith::MulFOp::create(b, loc, weightChunks[r],
-                                                  valueChunk));
-                      }
-                    });
-                return next;
-              });
-          SmallVector<Value> next(newMax);
-          next.append(added.getResults().begin(), added.getResults().end());
-          return next;
-        });
-    state.assign(tiles.getResults().begin(), tiles.getResults().end());
-  }
+                b, loc, carried[accumulators + r * valueChunks + c],
+                splat(correction[r])));
+        // `partial`: the rows' sums, then their accumulators.
+        auto added = forLoop(
+            e.index(0), e.index(keyTile), 1, partial,
+            [&](Value t, ValueRange running) {
+              SmallVector<Value> next(running.begin(), running.end());
+              SmallVector<Value> weights;
+              for (int64_t r = 0; r < rowCount; ++r) {
+                Value score =
+                    memref::LoadOp::create(b, loc, scores, scoreSlot(r, t));
+                Value visible =
+                    arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                          score, e.f32(kLowest / 2));
+                weights.push_back(
+                    choose(visible,
+                           math::ExpOp::create(
+                               b, loc,
+                               arith::SubFOp::create(b, loc, score, newMax[r])),
+                           e.f32(0.0)));
+                next[r] = arith::AddFOp::create(b, loc, next[r], weights[r]);
+              }
+              Value jc = resolve(add(tileStart, t)).first;
+              Value valueBase =
+                  e.offset(valueView, {batch, kvHead, jc, valueSliceStart});
+              SmallVector<Value> weightChunks;
+              for (Value weight : weights)
+                weightChunks.push_back(splat(weight));
+              forEachChunk(value, valueBase, valueChunks, valueStride,
+                           [&](int64_t c, Value valueChunk) {
+                             for (int64_t r = 0; r < rowCount; ++r) {
+                               Value &slot =
+                                   next[rowCount + r * valueChunks + c];
+                               slot = arith::AddFOp::create(
+                                   b, loc, slot,
+                                   arith::MulFOp::create(
+                                       b, loc, weightChunks[r], valueChunk));
+                             }
+                           });
+              return next;
+            });
+        SmallVector<Value> next(newMax);
+        next.append(added.getResults().begin(), added.getResults().end());
+        return next;
+      });
+  state.assign(tiles.getResults().begin(), tiles.getResults().end());
 
   for (int64_t r = 0; r < rowCount; ++r) {
     Value total = state[sums + r];
@@ -643,14 +691,15 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
     auto store = scf::IfOp::create(b, loc, rowValid[r], /*withElse=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&store.getThenRegion().front());
-    for (int64_t d = 0; d < valueDim; ++d) {
+    for (int64_t d = 0; d < valueSlice; ++d) {
       Value chunk = state[accumulators + r * valueChunks + d / width];
       Value accumulated =
-          width == 4 ? vector::ExtractOp::create(b, loc, chunk, d % 4)
-                           .getResult()
-                     : chunk;
+          width == 4
+              ? vector::ExtractOp::create(b, loc, chunk, d % 4).getResult()
+              : chunk;
       Value result = arith::MulFOp::create(b, loc, accumulated, inverse);
-      SmallVector<Value> indices = {batch, head, rows[r], e.index(d)};
+      SmallVector<Value> indices = {batch, head, rows[r],
+                                    add(valueSliceStart, e.index(d))};
       e.storeOutput(indices, e.evaluateResult(indices, result));
     }
   }

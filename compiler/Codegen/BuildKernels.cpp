@@ -2,6 +2,7 @@
 
 #include "compiler/Codegen/KernelEmitter.h"
 #include "compiler/Codegen/Passes.h"
+#include "compiler/Conversion/KernelsToSPIRV.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -157,6 +158,8 @@ struct BuildKernelsPass
       params.push_back(encode(builder, param));
     for (const WorkgroupCount &count : signature.workgroups)
       counts.push_back(encode(builder, count.extent, count.divisor));
+    if (signature.keepLoops)
+      kernels->setAttr(kKeepLoopsAttrName, builder.getUnitAttr());
     // On the dispatch: the gpu.func is gone once lowered to SPIR-V.
     dispatch->setAttr("tessera.params", builder.getArrayAttr(params));
     dispatch->setAttr("tessera.workgroup_count", builder.getArrayAttr(counts));

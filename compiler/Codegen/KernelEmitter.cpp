@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SPIRV/IR/TargetAndABI.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -83,6 +84,16 @@ scf::ForOp KernelEmitter::forLoop(
 
 Value KernelEmitter::threadId(gpu::Dimension dim) {
   return gpu::ThreadIdOp::create(builder_, loc_, dim);
+}
+
+Value KernelEmitter::subgroupShuffleXor(Value value, int64_t distance) {
+  // SPIR-V's shuffle has no width; the conversion accepts only the width of
+  // its target environment's subgroup, which Tessera leaves at the default.
+  int32_t width =
+      spirv::getDefaultResourceLimits(builder_.getContext()).getSubgroupSize();
+  return gpu::ShuffleOp::create(builder_, loc_, value, distance, width,
+                                gpu::ShuffleMode::XOR)
+      .getShuffleResult();
 }
 
 Value KernelEmitter::invocationStart(gpu::Dimension dim, int64_t tile,
@@ -862,13 +873,25 @@ SmallVector<int64_t> mlir::tessera::selectInputLoadWidths(
     return widths;
   // Attention reads query, key and value rows along the head dim, all
   // three with one width: in chunks it keeps as vector<4xf32>, eight f16
-  // values (two chunks) or four per load; else scalars.
+  // values (two chunks) or four per load; else scalars. Where the head dims
+  // are split over invocations, each slice must be whole loads.
   auto attention = cast<AttentionOp>(dispatch.getRootOp());
   SmallVector<Value> rows = {attention.getQuery(), attention.getKey(),
                              attention.getValue()};
   int64_t width = 8;
   for (Value row : rows)
     width = std::min(width, widthOf(row, 8));
+  ArrayRef<int64_t> threadTile = dispatch.getTileConfigAttr().getThreadTile();
+  if (int64_t split = threadTile.size() > 1 ? threadTile[1] : 1; split > 1) {
+    auto sliceOf = [&](Value row) {
+      return cast<RankedTensorType>(row.getType()).getDimSize(3) / split;
+    };
+    while (width > 1 && (sliceOf(attention.getQuery()) % width != 0 ||
+                         sliceOf(attention.getValue()) % width != 0))
+      width /= 2;
+    if (width == 2)
+      width = 1;
+  }
   if (width == 1)
     return widths;
   for (Value row : rows)

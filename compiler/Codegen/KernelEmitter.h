@@ -32,6 +32,10 @@ struct KernelSignature {
   /// Values the runtime writes into the params buffer, in slot order.
   SmallVector<DimExpr> params;
   WorkgroupCount workgroups[3];
+  /// The driver must not unroll the kernel's loops (SPIR-V DontUnroll): the
+  /// builder unrolled what it wanted unrolled, and a driver that unrolls
+  /// the rest may multiply the code (attention: docs/benchmarks.md).
+  bool keepLoops = false;
 };
 
 /// The element type a tensor of `elementType` has in a storage buffer
@@ -72,6 +76,11 @@ public:
   /// workgroup id * tile + thread id * perThread.
   Value invocationStart(gpu::Dimension dim, int64_t tile, int64_t perThread);
   Value workgroupId(gpu::Dimension dim);
+  /// `value` of the invocation whose subgroup lane is this one's xor
+  /// `distance`. Lanes exchange values only within groups of adjacent
+  /// invocations no wider than the profile's subgroup (the binary's needs
+  /// carry the widest group, checked against the device at load time).
+  Value subgroupShuffleXor(Value value, int64_t distance);
 
   /// The view through which the kernel reads dispatch input `input`.
   const StridedView &inputView(BlockArgument input) const {

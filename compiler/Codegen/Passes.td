@@ -18,9 +18,13 @@ def TesseraSelectTileConfigs
       tile per invocation (`thread_tile = [M, N]`): on CPU-like devices such
       as lavapipe, every buffer access costs a per-lane loop, so FLOPs per
       loaded value decide the speed;
-    - attention: `thread_tile[0]` query rows per invocation sharing every
-      key and value load (4 for none, causal and undilated sliding masks,
-      1 for the others), key/value tiles of `tile[1]`;
+    - attention: `thread_tile = [rows, split]`: `rows` query rows per
+      invocation sharing every key and value load (up to 4 for none, causal
+      and undilated sliding masks, as the register budget holds, 1 for the
+      others), key/value tiles of `tile[1]`; where one row's query and
+      accumulator exceed the register budget, its head dims are split over
+      `split` adjacent invocations of a subgroup that sum their partial
+      scores with shuffles;
     - row reductions (softmax, layer_norm, reduce_*, argmax): one workgroup
       per row, the row split over its invocations (`thread_tile[0]` values
       each; a static row of at most 32 per invocation is held in registers

@@ -213,26 +213,35 @@ TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
                                {threadM, threadN});
   }
   case KernelKind::Attention: {
-    // Several query rows per invocation share every key and value load
-    // where their key sets nearly coincide (none, causal, undilated bands);
-    // each row keeps its query and its accumulators (D + Dv values) in
-    // registers, within the profile's budget, and at most 4: on lavapipe 8
-    // rows ran 1.3x faster but the unrolled kernel took 4x as long to
-    // compile cold (docs/benchmarks.md).
+    // A query row keeps its query and its accumulators (D + Dv values) in
+    // registers. Where one row exceeds the profile's register budget, a
+    // group of `split` adjacent invocations of one subgroup shares its rows,
+    // each holding 1/split of both head dims; their partial dot products
+    // meet through subgroup shuffles (at most the profile's subgroup width;
+    // the slices stay whole). Several query rows per invocation (group)
+    // share every key and value load where their key sets nearly coincide
+    // (none, causal, undilated bands): as many as the budget holds, at
+    // most 4: on lavapipe 8 rows ran 1.3x faster but the unrolled kernel
+    // took 4x as long to compile cold (docs/benchmarks.md).
     auto attention = cast<AttentionOp>(dispatch.getRootOp());
     MaskAttr mask = attention.getMaskOrNone();
-    int64_t perRow =
-        staticDimOr(cast<RankedTensorType>(attention.getQuery().getType()), 3,
-                    256) +
-        staticDimOr(cast<RankedTensorType>(attention.getValue().getType()), 3,
-                    256);
-    int64_t rows =
-        queryRowsShareKeys(mask)
-            ? std::clamp<int64_t>(target.getRegisterBudget() / perRow, 1, 4)
-            : 1;
+    int64_t queryDim = staticDimOr(
+        cast<RankedTensorType>(attention.getQuery().getType()), 3, 256);
+    int64_t valueDim = staticDimOr(
+        cast<RankedTensorType>(attention.getValue().getType()), 3, 256);
+    int64_t budget = target.getRegisterBudget();
+    int64_t split = 1;
+    while (queryDim + valueDim > split * budget && 2 * split <= subgroup &&
+           queryDim % (2 * split) == 0 && valueDim % (2 * split) == 0)
+      split *= 2;
+    int64_t perRow = (queryDim + valueDim) / split;
+    int64_t rows = queryRowsShareKeys(mask)
+                       ? std::clamp<int64_t>(budget / perRow, 1, 4)
+                       : 1;
     int64_t invocations = std::min<int64_t>(64, maxInvocations);
     return TileConfigAttr::get(context, {invocations, 1, 1},
-                               {invocations * rows, 16}, {rows});
+                               {invocations / split * rows, 16},
+                               {rows, split});
   }
   case KernelKind::RowReduction: {
     int64_t row = staticDimOr(resultType, rank - 1, 1 << 20);
@@ -265,30 +274,31 @@ bool mlir::tessera::queryRowsShareKeys(MaskAttr mask) {
 namespace {
 
 /// Keys the kernel enumerates for the row group whose first and last rows
-/// sit at key positions `first` and `last` (p(i) = i + Lk - Lq), one count
-/// per phase.
-SmallVector<int64_t, 2> enumeratedKeys(MaskAttr mask, int64_t first,
-                                       int64_t last, int64_t keyLength) {
+/// sit at key positions `first` and `last` (p(i) = i + Lk - Lq).
+int64_t enumeratedKeys(MaskAttr mask, int64_t first, int64_t last,
+                       int64_t keyLength) {
   switch (mask.getKind()) {
   case MaskKind::None:
-    return {keyLength};
+    return keyLength;
   case MaskKind::Causal:
-    return {std::clamp<int64_t>(last + 1, 0, keyLength)};
+    return std::clamp<int64_t>(last + 1, 0, keyLength);
   case MaskKind::Sliding: {
     int64_t left = *mask.getLeft(), right = *mask.getRight();
     int64_t dilation = mask.getDilation();
     if (dilation == 1)
-      return {last - first + left + right + 1};
-    return {left / dilation + right / dilation + 1};
+      return last - first + left + right + 1;
+    return left / dilation + right / dilation + 1;
   }
   case MaskKind::Window:
-    return {*mask.getSize() * *mask.getSize()};
+    return *mask.getSize() * *mask.getSize();
   case MaskKind::Global: {
     ArrayRef<int64_t> tokens = mask.getTokens();
+    // A global row sees every key; another row the global keys, then its
+    // inner mask's, in one enumeration.
     if (llvm::is_contained(tokens, first))
-      return {0, keyLength};
-    return {static_cast<int64_t>(tokens.size()),
-            enumeratedKeys(mask.getInner(), first, last, keyLength).front()};
+      return keyLength;
+    return static_cast<int64_t>(tokens.size()) +
+           enumeratedKeys(mask.getInner(), first, last, keyLength);
   }
   }
   llvm_unreachable("unknown mask kind");
@@ -312,10 +322,9 @@ AttentionTileVisits mlir::tessera::countAttentionTileVisits(
   }
   for (int64_t row = 0; row < queryLength; row += rows) {
     int64_t last = std::min(row + rows, queryLength) - 1;
-    for (int64_t keys : enumeratedKeys(mask, row + keyLength - queryLength,
-                                       last + keyLength - queryLength,
-                                       keyLength))
-      visits.visited += tiles(keys);
+    visits.visited += tiles(enumeratedKeys(mask, row + keyLength - queryLength,
+                                           last + keyLength - queryLength,
+                                           keyLength));
     visits.dense += tiles(keyLength);
   }
   return visits;

@@ -14,6 +14,7 @@
 #include "mlir/Target/SPIRV/Serialization.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringSet.h"
 
 #include <spirv-tools/libspirv.hpp>
 
@@ -32,13 +33,14 @@ void buildSPIRVPipeline(PassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   // SPIR-V 1.3 is what Vulkan 1.1 consumes; subgroup arithmetic is for the
-  // reductions, 16-bit storage and Float16 for f16 tensors (widened to f32
-  // on load). A module declares only the capabilities it uses (update-vce),
+  // reductions, shuffles for attention rows split over invocations, 16-bit
+  // storage and Float16 for f16 tensors (widened to f32 on load). A module declares only the capabilities it uses (update-vce),
   // and the binary's needs say which features the device must have.
   GpuSPIRVAttachTargetOptions target;
   target.spirvVersion = "v1.3";
   target.spirvCapabilities = {"Shader", "GroupNonUniform",
-                              "GroupNonUniformArithmetic", "Float16",
+                              "GroupNonUniformArithmetic",
+                              "GroupNonUniformShuffle", "Float16",
                               "StorageBuffer16BitAccess"};
   target.spirvExtensions = {"SPV_KHR_16bit_storage"};
   target.clientApi = "Vulkan";
@@ -65,13 +67,26 @@ LogicalResult mlir::tessera::convertKernelsToSPIRV(ModuleOp module) {
     if (failed(applyPatternsGreedily(kernels, frozen)))
       return kernels.emitError("failed to expand math.erf");
 
+  // Kernels whose loops must stay loops (KernelSignature::keepLoops), by
+  // the name their SPIR-V module will have.
+  llvm::StringSet<> keepLoops;
+  for (auto kernels : module.getOps<gpu::GPUModuleOp>())
+    if (kernels->hasAttr(kKeepLoopsAttrName))
+      keepLoops.insert(("__spv__" + kernels.getName()).str());
+
   PassManager pm(module.getContext());
   buildSPIRVPipeline(pm);
   if (failed(pm.run(module)))
     return failure();
+  for (auto kernel : module.getOps<spirv::ModuleOp>())
+    if (kernel.getSymName() && keepLoops.contains(*kernel.getSymName()))
+      kernel.walk([](spirv::LoopOp loop) {
+        loop.setLoopControl(spirv::LoopControl::DontUnroll);
+      });
   for (auto kernels :
        llvm::make_early_inc_range(module.getOps<gpu::GPUModuleOp>()))
     kernels.erase();
+
   return success();
 }
 

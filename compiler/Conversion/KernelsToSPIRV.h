@@ -10,6 +10,10 @@
 
 namespace mlir::tessera {
 
+/// A unit attribute on a gpu.module whose loops the driver must not unroll:
+/// its SPIR-V loops get DontUnroll.
+inline constexpr llvm::StringLiteral kKeepLoopsAttrName = "tessera.keep_loops";
+
 /// Lowers every gpu.module of `module` to a spirv.module and erases the
 /// gpu.modules (see the tessera-convert-kernels-to-spirv pass).
 LogicalResult convertKernelsToSPIRV(ModuleOp module);

@@ -317,6 +317,9 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
   SmallVector<Range> readSinceBarrier, writtenSinceBarrier;
   uint32_t maxInvocations = 0, maxShared = 0;
   bool usesSubgroupArithmetic = false;
+  // Attention rows split over a group of invocations (select-tile-configs)
+  // sum their partial scores through shuffles within the group.
+  uint32_t shuffleGroup = 0;
   size_t barriers = 0;
   for (auto [i, dispatch] : llvm::enumerate(dispatches)) {
     auto kernelRef = dispatch->getAttrOfType<SymbolRefAttr>("tessera.kernel");
@@ -336,6 +339,9 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
     if (failed(kind))
       return failure();
     usesSubgroupArithmetic |= *kind == KernelKind::RowReduction;
+    if (*kind == KernelKind::Attention && config.getThreadTile().size() > 1 &&
+        config.getThreadTile()[1] > 1)
+      shuffleGroup = std::max<uint32_t>(shuffleGroup, config.getThreadTile()[1]);
     maxInvocations =
         std::max<uint32_t>(maxInvocations, config.getInvocations());
     maxShared =
@@ -444,7 +450,7 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
   auto needs = tsr::CreateTargetNeedsDirect(
       b, target.getName().str().c_str(), /*Vulkan 1.1*/ (1u << 22) | (1u << 12),
       usesSubgroupArithmetic, fp16, int8, maxInvocations, maxShared,
-      maxBinding);
+      maxBinding, /*subgroup_shuffle=*/shuffleGroup > 0, shuffleGroup);
   auto metadata =
       tsr::CreateMetadataDirect(b, options.source.c_str(), kCompilerVersion);
   auto model = tsr::CreateModelDirect(

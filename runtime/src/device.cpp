@@ -25,6 +25,9 @@ Status Device::create(const Instance &instance, uint32_t index,
   device->subgroupArithmetic_ =
       (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
       (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT);
+  device->subgroupShuffle_ =
+      (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_SHUFFLE_BIT) &&
+      (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT);
 
   uint32_t familyCount = 0;
   vkGetPhysicalDeviceQueueFamilyProperties(device->physical_, &familyCount,
@@ -107,6 +110,11 @@ Status Device::checkNeeds(const tsr::TargetNeeds &needs) const {
          std::to_string((info_.api_version >> 12) & 0x3ff) + ")");
   if (needs.subgroup_arithmetic() && !subgroupArithmetic_)
     lack("subgroup arithmetic operations in compute shaders");
+  if (needs.subgroup_shuffle() && !subgroupShuffle_)
+    lack("subgroup shuffles in compute shaders");
+  if (needs.min_subgroup_size() > info_.subgroup_size)
+    lack("subgroups of at least " + std::to_string(needs.min_subgroup_size()) +
+         " invocations (it has " + std::to_string(info_.subgroup_size) + ")");
   if (needs.fp16() && !info_.fp16)
     lack("16-bit floats (shaderFloat16 + storageBuffer16BitAccess)");
   if (needs.int8() && !info_.int8)

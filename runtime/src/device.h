@@ -44,6 +44,7 @@ private:
   tessera_device_info info_{};
   VkPhysicalDeviceMemoryProperties memory_{};
   bool subgroupArithmetic_ = false;
+  bool subgroupShuffle_ = false;
   double timestampPeriod_ = 0;
   uint32_t timestampValidBits_ = 0;
 };

@@ -304,6 +304,11 @@ std::string Model::describe() const {
        << (needs->vulkan_version() >> 22) << "."
        << ((needs->vulkan_version() >> 12) & 0x3ff)
        << (needs->subgroup_arithmetic() ? ", subgroup arithmetic" : "")
+       << (needs->subgroup_shuffle()
+               ? ", subgroup shuffles within " +
+                     std::to_string(needs->min_subgroup_size()) +
+                     " invocations"
+               : std::string())
        << (needs->fp16() ? ", fp16" : "") << (needs->int8() ? ", int8" : "")
        << ", workgroups of up to " << needs->max_workgroup_invocations()
        << " invocations, " << needs->max_shared_memory()

@@ -88,17 +88,17 @@ protected:
     tessera_instance_destroy(instance);
   }
 
-  /// Compiles `mlir` through every phase and loads it on the device.
-  tessera_program compile(const std::string &mlir,
-                          int64_t maxBindingBytes = 0,
-                          const std::string &target = "lavapipe") {
+  /// Compiles `mlir` through every phase for `target` into a file; returns
+  /// its path, or "" (with a test failure) when compilation fails.
+  std::string compileToFile(const std::string &mlir, int64_t maxBindingBytes,
+                            const std::string &target) {
     PipelineOptions options;
     options.maxBindingBytes = maxBindingBytes;
     options.target = target;
     FailureOr<std::vector<char>> bytes = compileSource(mlir, options);
     if (failed(bytes)) {
       ADD_FAILURE() << "compilation failed:\n" << mlir;
-      return nullptr;
+      return "";
     }
     // Unique per process and call: CTest runs test cases in parallel.
     static int counter = 0;
@@ -107,6 +107,16 @@ protected:
                        std::to_string(counter++) + ".tsr";
     std::ofstream(path, std::ios::binary)
         .write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
+    return path;
+  }
+
+  /// Compiles `mlir` through every phase and loads it on the device.
+  tessera_program compile(const std::string &mlir,
+                          int64_t maxBindingBytes = 0,
+                          const std::string &target = "lavapipe") {
+    std::string path = compileToFile(mlir, maxBindingBytes, target);
+    if (path.empty())
+      return nullptr;
     tessera_program program = nullptr;
     EXPECT_EQ(tessera_program_load(instance, path.c_str(), device, &program),
               TESSERA_OK)
@@ -880,6 +890,9 @@ struct AttentionCase {
   bool windowBias = false; // bias [heads, size², size²] by window position
   bool residual = false;   // + q in the epilogue (an element of a vec4 row)
   bool f16 = false;        // f16 storage for q, k, v, bias and the output
+  // The profile compiled for; where one query row outgrows its register
+  // budget, the head dims are split over several invocations.
+  const char *target = "lavapipe";
 };
 
 void PrintTo(const AttentionCase &c, std::ostream *os) {
@@ -888,7 +901,8 @@ void PrintTo(const AttentionCase &c, std::ostream *os) {
       << c.mask << "'" << (c.padding ? ", padding" : "")
       << (c.bias ? ", bias" : "") << (c.alibi ? ", alibi" : "")
       << (c.windowBias ? ", window bias" : "")
-      << (c.residual ? ", residual" : "") << (c.f16 ? ", f16" : "");
+      << (c.residual ? ", residual" : "") << (c.f16 ? ", f16" : "")
+      << ", " << c.target;
 }
 
 class AttentionKernelTest
@@ -954,7 +968,7 @@ TEST_P(AttentionKernelTest, MatchesReference) {
                                  : std::string()) +
                      "  return %" + (c.residual ? "1" : "0") + " : " +
                      type(qShape, fp) + "\n}\n";
-  tessera_program program = compile(mlir);
+  tessera_program program = compile(mlir, 0, c.target);
   ASSERT_TRUE(program);
   Tensor q{"q", qShape, randomValues(product(qShape), 14)};
   Tensor k{"k", kShape, randomValues(product(kShape), 15)};
@@ -1113,7 +1127,8 @@ std::string attentionCaseName(
       break;
     }
   return std::to_string(info.index) + "_" + kind + "_d" +
-         std::to_string(c.headDim) + (c.f16 ? "_f16" : "");
+         std::to_string(c.headDim) + (c.f16 ? "_f16" : "") +
+         (std::string(c.target) == "lavapipe" ? "" : std::string("_") + c.target);
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, AttentionKernelTest,
@@ -1138,5 +1153,80 @@ std::vector<AttentionCase> f16AttentionCases() {
 INSTANTIATE_TEST_SUITE_P(F16Storage, AttentionKernelTest,
                          ::testing::ValuesIn(f16AttentionCases()),
                          attentionCaseName);
+
+/// GPU profiles whose register budget holds less than one query row split
+/// the head dims over a group of invocations that sum their partial scores
+/// through subgroup shuffles (select-tile-configs.mlir has the rule):
+/// groups of 2 (nvidia and intel at D = 128, mali at 64), 4 (mali at 128,
+/// adreno at 96) and 8 (mali at 256: lavapipe's whole subgroup), slices of
+/// 35 (scalar loads) and 24 (f16, eight per load); every mask kind. Run
+/// here on lavapipe, whose subgroups of 8 hold every such group.
+std::vector<AttentionCase> splitHeadDimAttentionCases() {
+  auto on = [](AttentionCase c, const char *target, bool f16 = false) {
+    c.target = target;
+    c.f16 = f16;
+    return c;
+  };
+  return {
+      // GQA, causal, a fully masked row
+      on({4, 2, 37, 37, 128, "#tessera.mask<causal>", true, false},
+         "nvidia"),
+      on({4, 2, 37, 37, 128, "#tessera.mask<causal>", true, false}, "nvidia",
+         true),
+      // cross lengths, bias, the residual epilogue
+      on({2, 2, 5, 29, 64, "", false, true, false, false, true}, "mali"),
+      on({2, 2, 41, 41, 128,
+          "#tessera.mask<sliding, left = 6, right = 6, dilation = 2>", true,
+          false},
+         "mali"),
+      on({1, 1, 19, 19, 256, "", false, false}, "mali"),
+      on({2, 2, 33, 33, 128,
+          "#tessera.mask<global, tokens = [0, 7], inner = <sliding, left = "
+          "2, right = 2>>",
+          true, false},
+         "intel"),
+      on({2, 2, 36, 36, 96, "#tessera.mask<window, grid = [6, 6], size = 3, "
+                            "shift = 1>",
+          false, true, false, true},
+         "adreno"),
+      on({2, 2, 36, 36, 96, "#tessera.mask<window, grid = [6, 6], size = 3, "
+                            "shift = 1>",
+          false, true, false, true},
+         "adreno", true),
+      // ALiBi, decoding with past keys; slices of 35: scalar loads
+      on({2, 2, 3, 25, 70, "#tessera.mask<causal>", false, false, true},
+         "intel"),
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(SplitHeadDim, AttentionKernelTest,
+                         ::testing::ValuesIn(splitHeadDimAttentionCases()),
+                         attentionCaseName);
+
+TEST_F(KernelTest, RefusesAHeadDimSplitWiderThanTheDeviceSubgroup) {
+  // Mali's budget of 64 registers splits a head dim of 512 over 16
+  // invocations, which must share a subgroup: a device with narrower
+  // subgroups (lavapipe: 8) refuses the binary at load time, naming why.
+  tessera_device_info info{};
+  ASSERT_EQ(tessera_instance_device_info(instance, device, &info), TESSERA_OK);
+  if (info.subgroup_size >= 16)
+    GTEST_SKIP() << info.name << " has subgroups of " << info.subgroup_size;
+  std::string t = "tensor<1x1x4x512xf32>";
+  std::string path = compileToFile(
+      "func.func @f(%q: " + t + ") -> " + t + " {\n" +
+          "  %0 = tessera.attention %q, %q, %q : (" + t + ", " + t + ", " + t +
+          ") -> " + t + "\n  return %0 : " + t + "\n}\n",
+      0, "mali");
+  ASSERT_FALSE(path.empty());
+  tessera_program program = nullptr;
+  EXPECT_EQ(tessera_program_load(instance, path.c_str(), device, &program),
+            TESSERA_ERROR_UNSUPPORTED);
+  EXPECT_EQ(program, nullptr);
+  std::string error = tessera_last_error();
+  EXPECT_NE(error.find("lacks subgroups of at least 16 invocations (it has " +
+                       std::to_string(info.subgroup_size) + ")"),
+            std::string::npos)
+      << error;
+}
 
 } // namespace

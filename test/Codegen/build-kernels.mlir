@@ -1,4 +1,5 @@
 // RUN: tessera-opt %s -split-input-file -tessera-verify-target=target=lavapipe -tessera-form-dispatches -tessera-select-tile-configs -tessera-build-kernels | FileCheck %s
+// RUN: tessera-opt %s -split-input-file -tessera-verify-target=target=mali -tessera-form-dispatches -tessera-select-tile-configs -tessera-build-kernels | FileCheck %s --check-prefix=MALI
 
 // The ABI: params (i32), then one 1-D buffer per input, then the output.
 // Dynamic sizes come from params: slot 0 is "seq" (symbol 0) here. A size
@@ -180,4 +181,30 @@ func.func @f16_pairs(%x: tensor<4x40xf16>, %w: tensor<8x40xf16>, %y: tensor<4x36
   %0 = tessera.linear %x, %w : (tensor<4x40xf16>, tensor<8x40xf16>) -> tensor<4x8xf16>
   %1 = tessera.linear %y, %v : (tensor<4x36xf16>, tensor<8x36xf16>) -> tensor<4x8xf16>
   return %0, %1 : tensor<4x8xf16>, tensor<4x8xf16>
+}
+
+// -----
+
+// Mali's 64 registers hold half a query row at D = 64 (thread_tile =
+// [1, 2]): pairs of adjacent invocations share a row, the lane (thread id
+// mod 2) picks the half of the head dims each holds, one xor shuffle sums
+// the partial scores, and each lane stores its 32 output elements. On
+// lavapipe one invocation holds the row: no shuffle. Either way the driver
+// must keep the key loops as loops.
+// CHECK-LABEL: func.func @attention_split
+// CHECK: gpu.module @dispatch_0 attributes {tessera.keep_loops}
+// CHECK-NOT: gpu.shuffle
+// MALI-LABEL: func.func @attention_split
+// MALI: gpu.module @dispatch_0 attributes {tessera.keep_loops}
+// MALI: %[[THREAD:.*]] = gpu.thread_id x
+// MALI: arith.remui %[[THREAD]], %c2
+// MALI: arith.divui %[[THREAD]], %c2
+// MALI: scf.for
+// MALI: gpu.shuffle xor %{{.*}}, %c1_i32, %c32_i32 : f32
+// MALI-NOT: gpu.shuffle
+// MALI-COUNT-32: memref.store %{{.*}}, %arg2[%{{.*}}] : memref<?xf32>
+// MALI-NOT: memref.store
+func.func @attention_split(%q: tensor<1x2x16x64xf32>) -> tensor<1x2x16x64xf32> {
+  %0 = tessera.attention %q, %q, %q {mask = #tessera.mask<causal>} : (tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>) -> tensor<1x2x16x64xf32>
+  return %0 : tensor<1x2x16x64xf32>
 }

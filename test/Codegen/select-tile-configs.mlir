@@ -79,19 +79,24 @@ func.func @bounded_rows(%a: tensor<2x?x256xf32> {tessera.dims = [2, "seq", 256]}
 
 // -----
 
-// Several query rows per invocation share each key/value load (none,
-// causal, undilated bands), as many as the profile's register budget holds
-// with a query and an accumulator row each (D + Dv values), at most 4;
-// other masks keep one row per invocation.
+// Attention: several query rows per invocation where their keys coincide
+// (none, causal, undilated bands), as many as the profile's register budget
+// holds with a query and an accumulator row each (D + Dv values), at most
+// 4; other masks keep one row per invocation. thread_tile = [rows, split]:
+// no split while one row fits the budget.
 // LAVAPIPE-LABEL: func @attention
-// LAVAPIPE: workgroup_size = [64, 1, 1], tile = [256, 16], thread_tile = [4]
-// LAVAPIPE: workgroup_size = [64, 1, 1], tile = [64, 16], thread_tile = [1]
+// LAVAPIPE: workgroup_size = [64, 1, 1], tile = [256, 16], thread_tile = [4, 1]
+// LAVAPIPE: workgroup_size = [64, 1, 1], tile = [64, 16], thread_tile = [1, 1]
 // NVIDIA-LABEL: func @attention
-// NVIDIA: workgroup_size = [64, 1, 1], tile = [64, 16], thread_tile = [1]
-// NVIDIA: workgroup_size = [64, 1, 1], tile = [64, 16], thread_tile = [1]
+// NVIDIA: workgroup_size = [64, 1, 1], tile = [64, 16], thread_tile = [1, 1]
+// NVIDIA: workgroup_size = [64, 1, 1], tile = [64, 16], thread_tile = [1, 1]
 // GENERIC-LABEL: func @attention
-// GENERIC: workgroup_size = [64, 1, 1], tile = [64, 16], thread_tile = [1]
-// GENERIC: workgroup_size = [64, 1, 1], tile = [64, 16], thread_tile = [1]
+// GENERIC: workgroup_size = [64, 1, 1], tile = [64, 16], thread_tile = [1, 1]
+// GENERIC: workgroup_size = [64, 1, 1], tile = [64, 16], thread_tile = [1, 1]
+// Mali's 64 registers hold half a row at D = 64: pairs of invocations.
+// MALI-LABEL: func @attention
+// MALI: workgroup_size = [64, 1, 1], tile = [32, 16], thread_tile = [1, 2]
+// MALI: workgroup_size = [64, 1, 1], tile = [32, 16], thread_tile = [1, 2]
 func.func @attention(%q: tensor<1x4x?x64xf32>) -> (tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>) {
   %0 = tessera.attention %q, %q, %q : (tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>) -> tensor<1x4x?x64xf32>
   %1 = tessera.attention %q, %q, %q {mask = #tessera.mask<sliding, left = 4, right = 4, dilation = 2>} : (tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>) -> tensor<1x4x?x64xf32>
@@ -101,18 +106,33 @@ func.func @attention(%q: tensor<1x4x?x64xf32>) -> (tensor<1x4x?x64xf32>, tensor<
 // -----
 
 // Rows per invocation follow the head dim: lavapipe's 512 registers hold
-// 4 rows at D = 32 and 64, 3 at 80, 2 at 96 and 128; NVIDIA's 255 hold 3 at
-// D = 32, else 1.
+// 4 rows at D = 32 and 64, 3 at 80, 2 at 96 and 128. Where one row (D + Dv
+// values) exceeds the budget, the head dims are split over 2, 4, ...
+// adjacent invocations (up to the subgroup; each holding 1/split of both
+// dims), rows per group from what is left: NVIDIA's 255 hold 3 rows at
+// D = 32, 1 at 80 and 96, and split D = 128 over 2; Mali's 64 split 80
+// and 96 over 4 (40 and 48 values each) and 128 over 4; the generic
+// profile (subgroups of 1) cannot split.
 // LAVAPIPE-LABEL: func @attention_head_dims
-// LAVAPIPE: tile = [256, 16], thread_tile = [4]
-// LAVAPIPE: tile = [192, 16], thread_tile = [3]
-// LAVAPIPE: tile = [128, 16], thread_tile = [2]
-// LAVAPIPE: tile = [128, 16], thread_tile = [2]
+// LAVAPIPE: tile = [256, 16], thread_tile = [4, 1]
+// LAVAPIPE: tile = [192, 16], thread_tile = [3, 1]
+// LAVAPIPE: tile = [128, 16], thread_tile = [2, 1]
+// LAVAPIPE: tile = [128, 16], thread_tile = [2, 1]
 // NVIDIA-LABEL: func @attention_head_dims
-// NVIDIA: tile = [192, 16], thread_tile = [3]
-// NVIDIA: tile = [64, 16], thread_tile = [1]
-// NVIDIA: tile = [64, 16], thread_tile = [1]
-// NVIDIA: tile = [64, 16], thread_tile = [1]
+// NVIDIA: tile = [192, 16], thread_tile = [3, 1]
+// NVIDIA: tile = [64, 16], thread_tile = [1, 1]
+// NVIDIA: tile = [64, 16], thread_tile = [1, 1]
+// NVIDIA: tile = [32, 16], thread_tile = [1, 2]
+// MALI-LABEL: func @attention_head_dims
+// MALI: tile = [64, 16], thread_tile = [1, 1]
+// MALI: tile = [16, 16], thread_tile = [1, 4]
+// MALI: tile = [16, 16], thread_tile = [1, 4]
+// MALI: tile = [16, 16], thread_tile = [1, 4]
+// GENERIC-LABEL: func @attention_head_dims
+// GENERIC: tile = [64, 16], thread_tile = [1, 1]
+// GENERIC: tile = [64, 16], thread_tile = [1, 1]
+// GENERIC: tile = [64, 16], thread_tile = [1, 1]
+// GENERIC: tile = [64, 16], thread_tile = [1, 1]
 func.func @attention_head_dims(%d32: tensor<1x4x?x32xf32>, %d80: tensor<1x4x?x80xf32>, %d96: tensor<1x4x?x96xf32>, %d128: tensor<1x4x?x128xf32>) -> (tensor<1x4x?x32xf32>, tensor<1x4x?x80xf32>, tensor<1x4x?x96xf32>, tensor<1x4x?x128xf32>) {
   %0 = tessera.attention %d32, %d32, %d32 {mask = #tessera.mask<causal>} : (tensor<1x4x?x32xf32>, tensor<1x4x?x32xf32>, tensor<1x4x?x32xf32>) -> tensor<1x4x?x32xf32>
   %1 = tessera.attention %d80, %d80, %d80 : (tensor<1x4x?x80xf32>, tensor<1x4x?x80xf32>, tensor<1x4x?x80xf32>) -> tensor<1x4x?x80xf32>

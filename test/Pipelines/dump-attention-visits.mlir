@@ -17,8 +17,9 @@
 // Rows in window order, 4 per invocation: 8 windows x 16 groups, 64 keys
 // (4 tiles) each.
 // CHECK: attention, mask #tessera.mask<window, grid = [16, 32], size = 8>; at Lq = 512, Lk = 512 it visits 512 of 4096 key tiles (12.5% of a dense kernel)
-// Row 0 is global (32 tiles); every other row: 1 global key + 65 band keys.
-// CHECK: attention, mask #tessera.mask<global, tokens = [0], inner = <sliding, left = 32, right = 32>>; at Lq = 512, Lk = 512 it visits 3098 of 16384 key tiles (18.9% of a dense kernel)
+// Row 0 is global (32 tiles); every other row enumerates its 1 global key
+// and then its 65 band keys: 66 keys, 5 tiles.
+// CHECK: attention, mask #tessera.mask<global, tokens = [0], inner = <sliding, left = 32, right = 32>>; at Lq = 512, Lk = 512 it visits 2587 of 16384 key tiles (15.8% of a dense kernel)
 
 // The band's work grows linearly: 4x the rows, 4x the tiles.
 // LONG: at Lq = 2048, Lk = 2048 it visits 2560 of 65536 key tiles (3.9% of a dense kernel)

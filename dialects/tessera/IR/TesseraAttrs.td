@@ -197,8 +197,10 @@ def Tessera_TileConfigAttr : Tessera_Attr<"TileConfig", "tile_config"> {
     - `tile`: the part of the root's iteration space one workgroup covers
       (matmul `[M, N, K slices]`, attention `[queries, keys]`, row reductions
       `[rows]`, elementwise `[elements]`);
-    - `thread_tile`: the part one invocation covers (matmul `[M, N]`, others
-      `[elements]`).
+    - `thread_tile`: the part one invocation covers (matmul `[M, N]`,
+      attention `[query rows, split]`: a group of `split` adjacent
+      invocations shares the rows, each holding 1/split of the head dims;
+      others `[elements]`).
 
     ```mlir
     #tessera.tile_config<workgroup_size = [8, 8, 1], tile = [32, 32, 1], thread_tile = [4, 4]>
