@@ -82,9 +82,8 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   int64_t headDim = q[3].getCoefficient(), valueDim = v[3].getCoefficient();
   int64_t group = q[1].getCoefficient() / k[1].getCoefficient();
   int64_t invocations = e.config().getWorkgroupSize()[0];
-  ArrayRef<int64_t> threadTile = e.config().getThreadTile();
-  int64_t rowCount = threadTile[0];
-  int64_t split = threadTile.size() > 1 ? threadTile[1] : 1;
+  int64_t rowCount = e.config().getThreadTile()[0];
+  int64_t split = attentionHeadDimSplit(e.config());
   int64_t keyTile = e.config().getTile()[1];
   if (split < 1 || invocations % split != 0 || headDim % split != 0 ||
       valueDim % split != 0)
@@ -124,22 +123,18 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   Value head = e.workgroupId(gpu::Dimension::y);
   Value kvHead = arith::DivUIOp::create(b, loc, head, e.index(group));
   // The invocation's group gives its rows; its lane in the group, the
-  // slices of the head dims it holds: [sliceStart, + D / split) of the
-  // query and key rows, the same share of the value rows.
-  Value firstRow, lane;
-  if (split == 1) {
-    firstRow =
-        e.invocationStart(gpu::Dimension::x, groups * rowCount, rowCount);
-  } else {
-    Value thread = e.threadId(gpu::Dimension::x);
-    lane = arith::RemUIOp::create(b, loc, thread, e.index(split));
-    Value group = arith::DivUIOp::create(b, loc, thread, e.index(split));
-    firstRow = arith::AddIOp::create(
-        b, loc,
-        arith::MulIOp::create(b, loc, e.workgroupId(gpu::Dimension::x),
-                              e.index(groups * rowCount)),
-        arith::MulIOp::create(b, loc, group, e.index(rowCount)));
-  }
+  // slices of the head dims it holds: [lane * D / split, + D / split) of
+  // the query and key rows, the same share of the value rows. (Without a
+  // split, the division and remainder by 1 fold away.)
+  Value workgroupStart =
+      arith::MulIOp::create(b, loc, e.workgroupId(gpu::Dimension::x),
+                            e.index(groups * rowCount));
+  Value thread = e.threadId(gpu::Dimension::x);
+  Value lane = arith::RemUIOp::create(b, loc, thread, e.index(split));
+  Value rowGroup = arith::DivUIOp::create(b, loc, thread, e.index(split));
+  Value firstRow = arith::AddIOp::create(
+      b, loc, workgroupStart,
+      arith::MulIOp::create(b, loc, rowGroup, e.index(rowCount)));
   Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
                                         firstRow, e.size(rowSlots));
   auto guardIf = scf::IfOp::create(b, loc, inRange, /*withElse=*/false);
@@ -292,11 +287,8 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                          << valueSlice << " are not whole loads of "
                          << loadWidth;
   int64_t queryChunks = querySlice / width, valueChunks = valueSlice / width;
-  auto sliceStart = [&](int64_t slice) {
-    return split == 1 ? e.index(0) : mul(lane, slice);
-  };
-  Value querySliceStart = sliceStart(querySlice);
-  Value valueSliceStart = sliceStart(valueSlice);
+  Value querySliceStart = mul(lane, querySlice);
+  Value valueSliceStart = mul(lane, valueSlice);
   /// The sum of `partial` over the invocations of the group (a butterfly
   /// of shuffles: every lane gets the whole sum).
   auto sumOverGroup = [&](Value partial) {

@@ -881,17 +881,14 @@ SmallVector<int64_t> mlir::tessera::selectInputLoadWidths(
   int64_t width = 8;
   for (Value row : rows)
     width = std::min(width, widthOf(row, 8));
-  ArrayRef<int64_t> threadTile = dispatch.getTileConfigAttr().getThreadTile();
-  if (int64_t split = threadTile.size() > 1 ? threadTile[1] : 1; split > 1) {
-    auto sliceOf = [&](Value row) {
-      return cast<RankedTensorType>(row.getType()).getDimSize(3) / split;
-    };
-    while (width > 1 && (sliceOf(attention.getQuery()) % width != 0 ||
-                         sliceOf(attention.getValue()) % width != 0))
-      width /= 2;
-    if (width == 2)
-      width = 1;
-  }
+  int64_t split = attentionHeadDimSplit(dispatch.getTileConfigAttr());
+  auto sliceOf = [&](Value row) {
+    return cast<RankedTensorType>(row.getType()).getDimSize(3) / split;
+  };
+  // Widths are 8, 4 or 1.
+  while (width > 1 && (sliceOf(attention.getQuery()) % width != 0 ||
+                       sliceOf(attention.getValue()) % width != 0))
+    width = width == 8 ? 4 : 1;
   if (width == 1)
     return widths;
   for (Value row : rows)

@@ -262,6 +262,11 @@ TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
   llvm_unreachable("unknown kernel kind");
 }
 
+int64_t mlir::tessera::attentionHeadDimSplit(TileConfigAttr config) {
+  ArrayRef<int64_t> threadTile = config.getThreadTile();
+  return threadTile.size() > 1 ? threadTile[1] : 1;
+}
+
 bool mlir::tessera::queryRowsShareKeys(MaskAttr mask) {
   // (Window rows are grouped by window: the kernel takes them in window
   // order.)

@@ -29,6 +29,11 @@ TileConfigAttr selectTileConfig(DispatchOp dispatch, KernelKind kind,
                                 TargetAttr target,
                                 const SymbolicShapes *shapes = nullptr);
 
+/// How many adjacent invocations share an attention kernel's query rows,
+/// each holding 1/split of the head dims: thread_tile[1] of its config
+/// (1 where the config names rows only).
+int64_t attentionHeadDimSplit(TileConfigAttr config);
+
 /// Whether adjacent query rows see (nearly) the same keys under `mask`, so
 /// that one attention invocation can serve several rows with shared loads:
 /// none, causal, undilated sliding and window masks (rows in window order).

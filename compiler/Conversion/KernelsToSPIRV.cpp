@@ -34,8 +34,9 @@ void buildSPIRVPipeline(PassManager &pm) {
   pm.addPass(createCSEPass());
   // SPIR-V 1.3 is what Vulkan 1.1 consumes; subgroup arithmetic is for the
   // reductions, shuffles for attention rows split over invocations, 16-bit
-  // storage and Float16 for f16 tensors (widened to f32 on load). A module declares only the capabilities it uses (update-vce),
-  // and the binary's needs say which features the device must have.
+  // storage and Float16 for f16 tensors (widened to f32 on load). A module
+  // declares only the capabilities it uses (update-vce), and the binary's
+  // needs say which features the device must have.
   GpuSPIRVAttachTargetOptions target;
   target.spirvVersion = "v1.3";
   target.spirvCapabilities = {"Shader", "GroupNonUniform",
@@ -72,7 +73,7 @@ LogicalResult mlir::tessera::convertKernelsToSPIRV(ModuleOp module) {
   llvm::StringSet<> keepLoops;
   for (auto kernels : module.getOps<gpu::GPUModuleOp>())
     if (kernels->hasAttr(kKeepLoopsAttrName))
-      keepLoops.insert(("__spv__" + kernels.getName()).str());
+      keepLoops.insert(spirvModuleName(kernels.getName()));
 
   PassManager pm(module.getContext());
   buildSPIRVPipeline(pm);
@@ -86,7 +87,6 @@ LogicalResult mlir::tessera::convertKernelsToSPIRV(ModuleOp module) {
   for (auto kernels :
        llvm::make_early_inc_range(module.getOps<gpu::GPUModuleOp>()))
     kernels.erase();
-
   return success();
 }
 

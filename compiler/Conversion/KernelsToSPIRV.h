@@ -14,6 +14,11 @@ namespace mlir::tessera {
 /// its SPIR-V loops get DontUnroll.
 inline constexpr llvm::StringLiteral kKeepLoopsAttrName = "tessera.keep_loops";
 
+/// The name of the spirv.module that the gpu.module `kernel` lowers to.
+inline std::string spirvModuleName(StringRef kernel) {
+  return ("__spv__" + kernel).str();
+}
+
 /// Lowers every gpu.module of `module` to a spirv.module and erases the
 /// gpu.modules (see the tessera-convert-kernels-to-spirv pass).
 LogicalResult convertKernelsToSPIRV(ModuleOp module);

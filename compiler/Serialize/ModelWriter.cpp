@@ -328,10 +328,10 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
       return dispatch.emitOpError("has no kernel; compile through the codegen "
                                   "phase first");
     std::string entry = kernelRef.getLeafReference().str();
-    auto found = spirvModules.find("__spv__" + entry);
+    auto found = spirvModules.find(spirvModuleName(entry));
     if (found == spirvModules.end())
-      return dispatch.emitOpError("has no SPIR-V module '__spv__")
-             << entry << "'";
+      return dispatch.emitOpError("has no SPIR-V module '")
+             << spirvModuleName(entry) << "'";
     FailureOr<SmallVector<uint32_t>> words = serializeKernel(found->second);
     if (failed(words))
       return failure();
@@ -339,9 +339,9 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
     if (failed(kind))
       return failure();
     usesSubgroupArithmetic |= *kind == KernelKind::RowReduction;
-    if (*kind == KernelKind::Attention && config.getThreadTile().size() > 1 &&
-        config.getThreadTile()[1] > 1)
-      shuffleGroup = std::max<uint32_t>(shuffleGroup, config.getThreadTile()[1]);
+    if (*kind == KernelKind::Attention && attentionHeadDimSplit(config) > 1)
+      shuffleGroup =
+          std::max<uint32_t>(shuffleGroup, attentionHeadDimSplit(config));
     maxInvocations =
         std::max<uint32_t>(maxInvocations, config.getInvocations());
     maxShared =

@@ -146,7 +146,7 @@ LogicalResult writeDispatchDumps(ModuleOp module, StringRef directory,
     dispatch->print(os, flags);
     os << "\n\n// SPIR-V\n";
     FailureOr<SmallVector<uint32_t>> words =
-        serializeKernel(kernels.lookup("__spv__" + name));
+        serializeKernel(kernels.lookup(spirvModuleName(name)));
     if (failed(words))
       return WalkResult::interrupt();
     os << disassembleKernel(*words);
