@@ -61,10 +61,12 @@ bool foldKnownBinary(NodeContext &node, KnownFold fold, Type resultElement) {
   ArrayRef<int64_t> rhsShape = node.info(1).type.getShape();
   std::optional<SmallVector<int64_t>> shape =
       broadcastShape(lhsShape, rhsShape);
-  if (!shape)
+  std::optional<int64_t> count = shape ? checkedElementCount(*shape)
+                                       : std::nullopt;
+  if (!count || *count > kMaxKnownElements)
     return false;
   SmallVector<DimExpr> elements;
-  for (int64_t i = 0, e = elementCount(*shape); i < e; ++i) {
+  for (int64_t i = 0; i < *count; ++i) {
     std::optional<DimExpr> value =
         fold((*lhs)[sourceIndex(i, *shape, lhsShape)],
              (*rhs)[sourceIndex(i, *shape, rhsShape)]);
@@ -90,7 +92,7 @@ LogicalResult convertBinary(NodeContext &node, KnownFold fold) {
   FailureOr<Value> lhs = node.input(0), rhs = node.input(1);
   if (failed(lhs) || failed(rhs))
     return failure();
-  return node.setOutput(0, Op::create(node.builder(), node.loc(), *lhs, *rhs));
+  return node.setOutput(0, node.create<Op>(*lhs, *rhs));
 }
 
 LogicalResult convertAdd(NodeContext &node) {
@@ -127,15 +129,9 @@ LogicalResult convertPow(NodeContext &node) {
   return convertBinary<PowOp>(node, nullptr);
 }
 LogicalResult convertMax(NodeContext &node) {
-  if (node.numInputs() != 2)
-    return node.emitError() << "takes " << node.numInputs()
-                            << " inputs; Tessera imports it with two";
   return convertBinary<MaxOp>(node, nullptr);
 }
 LogicalResult convertMin(NodeContext &node) {
-  if (node.numInputs() != 2)
-    return node.emitError() << "takes " << node.numInputs()
-                            << " inputs; Tessera imports it with two";
   return convertBinary<MinOp>(node, nullptr);
 }
 LogicalResult convertMod(NodeContext &node) {
@@ -208,8 +204,7 @@ LogicalResult convertCompare(NodeContext &node) {
   FailureOr<Value> lhs = node.input(0), rhs = node.input(1);
   if (failed(lhs) || failed(rhs))
     return failure();
-  return node.setOutput(0, CompareOp::create(node.builder(), node.loc(),
-                                             predicate, *lhs, *rhs));
+  return node.setOutput(0, node.create<CompareOp>(predicate, *lhs, *rhs));
 }
 
 template <typename Op> LogicalResult convertUnary(NodeContext &node) {
@@ -250,8 +245,7 @@ LogicalResult convertWhere(NodeContext &node) {
   FailureOr<Value> c = node.input(0), a = node.input(1), b = node.input(2);
   if (failed(c) || failed(a) || failed(b))
     return failure();
-  return node.setOutput(
-      0, SelectOp::create(node.builder(), node.loc(), *c, *a, *b));
+  return node.setOutput(0, node.create<SelectOp>(*c, *a, *b));
 }
 
 LogicalResult convertCast(NodeContext &node) {
@@ -292,31 +286,31 @@ LogicalResult convertIdentity(NodeContext &node) {
 
 void mlir::tessera::onnx_frontend::addElementwiseConverters(
     ConverterTable &table) {
-  table["Add"] = convertAdd;
-  table["Sub"] = convertSub;
-  table["Mul"] = convertMul;
-  table["Div"] = convertDiv;
-  table["Pow"] = convertPow;
-  table["Max"] = convertMax;
-  table["Min"] = convertMin;
-  table["Mod"] = convertMod;
-  table["And"] = convertAnd;
-  table["Or"] = convertOr;
-  table["Equal"] = convertCompare<ComparePredicate::EQ>;
-  table["Less"] = convertCompare<ComparePredicate::LT>;
-  table["LessOrEqual"] = convertCompare<ComparePredicate::LE>;
-  table["Greater"] = convertCompare<ComparePredicate::GT>;
-  table["GreaterOrEqual"] = convertCompare<ComparePredicate::GE>;
-  table["Sqrt"] = convertUnary<SqrtOp>;
-  table["Exp"] = convertUnary<ExpOp>;
-  table["Erf"] = convertUnary<ErfOp>;
-  table["Tanh"] = convertUnary<TanhOp>;
-  table["Sigmoid"] = convertUnary<SigmoidOp>;
-  table["Relu"] = convertUnary<ReluOp>;
-  table["Abs"] = convertUnary<AbsOp>;
-  table["Not"] = convertUnary<NotOp>;
-  table["Neg"] = convertNeg;
-  table["Where"] = convertWhere;
-  table["Cast"] = convertCast;
-  table["Identity"] = convertIdentity;
+  table["Add"] = {convertAdd, {2, 2}};
+  table["Sub"] = {convertSub, {2, 2}};
+  table["Mul"] = {convertMul, {2, 2}};
+  table["Div"] = {convertDiv, {2, 2}};
+  table["Pow"] = {convertPow, {2, 2}};
+  table["Max"] = {convertMax, {2, 2}};
+  table["Min"] = {convertMin, {2, 2}};
+  table["Mod"] = {convertMod, {2, 2}};
+  table["And"] = {convertAnd, {2, 2}};
+  table["Or"] = {convertOr, {2, 2}};
+  table["Equal"] = {convertCompare<ComparePredicate::EQ>, {2, 2}};
+  table["Less"] = {convertCompare<ComparePredicate::LT>, {2, 2}};
+  table["LessOrEqual"] = {convertCompare<ComparePredicate::LE>, {2, 2}};
+  table["Greater"] = {convertCompare<ComparePredicate::GT>, {2, 2}};
+  table["GreaterOrEqual"] = {convertCompare<ComparePredicate::GE>, {2, 2}};
+  table["Sqrt"] = {convertUnary<SqrtOp>, {1, 1}};
+  table["Exp"] = {convertUnary<ExpOp>, {1, 1}};
+  table["Erf"] = {convertUnary<ErfOp>, {1, 1}};
+  table["Tanh"] = {convertUnary<TanhOp>, {1, 1}};
+  table["Sigmoid"] = {convertUnary<SigmoidOp>, {1, 1}};
+  table["Relu"] = {convertUnary<ReluOp>, {1, 1}};
+  table["Abs"] = {convertUnary<AbsOp>, {1, 1}};
+  table["Not"] = {convertUnary<NotOp>, {1, 1}};
+  table["Neg"] = {convertNeg, {1, 1}};
+  table["Where"] = {convertWhere, {3, 3}};
+  table["Cast"] = {convertCast, {1, 1}};
+  table["Identity"] = {convertIdentity, {1, 1}};
 }

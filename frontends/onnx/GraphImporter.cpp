@@ -6,6 +6,7 @@
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Verifier.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
@@ -23,9 +24,6 @@ using namespace mlir::tessera::onnx_frontend;
 
 namespace {
 
-/// Integer tensors up to this many elements are tracked at compile time
-/// (shape values, axes, index constants).
-constexpr int64_t kMaxKnownElements = 1024;
 /// Float constants with more elements than this become dense_resource
 /// weights; smaller ones stay inline so that raising can read them.
 constexpr int64_t kMaxInlineElements = 16;
@@ -39,10 +37,16 @@ std::string nodeLabel(const onnx::NodeProto &node, int index) {
 
 } // namespace
 
-int64_t mlir::tessera::onnx_frontend::elementCount(ArrayRef<int64_t> shape) {
+std::optional<int64_t>
+mlir::tessera::onnx_frontend::checkedElementCount(ArrayRef<int64_t> shape) {
+  if (llvm::any_of(shape, [](int64_t d) { return d < 0; }))
+    return std::nullopt;
+  if (llvm::is_contained(shape, 0))
+    return 0;
   int64_t count = 1;
   for (int64_t d : shape)
-    count *= d;
+    if (llvm::MulOverflow(count, d, count) || count > kMaxTensorElements)
+      return std::nullopt;
   return count;
 }
 
@@ -156,13 +160,16 @@ NodeContext::axes(int input, int64_t fromOpset) {
 }
 
 FailureOr<int64_t> NodeContext::normalizeAxis(int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= std::max<int64_t>(rank, 1))
+  if (axis < -rank || axis >= rank)
     return emitError() << "axis " << axis << " is out of range for rank "
                        << rank;
   return axis < 0 ? axis + rank : axis;
 }
 
-LogicalResult NodeContext::setOutput(int i, Value value) {
+LogicalResult NodeContext::setOutput(int i, FailureOr<Value> result) {
+  if (failed(result))
+    return failure();
+  Value value = *result;
   if (i >= node_.output_size() || node_.output(i).empty())
     return success(); // an unused optional output
   ImportedValue imported;
@@ -196,9 +203,9 @@ void NodeContext::forwardInput(int i, int input) {
 //===----------------------------------------------------------------------===//
 
 GraphImporter::GraphImporter(MLIRContext *context, Location fileLoc,
-                             int64_t opset, StringRef modelDirectory)
+                             int64_t opset, ModelLocation model)
     : context_(context), builder_(context), fileLoc_(fileLoc), opset_(opset),
-      modelDirectory_(modelDirectory.str()) {}
+      model_(std::move(model)) {}
 
 ImportedValue *GraphImporter::lookup(StringRef name) {
   auto it = values_.find(name);
@@ -286,11 +293,14 @@ GraphImporter::importTensor(const onnx::TensorProto &tensor, Location loc,
                           << ", which Tessera does not import (float, "
                              "float16, double, int32, int64 and bool are)";
   SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
-  for (int64_t d : shape)
-    if (d < 0)
-      return emitError(loc) << "tensor '" << tensor.name()
-                            << "' has a negative dimension";
-  int64_t count = elementCount(shape);
+  std::optional<int64_t> checkedCount = checkedElementCount(shape);
+  if (!checkedCount)
+    return emitError(loc) << "tensor '" << tensor.name() << "' has dims ["
+                          << ArrayRef<int64_t>(shape)
+                          << "]: a negative dim, or more than "
+                          << kMaxTensorElements
+                          << " elements (kernels index with 32 bits)";
+  int64_t count = *checkedCount;
   auto type = RankedTensorType::get(shape, elementType);
 
   // The bytes, little-endian, in the ONNX type's own width.
@@ -312,34 +322,11 @@ GraphImporter::importTensor(const onnx::TensorProto &tensor, Location loc,
   }
   std::string bytes;
   if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
-    std::string location;
-    uint64_t offset = 0;
-    std::optional<uint64_t> length;
-    for (const auto &entry : tensor.external_data()) {
-      if (entry.key() == "location")
-        location = entry.value();
-      else if (entry.key() == "offset")
-        offset = std::stoull(entry.value());
-      else if (entry.key() == "length")
-        length = std::stoull(entry.value());
-    }
-    SmallString<256> path(modelDirectory_);
-    llvm::sys::path::append(path, location);
-    auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
-    if (!file)
-      return emitError(loc) << "the external data file '" << location
-                            << "' of tensor '" << tensor.name()
-                            << "' cannot be read (looked for '" << path
-                            << "'): " << file.getError().message();
-    uint64_t size = length.value_or(count * width);
-    if (offset + size > (*file)->getBufferSize())
-      return emitError(loc) << "the external data file '" << location
-                            << "' is too short for tensor '" << tensor.name()
-                            << "' (needs bytes " << offset << ".."
-                            << offset + size << ", has "
-                            << (*file)->getBufferSize() << ")";
-    bytes.assign((*file)->getBufferStart() + offset, size);
+    FailureOr<std::string> external =
+        readExternalData(tensor, model_, count * width, loc);
+    if (failed(external))
+      return failure();
+    bytes = std::move(*external);
   } else if (tensor.has_raw_data()) {
     bytes = tensor.raw_data();
   } else {
@@ -467,9 +454,61 @@ LogicalResult GraphImporter::analyzeNewOps() {
   Operation *next =
       lastAnalyzed_ ? lastAnalyzed_->getNextNode() : &block->front();
   for (; next; next = next->getNextNode()) {
-    if (failed(shapes_.analyzeOp(next)))
+    // An op built from a node the model got wrong (an exp of integers, a
+    // reshape that changes the element count) stops the import here, at
+    // its node, before anything reads it.
+    if (failed(verify(next, /*verifyRecursively=*/false)) ||
+        failed(shapes_.analyzeOp(next)))
       return failure();
     lastAnalyzed_ = next;
+  }
+  return success();
+}
+
+LogicalResult GraphImporter::checkNode(const onnx::NodeProto &node,
+                                       const OpConverter &converter,
+                                       Location loc) {
+  auto fail = [&]() { return emitError(loc) << node.op_type() << ": "; };
+  auto count = [](int n, StringRef what) {
+    return std::to_string(n) + " " + what.str() + (n == 1 ? "" : "s");
+  };
+  auto expected = [](Arity arity) {
+    if (arity.min == arity.max)
+      return std::to_string(arity.min);
+    if (arity.max == kVariadic)
+      return "at least " + std::to_string(arity.min);
+    return std::to_string(arity.min) + " to " + std::to_string(arity.max);
+  };
+  if (node.input_size() < converter.inputs.min ||
+      node.input_size() > converter.inputs.max)
+    return fail() << "has " << count(node.input_size(), "input") << "; "
+                  << node.op_type() << " takes "
+                  << expected(converter.inputs);
+  if (node.output_size() < converter.outputs.min ||
+      node.output_size() > converter.outputs.max)
+    return fail() << "has " << count(node.output_size(), "output") << "; "
+                  << node.op_type() << " takes "
+                  << expected(converter.outputs);
+  for (int i = 0; i < converter.inputs.min; ++i)
+    if (node.input(i).empty())
+      return fail() << "input " << i << " is required but has no name";
+  for (const std::string &input : node.input())
+    if (!input.empty() && !lookup(input))
+      return fail() << "input '" << input
+                    << "' is not produced by any earlier node, input or "
+                       "initializer (the graph is not in topological "
+                       "order, or is incomplete)";
+  // ONNX graphs assign each name once.
+  llvm::StringSet<> outputs;
+  for (const std::string &output : node.output()) {
+    if (output.empty())
+      continue;
+    if (lookup(output))
+      return fail() << "output '" << output
+                    << "' is already produced by an earlier node, input or "
+                       "initializer (a name is assigned once)";
+    if (!outputs.insert(output).second)
+      return fail() << "names output '" << output << "' twice";
   }
   return success();
 }
@@ -508,6 +547,10 @@ GraphImporter::importInputs(const onnx::GraphProto &graph,
   for (const onnx::ValueInfoProto &input : graph.input()) {
     if (initializers.contains(input.name()))
       continue; // an initializer listed as an input: a weight
+    if (input.name().empty() || lookup(input.name()))
+      return emitError(fileLoc_)
+             << "graph input '" << input.name() << "' "
+             << (input.name().empty() ? "has no name" : "is listed twice");
     BlockArgument value = entry.getArgument(argument);
     ImportedValue imported;
     imported.value = value;
@@ -587,10 +630,19 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
     if (!tensorType.has_shape())
       return emitError(fileLoc_) << "input '" << input.name()
                                  << "' has no shape (not even a rank)";
-    SmallVector<int64_t> shape;
-    for (const auto &dim : tensorType.shape().dim())
+    SmallVector<int64_t> shape, staticDims;
+    for (const auto &dim : tensorType.shape().dim()) {
       shape.push_back(dim.has_dim_value() ? dim.dim_value()
                                           : ShapedType::kDynamic);
+      if (dim.has_dim_value())
+        staticDims.push_back(dim.dim_value());
+    }
+    if (!checkedElementCount(staticDims))
+      return emitError(fileLoc_)
+             << "input '" << input.name() << "' has dims ["
+             << ArrayRef<int64_t>(staticDims)
+             << "]: a negative dim, or more than " << kMaxTensorElements
+             << " elements";
     argumentTypes.push_back(RankedTensorType::get(shape, elementType));
   }
 
@@ -603,9 +655,13 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
     return failure();
 
   for (const onnx::TensorProto &tensor : graph.initializer()) {
-    FailureOr<ImportedValue> weight = importTensor(
-        tensor, NameLoc::get(builder_.getStringAttr(tensor.name()), fileLoc_),
-        /*asWeight=*/true);
+    if (lookup(tensor.name()))
+      return emitError(fileLoc_)
+             << "initializer '" << tensor.name()
+             << "' has the name of a graph input or an earlier initializer";
+    // Errors name the tensor; an initializer is not a node.
+    FailureOr<ImportedValue> weight =
+        importTensor(tensor, fileLoc_, /*asWeight=*/true);
     if (failed(weight))
       return failure();
     define(tensor.name(), std::move(*weight));
@@ -614,14 +670,11 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
   for (auto [index, node] : llvm::enumerate(graph.node())) {
     Location loc = NameLoc::get(
         builder_.getStringAttr(nodeLabel(node, index)), fileLoc_);
-    for (const std::string &input : node.input())
-      if (!input.empty() && !lookup(input))
-        return emitError(loc) << node.op_type() << ": input '" << input
-                              << "' is not produced by any earlier node, "
-                                 "input or initializer (the graph is not "
-                                 "in topological order, or is incomplete)";
+    const OpConverter &converter = *lookupConverter(node.op_type());
+    if (failed(checkNode(node, converter, loc)))
+      return failure();
     NodeContext context(*this, node, loc);
-    if (failed(lookupConverter(node.op_type())(context)))
+    if (failed(converter.convert(context)))
       return failure();
     for (const std::string &output : node.output())
       if (!output.empty() && !lookup(output))

@@ -14,6 +14,7 @@
 #define TESSERA_FRONTENDS_ONNX_GRAPHIMPORTER_H
 
 #include "compiler/Analysis/SymbolicShapes.h"
+#include "frontends/onnx/ExternalData.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -24,6 +25,7 @@
 
 #include "onnx/onnx_pb.h"
 
+#include <limits>
 #include <optional>
 
 namespace mlir::tessera::onnx_frontend {
@@ -93,11 +95,23 @@ public:
   /// An axis in [-rank, rank) made non-negative; an error otherwise.
   FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 
+  /// Creates an op whose result type is inferred from `args` (its builder's
+  /// arguments after the result type), or reports at the node why the type
+  /// cannot be inferred. Every op with an inferred type is created this way:
+  /// the builders that infer abort when inference fails, and what reaches
+  /// them here comes from a model file.
+  template <typename OpTy, typename... Args>
+  FailureOr<Value> create(Args &&...args);
+
   // Outputs.
   int numOutputs() const { return node_.output_size(); }
   /// Output `i` is `value` (an op the converter created); its shape is
-  /// inferred. Fails when the compiler could not express the shape.
-  LogicalResult setOutput(int i, Value value);
+  /// inferred. Fails when the compiler could not express the shape, or when
+  /// `value` is a failure (already reported).
+  LogicalResult setOutput(int i, FailureOr<Value> value);
+  LogicalResult setOutput(int i, Value value) {
+    return setOutput(i, FailureOr<Value>(value));
+  }
   /// Output `i` is known at compile time: no op is created unless a later
   /// node needs the tensor.
   void setKnownOutput(int i, Type elementType, ArrayRef<int64_t> shape,
@@ -111,13 +125,47 @@ private:
   Location loc_;
 };
 
+template <typename OpTy, typename... Args>
+FailureOr<Value> NodeContext::create(Args &&...args) {
+  auto op = OpTy::create(builder(), loc_, builder().getNoneType(),
+                         std::forward<Args>(args)...);
+  SmallVector<Type, 1> inferred;
+  if (failed(OpTy::inferReturnTypes(
+          context(), loc_, op->getOperands(), op->getRawDictionaryAttrs(),
+          op->getPropertiesStorage(), op->getRegions(), inferred))) {
+    op->erase();
+    return failure();
+  }
+  op->getResult(0).setType(inferred.front());
+  return op->getResult(0);
+}
+
 /// A node type's import. Returns failure after reporting an error.
 using ConvertFunction = LogicalResult (*)(NodeContext &);
+
+/// How many inputs (or outputs) a node may have. The first `min` inputs are
+/// required: they must be present and named.
+struct Arity {
+  int min;
+  int max;
+};
+/// `max` of a variadic input or output list.
+constexpr int kVariadic = std::numeric_limits<int>::max();
+
+/// A node type's import and the input and output counts it accepts (ONNX's
+/// over opsets 13 to 21, or fewer where Tessera imports fewer). The importer
+/// checks them before the converter runs, so that a converter may read its
+/// required inputs without checking.
+struct OpConverter {
+  ConvertFunction convert;
+  Arity inputs;
+  Arity outputs = {1, 1};
+};
 
 class GraphImporter {
 public:
   GraphImporter(MLIRContext *context, Location fileLoc, int64_t opset,
-                StringRef modelDirectory);
+                ModelLocation model);
 
   /// Imports `graph` as function `name` into `module`.
   LogicalResult importGraph(const onnx::GraphProto &graph, ModuleOp module,
@@ -147,22 +195,36 @@ private:
                              const llvm::StringSet<> &initializers,
                              func::FuncOp function);
   LogicalResult checkSupported(const onnx::GraphProto &graph);
+  /// Checks `node` against what its converter accepts (input and output
+  /// counts, required inputs) and the graph so far (inputs defined, outputs
+  /// not yet), before the converter runs.
+  LogicalResult checkNode(const onnx::NodeProto &node,
+                          const OpConverter &converter, Location loc);
 
   MLIRContext *context_;
   OpBuilder builder_;
   Location fileLoc_;
   int64_t opset_;
-  std::string modelDirectory_;
+  ModelLocation model_;
   SymbolicShapes shapes_;
   llvm::StringMap<ImportedValue> values_;
   Operation *lastAnalyzed_ = nullptr;
 };
 
 /// The converter of `opType` in the default domain, or null.
-ConvertFunction lookupConverter(StringRef opType);
+const OpConverter *lookupConverter(StringRef opType);
 
-/// Row-major element count of a static shape.
-int64_t elementCount(ArrayRef<int64_t> shape);
+/// Integer tensors up to this many elements are tracked at compile time
+/// (shape values, axes, index constants).
+constexpr int64_t kMaxKnownElements = 1024;
+
+/// Tensors with more elements than this are refused: kernels index their
+/// elements with 32-bit integers.
+constexpr int64_t kMaxTensorElements = std::numeric_limits<int32_t>::max();
+
+/// The element count of a static shape, or nullopt when a dim is negative or
+/// the count exceeds kMaxTensorElements (computed without overflow).
+std::optional<int64_t> checkedElementCount(ArrayRef<int64_t> shape);
 
 } // namespace mlir::tessera::onnx_frontend
 

@@ -29,8 +29,7 @@ LogicalResult convertMatMul(NodeContext &node) {
   FailureOr<Value> a = node.input(0), b = node.input(1);
   if (failed(a) || failed(b))
     return failure();
-  return node.setOutput(0,
-                        MatmulOp::create(node.builder(), node.loc(), *a, *b));
+  return node.setOutput(0, node.create<MatmulOp>(*a, *b));
 }
 
 /// Y = alpha · A' · B' + beta · C. With B transposed, 2-D, alpha = beta = 1
@@ -41,8 +40,6 @@ LogicalResult convertGemm(NodeContext &node) {
   FailureOr<Value> a = node.input(0), b = node.input(1);
   if (failed(a) || failed(b))
     return failure();
-  OpBuilder &builder = node.builder();
-  Location loc = node.loc();
   std::optional<Value> c;
   if (node.hasInput(2)) {
     FailureOr<Value> bias = node.input(2);
@@ -53,19 +50,18 @@ LogicalResult convertGemm(NodeContext &node) {
   if (transB && !transA && alpha == 1.0f && (!c || (beta == 1.0f &&
                                                     node.rank(2) == 1)))
     return node.setOutput(
-        0, LinearOp::create(builder, loc, *a, *b, c.value_or(Value())));
-  Value product =
-      MatmulOp::create(builder, loc, *a, *b, transA, transB).getResult();
+        0, node.create<LinearOp>(*a, *b, c.value_or(Value())));
+  FailureOr<Value> product = node.create<MatmulOp>(*a, *b, transA, transB);
   Type element = node.elementType(0);
-  if (alpha != 1.0f)
-    product = MulOp::create(builder, loc, product,
-                            createScalar(node, element, alpha));
-  if (c) {
-    Value term = *c;
+  if (succeeded(product) && alpha != 1.0f)
+    product =
+        node.create<MulOp>(*product, createScalar(node, element, alpha));
+  if (succeeded(product) && c) {
+    FailureOr<Value> term = *c;
     if (beta != 1.0f)
-      term = MulOp::create(builder, loc, term,
-                           createScalar(node, element, beta));
-    product = AddOp::create(builder, loc, product, term);
+      term = node.create<MulOp>(*c, createScalar(node, element, beta));
+    product = succeeded(term) ? node.create<AddOp>(*product, *term)
+                              : FailureOr<Value>(failure());
   }
   return node.setOutput(0, product);
 }
@@ -148,22 +144,24 @@ LogicalResult convertConv(NodeContext &node) {
       return failure();
     bias = *b;
   }
-  OpBuilder &b = node.builder();
-  Location loc = node.loc();
   // [N, C, rows, p, cols, q] -> [N, rows, cols, C, p, q]: each patch's
   // values in the weight's (C, p, q) order.
   Value split = createReshape(node, *input,
                               {x[0], x[1], constant(rows), constant(kernel[0]),
                                constant(cols), constant(kernel[1])});
-  Value gathered = TransposeOp::create(b, loc, split,
-                                       ArrayRef<int64_t>{0, 2, 4, 1, 3, 5});
+  FailureOr<Value> gathered = node.create<TransposeOp>(
+      split, ArrayRef<int64_t>{0, 2, 4, 1, 3, 5});
+  if (failed(gathered))
+    return failure();
   Value flat = createReshape(
-      node, gathered,
+      node, *gathered,
       {x[0], constant(rows), constant(cols),
        constant(channels * kernel[0] * kernel[1])});
-  Value embedded = LinearOp::create(b, loc, flat, *weight, bias);
-  return node.setOutput(0, TransposeOp::create(b, loc, embedded,
-                                               ArrayRef<int64_t>{0, 3, 1, 2}));
+  FailureOr<Value> embedded = node.create<LinearOp>(flat, *weight, bias);
+  if (failed(embedded))
+    return failure();
+  return node.setOutput(0, node.create<TransposeOp>(
+                               *embedded, ArrayRef<int64_t>{0, 3, 1, 2}));
 }
 
 LogicalResult convertSoftmax(NodeContext &node) {
@@ -172,8 +170,7 @@ LogicalResult convertSoftmax(NodeContext &node) {
   FailureOr<Value> x = node.input(0);
   if (failed(axis) || failed(x))
     return failure();
-  return node.setOutput(
-      0, SoftmaxOp::create(node.builder(), node.loc(), *x, *axis));
+  return node.setOutput(0, node.create<SoftmaxOp>(*x, *axis));
 }
 
 LogicalResult convertLayerNormalization(NodeContext &node) {
@@ -207,9 +204,8 @@ LogicalResult convertLayerNormalization(NodeContext &node) {
     bias = *b;
   }
   return node.setOutput(
-      0, LayerNormOp::create(
-             node.builder(), node.loc(), *x, scale, bias,
-             node.builder().getI64IntegerAttr(*axis),
+      0, node.create<LayerNormOp>(
+             *x, scale, bias, node.builder().getI64IntegerAttr(*axis),
              node.builder().getF32FloatAttr(node.floatAttr("epsilon", 1e-5f))));
 }
 
@@ -253,8 +249,8 @@ LogicalResult convertReduce(NodeContext &node) {
   if (failed(x))
     return failure();
   return node.setOutput(
-      0, Op::create(node.builder(), node.loc(), *x, **axes,
-                    static_cast<bool>(node.intAttr("keepdims", 1))));
+      0, node.create<Op>(*x, **axes,
+                         static_cast<bool>(node.intAttr("keepdims", 1))));
 }
 
 /// ReduceL2 = sqrt(reduce_sum(x · x)).
@@ -266,11 +262,14 @@ LogicalResult convertReduceL2(NodeContext &node) {
   if (!*axes)
     return node.setOutput(
         0, AbsOp::create(node.builder(), node.loc(), *x));
-  OpBuilder &b = node.builder();
-  Value square = MulOp::create(b, node.loc(), *x, *x);
-  Value sum = ReduceSumOp::create(b, node.loc(), square, **axes,
-                                  static_cast<bool>(node.intAttr("keepdims", 1)));
-  return node.setOutput(0, SqrtOp::create(b, node.loc(), sum));
+  FailureOr<Value> square = node.create<MulOp>(*x, *x);
+  if (failed(square))
+    return failure();
+  FailureOr<Value> sum = node.create<ReduceSumOp>(
+      *square, **axes, static_cast<bool>(node.intAttr("keepdims", 1)));
+  if (failed(sum))
+    return failure();
+  return node.setOutput(0, SqrtOp::create(node.builder(), node.loc(), *sum));
 }
 
 LogicalResult convertArgMax(NodeContext &node) {
@@ -282,8 +281,8 @@ LogicalResult convertArgMax(NodeContext &node) {
   if (failed(axis) || failed(x))
     return failure();
   return node.setOutput(
-      0, ArgMaxOp::create(node.builder(), node.loc(), *x, *axis,
-                          static_cast<bool>(node.intAttr("keepdims", 1))));
+      0, node.create<ArgMaxOp>(*x, *axis,
+                               static_cast<bool>(node.intAttr("keepdims", 1))));
 }
 
 /// CumSum along an axis of length L is a product with an L x L 0/1 matrix
@@ -315,10 +314,13 @@ LogicalResult convertCumSum(NodeContext &node) {
   ComparePredicate predicate =
       reverse ? (exclusive ? ComparePredicate::LT : ComparePredicate::LE)
               : (exclusive ? ComparePredicate::GT : ComparePredicate::GE);
-  Value included = CompareOp::create(b, loc, predicate, *offset,
-                                     createScalar(node, b.getI32Type(), 0));
+  FailureOr<Value> included = node.create<CompareOp>(
+      predicate, *offset, createScalar(node, b.getI32Type(), 0));
+  if (failed(included))
+    return failure();
   Value matrix = CastOp::create(
-      b, loc, cast<RankedTensorType>(included.getType()).clone(f32), included);
+      b, loc, cast<RankedTensorType>(included->getType()).clone(f32),
+      *included);
 
   // Move the axis last (and give a vector a row), multiply, move it back.
   Value values = *x;
@@ -328,16 +330,26 @@ LogicalResult convertCumSum(NodeContext &node) {
         b, loc, cast<RankedTensorType>(values.getType()).clone(f32), values);
   SmallVector<int64_t> permutation = llvm::to_vector(llvm::seq<int64_t>(0, rank));
   std::swap(permutation[*axis], permutation.back());
-  bool moved = *axis != rank - 1;
-  if (moved)
-    values = TransposeOp::create(b, loc, values, permutation);
+  FailureOr<Value> moved = values;
+  if (*axis != rank - 1)
+    moved = node.create<TransposeOp>(values, permutation);
+  if (failed(moved))
+    return failure();
+  values = *moved;
   if (rank == 1)
     values = createReshape(node, values, {DimExpr::constant(1), length});
-  Value sums = MatmulOp::create(b, loc, values, matrix);
+  FailureOr<Value> product = node.create<MatmulOp>(values, matrix);
+  if (failed(product))
+    return failure();
+  Value sums = *product;
   if (rank == 1)
     sums = createReshape(node, sums, {length});
-  if (moved)
-    sums = TransposeOp::create(b, loc, sums, permutation);
+  if (*axis != rank - 1) {
+    FailureOr<Value> back = node.create<TransposeOp>(sums, permutation);
+    if (failed(back))
+      return failure();
+    sums = *back;
+  }
   if (element != f32)
     sums = CastOp::create(
         b, loc, cast<RankedTensorType>(sums.getType()).clone(element), sums);
@@ -352,26 +364,26 @@ LogicalResult convertGlobalAveragePool(NodeContext &node) {
   if (failed(x))
     return failure();
   return node.setOutput(
-      0, ReduceMeanOp::create(node.builder(), node.loc(), *x,
-                              llvm::to_vector(llvm::seq<int64_t>(2, rank)),
-                              /*keepdims=*/true));
+      0, node.create<ReduceMeanOp>(
+             *x, llvm::to_vector(llvm::seq<int64_t>(2, rank)),
+             /*keepdims=*/true));
 }
 
 } // namespace
 
 void mlir::tessera::onnx_frontend::addNeuralConverters(ConverterTable &table) {
-  table["MatMul"] = convertMatMul;
-  table["Gemm"] = convertGemm;
-  table["Conv"] = convertConv;
-  table["Softmax"] = convertSoftmax;
-  table["LayerNormalization"] = convertLayerNormalization;
+  table["MatMul"] = {convertMatMul, {2, 2}};
+  table["Gemm"] = {convertGemm, {2, 3}};
+  table["Conv"] = {convertConv, {2, 3}};
+  table["Softmax"] = {convertSoftmax, {1, 1}};
+  table["LayerNormalization"] = {convertLayerNormalization, {2, 3}, {1, 3}};
   // Axes moved from an attribute to input 1: ReduceSum at opset 13, the
   // others at 18.
-  table["ReduceSum"] = convertReduce<ReduceSumOp, 13>;
-  table["ReduceMean"] = convertReduce<ReduceMeanOp, 18>;
-  table["ReduceMax"] = convertReduce<ReduceMaxOp, 18>;
-  table["ReduceL2"] = convertReduceL2;
-  table["ArgMax"] = convertArgMax;
-  table["CumSum"] = convertCumSum;
-  table["GlobalAveragePool"] = convertGlobalAveragePool;
+  table["ReduceSum"] = {convertReduce<ReduceSumOp, 13>, {1, 2}};
+  table["ReduceMean"] = {convertReduce<ReduceMeanOp, 18>, {1, 2}};
+  table["ReduceMax"] = {convertReduce<ReduceMaxOp, 18>, {1, 2}};
+  table["ReduceL2"] = {convertReduceL2, {1, 2}};
+  table["ArgMax"] = {convertArgMax, {1, 1}};
+  table["CumSum"] = {convertCumSum, {2, 2}};
+  table["GlobalAveragePool"] = {convertGlobalAveragePool, {1, 1}};
 }

@@ -52,8 +52,9 @@ OwningOpRef<ModuleOp> importModel(const onnx::ModelProto &model,
     return nullptr;
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
   StringRef directory = llvm::sys::path::parent_path(path);
-  GraphImporter importer(context, fileLoc, *opset,
-                         directory.empty() ? "." : directory);
+  ModelLocation location{directory.empty() ? "." : directory.str(),
+                         path.str()};
+  GraphImporter importer(context, fileLoc, *opset, std::move(location));
   std::string name = model.graph().name().empty() ? "main" : model.graph().name();
   // Function names are symbols: keep them simple.
   for (char &c : name)

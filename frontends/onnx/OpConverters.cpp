@@ -4,7 +4,7 @@
 
 using namespace mlir::tessera::onnx_frontend;
 
-ConvertFunction
+const OpConverter *
 mlir::tessera::onnx_frontend::lookupConverter(llvm::StringRef opType) {
   static const ConverterTable table = [] {
     ConverterTable t;
@@ -14,5 +14,5 @@ mlir::tessera::onnx_frontend::lookupConverter(llvm::StringRef opType) {
     return t;
   }();
   auto it = table.find(opType);
-  return it == table.end() ? nullptr : it->second;
+  return it == table.end() ? nullptr : &it->second;
 }

@@ -2,7 +2,8 @@
 //
 // Each family file (ElementwiseOps.cpp, ShapeOps.cpp, NeuralOps.cpp) adds
 // its converters to the table that lookupConverter reads. A new op is one
-// function in its family's file and one line in its add*Converters.
+// function in its family's file and one line in its add*Converters, which
+// also says how many inputs and outputs the op takes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,7 +16,7 @@
 
 namespace mlir::tessera::onnx_frontend {
 
-using ConverterTable = llvm::StringMap<ConvertFunction>;
+using ConverterTable = llvm::StringMap<OpConverter>;
 
 void addElementwiseConverters(ConverterTable &table);
 void addShapeConverters(ConverterTable &table);

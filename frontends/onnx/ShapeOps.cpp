@@ -102,8 +102,7 @@ FailureOr<Value> mlir::tessera::onnx_frontend::createPositionOffsets(
   if (failed(rowIds) || failed(columnIds))
     return failure();
   Value rowColumn = createReshape(node, *rowIds, {rows, DimExpr::constant(1)});
-  return SubOp::create(node.builder(), node.loc(), *columnIds, rowColumn)
-      .getResult();
+  return node.create<SubOp>(*columnIds, rowColumn);
 }
 
 Value mlir::tessera::onnx_frontend::createScalar(NodeContext &node,
@@ -294,8 +293,7 @@ LogicalResult convertTranspose(NodeContext &node) {
   FailureOr<Value> x = node.input(0);
   if (failed(x))
     return failure();
-  return node.setOutput(
-      0, TransposeOp::create(node.builder(), node.loc(), *x, permutation));
+  return node.setOutput(0, node.create<TransposeOp>(*x, permutation));
 }
 
 /// Start, end and step of a slice along one dim, normalized like ONNX
@@ -399,9 +397,10 @@ LogicalResult convertSlice(NodeContext &node) {
                    node.builder().getI32Type(), range.start);
     if (failed(positions))
       return failure();
-    sliced = GatherOp::create(node.builder(), node.loc(), *sliced, *positions,
-                              node.builder().getI64IntegerAttr(range.axis))
-                 .getResult();
+    sliced = node.create<GatherOp>(*sliced, *positions,
+                                   node.builder().getI64IntegerAttr(range.axis));
+    if (failed(sliced))
+      return failure();
     r = SliceRange(); // the whole of the gathered dim
   }
   SmallVector<int64_t> s, e, st;
@@ -412,11 +411,11 @@ LogicalResult convertSlice(NodeContext &node) {
   }
   bool unitSteps = llvm::all_of(st, [](int64_t v) { return v == 1; });
   return node.setOutput(
-      0, SliceOp::create(node.builder(), node.loc(), *sliced,
-                         node.builder().getDenseI64ArrayAttr(s),
-                         node.builder().getDenseI64ArrayAttr(e),
-                         unitSteps ? DenseI64ArrayAttr()
-                                   : node.builder().getDenseI64ArrayAttr(st)));
+      0, node.create<SliceOp>(*sliced, node.builder().getDenseI64ArrayAttr(s),
+                              node.builder().getDenseI64ArrayAttr(e),
+                              unitSteps
+                                  ? DenseI64ArrayAttr()
+                                  : node.builder().getDenseI64ArrayAttr(st)));
 }
 
 LogicalResult convertSplit(NodeContext &node) {
@@ -464,10 +463,9 @@ LogicalResult convertSplit(NodeContext &node) {
     e[*axis] = offset + size;
     offset += size;
     if (failed(node.setOutput(
-            i, SliceOp::create(node.builder(), node.loc(), *x,
-                               node.builder().getDenseI64ArrayAttr(s),
-                               node.builder().getDenseI64ArrayAttr(e),
-                               DenseI64ArrayAttr()))))
+            i, node.create<SliceOp>(*x, node.builder().getDenseI64ArrayAttr(s),
+                                    node.builder().getDenseI64ArrayAttr(e),
+                                    DenseI64ArrayAttr()))))
       return failure();
   }
   return success();
@@ -517,8 +515,7 @@ LogicalResult convertConcat(NodeContext &node) {
     return node.emitError() << "has only empty inputs";
   if (inputs.size() == 1)
     return node.setOutput(0, inputs.front());
-  return node.setOutput(
-      0, ConcatOp::create(node.builder(), node.loc(), inputs, *axis));
+  return node.setOutput(0, node.create<ConcatOp>(inputs, *axis));
 }
 
 LogicalResult convertGather(NodeContext &node) {
@@ -536,19 +533,30 @@ LogicalResult convertGather(NodeContext &node) {
         return node.emitError() << "gathers at a dynamic index";
       int64_t i = index.getCoefficient();
       if (i < -size || i >= size)
-        return node.emitError() << "index " << i << " is out of range for "
-                                << size << " elements";
+        return node.emitError() << "index " << i << " is outside [-" << size
+                                << ", " << size << "), the range of axis 0";
       elements.push_back((*data)[i < 0 ? i + size : i]);
     }
     node.setKnownOutput(0, node.elementType(0),
                         node.info(1).type.getShape(), std::move(elements));
     return success();
   }
+  // Indices known at compile time are checked here; the others when the
+  // model runs.
+  const DimExpr &extent = node.shape(0)[*axis];
+  if (indices && extent.isConstant())
+    for (const DimExpr &index : *indices)
+      if (index.isConstant() &&
+          (index.getCoefficient() < -extent.getCoefficient() ||
+           index.getCoefficient() >= extent.getCoefficient()))
+        return node.emitError()
+               << "index " << index.getCoefficient() << " is outside [-"
+               << extent.getCoefficient() << ", " << extent.getCoefficient()
+               << "), the range of axis " << *axis;
   FailureOr<Value> x = node.input(0), i = node.input(1);
   if (failed(x) || failed(i))
     return failure();
-  return node.setOutput(
-      0, GatherOp::create(node.builder(), node.loc(), *x, *i, *axis));
+  return node.setOutput(0, node.create<GatherOp>(*x, *i, *axis));
 }
 
 LogicalResult convertExpand(NodeContext &node) {
@@ -619,7 +627,10 @@ LogicalResult convertTile(NodeContext &node) {
     if (input[axis] == DimExpr::constant(1) || count == DimExpr::constant(1))
       continue;
     SmallVector<Value> copies(count.getCoefficient(), result);
-    result = ConcatOp::create(node.builder(), node.loc(), copies, axis);
+    FailureOr<Value> repeated = node.create<ConcatOp>(copies, axis);
+    if (failed(repeated))
+      return failure();
+    result = *repeated;
   }
   return node.setOutput(0, result);
 }
@@ -695,18 +706,26 @@ LogicalResult convertConstantOfShape(NodeContext &node) {
   SmallVector<int64_t> shape;
   for (const DimExpr &d : *dims)
     shape.push_back(d.getCoefficient());
+  std::optional<int64_t> count = checkedElementCount(shape);
+  if (!count)
+    return node.emitError() << "makes a tensor of shape " << shapeText(*dims, node)
+                            << ": a negative dim, or more than "
+                            << kMaxTensorElements << " elements";
   auto type = RankedTensorType::get(shape, element);
-  int64_t count = elementCount(shape);
-  if (scalar->known) {
+  if (scalar->known && *count <= kMaxKnownElements) {
     node.setKnownOutput(0, element, shape,
-                        SmallVector<DimExpr>(count, scalar->known->front()));
+                        SmallVector<DimExpr>(*count, scalar->known->front()));
     return success();
   }
+  Attribute splat =
+      scalar->known
+          ? Attribute(node.builder().getIntegerAttr(
+                element, scalar->known->front().getCoefficient()))
+          : cast<DenseElementsAttr>(scalar->constant).getSplatValue<Attribute>();
   ImportedValue value;
   value.type = type;
   value.shape.assign(dims->begin(), dims->end());
-  value.constant = DenseElementsAttr::get(
-      type, cast<DenseElementsAttr>(scalar->constant).getSplatValue<Attribute>());
+  value.constant = DenseElementsAttr::get(type, splat);
   node.graph().define(node.node().output(0), std::move(value));
   return success();
 }
@@ -771,36 +790,37 @@ LogicalResult convertTrilu(NodeContext &node) {
   const SymbolicShape &shape = node.shape(0);
   DimExpr rows = shape[rank - 2], columns = shape[rank - 1];
   OpBuilder &b = node.builder();
-  Location loc = node.loc();
   FailureOr<Value> x = node.input(0);
   FailureOr<Value> offset = createPositionOffsets(node, rows, columns);
   if (failed(x) || failed(offset))
     return failure();
-  Value keep = CompareOp::create(
-      b, loc, upper ? ComparePredicate::GE : ComparePredicate::LE, *offset,
+  FailureOr<Value> keep = node.create<CompareOp>(
+      upper ? ComparePredicate::GE : ComparePredicate::LE, *offset,
       createScalar(node, b.getI32Type(), k));
+  if (failed(keep))
+    return failure();
   return node.setOutput(
-      0, SelectOp::create(b, loc, keep, *x,
-                          createScalar(node, node.elementType(0), 0.0)));
+      0, node.create<SelectOp>(*keep, *x,
+                               createScalar(node, node.elementType(0), 0.0)));
 }
 
 } // namespace
 
 void mlir::tessera::onnx_frontend::addShapeConverters(ConverterTable &table) {
-  table["Shape"] = convertShape;
-  table["Reshape"] = convertReshape;
-  table["Flatten"] = convertFlatten;
-  table["Squeeze"] = convertSqueeze;
-  table["Unsqueeze"] = convertUnsqueeze;
-  table["Transpose"] = convertTranspose;
-  table["Slice"] = convertSlice;
-  table["Split"] = convertSplit;
-  table["Concat"] = convertConcat;
-  table["Gather"] = convertGather;
-  table["Expand"] = convertExpand;
-  table["Constant"] = convertConstant;
-  table["ConstantOfShape"] = convertConstantOfShape;
-  table["Range"] = convertRange;
-  table["Tile"] = convertTile;
-  table["Trilu"] = convertTrilu;
+  table["Shape"] = {convertShape, {1, 1}};
+  table["Reshape"] = {convertReshape, {2, 2}};
+  table["Flatten"] = {convertFlatten, {1, 1}};
+  table["Squeeze"] = {convertSqueeze, {1, 2}};
+  table["Unsqueeze"] = {convertUnsqueeze, {1, 2}};
+  table["Transpose"] = {convertTranspose, {1, 1}};
+  table["Slice"] = {convertSlice, {3, 5}};
+  table["Split"] = {convertSplit, {1, 2}, {1, kVariadic}};
+  table["Concat"] = {convertConcat, {1, kVariadic}};
+  table["Gather"] = {convertGather, {2, 2}};
+  table["Expand"] = {convertExpand, {2, 2}};
+  table["Constant"] = {convertConstant, {0, 0}};
+  table["ConstantOfShape"] = {convertConstantOfShape, {1, 1}};
+  table["Range"] = {convertRange, {3, 3}};
+  table["Tile"] = {convertTile, {2, 2}};
+  table["Trilu"] = {convertTrilu, {1, 2}};
 }

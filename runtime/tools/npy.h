@@ -1,7 +1,8 @@
 //===- npy.h - NumPy .npy files ---------------------------------*- C++ -*-===//
 //
-// Reads and writes version 1.0 / 2.0 .npy files of little-endian float32,
-// int32, int64 (narrowed to int32 when the values fit) and bool, C order.
+// Reads .npy files of little-endian float32, float16, int32, int64 (narrowed
+// to int32 when the values fit) and bool in C order, rejecting what numpy
+// rejects; writes version 1.0 files.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,6 +25,11 @@ struct Array {
 
 /// Reads `path`; on failure returns false and sets `error`.
 bool read(const std::string &path, Array &array, std::string &error);
+/// Parses the bytes of a .npy file, as numpy.load does (numpy 1.24: format
+/// versions 1.0 to 3.0, headers up to 10000 bytes, exactly the keys descr,
+/// fortran_order and shape); `name` names it in errors.
+bool parse(const char *bytes, size_t size, const std::string &name,
+           Array &array, std::string &error);
 bool write(const std::string &path, const tessera_tensor &tensor,
            std::string &error);
 
