@@ -258,11 +258,10 @@ std::vector<char> wrapReference(const Shape &s, const std::vector<char> &spirv,
   header.model_offset = tsr::kHeaderSize;
   header.model_size = b.GetSize();
   header.weights_offset = tsr::alignTo(64 + b.GetSize(), 64);
-  header.model_checksum = tsr::fnv1a(b.GetBufferPointer(), b.GetSize());
-  header.header_checksum = tsr::headerChecksum(header);
   std::vector<char> file(header.weights_offset, 0);
   std::memcpy(file.data(), &header, sizeof(header));
   std::memcpy(file.data() + 64, b.GetBufferPointer(), b.GetSize());
+  tsr::sealFile(file.data(), file.size());
   return file;
 }
 

@@ -15,10 +15,12 @@ packages=(
   spirv-tools glslang-tools glslang-dev
   # ONNX frontend
   libonnx-dev libprotobuf-dev protobuf-compiler
-  # the .tsr binary format
-  libflatbuffers-dev flatbuffers-compiler
+  # the .tsr binary format (FlatBuffers; xxHash checksums over every byte)
+  libflatbuffers-dev flatbuffers-compiler libxxhash-dev
   # unit tests
   googletest libgtest-dev
+  # fuzzers (libFuzzer with AddressSanitizer and UBSan; test/fuzz)
+  clang-22 libclang-rt-22-dev libfuzzer-22-dev
   # reference computations and model exports in tests (test/models exports
   # its small transformer families with PyTorch; python3-onnx is what
   # torch.onnx.export serialises with)

@@ -468,8 +468,6 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
   header.weights_offset = tsr::alignTo(header.model_offset + header.model_size,
                                        tsr::kWeightsSectionAlignment);
   header.weights_size = weights.size();
-  header.model_checksum = tsr::fnv1a(b.GetBufferPointer(), b.GetSize());
-  header.header_checksum = tsr::headerChecksum(header);
 
   std::vector<char> file(header.weights_offset + weights.size(), 0);
   std::memcpy(file.data(), &header, sizeof(header));
@@ -478,6 +476,7 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
   if (!weights.empty())
     std::memcpy(file.data() + header.weights_offset, weights.data(),
                 weights.size());
+  tsr::sealFile(file.data(), file.size());
 
   if (summary) {
     summary->dispatchCount = dispatches.size();

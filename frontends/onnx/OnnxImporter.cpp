@@ -78,10 +78,23 @@ mlir::tessera::onnx_frontend::importOnnxFile(StringRef path,
                        << "': " << file.getError().message();
     return nullptr;
   }
+  return importOnnxBytes((*file)->getBuffer(), path, context);
+}
+
+OwningOpRef<ModuleOp>
+mlir::tessera::onnx_frontend::importOnnxBytes(StringRef bytes, StringRef path,
+                                              MLIRContext *context) {
+  Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    emitError(fileLoc) << "'" << path
+                       << "' is larger than protobuf's 2 GiB limit; keep "
+                          "the weights in external data files";
+    return nullptr;
+  }
   onnx::ModelProto model;
   google::protobuf::io::CodedInputStream stream(
-      reinterpret_cast<const uint8_t *>((*file)->getBufferStart()),
-      static_cast<int>((*file)->getBufferSize()));
+      reinterpret_cast<const uint8_t *>(bytes.data()),
+      static_cast<int>(bytes.size()));
   // Models up to protobuf's 2 GiB limit; larger ones keep their weights in
   // external data files.
   stream.SetTotalBytesLimit(std::numeric_limits<int>::max());

@@ -28,6 +28,11 @@ constexpr int64_t kMaxOpset = 21;
 /// the file (and the node, by name, where there is one).
 OwningOpRef<ModuleOp> importOnnxFile(StringRef path, MLIRContext *context);
 
+/// Imports the bytes of a binary .onnx file; `path` names it in diagnostics
+/// and external data files are looked up next to it.
+OwningOpRef<ModuleOp> importOnnxBytes(StringRef bytes, StringRef path,
+                                      MLIRContext *context);
+
 /// Parses ONNX's text format (as onnx/defs/parser.h reads it) and imports
 /// it; `bufferName` names it in diagnostics.
 OwningOpRef<ModuleOp> importOnnxText(StringRef text, StringRef bufferName,

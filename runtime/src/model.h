@@ -1,8 +1,9 @@
 //===- model.h - A .tsr file, verified --------------------------*- C++ -*-===//
 //
 // Loads the bytes of a .tsr file and checks everything the runtime will rely
-// on before any field is used: the header (magic, version, sizes,
-// checksums), the FlatBuffer (the generated verifier), and the references
+// on before any field is used: the header (magic, version, sizes, its
+// checksum), the checksum of every byte after it (computed while the file
+// is read), the FlatBuffer (the generated verifier), and the references
 // inside it (indices, symbol ids, offsets within the sections).
 //
 //===----------------------------------------------------------------------===//
@@ -12,6 +13,7 @@
 
 #include "status.h"
 
+#include "tessera/tsr_format.h"
 #include "tessera/tsr_generated.h"
 
 #include <memory>
@@ -46,7 +48,9 @@ public:
 
 private:
   Model() = default;
-  Status validate();
+  /// Checks the FlatBuffer and the references inside it; the header and the
+  /// checksums have been checked.
+  Status validate(const tsr::FileHeader &header);
 
   std::vector<char> bytes_;
   std::string name_;

@@ -2,6 +2,8 @@
 
 #include "program.h"
 
+#include "kernel_check.h"
+
 #include "tessera/tsr_format.h"
 
 #include <cstring>
@@ -28,7 +30,14 @@ Status Program::load(const Instance &instance, const std::string &path,
   if (Status s = PipelineCache::create(*program->device_, program->cache_);
       !s.isOk())
     return s;
-  for (const tsr::Executable *executable : *model.executables()) {
+  VkPhysicalDeviceProperties properties;
+  vkGetPhysicalDeviceProperties(program->device_->physicalDevice(),
+                                &properties);
+  KernelChecker checker(properties.limits, program->model_->name());
+  for (uint32_t i = 0; i < model.executables()->size(); ++i) {
+    const tsr::Executable *executable = model.executables()->Get(i);
+    if (Status s = checker.check(*executable, i); !s.isOk())
+      return s;
     std::unique_ptr<Pipeline> pipeline;
     if (Status s = Pipeline::create(*program->device_, *program->cache_,
                                     *executable, pipeline);

@@ -10,6 +10,7 @@ and with `tessera-npy-check`, and checks that
   rejects with a message that says so.
 
 Usage: npy_cases.py FOLDER PATH-TO-tessera-npy-check
+       npy_cases.py FOLDER     (only writes the files: the npy fuzzer's seeds)
 """
 import io
 import os
@@ -19,7 +20,8 @@ import sys
 
 import numpy as np
 
-folder, checker = sys.argv[1], sys.argv[2]
+folder = sys.argv[1]
+checker = sys.argv[2] if len(sys.argv) > 2 else None
 os.makedirs(folder, exist_ok=True)
 
 
@@ -95,6 +97,12 @@ cases = {
     "fortran": saved(np.asfortranarray(np.ones((2, 3), dtype=np.float32))),
     "int64-wide": saved(np.array([2**40], dtype=np.int64)),
 }
+
+if checker is None:
+    for name, data in cases.items():
+        with open(os.path.join(folder, name + ".npy"), "wb") as f:
+            f.write(data)
+    sys.exit(0)
 
 tessera_reads = {"float32", "float16", "int32", "int64", "bool"}
 # numpy.load takes a shape of (-1,) by computing the element count as -1,

@@ -6,16 +6,23 @@
     tsr_tool.py truncate IN OUT SIZE          keeps the first SIZE bytes
     tsr_tool.py version IN OUT VERSION        sets the format version and
                                               re-signs the header checksum
+    tsr_tool.py spirv IN OUT                  breaks the first kernel's SPIR-V
+                                              and re-signs the file
+    tsr_tool.py resign IN OUT                 recomputes both checksums (so
+                                              that a damaged body reaches the
+                                              checks behind them)
 """
+import ctypes
 import struct
 import sys
 
 
-def fnv1a(data):
-    h = 0xcbf29ce484222325
-    for b in data:
-        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
-    return h
+def checksum(data):
+    """The format's checksum, XXH3-64 with seed 0, from Debian's libxxhash."""
+    library = ctypes.CDLL("libxxhash.so.0")
+    library.XXH3_64bits.restype = ctypes.c_uint64
+    library.XXH3_64bits.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+    return library.XXH3_64bits(bytes(data), len(data))
 
 
 def write_npy(path, dtype, shape):
@@ -50,7 +57,17 @@ def main():
         data = data[:int(sys.argv[4])]
     elif command == "version":
         struct.pack_into("<I", data, 8, int(sys.argv[4]))
-        struct.pack_into("<Q", data, 56, fnv1a(bytes(data[:56])))
+        struct.pack_into("<Q", data, 56, checksum(data[:56]))
+    elif command == "spirv":
+        # The first kernel's first instruction after its 5-word header
+        # becomes an invalid word; the file is re-signed.
+        start = data.find(struct.pack("<I", 0x07230203))
+        struct.pack_into("<I", data, start + 20, 0xFFFFFFFF)
+        struct.pack_into("<Q", data, 48, checksum(data[64:]))
+        struct.pack_into("<Q", data, 56, checksum(data[:56]))
+    elif command == "resign":
+        struct.pack_into("<Q", data, 48, checksum(data[64:]))
+        struct.pack_into("<Q", data, 56, checksum(data[:56]))
     open(sys.argv[3], "wb").write(data)
 
 
