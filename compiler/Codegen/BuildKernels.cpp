@@ -118,6 +118,10 @@ struct BuildKernelsPass
         storage = VectorType::get({4}, builder.getI32Type());
       arguments.push_back(MemRefType::get({ShapedType::kDynamic}, storage));
     }
+    // The index status buffer: one i32 word per checked gather.
+    if (readsIndicesAtRunTime(dispatch))
+      arguments.push_back(
+          MemRefType::get({ShapedType::kDynamic}, builder.getI32Type()));
     builder.setInsertionPointToEnd(kernels.getBody());
     auto function =
         gpu::GPUFuncOp::create(builder, dispatch.getLoc(), name,
@@ -163,7 +167,51 @@ struct BuildKernelsPass
     // On the dispatch: the gpu.func is gone once lowered to SPIR-V.
     dispatch->setAttr("tessera.params", builder.getArrayAttr(params));
     dispatch->setAttr("tessera.workgroup_count", builder.getArrayAttr(counts));
+    if (!signature.indexChecks.empty())
+      dispatch->setAttr(kIndexChecksAttrName,
+                        describeIndexChecks(builder, dispatch,
+                                            signature.indexChecks, shapes));
     return success();
+  }
+
+  /// What the runtime needs to name a bad index: the gather, the extent of
+  /// its axis, the index tensor's shape, and the model input the index
+  /// tensor is element for element (through row-major reshapes), or -1
+  /// when the model computes it.
+  ArrayAttr describeIndexChecks(Builder &builder, DispatchOp dispatch,
+                                ArrayRef<GatherOp> gathers,
+                                const SymbolicShapes &shapes) {
+    SmallVector<Attribute> checks;
+    for (GatherOp gather : gathers) {
+      std::string what = "a tessera.gather";
+      if (auto name = dyn_cast<NameLoc>(gather.getLoc()))
+        what = "node '" + name.getName().str() + "'";
+      else if (auto file = dyn_cast<FileLineColLoc>(gather.getLoc()))
+        what = "the tessera.gather at " + file.getFilename().str() + ":" +
+               std::to_string(file.getLine()) + ":" +
+               std::to_string(file.getColumn());
+      SmallVector<Attribute> indexShape;
+      for (const DimExpr &dim : shapes.getShape(gather.getIndices()))
+        indexShape.push_back(encode(builder, dim));
+      int64_t input = -1;
+      Value source = gather.getIndices();
+      if (auto argument = dyn_cast<BlockArgument>(source))
+        source = dispatch.getOperand(argument.getArgNumber());
+      while (auto reshape = source.getDefiningOp<ReshapeOp>())
+        source = reshape.getInput();
+      if (auto argument = dyn_cast<BlockArgument>(source);
+          argument && isa<func::FuncOp>(argument.getOwner()->getParentOp()))
+        input = argument.getArgNumber();
+      checks.push_back(builder.getDictionaryAttr({
+          builder.getNamedAttr("what", builder.getStringAttr(what)),
+          builder.getNamedAttr(
+              "extent", encode(builder, shapes.getShape(
+                                            gather.getInput())[gather.getAxis()])),
+          builder.getNamedAttr("indices", builder.getArrayAttr(indexShape)),
+          builder.getNamedAttr("input", builder.getI64IntegerAttr(input)),
+      }));
+    }
+    return builder.getArrayAttr(checks);
   }
 };
 

@@ -256,7 +256,7 @@ Value KernelEmitter::loadInput(BlockArgument input, ArrayRef<Value> indices) {
 }
 
 void KernelEmitter::storeOutput(ArrayRef<Value> indices, Value value) {
-  Value buffer = function_.getArguments().back();
+  Value buffer = function_.getArgument(1 + bindings_.inputs.size());
   if (value.getType().isInteger(1))
     value =
         arith::ExtUIOp::create(builder_, loc_, builder_.getI32Type(), value);
@@ -265,6 +265,42 @@ void KernelEmitter::storeOutput(ArrayRef<Value> indices, Value value) {
     value = arith::TruncFOp::create(builder_, loc_, stored, value);
   memref::StoreOp::create(builder_, loc_, value, buffer,
                           offset(bindings_.output.view, indices));
+}
+
+bool mlir::tessera::readsIndicesAtRunTime(DispatchOp dispatch) {
+  return !dispatch.getBody().getOps<GatherOp>().empty();
+}
+
+void KernelEmitter::checkGatherIndex(GatherOp gather, ArrayRef<Value> place,
+                                     Value position, Value extent) {
+  auto *known = llvm::find(signature_.indexChecks, gather);
+  int64_t slot = known - signature_.indexChecks.begin();
+  if (known == signature_.indexChecks.end())
+    signature_.indexChecks.push_back(gather);
+  Value low = arith::SubIOp::create(builder_, loc_, index(0), extent);
+  Value below = arith::CmpIOp::create(builder_, loc_, arith::CmpIPredicate::slt,
+                                      position, low);
+  Value above = arith::CmpIOp::create(builder_, loc_, arith::CmpIPredicate::sge,
+                                      position, extent);
+  Value outside = arith::OrIOp::create(builder_, loc_, below, above);
+  Value status = function_.getArgument(2 + bindings_.inputs.size());
+  scf::IfOp::create(builder_, loc_, outside, [&](OpBuilder &nested, Location) {
+    OpBuilder::InsertionGuard guard(builder_);
+    builder_.setInsertionPoint(nested.getInsertionBlock(),
+                               nested.getInsertionPoint());
+    // The flat place in the index tensor, row-major.
+    const SymbolicShape &shape = shapeOf(gather.getIndices());
+    Value flat = index(0);
+    for (auto [dim, coordinate] : llvm::zip(shape, place))
+      flat = arith::AddIOp::create(
+          builder_, loc_, arith::MulIOp::create(builder_, loc_, flat, size(dim)),
+          coordinate);
+    Value word = arith::IndexCastOp::create(builder_, loc_,
+                                            builder_.getI32Type(), flat);
+    memref::AtomicRMWOp::create(builder_, loc_, arith::AtomicRMWKind::mins,
+                                word, status, ValueRange{index(slot)});
+    scf::YieldOp::create(builder_, loc_);
+  });
 }
 
 SmallVector<Value> KernelEmitter::delinearize(Value flat,
@@ -319,17 +355,19 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
   }
   if (auto gather = dyn_cast<GatherOp>(op)) {
     // result[pre, k..., post] = input[pre, indices[k...], post]; a negative
-    // index counts from the end (ONNX), an index out of range is clamped.
+    // index counts from the end (ONNX). An index out of range is reported
+    // through the status buffer, and clamped so that nothing is read out of
+    // bounds meanwhile.
     int64_t axis = gather.getAxis();
     int64_t indexRank =
         cast<RankedTensorType>(gather.getIndices().getType()).getRank();
     SmallVector<Value> own = ownIndices(value, indices);
-    Value position = evaluate(gather.getIndices(),
-                              ArrayRef<Value>(own).slice(axis, indexRank),
-                              known);
+    ArrayRef<Value> place = ArrayRef<Value>(own).slice(axis, indexRank);
+    Value position = evaluate(gather.getIndices(), place, known);
     position = arith::IndexCastOp::create(builder_, loc_,
                                           builder_.getIndexType(), position);
     Value extent = size(shapeOf(gather.getInput())[axis]);
+    checkGatherIndex(gather, place, position, extent);
     Value negative = arith::CmpIOp::create(builder_, loc_,
                                            arith::CmpIPredicate::slt, position,
                                            index(0));

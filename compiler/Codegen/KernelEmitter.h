@@ -1,8 +1,8 @@
 //===- KernelEmitter.h - Shared code of the kernel builders -----*- C++ -*-===//
 //
 // A kernel is a gpu.func with one i32 buffer of run-time sizes (binding 0,
-// "params") followed by one storage buffer per dispatch input and one for
-// its output, all 1-D. KernelEmitter holds what every kernel builder needs:
+// "params") followed by one storage buffer per dispatch input, one for its
+// output and, when it gathers, one of index status words, all 1-D. KernelEmitter holds what every kernel builder needs:
 // sizes as index values (constants, or params read at run time), loads and
 // stores through strided views, and the scalar form of the fused
 // elementwise ops of the dispatch region.
@@ -36,7 +36,20 @@ struct KernelSignature {
   /// builder unrolled what it wanted unrolled, and a driver that unrolls
   /// the rest may multiply the code (attention: docs/benchmarks.md).
   bool keepLoops = false;
+  /// The gathers whose indices the kernel checks, in the order of their
+  /// words in the status buffer (see KernelEmitter::checkGatherIndex).
+  SmallVector<GatherOp> indexChecks;
 };
+
+/// Whether `dispatch`'s kernel reads indices at run time (a gather), and so
+/// takes the index status buffer as its last argument.
+bool readsIndicesAtRunTime(DispatchOp dispatch);
+
+/// Where BuildKernels records a dispatch's index checks for the binary's
+/// writer: an array of {what, extent, indices, input} dictionaries (see
+/// the IndexCheck table of runtime/schema/tessera.fbs).
+inline constexpr llvm::StringLiteral kIndexChecksAttrName =
+    "tessera.index_checks";
 
 /// The element type a tensor of `elementType` has in a storage buffer
 /// (booleans are stored as i32), or null when kernels cannot hold it yet.
@@ -159,6 +172,13 @@ private:
                           const llvm::DenseMap<Value, Value> &known);
   /// A loaded f16 scalar or vector as f32; other values unchanged.
   Value widen(Value loaded);
+  /// Reports index `position` of `gather`, read at `place` in its index
+  /// tensor, when it lies outside [-extent, extent): the lowest such flat
+  /// place goes into the gather's word of the status buffer (an atomic
+  /// minimum, so that the runtime names the first bad index whatever order
+  /// the invocations ran in). The kernel goes on with a clamped index.
+  void checkGatherIndex(GatherOp gather, ArrayRef<Value> place,
+                        Value position, Value extent);
   /// An element of the recomputed layer norm, from the row's statistics.
   Value evaluateNorm(LayerNormOp norm, ArrayRef<Value> indices,
                      const llvm::DenseMap<Value, Value> &known);

@@ -129,6 +129,25 @@ DimExpr decodeDim(DenseI64ArrayAttr attr, size_t skip) {
   return *expr;
 }
 
+/// The dispatch's index checks, as BuildKernels recorded them.
+std::vector<fb::Offset<tsr::IndexCheck>>
+writeIndexChecks(fb::FlatBufferBuilder &b, DispatchOp dispatch) {
+  std::vector<fb::Offset<tsr::IndexCheck>> checks;
+  auto recorded = dispatch->getAttrOfType<ArrayAttr>(kIndexChecksAttrName);
+  if (!recorded)
+    return checks;
+  for (auto check : recorded.getAsRange<DictionaryAttr>()) {
+    std::vector<fb::Offset<tsr::DimExpr>> indexShape;
+    for (Attribute dim : check.getAs<ArrayAttr>("indices"))
+      indexShape.push_back(writeDim(b, decodeDim(cast<DenseI64ArrayAttr>(dim), 0)));
+    checks.push_back(tsr::CreateIndexCheckDirect(
+        b, check.getAs<StringAttr>("what").getValue().str().c_str(),
+        writeDim(b, decodeDim(check.getAs<DenseI64ArrayAttr>("extent"), 0)),
+        &indexShape, check.getAs<IntegerAttr>("input").getInt()));
+  }
+  return checks;
+}
+
 std::vector<fb::Offset<tsr::DimExpr>> writeShape(fb::FlatBufferBuilder &b,
                                                  const SymbolicShape &shape) {
   std::vector<fb::Offset<tsr::DimExpr>> dims;
@@ -356,10 +375,12 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
     std::vector<uint32_t> spirv(words->begin(), words->end());
     const DispatchBindings &bindings = assignment.getBindings(dispatch);
     std::string fusedOps = describeFusedOps(dispatch);
+    std::vector<fb::Offset<tsr::IndexCheck>> indexChecks =
+        writeIndexChecks(b, dispatch);
     executables.push_back(tsr::CreateExecutableDirect(
         b, entry.c_str(), entry.c_str(), &spirv, &workgroupSize,
         bindings.inputs.size() + 1, &params, kernelKindName(*kind).data(),
-        fusedOps.c_str()));
+        fusedOps.c_str(), indexChecks.empty() ? nullptr : &indexChecks));
 
     std::vector<uint32_t> bound;
     SmallVector<Range> reads;

@@ -204,7 +204,7 @@ void NodeContext::forwardInput(int i, int input) {
 
 GraphImporter::GraphImporter(MLIRContext *context, Location fileLoc,
                              int64_t opset, ModelLocation model)
-    : context_(context), builder_(context), fileLoc_(fileLoc), opset_(opset),
+    : builder_(context), fileLoc_(fileLoc), opset_(opset),
       model_(std::move(model)) {}
 
 ImportedValue *GraphImporter::lookup(StringRef name) {

@@ -201,7 +201,6 @@ private:
   LogicalResult checkNode(const onnx::NodeProto &node,
                           const OpConverter &converter, Location loc);
 
-  MLIRContext *context_;
   OpBuilder builder_;
   Location fileLoc_;
   int64_t opset_;

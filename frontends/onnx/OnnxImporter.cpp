@@ -2,6 +2,7 @@
 
 #include "frontends/onnx/OnnxImporter.h"
 #include "frontends/onnx/GraphImporter.h"
+#include "frontends/onnx/OnnxTextParser.h"
 
 #include "dialects/tessera/IR/TesseraDialect.h"
 
@@ -10,7 +11,6 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
-#include "onnx/defs/parser.h"
 
 #include <google/protobuf/io/coded_stream.h>
 
@@ -117,11 +117,10 @@ mlir::tessera::onnx_frontend::importOnnxText(StringRef text,
                                              StringRef bufferName,
                                              MLIRContext *context) {
   onnx::ModelProto model;
-  std::string source = text.str();
-  onnx::Common::Status status = onnx::OnnxParser::Parse(model, source.c_str());
-  if (!status.IsOK()) {
+  std::string error;
+  if (!parseOnnxText(text.str(), model, error)) {
     emitError(FileLineColLoc::get(context, bufferName, 0, 0))
-        << "not valid ONNX text: " << status.ErrorMessage();
+        << "not valid ONNX text: " << error;
     return nullptr;
   }
   return importModel(model, bufferName, context);

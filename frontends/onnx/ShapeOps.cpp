@@ -436,18 +436,25 @@ LogicalResult convertSplit(NodeContext &node) {
     sizes = *s;
   } else {
     int64_t parts = node.intAttr("num_outputs", node.numOutputs());
+    if (parts != node.numOutputs())
+      return node.emitError() << "num_outputs is " << parts << " but the node "
+                              << "has " << node.numOutputs() << " outputs";
     int64_t each = (dim.getCoefficient() + parts - 1) / parts;
     for (int64_t p = 0, left = dim.getCoefficient(); p < parts; ++p) {
       sizes.push_back(std::min(each, left));
       left -= sizes.back();
     }
   }
+  // Sizes come from the model: each in [0, dim] before they are summed.
   int64_t total = 0;
-  for (int64_t size : sizes)
-    total += size;
-  if (static_cast<int64_t>(sizes.size()) != node.numOutputs() ||
-      total != dim.getCoefficient() ||
-      llvm::any_of(sizes, [](int64_t size) { return size < 0; }))
+  bool inRange = llvm::all_of(sizes, [&](int64_t size) {
+    return size >= 0 && size <= dim.getCoefficient();
+  });
+  if (inRange)
+    for (int64_t size : sizes)
+      total += size;
+  if (static_cast<int64_t>(sizes.size()) != node.numOutputs() || !inRange ||
+      total != dim.getCoefficient())
     return node.emitError() << "splits a dim of " << dim.getCoefficient()
                             << " into " << sizes.size() << " parts summing to "
                             << total << " for " << node.numOutputs()

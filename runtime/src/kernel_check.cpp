@@ -2,6 +2,8 @@
 
 #include "kernel_check.h"
 
+#include "model.h"
+
 #include <spirv-tools/libspirv.hpp>
 
 #include <cstring>
@@ -137,7 +139,7 @@ Status KernelChecker::check(const tsr::Executable &executable,
     return refuse("has workgroups of " + std::to_string(invocations) +
                   " invocations; the device allows " +
                   std::to_string(limits_.maxComputeWorkGroupInvocations));
-  uint32_t layoutBindings = executable.binding_count() + 1;
+  uint32_t layoutBindings = layoutBindingCount(executable);
   for (const Variable &variable : variables) {
     if (variable.storage == kStoragePushConstant ||
         variable.storage == kStorageUniform ||

@@ -274,6 +274,18 @@ Status Model::validate(const tsr::FileHeader &header) {
       for (const tsr::DimExpr *param : *executable->params())
         if (Status s = checkDim(param, where); !s.isOk())
           return s;
+    if (executable->index_checks())
+      for (const tsr::IndexCheck *check : *executable->index_checks()) {
+        if (Status s = checkDim(check->extent(), where); !s.isOk())
+          return s;
+        if (Status s = checkShape(check->indices_shape(), where); !s.isOk())
+          return s;
+        if (check->input() < -1 ||
+            check->input() >= static_cast<int32_t>(m.inputs()->size()))
+          return invalid(name_, where + " checks the indices of input " +
+                                    std::to_string(check->input()) +
+                                    ", which does not exist");
+      }
   }
   for (uint32_t i = 0; i < m.dispatches()->size(); ++i) {
     const tsr::Dispatch *dispatch = m.dispatches()->Get(i);

@@ -60,6 +60,13 @@ private:
 
 const char *elementTypeName(tsr::ElementType type);
 
+/// The storage buffers of an executable's descriptor set: the params
+/// buffer, its tensors, and the index status buffer when it checks indices.
+inline uint32_t layoutBindingCount(const tsr::Executable &executable) {
+  bool checks = executable.index_checks() && executable.index_checks()->size();
+  return executable.binding_count() + 1 + (checks ? 1 : 0);
+}
+
 } // namespace tessera::runtime
 
 #endif // TESSERA_RUNTIME_MODEL_H

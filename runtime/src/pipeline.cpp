@@ -2,6 +2,8 @@
 
 #include "pipeline.h"
 
+#include "model.h"
+
 #include <cstdlib>
 #include <fstream>
 #include <sys/stat.h>
@@ -91,7 +93,7 @@ Status Pipeline::create(const Device &device, const PipelineCache &cache,
                         std::unique_ptr<Pipeline> &out) {
   std::unique_ptr<Pipeline> pipeline(new Pipeline());
   pipeline->device_ = device.handle();
-  pipeline->bindingCount_ = executable.binding_count() + 1;
+  pipeline->bindingCount_ = layoutBindingCount(executable);
 
   std::vector<VkDescriptorSetLayoutBinding> bindings(pipeline->bindingCount_);
   for (uint32_t i = 0; i < bindings.size(); ++i) {

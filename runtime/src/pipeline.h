@@ -32,7 +32,8 @@ private:
 };
 
 /// One compute shader with its layout: set 0 holds `bindingCount` storage
-/// buffers (the params buffer, then the tensors).
+/// buffers (the params buffer, the tensors, the index status buffer; see
+/// layoutBindingCount).
 class Pipeline {
 public:
   ~Pipeline();

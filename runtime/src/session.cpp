@@ -4,6 +4,7 @@
 
 #include "tessera/tsr_format.h"
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cstring>
@@ -40,6 +41,18 @@ std::string shapeText(const std::vector<int64_t> &shape) {
   return text + "]";
 }
 
+/// The coordinates of row-major element `flat` of a tensor of `shape`.
+std::vector<int64_t> unravel(int64_t flat, const std::vector<int64_t> &shape) {
+  std::vector<int64_t> place(shape.size(), 0);
+  for (size_t d = shape.size(); d-- > 0;) {
+    if (shape[d] <= 0)
+      continue;
+    place[d] = flat % shape[d];
+    flat /= shape[d];
+  }
+  return place;
+}
+
 } // namespace
 
 Status Session::create(const Program &program, std::unique_ptr<Session> &out) {
@@ -57,7 +70,7 @@ Status Session::create(const Program &program, std::unique_ptr<Session> &out) {
                                 session->arena_);
       !s.isOk())
     return s;
-  uint64_t paramsSize = 0;
+  uint64_t paramsSize = 0, statusSize = 0;
   uint32_t descriptorCount = 0;
   for (const tsr::Dispatch *dispatch : *model.dispatches()) {
     const tsr::Executable *executable =
@@ -66,10 +79,18 @@ Status Session::create(const Program &program, std::unique_ptr<Session> &out) {
     session->paramOffsets_.push_back(paramsSize);
     paramsSize +=
         tsr::alignTo(std::max<uint64_t>(count, 1) * 4, tsr::kBufferAlignment);
-    descriptorCount += executable->binding_count() + 1;
+    uint32_t checks =
+        executable->index_checks() ? executable->index_checks()->size() : 0;
+    session->statusOffsets_.push_back(statusSize);
+    statusSize += tsr::alignTo(checks * 4, tsr::kBufferAlignment);
+    descriptorCount += layoutBindingCount(*executable);
   }
   if (Status s = Buffer::create(*device, std::max<uint64_t>(paramsSize, 256),
                                 "kernel parameters", session->params_);
+      !s.isOk())
+    return s;
+  if (Status s = Buffer::create(*device, std::max<uint64_t>(statusSize, 256),
+                                "index status", session->status_);
       !s.isOk())
     return s;
 
@@ -115,6 +136,11 @@ Status Session::create(const Program &program, std::unique_ptr<Session> &out) {
       infos.push_back({memory.handle(), buffer->offset(),
                        std::max<VkDeviceSize>(buffer->max_size(), 4)});
     }
+    const tsr::Executable &executable =
+        *model.executables()->Get(dispatch->executable());
+    if (infos.size() < layoutBindingCount(executable))
+      infos.push_back({session->status_->handle(), session->statusOffsets_[i],
+                       executable.index_checks()->size() * 4u});
     std::vector<VkWriteDescriptorSet> writes(infos.size());
     for (uint32_t b = 0; b < infos.size(); ++b) {
       writes[b] = {};
@@ -311,6 +337,52 @@ Status Session::bindSymbols(const std::vector<HostTensor> &inputs,
   return Status::ok();
 }
 
+Status Session::checkIndices(const std::vector<const HostTensor *> &inputs,
+                             const std::vector<int64_t> &symbols) const {
+  const Model &model = program_.model();
+  const tsr::Model &root = model.root();
+  for (uint32_t i = 0; i < root.dispatches()->size(); ++i) {
+    const tsr::Executable *executable =
+        root.executables()->Get(root.dispatches()->Get(i)->executable());
+    if (!executable->index_checks())
+      continue;
+    const auto *words = reinterpret_cast<const int32_t *>(
+        status_->data() + statusOffsets_[i]);
+    for (uint32_t c = 0; c < executable->index_checks()->size(); ++c) {
+      if (words[c] == INT32_MAX)
+        continue;
+      const tsr::IndexCheck &check = *executable->index_checks()->Get(c);
+      int64_t extent = Model::evaluate(*check.extent(), symbols);
+      std::string range = "[" + std::to_string(-extent) + ", " +
+                          std::to_string(extent) + ")";
+      std::string what = check.what() ? check.what()->str() : "a gather";
+      int64_t flat = words[c];
+      // Where the bad index lies: in a model input, with its value, or at a
+      // place of an index tensor the model computed.
+      if (check.input() >= 0) {
+        const HostTensor &input = *inputs[check.input()];
+        int64_t count = static_cast<int64_t>(input.data.size() / 4);
+        if (input.type == tsr::ElementType::I32 && flat < count) {
+          int32_t value;
+          std::memcpy(&value, input.data.data() + 4 * flat, 4);
+          return badInput(input.name + shapeText(unravel(flat, input.shape)) +
+                          " = " + std::to_string(value) + " is outside " +
+                          range + ", the indices that " + what +
+                          " can gather");
+        }
+      }
+      std::vector<int64_t> shape;
+      if (check.indices_shape())
+        for (const tsr::DimExpr *dim : *check.indices_shape())
+          shape.push_back(Model::evaluate(*dim, symbols));
+      return badInput(what + " read an index outside " + range +
+                      " at position " + shapeText(unravel(flat, shape)) +
+                      " of its indices, which the model computes");
+    }
+  }
+  return Status::ok();
+}
+
 Status Session::record(const std::vector<int64_t> &symbols) {
   const tsr::Model &model = program_.model().root();
   VkCommandBufferBeginInfo begin{};
@@ -419,6 +491,9 @@ Status Session::run(const std::vector<HostTensor> &inputs,
     }
   }
 
+  // Every index check starts with no bad index seen.
+  std::fill_n(reinterpret_cast<int32_t *>(status_->data()),
+              status_->size() / 4, INT32_MAX);
   if (Status s = record(symbols); !s.isOk())
     return s;
   VkSubmitInfo submit{};
@@ -441,6 +516,8 @@ Status Session::run(const std::vector<HostTensor> &inputs,
   if (profiling())
     if (Status s = readTimestamps(); !s.isOk())
       return s;
+  if (Status s = checkIndices(ordered, symbols); !s.isOk())
+    return s;
 
   outputs.clear();
   for (const tsr::TensorInfo *info : *root.outputs()) {

@@ -53,12 +53,20 @@ private:
                      std::vector<const HostTensor *> &ordered,
                      std::vector<int64_t> &symbols) const;
   Status record(const std::vector<int64_t> &symbols);
+  /// After a run: the first gather (in schedule order) whose kernel saw an
+  /// index out of range, named with the input and place that held it.
+  Status checkIndices(const std::vector<const HostTensor *> &inputs,
+                      const std::vector<int64_t> &symbols) const;
   Status readTimestamps();
 
   const Program &program_;
   VkDevice device_ = VK_NULL_HANDLE;
   std::unique_ptr<Buffer> arena_, params_;
   std::vector<uint64_t> paramOffsets_;
+  /// One i32 word per index check, per dispatch from its offset; INT32_MAX
+  /// until a kernel writes the lowest flat place of a bad index.
+  std::unique_ptr<Buffer> status_;
+  std::vector<uint64_t> statusOffsets_;
   VkDescriptorPool pool_ = VK_NULL_HANDLE;
   std::vector<VkDescriptorSet> sets_;
   VkCommandBuffer commands_ = VK_NULL_HANDLE;

@@ -208,3 +208,27 @@ func.func @attention_split(%q: tensor<1x2x16x64xf32>) -> tensor<1x2x16x64xf32> {
   %0 = tessera.attention %q, %q, %q {mask = #tessera.mask<causal>} : (tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>) -> tensor<1x2x16x64xf32>
   return %0 : tensor<1x2x16x64xf32>
 }
+
+// -----
+
+// A gather checks its indices: the kernel takes the index status buffer
+// last, and an index outside [-rows, rows) puts its flat place in the index
+// tensor into word 0 by an atomic minimum, then reads a clamped row. The
+// dispatch records what the runtime needs to name it: the extent, the
+// index tensor's shape, and the input (0) the indices are.
+// CHECK-LABEL: module attributes
+// CHECK: tessera.dispatch
+// CHECK-SAME: tessera.index_checks = [{extent = array<i64: 1, 30522, 0>, indices = [array<i64: 1, 1, 1, 0>], input = 0 : i64, what = "the tessera.gather at {{.*}}build-kernels.mlir:{{[0-9]+}}:{{[0-9]+}}"}]
+// CHECK: gpu.func @dispatch_0(%[[P:.*]]: memref<?xi32>, %[[TABLE:.*]]: memref<?xf32>, %[[IDS:.*]]: memref<?xi32>, %[[O:.*]]: memref<?xf32>, %[[STATUS:.*]]: memref<?xi32>) kernel
+// CHECK: %[[BELOW:.*]] = arith.cmpi slt
+// CHECK: %[[ABOVE:.*]] = arith.cmpi sge
+// CHECK: %[[OUTSIDE:.*]] = arith.ori %[[BELOW]], %[[ABOVE]]
+// CHECK: scf.if %[[OUTSIDE]] {
+// CHECK: memref.atomic_rmw mins {{.*}}, %[[STATUS]][%{{.*}}] : (i32, memref<?xi32>) -> i32
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// MALI-LABEL: func.func @embedding
+func.func @embedding(%ids: tensor<?xi32> {tessera.dims = ["seq"]}, %table: tensor<30522x64xf32>) -> tensor<?x64xf32> {
+  %0 = tessera.gather %table[%ids], axis = 0 : (tensor<30522x64xf32>, tensor<?xi32>) -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}
