@@ -154,6 +154,9 @@ struct BuildKernelsPass
     if (failed(built))
       return failure();
     OpBuilder end = OpBuilder::atBlockEnd(&function.getBody().front());
+    emitter.builder().setInsertionPointToEnd(&function.getBody().front());
+    emitter.reportIndexChecks();
+    end.setInsertionPointToEnd(&function.getBody().front());
     gpu::ReturnOp::create(end, dispatch.getLoc());
 
     const KernelSignature &signature = emitter.signature();

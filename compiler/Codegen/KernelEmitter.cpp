@@ -274,33 +274,70 @@ bool mlir::tessera::readsIndicesAtRunTime(DispatchOp dispatch) {
 void KernelEmitter::checkGatherIndex(GatherOp gather, ArrayRef<Value> place,
                                      Value position, Value extent) {
   auto *known = llvm::find(signature_.indexChecks, gather);
-  int64_t slot = known - signature_.indexChecks.begin();
-  if (known == signature_.indexChecks.end())
+  size_t slot = known - signature_.indexChecks.begin();
+  if (known == signature_.indexChecks.end()) {
+    // The invocation's lowest bad place so far, in a private variable (a
+    // register once the driver promotes it): no branch and no atomic where
+    // indices are read, which cost lavapipe 1.6x on an embedding kernel.
+    OpBuilder::InsertionGuard guard(builder_);
+    builder_.setInsertionPointToStart(&function_.getBody().front());
+    Value lowest = memref::AllocaOp::create(
+        builder_, loc_,
+        MemRefType::get({1}, builder_.getI32Type(), MemRefLayoutAttrInterface(),
+                        builder_.getI64IntegerAttr(kPrivateMemorySpace)));
+    memref::StoreOp::create(builder_, loc_, noBadIndex(), lowest,
+                            ValueRange{index(0)});
     signature_.indexChecks.push_back(gather);
+    lowestBadPlaces_.push_back(lowest);
+  }
   Value low = arith::SubIOp::create(builder_, loc_, index(0), extent);
   Value below = arith::CmpIOp::create(builder_, loc_, arith::CmpIPredicate::slt,
                                       position, low);
   Value above = arith::CmpIOp::create(builder_, loc_, arith::CmpIPredicate::sge,
                                       position, extent);
   Value outside = arith::OrIOp::create(builder_, loc_, below, above);
+  // The flat place in the index tensor, row-major.
+  const SymbolicShape &shape = shapeOf(gather.getIndices());
+  Value flat = index(0);
+  for (auto [dim, coordinate] : llvm::zip(shape, place))
+    flat = arith::AddIOp::create(
+        builder_, loc_, arith::MulIOp::create(builder_, loc_, flat, size(dim)),
+        coordinate);
+  Value place32 =
+      arith::IndexCastOp::create(builder_, loc_, builder_.getI32Type(), flat);
+  Value candidate =
+      arith::SelectOp::create(builder_, loc_, outside, place32, noBadIndex());
+  Value lowest = lowestBadPlaces_[slot];
+  Value sofar = memref::LoadOp::create(builder_, loc_, lowest, index(0));
+  memref::StoreOp::create(
+      builder_, loc_, arith::MinSIOp::create(builder_, loc_, sofar, candidate),
+      lowest, ValueRange{index(0)});
+}
+
+Value KernelEmitter::noBadIndex() {
+  return arith::ConstantOp::create(
+      builder_, loc_,
+      builder_.getI32IntegerAttr(std::numeric_limits<int32_t>::max()));
+}
+
+void KernelEmitter::reportIndexChecks() {
+  if (lowestBadPlaces_.empty())
+    return;
+  // One atomic per invocation and check, and only where it saw a bad
+  // index: the lowest place over the invocations whatever their order.
   Value status = function_.getArgument(2 + bindings_.inputs.size());
-  scf::IfOp::create(builder_, loc_, outside, [&](OpBuilder &nested, Location) {
-    OpBuilder::InsertionGuard guard(builder_);
-    builder_.setInsertionPoint(nested.getInsertionBlock(),
-                               nested.getInsertionPoint());
-    // The flat place in the index tensor, row-major.
-    const SymbolicShape &shape = shapeOf(gather.getIndices());
-    Value flat = index(0);
-    for (auto [dim, coordinate] : llvm::zip(shape, place))
-      flat = arith::AddIOp::create(
-          builder_, loc_, arith::MulIOp::create(builder_, loc_, flat, size(dim)),
-          coordinate);
-    Value word = arith::IndexCastOp::create(builder_, loc_,
-                                            builder_.getI32Type(), flat);
-    memref::AtomicRMWOp::create(builder_, loc_, arith::AtomicRMWKind::mins,
-                                word, status, ValueRange{index(slot)});
-    scf::YieldOp::create(builder_, loc_);
-  });
+  for (auto [slot, lowest] : llvm::enumerate(lowestBadPlaces_)) {
+    Value place = memref::LoadOp::create(builder_, loc_, lowest, index(0));
+    Value bad = arith::CmpIOp::create(builder_, loc_, arith::CmpIPredicate::ne,
+                                      place, noBadIndex());
+    scf::IfOp::create(builder_, loc_, bad, [&](OpBuilder &nested, Location) {
+      memref::AtomicRMWOp::create(nested, loc_, arith::AtomicRMWKind::mins,
+                                  place, status,
+                                  ValueRange{arith::ConstantIndexOp::create(
+                                      nested, loc_, slot)});
+      scf::YieldOp::create(nested, loc_);
+    });
+  }
 }
 
 SmallVector<Value> KernelEmitter::delinearize(Value flat,

@@ -157,6 +157,12 @@ public:
   /// is a workgroup memref with one slot per invocation.
   Value workgroupReduce(Value value, bool isMax, Value scratch);
 
+  /// At the end of the kernel: each gather's lowest bad place, where the
+  /// invocation saw one, into its word of the status buffer by an atomic
+  /// minimum, so that the runtime names the first bad index whatever order
+  /// the invocations ran in.
+  void reportIndexChecks();
+
   /// Emits an error on the dispatch.
   InFlightDiagnostic emitError() { return dispatch_.emitOpError(); }
 
@@ -172,13 +178,15 @@ private:
                           const llvm::DenseMap<Value, Value> &known);
   /// A loaded f16 scalar or vector as f32; other values unchanged.
   Value widen(Value loaded);
-  /// Reports index `position` of `gather`, read at `place` in its index
-  /// tensor, when it lies outside [-extent, extent): the lowest such flat
-  /// place goes into the gather's word of the status buffer (an atomic
-  /// minimum, so that the runtime names the first bad index whatever order
-  /// the invocations ran in). The kernel goes on with a clamped index.
+  /// Notes index `position` of `gather`, read at `place` in its index
+  /// tensor, when it lies outside [-extent, extent): the invocation keeps
+  /// the lowest such flat place per gather, and reportIndexChecks puts it
+  /// into the gather's word of the status buffer. The kernel goes on with a
+  /// clamped index.
   void checkGatherIndex(GatherOp gather, ArrayRef<Value> place,
                         Value position, Value extent);
+  /// INT32_MAX: no bad index seen.
+  Value noBadIndex();
   /// An element of the recomputed layer norm, from the row's statistics.
   Value evaluateNorm(LayerNormOp norm, ArrayRef<Value> indices,
                      const llvm::DenseMap<Value, Value> &known);
@@ -194,7 +202,12 @@ private:
   llvm::DenseMap<Value, Value> sizeCache_;
   Value normMean_, normInverseStd_;
   SmallVector<std::pair<DimExpr, Value>> paramValues_;
+  /// Per checked gather, the invocation's lowest bad place (private memory).
+  SmallVector<Value> lowestBadPlaces_;
 };
+
+/// Private (per-invocation) memory in the gpu -> SPIR-V mapping.
+inline constexpr unsigned kPrivateMemorySpace = 6;
 
 /// How many elements of `view` a kernel can read per 16-byte load, at most
 /// `maxWidth`: 8 for f16 (pairs packed in the i32 lanes of a vec4), 4 for

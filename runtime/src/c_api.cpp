@@ -87,6 +87,13 @@ uint32_t tessera_instance_validation_message_count(tessera_instance instance) {
 tessera_status tessera_program_load(tessera_instance instance, const char *path,
                                     uint32_t device_index,
                                     tessera_program *out_program) {
+  return tessera_program_load_with_options(instance, path, device_index,
+                                           nullptr, out_program);
+}
+
+tessera_status tessera_program_load_with_options(
+    tessera_instance instance, const char *path, uint32_t device_index,
+    const tessera_program_options *options, tessera_program *out_program) {
   if (!instance || !path || !out_program)
     return reportStatus(invalidArgument(
         "tessera_program_load: instance, path or out_program is NULL"));
@@ -95,8 +102,10 @@ tessera_status tessera_program_load(tessera_instance instance, const char *path,
   std::optional<uint32_t> device;
   if (device_index != TESSERA_NO_DEVICE)
     device = device_index;
-  if (Status s = tessera::runtime::Program::load(*instance->impl, path, device,
-                                                 handle->program);
+  tessera::runtime::Program::Options loadOptions;
+  loadOptions.checkKernels = !(options && options->trust_kernels);
+  if (Status s = tessera::runtime::Program::load(
+          *instance->impl, path, device, loadOptions, handle->program);
       !s.isOk())
     return reportStatus(s);
   if (device)

@@ -12,7 +12,7 @@ namespace tessera::runtime {
 
 Status Program::load(const Instance &instance, const std::string &path,
                      std::optional<uint32_t> deviceIndex,
-                     std::unique_ptr<Program> &out) {
+                     const Options &options, std::unique_ptr<Program> &out) {
   std::unique_ptr<Program> program(new Program());
   if (Status s = Model::load(path, program->model_); !s.isOk())
     return s;
@@ -36,8 +36,9 @@ Status Program::load(const Instance &instance, const std::string &path,
   KernelChecker checker(properties.limits, program->model_->name());
   for (uint32_t i = 0; i < model.executables()->size(); ++i) {
     const tsr::Executable *executable = model.executables()->Get(i);
-    if (Status s = checker.check(*executable, i); !s.isOk())
-      return s;
+    if (options.checkKernels)
+      if (Status s = checker.check(*executable, i); !s.isOk())
+        return s;
     std::unique_ptr<Pipeline> pipeline;
     if (Status s = Pipeline::create(*program->device_, *program->cache_,
                                     *executable, pipeline);

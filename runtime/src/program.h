@@ -13,12 +13,17 @@ namespace tessera::runtime {
 /// checked device, one pipeline per kernel, the weights uploaded once.
 class Program {
 public:
+  struct Options {
+    /// Check each kernel's SPIR-V before the driver sees it (kernel_check.h).
+    bool checkKernels = true;
+  };
+
   /// Loads and verifies `path`; with a device index, also checks the device
   /// against the model's needs and creates pipelines and weights. Without
   /// one (inspection only) the program cannot run.
   static Status load(const Instance &instance, const std::string &path,
                      std::optional<uint32_t> deviceIndex,
-                     std::unique_ptr<Program> &out);
+                     const Options &options, std::unique_ptr<Program> &out);
 
   const Model &model() const { return *model_; }
   const Device *device() const { return device_.get(); }

@@ -273,18 +273,24 @@ Status Session::bindSymbols(const std::vector<HostTensor> &inputs,
                       std::to_string(input.shape.size()) + " " +
                       shapeText(input.shape) + " but the model expects rank " +
                       std::to_string(rank));
-    int64_t elements = 1;
+    // The element count, without overflow: a shape whose data could not
+    // fit in memory cannot match what the caller holds.
+    uint64_t elements = 1;
+    bool fits = true;
     for (int64_t dim : input.shape) {
       if (dim < 0)
         return badInput("input '" + input.name + "' has a negative size");
-      elements *= dim;
+      uint64_t d = static_cast<uint64_t>(dim);
+      fits = fits && (d == 0 || elements <= (UINT64_MAX / 8) / d);
+      elements = fits ? elements * d : elements;
     }
-    if (static_cast<uint64_t>(elements) * hostElementSize(input.type) !=
-        input.data.size())
+    if (!fits || elements * hostElementSize(input.type) != input.data.size())
       return badInput("input '" + input.name + "' holds " +
                       std::to_string(input.data.size()) + " bytes, but shape " +
                       shapeText(input.shape) + " needs " +
-                      std::to_string(elements * hostElementSize(input.type)));
+                      (fits ? std::to_string(elements *
+                                             hostElementSize(input.type))
+                            : std::string("more than fits in memory")));
     for (uint32_t d = 0; d < rank; ++d) {
       const tsr::DimExpr *dim = info->shape()->Get(d);
       // Symbols are read from dims that are a multiple of one symbol; the

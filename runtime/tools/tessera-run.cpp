@@ -32,6 +32,10 @@ void printUsage() {
       "                      first when N > 1: the first compiles shaders on\n"
       "                      some drivers) and the share of each kernel kind\n"
       "  --validation        enable the Khronos validation layer\n"
+      "  --trust-kernels     skip the checks of the binary's SPIR-V before\n"
+      "                      the driver sees it (SPIRV-Tools' validator and\n"
+      "                      the interface), for binaries you trust; the\n"
+      "                      file's checksum is checked either way\n"
       "  --info              print the signature, target needs and dispatch\n"
       "                      count, without running\n");
 }
@@ -149,7 +153,8 @@ void printProfile(const tessera::Program &program,
 int main(int argc, char **argv) {
   std::string modelPath, outputDir, device;
   std::vector<std::pair<std::string, std::string>> inputFiles;
-  bool info = false, validation = false, profile = false;
+  bool info = false, validation = false, profile = false,
+       trustKernels = false;
   int repeat = 1;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -169,6 +174,8 @@ int main(int argc, char **argv) {
       validation = true;
     } else if (arg == "--profile") {
       profile = true;
+    } else if (arg == "--trust-kernels") {
+      trustKernels = true;
     } else if (arg == "--input") {
       std::string spec = value("--input");
       size_t eq = spec.find('=');
@@ -206,7 +213,7 @@ int main(int argc, char **argv) {
       return 0;
     }
     uint32_t deviceIndex = instance.selectDevice(device);
-    tessera::Program program(instance, modelPath, deviceIndex);
+    tessera::Program program(instance, modelPath, deviceIndex, trustKernels);
     std::printf("device: %s\n", instance.devices()[deviceIndex].name);
 
     std::vector<tessera::npy::Array> arrays(inputFiles.size());

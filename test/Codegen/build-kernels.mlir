@@ -212,21 +212,33 @@ func.func @attention_split(%q: tensor<1x2x16x64xf32>) -> tensor<1x2x16x64xf32> {
 // -----
 
 // A gather checks its indices: the kernel takes the index status buffer
-// last, and an index outside [-rows, rows) puts its flat place in the index
-// tensor into word 0 by an atomic minimum, then reads a clamped row. The
-// dispatch records what the runtime needs to name it: the extent, the
-// index tensor's shape, and the input (0) the indices are.
+// last. An index outside [-rows, rows) makes its flat place in the index
+// tensor a candidate for the invocation's lowest bad place (a private
+// variable: no branch where indices are read); the kernel reads a clamped
+// row meanwhile, and at its end puts the lowest bad place it saw into word
+// 0 by an atomic minimum. The dispatch records what the runtime needs to
+// name it: the extent, the index tensor's shape, and the input (0) the
+// indices are.
 // CHECK-LABEL: module attributes
 // CHECK: tessera.dispatch
 // CHECK-SAME: tessera.index_checks = [{extent = array<i64: 1, 30522, 0>, indices = [array<i64: 1, 1, 1, 0>], input = 0 : i64, what = "the tessera.gather at {{.*}}build-kernels.mlir:{{[0-9]+}}:{{[0-9]+}}"}]
 // CHECK: gpu.func @dispatch_0(%[[P:.*]]: memref<?xi32>, %[[TABLE:.*]]: memref<?xf32>, %[[IDS:.*]]: memref<?xi32>, %[[O:.*]]: memref<?xf32>, %[[STATUS:.*]]: memref<?xi32>) kernel
+// CHECK: %[[LOWEST:.*]] = memref.alloca() : memref<1xi32, 6>
+// CHECK: memref.store %c2147483647_i32, %[[LOWEST]]
 // CHECK: %[[BELOW:.*]] = arith.cmpi slt
 // CHECK: %[[ABOVE:.*]] = arith.cmpi sge
 // CHECK: %[[OUTSIDE:.*]] = arith.ori %[[BELOW]], %[[ABOVE]]
-// CHECK: scf.if %[[OUTSIDE]] {
-// CHECK: memref.atomic_rmw mins {{.*}}, %[[STATUS]][%{{.*}}] : (i32, memref<?xi32>) -> i32
+// CHECK: %[[CANDIDATE:.*]] = arith.select %[[OUTSIDE]]
+// CHECK: %[[SOFAR:.*]] = memref.load %[[LOWEST]]
+// CHECK: %[[MIN:.*]] = arith.minsi %[[SOFAR]], %[[CANDIDATE]] : i32
+// CHECK: memref.store %[[MIN]], %[[LOWEST]]
 // CHECK: arith.maxsi
 // CHECK: arith.minsi
+// CHECK: %[[SEEN:.*]] = memref.load %[[LOWEST]]
+// CHECK: %[[BAD:.*]] = arith.cmpi ne, %[[SEEN]]
+// CHECK: scf.if %[[BAD]] {
+// CHECK: memref.atomic_rmw mins %[[SEEN]], %[[STATUS]][%{{.*}}] : (i32, memref<?xi32>) -> i32
+// CHECK: gpu.return
 // MALI-LABEL: func.func @embedding
 func.func @embedding(%ids: tensor<?xi32> {tessera.dims = ["seq"]}, %table: tensor<30522x64xf32>) -> tensor<?x64xf32> {
   %0 = tessera.gather %table[%ids], axis = 0 : (tensor<30522x64xf32>, tensor<?xi32>) -> tensor<?x64xf32>

@@ -126,14 +126,30 @@ typedef struct tessera_tensor {
 
 typedef struct tessera_program_t *tessera_program;
 
-/* Loads a .tsr file: verifies it (header, checksums, FlatBuffer, internal
- * references), checks that device `device_index` has what the model needs
- * (the message names what is missing), creates its pipelines (through a
+/* Loads a .tsr file: verifies it (header, the checksum of every byte,
+ * FlatBuffer, internal references), checks that device `device_index` has
+ * what the model needs (the message names what is missing), checks each
+ * kernel's SPIR-V (SPIRV-Tools' validator and the interface the runtime
+ * binds) before the driver sees it, creates its pipelines (through a
  * pipeline cache kept under ~/.cache/tessera) and uploads the weights.
  * The instance must outlive the program. */
 tessera_status tessera_program_load(tessera_instance instance, const char *path,
                                     uint32_t device_index,
                                     tessera_program *out_program);
+
+typedef struct tessera_program_options {
+  /* Skip the kernels' SPIR-V checks, for binaries from a source you trust
+   * as you would a shared library: they cost about 10 ms per kernel on
+   * lavapipe (docs/benchmarks.md). The file's checksum is checked either
+   * way. */
+  int trust_kernels;
+} tessera_program_options;
+
+/* tessera_program_load with options; `options` may be NULL (the defaults,
+ * every check on). */
+tessera_status tessera_program_load_with_options(
+    tessera_instance instance, const char *path, uint32_t device_index,
+    const tessera_program_options *options, tessera_program *out_program);
 void tessera_program_destroy(tessera_program program);
 
 /* Signature, target needs and schedule as text (owned by the program). */

@@ -75,11 +75,15 @@ private:
 /// inspection). The Instance must outlive it.
 class Program {
 public:
+  /// `trustKernels`: skip the kernels' SPIR-V checks (see
+  /// tessera_program_options).
   Program(const Instance &instance, const std::string &path,
-          uint32_t deviceIndex) {
+          uint32_t deviceIndex, bool trustKernels = false) {
     tessera_program raw = nullptr;
-    check(
-        tessera_program_load(instance.get(), path.c_str(), deviceIndex, &raw));
+    tessera_program_options options{};
+    options.trust_kernels = trustKernels;
+    check(tessera_program_load_with_options(instance.get(), path.c_str(),
+                                            deviceIndex, &options, &raw));
     handle_.reset(raw);
   }
 
