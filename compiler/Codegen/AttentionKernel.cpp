@@ -30,12 +30,16 @@
 //             enumeration of both, so that the key loops exist once (two
 //             loop nests took lavapipe ten times as long to compile).
 // Key padding and the ends of the sequence are element predicates. The
-// running maximum starts from the lowest finite float, and a query that
-// sees no key yields zeros, never NaN.
+// running maximum starts from the lowest finite float. A row that sees no
+// key (its padding, a dense bias or a mask with more queries than keys may
+// hide them all) takes a second pass over every key that computes what the
+// source graph gives it from the fills the op records (see AttentionOp);
+// without them it yields zeros.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Codegen/KernelEmitter.h"
+#include "dialects/tessera/IR/MaskVisibility.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -44,14 +48,67 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <functional>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::tessera;
 
 namespace {
 constexpr double kLowest = -3.4028234663852886e38;
-/// Private (per-invocation) memory in the gpu -> SPIR-V mapping.
-constexpr unsigned kFunctionMemorySpace = 6;
+
+/// MaskVisibility.h's arithmetic as IR: index values and i1 flags.
+struct ValueArithmetic {
+  using Int = Value;
+  using Bool = Value;
+  OpBuilder &b;
+  Location loc;
+  Int constant(int64_t value) {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  }
+  Int add(Int x, Int y) { return arith::AddIOp::create(b, loc, x, y); }
+  Int sub(Int x, Int y) { return arith::SubIOp::create(b, loc, x, y); }
+  Int div(Int x, Int y) { return arith::DivSIOp::create(b, loc, x, y); }
+  Int rem(Int x, Int y) { return arith::RemSIOp::create(b, loc, x, y); }
+  Bool le(Int x, Int y) { return cmp(arith::CmpIPredicate::sle, x, y); }
+  Bool lt(Int x, Int y) { return cmp(arith::CmpIPredicate::slt, x, y); }
+  Bool eq(Int x, Int y) { return cmp(arith::CmpIPredicate::eq, x, y); }
+  Bool both(Bool x, Bool y) { return arith::AndIOp::create(b, loc, x, y); }
+  Bool either(Bool x, Bool y) { return arith::OrIOp::create(b, loc, x, y); }
+  Bool truth(bool value) {
+    return arith::ConstantOp::create(b, loc, b.getBoolAttr(value));
+  }
+  Int select(Bool c, Int x, Int y) {
+    return arith::SelectOp::create(b, loc, c, x, y);
+  }
+  Bool cmp(arith::CmpIPredicate p, Int x, Int y) {
+    return arith::CmpIOp::create(b, loc, p, x, y);
+  }
+};
+
+/// Whether a row of `attention` may see no key, in a way whose result the
+/// op defines from the source graph, so that its kernel needs the second
+/// pass over every key: the padding may hide every key; a mask with more
+/// queries than keys may leave the first rows none; a dense bias may hide
+/// every key. A padding or mask without its fill (IR written by hand)
+/// leaves such a row zeros instead.
+bool mayHideEveryKey(AttentionOp attention, const SymbolicShapes &shapes) {
+  bool padding = static_cast<bool>(attention.getKeyPaddingMask());
+  bool masked = attention.getMaskOrNone().getKind() != MaskKind::None;
+  if ((padding && !attention.getPaddingFill() && !attention.getSharedFill()) ||
+      (masked && !attention.getMaskFill()))
+    return false;
+  if (padding || (attention.getBias() && !attention.getWindowRelativeBias()))
+    return true;
+  if (!masked)
+    return false;
+  // A mask shows each query its own position (p(i) = i + Lk - Lq) once it
+  // lies among the keys: when Lk - Lq is never negative.
+  DimExpr extra = shapes.getShape(attention.getKey())[2] -
+                  shapes.getShape(attention.getQuery())[2];
+  return llvm::any_of(extra.getTerms(), [](const DimExpr::Term &term) {
+    return term.coefficient < 0;
+  });
+}
 } // namespace
 
 LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
@@ -522,7 +579,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
       b, loc,
       MemRefType::get({rowCount * keyTile}, b.getF32Type(),
                       MemRefLayoutAttrInterface(),
-                      b.getI64IntegerAttr(kFunctionMemorySpace)));
+                      b.getI64IntegerAttr(kPrivateMemorySpace)));
   auto scoreSlot = [&](int64_t r, Value t) {
     return r == 0 ? t : add(t, e.index(r * keyTile));
   };
@@ -674,12 +731,168 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
       });
   state.assign(tiles.getResults().begin(), tiles.getResults().end());
 
+  /// The rows' results over every key as the source graph computes them
+  /// for a row whose keys are all hidden: a key scores scale · q·k + bias
+  /// (+ ALiBi) plus the fill of each mask that hides it. Returns the chunks
+  /// [r * valueChunks + c], then per row whether every key scored -inf (the
+  /// row is then NaN, as PyTorch and ONNX Runtime give).
+  auto attendToEveryKey = [&]() -> SmallVector<Value> {
+    Value minusInfinity = e.f32(-std::numeric_limits<double>::infinity());
+    auto fillOf = [&](std::optional<APFloat> fill) {
+      return fill ? e.f32(fill->convertToDouble()) : Value();
+    };
+    Value maskFill = fillOf(attention.getMaskFill());
+    Value paddingFill = fillOf(attention.getPaddingFill());
+    bool shared = attention.getSharedFill();
+    ValueArithmetic arithmetic{b, loc};
+    SmallVector<Value> init(rowCount, minusInfinity);
+    init.append(rowCount, e.f32(0.0));
+    init.append(rowCount * valueChunks, zeroChunk);
+    auto keysLoop = forLoop(
+        e.index(0), keyLength, 1, init, [&](Value j, ValueRange carried) {
+          Value keyBase = e.offset(keyView, {batch, kvHead, j, querySliceStart});
+          SmallVector<Value> dots(rowCount, zeroChunk);
+          forEachChunk(key, keyBase, queryChunks, keyStride,
+                       [&](int64_t c, Value keyChunk) {
+                         for (int64_t r = 0; r < rowCount; ++r)
+                           dots[r] = arith::AddFOp::create(
+                               b, loc, dots[r],
+                               arith::MulFOp::create(
+                                   b, loc, queryValues[r * queryChunks + c],
+                                   keyChunk));
+                       });
+          Value padded;
+          if (padding)
+            padded = arith::XOrIOp::create(
+                b, loc, e.loadInput(padding, {batch, j}),
+                arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));
+          SmallVector<Value> next(carried.begin(), carried.end());
+          SmallVector<Value> corrections, weights;
+          for (int64_t r = 0; r < rowCount; ++r) {
+            Value score = sumOverGroup(laneSum(dots[r]));
+            if (bias)
+              score = arith::AddFOp::create(
+                  b, loc, score,
+                  e.loadAtOffset(bias, e.offset(biasView, {batch, head,
+                                                           clampedRows[r], j})));
+            if (alibiSlope) {
+              Value distance = arith::SubIOp::create(b, loc, positions[r], j);
+              Value asFloat = arith::SIToFPOp::create(
+                  b, loc, b.getF32Type(),
+                  arith::IndexCastOp::create(b, loc, b.getI32Type(), distance));
+              score = arith::SubFOp::create(
+                  b, loc, score,
+                  arith::MulFOp::create(b, loc, alibiSlope,
+                                        math::AbsFOp::create(b, loc, asFloat)));
+            }
+            Value maskHides;
+            if (maskFill)
+              maskHides = arith::XOrIOp::create(
+                  b, loc, maskShows(mask, arithmetic, positions[r], j),
+                  arithmetic.truth(true));
+            auto addWhere = [&](Value hidden, Value fill) {
+              score = choose(hidden, arith::AddFOp::create(b, loc, score, fill),
+                             score);
+            };
+            if (shared)
+              addWhere(arithmetic.either(maskHides, padded), maskFill);
+            else {
+              if (maskHides)
+                addWhere(maskHides, maskFill);
+              if (padded && paddingFill)
+                addWhere(padded, paddingFill);
+            }
+            // The online softmax, with -inf scores weighing nothing until a
+            // finite one comes.
+            Value newMax = arith::MaximumFOp::create(b, loc, carried[r], score);
+            Value noneYet = arith::CmpFOp::create(
+                b, loc, arith::CmpFPredicate::OEQ, newMax, minusInfinity);
+            corrections.push_back(choose(
+                noneYet, e.f32(1.0),
+                math::ExpOp::create(
+                    b, loc, arith::SubFOp::create(b, loc, carried[r], newMax))));
+            weights.push_back(choose(
+                noneYet, e.f32(0.0),
+                math::ExpOp::create(
+                    b, loc, arith::SubFOp::create(b, loc, score, newMax))));
+            next[r] = newMax;
+            next[sums + r] = arith::AddFOp::create(
+                b, loc,
+                arith::MulFOp::create(b, loc, carried[sums + r],
+                                      corrections[r]),
+                weights[r]);
+          }
+          Value valueBase =
+              e.offset(valueView, {batch, kvHead, j, valueSliceStart});
+          forEachChunk(value, valueBase, valueChunks, valueStride,
+                       [&](int64_t c, Value valueChunk) {
+                         for (int64_t r = 0; r < rowCount; ++r) {
+                           Value &slot = next[accumulators + r * valueChunks + c];
+                           slot = arith::AddFOp::create(
+                               b, loc,
+                               arith::MulFOp::create(b, loc, slot,
+                                                     splat(corrections[r])),
+                               arith::MulFOp::create(b, loc, splat(weights[r]),
+                                                     valueChunk));
+                         }
+                       });
+          return next;
+        });
+    SmallVector<Value> results;
+    for (int64_t r = 0; r < rowCount; ++r) {
+      Value inverse = arith::DivFOp::create(b, loc, e.f32(1.0),
+                                            keysLoop.getResult(sums + r));
+      for (int64_t c = 0; c < valueChunks; ++c)
+        results.push_back(arith::MulFOp::create(
+            b, loc, keysLoop.getResult(accumulators + r * valueChunks + c),
+            splat(inverse)));
+    }
+    for (int64_t r = 0; r < rowCount; ++r)
+      results.push_back(arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                              keysLoop.getResult(r),
+                                              minusInfinity));
+    return results;
+  };
+
+  // Rows that saw no key: a second pass over every key computes what the
+  // source graph computed for them (AttentionOp's fills).
+  SmallVector<Value> seen;
+  for (int64_t r = 0; r < rowCount; ++r)
+    seen.push_back(arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                         state[sums + r], e.f32(0.0)));
+  SmallVector<Value> unseenResult; // [r * valueChunks + c]
+  if (!windowOrder && mayHideEveryKey(attention, e.shapes())) {
+    Value anyUnseen;
+    for (int64_t r = 0; r < rowCount; ++r) {
+      Value unseen = arith::XOrIOp::create(
+          b, loc, seen[r],
+          arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));
+      anyUnseen = anyUnseen ? arith::OrIOp::create(b, loc, anyUnseen, unseen)
+                                  .getResult()
+                            : unseen;
+    }
+    SmallVector<Type> resultTypes(rowCount * valueChunks, chunkType);
+    resultTypes.append(rowCount, b.getI1Type());
+    auto fallback =
+        scf::IfOp::create(b, loc, resultTypes, anyUnseen, /*withElse=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&fallback.getElseRegion().front());
+      SmallVector<Value> nothing(rowCount * valueChunks, zeroChunk);
+      nothing.append(rowCount,
+                     arith::ConstantOp::create(b, loc, b.getBoolAttr(false)));
+      scf::YieldOp::create(b, loc, nothing);
+      b.setInsertionPointToStart(&fallback.getThenRegion().front());
+      scf::YieldOp::create(b, loc, attendToEveryKey());
+    }
+    unseenResult.assign(fallback.getResults().begin(),
+                        fallback.getResults().end());
+  }
+
   for (int64_t r = 0; r < rowCount; ++r) {
     Value total = state[sums + r];
-    Value seen = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, total,
-                                       e.f32(0.0));
     Value inverse = choose(
-        seen, arith::DivFOp::create(b, loc, e.f32(1.0), total), e.f32(0.0));
+        seen[r], arith::DivFOp::create(b, loc, e.f32(1.0), total), e.f32(0.0));
     auto store = scf::IfOp::create(b, loc, rowValid[r], /*withElse=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&store.getThenRegion().front());
@@ -690,6 +903,15 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
               ? vector::ExtractOp::create(b, loc, chunk, d % 4).getResult()
               : chunk;
       Value result = arith::MulFOp::create(b, loc, accumulated, inverse);
+      if (!unseenResult.empty()) {
+        Value other = unseenResult[r * valueChunks + d / width];
+        if (width == 4)
+          other = vector::ExtractOp::create(b, loc, other, d % 4);
+        Value noKey = unseenResult[rowCount * valueChunks + r];
+        other = choose(
+            noKey, e.f32(std::numeric_limits<double>::quiet_NaN()), other);
+        result = choose(seen[r], result, other);
+      }
       SmallVector<Value> indices = {batch, head, rows[r],
                                     add(valueSliceStart, e.index(d))};
       e.storeOutput(indices, e.evaluateResult(indices, result));

@@ -143,11 +143,12 @@ double largestConstant(Value value, llvm::DenseSet<Value> &seen) {
 using VisibleTable = std::vector<std::vector<bool>>;
 
 /// The visible-keys table of a term at `length`: of an additive term (0 =
-/// visible, at most kMaskedFill = hidden), or of a keep condition (non-zero
-/// = visible); std::nullopt if the term is not such a mask or depends on
-/// batch or head.
-std::optional<VisibleTable>
-visibleKeys(Value term, int64_t length, const MaskDims &dims, bool isKeep) {
+/// visible, at most kMaskedFill = hidden, every hidden key the same value,
+/// which goes to `fill`), or of a keep condition (non-zero = visible);
+/// std::nullopt if the term is not such a mask or depends on batch or head.
+std::optional<VisibleTable> visibleKeys(Value term, int64_t length,
+                                        const MaskDims &dims, bool isKeep,
+                                        std::optional<double> *fill = nullptr) {
   if (cast<RankedTensorType>(term.getType()).getRank() < 2)
     return std::nullopt;
   TensorInterpreter evaluator = maskInterpreter(length, dims);
@@ -172,6 +173,13 @@ visibleKeys(Value term, int64_t length, const MaskDims &dims, bool isKeep) {
       if (v != 0 && !(v <= kMaskedFill))
         return std::nullopt; // a real bias, not a mask
       visible[i][j] = v == 0;
+      if (v != 0 && fill) {
+        // A fully masked row computes with the value (AttentionOp's
+        // mask_fill): one value for every hidden key, or no structure.
+        if (*fill && **fill != v)
+          return std::nullopt;
+        *fill = v;
+      }
     }
   return visible;
 }
@@ -258,32 +266,46 @@ std::optional<MaskAttr> classify(MLIRContext *context,
 }
 
 /// The structured mask a position term (or keep condition) stands for,
-/// found at one length and checked at a shorter one.
+/// found at one length and checked at a shorter one; for an additive term,
+/// `fill` gets what it adds to the keys it hides.
 std::optional<MaskAttr> classifyTerm(Value term, const MaskDims &dims,
-                                     bool isKeep = false) {
+                                     bool isKeep = false,
+                                     std::optional<double> *fill = nullptr) {
   llvm::DenseSet<Value> seen;
   int64_t length =
       std::clamp<int64_t>(2 * static_cast<int64_t>(largestConstant(term, seen)) + 16,
                           64, 1024);
   // A table gathered by position bounds the length from above.
   std::optional<VisibleTable> visible;
-  while (length >= 8 && !(visible = visibleKeys(term, length, dims, isKeep)))
+  while (length >= 8 &&
+         !(visible = visibleKeys(term, length, dims, isKeep, fill))) {
+    if (fill)
+      fill->reset();
     length /= 2;
+  }
   if (!visible || length < 8)
     return std::nullopt;
   std::optional<MaskAttr> mask = classify(term.getContext(), *visible);
   std::optional<VisibleTable> shorter =
-      visibleKeys(term, length / 2 + 1, dims, isKeep);
+      visibleKeys(term, length / 2 + 1, dims, isKeep, fill);
   if (!mask || !shorter || !matches(*mask, *shorter))
     return std::nullopt;
   return mask;
 }
 
+/// A keep condition: the value, whether it must be negated, and what the
+/// term adds where it does not keep.
+struct KeepCondition {
+  Value keep;
+  bool negate;
+  double fill;
+};
+
 /// For "0 where keep, very negative elsewhere", the keep condition:
 /// (1 - m) · fill → m ≠ 0; select(c, 0, fill) → c; select(c, fill, 0) → ¬c;
 /// Hugging Face's masked_fill, select(bool(1 - m), fill, 1 - m) → m ≠ 0
-/// (masks of 0 and 1). Returns the value and whether it must be negated.
-std::optional<std::pair<Value, bool>> keepCondition(Value term) {
+/// (masks of 0 and 1).
+std::optional<KeepCondition> keepCondition(Value term) {
   auto oneMinus = [](Value v) -> Value {
     auto sub = v.getDefiningOp<SubOp>();
     if (!sub || !isSplatNear(sub.getLhs(), 1.0, 0.0))
@@ -297,21 +319,21 @@ std::optional<std::pair<Value, bool>> keepCondition(Value term) {
     std::optional<double> t = getSplatValue(select.getOnTrue()),
                           f = getSplatValue(select.getOnFalse());
     if (t == 0.0 && f && *f <= kMaskedFill)
-      return std::make_pair(select.getCondition(), false);
+      return KeepCondition{select.getCondition(), false, *f};
     if (f == 0.0 && t && *t <= kMaskedFill)
-      return std::make_pair(select.getCondition(), true);
+      return KeepCondition{select.getCondition(), true, *t};
     auto condition = select.getCondition().getDefiningOp<CastOp>();
     if (t && *t <= kMaskedFill && condition &&
         condition.getInput() == select.getOnFalse())
       if (Value m = oneMinus(select.getOnFalse()))
-        return std::make_pair(m, false);
+        return KeepCondition{m, false, *t};
     return std::nullopt;
   }
   Product p = collectProduct(term);
   if (p.factors.size() != 1 || !(p.constant <= kMaskedFill))
     return std::nullopt;
   if (Value m = oneMinus(p.factors[0]))
-    return std::make_pair(m, false);
+    return KeepCondition{m, false, p.constant};
   return std::nullopt;
 }
 
@@ -397,9 +419,11 @@ Value keyPaddingOperand(OpBuilder &builder, Location loc, Value source,
 }
 
 /// A term of [B, 1 or H, 1 or Lq, Lk] that is "0 where m, very negative
-/// elsewhere" for a [B, Lk] m: its keep condition as the key padding mask.
+/// elsewhere" for a [B, Lk] m: its keep condition as the key padding mask,
+/// and in `fill` what it adds to a padded key.
 Value keyPaddingMask(OpBuilder &builder, Location loc, Value term,
-                     AttentionOp attention, const MaskDims &dims) {
+                     AttentionOp attention, const MaskDims &dims,
+                     double &fill) {
   auto type = cast<RankedTensorType>(term.getType());
   if (type.getRank() != 4 ||
       (type.getDimSize(1) != 1 &&
@@ -409,29 +433,32 @@ Value keyPaddingMask(OpBuilder &builder, Location loc, Value term,
       (type.getDimSize(2) != 1 &&
        !sameDim(dims, term, 2, attention.getQuery(), 2)))
     return Value();
-  std::optional<std::pair<Value, bool>> keep;
+  std::optional<KeepCondition> keep;
   if (auto reshape = term.getDefiningOp<ReshapeOp>())
     keep = keepCondition(reshape.getInput());
   if (!keep)
     keep = keepCondition(term);
   if (!keep)
     return Value();
-  Value source = paddingSource(keep->first, attention, dims);
+  Value source = paddingSource(keep->keep, attention, dims);
   if (!source || !isKeyPaddingOf(term, /*additive=*/true, source,
-                                 keep->second, dims))
+                                 keep->negate, dims))
     return Value();
-  return keyPaddingOperand(builder, loc, source, keep->second);
+  fill = keep->fill;
+  return keyPaddingOperand(builder, loc, source, keep->negate);
 }
 
 /// A term whose keep condition is a product (or `and`) of a position mask
-/// and a padding mask: both, or nothing.
+/// and a padding mask: both, or nothing; `fill` gets what the term adds to
+/// a key either hides.
 std::optional<std::pair<MaskAttr, Value>>
 productOfMasks(OpBuilder &builder, Location loc, Value term,
-               AttentionOp attention, const MaskDims &dims) {
-  std::optional<std::pair<Value, bool>> keep = keepCondition(term);
-  if (!keep || keep->second)
+               AttentionOp attention, const MaskDims &dims, double &fill) {
+  std::optional<KeepCondition> keep = keepCondition(term);
+  if (!keep || keep->negate)
     return std::nullopt;
-  Value product = keep->first;
+  fill = keep->fill;
+  Value product = keep->keep;
   if (auto cast = product.getDefiningOp<CastOp>())
     product = cast.getInput();
   Operation *op = product.getDefiningOp();
@@ -498,28 +525,37 @@ struct ClassifyAttentionMasksPass
     Location loc = attention.getLoc();
     Value padding;
     std::optional<MaskAttr> structure;
+    // What the terms that become the padding and the mask add to the keys
+    // they hide (fully masked rows compute with them); one term for both
+    // when `shared`.
+    double paddingFill = 0, maskFill = 0;
+    bool shared = false;
     SmallVector<Value> remaining;
     auto noStructure = [&] {
       return !structure || structure->getKind() == MaskKind::None;
     };
     for (Value term : terms) {
-      if (!padding &&
-          (padding = keyPaddingMask(builder, loc, term, attention, dims)))
+      if (!padding && (padding = keyPaddingMask(builder, loc, term, attention,
+                                                dims, paddingFill)))
         continue;
       if (noStructure()) {
-        std::optional<MaskAttr> mask = classifyTerm(term, dims);
+        std::optional<double> fill;
+        std::optional<MaskAttr> mask =
+            classifyTerm(term, dims, /*isKeep=*/false, &fill);
         if (mask && (!structure || mask->getKind() != MaskKind::None)) {
           structure = mask;
+          maskFill = fill.value_or(0);
           continue;
         }
         if (mask) // a second term that hides nothing
           continue;
       }
       if (!padding && noStructure())
-        if (std::optional<std::pair<MaskAttr, Value>> both =
-                productOfMasks(builder, loc, term, attention, dims)) {
+        if (std::optional<std::pair<MaskAttr, Value>> both = productOfMasks(
+                builder, loc, term, attention, dims, maskFill)) {
           structure = both->first;
           padding = both->second;
+          shared = true;
           continue;
         }
       remaining.push_back(term);
@@ -533,10 +569,19 @@ struct ClassifyAttentionMasksPass
     attention.getBiasMutable().clear();
     if (bias)
       attention.getBiasMutable().assign(bias);
-    if (padding)
+    bool hasMask = structure && structure->getKind() != MaskKind::None;
+    if (padding) {
       attention.getKeyPaddingMaskMutable().assign(padding);
-    if (structure && structure->getKind() != MaskKind::None)
+      if (!shared || !hasMask)
+        attention.setPaddingFillAttr(
+            builder.getF32FloatAttr(shared ? maskFill : paddingFill));
+    }
+    if (hasMask) {
       attention.setMaskAttr(*structure);
+      attention.setMaskFillAttr(builder.getF32FloatAttr(maskFill));
+      if (shared && padding)
+        attention.setSharedFillAttr(builder.getUnitAttr());
+    }
   }
 };
 

@@ -370,7 +370,9 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
         rewriter, loc, query, key, value, bias, /*key_padding_mask=*/Value(),
         rewriter.getF32FloatAttr(static_cast<float>(scale)),
         /*mask=*/MaskAttr(), /*alibi_slopes=*/DenseF32ArrayAttr(),
-        /*window_relative_bias=*/UnitAttr());
+        /*window_relative_bias=*/UnitAttr(),
+        /*mask_fill=*/FloatAttr(), /*padding_fill=*/FloatAttr(),
+        /*shared_fill=*/UnitAttr());
     Value result = attention.getResult();
     if (foldedQuery) {
       // Fold the heads back: [B·H, Lq, Dv] named like the folded query.

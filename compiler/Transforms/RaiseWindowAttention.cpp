@@ -309,7 +309,10 @@ struct RaiseWindowAttentionPass
     auto raised = AttentionOp::create(
         builder, loc, q, k, v, tableBias, /*key_padding_mask=*/Value(),
         attention.getScaleAttr(), mask, DenseF32ArrayAttr(),
-        tableBias ? builder.getUnitAttr() : UnitAttr());
+        tableBias ? builder.getUnitAttr() : UnitAttr(),
+        // A window always holds its query: no row is fully masked.
+        /*mask_fill=*/FloatAttr(), /*padding_fill=*/FloatAttr(),
+        /*shared_fill=*/UnitAttr());
     Value merged = TransposeOp::create(builder, loc, raised,
                                        ArrayRef<int64_t>{0, 2, 1, 3});
     auto mergedType = cast<RankedTensorType>(merged.getType());

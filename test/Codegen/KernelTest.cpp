@@ -23,6 +23,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -175,12 +177,16 @@ protected:
     return std::vector<float>(data, data + output.size / 4);
   }
 
+  /// NaN is expected exactly where `want` is NaN.
   static void expectClose(const std::vector<float> &got,
                           const std::vector<double> &want,
                           double tolerance = kTolerance) {
     ASSERT_EQ(got.size(), want.size());
     for (size_t i = 0; i < got.size(); ++i) {
-      ASSERT_FALSE(std::isnan(got[i])) << "element " << i << " is NaN";
+      ASSERT_EQ(std::isnan(got[i]), std::isnan(want[i]))
+          << "element " << i << ": got " << got[i] << ", want " << want[i];
+      if (std::isnan(want[i]))
+        continue;
       ASSERT_LE(std::abs(got[i] - want[i]),
                 tolerance * std::max(1.0, std::abs(want[i])))
           << "element " << i << ": got " << got[i] << ", want " << want[i];
@@ -893,6 +899,12 @@ struct AttentionCase {
   // The profile compiled for; where one query row outgrows its register
   // budget, the head dims are split over several invocations.
   const char *target = "lavapipe";
+  // What the source graph added to hidden keys (AttentionOp's mask_fill,
+  // padding_fill, shared_fill): rows that see no key compute with them.
+  std::optional<float> maskFill, paddingFill;
+  bool sharedFill = false;
+  bool padAll = false;        // every key padded: every row sees none
+  bool biasHidesRow = false;  // bias row 2 is finfo.min: a dense mask
 };
 
 void PrintTo(const AttentionCase &c, std::ostream *os) {
@@ -901,8 +913,14 @@ void PrintTo(const AttentionCase &c, std::ostream *os) {
       << c.mask << "'" << (c.padding ? ", padding" : "")
       << (c.bias ? ", bias" : "") << (c.alibi ? ", alibi" : "")
       << (c.windowBias ? ", window bias" : "")
-      << (c.residual ? ", residual" : "") << (c.f16 ? ", f16" : "")
-      << ", " << c.target;
+      << (c.residual ? ", residual" : "") << (c.f16 ? ", f16" : "");
+  if (c.maskFill)
+    *os << ", mask fill " << *c.maskFill;
+  if (c.paddingFill)
+    *os << ", padding fill " << *c.paddingFill;
+  *os << (c.sharedFill ? ", shared fill" : "")
+      << (c.padAll ? ", all keys padded" : "")
+      << (c.biasHidesRow ? ", bias hides row 2" : "") << ", " << c.target;
 }
 
 class AttentionKernelTest
@@ -958,6 +976,20 @@ TEST_P(AttentionKernelTest, MatchesReference) {
   }
   if (c.windowBias)
     addAttribute("window_relative_bias");
+  // Fills as the printer writes f32 (hexadecimal: exact, and -inf too).
+  auto f32Attribute = [](float value) {
+    uint32_t bits;
+    std::memcpy(&bits, &value, 4);
+    char text[32];
+    std::snprintf(text, sizeof(text), "0x%08X : f32", bits);
+    return std::string(text);
+  };
+  if (c.maskFill)
+    addAttribute("mask_fill = " + f32Attribute(*c.maskFill));
+  if (c.paddingFill)
+    addAttribute("padding_fill = " + f32Attribute(*c.paddingFill));
+  if (c.sharedFill)
+    addAttribute("shared_fill");
   std::string mask = attributes.empty() ? "" : " {" + attributes + "}";
   std::string mlir = "func.func @f(" + args + ") -> " + type(qShape, fp) +
                      " {\n  %0 = tessera.attention " + operands + mask +
@@ -982,6 +1014,11 @@ TEST_P(AttentionKernelTest, MatchesReference) {
   pad.flags[0] = 0;
   if (c.keyLength > 3)
     pad.flags[c.keyLength - 2] = 0;
+  if (c.padAll)
+    std::fill(pad.flags.begin(), pad.flags.end(), 0);
+  if (c.biasHidesRow)
+    for (int64_t j = 0; j < c.keyLength; ++j)
+      bias.values[2 * c.keyLength + j] = -std::numeric_limits<float>::max();
   std::vector<Tensor> inputs = {q, k, v};
   if (c.bias)
     inputs.push_back(bias);
@@ -1033,6 +1070,37 @@ TEST_P(AttentionKernelTest, MatchesReference) {
               slopes[h] * std::abs(double(i + c.keyLength - c.queryLength - j));
         if (visible[j])
           max = std::max(max, scores[j]);
+      }
+      // A row that sees no key, where the op records the fills (or a dense
+      // bias hides the keys): the softmax over every key of what the source
+      // graph gives it, fills added in f32 as the graph adds them; every
+      // key at -inf is NaN.
+      bool paddingKnown = !c.padding || c.paddingFill || c.sharedFill;
+      bool maskKnown = !*c.mask || c.maskFill;
+      if (max == -INFINITY && paddingKnown && maskKnown &&
+          (c.padding || c.bias || *c.mask)) {
+        for (int64_t j = 0; j < c.keyLength; ++j) {
+          bool maskHides = !maskVisible(i, j);
+          bool padded = c.padding && !pad.flags[j];
+          float score = static_cast<float>(scores[j]);
+          if (c.sharedFill) {
+            if (maskHides || padded)
+              score += *c.maskFill;
+          } else {
+            if (maskHides && c.maskFill)
+              score += *c.maskFill;
+            if (padded && c.paddingFill)
+              score += *c.paddingFill;
+          }
+          scores[j] = score;
+          visible[j] = true;
+          max = std::max(max, scores[j]);
+        }
+        if (max == -INFINITY) {
+          for (int64_t e = 0; e < d; ++e)
+            want[(h * c.queryLength + i) * d + e] = NAN;
+          continue;
+        }
       }
       double sum = 0;
       for (int64_t j = 0; j < c.keyLength; ++j)
@@ -1201,6 +1269,56 @@ std::vector<AttentionCase> splitHeadDimAttentionCases() {
 
 INSTANTIATE_TEST_SUITE_P(SplitHeadDim, AttentionKernelTest,
                          ::testing::ValuesIn(splitHeadDimAttentionCases()),
+                         attentionCaseName);
+
+/// Rows that see no key compute what the source graph gives them, from the
+/// fills the op records (mask classification sets them; the model tests
+/// hold whole exports to PyTorch): Hugging Face's finfo.min (a uniform
+/// average), -inf (NaN, as PyTorch and ONNX Runtime), an old -10000 (a
+/// softmax of the raw scores), a key hidden by both masks (their fills
+/// add: -inf, so it drops out), one term for both (shared_fill), more
+/// queries than keys under a causal mask, a dense bias of finfo.min; with
+/// f16 storage and with the head dims split over invocations.
+std::vector<AttentionCase> fullyMaskedRowCases() {
+  constexpr float kMin = -std::numeric_limits<float>::max();
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  auto with = [](AttentionCase c, std::optional<float> maskFill,
+                 std::optional<float> paddingFill, bool padAll) {
+    c.maskFill = maskFill;
+    c.paddingFill = paddingFill;
+    c.padAll = padAll;
+    return c;
+  };
+  AttentionCase shared = with({2, 2, 17, 17, 32, "#tessera.mask<causal>", true,
+                               false},
+                              kMin, std::nullopt, false);
+  shared.sharedFill = true;
+  AttentionCase denseBias{2, 2, 9, 21, 16, "", false, true};
+  denseBias.biasHidesRow = true;
+  AttentionCase split = with({2, 2, 21, 21, 128, "", true, false},
+                             std::nullopt, kMin, true);
+  split.target = "nvidia";
+  AttentionCase f16 = with({2, 2, 19, 19, 64, "#tessera.mask<causal>", true,
+                            false},
+                           kMin, kMin, false);
+  f16.f16 = true;
+  return {
+      with({2, 2, 19, 19, 64, "", true, false}, std::nullopt, kMin, true),
+      with({2, 2, 19, 19, 32, "", true, false}, std::nullopt, -kInf, true),
+      with({2, 2, 19, 19, 32, "", true, true}, std::nullopt, -1e4f, true),
+      with({2, 2, 19, 19, 64, "#tessera.mask<causal>", true, false}, kMin,
+           kMin, false),
+      shared,
+      with({2, 2, 20, 12, 16, "#tessera.mask<causal>", false, false}, kMin,
+           std::nullopt, false),
+      denseBias,
+      split,
+      f16,
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(FullyMaskedRows, AttentionKernelTest,
+                         ::testing::ValuesIn(fullyMaskedRowCases()),
                          attentionCaseName);
 
 TEST_F(KernelTest, RefusesAHeadDimSplitWiderThanTheDeviceSubgroup) {

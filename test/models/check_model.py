@@ -13,7 +13,8 @@ may remain; --mask counts attentions per layer with that #tessera.mask kind
 the largest absolute difference against a reference (PyTorch's output), or
 with --relative the largest difference relative to max(|reference|, 1).
 `weights` compares the weight bytes of two `tessera-run --info` outputs
-(a binary compiled with --precision f16 against the f32 one).
+(a binary compiled with --precision f16 against the f32 one). NaN must
+appear exactly where the reference has it (a row whose keys are all -inf).
 """
 import argparse
 import collections
@@ -59,6 +60,17 @@ def compare(args):
     if out.shape != ref.shape:
         print("error: shape %s, expected %s" % (out.shape, ref.shape), file=sys.stderr)
         return 1
+    # NaN where the reference is NaN (a row whose keys are all -inf), and
+    # nowhere else; the other elements are compared.
+    out_nan, ref_nan = np.isnan(out), np.isnan(ref)
+    if (out_nan != ref_nan).any():
+        print("error: NaN at %d elements, the reference at %d (first mismatch at %s)"
+              % (out_nan.sum(), ref_nan.sum(),
+                 np.argwhere(out_nan != ref_nan)[0].tolist()), file=sys.stderr)
+        return 1
+    if ref_nan.any():
+        print("NaN at the %d elements where the reference is NaN" % ref_nan.sum())
+    out, ref = np.where(ref_nan, 0, out), np.where(ref_nan, 0, ref)
     diff = np.abs(out.astype(np.float64) - ref)
     if args.relative:
         # Relative to each reference value, floored at magnitude 1.

@@ -693,8 +693,10 @@ FAMILIES = {"bert": Bert, "gpt2": Gpt2, "gpt2-past": Gpt2Past, "vit": Vit, "clip
             "longformer": Longformer, "swin": Swin}
 
 
-def example_inputs(model, batch=2, seq=11, past=6):
-    """Random inputs for `model.inputs`; the second sequence is padded."""
+def example_inputs(model, batch=3, seq=11, past=6):
+    """Random inputs for `model.inputs`: the second sequence is padded at
+    its end, the third is padding only (every key of its rows is hidden:
+    what the graph computes for such rows is part of what is compared)."""
     gen = torch.Generator().manual_seed(1)
     lengths = {"seq": seq, "src_seq": seq + 2, "image_seq": 5, "memory_seq": 13,
                "past": past, "past+seq": past + seq}
@@ -710,6 +712,7 @@ def example_inputs(model, batch=2, seq=11, past=6):
         elif kind in ("padding", "bool_padding"):
             mask = torch.ones(batch, length, dtype=torch.long)
             mask[1, length - 2:] = 0
+            mask[2, :] = 0
             tensors.append(mask if kind == "padding" else mask == 0)
         elif kind == "features":
             tensors.append(torch.randn(batch, length, HIDDEN, generator=gen))
@@ -741,7 +744,10 @@ def main():
     torch.onnx.export(model, inputs, args.output, input_names=names,
                       output_names=list(outputs), dynamic_axes=dynamic,
                       opset_version=args.opset, do_constant_folding=True)
-    with torch.no_grad():
+    # The reference runs as the export traced the model: with gradients
+    # (under no_grad, nn.TransformerEncoderLayer's fast path treats fully
+    # padded rows differently from its exported graph).
+    if True:
         if args.reference:
             os.makedirs(args.reference, exist_ok=True)
             for name, tensor in zip(names, inputs):
@@ -750,7 +756,8 @@ def main():
             if not isinstance(results, tuple):
                 results = (results,)
             for name, tensor in zip(outputs, results):
-                np.save(os.path.join(args.reference, "output_%s.npy" % name), tensor.numpy())
+                np.save(os.path.join(args.reference, "output_%s.npy" % name),
+                        tensor.detach().numpy())
 
 
 if __name__ == "__main__":

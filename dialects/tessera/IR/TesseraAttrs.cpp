@@ -1,6 +1,7 @@
 //===- TesseraAttrs.cpp - Tessera attributes ------------------------------===//
 
 #include "dialects/tessera/IR/TesseraAttrs.h"
+#include "dialects/tessera/IR/MaskVisibility.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -109,60 +110,31 @@ LogicalResult MaskAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
-/// Swin's shifted-window region label along one axis: after the cyclic shift,
-/// the last window along the axis holds tokens from two regions of the
-/// original image, which must not attend to each other.
-static int64_t shiftRegion(int64_t shiftedPos, int64_t side, int64_t size,
-                           int64_t shift) {
-  if (shiftedPos < side - size)
-    return 0;
-  if (shiftedPos < side - shift)
-    return 1;
-  return 2;
-}
+namespace {
+/// MaskVisibility.h's arithmetic on integers.
+struct IntArithmetic {
+  using Int = int64_t;
+  using Bool = bool;
+  Int constant(int64_t value) { return value; }
+  Int add(Int x, Int y) { return x + y; }
+  Int sub(Int x, Int y) { return x - y; }
+  Int div(Int x, Int y) { return x / y; }
+  Int rem(Int x, Int y) { return x % y; }
+  Bool le(Int x, Int y) { return x <= y; }
+  Bool lt(Int x, Int y) { return x < y; }
+  Bool eq(Int x, Int y) { return x == y; }
+  Bool both(Bool x, Bool y) { return x && y; }
+  Bool either(Bool x, Bool y) { return x || y; }
+  Bool truth(bool value) { return value; }
+  Int select(Bool c, Int x, Int y) { return c ? x : y; }
+};
+} // namespace
 
 bool MaskAttr::isVisible(int64_t queryIndex, int64_t keyIndex,
                          int64_t numQueries, int64_t numKeys) const {
-  int64_t queryPos = queryIndex + (numKeys - numQueries);
-  switch (getKind()) {
-  case MaskKind::None:
-    return true;
-  case MaskKind::Causal:
-    return keyIndex <= queryPos;
-  case MaskKind::Sliding: {
-    int64_t distance = queryPos - keyIndex;
-    return distance <= *getLeft() && -distance <= *getRight() &&
-           distance % getDilation() == 0;
-  }
-  case MaskKind::Global: {
-    ArrayRef<int64_t> tokens = getTokens();
-    if (llvm::is_contained(tokens, queryPos) ||
-        llvm::is_contained(tokens, keyIndex))
-      return true;
-    return getInner().isVisible(queryIndex, keyIndex, numQueries, numKeys);
-  }
-  case MaskKind::Window: {
-    int64_t width = getGrid()[1], height = getGrid()[0];
-    int64_t size = *getSize(), shift = getShift();
-    // Coordinates in the cyclically shifted grid (torch.roll by -shift).
-    auto shifted = [&](int64_t token, int64_t &row, int64_t &col) {
-      row = ((token / width) - shift + height) % height;
-      col = ((token % width) - shift + width) % width;
-    };
-    int64_t qr, qc, kr, kc;
-    shifted(queryPos, qr, qc);
-    shifted(keyIndex, kr, kc);
-    if (qr / size != kr / size || qc / size != kc / size)
-      return false;
-    if (shift == 0)
-      return true;
-    return shiftRegion(qr, height, size, shift) ==
-               shiftRegion(kr, height, size, shift) &&
-           shiftRegion(qc, width, size, shift) ==
-               shiftRegion(kc, width, size, shift);
-  }
-  }
-  llvm_unreachable("unknown mask kind");
+  IntArithmetic integers;
+  return maskShows(*this, integers, queryIndex + (numKeys - numQueries),
+                   keyIndex);
 }
 
 //===----------------------------------------------------------------------===//

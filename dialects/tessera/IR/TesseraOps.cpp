@@ -218,6 +218,21 @@ LogicalResult AttentionOp::verify() {
       if (!std::isfinite(slope))
         return emitOpError("ALiBi slopes must be finite");
   }
+  // What hidden keys scored in the source graph (fully masked rows).
+  for (auto [name, fill] :
+       {std::pair<StringRef, std::optional<APFloat>>{"mask_fill", getMaskFill()},
+        {"padding_fill", getPaddingFill()}})
+    if (fill && (fill->isNaN() || (fill->isFinite() && !fill->isNegative() &&
+                                   !fill->isZero())))
+      return emitOpError("'") << name << "' must be zero, negative or -inf";
+  if (getMaskFill() && mask.getKind() == MaskKind::None)
+    return emitOpError("'mask_fill' without a mask");
+  if (getPaddingFill() && !getKeyPaddingMask())
+    return emitOpError("'padding_fill' without a key padding mask");
+  if (getSharedFill() &&
+      (!getMaskFill() || getPaddingFill() || !getKeyPaddingMask()))
+    return emitOpError("'shared_fill' needs 'mask_fill', a key padding mask "
+                       "and no 'padding_fill'");
   if (getWindowRelativeBias()) {
     if (mask.getKind() != MaskKind::Window)
       return emitOpError("'window_relative_bias' needs a window mask");

@@ -500,7 +500,16 @@ def Tessera_AttentionOp : Tessera_InferredOp<"attention", [AttrSizedOperandSegme
       the key inside their window — Swin's relative position bias — instead
       of by token indices.
 
-    A query that sees no key yields zeros.
+    A query whose mask and key padding hide every key computes what the
+    source graph computed for it, given what the graph added to a hidden
+    key's score: `mask_fill` for a key the mask hides, `padding_fill` for a
+    key the padding hides, both for a key hidden by both (with
+    `shared_fill`, one term hid keys for both: `mask_fill`, once). The row is
+    the softmax over every key of `scale · q·k + bias + fills`: with Hugging
+    Face's `finfo.min` a uniform average over the keys hidden once (twice
+    sums to -inf), with -inf NaN, as PyTorch and ONNX Runtime give. Without
+    the fills (IR written by hand) such a query yields zeros. A row that sees
+    a key is unaffected: hidden keys have no weight there.
 
     ```mlir
     %o = tessera.attention %q, %k, %v key_padding_mask(%pad)
@@ -516,7 +525,10 @@ def Tessera_AttentionOp : Tessera_InferredOp<"attention", [AttrSizedOperandSegme
                        OptionalAttr<F32Attr>:$scale,
                        OptionalAttr<Tessera_MaskAttr>:$mask,
                        OptionalAttr<DenseF32ArrayAttr>:$alibi_slopes,
-                       UnitAttr:$window_relative_bias);
+                       UnitAttr:$window_relative_bias,
+                       OptionalAttr<F32Attr>:$mask_fill,
+                       OptionalAttr<F32Attr>:$padding_fill,
+                       UnitAttr:$shared_fill);
   let results = (outs Tessera_FloatTensor:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`bias` `(` $bias^ `)`)?
