@@ -573,6 +573,47 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
     };
   }
 
+  /// The rows' scores against key `jc`: scale · q·k (each invocation's
+  /// slice of the dot product, summed over the group), plus the bias at
+  /// `biasColumn` and ALiBi. Each K element is loaded once and feeds every
+  /// row.
+  auto scoresAgainst = [&](Value jc, Value biasColumn) {
+    Value keyBase = e.offset(keyView, {batch, kvHead, jc, querySliceStart});
+    SmallVector<Value> dots(rowCount, zeroChunk);
+    forEachChunk(key, keyBase, queryChunks, keyStride,
+                 [&](int64_t c, Value keyChunk) {
+                   for (int64_t r = 0; r < rowCount; ++r)
+                     dots[r] = arith::AddFOp::create(
+                         b, loc, dots[r],
+                         arith::MulFOp::create(
+                             b, loc, queryValues[r * queryChunks + c],
+                             keyChunk));
+                 });
+    SmallVector<Value> rowScores;
+    for (int64_t r = 0; r < rowCount; ++r) {
+      Value score = sumOverGroup(laneSum(dots[r]));
+      if (bias) {
+        Value biasRow = windowBias ? windowQueryPositions[r] : clampedRows[r];
+        score = arith::AddFOp::create(
+            b, loc, score,
+            e.loadAtOffset(bias, e.offset(biasView, {batch, head, biasRow,
+                                                     biasColumn})));
+      }
+      if (alibiSlope) {
+        Value distance = arith::SubIOp::create(b, loc, positions[r], jc);
+        Value asFloat = arith::SIToFPOp::create(
+            b, loc, b.getF32Type(),
+            arith::IndexCastOp::create(b, loc, b.getI32Type(), distance));
+        score = arith::SubFOp::create(
+            b, loc, score,
+            arith::MulFOp::create(b, loc, alibiSlope,
+                                  math::AbsFOp::create(b, loc, asFloat)));
+      }
+      rowScores.push_back(score);
+    }
+    return rowScores;
+  };
+
   // The scores of a key tile: a small private array, one slot per row and
   // key (indexed at run time: per score, not per element).
   Value scores = memref::AllocaOp::create(
@@ -615,50 +656,16 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
               auto [jc, exists] = resolve(n);
               if (padding)
                 exists = both(exists, e.loadInput(padding, {batch, jc}));
-              Value keyBase =
-                  e.offset(keyView, {batch, kvHead, jc, querySliceStart});
-              SmallVector<Value> dots(rowCount, zeroChunk);
-              forEachChunk(key, keyBase, queryChunks, keyStride,
-                           [&](int64_t c, Value keyChunk) {
-                             for (int64_t r = 0; r < rowCount; ++r)
-                               dots[r] = arith::AddFOp::create(
-                                   b, loc, dots[r],
-                                   arith::MulFOp::create(
-                                       b, loc, queryValues[r * queryChunks + c],
-                                       keyChunk));
-                           });
-              SmallVector<Value> next;
-              for (int64_t r = 0; r < rowCount; ++r) {
-                Value score = sumOverGroup(laneSum(dots[r]));
-                if (bias) {
-                  // A window's n-th key is its n-th position (clamped:
-                  // slots past the window's end are masked, but load).
-                  Value biasRow =
-                      windowBias ? windowQueryPositions[r] : clampedRows[r];
-                  Value biasColumn =
-                      windowBias ? arith::MinUIOp::create(
+              // A window's n-th key is its n-th position (clamped: slots
+              // past the window's end are masked, but load).
+              SmallVector<Value> rowScores = scoresAgainst(
+                  jc, windowBias ? arith::MinUIOp::create(
                                        b, loc, n, e.index(windowPositions - 1))
                                        .getResult()
-                                 : jc;
-                  score = arith::AddFOp::create(
-                      b, loc, score,
-                      e.loadAtOffset(
-                          bias, e.offset(biasView,
-                                         {batch, head, biasRow, biasColumn})));
-                }
-                if (alibiSlope) {
-                  Value distance =
-                      arith::SubIOp::create(b, loc, positions[r], jc);
-                  Value asFloat = arith::SIToFPOp::create(
-                      b, loc, b.getF32Type(),
-                      arith::IndexCastOp::create(b, loc, b.getI32Type(),
-                                                 distance));
-                  score = arith::SubFOp::create(
-                      b, loc, score,
-                      arith::MulFOp::create(
-                          b, loc, alibiSlope,
-                          math::AbsFOp::create(b, loc, asFloat)));
-                }
+                                 : jc);
+              SmallVector<Value> next;
+              for (int64_t r = 0; r < rowCount; ++r) {
+                Value score = rowScores[r];
                 Value visible = exists;
                 if (keys.predicate)
                   visible = both(visible, keys.predicate(r, jc, n));
@@ -750,17 +757,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
     init.append(rowCount * valueChunks, zeroChunk);
     auto keysLoop = forLoop(
         e.index(0), keyLength, 1, init, [&](Value j, ValueRange carried) {
-          Value keyBase = e.offset(keyView, {batch, kvHead, j, querySliceStart});
-          SmallVector<Value> dots(rowCount, zeroChunk);
-          forEachChunk(key, keyBase, queryChunks, keyStride,
-                       [&](int64_t c, Value keyChunk) {
-                         for (int64_t r = 0; r < rowCount; ++r)
-                           dots[r] = arith::AddFOp::create(
-                               b, loc, dots[r],
-                               arith::MulFOp::create(
-                                   b, loc, queryValues[r * queryChunks + c],
-                                   keyChunk));
-                       });
+          SmallVector<Value> rowScores = scoresAgainst(j, j);
           Value padded;
           if (padding)
             padded = arith::XOrIOp::create(
@@ -769,22 +766,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
           SmallVector<Value> next(carried.begin(), carried.end());
           SmallVector<Value> corrections, weights;
           for (int64_t r = 0; r < rowCount; ++r) {
-            Value score = sumOverGroup(laneSum(dots[r]));
-            if (bias)
-              score = arith::AddFOp::create(
-                  b, loc, score,
-                  e.loadAtOffset(bias, e.offset(biasView, {batch, head,
-                                                           clampedRows[r], j})));
-            if (alibiSlope) {
-              Value distance = arith::SubIOp::create(b, loc, positions[r], j);
-              Value asFloat = arith::SIToFPOp::create(
-                  b, loc, b.getF32Type(),
-                  arith::IndexCastOp::create(b, loc, b.getI32Type(), distance));
-              score = arith::SubFOp::create(
-                  b, loc, score,
-                  arith::MulFOp::create(b, loc, alibiSlope,
-                                        math::AbsFOp::create(b, loc, asFloat)));
-            }
+            Value score = rowScores[r];
             Value maskHides;
             if (maskFill)
               maskHides = arith::XOrIOp::create(
