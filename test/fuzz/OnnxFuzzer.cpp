@@ -1,14 +1,17 @@
 //===- OnnxFuzzer.cpp - libFuzzer: the ONNX importer ----------------------===//
 //
 // Binary protobuf bytes (or, built with TESSERA_FUZZ_ONNX_TEXT, ONNX's text
-// format) into the importer, and the imported module through the verifier.
-// Any input may be refused with a diagnostic; none may crash, leak, read
-// out of bounds or hit undefined behaviour.
+// format) into the importer, the imported module through the verifier, and
+// then through tessera-compile's graph phases (raise, fuse, config: a graph
+// the importer accepts may still be one no exporter writes). Any input may
+// be refused with a diagnostic; none may crash, leak, read out of bounds or
+// hit undefined behaviour.
 //
 //===----------------------------------------------------------------------===//
 
 #include "dialects/tessera/IR/TesseraDialect.h"
 #include "frontends/onnx/OnnxImporter.h"
+#include "compiler/Pipelines/Pipeline.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -23,6 +26,7 @@ using namespace mlir;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   DialectRegistry registry;
   registry.insert<tessera::TesseraDialect, func::FuncDialect>();
+  tessera::registerPipelineDialects(registry);
   MLIRContext context(registry, MLIRContext::Threading::DISABLED);
   // Refusals are expected; printing each would only slow the fuzzer down.
   ScopedDiagnosticHandler quiet(&context, [](Diagnostic &) { return success(); });
@@ -36,7 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   OwningOpRef<ModuleOp> module = tessera::onnx_frontend::importOnnxBytes(
       bytes, "/nonexistent-tessera-fuzz/model.onnx", &context);
 #endif
-  if (module)
-    (void)verify(*module);
+  if (!module || failed(verify(*module)))
+    return 0;
+  (void)tessera::runPipeline(*module, tessera::Phase::Config, {});
   return 0;
 }

@@ -31,6 +31,8 @@ case $name in
     fi ;;
 esac
 regressions=$src/test/fuzz/regressions/$name
+# Leaks are failures, except what Mesa and the Vulkan loader keep.
+export LSAN_OPTIONS=suppressions=$src/test/fuzz/lsan.supp
 cd "$work"
 echo "$name: $(ls "$seeds" | wc -l) seeds, $(ls "$regressions" 2>/dev/null | wc -l) regression inputs, ${seconds}s"
 # -timeout: an input that takes this long is a hang, and a failure.
