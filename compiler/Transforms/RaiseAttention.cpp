@@ -171,6 +171,9 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
               "weights); they must stay materialised");
 
     Location loc = op.getLoc();
+    // What lies in front of `op` before the rewrite: everything the rewrite
+    // creates goes between it and `op`.
+    Operation *before = op->getPrevNode();
     // Walk from the softmax input to Q · Kᵀ, collecting scales and what is
     // added to the scores (with the scale applied after it). Nothing is
     // created until the whole pattern has matched.
@@ -366,14 +369,24 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
     // A 3-D bias is [B·H, Lq, Lk] of 3-D attention or [1, Lq, Lk].
     if (bias && cast<RankedTensorType>(bias.getType()).getRank() == 3)
       bias = addBatch(bias);
-    auto attention = AttentionOp::create(
-        rewriter, loc, query, key, value, bias, /*key_padding_mask=*/Value(),
+    FailureOr<AttentionOp> attention = createInferred<AttentionOp>(
+        rewriter, loc, /*report=*/false, query, key, value, bias,
+        /*key_padding_mask=*/Value(),
         rewriter.getF32FloatAttr(static_cast<float>(scale)),
         /*mask=*/MaskAttr(), /*alibi_slopes=*/DenseF32ArrayAttr(),
         /*window_relative_bias=*/UnitAttr(),
         /*mask_fill=*/FloatAttr(), /*padding_fill=*/FloatAttr(),
         /*shared_fill=*/UnitAttr());
-    Value result = attention.getResult();
+    if (failed(attention)) {
+      // Q, K, V (or a mask) that matched but that no attention takes: V
+      // broadcast over the key's heads by the matmul, say. Leave the graph
+      // as it was: remove what was built for it, all in front of `op`.
+      while (op->getPrevNode() != before)
+        rewriter.eraseOp(op->getPrevNode());
+      return rewriter.notifyMatchFailure(
+          op, "Q, K, V and the masks do not make one attention");
+    }
+    Value result = attention->getResult();
     if (foldedQuery) {
       // Fold the heads back: [B·H, Lq, Dv] named like the folded query.
       ArrayAttr dims;

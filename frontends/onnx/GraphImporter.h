@@ -14,6 +14,7 @@
 #define TESSERA_FRONTENDS_ONNX_GRAPHIMPORTER_H
 
 #include "compiler/Analysis/SymbolicShapes.h"
+#include "dialects/tessera/IR/TesseraOps.h"
 #include "frontends/onnx/ExternalData.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -127,17 +128,11 @@ private:
 
 template <typename OpTy, typename... Args>
 FailureOr<Value> NodeContext::create(Args &&...args) {
-  auto op = OpTy::create(builder(), loc_, builder().getNoneType(),
-                         std::forward<Args>(args)...);
-  SmallVector<Type, 1> inferred;
-  if (failed(OpTy::inferReturnTypes(
-          context(), loc_, op->getOperands(), op->getRawDictionaryAttrs(),
-          op->getPropertiesStorage(), op->getRegions(), inferred))) {
-    op->erase();
+  FailureOr<OpTy> op = createInferred<OpTy>(builder(), loc_, /*report=*/true,
+                                            std::forward<Args>(args)...);
+  if (failed(op))
     return failure();
-  }
-  op->getResult(0).setType(inferred.front());
-  return op->getResult(0);
+  return op->getResult();
 }
 
 /// A node type's import. Returns failure after reporting an error.

@@ -37,4 +37,31 @@ LogicalResult inferReductionResult(std::optional<Location> location,
 #define GET_OP_CLASSES
 #include "dialects/tessera/IR/TesseraOps.h.inc"
 
+#include "mlir/IR/Builders.h"
+
+namespace mlir::tessera {
+/// Creates an op whose result type is inferred, from the arguments of its
+/// builder that come after the result type; or, when the type cannot be
+/// inferred from them, returns failure and creates nothing (the inferring
+/// builders abort instead). The inference reports why at `loc` when
+/// `report` is set. For code that builds ops from values it did not check:
+/// an importer reading a model file, a pattern matching on dataflow.
+template <typename OpTy, typename... Args>
+FailureOr<OpTy> createInferred(OpBuilder &builder, Location loc, bool report,
+                               Args &&...args) {
+  OperationState state(loc, OpTy::getOperationName());
+  OpTy::build(builder, state, builder.getNoneType(),
+              std::forward<Args>(args)...);
+  SmallVector<Type, 1> inferred;
+  if (failed(OpTy::inferReturnTypes(
+          builder.getContext(),
+          report ? std::optional<Location>(loc) : std::nullopt, state.operands,
+          state.attributes.getDictionary(builder.getContext()),
+          state.getRawProperties(), state.regions, inferred)))
+    return failure();
+  state.types.assign(inferred.begin(), inferred.end());
+  return cast<OpTy>(builder.create(state));
+}
+} // namespace mlir::tessera
+
 #endif // TESSERA_DIALECT_TESSERAOPS_H
