@@ -319,6 +319,25 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
           rewriter, loc, type,
           DenseElementsAttr::get(type, rewriter.getFloatAttr(element, v)));
     };
+    // The ops built here take values the match read off the dataflow of a
+    // graph that may be one no exporter writes (V broadcast over the key's
+    // heads by the matmul, say): each op with an inferred type is built
+    // only if it can be, and otherwise the graph is left as it was, with
+    // what was built for it (all of it in front of `op`) removed.
+    bool unbuildable = false;
+    auto build = [&](auto built) -> Value {
+      if (failed(built)) {
+        unbuildable = true;
+        return Value();
+      }
+      return built->getResult();
+    };
+    auto leaveAsItWas = [&] {
+      while (op->getPrevNode() != before)
+        rewriter.eraseOp(op->getPrevNode());
+      return rewriter.notifyMatchFailure(
+          op, "Q, K, V and the masks do not make one attention");
+    };
     Value bias;
     for (Term &term : terms) {
       Value t = term.value;
@@ -326,12 +345,15 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
       if (term.select) {
         // select(keep, s, fill) adds select(keep, 0, fill) to s.
         Value zero = scalar(element, 0.0);
-        t = SelectOp::create(rewriter, loc, term.select.getCondition(),
-                             term.keepOnTrue ? zero : t,
-                             term.keepOnTrue ? t : zero);
+        t = build(createInferred<SelectOp>(
+            rewriter, loc, /*report=*/false, term.select.getCondition(),
+            term.keepOnTrue ? zero : t, term.keepOnTrue ? t : zero));
       }
-      if (term.scale != 1.0)
-        t = MulOp::create(rewriter, loc, t, scalar(element, term.scale));
+      if (!unbuildable && term.scale != 1.0)
+        t = build(createInferred<MulOp>(rewriter, loc, /*report=*/false, t,
+                                        scalar(element, term.scale)));
+      if (unbuildable)
+        return leaveAsItWas();
       if (term.byWindow) {
         // Per-window terms apply to every image's windows: broadcast to the
         // [B, W, H, Lq, Lk] view, then fold back to [B·W, H, Lq, Lk].
@@ -350,7 +372,11 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
       Value original = term.select ? term.select.getResult() : term.value;
       if (splitByName && foldedHeadsDim(original))
         t = splitHeads(rewriter, loc, t, shapes->getShape(original));
-      bias = bias ? AddOp::create(rewriter, loc, bias, t).getResult() : t;
+      bias = bias ? build(createInferred<AddOp>(rewriter, loc,
+                                                /*report=*/false, bias, t))
+                  : t;
+      if (unbuildable)
+        return leaveAsItWas();
     }
     if (splitByName) {
       query = splitHeads(rewriter, loc, query, shapes->getShape(query));
@@ -364,8 +390,11 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
       value = addBatch(value);
     }
     if (!scores.getTransposeRhs())
-      key = TransposeOp::create(rewriter, loc, key,
-                                rewriter.getDenseI64ArrayAttr(swapLastTwo(rank)));
+      key = build(createInferred<TransposeOp>(
+          rewriter, loc, /*report=*/false, key,
+          rewriter.getDenseI64ArrayAttr(swapLastTwo(rank))));
+    if (unbuildable)
+      return leaveAsItWas();
     // A 3-D bias is [B·H, Lq, Lk] of 3-D attention or [1, Lq, Lk].
     if (bias && cast<RankedTensorType>(bias.getType()).getRank() == 3)
       bias = addBatch(bias);
@@ -377,15 +406,8 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
         /*window_relative_bias=*/UnitAttr(),
         /*mask_fill=*/FloatAttr(), /*padding_fill=*/FloatAttr(),
         /*shared_fill=*/UnitAttr());
-    if (failed(attention)) {
-      // Q, K, V (or a mask) that matched but that no attention takes: V
-      // broadcast over the key's heads by the matmul, say. Leave the graph
-      // as it was: remove what was built for it, all in front of `op`.
-      while (op->getPrevNode() != before)
-        rewriter.eraseOp(op->getPrevNode());
-      return rewriter.notifyMatchFailure(
-          op, "Q, K, V and the masks do not make one attention");
-    }
+    if (failed(attention))
+      return leaveAsItWas();
     Value result = attention->getResult();
     if (foldedQuery) {
       // Fold the heads back: [B·H, Lq, Dv] named like the folded query.
