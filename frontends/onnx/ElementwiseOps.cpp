@@ -51,6 +51,20 @@ int64_t sourceIndex(int64_t flat, ArrayRef<int64_t> result,
 
 using KnownFold = std::optional<DimExpr> (*)(const DimExpr &, const DimExpr &);
 
+/// Whether adding or multiplying `a` and `b` as dim expressions stays far
+/// from int64 overflow: every coefficient below 2^31 in magnitude. Known
+/// values come from the model (Slice's INT64_MAX "to the end", say); one
+/// that does not fold is built as an op instead.
+bool foldsSafely(const DimExpr &a, const DimExpr &b) {
+  auto small = [](const DimExpr &e) {
+    return llvm::all_of(e.getTerms(), [](const DimExpr::Term &t) {
+      return t.coefficient > -(int64_t(1) << 31) &&
+             t.coefficient < (int64_t(1) << 31);
+    });
+  };
+  return small(a) && small(b);
+}
+
 /// Folds a binary op over known integer inputs with broadcasting; false when
 /// an element cannot be folded (the op is then emitted).
 bool foldKnownBinary(NodeContext &node, KnownFold fold, Type resultElement) {
@@ -98,25 +112,27 @@ LogicalResult convertBinary(NodeContext &node, KnownFold fold) {
 LogicalResult convertAdd(NodeContext &node) {
   // Sums of named dims stay symbolic (past + seq).
   return convertBinary<AddOp>(node, [](const DimExpr &a, const DimExpr &b) {
-    return std::optional<DimExpr>(a + b);
+    return foldsSafely(a, b) ? std::optional<DimExpr>(a + b) : std::nullopt;
   });
 }
 LogicalResult convertSub(NodeContext &node) {
   // key_length - query_length: (past + seq) - seq is past.
   return convertBinary<SubOp>(node, [](const DimExpr &a, const DimExpr &b) {
-    return std::optional<DimExpr>(a - b);
+    return foldsSafely(a, b) ? std::optional<DimExpr>(a - b) : std::nullopt;
   });
 }
 LogicalResult convertMul(NodeContext &node) {
   // Products of named dims stay symbolic (b * s after merging dims).
   return convertBinary<MulOp>(node, [](const DimExpr &a, const DimExpr &b) {
-    return std::optional<DimExpr>(a * b);
+    return foldsSafely(a, b) ? std::optional<DimExpr>(a * b) : std::nullopt;
   });
 }
 LogicalResult convertDiv(NodeContext &node) {
   if (isa<FloatType>(node.elementType(0)))
     return convertBinary<DivOp>(node, nullptr);
   return convertBinary<DivOp>(node, [](const DimExpr &a, const DimExpr &b) {
+    if (!foldsSafely(a, b))
+      return std::optional<DimExpr>();
     if (a.isConstant() && b.isConstant() && b.getCoefficient() != 0) {
       // ONNX integer Div truncates toward zero, like C++.
       return std::optional<DimExpr>(
@@ -141,7 +157,8 @@ LogicalResult convertMod(NodeContext &node) {
                                         : "with fmod = 1 on integers (C "
                                           "remainder) is not supported");
   return convertBinary<ModOp>(node, [](const DimExpr &a, const DimExpr &b) {
-    if (!a.isConstant() || !b.isConstant() || b.getCoefficient() == 0)
+    if (!a.isConstant() || !b.isConstant() || b.getCoefficient() == 0 ||
+        !foldsSafely(a, b))
       return std::optional<DimExpr>();
     int64_t r = a.getCoefficient() % b.getCoefficient();
     if (r != 0 && (r < 0) != (b.getCoefficient() < 0))
@@ -215,7 +232,10 @@ template <typename Op> LogicalResult convertUnary(NodeContext &node) {
 }
 
 LogicalResult convertNeg(NodeContext &node) {
-  if (std::optional<SmallVector<DimExpr>> known = node.known(0)) {
+  std::optional<SmallVector<DimExpr>> known = node.known(0);
+  if (known && llvm::all_of(*known, [](const DimExpr &e) {
+        return foldsSafely(e, DimExpr::constant(-1));
+      })) {
     SmallVector<DimExpr> negated;
     for (const DimExpr &e : *known)
       negated.push_back(e * DimExpr::constant(-1));

@@ -39,15 +39,14 @@ std::string nodeLabel(const onnx::NodeProto &node, int index) {
 
 std::optional<int64_t>
 mlir::tessera::onnx_frontend::checkedElementCount(ArrayRef<int64_t> shape) {
-  if (llvm::any_of(shape, [](int64_t d) { return d < 0; }))
-    return std::nullopt;
-  if (llvm::is_contained(shape, 0))
-    return 0;
+  // The other dims of an empty tensor count too: strides are their
+  // products.
   int64_t count = 1;
   for (int64_t d : shape)
-    if (llvm::MulOverflow(count, d, count) || count > kMaxTensorElements)
+    if (d < 0 || (d != 0 && (llvm::MulOverflow(count, d, count) ||
+                             count > kMaxTensorElements)))
       return std::nullopt;
-  return count;
+  return llvm::is_contained(shape, 0) ? 0 : count;
 }
 
 //===----------------------------------------------------------------------===//

@@ -217,7 +217,8 @@ constexpr int64_t kMaxKnownElements = 1024;
 constexpr int64_t kMaxTensorElements = std::numeric_limits<int32_t>::max();
 
 /// The element count of a static shape, or nullopt when a dim is negative or
-/// the count exceeds kMaxTensorElements (computed without overflow).
+/// the count (of the non-zero dims, for an empty tensor) exceeds
+/// kMaxTensorElements (computed without overflow).
 std::optional<int64_t> checkedElementCount(ArrayRef<int64_t> shape);
 
 } // namespace mlir::tessera::onnx_frontend

@@ -98,6 +98,7 @@ for name, entries in {
 onnx.save(matmul_model(bare_weight([4, 2**62])), os.path.join(out, "dims-overflow.onnx"))
 onnx.save(matmul_model(bare_weight([2**31, 2**31])), os.path.join(out, "dims-huge.onnx"))
 onnx.save(matmul_model(bare_weight([4, -4])), os.path.join(out, "dims-negative.onnx"))
+onnx.save(matmul_model(bare_weight([0, 2**40, 2**40])), os.path.join(out, "dims-empty-huge.onnx"))
 short = bare_weight([4, 4])
 short.float_data.extend([1.0] * 12)
 onnx.save(matmul_model(short), os.path.join(out, "data-short.onnx"))
