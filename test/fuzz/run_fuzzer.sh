@@ -38,8 +38,12 @@ regressions=$src/test/fuzz/regressions/$name
 # memory is a false use-after-poison.
 export LSAN_OPTIONS=suppressions=$src/test/fuzz/lsan.supp
 export ASAN_OPTIONS=allow_user_poisoning=0
+# A fuzzer that never failed has no regression folder (git keeps no empty
+# folder).
+corpora=("$work/corpus" "$seeds")
+[ -d "$regressions" ] && corpora+=("$regressions")
 cd "$work"
 echo "$name: $(ls "$seeds" | wc -l) seeds, $(ls "$regressions" 2>/dev/null | wc -l) regression inputs, ${seconds}s"
 # -timeout: an input that takes this long is a hang, and a failure.
 exec "$fuzzer" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 \
-  -print_final_stats=1 -artifact_prefix="$work/" "$work/corpus" "$seeds" "$regressions"
+  -print_final_stats=1 -artifact_prefix="$work/" "${corpora[@]}"
