@@ -77,6 +77,7 @@ struct ValueArithmetic {
   Bool truth(bool value) {
     return arith::ConstantOp::create(b, loc, b.getBoolAttr(value));
   }
+  Bool negate(Bool x) { return arith::XOrIOp::create(b, loc, x, truth(true)); }
   Int select(Bool c, Int x, Int y) {
     return arith::SelectOp::create(b, loc, c, x, y);
   }
@@ -738,6 +739,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
       });
   state.assign(tiles.getResults().begin(), tiles.getResults().end());
 
+  ValueArithmetic arithmetic{b, loc};
   /// The rows' results over every key as the source graph computes them
   /// for a row whose keys are all hidden: a key scores scale · q·k + bias
   /// (+ ALiBi) plus the fill of each mask that hides it. Returns the chunks
@@ -751,7 +753,6 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
     Value maskFill = fillOf(attention.getMaskFill());
     Value paddingFill = fillOf(attention.getPaddingFill());
     bool shared = attention.getSharedFill();
-    ValueArithmetic arithmetic{b, loc};
     SmallVector<Value> init(rowCount, minusInfinity);
     init.append(rowCount, e.f32(0.0));
     init.append(rowCount * valueChunks, zeroChunk);
@@ -760,18 +761,15 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
           SmallVector<Value> rowScores = scoresAgainst(j, j);
           Value padded;
           if (padding)
-            padded = arith::XOrIOp::create(
-                b, loc, e.loadInput(padding, {batch, j}),
-                arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));
+            padded = arithmetic.negate(e.loadInput(padding, {batch, j}));
           SmallVector<Value> next(carried.begin(), carried.end());
           SmallVector<Value> corrections, weights;
           for (int64_t r = 0; r < rowCount; ++r) {
             Value score = rowScores[r];
             Value maskHides;
             if (maskFill)
-              maskHides = arith::XOrIOp::create(
-                  b, loc, maskShows(mask, arithmetic, positions[r], j),
-                  arithmetic.truth(true));
+              maskHides = arithmetic.negate(
+                  maskShows(mask, arithmetic, positions[r], j));
             auto addWhere = [&](Value hidden, Value fill) {
               score = choose(hidden, arith::AddFOp::create(b, loc, score, fill),
                              score);
@@ -846,9 +844,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   if (!windowOrder && mayHideEveryKey(attention, e.shapes())) {
     Value anyUnseen;
     for (int64_t r = 0; r < rowCount; ++r) {
-      Value unseen = arith::XOrIOp::create(
-          b, loc, seen[r],
-          arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));
+      Value unseen = arithmetic.negate(seen[r]);
       anyUnseen = anyUnseen ? arith::OrIOp::create(b, loc, anyUnseen, unseen)
                                   .getResult()
                             : unseen;

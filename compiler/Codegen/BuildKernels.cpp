@@ -153,11 +153,9 @@ struct BuildKernelsPass
     }
     if (failed(built))
       return failure();
-    OpBuilder end = OpBuilder::atBlockEnd(&function.getBody().front());
     emitter.builder().setInsertionPointToEnd(&function.getBody().front());
     emitter.reportIndexChecks();
-    end.setInsertionPointToEnd(&function.getBody().front());
-    gpu::ReturnOp::create(end, dispatch.getLoc());
+    gpu::ReturnOp::create(emitter.builder(), dispatch.getLoc());
 
     const KernelSignature &signature = emitter.signature();
     SmallVector<Attribute> params, counts;

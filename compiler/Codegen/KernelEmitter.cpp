@@ -2,6 +2,8 @@
 
 #include "compiler/Codegen/KernelEmitter.h"
 
+#include "tessera/tsr_format.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -316,8 +318,7 @@ void KernelEmitter::checkGatherIndex(GatherOp gather, ArrayRef<Value> place,
 
 Value KernelEmitter::noBadIndex() {
   return arith::ConstantOp::create(
-      builder_, loc_,
-      builder_.getI32IntegerAttr(std::numeric_limits<int32_t>::max()));
+      builder_, loc_, builder_.getI32IntegerAttr(::tessera::tsr::kNoBadIndex));
 }
 
 void KernelEmitter::reportIndexChecks() {

@@ -185,7 +185,7 @@ private:
   /// clamped index.
   void checkGatherIndex(GatherOp gather, ArrayRef<Value> place,
                         Value position, Value extent);
-  /// INT32_MAX: no bad index seen.
+  /// tsr::kNoBadIndex: no bad index seen.
   Value noBadIndex();
   /// An element of the recomputed layer norm, from the row's statistics.
   Value evaluateNorm(LayerNormOp norm, ArrayRef<Value> indices,

@@ -61,9 +61,16 @@ constexpr bool kCheckChecksums = false;
 constexpr bool kCheckChecksums = true;
 #endif
 
-/// Checks what the header says against itself and the file's size.
-Status checkHeader(const tsr::FileHeader &header, uint64_t fileSize,
-                   const std::string &name) {
+/// Reads the header from the first bytes of a file of `fileSize` (at
+/// least the header's size, when the file is that long) and checks what it
+/// says against itself and the file's size.
+Status checkHeader(const char *start, uint64_t fileSize,
+                   const std::string &name, tsr::FileHeader &header) {
+  if (fileSize < tsr::kHeaderSize)
+    return invalid(name, "file of " + std::to_string(fileSize) +
+                             " bytes is too short for a .tsr header (" +
+                             std::to_string(tsr::kHeaderSize) + " bytes)");
+  std::memcpy(&header, start, sizeof(header));
   if (std::memcmp(header.magic, tsr::kMagic, sizeof(header.magic)) != 0)
     return invalid(name, "not a Tessera binary (bad magic in the header)");
   if (header.format_version != tsr::kFormatVersion)
@@ -115,17 +122,14 @@ Status Model::load(const std::string &path, std::unique_ptr<Model> &out) {
   if (size < 0)
     return Status(TESSERA_ERROR_IO, "cannot read '" + path + "'");
   uint64_t fileSize = static_cast<uint64_t>(size);
-  if (fileSize < tsr::kHeaderSize)
-    return invalid(path, "file of " + std::to_string(fileSize) +
-                             " bytes is too short for a .tsr header (" +
-                             std::to_string(tsr::kHeaderSize) + " bytes)");
   // The header first: a file that is not what it says is refused before
   // its body is read.
-  tsr::FileHeader header;
+  char start[tsr::kHeaderSize];
   file.seekg(0);
-  if (!file.read(reinterpret_cast<char *>(&header), sizeof(header)))
+  if (!file.read(start, std::min<uint64_t>(fileSize, tsr::kHeaderSize)))
     return Status(TESSERA_ERROR_IO, "cannot read '" + path + "'");
-  if (Status s = checkHeader(header, fileSize, path); !s.isOk())
+  tsr::FileHeader header;
+  if (Status s = checkHeader(start, fileSize, path, header); !s.isOk())
     return s;
 
   // The body, checksummed as it is read.
@@ -154,13 +158,9 @@ Status Model::load(const std::string &path, std::unique_ptr<Model> &out) {
 
 Status Model::fromBytes(std::vector<char> bytes, const std::string &name,
                         std::unique_ptr<Model> &out) {
-  if (bytes.size() < tsr::kHeaderSize)
-    return invalid(name, "file of " + std::to_string(bytes.size()) +
-                             " bytes is too short for a .tsr header (" +
-                             std::to_string(tsr::kHeaderSize) + " bytes)");
   tsr::FileHeader header;
-  std::memcpy(&header, bytes.data(), sizeof(header));
-  if (Status s = checkHeader(header, bytes.size(), name); !s.isOk())
+  if (Status s = checkHeader(bytes.data(), bytes.size(), name, header);
+      !s.isOk())
     return s;
   if (Status s = checkBody(tsr::checksum(bytes.data() + tsr::kHeaderSize,
                                          bytes.size() - tsr::kHeaderSize),

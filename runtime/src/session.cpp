@@ -355,7 +355,7 @@ Status Session::checkIndices(const std::vector<const HostTensor *> &inputs,
     const auto *words = reinterpret_cast<const int32_t *>(
         status_->data() + statusOffsets_[i]);
     for (uint32_t c = 0; c < executable->index_checks()->size(); ++c) {
-      if (words[c] == INT32_MAX)
+      if (words[c] == tsr::kNoBadIndex)
         continue;
       const tsr::IndexCheck &check = *executable->index_checks()->Get(c);
       int64_t extent = Model::evaluate(*check.extent(), symbols);
@@ -499,7 +499,7 @@ Status Session::run(const std::vector<HostTensor> &inputs,
 
   // Every index check starts with no bad index seen.
   std::fill_n(reinterpret_cast<int32_t *>(status_->data()),
-              status_->size() / 4, INT32_MAX);
+              status_->size() / 4, tsr::kNoBadIndex);
   if (Status s = record(symbols); !s.isOk())
     return s;
   VkSubmitInfo submit{};

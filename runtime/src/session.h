@@ -63,8 +63,9 @@ private:
   VkDevice device_ = VK_NULL_HANDLE;
   std::unique_ptr<Buffer> arena_, params_;
   std::vector<uint64_t> paramOffsets_;
-  /// One i32 word per index check, per dispatch from its offset; INT32_MAX
-  /// until a kernel writes the lowest flat place of a bad index.
+  /// One i32 word per index check, per dispatch from its offset;
+  /// tsr::kNoBadIndex until a kernel writes the lowest flat place of a bad
+  /// index.
   std::unique_ptr<Buffer> status_;
   std::vector<uint64_t> statusOffsets_;
   VkDescriptorPool pool_ = VK_NULL_HANDLE;

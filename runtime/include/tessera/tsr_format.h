@@ -10,6 +10,7 @@
 #ifndef TESSERA_TSR_FORMAT_H
 #define TESSERA_TSR_FORMAT_H
 
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -42,6 +43,11 @@ struct FileHeader {
   uint64_t header_checksum; ///< of the 56 bytes before this field
 };
 static_assert(sizeof(FileHeader) == kHeaderSize, "header must be 64 bytes");
+
+/// A word of the index status buffer that saw no bad index (see
+/// IndexCheck in tessera.fbs): kernels write the lowest bad place below it,
+/// the runtime sets every word to it before a run.
+constexpr int32_t kNoBadIndex = INT32_MAX;
 
 /// The format's checksum: XXH3, 64 bits, seed 0. Fast enough to run over
 /// the weights as they are read (tens of GB/s), and a strong check against
