@@ -167,7 +167,6 @@ public:
   InFlightDiagnostic emitError() { return dispatch_.emitOpError(); }
 
 private:
-  Value emitScalar(Operation *op, ArrayRef<Value> operands);
   /// `value`'s own indices among `indices` (which index a tensor it
   /// broadcasts to): the trailing ones, 0 where its dimension is 1.
   SmallVector<Value> ownIndices(Value value, ArrayRef<Value> indices);

@@ -2,6 +2,8 @@
 
 #include "compiler/Transforms/TensorInterpreter.h"
 
+#include "dialects/tessera/IR/ScalarRules.h"
+
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -81,23 +83,30 @@ TensorInterpreter::broadcastTo(const InterpretedTensor &t,
   return out;
 }
 
+/// An elementwise op: its scalar rule (the folder's and the kernels'),
+/// evaluated element by element in the operands' element types.
 std::optional<InterpretedTensor>
-TensorInterpreter::elementwise(Operation *op,
-                               function_ref<double(ArrayRef<double>)> f) {
+TensorInterpreter::elementwise(Operation *op) {
+  std::unique_ptr<ScalarRuleEvaluator> rule = ScalarRuleEvaluator::build(op);
   SmallVector<int64_t> shape = concreteShape(op->getResult(0));
   SmallVector<InterpretedTensor> operands;
+  SmallVector<Type> types;
   for (Value operand : op->getOperands()) {
     std::optional<InterpretedTensor> t = evaluate(operand);
     if (!t || !(t = broadcastTo(*t, shape)))
       return std::nullopt;
     operands.push_back(std::move(*t));
+    types.push_back(getElementTypeOrSelf(operand.getType()));
   }
   InterpretedTensor out{shape, std::vector<double>(countElements(shape))};
-  SmallVector<double> args(operands.size());
+  SmallVector<Attribute> args(operands.size());
   for (size_t i = 0; i < out.data.size(); ++i) {
     for (size_t k = 0; k < operands.size(); ++k)
-      args[k] = operands[k].data[i];
-    out.data[i] = f(args);
+      args[k] = scalarAttr(types[k], operands[k].data[i]);
+    Attribute result = rule->evaluate(args);
+    if (!result)
+      return std::nullopt; // undefined (an integer division by zero)
+    out.data[i] = scalarValue(result);
   }
   return out;
 }
@@ -194,9 +203,6 @@ TensorInterpreter::compute(Value value) {
   Operation *op = value.getDefiningOp();
   if (!op)
     return std::nullopt; // a function argument: known only at run time
-  auto binary = [&](auto f) {
-    return elementwise(op, [&](ArrayRef<double> a) { return f(a[0], a[1]); });
-  };
   return llvm::TypeSwitch<Operation *, std::optional<InterpretedTensor>>(op)
       .Case([&](ConstantOp c) { return constant(c); })
       .Case([&](IotaOp iota) -> std::optional<InterpretedTensor> {
@@ -254,48 +260,6 @@ TensorInterpreter::compute(Value value) {
         }
         return out;
       })
-      .Case([&](CastOp c) {
-        Type element = getElementTypeOrSelf(c.getType());
-        return elementwise(op, [&](ArrayRef<double> a) {
-          if (element.isInteger(1))
-            return a[0] != 0 ? 1.0 : 0.0;
-          return isa<IntegerType>(element) ? std::trunc(a[0]) : a[0];
-        });
-      })
-      .Case([&](CompareOp c) {
-        ComparePredicate p = c.getPredicate();
-        return binary([p](double a, double b) -> double {
-          switch (p) {
-          case ComparePredicate::EQ: return a == b;
-          case ComparePredicate::NE: return a != b;
-          case ComparePredicate::LT: return a < b;
-          case ComparePredicate::LE: return a <= b;
-          case ComparePredicate::GT: return a > b;
-          case ComparePredicate::GE: return a >= b;
-          }
-          return 0.0;
-        });
-      })
-      .Case([&](SelectOp) {
-        return elementwise(op, [](ArrayRef<double> a) {
-          return a[0] != 0 ? a[1] : a[2];
-        });
-      })
-      .Case([&](AndOp) { return binary([](double a, double b) -> double { return a != 0 && b != 0; }); })
-      .Case([&](OrOp) { return binary([](double a, double b) -> double { return a != 0 || b != 0; }); })
-      .Case([&](AddOp) { return binary([](double a, double b) { return a + b; }); })
-      .Case([&](SubOp) { return binary([](double a, double b) { return a - b; }); })
-      .Case([&](MulOp) { return binary([](double a, double b) { return a * b; }); })
-      .Case([&](ModOp) {
-        return binary([](double a, double b) {
-          if (b == 0)
-            return std::nan("");
-          double r = std::fmod(a, b);
-          return r != 0 && (r < 0) != (b < 0) ? r + b : r;
-        });
-      })
-      .Case([&](NotOp) { return elementwise(op, [](ArrayRef<double> a) -> double { return a[0] == 0; }); })
-      .Case([&](NegOp) { return elementwise(op, [](ArrayRef<double> a) { return -a[0]; }); })
-      .Case([&](AbsOp) { return elementwise(op, [](ArrayRef<double> a) { return std::abs(a[0]); }); })
+      .Case([&](ScalarRuleOpInterface) { return elementwise(op); })
       .Default([](Operation *) { return std::nullopt; });
 }

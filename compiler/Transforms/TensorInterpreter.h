@@ -5,9 +5,10 @@
 // chain (roll, window partition) on a table of token indices. This
 // interpreter runs tessera ops on concrete tensors of doubles: constants
 // (inline and f32 / i32 resources), iota, layout ops (reshape, broadcast,
-// transpose, slice, concat, gather), casts, comparisons, select, logic and
-// arithmetic. Function arguments and other ops have no value unless the
-// caller seeds one.
+// transpose, slice, concat, gather) and every elementwise op, through the
+// op's scalar rule (ScalarRules.h) in the op's element types, as the folder
+// and the kernels compute it. Function arguments and other ops have no
+// value unless the caller seeds one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -65,8 +66,7 @@ private:
   std::optional<InterpretedTensor> compute(Value value);
   std::optional<InterpretedTensor> broadcastTo(const InterpretedTensor &t,
                                                ArrayRef<int64_t> shape);
-  std::optional<InterpretedTensor>
-  elementwise(Operation *op, function_ref<double(ArrayRef<double>)> f);
+  std::optional<InterpretedTensor> elementwise(Operation *op);
   std::optional<InterpretedTensor> constant(ConstantOp op);
   std::optional<InterpretedTensor> gather(GatherOp op);
   std::optional<InterpretedTensor> transpose(TransposeOp op);

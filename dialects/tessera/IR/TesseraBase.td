@@ -28,6 +28,9 @@ def Tessera_Dialect : Dialect {
     written in the IR may refine (make static) a dimension the inference left
     dynamic, but never contradict it.
   }];
+  // Scalar rules (ScalarRules.cpp) are written in arith and math ops.
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
   let extraClassDeclaration = [{

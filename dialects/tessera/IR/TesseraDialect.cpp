@@ -5,6 +5,8 @@
 #include "dialects/tessera/IR/TesseraAttrs.h"
 #include "dialects/tessera/IR/TesseraOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/TypeSwitch.h"

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "dialects/tessera/IR/ScalarRules.h"
 #include "dialects/tessera/IR/ShapeUtils.h"
 #include "dialects/tessera/IR/TesseraOps.h"
 
@@ -112,38 +113,6 @@ Attribute foldIndexMap(Attribute input, RankedTensorType resultType,
   return DenseElementsAttr::get(resultType, results);
 }
 
-using IntFn = function_ref<std::optional<APInt>(const APInt &, const APInt &)>;
-using FloatFn =
-    function_ref<std::optional<APFloat>(const APFloat &, const APFloat &)>;
-
-/// Applies an integer or a float function to two scalar element attributes.
-Attribute foldArithmetic(ArrayRef<Attribute> args, IntFn intFn,
-                         FloatFn floatFn) {
-  if (auto lhs = dyn_cast<IntegerAttr>(args[0])) {
-    if (!intFn)
-      return nullptr;
-    std::optional<APInt> value =
-        intFn(lhs.getValue(), cast<IntegerAttr>(args[1]).getValue());
-    return value ? IntegerAttr::get(lhs.getType(), *value) : nullptr;
-  }
-  auto lhs = cast<FloatAttr>(args[0]);
-  if (!floatFn)
-    return nullptr;
-  std::optional<APFloat> value =
-      floatFn(lhs.getValue(), cast<FloatAttr>(args[1]).getValue());
-  return value ? FloatAttr::get(lhs.getType(), *value) : nullptr;
-}
-
-/// Folds a broadcasting binary op over constants with one function for
-/// integer and one for float elements (either may be null: no fold).
-OpFoldResult foldBinary(ArrayRef<Attribute> operands,
-                        RankedTensorType resultType, IntFn intFn,
-                        FloatFn floatFn) {
-  return foldElementwise(operands, resultType, [&](ArrayRef<Attribute> args) {
-    return foldArithmetic(args, intFn, floatFn);
-  });
-}
-
 bool isSplatOf(Attribute attr, double value) {
   auto dense = dyn_cast_or_null<DenseElementsAttr>(attr);
   if (!dense || !dense.isSplat())
@@ -188,6 +157,21 @@ OpFoldResult IotaOp::fold(FoldAdaptor) {
   return DenseElementsAttr::get(type, values);
 }
 
+OpFoldResult mlir::tessera::foldScalarRule(Operation *op,
+                                           ArrayRef<Attribute> operands) {
+  auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+  // Nothing is built until every operand is known to be a small constant:
+  // the canonicalizer asks every op.
+  if (!llvm::all_of(operands, [](Attribute a) { return foldableConstant(a); }))
+    return nullptr;
+  std::unique_ptr<ScalarRuleEvaluator> rule = ScalarRuleEvaluator::build(op);
+  if (!rule)
+    return nullptr;
+  return foldElementwise(operands, resultType, [&](ArrayRef<Attribute> args) {
+    return rule->evaluate(args);
+  });
+}
+
 OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
   // x + 0 is x for integers only: -0.0 + 0.0 is +0.0.
   if (OpFoldResult x =
@@ -196,20 +180,14 @@ OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
   if (OpFoldResult x =
           foldIdentity(*this, getRhs(), adaptor.getLhs(), 0, false))
     return x;
-  return foldBinary(
-      adaptor.getOperands(), getType(),
-      [](const APInt &a, const APInt &b) { return a + b; },
-      [](const APFloat &a, const APFloat &b) { return a + b; });
+  return foldScalarRule(*this, adaptor.getOperands());
 }
 
 OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
   if (OpFoldResult x =
           foldIdentity(*this, getLhs(), adaptor.getRhs(), 0, false))
     return x;
-  return foldBinary(
-      adaptor.getOperands(), getType(),
-      [](const APInt &a, const APInt &b) { return a - b; },
-      [](const APFloat &a, const APFloat &b) { return a - b; });
+  return foldScalarRule(*this, adaptor.getOperands());
 }
 
 OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
@@ -217,120 +195,17 @@ OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
     return x;
   if (OpFoldResult x = foldIdentity(*this, getRhs(), adaptor.getLhs(), 1, true))
     return x;
-  return foldBinary(
-      adaptor.getOperands(), getType(),
-      [](const APInt &a, const APInt &b) { return a * b; },
-      [](const APFloat &a, const APFloat &b) { return a * b; });
+  return foldScalarRule(*this, adaptor.getOperands());
 }
 
 OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
   if (OpFoldResult x = foldIdentity(*this, getLhs(), adaptor.getRhs(), 1, true))
     return x;
-  return foldBinary(
-      adaptor.getOperands(), getType(),
-      [](const APInt &a, const APInt &b) -> std::optional<APInt> {
-        if (b.isZero())
-          return std::nullopt; // leave the runtime's behaviour alone
-        return a.sdiv(b);
-      },
-      [](const APFloat &a, const APFloat &b) { return a / b; });
-}
-
-OpFoldResult PowOp::fold(FoldAdaptor adaptor) {
-  return foldElementwise(
-      adaptor.getOperands(), getType(), [](ArrayRef<Attribute> args) {
-        auto base = cast<FloatAttr>(args[0]);
-        double value = std::pow(base.getValueAsDouble(),
-                                cast<FloatAttr>(args[1]).getValueAsDouble());
-        return FloatAttr::get(base.getType(), value);
-      });
-}
-
-OpFoldResult MaxOp::fold(FoldAdaptor adaptor) {
-  return foldBinary(
-      adaptor.getOperands(), getType(),
-      [](const APInt &a, const APInt &b) { return a.sge(b) ? a : b; },
-      [](const APFloat &a, const APFloat &b) { return llvm::maximum(a, b); });
-}
-
-OpFoldResult MinOp::fold(FoldAdaptor adaptor) {
-  return foldBinary(
-      adaptor.getOperands(), getType(),
-      [](const APInt &a, const APInt &b) { return a.sle(b) ? a : b; },
-      [](const APFloat &a, const APFloat &b) { return llvm::minimum(a, b); });
-}
-
-OpFoldResult ModOp::fold(FoldAdaptor adaptor) {
-  return foldBinary(
-      adaptor.getOperands(), getType(),
-      [](const APInt &a, const APInt &b) {
-        if (b.isZero())
-          return a; // undefined in ONNX; never folded into a trap
-        APInt r = a.srem(b);
-        if (!r.isZero() && r.isNegative() != b.isNegative())
-          r += b;
-        return r;
-      },
-      [](const APFloat &a, const APFloat &b) {
-        APFloat r = a;
-        r.mod(b);
-        return r;
-      });
-}
-
-OpFoldResult AndOp::fold(FoldAdaptor adaptor) {
-  return foldBinary(adaptor.getOperands(), getType(),
-                    [](const APInt &a, const APInt &b) { return a & b; }, {});
-}
-
-OpFoldResult OrOp::fold(FoldAdaptor adaptor) {
-  return foldBinary(adaptor.getOperands(), getType(),
-                    [](const APInt &a, const APInt &b) { return a | b; }, {});
+  return foldScalarRule(*this, adaptor.getOperands());
 }
 
 OpFoldResult CompareOp::fold(FoldAdaptor adaptor) {
-  ComparePredicate predicate = getPredicate();
-  Type i1 = getType().getElementType();
-  return foldElementwise(
-      {adaptor.getLhs(), adaptor.getRhs()}, getType(),
-      [&](ArrayRef<Attribute> args) -> Attribute {
-        int order; // -1, 0, 1; NaN compares unordered
-        if (auto lhs = dyn_cast<IntegerAttr>(args[0])) {
-          const APInt &a = lhs.getValue();
-          const APInt &b = cast<IntegerAttr>(args[1]).getValue();
-          order = a.slt(b) ? -1 : (a == b ? 0 : 1);
-        } else {
-          APFloat::cmpResult cmp = cast<FloatAttr>(args[0]).getValue().compare(
-              cast<FloatAttr>(args[1]).getValue());
-          if (cmp == APFloat::cmpUnordered)
-            return IntegerAttr::get(i1, predicate == ComparePredicate::NE);
-          order = cmp == APFloat::cmpLessThan ? -1
-                  : cmp == APFloat::cmpEqual  ? 0
-                                              : 1;
-        }
-        bool result = false;
-        switch (predicate) {
-        case ComparePredicate::EQ:
-          result = order == 0;
-          break;
-        case ComparePredicate::NE:
-          result = order != 0;
-          break;
-        case ComparePredicate::LT:
-          result = order < 0;
-          break;
-        case ComparePredicate::LE:
-          result = order <= 0;
-          break;
-        case ComparePredicate::GT:
-          result = order > 0;
-          break;
-        case ComparePredicate::GE:
-          result = order >= 0;
-          break;
-        }
-        return IntegerAttr::get(i1, result);
-      });
+  return foldScalarRule(*this, adaptor.getOperands());
 }
 
 OpFoldResult SelectOp::fold(FoldAdaptor adaptor) {
@@ -342,33 +217,7 @@ OpFoldResult SelectOp::fold(FoldAdaptor adaptor) {
   }
   if (getOnTrue() == getOnFalse() && getOnTrue().getType() == getType())
     return getOnTrue();
-  return foldElementwise(
-      adaptor.getOperands(), getType(), [](ArrayRef<Attribute> args) {
-        return cast<IntegerAttr>(args[0]).getValue().isOne() ? args[1]
-                                                             : args[2];
-      });
-}
-
-OpFoldResult NegOp::fold(FoldAdaptor adaptor) {
-  if (auto inner = getInput().getDefiningOp<NegOp>())
-    return inner.getInput();
-  return foldElementwise(
-      adaptor.getOperands(), getType(), [](ArrayRef<Attribute> args) {
-        if (auto i = dyn_cast<IntegerAttr>(args[0]))
-          return Attribute(IntegerAttr::get(i.getType(), -i.getValue()));
-        auto f = cast<FloatAttr>(args[0]);
-        return Attribute(FloatAttr::get(f.getType(), -f.getValue()));
-      });
-}
-
-OpFoldResult NotOp::fold(FoldAdaptor adaptor) {
-  if (auto inner = getInput().getDefiningOp<NotOp>())
-    return inner.getInput();
-  return foldElementwise(adaptor.getOperands(), getType(),
-                         [](ArrayRef<Attribute> args) {
-                           auto i = cast<IntegerAttr>(args[0]);
-                           return IntegerAttr::get(i.getType(), ~i.getValue());
-                         });
+  return foldScalarRule(*this, adaptor.getOperands());
 }
 
 OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
@@ -384,35 +233,7 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
       to.getIntOrFloatBitWidth() >
           getInput().getType().getElementType().getIntOrFloatBitWidth())
     return {};
-  return foldElementwise(
-      adaptor.getOperands(), getType(),
-      [&](ArrayRef<Attribute> args) -> Attribute {
-        if (auto i = dyn_cast<IntegerAttr>(args[0])) {
-          const APInt &value = i.getValue();
-          if (auto intType = dyn_cast<IntegerType>(to)) {
-            if (intType.getWidth() == 1)
-              return IntegerAttr::get(to, !value.isZero());
-            // i1 is a boolean: it widens to 0 / 1, not to -1.
-            return IntegerAttr::get(
-                to, i.getType().isInteger(1)
-                        ? value.zext(intType.getWidth())
-                        : value.sextOrTrunc(intType.getWidth()));
-          }
-          double asDouble = i.getType().isInteger(1)
-                                ? static_cast<double>(value.getZExtValue())
-                                : static_cast<double>(value.getSExtValue());
-          return FloatAttr::get(to, asDouble);
-        }
-        double value = cast<FloatAttr>(args[0]).getValueAsDouble();
-        if (auto intType = dyn_cast<IntegerType>(to)) {
-          if (intType.getWidth() == 1)
-            return IntegerAttr::get(to, value != 0.0);
-          if (!std::isfinite(value))
-            return nullptr; // undefined in ONNX; leave it to run time
-          return IntegerAttr::get(to, static_cast<int64_t>(std::trunc(value)));
-        }
-        return FloatAttr::get(to, value);
-      });
+  return foldScalarRule(*this, adaptor.getOperands());
 }
 
 //===----------------------------------------------------------------------===//

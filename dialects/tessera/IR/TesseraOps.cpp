@@ -266,9 +266,9 @@ void DispatchOp::build(OpBuilder &builder, OperationState &state,
 }
 
 bool DispatchOp::isFusableElementwise(Operation *op) {
-  return op->hasTrait<OpTrait::Elementwise>() ||
-         isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, ModOp, AndOp, OrOp,
-             CompareOp, SelectOp, CastOp, IotaOp>(op);
+  // An op with a scalar rule is computed per element; so is an iota, from
+  // the element's position.
+  return isa<ScalarRuleOpInterface, IotaOp>(op);
 }
 
 bool DispatchOp::isEvaluatedPerElement(Operation *op) {

@@ -13,6 +13,7 @@
 
 #include "dialects/tessera/IR/TesseraAttrs.h"
 #include "dialects/tessera/IR/TesseraDialect.h"
+#include "dialects/tessera/IR/TesseraInterfaces.h"
 
 namespace mlir::tessera {
 /// Whether the result types an op carries are compatible with the ones its
@@ -26,6 +27,11 @@ bool areCompatibleReturnTypes(TypeRange inferred, TypeRange actual);
 LogicalResult inferBroadcastResult(std::optional<Location> location,
                                    ValueRange operands, Type elementType,
                                    SmallVectorImpl<Type> &inferred);
+
+/// The fold of an op with a scalar rule over constant operands: the rule
+/// evaluated element by element (ScalarRules.cpp), or null when an operand
+/// is not a small constant or the rule does not fold for some element.
+OpFoldResult foldScalarRule(Operation *op, ArrayRef<Attribute> operands);
 
 /// Shape inference shared by the reductions over a set of axes.
 LogicalResult inferReductionResult(std::optional<Location> location,

@@ -9,6 +9,7 @@
 #define TESSERA_DIALECT_OPS
 
 include "dialects/tessera/IR/TesseraAttrs.td"
+include "dialects/tessera/IR/TesseraInterfaces.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
@@ -35,20 +36,37 @@ class Tessera_InferredOp<string mnemonic, list<Trait> traits = []>
   let extraClassDefinition = TesseraCompatibleReturnTypes;
 }
 
+// The fold of an elementwise op without identities of its own: its scalar
+// rule evaluated on constant operands.
+defvar TesseraScalarRuleFold = [{
+  ::mlir::OpFoldResult $cppClass::fold(FoldAdaptor adaptor) {
+    return ::mlir::tessera::foldScalarRule(*this, adaptor.getOperands());
+  }
+}];
+
+// An elementwise op: what it computes is its scalar rule (ScalarRules.cpp).
+defvar TesseraScalarRule =
+    DeclareOpInterfaceMethods<Tessera_ScalarRuleOpInterface>;
+
 class Tessera_UnaryOp<string mnemonic, Type tensorType, string desc,
                       list<Trait> traits = []>
     : Tessera_Op<mnemonic, !listconcat(traits,
-                                        [Pure, Elementwise, SameOperandsAndResultType])> {
+                                        [Pure, Elementwise, SameOperandsAndResultType,
+                                         TesseraScalarRule])> {
   let summary = desc;
   let arguments = (ins tensorType:$input);
   let results = (outs tensorType:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasFolder = 1;
+  let extraClassDefinition = TesseraScalarRuleFold;
 }
 
 // Elementwise binary ops broadcast their operands with NumPy / ONNX rules.
+// An op with identities to fold (x + 0, x * 1) sets `hasIdentityFold` and
+// defines `fold` itself (TesseraFolds.cpp).
 class Tessera_BinaryOp<string mnemonic, Type operandType, string desc,
-                       list<Trait> traits = []>
-    : Tessera_InferredOp<mnemonic, traits> {
+                       list<Trait> traits = [], bit hasIdentityFold = 0>
+    : Tessera_InferredOp<mnemonic, !listconcat(traits, [TesseraScalarRule])> {
   let summary = desc;
   let description = [{
     Elementwise `}] # desc # [{` with NumPy / ONNX broadcasting: shapes are
@@ -69,7 +87,7 @@ class Tessera_BinaryOp<string mnemonic, Type operandType, string desc,
           location, {adaptor.getLhs(), adaptor.getRhs()},
           /*elementType=*/nullptr, inferred);
     }
-  }];
+  }] # !if(hasIdentityFold, "", TesseraScalarRuleFold);
 }
 
 //===----------------------------------------------------------------------===//
@@ -235,7 +253,7 @@ def Tessera_BroadcastOp : Tessera_Op<"broadcast", [Pure]> {
   let hasCanonicalizer = 1;
 }
 
-def Tessera_CastOp : Tessera_Op<"cast", [Pure]> {
+def Tessera_CastOp : Tessera_Op<"cast", [Pure, TesseraScalarRule]> {
   let summary = "convert the element type";
   let description = [{
     Converts each element to the result's element type (ONNX `Cast`): floats
@@ -259,26 +277,30 @@ def Tessera_CastOp : Tessera_Op<"cast", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 def Tessera_AddOp : Tessera_BinaryOp<"add", Tessera_NumericTensor, "addition",
-                                      [Commutative]>;
-def Tessera_SubOp : Tessera_BinaryOp<"sub", Tessera_NumericTensor, "subtraction">;
+                                      [Commutative], /*hasIdentityFold=*/1>;
+def Tessera_SubOp : Tessera_BinaryOp<"sub", Tessera_NumericTensor, "subtraction",
+                                      [], /*hasIdentityFold=*/1>;
 def Tessera_MulOp : Tessera_BinaryOp<"mul", Tessera_NumericTensor, "multiplication",
-                                      [Commutative]>;
+                                      [Commutative], /*hasIdentityFold=*/1>;
 def Tessera_DivOp : Tessera_BinaryOp<"div", Tessera_NumericTensor,
-                                      "division (integers truncate toward zero)">;
-def Tessera_PowOp : Tessera_BinaryOp<"pow", Tessera_FloatTensor, "power">;
+                                      "division (integers truncate toward zero)",
+                                      [], /*hasIdentityFold=*/1>;
+def Tessera_PowOp : Tessera_BinaryOp<"pow", Tessera_FloatTensor,
+    "power, as C's pow (zero, infinite and NaN operands included)">;
 def Tessera_MaxOp : Tessera_BinaryOp<"max", Tessera_NumericTensor, "maximum",
                                       [Commutative]>;
 def Tessera_MinOp : Tessera_BinaryOp<"min", Tessera_NumericTensor, "minimum",
                                       [Commutative]>;
 def Tessera_ModOp : Tessera_BinaryOp<"mod", Tessera_NumericTensor,
     "remainder (integers: the sign of the divisor, as Python and ONNX Mod "
-    "with fmod = 0; floats: the sign of the dividend, as C fmod)">;
+    "with fmod = 0; floats: the sign of the dividend, as C fmod, which "
+    "devices compute as x - y * trunc(x / y), within 2^-22 |x|)">;
 def Tessera_AndOp : Tessera_BinaryOp<"and", Tessera_BoolTensor, "logical and",
                                       [Commutative]>;
 def Tessera_OrOp : Tessera_BinaryOp<"or", Tessera_BoolTensor, "logical or",
                                      [Commutative]>;
 
-def Tessera_CompareOp : Tessera_InferredOp<"compare"> {
+def Tessera_CompareOp : Tessera_InferredOp<"compare", [TesseraScalarRule]> {
   let summary = "elementwise comparison with broadcasting";
   let description = [{
     Compares `lhs` and `rhs` (broadcast as for the binary ops) and yields an
@@ -297,7 +319,7 @@ def Tessera_CompareOp : Tessera_InferredOp<"compare"> {
   let hasFolder = 1;
 }
 
-def Tessera_SelectOp : Tessera_InferredOp<"select"> {
+def Tessera_SelectOp : Tessera_InferredOp<"select", [TesseraScalarRule]> {
   let summary = "elementwise choice with broadcasting (ONNX Where)";
   let description = [{
     `condition ? on_true : on_false`, all three broadcast together.
@@ -323,13 +345,11 @@ def Tessera_SigmoidOp : Tessera_UnaryOp<"sigmoid", Tessera_FloatTensor,
 def Tessera_ReluOp : Tessera_UnaryOp<"relu", Tessera_FloatTensor, "max(x, 0)">;
 def Tessera_QuickGeluOp : Tessera_UnaryOp<"quick_gelu", Tessera_FloatTensor,
                                            "x * sigmoid(1.702 x) (CLIP's GELU)">;
-def Tessera_NegOp : Tessera_UnaryOp<"neg", Tessera_NumericTensor, "negation"> {
-  let hasFolder = 1;
-}
+def Tessera_NegOp : Tessera_UnaryOp<"neg", Tessera_NumericTensor, "negation",
+                                     [Involution]>;
 def Tessera_AbsOp : Tessera_UnaryOp<"abs", Tessera_NumericTensor, "absolute value">;
-def Tessera_NotOp : Tessera_UnaryOp<"not", Tessera_BoolTensor, "logical not"> {
-  let hasFolder = 1;
-}
+def Tessera_NotOp : Tessera_UnaryOp<"not", Tessera_BoolTensor, "logical not",
+                                     [Involution]>;
 
 def Tessera_GeluOp : Tessera_UnaryOp<"gelu", Tessera_FloatTensor,
                                       "Gaussian error linear unit"> {
