@@ -498,7 +498,7 @@ static int64_t extremeValue(const DimExpr &expr, ArrayRef<DimSymbol> symbols,
 }
 
 void SymbolicShapes::readBoundsAttribute(func::FuncOp function) {
-  auto bounds = function->getAttrOfType<DictionaryAttr>("tessera.dim_bounds");
+  auto bounds = TesseraDialect::DimBoundsAttrHelper(function->getContext()).getAttr(function);
   if (!bounds)
     return;
   for (DimSymbol &symbol : symbols_)
@@ -563,7 +563,7 @@ LogicalResult SymbolicShapes::analyze(func::FuncOp function) {
     if (!type)
       continue;
     auto names = function.getArgAttrOfType<ArrayAttr>(argument.getArgNumber(),
-                                                      "tessera.dims");
+                                                      TesseraDialect::DimsAttrHelper::getNameStr());
     SymbolicShape shape;
     for (auto [d, dim] : llvm::enumerate(type.getShape())) {
       if (!ShapedType::isDynamic(dim)) {

@@ -2,7 +2,6 @@
 
 #include "compiler/Codegen/KernelEmitter.h"
 #include "compiler/Codegen/Passes.h"
-#include "compiler/Conversion/KernelsToSPIRV.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -58,7 +57,7 @@ struct BuildKernelsPass
     SmallVector<Attribute> names;
     for (const DimSymbol &symbol : shapes.getSymbols())
       names.push_back(builder.getStringAttr(symbol.name));
-    module->setAttr("tessera.symbols", builder.getArrayAttr(names));
+    TesseraDialect::SymbolsAttrHelper(module->getContext()).setAttr(module, builder.getArrayAttr(names));
 
     // One gpu.module per dispatch: each becomes its own SPIR-V module, so
     // that validation errors and dumps name one dispatch.
@@ -70,8 +69,7 @@ struct BuildKernelsPass
       if (failed(buildKernel(kernels, dispatch, name, shapes,
                              buffers.getBindings(dispatch))))
         return WalkResult::interrupt();
-      dispatch->setAttr("tessera.kernel",
-                        SymbolRefAttr::get(kernels.getNameAttr(),
+      TesseraDialect::KernelAttrHelper(dispatch->getContext()).setAttr(dispatch, SymbolRefAttr::get(kernels.getNameAttr(),
                                            {FlatSymbolRefAttr::get(
                                                module.getContext(), name)}));
       return WalkResult::advance();
@@ -164,13 +162,12 @@ struct BuildKernelsPass
     for (const WorkgroupCount &count : signature.workgroups)
       counts.push_back(encode(builder, count.extent, count.divisor));
     if (signature.keepLoops)
-      kernels->setAttr(kKeepLoopsAttrName, builder.getUnitAttr());
+      TesseraDialect::KeepLoopsAttrHelper(kernels->getContext()).setAttr(kernels, builder.getUnitAttr());
     // On the dispatch: the gpu.func is gone once lowered to SPIR-V.
-    dispatch->setAttr("tessera.params", builder.getArrayAttr(params));
-    dispatch->setAttr("tessera.workgroup_count", builder.getArrayAttr(counts));
+    TesseraDialect::ParamsAttrHelper(dispatch->getContext()).setAttr(dispatch, builder.getArrayAttr(params));
+    TesseraDialect::WorkgroupCountAttrHelper(dispatch->getContext()).setAttr(dispatch, builder.getArrayAttr(counts));
     if (!signature.indexChecks.empty())
-      dispatch->setAttr(kIndexChecksAttrName,
-                        describeIndexChecks(builder, dispatch,
+      TesseraDialect::IndexChecksAttrHelper(dispatch->getContext()).setAttr(dispatch, describeIndexChecks(builder, dispatch,
                                             signature.indexChecks, shapes));
     return success();
   }

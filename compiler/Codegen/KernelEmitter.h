@@ -45,12 +45,6 @@ struct KernelSignature {
 /// takes the index status buffer as its last argument.
 bool readsIndicesAtRunTime(DispatchOp dispatch);
 
-/// Where BuildKernels records a dispatch's index checks for the binary's
-/// writer: an array of {what, extent, indices, input} dictionaries (see
-/// the IndexCheck table of runtime/schema/tessera.fbs).
-inline constexpr llvm::StringLiteral kIndexChecksAttrName =
-    "tessera.index_checks";
-
 /// The element type a tensor of `elementType` has in a storage buffer
 /// (booleans are stored as i32), or null when kernels cannot hold it yet.
 Type getStorageElementType(Type elementType);

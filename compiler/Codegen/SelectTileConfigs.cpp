@@ -387,7 +387,7 @@ struct SelectTileConfigsPass
     // Sizes at their bounds where the function states them (tessera-compile
     // writes --dim there); without bounds, dynamic sizes stay unknown.
     std::optional<SymbolicShapes> shapes;
-    if (function->hasAttr("tessera.dim_bounds")) {
+    if (TesseraDialect::DimBoundsAttrHelper(function->getContext()).isAttrPresent(function)) {
       shapes.emplace();
       if (failed(shapes->analyze(function)))
         return failure();

@@ -2,6 +2,7 @@
 
 #include "compiler/Conversion/KernelsToSPIRV.h"
 #include "compiler/Conversion/Passes.h"
+#include "dialects/tessera/IR/TesseraDialect.h"
 
 #include "mlir/Conversion/GPUToSPIRV/GPUToSPIRVPass.h"
 #include "mlir/Conversion/Passes.h"
@@ -72,7 +73,7 @@ LogicalResult mlir::tessera::convertKernelsToSPIRV(ModuleOp module) {
   // the name their SPIR-V module will have.
   llvm::StringSet<> keepLoops;
   for (auto kernels : module.getOps<gpu::GPUModuleOp>())
-    if (kernels->hasAttr(kKeepLoopsAttrName))
+    if (TesseraDialect::KeepLoopsAttrHelper(kernels->getContext()).isAttrPresent(kernels))
       keepLoops.insert(spirvModuleName(kernels.getName()));
 
   PassManager pm(module.getContext());

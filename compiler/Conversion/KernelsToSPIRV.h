@@ -10,10 +10,6 @@
 
 namespace mlir::tessera {
 
-/// A unit attribute on a gpu.module whose loops the driver must not unroll:
-/// its SPIR-V loops get DontUnroll.
-inline constexpr llvm::StringLiteral kKeepLoopsAttrName = "tessera.keep_loops";
-
 /// The name of the spirv.module that the gpu.module `kernel` lowers to.
 inline std::string spirvModuleName(StringRef kernel) {
   return ("__spv__" + kernel).str();

@@ -133,7 +133,7 @@ DimExpr decodeDim(DenseI64ArrayAttr attr, size_t skip) {
 std::vector<fb::Offset<tsr::IndexCheck>>
 writeIndexChecks(fb::FlatBufferBuilder &b, DispatchOp dispatch) {
   std::vector<fb::Offset<tsr::IndexCheck>> checks;
-  auto recorded = dispatch->getAttrOfType<ArrayAttr>(kIndexChecksAttrName);
+  auto recorded = TesseraDialect::IndexChecksAttrHelper(dispatch->getContext()).getAttr(dispatch);
   if (!recorded)
     return checks;
   for (auto check : recorded.getAsRange<DictionaryAttr>()) {
@@ -341,7 +341,7 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
   uint32_t shuffleGroup = 0;
   size_t barriers = 0;
   for (auto [i, dispatch] : llvm::enumerate(dispatches)) {
-    auto kernelRef = dispatch->getAttrOfType<SymbolRefAttr>("tessera.kernel");
+    auto kernelRef = TesseraDialect::KernelAttrHelper(dispatch->getContext()).getAttr(dispatch);
     TileConfigAttr config = dispatch.getTileConfigAttr();
     if (!kernelRef || !config)
       return dispatch.emitOpError("has no kernel; compile through the codegen "
@@ -367,7 +367,7 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
         std::max<uint32_t>(maxShared, workgroupMemoryBytes(dispatch, *kind, config));
 
     std::vector<fb::Offset<tsr::DimExpr>> params;
-    for (Attribute param : dispatch->getAttrOfType<ArrayAttr>("tessera.params"))
+    for (Attribute param : TesseraDialect::ParamsAttrHelper(dispatch->getContext()).getAttr(dispatch))
       params.push_back(
           writeDim(b, decodeDim(cast<DenseI64ArrayAttr>(param), 0)));
     std::vector<uint32_t> workgroupSize(config.getWorkgroupSize().begin(),
@@ -417,7 +417,7 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
 
     std::vector<fb::Offset<tsr::WorkgroupCount>> counts;
     for (Attribute count :
-         dispatch->getAttrOfType<ArrayAttr>("tessera.workgroup_count")) {
+         TesseraDialect::WorkgroupCountAttrHelper(dispatch->getContext()).getAttr(dispatch)) {
       auto encoded = cast<DenseI64ArrayAttr>(count);
       counts.push_back(tsr::CreateWorkgroupCount(
           b, writeDim(b, decodeDim(encoded, 1)), encoded[0]));
@@ -443,13 +443,13 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
   std::vector<fb::Offset<tsr::TensorInfo>> inputs, outputs;
   for (BlockArgument argument : function.getArguments()) {
     auto name = function.getArgAttrOfType<StringAttr>(argument.getArgNumber(),
-                                                      "tessera.name");
+                                                      TesseraDialect::NameAttrHelper::getNameStr());
     inputs.push_back(tensorInfo(
         argument, name ? name.getValue().str()
                        : "input" + std::to_string(argument.getArgNumber())));
   }
   for (auto [i, result] : llvm::enumerate(ret.getOperands())) {
-    auto name = function.getResultAttrOfType<StringAttr>(i, "tessera.name");
+    auto name = function.getResultAttrOfType<StringAttr>(i, TesseraDialect::NameAttrHelper::getNameStr());
     outputs.push_back(tensorInfo(result, name ? name.getValue().str()
                                               : "output" + std::to_string(i)));
   }
@@ -463,7 +463,7 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
     maxBinding = std::max(maxBinding, buffer.maxSize);
   bool fp16 = false, int8 = false;
   if (auto requirements =
-          module->getAttrOfType<ArrayAttr>("tessera.requirements"))
+          TesseraDialect::RequirementsAttrHelper(module->getContext()).getAttr(module))
     for (Attribute requirement : requirements) {
       fp16 |= cast<StringAttr>(requirement).getValue() == "fp16";
       int8 |= cast<StringAttr>(requirement).getValue() == "int8";
@@ -530,7 +530,7 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
            << " key tiles (";
         os << llvm::format("%.1f", 100.0 * visits.fraction())
            << "% of a dense kernel)";
-        auto kernel = dispatch->getAttrOfType<SymbolRefAttr>("tessera.kernel");
+        auto kernel = TesseraDialect::KernelAttrHelper(dispatch->getContext()).getAttr(dispatch);
         summary->dispatchNotes[kernel.getLeafReference()] = note;
       }
   }

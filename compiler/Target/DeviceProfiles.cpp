@@ -88,5 +88,5 @@ TargetAttr mlir::tessera::lookupBuiltinProfile(MLIRContext *context,
 }
 
 TargetAttr mlir::tessera::getModuleTarget(Operation *module) {
-  return module->getAttrOfType<TargetAttr>(TesseraDialect::getTargetAttrName());
+  return TesseraDialect::TargetAttrHelper(module->getContext()).getAttr(module);
 }

@@ -119,9 +119,8 @@ struct VerifyTargetPass
     llvm::sort(requirements);
 
     Builder builder(&getContext());
-    module->setAttr(TesseraDialect::getTargetAttrName(), target);
-    module->setAttr(TesseraDialect::getRequirementsAttrName(),
-                    builder.getStrArrayAttr(requirements));
+    TesseraDialect::TargetAttrHelper(module->getContext()).setAttr(module, target);
+    TesseraDialect::RequirementsAttrHelper(module->getContext()).setAttr(module, builder.getStrArrayAttr(requirements));
     if (emitRemarks) {
       InFlightDiagnostic remark = module.emitRemark()
                                   << "target '" << target.getName()
@@ -140,7 +139,7 @@ struct VerifyTargetPass
         return target;
       module.emitError() << "no target profile: pass the pass option "
                             "'target=<name>' or set the module attribute '"
-                         << TesseraDialect::getTargetAttrName() << "'";
+                         << TesseraDialect::TargetAttrHelper::getNameStr() << "'";
       return nullptr;
     }
     if (TargetAttr target = lookupBuiltinProfile(&getContext(), targetName))

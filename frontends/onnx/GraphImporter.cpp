@@ -591,10 +591,10 @@ GraphImporter::importInputs(const onnx::GraphProto &graph,
       dims.push_back(builder_.getStringAttr(name));
     }
     shapes_.setArgumentShape(value, imported.shape);
-    function.setArgAttr(argument, "tessera.name",
+    function.setArgAttr(argument, TesseraDialect::NameAttrHelper::getNameStr(),
                         builder_.getStringAttr(input.name()));
     if (!imported.type.hasStaticShape())
-      function.setArgAttr(argument, "tessera.dims",
+      function.setArgAttr(argument, TesseraDialect::DimsAttrHelper::getNameStr(),
                           builder_.getArrayAttr(dims));
     define(input.name(), std::move(imported));
     ++argument;
@@ -697,7 +697,7 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
   func::ReturnOp::create(builder_, fileLoc_, results);
   function.setType(builder_.getFunctionType(argumentTypes, resultTypes));
   for (auto [i, output] : llvm::enumerate(graph.output()))
-    function.setResultAttr(i, "tessera.name",
+    function.setResultAttr(i, TesseraDialect::NameAttrHelper::getNameStr(),
                            builder_.getStringAttr(output.name()));
   return success();
 }

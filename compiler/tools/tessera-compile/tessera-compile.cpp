@@ -105,14 +105,13 @@ void recordDimBounds(ModuleOp module, const ModelWriterOptions &options) {
   for (auto function : module.getOps<func::FuncOp>()) {
     NamedAttrList bounds;
     if (auto existing =
-            function->getAttrOfType<DictionaryAttr>("tessera.dim_bounds"))
+            TesseraDialect::DimBoundsAttrHelper(function->getContext()).getAttr(function))
       bounds.append(existing.getValue());
     for (const auto &entry : options.dimBounds)
       bounds.set(entry.getKey(),
                  builder.getDenseI64ArrayAttr(
                      {entry.getValue().first, entry.getValue().second}));
-    function->setAttr("tessera.dim_bounds",
-                      bounds.getDictionary(module.getContext()));
+    TesseraDialect::DimBoundsAttrHelper(function->getContext()).setAttr(function, bounds.getDictionary(module.getContext()));
   }
 }
 
@@ -125,7 +124,7 @@ LogicalResult writeDispatchDumps(ModuleOp module, StringRef directory,
   for (auto kernel : module.getOps<spirv::ModuleOp>())
     kernels[kernel.getSymName().value_or("")] = kernel;
   WalkResult result = module.walk([&](DispatchOp dispatch) {
-    auto kernel = dispatch->getAttrOfType<SymbolRefAttr>("tessera.kernel");
+    auto kernel = TesseraDialect::KernelAttrHelper(dispatch->getContext()).getAttr(dispatch);
     std::string name = kernel.getLeafReference().str();
     SmallString<128> path(directory);
     llvm::sys::path::append(path, name + ".txt");

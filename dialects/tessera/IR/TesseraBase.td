@@ -33,19 +33,38 @@ def Tessera_Dialect : Dialect {
                            "::mlir::math::MathDialect"];
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
+  // Attributes that phases leave on ops of other dialects (functions,
+  // modules, dispatches) for later phases; each is `tessera.<name>` and is
+  // read and written only through its helper
+  // (`TesseraDialect::KernelAttrHelper(context).getAttr(op)`).
+  let discardableAttrs = (ins
+    // Module: the `#tessera.target` profile it is compiled for.
+    "::mlir::tessera::TargetAttr":$target,
+    // Module: the device features it needs (tessera-verify-target).
+    "::mlir::ArrayAttr":$requirements,
+    // Module: the named dims, in the order kernels' params list them.
+    "::mlir::ArrayAttr":$symbols,
+    // Function argument / result: the name a model input or output has.
+    "::mlir::StringAttr":$name,
+    // Function argument: the named dims of its shape.
+    "::mlir::ArrayAttr":$dims,
+    // Function: each named dim's compile-time bounds.
+    "::mlir::DictionaryAttr":$dim_bounds,
+    // Dispatch: the kernel that computes it.
+    "::mlir::SymbolRefAttr":$kernel,
+    // Dispatch: the values of its kernel's params buffer, as expressions
+    // of named dims.
+    "::mlir::ArrayAttr":$params,
+    // Dispatch: its workgroup count, per axis an expression of named dims.
+    "::mlir::ArrayAttr":$workgroup_count,
+    // Dispatch: the run-time index checks of its gathers ({what, extent,
+    // indices, input} dictionaries; the IndexCheck table of tessera.fbs).
+    "::mlir::ArrayAttr":$index_checks,
+    // Kernel module: lower without unrolling its loops.
+    "::mlir::UnitAttr":$keep_loops
+  );
   let extraClassDeclaration = [{
     void registerAttributes();
-
-    /// Name of the module attribute that holds the `#tessera.target` profile
-    /// the module is compiled for.
-    static constexpr ::llvm::StringLiteral getTargetAttrName() {
-      return ::llvm::StringLiteral("tessera.target");
-    }
-    /// Name of the module attribute listing the device features the module
-    /// needs (written by `tessera-verify-target`).
-    static constexpr ::llvm::StringLiteral getRequirementsAttrName() {
-      return ::llvm::StringLiteral("tessera.requirements");
-    }
   }];
 }
 
