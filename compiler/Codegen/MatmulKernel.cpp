@@ -101,7 +101,8 @@ Value computeRowStatistics(KernelEmitter &e, LayerNormOp norm,
   Location loc = e.loc();
   ArrayRef<int64_t> workgroup = e.config().getWorkgroupSize();
   int64_t invocations = e.config().getInvocations();
-  Value statistics = e.allocateWorkgroupMemory(2 * tileM);
+  Value statistics =
+      e.allocateWorkgroupMemory(matmulStatisticsElements(e.config()));
   // The invocation's index in the workgroup, K slices included.
   Value tid = e.threadId(gpu::Dimension::z);
   for (auto [dim, extent] : {std::pair(gpu::Dimension::y, workgroup[1]),
@@ -393,7 +394,8 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
   if (slices > 1) {
     // Partial sums at [slice][local row][local column]; slice 0 adds the
     // others' to its own and stores.
-    Value partials = e.allocateWorkgroupMemory(slices * tileM * tileN);
+    Value partials =
+        e.allocateWorkgroupMemory(matmulPartialSumElements(config));
     Value localRow0 = arith::MulIOp::create(
         b, loc, e.threadId(gpu::Dimension::y), e.index(threadM));
     Value localCol0 = arith::MulIOp::create(

@@ -44,7 +44,8 @@ LogicalResult mlir::tessera::buildRowReductionKernel(KernelEmitter &e) {
   int64_t invocations = e.config().getWorkgroupSize()[0];
   e.signature().workgroups[0] = {SymbolicShapes::product(rowDims), 1};
 
-  Value scratch = e.allocateWorkgroupMemory(invocations);
+  Value scratch =
+      e.allocateWorkgroupMemory(rowReductionScratchElements(e.config()));
   SmallVector<Value> rowIndices =
       e.delinearize(e.workgroupId(gpu::Dimension::x), rowDims);
   Value cols = e.size(colsExpr);

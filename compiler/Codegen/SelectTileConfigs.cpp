@@ -343,26 +343,33 @@ bool mlir::tessera::normStatisticsFromKLoop(DispatchOp dispatch,
          config.getWorkgroupSize()[2] == 1;
 }
 
+int64_t mlir::tessera::rowReductionScratchElements(TileConfigAttr config) {
+  return config.getWorkgroupSize()[0];
+}
+
+int64_t mlir::tessera::matmulStatisticsElements(TileConfigAttr config) {
+  return 2 * config.getTile()[0];
+}
+
+int64_t mlir::tessera::matmulPartialSumElements(TileConfigAttr config) {
+  return config.getWorkgroupSize()[2] * config.getTile()[0] *
+         config.getTile()[1];
+}
+
 int64_t mlir::tessera::workgroupMemoryBytes(DispatchOp dispatch,
                                             KernelKind kind,
                                             TileConfigAttr config) {
-  // Row reductions keep one partial per subgroup; with subgroups of one
-  // invocation that is one per invocation.
+  int64_t elements = 0;
   if (kind == KernelKind::RowReduction)
-    return 2 * 4 * config.getInvocations();
-  if (kind != KernelKind::Matmul)
-    return 0;
-  ArrayRef<int64_t> tile = config.getTile();
-  int64_t bytes = 0;
-  // A recomputed layer norm's prepass: mean and inverse deviation per tile
-  // row.
-  if (dispatch.getRecomputedNorm() &&
-      !normStatisticsFromKLoop(dispatch, config))
-    bytes += 2 * 4 * tile[0];
-  // Split K: every slice's partial sums of the tile.
-  if (config.getWorkgroupSize()[2] > 1)
-    bytes += 4 * tile[0] * tile[1] * config.getWorkgroupSize()[2];
-  return bytes;
+    elements = rowReductionScratchElements(config);
+  if (kind == KernelKind::Matmul) {
+    if (dispatch.getRecomputedNorm() &&
+        !normStatisticsFromKLoop(dispatch, config))
+      elements += matmulStatisticsElements(config);
+    if (config.getWorkgroupSize()[2] > 1)
+      elements += matmulPartialSumElements(config);
+  }
+  return 4 * elements; // f32
 }
 
 namespace {

@@ -62,8 +62,20 @@ AttentionTileVisits countAttentionTileVisits(MaskAttr mask,
 /// a prepass computes them into workgroup memory.
 bool normStatisticsFromKLoop(DispatchOp dispatch, TileConfigAttr config);
 
-/// Bytes of workgroup memory the kernel of `dispatch` (of `kind`) uses with
-/// `config`.
+/// The f32 workgroup arrays kernels allocate, in elements: the builders
+/// allocate exactly these, and tile selection keeps their sum within the
+/// target's shared memory.
+/// A row reduction's partials: one per invocation (one per subgroup at
+/// most, but subgroups may have one invocation).
+int64_t rowReductionScratchElements(TileConfigAttr config);
+/// A matmul's recomputed-norm prepass: mean and inverse deviation per tile
+/// row.
+int64_t matmulStatisticsElements(TileConfigAttr config);
+/// A matmul with split K: every slice's partial sums of the tile.
+int64_t matmulPartialSumElements(TileConfigAttr config);
+
+/// Bytes of workgroup memory the kernel of `dispatch` (of `kind`) allocates
+/// with `config`.
 int64_t workgroupMemoryBytes(DispatchOp dispatch, KernelKind kind,
                              TileConfigAttr config);
 

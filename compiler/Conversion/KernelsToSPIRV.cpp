@@ -138,3 +138,39 @@ struct ConvertKernelsToSPIRVPass
 };
 
 } // namespace
+
+/// Bytes of a workgroup variable's type. SPIR-V gives Workgroup structs no
+/// layout, so getSizeInBytes() cannot answer; members are packed as the
+/// lowering declares them (arrays of scalars).
+static int64_t workgroupBytes(Type type) {
+  if (auto array = dyn_cast<spirv::ArrayType>(type))
+    return array.getNumElements() * workgroupBytes(array.getElementType());
+  if (auto structure = dyn_cast<spirv::StructType>(type)) {
+    int64_t bytes = 0;
+    for (Type member : structure.getElementTypes())
+      bytes += workgroupBytes(member);
+    return bytes;
+  }
+  if (auto vector = dyn_cast<VectorType>(type))
+    return vector.getNumElements() * workgroupBytes(vector.getElementType());
+  return type.getIntOrFloatBitWidth() / 8;
+}
+
+KernelNeeds mlir::tessera::readKernelNeeds(spirv::ModuleOp kernel) {
+  KernelNeeds needs;
+  if (std::optional<spirv::VerCapExtAttr> vce = kernel.getVceTriple()) {
+    for (spirv::Capability capability : vce->getCapabilities()) {
+      needs.subgroupArithmetic |=
+          capability == spirv::Capability::GroupNonUniformArithmetic;
+      needs.subgroupShuffle |=
+          capability == spirv::Capability::GroupNonUniformShuffle;
+    }
+  }
+  kernel.walk([&](spirv::GlobalVariableOp variable) {
+    auto pointer = cast<spirv::PointerType>(variable.getType());
+    if (pointer.getStorageClass() != spirv::StorageClass::Workgroup)
+      return;
+    needs.workgroupMemoryBytes += workgroupBytes(pointer.getPointeeType());
+  });
+  return needs;
+}

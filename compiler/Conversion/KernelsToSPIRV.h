@@ -23,6 +23,15 @@ LogicalResult convertKernelsToSPIRV(ModuleOp module);
 /// validator's message is reported on the module, naming it.
 FailureOr<SmallVector<uint32_t>> serializeKernel(spirv::ModuleOp kernel);
 
+/// What a lowered kernel needs of a device, read from its spirv.module:
+/// the capabilities update-vce recorded and its workgroup variables.
+struct KernelNeeds {
+  bool subgroupArithmetic = false;
+  bool subgroupShuffle = false;
+  int64_t workgroupMemoryBytes = 0;
+};
+KernelNeeds readKernelNeeds(spirv::ModuleOp kernel);
+
 /// SPIRV-Tools' disassembly of `words`.
 std::string disassembleKernel(ArrayRef<uint32_t> words);
 

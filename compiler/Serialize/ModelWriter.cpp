@@ -336,8 +336,6 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
   SmallVector<Range> readSinceBarrier, writtenSinceBarrier;
   uint32_t maxInvocations = 0, maxShared = 0;
   bool usesSubgroupArithmetic = false;
-  // Attention rows split over a group of invocations (select-tile-configs)
-  // sum their partial scores through shuffles within the group.
   uint32_t shuffleGroup = 0;
   size_t barriers = 0;
   for (auto [i, dispatch] : llvm::enumerate(dispatches)) {
@@ -357,14 +355,23 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
     FailureOr<KernelKind> kind = classifyDispatch(dispatch);
     if (failed(kind))
       return failure();
-    usesSubgroupArithmetic |= *kind == KernelKind::RowReduction;
-    if (*kind == KernelKind::Attention && attentionHeadDimSplit(config) > 1)
+    KernelNeeds kernelNeeds = readKernelNeeds(found->second);
+    // Tile selection kept the planned bytes within the target's.
+    if (int64_t planned = workgroupMemoryBytes(dispatch, *kind, config);
+        kernelNeeds.workgroupMemoryBytes != planned)
+      return dispatch.emitOpError("kernel allocates ")
+             << kernelNeeds.workgroupMemoryBytes
+             << " bytes of workgroup memory where tile selection planned "
+             << planned;
+    usesSubgroupArithmetic |= kernelNeeds.subgroupArithmetic;
+    // Shuffles sum an attention row's partial scores within a group of
+    // invocations as wide as the head dim's split: subgroups must hold it.
+    if (kernelNeeds.subgroupShuffle)
       shuffleGroup =
           std::max<uint32_t>(shuffleGroup, attentionHeadDimSplit(config));
     maxInvocations =
         std::max<uint32_t>(maxInvocations, config.getInvocations());
-    maxShared =
-        std::max<uint32_t>(maxShared, workgroupMemoryBytes(dispatch, *kind, config));
+    maxShared = std::max<uint32_t>(maxShared, kernelNeeds.workgroupMemoryBytes);
 
     std::vector<fb::Offset<tsr::DimExpr>> params;
     for (Attribute param : TesseraDialect::ParamsAttrHelper(dispatch->getContext()).getAttr(dispatch))
