@@ -67,8 +67,11 @@ struct ValueArithmetic {
   }
   Int add(Int x, Int y) { return arith::AddIOp::create(b, loc, x, y); }
   Int sub(Int x, Int y) { return arith::SubIOp::create(b, loc, x, y); }
+  Int mul(Int x, Int y) { return arith::MulIOp::create(b, loc, x, y); }
   Int div(Int x, Int y) { return arith::DivSIOp::create(b, loc, x, y); }
   Int rem(Int x, Int y) { return arith::RemSIOp::create(b, loc, x, y); }
+  Int min(Int x, Int y) { return arith::MinSIOp::create(b, loc, x, y); }
+  Int max(Int x, Int y) { return arith::MaxSIOp::create(b, loc, x, y); }
   Bool le(Int x, Int y) { return cmp(arith::CmpIPredicate::sle, x, y); }
   Bool lt(Int x, Int y) { return cmp(arith::CmpIPredicate::slt, x, y); }
   Bool eq(Int x, Int y) { return cmp(arith::CmpIPredicate::eq, x, y); }
@@ -391,17 +394,19 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                           e.f32((*slopes)[h]), alibiSlope);
   }
 
-  // The keys the rows can see: n in [0, count) stands for key keyOf(n);
-  // row r sees it when predicate(r, key, n) holds (and the key lies in
-  // [0, Lk)). The functions run later, inside the tile loops: they capture
-  // by copy.
+  // The keys the rows can see (maskKeyRange): n in [0, count) stands for
+  // key keyOf(n); row r sees it when predicate(r, key, n) holds (and the
+  // key lies in [0, Lk)), where the rows' keys differ. The functions run
+  // later, inside the tile loops: they capture by copy.
   struct KeyEnumeration {
     Value count;
     std::function<Value(Value)> keyOf;
     std::function<Value(int64_t, Value, Value)> predicate; // empty: always
   };
-  auto identity = [](Value n) { return n; };
-  Value groupFirst = positions.front(), groupLast = positions.back();
+  ValueArithmetic arithmetic{b, loc};
+  MaskKeyRange<ValueArithmetic> range = maskKeyRange(
+      mask, arithmetic, positions.front(), positions.back(), keyLength,
+      [windowCell](Value n) { return windowCell(n).token; });
   // Swin's region of the shift along one axis of the shifted grid.
   auto region = [&e, &b, loc](Value x, int64_t side, int64_t size,
                               int64_t shift) {
@@ -414,165 +419,95 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
     return arith::AddIOp::create(b, loc, from(side - size), from(side - shift))
         .getResult();
   };
-  std::function<KeyEnumeration(MaskAttr)> enumerationOf =
-      [&](MaskAttr m) -> KeyEnumeration {
+  using RowPredicate = std::function<Value(int64_t, Value, Value)>;
+  std::function<RowPredicate(MaskAttr)> rowPredicateOf =
+      [&](MaskAttr m) -> RowPredicate {
     switch (m.getKind()) {
     case MaskKind::None:
-    case MaskKind::Global: // a global row sees every key
-      return {keyLength, identity, {}};
-    case MaskKind::Causal: {
-      Value end = arith::MinSIOp::create(
-          b, loc,
-          arith::MaxSIOp::create(b, loc, add(groupLast, e.index(1)),
-                                 e.index(0)),
-          keyLength);
-      KeyEnumeration keys{end, identity, {}};
-      if (rowCount > 1)
-        keys.predicate = [&b, loc, positions](int64_t r, Value key, Value) {
-          return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, key,
-                                       positions[r])
-              .getResult();
-        };
-      return keys;
-    }
+      return {};
+    case MaskKind::Causal:
+      if (rowCount == 1)
+        return {};
+      return [&b, loc, positions](int64_t r, Value key, Value) {
+        return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, key,
+                                     positions[r])
+            .getResult();
+      };
     case MaskKind::Sliding: {
-      int64_t dilation = m.getDilation();
+      // Dilated bands have one row per invocation.
+      if (rowCount == 1 || m.getDilation() != 1)
+        return {};
       int64_t left = *m.getLeft(), right = *m.getRight();
-      if (dilation == 1) {
-        // The union of the rows' bands; each row keeps its own.
-        Value first = arith::SubIOp::create(b, loc, groupFirst, e.index(left));
-        Value span = arith::SubIOp::create(b, loc, groupLast, groupFirst);
-        KeyEnumeration keys{
-            add(span, e.index(left + right + 1)),
-            [&b, loc, first](Value n) {
-              return arith::AddIOp::create(b, loc, first, n).getResult();
-            },
-            {}};
-        if (rowCount > 1)
-          keys.predicate = [&e, &b, loc, positions, left,
-                            right](int64_t r, Value key, Value) {
-            Value low =
-                arith::SubIOp::create(b, loc, positions[r], e.index(left));
-            Value high =
-                arith::AddIOp::create(b, loc, positions[r], e.index(right));
-            return arith::AndIOp::create(
-                       b, loc,
-                       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
-                                             key, low),
-                       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
-                                             key, high))
-                .getResult();
-          };
-        return keys;
-      }
-      // Dilated (one row per invocation): only the dilated positions.
-      int64_t before = left / dilation, after = right / dilation;
-      Value first =
-          arith::SubIOp::create(b, loc, groupFirst, e.index(before * dilation));
-      return {e.index(before + after + 1),
-              [&e, &b, loc, first, dilation](Value n) {
-                Value step =
-                    arith::MulIOp::create(b, loc, n, e.index(dilation));
-                return arith::AddIOp::create(b, loc, first, step).getResult();
-              },
-              {}};
+      return [&e, &b, loc, positions, left, right](int64_t r, Value key,
+                                                   Value) {
+        Value low = arith::SubIOp::create(b, loc, positions[r], e.index(left));
+        Value high =
+            arith::AddIOp::create(b, loc, positions[r], e.index(right));
+        return arith::AndIOp::create(
+                   b, loc,
+                   arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, key,
+                                         low),
+                   arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, key,
+                                         high))
+            .getResult();
+      };
     }
     case MaskKind::Window: {
       int64_t height = m.getGrid()[0], width = m.getGrid()[1];
       int64_t size = *m.getSize(), shift = m.getShift();
-      // The rows share one window (rows are in window order): its n-th
-      // position, unshifted into a token index.
-      KeyEnumeration keys;
-      keys.count = e.index(size * size);
-      keys.keyOf = [windowCell](Value n) { return windowCell(n).token; };
-      if (shift > 0) {
-        // The key must lie in the query's region of the shift (rows of one
-        // window may lie in different regions).
-        SmallVector<Value> queryRow, queryCol;
-        for (int64_t r = 0; r < rowCount; ++r) {
-          queryRow.push_back(region(shiftedRows[r], height, size, shift));
-          queryCol.push_back(region(shiftedCols[r], width, size, shift));
-        }
-        keys.predicate = [&e, &b, loc, wrap, region, queryRow, queryCol, size,
-                          shift, height, width](int64_t r, Value token, Value) {
-          Value row = arith::DivUIOp::create(b, loc, token, e.index(width));
-          Value col = arith::RemUIOp::create(b, loc, token, e.index(width));
-          Value rr =
-              wrap(arith::SubIOp::create(b, loc, row, e.index(shift)), height);
-          Value cc =
-              wrap(arith::SubIOp::create(b, loc, col, e.index(shift)), width);
-          Value sameRow = arith::CmpIOp::create(
-              b, loc, arith::CmpIPredicate::eq, region(rr, height, size, shift),
-              queryRow[r]);
-          Value sameCol = arith::CmpIOp::create(
-              b, loc, arith::CmpIPredicate::eq, region(cc, width, size, shift),
-              queryCol[r]);
-          return arith::AndIOp::create(b, loc, sameRow, sameCol).getResult();
-        };
+      if (shift == 0)
+        return {};
+      // The key must lie in the query's region of the shift (rows of one
+      // window may lie in different regions).
+      SmallVector<Value> queryRow, queryCol;
+      for (int64_t r = 0; r < rowCount; ++r) {
+        queryRow.push_back(region(shiftedRows[r], height, size, shift));
+        queryCol.push_back(region(shiftedCols[r], width, size, shift));
       }
-      return keys;
+      return [&e, &b, loc, wrap, region, queryRow, queryCol, size, shift,
+              height, width](int64_t r, Value token, Value) {
+        Value row = arith::DivUIOp::create(b, loc, token, e.index(width));
+        Value col = arith::RemUIOp::create(b, loc, token, e.index(width));
+        Value rr =
+            wrap(arith::SubIOp::create(b, loc, row, e.index(shift)), height);
+        Value cc =
+            wrap(arith::SubIOp::create(b, loc, col, e.index(shift)), width);
+        Value sameRow = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::eq, region(rr, height, size, shift),
+            queryRow[r]);
+        Value sameCol = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::eq, region(cc, width, size, shift),
+            queryCol[r]);
+        return arith::AndIOp::create(b, loc, sameRow, sameCol).getResult();
+      };
+    }
+    case MaskKind::Global: {
+      // The global keys (n < G); then the inner mask's keys, seen when the
+      // inner predicate holds and the key is not global (counted above); a
+      // global row sees them all.
+      RowPredicate inner = rowPredicateOf(m.getInner());
+      Value globalRow = range.globalRow, globalCount = range.globalCount;
+      return [&b, loc, &arithmetic, m, globalRow, globalCount,
+              inner](int64_t r, Value key, Value n) {
+        Value notGlobal = arithmetic.negate(isGlobalToken(m, arithmetic, key));
+        Value visible =
+            inner ? arith::AndIOp::create(
+                        b, loc,
+                        inner(r, key,
+                              arith::SubIOp::create(b, loc, n, globalCount)),
+                        notGlobal)
+                        .getResult()
+                  : notGlobal;
+        Value inGlobal = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::slt, n, globalCount);
+        visible = arith::OrIOp::create(b, loc, inGlobal, visible);
+        return arith::OrIOp::create(b, loc, globalRow, visible).getResult();
+      };
     }
     }
     llvm_unreachable("unknown mask kind");
   };
-
-  KeyEnumeration keys;
-  if (mask.getKind() != MaskKind::Global) {
-    keys = enumerationOf(mask);
-  } else {
-    SmallVector<int64_t> tokens(mask.getTokens());
-    auto isGlobal = [&e, &b, loc, tokens](Value token) {
-      Value result;
-      for (int64_t t : tokens) {
-        Value equal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                            token, e.index(t));
-        result = result
-                     ? arith::OrIOp::create(b, loc, result, equal).getResult()
-                     : equal;
-      }
-      return result;
-    };
-    Value globalRow = isGlobal(groupFirst);
-    // A global row: every key. Another row: n < G (the G global tokens)
-    // gives the n-th global key; then the inner mask's (n - G)-th key, seen
-    // when the inner predicate holds and it is not global (counted above).
-    Value globalCount = e.index(tokens.size());
-    KeyEnumeration inner = enumerationOf(mask.getInner());
-    keys.count = choose(globalRow, keyLength, add(globalCount, inner.count));
-    keys.keyOf = [&e, &b, loc, tokens, globalRow, globalCount, inner](Value n) {
-      Value key = e.index(tokens.back());
-      for (int64_t i = static_cast<int64_t>(tokens.size()) - 2; i >= 0; --i) {
-        Value here = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, n,
-                                           e.index(i));
-        key = arith::SelectOp::create(b, loc, here, e.index(tokens[i]), key);
-      }
-      Value inGlobal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
-                                             n, globalCount);
-      Value innerKey =
-          inner.keyOf(arith::SubIOp::create(b, loc, n, globalCount));
-      key = arith::SelectOp::create(b, loc, inGlobal, key, innerKey);
-      return arith::SelectOp::create(b, loc, globalRow, n, key).getResult();
-    };
-    keys.predicate = [&b, loc, globalRow, globalCount, inner,
-                      isGlobal](int64_t r, Value key, Value n) {
-      Value notGlobal = arith::XOrIOp::create(
-          b, loc, isGlobal(key),
-          arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));
-      Value visible =
-          inner.predicate
-              ? arith::AndIOp::create(
-                    b, loc,
-                    inner.predicate(
-                        r, key, arith::SubIOp::create(b, loc, n, globalCount)),
-                    notGlobal)
-                    .getResult()
-              : notGlobal;
-      Value inGlobal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
-                                             n, globalCount);
-      visible = arith::OrIOp::create(b, loc, inGlobal, visible);
-      return arith::OrIOp::create(b, loc, globalRow, visible).getResult();
-    };
-  }
+  KeyEnumeration keys{range.count, range.keyOf, rowPredicateOf(mask)};
 
   /// The rows' scores against key `jc`: scale · q·k (each invocation's
   /// slice of the dot product, summed over the group), plus the bias at
@@ -739,7 +674,6 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
       });
   state.assign(tiles.getResults().begin(), tiles.getResults().end());
 
-  ValueArithmetic arithmetic{b, loc};
   /// The rows' results over every key as the source graph computes them
   /// for a row whose keys are all hidden: a key scores scale · q·k + bias
   /// (+ ALiBi) plus the fill of each mask that hides it. Returns the chunks

@@ -3,6 +3,7 @@
 #include "compiler/Codegen/Passes.h"
 #include "compiler/Codegen/TileConfigs.h"
 #include "compiler/Target/DeviceProfiles.h"
+#include "dialects/tessera/IR/MaskVisibility.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -276,41 +277,6 @@ bool mlir::tessera::queryRowsShareKeys(MaskAttr mask) {
          (mask.getKind() == MaskKind::Sliding && mask.getDilation() == 1);
 }
 
-namespace {
-
-/// Keys the kernel enumerates for the row group whose first and last rows
-/// sit at key positions `first` and `last` (p(i) = i + Lk - Lq).
-int64_t enumeratedKeys(MaskAttr mask, int64_t first, int64_t last,
-                       int64_t keyLength) {
-  switch (mask.getKind()) {
-  case MaskKind::None:
-    return keyLength;
-  case MaskKind::Causal:
-    return std::clamp<int64_t>(last + 1, 0, keyLength);
-  case MaskKind::Sliding: {
-    int64_t left = *mask.getLeft(), right = *mask.getRight();
-    int64_t dilation = mask.getDilation();
-    if (dilation == 1)
-      return last - first + left + right + 1;
-    return left / dilation + right / dilation + 1;
-  }
-  case MaskKind::Window:
-    return *mask.getSize() * *mask.getSize();
-  case MaskKind::Global: {
-    ArrayRef<int64_t> tokens = mask.getTokens();
-    // A global row sees every key; another row the global keys, then its
-    // inner mask's, in one enumeration.
-    if (llvm::is_contained(tokens, first))
-      return keyLength;
-    return static_cast<int64_t>(tokens.size()) +
-           enumeratedKeys(mask.getInner(), first, last, keyLength);
-  }
-  }
-  llvm_unreachable("unknown mask kind");
-}
-
-} // namespace
-
 AttentionTileVisits mlir::tessera::countAttentionTileVisits(
     MaskAttr mask, TileConfigAttr config, int64_t queryLength,
     int64_t keyLength) {
@@ -327,9 +293,11 @@ AttentionTileVisits mlir::tessera::countAttentionTileVisits(
   }
   for (int64_t row = 0; row < queryLength; row += rows) {
     int64_t last = std::min(row + rows, queryLength) - 1;
-    visits.visited += tiles(enumeratedKeys(mask, row + keyLength - queryLength,
-                                           last + keyLength - queryLength,
-                                           keyLength));
+    MaskIntArithmetic integers;
+    visits.visited +=
+        tiles(maskKeyRange(mask, integers, row + keyLength - queryLength,
+                           last + keyLength - queryLength, keyLength)
+                  .count);
     visits.dense += tiles(keyLength);
   }
   return visits;

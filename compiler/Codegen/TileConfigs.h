@@ -40,9 +40,9 @@ int64_t attentionHeadDimSplit(TileConfigAttr config);
 bool queryRowsShareKeys(MaskAttr mask);
 
 /// Key tiles an attention kernel visits at given lengths, against the
-/// tiles a dense kernel (every key for every row group) would visit. Counts
-/// the enumeration AttentionKernel.cpp emits for `mask`, row group by row
-/// group; keep the two in step.
+/// tiles a dense kernel (every key for every row group) would visit: the
+/// count of the key range (maskKeyRange, MaskVisibility.h) the kernel's key
+/// loops run over, row group by row group.
 struct AttentionTileVisits {
   int64_t visited = 0;
   int64_t dense = 0;

@@ -215,20 +215,18 @@ std::optional<MaskAttr> bandOfRow(MLIRContext *context,
     }
   if (first < 0 || first > position || last < position)
     return std::nullopt;
-  return MaskAttr::get(context, MaskKind::Sliding, position - first,
-                       last - position, std::max<int64_t>(stride, 1),
-                       ArrayRef<int64_t>(), MaskAttr(), ArrayRef<int64_t>(),
-                       std::nullopt, 0);
+  return MaskAttr::getSliding(context, position - first, last - position,
+                              std::max<int64_t>(stride, 1));
 }
 
 /// The mask attribute that reproduces `visible` exactly, if one does.
 std::optional<MaskAttr> classify(MLIRContext *context,
                                  const VisibleTable &visible) {
   int64_t n = visible.size();
-  auto none = MaskAttr::get(context, MaskKind::None);
+  auto none = MaskAttr::getNone(context);
   if (matches(none, visible))
     return none;
-  auto causal = MaskAttr::get(context, MaskKind::Causal);
+  auto causal = MaskAttr::getCausal(context);
   if (matches(causal, visible))
     return causal;
   // A band: its reach and stride from the middle row.
@@ -256,9 +254,7 @@ std::optional<MaskAttr> classify(MLIRContext *context,
   if (std::optional<MaskAttr> inner = bandOfRow(context, visible, row, tokens))
     inners.push_back(*inner);
   for (MaskAttr inner : inners) {
-    auto global = MaskAttr::get(context, MaskKind::Global, std::nullopt,
-                                std::nullopt, 1, tokens, inner,
-                                ArrayRef<int64_t>(), std::nullopt, 0);
+    auto global = MaskAttr::getGlobal(context, tokens, inner);
     if (matches(global, visible))
       return global;
   }

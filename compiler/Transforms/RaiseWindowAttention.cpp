@@ -242,9 +242,7 @@ struct RaiseWindowAttentionPass
     // The added terms: shared by all windows (relative bias) or the shift's
     // region mask.
     MLIRContext *context = attention.getContext();
-    auto mask = MaskAttr::get(context, MaskKind::Window, std::nullopt,
-                              std::nullopt, 1, ArrayRef<int64_t>(), MaskAttr(),
-                              grid, size, *shift);
+    auto mask = MaskAttr::getWindow(context, grid, size, *shift);
     SmallVector<Value> terms, relative;
     if (Value bias = attention.getBias())
       terms = addedTerms(bias);

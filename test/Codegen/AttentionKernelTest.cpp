@@ -63,7 +63,7 @@ TEST_P(AttentionKernelTest, MatchesReference) {
   maskContext.loadDialect<TesseraDialect>();
   MaskAttr maskAttr =
       *c.mask ? cast<MaskAttr>(parseAttribute(c.mask, &maskContext))
-              : MaskAttr::get(&maskContext, MaskKind::None);
+              : MaskAttr::getNone(&maskContext);
   int64_t windowPositions =
       maskAttr.getSize() ? *maskAttr.getSize() * *maskAttr.getSize() : 0;
   if (c.windowBias)

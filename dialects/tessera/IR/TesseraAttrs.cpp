@@ -110,29 +110,35 @@ LogicalResult MaskAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
-namespace {
-/// MaskVisibility.h's arithmetic on integers.
-struct IntArithmetic {
-  using Int = int64_t;
-  using Bool = bool;
-  Int constant(int64_t value) { return value; }
-  Int add(Int x, Int y) { return x + y; }
-  Int sub(Int x, Int y) { return x - y; }
-  Int div(Int x, Int y) { return x / y; }
-  Int rem(Int x, Int y) { return x % y; }
-  Bool le(Int x, Int y) { return x <= y; }
-  Bool lt(Int x, Int y) { return x < y; }
-  Bool eq(Int x, Int y) { return x == y; }
-  Bool both(Bool x, Bool y) { return x && y; }
-  Bool either(Bool x, Bool y) { return x || y; }
-  Bool truth(bool value) { return value; }
-  Int select(Bool c, Int x, Int y) { return c ? x : y; }
-};
-} // namespace
+MaskAttr MaskAttr::getNone(MLIRContext *context) {
+  return get(context, MaskKind::None);
+}
+
+MaskAttr MaskAttr::getCausal(MLIRContext *context) {
+  return get(context, MaskKind::Causal);
+}
+
+MaskAttr MaskAttr::getSliding(MLIRContext *context, int64_t left,
+                              int64_t right, int64_t dilation) {
+  return get(context, MaskKind::Sliding, left, right, dilation, {}, MaskAttr(),
+             {}, std::nullopt, 0);
+}
+
+MaskAttr MaskAttr::getGlobal(MLIRContext *context, ArrayRef<int64_t> tokens,
+                             MaskAttr inner) {
+  return get(context, MaskKind::Global, std::nullopt, std::nullopt, 1, tokens,
+             inner, {}, std::nullopt, 0);
+}
+
+MaskAttr MaskAttr::getWindow(MLIRContext *context, ArrayRef<int64_t> grid,
+                             int64_t size, int64_t shift) {
+  return get(context, MaskKind::Window, std::nullopt, std::nullopt, 1, {},
+             MaskAttr(), grid, size, shift);
+}
 
 bool MaskAttr::isVisible(int64_t queryIndex, int64_t keyIndex,
                          int64_t numQueries, int64_t numKeys) const {
-  IntArithmetic integers;
+  MaskIntArithmetic integers;
   return maskShows(*this, integers, queryIndex + (numKeys - numQueries),
                    keyIndex);
 }

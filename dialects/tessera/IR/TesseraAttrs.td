@@ -122,9 +122,22 @@ def Tessera_MaskAttr : Tessera_Attr<"Mask", "mask"> {
     }]>
   ];
   let extraClassDeclaration = [{
+    /// One builder per kind, naming what that kind takes.
+    static MaskAttr getNone(::mlir::MLIRContext *context);
+    static MaskAttr getCausal(::mlir::MLIRContext *context);
+    static MaskAttr getSliding(::mlir::MLIRContext *context, int64_t left,
+                               int64_t right, int64_t dilation = 1);
+    static MaskAttr getGlobal(::mlir::MLIRContext *context,
+                              ::llvm::ArrayRef<int64_t> tokens,
+                              MaskAttr inner);
+    static MaskAttr getWindow(::mlir::MLIRContext *context,
+                              ::llvm::ArrayRef<int64_t> grid, int64_t size,
+                              int64_t shift);
+
     /// The element predicate: whether query `queryIndex` may attend to key
     /// `keyIndex` for `numQueries` queries over `numKeys` keys. This is the
-    /// definition that kernels and reference implementations follow.
+    /// definition that kernels and reference implementations follow
+    /// (MaskVisibility.h).
     bool isVisible(int64_t queryIndex, int64_t keyIndex, int64_t numQueries,
                    int64_t numKeys) const;
   }];

@@ -159,7 +159,7 @@ LogicalResult CastOp::verify() {
 MaskAttr AttentionOp::getMaskOrNone() {
   if (std::optional<MaskAttr> mask = getMask())
     return *mask;
-  return MaskAttr::get(getContext(), MaskKind::None);
+  return MaskAttr::getNone(getContext());
 }
 
 double AttentionOp::getEffectiveScale() {

@@ -27,8 +27,7 @@ protected:
   MaskAttrTest() { context.loadDialect<TesseraDialect>(); }
 
   MaskAttr sliding(int64_t left, int64_t right, int64_t dilation = 1) {
-    return MaskAttr::get(&context, MaskKind::Sliding, left, right, dilation, {},
-                         MaskAttr(), {}, std::nullopt, 0);
+    return MaskAttr::getSliding(&context, left, right, dilation);
   }
 
   /// Compares isVisible with `expected` on every pair.
@@ -45,22 +44,22 @@ protected:
 };
 
 TEST_F(MaskAttrTest, NoneSeesEverything) {
-  expectMatches(MaskAttr::get(&context, MaskKind::None), 5, 9,
+  expectMatches(MaskAttr::getNone(&context), 5, 9,
                 [](int64_t, int64_t) { return true; });
 }
 
 TEST_F(MaskAttrTest, CausalIsLowerTriangular) {
   // torch.tril(torch.ones(L, L)).
-  expectMatches(MaskAttr::get(&context, MaskKind::Causal), 7, 7,
+  expectMatches(MaskAttr::getCausal(&context), 7, 7,
                 [](int64_t i, int64_t j) { return j <= i; });
 }
 
 TEST_F(MaskAttrTest, CausalWithPastKeysIsBottomRightAligned) {
   // Decoding 3 new tokens after 5 cached ones: query i is token 5 + i.
-  expectMatches(MaskAttr::get(&context, MaskKind::Causal), 3, 8,
+  expectMatches(MaskAttr::getCausal(&context), 3, 8,
                 [](int64_t i, int64_t j) { return j <= 5 + i; });
   // One token at a time sees every key.
-  expectMatches(MaskAttr::get(&context, MaskKind::Causal), 1, 8,
+  expectMatches(MaskAttr::getCausal(&context), 1, 8,
                 [](int64_t, int64_t) { return true; });
 }
 
@@ -79,8 +78,7 @@ TEST_F(MaskAttrTest, DilatedSlidingVisitsEveryDthKey) {
 TEST_F(MaskAttrTest, GlobalTokensSeeAndAreSeenByAll) {
   std::vector<int64_t> tokens = {0, 5};
   MaskAttr mask =
-      MaskAttr::get(&context, MaskKind::Global, std::nullopt, std::nullopt, 1,
-                    tokens, sliding(1, 1), {}, std::nullopt, 0);
+      MaskAttr::getGlobal(&context, tokens, sliding(1, 1));
   expectMatches(mask, 9, 9, [&](int64_t i, int64_t j) {
     bool global = i == 0 || i == 5 || j == 0 || j == 5;
     return global || std::abs(i - j) <= 1;
@@ -127,8 +125,7 @@ TEST_F(MaskAttrTest, WindowMatchesSwinPartition) {
     SCOPED_TRACE("shift " + std::to_string(shift));
     std::vector<int64_t> grid = {8, 12};
     MaskAttr mask =
-        MaskAttr::get(&context, MaskKind::Window, std::nullopt, std::nullopt, 1,
-                      {}, MaskAttr(), grid, int64_t(4), shift);
+        MaskAttr::getWindow(&context, grid, 4, shift);
     auto expected = swinMask(8, 12, 4, shift);
     expectMatches(mask, 96, 96, [&](int64_t i, int64_t j) {
       return static_cast<bool>(expected[i][j]);
