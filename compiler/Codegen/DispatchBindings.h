@@ -12,7 +12,7 @@
 #ifndef TESSERA_COMPILER_CODEGEN_DISPATCHBINDINGS_H
 #define TESSERA_COMPILER_CODEGEN_DISPATCHBINDINGS_H
 
-#include "compiler/Analysis/SymbolicShapes.h"
+#include "dialects/tessera/Shapes/StridedView.h"
 #include "dialects/tessera/IR/TesseraOps.h"
 
 #include "llvm/ADT/DenseSet.h"

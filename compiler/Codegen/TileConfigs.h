@@ -3,7 +3,7 @@
 #ifndef TESSERA_COMPILER_CODEGEN_TILECONFIGS_H
 #define TESSERA_COMPILER_CODEGEN_TILECONFIGS_H
 
-#include "compiler/Analysis/SymbolicShapes.h"
+#include "dialects/tessera/Shapes/SymbolicShapes.h"
 #include "dialects/tessera/IR/TesseraOps.h"
 
 namespace mlir::tessera {

@@ -30,10 +30,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Analysis/SymbolicShapes.h"
+#include "dialects/tessera/Shapes/SymbolicShapes.h"
 #include "compiler/Transforms/Passes.h"
 #include "compiler/Transforms/RaisingUtils.h"
-#include "compiler/Transforms/TensorInterpreter.h"
+#include "compiler/Analysis/TensorInterpreter.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/PatternMatch.h"

@@ -1,6 +1,6 @@
 //===- FormDispatchRegions.cpp - Group ops into dispatch regions ----------===//
 
-#include "compiler/Analysis/SymbolicShapes.h"
+#include "dialects/tessera/Shapes/StridedView.h"
 #include "compiler/Transforms/Passes.h"
 #include "dialects/tessera/IR/TesseraOps.h"
 

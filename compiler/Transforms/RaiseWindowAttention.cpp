@@ -25,10 +25,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Analysis/SymbolicShapes.h"
+#include "dialects/tessera/Shapes/SymbolicShapes.h"
 #include "compiler/Transforms/Passes.h"
 #include "compiler/Transforms/RaisingUtils.h"
-#include "compiler/Transforms/TensorInterpreter.h"
+#include "compiler/Analysis/TensorInterpreter.h"
 
 #include <cmath>
 

@@ -13,7 +13,7 @@
 #ifndef TESSERA_FRONTENDS_ONNX_GRAPHIMPORTER_H
 #define TESSERA_FRONTENDS_ONNX_GRAPHIMPORTER_H
 
-#include "compiler/Analysis/SymbolicShapes.h"
+#include "dialects/tessera/Shapes/SymbolicShapes.h"
 #include "dialects/tessera/IR/TesseraOps.h"
 #include "frontends/onnx/ExternalData.h"
 

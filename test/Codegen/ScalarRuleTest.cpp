@@ -20,7 +20,7 @@
 
 #include "KernelTestFixture.h"
 
-#include "compiler/Transforms/TensorInterpreter.h"
+#include "compiler/Analysis/TensorInterpreter.h"
 #include "dialects/tessera/IR/ScalarRules.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"

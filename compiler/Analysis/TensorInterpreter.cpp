@@ -1,6 +1,6 @@
 //===- TensorInterpreter.cpp - Evaluating small tensor computations -------===//
 
-#include "compiler/Transforms/TensorInterpreter.h"
+#include "compiler/Analysis/TensorInterpreter.h"
 
 #include "dialects/tessera/IR/ScalarRules.h"
 

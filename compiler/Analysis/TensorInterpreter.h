@@ -12,10 +12,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef TESSERA_COMPILER_TRANSFORMS_TENSORINTERPRETER_H
-#define TESSERA_COMPILER_TRANSFORMS_TENSORINTERPRETER_H
+#ifndef TESSERA_COMPILER_ANALYSIS_TENSORINTERPRETER_H
+#define TESSERA_COMPILER_ANALYSIS_TENSORINTERPRETER_H
 
-#include "compiler/Analysis/SymbolicShapes.h"
+#include "dialects/tessera/Shapes/SymbolicShapes.h"
 #include "dialects/tessera/IR/TesseraOps.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -80,4 +80,4 @@ private:
 
 } // namespace mlir::tessera
 
-#endif // TESSERA_COMPILER_TRANSFORMS_TENSORINTERPRETER_H
+#endif // TESSERA_COMPILER_ANALYSIS_TENSORINTERPRETER_H

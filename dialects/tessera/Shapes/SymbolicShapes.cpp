@@ -1,10 +1,12 @@
-//===- SymbolicShapes.cpp - Dimensions as expressions of named dims -------===//
+//===- SymbolicShapes.cpp - Shapes of a function in named dims ------------===//
 
-#include "compiler/Analysis/SymbolicShapes.h"
+#include "dialects/tessera/Shapes/SymbolicShapes.h"
 
 #include "dialects/tessera/IR/TesseraOps.h"
+#include "dialects/tessera/Shapes/StridedView.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -13,158 +15,6 @@
 
 using namespace mlir;
 using namespace mlir::tessera;
-
-//===----------------------------------------------------------------------===//
-// DimExpr
-//===----------------------------------------------------------------------===//
-
-DimExpr DimExpr::constant(int64_t value) {
-  return fromTerms({Term{value, {}}});
-}
-
-DimExpr DimExpr::symbol(unsigned id) { return fromTerms({Term{1, {id}}}); }
-
-DimExpr DimExpr::fromTerms(SmallVector<Term, 1> terms) {
-  llvm::stable_sort(terms, [](const Term &a, const Term &b) {
-    return std::lexicographical_compare(a.symbols.begin(), a.symbols.end(),
-                                        b.symbols.begin(), b.symbols.end());
-  });
-  DimExpr expr;
-  expr.terms_.clear();
-  for (Term &term : terms) {
-    if (!expr.terms_.empty() && expr.terms_.back().symbols == term.symbols)
-      expr.terms_.back().coefficient += term.coefficient;
-    else
-      expr.terms_.push_back(std::move(term));
-    if (expr.terms_.back().coefficient == 0)
-      expr.terms_.pop_back();
-  }
-  return expr;
-}
-
-SmallVector<unsigned> DimExpr::collectSymbols() const {
-  SmallVector<unsigned> symbols;
-  for (const Term &term : terms_)
-    llvm::append_range(symbols, term.symbols);
-  llvm::sort(symbols);
-  symbols.erase(llvm::unique(symbols), symbols.end());
-  return symbols;
-}
-
-int64_t DimExpr::getDivisor() const {
-  int64_t divisor = 0;
-  for (const Term &term : terms_)
-    divisor = std::gcd(divisor, term.coefficient);
-  return divisor;
-}
-
-DimExpr DimExpr::operator+(const DimExpr &other) const {
-  SmallVector<Term, 1> terms(terms_);
-  llvm::append_range(terms, other.terms_);
-  return fromTerms(std::move(terms));
-}
-
-DimExpr DimExpr::operator-(const DimExpr &other) const {
-  return *this + other * constant(-1);
-}
-
-DimExpr DimExpr::operator*(const DimExpr &other) const {
-  SmallVector<Term, 1> terms;
-  for (const Term &a : terms_)
-    for (const Term &b : other.terms_) {
-      Term product{a.coefficient * b.coefficient, a.symbols};
-      llvm::append_range(product.symbols, b.symbols);
-      llvm::sort(product.symbols);
-      terms.push_back(std::move(product));
-    }
-  return fromTerms(std::move(terms));
-}
-
-/// a / b for monomials, when b divides a.
-static std::optional<DimExpr::Term> divideTerm(const DimExpr::Term &a,
-                                               const DimExpr::Term &b) {
-  if (b.coefficient == 0 || a.coefficient % b.coefficient != 0)
-    return std::nullopt;
-  DimExpr::Term quotient{a.coefficient / b.coefficient, a.symbols};
-  for (unsigned symbol : b.symbols) {
-    auto it = llvm::find(quotient.symbols, symbol);
-    if (it == quotient.symbols.end())
-      return std::nullopt;
-    quotient.symbols.erase(it);
-  }
-  return quotient;
-}
-
-std::optional<DimExpr> DimExpr::divide(const DimExpr &other) const {
-  if (other.terms_.empty())
-    return std::nullopt; // division by zero
-  if (terms_.empty())
-    return *this;
-  if (other.isMonomial()) {
-    SmallVector<Term, 1> terms;
-    for (const Term &term : terms_) {
-      std::optional<Term> quotient = divideTerm(term, other.terms_[0]);
-      if (!quotient)
-        return std::nullopt;
-      terms.push_back(std::move(*quotient));
-    }
-    return fromTerms(std::move(terms));
-  }
-  // A sum divided by a sum: only a monomial quotient, taken from the
-  // leading terms and checked by multiplying back.
-  std::optional<Term> quotient = divideTerm(terms_[0], other.terms_[0]);
-  if (!quotient)
-    return std::nullopt;
-  DimExpr q = fromTerms({*quotient});
-  if (q * other != *this)
-    return std::nullopt;
-  return q;
-}
-
-int64_t DimExpr::evaluate(ArrayRef<int64_t> symbolValues) const {
-  int64_t value = 0;
-  for (const Term &term : terms_) {
-    int64_t product = term.coefficient;
-    for (unsigned symbol : term.symbols)
-      product *= symbolValues[symbol];
-    value += product;
-  }
-  return value;
-}
-
-void DimExpr::encode(SmallVectorImpl<int64_t> &out) const {
-  out.push_back(terms_.size());
-  for (const Term &term : terms_) {
-    out.push_back(term.coefficient);
-    out.push_back(term.symbols.size());
-    llvm::append_range(out, term.symbols);
-  }
-}
-
-std::optional<DimExpr> DimExpr::decode(ArrayRef<int64_t> values) {
-  if (values.empty() || values[0] < 0)
-    return std::nullopt;
-  SmallVector<Term, 1> terms;
-  size_t next = 1;
-  for (int64_t t = 0; t < values[0]; ++t) {
-    if (next + 2 > values.size() || values[next + 1] < 0 ||
-        next + 2 + values[next + 1] > values.size())
-      return std::nullopt;
-    Term term{values[next], {}};
-    for (int64_t s = 0; s < values[next + 1]; ++s)
-      term.symbols.push_back(static_cast<unsigned>(values[next + 2 + s]));
-    next += 2 + values[next + 1];
-    llvm::sort(term.symbols);
-    terms.push_back(std::move(term));
-  }
-  if (next != values.size())
-    return std::nullopt;
-  return fromTerms(std::move(terms));
-}
-
-//===----------------------------------------------------------------------===//
-// StridedView
-//===----------------------------------------------------------------------===//
 
 SymbolicShape SymbolicShapes::denseStrides(ArrayRef<DimExpr> shape) {
   SymbolicShape strides(shape.size(), DimExpr::constant(1));
@@ -179,191 +29,6 @@ DimExpr SymbolicShapes::product(ArrayRef<DimExpr> shape) {
     result = result * dim;
   return result;
 }
-
-StridedView StridedView::dense(ArrayRef<DimExpr> shape) {
-  return {SymbolicShape(shape), SymbolicShapes::denseStrides(shape)};
-}
-
-StridedView StridedView::transpose(ArrayRef<int64_t> permutation) const {
-  StridedView view;
-  view.offset = offset;
-  for (int64_t d : permutation) {
-    view.shape.push_back(shape[d]);
-    view.strides.push_back(strides[d]);
-  }
-  return view;
-}
-
-static bool isOne(const DimExpr &dim) { return dim == DimExpr::constant(1); }
-
-std::optional<StridedView>
-StridedView::reshape(ArrayRef<DimExpr> newShape) const {
-  // Size-1 dims take no part in addressing: reshape between the other dims,
-  // then put the target's size-1 dims back with stride 0.
-  SmallVector<std::pair<DimExpr, DimExpr>> source;
-  for (auto [dim, stride] : llvm::zip(shape, strides))
-    if (!isOne(dim))
-      source.push_back({dim, stride});
-  SmallVector<DimExpr> target;
-  for (const DimExpr &dim : newShape)
-    if (!isOne(dim))
-      target.push_back(dim);
-
-  SmallVector<DimExpr> targetStrides;
-  size_t i = 0, j = 0;
-  while (i < source.size() || j < target.size()) {
-    if (i >= source.size() || j >= target.size())
-      return std::nullopt;
-    // Grow a group of source dims and a group of target dims until their
-    // products agree.
-    size_t iEnd = i + 1, jEnd = j + 1;
-    DimExpr sourceProduct = source[i].first, targetProduct = target[j];
-    while (sourceProduct != targetProduct) {
-      if (sourceProduct.divide(targetProduct) && jEnd < target.size()) {
-        targetProduct = targetProduct * target[jEnd++];
-      } else if (targetProduct.divide(sourceProduct) && iEnd < source.size()) {
-        sourceProduct = sourceProduct * source[iEnd].first;
-        ++iEnd;
-      } else {
-        return std::nullopt;
-      }
-    }
-    // The source group must be contiguous to be merged.
-    for (size_t k = i; k + 1 < iEnd; ++k)
-      if (source[k].second != source[k + 1].second * source[k + 1].first)
-        return std::nullopt;
-    // Split it into the target group, innermost stride first.
-    SmallVector<DimExpr> groupStrides(jEnd - j, source[iEnd - 1].second);
-    for (int64_t g = static_cast<int64_t>(groupStrides.size()) - 2; g >= 0; --g)
-      groupStrides[g] = groupStrides[g + 1] * target[j + g + 1];
-    llvm::append_range(targetStrides, groupStrides);
-    i = iEnd;
-    j = jEnd;
-  }
-
-  StridedView view;
-  view.offset = offset;
-  size_t next = 0;
-  for (const DimExpr &dim : newShape) {
-    view.shape.push_back(dim);
-    view.strides.push_back(isOne(dim) ? DimExpr::constant(0)
-                                      : targetStrides[next++]);
-  }
-  return view;
-}
-
-StridedView StridedView::broadcastTo(ArrayRef<DimExpr> newShape) const {
-  StridedView view;
-  view.offset = offset;
-  size_t offset = newShape.size() - shape.size();
-  for (size_t d = 0; d < newShape.size(); ++d) {
-    view.shape.push_back(newShape[d]);
-    if (d < offset || (isOne(shape[d - offset]) && !isOne(newShape[d])))
-      view.strides.push_back(DimExpr::constant(0));
-    else
-      view.strides.push_back(strides[d - offset]);
-  }
-  return view;
-}
-
-StridedView StridedView::slice(ArrayRef<int64_t> starts,
-                               ArrayRef<int64_t> steps,
-                               ArrayRef<DimExpr> newShape) const {
-  StridedView view;
-  view.offset = offset;
-  view.shape.assign(newShape.begin(), newShape.end());
-  for (size_t d = 0; d < shape.size(); ++d) {
-    view.strides.push_back(strides[d] * DimExpr::constant(steps[d]));
-    view.offset = view.offset + strides[d] * DimExpr::constant(starts[d]);
-  }
-  return view;
-}
-
-OutputChain mlir::tessera::traceOutputChain(Value result,
-                                           const SymbolicShapes &shapes) {
-  SmallVector<Operation *> chain;
-  Value end = result;
-  while (end.hasOneUse()) {
-    Operation *user = *end.getUsers().begin();
-    if (!isa<ReshapeOp, TransposeOp>(user))
-      break;
-    chain.push_back(user);
-    end = user->getResult(0);
-  }
-  while (!chain.empty()) {
-    std::optional<StridedView> view = StridedView::dense(shapes.getShape(end));
-    for (Operation *op : llvm::reverse(chain)) {
-      Value source = op->getOperand(0);
-      if (auto transpose = dyn_cast<TransposeOp>(op)) {
-        SmallVector<int64_t> inverse(transpose.getPermutation().size());
-        for (auto [i, p] : llvm::enumerate(transpose.getPermutation()))
-          inverse[p] = i;
-        view = view->transpose(inverse);
-      } else {
-        view = view->reshape(shapes.getShape(source));
-      }
-      if (!view)
-        break;
-    }
-    if (view)
-      return {end, *view, chain};
-    // Not expressible: try a shorter chain.
-    chain.pop_back();
-    end = chain.empty() ? result : chain.back()->getResult(0);
-  }
-  return {result, StridedView::dense(shapes.getShape(result)), {}};
-}
-
-/// A cast that kernels perform as they load: f16 to f32 (the widening of
-/// an f16 buffer), and i32 to i1 (booleans are stored as i32 and loaded as
-/// `!= 0`, which is the cast).
-static bool isCastOnLoad(Operation *op) {
-  auto cast = dyn_cast_or_null<CastOp>(op);
-  if (!cast)
-    return false;
-  Type from = getElementTypeOrSelf(cast.getInput().getType());
-  Type to = getElementTypeOrSelf(cast.getType());
-  return (from.isF16() && to.isF32()) ||
-         (from.isInteger(32) && to.isInteger(1));
-}
-
-bool mlir::tessera::isViewOp(Operation *op) {
-  return isa_and_nonnull<ReshapeOp, TransposeOp, BroadcastOp, SliceOp>(op) ||
-         isCastOnLoad(op);
-}
-
-std::optional<StridedView>
-mlir::tessera::viewThrough(Operation *op, const StridedView &source,
-                           ArrayRef<DimExpr> resultShape) {
-  if (auto transpose = dyn_cast<TransposeOp>(op))
-    return source.transpose(transpose.getPermutation());
-  if (isa<ReshapeOp>(op))
-    return source.reshape(resultShape);
-  if (isa<BroadcastOp>(op))
-    return source.broadcastTo(resultShape);
-  if (isCastOnLoad(op))
-    return source;
-  auto slice = cast<SliceOp>(op);
-  SmallVector<int64_t> starts, steps;
-  for (auto [d, given] : llvm::enumerate(slice.getStarts())) {
-    const DimExpr &extent = source.shape[d];
-    int64_t start = given;
-    if (start < 0) {
-      if (!extent.isConstant())
-        return std::nullopt;
-      start = std::max<int64_t>(0, start + extent.getCoefficient());
-    }
-    if (extent.isConstant())
-      start = std::min(start, extent.getCoefficient());
-    starts.push_back(start);
-    steps.push_back(slice.getSteps() ? (*slice.getSteps())[d] : 1);
-  }
-  return source.slice(starts, steps, resultShape);
-}
-
-//===----------------------------------------------------------------------===//
-// SymbolicShapes
-//===----------------------------------------------------------------------===//
 
 const SymbolicShape &SymbolicShapes::getShape(Value value) const {
   auto it = shapes_.find(value);
@@ -552,7 +217,7 @@ static SymbolicShape broadcast(ArrayRef<SymbolicShape> shapes) {
   SymbolicShape result(rank, DimExpr::constant(1));
   for (const SymbolicShape &shape : shapes)
     for (size_t i = 0; i < shape.size(); ++i)
-      if (!isOne(shape[shape.size() - 1 - i]))
+      if (!isUnitDim(shape[shape.size() - 1 - i]))
         result[rank - 1 - i] = shape[shape.size() - 1 - i];
   return result;
 }
@@ -717,7 +382,7 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
             return failure();
           shape = std::move(*named);
           for (auto [i, dim] : llvm::enumerate(input))
-            if (!isOne(dim) && dim != shape[i + offset])
+            if (!isUnitDim(dim) && dim != shape[i + offset])
               return b.emitOpError("dim ")
                      << i + offset << " is '" << format(shape[i + offset])
                      << "' but the input's is '" << format(dim) << "'";
@@ -726,7 +391,7 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
         for (auto [d, dim] : llvm::enumerate(b.getType().getShape())) {
           int64_t source = static_cast<int64_t>(d) - offset;
           shape.push_back(
-              source >= 0 && !isOne(input[source])
+              source >= 0 && !isUnitDim(input[source])
                   ? input[source]
                   : DimExpr::constant(ShapedType::isDynamic(dim) ? 1 : dim));
         }

@@ -1,6 +1,6 @@
 //===- StridedViewTest.cpp - Views through reshape, transpose, broadcast --===//
 
-#include "compiler/Analysis/SymbolicShapes.h"
+#include "dialects/tessera/Shapes/StridedView.h"
 
 #include <gtest/gtest.h>
 
@@ -107,65 +107,6 @@ TEST(StridedViewTest, SliceOffsetMayBeASum) {
   StridedView tail = view.slice({1, 1, 0}, {1, 1, 1}, {c(1), seq, c(64)});
   EXPECT_EQ(tail.offset, c(64) * seq + c(64));
   EXPECT_EQ(tail.offset.evaluate({5}), 384);
-}
-
-TEST(DimExprTest, MultipliesAndDividesExactly) {
-  DimExpr e = c(4) * seq;
-  EXPECT_EQ(e.evaluate({7}), 28);
-  EXPECT_EQ(*e.divide(seq), c(4));
-  EXPECT_FALSE(c(4).divide(seq));
-  EXPECT_FALSE(e.divide(c(3)));
-}
-
-TEST(DimExprTest, SumsAreCanonical) {
-  const DimExpr past = DimExpr::symbol(1);
-  // (past + seq) - seq is past; terms in any order compare equal.
-  EXPECT_EQ((past + seq) - seq, past);
-  EXPECT_EQ(past + seq, seq + past);
-  EXPECT_EQ(seq - seq, c(0));
-  EXPECT_TRUE((seq - seq).isConstant());
-  EXPECT_FALSE((past + seq).isMonomial());
-  EXPECT_EQ((past + seq).evaluate({3, 5}), 8);
-  // (past + seq) * 64: two terms, divisible by 64 and by past + seq.
-  DimExpr keys = (past + seq) * c(64);
-  EXPECT_EQ(keys.getTerms().size(), 2u);
-  EXPECT_EQ(keys.getDivisor(), 64);
-  EXPECT_EQ(*keys.divide(c(64)), past + seq);
-  EXPECT_EQ(*keys.divide(past + seq), c(64));
-  EXPECT_FALSE(keys.divide(seq));
-  EXPECT_FALSE((past + seq).divide(past + c(2) * seq));
-  EXPECT_EQ((past + seq).collectSymbols(), (llvm::SmallVector<unsigned>{0, 1}));
-}
-
-TEST(DimExprTest, EncodesAndDecodes) {
-  const DimExpr past = DimExpr::symbol(1);
-  for (DimExpr e : {c(0), c(7), c(4) * seq, past + seq - c(1),
-                    c(2) * seq * past + c(3)}) {
-    llvm::SmallVector<int64_t> values;
-    e.encode(values);
-    EXPECT_EQ(DimExpr::decode(values), e);
-  }
-  EXPECT_FALSE(DimExpr::decode({2, 1, 0}));
-  EXPECT_FALSE(DimExpr::decode({1, 5, 3, 0}));
-}
-
-TEST(SymbolicShapesTest, FormatsAndParsesSums) {
-  SymbolicShapes shapes;
-  std::optional<DimExpr> e = shapes.parse("past + seq - 1");
-  ASSERT_TRUE(e.has_value());
-  EXPECT_EQ(shapes.format(*e), "-1 + past + seq");
-  EXPECT_EQ(shapes.parse(shapes.format(*e)), e);
-  std::optional<DimExpr> product = shapes.parse("2*batch*seq");
-  ASSERT_TRUE(product.has_value());
-  EXPECT_EQ(shapes.format(*product), "2*seq*batch"); // by creation order
-  EXPECT_EQ(shapes.format(*shapes.parse("seq - past")), "-past + seq");
-  EXPECT_FALSE(shapes.parse("seq +"));
-  EXPECT_FALSE(shapes.parse("2**seq"));
-  EXPECT_FALSE(shapes.parseKnown("unknown"));
-  shapes.getSymbols()[0].upper = 10; // past
-  shapes.getSymbols()[1].upper = 20; // seq
-  EXPECT_EQ(shapes.upperBound(*shapes.parse("seq - past")), 19);
-  EXPECT_EQ(shapes.lowerBound(*shapes.parse("seq - past")), -9);
 }
 
 } // namespace

@@ -1,0 +1,103 @@
+//===- SymbolicShapes.h - Shapes of a function in named dims ----*- C++ -*-===//
+//
+// The symbolic shape of every tensor of a function: its dims as DimExprs
+// of the named dims its arguments declare (`tessera.dims`), with their
+// bounds (`tessera.dim_bounds`).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSERA_DIALECT_SHAPES_SYMBOLICSHAPES_H
+#define TESSERA_DIALECT_SHAPES_SYMBOLICSHAPES_H
+
+#include "dialects/tessera/Shapes/DimExpr.h"
+
+#include "mlir/IR/Operation.h"
+#include "mlir/IR/Value.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <optional>
+#include <string>
+
+namespace mlir::func {
+class FuncOp;
+} // namespace mlir::func
+
+namespace mlir::tessera {
+
+/// A named dimension with its inclusive bounds.
+struct DimSymbol {
+  std::string name;
+  int64_t lower = 1;
+  int64_t upper = 0; ///< 0 while unknown
+};
+
+/// Symbolic shapes of every tensor value in a function. Dynamic dimensions
+/// of the function's arguments are named by the argument attribute
+/// `tessera.dims` (one entry per dimension: the name of a dynamic one, the
+/// size of a static one); the rest follows from the ops.
+class SymbolicShapes {
+public:
+  /// Runs the analysis; reports the first value whose shape cannot be
+  /// determined and fails.
+  LogicalResult analyze(func::FuncOp function);
+
+  /// The shape of `value` (must be a tensor the analysis saw).
+  const SymbolicShape &getShape(Value value) const;
+  /// The shape of `value`, or null when the analysis did not see it.
+  const SymbolicShape *lookupShape(Value value) const;
+
+  ArrayRef<DimSymbol> getSymbols() const { return symbols_; }
+  MutableArrayRef<DimSymbol> getSymbols() { return symbols_; }
+  std::optional<unsigned> lookupSymbol(StringRef name) const;
+
+  /// Sets the bounds of the named dims listed by `function`'s attribute
+  /// `tessera.dim_bounds` ({seq = array<i64: 1, 512>}); others keep theirs.
+  void readBoundsAttribute(func::FuncOp function);
+  /// Whether every named dim in `expr` has an upper bound.
+  bool isBounded(const DimExpr &expr) const;
+
+  /// The largest value `expr` takes within the symbols' bounds.
+  int64_t upperBound(const DimExpr &expr) const;
+  /// The smallest value `expr` takes within the symbols' bounds.
+  int64_t lowerBound(const DimExpr &expr) const;
+
+  /// Row-major strides of a dense tensor of `shape`.
+  static SymbolicShape denseStrides(ArrayRef<DimExpr> shape);
+  /// Product of `shape`.
+  static DimExpr product(ArrayRef<DimExpr> shape);
+
+  /// Incremental use, for a builder that creates ops one at a time (the
+  /// ONNX importer): give an argument its shape, then analyze each new op.
+  void setArgumentShape(Value argument, SymbolicShape shape) {
+    shapes_[argument] = std::move(shape);
+  }
+  /// Infers the shape of `op`'s result from its operands' shapes; reports
+  /// on the op and fails when it cannot.
+  LogicalResult analyzeOp(Operation *op);
+  /// The id of named dim `name`, created on first use.
+  unsigned getOrCreateSymbol(StringRef name);
+
+  /// `expr` as text: `4`, `seq`, `2*batch*seq`, `past + seq`, `seq - 1`.
+  std::string format(const DimExpr &expr) const;
+  /// Parses format()'s text (terms joined by + and -, each a product of
+  /// numbers and names), creating the named dims it mentions; std::nullopt
+  /// when it is not such a sum.
+  std::optional<DimExpr> parse(StringRef text);
+  /// parse() for text over existing named dims only.
+  std::optional<DimExpr> parseKnown(StringRef text) const;
+  /// The shape an op's `dims` attribute names for its result (reshape,
+  /// broadcast); an error on `op` when a dim does not parse or the count
+  /// is not the result's rank.
+  FailureOr<SymbolicShape> parseDims(Operation *op, ArrayAttr dims);
+
+private:
+  LogicalResult setShape(Value value, SymbolicShape shape);
+
+  llvm::DenseMap<Value, SymbolicShape> shapes_;
+  SmallVector<DimSymbol> symbols_;
+};
+
+} // namespace mlir::tessera
+
+#endif // TESSERA_DIALECT_SHAPES_SYMBOLICSHAPES_H
