@@ -225,6 +225,417 @@ uint64_t planArena(MutableArrayRef<PlannedBuffer> buffers) {
   return tsr::alignTo(arenaSize, tsr::kBufferAlignment);
 }
 
+/// Barriers between dispatches: one only where a dispatch reads what an
+/// earlier one wrote since the last barrier, or overwrites what an earlier
+/// one still reads or wrote.
+class BarrierSchedule {
+public:
+  struct Range {
+    uint64_t offset, size;
+  };
+  /// Whether a dispatch reading `reads` and writing `write` must wait for
+  /// the ones before it; records its accesses.
+  bool needsBarrier(ArrayRef<Range> reads, Range write) {
+    bool barrier = llvm::any_of(reads,
+                                [&](Range r) {
+                                  return intersects(r, writtenSinceBarrier_);
+                                }) ||
+                   intersects(write, writtenSinceBarrier_) ||
+                   intersects(write, readSinceBarrier_);
+    if (barrier) {
+      ++barriers_;
+      readSinceBarrier_.clear();
+      writtenSinceBarrier_.clear();
+    }
+    llvm::append_range(readSinceBarrier_, reads);
+    writtenSinceBarrier_.push_back(write);
+    return barrier;
+  }
+  size_t getBarrierCount() const { return barriers_; }
+
+private:
+  static bool intersects(Range r, ArrayRef<Range> set) {
+    return llvm::any_of(set, [&](Range o) {
+      return overlaps(r.offset, r.size, o.offset, o.size);
+    });
+  }
+  SmallVector<Range> readSinceBarrier_, writtenSinceBarrier_;
+  size_t barriers_ = 0;
+};
+
+/// What the device must offer, gathered over the kernels.
+struct GatheredNeeds {
+  uint32_t maxInvocations = 0, maxShared = 0, shuffleGroup = 0;
+  bool subgroupArithmetic = false;
+};
+
+/// Writes one compiled function as a .tsr file, in phases: plan the
+/// buffers (kinds, sizes at the bounds, lifetimes, arena offsets), pack the
+/// weights, write the dispatches (kernels, bindings, barriers, needs), the
+/// signature, then the file.
+class ModelBuilder {
+public:
+  ModelBuilder(ModuleOp module, func::FuncOp function, TargetAttr target,
+               const ModelWriterOptions &options)
+      : module_(module), function_(function), target_(target),
+        options_(options),
+        return_(cast<func::ReturnOp>(
+            function.getBody().front().getTerminator())) {}
+
+  FailureOr<std::vector<char>> build(ModelSummary *summary);
+
+private:
+  LogicalResult planBuffers();
+  void recordLifetimes();
+  LogicalResult packWeights();
+  LogicalResult writeDispatch(size_t index, DispatchOp dispatch);
+  fb::Offset<tsr::TensorInfo> writeTensorInfo(Value value, StringRef name);
+  fb::Offset<tsr::TargetNeeds> writeNeeds();
+  std::vector<char> assembleFile();
+  void summarize(ModelSummary &summary) const;
+
+  PlannedBuffer &bufferOf(Value base) {
+    return buffers_[bufferIndex_.lookup(base)];
+  }
+
+  ModuleOp module_;
+  func::FuncOp function_;
+  TargetAttr target_;
+  const ModelWriterOptions &options_;
+  func::ReturnOp return_;
+
+  SymbolicShapes shapes_;
+  BufferAssignment assignment_;
+  std::vector<PlannedBuffer> buffers_;
+  llvm::DenseMap<Value, unsigned> bufferIndex_;
+  SmallVector<DispatchOp> dispatches_;
+  std::vector<char> weights_;
+  uint64_t arenaSize_ = 0;
+
+  fb::FlatBufferBuilder b_{1 << 16};
+  llvm::StringMap<spirv::ModuleOp> spirvModules_;
+  std::vector<fb::Offset<tsr::Executable>> executables_;
+  std::vector<fb::Offset<tsr::Dispatch>> dispatchTable_;
+  BarrierSchedule barriers_;
+  GatheredNeeds needs_;
+};
+
+/// Buffers, in program order of their owners: kind, element type, size at
+/// the bounds.
+LogicalResult ModelBuilder::planBuffers() {
+  for (Value owner : assignment_.getOwners()) {
+    PlannedBuffer buffer;
+    buffer.value = owner;
+    if (isa<BlockArgument>(owner))
+      buffer.kind = tsr::BufferKind::Input;
+    else if (owner.getDefiningOp<ConstantOp>())
+      buffer.kind = tsr::BufferKind::Weight;
+    else if (llvm::is_contained(return_.getOperands(), owner))
+      buffer.kind = tsr::BufferKind::Output;
+    else
+      buffer.kind = tsr::BufferKind::Activation;
+    FailureOr<tsr::ElementType> elementType = elementTypeOf(owner);
+    if (failed(elementType))
+      return function_.emitError()
+             << "a tensor of " << getElementTypeOrSelf(owner.getType())
+             << " cannot be stored yet (f32, f16, i32 and i1 can)";
+    buffer.elementType = *elementType;
+    buffer.maxSize = static_cast<uint64_t>(shapes_.upperBound(
+                         SymbolicShapes::product(shapes_.getShape(owner)))) *
+                     storedElementBytes(getElementTypeOrSelf(owner.getType()));
+    if (buffer.maxSize >
+        static_cast<uint64_t>(target_.getMaxStorageBufferRange()))
+      return function_.emitError()
+             << "a tensor of " << buffer.maxSize
+             << " bytes at the bounds exceeds the largest storage-buffer "
+                "binding of target '"
+             << target_.getName() << "' ("
+             << target_.getMaxStorageBufferRange()
+             << " bytes); Tessera splits constant linear weights to fit "
+                "(tessera-split-large-weights), not other tensors yet";
+    if (buffer.kind == tsr::BufferKind::Input)
+      buffer.firstUse = 0;
+    if (buffer.kind == tsr::BufferKind::Output)
+      buffer.lastUse = std::numeric_limits<int64_t>::max();
+    bufferIndex_[owner] = buffers_.size();
+    buffers_.push_back(buffer);
+  }
+  for (Value result : return_.getOperands())
+    if (isa<BlockArgument>(result) || result.getDefiningOp<ConstantOp>())
+      return return_.emitOpError("returns an input or a constant unchanged; "
+                                 "Tessera needs every output computed");
+  return success();
+}
+
+/// The schedule (dispatches in program order) and the lifetimes it
+/// implies.
+void ModelBuilder::recordLifetimes() {
+  function_.walk([&](DispatchOp dispatch) { dispatches_.push_back(dispatch); });
+  for (auto [i, dispatch] : llvm::enumerate(dispatches_)) {
+    const DispatchBindings &bindings = assignment_.getBindings(dispatch);
+    auto touch = [&, i = static_cast<int64_t>(i)](Value base) {
+      PlannedBuffer &buffer = bufferOf(base);
+      buffer.firstUse = std::min(buffer.firstUse, i);
+      buffer.lastUse = std::max(buffer.lastUse, i);
+    };
+    for (const Binding &input : bindings.inputs)
+      touch(input.base);
+    touch(bindings.output.base);
+  }
+}
+
+/// The weights section: each weight 256-byte aligned.
+LogicalResult ModelBuilder::packWeights() {
+  for (PlannedBuffer &buffer : buffers_) {
+    if (buffer.kind != tsr::BufferKind::Weight)
+      continue;
+    FailureOr<std::vector<char>> bytes =
+        weightBytes(buffer.value.getDefiningOp<ConstantOp>());
+    if (failed(bytes))
+      return failure();
+    buffer.offset = tsr::alignTo(weights_.size(), tsr::kBufferAlignment);
+    weights_.resize(buffer.offset);
+    weights_.insert(weights_.end(), bytes->begin(), bytes->end());
+  }
+  return success();
+}
+
+/// One dispatch: its executable (validated SPIR-V, params, index checks),
+/// its bindings, whether it waits behind a barrier, and what its kernel
+/// needs of the device (read from the SPIR-V module).
+LogicalResult ModelBuilder::writeDispatch(size_t index, DispatchOp dispatch) {
+  MLIRContext *context = dispatch->getContext();
+  auto kernelRef = TesseraDialect::KernelAttrHelper(context).getAttr(dispatch);
+  TileConfigAttr config = dispatch.getTileConfigAttr();
+  if (!kernelRef || !config)
+    return dispatch.emitOpError("has no kernel; compile through the codegen "
+                                "phase first");
+  std::string entry = kernelRef.getLeafReference().str();
+  auto found = spirvModules_.find(spirvModuleName(entry));
+  if (found == spirvModules_.end())
+    return dispatch.emitOpError("has no SPIR-V module '")
+           << spirvModuleName(entry) << "'";
+  FailureOr<SmallVector<uint32_t>> words = serializeKernel(found->second);
+  if (failed(words))
+    return failure();
+  FailureOr<KernelKind> kind = classifyDispatch(dispatch);
+  if (failed(kind))
+    return failure();
+
+  KernelNeeds kernelNeeds = readKernelNeeds(found->second);
+  // Tile selection kept the planned bytes within the target's.
+  if (int64_t planned = workgroupMemoryBytes(dispatch, *kind, config);
+      kernelNeeds.workgroupMemoryBytes != planned)
+    return dispatch.emitOpError("kernel allocates ")
+           << kernelNeeds.workgroupMemoryBytes
+           << " bytes of workgroup memory where tile selection planned "
+           << planned;
+  needs_.subgroupArithmetic |= kernelNeeds.subgroupArithmetic;
+  // Shuffles sum an attention row's partial scores within a group of
+  // invocations as wide as the head dim's split: subgroups must hold it.
+  if (kernelNeeds.subgroupShuffle)
+    needs_.shuffleGroup =
+        std::max<uint32_t>(needs_.shuffleGroup, attentionHeadDimSplit(config));
+  needs_.maxInvocations =
+      std::max<uint32_t>(needs_.maxInvocations, config.getInvocations());
+  needs_.maxShared =
+      std::max<uint32_t>(needs_.maxShared, kernelNeeds.workgroupMemoryBytes);
+
+  std::vector<fb::Offset<tsr::DimExpr>> params;
+  for (Attribute param :
+       TesseraDialect::ParamsAttrHelper(context).getAttr(dispatch))
+    params.push_back(
+        writeDim(b_, decodeDim(cast<DenseI64ArrayAttr>(param), 0)));
+  std::vector<uint32_t> workgroupSize(config.getWorkgroupSize().begin(),
+                                      config.getWorkgroupSize().end());
+  std::vector<uint32_t> spirv(words->begin(), words->end());
+  const DispatchBindings &bindings = assignment_.getBindings(dispatch);
+  std::string fusedOps = describeFusedOps(dispatch);
+  std::vector<fb::Offset<tsr::IndexCheck>> indexChecks =
+      writeIndexChecks(b_, dispatch);
+  executables_.push_back(tsr::CreateExecutableDirect(
+      b_, entry.c_str(), entry.c_str(), &spirv, &workgroupSize,
+      bindings.inputs.size() + 1, &params, kernelKindName(*kind).data(),
+      fusedOps.c_str(), indexChecks.empty() ? nullptr : &indexChecks));
+
+  std::vector<uint32_t> bound;
+  SmallVector<BarrierSchedule::Range> reads;
+  for (const Binding &input : bindings.inputs) {
+    const PlannedBuffer &buffer = bufferOf(input.base);
+    bound.push_back(bufferIndex_.lookup(input.base));
+    if (buffer.kind != tsr::BufferKind::Weight)
+      reads.push_back({buffer.offset, buffer.maxSize});
+  }
+  const PlannedBuffer &output = bufferOf(bindings.output.base);
+  bound.push_back(bufferIndex_.lookup(bindings.output.base));
+  bool barrier =
+      barriers_.needsBarrier(reads, {output.offset, output.maxSize});
+
+  std::vector<fb::Offset<tsr::WorkgroupCount>> counts;
+  for (Attribute count :
+       TesseraDialect::WorkgroupCountAttrHelper(context).getAttr(dispatch)) {
+    auto encoded = cast<DenseI64ArrayAttr>(count);
+    counts.push_back(tsr::CreateWorkgroupCount(
+        b_, writeDim(b_, decodeDim(encoded, 1)), encoded[0]));
+  }
+  dispatchTable_.push_back(
+      tsr::CreateDispatchDirect(b_, index, &bound, &counts, barrier));
+  return success();
+}
+
+fb::Offset<tsr::TensorInfo> ModelBuilder::writeTensorInfo(Value value,
+                                                          StringRef name) {
+  auto shape = writeShape(b_, shapes_.getShape(value));
+  return tsr::CreateTensorInfoDirect(b_, name.str().c_str(),
+                                     bufferOf(value).elementType, &shape,
+                                     bufferIndex_.lookup(value));
+}
+
+fb::Offset<tsr::TargetNeeds> ModelBuilder::writeNeeds() {
+  uint64_t maxBinding = 0;
+  for (const PlannedBuffer &buffer : buffers_)
+    maxBinding = std::max(maxBinding, buffer.maxSize);
+  bool fp16 = false, int8 = false;
+  if (auto requirements =
+          TesseraDialect::RequirementsAttrHelper(module_->getContext())
+              .getAttr(module_))
+    for (Attribute requirement : requirements) {
+      fp16 |= cast<StringAttr>(requirement).getValue() == "fp16";
+      int8 |= cast<StringAttr>(requirement).getValue() == "int8";
+    }
+  return tsr::CreateTargetNeedsDirect(
+      b_, target_.getName().str().c_str(),
+      /*Vulkan 1.1*/ (1u << 22) | (1u << 12), needs_.subgroupArithmetic, fp16,
+      int8, needs_.maxInvocations, needs_.maxShared, maxBinding,
+      /*subgroup_shuffle=*/needs_.shuffleGroup > 0, needs_.shuffleGroup);
+}
+
+/// Header, FlatBuffer, weights; sealed with the body's checksum.
+std::vector<char> ModelBuilder::assembleFile() {
+  tsr::FileHeader header = {};
+  std::memcpy(header.magic, tsr::kMagic, sizeof(header.magic));
+  header.format_version = tsr::kFormatVersion;
+  header.header_size = tsr::kHeaderSize;
+  header.model_offset = tsr::kHeaderSize;
+  header.model_size = b_.GetSize();
+  header.weights_offset = tsr::alignTo(header.model_offset + header.model_size,
+                                       tsr::kWeightsSectionAlignment);
+  header.weights_size = weights_.size();
+
+  std::vector<char> file(header.weights_offset + weights_.size(), 0);
+  std::memcpy(file.data(), &header, sizeof(header));
+  std::memcpy(file.data() + header.model_offset, b_.GetBufferPointer(),
+              b_.GetSize());
+  if (!weights_.empty())
+    std::memcpy(file.data() + header.weights_offset, weights_.data(),
+                weights_.size());
+  tsr::sealFile(file.data(), file.size());
+  return file;
+}
+
+FailureOr<std::vector<char>> ModelBuilder::build(ModelSummary *summary) {
+  if (failed(shapes_.analyze(function_)) ||
+      failed(resolveBounds(function_, shapes_, options_)) ||
+      failed(assignment_.analyze(function_, shapes_)) ||
+      failed(planBuffers()))
+    return failure();
+  recordLifetimes();
+  if (failed(packWeights()))
+    return failure();
+  arenaSize_ = planArena(buffers_);
+
+  for (auto kernel : module_.getOps<spirv::ModuleOp>())
+    if (std::optional<StringRef> name = kernel.getSymName())
+      spirvModules_[*name] = kernel;
+  for (auto [i, dispatch] : llvm::enumerate(dispatches_))
+    if (failed(writeDispatch(i, dispatch)))
+      return failure();
+
+  // Buffers and the I/O signature.
+  std::vector<fb::Offset<tsr::Buffer>> bufferTable;
+  for (const PlannedBuffer &buffer : buffers_) {
+    auto shape = writeShape(b_, shapes_.getShape(buffer.value));
+    bufferTable.push_back(
+        tsr::CreateBufferDirect(b_, buffer.kind, buffer.elementType, &shape,
+                                buffer.maxSize, buffer.offset));
+  }
+  StringRef nameAttr = TesseraDialect::NameAttrHelper::getNameStr();
+  std::vector<fb::Offset<tsr::TensorInfo>> inputs, outputs;
+  for (BlockArgument argument : function_.getArguments()) {
+    auto name = function_.getArgAttrOfType<StringAttr>(
+        argument.getArgNumber(), nameAttr);
+    inputs.push_back(writeTensorInfo(
+        argument, name ? name.getValue().str()
+                       : "input" + std::to_string(argument.getArgNumber())));
+  }
+  for (auto [i, result] : llvm::enumerate(return_.getOperands())) {
+    auto name = function_.getResultAttrOfType<StringAttr>(i, nameAttr);
+    outputs.push_back(writeTensorInfo(
+        result, name ? name.getValue().str() : "output" + std::to_string(i)));
+  }
+  std::vector<fb::Offset<tsr::Symbol>> symbols;
+  for (const DimSymbol &symbol : shapes_.getSymbols())
+    symbols.push_back(tsr::CreateSymbolDirect(b_, symbol.name.c_str(),
+                                              symbol.lower, symbol.upper));
+
+  auto needs = writeNeeds();
+  auto metadata =
+      tsr::CreateMetadataDirect(b_, options_.source.c_str(), kCompilerVersion);
+  auto model = tsr::CreateModelDirect(
+      b_, tsr::kFormatVersion, metadata, needs, &symbols, &inputs, &outputs,
+      &bufferTable, &executables_, &dispatchTable_, arenaSize_,
+      weights_.size());
+  tsr::FinishModelBuffer(b_, model);
+
+  std::vector<char> file = assembleFile();
+  if (summary)
+    summarize(*summary);
+  return file;
+}
+
+/// What tessera-compile reports: counts, memory, and per attention
+/// dispatch the key tiles its mask lets it skip at the bounds.
+void ModelBuilder::summarize(ModelSummary &summary) const {
+  summary.dispatchCount = dispatches_.size();
+  summary.barrierCount = barriers_.getBarrierCount();
+  summary.arenaSize = arenaSize_;
+  summary.weightsSize = weights_.size();
+  summary.unsharedSize = 0;
+  for (const PlannedBuffer &buffer : buffers_)
+    if (buffer.kind != tsr::BufferKind::Weight)
+      summary.unsharedSize +=
+          tsr::alignTo(buffer.maxSize, tsr::kBufferAlignment);
+  for (DispatchOp dispatch : dispatches_) {
+    auto attention = dyn_cast<AttentionOp>(dispatch.getRootOp());
+    if (!attention)
+      continue;
+    // Lengths at their bounds, through the dispatch's operands.
+    auto lengthBound = [&](Value operand) {
+      Value outer =
+          dispatch.getOperand(cast<BlockArgument>(operand).getArgNumber());
+      return shapes_.upperBound(shapes_.getShape(outer)[2]);
+    };
+    int64_t queryLength = lengthBound(attention.getQuery());
+    int64_t keyLength = lengthBound(attention.getKey());
+    AttentionTileVisits visits =
+        countAttentionTileVisits(attention.getMaskOrNone(),
+                                 dispatch.getTileConfigAttr(), queryLength,
+                                 keyLength);
+    std::string note;
+    llvm::raw_string_ostream os(note);
+    os << "attention, mask " << attention.getMaskOrNone()
+       << "; at Lq = " << queryLength << ", Lk = " << keyLength
+       << " it visits " << visits.visited << " of " << visits.dense
+       << " key tiles (";
+    os << llvm::format("%.1f", 100.0 * visits.fraction())
+       << "% of a dense kernel)";
+    auto kernel =
+        TesseraDialect::KernelAttrHelper(dispatch->getContext()).getAttr(
+            dispatch);
+    summary.dispatchNotes[kernel.getLeafReference()] = note;
+  }
+}
+
 } // namespace
 
 FailureOr<std::vector<char>>
@@ -234,312 +645,9 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
   if (functions.size() != 1)
     return module.emitError()
            << "expected one function to compile, found " << functions.size();
-  func::FuncOp function = functions.front();
   TargetAttr target = getModuleTarget(module);
   if (!target)
     return module.emitError("no tessera.target on the module");
-
-  SymbolicShapes shapes;
-  if (failed(shapes.analyze(function)) ||
-      failed(resolveBounds(function, shapes, options)))
-    return failure();
-  BufferAssignment assignment;
-  if (failed(assignment.analyze(function, shapes)))
-    return failure();
-
-  // Buffers, in program order of their owners.
-  auto ret = cast<func::ReturnOp>(function.getBody().front().getTerminator());
-  std::vector<PlannedBuffer> buffers;
-  llvm::DenseMap<Value, unsigned> bufferIndex;
-  for (Value owner : assignment.getOwners()) {
-    PlannedBuffer buffer;
-    buffer.value = owner;
-    if (isa<BlockArgument>(owner))
-      buffer.kind = tsr::BufferKind::Input;
-    else if (owner.getDefiningOp<ConstantOp>())
-      buffer.kind = tsr::BufferKind::Weight;
-    else if (llvm::is_contained(ret.getOperands(), owner))
-      buffer.kind = tsr::BufferKind::Output;
-    else
-      buffer.kind = tsr::BufferKind::Activation;
-    FailureOr<tsr::ElementType> elementType = elementTypeOf(owner);
-    if (failed(elementType))
-      return function.emitError()
-             << "a tensor of " << getElementTypeOrSelf(owner.getType())
-             << " cannot be stored yet (f32, f16, i32 and i1 can)";
-    buffer.elementType = *elementType;
-    buffer.maxSize = static_cast<uint64_t>(shapes.upperBound(
-                         SymbolicShapes::product(shapes.getShape(owner)))) *
-                     storedElementBytes(getElementTypeOrSelf(owner.getType()));
-    if (buffer.maxSize >
-        static_cast<uint64_t>(target.getMaxStorageBufferRange()))
-      return function.emitError()
-             << "a tensor of " << buffer.maxSize
-             << " bytes at the bounds exceeds the largest storage-buffer "
-                "binding of target '"
-             << target.getName() << "' (" << target.getMaxStorageBufferRange()
-             << " bytes); Tessera splits constant linear weights to fit "
-                "(tessera-split-large-weights), not other tensors yet";
-    if (buffer.kind == tsr::BufferKind::Input)
-      buffer.firstUse = 0;
-    if (buffer.kind == tsr::BufferKind::Output)
-      buffer.lastUse = std::numeric_limits<int64_t>::max();
-    bufferIndex[owner] = buffers.size();
-    buffers.push_back(buffer);
-  }
-  for (Value result : ret.getOperands())
-    if (isa<BlockArgument>(result) || result.getDefiningOp<ConstantOp>())
-      return ret.emitOpError("returns an input or a constant unchanged; "
-                             "Tessera needs every output computed");
-
-  // The schedule and the lifetimes it implies.
-  SmallVector<DispatchOp> dispatches;
-  function.walk([&](DispatchOp dispatch) { dispatches.push_back(dispatch); });
-  for (auto [i, dispatch] : llvm::enumerate(dispatches)) {
-    const DispatchBindings &bindings = assignment.getBindings(dispatch);
-    auto touch = [&, i = static_cast<int64_t>(i)](Value base) {
-      PlannedBuffer &buffer = buffers[bufferIndex.lookup(base)];
-      buffer.firstUse = std::min(buffer.firstUse, i);
-      buffer.lastUse = std::max(buffer.lastUse, i);
-    };
-    for (const Binding &input : bindings.inputs)
-      touch(input.base);
-    touch(bindings.output.base);
-  }
-
-  // Weights section: each weight 256-byte aligned.
-  std::vector<char> weights;
-  for (PlannedBuffer &buffer : buffers) {
-    if (buffer.kind != tsr::BufferKind::Weight)
-      continue;
-    FailureOr<std::vector<char>> bytes =
-        weightBytes(buffer.value.getDefiningOp<ConstantOp>());
-    if (failed(bytes))
-      return failure();
-    buffer.offset = tsr::alignTo(weights.size(), tsr::kBufferAlignment);
-    weights.resize(buffer.offset);
-    weights.insert(weights.end(), bytes->begin(), bytes->end());
-  }
-  uint64_t arenaSize = planArena(buffers);
-
-  fb::FlatBufferBuilder b(1 << 16);
-  // Executables and dispatches.
-  llvm::StringMap<spirv::ModuleOp> spirvModules;
-  for (auto kernel : module.getOps<spirv::ModuleOp>())
-    if (std::optional<StringRef> name = kernel.getSymName())
-      spirvModules[*name] = kernel;
-  std::vector<fb::Offset<tsr::Executable>> executables;
-  std::vector<fb::Offset<tsr::Dispatch>> dispatchTable;
-  struct Range {
-    uint64_t offset, size;
-  };
-  SmallVector<Range> readSinceBarrier, writtenSinceBarrier;
-  uint32_t maxInvocations = 0, maxShared = 0;
-  bool usesSubgroupArithmetic = false;
-  uint32_t shuffleGroup = 0;
-  size_t barriers = 0;
-  for (auto [i, dispatch] : llvm::enumerate(dispatches)) {
-    auto kernelRef = TesseraDialect::KernelAttrHelper(dispatch->getContext()).getAttr(dispatch);
-    TileConfigAttr config = dispatch.getTileConfigAttr();
-    if (!kernelRef || !config)
-      return dispatch.emitOpError("has no kernel; compile through the codegen "
-                                  "phase first");
-    std::string entry = kernelRef.getLeafReference().str();
-    auto found = spirvModules.find(spirvModuleName(entry));
-    if (found == spirvModules.end())
-      return dispatch.emitOpError("has no SPIR-V module '")
-             << spirvModuleName(entry) << "'";
-    FailureOr<SmallVector<uint32_t>> words = serializeKernel(found->second);
-    if (failed(words))
-      return failure();
-    FailureOr<KernelKind> kind = classifyDispatch(dispatch);
-    if (failed(kind))
-      return failure();
-    KernelNeeds kernelNeeds = readKernelNeeds(found->second);
-    // Tile selection kept the planned bytes within the target's.
-    if (int64_t planned = workgroupMemoryBytes(dispatch, *kind, config);
-        kernelNeeds.workgroupMemoryBytes != planned)
-      return dispatch.emitOpError("kernel allocates ")
-             << kernelNeeds.workgroupMemoryBytes
-             << " bytes of workgroup memory where tile selection planned "
-             << planned;
-    usesSubgroupArithmetic |= kernelNeeds.subgroupArithmetic;
-    // Shuffles sum an attention row's partial scores within a group of
-    // invocations as wide as the head dim's split: subgroups must hold it.
-    if (kernelNeeds.subgroupShuffle)
-      shuffleGroup =
-          std::max<uint32_t>(shuffleGroup, attentionHeadDimSplit(config));
-    maxInvocations =
-        std::max<uint32_t>(maxInvocations, config.getInvocations());
-    maxShared = std::max<uint32_t>(maxShared, kernelNeeds.workgroupMemoryBytes);
-
-    std::vector<fb::Offset<tsr::DimExpr>> params;
-    for (Attribute param : TesseraDialect::ParamsAttrHelper(dispatch->getContext()).getAttr(dispatch))
-      params.push_back(
-          writeDim(b, decodeDim(cast<DenseI64ArrayAttr>(param), 0)));
-    std::vector<uint32_t> workgroupSize(config.getWorkgroupSize().begin(),
-                                        config.getWorkgroupSize().end());
-    std::vector<uint32_t> spirv(words->begin(), words->end());
-    const DispatchBindings &bindings = assignment.getBindings(dispatch);
-    std::string fusedOps = describeFusedOps(dispatch);
-    std::vector<fb::Offset<tsr::IndexCheck>> indexChecks =
-        writeIndexChecks(b, dispatch);
-    executables.push_back(tsr::CreateExecutableDirect(
-        b, entry.c_str(), entry.c_str(), &spirv, &workgroupSize,
-        bindings.inputs.size() + 1, &params, kernelKindName(*kind).data(),
-        fusedOps.c_str(), indexChecks.empty() ? nullptr : &indexChecks));
-
-    std::vector<uint32_t> bound;
-    SmallVector<Range> reads;
-    for (const Binding &input : bindings.inputs) {
-      const PlannedBuffer &buffer = buffers[bufferIndex.lookup(input.base)];
-      bound.push_back(bufferIndex.lookup(input.base));
-      if (buffer.kind != tsr::BufferKind::Weight)
-        reads.push_back({buffer.offset, buffer.maxSize});
-    }
-    const PlannedBuffer &output =
-        buffers[bufferIndex.lookup(bindings.output.base)];
-    bound.push_back(bufferIndex.lookup(bindings.output.base));
-    Range write = {output.offset, output.maxSize};
-    // A barrier only where this dispatch reads what an earlier one wrote,
-    // or overwrites what an earlier one still reads or wrote.
-    auto intersects = [](Range r, ArrayRef<Range> set) {
-      return llvm::any_of(set, [&](Range o) {
-        return overlaps(r.offset, r.size, o.offset, o.size);
-      });
-    };
-    bool barrier = llvm::any_of(reads,
-                                [&](Range r) {
-                                  return intersects(r, writtenSinceBarrier);
-                                }) ||
-                   intersects(write, writtenSinceBarrier) ||
-                   intersects(write, readSinceBarrier);
-    if (barrier) {
-      ++barriers;
-      readSinceBarrier.clear();
-      writtenSinceBarrier.clear();
-    }
-    llvm::append_range(readSinceBarrier, reads);
-    writtenSinceBarrier.push_back(write);
-
-    std::vector<fb::Offset<tsr::WorkgroupCount>> counts;
-    for (Attribute count :
-         TesseraDialect::WorkgroupCountAttrHelper(dispatch->getContext()).getAttr(dispatch)) {
-      auto encoded = cast<DenseI64ArrayAttr>(count);
-      counts.push_back(tsr::CreateWorkgroupCount(
-          b, writeDim(b, decodeDim(encoded, 1)), encoded[0]));
-    }
-    dispatchTable.push_back(
-        tsr::CreateDispatchDirect(b, i, &bound, &counts, barrier));
-  }
-
-  // Buffers and the I/O signature.
-  std::vector<fb::Offset<tsr::Buffer>> bufferTable;
-  for (const PlannedBuffer &buffer : buffers) {
-    auto shape = writeShape(b, shapes.getShape(buffer.value));
-    bufferTable.push_back(
-        tsr::CreateBufferDirect(b, buffer.kind, buffer.elementType, &shape,
-                                buffer.maxSize, buffer.offset));
-  }
-  auto tensorInfo = [&](Value value, StringRef name) {
-    auto shape = writeShape(b, shapes.getShape(value));
-    return tsr::CreateTensorInfoDirect(
-        b, name.str().c_str(), buffers[bufferIndex.lookup(value)].elementType,
-        &shape, bufferIndex.lookup(value));
-  };
-  std::vector<fb::Offset<tsr::TensorInfo>> inputs, outputs;
-  for (BlockArgument argument : function.getArguments()) {
-    auto name = function.getArgAttrOfType<StringAttr>(argument.getArgNumber(),
-                                                      TesseraDialect::NameAttrHelper::getNameStr());
-    inputs.push_back(tensorInfo(
-        argument, name ? name.getValue().str()
-                       : "input" + std::to_string(argument.getArgNumber())));
-  }
-  for (auto [i, result] : llvm::enumerate(ret.getOperands())) {
-    auto name = function.getResultAttrOfType<StringAttr>(i, TesseraDialect::NameAttrHelper::getNameStr());
-    outputs.push_back(tensorInfo(result, name ? name.getValue().str()
-                                              : "output" + std::to_string(i)));
-  }
-  std::vector<fb::Offset<tsr::Symbol>> symbols;
-  for (const DimSymbol &symbol : shapes.getSymbols())
-    symbols.push_back(tsr::CreateSymbolDirect(b, symbol.name.c_str(),
-                                              symbol.lower, symbol.upper));
-
-  uint64_t maxBinding = 0;
-  for (const PlannedBuffer &buffer : buffers)
-    maxBinding = std::max(maxBinding, buffer.maxSize);
-  bool fp16 = false, int8 = false;
-  if (auto requirements =
-          TesseraDialect::RequirementsAttrHelper(module->getContext()).getAttr(module))
-    for (Attribute requirement : requirements) {
-      fp16 |= cast<StringAttr>(requirement).getValue() == "fp16";
-      int8 |= cast<StringAttr>(requirement).getValue() == "int8";
-    }
-  auto needs = tsr::CreateTargetNeedsDirect(
-      b, target.getName().str().c_str(), /*Vulkan 1.1*/ (1u << 22) | (1u << 12),
-      usesSubgroupArithmetic, fp16, int8, maxInvocations, maxShared,
-      maxBinding, /*subgroup_shuffle=*/shuffleGroup > 0, shuffleGroup);
-  auto metadata =
-      tsr::CreateMetadataDirect(b, options.source.c_str(), kCompilerVersion);
-  auto model = tsr::CreateModelDirect(
-      b, tsr::kFormatVersion, metadata, needs, &symbols, &inputs, &outputs,
-      &bufferTable, &executables, &dispatchTable, arenaSize, weights.size());
-  tsr::FinishModelBuffer(b, model);
-
-  // Header, FlatBuffer, weights.
-  tsr::FileHeader header = {};
-  std::memcpy(header.magic, tsr::kMagic, sizeof(header.magic));
-  header.format_version = tsr::kFormatVersion;
-  header.header_size = tsr::kHeaderSize;
-  header.model_offset = tsr::kHeaderSize;
-  header.model_size = b.GetSize();
-  header.weights_offset = tsr::alignTo(header.model_offset + header.model_size,
-                                       tsr::kWeightsSectionAlignment);
-  header.weights_size = weights.size();
-
-  std::vector<char> file(header.weights_offset + weights.size(), 0);
-  std::memcpy(file.data(), &header, sizeof(header));
-  std::memcpy(file.data() + header.model_offset, b.GetBufferPointer(),
-              b.GetSize());
-  if (!weights.empty())
-    std::memcpy(file.data() + header.weights_offset, weights.data(),
-                weights.size());
-  tsr::sealFile(file.data(), file.size());
-
-  if (summary) {
-    summary->dispatchCount = dispatches.size();
-    summary->barrierCount = barriers;
-    summary->arenaSize = arenaSize;
-    summary->weightsSize = weights.size();
-    summary->unsharedSize = 0;
-    for (const PlannedBuffer &buffer : buffers)
-      if (buffer.kind != tsr::BufferKind::Weight)
-        summary->unsharedSize +=
-            tsr::alignTo(buffer.maxSize, tsr::kBufferAlignment);
-    for (DispatchOp dispatch : dispatches)
-      if (auto attention = dyn_cast<AttentionOp>(dispatch.getRootOp())) {
-        // Lengths at their bounds, through the dispatch's operands.
-        auto lengthBound = [&](Value operand) {
-          Value outer =
-              dispatch.getOperand(cast<BlockArgument>(operand).getArgNumber());
-          return shapes.upperBound(shapes.getShape(outer)[2]);
-        };
-        int64_t queryLength = lengthBound(attention.getQuery());
-        int64_t keyLength = lengthBound(attention.getKey());
-        AttentionTileVisits visits = countAttentionTileVisits(
-            attention.getMaskOrNone(), dispatch.getTileConfigAttr(),
-            queryLength, keyLength);
-        std::string note;
-        llvm::raw_string_ostream os(note);
-        os << "attention, mask " << attention.getMaskOrNone()
-           << "; at Lq = " << queryLength << ", Lk = " << keyLength
-           << " it visits " << visits.visited << " of " << visits.dense
-           << " key tiles (";
-        os << llvm::format("%.1f", 100.0 * visits.fraction())
-           << "% of a dense kernel)";
-        auto kernel = TesseraDialect::KernelAttrHelper(dispatch->getContext()).getAttr(dispatch);
-        summary->dispatchNotes[kernel.getLeafReference()] = note;
-      }
-  }
-  return file;
+  return ModelBuilder(module, functions.front(), target, options)
+      .build(summary);
 }
