@@ -151,7 +151,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
     return e.emitError() << "cannot split head dims " << headDim << " and "
                          << valueDim << " over " << split
                          << " invocations of a workgroup of " << invocations;
-  if (rowCount > 1 && !queryRowsShareKeys(mask))
+  if (rowCount > 1 && !rowsShareKeyRange(mask))
     return e.emitError() << "a '" << stringifyMaskKind(mask.getKind())
                          << "' mask needs one query row per invocation";
 

@@ -236,7 +236,7 @@ TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
            queryDim % (2 * split) == 0 && valueDim % (2 * split) == 0)
       split *= 2;
     int64_t perRow = (queryDim + valueDim) / split;
-    int64_t rows = queryRowsShareKeys(mask)
+    int64_t rows = rowsShareKeyRange(mask)
                        ? std::clamp<int64_t>(budget / perRow, 1, 4)
                        : 1;
     int64_t invocations = std::min<int64_t>(64, maxInvocations);
@@ -266,15 +266,6 @@ TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
 int64_t mlir::tessera::attentionHeadDimSplit(TileConfigAttr config) {
   ArrayRef<int64_t> threadTile = config.getThreadTile();
   return threadTile.size() > 1 ? threadTile[1] : 1;
-}
-
-bool mlir::tessera::queryRowsShareKeys(MaskAttr mask) {
-  // (Window rows are grouped by window: the kernel takes them in window
-  // order.)
-  return mask.getKind() == MaskKind::None ||
-         mask.getKind() == MaskKind::Causal ||
-         mask.getKind() == MaskKind::Window ||
-         (mask.getKind() == MaskKind::Sliding && mask.getDilation() == 1);
 }
 
 AttentionTileVisits mlir::tessera::countAttentionTileVisits(

@@ -34,11 +34,6 @@ TileConfigAttr selectTileConfig(DispatchOp dispatch, KernelKind kind,
 /// (1 where the config names rows only).
 int64_t attentionHeadDimSplit(TileConfigAttr config);
 
-/// Whether adjacent query rows see (nearly) the same keys under `mask`, so
-/// that one attention invocation can serve several rows with shared loads:
-/// none, causal, undilated sliding and window masks (rows in window order).
-bool queryRowsShareKeys(MaskAttr mask);
-
 /// Key tiles an attention kernel visits at given lengths, against the
 /// tiles a dense kernel (every key for every row group) would visit: the
 /// count of the key range (maskKeyRange, MaskVisibility.h) the kernel's key

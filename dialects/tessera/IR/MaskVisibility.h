@@ -109,6 +109,25 @@ typename A::Bool maskShows(MaskAttr mask, A &a, typename A::Int queryPos,
   llvm_unreachable("unknown mask kind");
 }
 
+/// Whether adjacent query rows see (nearly) the same keys under `mask`, so
+/// that a group of rows can share one key range (maskKeyRange) and the
+/// loads of its keys: none, causal, undilated sliding, and window masks
+/// (rows of one window, taken in window order). Global and dilated masks
+/// take one row at a time.
+inline bool rowsShareKeyRange(MaskAttr mask) {
+  switch (mask.getKind()) {
+  case MaskKind::None:
+  case MaskKind::Causal:
+  case MaskKind::Window:
+    return true;
+  case MaskKind::Sliding:
+    return mask.getDilation() == 1;
+  case MaskKind::Global:
+    return false;
+  }
+  llvm_unreachable("unknown mask kind");
+}
+
 /// Whether `token` is one of a global mask's tokens.
 template <typename A>
 typename A::Bool isGlobalToken(MaskAttr mask, A &a, typename A::Int token) {
