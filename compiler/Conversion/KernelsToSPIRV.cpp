@@ -28,7 +28,7 @@ using namespace mlir;
 using namespace mlir::tessera;
 
 namespace {
-/// The upstream pipeline (shared/notes/mlir-to-spirv.md), built in code so
+/// The upstream pipeline (docs/notes/mlir-to-spirv.md), built in code so
 /// that nothing depends on the global pass registry.
 void buildSPIRVPipeline(PassManager &pm) {
   pm.addPass(createCanonicalizerPass());

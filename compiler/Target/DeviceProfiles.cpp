@@ -45,7 +45,7 @@ constexpr ProfileSpec kProfiles[] = {
   // adds no parallelism: measured slower there (docs/benchmarks.md,
   // decoding), 1 keeps it off.
   // name        subgroup shared     invocations push  storage range   fp16   int8   registers parallel
-  // Mesa llvmpipe 22.x (the CPU device): measured in shared/notes.
+  // Mesa llvmpipe 22.x (the CPU device): docs/notes/mlir-to-spirv.md.
   {"lavapipe",   8,       32 * KiB,  1024,       128,  128 * MiB,      true,  true,  512,      1},
   // NVIDIA Turing and later (proprietary driver).
   {"nvidia",     32,      48 * KiB,  1024,       256,  4 * GiB - 1,    true,  true,  255,      64},

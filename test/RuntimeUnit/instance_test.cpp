@@ -37,7 +37,7 @@ TEST_F(InstanceTest, FindsLavapipe) {
     if (std::string(device.name).find("llvmpipe") != std::string::npos) {
       found = true;
       EXPECT_EQ(device.type, TESSERA_DEVICE_CPU);
-      // Facts recorded in shared/notes and in the lavapipe profile.
+      // Facts recorded in docs/notes and in the lavapipe profile.
       EXPECT_EQ(device.subgroup_size, 8u);
       EXPECT_EQ(device.max_shared_memory, 32u * 1024);
       EXPECT_TRUE(device.fp16);
