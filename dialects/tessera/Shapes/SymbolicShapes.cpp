@@ -265,139 +265,160 @@ LogicalResult SymbolicShapes::analyze(func::FuncOp function) {
   return failure(result.wasInterrupted());
 }
 
+/// The op cannot be given a shape in named dims: says why, on the op.
+static LogicalResult failNoShape(Operation *op, const Twine &why) {
+  return op->emitOpError() << "cannot express the dynamic result shape in "
+                              "named dimensions: "
+                           << why;
+}
+
 LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
   if (op->getNumResults() == 0)
     return success();
   Value result = op->getResult(0);
   if (!isa<RankedTensorType>(result.getType()))
     return success();
-  if (auto dispatch = dyn_cast<DispatchOp>(op)) {
-    // The body's values get shapes too: the kernel builders read them.
-    Block &body = dispatch.getBody().front();
-    for (auto [input, argument] :
-         llvm::zip(dispatch.getInputs(), body.getArguments())) {
-      SymbolicShape shape = getShape(input); // copy: the map may grow
-      shapes_[argument] = std::move(shape);
-    }
-    for (Operation &inner : body.without_terminator())
-      if (failed(analyzeOp(&inner)))
-        return failure();
-    SymbolicShape shape =
-        getShape(cast<YieldOp>(body.getTerminator()).getValue());
-    return setShape(result, std::move(shape));
-  }
+  if (auto dispatch = dyn_cast<DispatchOp>(op))
+    return analyzeDispatch(dispatch);
   if (std::optional<SymbolicShape> shape = staticShape(result.getType()))
     return setShape(result, *shape);
+  FailureOr<SymbolicShape> shape = inferShape(op);
+  if (failed(shape))
+    return failure();
+  return setShape(result, std::move(*shape));
+}
 
-  auto shapeOf = [&](Value v) -> const SymbolicShape & { return getShape(v); };
-  auto fail = [&](const Twine &why) {
-    return op->emitOpError() << "cannot express the dynamic result shape in "
-                                "named dimensions: "
-                             << why;
+LogicalResult SymbolicShapes::analyzeDispatch(DispatchOp dispatch) {
+  // The body's values get shapes too: the kernel builders read them.
+  Block &body = dispatch.getBody().front();
+  for (auto [input, argument] :
+       llvm::zip(dispatch.getInputs(), body.getArguments())) {
+    SymbolicShape shape = getShape(input); // copy: the map may grow
+    shapes_[argument] = std::move(shape);
+  }
+  for (Operation &inner : body.without_terminator())
+    if (failed(analyzeOp(&inner)))
+      return failure();
+  SymbolicShape shape =
+      getShape(cast<YieldOp>(body.getTerminator()).getValue());
+  return setShape(dispatch.getResult(), std::move(shape));
+}
+
+/// A reshape's dims: named by its `dims`, or the one dynamic dim that
+/// keeps the element count, or the input's dynamic dims where they keep
+/// their positions.
+FailureOr<SymbolicShape> SymbolicShapes::reshapeShape(ReshapeOp reshape) {
+  const SymbolicShape &input = getShape(reshape.getInput());
+  ArrayRef<int64_t> target = reshape.getType().getShape();
+  SymbolicShape shape;
+  if (std::optional<ArrayAttr> dims = reshape.getDims()) {
+    FailureOr<SymbolicShape> named = parseDims(reshape, *dims);
+    if (failed(named))
+      return failure();
+    shape = std::move(*named);
+    if (!(product(shape) == product(input)))
+      return reshape.emitOpError("dims [")
+             << llvm::join(llvm::map_range(shape,
+                                           [&](const DimExpr &d) {
+                                             return format(d);
+                                           }),
+                           ", ")
+             << "] do not hold the input's elements";
+    return shape;
+  }
+  int dynamicCount = llvm::count_if(target, ShapedType::isDynamic);
+  if (dynamicCount == 1) {
+    DimExpr known = DimExpr::constant(1);
+    for (int64_t dim : target)
+      if (!ShapedType::isDynamic(dim))
+        known = known * DimExpr::constant(dim);
+    std::optional<DimExpr> missing = product(input).divide(known);
+    if (!missing)
+      return failNoShape(reshape, "the static dims do not divide the element count");
+    for (int64_t dim : target)
+      shape.push_back(
+          ShapedType::isDynamic(dim) ? *missing : DimExpr::constant(dim));
+    return shape;
+  }
+  // Several dynamic dims: they keep their positions from the input,
+  // or, failing that, their positions among the dims that are not 1
+  // (unsqueeze / squeeze: [b, s] -> [b, 1, 1, s]). Either guess must
+  // keep the element count; otherwise (e.g. [b*s, 768] -> [?, ?, 768])
+  // the dims are unknown, not guessed.
+  auto guess = [&](bool skipUnitDims) -> std::optional<SymbolicShape> {
+    SmallVector<DimExpr> source;
+    for (const DimExpr &dim : input)
+      if (!skipUnitDims || dim != DimExpr::constant(1))
+        source.push_back(dim);
+    SymbolicShape candidate;
+    size_t next = 0;
+    for (auto [d, dim] : llvm::enumerate(target)) {
+      bool unit = dim == 1;
+      size_t position = skipUnitDims ? next : d;
+      if (!skipUnitDims || !unit)
+        ++next;
+      if (!ShapedType::isDynamic(dim)) {
+        candidate.push_back(DimExpr::constant(dim));
+        continue;
+      }
+      if (position >= source.size())
+        return std::nullopt;
+      candidate.push_back(source[position]);
+    }
+    if (!(product(candidate) == product(input)))
+      return std::nullopt;
+    return candidate;
   };
+  std::optional<SymbolicShape> guessed = guess(false);
+  if (!guessed)
+    guessed = guess(true);
+  if (!guessed)
+    return failNoShape(reshape, "cannot tell which input dims its dynamic dims are");
+  return *guessed;
+}
 
-  return llvm::TypeSwitch<Operation *, LogicalResult>(op)
-      .Case<ReshapeOp>([&](ReshapeOp reshape) -> LogicalResult {
-        const SymbolicShape &input = shapeOf(reshape.getInput());
-        ArrayRef<int64_t> target = reshape.getType().getShape();
-        SymbolicShape shape;
-        if (std::optional<ArrayAttr> dims = reshape.getDims()) {
-          FailureOr<SymbolicShape> named = parseDims(reshape, *dims);
-          if (failed(named))
-            return failure();
-          shape = std::move(*named);
-          if (!(product(shape) == product(input)))
-            return reshape.emitOpError("dims [")
-                   << llvm::join(llvm::map_range(shape,
-                                                 [&](const DimExpr &d) {
-                                                   return format(d);
-                                                 }),
-                                 ", ")
-                   << "] do not hold the input's elements";
-          return setShape(result, shape);
-        }
-        int dynamicCount = llvm::count_if(target, ShapedType::isDynamic);
-        if (dynamicCount == 1) {
-          DimExpr known = DimExpr::constant(1);
-          for (int64_t dim : target)
-            if (!ShapedType::isDynamic(dim))
-              known = known * DimExpr::constant(dim);
-          std::optional<DimExpr> missing = product(input).divide(known);
-          if (!missing)
-            return fail("the static dims do not divide the element count");
-          for (int64_t dim : target)
-            shape.push_back(
-                ShapedType::isDynamic(dim) ? *missing : DimExpr::constant(dim));
-          return setShape(result, shape);
-        }
-        // Several dynamic dims: they keep their positions from the input,
-        // or, failing that, their positions among the dims that are not 1
-        // (unsqueeze / squeeze: [b, s] -> [b, 1, 1, s]). Either guess must
-        // keep the element count; otherwise (e.g. [b*s, 768] -> [?, ?, 768])
-        // the dims are unknown, not guessed.
-        auto guess = [&](bool skipUnitDims) -> std::optional<SymbolicShape> {
-          SmallVector<DimExpr> source;
-          for (const DimExpr &dim : input)
-            if (!skipUnitDims || dim != DimExpr::constant(1))
-              source.push_back(dim);
-          SymbolicShape candidate;
-          size_t next = 0;
-          for (auto [d, dim] : llvm::enumerate(target)) {
-            bool unit = dim == 1;
-            size_t position = skipUnitDims ? next : d;
-            if (!skipUnitDims || !unit)
-              ++next;
-            if (!ShapedType::isDynamic(dim)) {
-              candidate.push_back(DimExpr::constant(dim));
-              continue;
-            }
-            if (position >= source.size())
-              return std::nullopt;
-            candidate.push_back(source[position]);
-          }
-          if (!(product(candidate) == product(input)))
-            return std::nullopt;
-          return candidate;
-        };
-        std::optional<SymbolicShape> guessed = guess(false);
-        if (!guessed)
-          guessed = guess(true);
-        if (!guessed)
-          return fail("cannot tell which input dims its dynamic dims are");
-        return setShape(result, *guessed);
-      })
-      .Case<TransposeOp>([&](TransposeOp transpose) {
+/// A broadcast's dims: named by its `dims`, or the input's where they are
+/// not 1.
+FailureOr<SymbolicShape> SymbolicShapes::broadcastShape(BroadcastOp b) {
+  const SymbolicShape &input = getShape(b.getInput());
+  SymbolicShape shape;
+  int64_t offset = b.getType().getRank() - input.size();
+  if (std::optional<ArrayAttr> dims = b.getDims()) {
+    FailureOr<SymbolicShape> named = parseDims(b, *dims);
+    if (failed(named))
+      return failure();
+    shape = std::move(*named);
+    for (auto [i, dim] : llvm::enumerate(input))
+      if (!isUnitDim(dim) && dim != shape[i + offset])
+        return b.emitOpError("dim ")
+               << i + offset << " is '" << format(shape[i + offset])
+               << "' but the input's is '" << format(dim) << "'";
+    return shape;
+  }
+  for (auto [d, dim] : llvm::enumerate(b.getType().getShape())) {
+    int64_t source = static_cast<int64_t>(d) - offset;
+    shape.push_back(
+        source >= 0 && !isUnitDim(input[source])
+            ? input[source]
+            : DimExpr::constant(ShapedType::isDynamic(dim) ? 1 : dim));
+  }
+  return shape;
+}
+
+/// The shape of an op's result from its operands' shapes.
+FailureOr<SymbolicShape> SymbolicShapes::inferShape(Operation *op) {
+  auto shapeOf = [&](Value v) -> const SymbolicShape & { return getShape(v); };
+  using Result = FailureOr<SymbolicShape>;
+  return llvm::TypeSwitch<Operation *, Result>(op)
+      .Case([&](ReshapeOp reshape) { return reshapeShape(reshape); })
+      .Case([&](BroadcastOp b) { return broadcastShape(b); })
+      .Case<TransposeOp>([&](TransposeOp transpose) -> Result {
         SymbolicShape shape;
         for (int64_t d : transpose.getPermutation())
           shape.push_back(shapeOf(transpose.getInput())[d]);
-        return setShape(result, shape);
+        return Result(shape);
       })
-      .Case<BroadcastOp>([&](BroadcastOp b) -> LogicalResult {
-        const SymbolicShape &input = shapeOf(b.getInput());
-        SymbolicShape shape;
-        int64_t offset = b.getType().getRank() - input.size();
-        if (std::optional<ArrayAttr> dims = b.getDims()) {
-          FailureOr<SymbolicShape> named = parseDims(b, *dims);
-          if (failed(named))
-            return failure();
-          shape = std::move(*named);
-          for (auto [i, dim] : llvm::enumerate(input))
-            if (!isUnitDim(dim) && dim != shape[i + offset])
-              return b.emitOpError("dim ")
-                     << i + offset << " is '" << format(shape[i + offset])
-                     << "' but the input's is '" << format(dim) << "'";
-          return setShape(result, shape);
-        }
-        for (auto [d, dim] : llvm::enumerate(b.getType().getShape())) {
-          int64_t source = static_cast<int64_t>(d) - offset;
-          shape.push_back(
-              source >= 0 && !isUnitDim(input[source])
-                  ? input[source]
-                  : DimExpr::constant(ShapedType::isDynamic(dim) ? 1 : dim));
-        }
-        return setShape(result, shape);
-      })
-      .Case<MatmulOp>([&](MatmulOp matmul) {
+      .Case<MatmulOp>([&](MatmulOp matmul) -> Result {
         const SymbolicShape &l = shapeOf(matmul.getLhs());
         const SymbolicShape &r = shapeOf(matmul.getRhs());
         SymbolicShape shape =
@@ -405,19 +426,19 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
                        SymbolicShape(ArrayRef<DimExpr>(r).drop_back(2))});
         shape.push_back(matmul.getTransposeLhs() ? l.back() : l[l.size() - 2]);
         shape.push_back(matmul.getTransposeRhs() ? r[r.size() - 2] : r.back());
-        return setShape(result, shape);
+        return Result(shape);
       })
-      .Case<LinearOp>([&](LinearOp linear) {
+      .Case<LinearOp>([&](LinearOp linear) -> Result {
         SymbolicShape shape(shapeOf(linear.getInput()));
         shape.back() = shapeOf(linear.getWeight())[0];
-        return setShape(result, shape);
+        return Result(shape);
       })
-      .Case<AttentionOp>([&](AttentionOp attention) {
+      .Case<AttentionOp>([&](AttentionOp attention) -> Result {
         const SymbolicShape &q = shapeOf(attention.getQuery());
         const SymbolicShape &v = shapeOf(attention.getValue());
-        return setShape(result, {q[0], q[1], q[2], v[3]});
+        return Result(SymbolicShape{q[0], q[1], q[2], v[3]});
       })
-      .Case<ReduceSumOp, ReduceMeanOp, ReduceMaxOp>([&](auto reduce) {
+      .Case<ReduceSumOp, ReduceMeanOp, ReduceMaxOp>([&](auto reduce) -> Result {
         const SymbolicShape &input = shapeOf(reduce.getInput());
         SymbolicShape shape;
         for (auto [d, dim] : llvm::enumerate(input)) {
@@ -426,18 +447,18 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
           else if (reduce.getKeepdims())
             shape.push_back(DimExpr::constant(1));
         }
-        return setShape(result, shape);
+        return Result(shape);
       })
-      .Case<ConcatOp>([&](ConcatOp concat) -> LogicalResult {
+      .Case<ConcatOp>([&](ConcatOp concat) -> Result {
         int64_t axis = static_cast<int64_t>(concat.getAxis());
         SymbolicShape shape(shapeOf(concat.getInputs().front()));
         DimExpr total = DimExpr::constant(0);
         for (Value input : concat.getInputs())
           total = total + shapeOf(input)[axis];
         shape[axis] = total;
-        return setShape(result, shape);
+        return Result(shape);
       })
-      .Case<SliceOp>([&](SliceOp slice) -> LogicalResult {
+      .Case<SliceOp>([&](SliceOp slice) -> Result {
         // Static dims come from the type; a dynamic dim must be taken
         // whole (start 0, end past it, step 1).
         const SymbolicShape &input = shapeOf(slice.getInput());
@@ -450,13 +471,13 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
           int64_t step = slice.getSteps() ? (*slice.getSteps())[d] : 1;
           if (slice.getStarts()[d] != 0 || step != 1 ||
               slice.getEnds()[d] < static_cast<int64_t>(1) << 31)
-            return fail("dim " + Twine(d) +
+            return failNoShape(op, "dim " + Twine(d) +
                         " is sliced inside a dynamic dimension");
           shape.push_back(input[d]);
         }
-        return setShape(result, shape);
+        return Result(shape);
       })
-      .Case<IotaOp>([&](IotaOp iota) -> LogicalResult {
+      .Case<IotaOp>([&](IotaOp iota) -> Result {
         // The verifier guarantees a length expression for a dynamic length.
         std::optional<DimExpr> length = parse(iota.getLength().value_or(""));
         if (!length)
@@ -465,18 +486,18 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
         if (iota.getStart() && !parse(*iota.getStart()))
           return iota.emitOpError("has start '")
                  << *iota.getStart() << "', not a sum of products of names";
-        return setShape(result, {*length});
+        return Result(SymbolicShape{*length});
       })
-      .Case<GatherOp>([&](GatherOp gather) {
+      .Case<GatherOp>([&](GatherOp gather) -> Result {
         const SymbolicShape &input = shapeOf(gather.getInput());
         int64_t axis = static_cast<int64_t>(gather.getAxis());
         SymbolicShape shape(ArrayRef<DimExpr>(input).take_front(axis));
         llvm::append_range(shape, shapeOf(gather.getIndices()));
         llvm::append_range(shape,
                            ArrayRef<DimExpr>(input).drop_front(axis + 1));
-        return setShape(result, shape);
+        return Result(shape);
       })
-      .Default([&](Operation *other) -> LogicalResult {
+      .Default([&](Operation *other) -> Result {
         // Ops whose result has the broadcast shape of their tensor operands:
         // elementwise ops, softmax, layer_norm, cast.
         if (DispatchOp::isFusableElementwise(other) ||
@@ -486,8 +507,8 @@ LogicalResult SymbolicShapes::analyzeOp(Operation *op) {
             shapes.push_back(shapeOf(operand));
           if (auto norm = dyn_cast<LayerNormOp>(other))
             shapes.resize(1); // scale and bias never widen the result
-          return setShape(result, broadcast(shapes));
+          return Result(broadcast(shapes));
         }
-        return fail("no shape rule for this op yet");
+        return failNoShape(op, "no shape rule for this op yet");
       });
 }

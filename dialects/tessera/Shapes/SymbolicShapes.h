@@ -25,6 +25,10 @@ class FuncOp;
 
 namespace mlir::tessera {
 
+class BroadcastOp;
+class DispatchOp;
+class ReshapeOp;
+
 /// A named dimension with its inclusive bounds.
 struct DimSymbol {
   std::string name;
@@ -92,6 +96,10 @@ public:
   FailureOr<SymbolicShape> parseDims(Operation *op, ArrayAttr dims);
 
 private:
+  LogicalResult analyzeDispatch(DispatchOp dispatch);
+  FailureOr<SymbolicShape> inferShape(Operation *op);
+  FailureOr<SymbolicShape> reshapeShape(ReshapeOp reshape);
+  FailureOr<SymbolicShape> broadcastShape(BroadcastOp broadcast);
   LogicalResult setShape(Value value, SymbolicShape shape);
 
   llvm::DenseMap<Value, SymbolicShape> shapes_;
