@@ -85,8 +85,7 @@ TensorInterpreter::broadcastTo(const InterpretedTensor &t,
 
 /// An elementwise op: its scalar rule (the folder's and the kernels'),
 /// evaluated element by element in the operands' element types.
-std::optional<InterpretedTensor>
-TensorInterpreter::elementwise(Operation *op) {
+std::optional<InterpretedTensor> TensorInterpreter::elementwise(Operation *op) {
   std::unique_ptr<ScalarRuleEvaluator> rule = ScalarRuleEvaluator::build(op);
   SmallVector<int64_t> shape = concreteShape(op->getResult(0));
   SmallVector<InterpretedTensor> operands;
@@ -111,8 +110,7 @@ TensorInterpreter::elementwise(Operation *op) {
   return out;
 }
 
-std::optional<InterpretedTensor>
-TensorInterpreter::constant(ConstantOp op) {
+std::optional<InterpretedTensor> TensorInterpreter::constant(ConstantOp op) {
   auto type = cast<RankedTensorType>(op.getType());
   if (!type.hasStaticShape() || countElements(type.getShape()) > (1 << 22))
     return std::nullopt;
@@ -146,8 +144,7 @@ TensorInterpreter::constant(ConstantOp op) {
   return out;
 }
 
-std::optional<InterpretedTensor>
-TensorInterpreter::gather(GatherOp op) {
+std::optional<InterpretedTensor> TensorInterpreter::gather(GatherOp op) {
   std::optional<InterpretedTensor> input = evaluate(op.getInput());
   std::optional<InterpretedTensor> indices = evaluate(op.getIndices());
   if (!input || !indices)
@@ -174,8 +171,7 @@ TensorInterpreter::gather(GatherOp op) {
   return out;
 }
 
-std::optional<InterpretedTensor>
-TensorInterpreter::transpose(TransposeOp op) {
+std::optional<InterpretedTensor> TensorInterpreter::transpose(TransposeOp op) {
   std::optional<InterpretedTensor> input = evaluate(op.getInput());
   if (!input)
     return std::nullopt;
@@ -198,8 +194,7 @@ TensorInterpreter::transpose(TransposeOp op) {
   return out;
 }
 
-std::optional<InterpretedTensor>
-TensorInterpreter::compute(Value value) {
+std::optional<InterpretedTensor> TensorInterpreter::compute(Value value) {
   Operation *op = value.getDefiningOp();
   if (!op)
     return std::nullopt; // a function argument: known only at run time
@@ -222,8 +217,8 @@ TensorInterpreter::compute(Value value) {
       .Case([&](GatherOp g) { return gather(g); })
       .Case([&](TransposeOp t) { return transpose(t); })
       .Case([&](ConcatOp c) { return concat(c); })
-      .Case<ReshapeOp, BroadcastOp>(
-          [&](Operation *) -> std::optional<InterpretedTensor> {
+      .Case<ReshapeOp, BroadcastOp>([&](Operation *)
+                                        -> std::optional<InterpretedTensor> {
         std::optional<InterpretedTensor> input = evaluate(op->getOperand(0));
         SmallVector<int64_t> shape = concreteShape(value);
         if (!input)

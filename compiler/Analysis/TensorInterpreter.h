@@ -1,4 +1,5 @@
-//===- TensorInterpreter.h - Evaluating small tensor computations -*- C++ -*-===//
+//===- TensorInterpreter.h - Evaluating small tensor computations -*- C++
+//-*-===//
 //
 // The raising passes prove what a computation is by running it: a mask
 // built from positions is evaluated into a table of visible keys, a layout
@@ -15,8 +16,8 @@
 #ifndef TESSERA_COMPILER_ANALYSIS_TENSORINTERPRETER_H
 #define TESSERA_COMPILER_ANALYSIS_TENSORINTERPRETER_H
 
-#include "dialects/tessera/Shapes/SymbolicShapes.h"
 #include "dialects/tessera/IR/TesseraOps.h"
+#include "dialects/tessera/Shapes/SymbolicShapes.h"
 
 #include "llvm/ADT/DenseMap.h"
 

@@ -472,12 +472,12 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
             wrap(arith::SubIOp::create(b, loc, row, e.index(shift)), height);
         Value cc =
             wrap(arith::SubIOp::create(b, loc, col, e.index(shift)), width);
-        Value sameRow = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::eq, region(rr, height, size, shift),
-            queryRow[r]);
-        Value sameCol = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::eq, region(cc, width, size, shift),
-            queryCol[r]);
+        Value sameRow =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                  region(rr, height, size, shift), queryRow[r]);
+        Value sameCol =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                  region(cc, width, size, shift), queryCol[r]);
         return arith::AndIOp::create(b, loc, sameRow, sameCol).getResult();
       };
     }

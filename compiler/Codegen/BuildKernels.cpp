@@ -57,7 +57,8 @@ struct BuildKernelsPass
     SmallVector<Attribute> names;
     for (const DimSymbol &symbol : shapes.getSymbols())
       names.push_back(builder.getStringAttr(symbol.name));
-    TesseraDialect::SymbolsAttrHelper(module->getContext()).setAttr(module, builder.getArrayAttr(names));
+    TesseraDialect::SymbolsAttrHelper(module->getContext())
+        .setAttr(module, builder.getArrayAttr(names));
 
     // One gpu.module per dispatch: each becomes its own SPIR-V module, so
     // that validation errors and dumps name one dispatch.
@@ -69,9 +70,11 @@ struct BuildKernelsPass
       if (failed(buildKernel(kernels, dispatch, name, shapes,
                              buffers.getBindings(dispatch))))
         return WalkResult::interrupt();
-      TesseraDialect::KernelAttrHelper(dispatch->getContext()).setAttr(dispatch, SymbolRefAttr::get(kernels.getNameAttr(),
-                                           {FlatSymbolRefAttr::get(
-                                               module.getContext(), name)}));
+      TesseraDialect::KernelAttrHelper(dispatch->getContext())
+          .setAttr(dispatch,
+                   SymbolRefAttr::get(
+                       kernels.getNameAttr(),
+                       {FlatSymbolRefAttr::get(module.getContext(), name)}));
       return WalkResult::advance();
     });
     return failure(result.wasInterrupted());
@@ -162,13 +165,18 @@ struct BuildKernelsPass
     for (const WorkgroupCount &count : signature.workgroups)
       counts.push_back(encode(builder, count.extent, count.divisor));
     if (signature.keepLoops)
-      TesseraDialect::KeepLoopsAttrHelper(kernels->getContext()).setAttr(kernels, builder.getUnitAttr());
+      TesseraDialect::KeepLoopsAttrHelper(kernels->getContext())
+          .setAttr(kernels, builder.getUnitAttr());
     // On the dispatch: the gpu.func is gone once lowered to SPIR-V.
-    TesseraDialect::ParamsAttrHelper(dispatch->getContext()).setAttr(dispatch, builder.getArrayAttr(params));
-    TesseraDialect::WorkgroupCountAttrHelper(dispatch->getContext()).setAttr(dispatch, builder.getArrayAttr(counts));
+    TesseraDialect::ParamsAttrHelper(dispatch->getContext())
+        .setAttr(dispatch, builder.getArrayAttr(params));
+    TesseraDialect::WorkgroupCountAttrHelper(dispatch->getContext())
+        .setAttr(dispatch, builder.getArrayAttr(counts));
     if (!signature.indexChecks.empty())
-      TesseraDialect::IndexChecksAttrHelper(dispatch->getContext()).setAttr(dispatch, describeIndexChecks(builder, dispatch,
-                                            signature.indexChecks, shapes));
+      TesseraDialect::IndexChecksAttrHelper(dispatch->getContext())
+          .setAttr(dispatch,
+                   describeIndexChecks(builder, dispatch, signature.indexChecks,
+                                       shapes));
     return success();
   }
 

@@ -12,8 +12,8 @@
 #ifndef TESSERA_COMPILER_CODEGEN_DISPATCHBINDINGS_H
 #define TESSERA_COMPILER_CODEGEN_DISPATCHBINDINGS_H
 
-#include "dialects/tessera/Shapes/StridedView.h"
 #include "dialects/tessera/IR/TesseraOps.h"
+#include "dialects/tessera/Shapes/StridedView.h"
 
 #include "llvm/ADT/DenseSet.h"
 

@@ -353,7 +353,8 @@ struct SelectTileConfigsPass
     // Sizes at their bounds where the function states them (tessera-compile
     // writes --dim there); without bounds, dynamic sizes stay unknown.
     std::optional<SymbolicShapes> shapes;
-    if (TesseraDialect::DimBoundsAttrHelper(function->getContext()).isAttrPresent(function)) {
+    if (TesseraDialect::DimBoundsAttrHelper(function->getContext())
+            .isAttrPresent(function)) {
       shapes.emplace();
       if (failed(shapes->analyze(function)))
         return failure();

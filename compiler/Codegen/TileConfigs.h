@@ -3,8 +3,8 @@
 #ifndef TESSERA_COMPILER_CODEGEN_TILECONFIGS_H
 #define TESSERA_COMPILER_CODEGEN_TILECONFIGS_H
 
-#include "dialects/tessera/Shapes/SymbolicShapes.h"
 #include "dialects/tessera/IR/TesseraOps.h"
+#include "dialects/tessera/Shapes/SymbolicShapes.h"
 
 namespace mlir::tessera {
 

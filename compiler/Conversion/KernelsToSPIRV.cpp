@@ -73,7 +73,8 @@ LogicalResult mlir::tessera::convertKernelsToSPIRV(ModuleOp module) {
   // the name their SPIR-V module will have.
   llvm::StringSet<> keepLoops;
   for (auto kernels : module.getOps<gpu::GPUModuleOp>())
-    if (TesseraDialect::KeepLoopsAttrHelper(kernels->getContext()).isAttrPresent(kernels))
+    if (TesseraDialect::KeepLoopsAttrHelper(kernels->getContext())
+            .isAttrPresent(kernels))
       keepLoops.insert(spirvModuleName(kernels.getName()));
 
   PassManager pm(module.getContext());

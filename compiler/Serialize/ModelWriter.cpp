@@ -133,7 +133,8 @@ DimExpr decodeDim(DenseI64ArrayAttr attr, size_t skip) {
 std::vector<fb::Offset<tsr::IndexCheck>>
 writeIndexChecks(fb::FlatBufferBuilder &b, DispatchOp dispatch) {
   std::vector<fb::Offset<tsr::IndexCheck>> checks;
-  auto recorded = TesseraDialect::IndexChecksAttrHelper(dispatch->getContext()).getAttr(dispatch);
+  auto recorded = TesseraDialect::IndexChecksAttrHelper(dispatch->getContext())
+                      .getAttr(dispatch);
   if (!recorded)
     return checks;
   for (auto check : recorded.getAsRange<DictionaryAttr>()) {
@@ -278,9 +279,8 @@ public:
   ModelBuilder(ModuleOp module, func::FuncOp function, TargetAttr target,
                const ModelWriterOptions &options)
       : module_(module), function_(function), target_(target),
-        options_(options),
-        return_(cast<func::ReturnOp>(
-            function.getBody().front().getTerminator())) {}
+        options_(options), return_(cast<func::ReturnOp>(
+                               function.getBody().front().getTerminator())) {}
 
   FailureOr<std::vector<char>> build(ModelSummary *summary);
 
@@ -349,8 +349,7 @@ LogicalResult ModelBuilder::planBuffers() {
              << "a tensor of " << buffer.maxSize
              << " bytes at the bounds exceeds the largest storage-buffer "
                 "binding of target '"
-             << target_.getName() << "' ("
-             << target_.getMaxStorageBufferRange()
+             << target_.getName() << "' (" << target_.getMaxStorageBufferRange()
              << " bytes); Tessera splits constant linear weights to fit "
                 "(tessera-split-large-weights), not other tensors yet";
     if (buffer.kind == tsr::BufferKind::Input)
@@ -468,8 +467,7 @@ LogicalResult ModelBuilder::writeDispatch(size_t index, DispatchOp dispatch) {
   }
   const PlannedBuffer &output = bufferOf(bindings.output.base);
   bound.push_back(bufferIndex_.lookup(bindings.output.base));
-  bool barrier =
-      barriers_.needsBarrier(reads, {output.offset, output.maxSize});
+  bool barrier = barriers_.needsBarrier(reads, {output.offset, output.maxSize});
 
   std::vector<fb::Offset<tsr::WorkgroupCount>> counts;
   for (Attribute count :
@@ -536,8 +534,7 @@ std::vector<char> ModelBuilder::assembleFile() {
 FailureOr<std::vector<char>> ModelBuilder::build(ModelSummary *summary) {
   if (failed(shapes_.analyze(function_)) ||
       failed(resolveBounds(function_, shapes_, options_)) ||
-      failed(assignment_.analyze(function_, shapes_)) ||
-      failed(planBuffers()))
+      failed(assignment_.analyze(function_, shapes_)) || failed(planBuffers()))
     return failure();
   recordLifetimes();
   if (failed(packWeights()))
@@ -562,8 +559,8 @@ FailureOr<std::vector<char>> ModelBuilder::build(ModelSummary *summary) {
   StringRef nameAttr = TesseraDialect::NameAttrHelper::getNameStr();
   std::vector<fb::Offset<tsr::TensorInfo>> inputs, outputs;
   for (BlockArgument argument : function_.getArguments()) {
-    auto name = function_.getArgAttrOfType<StringAttr>(
-        argument.getArgNumber(), nameAttr);
+    auto name = function_.getArgAttrOfType<StringAttr>(argument.getArgNumber(),
+                                                       nameAttr);
     inputs.push_back(writeTensorInfo(
         argument, name ? name.getValue().str()
                        : "input" + std::to_string(argument.getArgNumber())));
@@ -581,10 +578,10 @@ FailureOr<std::vector<char>> ModelBuilder::build(ModelSummary *summary) {
   auto needs = writeNeeds();
   auto metadata =
       tsr::CreateMetadataDirect(b_, options_.source.c_str(), kCompilerVersion);
-  auto model = tsr::CreateModelDirect(
-      b_, tsr::kFormatVersion, metadata, needs, &symbols, &inputs, &outputs,
-      &bufferTable, &executables_, &dispatchTable_, arenaSize_,
-      weights_.size());
+  auto model =
+      tsr::CreateModelDirect(b_, tsr::kFormatVersion, metadata, needs, &symbols,
+                             &inputs, &outputs, &bufferTable, &executables_,
+                             &dispatchTable_, arenaSize_, weights_.size());
   tsr::FinishModelBuffer(b_, model);
 
   std::vector<char> file = assembleFile();
@@ -617,21 +614,18 @@ void ModelBuilder::summarize(ModelSummary &summary) const {
     };
     int64_t queryLength = lengthBound(attention.getQuery());
     int64_t keyLength = lengthBound(attention.getKey());
-    AttentionTileVisits visits =
-        countAttentionTileVisits(attention.getMaskOrNone(),
-                                 dispatch.getTileConfigAttr(), queryLength,
-                                 keyLength);
+    AttentionTileVisits visits = countAttentionTileVisits(
+        attention.getMaskOrNone(), dispatch.getTileConfigAttr(), queryLength,
+        keyLength);
     std::string note;
     llvm::raw_string_ostream os(note);
     os << "attention, mask " << attention.getMaskOrNone()
-       << "; at Lq = " << queryLength << ", Lk = " << keyLength
-       << " it visits " << visits.visited << " of " << visits.dense
-       << " key tiles (";
+       << "; at Lq = " << queryLength << ", Lk = " << keyLength << " it visits "
+       << visits.visited << " of " << visits.dense << " key tiles (";
     os << llvm::format("%.1f", 100.0 * visits.fraction())
        << "% of a dense kernel)";
-    auto kernel =
-        TesseraDialect::KernelAttrHelper(dispatch->getContext()).getAttr(
-            dispatch);
+    auto kernel = TesseraDialect::KernelAttrHelper(dispatch->getContext())
+                      .getAttr(dispatch);
     summary.dispatchNotes[kernel.getLeafReference()] = note;
   }
 }

@@ -1,8 +1,8 @@
 //===- FormDispatchRegions.cpp - Group ops into dispatch regions ----------===//
 
-#include "dialects/tessera/Shapes/StridedView.h"
 #include "compiler/Transforms/Passes.h"
 #include "dialects/tessera/IR/TesseraOps.h"
+#include "dialects/tessera/Shapes/StridedView.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"

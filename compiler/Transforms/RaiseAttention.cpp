@@ -20,9 +20,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialects/tessera/Shapes/SymbolicShapes.h"
 #include "compiler/Transforms/Passes.h"
 #include "compiler/Transforms/RaisingUtils.h"
+#include "dialects/tessera/Shapes/SymbolicShapes.h"
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"

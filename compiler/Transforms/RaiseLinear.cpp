@@ -10,9 +10,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialects/tessera/Shapes/SymbolicShapes.h"
 #include "compiler/Transforms/Passes.h"
 #include "compiler/Transforms/RaisingUtils.h"
+#include "dialects/tessera/Shapes/SymbolicShapes.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/PatternMatch.h"

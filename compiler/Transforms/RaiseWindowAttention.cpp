@@ -25,10 +25,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialects/tessera/Shapes/SymbolicShapes.h"
+#include "compiler/Analysis/TensorInterpreter.h"
 #include "compiler/Transforms/Passes.h"
 #include "compiler/Transforms/RaisingUtils.h"
-#include "compiler/Analysis/TensorInterpreter.h"
+#include "dialects/tessera/Shapes/SymbolicShapes.h"
 
 #include <cmath>
 

@@ -119,8 +119,10 @@ struct VerifyTargetPass
     llvm::sort(requirements);
 
     Builder builder(&getContext());
-    TesseraDialect::TargetAttrHelper(module->getContext()).setAttr(module, target);
-    TesseraDialect::RequirementsAttrHelper(module->getContext()).setAttr(module, builder.getStrArrayAttr(requirements));
+    TesseraDialect::TargetAttrHelper(module->getContext())
+        .setAttr(module, target);
+    TesseraDialect::RequirementsAttrHelper(module->getContext())
+        .setAttr(module, builder.getStrArrayAttr(requirements));
     if (emitRemarks) {
       InFlightDiagnostic remark = module.emitRemark()
                                   << "target '" << target.getName()
@@ -139,7 +141,8 @@ struct VerifyTargetPass
         return target;
       module.emitError() << "no target profile: pass the pass option "
                             "'target=<name>' or set the module attribute '"
-                         << TesseraDialect::TargetAttrHelper::getNameStr() << "'";
+                         << TesseraDialect::TargetAttrHelper::getNameStr()
+                         << "'";
       return nullptr;
     }
     if (TargetAttr target = lookupBuiltinProfile(&getContext(), targetName))

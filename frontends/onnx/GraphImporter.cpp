@@ -594,7 +594,8 @@ GraphImporter::importInputs(const onnx::GraphProto &graph,
     function.setArgAttr(argument, TesseraDialect::NameAttrHelper::getNameStr(),
                         builder_.getStringAttr(input.name()));
     if (!imported.type.hasStaticShape())
-      function.setArgAttr(argument, TesseraDialect::DimsAttrHelper::getNameStr(),
+      function.setArgAttr(argument,
+                          TesseraDialect::DimsAttrHelper::getNameStr(),
                           builder_.getArrayAttr(dims));
     define(input.name(), std::move(imported));
     ++argument;

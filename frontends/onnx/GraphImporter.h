@@ -13,8 +13,8 @@
 #ifndef TESSERA_FRONTENDS_ONNX_GRAPHIMPORTER_H
 #define TESSERA_FRONTENDS_ONNX_GRAPHIMPORTER_H
 
-#include "dialects/tessera/Shapes/SymbolicShapes.h"
 #include "dialects/tessera/IR/TesseraOps.h"
+#include "dialects/tessera/Shapes/SymbolicShapes.h"
 #include "frontends/onnx/ExternalData.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"

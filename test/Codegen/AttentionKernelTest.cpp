@@ -29,16 +29,15 @@ struct AttentionCase {
   // padding_fill, shared_fill): rows that see no key compute with them.
   std::optional<float> maskFill, paddingFill;
   bool sharedFill = false;
-  bool padAll = false;        // every key padded: every row sees none
-  bool biasHidesRow = false;  // bias row 2 is finfo.min: a dense mask
+  bool padAll = false;       // every key padded: every row sees none
+  bool biasHidesRow = false; // bias row 2 is finfo.min: a dense mask
 };
 
 void PrintTo(const AttentionCase &c, std::ostream *os) {
   *os << c.queryHeads << "/" << c.kvHeads << " heads, Lq " << c.queryLength
-      << ", Lk " << c.keyLength << ", D " << c.headDim << ", mask '"
-      << c.mask << "'" << (c.padding ? ", padding" : "")
-      << (c.bias ? ", bias" : "") << (c.alibi ? ", alibi" : "")
-      << (c.windowBias ? ", window bias" : "")
+      << ", Lk " << c.keyLength << ", D " << c.headDim << ", mask '" << c.mask
+      << "'" << (c.padding ? ", padding" : "") << (c.bias ? ", bias" : "")
+      << (c.alibi ? ", alibi" : "") << (c.windowBias ? ", window bias" : "")
       << (c.residual ? ", residual" : "") << (c.f16 ? ", f16" : "");
   if (c.maskFill)
     *os << ", mask fill " << *c.maskFill;
@@ -61,9 +60,9 @@ TEST_P(AttentionKernelTest, MatchesReference) {
   std::vector<int64_t> biasShape = {c.queryLength, c.keyLength};
   MLIRContext maskContext;
   maskContext.loadDialect<TesseraDialect>();
-  MaskAttr maskAttr =
-      *c.mask ? cast<MaskAttr>(parseAttribute(c.mask, &maskContext))
-              : MaskAttr::getNone(&maskContext);
+  MaskAttr maskAttr = *c.mask
+                          ? cast<MaskAttr>(parseAttribute(c.mask, &maskContext))
+                          : MaskAttr::getNone(&maskContext);
   int64_t windowPositions =
       maskAttr.getSize() ? *maskAttr.getSize() * *maskAttr.getSize() : 0;
   if (c.windowBias)
@@ -73,7 +72,8 @@ TEST_P(AttentionKernelTest, MatchesReference) {
     slopes.push_back(std::pow(2.0f, -8.0f * float(h + 1) / c.queryHeads));
   std::vector<int64_t> padShape = {1, c.keyLength};
   std::string operands = "%q, %k, %v";
-  std::string types = type(qShape, fp) + ", " + type(kShape, fp) + ", " + type(kShape, fp);
+  std::string types =
+      type(qShape, fp) + ", " + type(kShape, fp) + ", " + type(kShape, fp);
   std::string args = "%q: " + type(qShape, fp) +
                      " {tessera.name = \"q\"}, %k: " + type(kShape, fp) +
                      " {tessera.name = \"k\"}, %v: " + type(kShape, fp) +
@@ -117,15 +117,15 @@ TEST_P(AttentionKernelTest, MatchesReference) {
   if (c.sharedFill)
     addAttribute("shared_fill");
   std::string mask = attributes.empty() ? "" : " {" + attributes + "}";
-  std::string mlir = "func.func @f(" + args + ") -> " + type(qShape, fp) +
-                     " {\n  %0 = tessera.attention " + operands + mask +
-                     " : (" + types + ") -> " + type(qShape, fp) + "\n" +
-                     (c.residual ? "  %1 = tessera.add %0, %q : (" +
-                                       type(qShape, fp) + ", " + type(qShape, fp) +
-                                       ") -> " + type(qShape, fp) + "\n"
-                                 : std::string()) +
-                     "  return %" + (c.residual ? "1" : "0") + " : " +
-                     type(qShape, fp) + "\n}\n";
+  std::string mlir =
+      "func.func @f(" + args + ") -> " + type(qShape, fp) +
+      " {\n  %0 = tessera.attention " + operands + mask + " : (" + types +
+      ") -> " + type(qShape, fp) + "\n" +
+      (c.residual ? "  %1 = tessera.add %0, %q : (" + type(qShape, fp) + ", " +
+                        type(qShape, fp) + ") -> " + type(qShape, fp) + "\n"
+                  : std::string()) +
+      "  return %" + (c.residual ? "1" : "0") + " : " + type(qShape, fp) +
+      "\n}\n";
   tessera_program program = compile(mlir, 0, c.target);
   ASSERT_TRUE(program);
   Tensor q{"q", qShape, randomValues(product(qShape), 14)};
@@ -170,9 +170,9 @@ TEST_P(AttentionKernelTest, MatchesReference) {
     if (!c.bias)
       return 0;
     if (c.windowBias)
-      return bias.values[(h * windowPositions + windowPosition(i)) *
-                             windowPositions +
-                         windowPosition(j)];
+      return bias
+          .values[(h * windowPositions + windowPosition(i)) * windowPositions +
+                  windowPosition(j)];
     return bias.values[i * c.keyLength + j];
   };
   int64_t group = c.queryHeads / c.kvHeads, d = c.headDim;
@@ -247,71 +247,67 @@ TEST_P(AttentionKernelTest, MatchesReference) {
 }
 
 const AttentionCase kAttentionCases[] = {
-        // heads, kv heads, Lq, Lk, D, mask, padding, bias
-        AttentionCase{2, 2, 1, 1, 16, "", false, false},
-        AttentionCase{2, 2, 70, 70, 16, "", false, false},
-        AttentionCase{2, 2, 33, 33, 64, "#tessera.mask<causal>", false, false},
-        // GQA; with key 0 padded, row 0 sees nothing: zeros
-        AttentionCase{4, 2, 17, 17, 32, "#tessera.mask<causal>", true, false},
-        AttentionCase{2, 1, 5, 29, 16, "", true, true}, // cross, bias
-        // decoding with past keys
-        AttentionCase{2, 2, 3, 20, 16, "#tessera.mask<causal>", false, false},
-        AttentionCase{1, 1, 1, 40, 16, "#tessera.mask<causal>", true, false},
-        // Longformer: band, dilated band, global tokens around a band
-        AttentionCase{2, 2, 50, 50, 16,
-                      "#tessera.mask<sliding, left = 3, right = 2>", false,
-                      false},
-        AttentionCase{2, 2, 41, 41, 32,
-                      "#tessera.mask<sliding, left = 6, right = 6, "
-                      "dilation = 2>",
-                      true, false},
-        AttentionCase{2, 2, 6, 30, 16,
-                      "#tessera.mask<sliding, left = 4, right = 0>", false,
-                      true},
-        AttentionCase{2, 2, 33, 33, 16,
-                      "#tessera.mask<global, tokens = [0, 7], inner = "
-                      "<sliding, left = 2, right = 2>>",
-                      true, false},
-        AttentionCase{2, 2, 20, 20, 16,
-                      "#tessera.mask<global, tokens = [3], inner = <causal>>",
-                      false, false},
-        // Swin: windows of an 8x12 grid, plain and shifted
-        AttentionCase{2, 2, 96, 96, 16,
-                      "#tessera.mask<window, grid = [8, 12], size = 4>", false,
-                      true},
-        AttentionCase{2, 2, 96, 96, 32,
-                      "#tessera.mask<window, grid = [8, 12], size = 4, "
-                      "shift = 2>",
-                      true, false},
-        // Swin's relative position table, indexed by window positions
-        AttentionCase{3, 3, 96, 96, 32,
-                      "#tessera.mask<window, grid = [8, 12], size = 4, "
-                      "shift = 2>",
-                      false, true, false, true},
-        AttentionCase{2, 2, 36, 36, 16,
-                      "#tessera.mask<window, grid = [6, 6], size = 3>", true,
-                      true, false, true},
-        // ALiBi (MPT, BLOOM), causal and banded
-        AttentionCase{4, 4, 37, 37, 32, "#tessera.mask<causal>", false, false,
-                      true},
-        AttentionCase{2, 2, 3, 25, 16,
-                      "#tessera.mask<sliding, left = 8, right = 0>", true, true,
-                      true},
-        // head dims of real models: 64 (BERT), 80 (Phi), 96, 128 (Llama)
-        AttentionCase{2, 2, 45, 45, 64, "", true, false},
-        AttentionCase{2, 1, 19, 19, 80, "#tessera.mask<causal>", false, false},
-        AttentionCase{1, 1, 30, 30, 96, "", false, true},
-        AttentionCase{2, 2, 21, 21, 128, "#tessera.mask<causal>", true,
-                      false},
-        // a head dim that is no multiple of 4: scalar loads
-        AttentionCase{2, 2, 19, 19, 30, "#tessera.mask<causal>", true, false},
-        // the epilogue reads single elements of the vec4-bound query
-        AttentionCase{2, 2, 13, 13, 16, "", false, false, false, false,
-                      true}};
+    // heads, kv heads, Lq, Lk, D, mask, padding, bias
+    AttentionCase{2, 2, 1, 1, 16, "", false, false},
+    AttentionCase{2, 2, 70, 70, 16, "", false, false},
+    AttentionCase{2, 2, 33, 33, 64, "#tessera.mask<causal>", false, false},
+    // GQA; with key 0 padded, row 0 sees nothing: zeros
+    AttentionCase{4, 2, 17, 17, 32, "#tessera.mask<causal>", true, false},
+    AttentionCase{2, 1, 5, 29, 16, "", true, true}, // cross, bias
+    // decoding with past keys
+    AttentionCase{2, 2, 3, 20, 16, "#tessera.mask<causal>", false, false},
+    AttentionCase{1, 1, 1, 40, 16, "#tessera.mask<causal>", true, false},
+    // Longformer: band, dilated band, global tokens around a band
+    AttentionCase{2, 2, 50, 50, 16,
+                  "#tessera.mask<sliding, left = 3, right = 2>", false, false},
+    AttentionCase{2, 2, 41, 41, 32,
+                  "#tessera.mask<sliding, left = 6, right = 6, "
+                  "dilation = 2>",
+                  true, false},
+    AttentionCase{2, 2, 6, 30, 16,
+                  "#tessera.mask<sliding, left = 4, right = 0>", false, true},
+    AttentionCase{2, 2, 33, 33, 16,
+                  "#tessera.mask<global, tokens = [0, 7], inner = "
+                  "<sliding, left = 2, right = 2>>",
+                  true, false},
+    AttentionCase{2, 2, 20, 20, 16,
+                  "#tessera.mask<global, tokens = [3], inner = <causal>>",
+                  false, false},
+    // Swin: windows of an 8x12 grid, plain and shifted
+    AttentionCase{2, 2, 96, 96, 16,
+                  "#tessera.mask<window, grid = [8, 12], size = 4>", false,
+                  true},
+    AttentionCase{2, 2, 96, 96, 32,
+                  "#tessera.mask<window, grid = [8, 12], size = 4, "
+                  "shift = 2>",
+                  true, false},
+    // Swin's relative position table, indexed by window positions
+    AttentionCase{3, 3, 96, 96, 32,
+                  "#tessera.mask<window, grid = [8, 12], size = 4, "
+                  "shift = 2>",
+                  false, true, false, true},
+    AttentionCase{2, 2, 36, 36, 16,
+                  "#tessera.mask<window, grid = [6, 6], size = 3>", true, true,
+                  false, true},
+    // ALiBi (MPT, BLOOM), causal and banded
+    AttentionCase{4, 4, 37, 37, 32, "#tessera.mask<causal>", false, false,
+                  true},
+    AttentionCase{2, 2, 3, 25, 16,
+                  "#tessera.mask<sliding, left = 8, right = 0>", true, true,
+                  true},
+    // head dims of real models: 64 (BERT), 80 (Phi), 96, 128 (Llama)
+    AttentionCase{2, 2, 45, 45, 64, "", true, false},
+    AttentionCase{2, 1, 19, 19, 80, "#tessera.mask<causal>", false, false},
+    AttentionCase{1, 1, 30, 30, 96, "", false, true},
+    AttentionCase{2, 2, 21, 21, 128, "#tessera.mask<causal>", true, false},
+    // a head dim that is no multiple of 4: scalar loads
+    AttentionCase{2, 2, 19, 19, 30, "#tessera.mask<causal>", true, false},
+    // the epilogue reads single elements of the vec4-bound query
+    AttentionCase{2, 2, 13, 13, 16, "", false, false, false, false, true}};
 
 /// "<index>_<mask kind>_d<head dim>[_f16]", e.g. 3_causal_d32.
-std::string attentionCaseName(
-    const ::testing::TestParamInfo<AttentionCase> &info) {
+std::string
+attentionCaseName(const ::testing::TestParamInfo<AttentionCase> &info) {
   const AttentionCase &c = info.param;
   std::string kind = "none";
   // A global mask names its inner kind after its own: look for it first.
@@ -322,7 +318,8 @@ std::string attentionCaseName(
     }
   return std::to_string(info.index) + "_" + kind + "_d" +
          std::to_string(c.headDim) + (c.f16 ? "_f16" : "") +
-         (std::string(c.target) == "lavapipe" ? "" : std::string("_") + c.target);
+         (std::string(c.target) == "lavapipe" ? ""
+                                              : std::string("_") + c.target);
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, AttentionKernelTest,
@@ -363,8 +360,7 @@ std::vector<AttentionCase> splitHeadDimAttentionCases() {
   };
   return {
       // GQA, causal, a fully masked row
-      on({4, 2, 37, 37, 128, "#tessera.mask<causal>", true, false},
-         "nvidia"),
+      on({4, 2, 37, 37, 128, "#tessera.mask<causal>", true, false}, "nvidia"),
       on({4, 2, 37, 37, 128, "#tessera.mask<causal>", true, false}, "nvidia",
          true),
       // cross lengths, bias, the residual epilogue
@@ -379,12 +375,14 @@ std::vector<AttentionCase> splitHeadDimAttentionCases() {
           "2, right = 2>>",
           true, false},
          "intel"),
-      on({2, 2, 36, 36, 96, "#tessera.mask<window, grid = [6, 6], size = 3, "
-                            "shift = 1>",
+      on({2, 2, 36, 36, 96,
+          "#tessera.mask<window, grid = [6, 6], size = 3, "
+          "shift = 1>",
           false, true, false, true},
          "adreno"),
-      on({2, 2, 36, 36, 96, "#tessera.mask<window, grid = [6, 6], size = 3, "
-                            "shift = 1>",
+      on({2, 2, 36, 36, 96,
+          "#tessera.mask<window, grid = [6, 6], size = 3, "
+          "shift = 1>",
           false, true, false, true},
          "adreno", true),
       // ALiBi, decoding with past keys; slices of 35: scalar loads
@@ -415,25 +413,25 @@ std::vector<AttentionCase> fullyMaskedRowCases() {
     c.padAll = padAll;
     return c;
   };
-  AttentionCase shared = with({2, 2, 17, 17, 32, "#tessera.mask<causal>", true,
-                               false},
-                              kMin, std::nullopt, false);
+  AttentionCase shared =
+      with({2, 2, 17, 17, 32, "#tessera.mask<causal>", true, false}, kMin,
+           std::nullopt, false);
   shared.sharedFill = true;
   AttentionCase denseBias{2, 2, 9, 21, 16, "", false, true};
   denseBias.biasHidesRow = true;
-  AttentionCase split = with({2, 2, 21, 21, 128, "", true, false},
-                             std::nullopt, kMin, true);
+  AttentionCase split =
+      with({2, 2, 21, 21, 128, "", true, false}, std::nullopt, kMin, true);
   split.target = "nvidia";
-  AttentionCase f16 = with({2, 2, 19, 19, 64, "#tessera.mask<causal>", true,
-                            false},
-                           kMin, kMin, false);
+  AttentionCase f16 =
+      with({2, 2, 19, 19, 64, "#tessera.mask<causal>", true, false}, kMin, kMin,
+           false);
   f16.f16 = true;
   return {
       with({2, 2, 19, 19, 64, "", true, false}, std::nullopt, kMin, true),
       with({2, 2, 19, 19, 32, "", true, false}, std::nullopt, -kInf, true),
       with({2, 2, 19, 19, 32, "", true, true}, std::nullopt, -1e4f, true),
-      with({2, 2, 19, 19, 64, "#tessera.mask<causal>", true, false}, kMin,
-           kMin, false),
+      with({2, 2, 19, 19, 64, "#tessera.mask<causal>", true, false}, kMin, kMin,
+           false),
       shared,
       with({2, 2, 20, 12, 16, "#tessera.mask<causal>", false, false}, kMin,
            std::nullopt, false),

@@ -121,9 +121,8 @@ func.func @f(%ids: tensor<?x?xi32> {tessera.name = "ids", tessera.dims = ["batch
       var += (row[c] - mean) * (row[c] - mean);
     var /= width;
     for (int64_t c = 0; c < width; ++c)
-      want[r * width + c] = (row[c] - mean) / std::sqrt(var + 1e-5) *
-                                g.values[c] +
-                            b.values[c];
+      want[r * width + c] =
+          (row[c] - mean) / std::sqrt(var + 1e-5) * g.values[c] + b.values[c];
   }
   expectClose(got, want);
 }

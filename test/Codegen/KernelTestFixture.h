@@ -62,7 +62,8 @@ struct Tensor {
   }
 };
 
-inline std::vector<float> randomValues(size_t count, unsigned seed, float scale = 1) {
+inline std::vector<float> randomValues(size_t count, unsigned seed,
+                                       float scale = 1) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.0f, scale);
   std::vector<float> values(count);
@@ -115,8 +116,7 @@ protected:
   }
 
   /// Compiles `mlir` through every phase and loads it on the device.
-  tessera_program compile(const std::string &mlir,
-                          int64_t maxBindingBytes = 0,
+  tessera_program compile(const std::string &mlir, int64_t maxBindingBytes = 0,
                           const std::string &target = "lavapipe") {
     std::string path = compileToFile(mlir, maxBindingBytes, target);
     if (path.empty())

@@ -103,13 +103,18 @@ TEST_P(EpilogueKernelTest, FusedIntoTheLinearOnADynamicDim) {
   const EpilogueCase &c = GetParam();
   const int64_t k = 24, n = 24;
   std::string result = c.f16Output ? "tensor<?x24xf16>" : "tensor<?x24xf32>";
-  std::string mlir = R"(
+  std::string mlir =
+      R"(
 func.func @f(%x: tensor<?x24xf32> {tessera.name = "x", tessera.dims = ["rows", 24]},
              %w: tensor<24x24xf32> {tessera.name = "w"}, %b: tensor<24xf32> {tessera.name = "b"})
-    -> )" + result + R"( attributes {tessera.dim_bounds = {rows = array<i64: 1, 100>}} {
+    -> )" +
+      result +
+      R"( attributes {tessera.dim_bounds = {rows = array<i64: 1, 100>}} {
   %0 = tessera.linear %x, %w, %b : (tensor<?x24xf32>, tensor<24x24xf32>, tensor<24xf32>) -> tensor<?x24xf32>
-)" + c.ops + R"(
-  return %r : )" + result + R"(
+)" + c.ops +
+      R"(
+  return %r : )" +
+      result + R"(
 })";
   tessera_program program = compile(mlir);
   ASSERT_TRUE(program);
@@ -143,38 +148,38 @@ INSTANTIATE_TEST_SUITE_P(
                      [](double v, double x) {
                        return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))) + x;
                      }},
-        EpilogueCase{"GeluTanhAndResidual",
-                     R"(  %1 = tessera.gelu %0 approximate = tanh : tensor<?x24xf32>
+        EpilogueCase{
+            "GeluTanhAndResidual",
+            R"(  %1 = tessera.gelu %0 approximate = tanh : tensor<?x24xf32>
   %r = tessera.add %1, %x : (tensor<?x24xf32>, tensor<?x24xf32>) -> tensor<?x24xf32>)",
-                     [](double v, double x) {
-                       return 0.5 * v *
-                                  (1 + std::tanh(std::sqrt(2 / M_PI) *
-                                                 (v + 0.044715 * v * v * v))) +
-                              x;
-                     }},
+            [](double v, double x) {
+              return 0.5 * v *
+                         (1 + std::tanh(std::sqrt(2 / M_PI) *
+                                        (v + 0.044715 * v * v * v))) +
+                     x;
+            }},
         EpilogueCase{"QuickGelu",
                      R"(  %r = tessera.quick_gelu %0 : tensor<?x24xf32>)",
                      [](double v, double) { return v * sigmoid(1.702 * v); }},
-        EpilogueCase{"Relu",
-                     R"(  %r = tessera.relu %0 : tensor<?x24xf32>)",
+        EpilogueCase{"Relu", R"(  %r = tessera.relu %0 : tensor<?x24xf32>)",
                      [](double v, double) { return std::max(v, 0.0); }},
         EpilogueCase{"ScaleAndResidual",
                      R"(  %s = tessera.constant dense<0.125> : tensor<f32>
   %1 = tessera.mul %0, %s : (tensor<?x24xf32>, tensor<f32>) -> tensor<?x24xf32>
   %r = tessera.add %x, %1 : (tensor<?x24xf32>, tensor<?x24xf32>) -> tensor<?x24xf32>)",
                      [](double v, double x) { return x + 0.125 * v; }},
-        EpilogueCase{"ResidualAndCastToF16",
-                     R"(  %1 = tessera.add %0, %x : (tensor<?x24xf32>, tensor<?x24xf32>) -> tensor<?x24xf32>
+        EpilogueCase{
+            "ResidualAndCastToF16",
+            R"(  %1 = tessera.add %0, %x : (tensor<?x24xf32>, tensor<?x24xf32>) -> tensor<?x24xf32>
   %r = tessera.cast %1 : tensor<?x24xf32> -> tensor<?x24xf16>)",
-                     [](double v, double x) {
-                       return double(tessera_f16_to_f32(
-                           tessera_f32_to_f16(static_cast<float>(v + x))));
-                     },
-                     /*f16Output=*/true}),
+            [](double v, double x) {
+              return double(tessera_f16_to_f32(
+                  tessera_f32_to_f16(static_cast<float>(v + x))));
+            },
+            /*f16Output=*/true}),
     [](const ::testing::TestParamInfo<EpilogueCase> &info) {
       return std::string(info.param.name);
     });
-
 
 TEST_F(KernelTest, LinearSplitAcrossBindingsWritesItsPartsInPlace) {
   // A 40x24 weight with bindings limited to 16 rows: three parts (16, 16,
@@ -220,8 +225,8 @@ struct NormFFNCase {
 };
 
 void PrintTo(const NormFFNCase &c, std::ostream *os) {
-  *os << c.target << " hidden " << c.hidden << " ffn " << c.ffn << " rows<="
-      << c.maxRows;
+  *os << c.target << " hidden " << c.hidden << " ffn " << c.ffn
+      << " rows<=" << c.maxRows;
 }
 
 class NormFFNKernelTest : public KernelTest,
@@ -250,32 +255,28 @@ TEST_P(NormFFNKernelTest, LinearsRecomputeALayerNormOfTheirRows) {
   std::string mlir =
       "func.func @f(%x: " + rowsType +
       " {tessera.name = \"x\", tessera.dims = [\"rows\", " + h + "]}) -> " +
-      rowsType +
-      " attributes {tessera.dim_bounds = {rows = array<i64: 1, " +
+      rowsType + " attributes {tessera.dim_bounds = {rows = array<i64: 1, " +
       std::to_string(c.maxRows) + ">}} {\n" +
       "  %g = tessera.constant dense_resource<g> : tensor<" + h + "xf32>\n" +
       "  %s = tessera.constant dense_resource<s> : tensor<" + h + "xf32>\n" +
       "  %w1 = tessera.constant dense_resource<w1> : tensor<" + f + "x" + h +
-      "xf32>\n" +
-      "  %b1 = tessera.constant dense_resource<b1> : tensor<" + f + "xf32>\n" +
-      "  %w2 = tessera.constant dense_resource<w2> : tensor<" + h + "x" + f +
-      "xf32>\n" +
+      "xf32>\n" + "  %b1 = tessera.constant dense_resource<b1> : tensor<" + f +
+      "xf32>\n" + "  %w2 = tessera.constant dense_resource<w2> : tensor<" + h +
+      "x" + f + "xf32>\n" +
       "  %b2 = tessera.constant dense_resource<b2> : tensor<" + h + "xf32>\n" +
       "  %n = tessera.layer_norm %x scale(%g) bias(%s), axis = 1, epsilon = "
-      "1.0e-5 : (" + rowsType + ", tensor<" + h + "xf32>, tensor<" + h +
-      "xf32>) -> " + rowsType + "\n" +
-      "  %0 = tessera.linear %n, %w1, %b1 : (" + rowsType + ", tensor<" + f +
-      "x" + h + "xf32>, tensor<" + f + "xf32>) -> " + ffnType + "\n" +
-      "  %1 = tessera.gelu %0 : " + ffnType + "\n" +
+      "1.0e-5 : (" +
+      rowsType + ", tensor<" + h + "xf32>, tensor<" + h + "xf32>) -> " +
+      rowsType + "\n" + "  %0 = tessera.linear %n, %w1, %b1 : (" + rowsType +
+      ", tensor<" + f + "x" + h + "xf32>, tensor<" + f + "xf32>) -> " +
+      ffnType + "\n" + "  %1 = tessera.gelu %0 : " + ffnType + "\n" +
       "  %2 = tessera.linear %1, %w2, %b2 : (" + ffnType + ", tensor<" + h +
       "x" + f + "xf32>, tensor<" + h + "xf32>) -> " + rowsType + "\n" +
       "  %3 = tessera.add %2, %n : (" + rowsType + ", " + rowsType + ") -> " +
-      rowsType + "\n" +
-      "  return %3 : " + rowsType + "\n}\n" +
-      "{-#\n  dialect_resources: { builtin: { g: \"" + blobOf(g) +
-      "\", s: \"" + blobOf(s) + "\", w1: \"" + blobOf(w1) + "\", b1: \"" +
-      blobOf(b1) + "\", w2: \"" + blobOf(w2) + "\", b2: \"" + blobOf(b2) +
-      "\" } }\n#-}\n";
+      rowsType + "\n" + "  return %3 : " + rowsType + "\n}\n" +
+      "{-#\n  dialect_resources: { builtin: { g: \"" + blobOf(g) + "\", s: \"" +
+      blobOf(s) + "\", w1: \"" + blobOf(w1) + "\", b1: \"" + blobOf(b1) +
+      "\", w2: \"" + blobOf(w2) + "\", b2: \"" + blobOf(b2) + "\" } }\n#-}\n";
   tessera_program program = compile(mlir, 0, c.target);
   ASSERT_TRUE(program);
   EXPECT_EQ(tessera_program_dispatch_count(program), 2u);
@@ -368,9 +369,9 @@ func.func @f(%x: tensor<13x24xf16> {tessera.name = "x"}, %w: tensor<40x24xf16> {
     for (int64_t j = 0; j < n; ++j)
       var += (y[j] - mean) * (y[j] - mean) / n;
     for (int64_t j = 0; j < n; ++j)
-      want[i * n + j] = (y[j] - mean) / std::sqrt(var + 1e-5) * g.values[j] +
-                        beta.values[j] +
-                        tessera_f16_to_f32(tessera_f32_to_f16(r.values[i * n + j]));
+      want[i * n + j] =
+          (y[j] - mean) / std::sqrt(var + 1e-5) * g.values[j] + beta.values[j] +
+          tessera_f16_to_f32(tessera_f32_to_f16(r.values[i * n + j]));
   }
   expectClose(got, want, kF16Tolerance);
 }
@@ -429,12 +430,18 @@ TEST_P(F16WeightKernelTest, F32RowsTimesWidenedF16Weights) {
   // K = 36: both four per load; K = 30: scalars.
   const int64_t k = GetParam(), n = 24;
   std::string kText = std::to_string(k);
-  std::string mlir = R"(
-func.func @f(%x: tensor<?x)" + kText + R"(xf32> {tessera.name = "x", tessera.dims = ["rows", )" + kText + R"(]},
-             %w: tensor<24x)" + kText + R"(xf16> {tessera.name = "w"})
+  std::string mlir =
+      R"(
+func.func @f(%x: tensor<?x)" +
+      kText + R"(xf32> {tessera.name = "x", tessera.dims = ["rows", )" + kText +
+      R"(]},
+             %w: tensor<24x)" +
+      kText + R"(xf16> {tessera.name = "w"})
     -> tensor<?x24xf32> attributes {tessera.dim_bounds = {rows = array<i64: 1, 64>}} {
-  %wf = tessera.cast %w : tensor<24x)" + kText + R"(xf16> -> tensor<24x)" + kText + R"(xf32>
-  %0 = tessera.linear %x, %wf : (tensor<?x)" + kText + R"(xf32>, tensor<24x)" + kText + R"(xf32>) -> tensor<?x24xf32>
+  %wf = tessera.cast %w : tensor<24x)" +
+      kText + R"(xf16> -> tensor<24x)" + kText + R"(xf32>
+  %0 = tessera.linear %x, %wf : (tensor<?x)" +
+      kText + R"(xf32>, tensor<24x)" + kText + R"(xf32>) -> tensor<?x24xf32>
   return %0 : tensor<?x24xf32>
 })";
   tessera_program program = compile(mlir);

@@ -47,8 +47,7 @@ INSTANTIATE_TEST_SUITE_P(Shapes, SoftmaxKernelTest,
                          ::testing::Values(std::pair<int64_t, int64_t>{1, 1},
                                            std::pair<int64_t, int64_t>{3, 5},
                                            std::pair<int64_t, int64_t>{4, 100},
-                                           std::pair<int64_t, int64_t>{2,
-                                                                       1000},
+                                           std::pair<int64_t, int64_t>{2, 1000},
                                            // Longer than the registers
                                            // hold: passes over memory.
                                            std::pair<int64_t, int64_t>{2,

@@ -43,11 +43,11 @@ constexpr double kRemainderUlps = 0x1p-22;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-const std::vector<double> kFloats = {-kInf, -100, -3.5, -2, -1, -0.5, -0.0,
-                                     0,     1e-3, 0.5,  1,  2,  3.5,  100,
-                                     kInf,  kNaN};
-const std::vector<double> kInts = {-2147483648.0, -7, -3, -2, -1, 0,
-                                   1,             2,  3,  7,  2147483647.0};
+const std::vector<double> kFloats = {-kInf, -100, -3.5, -2,  -1, -0.5,
+                                     -0.0,  0,    1e-3, 0.5, 1,  2,
+                                     3.5,   100,  kInf, kNaN};
+const std::vector<double> kInts = {-2147483648.0, -7, -3, -2, -1, 0, 1, 2, 3, 7,
+                                   2147483647.0};
 const std::vector<double> kBools = {0, 1};
 
 /// One instance of an op: the text of its line (operands %a, %b, %c) and
@@ -62,8 +62,7 @@ struct Variant {
 /// scalar rule and no entry here fails the test.
 std::map<std::string, std::vector<Variant>> variants() {
   std::map<std::string, std::vector<Variant>> table;
-  auto binary = [&](const std::string &name,
-                    std::vector<std::string> types) {
+  auto binary = [&](const std::string &name, std::vector<std::string> types) {
     for (const std::string &t : types)
       table[name].push_back({"tessera." + name + " %a, %b", {t, t}, t});
   };
@@ -91,9 +90,15 @@ std::map<std::string, std::vector<Variant>> variants() {
           {std::string("tessera.compare ") + p + ", %a, %b", {t, t}, "i1"});
   for (const char *t : {"f32", "i32"})
     table["select"].push_back({"tessera.select %a, %b, %c", {"i1", t, t}, t});
-  for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
-           {"f32", "i32"}, {"i32", "f32"}, {"f32", "i1"}, {"i1", "f32"},
-           {"i32", "i1"},  {"i1", "i32"},  {"f32", "f16"}, {"i32", "f16"}})
+  for (auto [from, to] :
+       std::vector<std::pair<std::string, std::string>>{{"f32", "i32"},
+                                                        {"i32", "f32"},
+                                                        {"f32", "i1"},
+                                                        {"i1", "f32"},
+                                                        {"i32", "i1"},
+                                                        {"i1", "i32"},
+                                                        {"f32", "f16"},
+                                                        {"i32", "f16"}})
     table["cast"].push_back({"tessera.cast %a", {from}, to});
   return table;
 }
@@ -171,8 +176,8 @@ protected:
     SmallVector<Attribute> operands;
     for (auto [operand, x] : llvm::zip_equal(op->getOperands(), args)) {
       auto type = cast<RankedTensorType>(operand.getType());
-      operands.push_back(DenseElementsAttr::get(
-          type, scalarAttr(type.getElementType(), x)));
+      operands.push_back(
+          DenseElementsAttr::get(type, scalarAttr(type.getElementType(), x)));
     }
     SmallVector<OpFoldResult> results;
     if (failed(op->fold(operands, results)) || results.size() != 1)
@@ -206,8 +211,8 @@ protected:
   }
 
   /// Compiles the op over all rows and runs it; the result elements.
-  std::vector<double> runOnDevice(const Variant &v,
-                                  const std::vector<std::vector<double>> &rows) {
+  std::vector<double>
+  runOnDevice(const Variant &v, const std::vector<std::vector<double>> &rows) {
     tessera_program program = compile(functionText(v, rows.size()));
     if (!program)
       return {};

@@ -65,7 +65,8 @@ TEST(HalfTest, NarrowsWithRoundToNearestEven) {
   for (float value : values)
     for (float signed_ : {value, -value}) {
       if (std::isnan(signed_)) {
-        EXPECT_TRUE(std::isnan(tessera_f16_to_f32(tessera_f32_to_f16(signed_))));
+        EXPECT_TRUE(
+            std::isnan(tessera_f16_to_f32(tessera_f32_to_f16(signed_))));
         continue;
       }
       ASSERT_EQ(tessera_f32_to_f16(signed_),
@@ -78,8 +79,8 @@ TEST(HalfTest, NarrowsWithRoundToNearestEven) {
 TEST(HalfTest, KnownValues) {
   EXPECT_EQ(tessera_f32_to_f16(1.0f), 0x3c00);
   EXPECT_EQ(tessera_f32_to_f16(-2.0f), 0xc000);
-  EXPECT_EQ(tessera_f32_to_f16(65504.0f), 0x7bff);   // largest half
-  EXPECT_EQ(tessera_f32_to_f16(1e6f), 0x7c00);       // overflow: infinity
+  EXPECT_EQ(tessera_f32_to_f16(65504.0f), 0x7bff);      // largest half
+  EXPECT_EQ(tessera_f32_to_f16(1e6f), 0x7c00);          // overflow: infinity
   EXPECT_EQ(tessera_f32_to_f16(5.9604645e-8f), 0x0001); // smallest subnormal
   EXPECT_EQ(tessera_f32_to_f16(2.9802322e-8f), 0x0000); // its half: ties even
   EXPECT_EQ(tessera_f16_to_f32(0x3555), 0.333251953125f);

@@ -105,13 +105,15 @@ void recordDimBounds(ModuleOp module, const ModelWriterOptions &options) {
   for (auto function : module.getOps<func::FuncOp>()) {
     NamedAttrList bounds;
     if (auto existing =
-            TesseraDialect::DimBoundsAttrHelper(function->getContext()).getAttr(function))
+            TesseraDialect::DimBoundsAttrHelper(function->getContext())
+                .getAttr(function))
       bounds.append(existing.getValue());
     for (const auto &entry : options.dimBounds)
       bounds.set(entry.getKey(),
                  builder.getDenseI64ArrayAttr(
                      {entry.getValue().first, entry.getValue().second}));
-    TesseraDialect::DimBoundsAttrHelper(function->getContext()).setAttr(function, bounds.getDictionary(module.getContext()));
+    TesseraDialect::DimBoundsAttrHelper(function->getContext())
+        .setAttr(function, bounds.getDictionary(module.getContext()));
   }
 }
 
@@ -124,7 +126,8 @@ LogicalResult writeDispatchDumps(ModuleOp module, StringRef directory,
   for (auto kernel : module.getOps<spirv::ModuleOp>())
     kernels[kernel.getSymName().value_or("")] = kernel;
   WalkResult result = module.walk([&](DispatchOp dispatch) {
-    auto kernel = TesseraDialect::KernelAttrHelper(dispatch->getContext()).getAttr(dispatch);
+    auto kernel = TesseraDialect::KernelAttrHelper(dispatch->getContext())
+                      .getAttr(dispatch);
     std::string name = kernel.getLeafReference().str();
     SmallString<128> path(directory);
     llvm::sys::path::append(path, name + ".txt");

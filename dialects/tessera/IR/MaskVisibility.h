@@ -145,8 +145,7 @@ typename A::Bool isGlobalToken(MaskAttr mask, A &a, typename A::Int token) {
 /// keyOf(n), which may lie outside [0, Lk) (the kernel skips those). Every
 /// key that maskShows for a row of the group is among them; a row may see
 /// fewer (the kernel tests each row where rows differ).
-template <typename A>
-struct MaskKeyRange {
+template <typename A> struct MaskKeyRange {
   typename A::Int count;
   std::function<typename A::Int(typename A::Int)> keyOf;
   /// Global masks: whether the group's first row is a global token (such a
@@ -163,8 +162,8 @@ struct MaskKeyRange {
 /// must outlive keyOf.
 template <typename A>
 MaskKeyRange<A>
-maskKeyRange(MaskAttr mask, A &a, typename A::Int first,
-             typename A::Int last, typename A::Int keyLength,
+maskKeyRange(MaskAttr mask, A &a, typename A::Int first, typename A::Int last,
+             typename A::Int keyLength,
              std::function<typename A::Int(typename A::Int)> windowKey = {}) {
   using Int = typename A::Int;
   auto c = [&a](int64_t value) { return a.constant(value); };
@@ -203,7 +202,8 @@ maskKeyRange(MaskAttr mask, A &a, typename A::Int first,
     MaskKeyRange<A> inner =
         maskKeyRange(mask.getInner(), a, first, last, keyLength, windowKey);
     MaskKeyRange<A> range;
-    range.count = a.select(globalRow, keyLength, a.add(globalCount, inner.count));
+    range.count =
+        a.select(globalRow, keyLength, a.add(globalCount, inner.count));
     range.globalRow = globalRow;
     range.globalCount = globalCount;
     SmallVector<int64_t> ownTokens(tokens);

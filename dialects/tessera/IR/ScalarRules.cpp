@@ -40,9 +40,8 @@ bool isFloat(ValueRange operands) {
 /// One arith op for float operands, another for integers.
 template <typename FloatOp, typename IntOp>
 Value floatOrInt(OpBuilder &b, Location loc, ValueRange args) {
-  return isFloat(args)
-             ? FloatOp::create(b, loc, args[0], args[1]).getResult()
-             : IntOp::create(b, loc, args[0], args[1]).getResult();
+  return isFloat(args) ? FloatOp::create(b, loc, args[0], args[1]).getResult()
+                       : IntOp::create(b, loc, args[0], args[1]).getResult();
 }
 
 /// 1 / (1 + exp(-x)).
@@ -102,10 +101,12 @@ Value ModOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,
     Type type = x.getType();
     Value inf = floatConstant(b, loc, type, INFINITY);
     Value r = arith::RemFOp::create(b, loc, x, y);
-    Value infiniteDivisor = arith::CmpFOp::create(
-        b, loc, arith::CmpFPredicate::OEQ, math::AbsFOp::create(b, loc, y), inf);
-    Value finiteDividend = arith::CmpFOp::create(
-        b, loc, arith::CmpFPredicate::ONE, math::AbsFOp::create(b, loc, x), inf);
+    Value infiniteDivisor =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                              math::AbsFOp::create(b, loc, y), inf);
+    Value finiteDividend =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE,
+                              math::AbsFOp::create(b, loc, x), inf);
     return arith::SelectOp::create(
         b, loc, arith::AndIOp::create(b, loc, infiniteDivisor, finiteDividend),
         x, r);
@@ -157,14 +158,13 @@ Value PowOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,
   Value yIsInteger = cmp(P::OEQ, math::FloorOp::create(b, loc, y), y);
   // floor(y / 2) * 2 != y: exact for every float, and false for infinity.
   Value yIsOdd = both(
-      yIsInteger,
-      cmp(P::UNE,
-          arith::MulFOp::create(
-              b, loc,
-              math::FloorOp::create(b, loc,
-                                    arith::MulFOp::create(b, loc, y, c(0.5))),
-              c(2)),
-          y));
+      yIsInteger, cmp(P::UNE,
+                      arith::MulFOp::create(
+                          b, loc,
+                          math::FloorOp::create(
+                              b, loc, arith::MulFOp::create(b, loc, y, c(0.5))),
+                          c(2)),
+                      y));
   Value xIsNegative = cmp(P::OLT, math::CopySignOp::create(b, loc, one, x),
                           zero); // -0 too
   // |x| is 0 or infinite, or |y| infinite: 0 or infinity, signed when x is
@@ -181,7 +181,8 @@ Value PowOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,
                       arith::NegFOp::create(b, loc, magnitude), magnitude);
   // A negative finite base to a finite non-integer power, or NaN: NaN.
   Value notInteger = arith::XOrIOp::create(
-      b, loc, yIsInteger, arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));
+      b, loc, yIsInteger,
+      arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));
   Value isInvalid = both(both(cmp(P::OLT, x, zero), notInteger),
                          both(cmp(P::ONE, ax, inf), cmp(P::ONE, ay, inf)));
   Value isNaN = either(cmp(P::UNO, x, x), cmp(P::UNO, y, y));
@@ -189,18 +190,17 @@ Value PowOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,
   Value isOne = either(either(cmp(P::OEQ, y, zero), cmp(P::OEQ, x, one)),
                        both(cmp(P::OEQ, x, c(-1)), yIsInf));
   Value power = math::PowFOp::create(b, loc, x, y);
-  return select(isOne, one,
-                select(either(isInvalid, isNaN), c(NAN),
-                       select(isEdge, edge, power)));
+  return select(
+      isOne, one,
+      select(either(isInvalid, isNaN), c(NAN), select(isEdge, edge, power)));
 }
 
 Value NegOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,
                              ComputeTypeFn) {
   if (isFloat(args))
     return arith::NegFOp::create(b, loc, args[0]);
-  return arith::SubIOp::create(b, loc,
-                               intConstant(b, loc, args[0].getType(), 0),
-                               args[0]);
+  return arith::SubIOp::create(
+      b, loc, intConstant(b, loc, args[0].getType(), 0), args[0]);
 }
 
 Value AbsOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,

@@ -118,8 +118,8 @@ MaskAttr MaskAttr::getCausal(MLIRContext *context) {
   return get(context, MaskKind::Causal);
 }
 
-MaskAttr MaskAttr::getSliding(MLIRContext *context, int64_t left,
-                              int64_t right, int64_t dilation) {
+MaskAttr MaskAttr::getSliding(MLIRContext *context, int64_t left, int64_t right,
+                              int64_t dilation) {
   return get(context, MaskKind::Sliding, left, right, dilation, {}, MaskAttr(),
              {}, std::nullopt, 0);
 }

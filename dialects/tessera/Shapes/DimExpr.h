@@ -90,7 +90,9 @@ using SymbolicShape = SmallVector<DimExpr, 4>;
 
 /// Whether a dim is the constant 1 (it broadcasts, and reshapes may add
 /// or drop it).
-inline bool isUnitDim(const DimExpr &dim) { return dim == DimExpr::constant(1); }
+inline bool isUnitDim(const DimExpr &dim) {
+  return dim == DimExpr::constant(1);
+}
 
 } // namespace mlir::tessera
 

@@ -25,7 +25,6 @@ StridedView StridedView::transpose(ArrayRef<int64_t> permutation) const {
   return view;
 }
 
-
 std::optional<StridedView>
 StridedView::reshape(ArrayRef<DimExpr> newShape) const {
   // Size-1 dims take no part in addressing: reshape between the other dims,
@@ -77,7 +76,7 @@ StridedView::reshape(ArrayRef<DimExpr> newShape) const {
   for (const DimExpr &dim : newShape) {
     view.shape.push_back(dim);
     view.strides.push_back(isUnitDim(dim) ? DimExpr::constant(0)
-                                      : targetStrides[next++]);
+                                          : targetStrides[next++]);
   }
   return view;
 }
@@ -110,7 +109,7 @@ StridedView StridedView::slice(ArrayRef<int64_t> starts,
 }
 
 OutputChain mlir::tessera::traceOutputChain(Value result,
-                                           const SymbolicShapes &shapes) {
+                                            const SymbolicShapes &shapes) {
   SmallVector<Operation *> chain;
   Value end = result;
   while (end.hasOneUse()) {

@@ -56,8 +56,7 @@ OutputChain traceOutputChain(Value result, const SymbolicShapes &shapes);
 bool isViewOp(Operation *op);
 /// The view that view op `op` makes of a tensor viewed as `source`, its
 /// result of `resultShape`; std::nullopt when no strided view expresses it.
-std::optional<StridedView> viewThrough(Operation *op,
-                                       const StridedView &source,
+std::optional<StridedView> viewThrough(Operation *op, const StridedView &source,
                                        ArrayRef<DimExpr> resultShape);
 
 } // namespace mlir::tessera

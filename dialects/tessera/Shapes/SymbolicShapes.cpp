@@ -143,8 +143,7 @@ std::optional<DimExpr> SymbolicShapes::parse(StringRef text) {
 }
 
 std::optional<DimExpr> SymbolicShapes::parseKnown(StringRef text) const {
-  return parseDimExpr(text,
-                      [&](StringRef name) { return lookupSymbol(name); });
+  return parseDimExpr(text, [&](StringRef name) { return lookupSymbol(name); });
 }
 
 /// The extreme value of `expr` over the symbols' bounds: each term at the
@@ -163,7 +162,8 @@ static int64_t extremeValue(const DimExpr &expr, ArrayRef<DimSymbol> symbols,
 }
 
 void SymbolicShapes::readBoundsAttribute(func::FuncOp function) {
-  auto bounds = TesseraDialect::DimBoundsAttrHelper(function->getContext()).getAttr(function);
+  auto bounds = TesseraDialect::DimBoundsAttrHelper(function->getContext())
+                    .getAttr(function);
   if (!bounds)
     return;
   for (DimSymbol &symbol : symbols_)
@@ -227,8 +227,8 @@ LogicalResult SymbolicShapes::analyze(func::FuncOp function) {
     auto type = dyn_cast<RankedTensorType>(argument.getType());
     if (!type)
       continue;
-    auto names = function.getArgAttrOfType<ArrayAttr>(argument.getArgNumber(),
-                                                      TesseraDialect::DimsAttrHelper::getNameStr());
+    auto names = function.getArgAttrOfType<ArrayAttr>(
+        argument.getArgNumber(), TesseraDialect::DimsAttrHelper::getNameStr());
     SymbolicShape shape;
     for (auto [d, dim] : llvm::enumerate(type.getShape())) {
       if (!ShapedType::isDynamic(dim)) {
@@ -318,11 +318,10 @@ FailureOr<SymbolicShape> SymbolicShapes::reshapeShape(ReshapeOp reshape) {
     shape = std::move(*named);
     if (!(product(shape) == product(input)))
       return reshape.emitOpError("dims [")
-             << llvm::join(llvm::map_range(shape,
-                                           [&](const DimExpr &d) {
-                                             return format(d);
-                                           }),
-                           ", ")
+             << llvm::join(
+                    llvm::map_range(
+                        shape, [&](const DimExpr &d) { return format(d); }),
+                    ", ")
              << "] do not hold the input's elements";
     return shape;
   }
@@ -334,10 +333,11 @@ FailureOr<SymbolicShape> SymbolicShapes::reshapeShape(ReshapeOp reshape) {
         known = known * DimExpr::constant(dim);
     std::optional<DimExpr> missing = product(input).divide(known);
     if (!missing)
-      return failNoShape(reshape, "the static dims do not divide the element count");
+      return failNoShape(reshape,
+                         "the static dims do not divide the element count");
     for (int64_t dim : target)
-      shape.push_back(
-          ShapedType::isDynamic(dim) ? *missing : DimExpr::constant(dim));
+      shape.push_back(ShapedType::isDynamic(dim) ? *missing
+                                                 : DimExpr::constant(dim));
     return shape;
   }
   // Several dynamic dims: they keep their positions from the input,
@@ -373,7 +373,8 @@ FailureOr<SymbolicShape> SymbolicShapes::reshapeShape(ReshapeOp reshape) {
   if (!guessed)
     guessed = guess(true);
   if (!guessed)
-    return failNoShape(reshape, "cannot tell which input dims its dynamic dims are");
+    return failNoShape(reshape,
+                       "cannot tell which input dims its dynamic dims are");
   return *guessed;
 }
 
@@ -472,7 +473,7 @@ FailureOr<SymbolicShape> SymbolicShapes::inferShape(Operation *op) {
           if (slice.getStarts()[d] != 0 || step != 1 ||
               slice.getEnds()[d] < static_cast<int64_t>(1) << 31)
             return failNoShape(op, "dim " + Twine(d) +
-                        " is sliced inside a dynamic dimension");
+                                       " is sliced inside a dynamic dimension");
           shape.push_back(input[d]);
         }
         return Result(shape);
@@ -482,7 +483,8 @@ FailureOr<SymbolicShape> SymbolicShapes::inferShape(Operation *op) {
         std::optional<DimExpr> length = parse(iota.getLength().value_or(""));
         if (!length)
           return iota.emitOpError("has length '")
-                 << iota.getLength().value_or("") << "', not a sum of products of names";
+                 << iota.getLength().value_or("")
+                 << "', not a sum of products of names";
         if (iota.getStart() && !parse(*iota.getStart()))
           return iota.emitOpError("has start '")
                  << *iota.getStart() << "', not a sum of products of names";

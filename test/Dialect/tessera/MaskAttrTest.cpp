@@ -77,8 +77,7 @@ TEST_F(MaskAttrTest, DilatedSlidingVisitsEveryDthKey) {
 
 TEST_F(MaskAttrTest, GlobalTokensSeeAndAreSeenByAll) {
   std::vector<int64_t> tokens = {0, 5};
-  MaskAttr mask =
-      MaskAttr::getGlobal(&context, tokens, sliding(1, 1));
+  MaskAttr mask = MaskAttr::getGlobal(&context, tokens, sliding(1, 1));
   expectMatches(mask, 9, 9, [&](int64_t i, int64_t j) {
     bool global = i == 0 || i == 5 || j == 0 || j == 5;
     return global || std::abs(i - j) <= 1;
@@ -124,8 +123,7 @@ TEST_F(MaskAttrTest, WindowMatchesSwinPartition) {
   for (int64_t shift : {0, 1, 2}) {
     SCOPED_TRACE("shift " + std::to_string(shift));
     std::vector<int64_t> grid = {8, 12};
-    MaskAttr mask =
-        MaskAttr::getWindow(&context, grid, 4, shift);
+    MaskAttr mask = MaskAttr::getWindow(&context, grid, 4, shift);
     auto expected = swinMask(8, 12, 4, shift);
     expectMatches(mask, 96, 96, [&](int64_t i, int64_t j) {
       return static_cast<bool>(expected[i][j]);

@@ -62,9 +62,8 @@ protected:
 
   /// Consecutive row groups of `rowCount` over every length pair.
   void checkRowGroups(MaskAttr mask, int64_t maxRows) {
-    for (auto [numQueries, numKeys] :
-         std::vector<std::pair<int64_t, int64_t>>{{13, 13}, {5, 13}, {1, 9},
-                                                  {16, 16}, {13, 9}})
+    for (auto [numQueries, numKeys] : std::vector<std::pair<int64_t, int64_t>>{
+             {13, 13}, {5, 13}, {1, 9}, {16, 16}, {13, 9}})
       for (int64_t rowCount = 1; rowCount <= maxRows; ++rowCount)
         for (int64_t first = 0; first < numQueries; first += rowCount) {
           int64_t last = std::min(first + rowCount, numQueries) - 1;
@@ -75,8 +74,8 @@ protected:
           MaskIntArithmetic integers;
           MaskKeyRange<MaskIntArithmetic> range = maskKeyRange(
               mask, integers, first + shift, last + shift, numKeys);
-          expectCovered(mask, rows, enumerated(mask, range, numKeys), numQueries,
-                        numKeys);
+          expectCovered(mask, rows, enumerated(mask, range, numKeys),
+                        numQueries, numKeys);
         }
   }
 
@@ -92,8 +91,8 @@ TEST_F(MaskKeyRangeTest, Causal) {
 }
 
 TEST_F(MaskKeyRangeTest, Sliding) {
-  for (auto [left, right] : std::vector<std::pair<int64_t, int64_t>>{
-           {2, 3}, {0, 4}, {4, 0}, {1, 1}})
+  for (auto [left, right] :
+       std::vector<std::pair<int64_t, int64_t>>{{2, 3}, {0, 4}, {4, 0}, {1, 1}})
     checkRowGroups(MaskAttr::getSliding(&context, left, right), 4);
 }
 
@@ -117,8 +116,7 @@ TEST_F(MaskKeyRangeTest, WindowGroupsRowsOfOneWindow) {
   const int64_t height = 8, width = 12, size = 4;
   for (int64_t shift : {0, 2}) {
     SCOPED_TRACE("shift " + std::to_string(shift));
-    MaskAttr mask =
-        MaskAttr::getWindow(&context, {height, width}, size, shift);
+    MaskAttr mask = MaskAttr::getWindow(&context, {height, width}, size, shift);
     int64_t tokens = height * width;
     for (int64_t wr = 0; wr < height; wr += size)
       for (int64_t wc = 0; wc < width; wc += size) {
@@ -134,8 +132,8 @@ TEST_F(MaskKeyRangeTest, WindowGroupsRowsOfOneWindow) {
               rows.push_back(token(q));
             MaskIntArithmetic integers;
             MaskKeyRange<MaskIntArithmetic> range =
-                maskKeyRange(mask, integers, rows.front(), rows.back(),
-                             tokens, std::function<int64_t(int64_t)>(token));
+                maskKeyRange(mask, integers, rows.front(), rows.back(), tokens,
+                             std::function<int64_t(int64_t)>(token));
             expectCovered(mask, rows, enumerated(mask, range, tokens), tokens,
                           tokens);
           }

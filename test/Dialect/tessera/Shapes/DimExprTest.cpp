@@ -41,8 +41,8 @@ TEST(DimExprTest, SumsAreCanonical) {
 
 TEST(DimExprTest, EncodesAndDecodes) {
   const DimExpr past = DimExpr::symbol(1);
-  for (DimExpr e : {c(0), c(7), c(4) * seq, past + seq - c(1),
-                    c(2) * seq * past + c(3)}) {
+  for (DimExpr e :
+       {c(0), c(7), c(4) * seq, past + seq - c(1), c(2) * seq * past + c(3)}) {
     llvm::SmallVector<int64_t> values;
     e.encode(values);
     EXPECT_EQ(DimExpr::decode(values), e);
