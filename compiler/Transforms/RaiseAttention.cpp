@@ -121,6 +121,107 @@ SmallVector<int64_t> swapLastTwo(int64_t rank) {
   return permutation;
 }
 
+/// [B·H, L, D] (nn.MultiheadAttention's bmm) as [1, B·H, L, D].
+Value addBatch(PatternRewriter &rewriter, Location loc, Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<int64_t> shape = {1};
+  llvm::append_range(shape, type.getShape());
+  return ReshapeOp::create(rewriter, loc, type.clone(shape), v, ArrayAttr());
+}
+
+/// A rank-0 float constant.
+Value scalar(PatternRewriter &rewriter, Location loc, Type element, double v) {
+  auto type = RankedTensorType::get({}, element);
+  return ConstantOp::create(
+      rewriter, loc, type,
+      DenseElementsAttr::get(type, rewriter.getFloatAttr(element, v)));
+}
+
+/// What lies between a softmax's input and Q · Kᵀ: what is added to the
+/// scores (with the scale applied after it), and the scales.
+struct ScoreTerm {
+  Value value;     // added to the scores, or a select's fill
+  SelectOp select; // set for select(keep, scores, fill)
+  bool keepOnTrue = true;
+  double scale = 1.0;       // the scale applied after the term
+  bool foldedHeads = false; // added to [B·H, Lq, Lk] scores
+  bool byWindow = false;    // added to [B, W, H, Lq, Lk] scores
+};
+
+struct ScoreChain {
+  MatmulOp scores;
+  double scale = 1.0;
+  SmallVector<ScoreTerm> terms;
+  // Swin's [B·W, H, Lq, Lk] → [B, W, H, Lq, Lk] view of the scores.
+  ReshapeOp windowView;
+  bool sawHeadView = false;
+};
+
+/// Walks from `s`, a softmax's input, back to Q · Kᵀ, collecting the
+/// chain; a match failure on `op` when the walk meets something else.
+LogicalResult walkToScores(Value s, ScoreChain &chain,
+                           PatternRewriter &rewriter, Operation *op) {
+  auto foldedHeads = [&] {
+    return cast<RankedTensorType>(s.getType()).getRank() == 3;
+  };
+  auto byWindow = [&] {
+    return cast<RankedTensorType>(s.getType()).getRank() == 5;
+  };
+  while (!isScoresMatmul(s)) {
+    Operation *step = s.getDefiningOp();
+    if (!step)
+      return rewriter.notifyMatchFailure(op, "scores not found");
+    if (auto add = dyn_cast<AddOp>(step)) {
+      bool lhsIsScores = leadsToScores(add.getLhs());
+      if (lhsIsScores == leadsToScores(add.getRhs()))
+        return rewriter.notifyMatchFailure(op, "ambiguous add on scores");
+      chain.terms.push_back({lhsIsScores ? add.getRhs() : add.getLhs(),
+                             {},
+                             true,
+                             chain.scale,
+                             foldedHeads(),
+                             byWindow()});
+      s = lhsIsScores ? add.getLhs() : add.getRhs();
+    } else if (auto select = dyn_cast<SelectOp>(step)) {
+      bool trueIsScores = leadsToScores(select.getOnTrue());
+      Value fill = trueIsScores ? select.getOnFalse() : select.getOnTrue();
+      std::optional<double> fillValue = getSplatValue(fill);
+      if (!fillValue || *fillValue > kMaskedFill ||
+          !isa<FloatType>(
+              cast<RankedTensorType>(fill.getType()).getElementType()))
+        return rewriter.notifyMatchFailure(op, "select fills scores with a "
+                                               "value that does not mask");
+      chain.terms.push_back(
+          {fill, select, trueIsScores, 1.0, foldedHeads(), byWindow()});
+      s = trueIsScores ? select.getOnTrue() : select.getOnFalse();
+    } else if (isa<MulOp, DivOp>(step)) {
+      Product p = collectProduct(s);
+      if (p.factors.size() != 1 || p.factors[0] == s)
+        return rewriter.notifyMatchFailure(op, "scores multiplied by a "
+                                               "tensor");
+      chain.scale *= p.constant;
+      s = p.factors[0];
+    } else if (auto cast = dyn_cast<CastOp>(step)) {
+      s = cast.getInput();
+    } else if (isWindowView(step)) {
+      if (llvm::cast<RankedTensorType>(step->getResult(0).getType())
+              .getRank() == 5) {
+        if (chain.windowView)
+          return rewriter.notifyMatchFailure(op, "two window views");
+        chain.windowView = llvm::cast<ReshapeOp>(step);
+      }
+      s = step->getOperand(0);
+    } else if (isHeadView(step)) {
+      chain.sawHeadView = true;
+      s = step->getOperand(0);
+    } else {
+      return rewriter.notifyMatchFailure(op, "unexpected op on the scores");
+    }
+  }
+  chain.scores = s.getDefiningOp<MatmulOp>();
+  return success();
+}
+
 struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
   /// `shapes` (may be null) names the dims of the values the pattern
   /// starts from, for [B·H, L, D] whose B·H is H times a named dim.
@@ -155,6 +256,65 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
         rewriter.getStrArrayAttr(llvm::to_vector_of<StringRef>(names)));
   }
 
+  /// The sum of the chain's terms as one bias on the scores (selects as
+  /// added fills, scales applied, per-window terms broadcast to every
+  /// image's windows, heads split by name where Q, K and V are); failure
+  /// when a term cannot be built from what the match found.
+  FailureOr<Value> buildBias(PatternRewriter &rewriter, Location loc,
+                             const ScoreChain &chain, bool splitByName) const {
+    bool unbuildable = false;
+    auto build = [&](auto built) -> Value {
+      if (failed(built)) {
+        unbuildable = true;
+        return Value();
+      }
+      return built->getResult();
+    };
+    ReshapeOp windowView = chain.windowView;
+    Value bias;
+    for (ScoreTerm term : chain.terms) {
+      Value t = term.value;
+      Type element = cast<RankedTensorType>(t.getType()).getElementType();
+      if (term.select) {
+        // select(keep, s, fill) adds select(keep, 0, fill) to s.
+        Value zero = scalar(rewriter, loc, element, 0.0);
+        t = build(createInferred<SelectOp>(
+            rewriter, loc, /*report=*/false, term.select.getCondition(),
+            term.keepOnTrue ? zero : t, term.keepOnTrue ? t : zero));
+      }
+      if (!unbuildable && term.scale != 1.0)
+        t = build(
+            createInferred<MulOp>(rewriter, loc, /*report=*/false, t,
+                                  scalar(rewriter, loc, element, term.scale)));
+      if (unbuildable)
+        return failure();
+      if (term.byWindow) {
+        // Per-window terms apply to every image's windows: broadcast to the
+        // [B, W, H, Lq, Lk] view, then fold back to [B·W, H, Lq, Lk].
+        auto viewType = cast<RankedTensorType>(windowView.getType());
+        t = BroadcastOp::create(rewriter, loc, viewType.clone(element), t,
+                                windowView.getDimsAttr());
+        ArrayAttr dims;
+        if (auto inner = windowView.getInput().getDefiningOp<ReshapeOp>())
+          dims = inner.getDimsAttr();
+        t = ReshapeOp::create(
+            rewriter, loc,
+            cast<RankedTensorType>(windowView.getInput().getType())
+                .clone(element),
+            t, dims ? dims : ArrayAttr());
+      }
+      Value original = term.select ? term.select.getResult() : term.value;
+      if (splitByName && foldedHeadsDim(original))
+        t = splitHeads(rewriter, loc, t, shapes->getShape(original));
+      bias = bias ? build(createInferred<AddOp>(rewriter, loc,
+                                                /*report=*/false, bias, t))
+                  : t;
+      if (unbuildable)
+        return failure();
+    }
+    return bias;
+  }
+
   LogicalResult matchAndRewrite(MatmulOp op,
                                 PatternRewriter &rewriter) const override {
     auto softmax = op.getLhs().getDefiningOp<SoftmaxOp>();
@@ -174,76 +334,14 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
     // What lies in front of `op` before the rewrite: everything the rewrite
     // creates goes between it and `op`.
     Operation *before = op->getPrevNode();
-    // Walk from the softmax input to Q · Kᵀ, collecting scales and what is
-    // added to the scores (with the scale applied after it). Nothing is
-    // created until the whole pattern has matched.
-    struct Term {
-      Value value;        // added to the scores, or a select's fill
-      SelectOp select;    // set for select(keep, scores, fill)
-      bool keepOnTrue = true;
-      double scale = 1.0; // the scale applied after the term
-      bool foldedHeads = false; // added to [B·H, Lq, Lk] scores
-      bool byWindow = false;    // added to [B, W, H, Lq, Lk] scores
-    };
-    // Swin's [B·W, H, Lq, Lk] → [B, W, H, Lq, Lk] view of the scores.
-    ReshapeOp windowView;
-    double scale = 1.0;
-    SmallVector<Term> terms;
-    bool sawHeadView = false;
-    Value s = softmax.getInput();
-    auto foldedHeads = [&] {
-      return cast<RankedTensorType>(s.getType()).getRank() == 3;
-    };
-    auto byWindow = [&] {
-      return cast<RankedTensorType>(s.getType()).getRank() == 5;
-    };
-    while (!isScoresMatmul(s)) {
-      Operation *step = s.getDefiningOp();
-      if (!step)
-        return rewriter.notifyMatchFailure(op, "scores not found");
-      if (auto add = dyn_cast<AddOp>(step)) {
-        bool lhsIsScores = leadsToScores(add.getLhs());
-        if (lhsIsScores == leadsToScores(add.getRhs()))
-          return rewriter.notifyMatchFailure(op, "ambiguous add on scores");
-        terms.push_back({lhsIsScores ? add.getRhs() : add.getLhs(), {}, true,
-                         scale, foldedHeads(), byWindow()});
-        s = lhsIsScores ? add.getLhs() : add.getRhs();
-      } else if (auto select = dyn_cast<SelectOp>(step)) {
-        bool trueIsScores = leadsToScores(select.getOnTrue());
-        Value fill = trueIsScores ? select.getOnFalse() : select.getOnTrue();
-        std::optional<double> fillValue = getSplatValue(fill);
-        if (!fillValue || *fillValue > kMaskedFill ||
-            !isa<FloatType>(cast<RankedTensorType>(fill.getType())
-                                .getElementType()))
-          return rewriter.notifyMatchFailure(op, "select fills scores with a "
-                                                 "value that does not mask");
-        terms.push_back(
-            {fill, select, trueIsScores, 1.0, foldedHeads(), byWindow()});
-        s = trueIsScores ? select.getOnTrue() : select.getOnFalse();
-      } else if (isa<MulOp, DivOp>(step)) {
-        Product p = collectProduct(s);
-        if (p.factors.size() != 1 || p.factors[0] == s)
-          return rewriter.notifyMatchFailure(op, "scores multiplied by a "
-                                                 "tensor");
-        scale *= p.constant;
-        s = p.factors[0];
-      } else if (auto cast = dyn_cast<CastOp>(step)) {
-        s = cast.getInput();
-      } else if (isWindowView(step)) {
-        if (llvm::cast<RankedTensorType>(step->getResult(0).getType()).getRank() == 5) {
-          if (windowView)
-            return rewriter.notifyMatchFailure(op, "two window views");
-          windowView = llvm::cast<ReshapeOp>(step);
-        }
-        s = step->getOperand(0);
-      } else if (isHeadView(step)) {
-        sawHeadView = true;
-        s = step->getOperand(0);
-      } else {
-        return rewriter.notifyMatchFailure(op, "unexpected op on the scores");
-      }
-    }
-    auto scores = s.getDefiningOp<MatmulOp>();
+    // Nothing is created until the whole pattern has matched.
+    ScoreChain chain;
+    if (failed(walkToScores(softmax.getInput(), chain, rewriter, op)))
+      return failure();
+    MatmulOp scores = chain.scores;
+    double scale = chain.scale;
+    SmallVector<ScoreTerm> &terms = chain.terms;
+    bool sawHeadView = chain.sawHeadView;
     Value query = peelScale(scores.getLhs(), scale);
     Value key = peelScale(scores.getRhs(), scale);
     Value value = op.getRhs();
@@ -265,7 +363,8 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
     // Without such a view, [B·H, L, D] folded from [B, H, L, D] is unfolded
     // too, unless a mask is over [B·H, Lq, Lk].
     bool unfold = rank == 3 && unfoldedHeads(query) && unfoldedHeads(key) &&
-                  unfoldedHeads(value) && llvm::none_of(terms, [](Term &t) {
+                  unfoldedHeads(value) &&
+                  llvm::none_of(terms, [](ScoreTerm &t) {
                     auto type = cast<RankedTensorType>(
                         t.select ? t.select.getType() : t.value.getType());
                     return t.foldedHeads && type.getRank() == 3 &&
@@ -291,13 +390,13 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
     bool splitByName =
         heads && foldedHeadsDim(key) == heads &&
         foldedHeadsDim(value) == heads && foldedHeadsDim(op.getResult()) &&
-        llvm::all_of(terms, [&](Term &t) {
+        llvm::all_of(terms, [&](ScoreTerm &t) {
           Value v = t.select ? t.select.getResult() : t.value;
           auto type = cast<RankedTensorType>(v.getType());
           return type.getRank() < 3 || type.getDimSize(0) == 1 ||
                  foldedHeadsDim(v) == heads;
         });
-    for (Term &term : terms)
+    for (ScoreTerm &term : terms)
       if (!term.byWindow &&
           cast<RankedTensorType>(term.select ? term.select.getType()
                                              : term.value.getType())
@@ -305,20 +404,6 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
         return rewriter.notifyMatchFailure(op, "a mask has more dims than "
                                                "the scores");
 
-    // [B·H, L, D] (nn.MultiheadAttention's bmm) as [1, B·H, L, D].
-    auto addBatch = [&](Value v) -> Value {
-      auto type = cast<RankedTensorType>(v.getType());
-      SmallVector<int64_t> shape = {1};
-      llvm::append_range(shape, type.getShape());
-      return ReshapeOp::create(rewriter, loc, type.clone(shape), v,
-                               ArrayAttr());
-    };
-    auto scalar = [&](Type element, double v) -> Value {
-      auto type = RankedTensorType::get({}, element);
-      return ConstantOp::create(
-          rewriter, loc, type,
-          DenseElementsAttr::get(type, rewriter.getFloatAttr(element, v)));
-    };
     // The ops built here take values the match read off the dataflow of a
     // graph that may be one no exporter writes (V broadcast over the key's
     // heads by the matmul, say): each op with an inferred type is built
@@ -338,46 +423,9 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
       return rewriter.notifyMatchFailure(
           op, "Q, K, V and the masks do not make one attention");
     };
-    Value bias;
-    for (Term &term : terms) {
-      Value t = term.value;
-      Type element = cast<RankedTensorType>(t.getType()).getElementType();
-      if (term.select) {
-        // select(keep, s, fill) adds select(keep, 0, fill) to s.
-        Value zero = scalar(element, 0.0);
-        t = build(createInferred<SelectOp>(
-            rewriter, loc, /*report=*/false, term.select.getCondition(),
-            term.keepOnTrue ? zero : t, term.keepOnTrue ? t : zero));
-      }
-      if (!unbuildable && term.scale != 1.0)
-        t = build(createInferred<MulOp>(rewriter, loc, /*report=*/false, t,
-                                        scalar(element, term.scale)));
-      if (unbuildable)
-        return leaveAsItWas();
-      if (term.byWindow) {
-        // Per-window terms apply to every image's windows: broadcast to the
-        // [B, W, H, Lq, Lk] view, then fold back to [B·W, H, Lq, Lk].
-        auto viewType = cast<RankedTensorType>(windowView.getType());
-        t = BroadcastOp::create(rewriter, loc, viewType.clone(element), t,
-                                windowView.getDimsAttr());
-        ArrayAttr dims;
-        if (auto inner = windowView.getInput().getDefiningOp<ReshapeOp>())
-          dims = inner.getDimsAttr();
-        t = ReshapeOp::create(
-            rewriter, loc,
-            cast<RankedTensorType>(windowView.getInput().getType())
-                .clone(element),
-            t, dims ? dims : ArrayAttr());
-      }
-      Value original = term.select ? term.select.getResult() : term.value;
-      if (splitByName && foldedHeadsDim(original))
-        t = splitHeads(rewriter, loc, t, shapes->getShape(original));
-      bias = bias ? build(createInferred<AddOp>(rewriter, loc,
-                                                /*report=*/false, bias, t))
-                  : t;
-      if (unbuildable)
-        return leaveAsItWas();
-    }
+    FailureOr<Value> bias = buildBias(rewriter, loc, chain, splitByName);
+    if (failed(bias))
+      return leaveAsItWas();
     if (splitByName) {
       query = splitHeads(rewriter, loc, query, shapes->getShape(query));
       key = splitHeads(rewriter, loc, key, shapes->getShape(key));
@@ -385,9 +433,9 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
       rank = 4;
     }
     if (rank == 3) {
-      query = addBatch(query);
-      key = addBatch(key);
-      value = addBatch(value);
+      query = addBatch(rewriter, loc, query);
+      key = addBatch(rewriter, loc, key);
+      value = addBatch(rewriter, loc, value);
     }
     if (!scores.getTransposeRhs())
       key = build(createInferred<TransposeOp>(
@@ -396,10 +444,10 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
     if (unbuildable)
       return leaveAsItWas();
     // A 3-D bias is [B·H, Lq, Lk] of 3-D attention or [1, Lq, Lk].
-    if (bias && cast<RankedTensorType>(bias.getType()).getRank() == 3)
-      bias = addBatch(bias);
+    if (*bias && cast<RankedTensorType>(bias->getType()).getRank() == 3)
+      *bias = addBatch(rewriter, loc, *bias);
     FailureOr<AttentionOp> attention = createInferred<AttentionOp>(
-        rewriter, loc, /*report=*/false, query, key, value, bias,
+        rewriter, loc, /*report=*/false, query, key, value, *bias,
         /*key_padding_mask=*/Value(),
         rewriter.getF32FloatAttr(static_cast<float>(scale)),
         /*mask=*/MaskAttr(), /*alibi_slopes=*/DenseF32ArrayAttr(),
