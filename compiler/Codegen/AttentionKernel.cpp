@@ -113,6 +113,239 @@ bool mayHideEveryKey(AttentionOp attention, const SymbolicShapes &shapes) {
     return term.coefficient < 0;
   });
 }
+/// (x mod m) for x in [-m, 2m).
+Value wrapIndex(KernelEmitter &e, Value x, int64_t m) {
+  OpBuilder &b = e.builder();
+  Location loc = e.loc();
+  Value shifted = arith::AddIOp::create(b, loc, x, e.index(m));
+  return arith::RemUIOp::create(b, loc, shifted, e.index(m)).getResult();
+}
+
+/// Swin's region of the shift along one axis of the shifted grid.
+Value shiftRegion(KernelEmitter &e, Value x, int64_t side, int64_t size,
+                  int64_t shift) {
+  OpBuilder &b = e.builder();
+  Location loc = e.loc();
+  auto from = [&](int64_t bound) {
+    Value flag = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, x,
+                                       e.index(bound));
+    return arith::SelectOp::create(b, loc, flag, e.index(1), e.index(0))
+        .getResult();
+  };
+  return arith::AddIOp::create(b, loc, from(side - size), from(side - shift))
+      .getResult();
+}
+
+/// A position of a window: its cell in the shifted grid and the token it
+/// holds (queries and keys alike).
+struct WindowCell {
+  Value shiftedRow, shiftedCol, token;
+};
+
+/// How an invocation's rows are laid out: `rowCount` rows per invocation;
+/// under a window mask, each window padded to `windowSlots` rows, with
+/// `windowsPerRow` windows along the grid's width.
+struct RowLayout {
+  int64_t rowCount, windowSlots, windowsPerRow;
+};
+
+/// The invocation's query rows: their indices (clamped for loads past the
+/// end), whether they exist, and their positions among the keys; under a
+/// window mask also the window's cells, per row its cell and its position
+/// in the window.
+struct QueryRows {
+  SmallVector<Value> rows, rowValid, clampedRows, positions;
+  std::function<WindowCell(Value)> windowCell;
+  SmallVector<Value> shiftedRows, shiftedCols, windowQueryPositions;
+};
+
+/// Rows are taken in token order, except under a window mask: there an
+/// invocation's rows are consecutive positions of one window, so that they
+/// share its keys.
+QueryRows placeQueryRows(KernelEmitter &e, MaskAttr mask, RowLayout layout,
+                         Value firstRow, Value queryLength, Value keyLength) {
+  OpBuilder &b = e.builder();
+  Location loc = e.loc();
+  auto add = [&](Value x, Value y) {
+    return arith::AddIOp::create(b, loc, x, y).getResult();
+  };
+  auto mul = [&](Value x, int64_t c) {
+    return arith::MulIOp::create(b, loc, x, e.index(c)).getResult();
+  };
+  auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, p, x, y).getResult();
+  };
+  QueryRows placed;
+  int64_t rowCount = layout.rowCount;
+  if (mask.getKind() == MaskKind::Window) {
+    int64_t height = mask.getGrid()[0], width = mask.getGrid()[1];
+    int64_t shift = mask.getShift();
+    int64_t windowSize = *mask.getSize();
+    int64_t windowPositions = windowSize * windowSize;
+    Value window =
+        arith::DivUIOp::create(b, loc, firstRow, e.index(layout.windowSlots));
+    Value firstPosition =
+        arith::RemUIOp::create(b, loc, firstRow, e.index(layout.windowSlots));
+    Value row0 = mul(
+        arith::DivUIOp::create(b, loc, window, e.index(layout.windowsPerRow)),
+        windowSize);
+    Value col0 = mul(
+        arith::RemUIOp::create(b, loc, window, e.index(layout.windowsPerRow)),
+        windowSize);
+    // Called again inside the key loops: captures by copy.
+    placed.windowCell = [&e, row0, col0, windowSize, shift, height,
+                         width](Value position) {
+      OpBuilder &b = e.builder();
+      Location loc = e.loc();
+      Value row = arith::AddIOp::create(
+          b, loc, row0,
+          arith::DivUIOp::create(b, loc, position, e.index(windowSize)));
+      Value col = arith::AddIOp::create(
+          b, loc, col0,
+          arith::RemUIOp::create(b, loc, position, e.index(windowSize)));
+      // Undo the cyclic shift.
+      Value tokenRow = wrapIndex(
+          e, arith::AddIOp::create(b, loc, row, e.index(shift)), height);
+      Value tokenCol = wrapIndex(
+          e, arith::AddIOp::create(b, loc, col, e.index(shift)), width);
+      Value token = arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, tokenRow, e.index(width)),
+          tokenCol);
+      return WindowCell{row, col, token};
+    };
+    for (int64_t r = 0; r < rowCount; ++r) {
+      Value position = add(firstPosition, e.index(r));
+      placed.rowValid.push_back(
+          cmp(arith::CmpIPredicate::ult, position, e.index(windowPositions)));
+      position = arith::MinUIOp::create(b, loc, position,
+                                        e.index(windowPositions - 1));
+      WindowCell cell = placed.windowCell(position);
+      placed.windowQueryPositions.push_back(position);
+      placed.shiftedRows.push_back(cell.shiftedRow);
+      placed.shiftedCols.push_back(cell.shiftedCol);
+      placed.rows.push_back(cell.token);
+      placed.clampedRows.push_back(cell.token);
+      placed.positions.push_back(cell.token);
+    }
+    return placed;
+  }
+  Value lastQuery = arith::SubIOp::create(b, loc, queryLength, e.index(1));
+  for (int64_t r = 0; r < rowCount; ++r) {
+    placed.rows.push_back(add(firstRow, e.index(r)));
+    placed.rowValid.push_back(
+        cmp(arith::CmpIPredicate::ult, placed.rows.back(), queryLength));
+    placed.clampedRows.push_back(
+        arith::MinUIOp::create(b, loc, placed.rows.back(), lastQuery));
+    placed.positions.push_back(arith::SubIOp::create(
+        b, loc, add(placed.clampedRows.back(), keyLength), queryLength));
+  }
+  return placed;
+}
+
+/// Whether row r of a group sees key `key` (the n-th of the key range),
+/// where rows of one group see different keys within the range; empty
+/// where they all see the whole range. Runs later, inside the tile loops:
+/// captures by copy.
+using RowPredicate = std::function<Value(int64_t, Value, Value)>;
+RowPredicate rowPredicateOf(KernelEmitter &e, MaskAttr m,
+                            const QueryRows &placed,
+                            const MaskKeyRange<ValueArithmetic> &range,
+                            ValueArithmetic &arithmetic) {
+  int64_t rowCount = placed.positions.size();
+  SmallVector<Value> positions = placed.positions;
+  switch (m.getKind()) {
+  case MaskKind::None:
+    return {};
+  case MaskKind::Causal:
+    if (rowCount == 1)
+      return {};
+    return [&e, positions](int64_t r, Value key, Value) {
+      return arith::CmpIOp::create(e.builder(), e.loc(),
+                                   arith::CmpIPredicate::sle, key, positions[r])
+          .getResult();
+    };
+  case MaskKind::Sliding: {
+    // Dilated bands have one row per invocation.
+    if (rowCount == 1 || m.getDilation() != 1)
+      return {};
+    int64_t left = *m.getLeft(), right = *m.getRight();
+    return [&e, positions, left, right](int64_t r, Value key, Value) {
+      OpBuilder &b = e.builder();
+      Location loc = e.loc();
+      Value low = arith::SubIOp::create(b, loc, positions[r], e.index(left));
+      Value high = arith::AddIOp::create(b, loc, positions[r], e.index(right));
+      return arith::AndIOp::create(
+                 b, loc,
+                 arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, key,
+                                       low),
+                 arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, key,
+                                       high))
+          .getResult();
+    };
+  }
+  case MaskKind::Window: {
+    int64_t height = m.getGrid()[0], width = m.getGrid()[1];
+    int64_t size = *m.getSize(), shift = m.getShift();
+    if (shift == 0)
+      return {};
+    // The key must lie in the query's region of the shift (rows of one
+    // window may lie in different regions).
+    SmallVector<Value> queryRow, queryCol;
+    for (int64_t r = 0; r < rowCount; ++r) {
+      queryRow.push_back(
+          shiftRegion(e, placed.shiftedRows[r], height, size, shift));
+      queryCol.push_back(
+          shiftRegion(e, placed.shiftedCols[r], width, size, shift));
+    }
+    return [&e, queryRow, queryCol, size, shift, height,
+            width](int64_t r, Value token, Value) {
+      OpBuilder &b = e.builder();
+      Location loc = e.loc();
+      Value row = arith::DivUIOp::create(b, loc, token, e.index(width));
+      Value col = arith::RemUIOp::create(b, loc, token, e.index(width));
+      Value rr = wrapIndex(
+          e, arith::SubIOp::create(b, loc, row, e.index(shift)), height);
+      Value cc = wrapIndex(
+          e, arith::SubIOp::create(b, loc, col, e.index(shift)), width);
+      Value sameRow = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::eq,
+          shiftRegion(e, rr, height, size, shift), queryRow[r]);
+      Value sameCol = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::eq,
+          shiftRegion(e, cc, width, size, shift), queryCol[r]);
+      return arith::AndIOp::create(b, loc, sameRow, sameCol).getResult();
+    };
+  }
+  case MaskKind::Global: {
+    // The global keys (n < G); then the inner mask's keys, seen when the
+    // inner predicate holds and the key is not global (counted above); a
+    // global row sees them all.
+    RowPredicate inner =
+        rowPredicateOf(e, m.getInner(), placed, range, arithmetic);
+    Value globalRow = range.globalRow, globalCount = range.globalCount;
+    return [&e, &arithmetic, m, globalRow, globalCount,
+            inner](int64_t r, Value key, Value n) {
+      OpBuilder &b = e.builder();
+      Location loc = e.loc();
+      Value notGlobal = arithmetic.negate(isGlobalToken(m, arithmetic, key));
+      Value visible =
+          inner ? arith::AndIOp::create(
+                      b, loc,
+                      inner(r, key,
+                            arith::SubIOp::create(b, loc, n, globalCount)),
+                      notGlobal)
+                      .getResult()
+                : notGlobal;
+      Value inGlobal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                             n, globalCount);
+      visible = arith::OrIOp::create(b, loc, inGlobal, visible);
+      return arith::OrIOp::create(b, loc, globalRow, visible).getResult();
+    };
+  }
+  }
+  llvm_unreachable("unknown mask kind");
+}
+
 } // namespace
 
 LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
@@ -217,85 +450,20 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   auto choose = [&](Value c, Value x, Value y) {
     return arith::SelectOp::create(b, loc, c, x, y).getResult();
   };
-  /// (x mod m) for x in [-m, 2m).
-  auto wrap = [&e, &b, loc](Value x, int64_t m) {
-    Value shifted = arith::AddIOp::create(b, loc, x, e.index(m));
-    return arith::RemUIOp::create(b, loc, shifted, e.index(m)).getResult();
-  };
   auto forLoop = [&](Value lower, Value upper, int64_t step, ValueRange init,
                      function_ref<SmallVector<Value>(Value, ValueRange)> body) {
     return e.forLoop(lower, upper, e.index(step), init, body);
   };
 
-  // The invocation's rows (clamped for loads past the end), their positions
-  // among the keys, and the query rows pre-scaled.
-  SmallVector<Value> rows, rowValid, clampedRows, positions;
-  // Window order: a position of the rows' window gives its cell in the
-  // shifted grid and the token it holds (queries and keys alike); per row,
-  // its cell and its position in the window.
-  struct WindowCell {
-    Value shiftedRow, shiftedCol, token;
-  };
-  std::function<WindowCell(Value)> windowCell;
-  SmallVector<Value> shiftedRows, shiftedCols, windowQueryPositions;
-  if (windowOrder) {
-    int64_t height = mask.getGrid()[0], width = mask.getGrid()[1];
-    int64_t shift = mask.getShift();
-    Value window =
-        arith::DivUIOp::create(b, loc, firstRow, e.index(windowSlots));
-    Value firstPosition =
-        arith::RemUIOp::create(b, loc, firstRow, e.index(windowSlots));
-    Value row0 =
-        mul(arith::DivUIOp::create(b, loc, window, e.index(windowsPerRow)),
-            windowSize);
-    Value col0 =
-        mul(arith::RemUIOp::create(b, loc, window, e.index(windowsPerRow)),
-            windowSize);
-    // Called again inside the key loops: captures by copy.
-    windowCell = [&e, &b, loc, wrap, row0, col0, windowSize, shift, height,
-                  width](Value position) {
-      Value row = arith::AddIOp::create(
-          b, loc, row0,
-          arith::DivUIOp::create(b, loc, position, e.index(windowSize)));
-      Value col = arith::AddIOp::create(
-          b, loc, col0,
-          arith::RemUIOp::create(b, loc, position, e.index(windowSize)));
-      // Undo the cyclic shift.
-      Value tokenRow =
-          wrap(arith::AddIOp::create(b, loc, row, e.index(shift)), height);
-      Value tokenCol =
-          wrap(arith::AddIOp::create(b, loc, col, e.index(shift)), width);
-      Value token = arith::AddIOp::create(
-          b, loc, arith::MulIOp::create(b, loc, tokenRow, e.index(width)),
-          tokenCol);
-      return WindowCell{row, col, token};
-    };
-    for (int64_t r = 0; r < rowCount; ++r) {
-      Value position = add(firstPosition, e.index(r));
-      rowValid.push_back(
-          cmp(arith::CmpIPredicate::ult, position, e.index(windowPositions)));
-      position = arith::MinUIOp::create(b, loc, position,
-                                        e.index(windowPositions - 1));
-      WindowCell cell = windowCell(position);
-      windowQueryPositions.push_back(position);
-      shiftedRows.push_back(cell.shiftedRow);
-      shiftedCols.push_back(cell.shiftedCol);
-      rows.push_back(cell.token);
-      clampedRows.push_back(cell.token);
-      positions.push_back(cell.token);
-    }
-  } else {
-    Value lastQuery = arith::SubIOp::create(b, loc, queryLength, e.index(1));
-    for (int64_t r = 0; r < rowCount; ++r) {
-      rows.push_back(add(firstRow, e.index(r)));
-      rowValid.push_back(
-          cmp(arith::CmpIPredicate::ult, rows.back(), queryLength));
-      clampedRows.push_back(
-          arith::MinUIOp::create(b, loc, rows.back(), lastQuery));
-      positions.push_back(arith::SubIOp::create(
-          b, loc, add(clampedRows.back(), keyLength), queryLength));
-    }
-  }
+  QueryRows placed =
+      placeQueryRows(e, mask, {rowCount, windowSlots, windowsPerRow}, firstRow,
+                     queryLength, keyLength);
+  SmallVector<Value> &rows = placed.rows, &rowValid = placed.rowValid,
+                     &clampedRows = placed.clampedRows,
+                     &positions = placed.positions,
+                     &windowQueryPositions = placed.windowQueryPositions;
+  std::function<WindowCell(Value)> windowCell = placed.windowCell;
+
   // The rows' queries (pre-scaled) and, below, their accumulators live in
   // registers: the loops over the head dim are unrolled. (A private array
   // indexed at run time costs lavapipe a memory access per lane and
@@ -407,107 +575,8 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   MaskKeyRange<ValueArithmetic> range = maskKeyRange(
       mask, arithmetic, positions.front(), positions.back(), keyLength,
       [windowCell](Value n) { return windowCell(n).token; });
-  // Swin's region of the shift along one axis of the shifted grid.
-  auto region = [&e, &b, loc](Value x, int64_t side, int64_t size,
-                              int64_t shift) {
-    auto from = [&](int64_t bound) {
-      Value flag = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, x,
-                                         e.index(bound));
-      return arith::SelectOp::create(b, loc, flag, e.index(1), e.index(0))
-          .getResult();
-    };
-    return arith::AddIOp::create(b, loc, from(side - size), from(side - shift))
-        .getResult();
-  };
-  using RowPredicate = std::function<Value(int64_t, Value, Value)>;
-  std::function<RowPredicate(MaskAttr)> rowPredicateOf =
-      [&](MaskAttr m) -> RowPredicate {
-    switch (m.getKind()) {
-    case MaskKind::None:
-      return {};
-    case MaskKind::Causal:
-      if (rowCount == 1)
-        return {};
-      return [&b, loc, positions](int64_t r, Value key, Value) {
-        return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, key,
-                                     positions[r])
-            .getResult();
-      };
-    case MaskKind::Sliding: {
-      // Dilated bands have one row per invocation.
-      if (rowCount == 1 || m.getDilation() != 1)
-        return {};
-      int64_t left = *m.getLeft(), right = *m.getRight();
-      return [&e, &b, loc, positions, left, right](int64_t r, Value key,
-                                                   Value) {
-        Value low = arith::SubIOp::create(b, loc, positions[r], e.index(left));
-        Value high =
-            arith::AddIOp::create(b, loc, positions[r], e.index(right));
-        return arith::AndIOp::create(
-                   b, loc,
-                   arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, key,
-                                         low),
-                   arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, key,
-                                         high))
-            .getResult();
-      };
-    }
-    case MaskKind::Window: {
-      int64_t height = m.getGrid()[0], width = m.getGrid()[1];
-      int64_t size = *m.getSize(), shift = m.getShift();
-      if (shift == 0)
-        return {};
-      // The key must lie in the query's region of the shift (rows of one
-      // window may lie in different regions).
-      SmallVector<Value> queryRow, queryCol;
-      for (int64_t r = 0; r < rowCount; ++r) {
-        queryRow.push_back(region(shiftedRows[r], height, size, shift));
-        queryCol.push_back(region(shiftedCols[r], width, size, shift));
-      }
-      return [&e, &b, loc, wrap, region, queryRow, queryCol, size, shift,
-              height, width](int64_t r, Value token, Value) {
-        Value row = arith::DivUIOp::create(b, loc, token, e.index(width));
-        Value col = arith::RemUIOp::create(b, loc, token, e.index(width));
-        Value rr =
-            wrap(arith::SubIOp::create(b, loc, row, e.index(shift)), height);
-        Value cc =
-            wrap(arith::SubIOp::create(b, loc, col, e.index(shift)), width);
-        Value sameRow =
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                  region(rr, height, size, shift), queryRow[r]);
-        Value sameCol =
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                  region(cc, width, size, shift), queryCol[r]);
-        return arith::AndIOp::create(b, loc, sameRow, sameCol).getResult();
-      };
-    }
-    case MaskKind::Global: {
-      // The global keys (n < G); then the inner mask's keys, seen when the
-      // inner predicate holds and the key is not global (counted above); a
-      // global row sees them all.
-      RowPredicate inner = rowPredicateOf(m.getInner());
-      Value globalRow = range.globalRow, globalCount = range.globalCount;
-      return [&b, loc, &arithmetic, m, globalRow, globalCount,
-              inner](int64_t r, Value key, Value n) {
-        Value notGlobal = arithmetic.negate(isGlobalToken(m, arithmetic, key));
-        Value visible =
-            inner ? arith::AndIOp::create(
-                        b, loc,
-                        inner(r, key,
-                              arith::SubIOp::create(b, loc, n, globalCount)),
-                        notGlobal)
-                        .getResult()
-                  : notGlobal;
-        Value inGlobal = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::slt, n, globalCount);
-        visible = arith::OrIOp::create(b, loc, inGlobal, visible);
-        return arith::OrIOp::create(b, loc, globalRow, visible).getResult();
-      };
-    }
-    }
-    llvm_unreachable("unknown mask kind");
-  };
-  KeyEnumeration keys{range.count, range.keyOf, rowPredicateOf(mask)};
+  KeyEnumeration keys{range.count, range.keyOf,
+                      rowPredicateOf(e, mask, placed, range, arithmetic)};
 
   /// The rows' scores against key `jc`: scale · q·k (each invocation's
   /// slice of the dot product, summed over the group), plus the bias at
