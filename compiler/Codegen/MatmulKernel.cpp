@@ -153,6 +153,66 @@ Value computeRowStatistics(KernelEmitter &e, LayerNormOp norm,
   return statistics;
 }
 
+/// The operands of a matmul or linear dispatch as the kernel reads them:
+/// the dispatch inputs, and their views as [batch..., rows..., K] and
+/// [batch..., K, N] (a linear's W[N, K] read transposed; a recomputed
+/// norm's input read in place of its result).
+struct MatmulOperands {
+  BlockArgument lhs, rhs, bias;
+  StridedView lhsView, rhsView;
+  SmallVector<DimExpr> batchDims, rowDims;
+  bool normIsInput = false;
+};
+
+FailureOr<MatmulOperands> matmulOperands(KernelEmitter &e) {
+  Operation *root = e.dispatch().getRootOp();
+  const SymbolicShape &out = e.shapeOf(root->getResult(0));
+  LayerNormOp norm = e.dispatch().getRecomputedNorm();
+  MatmulOperands operands;
+  auto asInput = [&](Value v, BlockArgument &arg) {
+    arg = dyn_cast<BlockArgument>(v);
+    return static_cast<bool>(arg);
+  };
+  if (auto matmul = dyn_cast<MatmulOp>(root)) {
+    if (!asInput(matmul.getLhs(), operands.lhs) ||
+        !asInput(matmul.getRhs(), operands.rhs))
+      return e.emitError() << "matmul operands must be dispatch inputs";
+    SmallVector<DimExpr> &batchDims = operands.batchDims;
+    batchDims.assign(out.begin(), out.end() - 2);
+    operands.rowDims.push_back(out[out.size() - 2]);
+    StridedView lhsView = e.inputView(operands.lhs);
+    if (matmul.getTransposeLhs())
+      lhsView = swapLastTwo(lhsView);
+    StridedView rhsView = e.inputView(operands.rhs);
+    if (matmul.getTransposeRhs())
+      rhsView = swapLastTwo(rhsView);
+    SymbolicShape lhsShape(batchDims.begin(), batchDims.end());
+    SymbolicShape rhsShape(batchDims.begin(), batchDims.end());
+    lhsShape.push_back(operands.rowDims[0]);
+    lhsShape.push_back(lhsView.shape.back());
+    rhsShape.push_back(rhsView.shape[rhsView.shape.size() - 2]);
+    rhsShape.push_back(out.back());
+    operands.lhsView = lhsView.broadcastTo(lhsShape);
+    operands.rhsView = rhsView.broadcastTo(rhsShape);
+    return operands;
+  }
+  auto linear = cast<LinearOp>(root);
+  // A recomputed norm as the input: the kernel reads what it normalises.
+  Value input = linear.getInput();
+  operands.normIsInput = norm && input == norm.getResult();
+  if (operands.normIsInput)
+    input = norm.getInput();
+  if (!asInput(input, operands.lhs) ||
+      !asInput(linear.getWeight(), operands.rhs) ||
+      (linear.getBias() && !asInput(linear.getBias(), operands.bias)))
+    return e.emitError() << "linear operands must be dispatch inputs";
+  operands.rowDims.assign(out.begin(), out.end() - 1);
+  operands.lhsView = e.inputView(operands.lhs);
+  // W[N, K] read as [K, N].
+  operands.rhsView = swapLastTwo(e.inputView(operands.rhs));
+  return operands;
+}
+
 } // namespace
 
 LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
@@ -166,50 +226,16 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
   int64_t slices = config.getWorkgroupSize()[2];
 
   const SymbolicShape &out = e.shapeOf(root->getResult(0));
-  SmallVector<DimExpr> batchDims, rowDims;
-  BlockArgument lhs, rhs, bias;
-  StridedView lhsView, rhsView; // [batch..., rows..., K] and [batch..., K, N]
   LayerNormOp norm = e.dispatch().getRecomputedNorm();
-  bool normIsInput = false;
   bool statisticsInLoop = normStatisticsFromKLoop(e.dispatch(), config);
-  auto asInput = [&](Value v, BlockArgument &arg) {
-    arg = dyn_cast<BlockArgument>(v);
-    return static_cast<bool>(arg);
-  };
-
-  if (auto matmul = dyn_cast<MatmulOp>(root)) {
-    if (!asInput(matmul.getLhs(), lhs) || !asInput(matmul.getRhs(), rhs))
-      return e.emitError() << "matmul operands must be dispatch inputs";
-    batchDims.assign(out.begin(), out.end() - 2);
-    rowDims.push_back(out[out.size() - 2]);
-    lhsView = e.inputView(lhs);
-    if (matmul.getTransposeLhs())
-      lhsView = swapLastTwo(lhsView);
-    rhsView = e.inputView(rhs);
-    if (matmul.getTransposeRhs())
-      rhsView = swapLastTwo(rhsView);
-    SymbolicShape lhsShape(batchDims.begin(), batchDims.end());
-    SymbolicShape rhsShape(batchDims.begin(), batchDims.end());
-    lhsShape.push_back(rowDims[0]);
-    lhsShape.push_back(lhsView.shape.back());
-    rhsShape.push_back(rhsView.shape[rhsView.shape.size() - 2]);
-    rhsShape.push_back(out.back());
-    lhsView = lhsView.broadcastTo(lhsShape);
-    rhsView = rhsView.broadcastTo(rhsShape);
-  } else {
-    auto linear = cast<LinearOp>(root);
-    // A recomputed norm as the input: the kernel reads what it normalises.
-    Value input = linear.getInput();
-    normIsInput = norm && input == norm.getResult();
-    if (normIsInput)
-      input = norm.getInput();
-    if (!asInput(input, lhs) || !asInput(linear.getWeight(), rhs) ||
-        (linear.getBias() && !asInput(linear.getBias(), bias)))
-      return e.emitError() << "linear operands must be dispatch inputs";
-    rowDims.assign(out.begin(), out.end() - 1);
-    lhsView = e.inputView(lhs);
-    rhsView = swapLastTwo(e.inputView(rhs)); // W[N, K] read as [K, N]
-  }
+  FailureOr<MatmulOperands> operands = matmulOperands(e);
+  if (failed(operands))
+    return failure();
+  BlockArgument lhs = operands->lhs, rhs = operands->rhs, bias = operands->bias;
+  const StridedView &lhsView = operands->lhsView, &rhsView = operands->rhsView;
+  ArrayRef<DimExpr> batchDims = operands->batchDims,
+                    rowDims = operands->rowDims;
+  bool normIsInput = operands->normIsInput;
   DimExpr rowsExpr = SymbolicShapes::product(rowDims);
   DimExpr batchExpr = SymbolicShapes::product(batchDims);
   DimExpr kExpr = lhsView.shape.back();
