@@ -346,6 +346,82 @@ RowPredicate rowPredicateOf(KernelEmitter &e, MaskAttr m,
   llvm_unreachable("unknown mask kind");
 }
 
+/// How an invocation holds rows of Q, K and V in registers: in chunks of
+/// `width` f32 values (vec4 where the views allow it, selectInputLoadWidths,
+/// else scalars; f16 rows may come eight per load: two chunks), each lane
+/// of a group a slice of the head dims.
+class RowChunks {
+public:
+  RowChunks(KernelEmitter &e, int64_t loadWidth, int64_t split)
+      : e_(e), loadWidth_(loadWidth), width_(std::min<int64_t>(loadWidth, 4)),
+        split_(split),
+        type_(width_ == 4 ? Type(VectorType::get({4}, e.builder().getF32Type()))
+                          : Type(e.builder().getF32Type())) {}
+
+  int64_t getLoadWidth() const { return loadWidth_; }
+  int64_t getWidth() const { return width_; }
+  Type getType() const { return type_; }
+
+  /// `scalar` in every lane of a chunk.
+  Value splat(Value scalar) {
+    return width_ == 4 ? vector::BroadcastOp::create(e_.builder(), e_.loc(),
+                                                     type_, scalar)
+                             .getResult()
+                       : scalar;
+  }
+
+  /// Calls `body(c, chunk)` for the `count` chunks of the row of `input`
+  /// starting at `base`, in order, each right after the load that brings
+  /// it (an eight-wide f16 load brings two).
+  void forEachChunk(BlockArgument input, Value base, int64_t count,
+                    Value stride, function_ref<void(int64_t, Value)> body) {
+    OpBuilder &b = e_.builder();
+    Location loc = e_.loc();
+    auto add = [&](Value x, Value y) {
+      return arith::AddIOp::create(b, loc, x, y).getResult();
+    };
+    for (int64_t c = 0; c < count;) {
+      if (loadWidth_ == 8) {
+        SmallVector<Value> eight =
+            e_.loadChunkAtOffset(input, add(base, e_.index(4 * c)));
+        for (int64_t h = 0; h < 2; ++h, ++c)
+          body(c, vector::FromElementsOp::create(
+                      b, loc, type_, ArrayRef(eight).slice(4 * h, 4)));
+        continue;
+      }
+      body(c, width_ == 4
+                  ? e_.loadVec4AtOffset(input, add(base, e_.index(4 * c)))
+                  : e_.loadAtOffset(
+                        input, add(base, arith::MulIOp::create(
+                                             b, loc, e_.index(c), stride))));
+      ++c;
+    }
+  }
+
+  /// The sum of a chunk's lanes.
+  Value laneSum(Value chunk) {
+    return width_ == 4
+               ? vector::ReductionOp::create(e_.builder(), e_.loc(),
+                                             vector::CombiningKind::ADD, chunk)
+                     .getResult()
+               : chunk;
+  }
+
+  /// The sum of `partial` over the invocations of the group (a butterfly
+  /// of shuffles: every lane gets the whole sum).
+  Value sumOverGroup(Value partial) {
+    for (int64_t distance = 1; distance < split_; distance *= 2)
+      partial = arith::AddFOp::create(e_.builder(), e_.loc(), partial,
+                                      e_.subgroupShuffleXor(partial, distance));
+    return partial;
+  }
+
+private:
+  KernelEmitter &e_;
+  int64_t loadWidth_, width_, split_;
+  Type type_;
+};
+
 } // namespace
 
 LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
@@ -470,46 +546,10 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   // element.) Rows are held in chunks of `width` elements: vec4 where the
   // views allow it (selectInputLoadWidths), else scalars. f16 rows may come
   // eight per load: two chunks.
-  int64_t loadWidth = e.loadWidth(query);
-  int64_t width = std::min<int64_t>(loadWidth, 4);
-  Type chunkType = width == 4 ? Type(VectorType::get({4}, b.getF32Type()))
-                              : Type(b.getF32Type());
-  auto splat = [&](Value scalar) {
-    return width == 4 ? vector::BroadcastOp::create(b, loc, chunkType, scalar)
-                            .getResult()
-                      : scalar;
-  };
-  Value zeroChunk = splat(e.f32(0.0));
-  auto element = [&](Value base, int64_t d, Value stride) {
-    return add(base, arith::MulIOp::create(b, loc, e.index(d), stride));
-  };
-  /// Calls `body(c, chunk)` for the `count` chunks of the row of `input`
-  /// starting at `base`, in order, each right after the load that brings
-  /// it (an eight-wide f16 load brings two).
-  auto forEachChunk = [&](BlockArgument input, Value base, int64_t count,
-                          Value stride,
-                          function_ref<void(int64_t, Value)> body) {
-    for (int64_t c = 0; c < count;) {
-      if (loadWidth == 8) {
-        SmallVector<Value> eight =
-            e.loadChunkAtOffset(input, add(base, e.index(4 * c)));
-        for (int64_t h = 0; h < 2; ++h, ++c)
-          body(c, vector::FromElementsOp::create(
-                      b, loc, chunkType, ArrayRef(eight).slice(4 * h, 4)));
-        continue;
-      }
-      body(c, width == 4 ? e.loadVec4AtOffset(input, add(base, e.index(4 * c)))
-                         : e.loadAtOffset(input, element(base, c, stride)));
-      ++c;
-    }
-  };
-  /// The sum of a chunk's lanes.
-  auto laneSum = [&](Value chunk) {
-    return width == 4 ? vector::ReductionOp::create(
-                            b, loc, vector::CombiningKind::ADD, chunk)
-                            .getResult()
-                      : chunk;
-  };
+  RowChunks chunks(e, e.loadWidth(query), split);
+  int64_t loadWidth = chunks.getLoadWidth(), width = chunks.getWidth();
+  Type chunkType = chunks.getType();
+  Value zeroChunk = chunks.splat(e.f32(0.0));
   int64_t querySlice = headDim / split, valueSlice = valueDim / split;
   if (querySlice % width != 0 || valueSlice % width != 0)
     return e.emitError() << "head dim slices of " << querySlice << " and "
@@ -518,25 +558,17 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   int64_t queryChunks = querySlice / width, valueChunks = valueSlice / width;
   Value querySliceStart = mul(lane, querySlice);
   Value valueSliceStart = mul(lane, valueSlice);
-  /// The sum of `partial` over the invocations of the group (a butterfly
-  /// of shuffles: every lane gets the whole sum).
-  auto sumOverGroup = [&](Value partial) {
-    for (int64_t distance = 1; distance < split; distance *= 2)
-      partial = arith::AddFOp::create(b, loc, partial,
-                                      e.subgroupShuffleXor(partial, distance));
-    return partial;
-  };
   Value scale = e.f32(attention.getEffectiveScale());
   Value queryStride = e.size(e.inputView(query).strides[3]);
   SmallVector<Value> queryValues; // [r * queryChunks + c]
   for (int64_t r = 0; r < rowCount; ++r) {
     Value base = e.offset(e.inputView(query),
                           {batch, head, clampedRows[r], querySliceStart});
-    forEachChunk(query, base, queryChunks, queryStride,
-                 [&](int64_t, Value chunk) {
-                   queryValues.push_back(
-                       arith::MulFOp::create(b, loc, chunk, splat(scale)));
-                 });
+    chunks.forEachChunk(
+        query, base, queryChunks, queryStride, [&](int64_t, Value chunk) {
+          queryValues.push_back(
+              arith::MulFOp::create(b, loc, chunk, chunks.splat(scale)));
+        });
   }
 
   Value lastKey = arith::SubIOp::create(b, loc, keyLength, e.index(1));
@@ -585,18 +617,17 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   auto scoresAgainst = [&](Value jc, Value biasColumn) {
     Value keyBase = e.offset(keyView, {batch, kvHead, jc, querySliceStart});
     SmallVector<Value> dots(rowCount, zeroChunk);
-    forEachChunk(key, keyBase, queryChunks, keyStride,
-                 [&](int64_t c, Value keyChunk) {
-                   for (int64_t r = 0; r < rowCount; ++r)
-                     dots[r] = arith::AddFOp::create(
-                         b, loc, dots[r],
-                         arith::MulFOp::create(
-                             b, loc, queryValues[r * queryChunks + c],
-                             keyChunk));
-                 });
+    chunks.forEachChunk(
+        key, keyBase, queryChunks, keyStride, [&](int64_t c, Value keyChunk) {
+          for (int64_t r = 0; r < rowCount; ++r)
+            dots[r] = arith::AddFOp::create(
+                b, loc, dots[r],
+                arith::MulFOp::create(b, loc, queryValues[r * queryChunks + c],
+                                      keyChunk));
+        });
     SmallVector<Value> rowScores;
     for (int64_t r = 0; r < rowCount; ++r) {
-      Value score = sumOverGroup(laneSum(dots[r]));
+      Value score = chunks.sumOverGroup(chunks.laneSum(dots[r]));
       if (bias) {
         Value biasRow = windowBias ? windowQueryPositions[r] : clampedRows[r];
         score = arith::AddFOp::create(
@@ -697,7 +728,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
           for (int64_t c = 0; c < valueChunks; ++c)
             partial.push_back(arith::MulFOp::create(
                 b, loc, carried[accumulators + r * valueChunks + c],
-                splat(correction[r])));
+                chunks.splat(correction[r])));
         // `partial`: the rows' sums, then their accumulators.
         auto added = forLoop(
             e.index(0), e.index(keyTile), 1, partial,
@@ -723,18 +754,18 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                   e.offset(valueView, {batch, kvHead, jc, valueSliceStart});
               SmallVector<Value> weightChunks;
               for (Value weight : weights)
-                weightChunks.push_back(splat(weight));
-              forEachChunk(value, valueBase, valueChunks, valueStride,
-                           [&](int64_t c, Value valueChunk) {
-                             for (int64_t r = 0; r < rowCount; ++r) {
-                               Value &slot =
-                                   next[rowCount + r * valueChunks + c];
-                               slot = arith::AddFOp::create(
-                                   b, loc, slot,
-                                   arith::MulFOp::create(
-                                       b, loc, weightChunks[r], valueChunk));
-                             }
-                           });
+                weightChunks.push_back(chunks.splat(weight));
+              chunks.forEachChunk(
+                  value, valueBase, valueChunks, valueStride,
+                  [&](int64_t c, Value valueChunk) {
+                    for (int64_t r = 0; r < rowCount; ++r) {
+                      Value &slot = next[rowCount + r * valueChunks + c];
+                      slot = arith::AddFOp::create(
+                          b, loc, slot,
+                          arith::MulFOp::create(b, loc, weightChunks[r],
+                                                valueChunk));
+                    }
+                  });
               return next;
             });
         SmallVector<Value> next(newMax);
@@ -807,18 +838,19 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
           }
           Value valueBase =
               e.offset(valueView, {batch, kvHead, j, valueSliceStart});
-          forEachChunk(value, valueBase, valueChunks, valueStride,
-                       [&](int64_t c, Value valueChunk) {
-                         for (int64_t r = 0; r < rowCount; ++r) {
-                           Value &slot = next[accumulators + r * valueChunks + c];
-                           slot = arith::AddFOp::create(
-                               b, loc,
-                               arith::MulFOp::create(b, loc, slot,
-                                                     splat(corrections[r])),
-                               arith::MulFOp::create(b, loc, splat(weights[r]),
-                                                     valueChunk));
-                         }
-                       });
+          chunks.forEachChunk(
+              value, valueBase, valueChunks, valueStride,
+              [&](int64_t c, Value valueChunk) {
+                for (int64_t r = 0; r < rowCount; ++r) {
+                  Value &slot = next[accumulators + r * valueChunks + c];
+                  slot = arith::AddFOp::create(
+                      b, loc,
+                      arith::MulFOp::create(b, loc, slot,
+                                            chunks.splat(corrections[r])),
+                      arith::MulFOp::create(b, loc, chunks.splat(weights[r]),
+                                            valueChunk));
+                }
+              });
           return next;
         });
     SmallVector<Value> results;
@@ -828,7 +860,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
       for (int64_t c = 0; c < valueChunks; ++c)
         results.push_back(arith::MulFOp::create(
             b, loc, keysLoop.getResult(accumulators + r * valueChunks + c),
-            splat(inverse)));
+            chunks.splat(inverse)));
     }
     for (int64_t r = 0; r < rowCount; ++r)
       results.push_back(arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
