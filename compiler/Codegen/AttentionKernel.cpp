@@ -422,14 +422,110 @@ private:
   Type type_;
 };
 
-} // namespace
+/// The keys a group of rows visits (maskKeyRange): n in [0, count) stands
+/// for key keyOf(n); row r sees it when predicate(r, key, n) holds (and the
+/// key lies in [0, Lk)), where the rows' keys differ. The functions run
+/// inside the tile loops: they capture by copy.
+struct KeyEnumeration {
+  Value count;
+  std::function<Value(Value)> keyOf;
+  std::function<Value(int64_t, Value, Value)> predicate; // empty: always
+};
 
-LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
-  OpBuilder &b = e.builder();
-  Location loc = e.loc();
-  auto attention = cast<AttentionOp>(e.dispatch().getRootOp());
-  MaskAttr mask = attention.getMaskOrNone();
+/// Builds the attention kernel of one dispatch (see the file comment), in
+/// phases: read the operands and the row layout; place the invocation's
+/// rows; load their queries; prepare the keys (views, bias, ALiBi, the key
+/// range); visit the key tiles with the online softmax; recompute rows that
+/// saw no key; store.
+class AttentionKernelBuilder {
+public:
+  explicit AttentionKernelBuilder(KernelEmitter &e)
+      : e(e), b(e.builder()), loc(e.loc()),
+        attention(cast<AttentionOp>(e.dispatch().getRootOp())),
+        mask(attention.getMaskOrNone()), arithmetic{b, loc} {}
+
+  LogicalResult build();
+
+private:
+  LogicalResult readOperands();
+  scf::IfOp startInvocation();
+  LogicalResult loadQueries();
+  void prepareKeys();
+  void visitKeyTiles();
+  SmallVector<Value> scoresAgainst(Value jc, Value biasColumn);
+  std::pair<Value, Value> resolve(Value n);
+  SmallVector<Value> attendToEveryKey();
+  SmallVector<Value> resultsOfUnseenRows(ArrayRef<Value> seen);
+  void storeResults(ArrayRef<Value> seen, ArrayRef<Value> unseenResult);
+
+  Value add(Value x, Value y) {
+    return arith::AddIOp::create(b, loc, x, y).getResult();
+  }
+  Value mul(Value x, int64_t c) {
+    return arith::MulIOp::create(b, loc, x, e.index(c)).getResult();
+  }
+  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, p, x, y).getResult();
+  }
+  Value both(Value x, Value y) {
+    return arith::AndIOp::create(b, loc, x, y).getResult();
+  }
+  Value choose(Value c, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, c, x, y).getResult();
+  }
+  scf::ForOp forLoop(Value lower, Value upper, int64_t step, ValueRange init,
+                     function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    return e.forLoop(lower, upper, e.index(step), init, body);
+  }
+  /// Row r's slot for key t of a tile in the tile's score array.
+  Value scoreSlot(int64_t r, Value t) {
+    return r == 0 ? t : add(t, e.index(r * keyTile));
+  }
+
+  KernelEmitter &e;
+  OpBuilder &b;
+  Location loc;
+  AttentionOp attention;
+  MaskAttr mask;
+  ValueArithmetic arithmetic;
+
+  // Operands and layout (readOperands).
   BlockArgument query, key, value, bias, padding;
+  SymbolicShape q, k, v;
+  int64_t headDim = 0, valueDim = 0, group = 0, invocations = 0;
+  int64_t rowCount = 0, split = 0, keyTile = 0;
+  bool windowOrder = false;
+  int64_t windowSize = 0, windowPositions = 0, windowSlots = 0,
+          windowsPerRow = 0;
+  DimExpr rowSlots;
+
+  // The invocation and its rows (startInvocation, placeQueryRows).
+  Value queryLength, keyLength, batch, head, kvHead, lane, firstRow;
+  QueryRows placed;
+
+  // Queries (loadQueries).
+  std::optional<RowChunks> chunks;
+  int64_t width = 0, valueSlice = 0, queryChunks = 0, valueChunks = 0;
+  Type chunkType;
+  Value zeroChunk, querySliceStart, valueSliceStart;
+  SmallVector<Value> queryValues; // [r * queryChunks + c]
+
+  // Keys (prepareKeys).
+  Value lastKey, keyStride, valueStride, alibiSlope;
+  StridedView keyView, valueView, biasView;
+  bool windowBias = false;
+  MaskKeyRange<ValueArithmetic> range;
+  KeyEnumeration keys;
+
+  // The key tiles (visitKeyTiles): the scores of a tile, and carried over
+  // the tiles each row's running maximum, then each row's running sum, then
+  // the accumulators [r * valueChunks + c].
+  Value scores, lowest;
+  int64_t sums = 0, accumulators = 0;
+  SmallVector<Value> state;
+};
+
+LogicalResult AttentionKernelBuilder::readOperands() {
   auto asInput = [&](Value v, BlockArgument &arg) {
     if (!v)
       return true;
@@ -443,18 +539,20 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
       !asInput(attention.getKeyPaddingMask(), padding))
     return e.emitError() << "attention operands must be dispatch inputs";
 
-  const SymbolicShape &q = e.shapeOf(query), &k = e.shapeOf(key);
-  const SymbolicShape &v = e.shapeOf(value);
+  q = e.shapeOf(query);
+  k = e.shapeOf(key);
+  v = e.shapeOf(value);
   if (!q[3].isConstant() || !v[3].isConstant() || !q[1].isConstant() ||
       !k[1].isConstant())
     return e.emitError() << "attention needs static head counts and head "
                             "dims";
-  int64_t headDim = q[3].getCoefficient(), valueDim = v[3].getCoefficient();
-  int64_t group = q[1].getCoefficient() / k[1].getCoefficient();
-  int64_t invocations = e.config().getWorkgroupSize()[0];
-  int64_t rowCount = e.config().getThreadTile()[0];
-  int64_t split = attentionHeadDimSplit(e.config());
-  int64_t keyTile = e.config().getTile()[1];
+  headDim = q[3].getCoefficient();
+  valueDim = v[3].getCoefficient();
+  group = q[1].getCoefficient() / k[1].getCoefficient();
+  invocations = e.config().getWorkgroupSize()[0];
+  rowCount = e.config().getThreadTile()[0];
+  split = attentionHeadDimSplit(e.config());
+  keyTile = e.config().getTile()[1];
   if (split < 1 || invocations % split != 0 || headDim % split != 0 ||
       valueDim % split != 0)
     return e.emitError() << "cannot split head dims " << headDim << " and "
@@ -467,11 +565,12 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   // Rows are taken in token order, except under a window mask: there an
   // invocation's rows are consecutive positions of one window (each window
   // padded to a multiple of the row count), so that they share its keys.
-  bool windowOrder = mask.getKind() == MaskKind::Window;
-  int64_t windowSize = windowOrder ? *mask.getSize() : 0;
-  int64_t windowPositions = windowSize * windowSize;
-  int64_t windowSlots = 0, windowsPerRow = 0;
-  DimExpr rowSlots = q[2];
+  windowOrder = mask.getKind() == MaskKind::Window;
+  windowSize = windowOrder ? *mask.getSize() : 0;
+  windowPositions = windowSize * windowSize;
+  windowSlots = 0;
+  windowsPerRow = 0;
+  rowSlots = q[2];
   if (windowOrder) {
     windowSlots = (windowPositions + rowCount - 1) / rowCount * rowCount;
     windowsPerRow = mask.getGrid()[1] / windowSize;
@@ -487,11 +586,18 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   signature.workgroups[0] = {rowSlots, groups * rowCount};
   signature.workgroups[1] = {q[1], 1};
   signature.workgroups[2] = {q[0], 1};
+  return success();
+}
 
-  Value queryLength = e.size(q[2]), keyLength = e.size(k[2]);
-  Value batch = e.workgroupId(gpu::Dimension::z);
-  Value head = e.workgroupId(gpu::Dimension::y);
-  Value kvHead = arith::DivUIOp::create(b, loc, head, e.index(group));
+/// The invocation's workgroup and lane; an `scf.if` that holds the rest of
+/// the kernel, for invocations with rows to compute.
+scf::IfOp AttentionKernelBuilder::startInvocation() {
+  int64_t groups = invocations / split;
+  queryLength = e.size(q[2]);
+  keyLength = e.size(k[2]);
+  batch = e.workgroupId(gpu::Dimension::z);
+  head = e.workgroupId(gpu::Dimension::y);
+  kvHead = arith::DivUIOp::create(b, loc, head, e.index(group));
   // The invocation's group gives its rows; its lane in the group, the
   // slices of the head dims it holds: [lane * D / split, + D / split) of
   // the query and key rows, the same share of the value rows. (Without a
@@ -500,85 +606,63 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
       arith::MulIOp::create(b, loc, e.workgroupId(gpu::Dimension::x),
                             e.index(groups * rowCount));
   Value thread = e.threadId(gpu::Dimension::x);
-  Value lane = arith::RemUIOp::create(b, loc, thread, e.index(split));
+  lane = arith::RemUIOp::create(b, loc, thread, e.index(split));
   Value rowGroup = arith::DivUIOp::create(b, loc, thread, e.index(split));
-  Value firstRow = arith::AddIOp::create(
+  firstRow = arith::AddIOp::create(
       b, loc, workgroupStart,
       arith::MulIOp::create(b, loc, rowGroup, e.index(rowCount)));
   Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
                                         firstRow, e.size(rowSlots));
-  auto guardIf = scf::IfOp::create(b, loc, inRange, /*withElse=*/false);
-  OpBuilder::InsertionGuard outerGuard(b);
-  b.setInsertionPointToStart(&guardIf.getThenRegion().front());
+  return scf::IfOp::create(b, loc, inRange, /*withElse=*/false);
+}
 
-  auto add = [&](Value x, Value y) {
-    return arith::AddIOp::create(b, loc, x, y).getResult();
-  };
-  auto mul = [&](Value x, int64_t c) {
-    return arith::MulIOp::create(b, loc, x, e.index(c)).getResult();
-  };
-  auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, p, x, y).getResult();
-  };
-  auto both = [&](Value x, Value y) {
-    return arith::AndIOp::create(b, loc, x, y).getResult();
-  };
-  auto choose = [&](Value c, Value x, Value y) {
-    return arith::SelectOp::create(b, loc, c, x, y).getResult();
-  };
-  auto forLoop = [&](Value lower, Value upper, int64_t step, ValueRange init,
-                     function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-    return e.forLoop(lower, upper, e.index(step), init, body);
-  };
-
-  QueryRows placed =
-      placeQueryRows(e, mask, {rowCount, windowSlots, windowsPerRow}, firstRow,
-                     queryLength, keyLength);
-  SmallVector<Value> &rows = placed.rows, &rowValid = placed.rowValid,
-                     &clampedRows = placed.clampedRows,
-                     &positions = placed.positions,
-                     &windowQueryPositions = placed.windowQueryPositions;
-  std::function<WindowCell(Value)> windowCell = placed.windowCell;
-
+LogicalResult AttentionKernelBuilder::loadQueries() {
   // The rows' queries (pre-scaled) and, below, their accumulators live in
   // registers: the loops over the head dim are unrolled. (A private array
   // indexed at run time costs lavapipe a memory access per lane and
   // element.) Rows are held in chunks of `width` elements: vec4 where the
   // views allow it (selectInputLoadWidths), else scalars. f16 rows may come
-  // eight per load: two chunks.
-  RowChunks chunks(e, e.loadWidth(query), split);
-  int64_t loadWidth = chunks.getLoadWidth(), width = chunks.getWidth();
-  Type chunkType = chunks.getType();
-  Value zeroChunk = chunks.splat(e.f32(0.0));
-  int64_t querySlice = headDim / split, valueSlice = valueDim / split;
+  // eight per load: two chunks->
+  chunks.emplace(e, e.loadWidth(query), split);
+  int64_t loadWidth = chunks->getLoadWidth();
+  width = chunks->getWidth();
+  chunkType = chunks->getType();
+  zeroChunk = chunks->splat(e.f32(0.0));
+  int64_t querySlice = headDim / split;
+  valueSlice = valueDim / split;
   if (querySlice % width != 0 || valueSlice % width != 0)
     return e.emitError() << "head dim slices of " << querySlice << " and "
                          << valueSlice << " are not whole loads of "
                          << loadWidth;
-  int64_t queryChunks = querySlice / width, valueChunks = valueSlice / width;
-  Value querySliceStart = mul(lane, querySlice);
-  Value valueSliceStart = mul(lane, valueSlice);
+  queryChunks = querySlice / width;
+  valueChunks = valueSlice / width;
+  querySliceStart = mul(lane, querySlice);
+  valueSliceStart = mul(lane, valueSlice);
   Value scale = e.f32(attention.getEffectiveScale());
   Value queryStride = e.size(e.inputView(query).strides[3]);
-  SmallVector<Value> queryValues; // [r * queryChunks + c]
+  queryValues.clear();
   for (int64_t r = 0; r < rowCount; ++r) {
-    Value base = e.offset(e.inputView(query),
-                          {batch, head, clampedRows[r], querySliceStart});
-    chunks.forEachChunk(
+    Value base =
+        e.offset(e.inputView(query),
+                 {batch, head, placed.clampedRows[r], querySliceStart});
+    chunks->forEachChunk(
         query, base, queryChunks, queryStride, [&](int64_t, Value chunk) {
           queryValues.push_back(
-              arith::MulFOp::create(b, loc, chunk, chunks.splat(scale)));
+              arith::MulFOp::create(b, loc, chunk, chunks->splat(scale)));
         });
   }
+  return success();
+}
 
-  Value lastKey = arith::SubIOp::create(b, loc, keyLength, e.index(1));
-  const StridedView &keyView = e.inputView(key);
-  const StridedView &valueView = e.inputView(value);
-  Value keyStride = e.size(keyView.strides[3]);
-  Value valueStride = e.size(valueView.strides[3]);
+void AttentionKernelBuilder::prepareKeys() {
+  lastKey = arith::SubIOp::create(b, loc, keyLength, e.index(1));
+  keyView = e.inputView(key);
+  valueView = e.inputView(value);
+  keyStride = e.size(keyView.strides[3]);
+  valueStride = e.size(valueView.strides[3]);
   // Swin's relative position table is indexed by positions in the window.
-  bool windowBias = attention.getWindowRelativeBias();
-  StridedView biasView;
+  windowBias = attention.getWindowRelativeBias();
+
   if (bias) {
     DimExpr inWindow = DimExpr::constant(windowPositions);
     biasView =
@@ -586,7 +670,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                                        windowBias ? inWindow : k[2]});
   }
   // ALiBi: this head's slope (heads are workgroups along y).
-  Value alibiSlope;
+
   if (std::optional<ArrayRef<float>> slopes = attention.getAlibiSlopes()) {
     alibiSlope = e.f32(slopes->back());
     for (int64_t h = static_cast<int64_t>(slopes->size()) - 2; h >= 0; --h)
@@ -598,84 +682,82 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
   // key keyOf(n); row r sees it when predicate(r, key, n) holds (and the
   // key lies in [0, Lk)), where the rows' keys differ. The functions run
   // later, inside the tile loops: they capture by copy.
-  struct KeyEnumeration {
-    Value count;
-    std::function<Value(Value)> keyOf;
-    std::function<Value(int64_t, Value, Value)> predicate; // empty: always
-  };
-  ValueArithmetic arithmetic{b, loc};
-  MaskKeyRange<ValueArithmetic> range = maskKeyRange(
-      mask, arithmetic, positions.front(), positions.back(), keyLength,
-      [windowCell](Value n) { return windowCell(n).token; });
-  KeyEnumeration keys{range.count, range.keyOf,
-                      rowPredicateOf(e, mask, placed, range, arithmetic)};
+  range = maskKeyRange(
+      mask, arithmetic, placed.positions.front(), placed.positions.back(),
+      keyLength, [cell = placed.windowCell](Value n) { return cell(n).token; });
+  keys = KeyEnumeration{range.count, range.keyOf,
+                        rowPredicateOf(e, mask, placed, range, arithmetic)};
+}
 
-  /// The rows' scores against key `jc`: scale · q·k (each invocation's
-  /// slice of the dot product, summed over the group), plus the bias at
-  /// `biasColumn` and ALiBi. Each K element is loaded once and feeds every
-  /// row.
-  auto scoresAgainst = [&](Value jc, Value biasColumn) {
-    Value keyBase = e.offset(keyView, {batch, kvHead, jc, querySliceStart});
-    SmallVector<Value> dots(rowCount, zeroChunk);
-    chunks.forEachChunk(
-        key, keyBase, queryChunks, keyStride, [&](int64_t c, Value keyChunk) {
-          for (int64_t r = 0; r < rowCount; ++r)
-            dots[r] = arith::AddFOp::create(
-                b, loc, dots[r],
-                arith::MulFOp::create(b, loc, queryValues[r * queryChunks + c],
-                                      keyChunk));
-        });
-    SmallVector<Value> rowScores;
-    for (int64_t r = 0; r < rowCount; ++r) {
-      Value score = chunks.sumOverGroup(chunks.laneSum(dots[r]));
-      if (bias) {
-        Value biasRow = windowBias ? windowQueryPositions[r] : clampedRows[r];
-        score = arith::AddFOp::create(
-            b, loc, score,
-            e.loadAtOffset(bias, e.offset(biasView, {batch, head, biasRow,
-                                                     biasColumn})));
-      }
-      if (alibiSlope) {
-        Value distance = arith::SubIOp::create(b, loc, positions[r], jc);
-        Value asFloat = arith::SIToFPOp::create(
-            b, loc, b.getF32Type(),
-            arith::IndexCastOp::create(b, loc, b.getI32Type(), distance));
-        score = arith::SubFOp::create(
-            b, loc, score,
-            arith::MulFOp::create(b, loc, alibiSlope,
-                                  math::AbsFOp::create(b, loc, asFloat)));
-      }
-      rowScores.push_back(score);
+/// The rows' scores against key `jc`: scale · q·k (each invocation's
+/// slice of the dot product, summed over the group), plus the bias at
+/// `biasColumn` and ALiBi. Each K element is loaded once and feeds every
+/// row.
+SmallVector<Value> AttentionKernelBuilder::scoresAgainst(Value jc,
+                                                         Value biasColumn) {
+  Value keyBase = e.offset(keyView, {batch, kvHead, jc, querySliceStart});
+  SmallVector<Value> dots(rowCount, zeroChunk);
+  chunks->forEachChunk(
+      key, keyBase, queryChunks, keyStride, [&](int64_t c, Value keyChunk) {
+        for (int64_t r = 0; r < rowCount; ++r)
+          dots[r] = arith::AddFOp::create(
+              b, loc, dots[r],
+              arith::MulFOp::create(b, loc, queryValues[r * queryChunks + c],
+                                    keyChunk));
+      });
+  SmallVector<Value> rowScores;
+  for (int64_t r = 0; r < rowCount; ++r) {
+    Value score = chunks->sumOverGroup(chunks->laneSum(dots[r]));
+    if (bias) {
+      Value biasRow =
+          windowBias ? placed.windowQueryPositions[r] : placed.clampedRows[r];
+      score = arith::AddFOp::create(
+          b, loc, score,
+          e.loadAtOffset(
+              bias, e.offset(biasView, {batch, head, biasRow, biasColumn})));
     }
-    return rowScores;
-  };
+    if (alibiSlope) {
+      Value distance = arith::SubIOp::create(b, loc, placed.positions[r], jc);
+      Value asFloat = arith::SIToFPOp::create(
+          b, loc, b.getF32Type(),
+          arith::IndexCastOp::create(b, loc, b.getI32Type(), distance));
+      score = arith::SubFOp::create(
+          b, loc, score,
+          arith::MulFOp::create(b, loc, alibiSlope,
+                                math::AbsFOp::create(b, loc, asFloat)));
+    }
+    rowScores.push_back(score);
+  }
+  return rowScores;
+}
+
+/// A key of the enumeration, clamped for loads, and whether it exists.
+std::pair<Value, Value> AttentionKernelBuilder::resolve(Value n) {
+  Value keyIndex = keys.keyOf(n);
+  Value exists =
+      both(cmp(arith::CmpIPredicate::slt, n, keys.count),
+           both(cmp(arith::CmpIPredicate::sge, keyIndex, e.index(0)),
+                cmp(arith::CmpIPredicate::slt, keyIndex, keyLength)));
+  Value clamped = arith::MinSIOp::create(
+      b, loc, arith::MaxSIOp::create(b, loc, keyIndex, e.index(0)), lastKey);
+  return std::make_pair(clamped, exists);
+}
+
+void AttentionKernelBuilder::visitKeyTiles() {
 
   // The scores of a key tile: a small private array, one slot per row and
   // key (indexed at run time: per score, not per element).
-  Value scores = memref::AllocaOp::create(
+  scores = memref::AllocaOp::create(
       b, loc,
       MemRefType::get({rowCount * keyTile}, b.getF32Type(),
                       MemRefLayoutAttrInterface(),
                       b.getI64IntegerAttr(kPrivateMemorySpace)));
-  auto scoreSlot = [&](int64_t r, Value t) {
-    return r == 0 ? t : add(t, e.index(r * keyTile));
-  };
-  Value lowest = e.f32(kLowest);
-  // A key of the enumeration, clamped for loads, and whether it exists.
-  auto resolve = [&](Value n) {
-    Value keyIndex = keys.keyOf(n);
-    Value exists =
-        both(cmp(arith::CmpIPredicate::slt, n, keys.count),
-             both(cmp(arith::CmpIPredicate::sge, keyIndex, e.index(0)),
-                  cmp(arith::CmpIPredicate::slt, keyIndex, keyLength)));
-    Value clamped = arith::MinSIOp::create(
-        b, loc, arith::MaxSIOp::create(b, loc, keyIndex, e.index(0)), lastKey);
-    return std::make_pair(clamped, exists);
-  };
+  lowest = e.f32(kLowest);
   // Carried over the key tiles: each row's running maximum, then each row's
   // running sum, then the accumulators [r * valueChunks + c].
-  int64_t sums = rowCount, accumulators = 2 * rowCount;
-  SmallVector<Value> state(rowCount, lowest);
+  sums = rowCount;
+  accumulators = 2 * rowCount;
+  state.assign(rowCount, lowest);
   state.append(rowCount, e.f32(0.0));
   state.append(rowCount * valueChunks, zeroChunk);
   auto tiles = forLoop(
@@ -728,7 +810,7 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
           for (int64_t c = 0; c < valueChunks; ++c)
             partial.push_back(arith::MulFOp::create(
                 b, loc, carried[accumulators + r * valueChunks + c],
-                chunks.splat(correction[r])));
+                chunks->splat(correction[r])));
         // `partial`: the rows' sums, then their accumulators.
         auto added = forLoop(
             e.index(0), e.index(keyTile), 1, partial,
@@ -754,8 +836,8 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
                   e.offset(valueView, {batch, kvHead, jc, valueSliceStart});
               SmallVector<Value> weightChunks;
               for (Value weight : weights)
-                weightChunks.push_back(chunks.splat(weight));
-              chunks.forEachChunk(
+                weightChunks.push_back(chunks->splat(weight));
+              chunks->forEachChunk(
                   value, valueBase, valueChunks, valueStride,
                   [&](int64_t c, Value valueChunk) {
                     for (int64_t r = 0; r < rowCount; ++r) {
@@ -773,110 +855,111 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
         return next;
       });
   state.assign(tiles.getResults().begin(), tiles.getResults().end());
+}
 
-  /// The rows' results over every key as the source graph computes them
-  /// for a row whose keys are all hidden: a key scores scale · q·k + bias
-  /// (+ ALiBi) plus the fill of each mask that hides it. Returns the chunks
-  /// [r * valueChunks + c], then per row whether every key scored -inf (the
-  /// row is then NaN, as PyTorch and ONNX Runtime give).
-  auto attendToEveryKey = [&]() -> SmallVector<Value> {
-    Value minusInfinity = e.f32(-std::numeric_limits<double>::infinity());
-    auto fillOf = [&](std::optional<APFloat> fill) {
-      return fill ? e.f32(fill->convertToDouble()) : Value();
-    };
-    Value maskFill = fillOf(attention.getMaskFill());
-    Value paddingFill = fillOf(attention.getPaddingFill());
-    bool shared = attention.getSharedFill();
-    SmallVector<Value> init(rowCount, minusInfinity);
-    init.append(rowCount, e.f32(0.0));
-    init.append(rowCount * valueChunks, zeroChunk);
-    auto keysLoop = forLoop(
-        e.index(0), keyLength, 1, init, [&](Value j, ValueRange carried) {
-          SmallVector<Value> rowScores = scoresAgainst(j, j);
-          Value padded;
-          if (padding)
-            padded = arithmetic.negate(e.loadInput(padding, {batch, j}));
-          SmallVector<Value> next(carried.begin(), carried.end());
-          SmallVector<Value> corrections, weights;
-          for (int64_t r = 0; r < rowCount; ++r) {
-            Value score = rowScores[r];
-            Value maskHides;
-            if (maskFill)
-              maskHides = arithmetic.negate(
-                  maskShows(mask, arithmetic, positions[r], j));
-            auto addWhere = [&](Value hidden, Value fill) {
-              score = choose(hidden, arith::AddFOp::create(b, loc, score, fill),
-                             score);
-            };
-            if (shared)
-              addWhere(arithmetic.either(maskHides, padded), maskFill);
-            else {
-              if (maskHides)
-                addWhere(maskHides, maskFill);
-              if (padded && paddingFill)
-                addWhere(padded, paddingFill);
-            }
-            // The online softmax, with -inf scores weighing nothing until a
-            // finite one comes.
-            Value newMax = arith::MaximumFOp::create(b, loc, carried[r], score);
-            Value noneYet = arith::CmpFOp::create(
-                b, loc, arith::CmpFPredicate::OEQ, newMax, minusInfinity);
-            corrections.push_back(choose(
-                noneYet, e.f32(1.0),
-                math::ExpOp::create(
-                    b, loc, arith::SubFOp::create(b, loc, carried[r], newMax))));
-            weights.push_back(choose(
-                noneYet, e.f32(0.0),
-                math::ExpOp::create(
-                    b, loc, arith::SubFOp::create(b, loc, score, newMax))));
-            next[r] = newMax;
-            next[sums + r] = arith::AddFOp::create(
-                b, loc,
-                arith::MulFOp::create(b, loc, carried[sums + r],
-                                      corrections[r]),
-                weights[r]);
-          }
-          Value valueBase =
-              e.offset(valueView, {batch, kvHead, j, valueSliceStart});
-          chunks.forEachChunk(
-              value, valueBase, valueChunks, valueStride,
-              [&](int64_t c, Value valueChunk) {
-                for (int64_t r = 0; r < rowCount; ++r) {
-                  Value &slot = next[accumulators + r * valueChunks + c];
-                  slot = arith::AddFOp::create(
-                      b, loc,
-                      arith::MulFOp::create(b, loc, slot,
-                                            chunks.splat(corrections[r])),
-                      arith::MulFOp::create(b, loc, chunks.splat(weights[r]),
-                                            valueChunk));
-                }
-              });
-          return next;
-        });
-    SmallVector<Value> results;
-    for (int64_t r = 0; r < rowCount; ++r) {
-      Value inverse = arith::DivFOp::create(b, loc, e.f32(1.0),
-                                            keysLoop.getResult(sums + r));
-      for (int64_t c = 0; c < valueChunks; ++c)
-        results.push_back(arith::MulFOp::create(
-            b, loc, keysLoop.getResult(accumulators + r * valueChunks + c),
-            chunks.splat(inverse)));
-    }
-    for (int64_t r = 0; r < rowCount; ++r)
-      results.push_back(arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                              keysLoop.getResult(r),
-                                              minusInfinity));
-    return results;
+/// The rows' results over every key as the source graph computes them
+/// for a row whose keys are all hidden: a key scores scale · q·k + bias
+/// (+ ALiBi) plus the fill of each mask that hides it. Returns the chunks
+/// [r * valueChunks + c], then per row whether every key scored -inf (the
+/// row is then NaN, as PyTorch and ONNX Runtime give).
+SmallVector<Value> AttentionKernelBuilder::attendToEveryKey() {
+  Value minusInfinity = e.f32(-std::numeric_limits<double>::infinity());
+  auto fillOf = [&](std::optional<APFloat> fill) {
+    return fill ? e.f32(fill->convertToDouble()) : Value();
   };
-
-  // Rows that saw no key: a second pass over every key computes what the
-  // source graph computed for them (AttentionOp's fills).
-  SmallVector<Value> seen;
+  Value maskFill = fillOf(attention.getMaskFill());
+  Value paddingFill = fillOf(attention.getPaddingFill());
+  bool shared = attention.getSharedFill();
+  SmallVector<Value> init(rowCount, minusInfinity);
+  init.append(rowCount, e.f32(0.0));
+  init.append(rowCount * valueChunks, zeroChunk);
+  auto keysLoop =
+      forLoop(e.index(0), keyLength, 1, init, [&](Value j, ValueRange carried) {
+        SmallVector<Value> rowScores = scoresAgainst(j, j);
+        Value padded;
+        if (padding)
+          padded = arithmetic.negate(e.loadInput(padding, {batch, j}));
+        SmallVector<Value> next(carried.begin(), carried.end());
+        SmallVector<Value> corrections, weights;
+        for (int64_t r = 0; r < rowCount; ++r) {
+          Value score = rowScores[r];
+          Value maskHides;
+          if (maskFill)
+            maskHides = arithmetic.negate(
+                maskShows(mask, arithmetic, placed.positions[r], j));
+          auto addWhere = [&](Value hidden, Value fill) {
+            score = choose(hidden, arith::AddFOp::create(b, loc, score, fill),
+                           score);
+          };
+          if (shared)
+            addWhere(arithmetic.either(maskHides, padded), maskFill);
+          else {
+            if (maskHides)
+              addWhere(maskHides, maskFill);
+            if (padded && paddingFill)
+              addWhere(padded, paddingFill);
+          }
+          // The online softmax, with -inf scores weighing nothing until a
+          // finite one comes.
+          Value newMax = arith::MaximumFOp::create(b, loc, carried[r], score);
+          Value noneYet = arith::CmpFOp::create(
+              b, loc, arith::CmpFPredicate::OEQ, newMax, minusInfinity);
+          corrections.push_back(choose(
+              noneYet, e.f32(1.0),
+              math::ExpOp::create(
+                  b, loc, arith::SubFOp::create(b, loc, carried[r], newMax))));
+          weights.push_back(choose(
+              noneYet, e.f32(0.0),
+              math::ExpOp::create(
+                  b, loc, arith::SubFOp::create(b, loc, score, newMax))));
+          next[r] = newMax;
+          next[sums + r] = arith::AddFOp::create(
+              b, loc,
+              arith::MulFOp::create(b, loc, carried[sums + r], corrections[r]),
+              weights[r]);
+        }
+        Value valueBase =
+            e.offset(valueView, {batch, kvHead, j, valueSliceStart});
+        chunks->forEachChunk(
+            value, valueBase, valueChunks, valueStride,
+            [&](int64_t c, Value valueChunk) {
+              for (int64_t r = 0; r < rowCount; ++r) {
+                Value &slot = next[accumulators + r * valueChunks + c];
+                slot = arith::AddFOp::create(
+                    b, loc,
+                    arith::MulFOp::create(b, loc, slot,
+                                          chunks->splat(corrections[r])),
+                    arith::MulFOp::create(b, loc, chunks->splat(weights[r]),
+                                          valueChunk));
+              }
+            });
+        return next;
+      });
+  SmallVector<Value> results;
+  for (int64_t r = 0; r < rowCount; ++r) {
+    Value inverse =
+        arith::DivFOp::create(b, loc, e.f32(1.0), keysLoop.getResult(sums + r));
+    for (int64_t c = 0; c < valueChunks; ++c)
+      results.push_back(arith::MulFOp::create(
+          b, loc, keysLoop.getResult(accumulators + r * valueChunks + c),
+          chunks->splat(inverse)));
+  }
   for (int64_t r = 0; r < rowCount; ++r)
-    seen.push_back(arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
-                                         state[sums + r], e.f32(0.0)));
+    results.push_back(arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                            keysLoop.getResult(r),
+                                            minusInfinity));
+  return results;
+}
+
+/// Rows that saw no key (`seen` false): what the source graph computes for
+/// them, from a second pass over every key (AttentionOp's fills); empty
+/// where no row can see no key.
+SmallVector<Value>
+AttentionKernelBuilder::resultsOfUnseenRows(ArrayRef<Value> seen) {
   SmallVector<Value> unseenResult; // [r * valueChunks + c]
-  if (!windowOrder && mayHideEveryKey(attention, e.shapes())) {
+  if (windowOrder || !mayHideEveryKey(attention, e.shapes()))
+    return unseenResult;
+  {
     Value anyUnseen;
     for (int64_t r = 0; r < rowCount; ++r) {
       Value unseen = arithmetic.negate(seen[r]);
@@ -901,12 +984,20 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
     unseenResult.assign(fallback.getResults().begin(),
                         fallback.getResults().end());
   }
+  return unseenResult;
+}
 
+/// Each row's output: its accumulators over its sum, or, for a row that
+/// saw no key, the second pass's result; written through the dispatch's
+/// epilogue.
+void AttentionKernelBuilder::storeResults(ArrayRef<Value> seen,
+                                          ArrayRef<Value> unseenResult) {
   for (int64_t r = 0; r < rowCount; ++r) {
     Value total = state[sums + r];
     Value inverse = choose(
         seen[r], arith::DivFOp::create(b, loc, e.f32(1.0), total), e.f32(0.0));
-    auto store = scf::IfOp::create(b, loc, rowValid[r], /*withElse=*/false);
+    auto store =
+        scf::IfOp::create(b, loc, placed.rowValid[r], /*withElse=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&store.getThenRegion().front());
     for (int64_t d = 0; d < valueSlice; ++d) {
@@ -925,10 +1016,36 @@ LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
             noKey, e.f32(std::numeric_limits<double>::quiet_NaN()), other);
         result = choose(seen[r], result, other);
       }
-      SmallVector<Value> indices = {batch, head, rows[r],
+      SmallVector<Value> indices = {batch, head, placed.rows[r],
                                     add(valueSliceStart, e.index(d))};
       e.storeOutput(indices, e.evaluateResult(indices, result));
     }
   }
+}
+
+LogicalResult AttentionKernelBuilder::build() {
+  if (failed(readOperands()))
+    return failure();
+  scf::IfOp guardIf = startInvocation();
+  OpBuilder::InsertionGuard outerGuard(b);
+  b.setInsertionPointToStart(&guardIf.getThenRegion().front());
+  placed = placeQueryRows(e, mask, {rowCount, windowSlots, windowsPerRow},
+                          firstRow, queryLength, keyLength);
+  if (failed(loadQueries()))
+    return failure();
+  prepareKeys();
+  visitKeyTiles();
+  SmallVector<Value> seen;
+  for (int64_t r = 0; r < rowCount; ++r)
+    seen.push_back(arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                         state[sums + r], e.f32(0.0)));
+  SmallVector<Value> unseenResult = resultsOfUnseenRows(seen);
+  storeResults(seen, unseenResult);
   return success();
+}
+
+} // namespace
+
+LogicalResult mlir::tessera::buildAttentionKernel(KernelEmitter &e) {
+  return AttentionKernelBuilder(e).build();
 }
