@@ -5,7 +5,9 @@ A behaviour-preserving change to the compiler must leave the generated code
 alone. This script writes, for each model of test/models (built by
 families.py exactly as its lit test builds it, with the test's own
 tessera-compile flags) and for the example encoder layer (the demo's
-configuration and the lit test's small one):
+configuration and the lit test's small one, and the demo's for the nvidia and
+intel profiles at two sequence bounds, which take split K and split
+attention rows):
 
   OUT/<name>/dispatches/   tessera-compile --dump-dispatches (fused IR, tile
                            config and SPIR-V disassembly of every dispatch)
@@ -80,13 +82,13 @@ def snapshot_family(test_file, out, bin_dir, reuse):
         sys.exit(f"{test_file}: no tessera-compile line writing a .tsr")
 
 
-def snapshot_layer(name, layer_args, out, bin_dir):
+def snapshot_layer(name, layer_args, out, bin_dir, compile_args=()):
     work = os.path.join(out, name)
     os.makedirs(work, exist_ok=True)
     mlir = os.path.join(work, "layer.mlir")
     run([PYTHON, os.path.join(ROOT, "examples", "encoder_layer.py")] + layer_args + ["-o", mlir])
     run([os.path.join(bin_dir, "tessera-compile"), mlir, "-o", os.path.join(work, "model.tsr"),
-         f"--dump-dispatches={os.path.join(work, 'dispatches')}"])
+         f"--dump-dispatches={os.path.join(work, 'dispatches')}"] + list(compile_args))
 
 
 def main():
@@ -110,6 +112,13 @@ def main():
         snapshot_layer("example-layer", [], args.out, args.bin)
         snapshot_layer("example-layer-small", ["--hidden", "32", "--heads", "2", "--ffn", "64"],
                        args.out, args.bin)
+        # GPU profiles take other kernel variants: wider tiles, attention
+        # rows split over invocations, and split K where a short sequence
+        # leaves few output tiles (decoding).
+        for target in ("nvidia", "intel"):
+            for bound in ("512", "1"):
+                snapshot_layer(f"example-layer-{target}-seq{bound}", [], args.out, args.bin,
+                               [f"--target={target}", f"--dim=seq=1:{bound}"])
 
 
 if __name__ == "__main__":

@@ -213,6 +213,94 @@ FailureOr<MatmulOperands> matmulOperands(KernelEmitter &e) {
   return operands;
 }
 
+/// Per row and per column of an invocation's tile, the k-invariant parts
+/// of their addresses: whether the row (column) exists, its index clamped
+/// for loads, and where its K run starts in the lhs (rhs).
+struct TileAddresses {
+  SmallVector<Value> rowValid, baseA;
+  SmallVector<SmallVector<Value>> rowIndices;
+  SmallVector<Value> colValid, cols, baseB;
+};
+
+TileAddresses tileAddresses(KernelEmitter &e, const MatmulOperands &operands,
+                            Value m0, Value n0, Value rows, Value n,
+                            Value lastRow, Value lastCol,
+                            ArrayRef<Value> batchIndices) {
+  OpBuilder &b = e.builder();
+  Location loc = e.loc();
+  int64_t threadM = e.config().getThreadTile()[0];
+  int64_t threadN = e.config().getThreadTile()[1];
+  TileAddresses addresses;
+  for (int64_t i = 0; i < threadM; ++i) {
+    Value m = arith::AddIOp::create(b, loc, m0, e.index(i));
+    addresses.rowValid.push_back(
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, m, rows));
+    Value clamped = arith::MinUIOp::create(b, loc, m, lastRow);
+    addresses.rowIndices.push_back(e.delinearize(clamped, operands.rowDims));
+    SmallVector<Value> indices(batchIndices);
+    llvm::append_range(indices, addresses.rowIndices.back());
+    indices.push_back(e.index(0));
+    addresses.baseA.push_back(e.offset(operands.lhsView, indices));
+  }
+  for (int64_t j = 0; j < threadN; ++j) {
+    Value col = arith::AddIOp::create(b, loc, n0, e.index(j));
+    addresses.colValid.push_back(
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col, n));
+    addresses.cols.push_back(arith::MinUIOp::create(b, loc, col, lastCol));
+    SmallVector<Value> indices(batchIndices);
+    indices.push_back(e.index(0));
+    indices.push_back(addresses.cols.back());
+    addresses.baseB.push_back(e.offset(operands.rhsView, indices));
+  }
+  return addresses;
+}
+
+/// Split K: every slice's partial sums of the tile through workgroup
+/// memory at [slice][local row][local column]; each invocation gets the
+/// sums over all slices (slice 0 stores them).
+SmallVector<Value> combineSlices(KernelEmitter &e, ArrayRef<Value> sums,
+                                 Value slice) {
+  OpBuilder &b = e.builder();
+  Location loc = e.loc();
+  TileConfigAttr config = e.config();
+  int64_t threadM = config.getThreadTile()[0];
+  int64_t threadN = config.getThreadTile()[1];
+  int64_t tileM = config.getTile()[0], tileN = config.getTile()[1];
+  int64_t slices = config.getWorkgroupSize()[2];
+  Value partials = e.allocateWorkgroupMemory(matmulPartialSumElements(config));
+  Value localRow0 = arith::MulIOp::create(b, loc, e.threadId(gpu::Dimension::y),
+                                          e.index(threadM));
+  Value localCol0 = arith::MulIOp::create(b, loc, e.threadId(gpu::Dimension::x),
+                                          e.index(threadN));
+  auto slot = [&](Value z, int64_t i, int64_t j) {
+    Value row = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, z, e.index(tileM)),
+        arith::AddIOp::create(b, loc, localRow0, e.index(i)));
+    return arith::AddIOp::create(
+               b, loc, arith::MulIOp::create(b, loc, row, e.index(tileN)),
+               arith::AddIOp::create(b, loc, localCol0, e.index(j)))
+        .getResult();
+  };
+  for (int64_t i = 0; i < threadM; ++i)
+    for (int64_t j = 0; j < threadN; ++j)
+      memref::StoreOp::create(b, loc, sums[i * threadN + j], partials,
+                              slot(slice, i, j));
+  gpu::BarrierOp::create(b, loc);
+  auto combine = e.forLoop(
+      e.index(1), e.index(slices), e.index(1), sums,
+      [&](Value z, ValueRange acc) -> SmallVector<Value> {
+        SmallVector<Value> next;
+        for (int64_t i = 0; i < threadM; ++i)
+          for (int64_t j = 0; j < threadN; ++j)
+            next.push_back(arith::AddFOp::create(
+                b, loc, acc[i * threadN + j],
+                memref::LoadOp::create(b, loc, partials, slot(z, i, j))));
+        return next;
+      });
+
+  return SmallVector<Value>(combine.getResults());
+}
+
 } // namespace
 
 LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
@@ -255,30 +343,12 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
       e.delinearize(e.workgroupId(gpu::Dimension::z), batchDims);
 
   // k-invariant parts of the addresses, per row and per column.
-  SmallVector<Value> rowValid, baseA;
-  SmallVector<SmallVector<Value>> rowIndices;
-  for (int64_t i = 0; i < threadM; ++i) {
-    Value m = arith::AddIOp::create(b, loc, m0, e.index(i));
-    rowValid.push_back(
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, m, rows));
-    Value clamped = arith::MinUIOp::create(b, loc, m, lastRow);
-    rowIndices.push_back(e.delinearize(clamped, rowDims));
-    SmallVector<Value> indices(batchIndices);
-    llvm::append_range(indices, rowIndices.back());
-    indices.push_back(e.index(0));
-    baseA.push_back(e.offset(lhsView, indices));
-  }
-  SmallVector<Value> colValid, cols, baseB;
-  for (int64_t j = 0; j < threadN; ++j) {
-    Value col = arith::AddIOp::create(b, loc, n0, e.index(j));
-    colValid.push_back(
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col, n));
-    cols.push_back(arith::MinUIOp::create(b, loc, col, lastCol));
-    SmallVector<Value> indices(batchIndices);
-    indices.push_back(e.index(0));
-    indices.push_back(cols.back());
-    baseB.push_back(e.offset(rhsView, indices));
-  }
+  TileAddresses addresses = tileAddresses(e, *operands, m0, n0, rows, n,
+                                          lastRow, lastCol, batchIndices);
+  SmallVector<Value> &rowValid = addresses.rowValid, &baseA = addresses.baseA,
+                     &colValid = addresses.colValid, &cols = addresses.cols,
+                     &baseB = addresses.baseB;
+  SmallVector<SmallVector<Value>> &rowIndices = addresses.rowIndices;
   // The recomputed norm's statistics for this invocation's rows: the
   // shifts that the K loop sums from, or the prepass's results.
   SmallVector<Value> rowMean, rowInverseStd, rowShift;
@@ -418,40 +488,7 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
   }
 
   if (slices > 1) {
-    // Partial sums at [slice][local row][local column]; slice 0 adds the
-    // others' to its own and stores.
-    Value partials =
-        e.allocateWorkgroupMemory(matmulPartialSumElements(config));
-    Value localRow0 = arith::MulIOp::create(
-        b, loc, e.threadId(gpu::Dimension::y), e.index(threadM));
-    Value localCol0 = arith::MulIOp::create(
-        b, loc, e.threadId(gpu::Dimension::x), e.index(threadN));
-    auto slot = [&](Value z, int64_t i, int64_t j) {
-      Value row = arith::AddIOp::create(
-          b, loc, arith::MulIOp::create(b, loc, z, e.index(tileM)),
-          arith::AddIOp::create(b, loc, localRow0, e.index(i)));
-      return arith::AddIOp::create(
-                 b, loc, arith::MulIOp::create(b, loc, row, e.index(tileN)),
-                 arith::AddIOp::create(b, loc, localCol0, e.index(j)))
-          .getResult();
-    };
-    for (int64_t i = 0; i < threadM; ++i)
-      for (int64_t j = 0; j < threadN; ++j)
-        memref::StoreOp::create(b, loc, sums[i * threadN + j], partials,
-                                slot(slice, i, j));
-    gpu::BarrierOp::create(b, loc);
-    auto combine = e.forLoop(
-        e.index(1), e.index(slices), e.index(1), sums,
-        [&](Value z, ValueRange acc) -> SmallVector<Value> {
-          SmallVector<Value> next;
-          for (int64_t i = 0; i < threadM; ++i)
-            for (int64_t j = 0; j < threadN; ++j)
-              next.push_back(arith::AddFOp::create(
-                  b, loc, acc[i * threadN + j],
-                  memref::LoadOp::create(b, loc, partials, slot(z, i, j))));
-          return next;
-        });
-    sums.assign(combine.getResults().begin(), combine.getResults().end());
+    sums = combineSlices(e, sums, slice);
     active = arith::AndIOp::create(
         b, loc, active,
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, slice,
