@@ -137,6 +137,24 @@ Value scalar(PatternRewriter &rewriter, Location loc, Type element, double v) {
       DenseElementsAttr::get(type, rewriter.getFloatAttr(element, v)));
 }
 
+/// Takes the ops a rewrite builds with createInferred: their results, until
+/// one cannot be built; from then on failed() says so, and the results are
+/// null. A chain of ops is built and checked once.
+class UnlessUnbuildable {
+public:
+  template <typename OpTy> Value operator()(FailureOr<OpTy> built) {
+    if (mlir::failed(built)) {
+      failed_ = true;
+      return Value();
+    }
+    return built->getResult();
+  }
+  bool failed() const { return failed_; }
+
+private:
+  bool failed_ = false;
+};
+
 /// What lies between a softmax's input and Q · Kᵀ: what is added to the
 /// scores (with the scale applied after it), and the scales.
 struct ScoreTerm {
@@ -262,14 +280,7 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
   /// when a term cannot be built from what the match found.
   FailureOr<Value> buildBias(PatternRewriter &rewriter, Location loc,
                              const ScoreChain &chain, bool splitByName) const {
-    bool unbuildable = false;
-    auto build = [&](auto built) -> Value {
-      if (failed(built)) {
-        unbuildable = true;
-        return Value();
-      }
-      return built->getResult();
-    };
+    UnlessUnbuildable build;
     ReshapeOp windowView = chain.windowView;
     Value bias;
     for (ScoreTerm term : chain.terms) {
@@ -282,11 +293,11 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
             rewriter, loc, /*report=*/false, term.select.getCondition(),
             term.keepOnTrue ? zero : t, term.keepOnTrue ? t : zero));
       }
-      if (!unbuildable && term.scale != 1.0)
+      if (!build.failed() && term.scale != 1.0)
         t = build(
             createInferred<MulOp>(rewriter, loc, /*report=*/false, t,
                                   scalar(rewriter, loc, element, term.scale)));
-      if (unbuildable)
+      if (build.failed())
         return failure();
       if (term.byWindow) {
         // Per-window terms apply to every image's windows: broadcast to the
@@ -309,7 +320,7 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
       bias = bias ? build(createInferred<AddOp>(rewriter, loc,
                                                 /*report=*/false, bias, t))
                   : t;
-      if (unbuildable)
+      if (build.failed())
         return failure();
     }
     return bias;
@@ -409,14 +420,7 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
     // heads by the matmul, say): each op with an inferred type is built
     // only if it can be, and otherwise the graph is left as it was, with
     // what was built for it (all of it in front of `op`) removed.
-    bool unbuildable = false;
-    auto build = [&](auto built) -> Value {
-      if (failed(built)) {
-        unbuildable = true;
-        return Value();
-      }
-      return built->getResult();
-    };
+    UnlessUnbuildable build;
     auto leaveAsItWas = [&] {
       while (op->getPrevNode() != before)
         rewriter.eraseOp(op->getPrevNode());
@@ -441,7 +445,7 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
       key = build(createInferred<TransposeOp>(
           rewriter, loc, /*report=*/false, key,
           rewriter.getDenseI64ArrayAttr(swapLastTwo(rank))));
-    if (unbuildable)
+    if (build.failed())
       return leaveAsItWas();
     // A 3-D bias is [B·H, Lq, Lk] of 3-D attention or [1, Lq, Lk].
     if (*bias && cast<RankedTensorType>(bias->getType()).getRank() == 3)
