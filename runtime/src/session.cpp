@@ -321,12 +321,19 @@ Status Session::bindSymbols(const std::vector<HostTensor> &inputs,
     if (symbols[s] < 0)
       return badInput("no input determines the dynamic dimension '" +
                       symbol->name()->str() + "'");
-    if (symbols[s] < symbol->min() || symbols[s] > symbol->max())
+    if (symbols[s] < symbol->min() || symbols[s] > symbol->max()) {
+      // Memory and tiles are planned for the bounds: a wider run needs the
+      // model compiled for wider ones.
+      std::string name = symbol->name()->str();
+      int64_t low = std::min<int64_t>(symbol->min(), symbols[s]);
+      int64_t high = std::max<int64_t>(symbol->max(), symbols[s]);
       return badInput(
-          "input '" + boundBy[s] + "' gives " + symbol->name()->str() + " = " +
+          "input '" + boundBy[s] + "' gives " + name + " = " +
           std::to_string(symbols[s]) + ", outside the compiled bounds [" +
           std::to_string(symbol->min()) + ", " + std::to_string(symbol->max()) +
-          "]");
+          "]; to run it, recompile with tessera-compile --dim " + name + "=" +
+          std::to_string(low) + ":" + std::to_string(high) + " (or wider)");
+    }
   }
   // Second pass: every dimension must match.
   for (uint32_t i = 0; i < ordered.size(); ++i) {
