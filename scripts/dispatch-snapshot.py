@@ -66,6 +66,13 @@ def snapshot_family(test_file, out, bin_dir, reuse):
         for key, value in subst.items():
             line = line.replace(key, value)
         args = shlex.split(line)
+        # The command alone: what a RUN line pipes it into is the test's.
+        for i, token in enumerate(args):
+            if token in ("|", "2>&1", ">", "&&", ";"):
+                args = args[:i]
+                break
+        if not args:
+            continue
         if "families.py" in line and "--reference" in args:
             if reuse:
                 shutil.copy(os.path.join(reuse, name, "model.onnx"), work)

@@ -98,8 +98,11 @@ LogicalResult mlir::tessera::runPipeline(ModuleOp module, Phase last,
     }
     pm.addNestedPass<func::FuncOp>(createTesseraFormDispatches());
   }
-  if (reached(Phase::Config))
+  if (reached(Phase::Config)) {
+    // Tiles are sized for the bounds: the ones the graph implies first.
+    pm.addNestedPass<func::FuncOp>(createTesseraInferDimBounds());
     pm.addPass(createTesseraSelectTileConfigs());
+  }
   if (reached(Phase::Codegen))
     pm.addPass(createTesseraBuildKernels());
   if (reached(Phase::SPIRV))

@@ -38,6 +38,31 @@ def TesseraVerifyTarget : Pass<"tessera-verify-target", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::tessera::TesseraDialect"];
 }
 
+def TesseraInferDimBounds
+    : Pass<"tessera-infer-dim-bounds", "::mlir::func::FuncOp"> {
+  let summary = "Bound the dynamic dimensions the graph bounds, default the "
+                "batch";
+  let description = [{
+    Memory and tiles are planned for the bounds of a function's named
+    dimensions (`tessera.dim_bounds`, which `--dim` writes). For each named
+    dimension still without one, this pass records the bound the graph
+    implies, and says so in a remark:
+
+    - a length that indexes a table: an iota of length `n` (from 0) that a
+      gather reads as indices into an axis of `N` rows bounds `n` by `N`
+      (positions into a position-embedding table: `seq <= max_position`); an
+      iota of length `n` starting at `p` bounds `n` by `N` and `p` by
+      `N - 1` (decoding after `p` cached positions);
+    - the batch: a dimension that is the first of a function argument and
+      has no other bound defaults to 1.
+
+    Any other named dimension keeps no bound, and compiling it to a binary
+    stays an error that names `--dim`. Each remark says how to widen the
+    bound: `--dim NAME=MIN:MAX`.
+  }];
+  let dependentDialects = ["::mlir::tessera::TesseraDialect"];
+}
+
 def TesseraSplitLargeWeights
     : Pass<"tessera-split-large-weights", "::mlir::ModuleOp"> {
   let summary = "Split linear weights larger than one storage-buffer binding";
