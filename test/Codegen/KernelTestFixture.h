@@ -128,10 +128,10 @@ protected:
     return program;
   }
 
-  /// Runs `program` and returns output 0's values (widened from f16 when it
-  /// is f16).
-  std::vector<float> run(tessera_program program,
-                         const std::vector<Tensor> &inputs) {
+  /// Runs `program` and returns output 0's values, of any element type
+  /// (f16 widened, integers and booleans exact).
+  std::vector<double> runValues(tessera_program program,
+                                const std::vector<Tensor> &inputs) {
     std::vector<tessera_tensor> tensors;
     std::vector<std::vector<uint16_t>> halves;
     halves.reserve(inputs.size());
@@ -168,15 +168,38 @@ protected:
         << tessera_last_error();
     tessera_tensor output{};
     EXPECT_EQ(tessera_program_output(program, 0, &output), TESSERA_OK);
-    if (output.element_type == TESSERA_F16) {
-      const auto *data = static_cast<const uint16_t *>(output.data);
-      std::vector<float> values;
-      for (size_t i = 0; i < output.size / 2; ++i)
-        values.push_back(tessera_f16_to_f32(data[i]));
-      return values;
+    std::vector<double> values;
+    switch (output.element_type) {
+    case TESSERA_F32: {
+      const auto *data = static_cast<const float *>(output.data);
+      values.assign(data, data + output.size / 4);
+      break;
     }
-    const float *data = static_cast<const float *>(output.data);
-    return std::vector<float>(data, data + output.size / 4);
+    case TESSERA_F16:
+      for (size_t i = 0; i < output.size / 2; ++i)
+        values.push_back(
+            tessera_f16_to_f32(static_cast<const uint16_t *>(output.data)[i]));
+      break;
+    case TESSERA_I32: {
+      const auto *data = static_cast<const int32_t *>(output.data);
+      values.assign(data, data + output.size / 4);
+      break;
+    }
+    case TESSERA_BOOL: {
+      const auto *data = static_cast<const unsigned char *>(output.data);
+      values.assign(data, data + output.size);
+      break;
+    }
+    }
+    return values;
+  }
+
+  /// Runs `program` and returns output 0's float values (widened from f16
+  /// when it is f16).
+  std::vector<float> run(tessera_program program,
+                         const std::vector<Tensor> &inputs) {
+    std::vector<double> values = runValues(program, inputs);
+    return std::vector<float>(values.begin(), values.end());
   }
 
   /// NaN is expected exactly where `want` is NaN.

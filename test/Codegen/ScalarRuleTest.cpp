@@ -216,59 +216,22 @@ protected:
     tessera_program program = compile(functionText(v, rows.size()));
     if (!program)
       return {};
-    std::vector<std::vector<unsigned char>> storage(v.operandTypes.size());
-    std::vector<tessera_tensor> inputs;
+    std::vector<Tensor> inputs;
     const char *names[] = {"a", "b", "c"};
     for (size_t i = 0; i < v.operandTypes.size(); ++i) {
-      std::vector<unsigned char> &bytes = storage[i];
-      tessera_tensor t{};
+      Tensor &t = inputs.emplace_back();
       t.name = names[i];
-      t.rank = 1;
-      t.shape[0] = int64_t(rows.size());
+      t.shape = {int64_t(rows.size())};
       for (const std::vector<double> &row : rows) {
-        if (v.operandTypes[i] == "f32") {
-          float x = float(row[i]);
-          bytes.insert(bytes.end(), reinterpret_cast<unsigned char *>(&x),
-                       reinterpret_cast<unsigned char *>(&x) + 4);
-          t.element_type = TESSERA_F32;
-        } else if (v.operandTypes[i] == "i32") {
-          int32_t x = int32_t(row[i]);
-          bytes.insert(bytes.end(), reinterpret_cast<unsigned char *>(&x),
-                       reinterpret_cast<unsigned char *>(&x) + 4);
-          t.element_type = TESSERA_I32;
-        } else {
-          bytes.push_back(row[i] != 0);
-          t.element_type = TESSERA_BOOL;
-        }
-      }
-      t.data = bytes.data();
-      t.size = bytes.size();
-      inputs.push_back(t);
-    }
-    std::vector<double> results;
-    EXPECT_EQ(tessera_program_run(program, inputs.data(),
-                                  static_cast<uint32_t>(inputs.size())),
-              TESSERA_OK)
-        << tessera_last_error();
-    tessera_tensor out{};
-    EXPECT_EQ(tessera_program_output(program, 0, &out), TESSERA_OK);
-    for (size_t i = 0; i < rows.size(); ++i) {
-      switch (out.element_type) {
-      case TESSERA_F32:
-        results.push_back(static_cast<const float *>(out.data)[i]);
-        break;
-      case TESSERA_F16:
-        results.push_back(
-            tessera_f16_to_f32(static_cast<const uint16_t *>(out.data)[i]));
-        break;
-      case TESSERA_I32:
-        results.push_back(static_cast<const int32_t *>(out.data)[i]);
-        break;
-      case TESSERA_BOOL:
-        results.push_back(static_cast<const unsigned char *>(out.data)[i]);
-        break;
+        if (v.operandTypes[i] == "f32")
+          t.values.push_back(float(row[i]));
+        else if (v.operandTypes[i] == "i32")
+          t.ints.push_back(int32_t(row[i]));
+        else
+          t.flags.push_back(row[i] != 0);
       }
     }
+    std::vector<double> results = runValues(program, inputs);
     tessera_program_destroy(program);
     return results;
   }
