@@ -86,7 +86,6 @@ TensorInterpreter::broadcastTo(const InterpretedTensor &t,
 /// An elementwise op: its scalar rule (the folder's and the kernels'),
 /// evaluated element by element in the operands' element types.
 std::optional<InterpretedTensor> TensorInterpreter::elementwise(Operation *op) {
-  std::unique_ptr<ScalarRuleEvaluator> rule = ScalarRuleEvaluator::build(op);
   SmallVector<int64_t> shape = concreteShape(op->getResult(0));
   SmallVector<InterpretedTensor> operands;
   SmallVector<Type> types;
@@ -97,6 +96,8 @@ std::optional<InterpretedTensor> TensorInterpreter::elementwise(Operation *op) {
     operands.push_back(std::move(*t));
     types.push_back(getElementTypeOrSelf(operand.getType()));
   }
+  // Built once the operands are known, as the folder does.
+  std::unique_ptr<ScalarRuleEvaluator> rule = ScalarRuleEvaluator::build(op);
   InterpretedTensor out{shape, std::vector<double>(countElements(shape))};
   SmallVector<Attribute> args(operands.size());
   for (size_t i = 0; i < out.data.size(); ++i) {
