@@ -55,8 +55,7 @@ FailureOr<Binding> BufferAssignment::traceInput(Value value,
   FailureOr<Binding> source = traceInput(op->getOperand(0), shapes);
   if (failed(source))
     return failure();
-  std::optional<StridedView> view =
-      viewThrough(op, source->view, shapes.getShape(value));
+  std::optional<StridedView> view = viewThrough(op, source->view, shapes);
   if (!view)
     return failure();
   return Binding{source->base, *view};

@@ -380,9 +380,10 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
     return loadInput(argument, ownIndices(argument, indices));
   Operation *op = value.getDefiningOp();
   if (auto iota = dyn_cast<IotaOp>(op)) {
-    // 1-D, aligned with the last index like any broadcast operand.
+    // 1-D, aligned with the last index like any broadcast operand (a
+    // length of 1 repeats its one element).
     Type element = cast<RankedTensorType>(value.getType()).getElementType();
-    Value position = indices.back();
+    Value position = ownIndices(value, indices).front();
     if (std::optional<StringRef> start = iota.getStart()) {
       // The analysis that built shapes_ parsed it: its names exist.
       std::optional<DimExpr> first = shapes_.parseKnown(*start);
@@ -422,24 +423,16 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
     return evaluate(gather.getInput(), source, known);
   }
   if (auto slice = dyn_cast<SliceOp>(op)) {
-    // input index = start + index * step, the start normalised as ONNX
-    // does (SymbolicShapes admits only whole dynamic dims).
-    auto inputType = cast<RankedTensorType>(slice.getInput().getType());
+    // input index = start + index * step.
     SmallVector<Value> own = ownIndices(value, indices);
     SmallVector<Value> source;
-    for (int64_t d = 0; d < inputType.getRank(); ++d) {
-      int64_t start = slice.getStarts()[d];
-      int64_t step = slice.getSteps() ? (*slice.getSteps())[d] : 1;
-      if (!inputType.isDynamicDim(d)) {
-        int64_t extent = inputType.getDimSize(d);
-        start = std::clamp<int64_t>(start < 0 ? start + extent : start, 0,
-                                    extent);
-      }
-      Value i = own[d];
-      if (step != 1)
-        i = arith::MulIOp::create(builder_, loc_, i, index(step));
-      if (start != 0)
-        i = arith::AddIOp::create(builder_, loc_, i, index(start));
+    for (auto [d, i] : llvm::enumerate(own)) {
+      std::optional<SliceExtent> extent = shapes_.sliceExtent(slice, d);
+      assert(extent && "slice not analysed");
+      if (extent->step != 1)
+        i = arith::MulIOp::create(builder_, loc_, i, index(extent->step));
+      if (extent->start != DimExpr::constant(0))
+        i = arith::AddIOp::create(builder_, loc_, i, size(extent->start));
       source.push_back(i);
     }
     return evaluate(slice.getInput(), source, known);

@@ -179,7 +179,7 @@ llvm::DenseSet<Operation *> findCopies(func::FuncOp function) {
     const SymbolicShape &shape = shapes.getShape(op->getResult(0));
     std::optional<StridedView> view;
     if (source)
-      view = viewThrough(op, *source, shape);
+      view = viewThrough(op, *source, shapes);
     bool returned = llvm::any_of(op->getUsers(), [](Operation *user) {
       return isa<func::ReturnOp>(user);
     });

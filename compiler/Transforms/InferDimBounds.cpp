@@ -3,7 +3,10 @@
 // Memory and tiles are planned for the bounds of the named dimensions. An
 // export declares every axis dynamic and no bound; this pass finds the
 // bounds the graph itself implies, so that a model compiles without --dim,
-// and says what it chose and how to widen it.
+// and says what it chose and how to widen it: an upper bound from a table
+// that positions index, 1 for a batch, kDefaultDimBound for the rest; a
+// lower bound from the positions a slice takes (ONNX would clamp them on a
+// shorter axis; Tessera refuses such runs instead).
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,9 +27,12 @@ using namespace mlir::tessera;
 
 namespace {
 
+/// The upper bound of a named dim that nothing in the graph bounds.
+constexpr int64_t kDefaultDimBound = 512;
+
 /// A bound found for a named dim, and where and why.
 struct FoundBound {
-  int64_t upper;
+  int64_t value;
   Location where;
   std::string why;
 };
@@ -49,6 +55,11 @@ struct InferDimBoundsPass
     shapes.readBoundsAttribute(function);
     function.walk([&](GatherOp gather) { boundByTable(gather); });
     defaultTheBatch(function);
+    defaultTheRest(function);
+    WalkResult sliced = function.walk(
+        [&](SliceOp slice) { return WalkResult(raiseBySlice(slice)); });
+    if (sliced.wasInterrupted())
+      return signalPassFailure();
     record(function);
   }
 
@@ -100,6 +111,57 @@ struct InferDimBoundsPass
     }
   }
 
+  /// Any named dim still without an upper bound gets the default one.
+  void defaultTheRest(func::FuncOp function) {
+    for (auto [id, symbol] : llvm::enumerate(shapes.getSymbols()))
+      propose(id, kDefaultDimBound, function.getLoc(),
+              "nothing in the graph bounds it; the default is " +
+                  std::to_string(kDefaultDimBound));
+  }
+
+  /// A slice that takes positions counted from either end of a dynamic
+  /// dim needs the dim to hold them.
+  LogicalResult raiseBySlice(SliceOp slice) {
+    const SymbolicShape &input = shapes.getShape(slice.getInput());
+    for (unsigned d = 0; d < input.size(); ++d) {
+      std::optional<SliceExtent> extent = shapes.sliceExtent(slice, d);
+      if (!extent || extent->minExtent == 0 || input[d].isConstant())
+        continue;
+      std::string why = "the slice here takes positions up to " +
+                        std::to_string(extent->minExtent) +
+                        " from an end of dim " + std::to_string(d);
+      std::optional<unsigned> id = singleSymbol(input[d]);
+      if (!id) {
+        if (shapes.lowerBound(input[d]) >= extent->minExtent)
+          continue;
+        return slice.emitOpError("needs dim ")
+               << d << " (" << shapes.format(input[d]) << ") to be at least "
+               << extent->minExtent
+               << "; raise the lower bounds of its named dims with --dim";
+      }
+      if (failed(raiseLower(*id, extent->minExtent, slice.getLoc(), why)))
+        return failure();
+    }
+    return success();
+  }
+
+  LogicalResult raiseLower(unsigned id, int64_t lower, Location where,
+                           std::string why) {
+    DimSymbol &symbol = shapes.getSymbols()[id];
+    if (lower <= symbol.lower)
+      return success();
+    auto proposed = found.find(id);
+    int64_t upper =
+        proposed != found.end() ? proposed->second.value : symbol.upper;
+    if (upper > 0 && lower > upper)
+      return emitError(where)
+             << "dynamic dimension '" << symbol.name << "' must be at least "
+             << lower << " (" << why << ") but its upper bound is " << upper;
+    symbol.lower = lower;
+    raised.insert_or_assign(id, FoundBound{lower, where, std::move(why)});
+    return success();
+  }
+
   void propose(unsigned id, int64_t upper, Location where, std::string why) {
     const DimSymbol &symbol = shapes.getSymbols()[id];
     if (symbol.upper > 0 || upper < symbol.lower)
@@ -107,13 +169,13 @@ struct InferDimBoundsPass
     auto it = found.find(id);
     if (it == found.end())
       found.insert({id, FoundBound{upper, where, std::move(why)}});
-    else if (upper < it->second.upper)
+    else if (upper < it->second.value)
       it->second = FoundBound{upper, where, std::move(why)};
   }
 
   /// The bounds in `tessera.dim_bounds`, each said in a remark.
   void record(func::FuncOp function) {
-    if (found.empty())
+    if (found.empty() && raised.empty())
       return;
     MLIRContext *context = function.getContext();
     NamedAttrList bounds;
@@ -121,21 +183,33 @@ struct InferDimBoundsPass
             TesseraDialect::DimBoundsAttrHelper(context).getAttr(function))
       bounds.append(existing.getValue());
     Builder builder(context);
-    for (auto &[id, bound] : found) {
-      const DimSymbol &symbol = shapes.getSymbols()[id];
+    for (auto [id, symbol] : llvm::enumerate(shapes.getSymbols())) {
+      auto upper = found.find(id);
+      auto lower = raised.find(id);
+      if (upper == found.end() && lower == raised.end())
+        continue;
+      int64_t max = upper == found.end() ? symbol.upper : upper->second.value;
       bounds.set(symbol.name,
-                 builder.getDenseI64ArrayAttr({symbol.lower, bound.upper}));
-      emitRemark(bound.where) << "dynamic dimension '" << symbol.name
-                              << "' bounded by " << bound.upper << ": "
-                              << bound.why << "; to plan for more, pass --dim "
-                              << symbol.name << "=" << symbol.lower << ":MAX";
+                 builder.getDenseI64ArrayAttr({symbol.lower, max}));
+      if (upper != found.end())
+        emitRemark(upper->second.where)
+            << "dynamic dimension '" << symbol.name << "' bounded by " << max
+            << ": " << upper->second.why << "; to plan for more, pass --dim "
+            << symbol.name << "=" << symbol.lower << ":MAX";
+      if (lower != raised.end())
+        emitRemark(lower->second.where)
+            << "dynamic dimension '" << symbol.name << "' is at least "
+            << symbol.lower << ": " << lower->second.why
+            << " (a run with less is refused)";
     }
     TesseraDialect::DimBoundsAttrHelper(context).setAttr(
         function, bounds.getDictionary(context));
   }
 
   SymbolicShapes shapes;
+  /// Upper bounds found, and lower bounds raised, by named dim.
   llvm::MapVector<unsigned, FoundBound> found;
+  llvm::MapVector<unsigned, FoundBound> raised;
 };
 
 } // namespace

@@ -41,12 +41,12 @@ def TesseraVerifyTarget : Pass<"tessera-verify-target", "::mlir::ModuleOp"> {
 def TesseraInferDimBounds
     : Pass<"tessera-infer-dim-bounds", "::mlir::func::FuncOp"> {
   let summary = "Bound the dynamic dimensions the graph bounds, default the "
-                "batch";
+                "rest";
   let description = [{
     Memory and tiles are planned for the bounds of a function's named
     dimensions (`tessera.dim_bounds`, which `--dim` writes). For each named
-    dimension still without one, this pass records the bound the graph
-    implies, and says so in a remark:
+    dimension still without an upper bound, this pass records the bound the
+    graph implies, and says so in a remark:
 
     - a length that indexes a table: an iota of length `n` (from 0) that a
       gather reads as indices into an axis of `N` rows bounds `n` by `N`
@@ -54,11 +54,18 @@ def TesseraInferDimBounds
       iota of length `n` starting at `p` bounds `n` by `N` and `p` by
       `N - 1` (decoding after `p` cached positions);
     - the batch: a dimension that is the first of a function argument and
-      has no other bound defaults to 1.
+      has no other bound defaults to 1;
+    - any other dimension defaults to 512.
 
-    Any other named dimension keeps no bound, and compiling it to a binary
-    stays an error that names `--dim`. Each remark says how to widen the
-    bound: `--dim NAME=MIN:MAX`.
+    Each remark says how to widen the bound: `--dim NAME=MIN:MAX`.
+
+    A slice that takes a fixed count of positions from either end of a
+    dynamic dimension (`x[:, :2]`, `x[:, 2:]`, `x[:, -1:]`) is exact only
+    while the dimension holds them (ONNX would clamp its ends, which no
+    expression of named dims says): the dimension's lower bound is raised to
+    that count, with a remark, and the runtime refuses a shorter run. A
+    dimension that is a sum of names (`past + seq`) must already be at
+    least that long; otherwise the slice is an error.
   }];
   let dependentDialects = ["::mlir::tessera::TesseraDialect"];
 }

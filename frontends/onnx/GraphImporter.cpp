@@ -239,13 +239,11 @@ FailureOr<Value> GraphImporter::materialize(ImportedValue &value,
   Attribute payload = value.constant;
   if (!payload) {
     assert(value.known && "an imported value has a value or known elements");
+    if (llvm::any_of(*value.known,
+                     [](const DimExpr &e) { return !e.isConstant(); }))
+      return materializeDims(value, loc);
     SmallVector<int32_t> elements;
     for (const DimExpr &e : *value.known) {
-      if (!e.isConstant())
-        return emitError(loc)
-               << "a shape computation needs the run-time value of a "
-                  "dynamic dimension as a tensor; only shape arithmetic "
-                  "that folds at compile time is supported";
       if (e.getCoefficient() < std::numeric_limits<int32_t>::min() ||
           e.getCoefficient() > std::numeric_limits<int32_t>::max())
         return emitError(loc) << "the integer constant " << e.getCoefficient()
@@ -279,6 +277,33 @@ FailureOr<Value> GraphImporter::materialize(ImportedValue &value,
   auto constant = ConstantOp::create(builder_, loc, value.type,
                                      cast<TypedAttr>(payload));
   value.value = constant.getResult();
+  return value.value;
+}
+
+FailureOr<Value> GraphImporter::materializeDims(ImportedValue &value,
+                                                Location loc) {
+  // Each element a one-element tensor, a dynamic one an iota that starts
+  // at its value; concatenated, and shaped as the value.
+  if (!value.type.getElementType().isInteger(32))
+    return emitError(loc) << "a tensor of " << value.type.getElementType()
+                          << " holds the value of a dynamic dimension";
+  auto element = RankedTensorType::get({1}, value.type.getElementType());
+  SmallVector<Value> parts;
+  for (const DimExpr &e : *value.known) {
+    if (e.isConstant())
+      parts.push_back(ConstantOp::create(
+          builder_, loc, element,
+          DenseElementsAttr::get(element,
+                                 static_cast<int32_t>(e.getCoefficient()))));
+    else
+      parts.push_back(
+          IotaOp::create(builder_, loc, element, StringAttr(),
+                         builder_.getStringAttr(shapes_.format(e))));
+  }
+  Value flat = parts.size() == 1
+                   ? parts.front()
+                   : ConcatOp::create(builder_, loc, parts, 0).getResult();
+  value.value = ReshapeOp::create(builder_, loc, value.type, flat, ArrayAttr());
   return value.value;
 }
 

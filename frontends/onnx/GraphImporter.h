@@ -173,6 +173,9 @@ public:
   void define(StringRef name, ImportedValue value);
   /// Materializes a known value as a tessera.constant.
   FailureOr<Value> materialize(ImportedValue &value, Location loc);
+  /// materialize() for known elements that name dynamic dims: computed by
+  /// the kernels from the dims' run-time values.
+  FailureOr<Value> materializeDims(ImportedValue &value, Location loc);
   /// Infers the shapes of the ops created since the last call.
   LogicalResult analyzeNewOps();
 

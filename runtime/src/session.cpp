@@ -324,15 +324,22 @@ Status Session::bindSymbols(const std::vector<HostTensor> &inputs,
     if (symbols[s] < symbol->min() || symbols[s] > symbol->max()) {
       // Memory and tiles are planned for the bounds: a wider run needs the
       // model compiled for wider ones.
+      // A larger upper bound only costs memory; a lower bound above 1 is
+      // either --dim's or what the graph needs (tessera-compile says which).
       std::string name = symbol->name()->str();
-      int64_t low = std::min<int64_t>(symbol->min(), symbols[s]);
-      int64_t high = std::max<int64_t>(symbol->max(), symbols[s]);
-      return badInput(
-          "input '" + boundBy[s] + "' gives " + name + " = " +
-          std::to_string(symbols[s]) + ", outside the compiled bounds [" +
-          std::to_string(symbol->min()) + ", " + std::to_string(symbol->max()) +
-          "]; to run it, recompile with tessera-compile --dim " + name + "=" +
-          std::to_string(low) + ":" + std::to_string(high) + " (or wider)");
+      std::string outside = "input '" + boundBy[s] + "' gives " + name + " = " +
+                            std::to_string(symbols[s]) +
+                            ", outside the compiled bounds [" +
+                            std::to_string(symbol->min()) + ", " +
+                            std::to_string(symbol->max()) + "]";
+      if (symbols[s] < symbol->min())
+        return badInput(outside + "; the model was compiled for " + name +
+                        " >= " + std::to_string(symbol->min()) +
+                        " (tessera-compile's remarks say why)");
+      return badInput(outside +
+                      "; to run it, recompile with tessera-compile --dim " +
+                      name + "=" + std::to_string(symbol->min()) + ":" +
+                      std::to_string(symbols[s]) + " (or wider)");
     }
   }
   // Second pass: every dimension must match.

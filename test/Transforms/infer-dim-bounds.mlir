@@ -43,12 +43,57 @@ func.func @given(%ids: tensor<?x?xi32> {tessera.dims = ["batch", "seq"], tessera
 
 // -----
 
-// A length nothing bounds stays unbounded (compiling it to a binary asks
-// for --dim); only the batch gets its default.
+// A length nothing bounds gets the default bound; the batch its own.
 // CHECK-LABEL: func.func @free
-// CHECK-SAME: tessera.dim_bounds = {batch = array<i64: 1, 1>}
+// CHECK-SAME: tessera.dim_bounds = {batch = array<i64: 1, 1>, seq = array<i64: 1, 512>}
 // expected-remark @below {{dynamic dimension 'batch' bounded by 1}}
+// expected-remark @below {{dynamic dimension 'seq' bounded by 512: nothing in the graph bounds it; the default is 512; to plan for more, pass --dim seq=1:MAX}}
 func.func @free(%x: tensor<?x?x8xf32> {tessera.dims = ["batch", "seq", 8], tessera.name = "x"}) -> tensor<?x?x8xf32> {
   %y = tessera.exp %x : tensor<?x?x8xf32>
   return %y : tensor<?x?x8xf32>
+}
+
+// -----
+
+// Two positions taken from the start and the rest put back after them
+// (x[:, :2], x[:, 2:], cat): exact while seq holds the two, so seq is at
+// least 2.
+// CHECK-LABEL: func.func @head_and_rest
+// CHECK-SAME: tessera.dim_bounds = {seq = array<i64: 2, 16>}
+func.func @head_and_rest(%x: tensor<2x?x8xf32> {tessera.dims = [2, "seq", 8], tessera.name = "x"}) -> tensor<2x?x8xf32> attributes {tessera.dim_bounds = {seq = array<i64: 1, 16>}} {
+  // expected-remark @below {{dynamic dimension 'seq' is at least 2: the slice here takes positions up to 2 from an end of dim 1 (a run with less is refused)}}
+  %head = tessera.slice %x [0, 0, 0] to [2, 2, 8] : tensor<2x?x8xf32> -> tensor<2x?x8xf32>
+  %rest = tessera.slice %x [0, 2, 0] to [2, 9223372036854775807, 8] : tensor<2x?x8xf32> -> tensor<2x?x8xf32>
+  %y = tessera.concat %head, %rest axis = 1 : (tensor<2x?x8xf32>, tensor<2x?x8xf32>) -> tensor<2x?x8xf32>
+  return %y : tensor<2x?x8xf32>
+}
+
+// -----
+
+// The last three positions (x[:, -3:]) need three.
+// CHECK-LABEL: func.func @tail
+// CHECK-SAME: tessera.dim_bounds = {seq = array<i64: 3, 16>}
+func.func @tail(%x: tensor<2x?xf32> {tessera.dims = [2, "seq"], tessera.name = "x"}) -> tensor<2x?xf32> attributes {tessera.dim_bounds = {seq = array<i64: 1, 16>}} {
+  // expected-remark @below {{dynamic dimension 'seq' is at least 3}}
+  %tail = tessera.slice %x [0, -3] to [2, 9223372036854775807] : tensor<2x?xf32> -> tensor<2x?xf32>
+  return %tail : tensor<2x?xf32>
+}
+
+// -----
+
+// A slice that needs more positions than the bound allows is refused.
+func.func @too_short(%x: tensor<2x?xf32> {tessera.dims = [2, "seq"], tessera.name = "x"}) -> tensor<2x?xf32> attributes {tessera.dim_bounds = {seq = array<i64: 1, 4>}} {
+  // expected-error @below {{dynamic dimension 'seq' must be at least 6 (the slice here takes positions up to 6 from an end of dim 1) but its upper bound is 4}}
+  %head = tessera.slice %x [0, 0] to [2, 6] : tensor<2x?xf32> -> tensor<2x?xf32>
+  return %head : tensor<2x?xf32>
+}
+
+// -----
+
+// Over a sum of named dims the bounds must already hold it: no single dim
+// to raise.
+func.func @over_a_sum(%x: tensor<?xf32> {tessera.dims = ["past + seq"], tessera.name = "x"}) -> tensor<?xf32> attributes {tessera.dim_bounds = {past = array<i64: 1, 8>, seq = array<i64: 1, 8>}} {
+  // expected-error @below {{'tessera.slice' op needs dim 0 (past + seq) to be at least 4; raise the lower bounds of its named dims with --dim}}
+  %head = tessera.slice %x [0] to [4] : tensor<?xf32> -> tensor<?xf32>
+  return %head : tensor<?xf32>
 }

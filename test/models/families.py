@@ -10,8 +10,9 @@ model's inputs.
     /usr/bin/python3 test/models/families.py --family bert --opset 14 -o bert.onnx
 
 Families: bert, gpt2, gpt2-past (decoding with a key/value cache), vit,
-clip-text, clip-vision, swin, transformer
-(torch.nn's encoder-decoder), blip-text, detr-decoder, longformer; each has
+clip-text, clip-text-pooled (with the end-of-text pooling), clip-vision, swin,
+transformer (torch.nn's encoder-decoder), blip-text, detr-decoder, longformer,
+longformer-sliced (global rows sliced off and concatenated back); each has
 2 layers. Weights are random with a fixed seed. With --reference DIR the
 script also writes the inputs (input_NAME.npy) and PyTorch's output
 (output_output.npy) for the end-to-end check.
@@ -295,6 +296,24 @@ class ClipText(nn.Module):
         return self.final_layer_norm(x)
 
 
+class ClipTextPooled(ClipText):
+    """CLIP's text tower with the pooled output CLIPTextTransformer computes:
+    each sequence's hidden state at its end-of-text token (the largest id,
+    found by ArgMax over input_ids) picked with a batch index, then the
+    text projection (CLIPTextModelWithProjection's text_embeds)."""
+
+    outputs = {"last_hidden_state": {0: "batch", 1: "seq"}, "text_embeds": {0: "batch"}}
+
+    def __init__(self):
+        super().__init__()
+        self.text_projection = nn.Linear(HIDDEN, HIDDEN // 2, bias=False)
+
+    def forward(self, input_ids, attention_mask):
+        x = super().forward(input_ids, attention_mask)
+        pooled = x[torch.arange(x.shape[0]), input_ids.to(dtype=torch.int).argmax(dim=-1)]
+        return x, self.text_projection(pooled)
+
+
 IMAGE, CHANNELS = 16, 3
 
 
@@ -556,13 +575,15 @@ class Longformer(nn.Module):
     output_axes = {0: "batch", 1: "seq"}
     padding_idx = 1
     dilations = (1, 2)
+    global_tokens = GLOBAL_TOKENS
+    layer_type = LongformerLayer
 
     def __init__(self):
         super().__init__()
         self.words = nn.Embedding(VOCAB, HIDDEN, padding_idx=self.padding_idx)
         self.positions = nn.Embedding(MAX_POS + 2, HIDDEN, padding_idx=self.padding_idx)
         self.ln = nn.LayerNorm(HIDDEN, eps=1e-5)
-        self.layers = nn.ModuleList(LongformerLayer() for _ in range(LAYERS))
+        self.layers = nn.ModuleList(self.layer_type() for _ in range(LAYERS))
 
     def forward(self, input_ids, attention_mask):
         seq = input_ids.size(1)
@@ -573,7 +594,7 @@ class Longformer(nn.Module):
         distance = pos[None, :] - pos[:, None]
         is_global = torch.zeros(seq, dtype=torch.bool)
         global_slot = torch.zeros(seq, dtype=torch.long)  # row -> global row
-        for slot, token in enumerate(GLOBAL_TOKENS):
+        for slot, token in enumerate(self.global_tokens):
             is_global = is_global | (pos == token)
             global_slot = global_slot + (pos == token).long() * slot
         padding = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min
@@ -585,6 +606,36 @@ class Longformer(nn.Module):
             local = torch.zeros(seq, seq).masked_fill(~keep, torch.finfo(x.dtype).min)
             x = layer(x, local[None, None] + padding, padding, is_global, global_slot)
         return x
+
+
+class LongformerSlicedLayer(LongformerLayer):
+    """The global rows written the plain PyTorch way when the G global tokens
+    lead the sequence: x[:, :G] through the global projections, the local
+    result from row G on, and a cat along the sequence."""
+
+    def forward(self, x, mask, padding, is_global, global_slot):
+        g = len(LongformerSliced.global_tokens)
+        q, k, v = (split_heads(p(x), HEADS) for p in (self.query, self.key, self.value))
+        scale = math.sqrt(HIDDEN // HEADS)
+        probs = nn.functional.softmax(torch.matmul(q, k.transpose(-1, -2)) / scale + mask, dim=-1)
+        local = merge_heads(torch.matmul(probs, v))
+        qg = split_heads(self.query_global(x[:, :g]), HEADS)
+        kg, vg = split_heads(self.key_global(x), HEADS), split_heads(self.value_global(x), HEADS)
+        global_probs = nn.functional.softmax(torch.matmul(qg, kg.transpose(-1, -2)) / scale + padding, dim=-1)
+        rows = merge_heads(torch.matmul(global_probs, vg))
+        context = torch.cat([rows, local[:, g:]], dim=1)
+        x = self.ln1(self.dense(context) + x)
+        h = self.intermediate(x)
+        h = h * 0.5 * (1.0 + torch.erf(h / math.sqrt(2.0)))
+        return self.ln2(self.output(h) + x)
+
+
+class LongformerSliced(Longformer):
+    """Longformer with two leading global tokens whose rows are sliced off
+    and concatenated back (LongformerSlicedLayer)."""
+
+    global_tokens = (0, 1)
+    layer_type = LongformerSlicedLayer
 
 
 GRID, WINDOW_SIZE, SHIFT = 8, 4, 2
@@ -688,6 +739,7 @@ class Swin(nn.Module):
 
 
 FAMILIES = {"bert": Bert, "gpt2": Gpt2, "gpt2-past": Gpt2Past, "vit": Vit, "clip-text": ClipText,
+            "clip-text-pooled": ClipTextPooled, "longformer-sliced": LongformerSliced,
             "clip-vision": ClipVision, "transformer": EncoderDecoder,
             "blip-text": BlipTextDecoder, "detr-decoder": DetrDecoder,
             "longformer": Longformer, "swin": Swin}

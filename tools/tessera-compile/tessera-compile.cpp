@@ -173,7 +173,10 @@ int main(int argc, char **argv) {
       "file in the tessera dialect with one function. Dynamic dimensions\n"
       "are named (ONNX dim_params; in MLIR the argument attribute\n"
       "tessera.dims, e.g. [1, \"seq\", 256]) and bounded by --dim (or the\n"
-      "function attribute tessera.dim_bounds).\n\n"
+      "function attribute tessera.dim_bounds). Without --dim a dim gets the\n"
+      "bound the graph implies (positions into a table of N rows: N), the\n"
+      "batch (an input's first dim) 1, any other 512; a remark says each\n"
+      "bound chosen and the --dim that widens it.\n\n"
       "Phases: " +
       listPhases() +
       ".\nProfiles: " + llvm::join(getBuiltinProfileNames(), ", ") + ".\n";

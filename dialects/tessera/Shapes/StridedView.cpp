@@ -95,7 +95,7 @@ StridedView StridedView::broadcastTo(ArrayRef<DimExpr> newShape) const {
   return view;
 }
 
-StridedView StridedView::slice(ArrayRef<int64_t> starts,
+StridedView StridedView::slice(ArrayRef<DimExpr> starts,
                                ArrayRef<int64_t> steps,
                                ArrayRef<DimExpr> newShape) const {
   StridedView view;
@@ -103,7 +103,7 @@ StridedView StridedView::slice(ArrayRef<int64_t> starts,
   view.shape.assign(newShape.begin(), newShape.end());
   for (size_t d = 0; d < shape.size(); ++d) {
     view.strides.push_back(strides[d] * DimExpr::constant(steps[d]));
-    view.offset = view.offset + strides[d] * DimExpr::constant(starts[d]);
+    view.offset = view.offset + strides[d] * starts[d];
   }
   return view;
 }
@@ -163,7 +163,8 @@ bool mlir::tessera::isViewOp(Operation *op) {
 
 std::optional<StridedView>
 mlir::tessera::viewThrough(Operation *op, const StridedView &source,
-                           ArrayRef<DimExpr> resultShape) {
+                           const SymbolicShapes &shapes) {
+  const SymbolicShape &resultShape = shapes.getShape(op->getResult(0));
   if (auto transpose = dyn_cast<TransposeOp>(op))
     return source.transpose(transpose.getPermutation());
   if (isa<ReshapeOp>(op))
@@ -173,19 +174,14 @@ mlir::tessera::viewThrough(Operation *op, const StridedView &source,
   if (isCastOnLoad(op))
     return source;
   auto slice = cast<SliceOp>(op);
-  SmallVector<int64_t> starts, steps;
-  for (auto [d, given] : llvm::enumerate(slice.getStarts())) {
-    const DimExpr &extent = source.shape[d];
-    int64_t start = given;
-    if (start < 0) {
-      if (!extent.isConstant())
-        return std::nullopt;
-      start = std::max<int64_t>(0, start + extent.getCoefficient());
-    }
-    if (extent.isConstant())
-      start = std::min(start, extent.getCoefficient());
-    starts.push_back(start);
-    steps.push_back(slice.getSteps() ? (*slice.getSteps())[d] : 1);
+  SmallVector<DimExpr> starts;
+  SmallVector<int64_t> steps;
+  for (unsigned d = 0; d < resultShape.size(); ++d) {
+    std::optional<SliceExtent> extent = shapes.sliceExtent(slice, d);
+    if (!extent)
+      return std::nullopt;
+    starts.push_back(extent->start);
+    steps.push_back(extent->step);
   }
   return source.slice(starts, steps, resultShape);
 }

@@ -31,9 +31,9 @@ struct StridedView {
   /// The view after NumPy broadcasting to `newShape` (stride 0 where a
   /// dimension of size 1 stretches).
   StridedView broadcastTo(ArrayRef<DimExpr> newShape) const;
-  /// The view of a slice starting at `starts` (non-negative) with `steps`,
-  /// of shape `newShape`.
-  StridedView slice(ArrayRef<int64_t> starts, ArrayRef<int64_t> steps,
+  /// The view of a slice starting at `starts` with `steps`, of shape
+  /// `newShape`.
+  StridedView slice(ArrayRef<DimExpr> starts, ArrayRef<int64_t> steps,
                     ArrayRef<DimExpr> newShape) const;
 };
 
@@ -54,10 +54,11 @@ OutputChain traceOutputChain(Value result, const SymbolicShapes &shapes);
 /// f32 (the f32 tensor is the f16 buffer read wider) and i32 to i1
 /// (booleans are stored as i32 and loaded as `!= 0`).
 bool isViewOp(Operation *op);
-/// The view that view op `op` makes of a tensor viewed as `source`, its
-/// result of `resultShape`; std::nullopt when no strided view expresses it.
+/// The view that view op `op` makes of a tensor viewed as `source` (its
+/// result's shape from `shapes`); std::nullopt when no strided view
+/// expresses it.
 std::optional<StridedView> viewThrough(Operation *op, const StridedView &source,
-                                       ArrayRef<DimExpr> resultShape);
+                                       const SymbolicShapes &shapes);
 
 } // namespace mlir::tessera
 

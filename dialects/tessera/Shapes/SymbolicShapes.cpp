@@ -406,6 +406,65 @@ FailureOr<SymbolicShape> SymbolicShapes::broadcastShape(BroadcastOp b) {
   return shape;
 }
 
+std::optional<SliceExtent> SymbolicShapes::sliceExtent(SliceOp slice,
+                                                       unsigned d) const {
+  const DimExpr &extent = getShape(slice.getInput())[d];
+  int64_t step = slice.getSteps() ? (*slice.getSteps())[d] : 1;
+  int64_t start = slice.getStarts()[d], end = slice.getEnds()[d];
+  if (extent.isConstant()) {
+    // ONNX: negative positions count from the end, then clamp to [0, size].
+    int64_t size = extent.getCoefficient();
+    auto clamp = [&](int64_t i) {
+      return std::clamp<int64_t>(i < 0 ? i + size : i, 0, size);
+    };
+    int64_t first = clamp(start), last = clamp(end);
+    int64_t count = last <= first ? 0 : (last - first + step - 1) / step;
+    return SliceExtent{DimExpr::constant(first), DimExpr::constant(count), step,
+                       0};
+  }
+  if (step != 1)
+    return std::nullopt;
+  // A position as an expression: counted from the start (needs the dim to
+  // reach it) or from the end (needs the dim to hold what it skips); ends
+  // past any size exporters write (INT64_MAX, INT32_MAX) are the end.
+  constexpr int64_t kPastAnyEnd = int64_t(1) << 31;
+  auto position = [&](int64_t i) -> std::pair<DimExpr, int64_t> {
+    if (i >= kPastAnyEnd)
+      return {extent, 0};
+    if (i < 0)
+      return {extent + DimExpr::constant(i), -i};
+    return {DimExpr::constant(i), i};
+  };
+  auto [first, needFirst] = position(start);
+  auto [last, needLast] = position(end);
+  DimExpr length = last - first;
+  int64_t minExtent = std::max(needFirst, needLast);
+  if (!length.isConstant()) {
+    // extent - c: from a position counted from the start to one counted
+    // from the end, which needs c elements.
+    DimExpr rest = length - extent;
+    if (!rest.isConstant())
+      return std::nullopt;
+    minExtent = std::max(minExtent, -rest.getCoefficient());
+  } else if (length.getCoefficient() < 0) {
+    return std::nullopt;
+  }
+  return SliceExtent{first, length, 1, minExtent};
+}
+
+/// The shape left when `axes` are reduced: dropped, or kept as 1.
+static SymbolicShape reducedShape(ArrayRef<DimExpr> input,
+                                  ArrayRef<int64_t> axes, bool keepdims) {
+  SymbolicShape shape;
+  for (auto [d, dim] : llvm::enumerate(input)) {
+    if (!llvm::is_contained(axes, static_cast<int64_t>(d)))
+      shape.push_back(dim);
+    else if (keepdims)
+      shape.push_back(DimExpr::constant(1));
+  }
+  return shape;
+}
+
 /// The shape of an op's result from its operands' shapes.
 FailureOr<SymbolicShape> SymbolicShapes::inferShape(Operation *op) {
   auto shapeOf = [&](Value v) -> const SymbolicShape & { return getShape(v); };
@@ -440,15 +499,13 @@ FailureOr<SymbolicShape> SymbolicShapes::inferShape(Operation *op) {
         return Result(SymbolicShape{q[0], q[1], q[2], v[3]});
       })
       .Case<ReduceSumOp, ReduceMeanOp, ReduceMaxOp>([&](auto reduce) -> Result {
-        const SymbolicShape &input = shapeOf(reduce.getInput());
-        SymbolicShape shape;
-        for (auto [d, dim] : llvm::enumerate(input)) {
-          if (!llvm::is_contained(reduce.getAxes(), static_cast<int64_t>(d)))
-            shape.push_back(dim);
-          else if (reduce.getKeepdims())
-            shape.push_back(DimExpr::constant(1));
-        }
-        return Result(shape);
+        return Result(reducedShape(shapeOf(reduce.getInput()), reduce.getAxes(),
+                                   reduce.getKeepdims()));
+      })
+      .Case<ArgMaxOp>([&](ArgMaxOp argmax) -> Result {
+        return Result(reducedShape(shapeOf(argmax.getInput()),
+                                   {static_cast<int64_t>(argmax.getAxis())},
+                                   argmax.getKeepdims()));
       })
       .Case<ConcatOp>([&](ConcatOp concat) -> Result {
         int64_t axis = static_cast<int64_t>(concat.getAxis());
@@ -460,21 +517,15 @@ FailureOr<SymbolicShape> SymbolicShapes::inferShape(Operation *op) {
         return Result(shape);
       })
       .Case<SliceOp>([&](SliceOp slice) -> Result {
-        // Static dims come from the type; a dynamic dim must be taken
-        // whole (start 0, end past it, step 1).
-        const SymbolicShape &input = shapeOf(slice.getInput());
         SymbolicShape shape;
-        for (auto [d, dim] : llvm::enumerate(slice.getType().getShape())) {
-          if (!ShapedType::isDynamic(dim)) {
-            shape.push_back(DimExpr::constant(dim));
-            continue;
-          }
-          int64_t step = slice.getSteps() ? (*slice.getSteps())[d] : 1;
-          if (slice.getStarts()[d] != 0 || step != 1 ||
-              slice.getEnds()[d] < static_cast<int64_t>(1) << 31)
+        for (unsigned d = 0; d < slice.getType().getRank(); ++d) {
+          std::optional<SliceExtent> extent = sliceExtent(slice, d);
+          if (!extent)
             return failNoShape(op, "dim " + Twine(d) +
-                                       " is sliced inside a dynamic dimension");
-          shape.push_back(input[d]);
+                                       " is sliced with a step inside a "
+                                       "dynamic dimension, or from its end "
+                                       "to a position from its start");
+          shape.push_back(extent->length);
         }
         return Result(shape);
       })

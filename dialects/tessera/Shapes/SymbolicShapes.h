@@ -28,6 +28,19 @@ namespace mlir::tessera {
 class BroadcastOp;
 class DispatchOp;
 class ReshapeOp;
+class SliceOp;
+
+/// Where a slice takes one dim of its input, in named dims: elements
+/// start, start + step, ... (`length` of them). Exact while the input's dim
+/// is at least `minExtent`; below that ONNX would clamp the ends, which no
+/// expression of named dims says, so the dim's lower bound is raised to it
+/// instead (tessera-infer-dim-bounds).
+struct SliceExtent {
+  DimExpr start;
+  DimExpr length;
+  int64_t step = 1;
+  int64_t minExtent = 0;
+};
 
 /// A named dimension with its inclusive bounds.
 struct DimSymbol {
@@ -94,6 +107,12 @@ public:
   /// broadcast); an error on `op` when a dim does not parse or the count
   /// is not the result's rank.
   FailureOr<SymbolicShape> parseDims(Operation *op, ArrayAttr dims);
+
+  /// Where `slice` takes dim `d` of its (analysed) input; std::nullopt
+  /// when no expression of named dims says it (a step other than 1 inside
+  /// a dynamic dim, an end counted from the start with a start counted
+  /// from the end).
+  std::optional<SliceExtent> sliceExtent(SliceOp slice, unsigned d) const;
 
 private:
   LogicalResult analyzeDispatch(DispatchOp dispatch);

@@ -92,21 +92,30 @@ TEST(StridedViewTest, BroadcastRepeatsWithStrideZero) {
 TEST(StridedViewTest, SliceOffsetsIntoItsInput) {
   // [seq, 192] packed QKV; K is columns 64..127, every second row.
   StridedView packed = StridedView::dense({seq, c(192)});
-  StridedView k = packed.slice({0, 64}, {2, 1}, {seq, c(64)});
+  StridedView k = packed.slice({c(0), c(64)}, {2, 1}, {seq, c(64)});
   EXPECT_EQ(k.offset, c(64));
   EXPECT_EQ(k.strides[0], c(384));
   EXPECT_EQ(k.strides[1], c(1));
   // Starting one row down as well: 192 + 64 elements in.
-  StridedView shifted = packed.slice({1, 64}, {1, 1}, {seq, c(64)});
+  StridedView shifted = packed.slice({c(1), c(64)}, {1, 1}, {seq, c(64)});
   EXPECT_EQ(shifted.offset, c(256));
 }
 
 TEST(StridedViewTest, SliceOffsetMayBeASum) {
   // [2, seq, 64] from [1, 1, 0]: seq*64 + 64 elements in.
   StridedView view = StridedView::dense({c(2), seq, c(64)});
-  StridedView tail = view.slice({1, 1, 0}, {1, 1, 1}, {c(1), seq, c(64)});
+  StridedView tail =
+      view.slice({c(1), c(1), c(0)}, {1, 1, 1}, {c(1), seq, c(64)});
   EXPECT_EQ(tail.offset, c(64) * seq + c(64));
   EXPECT_EQ(tail.offset.evaluate({5}), 384);
+}
+
+TEST(StridedViewTest, SliceMayStartFromTheEnd) {
+  // x[:, -2:] of [seq, 64]: the last two rows start (seq - 2) * 64 in.
+  StridedView view = StridedView::dense({seq, c(64)});
+  StridedView last = view.slice({seq - c(2), c(0)}, {1, 1}, {c(2), c(64)});
+  EXPECT_EQ(last.offset, c(64) * seq - c(128));
+  EXPECT_EQ(last.offset.evaluate({5}), 192);
 }
 
 } // namespace
