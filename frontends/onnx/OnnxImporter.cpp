@@ -3,6 +3,7 @@
 #include "frontends/onnx/OnnxImporter.h"
 #include "frontends/onnx/GraphImporter.h"
 #include "frontends/onnx/OnnxTextParser.h"
+#include "frontends/onnx/OpsetUpgrade.h"
 
 #include "dialects/tessera/IR/TesseraDialect.h"
 
@@ -28,19 +29,35 @@ FailureOr<int64_t> defaultOpset(const onnx::ModelProto &model, Location loc) {
       version = opset.version();
   if (!version)
     return emitError(loc) << "the model imports no default-domain opset";
-  if (*version < kMinOpset || *version > kMaxOpset)
-    return emitError(loc) << "opset " << *version << " is "
-                          << (*version > kMaxOpset ? "newer" : "older")
-                          << " than Tessera supports (" << kMinOpset << " to "
-                          << kMaxOpset << "); "
-                          << (*version > kMaxOpset
-                                  ? "export with an older opset"
-                                  : "re-export with opset 13 or newer");
+  if (*version > kMaxOpset)
+    return emitError(loc) << "opset " << *version
+                          << " is newer than Tessera supports (up to "
+                          << kMaxOpset << "); export with an older opset";
   return *version;
 }
 
-OwningOpRef<ModuleOp> importModel(const onnx::ModelProto &model,
+/// `model`'s graph, at `opset`, as a module of one function.
+OwningOpRef<ModuleOp> importGraph(const onnx::ModelProto &model, int64_t opset,
                                   StringRef path, MLIRContext *context) {
+  Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  StringRef directory = llvm::sys::path::parent_path(path);
+  ModelLocation location{directory.empty() ? "." : directory.str(),
+                         path.str()};
+  GraphImporter importer(context, fileLoc, opset, std::move(location));
+  std::string name = model.graph().name().empty() ? "main" : model.graph().name();
+  // Function names are symbols: keep them simple.
+  for (char &c : name)
+    if (!llvm::isAlnum(c) && c != '_')
+      c = '_';
+  if (failed(importer.importGraph(model.graph(), *module, name)))
+    return nullptr;
+  return module;
+}
+
+/// `model`, upgraded first when its opset is older than Tessera imports.
+OwningOpRef<ModuleOp> importModel(const onnx::ModelProto &model, StringRef path,
+                                  MLIRContext *context) {
   context->loadDialect<TesseraDialect, func::FuncDialect>();
   Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
   if (!model.has_graph()) {
@@ -50,19 +67,18 @@ OwningOpRef<ModuleOp> importModel(const onnx::ModelProto &model,
   FailureOr<int64_t> opset = defaultOpset(model, fileLoc);
   if (failed(opset))
     return nullptr;
-  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
-  StringRef directory = llvm::sys::path::parent_path(path);
-  ModelLocation location{directory.empty() ? "." : directory.str(),
-                         path.str()};
-  GraphImporter importer(context, fileLoc, *opset, std::move(location));
-  std::string name = model.graph().name().empty() ? "main" : model.graph().name();
-  // Function names are symbols: keep them simple.
-  for (char &c : name)
-    if (!llvm::isAlnum(c) && c != '_')
-      c = '_';
-  if (failed(importer.importGraph(model.graph(), *module, name)))
+  if (*opset >= kMinOpset)
+    return importGraph(model, *opset, path, context);
+  onnx::ModelProto upgraded;
+  std::string error;
+  if (!upgradeOpset(model, kMinOpset, upgraded, error)) {
+    emitError(fileLoc) << "opset " << *opset << " is older than Tessera "
+                       << "imports (" << kMinOpset << " to " << kMaxOpset
+                       << ") and its upgrade failed: " << error
+                       << "; re-export with opset " << kMinOpset << " or newer";
     return nullptr;
-  return module;
+  }
+  return importGraph(upgraded, kMinOpset, path, context);
 }
 
 } // namespace

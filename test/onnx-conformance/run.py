@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""Runs ONNX's own backend node tests (Debian's libonnx-testdata) through
+"""Runs ONNX's own backend tests (Debian's libonnx-testdata) through
 tessera-compile and tessera-run and compares every output with the
 expected one.
 
     run.py --list passing.txt     # every listed test must pass (lit runs this)
     run.py --discover             # try every node test, print the passing ones
+    run.py --discover --suite pytorch-converted --suite pytorch-operator
 
-Each test is a one-node model plus inputs and expected outputs as
-TensorProto files. Floats compare with |out - expected| <= atol + rtol *
+Suites: node (one-node models of every op), pytorch-converted and
+pytorch-operator (real PyTorch exports of modules and operators, at opsets
+6 to 9, upgraded by ONNX's version converter as Tessera imports them). A
+test is named `suite/test_name`; a name without a suite is a node test.
+Each is a model plus inputs and expected outputs as TensorProto files. Floats compare with |out - expected| <= atol + rtol *
 |expected| (atol 1e-5, rtol 1e-4); integers and bools exactly. The list
 only grows: a test that passed once is a regression when it fails.
 """
@@ -24,7 +28,8 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-TESTDATA = "/usr/share/libonnx-testdata/data/node"
+TESTDATA = "/usr/share/libonnx-testdata/data"
+SUITES = ("node", "pytorch-converted", "pytorch-operator")
 ATOL, RTOL = 1e-5, 1e-4
 
 
@@ -37,13 +42,13 @@ def load_tensor(path):
 
 def run_test(name, tools, workdir):
     """None when the test passes, else a one-line reason."""
-    directory = os.path.join(TESTDATA, name)
+    directory = os.path.join(TESTDATA, name if "/" in name else "node/" + name)
     model = onnx.load(os.path.join(directory, "model.onnx"), load_external_data=False)
     initializers = {t.name for t in model.graph.initializer}
     input_names = [i.name for i in model.graph.input if i.name not in initializers]
     output_names = [o.name for o in model.graph.output]
     data = os.path.join(directory, "test_data_set_0")
-    work = tempfile.mkdtemp(prefix=name + ".", dir=workdir)
+    work = tempfile.mkdtemp(prefix=name.replace("/", "-") + ".", dir=workdir)
     binary = os.path.join(work, "model.tsr")
     compile_ = subprocess.run([os.path.join(tools, "tessera-compile"),
                                os.path.join(directory, "model.onnx"), "-o", binary],
@@ -54,6 +59,8 @@ def run_test(name, tools, workdir):
     command = [os.path.join(tools, "tessera-run"), binary, "--output-dir", work]
     for i, path in enumerate(sorted(glob.glob(os.path.join(data, "input_*.pb")))):
         _, array = load_tensor(path)
+        if array.dtype == np.float64:
+            array = array.astype(np.float32)  # Tessera imports double as float
         npy = os.path.join(work, "input_%d.npy" % i)
         np.save(npy, array)
         command += ["--input", "%s=%s" % (input_names[i], npy)]
@@ -87,6 +94,8 @@ def main():
                        help="run every node test and print the passing ones")
     parser.add_argument("--tools", help="directory of tessera-compile and tessera-run "
                         "(default: where PATH finds tessera-compile)")
+    parser.add_argument("--suite", action="append", choices=SUITES,
+                        help="with --discover: the suites to try (default: node)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count())
     parser.add_argument("--verbose", action="store_true", help="print why each failing test fails")
     args = parser.parse_args()
@@ -100,7 +109,11 @@ def main():
         names = [l.split("#")[0].strip() for l in open(args.list)]
         names = [n for n in names if n]
     else:
-        names = sorted(os.path.basename(d) for d in glob.glob(os.path.join(TESTDATA, "test_*")))
+        names = []
+        for suite in args.suite or ["node"]:
+            prefix = "" if suite == "node" else suite + "/"
+            names += sorted(prefix + os.path.basename(d)
+                            for d in glob.glob(os.path.join(TESTDATA, suite, "test_*")))
     with tempfile.TemporaryDirectory() as workdir, \
             concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         results = dict(zip(names, pool.map(lambda n: run_test(n, args.tools, workdir), names)))
@@ -114,7 +127,7 @@ def main():
         return 0
     for name, reason in sorted(failed.items()):
         print("FAIL %s: %s" % (name, reason))
-    print("%d of %d listed ONNX node tests pass" % (len(names) - len(failed), len(names)))
+    print("%d of %d listed ONNX backend tests pass" % (len(names) - len(failed), len(names)))
     return 1 if failed else 0
 
 
