@@ -13,7 +13,9 @@ Families: bert, gpt2, gpt2-past (decoding with a key/value cache), vit,
 clip-text, clip-text-pooled (with the end-of-text pooling), clip-vision, swin,
 transformer (torch.nn's encoder-decoder), blip-text, detr-decoder, longformer,
 longformer-sliced (global rows sliced off and concatenated back); each has
-2 layers. Weights are random with a fixed seed. With --reference DIR the
+2 layers. Weights are random with a fixed seed. Options give the other forms
+exporters write (--no-constant-folding, --keep-initializers-as-inputs,
+--external-data). With --reference DIR the
 script also writes the inputs (input_NAME.npy) and PyTorch's output
 (output_output.npy) for the end-to-end check.
 """
@@ -782,6 +784,13 @@ def main():
     parser.add_argument("--reference", help="directory for inputs and outputs")
     parser.add_argument("--seq", type=int, default=11, help="tokens in the reference inputs")
     parser.add_argument("--past", type=int, default=6, help="cached tokens (gpt2-past)")
+    # The other forms exporters write for the same model.
+    parser.add_argument("--no-constant-folding", action="store_true",
+                        help="export with do_constant_folding=False")
+    parser.add_argument("--keep-initializers-as-inputs", action="store_true",
+                        help="list the weights among the graph's inputs too")
+    parser.add_argument("--external-data", action="store_true",
+                        help="keep the weights in a file next to the model, as models over 2 GB must")
     args = parser.parse_args()
 
     torch.manual_seed(0)
@@ -795,7 +804,14 @@ def main():
     # takes a fused fast path that has no ONNX export.
     torch.onnx.export(model, inputs, args.output, input_names=names,
                       output_names=list(outputs), dynamic_axes=dynamic,
-                      opset_version=args.opset, do_constant_folding=True)
+                      opset_version=args.opset,
+                      do_constant_folding=not args.no_constant_folding,
+                      keep_initializers_as_inputs=args.keep_initializers_as_inputs)
+    if args.external_data:
+        import onnx
+        exported = onnx.load(args.output)
+        onnx.save_model(exported, args.output, save_as_external_data=True,
+                        location=os.path.basename(args.output) + ".data", size_threshold=0)
     # The reference runs as the export traced the model: with gradients
     # (under no_grad, nn.TransformerEncoderLayer's fast path treats fully
     # padded rows differently from its exported graph).

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Every test family in every form users export, end to end (too slow for
+# CI on two cores, where test/models/forms-*.test take a rotation of
+# them): opsets 13 to 17, constant folding off, weights as inputs, weights
+# in an external file. Each line says whether check_form.py passed: no-flag
+# compile, every attention raised, outputs within 1e-5 of PyTorch.
+#
+#   bash scripts/check-export-forms.sh [FAMILY...]     (BUILD_DIR=build)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$(realpath "${BUILD_DIR:-build}")/bin:$PATH"
+families=("$@")
+[ ${#families[@]} -gt 0 ] || families=(bert gpt2 gpt2-past vit clip-text
+  clip-text-pooled clip-vision transformer blip-text detr-decoder longformer
+  longformer-sliced swin)
+forms=("--opset 13" "--opset 14" "--opset 15" "--opset 16" "--opset 17"
+  "--opset 17 --no-constant-folding" "--opset 17 --keep-initializers-as-inputs"
+  "--opset 17 --external-data")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0 failed=0
+for family in "${families[@]}"; do
+  for form in "${forms[@]}"; do
+    # shellcheck disable=SC2086
+    if out=$(/usr/bin/python3 test/models/check_form.py --family "$family" $form \
+        --work "$work/$family" 2>&1); then
+      echo "ok   $family $form: $(echo "$out" | sed -n 's/.*: \(.*attentions.*\)/\1/p' | head -1)"
+      passed=$((passed + 1))
+    else
+      echo "FAIL $family $form: $(echo "$out" | grep -v '^failed:' | grep -m1 -i 'error\|not raised\|max abs' | cut -c1-160)"
+      failed=$((failed + 1))
+    fi
+    rm -rf "${work:?}/$family"
+  done
+done
+echo "$passed passed, $failed failed"

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Exports one family in one of the forms users produce and checks it end to
+end, as a user would: the export compiles with no flags, every attention's
+Softmax is raised into `tessera.attention`, and the binary (bounded for the
+reference batch) matches PyTorch on every output.
+
+    check_form.py --family bert --opset 13 --work DIR [--no-constant-folding]
+        [--keep-initializers-as-inputs] [--external-data]
+
+The family-specific expectations (op counts per layer, mask kinds) live in
+each family's own test; this checks only what every form must keep.
+"""
+import argparse
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FORMS = ("no-constant-folding", "keep-initializers-as-inputs", "external-data")
+TOLERANCE = 1e-5
+
+
+def run(cmd):
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit("failed: %s\n%s%s" % (" ".join(cmd), result.stdout, result.stderr))
+    return result.stdout + result.stderr
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--family", required=True)
+    parser.add_argument("--opset", type=int, required=True)
+    parser.add_argument("--work", required=True)
+    for form in FORMS:
+        parser.add_argument("--" + form, action="store_true")
+    args = parser.parse_args()
+    tools = os.path.dirname(shutil.which("tessera-compile") or sys.exit("tessera-compile not on PATH"))
+    work = args.work
+    os.makedirs(work, exist_ok=True)
+    model, ref = os.path.join(work, "model.onnx"), os.path.join(work, "ref")
+    forms = ["--" + f for f in FORMS if getattr(args, f.replace("-", "_"))]
+    run([sys.executable, os.path.join(HERE, "families.py"), "--family", args.family,
+         "--opset", str(args.opset), "-o", model, "--reference", ref] + forms)
+
+    raised = run([os.path.join(tools, "tessera-compile"), model, "--compile-to=raise"])
+    attentions = len(re.findall(r"tessera\.attention ", raised))
+    softmaxes = len(re.findall(r"tessera\.softmax ", raised))
+    print("%s opset %d %s: %d attentions, %d softmax left"
+          % (args.family, args.opset, " ".join(forms) or "(default form)", attentions, softmaxes))
+    if attentions == 0 or softmaxes:
+        sys.exit("not raised: every attention's Softmax must end in tessera.attention")
+
+    run([os.path.join(tools, "tessera-compile"), model, "-o", os.path.join(work, "noflags.tsr")])
+    binary = os.path.join(work, "model.tsr")
+    run([os.path.join(tools, "tessera-compile"), model, "-o", binary, "--dim", "batch=1:4"])
+    command = [os.path.join(tools, "tessera-run"), binary, "--output-dir", os.path.join(work, "out")]
+    for path in sorted(glob.glob(os.path.join(ref, "input_*.npy"))):
+        command += ["--input", "%s=%s" % (os.path.basename(path)[6:-4], path)]
+    run(command)
+    for path in sorted(glob.glob(os.path.join(ref, "output_*.npy"))):
+        name = os.path.basename(path)[7:]
+        print(run([sys.executable, os.path.join(HERE, "check_model.py"), "compare",
+                   os.path.join(work, "out", name), path, "--tolerance", str(TOLERANCE)]).strip(),
+              "(%s)" % name[:-4])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
