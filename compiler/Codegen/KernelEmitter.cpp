@@ -138,14 +138,6 @@ int64_t KernelEmitter::loadWidth(BlockArgument input) const {
   return vector.getNumElements() * (packed ? 2 : 1);
 }
 
-Type mlir::tessera::getComputeElementType(Type elementType) {
-  // f16 is a storage type: kernels widen it on load and narrow it on store,
-  // so arithmetic is f32 on every device.
-  if (elementType.isF16())
-    return Float32Type::get(elementType.getContext());
-  return elementType;
-}
-
 Value KernelEmitter::widen(Value loaded) {
   Type elementType = getElementTypeOrSelf(loaded.getType());
   if (!elementType.isF16())

@@ -14,6 +14,7 @@
 
 #include "compiler/Codegen/DispatchBindings.h"
 #include "compiler/Codegen/TileConfigs.h"
+#include "dialects/tessera/IR/ScalarRules.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -48,9 +49,6 @@ bool readsIndicesAtRunTime(DispatchOp dispatch);
 /// The element type a tensor of `elementType` has in a storage buffer
 /// (booleans are stored as i32), or null when kernels cannot hold it yet.
 Type getStorageElementType(Type elementType);
-/// The type kernels compute a loaded `elementType` in: f16 widens to f32
-/// (f16 is storage only), everything else is itself.
-Type getComputeElementType(Type elementType);
 
 class KernelEmitter {
 public:

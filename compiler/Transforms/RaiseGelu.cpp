@@ -28,13 +28,25 @@ using namespace mlir::tessera;
 
 namespace {
 
-constexpr double kTolerance = 1e-4;
+/// How far a product of constants may be from the real number the
+/// exporter meant: 1e-4 relative, or a few roundings of the element type
+/// the constants are stored in (an f16 export's 1/√2 is 0.70703).
+double toleranceFor(Value x) {
+  Type element = getElementTypeOrSelf(x.getType());
+  auto floatType = dyn_cast<FloatType>(element);
+  if (!floatType)
+    return 1e-4;
+  double roundoff =
+      std::ldexp(1.0, -static_cast<int>(floatType.getFPMantissaWidth()));
+  return std::max(1e-4, 4 * roundoff);
+}
 
 /// Whether `value` is c · x for a constant c near `expected`.
 bool isScaledCopy(Value value, Value x, double expected) {
   Product p = collectProduct(value);
   return p.factors.size() == 1 && p.factors[0] == x &&
-         std::abs(p.constant - expected) <= kTolerance * std::abs(expected);
+         std::abs(p.constant - expected) <=
+             toleranceFor(x) * std::abs(expected);
 }
 
 /// Whether the factors of a product are x³: pow(x, 3), or x · x · x.
@@ -56,12 +68,12 @@ bool isTanhArgument(Value value, Value x) {
     if (!terms)
       return false;
     Product cube = collectProduct(terms->second);
-    return isCube(cube.factors, x) &&
-           std::abs(cube.constant - scale * inner) <=
-               kTolerance * scale * inner;
+    return isCube(cube.factors, x) && std::abs(cube.constant - scale * inner) <=
+                                          toleranceFor(x) * scale * inner;
   };
   Product p = collectProduct(value);
-  if (p.factors.size() == 1 && std::abs(p.constant - outer) <= kTolerance &&
+  if (p.factors.size() == 1 &&
+      std::abs(p.constant - outer) <= toleranceFor(x) * outer &&
       isCubicSum(p.factors[0], 1.0))
     return true;
   return p.constant == 1.0 && p.factors.size() == 1 &&
@@ -73,7 +85,7 @@ std::optional<GeluApproximation> matchGeluTerm(Value x, Value term,
                                                double constant) {
   auto onePlus = matchCommutative<AddOp>(
       term, [](Value v) { return isSplatNear(v, 1.0, 0.0); });
-  if (!onePlus || std::abs(constant - 0.5) > kTolerance)
+  if (!onePlus || std::abs(constant - 0.5) > toleranceFor(x) * 0.5)
     return std::nullopt;
   Value inner = onePlus->second;
   if (auto erf = inner.getDefiningOp<ErfOp>();
@@ -98,7 +110,7 @@ struct RaiseGeluPattern : OpRewritePattern<MulOp> {
       if (x.getType() != op.getType())
         continue;
       if (auto sigmoid = term.getDefiningOp<SigmoidOp>();
-          sigmoid && std::abs(p.constant - 1.0) <= kTolerance &&
+          sigmoid && std::abs(p.constant - 1.0) <= toleranceFor(x) &&
           isScaledCopy(sigmoid.getInput(), x, 1.702)) {
         rewriter.replaceOpWithNewOp<QuickGeluOp>(op, x);
         return success();

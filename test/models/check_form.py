@@ -5,7 +5,9 @@ Softmax is raised into `tessera.attention`, and the binary (bounded for the
 reference batch) matches PyTorch on every output.
 
     check_form.py --family bert --opset 13 --work DIR [--no-constant-folding]
-        [--keep-initializers-as-inputs] [--external-data]
+        [--keep-initializers-as-inputs] [--external-data] [--half]
+
+A --half model is compared with PyTorch's f32 run within 5e-3 relative.
 
 The family-specific expectations (op counts per layer, mask kinds) live in
 each family's own test; this checks only what every form must keep.
@@ -19,8 +21,11 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FORMS = ("no-constant-folding", "keep-initializers-as-inputs", "external-data")
+FORMS = ("no-constant-folding", "keep-initializers-as-inputs", "external-data", "half")
 TOLERANCE = 1e-5
+# A half model against PyTorch's f32 run, relative to max(|reference|, 1):
+# f16 activations round to 2^-11 at every op.
+HALF_TOLERANCE = 5e-3
 
 
 def run(cmd):
@@ -63,8 +68,10 @@ def main():
     run(command)
     for path in sorted(glob.glob(os.path.join(ref, "output_*.npy"))):
         name = os.path.basename(path)[7:]
+        tolerance = ["--tolerance", str(HALF_TOLERANCE), "--relative"] if args.half \
+            else ["--tolerance", str(TOLERANCE)]
         print(run([sys.executable, os.path.join(HERE, "check_model.py"), "compare",
-                   os.path.join(work, "out", name), path, "--tolerance", str(TOLERANCE)]).strip(),
+                   os.path.join(work, "out", name), path] + tolerance).strip(),
               "(%s)" % name[:-4])
     return 0
 

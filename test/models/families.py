@@ -15,7 +15,7 @@ transformer (torch.nn's encoder-decoder), blip-text, detr-decoder, longformer,
 longformer-sliced (global rows sliced off and concatenated back); each has
 2 layers. Weights are random with a fixed seed. Options give the other forms
 exporters write (--no-constant-folding, --keep-initializers-as-inputs,
---external-data). With --reference DIR the
+--external-data, --half). With --reference DIR the
 script also writes the inputs (input_NAME.npy) and PyTorch's output
 (output_output.npy) for the end-to-end check.
 """
@@ -747,10 +747,11 @@ FAMILIES = {"bert": Bert, "gpt2": Gpt2, "gpt2-past": Gpt2Past, "vit": Vit, "clip
             "longformer": Longformer, "swin": Swin}
 
 
-def example_inputs(model, batch=3, seq=11, past=6):
+def example_inputs(model, batch=3, seq=11, past=6, fully_padded=True):
     """Random inputs for `model.inputs`: the second sequence is padded at
     its end, the third is padding only (every key of its rows is hidden:
-    what the graph computes for such rows is part of what is compared)."""
+    what the graph computes for such rows is part of what is compared),
+    unless not `fully_padded`, when it is padded like the second."""
     gen = torch.Generator().manual_seed(1)
     lengths = {"seq": seq, "src_seq": seq + 2, "image_seq": 5, "memory_seq": 13,
                "past": past, "past+seq": past + seq}
@@ -766,7 +767,7 @@ def example_inputs(model, batch=3, seq=11, past=6):
         elif kind in ("padding", "bool_padding"):
             mask = torch.ones(batch, length, dtype=torch.long)
             mask[1, length - 2:] = 0
-            mask[2, :] = 0
+            mask[2, :] = 0 if fully_padded else mask[1]
             tensors.append(mask if kind == "padding" else mask == 0)
         elif kind == "features":
             tensors.append(torch.randn(batch, length, HIDDEN, generator=gen))
@@ -774,6 +775,35 @@ def example_inputs(model, batch=3, seq=11, past=6):
             size = getattr(model, "image", IMAGE)
             tensors.append(torch.randn(batch, CHANNELS, size, size, generator=gen))
     return tuple(tensors)
+
+
+def to_half(graph):
+    """An f32 export made what model.half() exports: every float tensor,
+    value type, Cast target and constant in float16, constants beyond its
+    range at finfo(float16) (what finfo(x.dtype).min gives a half model).
+    Debian's PyTorch cannot trace model.half() on the CPU (no half
+    LayerNorm kernel); the ops traced are the same."""
+    from onnx import AttributeProto, TensorProto, numpy_helper
+    limit = float(np.finfo(np.float16).max)
+
+    def narrow(tensor):
+        values = np.clip(numpy_helper.to_array(tensor), -limit, limit)
+        tensor.CopyFrom(numpy_helper.from_array(values.astype(np.float16), tensor.name))
+
+    for tensor in graph.initializer:
+        if tensor.data_type == TensorProto.FLOAT:
+            narrow(tensor)
+    for value in list(graph.input) + list(graph.output) + list(graph.value_info):
+        if value.type.tensor_type.elem_type == TensorProto.FLOAT:
+            value.type.tensor_type.elem_type = TensorProto.FLOAT16
+    for node in graph.node:
+        for attribute in node.attribute:
+            if node.op_type == "Cast" and attribute.name == "to" and attribute.i == TensorProto.FLOAT:
+                attribute.i = TensorProto.FLOAT16
+            elif attribute.type == AttributeProto.TENSOR and attribute.t.data_type == TensorProto.FLOAT:
+                narrow(attribute.t)
+            elif attribute.type == AttributeProto.GRAPH:
+                to_half(attribute.g)
 
 
 def main():
@@ -791,11 +821,14 @@ def main():
                         help="list the weights among the graph's inputs too")
     parser.add_argument("--external-data", action="store_true",
                         help="keep the weights in a file next to the model, as models over 2 GB must")
+    parser.add_argument("--half", action="store_true",
+                        help="the model as model.half() exports it (see to_half); the reference "
+                        "stays f32 and has no fully padded sequence")
     args = parser.parse_args()
 
     torch.manual_seed(0)
     model = FAMILIES[args.family]().eval()
-    inputs = example_inputs(model, seq=args.seq, past=args.past)
+    inputs = example_inputs(model, seq=args.seq, past=args.past, fully_padded=not args.half)
     names = list(model.inputs)
     dynamic = {name: axes for name, (_, axes) in model.inputs.items()}
     outputs = getattr(model, "outputs", {"output": getattr(model, "output_axes", {})})
@@ -807,6 +840,11 @@ def main():
                       opset_version=args.opset,
                       do_constant_folding=not args.no_constant_folding,
                       keep_initializers_as_inputs=args.keep_initializers_as_inputs)
+    if args.half:
+        import onnx
+        exported = onnx.load(args.output)
+        to_half(exported.graph)
+        onnx.save(exported, args.output)
     if args.external_data:
         import onnx
         exported = onnx.load(args.output)
@@ -819,7 +857,10 @@ def main():
         if args.reference:
             os.makedirs(args.reference, exist_ok=True)
             for name, tensor in zip(names, inputs):
-                np.save(os.path.join(args.reference, "input_%s.npy" % name), tensor.numpy())
+                array = tensor.numpy()
+                if args.half and array.dtype == np.float32:
+                    array = array.astype(np.float16)
+                np.save(os.path.join(args.reference, "input_%s.npy" % name), array)
             results = model(*inputs)
             if not isinstance(results, tuple):
                 results = (results,)

@@ -376,21 +376,38 @@ Value CastOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,
 // ScalarRuleEvaluator
 //===----------------------------------------------------------------------===//
 
+Type mlir::tessera::getComputeElementType(Type elementType) {
+  if (elementType.isF16())
+    return Float32Type::get(elementType.getContext());
+  return elementType;
+}
+
 std::unique_ptr<ScalarRuleEvaluator> ScalarRuleEvaluator::build(Operation *op) {
   auto rule = dyn_cast<ScalarRuleOpInterface>(op);
   if (!rule)
     return nullptr;
   std::unique_ptr<ScalarRuleEvaluator> evaluator(new ScalarRuleEvaluator());
   evaluator->body_ = std::make_unique<Block>();
+  evaluator->resultElement_ = getElementTypeOrSelf(op->getResult(0).getType());
   SmallVector<Value> arguments;
   for (Value operand : op->getOperands())
     arguments.push_back(evaluator->body_->addArgument(
-        getElementTypeOrSelf(operand.getType()), op->getLoc()));
+        getComputeElementType(getElementTypeOrSelf(operand.getType())),
+        op->getLoc()));
   OpBuilder builder(op->getContext());
   builder.setInsertionPointToEnd(evaluator->body_.get());
   evaluator->result_ = rule.buildScalarRule(builder, op->getLoc(), arguments,
-                                            [](Type type) { return type; });
+                                            getComputeElementType);
   return evaluator;
+}
+
+/// `element` as a value of `type`: f16 widened exactly to f32, or an f32
+/// result rounded to nearest f16, as kernels load and store them.
+static Attribute convertFloat(Attribute element, Type type) {
+  auto value = dyn_cast_or_null<FloatAttr>(element);
+  if (!value || value.getType() == type || !isa<FloatType>(type))
+    return element;
+  return FloatAttr::get(type, value.getValue().convertToDouble());
 }
 
 ScalarRuleEvaluator::~ScalarRuleEvaluator() = default;
@@ -408,7 +425,7 @@ Attribute ScalarRuleEvaluator::evaluate(ArrayRef<Attribute> operands) const {
   llvm::DenseMap<Value, Attribute> values;
   for (auto [argument, operand] :
        llvm::zip_equal(body_->getArguments(), operands))
-    values[argument] = operand;
+    values[argument] = convertFloat(operand, argument.getType());
   for (Operation &op : *body_) {
     SmallVector<Attribute> args;
     for (Value operand : op.getOperands())
@@ -426,7 +443,7 @@ Attribute ScalarRuleEvaluator::evaluate(ArrayRef<Attribute> operands) const {
       return nullptr;
     values[op.getResult(0)] = result;
   }
-  return values.lookup(result_);
+  return convertFloat(values.lookup(result_), resultElement_);
 }
 
 Attribute mlir::tessera::scalarAttr(Type elementType, double value) {

@@ -19,6 +19,11 @@
 
 namespace mlir::tessera {
 
+/// The type a scalar rule computes an `elementType` in: f16 is a storage
+/// type, widened to f32 (on every device, and when folding); everything else
+/// is itself.
+Type getComputeElementType(Type elementType);
+
 class ScalarRuleEvaluator {
 public:
   /// The rule of `op` for operands of `op`'s operand element types, or null
@@ -28,7 +33,8 @@ public:
 
   /// The result element (an IntegerAttr or FloatAttr of the result's element
   /// type) for one element per operand, each of its operand's element type;
-  /// null where the rule does not fold.
+  /// null where the rule does not fold. Computed as kernels compute it: f16
+  /// in f32, rounded to f16 at the end.
   Attribute evaluate(ArrayRef<Attribute> operands) const;
 
 private:
@@ -36,6 +42,7 @@ private:
 
   std::unique_ptr<Block> body_; // the rule, on the block's arguments
   Value result_;
+  Type resultElement_; // the op's, which result_'s compute type narrows to
 };
 
 /// Scalar element attributes to and from doubles, exactly for integers,
