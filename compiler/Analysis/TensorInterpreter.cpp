@@ -7,8 +7,11 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/ADT/bit.h"
 
+#include <array>
 #include <cmath>
+#include <unordered_map>
 
 using namespace mlir;
 using namespace mlir::tessera;
@@ -100,13 +103,39 @@ std::optional<InterpretedTensor> TensorInterpreter::elementwise(Operation *op) {
   std::unique_ptr<ScalarRuleEvaluator> rule = ScalarRuleEvaluator::build(op);
   InterpretedTensor out{shape, std::vector<double>(countElements(shape))};
   SmallVector<Attribute> args(operands.size());
+  // Evaluating a rule folds attributes, which MLIR uniques: slow per
+  // element. Masks hold few distinct values (positions, 0 / 1, -inf), so
+  // each distinct tuple of operands is evaluated once.
+  using Key = std::array<uint64_t, 3>; // elementwise ops take at most 3
+  struct KeyHash {
+    size_t operator()(const Key &key) const {
+      uint64_t h = key[0] * 0x9E3779B97F4A7C15ull;
+      h = (h ^ (h >> 29) ^ key[1]) * 0xBF58476D1CE4E5B9ull;
+      return (h ^ (h >> 31) ^ key[2]) * 0x94D049BB133111EBull;
+    }
+  };
+  assert(operands.size() <= 3 && "an elementwise op with more operands");
+  std::unordered_map<Key, double, KeyHash> evaluated;
+  Key key = {0, 0, 0}, lastKey = key;
   for (size_t i = 0; i < out.data.size(); ++i) {
+    for (size_t k = 0; k < operands.size(); ++k)
+      key[k] = llvm::bit_cast<uint64_t>(operands[k].data[i]);
+    if (i > 0 && key == lastKey) { // broadcast operands repeat in runs
+      out.data[i] = out.data[i - 1];
+      continue;
+    }
+    lastKey = key;
+    if (auto it = evaluated.find(key); it != evaluated.end()) {
+      out.data[i] = it->second;
+      continue;
+    }
     for (size_t k = 0; k < operands.size(); ++k)
       args[k] = scalarAttr(types[k], operands[k].data[i]);
     Attribute result = rule->evaluate(args);
     if (!result)
       return std::nullopt; // undefined (an integer division by zero)
     out.data[i] = scalarValue(result);
+    evaluated.emplace(key, out.data[i]);
   }
   return out;
 }

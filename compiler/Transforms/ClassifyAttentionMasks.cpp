@@ -119,7 +119,9 @@ TensorInterpreter maskInterpreter(int64_t length, const MaskDims &dims) {
 }
 
 /// The largest |constant| among the splat constants a term is computed
-/// from: the classification length must exceed it.
+/// from: the classification length must exceed it. Fill values (-1e4,
+/// finfo.min) are no positions; counting them would probe every such mask
+/// at the longest length.
 double largestConstant(Value value, llvm::DenseSet<Value> &seen) {
   if (!seen.insert(value).second)
     return 0;
@@ -127,8 +129,8 @@ double largestConstant(Value value, llvm::DenseSet<Value> &seen) {
   if (!op)
     return 0;
   double largest = 0;
-  if (std::optional<double> c = getSplatValue(value); c && std::isfinite(*c) &&
-                                                       std::abs(*c) < 1e6)
+  if (std::optional<double> c = getSplatValue(value);
+      c && std::isfinite(*c) && std::abs(*c) < -kMaskedFill)
     largest = std::abs(*c);
   for (Value operand : op->getOperands())
     largest = std::max(largest, largestConstant(operand, seen));
