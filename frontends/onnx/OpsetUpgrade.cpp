@@ -5,8 +5,10 @@
 #include "onnx/checker.h"
 #include "onnx/shape_inference/implementation.h"
 #include "onnx/version_converter/convert.h"
+#include "llvm/ADT/STLExtras.h"
 
 #include <exception>
+#include <unordered_set>
 
 /// ONNX's messages print nodes over several lines: one line here.
 static std::string oneLine(const char *message) {
@@ -23,12 +25,65 @@ static std::string oneLine(const char *message) {
   return line;
 }
 
+/// What the converter's graph import dereferences without checking, and
+/// ONNX's checker does not check: every name a node reads or the graph
+/// returns is defined once, before it is read; no subgraphs (control flow,
+/// which Tessera does not import anyway).
+static bool checkNames(const onnx::GraphProto &graph, std::string &error) {
+  std::unordered_set<std::string> defined;
+  auto define = [&](const std::string &name, const char *what) {
+    if (!defined.insert(name).second) {
+      error = std::string(what) + " '" + name + "' is defined twice";
+      return false;
+    }
+    return true;
+  };
+  for (const onnx::TensorProto &initializer : graph.initializer())
+    if (!define(initializer.name(), "initializer"))
+      return false;
+  for (const onnx::ValueInfoProto &input : graph.input())
+    if (!defined.count(input.name()) && !define(input.name(), "input"))
+      return false;
+  for (const auto &[index, node] : llvm::enumerate(graph.node())) {
+    // Named as the importer names nodes.
+    std::string name =
+        "node '" +
+        (node.name().empty() ? node.op_type() + " #" + std::to_string(index)
+                             : node.name()) +
+        "'";
+    for (const std::string &input : node.input())
+      if (!input.empty() && !defined.count(input)) {
+        error =
+            name + " reads '" + input + "', which nothing defines before it";
+        return false;
+      }
+    for (const onnx::AttributeProto &attribute : node.attribute())
+      if (attribute.has_g() || attribute.graphs_size() > 0) {
+        error = name + " has a subgraph; Tessera imports no control flow";
+        return false;
+      }
+    for (const std::string &output : node.output())
+      if (!output.empty() && !define(output, "value"))
+        return false;
+  }
+  for (const onnx::ValueInfoProto &output : graph.output())
+    if (!defined.count(output.name())) {
+      error = "graph output '" + output.name() + "' is never computed";
+      return false;
+    }
+  return true;
+}
+
 bool mlir::tessera::onnx_frontend::upgradeOpset(const onnx::ModelProto &model,
                                                 int64_t target,
                                                 onnx::ModelProto &upgraded,
                                                 std::string &error) {
   // The converter trusts its input (it indexes nodes' inputs without
-  // checking them); the checker does not.
+  // checking them); the checker does not, nor does checkNames.
+  if (!checkNames(model.graph(), error)) {
+    error = "it is malformed: " + error;
+    return false;
+  }
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception &e) {
