@@ -4,7 +4,9 @@
 # them): opsets 13 to 17, constant folding off, weights as inputs, weights
 # in an external file, half precision. Each line says whether check_form.py
 # passed: no-flag compile, every attention raised, outputs within 1e-5 of
-# PyTorch (5e-3 relative for half).
+# PyTorch (5e-3 relative for half). Where node finds onnxruntime-node
+# (NODE_PATH=.../node_modules after npm install --ignore-scripts
+# onnxruntime-node), also the graphs ONNX Runtime optimises each export into.
 #
 #   bash scripts/check-export-forms.sh [FAMILY...]     (BUILD_DIR=build)
 set -uo pipefail
@@ -17,6 +19,12 @@ families=("$@")
 forms=("--opset 13" "--opset 14" "--opset 15" "--opset 16" "--opset 17"
   "--opset 17 --no-constant-folding" "--opset 17 --keep-initializers-as-inputs"
   "--opset 17 --external-data" "--opset 17 --half")
+if node -e "require('onnxruntime-node')" 2>/dev/null; then
+  forms+=("--opset 14 --ort-optimized extended" "--opset 17 --ort-optimized extended"
+    "--opset 17 --ort-optimized all")
+else
+  echo "(onnxruntime-node not found through NODE_PATH: no ONNX Runtime-optimised forms)"
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0 failed=0

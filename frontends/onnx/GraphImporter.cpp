@@ -541,24 +541,27 @@ LogicalResult GraphImporter::checkSupported(const onnx::GraphProto &graph) {
   // Every unsupported op type at once, each with the nodes that use it.
   std::map<std::string, SmallVector<std::string>> unsupported;
   for (auto [index, node] : llvm::enumerate(graph.node())) {
-    bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
-    if (defaultDomain && lookupConverter(node.op_type()))
-      continue;
-    std::string type = defaultDomain ? node.op_type()
-                                     : node.domain() + "." + node.op_type();
-    unsupported[type].push_back(nodeLabel(node, index));
+    std::string type = qualifiedOpType(node);
+    if (!lookupConverter(type))
+      unsupported[type].push_back(nodeLabel(node, index));
   }
   if (unsupported.empty())
     return success();
   InFlightDiagnostic diag = emitError(fileLoc_)
                             << "the model uses " << unsupported.size()
                             << " op type(s) Tessera does not import:";
+  bool cpuLayouts = false;
   for (auto &[type, nodes] : unsupported) {
     diag << "\n  " << type << " (node '" << nodes.front() << "'";
     if (nodes.size() > 1)
       diag << " and " << nodes.size() - 1 << " more";
     diag << ")";
+    cpuLayouts |= StringRef(type).starts_with("com.microsoft.nchwc.");
   }
+  if (cpuLayouts)
+    diag << "\ncom.microsoft.nchwc ops are ONNX Runtime's layouts for its own "
+            "CPU kernels, written at optimization level 'all'; save the "
+            "optimized model at level 'extended' instead";
   return failure();
 }
 
@@ -695,7 +698,7 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
   for (auto [index, node] : llvm::enumerate(graph.node())) {
     Location loc = NameLoc::get(
         builder_.getStringAttr(nodeLabel(node, index)), fileLoc_);
-    const OpConverter &converter = *lookupConverter(node.op_type());
+    const OpConverter &converter = *lookupConverter(qualifiedOpType(node));
     if (failed(checkNode(node, converter, loc)))
       return failure();
     NodeContext context(*this, node, loc);

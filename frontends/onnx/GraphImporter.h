@@ -208,7 +208,10 @@ private:
   Operation *lastAnalyzed_ = nullptr;
 };
 
-/// The converter of `opType` in the default domain, or null.
+/// `node`'s op type as the converter table keys it: the name in the
+/// default domain, "domain.Name" in any other (com.microsoft.FusedMatMul).
+std::string qualifiedOpType(const onnx::NodeProto &node);
+/// The converter of `opType` (qualifiedOpType's form), or null.
 const OpConverter *lookupConverter(StringRef opType);
 
 /// Integer tensors up to this many elements are tracked at compile time

@@ -4,6 +4,13 @@
 
 using namespace mlir::tessera::onnx_frontend;
 
+std::string
+mlir::tessera::onnx_frontend::qualifiedOpType(const onnx::NodeProto &node) {
+  if (node.domain().empty() || node.domain() == "ai.onnx")
+    return node.op_type();
+  return node.domain() + "." + node.op_type();
+}
+
 const OpConverter *
 mlir::tessera::onnx_frontend::lookupConverter(llvm::StringRef opType) {
   static const ConverterTable table = [] {
@@ -11,6 +18,7 @@ mlir::tessera::onnx_frontend::lookupConverter(llvm::StringRef opType) {
     addElementwiseConverters(t);
     addShapeConverters(t);
     addNeuralConverters(t);
+    addContribConverters(t);
     return t;
   }();
   auto it = table.find(opType);

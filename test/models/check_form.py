@@ -6,8 +6,12 @@ reference batch) matches PyTorch on every output.
 
     check_form.py --family bert --opset 13 --work DIR [--no-constant-folding]
         [--keep-initializers-as-inputs] [--external-data] [--half]
+        [--ort-optimized basic|extended|all]
 
 A --half model is compared with PyTorch's f32 run within 5e-3 relative.
+--ort-optimized compiles the graph ONNX Runtime optimises the export into
+(its com.microsoft fused ops); it needs node and onnxruntime-node from npm,
+found through NODE_PATH.
 
 The family-specific expectations (op counts per layer, mask kinds) live in
 each family's own test; this checks only what every form must keep.
@@ -42,6 +46,7 @@ def main():
     parser.add_argument("--work", required=True)
     for form in FORMS:
         parser.add_argument("--" + form, action="store_true")
+    parser.add_argument("--ort-optimized", choices=("basic", "extended", "all"))
     args = parser.parse_args()
     tools = os.path.dirname(shutil.which("tessera-compile") or sys.exit("tessera-compile not on PATH"))
     work = args.work
@@ -50,6 +55,12 @@ def main():
     forms = ["--" + f for f in FORMS if getattr(args, f.replace("-", "_"))]
     run([sys.executable, os.path.join(HERE, "families.py"), "--family", args.family,
          "--opset", str(args.opset), "-o", model, "--reference", ref] + forms)
+
+    if args.ort_optimized:
+        optimized = os.path.join(work, "model-ort.onnx")
+        run(["node", os.path.join(HERE, "ort_optimize.js"), model, optimized, args.ort_optimized])
+        model = optimized
+        forms.append("--ort-optimized " + args.ort_optimized)
 
     raised = run([os.path.join(tools, "tessera-compile"), model, "--compile-to=raise"])
     attentions = len(re.findall(r"tessera\.attention ", raised))
