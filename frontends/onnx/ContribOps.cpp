@@ -133,30 +133,6 @@ LogicalResult convertSkipLayerNormalization(NodeContext &node) {
   return success();
 }
 
-/// x · rsqrt(mean(x², last axis) + epsilon) · scale: ONNX Runtime's
-/// SimplifiedLayerNormalization (RMSNorm), in the default domain.
-FailureOr<Value> rootMeanSquareNorm(NodeContext &node, Value x, Value scale) {
-  Type element = node.elementType(0);
-  FailureOr<Value> squares = node.create<MulOp>(x, x);
-  FailureOr<Value> mean =
-      succeeded(squares)
-          ? node.create<ReduceMeanOp>(*squares,
-                                      SmallVector<int64_t>{node.rank(0) - 1},
-                                      /*keepdims=*/true)
-          : squares;
-  FailureOr<Value> shifted =
-      succeeded(mean)
-          ? node.create<AddOp>(
-                *mean,
-                createScalar(node, element, node.floatAttr("epsilon", 1e-5f)))
-          : mean;
-  FailureOr<Value> inverse =
-      succeeded(shifted) ? node.create<RsqrtOp>(*shifted) : shifted;
-  FailureOr<Value> normed =
-      succeeded(inverse) ? node.create<MulOp>(x, *inverse) : inverse;
-  return succeeded(normed) ? node.create<MulOp>(*normed, scale) : normed;
-}
-
 LogicalResult convertSimplifiedLayerNormalization(NodeContext &node) {
   FailureOr<int64_t> axis =
       node.normalizeAxis(node.intAttr("axis", -1), node.rank(0));
@@ -171,7 +147,9 @@ LogicalResult convertSimplifiedLayerNormalization(NodeContext &node) {
   FailureOr<Value> x = node.input(0), scale = node.input(1);
   if (failed(x) || failed(scale))
     return failure();
-  return node.setOutput(0, rootMeanSquareNorm(node, *x, *scale));
+  return node.setOutput(
+      0, createRootMeanSquareNorm(node, *x, *scale,
+                                  node.floatAttr("epsilon", 1e-5f)));
 }
 
 /// RMSNorm of input + skip + bias; output 3, when named, is the sum.
@@ -184,7 +162,9 @@ LogicalResult convertSkipSimplifiedLayerNormalization(NodeContext &node) {
   FailureOr<Value> gamma = node.input(2);
   if (failed(sum) || failed(gamma))
     return failure();
-  if (failed(node.setOutput(0, rootMeanSquareNorm(node, *sum, *gamma))))
+  if (failed(node.setOutput(
+          0, createRootMeanSquareNorm(node, *sum, *gamma,
+                                      node.floatAttr("epsilon", 1e-5f)))))
     return failure();
   if (node.numOutputs() > 3 && !node.node().output(3).empty())
     return node.setOutput(3, *sum);

@@ -165,6 +165,12 @@ FailureOr<int64_t> NodeContext::normalizeAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+FailureOr<SymbolicShape> NodeContext::shapeOf(Value value) {
+  if (failed(graph_.analyzeNewOps()))
+    return failure();
+  return graph_.shapes().getShape(value);
+}
+
 LogicalResult NodeContext::setOutput(int i, FailureOr<Value> result) {
   if (failed(result))
     return failure();

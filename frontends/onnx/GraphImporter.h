@@ -74,6 +74,9 @@ public:
   const SymbolicShape &shape(int i) const { return info(i).shape; }
   int64_t rank(int i) const { return info(i).type.getRank(); }
   Type elementType(int i) const { return info(i).type.getElementType(); }
+  /// The shape of `value`, a result of an op the converter created (its
+  /// shape inferred now); fails when the compiler cannot express it.
+  FailureOr<SymbolicShape> shapeOf(Value value);
   /// Input `i`'s elements when they are integers known at compile time.
   std::optional<SmallVector<DimExpr>> known(int i) const;
   /// Input `i`'s elements when they are integer constants (no named dims);
@@ -148,7 +151,7 @@ struct Arity {
 constexpr int kVariadic = std::numeric_limits<int>::max();
 
 /// A node type's import and the input and output counts it accepts (ONNX's
-/// over opsets 13 to 21, or fewer where Tessera imports fewer). The importer
+/// over opsets 13 to 23, or fewer where Tessera imports fewer). The importer
 /// checks them before the converter runs, so that a converter may read its
 /// required inputs without checking.
 struct OpConverter {

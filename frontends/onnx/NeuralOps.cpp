@@ -173,6 +173,51 @@ LogicalResult convertSoftmax(NodeContext &node) {
   return node.setOutput(0, node.create<SoftmaxOp>(*x, *axis));
 }
 
+/// LayerNormalization's outputs 1 and 2, where named: the mean and the
+/// inverse standard deviation over the last dim (kept as 1), in
+/// `stash_type`'s f32. Exporters name them even when nothing reads them;
+/// what nothing reads is erased later.
+LogicalResult setNormStatistics(NodeContext &node, Value x) {
+  auto named = [&](int i) {
+    return i < node.numOutputs() && !node.node().output(i).empty();
+  };
+  if (!named(1) && !named(2))
+    return success();
+  if (node.intAttr("stash_type", 1) != 1)
+    return node.emitError() << "stashes its statistics in a type other than "
+                               "float (stash_type "
+                            << node.intAttr("stash_type", 1) << ")";
+  Type f32 = node.builder().getF32Type();
+  if (node.elementType(0) != f32) {
+    x = CastOp::create(node.builder(), node.loc(),
+                       cast<RankedTensorType>(x.getType()).clone(f32), x);
+  }
+  SmallVector<int64_t> last = {node.rank(0) - 1};
+  FailureOr<Value> mean = node.create<ReduceMeanOp>(x, last, true);
+  FailureOr<Value> centered =
+      succeeded(mean) ? node.create<SubOp>(x, *mean) : mean;
+  FailureOr<Value> squares =
+      succeeded(centered) ? node.create<MulOp>(*centered, *centered) : centered;
+  FailureOr<Value> variance =
+      succeeded(squares) ? node.create<ReduceMeanOp>(*squares, last, true)
+                         : squares;
+  FailureOr<Value> shifted =
+      succeeded(variance)
+          ? node.create<AddOp>(
+                *variance,
+                createScalar(node, f32, node.floatAttr("epsilon", 1e-5f)))
+          : variance;
+  FailureOr<Value> inverse =
+      succeeded(shifted) ? node.create<RsqrtOp>(*shifted) : shifted;
+  if (failed(inverse))
+    return failure();
+  if (named(1) && failed(node.setOutput(1, *mean)))
+    return failure();
+  if (named(2) && failed(node.setOutput(2, *inverse)))
+    return failure();
+  return success();
+}
+
 LogicalResult convertLayerNormalization(NodeContext &node) {
   int64_t rank = node.rank(0);
   FailureOr<int64_t> axis = node.normalizeAxis(node.intAttr("axis", -1), rank);
@@ -182,13 +227,8 @@ LogicalResult convertLayerNormalization(NodeContext &node) {
     return node.emitError() << "normalizes from axis " << *axis
                             << "; Tessera's layer_norm normalizes the last "
                                "dim";
-  if (node.numOutputs() > 1 &&
-      llvm::any_of(llvm::drop_begin(node.node().output()),
-                   [](const std::string &name) { return !name.empty(); }))
-    return node.emitError() << "uses its mean / inverse-deviation outputs "
-                               "(training graphs are not supported)";
   FailureOr<Value> x = node.input(0);
-  if (failed(x))
+  if (failed(x) || failed(setNormStatistics(node, *x)))
     return failure();
   Value scale, bias;
   if (node.hasInput(1)) {
@@ -369,7 +409,188 @@ LogicalResult convertGlobalAveragePool(NodeContext &node) {
              /*keepdims=*/true));
 }
 
+/// Input `i` of Attention as [B, H, S, D]: itself when 4-D; a 3-D
+/// [B, S, H·D] split into `heads` heads.
+FailureOr<Value> attentionHeads(NodeContext &node, int i, StringRef heads) {
+  FailureOr<Value> x = node.input(i);
+  if (failed(x) || node.rank(i) == 4)
+    return x;
+  if (node.rank(i) != 3)
+    return node.emitError() << "input " << i << " has rank " << node.rank(i)
+                            << "; Attention takes 3-D or 4-D inputs";
+  int64_t count = node.intAttr(heads, 0);
+  const SymbolicShape &shape = node.shape(i);
+  if (count <= 0 || !shape[2].isConstant() ||
+      shape[2].getCoefficient() % count != 0)
+    return node.emitError()
+           << "has 3-D input " << i << " of " << shapeText(shape, node)
+           << " and " << heads << " = " << count
+           << "; the last dim must split into that many "
+              "heads";
+  DimExpr size = DimExpr::constant(shape[2].getCoefficient() / count);
+  Value split = createReshape(
+      node, *x, {shape[0], shape[1], DimExpr::constant(count), size});
+  return node.create<TransposeOp>(split, ArrayRef<int64_t>{0, 2, 1, 3});
+}
+
+/// The additive bias of Attention's masks over [Lq, Lk] scores: attn_mask
+/// (a bool keeps where true; a float adds), and with is_causal a query at
+/// i sees key j <= i + past. The -inf terms become structure in
+/// tessera-classify-attention-masks where they have one.
+FailureOr<Value> attentionBias(NodeContext &node, Value query, Value key,
+                               const DimExpr &past) {
+  Type element = node.elementType(0);
+  FailureOr<SymbolicShape> queryShape = node.shapeOf(query);
+  FailureOr<SymbolicShape> keyShape = node.shapeOf(key);
+  if (failed(queryShape) || failed(keyShape))
+    return failure();
+  const SymbolicShape &q = *queryShape, &k = *keyShape;
+  Value inf =
+      createScalar(node, element, -std::numeric_limits<double>::infinity());
+  Value zero = createScalar(node, element, 0.0);
+  FailureOr<Value> bias = Value();
+  if (node.hasInput(3)) {
+    const SymbolicShape &mask = node.shape(3);
+    if (mask.empty() || mask.back() != k[2])
+      return node.emitError() << "has an attn_mask of " << shapeText(mask, node)
+                              << " over " << shapeText(k, node)
+                              << " keys; Tessera needs one mask column per key";
+    FailureOr<Value> m = node.input(3);
+    bias = failed(m) || !node.elementType(3).isInteger(1)
+               ? m
+               : node.create<SelectOp>(*m, zero, inf);
+  }
+  if (failed(bias) || !node.intAttr("is_causal", 0))
+    return bias;
+  Type i32 = node.builder().getI32Type();
+  FailureOr<Value> keys = createIota(node, k[2], i32);
+  FailureOr<Value> rows = createIota(node, q[2], i32, past);
+  if (failed(keys) || failed(rows))
+    return failure();
+  Value column = createReshape(node, *rows, {q[2], DimExpr::constant(1)});
+  FailureOr<Value> ahead = node.create<SubOp>(*keys, column);
+  FailureOr<Value> keep =
+      succeeded(ahead) ? node.create<CompareOp>(ComparePredicate::LE, *ahead,
+                                                createScalar(node, i32, 0))
+                       : ahead;
+  FailureOr<Value> causal =
+      succeeded(keep) ? node.create<SelectOp>(*keep, zero, inf) : keep;
+  if (failed(causal) || !*bias)
+    return causal;
+  return node.create<AddOp>(*bias, *causal);
+}
+
+/// Attention (opset 23): softmax(scale · Q·Kᵀ + masks) · V with optional
+/// past keys and values, grouped-query heads and 3-D [B, S, H·D] inputs,
+/// as `tessera.attention` (its mask left as a bias for
+/// tessera-classify-attention-masks).
+LogicalResult convertAttention(NodeContext &node) {
+  if (node.floatAttr("softcap", 0.0f) != 0.0f)
+    return node.emitError() << "caps its scores (softcap), which Tessera's "
+                               "attention does not";
+  if (node.numOutputs() > 3 && !node.node().output(3).empty())
+    return node.emitError() << "returns its scores (output qk_matmul_output)";
+  if (node.hasInput(4) != node.hasInput(5))
+    return node.emitError() << "has a past key without a past value, or the "
+                               "reverse";
+  FailureOr<Value> q = attentionHeads(node, 0, "q_num_heads");
+  FailureOr<Value> k = attentionHeads(node, 1, "kv_num_heads");
+  FailureOr<Value> v = attentionHeads(node, 2, "kv_num_heads");
+  if (failed(q) || failed(k) || failed(v))
+    return failure();
+  DimExpr past = DimExpr::constant(0);
+  if (node.hasInput(4)) {
+    FailureOr<Value> pastKey = node.input(4), pastValue = node.input(5);
+    if (failed(pastKey) || failed(pastValue))
+      return failure();
+    past = node.shape(4)[2];
+    k = node.create<ConcatOp>(ValueRange{*pastKey, *k}, 2);
+    v = succeeded(k) ? node.create<ConcatOp>(ValueRange{*pastValue, *v}, 2) : k;
+    if (failed(k) || failed(v))
+      return failure();
+  }
+  FailureOr<Value> bias = attentionBias(node, *q, *k, past);
+  if (failed(bias))
+    return failure();
+  OpBuilder &b = node.builder();
+  const onnx::AttributeProto *scale = node.attribute("scale");
+  FailureOr<Value> y = node.create<AttentionOp>(
+      *q, *k, *v, *bias, /*key_padding_mask=*/Value(),
+      scale ? b.getF32FloatAttr(scale->f()) : FloatAttr(), MaskAttr(),
+      DenseF32ArrayAttr(), UnitAttr(), FloatAttr(), FloatAttr(), UnitAttr());
+  if (succeeded(y) && node.rank(0) == 3) {
+    // Back to [B, Sq, Hq·Dv].
+    FailureOr<SymbolicShape> out = node.shapeOf(*y);
+    FailureOr<Value> merged =
+        succeeded(out)
+            ? node.create<TransposeOp>(*y, ArrayRef<int64_t>{0, 2, 1, 3})
+            : FailureOr<Value>(failure());
+    y = succeeded(merged)
+            ? FailureOr<Value>(createReshape(
+                  node, *merged, {(*out)[0], (*out)[2], (*out)[1] * (*out)[3]}))
+            : merged;
+  }
+  if (failed(node.setOutput(0, y)))
+    return failure();
+  // present_key and present_value: the keys and values with the past.
+  if (failed(node.setOutput(1, *k)))
+    return failure();
+  return node.setOutput(2, *v);
+}
+
+/// RMSNormalization (opset 23) over the last dim.
+LogicalResult convertRMSNormalization(NodeContext &node) {
+  FailureOr<int64_t> axis =
+      node.normalizeAxis(node.intAttr("axis", -1), node.rank(0));
+  if (failed(axis))
+    return failure();
+  if (*axis != node.rank(0) - 1)
+    return node.emitError() << "normalizes from axis " << *axis
+                            << "; Tessera normalizes the last dim";
+  FailureOr<Value> x = node.input(0), scale = node.input(1);
+  if (failed(x) || failed(scale))
+    return failure();
+  return node.setOutput(
+      0, createRootMeanSquareNorm(node, *x, *scale,
+                                  node.floatAttr("epsilon", 1e-5f)));
+}
+
+/// Gelu (opset 20): `approximate` is "none" (erf) or "tanh".
+LogicalResult convertGelu(NodeContext &node) {
+  std::string form = node.stringAttr("approximate", "none");
+  if (form != "none" && form != "tanh")
+    return node.emitError() << "has approximate = '" << form
+                            << "'; ONNX defines 'none' and 'tanh'";
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  return node.setOutput(
+      0, node.create<GeluOp>(*x, form == "tanh" ? GeluApproximation::Tanh
+                                                : GeluApproximation::None));
+}
+
 } // namespace
+
+FailureOr<Value> mlir::tessera::onnx_frontend::createRootMeanSquareNorm(
+    NodeContext &node, Value x, Value scale, float epsilon) {
+  Type element = cast<RankedTensorType>(x.getType()).getElementType();
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  FailureOr<Value> squares = node.create<MulOp>(x, x);
+  FailureOr<Value> mean =
+      succeeded(squares)
+          ? node.create<ReduceMeanOp>(*squares, SmallVector<int64_t>{rank - 1},
+                                      /*keepdims=*/true)
+          : squares;
+  FailureOr<Value> shifted =
+      succeeded(mean)
+          ? node.create<AddOp>(*mean, createScalar(node, element, epsilon))
+          : mean;
+  FailureOr<Value> inverse =
+      succeeded(shifted) ? node.create<RsqrtOp>(*shifted) : shifted;
+  FailureOr<Value> normed =
+      succeeded(inverse) ? node.create<MulOp>(x, *inverse) : inverse;
+  return succeeded(normed) ? node.create<MulOp>(*normed, scale) : normed;
+}
 
 void mlir::tessera::onnx_frontend::addNeuralConverters(ConverterTable &table) {
   table["MatMul"] = {convertMatMul, {2, 2}};
@@ -386,4 +607,7 @@ void mlir::tessera::onnx_frontend::addNeuralConverters(ConverterTable &table) {
   table["ArgMax"] = {convertArgMax, {1, 1}};
   table["CumSum"] = {convertCumSum, {2, 2}};
   table["GlobalAveragePool"] = {convertGlobalAveragePool, {1, 1}};
+  table["Gelu"] = {convertGelu, {1, 1}};
+  table["RMSNormalization"] = {convertRMSNormalization, {2, 2}};
+  table["Attention"] = {convertAttention, {3, 6}, {1, 4}};
 }

@@ -21,7 +21,7 @@ namespace mlir::tessera::onnx_frontend {
 /// The default-domain opsets the importer reads. It does its own shape
 /// inference, so it does not depend on the opsets libonnx knows.
 constexpr int64_t kMinOpset = 13;
-constexpr int64_t kMaxOpset = 21;
+constexpr int64_t kMaxOpset = 23;
 
 /// Reads a binary .onnx file; external data files are looked up next to
 /// it. Errors are reported through the context's diagnostics, located at

@@ -46,6 +46,11 @@ FailureOr<Value> createPositionOffsets(NodeContext &node, const DimExpr &rows,
                                        const DimExpr &columns);
 /// A rank-0 constant of `element` (float or integer).
 Value createScalar(NodeContext &node, Type element, double value);
+/// x · rsqrt(mean(x², last dim) + epsilon) · scale (RMSNorm: ONNX's
+/// RMSNormalization, ONNX Runtime's SimplifiedLayerNormalization; defined in
+/// NeuralOps.cpp).
+FailureOr<Value> createRootMeanSquareNorm(NodeContext &node, Value x,
+                                          Value scale, float epsilon);
 
 } // namespace mlir::tessera::onnx_frontend
 

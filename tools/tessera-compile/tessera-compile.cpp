@@ -168,7 +168,7 @@ int main(int argc, char **argv) {
       "                  [--dim seq=1:512] [--precision=f16]\n"
       "                  [--dump-dispatches=DIR]\n"
       "  tessera-compile model.onnx --compile-to=PHASE\n\n"
-      "Input: an ONNX model (opsets 13 to 21, older ones upgraded by ONNX's\n"
+      "Input: an ONNX model (opsets 13 to 23, older ones upgraded by ONNX's\n"
       "version converter; weights may live in external data files next to\n"
       "it), ONNX's text format (.onnxtxt), or a .mlir file in the tessera\n"
       "dialect with one function. Dynamic dimensions\n"

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""Each ONNX Runtime contrib op Tessera imports, in one-node models, run on
+"""The ops that fuse what exporters used to decompose: ONNX Runtime's
+contrib ops (its optimizer writes them) and ONNX's newest (opset 20's Gelu,
+opset 23's RMSNormalization and Attention). Each in a one-node model, run on
 the default device and compared with numpy written from ONNX Runtime's
-ContribOperators.md (not from Tessera's decomposition).
+ContribOperators.md and ONNX's operator specification (not from Tessera's
+decomposition).
 
-    contrib_ops.py WORK_DIR      (tessera-compile, tessera-run on PATH)
+    fused_ops.py WORK_DIR      (tessera-compile, tessera-run on PATH)
 """
 import math
 import os
@@ -94,19 +97,96 @@ def cases():
            {"epsilon": 1e-6}, [rms_norm(total, gamma, 1e-6), None, None, total])
     yield ("rms_norm", "SimplifiedLayerNormalization", [x, gamma], {"epsilon": 1e-6},
            [rms_norm(x, gamma, 1e-6)])
+    # ONNX's own (default domain, opsets 20 and 23).
+    yield "onnx_gelu", "Gelu", [x], {}, [gelu(x)]
+    yield "onnx_gelu_tanh", "Gelu", [x], {"approximate": "tanh"}, [gelu_tanh(x)]
+    mean = x.mean(-1, keepdims=True)
+    inv_std = 1 / np.sqrt(((x - mean) ** 2).mean(-1, keepdims=True) + 1e-5)
+    yield ("onnx_layer_norm_statistics", "LayerNormalization", [x, gamma, beta],
+           {"epsilon": 1e-5}, [layer_norm(x, gamma, beta, 1e-5), mean, inv_std])
+    yield "onnx_rms_norm", "RMSNormalization", [x, gamma], {"epsilon": 1e-6}, [rms_norm(x, gamma, 1e-6)]
+    yield from attention_cases()
+
+
+def attention(Q, K, V, mask=None, past=None, causal=False, scale=None, q_heads=None,
+              kv_heads=None):
+    """ONNX's Attention (opset 23), from its specification."""
+    three_d = Q.ndim == 3
+    if three_d:
+        def split(x, heads):
+            b, s, hidden = x.shape
+            return x.reshape(b, s, heads, hidden // heads).transpose(0, 2, 1, 3)
+        Q, K, V = split(Q, q_heads), split(K, kv_heads), split(V, kv_heads)
+    scale = 1 / math.sqrt(Q.shape[-1]) if scale is None else scale
+    past_length = 0
+    if past is not None:
+        past_length = past[0].shape[2]
+        K, V = np.concatenate([past[0], K], 2), np.concatenate([past[1], V], 2)
+    present = (K, V)
+    bias = np.zeros((Q.shape[2], K.shape[2]), np.float32)
+    if mask is not None:
+        bias = bias + (np.where(mask, 0, -np.inf) if mask.dtype == bool else mask)
+    if causal:
+        i, j = np.arange(Q.shape[2])[:, None], np.arange(K.shape[2])[None, :]
+        bias = bias + np.where(j <= i + past_length, 0, -np.inf)
+    reps = Q.shape[1] // K.shape[1]
+    K, V = np.repeat(K, reps, 1), np.repeat(V, reps, 1)
+    scores = scale * (Q @ K.transpose(0, 1, 3, 2)) + bias
+    scores = np.exp(scores - scores.max(-1, keepdims=True))
+    out = (scores / scores.sum(-1, keepdims=True)) @ V
+    if three_d:
+        out = out.transpose(0, 2, 1, 3).reshape(out.shape[0], out.shape[2], -1)
+    return out, present
+
+
+def attention_cases():
+    Q, K, V = a(2, 4, 5, 8), a(2, 4, 7, 8), a(2, 4, 7, 8)
+    yield "attention", "Attention", [Q, K, V], {}, [attention(Q, K, V)[0]]
+    yield ("attention_scaled", "Attention", [Q, K, V], {"scale": 0.3},
+           [attention(Q, K, V, scale=0.3)[0]])
+    S = a(2, 4, 6, 8)
+    Ks, Vs = a(2, 4, 6, 8), a(2, 4, 6, 8)
+    yield ("attention_causal", "Attention", [S, Ks, Vs], {"is_causal": 1},
+           [attention(S, Ks, Vs, causal=True)[0]])
+    keep = rng.random((2, 1, 5, 7)) > 0.3
+    keep[..., 0] = True  # every query sees a key
+    yield ("attention_bool_mask", "Attention", [Q, K, V, keep], {},
+           [attention(Q, K, V, mask=keep)[0]])
+    additive = a(5, 7)
+    yield ("attention_float_mask", "Attention", [Q, K, V, additive], {},
+           [attention(Q, K, V, mask=additive)[0]])
+    # Decoding: 3 new queries after 4 cached keys, causal from the past.
+    Qn, Kn, Vn = a(2, 4, 3, 8), a(2, 4, 3, 8), a(2, 4, 3, 8)
+    pk, pv = a(2, 4, 4, 8), a(2, 4, 4, 8)
+    out, (k_all, v_all) = attention(Qn, Kn, Vn, past=(pk, pv), causal=True)
+    yield ("attention_past_causal", "Attention", [Qn, Kn, Vn, None, pk, pv], {"is_causal": 1},
+           [out, k_all, v_all])
+    # 3-D inputs with grouped-query heads: 4 query heads over 2 KV heads.
+    Q3, K3, V3 = a(2, 5, 32), a(2, 7, 16), a(2, 7, 16)
+    yield ("attention_3d_gqa", "Attention", [Q3, K3, V3], {"q_num_heads": 4, "kv_num_heads": 2},
+           [attention(Q3, K3, V3, q_heads=4, kv_heads=2)[0]])
+
+
+DEFAULT_DOMAIN = {"SimplifiedLayerNormalization", "Gelu", "RMSNormalization", "Attention",
+                  "LayerNormalization"}
+
+
+def elem_type(x):
+    return TensorProto.BOOL if x.dtype == bool else TensorProto.FLOAT
 
 
 def model(op, inputs, attrs, outputs):
-    names = ["in%d" % i for i in range(len(inputs))]
+    names = ["in%d" % i if x is not None else "" for i, x in enumerate(inputs)]
     out_names = ["out%d" % i if o is not None else "" for i, o in enumerate(outputs)]
-    domain = "" if op == "SimplifiedLayerNormalization" else "com.microsoft"
+    domain = "" if op in DEFAULT_DOMAIN else "com.microsoft"
     node = helper.make_node(op, names, out_names, domain=domain, **attrs)
     graph = helper.make_graph(
         [node], op,
-        [helper.make_tensor_value_info(n, TensorProto.FLOAT, x.shape) for n, x in zip(names, inputs)],
+        [helper.make_tensor_value_info(n, elem_type(x), x.shape)
+         for n, x in zip(names, inputs) if x is not None],
         [helper.make_tensor_value_info(n, TensorProto.FLOAT, o.shape)
          for n, o in zip(out_names, outputs) if o is not None])
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23),
                                                    helper.make_opsetid("com.microsoft", 1)])
 
 
@@ -120,6 +200,8 @@ def main():
         binary = os.path.join(work, name + ".tsr")
         command = ["tessera-run", binary, "--output-dir", os.path.join(work, name)]
         for i, x in enumerate(inputs):
+            if x is None:
+                continue
             np.save(os.path.join(work, "%s_in%d.npy" % (name, i)), x)
             command += ["--input", "in%d=%s" % (i, os.path.join(work, "%s_in%d.npy" % (name, i)))]
         for step in (["tessera-compile", path, "-o", binary], command):
