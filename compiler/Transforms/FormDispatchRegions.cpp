@@ -43,7 +43,26 @@ bool isFusedGather(Operation *op) {
          DispatchOp::isFusableElementwise(user) && !isViewOp(user);
 }
 
+/// A table split across bindings (tessera-split-large-weights): a concat of
+/// constant row parts that only gathers read by rows. Each gather's
+/// dispatch reads the parts, each bound on its own, and evaluates the
+/// concat where it reads it; the whole table is never stored.
+bool isSplitTable(Operation *op) {
+  auto concat = dyn_cast<ConcatOp>(op);
+  if (!concat || concat.getAxis() != 0 ||
+      !llvm::all_of(concat.getInputs(), [](Value input) {
+        return input.getDefiningOp<ConstantOp>();
+      }))
+    return false;
+  return llvm::all_of(concat->getUses(), [](OpOperand &use) {
+    auto gather = dyn_cast<GatherOp>(use.getOwner());
+    return gather && use.getOperandNumber() == 0 && gather.getAxis() == 0;
+  });
+}
+
 bool isRoot(Operation *op) {
+  if (isSplitTable(op))
+    return false;
   if (isa<ConcatOp>(op))
     return !isAbsorbedConcat(op);
   if (isa<GatherOp>(op))
@@ -368,6 +387,12 @@ struct FormDispatchesPass
           norms.insert(operand.getDefiningOp());
           inputs.insert(operand.getDefiningOp()->operand_begin(),
                         operand.getDefiningOp()->operand_end());
+          continue;
+        }
+        if (Operation *table = operand.getDefiningOp();
+            table && isSplitTable(table)) {
+          cloned.insert(operand);
+          inputs.insert(table->operand_begin(), table->operand_end());
           continue;
         }
         // A root's operands (layer_norm's scale) stay buffers, as its

@@ -72,7 +72,8 @@ def TesseraInferDimBounds
 
 def TesseraSplitLargeWeights
     : Pass<"tessera-split-large-weights", "::mlir::ModuleOp"> {
-  let summary = "Split linear weights larger than one storage-buffer binding";
+  let summary = "Split weights and tables larger than one storage-buffer "
+                "binding";
   let description = [{
     A Vulkan storage-buffer binding is limited (`max_storage_buffer_range`
     of the module's `tessera.target`: 128 MiB on lavapipe, Mali and Adreno;
@@ -81,6 +82,12 @@ def TesseraSplitLargeWeights
     each with its slice of the bias; the parts are concatenated along the
     last dimension. That concatenation moves no data: each part's dispatch
     writes its columns of the result in place.
+
+    A constant table that a `gather` reads by rows (an embedding: GPT-2's
+    50257x768 token table) is split into row parts concatenated along the
+    rows. That concatenation is never stored either: the gather's kernel
+    reads each index's row from the part it falls in, each part its own
+    binding, and checks the index against the whole table.
 
     `max-bytes` overrides the limit (for tests, or to force smaller parts).
   }];

@@ -45,6 +45,56 @@ struct SplitLargeWeightsPass
     for (LinearOp linear : linears)
       if (failed(split(linear, limit)))
         return signalPassFailure();
+    SmallVector<GatherOp> gathers;
+    module.walk([&](GatherOp gather) {
+      if (!isa<DispatchOp>(gather->getParentOp()))
+        gathers.push_back(gather);
+    });
+    for (GatherOp gather : gathers)
+      if (failed(split(gather, limit)))
+        return signalPassFailure();
+  }
+
+  /// A table gathered by rows (an embedding) becomes a concat of row parts:
+  /// the gather's kernel reads the concat part by part (each its own
+  /// binding), and checks indices against the whole table.
+  LogicalResult split(GatherOp gather, int64_t limit) {
+    auto tableType = cast<RankedTensorType>(gather.getInput().getType());
+    if (gather.getAxis() != 0 || !tableType.hasStaticShape() ||
+        !tableType.getElementType().isF32() ||
+        tableType.getNumElements() * 4 <= limit)
+      return success();
+    std::optional<ArrayRef<float>> table =
+        getF32ResourceData(gather.getInput());
+    if (!table)
+      return success(); // not splittable here; the serializer reports it
+    int64_t rows = tableType.getDimSize(0);
+    int64_t rowElements = tableType.getNumElements() / rows;
+    int64_t rowsPerPart = limit / (rowElements * 4);
+    if (rowsPerPart < 1)
+      return gather.emitOpError()
+             << "gathers rows of " << rowElements * 4
+             << " bytes, more than one storage-buffer binding holds (" << limit
+             << " bytes)";
+    OpBuilder builder(gather);
+    SmallVector<Value> parts;
+    for (int64_t row = 0, part = 0; row < rows; row += rowsPerPart, ++part) {
+      int64_t count = std::min(rowsPerPart, rows - row);
+      SmallVector<int64_t> shape(tableType.getShape());
+      shape[0] = count;
+      parts.push_back(createF32Resource(
+          builder, gather.getLoc(),
+          RankedTensorType::get(shape, builder.getF32Type()),
+          table->slice(row * rowElements, count * rowElements),
+          "split.table.part" + std::to_string(part)));
+    }
+    Value joined =
+        ConcatOp::create(builder, gather.getLoc(), tableType, parts, 0);
+    Value old = gather.getInput();
+    gather.getInputMutable().assign(joined);
+    if (old.use_empty())
+      old.getDefiningOp()->erase();
+    return success();
   }
 
   LogicalResult split(LinearOp linear, int64_t limit) {

@@ -127,6 +127,40 @@ func.func @f(%ids: tensor<?x?xi32> {tessera.name = "ids", tessera.dims = ["batch
   expectClose(got, want);
 }
 
+TEST_F(KernelTest, EmbeddingTableSplitAcrossBindingsReadsEveryPart) {
+  // A 40x24 table with bindings of 16 rows: three parts (16, 16, 8),
+  // concatenated for the gather, which reads each id's row from its part.
+  // Ids at every part's edges, and negative ones from the table's end.
+  const int64_t rows = 40, width = 24;
+  std::vector<float> table = randomValues(rows * width, 31);
+  std::string mlir = R"(
+func.func @f(%ids: tensor<10xi32> {tessera.name = "ids"}) -> tensor<10x24xf32> {
+  %table = tessera.constant dense_resource<table> : tensor<40x24xf32>
+  %rows = tessera.gather %table[%ids], axis = 0 : (tensor<40x24xf32>, tensor<10xi32>) -> tensor<10x24xf32>
+  %one = tessera.constant dense<1.0> : tensor<f32>
+  %0 = tessera.add %rows, %one : (tensor<10x24xf32>, tensor<f32>) -> tensor<10x24xf32>
+  return %0 : tensor<10x24xf32>
+}
+{-#
+  dialect_resources: { builtin: { table: ")" +
+                     blobOf(table) + R"(" } }
+#-}
+)";
+  tessera_program program = compile(mlir, /*maxBindingBytes=*/16 * width * 4);
+  ASSERT_TRUE(program);
+  // One dispatch: the concatenated table is never stored.
+  EXPECT_EQ(tessera_program_dispatch_count(program), 1u);
+  Tensor ids{"ids", {10}};
+  ids.ints = {0, 15, 16, 31, 32, 39, -1, -8, -9, 7};
+  std::vector<float> got = run(program, {ids});
+  tessera_program_destroy(program);
+  std::vector<double> want;
+  for (int32_t id : ids.ints)
+    for (int64_t c = 0; c < width; ++c)
+      want.push_back(table[(id < 0 ? id + rows : id) * width + c] + 1.0);
+  expectClose(got, want);
+}
+
 //===----------------------------------------------------------------------===//
 
 } // namespace

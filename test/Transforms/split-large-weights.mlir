@@ -35,3 +35,32 @@ func.func @split(%x: tensor<3x2xf32>) -> tensor<3x5xf32> {
     }
   }
 #-}
+
+// -----
+
+// A 5x2 f32 table (40 bytes) that a gather reads by rows: row parts of at
+// most 16 bytes, concatenated along the rows, which the gather's dispatch
+// reads part by part (the concat is in the dispatch, not stored).
+// CHECK-LABEL: func @embedding
+// CHECK: %[[T0:.*]] = tessera.constant dense_resource<split.table.part0> : tensor<2x2xf32>
+// CHECK: %[[T1:.*]] = tessera.constant dense_resource<split.table.part1> : tensor<2x2xf32>
+// CHECK: %[[T2:.*]] = tessera.constant dense_resource<split.table.part2> : tensor<1x2xf32>
+// CHECK: %[[C:.*]] = tessera.concat %[[T0]], %[[T1]], %[[T2]] axis = 0 : (tensor<2x2xf32>, tensor<2x2xf32>, tensor<1x2xf32>) -> tensor<5x2xf32>
+// CHECK: tessera.gather %[[C]][%arg0], axis = 0
+// DISPATCH-LABEL: func @embedding
+// DISPATCH: tessera.dispatch(
+// DISPATCH-NEXT: ^bb0
+// DISPATCH-NEXT: tessera.concat
+// DISPATCH-NEXT: tessera.gather
+func.func @embedding(%ids: tensor<3xi32>) -> tensor<3x2xf32> {
+  %table = tessera.constant dense_resource<table> : tensor<5x2xf32>
+  %0 = tessera.gather %table[%ids], axis = 0 : (tensor<5x2xf32>, tensor<3xi32>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      table: "0x040000000000803F0000004000004040000080400000A0400000C0400000E040000000410000104100002041"
+    }
+  }
+#-}
