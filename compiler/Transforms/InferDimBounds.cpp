@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Transforms/Passes.h"
+#include "dialects/tessera/IR/ScalarRules.h"
 #include "dialects/tessera/IR/TesseraOps.h"
 #include "dialects/tessera/Shapes/SymbolicShapes.h"
 
@@ -54,6 +55,11 @@ struct InferDimBoundsPass
       return;
     shapes.readBoundsAttribute(function);
     function.walk([&](GatherOp gather) { boundByTable(gather); });
+    WalkResult tied = function.walk([&](ScalarRuleOpInterface op) {
+      return WalkResult(tieToStaticDims(op));
+    });
+    if (tied.wasInterrupted())
+      return signalPassFailure();
     defaultTheBatch(function);
     defaultTheRest(function);
     WalkResult sliced = function.walk(
@@ -61,6 +67,44 @@ struct InferDimBoundsPass
     if (sliced.wasInterrupted())
       return signalPassFailure();
     record(function);
+  }
+
+  /// An elementwise op broadcasts its operands: a named dim that meets a
+  /// static one of N > 1 must be N (kernels broadcast only static 1s). Such
+  /// a dim is fixed at N: a ViT whose position table of 197 rows is added
+  /// to its patch tokens runs with 197 tokens, nothing else.
+  LogicalResult tieToStaticDims(ScalarRuleOpInterface op) {
+    SmallVector<const SymbolicShape *> operands;
+    size_t rank = 0;
+    for (Value operand : op->getOperands()) {
+      const SymbolicShape *shape = shapes.lookupShape(operand);
+      if (!shape)
+        return success();
+      operands.push_back(shape);
+      rank = std::max(rank, shape->size());
+    }
+    for (size_t i = 1; i <= rank;
+         ++i) { // from the last dim (trailing alignment)
+      std::optional<int64_t> size;
+      for (const SymbolicShape *shape : operands)
+        if (i <= shape->size() && (*shape)[shape->size() - i].isConstant() &&
+            !isUnitDim((*shape)[shape->size() - i]))
+          size = (*shape)[shape->size() - i].getCoefficient();
+      if (!size)
+        continue;
+      for (const SymbolicShape *shape : operands) {
+        if (i > shape->size())
+          continue;
+        std::optional<unsigned> id = singleSymbol((*shape)[shape->size() - i]);
+        if (!id)
+          continue;
+        if (failed(fixAt(*id, *size, op->getLoc(),
+                         "it is broadcast against a static dim of " +
+                             std::to_string(*size) + " here")))
+          return failure();
+      }
+    }
+    return success();
   }
 
   /// An iota that a gather reads as indices into an axis of N rows: its
@@ -143,6 +187,25 @@ struct InferDimBoundsPass
         return failure();
     }
     return success();
+  }
+
+  /// A named dim the graph ties to `size`: both bounds, whatever --dim
+  /// said (an error when it excludes `size`).
+  LogicalResult fixAt(unsigned id, int64_t size, Location where,
+                      const std::string &why) {
+    DimSymbol &symbol = shapes.getSymbols()[id];
+    if (symbol.lower > size || (symbol.upper > 0 && symbol.upper < size))
+      return emitError(where)
+             << "dynamic dimension '" << symbol.name << "' must be " << size
+             << " (" << why << ") but its bounds are [" << symbol.lower << ", "
+             << symbol.upper << "]";
+    if (auto it = found.find(id); it != found.end() && it->second.value < size)
+      return emitError(where)
+             << "dynamic dimension '" << symbol.name << "' must be " << size
+             << " (" << why << ") but is at most " << it->second.value << " ("
+             << it->second.why << ")";
+    found.insert_or_assign(id, FoundBound{size, where, why});
+    return raiseLower(id, size, where, why);
   }
 
   LogicalResult raiseLower(unsigned id, int64_t lower, Location where,

@@ -55,6 +55,10 @@ def TesseraInferDimBounds
       `N - 1` (decoding after `p` cached positions);
     - the batch: a dimension that is the first of a function argument and
       has no other bound defaults to 1;
+    - a dimension that an elementwise op broadcasts against a static one of
+      `N > 1` is `N`, both bounds (kernels broadcast only static 1s: a ViT's
+      tokens added to its position table run at the table's length); an
+      error when `--dim` or another bound excludes `N`;
     - any other dimension defaults to 512.
 
     Each remark says how to widen the bound: `--dim NAME=MIN:MAX`.

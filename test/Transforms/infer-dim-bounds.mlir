@@ -97,3 +97,29 @@ func.func @over_a_sum(%x: tensor<?xf32> {tessera.dims = ["past + seq"], tessera.
   %head = tessera.slice %x [0] to [4] : tensor<?xf32> -> tensor<?xf32>
   return %head : tensor<?xf32>
 }
+
+// -----
+
+// Tokens added to a static position table of 5 rows: kernels broadcast
+// only static 1s, so seq is 5, both bounds (a run with another length is
+// refused rather than read past the table).
+// CHECK-LABEL: func.func @tied
+// CHECK-SAME: tessera.dim_bounds = {batch = array<i64: 1, 1>, seq = array<i64: 5, 5>}
+// expected-remark @below {{dynamic dimension 'batch' bounded by 1}}
+func.func @tied(%x: tensor<?x?x8xf32> {tessera.dims = ["batch", "seq", 8], tessera.name = "x"}) -> tensor<?x5x8xf32> {
+  %table = tessera.constant dense<1.0> : tensor<1x5x8xf32>
+  // expected-remark @below {{dynamic dimension 'seq' bounded by 5: it is broadcast against a static dim of 5 here}}
+  // expected-remark @below {{dynamic dimension 'seq' is at least 5: it is broadcast against a static dim of 5 here (a run with less is refused)}}
+  %y = tessera.add %x, %table : (tensor<?x?x8xf32>, tensor<1x5x8xf32>) -> tensor<?x5x8xf32>
+  return %y : tensor<?x5x8xf32>
+}
+
+// -----
+
+// --dim that excludes the tied size is an error.
+func.func @tied_against_dim(%x: tensor<?x8xf32> {tessera.dims = ["seq", 8], tessera.name = "x"}) -> tensor<5x8xf32> attributes {tessera.dim_bounds = {seq = array<i64: 1, 4>}} {
+  %table = tessera.constant dense<1.0> : tensor<5x8xf32>
+  // expected-error @below {{dynamic dimension 'seq' must be 5 (it is broadcast against a static dim of 5 here) but its bounds are [1, 4]}}
+  %y = tessera.add %x, %table : (tensor<?x8xf32>, tensor<5x8xf32>) -> tensor<5x8xf32>
+  return %y : tensor<5x8xf32>
+}
