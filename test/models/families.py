@@ -766,8 +766,10 @@ def example_inputs(model, batch=3, seq=11, past=6, fully_padded=True):
             tensors.append(torch.randint(2, VOCAB, (batch, length), generator=gen))
         elif kind in ("padding", "bool_padding"):
             mask = torch.ones(batch, length, dtype=torch.long)
-            mask[1, length - 2:] = 0
-            mask[2, :] = 0 if fully_padded else mask[1]
+            if batch > 1:
+                mask[1, length - 2:] = 0
+            if batch > 2:
+                mask[2, :] = 0 if fully_padded else mask[1]
             tensors.append(mask if kind == "padding" else mask == 0)
         elif kind == "features":
             tensors.append(torch.randn(batch, length, HIDDEN, generator=gen))

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""The test families at their published sizes, end to end on this machine:
+export (PyTorch, opset 17, every axis dynamic), compile with no flags (wall
+time and peak memory), run once on the default device (the first run
+includes the driver compiling the kernels) and compare with PyTorch: the
+largest error relative to max(|reference|, 1), against PyTorch in f64, next
+to PyTorch's own f32 error against f64 (at published sizes with random
+weights, logits reach hundreds and f32 itself is ~1e-4 off). It passes at
+1e-4, or within twice PyTorch's own f32 error where that is larger. Too
+slow for CI on two cores; its results go in docs/benchmarks.md.
+
+    LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread \\
+    /usr/bin/python3 bench/published_sizes.py gpt2-124m [--work DIR] [--seq 16]
+
+Sizes: bert-base, gpt2-124m (with its tied LM head: logits over 50257
+tokens), vit-b16.
+"""
+import argparse
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+spec = importlib.util.spec_from_file_location(
+    "families", os.path.join(HERE, "..", "test", "models", "families.py"))
+families = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(families)
+
+
+class Gpt2LMHead(families.Gpt2):
+    """GPT-2 with its LM head tied to the token embedding, as published."""
+
+    def forward(self, input_ids, attention_mask):
+        return nn.functional.linear(super().forward(input_ids, attention_mask), self.wte.weight)
+
+
+class VitB16(families.Vit):
+    """ViT-B/16 on 224x224 images: 196 patches and the class token."""
+
+    image = 224
+
+
+# name: (family class, module constants of families.py)
+SIZES = {
+    "bert-base": (families.Bert, dict(HIDDEN=768, HEADS=12, FFN=3072, LAYERS=12, VOCAB=30522,
+                                      MAX_POS=512)),
+    "gpt2-124m": (Gpt2LMHead, dict(HIDDEN=768, HEADS=12, FFN=3072, LAYERS=12, VOCAB=50257,
+                                   MAX_POS=1024)),
+    "vit-b16": (VitB16, dict(HIDDEN=768, HEADS=12, FFN=3072, LAYERS=12)),
+}
+
+
+def timed(command):
+    """Runs `command` under /usr/bin/time -v: (seconds, peak MiB, output)."""
+    start = time.monotonic()
+    result = subprocess.run(["/usr/bin/time", "-v"] + command, capture_output=True, text=True)
+    seconds = time.monotonic() - start
+    if result.returncode:
+        sys.exit("failed: %s\n%s" % (" ".join(command), result.stderr[-3000:]))
+    peak = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1))
+    return seconds, peak / 1024, result.stdout + result.stderr
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("size", choices=sorted(SIZES))
+    parser.add_argument("--work", default="/tmp/tessera-published")
+    parser.add_argument("--seq", type=int, default=16)
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--tools", default=os.path.join(HERE, "..", "build", "bin"))
+    args = parser.parse_args()
+    family, constants = SIZES[args.size]
+    for name, value in constants.items():
+        setattr(families, name, value)
+    work = os.path.join(args.work, args.size)
+    os.makedirs(work, exist_ok=True)
+
+    torch.manual_seed(0)
+    model = family().eval()
+    inputs = families.example_inputs(model, batch=args.batch, seq=args.seq)
+    names = list(model.inputs)
+    dynamic = {name: axes for name, (_, axes) in model.inputs.items()}
+    dynamic["output"] = getattr(model, "output_axes", {})
+    onnx_path = os.path.join(work, "model.onnx")
+    start = time.monotonic()
+    torch.onnx.export(model, inputs, onnx_path, input_names=names, output_names=["output"],
+                      dynamic_axes=dynamic, opset_version=17, do_constant_folding=True)
+    print("%s: exported in %.1f s (%d MB)" % (args.size, time.monotonic() - start,
+                                            os.path.getsize(onnx_path) // 2**20))
+    with torch.no_grad():
+        reference32 = model(*inputs).numpy()
+        exact = model.double()(*inputs).numpy()
+
+    binary = os.path.join(work, "model.tsr")
+    seconds, peak, _ = timed([os.path.join(args.tools, "tessera-compile"), onnx_path, "-o", binary])
+    print("%s: compiled in %.1f s, peak %.0f MiB, %d MB binary"
+          % (args.size, seconds, peak, os.path.getsize(binary) // 2**20))
+
+    command = [os.path.join(args.tools, "tessera-run"), binary, "--output-dir", work]
+    for name, tensor in zip(names, inputs):
+        path = os.path.join(work, "input_%s.npy" % name)
+        np.save(path, tensor.numpy())
+        command += ["--input", "%s=%s" % (name, path)]
+    seconds, peak, _ = timed(command)
+    print("%s: first run %.1f s (kernels compiled by the driver), peak %.0f MiB"
+          % (args.size, seconds, peak))
+    seconds, peak, _ = timed(command)
+    print("%s: second run %.1f s, peak %.0f MiB" % (args.size, seconds, peak))
+    out = np.load(os.path.join(work, "output.npy"))
+
+    def error(got):
+        return float(np.max(np.abs(got - exact) / np.maximum(np.abs(exact), 1)))
+
+    ours, theirs = error(out), error(reference32)
+    bar = max(1e-4, 2 * theirs)
+    print("%s: output %s; largest relative error against PyTorch f64: Tessera %.2g, "
+          "PyTorch f32 %.2g (bar %.2g): %s"
+          % (args.size, list(out.shape), ours, theirs, bar, "ok" if ours <= bar else "ABOVE"))
+    return 0 if ours <= bar else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
