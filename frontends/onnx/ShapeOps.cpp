@@ -346,6 +346,14 @@ LogicalResult convertSlice(NodeContext &node) {
                               << "; Tessera slices with positive steps";
     DimExpr start = (*starts)[i], end = (*ends)[i];
     ranges[*a].step = steps[i];
+    // A position the graph computed as the dim's own size less a count
+    // (`seq - 1` from Shape arithmetic) is that count from the end.
+    for (DimExpr *position : {&start, &end}) {
+      DimExpr fromEnd = *position - input[*a];
+      if (!input[*a].isConstant() && !position->isConstant() &&
+          fromEnd.isConstant() && fromEnd.getCoefficient() < 0)
+        *position = fromEnd;
+    }
     if (start.isConstant() && (end.isConstant() || end == input[*a])) {
       ranges[*a].start = start.getCoefficient();
       if (end.isConstant())
