@@ -33,7 +33,8 @@ static bool checkNames(const onnx::GraphProto &graph, std::string &error) {
   std::unordered_set<std::string> defined;
   auto define = [&](const std::string &name, const char *what) {
     if (!defined.insert(name).second) {
-      error = std::string(what) + " '" + name + "' is defined twice";
+      error = "it is malformed: " + std::string(what) + " '" + name +
+              "' is defined twice";
       return false;
     }
     return true;
@@ -53,13 +54,14 @@ static bool checkNames(const onnx::GraphProto &graph, std::string &error) {
         "'";
     for (const std::string &input : node.input())
       if (!input.empty() && !defined.count(input)) {
-        error =
-            name + " reads '" + input + "', which nothing defines before it";
+        error = "it is malformed: " + name + " reads '" + input +
+                "', which nothing defines before it";
         return false;
       }
     for (const onnx::AttributeProto &attribute : node.attribute())
       if (attribute.has_g() || attribute.graphs_size() > 0) {
-        error = name + " has a subgraph; Tessera imports no control flow";
+        error = name + " has a subgraph (control flow, which Tessera does "
+                       "not import)";
         return false;
       }
     for (const std::string &output : node.output())
@@ -68,7 +70,8 @@ static bool checkNames(const onnx::GraphProto &graph, std::string &error) {
   }
   for (const onnx::ValueInfoProto &output : graph.output())
     if (!defined.count(output.name())) {
-      error = "graph output '" + output.name() + "' is never computed";
+      error = "it is malformed: graph output '" + output.name() +
+              "' is never computed";
       return false;
     }
   return true;
@@ -80,10 +83,8 @@ bool mlir::tessera::onnx_frontend::upgradeOpset(const onnx::ModelProto &model,
                                                 std::string &error) {
   // The converter trusts its input (it indexes nodes' inputs without
   // checking them); the checker does not, nor does checkNames.
-  if (!checkNames(model.graph(), error)) {
-    error = "it is malformed: " + error;
+  if (!checkNames(model.graph(), error))
     return false;
-  }
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception &e) {
