@@ -104,67 +104,33 @@ LogicalResult convertQuickGelu(NodeContext &node) {
                         succeeded(gate) ? node.create<MulOp>(*x, *gate) : gate);
 }
 
-/// layer_norm(input + skip + bias) · gamma + beta over the last dim;
-/// output 3, when named, is the sum itself (the next residual).
-LogicalResult convertSkipLayerNormalization(NodeContext &node) {
+/// SkipLayerNormalization and SkipSimplifiedLayerNormalization (rms): the
+/// norm over the last dim of input + skip (+ bias: input 4, or 3 for rms,
+/// which has no beta), times gamma (+ beta); output 3, when named, is the
+/// sum itself (the next residual).
+template <bool rms> LogicalResult convertSkipNorm(NodeContext &node) {
   for (int i : {1, 2})
     if (i < node.numOutputs() && !node.node().output(i).empty())
       return node.emitError() << "uses its mean / inverse-deviation outputs "
                                  "(training graphs are not supported)";
-  FailureOr<Value> sum = sumOfInputs(node, {1, 4});
+  FailureOr<Value> sum = sumOfInputs(node, {1, rms ? 3 : 4});
   FailureOr<Value> gamma = node.input(2);
   if (failed(sum) || failed(gamma))
     return failure();
-  Value beta;
-  if (node.hasInput(3)) {
-    FailureOr<Value> b = node.input(3);
-    if (failed(b))
+  FailureOr<Value> normed = failure();
+  if (rms) {
+    normed = createRootMeanSquareNorm(node, *sum, *gamma,
+                                      node.floatAttr("epsilon", 1e-5f));
+  } else {
+    FailureOr<Value> beta = node.hasInput(3) ? node.input(3) : Value();
+    if (failed(beta))
       return failure();
-    beta = *b;
+    OpBuilder &b = node.builder();
+    normed = node.create<LayerNormOp>(
+        *sum, *gamma, *beta, b.getI64IntegerAttr(node.rank(0) - 1),
+        b.getF32FloatAttr(node.floatAttr("epsilon", 1e-12f)));
   }
-  OpBuilder &b = node.builder();
-  FailureOr<Value> normed = node.create<LayerNormOp>(
-      *sum, *gamma, beta, b.getI64IntegerAttr(node.rank(0) - 1),
-      b.getF32FloatAttr(node.floatAttr("epsilon", 1e-12f)));
   if (failed(node.setOutput(0, normed)))
-    return failure();
-  if (node.numOutputs() > 3 && !node.node().output(3).empty())
-    return node.setOutput(3, *sum);
-  return success();
-}
-
-LogicalResult convertSimplifiedLayerNormalization(NodeContext &node) {
-  FailureOr<int64_t> axis =
-      node.normalizeAxis(node.intAttr("axis", -1), node.rank(0));
-  if (failed(axis))
-    return failure();
-  if (*axis != node.rank(0) - 1)
-    return node.emitError() << "normalizes from axis " << *axis
-                            << "; Tessera normalizes the last dim";
-  if (node.numOutputs() > 1 && !node.node().output(1).empty())
-    return node.emitError() << "uses its inverse-deviation output (training "
-                               "graphs are not supported)";
-  FailureOr<Value> x = node.input(0), scale = node.input(1);
-  if (failed(x) || failed(scale))
-    return failure();
-  return node.setOutput(
-      0, createRootMeanSquareNorm(node, *x, *scale,
-                                  node.floatAttr("epsilon", 1e-5f)));
-}
-
-/// RMSNorm of input + skip + bias; output 3, when named, is the sum.
-LogicalResult convertSkipSimplifiedLayerNormalization(NodeContext &node) {
-  for (int i : {1, 2})
-    if (i < node.numOutputs() && !node.node().output(i).empty())
-      return node.emitError() << "uses its mean / inverse-deviation outputs "
-                                 "(training graphs are not supported)";
-  FailureOr<Value> sum = sumOfInputs(node, {1, 3});
-  FailureOr<Value> gamma = node.input(2);
-  if (failed(sum) || failed(gamma))
-    return failure();
-  if (failed(node.setOutput(
-          0, createRootMeanSquareNorm(node, *sum, *gamma,
-                                      node.floatAttr("epsilon", 1e-5f)))))
     return failure();
   if (node.numOutputs() > 3 && !node.node().output(3).empty())
     return node.setOutput(3, *sum);
@@ -182,10 +148,7 @@ void mlir::tessera::onnx_frontend::addContribConverters(ConverterTable &table) {
                                      {1, 2}};
   table["com.microsoft.QuickGelu"] = {convertQuickGelu, {1, 1}};
   table["com.microsoft.SkipLayerNormalization"] = {
-      convertSkipLayerNormalization, {3, 5}, {1, 4}};
+      convertSkipNorm<false>, {3, 5}, {1, 4}};
   table["com.microsoft.SkipSimplifiedLayerNormalization"] = {
-      convertSkipSimplifiedLayerNormalization, {3, 4}, {1, 4}};
-  // ONNX Runtime registers it in the default domain.
-  table["SimplifiedLayerNormalization"] = {
-      convertSimplifiedLayerNormalization, {2, 2}, {1, 2}};
+      convertSkipNorm<true>, {3, 4}, {1, 4}};
 }

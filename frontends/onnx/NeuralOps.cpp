@@ -538,7 +538,9 @@ LogicalResult convertAttention(NodeContext &node) {
   return node.setOutput(2, *v);
 }
 
-/// RMSNormalization (opset 23) over the last dim.
+/// RMSNormalization (opset 23) over the last dim; also ONNX Runtime's
+/// SimplifiedLayerNormalization, the same op registered earlier in the
+/// default domain, with an inverse-deviation output Tessera does not give.
 LogicalResult convertRMSNormalization(NodeContext &node) {
   FailureOr<int64_t> axis =
       node.normalizeAxis(node.intAttr("axis", -1), node.rank(0));
@@ -547,6 +549,9 @@ LogicalResult convertRMSNormalization(NodeContext &node) {
   if (*axis != node.rank(0) - 1)
     return node.emitError() << "normalizes from axis " << *axis
                             << "; Tessera normalizes the last dim";
+  if (node.numOutputs() > 1 && !node.node().output(1).empty())
+    return node.emitError() << "uses its inverse-deviation output (training "
+                               "graphs are not supported)";
   FailureOr<Value> x = node.input(0), scale = node.input(1);
   if (failed(x) || failed(scale))
     return failure();
@@ -609,5 +614,7 @@ void mlir::tessera::onnx_frontend::addNeuralConverters(ConverterTable &table) {
   table["GlobalAveragePool"] = {convertGlobalAveragePool, {1, 1}};
   table["Gelu"] = {convertGelu, {1, 1}};
   table["RMSNormalization"] = {convertRMSNormalization, {2, 2}};
+  table["SimplifiedLayerNormalization"] = {
+      convertRMSNormalization, {2, 2}, {1, 2}};
   table["Attention"] = {convertAttention, {3, 6}, {1, 4}};
 }
