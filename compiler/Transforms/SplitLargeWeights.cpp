@@ -37,22 +37,19 @@ struct SplitLargeWeightsPass
       }
       limit = target.getMaxStorageBufferRange();
     }
-    SmallVector<LinearOp> linears;
-    module.walk([&](LinearOp linear) {
-      if (!isa<DispatchOp>(linear->getParentOp()))
-        linears.push_back(linear);
+    // Collected first: splitting creates ops.
+    SmallVector<Operation *> readers;
+    module.walk([&](Operation *op) {
+      if (isa<LinearOp, GatherOp>(op) && !isa<DispatchOp>(op->getParentOp()))
+        readers.push_back(op);
     });
-    for (LinearOp linear : linears)
-      if (failed(split(linear, limit)))
+    for (Operation *op : readers) {
+      LogicalResult result = isa<LinearOp>(op)
+                                 ? split(cast<LinearOp>(op), limit)
+                                 : split(cast<GatherOp>(op), limit);
+      if (failed(result))
         return signalPassFailure();
-    SmallVector<GatherOp> gathers;
-    module.walk([&](GatherOp gather) {
-      if (!isa<DispatchOp>(gather->getParentOp()))
-        gathers.push_back(gather);
-    });
-    for (GatherOp gather : gathers)
-      if (failed(split(gather, limit)))
-        return signalPassFailure();
+    }
   }
 
   /// A table gathered by rows (an embedding) becomes a concat of row parts:
