@@ -96,7 +96,8 @@ def main():
                                             os.path.getsize(onnx_path) // 2**20))
     with torch.no_grad():
         reference32 = model(*inputs).numpy()
-        exact = model.double()(*inputs).numpy()
+        exact = model.double()(*(t.double() if t.is_floating_point() else t
+                                 for t in inputs)).numpy()
 
     binary = os.path.join(work, "model.tsr")
     seconds, peak, _ = timed([os.path.join(args.tools, "tessera-compile"), onnx_path, "-o", binary])
