@@ -115,7 +115,7 @@ def main():
     # the first run compiles every kernel, the second finds them cached.
     cache = os.path.join(work, "cache")
     shutil.rmtree(cache, ignore_errors=True)
-    env = dict(os.environ, XDG_CACHE_HOME=cache, MESA_SHADER_CACHE_DIR=os.path.join(cache, "mesa"))
+    env = dict(os.environ, XDG_CACHE_HOME=cache)  # Mesa's cache is under it too
     seconds, peak, _ = timed(command, env)
     print("%s: first run %.1f s (empty caches: the driver compiles the kernels), peak %.0f MiB"
           % (args.size, seconds, peak))
