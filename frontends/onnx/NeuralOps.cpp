@@ -463,12 +463,7 @@ FailureOr<Value> attentionBias(NodeContext &node, Value query, Value key,
   if (failed(bias) || !node.intAttr("is_causal", 0))
     return bias;
   Type i32 = node.builder().getI32Type();
-  FailureOr<Value> keys = createIota(node, k[2], i32);
-  FailureOr<Value> rows = createIota(node, q[2], i32, past);
-  if (failed(keys) || failed(rows))
-    return failure();
-  Value column = createReshape(node, *rows, {q[2], DimExpr::constant(1)});
-  FailureOr<Value> ahead = node.create<SubOp>(*keys, column);
+  FailureOr<Value> ahead = createPositionOffsets(node, q[2], k[2], past);
   FailureOr<Value> keep =
       succeeded(ahead) ? node.create<CompareOp>(ComparePredicate::LE, *ahead,
                                                 createScalar(node, i32, 0))

@@ -40,10 +40,13 @@ Value createBroadcast(NodeContext &node, Value x, ArrayRef<DimExpr> shape);
 FailureOr<Value> createIota(NodeContext &node, const DimExpr &length,
                             Type element,
                             const DimExpr &start = DimExpr::constant(0));
-/// column - row as a [rows, columns] i32 tensor (Trilu's and CumSum's
-/// position tests).
-FailureOr<Value> createPositionOffsets(NodeContext &node, const DimExpr &rows,
-                                       const DimExpr &columns);
+/// column - row as a [rows, columns] i32 tensor, rows numbered from
+/// `firstRow` (Trilu's and CumSum's position tests; Attention's causal test
+/// after `past` cached keys).
+FailureOr<Value>
+createPositionOffsets(NodeContext &node, const DimExpr &rows,
+                      const DimExpr &columns,
+                      const DimExpr &firstRow = DimExpr::constant(0));
 /// A rank-0 constant of `element` (float or integer).
 Value createScalar(NodeContext &node, Type element, double value);
 /// x · rsqrt(mean(x², last dim) + epsilon) · scale (RMSNorm: ONNX's

@@ -95,9 +95,10 @@ FailureOr<Value> mlir::tessera::onnx_frontend::createIota(
 }
 
 FailureOr<Value> mlir::tessera::onnx_frontend::createPositionOffsets(
-    NodeContext &node, const DimExpr &rows, const DimExpr &columns) {
+    NodeContext &node, const DimExpr &rows, const DimExpr &columns,
+    const DimExpr &firstRow) {
   Type i32 = node.builder().getI32Type();
-  FailureOr<Value> rowIds = createIota(node, rows, i32);
+  FailureOr<Value> rowIds = createIota(node, rows, i32, firstRow);
   FailureOr<Value> columnIds = createIota(node, columns, i32);
   if (failed(rowIds) || failed(columnIds))
     return failure();
