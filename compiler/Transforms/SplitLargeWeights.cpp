@@ -20,6 +20,24 @@ using namespace mlir::tessera;
 
 namespace {
 
+/// Where each part of `rows` rows of `rowBytes` bytes starts and how many
+/// rows it holds, when no part may exceed `limit` bytes; an error on `op`
+/// (its rows, said as `rowsAre`) when one row alone does.
+FailureOr<SmallVector<std::pair<int64_t, int64_t>>>
+rowParts(Operation *op, StringRef rowsAre, int64_t rows, int64_t rowBytes,
+         int64_t limit) {
+  int64_t rowsPerPart = limit / rowBytes;
+  if (rowsPerPart < 1)
+    return op->emitOpError()
+           << rowsAre << " of " << rowBytes
+           << " bytes, more than one storage-buffer binding holds (" << limit
+           << " bytes)";
+  SmallVector<std::pair<int64_t, int64_t>> parts;
+  for (int64_t row = 0; row < rows; row += rowsPerPart)
+    parts.push_back({row, std::min(rowsPerPart, rows - row)});
+  return parts;
+}
+
 struct SplitLargeWeightsPass
     : public tessera::impl::TesseraSplitLargeWeightsBase<
           SplitLargeWeightsPass> {
@@ -67,16 +85,14 @@ struct SplitLargeWeightsPass
       return success(); // not splittable here; the serializer reports it
     int64_t rows = tableType.getDimSize(0);
     int64_t rowElements = tableType.getNumElements() / rows;
-    int64_t rowsPerPart = limit / (rowElements * 4);
-    if (rowsPerPart < 1)
-      return gather.emitOpError()
-             << "gathers rows of " << rowElements * 4
-             << " bytes, more than one storage-buffer binding holds (" << limit
-             << " bytes)";
+    auto ranges =
+        rowParts(gather, "gathers rows", rows, rowElements * 4, limit);
+    if (failed(ranges))
+      return failure();
     OpBuilder builder(gather);
     SmallVector<Value> parts;
-    for (int64_t row = 0, part = 0; row < rows; row += rowsPerPart, ++part) {
-      int64_t count = std::min(rowsPerPart, rows - row);
+    for (auto [part, range] : llvm::enumerate(*ranges)) {
+      auto [row, count] = range;
       SmallVector<int64_t> shape(tableType.getShape());
       shape[0] = count;
       parts.push_back(createF32Resource(
@@ -106,19 +122,16 @@ struct SplitLargeWeightsPass
     if (!weights)
       return success();
     int64_t n = weightType.getDimSize(0), k = weightType.getDimSize(1);
-    int64_t rowsPerPart = limit / (k * 4);
-    if (rowsPerPart < 1)
-      return linear.emitOpError()
-             << "has weight rows of " << k * 4
-             << " bytes, more than one storage-buffer binding holds (" << limit
-             << " bytes)";
+    auto ranges = rowParts(linear, "has weight rows", n, k * 4, limit);
+    if (failed(ranges))
+      return failure();
 
     OpBuilder builder(linear);
     Location loc = linear.getLoc();
     auto resultType = cast<RankedTensorType>(linear.getType());
     SmallVector<Value> parts;
-    for (int64_t row = 0, part = 0; row < n; row += rowsPerPart, ++part) {
-      int64_t rows = std::min(rowsPerPart, n - row);
+    for (auto [part, range] : llvm::enumerate(*ranges)) {
+      auto [row, rows] = range;
       std::string suffix = ".part" + std::to_string(part);
       Type f32 = builder.getF32Type();
       Value weight = createF32Resource(
