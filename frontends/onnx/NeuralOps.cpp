@@ -453,7 +453,7 @@ FailureOr<Value> attentionBias(NodeContext &node, Value query, Value key,
     const SymbolicShape &mask = node.shape(3);
     if (mask.empty() || mask.back() != k[2])
       return node.emitError() << "has an attn_mask of " << shapeText(mask, node)
-                              << " over " << shapeText(k, node)
+                              << " over " << shapeText({k[2]}, node)
                               << " keys; Tessera needs one mask column per key";
     FailureOr<Value> m = node.input(3);
     bias = failed(m) || !node.elementType(3).isInteger(1)
@@ -488,10 +488,13 @@ LogicalResult convertAttention(NodeContext &node) {
   if (node.hasInput(4) != node.hasInput(5))
     return node.emitError() << "has a past key without a past value, or the "
                                "reverse";
+  // One error: the first input that does not split stops the import.
   FailureOr<Value> q = attentionHeads(node, 0, "q_num_heads");
-  FailureOr<Value> k = attentionHeads(node, 1, "kv_num_heads");
-  FailureOr<Value> v = attentionHeads(node, 2, "kv_num_heads");
-  if (failed(q) || failed(k) || failed(v))
+  FailureOr<Value> k =
+      succeeded(q) ? attentionHeads(node, 1, "kv_num_heads") : q;
+  FailureOr<Value> v =
+      succeeded(k) ? attentionHeads(node, 2, "kv_num_heads") : k;
+  if (failed(v))
     return failure();
   DimExpr past = DimExpr::constant(0);
   if (node.hasInput(4)) {
