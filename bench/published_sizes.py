@@ -12,7 +12,7 @@ slow for CI on two cores; its results go in docs/benchmarks.md.
     LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread \\
     /usr/bin/python3 bench/published_sizes.py gpt2-124m [--work DIR] [--seq 16]
 
-Sizes: bert-base, gpt2-124m (with its tied LM head: logits over 50257
+Sizes: bert-4x256 (issue 26's first-run yardstick), bert-base, gpt2-124m (with its tied LM head: logits over 50257
 tokens), vit-b16.
 """
 import argparse
@@ -50,6 +50,10 @@ class VitB16(families.Vit):
 
 # name: (family class, module constants of families.py)
 SIZES = {
+    # Issue 26's first-run yardstick: small enough to compile in seconds,
+    # large enough that the driver's compile dominates its first run.
+    "bert-4x256": (families.Bert, dict(HIDDEN=256, HEADS=4, FFN=1024, LAYERS=4, VOCAB=30522,
+                                       MAX_POS=512)),
     "bert-base": (families.Bert, dict(HIDDEN=768, HEADS=12, FFN=3072, LAYERS=12, VOCAB=30522,
                                       MAX_POS=512)),
     "gpt2-124m": (Gpt2LMHead, dict(HIDDEN=768, HEADS=12, FFN=3072, LAYERS=12, VOCAB=50257,

@@ -104,6 +104,8 @@ tessera_status tessera_program_load_with_options(
     device = device_index;
   tessera::runtime::Program::Options loadOptions;
   loadOptions.checkKernels = !(options && options->trust_kernels);
+  if (options)
+    loadOptions.threads = options->pipeline_threads;
   if (Status s = tessera::runtime::Program::load(
           *instance->impl, path, device, loadOptions, handle->program);
       !s.isOk())
@@ -239,6 +241,39 @@ tessera_status tessera_program_dispatch_info(tessera_program program,
   out_info->kind = executable->kind() ? executable->kind()->c_str() : "";
   out_info->ops = executable->ops() ? executable->ops()->c_str() : "";
   out_info->label = program->dispatchLabels[index].c_str();
+  return TESSERA_OK;
+}
+
+uint32_t tessera_program_kernel_count(tessera_program program) {
+  return program ? program->program->model().root().executables()->size() : 0;
+}
+
+tessera_status tessera_program_kernel_info(tessera_program program,
+                                           uint32_t index,
+                                           tessera_kernel_info *out_info) {
+  if (!program || !out_info)
+    return reportStatus(invalidArgument(
+        "tessera_program_kernel_info: program or out_info is NULL"));
+  const tessera::tsr::Model &root = program->program->model().root();
+  uint32_t count = root.executables()->size();
+  if (index >= count)
+    return reportStatus(invalidArgument(
+        "tessera_program_kernel_info: no kernel " + std::to_string(index) +
+        " (the program has " + std::to_string(count) + ")"));
+  const tessera::tsr::Executable *executable = root.executables()->Get(index);
+  *out_info = {};
+  out_info->name = executable->name()->c_str();
+  out_info->label = out_info->name;
+  for (uint32_t d = 0; d < root.dispatches()->size(); ++d) {
+    if (root.dispatches()->Get(d)->executable() != index)
+      continue;
+    if (out_info->dispatches++ == 0)
+      out_info->label = program->dispatchLabels[d].c_str();
+  }
+  out_info->spirv_bytes = executable->spirv()->size() * sizeof(uint32_t);
+  if (program->program->kernelCount() > index)
+    out_info->create_seconds =
+        program->program->pipeline(index).createSeconds();
   return TESSERA_OK;
 }
 

@@ -4,6 +4,7 @@
 
 #include "model.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <sys/stat.h>
@@ -137,9 +138,13 @@ Status Pipeline::create(const Device &device, const PipelineCache &cache,
   std::string entry = executable.entry_point()->str();
   info.stage.pName = entry.c_str();
   info.layout = pipeline->layout_;
+  auto start = std::chrono::steady_clock::now();
   VkResult result =
       vkCreateComputePipelines(pipeline->device_, cache.handle(), 1, &info,
                                nullptr, &pipeline->pipeline_);
+  pipeline->createSeconds_ =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   vkDestroyShaderModule(pipeline->device_, module, nullptr);
   if (result != VK_SUCCESS)
     return Status(TESSERA_ERROR_VULKAN,

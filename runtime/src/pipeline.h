@@ -48,6 +48,9 @@ public:
   VkPipelineLayout layout() const { return layout_; }
   VkDescriptorSetLayout setLayout() const { return setLayout_; }
   uint32_t bindingCount() const { return bindingCount_; }
+  /// Wall seconds vkCreateComputePipelines took: the driver's compile of
+  /// the shader, unless a cache held it.
+  double createSeconds() const { return createSeconds_; }
 
 private:
   Pipeline() = default;
@@ -56,6 +59,7 @@ private:
   VkPipelineLayout layout_ = VK_NULL_HANDLE;
   VkPipeline pipeline_ = VK_NULL_HANDLE;
   uint32_t bindingCount_ = 0;
+  double createSeconds_ = 0;
 };
 
 } // namespace tessera::runtime

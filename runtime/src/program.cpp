@@ -6,7 +6,10 @@
 
 #include "tessera/tsr_format.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <thread>
 
 namespace tessera::runtime {
 
@@ -34,18 +37,12 @@ Status Program::load(const Instance &instance, const std::string &path,
   vkGetPhysicalDeviceProperties(program->device_->physicalDevice(),
                                 &properties);
   KernelChecker checker(properties.limits, program->model_->name());
-  for (uint32_t i = 0; i < model.executables()->size(); ++i) {
-    const tsr::Executable *executable = model.executables()->Get(i);
-    if (options.checkKernels)
-      if (Status s = checker.check(*executable, i); !s.isOk())
+  if (options.checkKernels)
+    for (uint32_t i = 0; i < model.executables()->size(); ++i)
+      if (Status s = checker.check(*model.executables()->Get(i), i); !s.isOk())
         return s;
-    std::unique_ptr<Pipeline> pipeline;
-    if (Status s = Pipeline::create(*program->device_, *program->cache_,
-                                    *executable, pipeline);
-        !s.isOk())
-      return s;
-    program->pipelines_.push_back(std::move(pipeline));
-  }
+  if (Status s = program->createPipelines(options.threads); !s.isOk())
+    return s;
   uint64_t weightsSize =
       std::max<uint64_t>(program->model_->weightsSize(), tsr::kBufferAlignment);
   if (Status s = Buffer::create(*program->device_, weightsSize, "weights",
@@ -55,6 +52,36 @@ Status Program::load(const Instance &instance, const std::string &path,
   std::memcpy(program->weights_->data(), program->model_->weights(),
               program->model_->weightsSize());
   out = std::move(program);
+  return Status::ok();
+}
+
+Status Program::createPipelines(unsigned threads) {
+  const auto *executables = model_->root().executables();
+  uint32_t count = executables->size();
+  pipelines_.resize(count);
+  std::vector<Status> statuses(count, Status::ok());
+  // Drivers compile the shader inside vkCreateComputePipelines, one kernel
+  // per call: on a CPU device that is most of a first run, and the calls
+  // are independent, so spread them over threads (the cache is internally
+  // synchronized).
+  std::atomic<uint32_t> next{0};
+  auto work = [&] {
+    for (uint32_t i = next++; i < count; i = next++)
+      statuses[i] = Pipeline::create(*device_, *cache_, *executables->Get(i),
+                                     pipelines_[i]);
+  };
+  if (threads == 0)
+    threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min(threads, count);
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t)
+    pool.emplace_back(work);
+  work();
+  for (std::thread &thread : pool)
+    thread.join();
+  for (Status &status : statuses)
+    if (!status.isOk())
+      return status;
   return Status::ok();
 }
 

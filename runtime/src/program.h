@@ -16,6 +16,8 @@ public:
   struct Options {
     /// Check each kernel's SPIR-V before the driver sees it (kernel_check.h).
     bool checkKernels = true;
+    /// Threads that create pipelines (0: one per hardware thread).
+    unsigned threads = 0;
   };
 
   /// Loads and verifies `path`; with a device index, also checks the device
@@ -32,8 +34,14 @@ public:
   }
   const Buffer &weights() const { return *weights_; }
 
+  uint32_t kernelCount() const {
+    return static_cast<uint32_t>(pipelines_.size());
+  }
+
 private:
   Program() = default;
+  Status createPipelines(unsigned threads);
+
   std::unique_ptr<Model> model_;
   std::unique_ptr<Device> device_;
   std::unique_ptr<PipelineCache> cache_;

@@ -5,6 +5,7 @@
 #include "tessera/runtime.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -30,7 +31,12 @@ void printUsage() {
       "  --profile           time every dispatch with device timestamps and\n"
       "                      print a table (median over the runs after the\n"
       "                      first when N > 1: the first compiles shaders on\n"
-      "                      some drivers) and the share of each kernel kind\n"
+      "                      some drivers) and the share of each kernel kind,\n"
+      "                      then each kernel's pipeline creation time at\n"
+      "                      load (the driver's shader compile when no cache\n"
+      "                      holds it)\n"
+      "  --pipeline-threads N  threads that create pipelines at load\n"
+      "                      (default: one per hardware thread)\n"
       "  --validation        enable the Khronos validation layer\n"
       "  --trust-kernels     skip the checks of the binary's SPIR-V before\n"
       "                      the driver sees it (SPIRV-Tools' validator and\n"
@@ -148,6 +154,29 @@ void printProfile(const tessera::Program &program,
               total > 0 ? 100 * outside / total : 0.0);
 }
 
+/// Each kernel's pipeline creation at load, slowest first: what a first
+/// run with cold caches spends in the driver's shader compiler.
+void printKernels(const tessera::Program &program, double loadSeconds) {
+  std::vector<tessera_kernel_info> kernels;
+  double total = 0;
+  for (uint32_t i = 0; i < program.kernelCount(); ++i) {
+    kernels.push_back(program.kernelInfo(i));
+    total += kernels.back().create_seconds;
+  }
+  std::stable_sort(kernels.begin(), kernels.end(),
+                   [](const auto &a, const auto &b) {
+                     return a.create_seconds > b.create_seconds;
+                   });
+  std::printf("kernels: %zu, load %.3f s, pipeline creation %.3f s summed "
+              "over threads\n",
+              kernels.size(), loadSeconds, total);
+  std::printf("  %10s %8s %4s  %s\n", "create ms", "SPIR-V", "uses", "kernel");
+  for (const tessera_kernel_info &kernel : kernels)
+    std::printf("  %10.1f %7zuB %4u  %s (%s)\n", kernel.create_seconds * 1e3,
+                kernel.spirv_bytes, kernel.dispatches, kernel.label,
+                kernel.name);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -156,6 +185,7 @@ int main(int argc, char **argv) {
   bool info = false, validation = false, profile = false,
        trustKernels = false;
   int repeat = 1;
+  uint32_t pipelineThreads = 0;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](const char *flag) -> const char * {
@@ -186,6 +216,11 @@ int main(int argc, char **argv) {
       outputDir = value("--output-dir");
     } else if (arg == "--device") {
       device = value("--device");
+    } else if (arg == "--pipeline-threads") {
+      int threads = std::atoi(value("--pipeline-threads"));
+      if (threads < 1)
+        return fail("--pipeline-threads needs a positive count");
+      pipelineThreads = static_cast<uint32_t>(threads);
     } else if (arg == "--repeat") {
       repeat = std::atoi(value("--repeat"));
       if (repeat < 1)
@@ -213,7 +248,14 @@ int main(int argc, char **argv) {
       return 0;
     }
     uint32_t deviceIndex = instance.selectDevice(device);
-    tessera::Program program(instance, modelPath, deviceIndex, trustKernels);
+    tessera_program_options options{};
+    options.trust_kernels = trustKernels;
+    options.pipeline_threads = pipelineThreads;
+    auto loadStart = std::chrono::steady_clock::now();
+    tessera::Program program(instance, modelPath, deviceIndex, options);
+    double loadSeconds = std::chrono::duration<double>(
+                             std::chrono::steady_clock::now() - loadStart)
+                             .count();
     std::printf("device: %s\n", instance.devices()[deviceIndex].name);
 
     std::vector<tessera::npy::Array> arrays(inputFiles.size());
@@ -242,8 +284,10 @@ int main(int argc, char **argv) {
       if (profile && (repeat == 1 || r > 0))
         dispatchTimes.push_back(program.dispatchSeconds());
     }
-    if (profile)
+    if (profile) {
       printProfile(program, dispatchTimes);
+      printKernels(program, loadSeconds);
+    }
     if (!outputDir.empty())
       ::mkdir(outputDir.c_str(), 0755);
     for (const tessera_tensor &output : program.outputs()) {

@@ -145,6 +145,10 @@ TEST(CApiTest, RejectsNullArgumentsWithAMessage) {
   tessera_dispatch_info dispatch;
   EXPECT_EQ(tessera_program_dispatch_info(nullptr, 0, &dispatch),
             TESSERA_ERROR_INVALID_ARGUMENT);
+  tessera_kernel_info kernel;
+  EXPECT_EQ(tessera_program_kernel_info(nullptr, 0, &kernel),
+            TESSERA_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(tessera_program_kernel_count(nullptr), 0u);
   EXPECT_STREQ(tessera_status_string(TESSERA_ERROR_VULKAN),
                "TESSERA_ERROR_VULKAN");
 }

@@ -143,6 +143,9 @@ typedef struct tessera_program_options {
    * lavapipe (docs/benchmarks.md). The file's checksum is checked either
    * way. */
   int trust_kernels;
+  /* Threads that create the kernels' pipelines at load, where drivers
+   * compile the shaders; 0 (the default): one per hardware thread. */
+  uint32_t pipeline_threads;
 } tessera_program_options;
 
 /* tessera_program_load with options; `options` may be NULL (the defaults,
@@ -191,6 +194,24 @@ typedef struct tessera_dispatch_info {
 tessera_status tessera_program_dispatch_info(tessera_program program,
                                              uint32_t index,
                                              tessera_dispatch_info *out_info);
+
+/* A kernel: one compiled shader, which several dispatches may run (every
+ * layer of the same shapes shares one). Strings are owned by the program.
+ * Without a device, create_seconds is 0. */
+typedef struct tessera_kernel_info {
+  const char *name;  /* the entry point */
+  const char *label; /* the label of the first dispatch that runs it */
+  size_t spirv_bytes;
+  uint32_t dispatches;   /* how many dispatches run it */
+  double create_seconds; /* wall time of its pipeline's creation at load:
+                            the driver's shader compile, unless a cache
+                            held it */
+} tessera_kernel_info;
+
+uint32_t tessera_program_kernel_count(tessera_program program);
+tessera_status tessera_program_kernel_info(tessera_program program,
+                                           uint32_t index,
+                                           tessera_kernel_info *out_info);
 
 /* With profiling on, each run writes a device timestamp before the first
  * dispatch and after every one (a little overhead per dispatch). Fails with

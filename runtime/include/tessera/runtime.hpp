@@ -78,10 +78,11 @@ public:
   /// `trustKernels`: skip the kernels' SPIR-V checks (see
   /// tessera_program_options).
   Program(const Instance &instance, const std::string &path,
-          uint32_t deviceIndex, bool trustKernels = false) {
+          uint32_t deviceIndex, bool trustKernels = false)
+      : Program(instance, path, deviceIndex, optionsTrusting(trustKernels)) {}
+  Program(const Instance &instance, const std::string &path,
+          uint32_t deviceIndex, const tessera_program_options &options) {
     tessera_program raw = nullptr;
-    tessera_program_options options{};
-    options.trust_kernels = trustKernels;
     check(tessera_program_load_with_options(instance.get(), path.c_str(),
                                             deviceIndex, &options, &raw));
     handle_.reset(raw);
@@ -116,6 +117,12 @@ public:
     check(tessera_program_dispatch_info(get(), index, &info));
     return info;
   }
+  uint32_t kernelCount() const { return tessera_program_kernel_count(get()); }
+  tessera_kernel_info kernelInfo(uint32_t index) const {
+    tessera_kernel_info info{};
+    check(tessera_program_kernel_info(get(), index, &info));
+    return info;
+  }
   void setProfiling(bool enable) {
     check(tessera_program_set_profiling(get(), enable ? 1 : 0));
   }
@@ -129,6 +136,11 @@ public:
   tessera_program get() const { return handle_.get(); }
 
 private:
+  static tessera_program_options optionsTrusting(bool trustKernels) {
+    tessera_program_options options{};
+    options.trust_kernels = trustKernels;
+    return options;
+  }
   struct Deleter {
     void operator()(tessera_program program) const {
       tessera_program_destroy(program);
