@@ -75,4 +75,23 @@ def TesseraBuildKernels : Pass<"tessera-build-kernels", "::mlir::ModuleOp"> {
   ];
 }
 
+def TesseraDeduplicateKernels
+    : Pass<"tessera-deduplicate-kernels", "::mlir::ModuleOp"> {
+  let summary = "Let dispatches with identical kernels share one";
+  let description = [{
+    `tessera-build-kernels` emits one `gpu.module` per dispatch, so every
+    layer of a model gets its own copy of kernels that differ only in their
+    names. Each copy is lowered to SPIR-V, stored in the binary and compiled
+    by the driver when the model first runs (on lavapipe, seconds per matmul
+    kernel), so this pass keeps the first of each set of kernels that are
+    identical up to their symbol name, points the other dispatches'
+    `tessera.kernel` at it and erases the rest.
+
+    Two kernels are identical when their IR, printed with the module and
+    function renamed alike, is the same text: a difference in any op,
+    attribute or type keeps them apart.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 #endif // TESSERA_COMPILER_CODEGEN_PASSES

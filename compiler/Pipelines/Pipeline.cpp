@@ -103,8 +103,10 @@ LogicalResult mlir::tessera::runPipeline(ModuleOp module, Phase last,
     pm.addNestedPass<func::FuncOp>(createTesseraInferDimBounds());
     pm.addPass(createTesseraSelectTileConfigs());
   }
-  if (reached(Phase::Codegen))
+  if (reached(Phase::Codegen)) {
     pm.addPass(createTesseraBuildKernels());
+    pm.addPass(createTesseraDeduplicateKernels());
+  }
   if (reached(Phase::SPIRV))
     pm.addPass(createTesseraConvertKernelsToSPIRV());
   return pm.run(module);

@@ -288,7 +288,8 @@ private:
   LogicalResult planBuffers();
   void recordLifetimes();
   LogicalResult packWeights();
-  LogicalResult writeDispatch(size_t index, DispatchOp dispatch);
+  LogicalResult writeDispatch(DispatchOp dispatch);
+  FailureOr<uint32_t> writeExecutable(DispatchOp dispatch);
   fb::Offset<tsr::TensorInfo> writeTensorInfo(Value value, StringRef name);
   fb::Offset<tsr::TargetNeeds> writeNeeds();
   std::vector<char> assembleFile();
@@ -315,6 +316,11 @@ private:
   fb::FlatBufferBuilder b_{1 << 16};
   llvm::StringMap<spirv::ModuleOp> spirvModules_;
   std::vector<fb::Offset<tsr::Executable>> executables_;
+  /// Dispatches running the same kernel with the same params share an
+  /// executable, so that the runtime creates its pipeline once.
+  llvm::DenseMap<std::tuple<Attribute, Attribute, Attribute, Attribute>,
+                 uint32_t>
+      executableIndex_;
   std::vector<fb::Offset<tsr::Dispatch>> dispatchTable_;
   BarrierSchedule barriers_;
   GatheredNeeds needs_;
@@ -399,16 +405,27 @@ LogicalResult ModelBuilder::packWeights() {
   return success();
 }
 
-/// One dispatch: its executable (validated SPIR-V, params, index checks),
-/// its bindings, whether it waits behind a barrier, and what its kernel
-/// needs of the device (read from the SPIR-V module).
-LogicalResult ModelBuilder::writeDispatch(size_t index, DispatchOp dispatch) {
+/// The executable of a dispatch (validated SPIR-V, params, index checks),
+/// written once per kernel and params; gathers what its kernel needs of
+/// the device (read from the SPIR-V module).
+FailureOr<uint32_t> ModelBuilder::writeExecutable(DispatchOp dispatch) {
   MLIRContext *context = dispatch->getContext();
   auto kernelRef = TesseraDialect::KernelAttrHelper(context).getAttr(dispatch);
   TileConfigAttr config = dispatch.getTileConfigAttr();
   if (!kernelRef || !config)
     return dispatch.emitOpError("has no kernel; compile through the codegen "
                                 "phase first");
+  std::string fusedOps = describeFusedOps(dispatch);
+  auto key = std::make_tuple(
+      Attribute(kernelRef),
+      Attribute(TesseraDialect::ParamsAttrHelper(context).getAttr(dispatch)),
+      Attribute(
+          TesseraDialect::IndexChecksAttrHelper(context).getAttr(dispatch)),
+      Attribute(StringAttr::get(context, fusedOps)));
+  auto [known, isNew] = executableIndex_.try_emplace(key, executables_.size());
+  if (!isNew)
+    return known->second;
+  uint32_t index = known->second;
   std::string entry = kernelRef.getLeafReference().str();
   auto found = spirvModules_.find(spirvModuleName(entry));
   if (found == spirvModules_.end())
@@ -449,14 +466,23 @@ LogicalResult ModelBuilder::writeDispatch(size_t index, DispatchOp dispatch) {
                                       config.getWorkgroupSize().end());
   std::vector<uint32_t> spirv(words->begin(), words->end());
   const DispatchBindings &bindings = assignment_.getBindings(dispatch);
-  std::string fusedOps = describeFusedOps(dispatch);
   std::vector<fb::Offset<tsr::IndexCheck>> indexChecks =
       writeIndexChecks(b_, dispatch);
   executables_.push_back(tsr::CreateExecutableDirect(
       b_, entry.c_str(), entry.c_str(), &spirv, &workgroupSize,
       bindings.inputs.size() + 1, &params, kernelKindName(*kind).data(),
       fusedOps.c_str(), indexChecks.empty() ? nullptr : &indexChecks));
+  return index;
+}
 
+/// One dispatch: its executable, its bindings, and whether it waits behind
+/// a barrier.
+LogicalResult ModelBuilder::writeDispatch(DispatchOp dispatch) {
+  FailureOr<uint32_t> executable = writeExecutable(dispatch);
+  if (failed(executable))
+    return failure();
+  MLIRContext *context = dispatch->getContext();
+  const DispatchBindings &bindings = assignment_.getBindings(dispatch);
   std::vector<uint32_t> bound;
   SmallVector<BarrierSchedule::Range> reads;
   for (const Binding &input : bindings.inputs) {
@@ -477,7 +503,7 @@ LogicalResult ModelBuilder::writeDispatch(size_t index, DispatchOp dispatch) {
         b_, writeDim(b_, decodeDim(encoded, 1)), encoded[0]));
   }
   dispatchTable_.push_back(
-      tsr::CreateDispatchDirect(b_, index, &bound, &counts, barrier));
+      tsr::CreateDispatchDirect(b_, *executable, &bound, &counts, barrier));
   return success();
 }
 
@@ -544,8 +570,8 @@ FailureOr<std::vector<char>> ModelBuilder::build(ModelSummary *summary) {
   for (auto kernel : module_.getOps<spirv::ModuleOp>())
     if (std::optional<StringRef> name = kernel.getSymName())
       spirvModules_[*name] = kernel;
-  for (auto [i, dispatch] : llvm::enumerate(dispatches_))
-    if (failed(writeDispatch(i, dispatch)))
+  for (DispatchOp dispatch : dispatches_)
+    if (failed(writeDispatch(dispatch)))
       return failure();
 
   // Buffers and the I/O signature.

@@ -405,8 +405,10 @@ std::string Model::describe() const {
   size_t barriers = 0;
   for (const tsr::Dispatch *d : *m.dispatches())
     barriers += d->barrier_before();
+  // Dispatches of identical kernels share one (tessera-deduplicate-kernels):
+  // the driver compiles each kernel once.
   os << "dispatches: " << m.dispatches()->size() << " (" << barriers
-     << " barriers)\n";
+     << " barriers), " << m.executables()->size() << " kernels\n";
   for (uint32_t i = 0; i < m.dispatches()->size(); ++i)
     os << "  " << i << ": " << dispatchLabel(i) << "\n";
   os << "memory: arena " << m.arena_size() << " bytes at the bounds, weights "

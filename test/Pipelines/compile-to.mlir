@@ -34,7 +34,7 @@
 // SPIRV-NOT: gpu.func
 // SPIRV: spirv.module @__spv__dispatch_0
 // SERIALIZE: tessera-compile: wrote {{.*}}.tsr ({{[0-9]+}} bytes: 1 dispatches, 0 barriers
-// DUMP: // dispatch_0: root tessera.matmul
+// DUMP: // dispatch 0, kernel dispatch_0: root tessera.matmul
 // The tile fits the rows' bound (seq <= 128 here; --dim overrides it).
 // DUMP: // tile config: #tessera.tile_config<workgroup_size = [8, 8, 1], tile = [128, 64, 1], thread_tile = [16, 8]>
 // DUMP: tessera.dispatch

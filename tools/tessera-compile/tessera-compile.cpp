@@ -125,19 +125,24 @@ LogicalResult writeDispatchDumps(ModuleOp module, StringRef directory,
   llvm::StringMap<spirv::ModuleOp> kernels;
   for (auto kernel : module.getOps<spirv::ModuleOp>())
     kernels[kernel.getSymName().value_or("")] = kernel;
+  // One file per dispatch, named by its place in the schedule: dispatches
+  // with the same kernel share it (tessera-deduplicate-kernels).
+  unsigned index = 0;
   WalkResult result = module.walk([&](DispatchOp dispatch) {
     auto kernel = TesseraDialect::KernelAttrHelper(dispatch->getContext())
                       .getAttr(dispatch);
     std::string name = kernel.getLeafReference().str();
     SmallString<128> path(directory);
-    llvm::sys::path::append(path, name + ".txt");
+    llvm::sys::path::append(path,
+                            "dispatch_" + std::to_string(index++) + ".txt");
     std::error_code error;
     llvm::raw_fd_ostream os(path, error);
     if (error) {
       dispatch.emitError() << "cannot write '" << path << "'";
       return WalkResult::interrupt();
     }
-    os << "// " << name << ": root " << dispatch.getRootOp()->getName()
+    os << "// dispatch " << index - 1 << ", kernel " << name << ": root "
+       << dispatch.getRootOp()->getName()
        << "\n// tile config: " << dispatch.getTileConfigAttr() << "\n";
     if (auto note = summary.dispatchNotes.find(name);
         note != summary.dispatchNotes.end())
