@@ -159,6 +159,28 @@ struct QueryRows {
   SmallVector<Value> shiftedRows, shiftedCols, windowQueryPositions;
 };
 
+/// `count` consecutive query rows from `firstRow`; a row's position among
+/// the keys is its index plus Lk - Lq (the diagonal of a causal mask).
+QueryRows tokenOrderRows(KernelEmitter &e, Value firstRow, int64_t count,
+                         Value queryLength, Value keyLength) {
+  OpBuilder &b = e.builder();
+  Location loc = e.loc();
+  QueryRows rows;
+  Value lastQuery = arith::SubIOp::create(b, loc, queryLength, e.index(1));
+  for (int64_t r = 0; r < count; ++r) {
+    Value row = arith::AddIOp::create(b, loc, firstRow, e.index(r));
+    rows.rows.push_back(row);
+    rows.rowValid.push_back(arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ult, row, queryLength));
+    rows.clampedRows.push_back(arith::MinUIOp::create(b, loc, row, lastQuery));
+    rows.positions.push_back(arith::SubIOp::create(
+        b, loc,
+        arith::AddIOp::create(b, loc, rows.clampedRows.back(), keyLength),
+        queryLength));
+  }
+  return rows;
+}
+
 /// Rows are taken in token order, except under a window mask: there an
 /// invocation's rows are consecutive positions of one window, so that they
 /// share its keys.
@@ -229,17 +251,7 @@ QueryRows placeQueryRows(KernelEmitter &e, MaskAttr mask, RowLayout layout,
     }
     return placed;
   }
-  Value lastQuery = arith::SubIOp::create(b, loc, queryLength, e.index(1));
-  for (int64_t r = 0; r < rowCount; ++r) {
-    placed.rows.push_back(add(firstRow, e.index(r)));
-    placed.rowValid.push_back(
-        cmp(arith::CmpIPredicate::ult, placed.rows.back(), queryLength));
-    placed.clampedRows.push_back(
-        arith::MinUIOp::create(b, loc, placed.rows.back(), lastQuery));
-    placed.positions.push_back(arith::SubIOp::create(
-        b, loc, add(placed.clampedRows.back(), keyLength), queryLength));
-  }
-  return placed;
+  return tokenOrderRows(e, firstRow, rowCount, queryLength, keyLength);
 }
 
 /// Whether row r of a group sees key `key` (the n-th of the key range),
@@ -452,11 +464,16 @@ private:
   LogicalResult loadQueries();
   void prepareKeys();
   void visitKeyTiles();
-  SmallVector<Value> scoresAgainst(Value jc, Value biasColumn);
+  SmallVector<Value> loadRowQueries(const QueryRows &rows);
+  SmallVector<Value> scoresAgainst(const QueryRows &rows,
+                                   ArrayRef<Value> rowQueries, Value jc,
+                                   Value biasColumn);
   std::pair<Value, Value> resolve(Value n);
-  SmallVector<Value> attendToEveryKey();
-  SmallVector<Value> resultsOfUnseenRows(ArrayRef<Value> seen);
-  void storeResults(ArrayRef<Value> seen, ArrayRef<Value> unseenResult);
+  SmallVector<Value> attendToEveryKey(const QueryRows &rows,
+                                      ArrayRef<Value> rowQueries);
+  void storeResults(ArrayRef<Value> seen, bool unseenStoredApart);
+  void storeUnseenRows(ArrayRef<Value> seen);
+  void storeRow(Value row, function_ref<Value(int64_t)> element);
 
   Value add(Value x, Value y) {
     return arith::AddIOp::create(b, loc, x, y).getResult();
@@ -638,20 +655,26 @@ LogicalResult AttentionKernelBuilder::loadQueries() {
   valueChunks = valueSlice / width;
   querySliceStart = mul(lane, querySlice);
   valueSliceStart = mul(lane, valueSlice);
+  queryValues = loadRowQueries(placed);
+  return success();
+}
+
+/// The rows' queries, pre-scaled: [r * queryChunks + c].
+SmallVector<Value>
+AttentionKernelBuilder::loadRowQueries(const QueryRows &rows) {
   Value scale = e.f32(attention.getEffectiveScale());
   Value queryStride = e.size(e.inputView(query).strides[3]);
-  queryValues.clear();
-  for (int64_t r = 0; r < rowCount; ++r) {
+  SmallVector<Value> values;
+  for (Value row : rows.clampedRows) {
     Value base =
-        e.offset(e.inputView(query),
-                 {batch, head, placed.clampedRows[r], querySliceStart});
+        e.offset(e.inputView(query), {batch, head, row, querySliceStart});
     chunks->forEachChunk(
         query, base, queryChunks, queryStride, [&](int64_t, Value chunk) {
-          queryValues.push_back(
+          values.push_back(
               arith::MulFOp::create(b, loc, chunk, chunks->splat(scale)));
         });
   }
-  return success();
+  return values;
 }
 
 void AttentionKernelBuilder::prepareKeys() {
@@ -693,8 +716,11 @@ void AttentionKernelBuilder::prepareKeys() {
 /// slice of the dot product, summed over the group), plus the bias at
 /// `biasColumn` and ALiBi. Each K element is loaded once and feeds every
 /// row.
-SmallVector<Value> AttentionKernelBuilder::scoresAgainst(Value jc,
-                                                         Value biasColumn) {
+SmallVector<Value>
+AttentionKernelBuilder::scoresAgainst(const QueryRows &rows,
+                                      ArrayRef<Value> rowQueries, Value jc,
+                                      Value biasColumn) {
+  int64_t rowCount = rows.positions.size();
   Value keyBase = e.offset(keyView, {batch, kvHead, jc, querySliceStart});
   SmallVector<Value> dots(rowCount, zeroChunk);
   chunks->forEachChunk(
@@ -702,7 +728,7 @@ SmallVector<Value> AttentionKernelBuilder::scoresAgainst(Value jc,
         for (int64_t r = 0; r < rowCount; ++r)
           dots[r] = arith::AddFOp::create(
               b, loc, dots[r],
-              arith::MulFOp::create(b, loc, queryValues[r * queryChunks + c],
+              arith::MulFOp::create(b, loc, rowQueries[r * queryChunks + c],
                                     keyChunk));
       });
   SmallVector<Value> rowScores;
@@ -710,14 +736,14 @@ SmallVector<Value> AttentionKernelBuilder::scoresAgainst(Value jc,
     Value score = chunks->sumOverGroup(chunks->laneSum(dots[r]));
     if (bias) {
       Value biasRow =
-          windowBias ? placed.windowQueryPositions[r] : placed.clampedRows[r];
+          windowBias ? rows.windowQueryPositions[r] : rows.clampedRows[r];
       score = arith::AddFOp::create(
           b, loc, score,
           e.loadAtOffset(
               bias, e.offset(biasView, {batch, head, biasRow, biasColumn})));
     }
     if (alibiSlope) {
-      Value distance = arith::SubIOp::create(b, loc, placed.positions[r], jc);
+      Value distance = arith::SubIOp::create(b, loc, rows.positions[r], jc);
       Value asFloat = arith::SIToFPOp::create(
           b, loc, b.getF32Type(),
           arith::IndexCastOp::create(b, loc, b.getI32Type(), distance));
@@ -777,10 +803,11 @@ void AttentionKernelBuilder::visitKeyTiles() {
               // A window's n-th key is its n-th position (clamped: slots
               // past the window's end are masked, but load).
               SmallVector<Value> rowScores = scoresAgainst(
-                  jc, windowBias ? arith::MinUIOp::create(
-                                       b, loc, n, e.index(windowPositions - 1))
-                                       .getResult()
-                                 : jc);
+                  placed, queryValues, jc,
+                  windowBias ? arith::MinUIOp::create(
+                                   b, loc, n, e.index(windowPositions - 1))
+                                   .getResult()
+                             : jc);
               SmallVector<Value> next;
               for (int64_t r = 0; r < rowCount; ++r) {
                 Value score = rowScores[r];
@@ -862,7 +889,9 @@ void AttentionKernelBuilder::visitKeyTiles() {
 /// (+ ALiBi) plus the fill of each mask that hides it. Returns the chunks
 /// [r * valueChunks + c], then per row whether every key scored -inf (the
 /// row is then NaN, as PyTorch and ONNX Runtime give).
-SmallVector<Value> AttentionKernelBuilder::attendToEveryKey() {
+SmallVector<Value>
+AttentionKernelBuilder::attendToEveryKey(const QueryRows &rows,
+                                         ArrayRef<Value> rowQueries) {
   Value minusInfinity = e.f32(-std::numeric_limits<double>::infinity());
   auto fillOf = [&](std::optional<APFloat> fill) {
     return fill ? e.f32(fill->convertToDouble()) : Value();
@@ -870,12 +899,15 @@ SmallVector<Value> AttentionKernelBuilder::attendToEveryKey() {
   Value maskFill = fillOf(attention.getMaskFill());
   Value paddingFill = fillOf(attention.getPaddingFill());
   bool shared = attention.getSharedFill();
+  // Carried: each row's maximum, then its sum, then its accumulatorsAt.
+  int64_t rowCount = rows.positions.size();
+  int64_t sumsAt = rowCount, accumulatorsAt = 2 * rowCount;
   SmallVector<Value> init(rowCount, minusInfinity);
   init.append(rowCount, e.f32(0.0));
   init.append(rowCount * valueChunks, zeroChunk);
   auto keysLoop =
       forLoop(e.index(0), keyLength, 1, init, [&](Value j, ValueRange carried) {
-        SmallVector<Value> rowScores = scoresAgainst(j, j);
+        SmallVector<Value> rowScores = scoresAgainst(rows, rowQueries, j, j);
         Value padded;
         if (padding)
           padded = arithmetic.negate(e.loadInput(padding, {batch, j}));
@@ -886,7 +918,7 @@ SmallVector<Value> AttentionKernelBuilder::attendToEveryKey() {
           Value maskHides;
           if (maskFill)
             maskHides = arithmetic.negate(
-                maskShows(mask, arithmetic, placed.positions[r], j));
+                maskShows(mask, arithmetic, rows.positions[r], j));
           auto addWhere = [&](Value hidden, Value fill) {
             score = choose(hidden, arith::AddFOp::create(b, loc, score, fill),
                            score);
@@ -913,9 +945,10 @@ SmallVector<Value> AttentionKernelBuilder::attendToEveryKey() {
               math::ExpOp::create(
                   b, loc, arith::SubFOp::create(b, loc, score, newMax))));
           next[r] = newMax;
-          next[sums + r] = arith::AddFOp::create(
+          next[sumsAt + r] = arith::AddFOp::create(
               b, loc,
-              arith::MulFOp::create(b, loc, carried[sums + r], corrections[r]),
+              arith::MulFOp::create(b, loc, carried[sumsAt + r],
+                                    corrections[r]),
               weights[r]);
         }
         Value valueBase =
@@ -924,7 +957,7 @@ SmallVector<Value> AttentionKernelBuilder::attendToEveryKey() {
             value, valueBase, valueChunks, valueStride,
             [&](int64_t c, Value valueChunk) {
               for (int64_t r = 0; r < rowCount; ++r) {
-                Value &slot = next[accumulators + r * valueChunks + c];
+                Value &slot = next[accumulatorsAt + r * valueChunks + c];
                 slot = arith::AddFOp::create(
                     b, loc,
                     arith::MulFOp::create(b, loc, slot,
@@ -937,11 +970,11 @@ SmallVector<Value> AttentionKernelBuilder::attendToEveryKey() {
       });
   SmallVector<Value> results;
   for (int64_t r = 0; r < rowCount; ++r) {
-    Value inverse =
-        arith::DivFOp::create(b, loc, e.f32(1.0), keysLoop.getResult(sums + r));
+    Value inverse = arith::DivFOp::create(b, loc, e.f32(1.0),
+                                          keysLoop.getResult(sumsAt + r));
     for (int64_t c = 0; c < valueChunks; ++c)
       results.push_back(arith::MulFOp::create(
-          b, loc, keysLoop.getResult(accumulators + r * valueChunks + c),
+          b, loc, keysLoop.getResult(accumulatorsAt + r * valueChunks + c),
           chunks->splat(inverse)));
   }
   for (int64_t r = 0; r < rowCount; ++r)
@@ -951,75 +984,82 @@ SmallVector<Value> AttentionKernelBuilder::attendToEveryKey() {
   return results;
 }
 
-/// Rows that saw no key (`seen` false): what the source graph computes for
-/// them, from a second pass over every key (AttentionOp's fills); empty
-/// where no row can see no key.
-SmallVector<Value>
-AttentionKernelBuilder::resultsOfUnseenRows(ArrayRef<Value> seen) {
-  SmallVector<Value> unseenResult; // [r * valueChunks + c]
-  if (windowOrder || !mayHideEveryKey(attention, e.shapes()))
-    return unseenResult;
-  {
-    Value anyUnseen;
-    for (int64_t r = 0; r < rowCount; ++r) {
-      Value unseen = arithmetic.negate(seen[r]);
-      anyUnseen = anyUnseen ? arith::OrIOp::create(b, loc, anyUnseen, unseen)
-                                  .getResult()
-                            : unseen;
-    }
-    SmallVector<Type> resultTypes(rowCount * valueChunks, chunkType);
-    resultTypes.append(rowCount, b.getI1Type());
-    auto fallback =
-        scf::IfOp::create(b, loc, resultTypes, anyUnseen, /*withElse=*/true);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(&fallback.getElseRegion().front());
-      SmallVector<Value> nothing(rowCount * valueChunks, zeroChunk);
-      nothing.append(rowCount,
-                     arith::ConstantOp::create(b, loc, b.getBoolAttr(false)));
-      scf::YieldOp::create(b, loc, nothing);
-      b.setInsertionPointToStart(&fallback.getThenRegion().front());
-      scf::YieldOp::create(b, loc, attendToEveryKey());
-    }
-    unseenResult.assign(fallback.getResults().begin(),
-                        fallback.getResults().end());
-  }
-  return unseenResult;
+/// Rows that saw no key (`seen` false; their padding, a dense bias or a
+/// mask with more queries than keys may hide them all): what the source
+/// graph computes for them, from a second pass over every key
+/// (AttentionOp's fills), stored here. One row at a time, in a loop that
+/// is kept: the invocation's rows unrolled doubled the kernel's cold
+/// compile on lavapipe (docs/benchmarks.md), for a path that real inputs
+/// rarely take.
+void AttentionKernelBuilder::storeUnseenRows(ArrayRef<Value> seen) {
+  forLoop(e.index(0), e.index(rowCount), 1, {}, [&](Value r, ValueRange) {
+    Value unseen = arithmetic.negate(seen[0]);
+    for (int64_t i = 1; i < rowCount; ++i)
+      unseen = choose(cmp(arith::CmpIPredicate::eq, r, e.index(i)),
+                      arithmetic.negate(seen[i]), unseen);
+    QueryRows row =
+        tokenOrderRows(e, add(firstRow, r), 1, queryLength, keyLength);
+    auto ifUnseen =
+        scf::IfOp::create(b, loc, both(row.rowValid[0], unseen), false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifUnseen.getThenRegion().front());
+    SmallVector<Value> result = attendToEveryKey(row, loadRowQueries(row));
+    Value noKey = result.back();
+    storeRow(row.rows[0], [&](int64_t d) {
+      Value chunk = result[d / width];
+      Value value =
+          width == 4
+              ? vector::ExtractOp::create(b, loc, chunk, d % 4).getResult()
+              : chunk;
+      return choose(noKey, e.f32(std::numeric_limits<double>::quiet_NaN()),
+                    value);
+    });
+    return SmallVector<Value>{};
+  });
 }
 
-/// Each row's output: its accumulators over its sum, or, for a row that
-/// saw no key, the second pass's result; written through the dispatch's
-/// epilogue.
+/// Each row's output: its accumulators over its sum, written through the
+/// dispatch's epilogue. A row that saw no key gets zeros, or, where
+/// `unseenStoredApart`, is left to storeUnseenRows.
 void AttentionKernelBuilder::storeResults(ArrayRef<Value> seen,
-                                          ArrayRef<Value> unseenResult) {
+                                          bool unseenStoredApart) {
   for (int64_t r = 0; r < rowCount; ++r) {
     Value total = state[sums + r];
     Value inverse = choose(
         seen[r], arith::DivFOp::create(b, loc, e.f32(1.0), total), e.f32(0.0));
-    auto store =
-        scf::IfOp::create(b, loc, placed.rowValid[r], /*withElse=*/false);
+    Value stored = placed.rowValid[r];
+    if (unseenStoredApart)
+      stored = both(stored, seen[r]);
+    auto store = scf::IfOp::create(b, loc, stored, /*withElse=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&store.getThenRegion().front());
-    for (int64_t d = 0; d < valueSlice; ++d) {
+    storeRow(placed.rows[r], [&](int64_t d) {
       Value chunk = state[accumulators + r * valueChunks + d / width];
       Value accumulated =
           width == 4
               ? vector::ExtractOp::create(b, loc, chunk, d % 4).getResult()
               : chunk;
-      Value result = arith::MulFOp::create(b, loc, accumulated, inverse);
-      if (!unseenResult.empty()) {
-        Value other = unseenResult[r * valueChunks + d / width];
-        if (width == 4)
-          other = vector::ExtractOp::create(b, loc, other, d % 4);
-        Value noKey = unseenResult[rowCount * valueChunks + r];
-        other = choose(
-            noKey, e.f32(std::numeric_limits<double>::quiet_NaN()), other);
-        result = choose(seen[r], result, other);
-      }
-      SmallVector<Value> indices = {batch, head, placed.rows[r],
-                                    add(valueSliceStart, e.index(d))};
-      e.storeOutput(indices, e.evaluateResult(indices, result));
+      return arith::MulFOp::create(b, loc, accumulated, inverse).getResult();
+    });
+  }
+}
+
+/// Writes the invocation's slice of output row `row` through the
+/// dispatch's epilogue, element d of the slice being `element(d)`, in
+/// chunks of the output's store width.
+void AttentionKernelBuilder::storeRow(Value row,
+                                      function_ref<Value(int64_t)> element) {
+  int64_t storeWidth = e.storeWidth();
+  for (int64_t d = 0; d < valueSlice; d += storeWidth) {
+    SmallVector<Value> first = {batch, head, row,
+                                add(valueSliceStart, e.index(d))};
+    SmallVector<Value> chunk;
+    for (int64_t t = 0; t < storeWidth; ++t) {
+      SmallVector<Value> indices = {batch, head, row,
+                                    add(valueSliceStart, e.index(d + t))};
+      chunk.push_back(e.evaluateResult(indices, element(d + t)));
     }
+    e.storeOutputChunk(first, chunk);
   }
 }
 
@@ -1039,8 +1079,11 @@ LogicalResult AttentionKernelBuilder::build() {
   for (int64_t r = 0; r < rowCount; ++r)
     seen.push_back(arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
                                          state[sums + r], e.f32(0.0)));
-  SmallVector<Value> unseenResult = resultsOfUnseenRows(seen);
-  storeResults(seen, unseenResult);
+  // (A window row sees at least its own token: never unseen.)
+  bool recomputeUnseen = !windowOrder && mayHideEveryKey(attention, e.shapes());
+  storeResults(seen, recomputeUnseen);
+  if (recomputeUnseen)
+    storeUnseenRows(seen);
   return success();
 }
 

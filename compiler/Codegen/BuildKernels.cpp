@@ -103,7 +103,7 @@ struct BuildKernelsPass
     tensors.push_back(bindings.output.base);
     SmallVector<int64_t> widths =
         selectInputLoadWidths(dispatch, *kind, bindings);
-    widths.push_back(1); // the output
+    widths.push_back(selectOutputStoreWidth(dispatch, *kind, bindings));
     for (auto [tensor, width] : llvm::zip(tensors, widths)) {
       Type elementType = getElementTypeOrSelf(tensor.getType());
       Type storage = getStorageElementType(elementType);

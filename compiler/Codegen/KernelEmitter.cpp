@@ -261,6 +261,30 @@ void KernelEmitter::storeOutput(ArrayRef<Value> indices, Value value) {
                           offset(bindings_.output.view, indices));
 }
 
+int64_t KernelEmitter::storeWidth() const {
+  auto buffer =
+      cast<MemRefType>(gpu::GPUFuncOp(function_)
+                           .getArgumentTypes()[1 + bindings_.inputs.size()]);
+  auto vector = dyn_cast<VectorType>(buffer.getElementType());
+  return vector ? vector.getNumElements() : 1;
+}
+
+void KernelEmitter::storeOutputChunk(ArrayRef<Value> indices,
+                                     ArrayRef<Value> values) {
+  int64_t width = storeWidth();
+  assert(static_cast<int64_t>(values.size()) == width &&
+         "a chunk is one store's width");
+  if (width == 1)
+    return storeOutput(indices, values.front());
+  Value buffer = function_.getArgument(1 + bindings_.inputs.size());
+  Value chunk = vector::FromElementsOp::create(
+      builder_, loc_, cast<MemRefType>(buffer.getType()).getElementType(),
+      values);
+  Value slot = arith::ShRUIOp::create(
+      builder_, loc_, offset(bindings_.output.view, indices), index(2));
+  memref::StoreOp::create(builder_, loc_, chunk, buffer, slot);
+}
+
 bool mlir::tessera::readsIndicesAtRunTime(DispatchOp dispatch) {
   return !dispatch.getBody().getOps<GatherOp>().empty();
 }
@@ -696,6 +720,32 @@ int64_t mlir::tessera::vectorLoadWidth(const StridedView &view,
   if (elementType.isF16() && maxWidth >= 8 && fits(8))
     return 8;
   return maxWidth >= 4 && fits(4) ? 4 : 1;
+}
+
+int64_t
+mlir::tessera::selectOutputStoreWidth(DispatchOp dispatch, KernelKind kind,
+                                      const DispatchBindings &bindings) {
+  Type type = getElementTypeOrSelf(bindings.output.base.getType());
+  if (!type.isF32() || vectorLoadWidth(bindings.output.view, type, 4) != 4)
+    return 1;
+  TileConfigAttr config = dispatch.getTileConfigAttr();
+  switch (kind) {
+  case KernelKind::Matmul:
+    // Each invocation's columns start at a multiple of threadN.
+    return config.getThreadTile()[1] % 4 == 0 ? 4 : 1;
+  case KernelKind::Attention: {
+    // Each invocation's slice of the value head dim.
+    auto attention = cast<AttentionOp>(dispatch.getRootOp());
+    int64_t slice =
+        cast<RankedTensorType>(attention.getValue().getType()).getDimSize(3) /
+        attentionHeadDimSplit(config);
+    return slice % 4 == 0 ? 4 : 1;
+  }
+  case KernelKind::RowReduction:
+  case KernelKind::Elementwise:
+    return 1;
+  }
+  llvm_unreachable("unknown kernel kind");
 }
 
 SmallVector<int64_t> mlir::tessera::selectInputLoadWidths(

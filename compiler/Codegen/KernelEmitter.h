@@ -117,6 +117,15 @@ public:
   /// Stores `value` as element `indices` of the dispatch result (narrowed
   /// to f16 where that is the output's storage).
   void storeOutput(ArrayRef<Value> indices, Value value);
+  /// Elements per store of the dispatch result (selectOutputStoreWidth): 1,
+  /// or 4 where it is bound as vec4.
+  int64_t storeWidth() const;
+  /// Stores storeWidth() consecutive elements along the result's last dim,
+  /// the first at `indices` (whose last index is then a multiple of the
+  /// width): one store instead of four. Each store is a loop over the SIMD
+  /// lanes on lavapipe, and the count of those loops, not their width, is
+  /// what its compiler's time grows with (docs/benchmarks.md).
+  void storeOutputChunk(ArrayRef<Value> indices, ArrayRef<Value> values);
 
   /// A workgroup-memory array of `count` f32 values.
   Value allocateWorkgroupMemory(int64_t count);
@@ -214,6 +223,13 @@ int64_t vectorLoadWidth(const StridedView &view, Type elementType,
 SmallVector<int64_t> selectInputLoadWidths(DispatchOp dispatch,
                                            KernelKind kind,
                                            const DispatchBindings &bindings);
+
+/// Elements per store of a kernel's result: 4 where its builder writes
+/// whole vec4 chunks along the last dim (matmul columns, attention head
+/// dims) and the result's view allows 16-byte stores (vectorLoadWidth; f32
+/// storage), else 1.
+int64_t selectOutputStoreWidth(DispatchOp dispatch, KernelKind kind,
+                               const DispatchBindings &bindings);
 
 /// The kernel builders; each fills `emitter`'s gpu.func body and signature.
 LogicalResult buildMatmulKernel(KernelEmitter &emitter);

@@ -498,12 +498,15 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
   auto storeIf = scf::IfOp::create(b, loc, active, /*withElse=*/false);
   OpBuilder::InsertionGuard storeGuard(b);
   b.setInsertionPointToStart(&storeIf.getThenRegion().front());
+  // The epilogue is evaluated for every element of the tile, edges
+  // included (their indices are clamped, so every load is in bounds), and
+  // only the stores are guarded: one block of loads and arithmetic, in
+  // which the driver's compiler shares the loads of a column's bias or a
+  // row's statistics, instead of one block per element (which took
+  // lavapipe seconds per kernel to compile, docs/benchmarks.md).
+  SmallVector<std::pair<SmallVector<Value>, Value>> results;
   for (int64_t i = 0; i < threadM; ++i)
     for (int64_t j = 0; j < threadN; ++j) {
-      Value valid = arith::AndIOp::create(b, loc, rowValid[i], colValid[j]);
-      auto ifOp = scf::IfOp::create(b, loc, valid, /*withElse=*/false);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(&ifOp.getThenRegion().front());
       Value value = sums[i * threadN + j];
       if (statisticsInLoop)
         value = arith::SubFOp::create(
@@ -520,7 +523,21 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
       SmallVector<Value> indices(batchIndices);
       llvm::append_range(indices, rowIndices[i]);
       indices.push_back(cols[j]);
-      e.storeOutput(indices, e.evaluateResult(indices, value));
+      results.push_back({indices, e.evaluateResult(indices, value)});
+    }
+  // A chunk of columns is wholly in or out: N is a multiple of the store
+  // width, and so is the chunk's first column.
+  int64_t width = e.storeWidth();
+  for (int64_t i = 0; i < threadM; ++i)
+    for (int64_t j = 0; j < threadN; j += width) {
+      Value valid = arith::AndIOp::create(b, loc, rowValid[i], colValid[j]);
+      auto ifOp = scf::IfOp::create(b, loc, valid, /*withElse=*/false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+      SmallVector<Value> chunk;
+      for (int64_t t = 0; t < width; ++t)
+        chunk.push_back(results[i * threadN + j + t].second);
+      e.storeOutputChunk(results[i * threadN + j].first, chunk);
     }
   return success();
 }

@@ -13,9 +13,10 @@
 // CHECK-SAME: tessera.workgroup_count = [array<i64: 64, 1, 512, 0>, array<i64: 256, 1, 1, 1, 0>, array<i64: 1, 1, 1, 0>]
 // The input and the weight, both contiguous along K, are bound as vec4 and
 // read four k steps per load: 16x8 accumulators, 4 k steps, 512 FMAs per
-// iteration of a loop that steps by 4.
+// iteration of a loop that steps by 4. The output, contiguous along N, is
+// bound as vec4 too: each invocation's 8 columns are two stores per row.
 // CHECK: gpu.module @dispatch_0
-// CHECK: gpu.func @dispatch_0(%[[P:.*]]: memref<?xi32>, %[[X:.*]]: memref<?xvector<4xf32>>, %[[W:.*]]: memref<?xvector<4xf32>>, %[[B:.*]]: memref<?xf32>, %[[O:.*]]: memref<?xf32>) kernel
+// CHECK: gpu.func @dispatch_0(%[[P:.*]]: memref<?xi32>, %[[X:.*]]: memref<?xvector<4xf32>>, %[[W:.*]]: memref<?xvector<4xf32>>, %[[B:.*]]: memref<?xf32>, %[[O:.*]]: memref<?xvector<4xf32>>) kernel
 // CHECK-SAME: spirv.entry_point_abi = #spirv.entry_point_abi<workgroup_size = [8, 16, 1]>
 // CHECK: memref.load %[[P]]
 // CHECK: scf.for {{.*}} step %c4{{.*}} iter_args
@@ -68,9 +69,10 @@ func.func @scaled_scores(%q: tensor<2x8x16xf32>, %k: tensor<2x8x16xf32>) -> tens
 
 // Attention reads Q, K and V rows as vec4 when the head dim is a multiple
 // of 4 and the views are 16-byte aligned (here through the head split of a
-// [1, L, 128] tensor); the output and the padding mask stay scalar.
+// [1, L, 128] tensor), and writes its output four head dims per store; the
+// padding mask stays scalar.
 // CHECK-LABEL: module attributes
-// CHECK: gpu.func @dispatch_0(%{{.*}}: memref<?xi32>, %{{.*}}: memref<?xvector<4xf32>>, %{{.*}}: memref<?xi32>, %{{.*}}: memref<?xf32>) kernel
+// CHECK: gpu.func @dispatch_0(%{{.*}}: memref<?xi32>, %{{.*}}: memref<?xvector<4xf32>>, %{{.*}}: memref<?xi32>, %{{.*}}: memref<?xvector<4xf32>>) kernel
 // CHECK: vector.reduction <add>
 func.func @attention_vec4(%x: tensor<1x16x128xf32>, %pad: tensor<1x16xi1>) -> tensor<1x4x16x32xf32> {
   %r = tessera.reshape %x : tensor<1x16x128xf32> -> tensor<1x16x4x32xf32>
@@ -188,7 +190,8 @@ func.func @f16_pairs(%x: tensor<4x40xf16>, %w: tensor<8x40xf16>, %y: tensor<4x36
 // Mali's 64 registers hold half a query row at D = 64 (thread_tile =
 // [1, 2]): pairs of adjacent invocations share a row, the lane (thread id
 // mod 2) picks the half of the head dims each holds, one xor shuffle sums
-// the partial scores, and each lane stores its 32 output elements. On
+// the partial scores, and each lane stores its 32 output elements, four per
+// store. On
 // lavapipe one invocation holds the row: no shuffle. Either way the driver
 // must keep the key loops as loops.
 // CHECK-LABEL: func.func @attention_split
@@ -202,7 +205,7 @@ func.func @f16_pairs(%x: tensor<4x40xf16>, %w: tensor<8x40xf16>, %y: tensor<4x36
 // MALI: scf.for
 // MALI: gpu.shuffle xor %{{.*}}, %c1_i32, %c32_i32 : f32
 // MALI-NOT: gpu.shuffle
-// MALI-COUNT-32: memref.store %{{.*}}, %arg2[%{{.*}}] : memref<?xf32>
+// MALI-COUNT-8: memref.store %{{.*}}, %arg2[%{{.*}}] : memref<?xvector<4xf32>>
 // MALI-NOT: memref.store
 func.func @attention_split(%q: tensor<1x2x16x64xf32>) -> tensor<1x2x16x64xf32> {
   %0 = tessera.attention %q, %q, %q {mask = #tessera.mask<causal>} : (tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>) -> tensor<1x2x16x64xf32>
