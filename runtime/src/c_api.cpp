@@ -104,8 +104,14 @@ tessera_status tessera_program_load_with_options(
     device = device_index;
   tessera::runtime::Program::Options loadOptions;
   loadOptions.checkKernels = !(options && options->trust_kernels);
-  if (options)
+  if (options) {
     loadOptions.threads = options->pipeline_threads;
+    if (auto *log = options->log)
+      loadOptions.log =
+          [log, data = options->log_user_data](const std::string &line) {
+            log(data, line.c_str());
+          };
+  }
   if (Status s = tessera::runtime::Program::load(
           *instance->impl, path, device, loadOptions, handle->program);
       !s.isOk())
@@ -194,7 +200,12 @@ tessera_status tessera_program_run(tessera_program program,
     const char *bytes = static_cast<const char *>(tensor.data);
     host.data.assign(bytes, bytes + tensor.size);
   }
-  return reportStatus(program->session->run(hostInputs, program->outputs));
+  Status status = program->session->run(hostInputs, program->outputs);
+  // Every kernel has been dispatched (and so compiled) once: a run may
+  // stop early only by failing.
+  if (status.isOk())
+    program->program->recordKernelsCompiled();
+  return reportStatus(status);
 }
 
 tessera_status tessera_program_output(tessera_program program, uint32_t index,

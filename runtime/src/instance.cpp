@@ -2,6 +2,8 @@
 
 #include "instance.h"
 
+#include "cache.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -134,6 +136,8 @@ tessera_device_info queryDeviceInfo(VkPhysicalDevice device) {
 
 Status Instance::create(bool enableValidation, std::unique_ptr<Instance> &out) {
   enableValidation |= validationRequestedByEnvironment();
+  // Before the loader loads a driver, which reads it once.
+  placeDriverShaderCache();
   std::unique_ptr<Instance> instance(new Instance());
 
   std::vector<const char *> layers;

@@ -2,6 +2,7 @@
 
 #include "pipeline.h"
 
+#include "cache.h"
 #include "model.h"
 
 #include <chrono>
@@ -12,26 +13,6 @@
 #include <vector>
 
 namespace tessera::runtime {
-
-namespace {
-
-std::string cacheDirectory() {
-  if (const char *dir = std::getenv("TESSERA_CACHE_DIR"); dir && *dir)
-    return dir;
-  if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
-    return std::string(xdg) + "/tessera";
-  if (const char *home = std::getenv("HOME"); home && *home)
-    return std::string(home) + "/.cache/tessera";
-  return "";
-}
-
-void makeDirectories(const std::string &path) {
-  for (size_t i = 1; i <= path.size(); ++i)
-    if (i == path.size() || path[i] == '/')
-      ::mkdir(path.substr(0, i).c_str(), 0755);
-}
-
-} // namespace
 
 Status PipelineCache::create(const Device &device,
                              std::unique_ptr<PipelineCache> &out) {

@@ -36,6 +36,7 @@ Status Program::load(const Instance &instance, const std::string &path,
   VkPhysicalDeviceProperties properties;
   vkGetPhysicalDeviceProperties(program->device_->physicalDevice(),
                                 &properties);
+  program->noteNewKernels(properties, options);
   KernelChecker checker(properties.limits, program->model_->name());
   if (options.checkKernels)
     for (uint32_t i = 0; i < model.executables()->size(); ++i)
@@ -53,6 +54,42 @@ Status Program::load(const Instance &instance, const std::string &path,
               program->model_->weightsSize());
   out = std::move(program);
   return Status::ok();
+}
+
+/// Which kernels this driver build has not compiled before, and a line
+/// saying so: their first use is where a first run's time goes.
+void Program::noteNewKernels(const VkPhysicalDeviceProperties &properties,
+                             const Options &options) {
+  // (Lavapipe's pipeline cache UUID stays the same across Mesa releases;
+  // its driver version does not.)
+  std::string driver = properties.deviceName;
+  driver += "/" + std::to_string(properties.vendorID) + "/" +
+            std::to_string(properties.deviceID) + "/" +
+            std::to_string(properties.driverVersion) + "/";
+  driver.append(std::begin(properties.pipelineCacheUUID),
+                std::end(properties.pipelineCacheUUID));
+  compiled_.emplace(driver);
+  for (const tsr::Executable *executable : *model_->root().executables()) {
+    uint64_t kernel =
+        hashKernel(executable->spirv()->data(), executable->spirv()->size());
+    if (!compiled_->contains(kernel))
+      newKernels_.push_back(kernel);
+  }
+  if (newKernels_.empty() || !options.log)
+    return;
+  std::string line = "compiling " + std::to_string(newKernels_.size()) +
+                     " kernel" + (newKernels_.size() == 1 ? "" : "s") +
+                     " for " + properties.deviceName + " on first use";
+  if (!compiled_->folder().empty())
+    line += "; cached afterwards in " + compiled_->folder();
+  options.log(line);
+}
+
+void Program::recordKernelsCompiled() {
+  if (!compiled_ || newKernels_.empty())
+    return;
+  compiled_->add(newKernels_);
+  newKernels_.clear();
 }
 
 Status Program::createPipelines(unsigned threads) {

@@ -4,8 +4,12 @@
 #define TESSERA_RUNTIME_PROGRAM_H
 
 #include "buffer.h"
+#include "cache.h"
 #include "model.h"
 #include "pipeline.h"
+
+#include <functional>
+#include <optional>
 
 namespace tessera::runtime {
 
@@ -18,6 +22,9 @@ public:
     bool checkKernels = true;
     /// Threads that create pipelines (0: one per hardware thread).
     unsigned threads = 0;
+    /// Receives a line worth telling a person: that the driver is about
+    /// to compile kernels it has not compiled before.
+    std::function<void(const std::string &)> log;
   };
 
   /// Loads and verifies `path`; with a device index, also checks the device
@@ -34,6 +41,10 @@ public:
   }
   const Buffer &weights() const { return *weights_; }
 
+  /// Records the kernels as compiled by the driver: call after a run, when
+  /// drivers that compile at the first dispatch have done so.
+  void recordKernelsCompiled();
+
   uint32_t kernelCount() const {
     return static_cast<uint32_t>(pipelines_.size());
   }
@@ -41,12 +52,16 @@ public:
 private:
   Program() = default;
   Status createPipelines(unsigned threads);
+  void noteNewKernels(const VkPhysicalDeviceProperties &properties,
+                      const Options &options);
 
   std::unique_ptr<Model> model_;
   std::unique_ptr<Device> device_;
   std::unique_ptr<PipelineCache> cache_;
   std::vector<std::unique_ptr<Pipeline>> pipelines_;
   std::unique_ptr<Buffer> weights_;
+  std::optional<CompiledKernels> compiled_;
+  std::vector<uint64_t> newKernels_;
 };
 
 } // namespace tessera::runtime

@@ -251,6 +251,9 @@ int main(int argc, char **argv) {
     tessera_program_options options{};
     options.trust_kernels = trustKernels;
     options.pipeline_threads = pipelineThreads;
+    options.log = [](void *, const char *message) {
+      std::fprintf(stderr, "tessera-run: %s\n", message);
+    };
     auto loadStart = std::chrono::steady_clock::now();
     tessera::Program program(instance, modelPath, deviceIndex, options);
     double loadSeconds = std::chrono::duration<double>(

@@ -335,10 +335,11 @@ TEST_F(ScalarRuleTest, HalfFoldsAsItsFloatFoldRounded) {
       std::optional<double> byF32 = fold(theOp(*f32Module), args);
       std::optional<double> byF16 = fold(theOp(*f16Module), args);
       ASSERT_EQ(byF32.has_value(), byF16.has_value()) << describe(half, args);
-      if (byF32)
+      if (byF32) {
         EXPECT_TRUE(sameValue(*byF16, toHalf(*byF32)))
             << describe(half, args) << ": folds to " << *byF16 << ", not "
             << toHalf(*byF32);
+      }
     }
   }
 }

@@ -146,6 +146,13 @@ typedef struct tessera_program_options {
   /* Threads that create the kernels' pipelines at load, where drivers
    * compile the shaders; 0 (the default): one per hardware thread. */
   uint32_t pipeline_threads;
+  /* Called (with log_user_data) with a line worth telling the person
+   * waiting, or NULL: today, that the driver is about to compile kernels it
+   * has not compiled before ("compiling 7 kernels for llvmpipe ... on first
+   * use; cached afterwards in ~/.cache/tessera"), which on lavapipe takes
+   * seconds per kernel. */
+  void (*log)(void *log_user_data, const char *message);
+  void *log_user_data;
 } tessera_program_options;
 
 /* tessera_program_load with options; `options` may be NULL (the defaults,
