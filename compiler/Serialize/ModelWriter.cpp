@@ -389,8 +389,12 @@ void ModelBuilder::recordLifetimes() {
   }
 }
 
-/// The weights section: each weight 256-byte aligned.
+/// The weights section: each weight 256-byte aligned, and stored once
+/// where several constants hold the same bytes (a tied embedding: the
+/// gathered table and, its transpose folded by the exporter and raised
+/// back, the LM head's weight), which then share it.
 LogicalResult ModelBuilder::packWeights() {
+  llvm::DenseMap<uint64_t, SmallVector<uint64_t, 1>> offsetsByChecksum;
   for (PlannedBuffer &buffer : buffers_) {
     if (buffer.kind != tsr::BufferKind::Weight)
       continue;
@@ -398,9 +402,21 @@ LogicalResult ModelBuilder::packWeights() {
         weightBytes(buffer.value.getDefiningOp<ConstantOp>());
     if (failed(bytes))
       return failure();
+    SmallVector<uint64_t, 1> &same =
+        offsetsByChecksum[tsr::checksum(bytes->data(), bytes->size())];
+    auto stored = llvm::find_if(same, [&](uint64_t offset) {
+      return weights_.size() - offset >= bytes->size() &&
+             std::equal(bytes->begin(), bytes->end(),
+                        weights_.begin() + offset);
+    });
+    if (stored != same.end()) {
+      buffer.offset = *stored;
+      continue;
+    }
     buffer.offset = tsr::alignTo(weights_.size(), tsr::kBufferAlignment);
     weights_.resize(buffer.offset);
     weights_.insert(weights_.end(), bytes->begin(), bytes->end());
+    same.push_back(buffer.offset);
   }
   return success();
 }
