@@ -109,6 +109,8 @@ LogicalResult mlir::tessera::runPipeline(ModuleOp module, Phase last,
   }
   if (reached(Phase::SPIRV))
     pm.addPass(createTesseraConvertKernelsToSPIRV());
+  if (options.timing)
+    pm.enableTiming(*options.timing);
   return pm.run(module);
 }
 

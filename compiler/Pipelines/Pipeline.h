@@ -5,6 +5,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <optional>
@@ -34,6 +35,8 @@ struct PipelineOptions {
   int64_t maxBindingBytes = 0;
   /// Store weights as f16 (arithmetic stays f32): `--precision f16`.
   bool f16Weights = false;
+  /// Where to time each pass (`--timing`); null: untimed.
+  TimingScope *timing = nullptr;
 };
 
 /// Runs the phases after import up to and including `last` on `module`.

@@ -13,6 +13,8 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -21,6 +23,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <sys/resource.h>
 
 using namespace mlir;
 using namespace mlir::tessera;
@@ -68,6 +72,11 @@ cl::list<std::string>
     dims("dim",
          cl::desc("Fix (NAME=N) or bound (NAME=MIN:MAX) a dynamic dimension"),
          cl::value_desc("NAME=N|NAME=MIN:MAX"), cl::cat(category));
+cl::opt<bool> timing(
+    "timing",
+    cl::desc("Print the time of each phase and pass (import, the passes, "
+             "serialize) and the peak memory, on stderr"),
+    cl::init(false), cl::cat(category));
 cl::opt<std::string> dumpDispatches(
     "dump-dispatches",
     cl::desc("Write one file per dispatch (fused IR, tile config, SPIR-V "
@@ -171,7 +180,7 @@ int main(int argc, char **argv) {
       "tessera-compile: compile a model to a Tessera binary (.tsr)\n\n"
       "  tessera-compile model.onnx -o model.tsr [--target=PROFILE]\n"
       "                  [--dim seq=1:512] [--precision=f16]\n"
-      "                  [--dump-dispatches=DIR]\n"
+      "                  [--dump-dispatches=DIR] [--timing]\n"
       "  tessera-compile model.onnx --compile-to=PHASE\n\n"
       "Input: an ONNX model (opsets 13 to 23, older ones upgraded by ONNX's\n"
       "version converter; weights may live in external data files next to\n"
@@ -199,6 +208,20 @@ int main(int argc, char **argv) {
   writerOptions.source = llvm::sys::path::filename(inputFile).str();
   if (!parseDims(writerOptions))
     return 1;
+  // --timing: a tree of phases, the passes nested in theirs. The report
+  // prints when the manager goes out of scope, after the peak memory line.
+  DefaultTimingManager timingManager;
+  timingManager.setEnabled(timing);
+  timingManager.setDisplayMode(DefaultTimingManager::DisplayMode::Tree);
+  TimingScope rootTiming = timingManager.getRootScope();
+  llvm::scope_exit reportPeakMemory([&] {
+    if (!timing)
+      return;
+    struct rusage usage;
+    if (::getrusage(RUSAGE_SELF, &usage) == 0)
+      llvm::errs() << "tessera-compile: peak memory " << usage.ru_maxrss / 1024
+                   << " MiB\n";
+  });
   DialectRegistry registry;
   registerPipelineDialects(registry);
   MLIRContext context(registry);
@@ -247,6 +270,7 @@ int main(int argc, char **argv) {
     });
   std::string error;
   OwningOpRef<ModuleOp> module;
+  TimingScope importTiming = rootTiming.nest("import");
   if (format == InputFormat::OnnxBinary) {
     module = onnx_frontend::importOnnxFile(inputFile, &context);
   } else {
@@ -264,8 +288,10 @@ int main(int argc, char **argv) {
   }
   if (!module)
     return 1;
+  importTiming.stop();
 
   PipelineOptions pipelineOptions;
+  pipelineOptions.timing = &rootTiming;
   pipelineOptions.target = target;
   pipelineOptions.f16Weights = precision == Precision::F16;
   Phase passes = std::min(*last, Phase::SPIRV);
@@ -287,19 +313,23 @@ int main(int argc, char **argv) {
   }
 
   ModelSummary summary;
+  TimingScope serializeTiming = rootTiming.nest("serialize");
   FailureOr<std::vector<char>> bytes =
       writeModel(*module, writerOptions, &summary);
   if (failed(bytes))
     return 1;
+  serializeTiming.stop();
   if (!dumpDispatches.empty() &&
       failed(writeDispatchDumps(*module, dumpDispatches, summary)))
     return 1;
+  TimingScope writeTiming = rootTiming.nest("write file");
   std::unique_ptr<llvm::ToolOutputFile> output =
       openOutputFile(outputFile, &error);
   if (!output)
     return fail(error);
   output->os().write(bytes->data(), bytes->size());
   output->keep();
+  writeTiming.stop();
   llvm::errs() << "tessera-compile: wrote " << outputFile << " ("
                << bytes->size() << " bytes: " << summary.dispatchCount
                << " dispatches, " << summary.barrierCount << " barriers, arena "
