@@ -56,7 +56,11 @@ uint64_t storedElementBytes(Type elementType) {
 }
 
 /// The bytes of a weight in its storage layout (booleans as i32).
-FailureOr<std::vector<char>> weightBytes(ConstantOp constant) {
+/// The bytes of a weight as stored: a view of its resource blob (no copy:
+/// at published sizes weights are hundreds of megabytes), or, for an
+/// inline constant, its elements written into `scratch`.
+FailureOr<ArrayRef<char>> weightData(ConstantOp constant,
+                                     std::vector<char> &scratch) {
   Attribute value = constant.getValue();
   auto type = cast<RankedTensorType>(constant.getType());
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
@@ -75,10 +79,11 @@ FailureOr<std::vector<char>> weightBytes(ConstantOp constant) {
       return constant.emitOpError("weight resource '")
              << resource.getRawHandle().getKey() << "' holds " << data.size()
              << " bytes; " << type << " needs " << expected;
-    return std::vector<char>(data.begin(), data.end());
+    return data;
   }
   auto dense = cast<DenseElementsAttr>(value);
-  std::vector<char> bytes;
+  std::vector<char> &bytes = scratch;
+  bytes.clear();
   auto append = [&](auto scalar) {
     const char *raw = reinterpret_cast<const char *>(&scalar);
     bytes.insert(bytes.end(), raw, raw + sizeof(scalar));
@@ -100,7 +105,7 @@ FailureOr<std::vector<char>> weightBytes(ConstantOp constant) {
     return constant.emitOpError("constants of ")
            << elementType << " cannot be stored yet";
   }
-  return bytes;
+  return ArrayRef<char>(bytes);
 }
 
 /// The first term in the table's own fields, the others in `terms`.
@@ -282,17 +287,18 @@ public:
         options_(options), return_(cast<func::ReturnOp>(
                                function.getBody().front().getTerminator())) {}
 
-  FailureOr<std::vector<char>> build(ModelSummary *summary);
+  LogicalResult build(raw_ostream &os, ModelSummary *summary);
 
 private:
   LogicalResult planBuffers();
   void recordLifetimes();
   LogicalResult packWeights();
+  LogicalResult writeWeights(function_ref<void(ArrayRef<char>)> write) const;
   LogicalResult writeDispatch(DispatchOp dispatch);
   FailureOr<uint32_t> writeExecutable(DispatchOp dispatch);
   fb::Offset<tsr::TensorInfo> writeTensorInfo(Value value, StringRef name);
   fb::Offset<tsr::TargetNeeds> writeNeeds();
-  std::vector<char> assembleFile();
+  LogicalResult writeFile(raw_ostream &os) const;
   void summarize(ModelSummary &summary) const;
 
   PlannedBuffer &bufferOf(Value base) {
@@ -310,7 +316,14 @@ private:
   std::vector<PlannedBuffer> buffers_;
   llvm::DenseMap<Value, unsigned> bufferIndex_;
   SmallVector<DispatchOp> dispatches_;
-  std::vector<char> weights_;
+  /// The weights section: each distinct weight's constant and offset, in
+  /// offset order, and the section's size.
+  struct StoredWeight {
+    ConstantOp constant;
+    uint64_t offset;
+  };
+  std::vector<StoredWeight> storedWeights_;
+  uint64_t weightsSize_ = 0;
   uint64_t arenaSize_ = 0;
 
   fb::FlatBufferBuilder b_{1 << 16};
@@ -389,34 +402,54 @@ void ModelBuilder::recordLifetimes() {
   }
 }
 
-/// The weights section: each weight 256-byte aligned, and stored once
-/// where several constants hold the same bytes (a tied embedding: the
+/// The weights section's plan: each weight 256-byte aligned, and stored
+/// once where several constants hold the same bytes (a tied embedding: the
 /// gathered table and, its transpose folded by the exporter and raised
-/// back, the LM head's weight), which then share it.
+/// back, the LM head's weight), which then share it. No bytes are copied
+/// here: writeWeights streams them from the constants.
 LogicalResult ModelBuilder::packWeights() {
-  llvm::DenseMap<uint64_t, SmallVector<uint64_t, 1>> offsetsByChecksum;
+  llvm::DenseMap<uint64_t, SmallVector<size_t, 1>> storedByChecksum;
+  std::vector<char> scratch, earlierScratch;
   for (PlannedBuffer &buffer : buffers_) {
     if (buffer.kind != tsr::BufferKind::Weight)
       continue;
-    FailureOr<std::vector<char>> bytes =
-        weightBytes(buffer.value.getDefiningOp<ConstantOp>());
+    auto constant = buffer.value.getDefiningOp<ConstantOp>();
+    FailureOr<ArrayRef<char>> bytes = weightData(constant, scratch);
     if (failed(bytes))
       return failure();
-    SmallVector<uint64_t, 1> &same =
-        offsetsByChecksum[tsr::checksum(bytes->data(), bytes->size())];
-    auto stored = llvm::find_if(same, [&](uint64_t offset) {
-      return weights_.size() - offset >= bytes->size() &&
-             std::equal(bytes->begin(), bytes->end(),
-                        weights_.begin() + offset);
+    SmallVector<size_t, 1> &same =
+        storedByChecksum[tsr::checksum(bytes->data(), bytes->size())];
+    auto stored = llvm::find_if(same, [&](size_t index) {
+      FailureOr<ArrayRef<char>> earlier =
+          weightData(storedWeights_[index].constant, earlierScratch);
+      return succeeded(earlier) && *earlier == *bytes;
     });
     if (stored != same.end()) {
-      buffer.offset = *stored;
+      buffer.offset = storedWeights_[*stored].offset;
       continue;
     }
-    buffer.offset = tsr::alignTo(weights_.size(), tsr::kBufferAlignment);
-    weights_.resize(buffer.offset);
-    weights_.insert(weights_.end(), bytes->begin(), bytes->end());
-    same.push_back(buffer.offset);
+    buffer.offset = tsr::alignTo(weightsSize_, tsr::kBufferAlignment);
+    weightsSize_ = buffer.offset + bytes->size();
+    same.push_back(storedWeights_.size());
+    storedWeights_.push_back({constant, buffer.offset});
+  }
+  return success();
+}
+
+/// Calls `write` with the weights section's bytes in order, zeros between
+/// weights included, straight from the constants.
+LogicalResult
+ModelBuilder::writeWeights(function_ref<void(ArrayRef<char>)> write) const {
+  static const char zeros[tsr::kBufferAlignment] = {};
+  std::vector<char> scratch;
+  uint64_t at = 0;
+  for (const StoredWeight &weight : storedWeights_) {
+    write(ArrayRef<char>(zeros, weight.offset - at));
+    FailureOr<ArrayRef<char>> bytes = weightData(weight.constant, scratch);
+    if (failed(bytes))
+      return failure();
+    write(*bytes);
+    at = weight.offset + bytes->size();
   }
   return success();
 }
@@ -551,7 +584,10 @@ fb::Offset<tsr::TargetNeeds> ModelBuilder::writeNeeds() {
 }
 
 /// Header, FlatBuffer, weights; sealed with the body's checksum.
-std::vector<char> ModelBuilder::assembleFile() {
+/// Writes the file: the header (its checksums computed first, over the
+/// body as it will be written), the model, then the weights section,
+/// streamed from the constants rather than gathered into one buffer.
+LogicalResult ModelBuilder::writeFile(raw_ostream &os) const {
   tsr::FileHeader header = {};
   std::memcpy(header.magic, tsr::kMagic, sizeof(header.magic));
   header.format_version = tsr::kFormatVersion;
@@ -560,20 +596,29 @@ std::vector<char> ModelBuilder::assembleFile() {
   header.model_size = b_.GetSize();
   header.weights_offset = tsr::alignTo(header.model_offset + header.model_size,
                                        tsr::kWeightsSectionAlignment);
-  header.weights_size = weights_.size();
+  header.weights_size = weightsSize_;
+  std::vector<char> body(header.weights_offset - header.model_offset, 0);
+  std::memcpy(body.data(), b_.GetBufferPointer(), b_.GetSize());
 
-  std::vector<char> file(header.weights_offset + weights_.size(), 0);
-  std::memcpy(file.data(), &header, sizeof(header));
-  std::memcpy(file.data() + header.model_offset, b_.GetBufferPointer(),
-              b_.GetSize());
-  if (!weights_.empty())
-    std::memcpy(file.data() + header.weights_offset, weights_.data(),
-                weights_.size());
-  tsr::sealFile(file.data(), file.size());
-  return file;
+  XXH3_state_t state;
+  XXH3_INITSTATE(&state);
+  XXH3_64bits_reset(&state);
+  XXH3_64bits_update(&state, body.data(), body.size());
+  if (failed(writeWeights([&](ArrayRef<char> bytes) {
+        XXH3_64bits_update(&state, bytes.data(), bytes.size());
+      })))
+    return failure();
+  header.body_checksum = XXH3_64bits_digest(&state);
+  header.header_checksum = tsr::headerChecksum(header);
+
+  static_assert(sizeof(header) == tsr::kHeaderSize, "the header is whole");
+  os.write(reinterpret_cast<const char *>(&header), sizeof(header));
+  os.write(body.data(), body.size());
+  return writeWeights(
+      [&](ArrayRef<char> bytes) { os.write(bytes.data(), bytes.size()); });
 }
 
-FailureOr<std::vector<char>> ModelBuilder::build(ModelSummary *summary) {
+LogicalResult ModelBuilder::build(raw_ostream &os, ModelSummary *summary) {
   if (failed(shapes_.analyze(function_)) ||
       failed(resolveBounds(function_, shapes_, options_)) ||
       failed(assignment_.analyze(function_, shapes_)) || failed(planBuffers()))
@@ -620,16 +665,16 @@ FailureOr<std::vector<char>> ModelBuilder::build(ModelSummary *summary) {
   auto needs = writeNeeds();
   auto metadata =
       tsr::CreateMetadataDirect(b_, options_.source.c_str(), kCompilerVersion);
-  auto model =
-      tsr::CreateModelDirect(b_, tsr::kFormatVersion, metadata, needs, &symbols,
-                             &inputs, &outputs, &bufferTable, &executables_,
-                             &dispatchTable_, arenaSize_, weights_.size());
+  auto model = tsr::CreateModelDirect(
+      b_, tsr::kFormatVersion, metadata, needs, &symbols, &inputs, &outputs,
+      &bufferTable, &executables_, &dispatchTable_, arenaSize_, weightsSize_);
   tsr::FinishModelBuffer(b_, model);
 
-  std::vector<char> file = assembleFile();
+  if (failed(writeFile(os)))
+    return failure();
   if (summary)
     summarize(*summary);
-  return file;
+  return success();
 }
 
 /// What tessera-compile reports: counts, memory, and per attention
@@ -638,7 +683,10 @@ void ModelBuilder::summarize(ModelSummary &summary) const {
   summary.dispatchCount = dispatches_.size();
   summary.barrierCount = barriers_.getBarrierCount();
   summary.arenaSize = arenaSize_;
-  summary.weightsSize = weights_.size();
+  summary.weightsSize = weightsSize_;
+  summary.fileSize = tsr::alignTo(tsr::kHeaderSize + b_.GetSize(),
+                                  tsr::kWeightsSectionAlignment) +
+                     weightsSize_;
   summary.unsharedSize = 0;
   for (const PlannedBuffer &buffer : buffers_)
     if (buffer.kind != tsr::BufferKind::Weight)
@@ -674,9 +722,10 @@ void ModelBuilder::summarize(ModelSummary &summary) const {
 
 } // namespace
 
-FailureOr<std::vector<char>>
-mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
-                          ModelSummary *summary) {
+LogicalResult mlir::tessera::writeModel(ModuleOp module,
+                                        const ModelWriterOptions &options,
+                                        raw_ostream &os,
+                                        ModelSummary *summary) {
   SmallVector<func::FuncOp> functions(module.getOps<func::FuncOp>());
   if (functions.size() != 1)
     return module.emitError()
@@ -685,5 +734,16 @@ mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
   if (!target)
     return module.emitError("no tessera.target on the module");
   return ModelBuilder(module, functions.front(), target, options)
-      .build(summary);
+      .build(os, summary);
+}
+
+FailureOr<std::vector<char>>
+mlir::tessera::writeModel(ModuleOp module, const ModelWriterOptions &options,
+                          ModelSummary *summary) {
+  std::string bytes;
+  llvm::raw_string_ostream os(bytes);
+  if (failed(writeModel(module, options, os, summary)))
+    return failure();
+  os.flush();
+  return std::vector<char>(bytes.begin(), bytes.end());
 }

@@ -23,6 +23,7 @@ struct ModelWriterOptions {
 struct ModelSummary {
   size_t dispatchCount = 0;
   size_t barrierCount = 0;
+  uint64_t fileSize = 0;     ///< bytes of the whole .tsr
   uint64_t arenaSize = 0;    ///< bytes at the bounds, after reuse
   uint64_t unsharedSize = 0; ///< bytes the activations would take unshared
   uint64_t weightsSize = 0;
@@ -31,9 +32,13 @@ struct ModelSummary {
   llvm::StringMap<std::string> dispatchNotes;
 };
 
-/// Serializes `module` (after tessera-convert-kernels-to-spirv) into the
-/// bytes of a .tsr file: kernels, schedule, buffer plan, I/O signature,
-/// target needs, metadata and the weights section.
+/// Serializes `module` (after tessera-convert-kernels-to-spirv) as a .tsr
+/// file to `os`: kernels, schedule, buffer plan, I/O signature, target
+/// needs, metadata and the weights section, streamed from the module's
+/// constants (no copy of the weights is gathered).
+LogicalResult writeModel(ModuleOp module, const ModelWriterOptions &options,
+                         raw_ostream &os, ModelSummary *summary = nullptr);
+/// The same into memory: the file's bytes.
 FailureOr<std::vector<char>> writeModel(ModuleOp module,
                                         const ModelWriterOptions &options,
                                         ModelSummary *summary = nullptr);

@@ -350,18 +350,22 @@ GraphImporter::importTensor(const onnx::TensorProto &tensor, Location loc,
   default:
     width = 1;
   }
-  std::string bytes;
+  // The tensor's bytes: a view of raw_data where it holds them (no copy:
+  // at published sizes a copy is hundreds of megabytes), else gathered.
+  std::string gathered;
+  StringRef bytes;
   if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
     FailureOr<std::string> external =
         readExternalData(tensor, model_, count * width, loc);
     if (failed(external))
       return failure();
-    bytes = std::move(*external);
+    gathered = std::move(*external);
+    bytes = gathered;
   } else if (tensor.has_raw_data()) {
     bytes = tensor.raw_data();
   } else {
     auto append = [&](const void *data, size_t size) {
-      bytes.append(static_cast<const char *>(data), size);
+      gathered.append(static_cast<const char *>(data), size);
     };
     switch (tensor.data_type()) {
     case onnx::TensorProto::FLOAT:
@@ -392,6 +396,7 @@ GraphImporter::importTensor(const onnx::TensorProto &tensor, Location loc,
       for (int32_t v : tensor.int32_data())
         append(&v, 4);
     }
+    bytes = gathered;
   }
   if (bytes.size() != static_cast<size_t>(count) * width)
     return emitError(loc) << "tensor '" << tensor.name() << "' holds "
@@ -453,6 +458,21 @@ GraphImporter::importTensor(const onnx::TensorProto &tensor, Location loc,
                                              data + 2 * i))));
     imported.constant = DenseElementsAttr::get(type, values);
     return imported;
+  }
+  // f32 bytes in the host's order (little-endian, as ONNX stores them)
+  // become a weight without a second copy.
+  if (width == 4 && llvm::endianness::native == llvm::endianness::little &&
+      asWeight && count > kMaxInlineElements) {
+    bool uniform = true;
+    for (int64_t i = 1; i < count && uniform; ++i)
+      uniform = std::memcmp(data, data + 4 * i, 4) == 0;
+    if (!uniform) {
+      imported.constant = DenseResourceElementsAttr::get(
+          type, tensor.name(),
+          HeapAsmResourceBlob::allocateAndCopyWithAlign(
+              ArrayRef<char>(data, bytes.size()), alignof(float)));
+      return imported;
+    }
   }
   std::vector<float> values(count);
   for (int64_t i = 0; i < count; ++i) {

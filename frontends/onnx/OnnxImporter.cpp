@@ -81,50 +81,59 @@ OwningOpRef<ModuleOp> importModel(const onnx::ModelProto &model, StringRef path,
   return importGraph(upgraded, kMinOpset, path, context);
 }
 
-} // namespace
-
-OwningOpRef<ModuleOp>
-mlir::tessera::onnx_frontend::importOnnxFile(StringRef path,
-                                             MLIRContext *context) {
+/// Parses the protobuf of an ONNX model, refusing what is not one.
+LogicalResult parseModel(StringRef bytes, StringRef path, MLIRContext *context,
+                         onnx::ModelProto &model) {
   Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
-  auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                          /*RequiresNullTerminator=*/false);
-  if (!file) {
-    emitError(fileLoc) << "cannot read '" << path
-                       << "': " << file.getError().message();
-    return nullptr;
-  }
-  return importOnnxBytes((*file)->getBuffer(), path, context);
-}
-
-OwningOpRef<ModuleOp>
-mlir::tessera::onnx_frontend::importOnnxBytes(StringRef bytes, StringRef path,
-                                              MLIRContext *context) {
-  Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
-  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
-    emitError(fileLoc) << "'" << path
-                       << "' is larger than protobuf's 2 GiB limit; keep "
-                          "the weights in external data files";
-    return nullptr;
-  }
-  onnx::ModelProto model;
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
+    return emitError(fileLoc) << "'" << path
+                              << "' is larger than protobuf's 2 GiB limit; "
+                                 "keep the weights in external data files";
   google::protobuf::io::CodedInputStream stream(
       reinterpret_cast<const uint8_t *>(bytes.data()),
       static_cast<int>(bytes.size()));
   // Models up to protobuf's 2 GiB limit; larger ones keep their weights in
   // external data files.
   stream.SetTotalBytesLimit(std::numeric_limits<int>::max());
-  if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage()) {
-    emitError(fileLoc) << "'" << path
-                       << "' is not a valid ONNX model (the protobuf does "
-                          "not parse: not ONNX, or truncated)";
-    return nullptr;
+  if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
+    return emitError(fileLoc) << "'" << path
+                              << "' is not a valid ONNX model (the protobuf "
+                                 "does not parse: not ONNX, or truncated)";
+  if (!model.has_graph() && model.opset_import_size() == 0)
+    return emitError(fileLoc)
+           << "'" << path << "' is not an ONNX model (no graph, no opsets)";
+  return success();
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp>
+mlir::tessera::onnx_frontend::importOnnxFile(StringRef path,
+                                             MLIRContext *context) {
+  Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
+  onnx::ModelProto model;
+  {
+    // The file's bytes are released once parsed: at published sizes they
+    // are as large as the weights, which the import copies once more.
+    auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+    if (!file) {
+      emitError(fileLoc) << "cannot read '" << path
+                         << "': " << file.getError().message();
+      return nullptr;
+    }
+    if (failed(parseModel((*file)->getBuffer(), path, context, model)))
+      return nullptr;
   }
-  if (!model.has_graph() && model.opset_import_size() == 0) {
-    emitError(fileLoc) << "'" << path
-                       << "' is not an ONNX model (no graph, no opsets)";
+  return importModel(model, path, context);
+}
+
+OwningOpRef<ModuleOp>
+mlir::tessera::onnx_frontend::importOnnxBytes(StringRef bytes, StringRef path,
+                                              MLIRContext *context) {
+  onnx::ModelProto model;
+  if (failed(parseModel(bytes, path, context, model)))
     return nullptr;
-  }
   return importModel(model, path, context);
 }
 

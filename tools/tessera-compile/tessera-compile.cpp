@@ -313,25 +313,26 @@ int main(int argc, char **argv) {
   }
 
   ModelSummary summary;
-  TimingScope serializeTiming = rootTiming.nest("serialize");
-  FailureOr<std::vector<char>> bytes =
-      writeModel(*module, writerOptions, &summary);
-  if (failed(bytes))
-    return 1;
-  serializeTiming.stop();
-  if (!dumpDispatches.empty() &&
-      failed(writeDispatchDumps(*module, dumpDispatches, summary)))
-    return 1;
-  TimingScope writeTiming = rootTiming.nest("write file");
   std::unique_ptr<llvm::ToolOutputFile> output =
       openOutputFile(outputFile, &error);
   if (!output)
     return fail(error);
-  output->os().write(bytes->data(), bytes->size());
+  // The writer streams the file, weights straight from the module: the
+  // file is removed again if anything fails.
+  TimingScope serializeTiming = rootTiming.nest("serialize");
+  if (failed(writeModel(*module, writerOptions, output->os(), &summary)))
+    return 1;
+  output->os().flush();
+  serializeTiming.stop();
+  if (output->os().has_error())
+    return fail("cannot write '" + outputFile +
+                "': " + output->os().error().message());
+  if (!dumpDispatches.empty() &&
+      failed(writeDispatchDumps(*module, dumpDispatches, summary)))
+    return 1;
   output->keep();
-  writeTiming.stop();
   llvm::errs() << "tessera-compile: wrote " << outputFile << " ("
-               << bytes->size() << " bytes: " << summary.dispatchCount
+               << summary.fileSize << " bytes: " << summary.dispatchCount
                << " dispatches, " << summary.barrierCount << " barriers, arena "
                << summary.arenaSize << " bytes (" << summary.unsharedSize
                << " without reuse), weights " << summary.weightsSize
