@@ -49,10 +49,15 @@ bool isFusedGather(Operation *op) {
 /// concat where it reads it; the whole table is never stored.
 bool isSplitTable(Operation *op) {
   auto concat = dyn_cast<ConcatOp>(op);
+  // A part is a constant, or with --precision f16 the widening cast of
+  // one (a view: the kernel binds the f16 part).
+  auto isConstantPart = [](Value input) {
+    if (auto cast = input.getDefiningOp<CastOp>())
+      input = cast.getInput();
+    return static_cast<bool>(input.getDefiningOp<ConstantOp>());
+  };
   if (!concat || concat.getAxis() != 0 ||
-      !llvm::all_of(concat.getInputs(), [](Value input) {
-        return input.getDefiningOp<ConstantOp>();
-      }))
+      !llvm::all_of(concat.getInputs(), isConstantPart))
     return false;
   return llvm::all_of(concat->getUses(), [](OpOperand &use) {
     auto gather = dyn_cast<GatherOp>(use.getOwner());
