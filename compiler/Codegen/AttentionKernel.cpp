@@ -488,6 +488,9 @@ private:
     return arith::AndIOp::create(b, loc, x, y).getResult();
   }
   Value choose(Value c, Value x, Value y) {
+    // SPIR-V 1.3 selects vectors by a vector of conditions.
+    if (auto vector = dyn_cast<VectorType>(x.getType()))
+      c = vector::BroadcastOp::create(b, loc, vector.clone(b.getI1Type()), c);
     return arith::SelectOp::create(b, loc, c, x, y).getResult();
   }
   scf::ForOp forLoop(Value lower, Value upper, int64_t step, ValueRange init,
@@ -659,13 +662,16 @@ LogicalResult AttentionKernelBuilder::loadQueries() {
   return success();
 }
 
-/// The rows' queries, pre-scaled: [r * queryChunks + c].
+/// The rows' queries, pre-scaled: [r * queryChunks + c]. Several rows are
+/// loaded one at a time in a loop that is kept, each iteration's chunks
+/// selected into its row's registers: the loads are written once, not
+/// once per row (see storeResults).
 SmallVector<Value>
 AttentionKernelBuilder::loadRowQueries(const QueryRows &rows) {
   Value scale = e.f32(attention.getEffectiveScale());
   Value queryStride = e.size(e.inputView(query).strides[3]);
-  SmallVector<Value> values;
-  for (Value row : rows.clampedRows) {
+  auto loadRow = [&](Value row) {
+    SmallVector<Value> values;
     Value base =
         e.offset(e.inputView(query), {batch, head, row, querySliceStart});
     chunks->forEachChunk(
@@ -673,8 +679,30 @@ AttentionKernelBuilder::loadRowQueries(const QueryRows &rows) {
           values.push_back(
               arith::MulFOp::create(b, loc, chunk, chunks->splat(scale)));
         });
-  }
-  return values;
+    return values;
+  };
+  int64_t count = rows.clampedRows.size();
+  if (count == 1)
+    return loadRow(rows.clampedRows.front());
+  SmallVector<Value> init(count * queryChunks, zeroChunk);
+  auto loop = forLoop(
+      e.index(0), e.index(count), 1, init, [&](Value r, ValueRange carried) {
+        SmallVector<Value> isRow;
+        Value row = rows.clampedRows[0];
+        for (int64_t i = 0; i < count; ++i) {
+          isRow.push_back(cmp(arith::CmpIPredicate::eq, r, e.index(i)));
+          if (i > 0)
+            row = choose(isRow[i], rows.clampedRows[i], row);
+        }
+        SmallVector<Value> loaded = loadRow(row);
+        SmallVector<Value> next(carried.begin(), carried.end());
+        for (int64_t i = 0; i < count; ++i)
+          for (int64_t c = 0; c < queryChunks; ++c)
+            next[i * queryChunks + c] =
+                choose(isRow[i], loaded[c], next[i * queryChunks + c]);
+        return next;
+      });
+  return SmallVector<Value>(loop.getResults());
 }
 
 void AttentionKernelBuilder::prepareKeys() {
@@ -1020,28 +1048,55 @@ void AttentionKernelBuilder::storeUnseenRows(ArrayRef<Value> seen) {
 
 /// Each row's output: its accumulators over its sum, written through the
 /// dispatch's epilogue. A row that saw no key gets zeros, or, where
-/// `unseenStoredApart`, is left to storeUnseenRows.
+/// `unseenStoredApart`, is left to storeUnseenRows. The rows are stored one
+/// at a time in a loop that is kept, each iteration choosing its row's
+/// registers by selects: the stores are written once, not once per row
+/// (each store is a loop over the SIMD lanes to lavapipe's compiler, whose
+/// time grows with their count; docs/benchmarks.md).
 void AttentionKernelBuilder::storeResults(ArrayRef<Value> seen,
                                           bool unseenStoredApart) {
+  SmallVector<Value> inverses, stored;
   for (int64_t r = 0; r < rowCount; ++r) {
-    Value total = state[sums + r];
-    Value inverse = choose(
-        seen[r], arith::DivFOp::create(b, loc, e.f32(1.0), total), e.f32(0.0));
-    Value stored = placed.rowValid[r];
-    if (unseenStoredApart)
-      stored = both(stored, seen[r]);
-    auto store = scf::IfOp::create(b, loc, stored, /*withElse=*/false);
+    inverses.push_back(choose(
+        seen[r],
+        arith::DivFOp::create(b, loc, e.f32(1.0), state[sums + r]).getResult(),
+        e.f32(0.0)));
+    stored.push_back(unseenStoredApart ? both(placed.rowValid[r], seen[r])
+                                       : placed.rowValid[r]);
+  }
+  auto storeOneRow = [&](function_ref<Value(function_ref<Value(int64_t)>)>
+                             pick) {
+    auto store = scf::IfOp::create(
+        b, loc, pick([&](int64_t r) { return stored[r]; }), false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&store.getThenRegion().front());
-    storeRow(placed.rows[r], [&](int64_t d) {
-      Value chunk = state[accumulators + r * valueChunks + d / width];
+    Value inverse = pick([&](int64_t r) { return inverses[r]; });
+    SmallVector<Value> chunks;
+    for (int64_t c = 0; c < valueChunks; ++c)
+      chunks.push_back(pick([&](int64_t r) {
+        return state[accumulators + r * valueChunks + c];
+      }));
+    storeRow(pick([&](int64_t r) { return placed.rows[r]; }), [&](int64_t d) {
+      Value chunk = chunks[d / width];
       Value accumulated =
           width == 4
               ? vector::ExtractOp::create(b, loc, chunk, d % 4).getResult()
               : chunk;
       return arith::MulFOp::create(b, loc, accumulated, inverse).getResult();
     });
-  }
+  };
+  if (rowCount == 1)
+    return storeOneRow([](function_ref<Value(int64_t)> of) { return of(0); });
+  forLoop(e.index(0), e.index(rowCount), 1, {}, [&](Value r, ValueRange) {
+    storeOneRow([&](function_ref<Value(int64_t)> of) {
+      Value value = of(0);
+      for (int64_t i = 1; i < rowCount; ++i)
+        value =
+            choose(cmp(arith::CmpIPredicate::eq, r, e.index(i)), of(i), value);
+      return value;
+    });
+    return SmallVector<Value>{};
+  });
 }
 
 /// Writes the invocation's slice of output row `row` through the
