@@ -1021,17 +1021,27 @@ AttentionKernelBuilder::attendToEveryKey(const QueryRows &rows,
 /// rarely take.
 void AttentionKernelBuilder::storeUnseenRows(ArrayRef<Value> seen) {
   forLoop(e.index(0), e.index(rowCount), 1, {}, [&](Value r, ValueRange) {
-    Value unseen = arithmetic.negate(seen[0]);
-    for (int64_t i = 1; i < rowCount; ++i)
-      unseen = choose(cmp(arith::CmpIPredicate::eq, r, e.index(i)),
-                      arithmetic.negate(seen[i]), unseen);
+    // Row r's flag and query, chosen among the rows' registers (the
+    // queries are not loaded again).
+    auto pick = [&](function_ref<Value(int64_t)> of) {
+      Value value = of(0);
+      for (int64_t i = 1; i < rowCount; ++i)
+        value =
+            choose(cmp(arith::CmpIPredicate::eq, r, e.index(i)), of(i), value);
+      return value;
+    };
+    Value unseen = pick([&](int64_t i) { return arithmetic.negate(seen[i]); });
+    SmallVector<Value> rowQuery;
+    for (int64_t c = 0; c < queryChunks; ++c)
+      rowQuery.push_back(
+          pick([&](int64_t i) { return queryValues[i * queryChunks + c]; }));
     QueryRows row =
         tokenOrderRows(e, add(firstRow, r), 1, queryLength, keyLength);
     auto ifUnseen =
         scf::IfOp::create(b, loc, both(row.rowValid[0], unseen), false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&ifUnseen.getThenRegion().front());
-    SmallVector<Value> result = attendToEveryKey(row, loadRowQueries(row));
+    SmallVector<Value> result = attendToEveryKey(row, rowQuery);
     Value noKey = result.back();
     storeRow(row.rows[0], [&](int64_t d) {
       Value chunk = result[d / width];
