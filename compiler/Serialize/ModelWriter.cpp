@@ -299,6 +299,11 @@ private:
   fb::Offset<tsr::TensorInfo> writeTensorInfo(Value value, StringRef name);
   fb::Offset<tsr::TargetNeeds> writeNeeds();
   LogicalResult writeFile(raw_ostream &os) const;
+  /// Where the weights section starts: after the header and the model.
+  uint64_t weightsOffset() const {
+    return tsr::alignTo(tsr::kHeaderSize + b_.GetSize(),
+                        tsr::kWeightsSectionAlignment);
+  }
   void summarize(ModelSummary &summary) const;
 
   PlannedBuffer &bufferOf(Value base) {
@@ -594,21 +599,18 @@ LogicalResult ModelBuilder::writeFile(raw_ostream &os) const {
   header.header_size = tsr::kHeaderSize;
   header.model_offset = tsr::kHeaderSize;
   header.model_size = b_.GetSize();
-  header.weights_offset = tsr::alignTo(header.model_offset + header.model_size,
-                                       tsr::kWeightsSectionAlignment);
+  header.weights_offset = weightsOffset();
   header.weights_size = weightsSize_;
   std::vector<char> body(header.weights_offset - header.model_offset, 0);
   std::memcpy(body.data(), b_.GetBufferPointer(), b_.GetSize());
 
-  XXH3_state_t state;
-  XXH3_INITSTATE(&state);
-  XXH3_64bits_reset(&state);
-  XXH3_64bits_update(&state, body.data(), body.size());
+  tsr::ChecksumStream checksum;
+  checksum.update(body.data(), body.size());
   if (failed(writeWeights([&](ArrayRef<char> bytes) {
-        XXH3_64bits_update(&state, bytes.data(), bytes.size());
+        checksum.update(bytes.data(), bytes.size());
       })))
     return failure();
-  header.body_checksum = XXH3_64bits_digest(&state);
+  header.body_checksum = checksum.digest();
   header.header_checksum = tsr::headerChecksum(header);
 
   static_assert(sizeof(header) == tsr::kHeaderSize, "the header is whole");
@@ -684,9 +686,7 @@ void ModelBuilder::summarize(ModelSummary &summary) const {
   summary.barrierCount = barriers_.getBarrierCount();
   summary.arenaSize = arenaSize_;
   summary.weightsSize = weightsSize_;
-  summary.fileSize = tsr::alignTo(tsr::kHeaderSize + b_.GetSize(),
-                                  tsr::kWeightsSectionAlignment) +
-                     weightsSize_;
+  summary.fileSize = weightsOffset() + weightsSize_;
   summary.unsharedSize = 0;
   for (const PlannedBuffer &buffer : buffers_)
     if (buffer.kind != tsr::BufferKind::Weight)

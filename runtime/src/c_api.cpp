@@ -27,6 +27,15 @@ namespace {
 Status invalidArgument(const std::string &message) {
   return Status(TESSERA_ERROR_INVALID_ARGUMENT, message);
 }
+
+/// `function` was asked for the `index`-th `what` of a program that has
+/// `count`.
+Status noSuch(const char *function, const char *what, uint32_t index,
+              uint32_t count) {
+  return invalidArgument(std::string(function) + ": no " + what + " " +
+                         std::to_string(index) + " (the program has " +
+                         std::to_string(count) + ")");
+}
 } // namespace
 
 extern "C" {
@@ -242,9 +251,8 @@ tessera_status tessera_program_dispatch_info(tessera_program program,
   const tessera::runtime::Model &model = program->program->model();
   uint32_t count = model.root().dispatches()->size();
   if (index >= count)
-    return reportStatus(invalidArgument(
-        "tessera_program_dispatch_info: no dispatch " + std::to_string(index) +
-        " (the program has " + std::to_string(count) + ")"));
+    return reportStatus(
+        noSuch("tessera_program_dispatch_info", "dispatch", index, count));
   const tessera::tsr::Executable *executable = model.root().executables()->Get(
       model.root().dispatches()->Get(index)->executable());
   *out_info = {};
@@ -268,9 +276,8 @@ tessera_status tessera_program_kernel_info(tessera_program program,
   const tessera::tsr::Model &root = program->program->model().root();
   uint32_t count = root.executables()->size();
   if (index >= count)
-    return reportStatus(invalidArgument(
-        "tessera_program_kernel_info: no kernel " + std::to_string(index) +
-        " (the program has " + std::to_string(count) + ")"));
+    return reportStatus(
+        noSuch("tessera_program_kernel_info", "kernel", index, count));
   const tessera::tsr::Executable *executable = root.executables()->Get(index);
   *out_info = {};
   out_info->name = executable->name()->c_str();

@@ -31,6 +31,19 @@ bool makeDirectories(const std::string &path) {
   return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
 }
 
+void saveCacheFile(const std::string &path, const std::string &bytes) {
+  if (!makeDirectories(path.substr(0, path.rfind('/'))))
+    return;
+  std::string temporary = path + ".tmp." + std::to_string(::getpid());
+  std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+  file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  file.close();
+  if (file)
+    std::rename(temporary.c_str(), path.c_str());
+  else
+    std::remove(temporary.c_str());
+}
+
 void placeDriverShaderCache() {
   if (const char *set = std::getenv("MESA_SHADER_CACHE_DIR"); set && *set)
     return;
@@ -47,7 +60,7 @@ CompiledKernels::CompiledKernels(const std::string &driver) {
   char name[64];
   std::snprintf(name, sizeof(name), "compiled-kernels-%016llx.txt",
                 static_cast<unsigned long long>(
-                    XXH3_64bits(driver.data(), driver.size())));
+                    tsr::checksum(driver.data(), driver.size())));
   path_ = folder_ + "/" + name;
   std::ifstream file(path_);
   std::string line;
@@ -65,27 +78,17 @@ void CompiledKernels::add(const std::vector<uint64_t> &kernels) {
   for (uint64_t kernel : kernels)
     if (!contains(kernel))
       known_.push_back(kernel);
-  if (known_.size() == before || path_.empty() || !makeDirectories(folder_))
+  if (known_.size() == before || path_.empty())
     return;
   std::sort(known_.begin(), known_.end());
-  // Several processes may save at once: write aside, then rename.
-  std::string temporary = path_ + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream file(temporary, std::ios::trunc);
-    for (uint64_t kernel : known_) {
-      char line[24];
-      std::snprintf(line, sizeof(line), "%016llx\n",
-                    static_cast<unsigned long long>(kernel));
-      file << line;
-    }
-    if (!file)
-      return;
+  std::string text;
+  for (uint64_t kernel : known_) {
+    char line[24];
+    std::snprintf(line, sizeof(line), "%016llx\n",
+                  static_cast<unsigned long long>(kernel));
+    text += line;
   }
-  std::rename(temporary.c_str(), path_.c_str());
-}
-
-uint64_t hashKernel(const uint32_t *words, size_t count) {
-  return XXH3_64bits(words, count * sizeof(uint32_t));
+  saveCacheFile(path_, text);
 }
 
 } // namespace tessera::runtime

@@ -25,14 +25,19 @@ std::string cacheDirectory();
 /// Creates `path` and its parents; false when it cannot.
 bool makeDirectories(const std::string &path);
 
+/// Replaces the file `path` (in the cache folder) with `bytes`, creating
+/// its folder: written aside, then renamed, since several processes may
+/// save at once. Failing is not an error (see above).
+void saveCacheFile(const std::string &path, const std::string &bytes);
+
 /// Points Mesa's shader cache at `<cache folder>/mesa` unless the user set
 /// MESA_SHADER_CACHE_DIR, creating the folder (Mesa caches nothing when it
 /// is missing). Must run before the Vulkan driver is loaded.
 void placeDriverShaderCache();
 
-/// The kernels a driver has compiled before, as hashes of their SPIR-V,
-/// kept per device and driver build in the cache folder: a kernel not in
-/// it is compiled by the driver on its first use.
+/// The kernels a driver has compiled before, as checksums of their SPIR-V
+/// (tsr::checksum), kept per device and driver build in the cache folder:
+/// a kernel not in it is compiled by the driver on its first use.
 class CompiledKernels {
 public:
   /// Reads the record of the driver that `driver` names (its properties'
@@ -48,9 +53,6 @@ private:
   std::string folder_, path_;
   std::vector<uint64_t> known_;
 };
-
-/// The hash of a kernel's SPIR-V words.
-uint64_t hashKernel(const uint32_t *words, size_t count);
 
 } // namespace tessera::runtime
 

@@ -137,18 +137,15 @@ Status Model::load(const std::string &path, std::unique_ptr<Model> &out) {
   model->name_ = path;
   model->bytes_.resize(fileSize);
   std::memcpy(model->bytes_.data(), &header, sizeof(header));
-  XXH3_state_t state;
-  XXH3_INITSTATE(&state);
-  XXH3_64bits_reset(&state);
+  tsr::ChecksumStream checksum;
   for (uint64_t at = tsr::kHeaderSize; at < fileSize; at += kReadChunk) {
     uint64_t count = std::min(kReadChunk, fileSize - at);
     char *chunk = model->bytes_.data() + at;
     if (!file.read(chunk, static_cast<std::streamsize>(count)))
       return Status(TESSERA_ERROR_IO, "cannot read '" + path + "'");
-    XXH3_64bits_update(&state, chunk, count);
+    checksum.update(chunk, count);
   }
-  if (Status s = checkBody(XXH3_64bits_digest(&state), header, path);
-      !s.isOk())
+  if (Status s = checkBody(checksum.digest(), header, path); !s.isOk())
     return s;
   if (Status s = model->validate(header); !s.isOk())
     return s;

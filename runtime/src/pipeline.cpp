@@ -6,10 +6,7 @@
 #include "model.h"
 
 #include <chrono>
-#include <cstdlib>
 #include <fstream>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <vector>
 
 namespace tessera::runtime {
@@ -55,16 +52,11 @@ PipelineCache::~PipelineCache() {
   if (!path_.empty() &&
       vkGetPipelineCacheData(device_, cache_, &size, nullptr) == VK_SUCCESS &&
       size > 0) {
-    std::vector<char> data(size);
+    std::string data(size, '\0');
     if (vkGetPipelineCacheData(device_, cache_, &size, data.data()) ==
         VK_SUCCESS) {
-      makeDirectories(path_.substr(0, path_.rfind('/')));
-      // Several processes may save at once: write aside, then rename.
-      std::string temporary = path_ + ".tmp." + std::to_string(::getpid());
-      std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
-      if (file.write(data.data(), static_cast<std::streamsize>(size)) &&
-          (file.close(), true))
-        std::rename(temporary.c_str(), path_.c_str());
+      data.resize(size);
+      saveCacheFile(path_, data);
     }
   }
   vkDestroyPipelineCache(device_, cache_, nullptr);

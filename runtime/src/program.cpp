@@ -71,7 +71,8 @@ void Program::noteNewKernels(const VkPhysicalDeviceProperties &properties,
   compiled_.emplace(driver);
   for (const tsr::Executable *executable : *model_->root().executables()) {
     uint64_t kernel =
-        hashKernel(executable->spirv()->data(), executable->spirv()->size());
+        tsr::checksum(executable->spirv()->data(),
+                      executable->spirv()->size() * sizeof(uint32_t));
     if (!compiled_->contains(kernel))
       newKernels_.push_back(kernel);
   }

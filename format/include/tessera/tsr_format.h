@@ -56,6 +56,23 @@ inline uint64_t checksum(const void *data, size_t size) {
   return XXH3_64bits(data, size);
 }
 
+/// The same checksum over bytes that come in pieces: a body read or
+/// written in parts, never whole in memory.
+class ChecksumStream {
+public:
+  ChecksumStream() {
+    XXH3_INITSTATE(&state_);
+    XXH3_64bits_reset(&state_);
+  }
+  void update(const void *data, size_t size) {
+    XXH3_64bits_update(&state_, data, size);
+  }
+  uint64_t digest() const { return XXH3_64bits_digest(&state_); }
+
+private:
+  XXH3_state_t state_;
+};
+
 inline uint64_t headerChecksum(const FileHeader &header) {
   return checksum(&header, offsetof(FileHeader, header_checksum));
 }
