@@ -473,7 +473,8 @@ private:
                                       ArrayRef<Value> rowQueries);
   void storeResults(ArrayRef<Value> seen, bool unseenStoredApart);
   void storeUnseenRows(ArrayRef<Value> seen);
-  void storeRow(Value row, function_ref<Value(int64_t)> element);
+  void storeRow(Value row, ArrayRef<Value> rowChunks,
+                function_ref<Value(Value)> finish);
 
   Value add(Value x, Value y) {
     return arith::AddIOp::create(b, loc, x, y).getResult();
@@ -492,6 +493,16 @@ private:
     if (auto vector = dyn_cast<VectorType>(x.getType()))
       c = vector::BroadcastOp::create(b, loc, vector.clone(b.getI1Type()), c);
     return arith::SelectOp::create(b, loc, c, x, y).getResult();
+  }
+  /// Of the per-row values `of(i)`, row `r`'s, where a kept loop takes the
+  /// invocation's rows one at a time: a chain of selects (`r` may be null
+  /// when there is one row).
+  Value rowValue(Value r, function_ref<Value(int64_t)> of) {
+    Value value = of(0);
+    for (int64_t i = 1; i < rowCount; ++i)
+      value =
+          choose(cmp(arith::CmpIPredicate::eq, r, e.index(i)), of(i), value);
+    return value;
   }
   scf::ForOp forLoop(Value lower, Value upper, int64_t step, ValueRange init,
                      function_ref<SmallVector<Value>(Value, ValueRange)> body) {
@@ -1023,18 +1034,12 @@ void AttentionKernelBuilder::storeUnseenRows(ArrayRef<Value> seen) {
   forLoop(e.index(0), e.index(rowCount), 1, {}, [&](Value r, ValueRange) {
     // Row r's flag and query, chosen among the rows' registers (the
     // queries are not loaded again).
-    auto pick = [&](function_ref<Value(int64_t)> of) {
-      Value value = of(0);
-      for (int64_t i = 1; i < rowCount; ++i)
-        value =
-            choose(cmp(arith::CmpIPredicate::eq, r, e.index(i)), of(i), value);
-      return value;
-    };
-    Value unseen = pick([&](int64_t i) { return arithmetic.negate(seen[i]); });
+    Value unseen =
+        rowValue(r, [&](int64_t i) { return arithmetic.negate(seen[i]); });
     SmallVector<Value> rowQuery;
     for (int64_t c = 0; c < queryChunks; ++c)
-      rowQuery.push_back(
-          pick([&](int64_t i) { return queryValues[i * queryChunks + c]; }));
+      rowQuery.push_back(rowValue(
+          r, [&](int64_t i) { return queryValues[i * queryChunks + c]; }));
     QueryRows row =
         tokenOrderRows(e, add(firstRow, r), 1, queryLength, keyLength);
     auto ifUnseen =
@@ -1043,12 +1048,8 @@ void AttentionKernelBuilder::storeUnseenRows(ArrayRef<Value> seen) {
     b.setInsertionPointToStart(&ifUnseen.getThenRegion().front());
     SmallVector<Value> result = attendToEveryKey(row, rowQuery);
     Value noKey = result.back();
-    storeRow(row.rows[0], [&](int64_t d) {
-      Value chunk = result[d / width];
-      Value value =
-          width == 4
-              ? vector::ExtractOp::create(b, loc, chunk, d % 4).getResult()
-              : chunk;
+    result.pop_back();
+    storeRow(row.rows[0], result, [&](Value value) {
       return choose(noKey, e.f32(std::numeric_limits<double>::quiet_NaN()),
                     value);
     });
@@ -1074,55 +1075,50 @@ void AttentionKernelBuilder::storeResults(ArrayRef<Value> seen,
     stored.push_back(unseenStoredApart ? both(placed.rowValid[r], seen[r])
                                        : placed.rowValid[r]);
   }
-  auto storeOneRow = [&](function_ref<Value(function_ref<Value(int64_t)>)>
-                             pick) {
+  // Row r's (null: the only row).
+  auto storeRowAt = [&](Value r) {
     auto store = scf::IfOp::create(
-        b, loc, pick([&](int64_t r) { return stored[r]; }), false);
+        b, loc, rowValue(r, [&](int64_t i) { return stored[i]; }), false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&store.getThenRegion().front());
-    Value inverse = pick([&](int64_t r) { return inverses[r]; });
+    Value inverse = rowValue(r, [&](int64_t i) { return inverses[i]; });
     SmallVector<Value> chunks;
     for (int64_t c = 0; c < valueChunks; ++c)
-      chunks.push_back(pick([&](int64_t r) {
-        return state[accumulators + r * valueChunks + c];
+      chunks.push_back(rowValue(r, [&](int64_t i) {
+        return state[accumulators + i * valueChunks + c];
       }));
-    storeRow(pick([&](int64_t r) { return placed.rows[r]; }), [&](int64_t d) {
-      Value chunk = chunks[d / width];
-      Value accumulated =
-          width == 4
-              ? vector::ExtractOp::create(b, loc, chunk, d % 4).getResult()
-              : chunk;
-      return arith::MulFOp::create(b, loc, accumulated, inverse).getResult();
-    });
+    storeRow(rowValue(r, [&](int64_t i) { return placed.rows[i]; }), chunks,
+             [&](Value accumulated) {
+               return arith::MulFOp::create(b, loc, accumulated, inverse)
+                   .getResult();
+             });
   };
   if (rowCount == 1)
-    return storeOneRow([](function_ref<Value(int64_t)> of) { return of(0); });
+    return storeRowAt(Value());
   forLoop(e.index(0), e.index(rowCount), 1, {}, [&](Value r, ValueRange) {
-    storeOneRow([&](function_ref<Value(int64_t)> of) {
-      Value value = of(0);
-      for (int64_t i = 1; i < rowCount; ++i)
-        value =
-            choose(cmp(arith::CmpIPredicate::eq, r, e.index(i)), of(i), value);
-      return value;
-    });
+    storeRowAt(r);
     return SmallVector<Value>{};
   });
 }
 
 /// Writes the invocation's slice of output row `row` through the
-/// dispatch's epilogue, element d of the slice being `element(d)`, in
-/// chunks of the output's store width.
-void AttentionKernelBuilder::storeRow(Value row,
-                                      function_ref<Value(int64_t)> element) {
+/// dispatch's epilogue: element d of the slice is `finish` of element d of
+/// `rowChunks` (its valueChunks chunks), stored in chunks of the output's
+/// store width.
+void AttentionKernelBuilder::storeRow(Value row, ArrayRef<Value> rowChunks,
+                                      function_ref<Value(Value)> finish) {
   int64_t storeWidth = e.storeWidth();
   for (int64_t d = 0; d < valueSlice; d += storeWidth) {
     SmallVector<Value> first = {batch, head, row,
                                 add(valueSliceStart, e.index(d))};
     SmallVector<Value> chunk;
-    for (int64_t t = 0; t < storeWidth; ++t) {
+    for (int64_t t = d; t < d + storeWidth; ++t) {
+      Value element = rowChunks[t / width];
+      if (width == 4)
+        element = vector::ExtractOp::create(b, loc, element, t % 4);
       SmallVector<Value> indices = {batch, head, row,
-                                    add(valueSliceStart, e.index(d + t))};
-      chunk.push_back(e.evaluateResult(indices, element(d + t)));
+                                    add(valueSliceStart, e.index(t))};
+      chunk.push_back(e.evaluateResult(indices, finish(element)));
     }
     e.storeOutputChunk(first, chunk);
   }
