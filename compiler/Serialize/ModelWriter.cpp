@@ -376,8 +376,12 @@ LogicalResult ModelBuilder::planBuffers() {
              << target_.getName() << "' (" << target_.getMaxStorageBufferRange()
              << " bytes); Tessera splits constant linear weights to fit "
                 "(tessera-split-large-weights), not other tensors yet";
+    // An input is written before the first dispatch, read or not: one that
+    // no dispatch reads still lives at dispatch 0, so that no buffer live
+    // then shares its bytes (an unread input once overwrote a weight
+    // input it shared them with).
     if (buffer.kind == tsr::BufferKind::Input)
-      buffer.firstUse = 0;
+      buffer.firstUse = buffer.lastUse = 0;
     if (buffer.kind == tsr::BufferKind::Output)
       buffer.lastUse = std::numeric_limits<int64_t>::max();
     bufferIndex_[owner] = buffers_.size();
