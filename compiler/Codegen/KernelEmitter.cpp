@@ -132,9 +132,12 @@ int64_t KernelEmitter::loadWidth(BlockArgument input) const {
   auto vector = dyn_cast<VectorType>(buffer.getElementType());
   if (!vector)
     return 1;
-  // i32 lanes hold f16 pairs (selectInputLoadWidths binds nothing else as
-  // vectors of i32); other vectors one element per lane.
-  bool packed = vector.getElementType().isInteger(32);
+  // The i32 lanes of an f16 buffer hold pairs; other vectors (f32, the
+  // words of quantized weights) one element per lane.
+  bool packed = vector.getElementType().isInteger(32) &&
+                getElementTypeOrSelf(
+                    bindings_.inputs[input.getArgNumber()].base.getType())
+                    .isF16();
   return vector.getNumElements() * (packed ? 2 : 1);
 }
 
@@ -206,6 +209,36 @@ SmallVector<Value> KernelEmitter::loadRun(BlockArgument input, Value offset,
     values.push_back(loadAtOffset(input, at));
   }
   return values;
+}
+
+Value KernelEmitter::unpackQuantized(Value word, int64_t lane, int64_t bits) {
+  auto constant = [&](int64_t value) {
+    return arith::ConstantOp::create(builder_, loc_,
+                                     builder_.getI32IntegerAttr(value));
+  };
+  Value up = word;
+  if (int64_t left = 32 - bits * (lane + 1); left != 0)
+    up = arith::ShLIOp::create(builder_, loc_, word, constant(left));
+  Value field = arith::ShRSIOp::create(builder_, loc_, up, constant(32 - bits));
+  return arith::SIToFPOp::create(builder_, loc_, builder_.getF32Type(), field);
+}
+
+Value KernelEmitter::unpackQuantized(Value word, Value lane, int64_t bits) {
+  // Field `lane` to the top of the word, then an arithmetic shift down:
+  // the sign comes with it.
+  Type i32 = builder_.getI32Type();
+  auto constant = [&](int64_t value) {
+    return arith::ConstantOp::create(builder_, loc_,
+                                     builder_.getI32IntegerAttr(value));
+  };
+  Value laneBits = arith::MulIOp::create(
+      builder_, loc_, arith::IndexCastOp::create(builder_, loc_, i32, lane),
+      constant(bits));
+  Value up = arith::ShLIOp::create(
+      builder_, loc_, word,
+      arith::SubIOp::create(builder_, loc_, constant(32 - bits), laneBits));
+  Value field = arith::ShRSIOp::create(builder_, loc_, up, constant(32 - bits));
+  return arith::SIToFPOp::create(builder_, loc_, builder_.getF32Type(), field);
 }
 
 Value KernelEmitter::allocateWorkgroupMemory(int64_t count) {
@@ -453,6 +486,26 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
     }
     return evaluate(slice.getInput(), source, known);
   }
+  if (auto dequantize = dyn_cast<DequantizeOp>(op)) {
+    // One element, from its word and its group's scale (the matmul kernel
+    // reads whole words instead: MatmulKernel.cpp).
+    SmallVector<Value> own = ownIndices(value, indices);
+    Value perWord = index(dequantize.getValuesPerWord());
+    Value word = evaluate(
+        dequantize.getPacked(),
+        {own[0], arith::DivUIOp::create(builder_, loc_, own[1], perWord)},
+        known);
+    Value lane = arith::RemUIOp::create(builder_, loc_, own[1], perWord);
+    Value quantized = unpackQuantized(word, lane, dequantize.getBits());
+    SmallVector<Value> group = {
+        own[0], arith::DivUIOp::create(builder_, loc_, own[1],
+                                       index(dequantize.getGroupSize()))};
+    if (Value zeroPoint = dequantize.getZeroPoint())
+      quantized = arith::SubFOp::create(builder_, loc_, quantized,
+                                        evaluate(zeroPoint, group, known));
+    return arith::MulFOp::create(builder_, loc_, quantized,
+                                 evaluate(dequantize.getScale(), group, known));
+  }
   if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp>(op))
     return evaluateReduction(op, indices, known);
   if (auto norm = dyn_cast<LayerNormOp>(op))
@@ -699,7 +752,12 @@ Value KernelEmitter::workgroupReduce(Value value, bool isMax, Value scratch) {
 
 int64_t mlir::tessera::vectorLoadWidth(const StridedView &view,
                                        Type elementType, int64_t maxWidth) {
-  if (!(elementType.isF32() || elementType.isF16()) || view.shape.empty())
+  // (i32: the words of quantized weights, four per load.)
+  if (elementType.isInteger(32))
+    maxWidth = std::min<int64_t>(maxWidth, 4);
+  else if (!(elementType.isF32() || elementType.isF16()))
+    return 1;
+  if (view.shape.empty())
     return 1;
   const DimExpr &last = view.shape.back();
   const DimExpr &lastStride = view.strides.back();
@@ -748,6 +806,25 @@ mlir::tessera::selectOutputStoreWidth(DispatchOp dispatch, KernelKind kind,
   llvm_unreachable("unknown kernel kind");
 }
 
+int64_t mlir::tessera::quantizedWordsPerLoad(DispatchOp dispatch,
+                                             DequantizeOp dequantize,
+                                             const DispatchBindings &bindings) {
+  // Four words make a K step of 16 (8-bit) or 32 (4-bit) values, which
+  // every row of the invocation's tile holds in registers: worth it for
+  // the few rows of a decoding tile, where the weights' loads dominate,
+  // not for a prefill tile's many. The step must also lie in one group.
+  constexpr int64_t kMaxStepValues = 64;
+  int64_t step = 4 * dequantize.getValuesPerWord();
+  int64_t rows = dispatch.getTileConfigAttr().getThreadTile()[0];
+  auto input = cast<BlockArgument>(dequantize.getPacked());
+  const Binding &binding = bindings.inputs[input.getArgNumber()];
+  if (rows * step > kMaxStepValues || dequantize.getGroupSize() % step != 0 ||
+      vectorLoadWidth(binding.view,
+                      getElementTypeOrSelf(binding.base.getType()), 4) != 4)
+    return 1;
+  return 4;
+}
+
 SmallVector<int64_t> mlir::tessera::selectInputLoadWidths(
     DispatchOp dispatch, KernelKind kind, const DispatchBindings &bindings) {
   SmallVector<int64_t> widths(dispatch.getInputs().size(), 1);
@@ -776,7 +853,11 @@ SmallVector<int64_t> mlir::tessera::selectInputLoadWidths(
       readAlongLastDim(norm && linear.getInput() == norm.getResult()
                            ? norm.getInput()
                            : linear.getInput());
-      readAlongLastDim(linear.getWeight());
+      if (auto dequantize = linear.getWeight().getDefiningOp<DequantizeOp>())
+        widths[cast<BlockArgument>(dequantize.getPacked()).getArgNumber()] =
+            quantizedWordsPerLoad(dispatch, dequantize, bindings);
+      else
+        readAlongLastDim(linear.getWeight());
     } else if (auto matmul = dyn_cast<MatmulOp>(root)) {
       if (!matmul.getTransposeLhs())
         readAlongLastDim(matmul.getLhs());

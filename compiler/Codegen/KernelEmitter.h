@@ -127,6 +127,11 @@ public:
   /// what its compiler's time grows with (docs/benchmarks.md).
   void storeOutputChunk(ArrayRef<Value> indices, ArrayRef<Value> values);
 
+  /// Field `lane` (an index, counted from the lowest bits) of a word of
+  /// signed `bits`-bit values (tessera.dequantize's packing), as f32.
+  Value unpackQuantized(Value word, Value lane, int64_t bits);
+  Value unpackQuantized(Value word, int64_t lane, int64_t bits);
+
   /// A workgroup-memory array of `count` f32 values.
   Value allocateWorkgroupMemory(int64_t count);
 
@@ -211,7 +216,7 @@ inline constexpr unsigned kPrivateMemorySpace = 6;
 
 /// How many elements of `view` a kernel can read per 16-byte load, at most
 /// `maxWidth`: 8 for f16 (pairs packed in the i32 lanes of a vec4), 4 for
-/// f32 or f16 (a vec4), where the last dim is contiguous and a multiple of
+/// f32, f16 or i32 (a vec4), where the last dim is contiguous and a multiple of
 /// the width long, and every other stride and the offset are multiples of
 /// it (every row starts on a whole vector); else 1.
 int64_t vectorLoadWidth(const StridedView &view, Type elementType,
@@ -223,6 +228,12 @@ int64_t vectorLoadWidth(const StridedView &view, Type elementType,
 SmallVector<int64_t> selectInputLoadWidths(DispatchOp dispatch,
                                            KernelKind kind,
                                            const DispatchBindings &bindings);
+
+/// Words per load (1 or 4) of a linear's dequantized weight in a matmul
+/// kernel: 4 where the words allow 16-byte loads, the K step they make
+/// (16 or 32 values) lies in one group, and the tile has few rows.
+int64_t quantizedWordsPerLoad(DispatchOp dispatch, DequantizeOp dequantize,
+                              const DispatchBindings &bindings);
 
 /// Elements per store of a kernel's result: 4 where its builder writes
 /// whole vec4 chunks along the last dim (matmul columns, attention head

@@ -156,12 +156,16 @@ Value computeRowStatistics(KernelEmitter &e, LayerNormOp norm,
 /// The operands of a matmul or linear dispatch as the kernel reads them:
 /// the dispatch inputs, and their views as [batch..., rows..., K] and
 /// [batch..., K, N] (a linear's W[N, K] read transposed; a recomputed
-/// norm's input read in place of its result).
+/// norm's input read in place of its result). A linear's dequantized
+/// weight: `rhs` is its packed words, viewed as [K / values per word, N],
+/// and `scale` / `zeroPoint` its parameters.
 struct MatmulOperands {
   BlockArgument lhs, rhs, bias;
   StridedView lhsView, rhsView;
   SmallVector<DimExpr> batchDims, rowDims;
   bool normIsInput = false;
+  DequantizeOp dequantize;
+  BlockArgument scale, zeroPoint;
 };
 
 FailureOr<MatmulOperands> matmulOperands(KernelEmitter &e) {
@@ -202,13 +206,23 @@ FailureOr<MatmulOperands> matmulOperands(KernelEmitter &e) {
   operands.normIsInput = norm && input == norm.getResult();
   if (operands.normIsInput)
     input = norm.getInput();
-  if (!asInput(input, operands.lhs) ||
-      !asInput(linear.getWeight(), operands.rhs) ||
+  Value weight = linear.getWeight();
+  DequantizeOp dequantize = weight.getDefiningOp<DequantizeOp>();
+  if (dequantize) {
+    operands.dequantize = dequantize;
+    weight = dequantize.getPacked();
+    Value zeroPoint = dequantize.getZeroPoint();
+    if (!asInput(dequantize.getScale(), operands.scale) ||
+        (zeroPoint && !asInput(zeroPoint, operands.zeroPoint)))
+      return e.emitError() << "a dequantized weight's scales must be "
+                              "dispatch inputs";
+  }
+  if (!asInput(input, operands.lhs) || !asInput(weight, operands.rhs) ||
       (linear.getBias() && !asInput(linear.getBias(), operands.bias)))
     return e.emitError() << "linear operands must be dispatch inputs";
   operands.rowDims.assign(out.begin(), out.end() - 1);
   operands.lhsView = e.inputView(operands.lhs);
-  // W[N, K] read as [K, N].
+  // W[N, K] read as [K, N] (packed: [K / values per word, N]).
   operands.rhsView = swapLastTwo(e.inputView(operands.rhs));
   return operands;
 }
@@ -301,6 +315,19 @@ SmallVector<Value> combineSlices(KernelEmitter &e, ArrayRef<Value> sums,
   return SmallVector<Value>(combine.getResults());
 }
 
+/// A step's sum over one group of a column's quantized values, dequantized:
+/// s_j (sum - z_j count), where `count` is the sum of the factors the
+/// values were multiplied by (the step's length for a plain sum, a row's
+/// sum of inputs for the products) and z_j is absent without zero points.
+Value dequantizeSum(KernelEmitter &e, Value sum, Value count,
+                    ArrayRef<Value> scale, ArrayRef<Value> zero, int64_t j) {
+  OpBuilder &b = e.builder();
+  if (!zero.empty())
+    sum = arith::SubFOp::create(
+        b, e.loc(), sum, arith::MulFOp::create(b, e.loc(), zero[j], count));
+  return arith::MulFOp::create(b, e.loc(), sum, scale[j]);
+}
+
 } // namespace
 
 LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
@@ -319,7 +346,8 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
   FailureOr<MatmulOperands> operands = matmulOperands(e);
   if (failed(operands))
     return failure();
-  BlockArgument lhs = operands->lhs, rhs = operands->rhs, bias = operands->bias;
+  BlockArgument lhs = operands->lhs, rhs = operands->rhs, bias = operands->bias,
+                scale = operands->scale, zeroPoint = operands->zeroPoint;
   const StridedView &lhsView = operands->lhsView, &rhsView = operands->rhsView;
   ArrayRef<DimExpr> batchDims = operands->batchDims,
                     rowDims = operands->rowDims;
@@ -383,7 +411,16 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
   // contiguous last dim, a multiple of the width) are read several k steps
   // per load: 4 (vec4), or 8 (f16 pairs). The loop steps by the wider; the
   // other operand takes two vec4 loads or kStep scalar loads per step.
-  int64_t kStep = std::max(e.loadWidth(lhs), e.loadWidth(rhs));
+  // A dequantized weight is read one word (4 or 8 values) or four words
+  // (quantizedWordsPerLoad) at a time.
+  DequantizeOp dequantize = operands->dequantize;
+  int64_t perWord = dequantize ? dequantize.getValuesPerWord() : 1;
+  int64_t kStep = std::max(e.loadWidth(lhs), perWord * e.loadWidth(rhs));
+  if (dequantize && dequantize.getGroupSize() % kStep != 0)
+    return e.emitError() << "a quantized weight's group of "
+                         << dequantize.getGroupSize()
+                         << " columns must be a multiple of the K step "
+                         << kStep;
   // The kStep values of the row at `base` from k on.
   auto loadSteps = [&](BlockArgument input, Value base, Value kk,
                        Value strideK) {
@@ -393,6 +430,24 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
                               arith::MulIOp::create(b, loc, kk, strideK)),
         strideK, kStep);
   };
+  // The kStep quantized values of column j from k on (before scaling):
+  // kStep / perWord words, each unpacked in registers.
+  auto loadQuantizedSteps = [&](Value base, Value kk) {
+    SmallVector<Value> values;
+    Value word0 = arith::DivUIOp::create(b, loc, kk, e.index(perWord));
+    Value at = arith::AddIOp::create(
+        b, loc, base, arith::MulIOp::create(b, loc, word0, strideBK));
+    for (Value word : e.loadRun(rhs, at, strideBK, kStep / perWord))
+      for (int64_t t = 0; t < perWord; ++t)
+        values.push_back(e.unpackQuantized(word, t, dequantize.getBits()));
+    return values;
+  };
+  // One scale per row of W (per channel, no zero point) multiplies the sums
+  // once after the loop; otherwise each step's partial sums are scaled by
+  // their group's (a group is whole steps: kStep divides it).
+  bool scaleAfterLoop = dequantize && dequantize.getGroupsPerRow() == 1 &&
+                        !dequantize.getZeroPoint();
+  bool scalePerStep = dequantize && !scaleAfterLoop;
 
   // This invocation's range of K: all of it, or its slice (a multiple of
   // kStep long, so vector loads stay aligned; trailing slices may be
@@ -453,19 +508,64 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
                   b, loc, squares, arith::MulFOp::create(b, loc, value, value));
             }
           }
+          // Per column, its group's scale and zero point at this step.
+          SmallVector<Value> stepScale, stepZero;
+          Value group;
+          if (scalePerStep)
+            group = arith::DivUIOp::create(b, loc, kk,
+                                           e.index(dequantize.getGroupSize()));
           for (int64_t j = 0; j < threadN; ++j) {
-            bv.push_back(loadSteps(rhs, baseB[j], kk, strideBK));
-            if (statisticsInLoop)
-              for (Value value : bv.back())
-                next[products + 2 * threadM + j] = arith::AddFOp::create(
-                    b, loc, next[products + 2 * threadM + j], value);
+            if (!dequantize) {
+              bv.push_back(loadSteps(rhs, baseB[j], kk, strideBK));
+            } else {
+              bv.push_back(loadQuantizedSteps(baseB[j], kk));
+              if (scalePerStep)
+                stepScale.push_back(e.loadInput(scale, {cols[j], group}));
+              if (zeroPoint)
+                stepZero.push_back(e.loadInput(zeroPoint, {cols[j], group}));
+            }
+            if (statisticsInLoop) {
+              Value sum = bv.back().front();
+              for (Value value : ArrayRef<Value>(bv.back()).drop_front())
+                sum = arith::AddFOp::create(b, loc, sum, value);
+              if (scalePerStep)
+                sum =
+                    dequantizeSum(e, sum, e.f32(kStep), stepScale, stepZero, j);
+              next[products + 2 * threadM + j] = arith::AddFOp::create(
+                  b, loc, next[products + 2 * threadM + j], sum);
+            }
           }
-          for (int64_t t = 0; t < kStep; ++t)
-            for (int64_t i = 0; i < threadM; ++i)
-              for (int64_t j = 0; j < threadN; ++j)
-                next[i * threadN + j] = arith::AddFOp::create(
-                    b, loc, next[i * threadN + j],
+          if (!scalePerStep) {
+            for (int64_t t = 0; t < kStep; ++t)
+              for (int64_t i = 0; i < threadM; ++i)
+                for (int64_t j = 0; j < threadN; ++j)
+                  next[i * threadN + j] = arith::AddFOp::create(
+                      b, loc, next[i * threadN + j],
+                      arith::MulFOp::create(b, loc, a[i][t], bv[j][t]));
+            return next;
+          }
+          // The step's sums of a·q, then dequantized once per step:
+          // s (sum a q - z sum a).
+          SmallVector<Value> rowSum;
+          if (zeroPoint)
+            for (int64_t i = 0; i < threadM; ++i) {
+              Value sum = a[i].front();
+              for (Value value : ArrayRef<Value>(a[i]).drop_front())
+                sum = arith::AddFOp::create(b, loc, sum, value);
+              rowSum.push_back(sum);
+            }
+          for (int64_t i = 0; i < threadM; ++i)
+            for (int64_t j = 0; j < threadN; ++j) {
+              Value partial = arith::MulFOp::create(b, loc, a[i][0], bv[j][0]);
+              for (int64_t t = 1; t < kStep; ++t)
+                partial = arith::AddFOp::create(
+                    b, loc, partial,
                     arith::MulFOp::create(b, loc, a[i][t], bv[j][t]));
+              next[i * threadN + j] = arith::AddFOp::create(
+                  b, loc, next[i * threadN + j],
+                  dequantizeSum(e, partial, zeroPoint ? rowSum[i] : Value(),
+                                stepScale, stepZero, j));
+            }
           return next;
         });
     scf::YieldOp::create(b, loc, loop.getResults());
@@ -473,6 +573,18 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
     scf::YieldOp::create(b, loc, init);
   }
   SmallVector<Value> sums(streamIf.getResults());
+  if (scaleAfterLoop) {
+    // Per channel: sum_k a s q = s sum_k a q (and so for the column sums).
+    for (int64_t j = 0; j < threadN; ++j) {
+      Value columnScale = e.loadInput(scale, {cols[j], e.index(0)});
+      for (int64_t i = 0; i < threadM; ++i)
+        sums[i * threadN + j] =
+            arith::MulFOp::create(b, loc, sums[i * threadN + j], columnScale);
+      if (statisticsInLoop)
+        sums[products + 2 * threadM + j] = arith::MulFOp::create(
+            b, loc, sums[products + 2 * threadM + j], columnScale);
+    }
+  }
   // Per row: the mean's offset from the shift, for the correction below.
   SmallVector<Value> meanOffset;
   if (statisticsInLoop) {

@@ -26,12 +26,12 @@ FailureOr<KernelKind> mlir::tessera::classifyDispatch(DispatchOp dispatch) {
     return KernelKind::Attention;
   if (isa<SoftmaxOp, LayerNormOp>(root))
     return KernelKind::RowReduction;
-  // A gather, slice, concat or copying reshape reads each output element
-  // from one input element: the elementwise kernel evaluates it like any
-  // other op.
+  // A gather, slice, concat, copying reshape or dequantized weight reads
+  // each output element from one input element: the elementwise kernel
+  // evaluates it like any other op.
   if (DispatchOp::isFusableElementwise(root) ||
-      isa<GatherOp, SliceOp, ConcatOp, ReshapeOp, TransposeOp, BroadcastOp>(
-          root))
+      isa<GatherOp, SliceOp, ConcatOp, ReshapeOp, TransposeOp, BroadcastOp,
+          DequantizeOp>(root))
     return KernelKind::Elementwise;
   // Other reductions: a loop over the reduced elements per output element.
   if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp>(root))

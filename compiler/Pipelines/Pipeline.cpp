@@ -91,11 +91,18 @@ LogicalResult mlir::tessera::runPipeline(ModuleOp module, Phase last,
     TesseraSplitLargeWeightsOptions split;
     split.maxBytes = options.maxBindingBytes;
     pm.addPass(createTesseraSplitLargeWeights(split));
-    if (options.f16Weights) {
-      pm.addNestedPass<func::FuncOp>(createTesseraStoreWeightsAsF16());
-      // Again, to record that the module now needs fp16.
-      pm.addPass(createTesseraVerifyTarget());
+    if (options.weightBits != 0) {
+      TesseraQuantizeWeightsOptions quantize;
+      quantize.bits = options.weightBits;
+      quantize.groupSize = options.weightGroupSize;
+      pm.addNestedPass<func::FuncOp>(createTesseraQuantizeWeights(quantize));
     }
+    if (options.f16Weights)
+      pm.addNestedPass<func::FuncOp>(createTesseraStoreWeightsAsF16());
+    // Again, to record that the module now needs fp16 (f16 weights or
+    // scales).
+    if (options.f16Weights || options.weightBits != 0)
+      pm.addPass(createTesseraVerifyTarget());
     pm.addNestedPass<func::FuncOp>(createTesseraFormDispatches());
   }
   if (reached(Phase::Config)) {

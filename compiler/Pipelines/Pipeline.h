@@ -35,6 +35,11 @@ struct PipelineOptions {
   int64_t maxBindingBytes = 0;
   /// Store weights as f16 (arithmetic stays f32): `--precision f16`.
   bool f16Weights = false;
+  /// Store linear weights as integers of this many bits (8 or 4; 0: not),
+  /// one scale per row and group of `weightGroupSize` columns (0: per
+  /// row): `--weights int8|int4[:group]`.
+  int64_t weightBits = 0;
+  int64_t weightGroupSize = 0;
   /// Where to time each pass (`--timing`); null: untimed.
   TimingScope *timing = nullptr;
 };

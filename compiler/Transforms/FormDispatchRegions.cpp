@@ -310,6 +310,11 @@ struct FormDispatchesPass
         else
           outline({norm});
       }
+      // A dequantized weight that some reader does not compute (a view of
+      // it, a function result) is materialised by a dispatch of its own.
+      SmallVector<DequantizeOp> leftover(block.getOps<DequantizeOp>());
+      for (DequantizeOp dequantize : leftover)
+        outline({dequantize});
     }
   }
 
@@ -394,8 +399,15 @@ struct FormDispatchesPass
                         operand.getDefiningOp()->operand_end());
           continue;
         }
-        if (Operation *table = operand.getDefiningOp();
-            table && isSplitTable(table)) {
+        // A split table, and a dequantized weight that a linear or an op
+        // evaluated per element reads, are computed where they are read,
+        // from their own operands, which become the buffers.
+        Operation *table = operand.getDefiningOp();
+        bool readInPlace =
+            table && isa<DequantizeOp>(table) &&
+            (DispatchOp::isEvaluatedPerElement(op) ||
+             (isa<LinearOp>(op) && cast<LinearOp>(op).getWeight() == operand));
+        if (table && (isSplitTable(table) || readInPlace)) {
           cloned.insert(operand);
           inputs.insert(table->operand_begin(), table->operand_end());
           continue;

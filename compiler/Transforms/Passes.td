@@ -309,6 +309,52 @@ def TesseraFoldLayerNormIntoLinear
   let dependentDialects = ["::mlir::tessera::TesseraDialect"];
 }
 
+def TesseraQuantizeWeights
+    : Pass<"tessera-quantize-weights", "::mlir::func::FuncOp"> {
+  let summary = "Store linear weights as 8- or 4-bit integers with scales";
+  let description = [{
+    `tessera-compile --weights int8` / `int4[:group]`. Each f32 constant
+    that a linear reads as its weight `[N, K]` becomes a
+    `tessera.dequantize` of packed signed integers with one scale per row
+    (`group-size` 0, per channel) or per row and group of `group-size`
+    consecutive columns: the linear's kernel reads a quarter (8-bit) or an
+    eighth (4-bit) of the bytes and dequantizes in registers. Other
+    constants (embedding tables, norms, biases) keep their type.
+
+    Symmetric round-to-nearest, no zero point. The scale of a group is
+    chosen, without calibration data, to minimise the group's squared
+    error: for a few candidate ranges (the group's largest magnitude mapped
+    to 2^(bits-1) - 1 and nearby values) it rounds the group and refits the
+    scale by least squares, keeping the best. Scales are stored as f16
+    where the target has 16-bit storage (else f32) and the integers are
+    rounded against the stored scale.
+
+    A weight whose K is not a multiple of the group (or of the values per
+    32-bit word, 4 or 8) keeps its type, and a remark says so. Runs after
+    the passes that rewrite weights (horizontal fusion, layer-norm folding,
+    weight splitting) and before `tessera-store-weights-as-f16`, which then
+    stores the remaining f32 constants at half precision.
+
+    ```
+    tessera-opt --tessera-verify-target=target=lavapipe \
+        --tessera-quantize-weights=bits=4 group-size=32 model.mlir
+    ```
+  }];
+  let options = [
+    Option<"bits", "bits", "int64_t", /*default=*/"8",
+           "Bits per weight: 8 or 4">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"0",
+           "Columns sharing a scale; 0: the whole row (per channel)">
+  ];
+  let statistics = [
+    Statistic<"numQuantized", "weights-quantized",
+              "Number of linear weights stored as integers">,
+    Statistic<"numKept", "weights-kept",
+              "Number of linear weights whose shape does not fit the groups">
+  ];
+  let dependentDialects = ["::mlir::tessera::TesseraDialect"];
+}
+
 def TesseraStoreWeightsAsF16
     : Pass<"tessera-store-weights-as-f16", "::mlir::func::FuncOp"> {
   let summary = "Store f32 weights at half precision, computing in f32";

@@ -82,8 +82,8 @@ Value sliceConstantWeight(PatternRewriter &rewriter, Location loc,
   return createF32Resource(rewriter, loc, type, sliced, name);
 }
 
-/// matmul(x, W) with a constant 2-D W (or a static slice of one) →
-/// linear(x, W or Wᵀ).
+/// matmul(x, W) with a constant 2-D W (or a static slice of one, or a
+/// dequantized weight read transposed) → linear(x, W or Wᵀ).
 struct RaiseMatmulWithConstantWeight : OpRewritePattern<MatmulOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -91,6 +91,14 @@ struct RaiseMatmulWithConstantWeight : OpRewritePattern<MatmulOp> {
                                 PatternRewriter &rewriter) const override {
     Value weight = op.getRhs();
     auto weightType = cast<RankedTensorType>(weight.getType());
+    // A dequantized weight is [N, K] (an importer's transpose of it folded
+    // into transpose_rhs).
+    if (weight.getDefiningOp<DequantizeOp>() && op.getTransposeRhs() &&
+        !op.getTransposeLhs()) {
+      rewriter.replaceOpWithNewOp<LinearOp>(op, op.getType(), op.getLhs(),
+                                            weight, Value());
+      return success();
+    }
     bool slicedConstant = false;
     if (auto slice = weight.getDefiningOp<SliceOp>())
       slicedConstant = getF32Values(slice.getInput()).has_value();

@@ -67,13 +67,21 @@ std::optional<SmallVector<float>> mlir::tessera::getF32Values(Value value) {
   return SmallVector<float>(data->begin(), data->end());
 }
 
-Value mlir::tessera::createF32Resource(OpBuilder &builder, Location loc,
-                                       RankedTensorType type,
-                                       ArrayRef<float> values,
-                                       StringRef name) {
-  auto attr = DenseResourceElementsAttr::get(
-      type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign(values));
-  return ConstantOp::create(builder, loc, attr);
+std::optional<std::vector<uint16_t>>
+mlir::tessera::toHalfBits(ArrayRef<float> values) {
+  std::vector<uint16_t> bits;
+  bits.reserve(values.size());
+  for (float value : values) {
+    llvm::APFloat half(value);
+    bool losesInfo = false;
+    llvm::APFloat::opStatus status =
+        half.convert(llvm::APFloat::IEEEhalf(),
+                     llvm::APFloat::rmNearestTiesToEven, &losesInfo);
+    if (status & llvm::APFloat::opOverflow)
+      return std::nullopt;
+    bits.push_back(static_cast<uint16_t>(half.bitcastToAPInt().getZExtValue()));
+  }
+  return bits;
 }
 
 void mlir::tessera::replaceLinear(LinearOp linear, Value replacement) {

@@ -14,6 +14,10 @@
 #include "dialects/tessera/IR/TesseraOps.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+#include <vector>
 
 #include <optional>
 
@@ -36,11 +40,24 @@ std::optional<ArrayRef<float>> getF32ResourceData(Value value);
 /// The f32 elements of a constant (inline dense or a dense_resource blob).
 std::optional<SmallVector<float>> getF32Values(Value value);
 
-/// A constant of `type` holding `values` as a new dense_resource blob named
-/// after `name` (f32 only).
-Value createF32Resource(OpBuilder &builder, Location loc,
-                        RankedTensorType type, ArrayRef<float> values,
-                        StringRef name);
+/// A constant of `type` holding `values` (of the type's element width) as
+/// a new dense_resource blob named after `name`.
+template <typename T>
+Value createResource(OpBuilder &builder, Location loc, RankedTensorType type,
+                     ArrayRef<T> values, StringRef name) {
+  auto attr = DenseResourceElementsAttr::get(
+      type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign(values));
+  return ConstantOp::create(builder, loc, attr);
+}
+inline Value createF32Resource(OpBuilder &builder, Location loc,
+                               RankedTensorType type, ArrayRef<float> values,
+                               StringRef name) {
+  return createResource(builder, loc, type, values, name);
+}
+
+/// `values` as IEEE binary16 bits, rounded to nearest even; std::nullopt
+/// when a finite value would overflow to infinity.
+std::optional<std::vector<uint16_t>> toHalfBits(ArrayRef<float> values);
 
 /// Replaces every use of `linear` by `replacement` and erases it, with its
 /// weight and bias constants where nothing else uses them (passes that

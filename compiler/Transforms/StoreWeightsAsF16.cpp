@@ -15,7 +15,6 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
-#include "llvm/ADT/APFloat.h"
 
 namespace mlir::tessera {
 #define GEN_PASS_DEF_TESSERASTOREWEIGHTSASF16
@@ -30,24 +29,6 @@ namespace {
 /// Constants this small (the size up to which the ONNX importer keeps
 /// initializers inline) stay f32: they save a few bytes at most.
 constexpr int64_t kMinElements = 17;
-
-/// `values` as IEEE binary16 bits, rounded to nearest even; std::nullopt
-/// when a finite value would overflow to infinity.
-std::optional<std::vector<uint16_t>> toHalf(ArrayRef<float> values) {
-  std::vector<uint16_t> bits;
-  bits.reserve(values.size());
-  for (float value : values) {
-    llvm::APFloat half(value);
-    bool losesInfo = false;
-    llvm::APFloat::opStatus status = half.convert(
-        llvm::APFloat::IEEEhalf(), llvm::APFloat::rmNearestTiesToEven,
-        &losesInfo);
-    if (status & llvm::APFloat::opOverflow)
-      return std::nullopt;
-    bits.push_back(static_cast<uint16_t>(half.bitcastToAPInt().getZExtValue()));
-  }
-  return bits;
-}
 
 struct StoreWeightsAsF16Pass
     : public tessera::impl::TesseraStoreWeightsAsF16Base<
@@ -75,7 +56,7 @@ struct StoreWeightsAsF16Pass
           getF32Values(constant.getResult());
       if (!values)
         continue;
-      std::optional<std::vector<uint16_t>> half = toHalf(*values);
+      std::optional<std::vector<uint16_t>> half = toHalfBits(*values);
       if (!half) {
         ++numOutOfRange;
         continue;

@@ -100,6 +100,10 @@ protected:
     PipelineOptions options;
     options.maxBindingBytes = maxBindingBytes;
     options.target = target;
+    return compileToFile(mlir, options);
+  }
+  std::string compileToFile(const std::string &mlir,
+                            const PipelineOptions &options) {
     FailureOr<std::vector<char>> bytes = compileSource(mlir, options);
     if (failed(bytes)) {
       ADD_FAILURE() << "compilation failed:\n" << mlir;
@@ -118,7 +122,14 @@ protected:
   /// Compiles `mlir` through every phase and loads it on the device.
   tessera_program compile(const std::string &mlir, int64_t maxBindingBytes = 0,
                           const std::string &target = "lavapipe") {
-    std::string path = compileToFile(mlir, maxBindingBytes, target);
+    PipelineOptions options;
+    options.maxBindingBytes = maxBindingBytes;
+    options.target = target;
+    return compile(mlir, options);
+  }
+  tessera_program compile(const std::string &mlir,
+                          const PipelineOptions &options) {
+    std::string path = compileToFile(mlir, options);
     if (path.empty())
       return nullptr;
     tessera_program program = nullptr;

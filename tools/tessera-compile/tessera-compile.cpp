@@ -69,6 +69,14 @@ cl::opt<Precision> precision(
                           "1.6e-3, docs/benchmarks.md); needs a "
                           "device with 16-bit storage")),
     cl::init(Precision::F32), cl::cat(category));
+cl::opt<std::string> weights(
+    "weights",
+    cl::desc("Store linear weights as integers, dequantized in registers by "
+             "their kernels: int8 (one f16 scale per output channel) or "
+             "int4[:GROUP] (one f16 scale per output channel and GROUP "
+             "input columns, 32, 64 or 128; default 32). Other weights "
+             "follow --precision. Accuracy: docs/benchmarks.md"),
+    cl::value_desc("int8|int4[:GROUP]"), cl::cat(category));
 cl::list<std::string>
     dims("dim",
          cl::desc("Fix (NAME=N) or bound (NAME=MIN:MAX) a dynamic dimension"),
@@ -172,6 +180,28 @@ LogicalResult writeDispatchDumps(ModuleOp module, StringRef directory,
   return failure(result.wasInterrupted());
 }
 
+/// `--weights`: "int8", "int4" or "int4:GROUP".
+LogicalResult parseWeights(StringRef text, PipelineOptions &options) {
+  if (text.empty())
+    return success();
+  auto [kind, group] = text.split(':');
+  if (kind == "int8" && group.empty()) {
+    options.weightBits = 8;
+    return success();
+  }
+  int64_t size = 32;
+  if (kind == "int4" &&
+      (group.empty() || (!group.getAsInteger(10, size) &&
+                         llvm::is_contained({32, 64, 128}, size)))) {
+    options.weightBits = 4;
+    options.weightGroupSize = size;
+    return success();
+  }
+  llvm::errs() << "tessera-compile: --weights=" << text
+               << " is not one of int8, int4, int4:32, int4:64, int4:128\n";
+  return failure();
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -181,6 +211,7 @@ int main(int argc, char **argv) {
       "tessera-compile: compile a model to a Tessera binary (.tsr)\n\n"
       "  tessera-compile model.onnx -o model.tsr [--target=PROFILE]\n"
       "                  [--dim seq=1:512] [--precision=f16]\n"
+      "                  [--weights=int8|int4[:GROUP]]\n"
       "                  [--dump-dispatches=DIR] [--timing]\n"
       "  tessera-compile model.onnx --compile-to=PHASE\n\n"
       "Input: an ONNX model (opsets 13 to 23, older ones upgraded by ONNX's\n"
@@ -295,6 +326,8 @@ int main(int argc, char **argv) {
   pipelineOptions.timing = &rootTiming;
   pipelineOptions.target = target;
   pipelineOptions.f16Weights = precision == Precision::F16;
+  if (failed(parseWeights(weights, pipelineOptions)))
+    return 1;
   Phase passes = std::min(*last, Phase::SPIRV);
   recordDimBounds(*module, writerOptions);
   if (failed(runPipeline(*module, passes, pipelineOptions)))

@@ -153,6 +153,45 @@ LogicalResult CastOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// DequantizeOp
+//===----------------------------------------------------------------------===//
+
+int64_t DequantizeOp::getGroupsPerRow() {
+  return getType().getDimSize(1) / getGroupSize();
+}
+
+LogicalResult DequantizeOp::verify() {
+  auto result = cast<RankedTensorType>(getType());
+  if (result.getRank() != 2 || !result.hasStaticShape())
+    return emitOpError("result must be a static [N, K] matrix, not ") << result;
+  int64_t bits = getBits(), group = getGroupSize();
+  if (bits != 4 && bits != 8)
+    return emitOpError("bits must be 4 or 8, not ") << bits;
+  int64_t n = result.getDimSize(0), k = result.getDimSize(1);
+  int64_t perWord = getValuesPerWord();
+  if (group <= 0 || k % group != 0 || group % perWord != 0)
+    return emitOpError("group_size ")
+           << group << " must divide K = " << k << " and be a multiple of "
+           << perWord << " (values per 32-bit word)";
+  SmallVector<int64_t> words = {n, k / perWord};
+  if (getPacked().getType().getShape() != ArrayRef<int64_t>(words))
+    return emitOpError("packed words must be ")
+           << formatShape(words) << " for a " << formatShape({n, k})
+           << " weight of " << bits << "-bit values, not "
+           << formatShape(getPacked().getType().getShape());
+  SmallVector<int64_t> groups = {n, k / group};
+  for (Value parameter : {getScale(), getZeroPoint()})
+    if (parameter && cast<RankedTensorType>(parameter.getType()).getShape() !=
+                         ArrayRef<int64_t>(groups))
+      return emitOpError("scale and zero_point must be ")
+             << formatShape(groups) << " (one per row and group of " << group
+             << "), not "
+             << formatShape(
+                    cast<RankedTensorType>(parameter.getType()).getShape());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // AttentionOp
 //===----------------------------------------------------------------------===//
 
@@ -273,7 +312,8 @@ bool DispatchOp::isFusableElementwise(Operation *op) {
 
 bool DispatchOp::isEvaluatedPerElement(Operation *op) {
   return isFusableElementwise(op) ||
-         isa<GatherOp, ReshapeOp, TransposeOp, BroadcastOp, SliceOp>(op);
+         isa<GatherOp, ReshapeOp, TransposeOp, BroadcastOp, SliceOp,
+             DequantizeOp>(op);
 }
 
 Operation *DispatchOp::getRootOp() {

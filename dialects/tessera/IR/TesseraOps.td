@@ -272,6 +272,49 @@ def Tessera_CastOp : Tessera_Op<"cast", [Pure, TesseraScalarRule]> {
   let hasFolder = 1;
 }
 
+def Tessera_DequantizeOp : Tessera_Op<"dequantize", [Pure]> {
+  let summary = "weights stored as 8- or 4-bit integers, read as f32";
+  let description = [{
+    A weight matrix `[N, K]` held as signed `bits`-bit integers (8 or 4)
+    packed into 32-bit words, with one `scale` (and, when present, one
+    `zero_point`) per output row and group of `group_size` consecutive
+    columns (`group_size` = K: one per row, "per channel"):
+
+      result[n, k] = (q[n, k] - zero_point[n, k / G]) * scale[n, k / G]
+
+    where q[n, k] is field `k mod (32 / bits)` of word
+    `packed[n, k / (32 / bits)]`, the lowest bits first, read as two's
+    complement. `scale` and `zero_point` are `[N, K / G]`, f32 or f16.
+
+    It moves no data of its own: the kernels that read the weight (a
+    linear's, in registers inside its K loop) bind the packed words and the
+    scales and dequantize as they load, so only a quarter (8-bit) or an
+    eighth (4-bit) of the f32 bytes are stored and read.
+    `tessera-quantize-weights` makes it from f32 weights; the ONNX importer
+    from `DequantizeLinear` and `com.microsoft.MatMulNBits`.
+
+    ```mlir
+    %w = tessera.dequantize %q, %s {bits = 4 : i64, group_size = 32 : i64}
+        : (tensor<768x96xi32>, tensor<768x24xf16>) -> tensor<768x768xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[I32]>:$packed,
+                       Tessera_FloatTensor:$scale,
+                       Optional<Tessera_FloatTensor>:$zero_point,
+                       I64Attr:$bits, I64Attr:$group_size);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $packed `,` $scale (`,` $zero_point^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Values per 32-bit word: 4 (8-bit) or 8 (4-bit).
+    int64_t getValuesPerWord() { return 32 / getBits(); }
+    /// K / group_size.
+    int64_t getGroupsPerRow();
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise math
 //===----------------------------------------------------------------------===//
@@ -620,8 +663,9 @@ def Tessera_DispatchOp : Tessera_Op<"dispatch", [IsolatedFromAbove]> {
     /// prologue or epilogue.
     static bool isFusableElementwise(::mlir::Operation *op);
     /// Whether kernels compute `op` at each element they read of it
-    /// (elementwise ops, gathers, and layout ops on values computed in
-    /// place), so that it is never a region's root beside another op.
+    /// (elementwise ops, gathers, dequantized weights, and layout ops on
+    /// values computed in place), so that it is never a region's root
+    /// beside another op.
     static bool isEvaluatedPerElement(::mlir::Operation *op);
   }];
 }

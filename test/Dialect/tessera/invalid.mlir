@@ -692,3 +692,43 @@ func.func @dispatch_recomputed_norm_over_two_dims(%x: tensor<4x2x4xf32>, %w: ten
   }
   return %0 : tensor<4x2x8xf32>
 }
+
+// -----
+
+func.func @dequantize_bits(%q: tensor<24x12xi32>, %s: tensor<24x1xf32>) -> tensor<24x64xf32> {
+  // expected-error@+1 {{bits must be 4 or 8, not 6}}
+  %0 = tessera.dequantize %q, %s {bits = 6 : i64, group_size = 64 : i64} : (tensor<24x12xi32>, tensor<24x1xf32>) -> tensor<24x64xf32>
+  return %0 : tensor<24x64xf32>
+}
+
+// -----
+
+func.func @dequantize_group(%q: tensor<24x8xi32>, %s: tensor<24x2xf32>) -> tensor<24x64xf32> {
+  // expected-error@+1 {{group_size 4 must divide K = 64 and be a multiple of 8 (values per 32-bit word)}}
+  %0 = tessera.dequantize %q, %s {bits = 4 : i64, group_size = 4 : i64} : (tensor<24x8xi32>, tensor<24x2xf32>) -> tensor<24x64xf32>
+  return %0 : tensor<24x64xf32>
+}
+
+// -----
+
+func.func @dequantize_words(%q: tensor<24x16xi32>, %s: tensor<24x2xf32>) -> tensor<24x64xf32> {
+  // expected-error@+1 {{packed words must be 24x8 for a 24x64 weight of 4-bit values, not 24x16}}
+  %0 = tessera.dequantize %q, %s {bits = 4 : i64, group_size = 32 : i64} : (tensor<24x16xi32>, tensor<24x2xf32>) -> tensor<24x64xf32>
+  return %0 : tensor<24x64xf32>
+}
+
+// -----
+
+func.func @dequantize_scales(%q: tensor<24x8xi32>, %s: tensor<24x1xf32>, %z: tensor<24x2xf32>) -> tensor<24x64xf32> {
+  // expected-error@+1 {{scale and zero_point must be 24x2 (one per row and group of 32), not 24x1}}
+  %0 = tessera.dequantize %q, %s, %z {bits = 4 : i64, group_size = 32 : i64} : (tensor<24x8xi32>, tensor<24x1xf32>, tensor<24x2xf32>) -> tensor<24x64xf32>
+  return %0 : tensor<24x64xf32>
+}
+
+// -----
+
+func.func @dequantize_rank(%q: tensor<2x24x8xi32>, %s: tensor<24x2xf32>) -> tensor<2x24x64xf32> {
+  // expected-error@+1 {{result must be a static [N, K] matrix, not 'tensor<2x24x64xf32>'}}
+  %0 = tessera.dequantize %q, %s {bits = 4 : i64, group_size = 32 : i64} : (tensor<2x24x8xi32>, tensor<24x2xf32>) -> tensor<2x24x64xf32>
+  return %0 : tensor<2x24x64xf32>
+}

@@ -306,3 +306,16 @@ func.func @attention_cross_gqa(%q: tensor<2x8x100x64xf32>, %k: tensor<2x2x850x64
   %0 = tessera.attention %q, %k, %v : (tensor<2x8x100x64xf32>, tensor<2x2x850x64xf32>, tensor<2x2x850x32xf32>) -> tensor<2x8x100x32xf32>
   return %0 : tensor<2x8x100x32xf32>
 }
+
+// -----
+
+// Quantized weights: 4-bit in groups of 32 with f16 scales, 8-bit per
+// channel with zero points.
+// CHECK-LABEL: func @dequantize
+// CHECK: tessera.dequantize %{{.*}}, %{{.*}} {bits = 4 : i64, group_size = 32 : i64} : (tensor<24x8xi32>, tensor<24x2xf16>) -> tensor<24x64xf32>
+// CHECK: tessera.dequantize %{{.*}}, %{{.*}}, %{{.*}} {bits = 8 : i64, group_size = 64 : i64} : (tensor<24x16xi32>, tensor<24x1xf32>, tensor<24x1xf32>) -> tensor<24x64xf32>
+func.func @dequantize(%q4: tensor<24x8xi32>, %s4: tensor<24x2xf16>, %q8: tensor<24x16xi32>, %s8: tensor<24x1xf32>, %z8: tensor<24x1xf32>) -> (tensor<24x64xf32>, tensor<24x64xf32>) {
+  %0 = tessera.dequantize %q4, %s4 {bits = 4 : i64, group_size = 32 : i64} : (tensor<24x8xi32>, tensor<24x2xf16>) -> tensor<24x64xf32>
+  %1 = tessera.dequantize %q8, %s8, %z8 {bits = 8 : i64, group_size = 64 : i64} : (tensor<24x16xi32>, tensor<24x1xf32>, tensor<24x1xf32>) -> tensor<24x64xf32>
+  return %0, %1 : tensor<24x64xf32>, tensor<24x64xf32>
+}
