@@ -242,6 +242,11 @@ FailureOr<Value> GraphImporter::materialize(ImportedValue &value,
                                             Location loc) {
   if (value.value)
     return value.value;
+  if (value.packedIntegers)
+    return emitError(loc) << "reads a tensor of " << value.type.getElementType()
+                          << " integers: Tessera imports 8- and 4-bit "
+                             "integer tensors only as the quantized weights of "
+                             "DequantizeLinear and com.microsoft.MatMulNBits";
   Attribute payload = value.constant;
   if (!payload) {
     assert(value.known && "an imported value has a value or known elements");
@@ -313,15 +318,38 @@ FailureOr<Value> GraphImporter::materializeDims(ImportedValue &value,
   return value.value;
 }
 
+// ONNX's 4-bit types (IR version 10), newer than Debian's libonnx headers.
+constexpr int32_t kOnnxUint4 = 21, kOnnxInt4 = 22;
+
+/// The type of an 8- or 4-bit integer tensor's elements, or null.
+static Type packedIntegerType(MLIRContext *context, int32_t onnxType) {
+  switch (onnxType) {
+  case onnx::TensorProto::INT8:
+    return IntegerType::get(context, 8, IntegerType::Signed);
+  case onnx::TensorProto::UINT8:
+    return IntegerType::get(context, 8, IntegerType::Unsigned);
+  case kOnnxInt4:
+    return IntegerType::get(context, 4, IntegerType::Signed);
+  case kOnnxUint4:
+    return IntegerType::get(context, 4, IntegerType::Unsigned);
+  default:
+    return nullptr;
+  }
+}
+
 FailureOr<ImportedValue>
 GraphImporter::importTensor(const onnx::TensorProto &tensor, Location loc,
                             bool asWeight) {
   Type elementType = convertElementType(tensor.data_type());
   if (!elementType)
+    elementType = packedIntegerType(builder_.getContext(), tensor.data_type());
+  if (!elementType)
     return emitError(loc) << "tensor '" << tensor.name() << "' has ONNX data "
                           << "type " << tensor.data_type()
                           << ", which Tessera does not import (float, "
-                             "float16, double, int32, int64 and bool are)";
+                             "float16, double, int32, int64 and bool are; "
+                             "int8, uint8, int4 and uint4 as quantized "
+                             "weights)";
   SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
   std::optional<int64_t> checkedCount = checkedElementCount(shape);
   if (!checkedCount)
@@ -333,7 +361,9 @@ GraphImporter::importTensor(const onnx::TensorProto &tensor, Location loc,
   int64_t count = *checkedCount;
   auto type = RankedTensorType::get(shape, elementType);
 
-  // The bytes, little-endian, in the ONNX type's own width.
+  // The bytes, little-endian, in the ONNX type's own width (4-bit types:
+  // two elements per byte).
+  bool fourBit = elementType.isInteger(4);
   size_t width = 0;
   switch (tensor.data_type()) {
   case onnx::TensorProto::FLOAT:
@@ -350,13 +380,14 @@ GraphImporter::importTensor(const onnx::TensorProto &tensor, Location loc,
   default:
     width = 1;
   }
+  size_t expectedBytes = fourBit ? (count + 1) / 2 : count * width;
   // The tensor's bytes: a view of raw_data where it holds them (no copy:
   // at published sizes a copy is hundreds of megabytes), else gathered.
   std::string gathered;
   StringRef bytes;
   if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
     FailureOr<std::string> external =
-        readExternalData(tensor, model_, count * width, loc);
+        readExternalData(tensor, model_, expectedBytes, loc);
     if (failed(external))
       return failure();
     gathered = std::move(*external);
@@ -392,21 +423,36 @@ GraphImporter::importTensor(const onnx::TensorProto &tensor, Location loc,
         append(&flag, 1);
       }
       break;
+    case onnx::TensorProto::INT8:
+    case onnx::TensorProto::UINT8:
+      for (int32_t v : tensor.int32_data()) {
+        char byte = static_cast<char>(v);
+        append(&byte, 1);
+      }
+      break;
     default:
+      if (fourBit)
+        return emitError(loc) << "tensor '" << tensor.name()
+                              << "' holds 4-bit integers in int32_data; "
+                                 "Tessera reads them from raw_data";
       for (int32_t v : tensor.int32_data())
         append(&v, 4);
     }
     bytes = gathered;
   }
-  if (bytes.size() != static_cast<size_t>(count) * width)
+  if (bytes.size() != expectedBytes)
     return emitError(loc) << "tensor '" << tensor.name() << "' holds "
                           << bytes.size() << " bytes of data; its shape and "
-                          << "type need " << count * width;
+                          << "type need " << expectedBytes;
 
   ImportedValue imported;
   imported.type = type;
   for (int64_t d : shape)
     imported.shape.push_back(DimExpr::constant(d));
+  if (elementType.getIntOrFloatBitWidth() <= 8 && !elementType.isInteger(1)) {
+    imported.packedIntegers = std::make_shared<const std::string>(bytes.str());
+    return imported;
+  }
   const char *data = bytes.data();
   if (elementType.isInteger(32) || elementType.isInteger(1)) {
     if (count > kMaxKnownElements && elementType.isInteger(32)) {

@@ -22,7 +22,9 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/StringMap.h"
+
 #include "llvm/ADT/StringSet.h"
+#include <memory>
 
 #include "onnx/onnx_pb.h"
 
@@ -44,6 +46,11 @@ struct ImportedValue {
   std::optional<SmallVector<DimExpr>> known;
   /// A float or bool constant's elements (initializers and Constant nodes).
   ElementsAttr constant;
+  /// An 8- or 4-bit integer initializer's bytes as ONNX stores them (4-bit:
+  /// two per byte, the first in the low bits); `type` has i8, ui8, i4 or
+  /// ui4 elements. Only the converters of quantized weights
+  /// (DequantizeLinear, MatMulNBits) read such tensors.
+  std::shared_ptr<const std::string> packedIntegers;
 };
 
 class GraphImporter;

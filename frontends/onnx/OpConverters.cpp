@@ -19,6 +19,7 @@ mlir::tessera::onnx_frontend::lookupConverter(llvm::StringRef opType) {
     addShapeConverters(t);
     addNeuralConverters(t);
     addContribConverters(t);
+    addQuantizedConverters(t);
     return t;
   }();
   auto it = table.find(opType);
