@@ -13,6 +13,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
+#include <functional>
 #include <limits>
 
 using namespace mlir;
@@ -527,31 +528,40 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
                         cast<RankedTensorType>(broadcast.getType()).getRank()),
                     known);
   if (auto concat = dyn_cast<ConcatOp>(op)) {
-    // The part the index falls in: every part is read at its index clamped
-    // into range (so each load is in bounds) and the right one selected.
+    // Only the part the index falls in is read, in a chain of branches on
+    // the position: one load per element (each load is a loop over the
+    // SIMD lanes on lavapipe; reading every part at a clamped index and
+    // selecting took one per part, and a decoding step's cache
+    // concatenations spent a quarter of the step in them).
     int64_t axis = concat.getAxis();
     SmallVector<Value> own = ownIndices(value, indices);
-    Value position = own[axis], start = index(0), result;
-    for (Value part : concat.getInputs()) {
-      Value extent = size(shapeOf(part)[axis]);
-      Value local = arith::SubIOp::create(builder_, loc_, position, start);
-      Value clamped = arith::MinSIOp::create(
-          builder_, loc_,
-          arith::MaxSIOp::create(builder_, loc_, local, index(0)),
-          arith::SubIOp::create(builder_, loc_, extent, index(1)));
+    OperandRange parts = concat.getInputs();
+    std::function<Value(size_t, Value)> readFrom = [&](size_t p,
+                                                       Value start) -> Value {
       SmallVector<Value> source = own;
-      source[axis] = clamped;
-      Value element = evaluate(part, source, known);
-      start = arith::AddIOp::create(builder_, loc_, start, extent);
-      if (!result) {
-        result = element;
-        continue;
-      }
+      source[axis] = arith::SubIOp::create(builder_, loc_, own[axis], start);
+      if (p + 1 == parts.size())
+        return evaluate(parts[p], source, known);
+      Value end = arith::AddIOp::create(builder_, loc_, start,
+                                        size(shapeOf(parts[p])[axis]));
       Value inPart = arith::CmpIOp::create(
-          builder_, loc_, arith::CmpIPredicate::sge, local, index(0));
-      result = arith::SelectOp::create(builder_, loc_, inPart, element, result);
-    }
-    return result;
+          builder_, loc_, arith::CmpIPredicate::slt, own[axis], end);
+      // Each branch is emitted through builder_, moved into its block.
+      auto branch = [&](function_ref<Value()> body) {
+        return [&, body](OpBuilder &b, Location) {
+          OpBuilder::InsertionGuard guard(builder_);
+          builder_.setInsertionPoint(b.getInsertionBlock(),
+                                     b.getInsertionPoint());
+          scf::YieldOp::create(builder_, loc_, body());
+        };
+      };
+      return scf::IfOp::create(builder_, loc_, inPart, branch([&] {
+                                 return evaluate(parts[p], source, known);
+                               }),
+                               branch([&] { return readFrom(p + 1, end); }))
+          .getResult(0);
+    };
+    return readFrom(0, index(0));
   }
   if (auto reshape = dyn_cast<ReshapeOp>(op)) {
     // A copy, or the view of a value computed in place (an iota): the
