@@ -21,6 +21,12 @@ struct QuantizedCase {
   std::vector<int64_t> rows; // the last is the bound
 };
 
+void PrintTo(const QuantizedCase &c, std::ostream *os) {
+  *os << c.name << ": " << c.bits << "-bit, groups of " << c.group << ", "
+      << c.n << "x" << c.k << (c.zeroPoints ? ", zero points" : "")
+      << (c.f16Scales ? ", f16 scales" : "");
+}
+
 /// Random signed `bits`-bit integers.
 std::vector<int32_t> randomIntegers(size_t count, int64_t bits, unsigned seed) {
   std::mt19937 rng(seed);
@@ -188,6 +194,11 @@ struct QuantizerCase {
   int64_t bits, group;
   double minRelativeError, maxRelativeError;
 };
+
+void PrintTo(const QuantizerCase &c, std::ostream *os) {
+  *os << c.name << ": relative RMS error in [" << c.minRelativeError << ", "
+      << c.maxRelativeError << "]";
+}
 
 class QuantizerTest : public KernelTest,
                       public ::testing::WithParamInterface<QuantizerCase> {};
