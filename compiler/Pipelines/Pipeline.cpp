@@ -88,15 +88,17 @@ LogicalResult mlir::tessera::runPipeline(ModuleOp module, Phase last,
     pm.addNestedPass<func::FuncOp>(createTesseraFoldAttentionScaleIntoQuery());
     pm.addNestedPass<func::FuncOp>(createTesseraFuseHorizontalLinears());
     pm.addNestedPass<func::FuncOp>(createTesseraFoldLayerNormIntoLinear());
-    TesseraSplitLargeWeightsOptions split;
-    split.maxBytes = options.maxBindingBytes;
-    pm.addPass(createTesseraSplitLargeWeights(split));
+    // Quantized before splitting: a tied table and LM head are still one
+    // weight (one copy in the binary), and may then fit one binding.
     if (options.weightBits != 0) {
       TesseraQuantizeWeightsOptions quantize;
       quantize.bits = options.weightBits;
       quantize.groupSize = options.weightGroupSize;
       pm.addNestedPass<func::FuncOp>(createTesseraQuantizeWeights(quantize));
     }
+    TesseraSplitLargeWeightsOptions split;
+    split.maxBytes = options.maxBindingBytes;
+    pm.addPass(createTesseraSplitLargeWeights(split));
     if (options.f16Weights)
       pm.addNestedPass<func::FuncOp>(createTesseraStoreWeightsAsF16());
     // Again, to record that the module now needs fp16 (f16 weights or

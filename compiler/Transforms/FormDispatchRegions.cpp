@@ -49,11 +49,14 @@ bool isFusedGather(Operation *op) {
 /// concat where it reads it; the whole table is never stored.
 bool isSplitTable(Operation *op) {
   auto concat = dyn_cast<ConcatOp>(op);
-  // A part is a constant, or with --precision f16 the widening cast of
-  // one (a view: the kernel binds the f16 part).
+  // A part is a constant, with --precision f16 the widening cast of one (a
+  // view: the kernel binds the f16 part), or with --weights a dequantize
+  // (the kernel binds its words and scales).
   auto isConstantPart = [](Value input) {
     if (auto cast = input.getDefiningOp<CastOp>())
       input = cast.getInput();
+    if (auto dequantize = input.getDefiningOp<DequantizeOp>())
+      input = dequantize.getPacked();
     return static_cast<bool>(input.getDefiningOp<ConstantOp>());
   };
   if (!concat || concat.getAxis() != 0 ||
@@ -409,7 +412,13 @@ struct FormDispatchesPass
              (isa<LinearOp>(op) && cast<LinearOp>(op).getWeight() == operand));
         if (table && (isSplitTable(table) || readInPlace)) {
           cloned.insert(operand);
-          inputs.insert(table->operand_begin(), table->operand_end());
+          for (Value part : table->getOperands()) {
+            if (auto dequantize = part.getDefiningOp<DequantizeOp>())
+              inputs.insert(dequantize->operand_begin(),
+                            dequantize->operand_end());
+            else
+              inputs.insert(part);
+          }
           continue;
         }
         // A root's operands (layer_norm's scale) stay buffers, as its

@@ -93,6 +93,10 @@ def TesseraSplitLargeWeights
     reads each index's row from the part it falls in, each part its own
     binding, and checks the index against the whole table.
 
+    A quantized weight (`tessera.dequantize` of constants) is split the
+    same way, by the rows of its packed words (the largest binding), its
+    scales and zero points with them.
+
     `max-bytes` overrides the limit (for tests, or to force smaller parts).
   }];
   let options = [
@@ -311,15 +315,20 @@ def TesseraFoldLayerNormIntoLinear
 
 def TesseraQuantizeWeights
     : Pass<"tessera-quantize-weights", "::mlir::func::FuncOp"> {
-  let summary = "Store linear weights as 8- or 4-bit integers with scales";
+  let summary = "Store weights as 8- or 4-bit integers with scales";
   let description = [{
     `tessera-compile --weights int8` / `int4[:group]`. Each f32 constant
-    that a linear reads as its weight `[N, K]` becomes a
+    `[N, K]` that linears read as their weight, or gathers as their table
+    (embeddings, whole or split across bindings), becomes a
     `tessera.dequantize` of packed signed integers with one scale per row
     (`group-size` 0, per channel) or per row and group of `group-size`
-    consecutive columns: the linear's kernel reads a quarter (8-bit) or an
-    eighth (4-bit) of the bytes and dequantizes in registers. Other
-    constants (embedding tables, norms, biases) keep their type.
+    consecutive columns: a linear's kernel reads a quarter (8-bit) or an
+    eighth (4-bit) of the bytes and dequantizes in registers, a gather
+    dequantizes the elements it picks. A tied embedding stays one weight;
+    with 4 bits, weights that gathers read (tables, tied LM heads) take 8
+    bits per row, as their accuracy costs most.
+    Other constants (norms, biases, masks) keep their type; so do the
+    uses of a weight by other readers.
 
     Symmetric round-to-nearest, no zero point. The scale of a group is
     chosen, without calibration data, to minimise the group's squared
@@ -331,9 +340,11 @@ def TesseraQuantizeWeights
 
     A weight whose K is not a multiple of the group (or of the values per
     32-bit word, 4 or 8) keeps its type, and a remark says so. Runs after
-    the passes that rewrite weights (horizontal fusion, layer-norm folding,
-    weight splitting) and before `tessera-store-weights-as-f16`, which then
-    stores the remaining f32 constants at half precision.
+    the passes that rewrite f32 weights (horizontal fusion, layer-norm
+    folding), before weight splitting (which splits a dequantize's words
+    and scales by rows; a tied table and LM head are one weight then) and
+    before `tessera-store-weights-as-f16`, which stores the remaining f32
+    constants at half precision.
 
     ```
     tessera-opt --tessera-verify-target=target=lavapipe \
@@ -348,9 +359,9 @@ def TesseraQuantizeWeights
   ];
   let statistics = [
     Statistic<"numQuantized", "weights-quantized",
-              "Number of linear weights stored as integers">,
+              "Number of weights stored as integers">,
     Statistic<"numKept", "weights-kept",
-              "Number of linear weights whose shape does not fit the groups">
+              "Number of weights whose shape does not fit the groups">
   ];
   let dependentDialects = ["::mlir::tessera::TesseraDialect"];
 }

@@ -48,6 +48,18 @@ mlir::tessera::getF32ResourceData(Value value) {
   return blob->getDataAs<float>();
 }
 
+std::optional<ArrayRef<char>> mlir::tessera::getResourceBytes(Value value) {
+  auto constant = value.getDefiningOp<ConstantOp>();
+  auto resource = constant
+                      ? dyn_cast<DenseResourceElementsAttr>(constant.getValue())
+                      : DenseResourceElementsAttr();
+  AsmResourceBlob *blob =
+      resource ? resource.getRawHandle().getBlob() : nullptr;
+  if (!blob)
+    return std::nullopt;
+  return blob->getData();
+}
+
 std::optional<SmallVector<float>> mlir::tessera::getF32Values(Value value) {
   auto constant = value.getDefiningOp<ConstantOp>();
   if (!constant)
@@ -84,13 +96,22 @@ mlir::tessera::toHalfBits(ArrayRef<float> values) {
   return bits;
 }
 
+void mlir::tessera::eraseIfUnread(Value value) {
+  Operation *op = value ? value.getDefiningOp() : nullptr;
+  if (!op || !op->use_empty())
+    return;
+  SmallVector<Value> operands(op->getOperands());
+  op->erase();
+  for (Value operand : operands)
+    eraseIfUnread(operand);
+}
+
 void mlir::tessera::replaceLinear(LinearOp linear, Value replacement) {
   Value weight = linear.getWeight(), bias = linear.getBias();
   linear.replaceAllUsesWith(replacement);
   linear.erase();
-  for (Value constant : {weight, bias})
-    if (constant && constant.use_empty())
-      constant.getDefiningOp()->erase();
+  eraseIfUnread(weight);
+  eraseIfUnread(bias);
 }
 
 Product mlir::tessera::collectProduct(Value value) {

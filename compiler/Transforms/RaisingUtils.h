@@ -37,6 +37,9 @@ bool isSplatNear(Value value, double expected, double relTolerance = 1e-5);
 /// The f32 elements of a dense_resource constant, in place (no copy).
 std::optional<ArrayRef<float>> getF32ResourceData(Value value);
 
+/// The bytes of a dense_resource constant, in place (no copy).
+std::optional<ArrayRef<char>> getResourceBytes(Value value);
+
 /// The f32 elements of a constant (inline dense or a dense_resource blob).
 std::optional<SmallVector<float>> getF32Values(Value value);
 
@@ -59,9 +62,13 @@ inline Value createF32Resource(OpBuilder &builder, Location loc,
 /// when a finite value would overflow to infinity.
 std::optional<std::vector<uint16_t>> toHalfBits(ArrayRef<float> values);
 
+/// Erases the op defining `value` where nothing reads it, then likewise
+/// the ops its operands come from (a dequantize and its constants).
+void eraseIfUnread(Value value);
+
 /// Replaces every use of `linear` by `replacement` and erases it, with its
-/// weight and bias constants where nothing else uses them (passes that
-/// rewrite a linear over new weights).
+/// weight (a dequantize with its constants) and bias where nothing else
+/// uses them (passes that rewrite a linear over new weights).
 void replaceLinear(LinearOp linear, Value replacement);
 
 /// The operands of a commutative binary op `op` of type OpTy, ordered so

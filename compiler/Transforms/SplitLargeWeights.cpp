@@ -38,6 +38,72 @@ rowParts(Operation *op, StringRef rowsAre, int64_t rows, int64_t rowBytes,
   return parts;
 }
 
+/// A weight whose rows can be split: an f32 constant, or a dequantize of
+/// constants (its words, scales and zero points split by the same rows).
+bool isSplittable(Value weight) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  if (!type.hasStaticShape())
+    return false;
+  if (auto dequantize = weight.getDefiningOp<DequantizeOp>())
+    return llvm::all_of(dequantize->getOperands(), [](Value operand) {
+      return getResourceBytes(operand).has_value();
+    });
+  return type.getElementType().isF32() && getResourceBytes(weight).has_value();
+}
+
+/// The bytes of one row of `weight` in its largest binding (a
+/// dequantize's: its packed words).
+int64_t rowBytes(Value weight) {
+  if (auto dequantize = weight.getDefiningOp<DequantizeOp>())
+    weight = dequantize.getPacked();
+  auto type = cast<RankedTensorType>(weight.getType());
+  return type.getNumElements() / type.getDimSize(0) *
+         type.getElementTypeBitWidth() / 8;
+}
+
+/// Rows [row, row + count) of the constant `value`, as a constant named
+/// `name`.
+Value sliceConstantRows(OpBuilder &builder, Location loc, Value value,
+                        int64_t row, int64_t count, StringRef name) {
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  int64_t bytesPerRow = rowBytes(value);
+  shape[0] = count;
+  ArrayRef<char> bytes =
+      getResourceBytes(value)->slice(row * bytesPerRow, count * bytesPerRow);
+  return ConstantOp::create(builder, loc,
+                            DenseResourceElementsAttr::get(
+                                type.clone(shape), name,
+                                HeapAsmResourceBlob::allocateAndCopyWithAlign(
+                                    bytes, type.getElementTypeBitWidth() / 8)))
+      .getResult();
+}
+
+/// Rows [row, row + count) of the splittable `weight` as a weight of its
+/// own.
+Value sliceRows(OpBuilder &builder, Location loc, Value weight, int64_t row,
+                int64_t count, StringRef name) {
+  auto dequantize = weight.getDefiningOp<DequantizeOp>();
+  if (!dequantize)
+    return sliceConstantRows(builder, loc, weight, row, count, name);
+  auto slice = [&](Value operand, StringRef suffix) {
+    return operand ? sliceConstantRows(builder, loc, operand, row, count,
+                                       (name + suffix).str())
+                   : Value();
+  };
+  auto type = cast<RankedTensorType>(weight.getType());
+  // (In this order: arguments are evaluated in no fixed one.)
+  Value packed = slice(dequantize.getPacked(), ".q");
+  Value scale = slice(dequantize.getScale(), ".scale");
+  Value zeroPoint = slice(dequantize.getZeroPoint(), ".zero_point");
+  return DequantizeOp::create(builder, loc,
+                              RankedTensorType::get({count, type.getDimSize(1)},
+                                                    type.getElementType()),
+                              packed, scale, zeroPoint, dequantize.getBits(),
+                              dequantize.getGroupSize())
+      .getResult();
+}
+
 struct SplitLargeWeightsPass
     : public tessera::impl::TesseraSplitLargeWeightsBase<
           SplitLargeWeightsPass> {
@@ -74,55 +140,44 @@ struct SplitLargeWeightsPass
   /// the gather's kernel reads the concat part by part (each its own
   /// binding), and checks indices against the whole table.
   LogicalResult split(GatherOp gather, int64_t limit) {
-    auto tableType = cast<RankedTensorType>(gather.getInput().getType());
+    Value table = gather.getInput();
+    auto tableType = cast<RankedTensorType>(table.getType());
     if (gather.getAxis() != 0 || !tableType.hasStaticShape() ||
-        !tableType.getElementType().isF32() ||
-        tableType.getNumElements() * 4 <= limit)
+        tableType.getDimSize(0) * rowBytes(table) <= limit)
       return success();
-    std::optional<ArrayRef<float>> table =
-        getF32ResourceData(gather.getInput());
-    if (!table)
+    if (!isSplittable(table))
       return success(); // not splittable here; the serializer reports it
-    int64_t rows = tableType.getDimSize(0);
-    int64_t rowElements = tableType.getNumElements() / rows;
-    auto ranges =
-        rowParts(gather, "gathers rows", rows, rowElements * 4, limit);
+    auto ranges = rowParts(gather, "gathers rows", tableType.getDimSize(0),
+                           rowBytes(table), limit);
     if (failed(ranges))
       return failure();
     OpBuilder builder(gather);
     SmallVector<Value> parts;
-    for (auto [part, range] : llvm::enumerate(*ranges)) {
-      auto [row, count] = range;
-      SmallVector<int64_t> shape(tableType.getShape());
-      shape[0] = count;
-      parts.push_back(createF32Resource(
-          builder, gather.getLoc(),
-          RankedTensorType::get(shape, builder.getF32Type()),
-          table->slice(row * rowElements, count * rowElements),
-          "split.table.part" + std::to_string(part)));
-    }
+    for (auto [part, range] : llvm::enumerate(*ranges))
+      parts.push_back(sliceRows(builder, gather.getLoc(), table, range.first,
+                                range.second,
+                                "split.table.part" + std::to_string(part)));
     Value joined =
         ConcatOp::create(builder, gather.getLoc(), tableType, parts, 0);
-    Value old = gather.getInput();
     gather.getInputMutable().assign(joined);
-    if (old.use_empty())
-      old.getDefiningOp()->erase();
+    eraseIfUnread(table);
     return success();
   }
 
   LogicalResult split(LinearOp linear, int64_t limit) {
-    auto weightType = cast<RankedTensorType>(linear.getWeight().getType());
+    Value weight = linear.getWeight();
+    auto weightType = cast<RankedTensorType>(weight.getType());
     if (!weightType.hasStaticShape() ||
-        weightType.getNumElements() * 4 <= limit)
+        weightType.getDimSize(0) * rowBytes(weight) <= limit)
       return success();
-    std::optional<ArrayRef<float>> weights = getF32ResourceData(linear.getWeight());
     std::optional<ArrayRef<float>> bias;
     if (linear.getBias() && !(bias = getF32ResourceData(linear.getBias())))
       return success(); // not splittable here; the serializer reports it
-    if (!weights)
+    if (!isSplittable(weight))
       return success();
-    int64_t n = weightType.getDimSize(0), k = weightType.getDimSize(1);
-    auto ranges = rowParts(linear, "has weight rows", n, k * 4, limit);
+    int64_t n = weightType.getDimSize(0);
+    auto ranges =
+        rowParts(linear, "has weight rows", n, rowBytes(weight), limit);
     if (failed(ranges))
       return failure();
 
@@ -134,9 +189,8 @@ struct SplitLargeWeightsPass
       auto [row, rows] = range;
       std::string suffix = ".part" + std::to_string(part);
       Type f32 = builder.getF32Type();
-      Value weight = createF32Resource(
-          builder, loc, RankedTensorType::get({rows, k}, f32),
-          weights->slice(row * k, rows * k), "split" + suffix);
+      Value partWeight =
+          sliceRows(builder, loc, weight, row, rows, "split" + suffix);
       Value partBias;
       if (bias)
         partBias = createF32Resource(builder, loc,
@@ -148,7 +202,7 @@ struct SplitLargeWeightsPass
       parts.push_back(LinearOp::create(
           builder, loc,
           RankedTensorType::get(shape, resultType.getElementType()),
-          linear.getInput(), weight, partBias));
+          linear.getInput(), partWeight, partBias));
     }
     Value joined = ConcatOp::create(builder, loc, resultType, parts,
                                     resultType.getRank() - 1);

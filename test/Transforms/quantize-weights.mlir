@@ -61,3 +61,38 @@ func.func @groups(%x: tensor<3x16xf32>, %v: tensor<1x16xf32>) -> (tensor<3x1xf32
   %2 = tessera.linear %x, %v : (tensor<3x16xf32>, tensor<1x16xf32>) -> tensor<3x1xf32>
   return %0, %1, %2 : tensor<3x1xf32>, tensor<3x1xf32>, tensor<3x1xf32>
 }
+
+// -----
+
+// An embedding table read by a gather and, with equal bytes (the LM head
+// an exporter wrote as a copy), by a linear: one weight, one dequantize.
+// With 4 bits a table takes 8 per row. A constant of other bytes read by
+// the same kinds of ops is its own weight.
+// INT4-LABEL: func @tied_table
+// INT4: %[[T:.*]] = tessera.dequantize %{{.*}}, %{{.*}} {bits = 8 : i64, group_size = 8 : i64} : (tensor<4x2xi32>, tensor<4x1xf16>) -> tensor<4x8xf32>
+// INT4: %[[U:.*]] = tessera.dequantize %{{.*}}, %{{.*}} {bits = 4 : i64, group_size = 8 : i64}
+// INT4-NOT: tessera.dequantize
+// INT4: tessera.gather %[[T]][%arg0]
+// INT4: tessera.linear %{{.*}}, %[[T]]
+// INT4: tessera.linear %{{.*}}, %[[U]]
+// CHECK-LABEL: func @tied_table
+// CHECK-COUNT-2: tessera.dequantize {{.*}} {bits = 8 : i64, group_size = 8 : i64}
+// CHECK-NOT: tessera.dequantize
+func.func @tied_table(%ids: tensor<3xi32>, %x: tensor<3x8xf32>) -> (tensor<3x8xf32>, tensor<3x4xf32>, tensor<3x4xf32>) {
+  %table = tessera.constant dense_resource<table> : tensor<4x8xf32>
+  %head = tessera.constant dense_resource<head> : tensor<4x8xf32>
+  %other = tessera.constant dense_resource<other> : tensor<4x8xf32>
+  %0 = tessera.gather %table[%ids], axis = 0 : (tensor<4x8xf32>, tensor<3xi32>) -> tensor<3x8xf32>
+  %1 = tessera.linear %x, %head : (tensor<3x8xf32>, tensor<4x8xf32>) -> tensor<3x4xf32>
+  %2 = tessera.linear %x, %other : (tensor<3x8xf32>, tensor<4x8xf32>) -> tensor<3x4xf32>
+  return %0, %1, %2 : tensor<3x8xf32>, tensor<3x4xf32>, tensor<3x4xf32>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      table: "0x040000000000803F000000400000404000008040000080BF000000C0000040C0000080C00000003F0000803E0000003E0000803D000000BF000080BE000000BE000080BD0000A0400000C0400000E0400000004100000000000000000000000000000000000000000000803F0000000000000000000000000000000000000000",
+      head: "0x040000000000803F000000400000404000008040000080BF000000C0000040C0000080C00000003F0000803E0000003E0000803D000000BF000080BE000000BE000080BD0000A0400000C0400000E0400000004100000000000000000000000000000000000000000000803F0000000000000000000000000000000000000000",
+      other: "0x040000000000803F000000400000404000008040000080BF000000C0000040C0000080C00000003F0000803E0000003E0000803D000000BF000080BE000000BE000080BD0000A0400000C0400000E0400000004100000000000000000000000000000000000000000000803F000000000000000000000000000000000000803F"
+    }
+  }
+#-}

@@ -64,3 +64,45 @@ func.func @embedding(%ids: tensor<3xi32>) -> tensor<3x2xf32> {
     }
   }
 #-}
+
+// -----
+
+// A quantized weight is split by the rows of its packed words (5 rows of
+// one word: 20 bytes, parts of at most 16 bytes: 4 rows), its scales with
+// them; a table gathered by rows likewise.
+// CHECK-LABEL: func @split_quantized
+// CHECK: %[[Q0:.*]] = tessera.constant dense_resource<split.part0.q> : tensor<4x1xi32>
+// CHECK: %[[S0:.*]] = tessera.constant dense_resource<split.part0.scale> : tensor<4x1xf32>
+// CHECK: %[[W0:.*]] = tessera.dequantize %[[Q0]], %[[S0]] {bits = 8 : i64, group_size = 4 : i64} : (tensor<4x1xi32>, tensor<4x1xf32>) -> tensor<4x4xf32>
+// CHECK: tessera.linear %arg0, %[[W0]]
+// CHECK: tessera.dequantize {{.*}} -> tensor<1x4xf32>
+// CHECK: tessera.concat {{.*}} axis = 1
+// CHECK: %[[T0:.*]] = tessera.dequantize {{.*}} -> tensor<4x4xf32>
+// CHECK: %[[T1:.*]] = tessera.dequantize {{.*}} -> tensor<1x4xf32>
+// CHECK: %[[T:.*]] = tessera.concat %[[T0]], %[[T1]] axis = 0
+// CHECK: tessera.gather %[[T]][%arg1]
+// CHECK-NOT: dense_resource<q>
+// CHECK: split.part0.q: "0x040000000102030405060708090A0B0C0D0E0F10"
+// The gather's dispatch reads the parts' words and scales (4 buffers) and
+// dequantizes the elements it picks.
+// DISPATCH-LABEL: func @split_quantized
+// DISPATCH: tessera.dispatch(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %arg1)
+// DISPATCH-COUNT-2: tessera.dequantize
+// DISPATCH: tessera.concat
+// DISPATCH: tessera.gather
+func.func @split_quantized(%x: tensor<3x4xf32>, %ids: tensor<3xi32>) -> (tensor<3x5xf32>, tensor<3x4xf32>) {
+  %q = tessera.constant dense_resource<q> : tensor<5x1xi32>
+  %s = tessera.constant dense_resource<s> : tensor<5x1xf32>
+  %w = tessera.dequantize %q, %s {bits = 8 : i64, group_size = 4 : i64} : (tensor<5x1xi32>, tensor<5x1xf32>) -> tensor<5x4xf32>
+  %0 = tessera.linear %x, %w : (tensor<3x4xf32>, tensor<5x4xf32>) -> tensor<3x5xf32>
+  %1 = tessera.gather %w[%ids], axis = 0 : (tensor<5x4xf32>, tensor<3xi32>) -> tensor<3x4xf32>
+  return %0, %1 : tensor<3x5xf32>, tensor<3x4xf32>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      q: "0x040000000102030405060708090A0B0C0D0E0F1011121314",
+      s: "0x040000000000803F0000803F0000803F0000803F0000803F"
+    }
+  }
+#-}
