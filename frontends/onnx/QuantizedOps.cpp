@@ -168,9 +168,16 @@ LogicalResult convertDequantizeLinear(NodeContext &node) {
                               << scales->size() << " scales";
   }
   ArrayRef<int64_t> shape = x.type.getShape();
+  if (x.type.getNumElements() == 0)
+    return node.emitError() << "dequantizes an empty tensor";
+  if (rank == 0 && scales->size() != 1)
+    return node.emitError() << "has " << scales->size()
+                            << " scales for a scalar";
   // Where each element's scale is: per tensor, per index along `axis`, or
   // per block of `blockSize` along it (and per index of the others).
   int64_t blockSize = node.opset() >= 21 ? node.intAttr("block_size", 0) : 0;
+  if (blockSize < 0)
+    return node.emitError() << "has block_size " << blockSize;
   FailureOr<int64_t> axis =
       rank == 0 ? FailureOr<int64_t>(0)
                 : node.normalizeAxis(node.intAttr("axis", 1), rank);
@@ -271,6 +278,9 @@ LogicalResult convertMatMulNBits(NodeContext &node) {
   if (bits != 4 && bits != 8)
     return node.emitError()
            << "has " << bits << "-bit weights; Tessera reads 4 and 8";
+  if (!checkedElementCount({n, k}))
+    return node.emitError() << "has K = " << k << " and N = " << n
+                            << ": not a weight Tessera can hold";
   if (k <= 0 || n <= 0 || block <= 0 || k % block != 0 ||
       block % (32 / bits) != 0)
     return node.emitError()

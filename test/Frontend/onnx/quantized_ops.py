@@ -165,13 +165,13 @@ def matmul_nbits_case(name, k, n, bits, block, zero=False, bias=False):
 
 def hostile_cases():
     """Quantized weights whose bytes or parameters do not add up."""
-    def nbits(b_bytes, scales=48, k=64):
+    def nbits(b_bytes, scales=48, k=64, n=24):
         b = onnx.TensorProto()
         b.name, b.data_type = "w_q", TensorProto.UINT8
         b.dims.extend([len(b_bytes)])
         b.raw_data = bytes(b_bytes)
         node = helper.make_node("MatMulNBits", ["x", "w_q", "w_scale"], ["out0"],
-                                domain="com.microsoft", K=k, N=24, bits=4, block_size=32)
+                                domain="com.microsoft", K=k, N=n, bits=4, block_size=32)
         return [node], [b, floats("w_scale", np.ones(scales, np.float32))]
     short = packed_tensor("w_q", np.zeros((64, 24), np.int64), INT4)
     short.raw_data = short.raw_data[:100]
@@ -182,6 +182,13 @@ def hostile_cases():
         "nbits_short_b": nbits([0] * 100),
         "nbits_few_scales": nbits([0] * (24 * 32), scales=5),
         "nbits_k_not_blocks": nbits([0] * (24 * 32), k=60),
+        # N * K / 2 bytes wraps to 768 in 64 bits: the dims are refused before
+        # any count is formed from them.
+        "nbits_huge_dims": nbits([0] * (24 * 32), k=32, n=2 ** 60 + 48),
+        "dequantize_scalar_scales": ([helper.make_node("DequantizeLinear", ["w_q", "w_scale"], ["w"]),
+                                      helper.make_node("Mul", ["x", "w"], ["out0"])],
+                                     [packed_tensor("w_q", np.array(3), TensorProto.INT8),
+                                      floats("w_scale", np.ones(4, np.float32))]),
         "int4_short_raw_data": ([dq, mm], [short, floats("w_scale", np.ones(24, np.float32))]),
         "dequantize_three_scales": ([dq, mm], [three, floats("w_scale", np.ones(3, np.float32))]),
     }
