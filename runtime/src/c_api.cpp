@@ -1,6 +1,7 @@
 //===- c_api.cpp - The C API over the runtime's objects -------------------===//
 
 #include "instance.h"
+#include "kernel_check.h"
 #include "session.h"
 
 #include "tessera/runtime.h"
@@ -289,6 +290,10 @@ tessera_status tessera_program_kernel_info(tessera_program program,
       out_info->label = program->dispatchLabels[d].c_str();
   }
   out_info->spirv_bytes = executable->spirv()->size() * sizeof(uint32_t);
+  tessera::runtime::KernelShape shape = tessera::runtime::describeKernel(
+      executable->spirv()->data(), executable->spirv()->size());
+  out_info->barriers = shape.barriers;
+  out_info->loops = shape.loops;
   if (program->program->kernelCount() > index)
     out_info->create_seconds =
         program->program->pipeline(index).createSeconds();

@@ -22,6 +22,8 @@ constexpr uint32_t kOpExecutionMode = 16;
 constexpr uint32_t kOpVariable = 59;
 constexpr uint32_t kOpDecorate = 71;
 constexpr uint32_t kOpExecutionModeId = 331;
+constexpr uint32_t kOpControlBarrier = 224;
+constexpr uint32_t kOpLoopMerge = 246;
 constexpr uint32_t kExecutionModelGLCompute = 5;
 constexpr uint32_t kExecutionModeLocalSize = 17;
 constexpr uint32_t kDecorationBinding = 33;
@@ -46,6 +48,19 @@ std::string literalString(const uint32_t *words, uint32_t at, uint32_t end) {
 }
 
 } // namespace
+
+KernelShape describeKernel(const uint32_t *words, size_t count) {
+  KernelShape shape;
+  for (size_t at = kHeaderWords; at < count;) {
+    uint32_t length = words[at] >> 16, opcode = words[at] & 0xffff;
+    if (length == 0 || length > count - at)
+      break;
+    shape.barriers += opcode == kOpControlBarrier;
+    shape.loops += opcode == kOpLoopMerge;
+    at += length;
+  }
+  return shape;
+}
 
 struct KernelChecker::Validator {
   spvtools::SpirvTools tools{SPV_ENV_VULKAN_1_1};

@@ -25,6 +25,16 @@
 
 namespace tessera::runtime {
 
+/// What a kernel's SPIR-V holds that sets its compile time on drivers
+/// like lavapipe's (docs/architecture.md, "What a first run costs").
+struct KernelShape {
+  uint32_t barriers = 0; // OpControlBarrier
+  uint32_t loops = 0;    // OpLoopMerge: structured loops
+};
+/// Counts them in `count` words of SPIR-V (malformed input stops the
+/// count; the checker reports it).
+KernelShape describeKernel(const uint32_t *words, size_t count);
+
 class KernelChecker {
 public:
   KernelChecker(const VkPhysicalDeviceLimits &limits, std::string modelName);

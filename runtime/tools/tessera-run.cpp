@@ -170,10 +170,12 @@ void printKernels(const tessera::Program &program, double loadSeconds) {
   std::printf("kernels: %zu, load %.3f s, pipeline creation %.3f s summed "
               "over threads\n",
               kernels.size(), loadSeconds, total);
-  std::printf("  %10s %8s %4s  %s\n", "create ms", "SPIR-V", "uses", "kernel");
+  std::printf("  %10s %8s %8s %5s %4s  %s\n", "create ms", "SPIR-V", "barriers",
+              "loops", "uses", "kernel");
   for (const tessera_kernel_info &kernel : kernels)
-    std::printf("  %10.1f %7zuB %4u  %s (%s)\n", kernel.create_seconds * 1e3,
-                kernel.spirv_bytes, kernel.dispatches, kernel.label,
+    std::printf("  %10.1f %7zuB %8u %5u %4u  %s (%s)\n",
+                kernel.create_seconds * 1e3, kernel.spirv_bytes,
+                kernel.barriers, kernel.loops, kernel.dispatches, kernel.label,
                 kernel.name);
 }
 

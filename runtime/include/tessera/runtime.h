@@ -213,6 +213,8 @@ typedef struct tessera_kernel_info {
   double create_seconds; /* wall time of its pipeline's creation at load:
                             the driver's shader compile, unless a cache
                             held it */
+  uint32_t barriers;     /* workgroup barriers in its SPIR-V */
+  uint32_t loops;        /* structured loops in its SPIR-V */
 } tessera_kernel_info;
 
 uint32_t tessera_program_kernel_count(tessera_program program);
