@@ -430,24 +430,68 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
                               arith::MulIOp::create(b, loc, kk, strideK)),
         strideK, kStep);
   };
-  // The kStep quantized values of column j from k on (before scaling):
-  // kStep / perWord words, each unpacked in registers.
-  auto loadQuantizedSteps = [&](Value base, Value kk) {
-    SmallVector<Value> values;
-    Value word0 = arith::DivUIOp::create(b, loc, kk, e.index(perWord));
-    Value at = arith::AddIOp::create(
-        b, loc, base, arith::MulIOp::create(b, loc, word0, strideBK));
-    for (Value word : e.loadRun(rhs, at, strideBK, kStep / perWord))
-      for (int64_t t = 0; t < perWord; ++t)
-        values.push_back(e.unpackQuantized(word, t, dequantize.getBits()));
-    return values;
-  };
-  // One scale per row of W (per channel, no zero point) multiplies the sums
-  // once after the loop; otherwise each step's partial sums are scaled by
-  // their group's (a group is whole steps: kStep divides it).
+  // One K step over a dequantized weight, column by column: each word is
+  // unpacked and its values go straight into the column's partial sums
+  // (the unpacked step of every column at once would not fit registers,
+  // threadN x kStep values). The partial sums get their group's scale
+  // once, s (sum a q - z sum a), or per channel once after the loop.
   bool scaleAfterLoop = dequantize && dequantize.getGroupsPerRow() == 1 &&
                         !dequantize.getZeroPoint();
-  bool scalePerStep = dequantize && !scaleAfterLoop;
+  // (The column sums of a recomputed norm follow the products.)
+  int64_t columnSums = threadM * threadN + 2 * threadM;
+  auto quantizedStep = [&](SmallVector<Value> next,
+                           ArrayRef<SmallVector<Value>> a,
+                           Value kk) -> SmallVector<Value> {
+    Value group =
+        arith::DivUIOp::create(b, loc, kk, e.index(dequantize.getGroupSize()));
+    SmallVector<Value> rowSum;
+    if (zeroPoint)
+      for (int64_t i = 0; i < threadM; ++i) {
+        Value sum = a[i].front();
+        for (Value value : ArrayRef<Value>(a[i]).drop_front())
+          sum = arith::AddFOp::create(b, loc, sum, value);
+        rowSum.push_back(sum);
+      }
+    Value word0 = arith::DivUIOp::create(b, loc, kk, e.index(perWord));
+    for (int64_t j = 0; j < threadN; ++j) {
+      Value at = arith::AddIOp::create(
+          b, loc, baseB[j], arith::MulIOp::create(b, loc, word0, strideBK));
+      SmallVector<Value> partial(threadM);
+      Value columnSum;
+      auto accumulate = [&](Value &sum, Value term) {
+        sum = sum ? arith::AddFOp::create(b, loc, sum, term).getResult() : term;
+      };
+      SmallVector<Value> words = e.loadRun(rhs, at, strideBK, kStep / perWord);
+      for (auto [w, word] : llvm::enumerate(words))
+        for (int64_t t = 0; t < perWord; ++t) {
+          Value q = e.unpackQuantized(word, t, dequantize.getBits());
+          for (int64_t i = 0; i < threadM; ++i)
+            accumulate(partial[i],
+                       arith::MulFOp::create(b, loc, a[i][w * perWord + t], q));
+          if (statisticsInLoop)
+            accumulate(columnSum, q);
+        }
+      SmallVector<Value> stepScale, stepZero;
+      if (!scaleAfterLoop) {
+        stepScale.push_back(e.loadInput(scale, {cols[j], group}));
+        if (zeroPoint)
+          stepZero.push_back(e.loadInput(zeroPoint, {cols[j], group}));
+      }
+      auto dequantized = [&](Value sum, Value count) {
+        return scaleAfterLoop
+                   ? sum
+                   : dequantizeSum(e, sum, count, stepScale, stepZero, 0);
+      };
+      for (int64_t i = 0; i < threadM; ++i)
+        next[i * threadN + j] = arith::AddFOp::create(
+            b, loc, next[i * threadN + j],
+            dequantized(partial[i], zeroPoint ? rowSum[i] : Value()));
+      if (statisticsInLoop)
+        next[columnSums + j] = arith::AddFOp::create(
+            b, loc, next[columnSums + j], dequantized(columnSum, e.f32(kStep)));
+    }
+    return next;
+  };
 
   // This invocation's range of K: all of it, or its slice (a multiple of
   // kStep long, so vector loads stay aligned; trailing slices may be
@@ -508,64 +552,21 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
                   b, loc, squares, arith::MulFOp::create(b, loc, value, value));
             }
           }
-          // Per column, its group's scale and zero point at this step.
-          SmallVector<Value> stepScale, stepZero;
-          Value group;
-          if (scalePerStep)
-            group = arith::DivUIOp::create(b, loc, kk,
-                                           e.index(dequantize.getGroupSize()));
+          if (dequantize)
+            return quantizedStep(std::move(next), a, kk);
           for (int64_t j = 0; j < threadN; ++j) {
-            if (!dequantize) {
-              bv.push_back(loadSteps(rhs, baseB[j], kk, strideBK));
-            } else {
-              bv.push_back(loadQuantizedSteps(baseB[j], kk));
-              if (scalePerStep)
-                stepScale.push_back(e.loadInput(scale, {cols[j], group}));
-              if (zeroPoint)
-                stepZero.push_back(e.loadInput(zeroPoint, {cols[j], group}));
-            }
-            if (statisticsInLoop) {
-              Value sum = bv.back().front();
-              for (Value value : ArrayRef<Value>(bv.back()).drop_front())
-                sum = arith::AddFOp::create(b, loc, sum, value);
-              if (scalePerStep)
-                sum =
-                    dequantizeSum(e, sum, e.f32(kStep), stepScale, stepZero, j);
-              next[products + 2 * threadM + j] = arith::AddFOp::create(
-                  b, loc, next[products + 2 * threadM + j], sum);
-            }
+            bv.push_back(loadSteps(rhs, baseB[j], kk, strideBK));
+            if (statisticsInLoop)
+              for (Value value : bv.back())
+                next[products + 2 * threadM + j] = arith::AddFOp::create(
+                    b, loc, next[products + 2 * threadM + j], value);
           }
-          if (!scalePerStep) {
-            for (int64_t t = 0; t < kStep; ++t)
-              for (int64_t i = 0; i < threadM; ++i)
-                for (int64_t j = 0; j < threadN; ++j)
-                  next[i * threadN + j] = arith::AddFOp::create(
-                      b, loc, next[i * threadN + j],
-                      arith::MulFOp::create(b, loc, a[i][t], bv[j][t]));
-            return next;
-          }
-          // The step's sums of a·q, then dequantized once per step:
-          // s (sum a q - z sum a).
-          SmallVector<Value> rowSum;
-          if (zeroPoint)
-            for (int64_t i = 0; i < threadM; ++i) {
-              Value sum = a[i].front();
-              for (Value value : ArrayRef<Value>(a[i]).drop_front())
-                sum = arith::AddFOp::create(b, loc, sum, value);
-              rowSum.push_back(sum);
-            }
-          for (int64_t i = 0; i < threadM; ++i)
-            for (int64_t j = 0; j < threadN; ++j) {
-              Value partial = arith::MulFOp::create(b, loc, a[i][0], bv[j][0]);
-              for (int64_t t = 1; t < kStep; ++t)
-                partial = arith::AddFOp::create(
-                    b, loc, partial,
+          for (int64_t t = 0; t < kStep; ++t)
+            for (int64_t i = 0; i < threadM; ++i)
+              for (int64_t j = 0; j < threadN; ++j)
+                next[i * threadN + j] = arith::AddFOp::create(
+                    b, loc, next[i * threadN + j],
                     arith::MulFOp::create(b, loc, a[i][t], bv[j][t]));
-              next[i * threadN + j] = arith::AddFOp::create(
-                  b, loc, next[i * threadN + j],
-                  dequantizeSum(e, partial, zeroPoint ? rowSum[i] : Value(),
-                                stepScale, stepZero, j));
-            }
           return next;
         });
     scf::YieldOp::create(b, loc, loop.getResults());
