@@ -71,11 +71,12 @@ cl::opt<Precision> precision(
     cl::init(Precision::F32), cl::cat(category));
 cl::opt<std::string> weights(
     "weights",
-    cl::desc("Store linear weights as integers, dequantized in registers by "
-             "their kernels: int8 (one f16 scale per output channel) or "
-             "int4[:GROUP] (one f16 scale per output channel and GROUP "
-             "input columns, 32, 64 or 128; default 32). Other weights "
-             "follow --precision. Accuracy: docs/benchmarks.md"),
+    cl::desc("Store linear weights and embedding tables as integers, "
+             "dequantized in registers by their kernels: int8 (one f16 "
+             "scale per output channel) or int4[:GROUP] (one f16 scale per "
+             "output channel and GROUP input columns, 32, 64 or 128; "
+             "default 32; tables and tied LM heads at 8 bits). Other "
+             "weights follow --precision. Accuracy: docs/benchmarks.md"),
     cl::value_desc("int8|int4[:GROUP]"), cl::cat(category));
 cl::list<std::string>
     dims("dim",
