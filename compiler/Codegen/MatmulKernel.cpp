@@ -316,16 +316,16 @@ SmallVector<Value> combineSlices(KernelEmitter &e, ArrayRef<Value> sums,
 }
 
 /// A step's sum over one group of a column's quantized values, dequantized:
-/// s_j (sum - z_j count), where `count` is the sum of the factors the
-/// values were multiplied by (the step's length for a plain sum, a row's
-/// sum of inputs for the products) and z_j is absent without zero points.
-Value dequantizeSum(KernelEmitter &e, Value sum, Value count,
-                    ArrayRef<Value> scale, ArrayRef<Value> zero, int64_t j) {
+/// s (sum - z count), where `count` is the sum of the factors the values
+/// were multiplied by (the step's length for a plain sum, a row's sum of
+/// inputs for the products) and z is null without zero points.
+Value dequantizeSum(KernelEmitter &e, Value sum, Value count, Value scale,
+                    Value zero) {
   OpBuilder &b = e.builder();
-  if (!zero.empty())
-    sum = arith::SubFOp::create(
-        b, e.loc(), sum, arith::MulFOp::create(b, e.loc(), zero[j], count));
-  return arith::MulFOp::create(b, e.loc(), sum, scale[j]);
+  if (zero)
+    sum = arith::SubFOp::create(b, e.loc(), sum,
+                                arith::MulFOp::create(b, e.loc(), zero, count));
+  return arith::MulFOp::create(b, e.loc(), sum, scale);
 }
 
 } // namespace
@@ -437,8 +437,10 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
   // once, s (sum a q - z sum a), or per channel once after the loop.
   bool scaleAfterLoop = dequantize && dequantize.getGroupsPerRow() == 1 &&
                         !dequantize.getZeroPoint();
-  // (The column sums of a recomputed norm follow the products.)
-  int64_t columnSums = threadM * threadN + 2 * threadM;
+  // Loop-carried: the products, then (statistics in the loop) per row the
+  // sum of d and of d^2, and per column the sum of w.
+  int64_t products = threadM * threadN;
+  int64_t columnSums = products + 2 * threadM;
   auto quantizedStep = [&](SmallVector<Value> next,
                            ArrayRef<SmallVector<Value>> a,
                            Value kk) -> SmallVector<Value> {
@@ -471,16 +473,16 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
           if (statisticsInLoop)
             accumulate(columnSum, q);
         }
-      SmallVector<Value> stepScale, stepZero;
+      Value stepScale, stepZero;
       if (!scaleAfterLoop) {
-        stepScale.push_back(e.loadInput(scale, {cols[j], group}));
+        stepScale = e.loadInput(scale, {cols[j], group});
         if (zeroPoint)
-          stepZero.push_back(e.loadInput(zeroPoint, {cols[j], group}));
+          stepZero = e.loadInput(zeroPoint, {cols[j], group});
       }
       auto dequantized = [&](Value sum, Value count) {
         return scaleAfterLoop
                    ? sum
-                   : dequantizeSum(e, sum, count, stepScale, stepZero, 0);
+                   : dequantizeSum(e, sum, count, stepScale, stepZero);
       };
       for (int64_t i = 0; i < threadM; ++i)
         next[i * threadN + j] = arith::AddFOp::create(
@@ -518,11 +520,9 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
   // (Barriers come after: the statistics' and the slices' need every
   // invocation.)
   Value active = arith::AndIOp::create(
-      b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, m0, rows),
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, m0, rows),
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, n0, n));
-  // Loop-carried: the products, then (statistics in the loop) per row the
-  // sum of d and of d^2, and per column the sum of w.
-  int64_t products = threadM * threadN;
   int64_t carried = products + (statisticsInLoop ? 2 * threadM + threadN : 0);
   SmallVector<Value> init(carried, e.f32(0.0));
   SmallVector<Type> sumTypes(init.size(), b.getF32Type());
@@ -558,8 +558,8 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
             bv.push_back(loadSteps(rhs, baseB[j], kk, strideBK));
             if (statisticsInLoop)
               for (Value value : bv.back())
-                next[products + 2 * threadM + j] = arith::AddFOp::create(
-                    b, loc, next[products + 2 * threadM + j], value);
+                next[columnSums + j] =
+                    arith::AddFOp::create(b, loc, next[columnSums + j], value);
           }
           for (int64_t t = 0; t < kStep; ++t)
             for (int64_t i = 0; i < threadM; ++i)
@@ -582,8 +582,8 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
         sums[i * threadN + j] =
             arith::MulFOp::create(b, loc, sums[i * threadN + j], columnScale);
       if (statisticsInLoop)
-        sums[products + 2 * threadM + j] = arith::MulFOp::create(
-            b, loc, sums[products + 2 * threadM + j], columnScale);
+        sums[columnSums + j] =
+            arith::MulFOp::create(b, loc, sums[columnSums + j], columnScale);
     }
   }
   // Per row: the mean's offset from the shift, for the correction below.
@@ -624,8 +624,7 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
       if (statisticsInLoop)
         value = arith::SubFOp::create(
             b, loc, value,
-            arith::MulFOp::create(b, loc, meanOffset[i],
-                                  sums[products + 2 * threadM + j]));
+            arith::MulFOp::create(b, loc, meanOffset[i], sums[columnSums + j]));
       if (normIsInput)
         value = arith::MulFOp::create(b, loc, value, rowInverseStd[i]);
       if (norm)
