@@ -41,6 +41,11 @@ Value KernelEmitter::index(int64_t value) {
   return arith::ConstantIndexOp::create(builder_, loc_, value);
 }
 
+Value KernelEmitter::i32(int64_t value) {
+  return arith::ConstantOp::create(builder_, loc_,
+                                   builder_.getI32IntegerAttr(value));
+}
+
 Value KernelEmitter::f32(double value) {
   return arith::ConstantOp::create(builder_, loc_,
                                    builder_.getF32FloatAttr(value));
@@ -212,33 +217,27 @@ SmallVector<Value> KernelEmitter::loadRun(BlockArgument input, Value offset,
   return values;
 }
 
+// Field `lane` to the top of the word, then an arithmetic shift down: the
+// sign comes with it.
 Value KernelEmitter::unpackQuantized(Value word, int64_t lane, int64_t bits) {
-  auto constant = [&](int64_t value) {
-    return arith::ConstantOp::create(builder_, loc_,
-                                     builder_.getI32IntegerAttr(value));
-  };
-  Value up = word;
-  if (int64_t left = 32 - bits * (lane + 1); left != 0)
-    up = arith::ShLIOp::create(builder_, loc_, word, constant(left));
-  Value field = arith::ShRSIOp::create(builder_, loc_, up, constant(32 - bits));
-  return arith::SIToFPOp::create(builder_, loc_, builder_.getF32Type(), field);
+  int64_t left = 32 - bits * (lane + 1);
+  return signedFieldAsF32(
+      left == 0 ? word : arith::ShLIOp::create(builder_, loc_, word, i32(left)),
+      bits);
 }
 
 Value KernelEmitter::unpackQuantized(Value word, Value lane, int64_t bits) {
-  // Field `lane` to the top of the word, then an arithmetic shift down:
-  // the sign comes with it.
-  Type i32 = builder_.getI32Type();
-  auto constant = [&](int64_t value) {
-    return arith::ConstantOp::create(builder_, loc_,
-                                     builder_.getI32IntegerAttr(value));
-  };
   Value laneBits = arith::MulIOp::create(
-      builder_, loc_, arith::IndexCastOp::create(builder_, loc_, i32, lane),
-      constant(bits));
-  Value up = arith::ShLIOp::create(
-      builder_, loc_, word,
-      arith::SubIOp::create(builder_, loc_, constant(32 - bits), laneBits));
-  Value field = arith::ShRSIOp::create(builder_, loc_, up, constant(32 - bits));
+      builder_, loc_,
+      arith::IndexCastOp::create(builder_, loc_, builder_.getI32Type(), lane),
+      i32(bits));
+  Value left = arith::SubIOp::create(builder_, loc_, i32(32 - bits), laneBits);
+  return signedFieldAsF32(arith::ShLIOp::create(builder_, loc_, word, left),
+                          bits);
+}
+
+Value KernelEmitter::signedFieldAsF32(Value up, int64_t bits) {
+  Value field = arith::ShRSIOp::create(builder_, loc_, up, i32(32 - bits));
   return arith::SIToFPOp::create(builder_, loc_, builder_.getF32Type(), field);
 }
 
@@ -271,10 +270,8 @@ Value KernelEmitter::loadAtOffset(BlockArgument input, Value offset) {
   Value raw = memref::LoadOp::create(builder_, loc_, buffer, offset);
   Type elementType = cast<RankedTensorType>(input.getType()).getElementType();
   if (elementType.isInteger(1))
-    return arith::CmpIOp::create(
-        builder_, loc_, arith::CmpIPredicate::ne, raw,
-        arith::ConstantOp::create(builder_, loc_,
-                                  builder_.getI32IntegerAttr(0)));
+    return arith::CmpIOp::create(builder_, loc_, arith::CmpIPredicate::ne, raw,
+                                 i32(0));
   return widen(raw);
 }
 
@@ -366,10 +363,7 @@ void KernelEmitter::checkGatherIndex(GatherOp gather, ArrayRef<Value> place,
       lowest, ValueRange{index(0)});
 }
 
-Value KernelEmitter::noBadIndex() {
-  return arith::ConstantOp::create(
-      builder_, loc_, builder_.getI32IntegerAttr(::tessera::tsr::kNoBadIndex));
-}
+Value KernelEmitter::noBadIndex() { return i32(::tessera::tsr::kNoBadIndex); }
 
 void KernelEmitter::reportIndexChecks() {
   if (lowestBadPlaces_.empty())

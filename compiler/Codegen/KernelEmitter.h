@@ -64,6 +64,7 @@ public:
   KernelSignature &signature() { return signature_; }
 
   Value index(int64_t value);
+  Value i32(int64_t value);
   Value f32(double value);
   /// The value of a size: a constant, or read from the params buffer.
   Value size(const DimExpr &expr);
@@ -181,6 +182,8 @@ private:
   /// softmax or layer norm; correct everywhere, not fast).
   Value evaluateReduction(Operation *op, ArrayRef<Value> indices,
                           const llvm::DenseMap<Value, Value> &known);
+  /// The signed `bits`-bit field at the top of the i32 `up`, as f32.
+  Value signedFieldAsF32(Value up, int64_t bits);
   /// A loaded f16 scalar or vector as f32; other values unchanged.
   Value widen(Value loaded);
   /// Notes index `position` of `gather`, read at `place` in its index

@@ -221,7 +221,8 @@ struct QuantizeWeightsPass
              "32-bit words";
       return {};
     }
-    std::optional<SmallVector<float>> values = getF32Values(weight);
+    SmallVector<float> storage;
+    std::optional<ArrayRef<float>> values = getF32Data(weight, storage);
     if (!values)
       return {};
     int64_t groups = k / group;
@@ -232,9 +233,8 @@ struct QuantizeWeightsPass
     mlir::parallelFor(&getContext(), 0, n, [&](size_t row) {
       for (int64_t g = row * groups; g < static_cast<int64_t>(row + 1) * groups;
            ++g) {
-        QuantizedGroup quantized =
-            quantizeGroup(ArrayRef<float>(*values).slice(g * group, group),
-                          fieldBits, halfScales);
+        QuantizedGroup quantized = quantizeGroup(
+            values->slice(g * group, group), fieldBits, halfScales);
         llvm::copy(quantized.values, integers.begin() + g * group);
         scales[g] = quantized.scale;
       }

@@ -3,6 +3,7 @@
 #include "compiler/Transforms/RaisingUtils.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/TypeUtilities.h"
 
 #include <cmath>
 
@@ -34,20 +35,6 @@ bool mlir::tessera::isSplatNear(Value value, double expected,
              relTolerance * std::max(1.0, std::abs(expected));
 }
 
-std::optional<ArrayRef<float>>
-mlir::tessera::getF32ResourceData(Value value) {
-  auto constant = value.getDefiningOp<ConstantOp>();
-  auto resource = constant
-                      ? dyn_cast<DenseResourceElementsAttr>(constant.getValue())
-                      : DenseResourceElementsAttr();
-  if (!resource || !resource.getElementType().isF32())
-    return std::nullopt;
-  AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-  if (!blob)
-    return std::nullopt;
-  return blob->getDataAs<float>();
-}
-
 std::optional<ArrayRef<char>> mlir::tessera::getResourceBytes(Value value) {
   auto constant = value.getDefiningOp<ConstantOp>();
   auto resource = constant
@@ -58,6 +45,14 @@ std::optional<ArrayRef<char>> mlir::tessera::getResourceBytes(Value value) {
   if (!blob)
     return std::nullopt;
   return blob->getData();
+}
+
+std::optional<ArrayRef<float>> mlir::tessera::getF32ResourceData(Value value) {
+  std::optional<ArrayRef<char>> bytes = getResourceBytes(value);
+  if (!bytes || !getElementTypeOrSelf(value.getType()).isF32())
+    return std::nullopt;
+  return ArrayRef<float>(reinterpret_cast<const float *>(bytes->data()),
+                         bytes->size() / sizeof(float));
 }
 
 std::optional<SmallVector<float>> mlir::tessera::getF32Values(Value value) {
@@ -77,6 +72,17 @@ std::optional<SmallVector<float>> mlir::tessera::getF32Values(Value value) {
   if (!data)
     return std::nullopt;
   return SmallVector<float>(data->begin(), data->end());
+}
+
+std::optional<ArrayRef<float>>
+mlir::tessera::getF32Data(Value value, SmallVectorImpl<float> &storage) {
+  if (std::optional<ArrayRef<float>> data = getF32ResourceData(value))
+    return data;
+  std::optional<SmallVector<float>> values = getF32Values(value);
+  if (!values)
+    return std::nullopt;
+  storage = std::move(*values);
+  return ArrayRef<float>(storage);
 }
 
 std::optional<std::vector<uint16_t>>

@@ -43,6 +43,12 @@ std::optional<ArrayRef<char>> getResourceBytes(Value value);
 /// The f32 elements of a constant (inline dense or a dense_resource blob).
 std::optional<SmallVector<float>> getF32Values(Value value);
 
+/// The same without a copy where the constant is a dense_resource blob (a
+/// weight of hundreds of megabytes); an inline literal's elements are
+/// copied into `storage`, which the result then points into.
+std::optional<ArrayRef<float>> getF32Data(Value value,
+                                          SmallVectorImpl<float> &storage);
+
 /// A constant of `type` holding `values` (of the type's element width) as
 /// a new dense_resource blob named after `name`.
 template <typename T>

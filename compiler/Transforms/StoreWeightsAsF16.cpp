@@ -14,7 +14,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 
 namespace mlir::tessera {
 #define GEN_PASS_DEF_TESSERASTOREWEIGHTSASF16
@@ -52,8 +51,9 @@ struct StoreWeightsAsF16Pass
         constants.push_back(constant);
     });
     for (ConstantOp constant : constants) {
-      std::optional<SmallVector<float>> values =
-          getF32Values(constant.getResult());
+      SmallVector<float> storage;
+      std::optional<ArrayRef<float>> values =
+          getF32Data(constant.getResult(), storage);
       if (!values)
         continue;
       std::optional<std::vector<uint16_t>> half = toHalfBits(*values);
@@ -68,14 +68,9 @@ struct StoreWeightsAsF16Pass
               dyn_cast<DenseResourceElementsAttr>(constant.getValue()))
         name = (resource.getRawHandle().getKey() + "_f16").str();
       OpBuilder builder(constant);
-      auto stored = ConstantOp::create(
-          builder, constant.getLoc(),
-          DenseResourceElementsAttr::get(
-              halfType, name,
-              HeapAsmResourceBlob::allocateAndCopyInferAlign(
-                  ArrayRef<uint16_t>(*half))));
-      auto widened =
-          CastOp::create(builder, constant.getLoc(), type, stored.getResult());
+      Value stored = createResource(builder, constant.getLoc(), halfType,
+                                    ArrayRef<uint16_t>(*half), name);
+      auto widened = CastOp::create(builder, constant.getLoc(), type, stored);
       constant.replaceAllUsesWith(widened.getResult());
       constant.erase();
       ++numStored;

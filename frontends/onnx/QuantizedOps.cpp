@@ -29,24 +29,53 @@ using namespace mlir::tessera::onnx_frontend;
 
 namespace {
 
-/// The elements of an 8- or 4-bit integer initializer (its type says which
-/// and whether signed), in order.
-SmallVector<int32_t> integersOf(const ImportedValue &value) {
-  auto type = cast<IntegerType>(value.type.getElementType());
-  const std::string &bytes = *value.packedIntegers;
-  int64_t count = value.type.getNumElements();
+/// Field `i` of `bytes` packed with `bits`-bit unsigned values as ONNX
+/// and MatMulNBits pack them: one per byte, or two (the first in the low
+/// bits).
+int32_t unsignedField(StringRef bytes, int64_t i, int64_t bits) {
+  auto byte = static_cast<uint8_t>(bytes[bits == 8 ? i : i / 2]);
+  return bits == 8 ? byte : (byte >> (4 * (i % 2))) & 0xF;
+}
+
+/// The integer elements of input `i` (the node's `what`), in order: an 8-
+/// or 4-bit initializer (its type says which and whether signed), or a
+/// small integer tensor known at compile time.
+FailureOr<SmallVector<int32_t>> integersOf(NodeContext &node, int i,
+                                           StringRef what) {
+  const ImportedValue &value = node.info(i);
   SmallVector<int32_t> integers;
-  integers.reserve(count);
-  for (int64_t i = 0; i < count; ++i) {
-    int32_t field =
-        type.getWidth() == 8
-            ? static_cast<uint8_t>(bytes[i])
-            : (static_cast<uint8_t>(bytes[i / 2]) >> (4 * (i % 2))) & 0xF;
-    if (type.isSigned() && field >= (1 << (type.getWidth() - 1)))
-      field -= 1 << type.getWidth();
+  if (value.known) {
+    for (const DimExpr &e : *value.known) {
+      if (!e.isConstant())
+        return node.emitError() << "dequantizes a dynamic dimension";
+      integers.push_back(static_cast<int32_t>(e.getCoefficient()));
+    }
+    return integers;
+  }
+  if (!value.packedIntegers)
+    return node.emitError()
+           << "needs a constant " << what << " (input " << i << ")";
+  auto type = cast<IntegerType>(value.type.getElementType());
+  int64_t bits = type.getWidth();
+  for (int64_t at = 0; at < value.type.getNumElements(); ++at) {
+    int32_t field = unsignedField(*value.packedIntegers, at, bits);
+    if (type.isSigned() && field >= (1 << (bits - 1)))
+      field -= 1 << bits;
     integers.push_back(field);
   }
   return integers;
+}
+
+/// A weight constant of `type` holding `values`, named `name`.
+template <typename T>
+Value createWeight(NodeContext &node, RankedTensorType type, ArrayRef<T> values,
+                   const std::string &name) {
+  return ConstantOp::create(
+             node.builder(), node.loc(),
+             DenseResourceElementsAttr::get(
+                 type, name,
+                 HeapAsmResourceBlob::allocateAndCopyInferAlign(values)))
+      .getResult();
 }
 
 /// The float elements of a constant input (f32 or f16), or nullopt.
@@ -102,24 +131,19 @@ Value createDequantize(NodeContext &node, const QuantizedMatrix &matrix,
   Location loc = node.loc();
   int64_t groups = matrix.k / matrix.group;
   std::vector<int32_t> words = packQuantized(matrix.values, matrix.bits);
-  auto constant = [&](RankedTensorType type, auto values, StringRef suffix) {
-    return ConstantOp::create(
-               builder, loc,
-               DenseResourceElementsAttr::get(
-                   type, (name + suffix).str(),
-                   HeapAsmResourceBlob::allocateAndCopyInferAlign(values)))
-        .getResult();
-  };
-  Value packed =
-      constant(RankedTensorType::get({matrix.n, matrix.k * matrix.bits / 32},
-                                     builder.getI32Type()),
-               ArrayRef<int32_t>(words), "_q");
+  Value packed = createWeight(
+      node,
+      RankedTensorType::get({matrix.n, matrix.k * matrix.bits / 32},
+                            builder.getI32Type()),
+      ArrayRef<int32_t>(words), (name + "_q").str());
   auto groupType =
       RankedTensorType::get({matrix.n, groups}, builder.getF32Type());
-  Value scale = constant(groupType, ArrayRef<float>(matrix.scales), "_scale");
+  Value scale = createWeight(node, groupType, ArrayRef<float>(matrix.scales),
+                             (name + "_scale").str());
   Value zero;
   if (llvm::any_of(matrix.zeros, [](float z) { return z != 0.0f; }))
-    zero = constant(groupType, ArrayRef<float>(matrix.zeros), "_zero_point");
+    zero = createWeight(node, groupType, ArrayRef<float>(matrix.zeros),
+                        (name + "_zero_point").str());
   return DequantizeOp::create(
              builder, loc,
              RankedTensorType::get({matrix.n, matrix.k}, builder.getF32Type()),
@@ -141,28 +165,15 @@ LogicalResult convertDequantizeLinear(NodeContext &node) {
   std::optional<SmallVector<float>> scales = floatsOf(node, 1);
   if (!scales)
     return node.emitError() << "needs a constant float scale (input 1)";
-  SmallVector<int32_t> integers;
-  if (x.packedIntegers) {
-    integers = integersOf(x);
-  } else {
-    for (const DimExpr &e : *x.known) {
-      if (!e.isConstant())
-        return node.emitError() << "dequantizes a dynamic dimension";
-      integers.push_back(static_cast<int32_t>(e.getCoefficient()));
-    }
-  }
+  FailureOr<SmallVector<int32_t>> integers = integersOf(node, 0, "input");
+  if (failed(integers))
+    return failure();
   SmallVector<int32_t> zeros(scales->size(), 0);
   if (node.hasInput(2)) {
-    const ImportedValue &zero = node.info(2);
-    if (zero.packedIntegers) {
-      zeros = integersOf(zero);
-    } else if (zero.known) {
-      zeros.clear();
-      for (const DimExpr &e : *zero.known)
-        zeros.push_back(static_cast<int32_t>(e.getCoefficient()));
-    } else {
-      return node.emitError() << "needs a constant zero point (input 2)";
-    }
+    FailureOr<SmallVector<int32_t>> given = integersOf(node, 2, "zero point");
+    if (failed(given))
+      return failure();
+    zeros = std::move(*given);
     if (zeros.size() != scales->size())
       return node.emitError() << "has " << zeros.size() << " zero points for "
                               << scales->size() << " scales";
@@ -239,7 +250,7 @@ LogicalResult convertDequantizeLinear(NodeContext &node) {
         int64_t n = rowsAreN ? row : column, k = rowsAreN ? column : row;
         int64_t parameter = parameterOf(flat);
         matrix.values[n * matrix.k + k] =
-            static_cast<int8_t>(integers[flat] - offset);
+            static_cast<int8_t>((*integers)[flat] - offset);
         int64_t g = n * groups + k / matrix.group;
         matrix.scales[g] = (*scales)[parameter];
         matrix.zeros[g] = static_cast<float>(zeros[parameter] - offset);
@@ -255,17 +266,13 @@ LogicalResult convertDequantizeLinear(NodeContext &node) {
   SmallVector<float> values(count);
   for (int64_t flat = 0; flat < count; ++flat) {
     int64_t parameter = parameterOf(flat);
-    values[flat] = static_cast<float>(integers[flat] - zeros[parameter]) *
+    values[flat] = static_cast<float>((*integers)[flat] - zeros[parameter]) *
                    (*scales)[parameter];
   }
-  auto type = RankedTensorType::get(shape, node.builder().getF32Type());
   return node.setOutput(
-      0, ConstantOp::create(node.builder(), node.loc(),
-                            DenseResourceElementsAttr::get(
-                                type, node.node().input(0) + "_dequantized",
-                                HeapAsmResourceBlob::allocateAndCopyInferAlign(
-                                    ArrayRef<float>(values))))
-             .getResult());
+      0, createWeight(
+             node, RankedTensorType::get(shape, node.builder().getF32Type()),
+             ArrayRef<float>(values), node.node().input(0) + "_dequantized"));
 }
 
 /// com.microsoft.MatMulNBits: A · dequantize(B)ᵀ (+ bias), B [N, blocks,
@@ -319,22 +326,16 @@ LogicalResult convertMatMulNBits(NodeContext &node) {
       return node.emitError() << "needs zero points (input 3) as " << n * perRow
                               << " constant uint8 bytes (float zero points "
                                  "are not supported)";
-    const std::string &bytes = *zero.packedIntegers;
+    StringRef bytes = *zero.packedIntegers;
     for (int64_t row = 0; row < n; ++row)
-      for (int64_t g = 0; g < blocks; ++g) {
-        uint8_t byte = bytes[row * perRow + g * bits / 8];
-        int32_t z = bits == 8 ? byte : (byte >> (4 * (g % 2))) & 0xF;
-        matrix.zeros[row * blocks + g] = static_cast<float>(z - offset);
-      }
+      for (int64_t g = 0; g < blocks; ++g)
+        matrix.zeros[row * blocks + g] = static_cast<float>(
+            unsignedField(bytes.substr(row * perRow), g, bits) - offset);
   }
-  const std::string &bytes = *b.packedIntegers;
   matrix.values.resize(n * k);
-  for (int64_t i = 0; i < n * k; ++i) {
-    int32_t field =
-        bits == 8 ? static_cast<uint8_t>(bytes[i])
-                  : (static_cast<uint8_t>(bytes[i / 2]) >> (4 * (i % 2))) & 0xF;
-    matrix.values[i] = static_cast<int8_t>(field - offset);
-  }
+  for (int64_t i = 0; i < n * k; ++i)
+    matrix.values[i] =
+        static_cast<int8_t>(unsignedField(*b.packedIntegers, i, bits) - offset);
   FailureOr<Value> a = node.input(0);
   if (failed(a))
     return failure();

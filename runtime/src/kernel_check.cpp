@@ -47,17 +47,29 @@ std::string literalString(const uint32_t *words, uint32_t at, uint32_t end) {
   return "";
 }
 
+/// The opcode and word count of the instruction at word `at` of `count`;
+/// a length of 0 where it is malformed (no words, or past the end).
+struct Instruction {
+  uint32_t opcode, length;
+};
+Instruction instructionAt(const uint32_t *words, size_t count, size_t at) {
+  uint32_t length = words[at] >> 16;
+  if (length == 0 || length > count - at)
+    return {0, 0};
+  return {words[at] & 0xffff, length};
+}
+
 } // namespace
 
 KernelShape describeKernel(const uint32_t *words, size_t count) {
   KernelShape shape;
   for (size_t at = kHeaderWords; at < count;) {
-    uint32_t length = words[at] >> 16, opcode = words[at] & 0xffff;
-    if (length == 0 || length > count - at)
+    Instruction instruction = instructionAt(words, count, at);
+    if (instruction.length == 0)
       break;
-    shape.barriers += opcode == kOpControlBarrier;
-    shape.loops += opcode == kOpLoopMerge;
-    at += length;
+    shape.barriers += instruction.opcode == kOpControlBarrier;
+    shape.loops += instruction.opcode == kOpLoopMerge;
+    at += instruction.length;
   }
   return shape;
 }
@@ -107,8 +119,8 @@ Status KernelChecker::check(const tsr::Executable &executable,
   };
   std::vector<Variable> variables;
   for (uint32_t at = kHeaderWords; at < count;) {
-    uint32_t length = words[at] >> 16, opcode = words[at] & 0xffff;
-    if (length == 0 || length > count - at)
+    auto [opcode, length] = instructionAt(words, count, at);
+    if (length == 0)
       return refuse("has a malformed instruction at word " +
                     std::to_string(at));
     const uint32_t *operands = words + at + 1;
