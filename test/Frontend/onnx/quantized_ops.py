@@ -9,7 +9,12 @@ ContribOperators.md (1e-4 relative); the raised IR says whether the weight
 stayed integers (a tessera.dequantize read by a linear) or was evaluated
 at import.
 
-    quantized_ops.py WORK_DIR      (tessera-compile, tessera-run on PATH)
+    quantized_ops.py WORK_DIR [--ort]  (tessera-compile, tessera-run on PATH)
+
+With --ort, each model also runs in ONNX Runtime (onnxruntime-node through
+NODE_PATH, graph optimizations at `basic`: at `all` ONNX Runtime swaps in
+its own lower-precision kernels for DequantizeLinear + MatMul) and the
+largest difference against Tessera's output is printed.
 """
 import os
 import re
@@ -212,6 +217,30 @@ def cases():
     yield matmul_nbits_case("nbits8_zero_bias", 64, 16, 8, 32, zero=True, bias=True)
 
 
+ORT_RUN = """
+const ort = require('onnxruntime-node'); const fs = require('fs');
+(async () => {
+  const [model, xbin, shape, out] = process.argv.slice(1);
+  const s = await ort.InferenceSession.create(model, {graphOptimizationLevel: 'basic'});
+  const buf = fs.readFileSync(xbin);
+  const x = new ort.Tensor('float32', new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4),
+                           shape.split(',').map(Number));
+  fs.writeFileSync(out, Buffer.from((await s.run({x})).out0.data.buffer));
+})().catch(e => { console.error(e.message); process.exit(1); });
+"""
+
+
+def ort_output(work, name, model, x, shape):
+    """The model's output in ONNX Runtime, or the error it gave."""
+    xbin, out = os.path.join(work, name + "_x.bin"), os.path.join(work, name + "_ort.bin")
+    x.astype(np.float32).tofile(xbin)
+    result = subprocess.run(["node", "-e", ORT_RUN, model, xbin, ",".join(map(str, x.shape)),
+                             out], capture_output=True, text=True)
+    if result.returncode:
+        return result.stderr.strip()
+    return np.fromfile(out, np.float32).reshape(shape)
+
+
 def main():
     work = sys.argv[1]
     os.makedirs(work, exist_ok=True)
@@ -245,6 +274,13 @@ def main():
         failures += not ok
         print("%s %s: weight as %s, max relative error %.3g"
               % ("ok" if ok else "FAIL", name, form, error))
+        if "--ort" in sys.argv:
+            theirs = ort_output(work, name, path, x, got.shape)
+            if isinstance(theirs, str):
+                print("  ONNX Runtime failed: " + theirs)
+            else:
+                print("  against ONNX Runtime: %.3g" % float(
+                    np.max(np.abs(got - theirs) / np.maximum(np.abs(theirs), 1))))
     # Hostile files: each one error, exit 1.
     for bad, (nodes, inits) in hostile_cases().items():
         graph = helper.make_graph(nodes, bad, [helper.make_tensor_value_info(
