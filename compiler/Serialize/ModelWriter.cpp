@@ -178,11 +178,11 @@ LogicalResult resolveBounds(func::FuncOp function, SymbolicShapes &shapes,
              << "dynamic dimension '" << symbol.name
              << "' has no upper bound; pass --dim " << symbol.name
              << "=MIN:MAX (memory is planned for the bounds)";
-    if (symbol.lower < 1 || symbol.lower > symbol.upper)
+    if (symbol.lower < 0 || symbol.lower > symbol.upper)
       return function.emitError()
              << "dynamic dimension '" << symbol.name << "' has bounds "
              << symbol.lower << ":" << symbol.upper
-             << "; they must satisfy 1 <= MIN <= MAX";
+             << "; they must satisfy 0 <= MIN <= MAX";
   }
   for (auto &entry : options.dimBounds)
     if (!shapes.lookupSymbol(entry.getKey()))

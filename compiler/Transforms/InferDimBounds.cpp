@@ -6,7 +6,9 @@
 // and says what it chose and how to widen it: an upper bound from a table
 // that positions index, 1 for a batch, kDefaultDimBound for the rest; a
 // lower bound from the positions a slice takes (ONNX would clamp them on a
-// shorter axis; Tessera refuses such runs instead).
+// shorter axis; Tessera refuses such runs instead), and 0 for the length of
+// a part concatenated in front of others (a key/value cache, empty before
+// the first token, so that one binary serves the prompt and the steps).
 //
 //===----------------------------------------------------------------------===//
 
@@ -60,6 +62,7 @@ struct InferDimBoundsPass
     });
     if (tied.wasInterrupted())
       return signalPassFailure();
+    function.walk([&](ConcatOp concat) { allowEmptyParts(concat); });
     defaultTheBatch(function);
     defaultTheRest(function);
     WalkResult sliced = function.walk(
@@ -132,6 +135,39 @@ struct InferDimBoundsPass
         if (std::optional<unsigned> id = singleSymbol(*start))
           propose(*id, rows - 1, gather.getLoc(),
                   "the first position into " + table);
+  }
+
+  /// The first part of a concatenation may be empty when its length is a
+  /// named dim alone and another part's is at least 1: a decoder's cached
+  /// keys and values in front of the new tokens' (GPT-2's past_key_values),
+  /// empty before the first token. Its lower bound is 0, so that one binary
+  /// serves the prompt and the steps.
+  void allowEmptyParts(ConcatOp concat) {
+    int64_t axis = concat.getAxis();
+    SmallVector<DimExpr> extents;
+    for (Value input : concat.getInputs()) {
+      const SymbolicShape *shape = shapes.lookupShape(input);
+      if (!shape || axis < 0 || axis >= static_cast<int64_t>(shape->size()))
+        return;
+      extents.push_back((*shape)[axis]);
+    }
+    std::optional<unsigned> id = singleSymbol(extents.front());
+    bool restNonEmpty =
+        llvm::any_of(llvm::drop_begin(extents), [&](const DimExpr &extent) {
+          return shapes.lowerBound(extent) > 0;
+        });
+    if (!id || !restNonEmpty || extents.size() < 2)
+      return;
+    DimSymbol &symbol = shapes.getSymbols()[*id];
+    // Bounds the function states (--dim) are kept.
+    if (symbol.upper > 0 || symbol.lower != 1 || raised.count(*id))
+      return;
+    symbol.lower = 0;
+    lowered.insert({*id, FoundBound{0, concat.getLoc(),
+                                    "the length of the part concatenated "
+                                    "in front along dim " +
+                                        std::to_string(axis) +
+                                        " (a cache that starts empty)"}});
   }
 
   /// A named dim that leads a function argument and has no other bound is
@@ -238,7 +274,7 @@ struct InferDimBoundsPass
 
   /// The bounds in `tessera.dim_bounds`, each said in a remark.
   void record(func::FuncOp function) {
-    if (found.empty() && raised.empty())
+    if (found.empty() && raised.empty() && lowered.empty())
       return;
     MLIRContext *context = function.getContext();
     NamedAttrList bounds;
@@ -249,7 +285,9 @@ struct InferDimBoundsPass
     for (auto [id, symbol] : llvm::enumerate(shapes.getSymbols())) {
       auto upper = found.find(id);
       auto lower = raised.find(id);
-      if (upper == found.end() && lower == raised.end())
+      auto empty = lowered.find(id);
+      if (upper == found.end() && lower == raised.end() &&
+          empty == lowered.end())
         continue;
       int64_t max = upper == found.end() ? symbol.upper : upper->second.value;
       bounds.set(symbol.name,
@@ -259,6 +297,9 @@ struct InferDimBoundsPass
             << "dynamic dimension '" << symbol.name << "' bounded by " << max
             << ": " << upper->second.why << "; to plan for more, pass --dim "
             << symbol.name << "=" << symbol.lower << ":MAX";
+      if (empty != lowered.end() && symbol.lower == 0)
+        emitRemark(empty->second.where) << "dynamic dimension '" << symbol.name
+                                        << "' may be 0: " << empty->second.why;
       if (lower != raised.end())
         emitRemark(lower->second.where)
             << "dynamic dimension '" << symbol.name << "' is at least "
@@ -273,6 +314,8 @@ struct InferDimBoundsPass
   /// Upper bounds found, and lower bounds raised, by named dim.
   llvm::MapVector<unsigned, FoundBound> found;
   llvm::MapVector<unsigned, FoundBound> raised;
+  /// Lower bounds lowered to 0 (parts that may be empty), by named dim.
+  llvm::MapVector<unsigned, FoundBound> lowered;
 };
 
 } // namespace

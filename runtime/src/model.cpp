@@ -224,7 +224,7 @@ Status Model::validate(const tsr::FileHeader &header) {
       };
   if (m.symbols())
     for (const tsr::Symbol *symbol : *m.symbols())
-      if (symbol->min() < 1 || symbol->max() < symbol->min())
+      if (symbol->min() < 0 || symbol->max() < symbol->min())
         return invalid(name_, "symbol '" + symbol->name()->str() +
                                   "' has invalid bounds");
   if (!m.buffers() || !m.executables() || !m.dispatches() || !m.inputs() ||

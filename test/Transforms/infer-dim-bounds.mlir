@@ -123,3 +123,29 @@ func.func @tied_against_dim(%x: tensor<?x8xf32> {tessera.dims = ["seq", 8], tess
   %y = tessera.add %x, %table : (tensor<?x8xf32>, tensor<5x8xf32>) -> tensor<5x8xf32>
   return %y : tensor<5x8xf32>
 }
+
+// -----
+
+// A cache concatenated in front of the new tokens' keys (GPT-2's
+// past_key_values) may be empty: the prompt runs with past = 0 in the same
+// binary as the steps.
+// CHECK-LABEL: func.func @empty_cache
+// CHECK-SAME: past = array<i64: 0, 512>
+// CHECK-SAME: seq = array<i64: 1, 512>
+// expected-remark @below {{dynamic dimension 'past' bounded by 512: nothing in the graph bounds it; the default is 512; to plan for more, pass --dim past=0:MAX}}
+// expected-remark @below {{dynamic dimension 'seq' bounded by 512}}
+func.func @empty_cache(%past: tensor<1x?x8xf32> {tessera.dims = [1, "past", 8], tessera.name = "past"}, %new: tensor<1x?x8xf32> {tessera.dims = [1, "seq", 8], tessera.name = "new"}) -> tensor<1x?x8xf32> {
+  // expected-remark @below {{dynamic dimension 'past' may be 0: the length of the part concatenated in front along dim 1 (a cache that starts empty)}}
+  %keys = tessera.concat %past, %new axis = 1 : (tensor<1x?x8xf32>, tensor<1x?x8xf32>) -> tensor<1x?x8xf32>
+  return %keys : tensor<1x?x8xf32>
+}
+
+// -----
+
+// Bounds the function states are kept for a cache too.
+// CHECK-LABEL: func.func @given_cache
+// CHECK-SAME: tessera.dim_bounds = {past = array<i64: 1, 8>, seq = array<i64: 1, 8>}
+func.func @given_cache(%past: tensor<1x?x8xf32> {tessera.dims = [1, "past", 8], tessera.name = "past"}, %new: tensor<1x?x8xf32> {tessera.dims = [1, "seq", 8], tessera.name = "new"}) -> tensor<1x?x8xf32> attributes {tessera.dim_bounds = {past = array<i64: 1, 8>, seq = array<i64: 1, 8>}} {
+  %keys = tessera.concat %past, %new axis = 1 : (tensor<1x?x8xf32>, tensor<1x?x8xf32>) -> tensor<1x?x8xf32>
+  return %keys : tensor<1x?x8xf32>
+}
