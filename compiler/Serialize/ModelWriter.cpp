@@ -671,9 +671,16 @@ LogicalResult ModelBuilder::build(raw_ostream &os, ModelSummary *summary) {
   auto needs = writeNeeds();
   auto metadata =
       tsr::CreateMetadataDirect(b_, options_.source.c_str(), kCompilerVersion);
+  std::vector<fb::Offset<tsr::Resource>> resources;
+  for (const auto &[name, data] : options_.resources) {
+    auto bytes = b_.CreateVector(reinterpret_cast<const uint8_t *>(data.data()),
+                                 data.size());
+    resources.push_back(tsr::CreateResource(b_, b_.CreateString(name), bytes));
+  }
   auto model = tsr::CreateModelDirect(
       b_, tsr::kFormatVersion, metadata, needs, &symbols, &inputs, &outputs,
-      &bufferTable, &executables_, &dispatchTable_, arenaSize_, weightsSize_);
+      &bufferTable, &executables_, &dispatchTable_, arenaSize_, weightsSize_,
+      resources.empty() ? nullptr : &resources);
   tsr::FinishModelBuffer(b_, model);
 
   if (failed(writeFile(os)))

@@ -17,6 +17,9 @@ struct ModelWriterOptions {
   /// Bounds of dynamic dimensions, overriding the function's
   /// `tessera.dim_bounds` (`--dim seq=1:512`).
   llvm::StringMap<std::pair<int64_t, int64_t>> dimBounds;
+  /// Files carried in the binary for the model's jobs, by name
+  /// ("tokenizer/tokenizer.json"): the format's Resource table.
+  std::vector<std::pair<std::string, std::string>> resources;
 };
 
 /// What the writer decided, for `--dump-dispatches` and tests.

@@ -1,5 +1,6 @@
 //===- c_api.cpp - The C API over the runtime's objects -------------------===//
 
+#include "handles.h"
 #include "instance.h"
 #include "kernel_check.h"
 #include "session.h"
@@ -12,17 +13,6 @@ using tessera::runtime::Instance;
 using tessera::runtime::reportStatus;
 using tessera::runtime::Status;
 
-struct tessera_instance_t {
-  std::unique_ptr<Instance> impl;
-};
-
-struct tessera_program_t {
-  std::unique_ptr<tessera::runtime::Program> program;
-  std::unique_ptr<tessera::runtime::Session> session;
-  std::string description;
-  std::vector<std::string> dispatchLabels;
-  std::vector<tessera::runtime::HostTensor> outputs;
-};
 
 namespace {
 Status invalidArgument(const std::string &message) {

@@ -173,6 +173,24 @@ Status Model::fromBytes(std::vector<char> bytes, const std::string &name,
   return Status::ok();
 }
 
+std::map<std::string, std::string>
+Model::resources(const std::string &prefix) const {
+  std::map<std::string, std::string> out;
+  if (!root_->resources())
+    return out;
+  for (const tsr::Resource *resource : *root_->resources()) {
+    if (!resource->name() || !resource->data())
+      continue;
+    std::string name = resource->name()->str();
+    if (name.compare(0, prefix.size(), prefix) != 0)
+      continue;
+    out[name.substr(prefix.size())] =
+        std::string(reinterpret_cast<const char *>(resource->data()->data()),
+                    resource->data()->size());
+  }
+  return out;
+}
+
 Status Model::validate(const tsr::FileHeader &header) {
   const auto *modelBytes =
       reinterpret_cast<const uint8_t *>(bytes_.data() + header.model_offset);
@@ -377,6 +395,12 @@ std::string Model::describe() const {
   for (const tsr::TensorInfo *t : *m.outputs())
     os << "  " << t->name()->str() << ": " << elementTypeName(t->element_type())
        << " " << shape(t) << "\n";
+  if (m.resources() && m.resources()->size()) {
+    os << "resources:\n";
+    for (const tsr::Resource *r : *m.resources())
+      os << "  " << (r->name() ? r->name()->str() : "?") << ": "
+         << (r->data() ? r->data()->size() : 0) << " bytes\n";
+  }
   if (m.symbols() && m.symbols()->size()) {
     os << "dynamic dimensions:\n";
     for (const tsr::Symbol *s : *m.symbols())

@@ -16,6 +16,7 @@
 #include "tessera/tsr_format.h"
 #include "tessera/tsr_generated.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,9 @@ public:
   std::string dispatchLabel(uint32_t index) const;
   /// Signature, needs and schedule, as `tessera-run --info` prints them.
   std::string describe() const;
+  /// The resources whose names start with `prefix`, by the rest of their
+  /// names ("tokenizer/" → {"tokenizer.json": bytes}).
+  std::map<std::string, std::string> resources(const std::string &prefix) const;
 
 private:
   Model() = default;

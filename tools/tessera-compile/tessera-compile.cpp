@@ -6,6 +6,7 @@
 #include "compiler/Target/DeviceProfiles.h"
 #include "dialects/tessera/IR/TesseraOps.h"
 #include "frontends/onnx/OnnxImporter.h"
+#include "tessera/tokenizer.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SPIRV/IR/SPIRVOps.h"
@@ -87,6 +88,13 @@ cl::opt<bool> timing(
     cl::desc("Print the time of each phase and pass (import, the passes, "
              "serialize) and the peak memory, on stderr"),
     cl::init(false), cl::cat(category));
+cl::opt<std::string> tokenizerDir(
+    "tokenizer",
+    cl::desc("Carry the model's tokenizer in the .tsr, so that one file runs "
+             "text jobs (tessera-run --text, tessera-generate): a directory "
+             "with Hugging Face's tokenizer.json (or vocab.txt, or "
+             "vocab.json + merges.txt), checked here by loading it"),
+    cl::value_desc("dir"), cl::cat(category));
 cl::opt<std::string> dumpDispatches(
     "dump-dispatches",
     cl::desc("Write one file per dispatch (fused IR, tile config, SPIR-V "
@@ -99,6 +107,22 @@ int fail(const Twine &message) {
 }
 
 /// Parses --dim entries; false (with a message) on a malformed one.
+/// The tokenizer's files, as resources "tokenizer/<name>" of the .tsr.
+bool readTokenizer(ModelWriterOptions &options) {
+  auto visit = [](void *userData, const char *name, const void *data,
+                  size_t size) {
+    static_cast<ModelWriterOptions *>(userData)->resources.push_back(
+        {std::string("tokenizer/") + name,
+         std::string(static_cast<const char *>(data), size)});
+  };
+  if (tessera_tokenizer_read_files(tokenizerDir.c_str(), visit, &options) !=
+      TESSERA_OK) {
+    fail(Twine("--tokenizer: ") + tessera_last_error());
+    return false;
+  }
+  return true;
+}
+
 bool parseDims(ModelWriterOptions &options) {
   for (StringRef entry : dims) {
     auto [name, range] = entry.split('=');
@@ -240,6 +264,8 @@ int main(int argc, char **argv) {
   ModelWriterOptions writerOptions;
   writerOptions.source = llvm::sys::path::filename(inputFile).str();
   if (!parseDims(writerOptions))
+    return 1;
+  if (!tokenizerDir.empty() && !readTokenizer(writerOptions))
     return 1;
   // --timing: a tree of phases, the passes nested in theirs. The report
   // prints when the manager goes out of scope, after the peak memory line.

@@ -1,0 +1,26 @@
+//===- handles.h - What the C API's handles hold ----------------*- C++ -*-===//
+
+#ifndef TESSERA_RUNTIME_HANDLES_H
+#define TESSERA_RUNTIME_HANDLES_H
+
+#include "instance.h"
+#include "program.h"
+#include "session.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+struct tessera_instance_t {
+  std::unique_ptr<tessera::runtime::Instance> impl;
+};
+
+struct tessera_program_t {
+  std::unique_ptr<tessera::runtime::Program> program;
+  std::unique_ptr<tessera::runtime::Session> session;
+  std::string description;
+  std::vector<std::string> dispatchLabels;
+  std::vector<tessera::runtime::HostTensor> outputs;
+};
+
+#endif // TESSERA_RUNTIME_HANDLES_H
