@@ -23,7 +23,11 @@ Status Buffer::create(const Device &device, VkDeviceSize size,
   VkBufferCreateInfo info{};
   info.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
   info.size = size;
-  info.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+  // Transfers too: a session copies carried outputs (a decoder's key/value
+  // cache) between runs on the device.
+  info.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
+               VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+               VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
   if (VkResult r =
           vkCreateBuffer(buffer->device_, &info, nullptr, &buffer->buffer_);

@@ -13,7 +13,6 @@ using tessera::runtime::Instance;
 using tessera::runtime::reportStatus;
 using tessera::runtime::Status;
 
-
 namespace {
 Status invalidArgument(const std::string &message) {
   return Status(TESSERA_ERROR_INVALID_ARGUMENT, message);
@@ -200,7 +199,10 @@ tessera_status tessera_program_run(tessera_program program,
     const char *bytes = static_cast<const char *>(tensor.data);
     host.data.assign(bytes, bytes + tensor.size);
   }
-  Status status = program->session->run(hostInputs, program->outputs);
+  Status status = program->session->run(hostInputs);
+  uint32_t outputCount = program->program->model().root().outputs()->size();
+  program->outputs.assign(status.isOk() ? outputCount : 0, {});
+  program->outputsRead.assign(program->outputs.size(), false);
   // Every kernel has been dispatched (and so compiled) once: a run may
   // stop early only by failing.
   if (status.isOk())
@@ -217,6 +219,12 @@ tessera_status tessera_program_output(tessera_program program, uint32_t index,
     return reportStatus(invalidArgument("tessera_program_output: no output " +
                                         std::to_string(index) +
                                         " (has the program run?)"));
+  if (!program->outputsRead[index]) {
+    if (Status s = program->session->readOutput(index, program->outputs[index]);
+        !s.isOk())
+      return reportStatus(s);
+    program->outputsRead[index] = true;
+  }
   const auto &output = program->outputs[index];
   *out_tensor = {};
   out_tensor->name = output.name.c_str();
@@ -226,6 +234,26 @@ tessera_status tessera_program_output(tessera_program program, uint32_t index,
     out_tensor->shape[d] = output.shape[d];
   out_tensor->data = output.data.data();
   out_tensor->size = output.data.size();
+  return TESSERA_OK;
+}
+
+tessera_status tessera_program_carry(tessera_program program,
+                                     const char *output, const char *input) {
+  if (!program || !output || !input)
+    return reportStatus(invalidArgument(
+        "tessera_program_carry: program, output or input is NULL"));
+  if (!program->session)
+    return reportStatus(invalidArgument(
+        "tessera_program_carry: the program was loaded without a device"));
+  return reportStatus(program->session->carry(output, input));
+}
+
+tessera_status tessera_program_reset_carried(tessera_program program) {
+  if (!program || !program->session)
+    return reportStatus(invalidArgument(
+        "tessera_program_reset_carried: no program, or one without a "
+        "device"));
+  program->session->resetCarries();
   return TESSERA_OK;
 }
 

@@ -20,7 +20,9 @@ struct tessera_program_t {
   std::unique_ptr<tessera::runtime::Session> session;
   std::string description;
   std::vector<std::string> dispatchLabels;
+  /// Outputs of the last run, read from the device when first asked for.
   std::vector<tessera::runtime::HostTensor> outputs;
+  std::vector<bool> outputsRead;
 };
 
 #endif // TESSERA_RUNTIME_HANDLES_H

@@ -284,7 +284,8 @@ Status Session::bindSymbols(const std::vector<HostTensor> &inputs,
       fits = fits && (d == 0 || elements <= (UINT64_MAX / 8) / d);
       elements = fits ? elements * d : elements;
     }
-    if (!fits || elements * hostElementSize(input.type) != input.data.size())
+    if (!fits || (!input.onDevice &&
+                  elements * hostElementSize(input.type) != input.data.size()))
       return badInput("input '" + input.name + "' holds " +
                       std::to_string(input.data.size()) + " bytes, but shape " +
                       shapeText(input.shape) + " needs " +
@@ -403,7 +404,61 @@ Status Session::checkIndices(const std::vector<const HostTensor *> &inputs,
   return Status::ok();
 }
 
-Status Session::record(const std::vector<int64_t> &symbols) {
+uint64_t Session::storedBytes(const tsr::TensorInfo &info,
+                              const std::vector<int64_t> &symbols) const {
+  uint64_t elements = 1;
+  if (info.shape())
+    for (const tsr::DimExpr *dim : *info.shape())
+      elements *= static_cast<uint64_t>(Model::evaluate(*dim, symbols));
+  return elements * storedElementSize(info.element_type());
+}
+
+Status Session::carry(const std::string &output, const std::string &input) {
+  const tsr::Model &root = program_.model().root();
+  auto find = [](const auto *list, const std::string &name) -> int64_t {
+    for (uint32_t i = 0; i < list->size(); ++i)
+      if (list->Get(i)->name()->str() == name)
+        return i;
+    return -1;
+  };
+  int64_t out = find(root.outputs(), output), in = find(root.inputs(), input);
+  if (out < 0 || in < 0)
+    return Status(TESSERA_ERROR_INVALID_ARGUMENT,
+                  "cannot carry '" + output + "' into '" + input +
+                      "': the "
+                      "model has no " +
+                      (out < 0 ? "output '" + output : "input '" + input) +
+                      "'");
+  const tsr::TensorInfo *o = root.outputs()->Get(out);
+  const tsr::TensorInfo *i = root.inputs()->Get(in);
+  if (o->element_type() != i->element_type() ||
+      (o->shape() ? o->shape()->size() : 0) !=
+          (i->shape() ? i->shape()->size() : 0))
+    return Status(TESSERA_ERROR_INVALID_ARGUMENT,
+                  "cannot carry '" + output + "' into '" + input +
+                      "': their element types or ranks differ");
+  for (const Carry &carry : carries_) {
+    if (carry.input == in && carry.output == out)
+      return Status::ok();
+    if (carry.input == in)
+      return Status(TESSERA_ERROR_INVALID_ARGUMENT,
+                    "input '" + input + "' is carried into already");
+  }
+  Carry carry;
+  carry.output = static_cast<uint32_t>(out);
+  carry.input = static_cast<uint32_t>(in);
+  uint64_t size = std::max<uint64_t>(
+      root.buffers()->Get(o->buffer())->max_size(), tsr::kBufferAlignment);
+  if (Status s = Buffer::create(*program_.device(), size, "carried output",
+                                carry.held);
+      !s.isOk())
+    return s;
+  carries_.push_back(std::move(carry));
+  return Status::ok();
+}
+
+Status Session::record(const std::vector<int64_t> &symbols,
+                       const std::vector<const Carry *> &carriedIn) {
   const tsr::Model &model = program_.model().root();
   VkCommandBufferBeginInfo begin{};
   begin.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
@@ -421,6 +476,27 @@ Status Session::record(const std::vector<int64_t> &symbols) {
     vkCmdPipelineBarrier(commands_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                          dstStage, 0, 1, &memory, 0, nullptr, 0, nullptr);
   };
+  const tsr::Model &root = model;
+  // Carried inputs: the last run's outputs, from where they were held.
+  for (const Carry *carry : carriedIn) {
+    const tsr::TensorInfo *info = root.inputs()->Get(carry->input);
+    VkBufferCopy region{};
+    region.dstOffset = root.buffers()->Get(info->buffer())->offset();
+    region.size = storedBytes(*info, symbols);
+    if (region.size)
+      vkCmdCopyBuffer(commands_, carry->held->handle(), arena_->handle(), 1,
+                      &region);
+  }
+  if (!carriedIn.empty()) {
+    VkMemoryBarrier memory{};
+    memory.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+    memory.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+    memory.dstAccessMask =
+        VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+    vkCmdPipelineBarrier(commands_, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &memory, 0,
+                         nullptr, 0, nullptr);
+  }
   bool profile = profiling();
   if (profile) {
     vkCmdResetQueryPool(commands_, queries_, 0,
@@ -459,16 +535,62 @@ Status Session::record(const std::vector<int64_t> &symbols) {
       vkCmdWriteTimestamp(commands_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
                           queries_, i + 1);
   }
+  // Carried outputs are held for the next run, on the device.
+  if (!carries_.empty()) {
+    VkMemoryBarrier memory{};
+    memory.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+    memory.srcAccessMask =
+        VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT;
+    memory.dstAccessMask =
+        VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT;
+    vkCmdPipelineBarrier(
+        commands_,
+        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+        VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &memory, 0, nullptr, 0, nullptr);
+    for (const Carry &carry : carries_) {
+      const tsr::TensorInfo *info = root.outputs()->Get(carry.output);
+      VkBufferCopy region{};
+      region.srcOffset = root.buffers()->Get(info->buffer())->offset();
+      region.size = storedBytes(*info, symbols);
+      if (region.size)
+        vkCmdCopyBuffer(commands_, arena_->handle(), carry.held->handle(), 1,
+                        &region);
+    }
+    VkMemoryBarrier host{};
+    host.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+    host.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+    host.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+    vkCmdPipelineBarrier(commands_, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &host, 0, nullptr, 0,
+                         nullptr);
+  }
   barrier(VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
   if (VkResult r = vkEndCommandBuffer(commands_); r != VK_SUCCESS)
     return vulkanFailure("vkEndCommandBuffer", r);
   return Status::ok();
 }
 
-Status Session::run(const std::vector<HostTensor> &inputs,
-                    std::vector<HostTensor> &outputs) {
+Status Session::run(const std::vector<HostTensor> &given) {
   const Model &model = program_.model();
   const tsr::Model &root = model.root();
+  // A carried input the caller leaves out comes from the last run.
+  std::vector<HostTensor> inputs = given;
+  std::vector<const Carry *> carriedIn;
+  for (const Carry &carry : carries_) {
+    const std::string name = root.inputs()->Get(carry.input)->name()->str();
+    bool givenByCaller =
+        std::any_of(given.begin(), given.end(),
+                    [&](const HostTensor &t) { return t.name == name; });
+    if (givenByCaller || !carry.valid)
+      continue;
+    HostTensor placeholder;
+    placeholder.name = name;
+    placeholder.type = root.inputs()->Get(carry.input)->element_type();
+    placeholder.shape = carry.shape;
+    placeholder.onDevice = true;
+    inputs.push_back(std::move(placeholder));
+    carriedIn.push_back(&carry);
+  }
   std::vector<const HostTensor *> ordered;
   std::vector<int64_t> symbols;
   if (Status s = bindSymbols(inputs, ordered, symbols); !s.isOk())
@@ -476,6 +598,8 @@ Status Session::run(const std::vector<HostTensor> &inputs,
 
   for (uint32_t i = 0; i < ordered.size(); ++i) {
     const HostTensor &input = *ordered[i];
+    if (input.onDevice)
+      continue;
     const tsr::Buffer *buffer =
         root.buffers()->Get(root.inputs()->Get(i)->buffer());
     char *target = arena_->data() + buffer->offset();
@@ -510,11 +634,18 @@ Status Session::run(const std::vector<HostTensor> &inputs,
       std::memcpy(slot + 4 * p, &narrow, 4);
     }
   }
+  for (const tsr::TensorInfo *info : *root.outputs())
+    if (storedBytes(*info, symbols) >
+        root.buffers()->Get(info->buffer())->max_size())
+      return Status(TESSERA_ERROR_INVALID_MODEL,
+                    model.name() + ": output '" + info->name()->str() +
+                        "' does not fit the buffer the model plans for it");
 
   // Every index check starts with no bad index seen.
   std::fill_n(reinterpret_cast<int32_t *>(status_->data()),
               status_->size() / 4, tsr::kNoBadIndex);
-  if (Status s = record(symbols); !s.isOk())
+  hasRun_ = false;
+  if (Status s = record(symbols, carriedIn); !s.isOk())
     return s;
   VkSubmitInfo submit{};
   submit.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
@@ -536,38 +667,95 @@ Status Session::run(const std::vector<HostTensor> &inputs,
   if (profiling())
     if (Status s = readTimestamps(); !s.isOk())
       return s;
-  if (Status s = checkIndices(ordered, symbols); !s.isOk())
+  if (Status s = checkIndices(ordered, symbols); !s.isOk()) {
+    resetCarries();
     return s;
-
-  outputs.clear();
-  for (const tsr::TensorInfo *info : *root.outputs()) {
-    HostTensor output;
-    output.name = info->name()->str();
-    output.type = info->element_type();
-    int64_t elements = 1;
+  }
+  for (Carry &carry : carries_) {
+    carry.shape.clear();
+    const tsr::TensorInfo *info = root.outputs()->Get(carry.output);
     if (info->shape())
-      for (const tsr::DimExpr *dim : *info->shape()) {
-        output.shape.push_back(Model::evaluate(*dim, symbols));
-        elements *= output.shape.back();
-      }
-    const char *source =
-        arena_->data() + root.buffers()->Get(info->buffer())->offset();
-    if (static_cast<uint64_t>(elements) * storedElementSize(output.type) >
-        root.buffers()->Get(info->buffer())->max_size())
-      return Status(TESSERA_ERROR_INVALID_MODEL,
-                    model.name() + ": output '" + output.name +
-                        "' does not fit the buffer the model plans for it");
-    output.data.resize(elements * hostElementSize(output.type));
-    if (output.type == tsr::ElementType::Bool) {
-      for (int64_t e = 0; e < elements; ++e) {
-        int32_t value;
-        std::memcpy(&value, source + 4 * e, 4);
-        output.data[e] = value != 0;
-      }
-    } else {
-      std::memcpy(output.data.data(), source, output.data.size());
+      for (const tsr::DimExpr *dim : *info->shape())
+        carry.shape.push_back(Model::evaluate(*dim, symbols));
+    carry.valid = true;
+  }
+  lastSymbols_ = symbols;
+  hasRun_ = true;
+  return Status::ok();
+}
+
+std::vector<int64_t> Session::outputShape(uint32_t index) const {
+  std::vector<int64_t> shape;
+  const tsr::TensorInfo *info = program_.model().root().outputs()->Get(index);
+  if (info->shape())
+    for (const tsr::DimExpr *dim : *info->shape())
+      shape.push_back(Model::evaluate(*dim, lastSymbols_));
+  return shape;
+}
+
+Status Session::readOutputFloats(uint32_t index, int64_t first, int64_t count,
+                                 std::vector<float> &out) const {
+  const tsr::Model &root = program_.model().root();
+  if (!hasRun_ || index >= root.outputs()->size())
+    return Status(TESSERA_ERROR_INVALID_ARGUMENT,
+                  "no output " + std::to_string(index) + " of a last run");
+  const tsr::TensorInfo *info = root.outputs()->Get(index);
+  tsr::ElementType type = info->element_type();
+  uint64_t size = storedElementSize(type);
+  if ((type != tsr::ElementType::F32 && type != tsr::ElementType::F16) ||
+      first < 0 || count < 0 ||
+      static_cast<uint64_t>(first + count) * size >
+          storedBytes(*info, lastSymbols_))
+    return Status(TESSERA_ERROR_INVALID_ARGUMENT,
+                  "output '" + info->name()->str() +
+                      "' has no float elements [" + std::to_string(first) +
+                      ", " + std::to_string(first + count) + ")");
+  const char *source = arena_->data() +
+                       root.buffers()->Get(info->buffer())->offset() +
+                       first * size;
+  out.resize(count);
+  if (type == tsr::ElementType::F32) {
+    std::memcpy(out.data(), source, count * 4);
+  } else {
+    for (int64_t e = 0; e < count; ++e) {
+      uint16_t half;
+      std::memcpy(&half, source + 2 * e, 2);
+      out[e] = tessera_f16_to_f32(half);
     }
-    outputs.push_back(std::move(output));
+  }
+  return Status::ok();
+}
+
+Status Session::readOutput(uint32_t index, HostTensor &output) const {
+  const tsr::Model &root = program_.model().root();
+  if (!hasRun_)
+    return Status(TESSERA_ERROR_INVALID_ARGUMENT,
+                  "no output yet: the program has not run (successfully)");
+  if (index >= root.outputs()->size())
+    return Status(TESSERA_ERROR_INVALID_ARGUMENT,
+                  "no output " + std::to_string(index) + " (the model has " +
+                      std::to_string(root.outputs()->size()) + ")");
+  const tsr::TensorInfo *info = root.outputs()->Get(index);
+  output = HostTensor();
+  output.name = info->name()->str();
+  output.type = info->element_type();
+  int64_t elements = 1;
+  if (info->shape())
+    for (const tsr::DimExpr *dim : *info->shape()) {
+      output.shape.push_back(Model::evaluate(*dim, lastSymbols_));
+      elements *= output.shape.back();
+    }
+  const char *source =
+      arena_->data() + root.buffers()->Get(info->buffer())->offset();
+  output.data.resize(elements * hostElementSize(output.type));
+  if (output.type == tsr::ElementType::Bool) {
+    for (int64_t e = 0; e < elements; ++e) {
+      int32_t value;
+      std::memcpy(&value, source + 4 * e, 4);
+      output.data[e] = value != 0;
+    }
+  } else {
+    std::memcpy(output.data.data(), source, output.data.size());
   }
   return Status::ok();
 }

@@ -3,6 +3,7 @@
 #ifndef TESSERA_RUNTIME_SESSION_H
 #define TESSERA_RUNTIME_SESSION_H
 
+#include "buffer.h"
 #include "program.h"
 
 namespace tessera::runtime {
@@ -13,6 +14,19 @@ struct HostTensor {
   tsr::ElementType type = tsr::ElementType::F32;
   std::vector<int64_t> shape;
   std::vector<char> data;
+  /// The bytes are on the device already (a carried output); `data` is
+  /// empty.
+  bool onDevice = false;
+};
+
+/// An output that becomes an input of the next run without leaving the
+/// device: a decoder's present keys and values, its past at the next step.
+struct Carry {
+  uint32_t output = 0;
+  uint32_t input = 0;
+  std::unique_ptr<Buffer> held; // the output's bytes between runs
+  std::vector<int64_t> shape;   // its shape at the last run
+  bool valid = false;           // a run has filled `held`
 };
 
 /// The per-run state of a program: the activation arena (planned for the
@@ -27,10 +41,29 @@ public:
   static Status create(const Program &program, std::unique_ptr<Session> &out);
 
   /// Checks `inputs` against the signature (names, element types, ranks,
-  /// static sizes, bounds of dynamic ones), runs every dispatch and returns
-  /// the outputs in signature order.
-  Status run(const std::vector<HostTensor> &inputs,
-             std::vector<HostTensor> &outputs);
+  /// static sizes, bounds of dynamic ones) and runs every dispatch. An
+  /// input that a carry fills may be left out: the last run's output takes
+  /// its place, copied on the device.
+  Status run(const std::vector<HostTensor> &inputs);
+  /// Output `index` of the last run, read from the device.
+  Status readOutput(uint32_t index, HostTensor &out) const;
+  /// Elements [first, first + count) of output `index` of the last run, as
+  /// floats (an f32 or f16 output): a decoder's last row of logits.
+  Status readOutputFloats(uint32_t index, int64_t first, int64_t count,
+                          std::vector<float> &out) const;
+  /// The shape of output `index` at the last run.
+  std::vector<int64_t> outputShape(uint32_t index) const;
+
+  /// From the next run on, output `output` of each run becomes input
+  /// `input` of the next, on the device (shapes and types must agree).
+  Status carry(const std::string &output, const std::string &input);
+  /// Forgets what the carries hold: the next run needs those inputs given.
+  void resetCarries() {
+    for (Carry &carry : carries_)
+      carry.valid = false;
+  }
+
+  const Program &program() const { return program_; }
 
   /// Seconds the last run took on the device queue (submit to fence).
   double lastRunSeconds() const { return lastRunSeconds_; }
@@ -52,7 +85,11 @@ private:
   Status bindSymbols(const std::vector<HostTensor> &inputs,
                      std::vector<const HostTensor *> &ordered,
                      std::vector<int64_t> &symbols) const;
-  Status record(const std::vector<int64_t> &symbols);
+  Status record(const std::vector<int64_t> &symbols,
+                const std::vector<const Carry *> &carriedIn);
+  /// Bytes of a tensor of `info` at `symbols`, as stored on the device.
+  uint64_t storedBytes(const tsr::TensorInfo &info,
+                       const std::vector<int64_t> &symbols) const;
   /// After a run: the first gather (in schedule order) whose kernel saw an
   /// index out of range, named with the input and place that held it.
   Status checkIndices(const std::vector<const HostTensor *> &inputs,
@@ -76,6 +113,10 @@ private:
   bool profiling_ = false;
   VkQueryPool queries_ = VK_NULL_HANDLE; // dispatch count + 1 timestamps
   std::vector<double> dispatchSeconds_;
+  std::vector<Carry> carries_;
+  /// The symbols' values at the last successful run (empty before one).
+  std::vector<int64_t> lastSymbols_;
+  bool hasRun_ = false;
 };
 
 } // namespace tessera::runtime

@@ -207,6 +207,19 @@ class Gpt2Past(Gpt2):
         return (self.ln_f(x), *presents)
 
 
+class Gpt2Lm(Gpt2Past):
+    """GPT2LMHeadModel with past_key_values: Gpt2Past and a language-model
+    head tied to the token embedding, giving "logits" [B, seq, vocab] first
+    (what a decoding loop reads), then the present keys and values."""
+
+    outputs = {"logits": {0: "batch", 1: "seq"}}
+    outputs.update({k: v for k, v in Gpt2Past.outputs.items() if k != "output"})
+
+    def forward(self, input_ids, attention_mask, *past):
+        hidden, *presents = super().forward(input_ids, attention_mask, *past)
+        return (hidden @ self.wte.weight.t(), *presents)
+
+
 class QuickGelu(nn.Module):
     def forward(self, x):
         return x * torch.sigmoid(1.702 * x)
@@ -740,7 +753,7 @@ class Swin(nn.Module):
         return x
 
 
-FAMILIES = {"bert": Bert, "gpt2": Gpt2, "gpt2-past": Gpt2Past, "vit": Vit, "clip-text": ClipText,
+FAMILIES = {"bert": Bert, "gpt2": Gpt2, "gpt2-past": Gpt2Past, "gpt2-lm": Gpt2Lm, "vit": Vit, "clip-text": ClipText,
             "clip-text-pooled": ClipTextPooled, "longformer-sliced": LongformerSliced,
             "clip-vision": ClipVision, "transformer": EncoderDecoder,
             "blip-text": BlipTextDecoder, "detr-decoder": DetrDecoder,

@@ -177,10 +177,23 @@ tessera_status tessera_program_input(tessera_program program, uint32_t index,
 tessera_status tessera_program_run(tessera_program program,
                                    const tessera_tensor *inputs,
                                    uint32_t input_count);
-/* Output `index` of the last run; its data stays valid until the next run
- * or the program's destruction. */
+/* Output `index` of the last run, read from the device when first asked
+ * for (outputs nobody reads are never copied); its data stays valid until
+ * the next run or the program's destruction. */
 tessera_status tessera_program_output(tessera_program program, uint32_t index,
                                       tessera_tensor *out_tensor);
+/* Carries an output of each run into an input of the next without the
+ * bytes leaving the device: a decoder's present keys and values become its
+ * past at the next step. From the next run on, `input` may be left out of
+ * tessera_program_run's inputs, and the last run's `output` takes its place
+ * (its shape too); given explicitly, the given tensor is used. Element
+ * types and ranks must agree. */
+tessera_status tessera_program_carry(tessera_program program,
+                                     const char *output, const char *input);
+/* Forgets what the carries hold (a new sequence starts): the next run needs
+ * the carried inputs given. */
+tessera_status tessera_program_reset_carried(tessera_program program);
+
 /* Seconds the last run took from submission to completion. */
 double tessera_program_last_run_seconds(tessera_program program);
 

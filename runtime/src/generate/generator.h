@@ -1,0 +1,76 @@
+//===- generator.h - The decoding loop --------------------------*- C++ -*-===//
+//
+// Generation with a decoder compiled with past keys and values: the
+// signature the loop needs is read from the binary (which input is which,
+// which output carries into which past), the prompt is prefilled with an
+// empty cache, and each step runs one token while the cache stays on the
+// device (Session::carry).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSERA_RUNTIME_GENERATE_GENERATOR_H
+#define TESSERA_RUNTIME_GENERATE_GENERATOR_H
+
+#include "generate/sampling.h"
+#include "session.h"
+
+#include <functional>
+
+namespace tessera::generate {
+
+using runtime::Status;
+
+/// Where a decoder's inputs and outputs are, and how long its context is.
+struct DecoderSignature {
+  uint32_t inputIds = 0;
+  std::optional<uint32_t> attentionMask, positionIds;
+  struct Cache {
+    uint32_t input, output;
+    std::vector<int64_t> emptyShape; // [1, heads, 0, head_dim]
+  };
+  std::vector<Cache> caches;
+  uint32_t logits = 0;
+  int64_t vocab = 0;
+  int64_t maxPrompt = 0;         // the bound of the sequence dimension
+  int64_t maxContext = 0;        // prompt and new tokens: the past bound + 1
+  std::string seqName, pastName; // the dynamic dimensions, for messages
+
+  /// Reads the signature of `model`; the message says what is missing.
+  static Status read(const runtime::Model &model, DecoderSignature &out);
+};
+
+struct GenerationOptions {
+  uint32_t maxNewTokens = 64;
+  SamplingOptions sampling;
+  uint64_t seed = 0;
+  std::vector<int32_t> stopIds;
+  std::vector<std::string> stopStrings;
+  /// Text of the new tokens so far (for stop strings and streaming); empty
+  /// without a tokenizer.
+  std::function<Status(const std::vector<int32_t> &, std::string &)> decode;
+  /// Each new token and the text it completes; true stops.
+  std::function<bool(int32_t, const std::string &)> onToken;
+};
+
+enum class StopReason {
+  MaxTokens,
+  EndOfSequence,
+  StopString,
+  Context,
+  Callback
+};
+
+struct GenerationResult {
+  std::vector<int32_t> ids;
+  StopReason stop = StopReason::MaxTokens;
+  double prefillSeconds = 0, decodeSeconds = 0, decodeDeviceSeconds = 0;
+};
+
+/// Runs the loop on `session` (whose carries it sets up on first use).
+Status generate(runtime::Session &session, const DecoderSignature &signature,
+                const std::vector<int32_t> &prompt,
+                const GenerationOptions &options, GenerationResult &out);
+
+} // namespace tessera::generate
+
+#endif // TESSERA_RUNTIME_GENERATE_GENERATOR_H
