@@ -3,6 +3,7 @@
 #include "npy.h"
 
 #include "tessera/runtime.hpp"
+#include "tessera/tokenizer.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -18,11 +19,22 @@ namespace {
 void printUsage() {
   std::printf(
       "usage: tessera-run MODEL.tsr --input NAME=FILE.npy ... [options]\n"
+      "       tessera-run MODEL.tsr --text TEXT [--text-pair TEXT] ... "
+      "[options]\n"
       "       tessera-run --info MODEL.tsr\n\n"
       "Runs a model compiled by tessera-compile and prints each output's\n"
       "shape, a short summary of its values and the run time.\n\n"
       "  --input NAME=FILE   an input as a .npy file (float32, int32, int64\n"
       "                      or bool); one per model input\n"
+      "  --text TEXT         a text to tokenize into the model's input_ids,\n"
+      "                      attention_mask, token_type_ids and position_ids\n"
+      "                      (those it has); repeat for a batch, padded to\n"
+      "                      the longest (or to a static sequence length)\n"
+      "  --text-pair TEXT    the second text of a pair (BERT's sentence\n"
+      "                      pairs), one per --text\n"
+      "  --tokenizer DIR     a tokenizer directory (tokenizer.json, or\n"
+      "                      vocab.txt, or vocab.json + merges.txt) instead\n"
+      "                      of the one the .tsr carries\n"
       "  --output-dir DIR    write each output to DIR/NAME.npy\n"
       "  --device D          device index or name substring (default:\n"
       "                      $TESSERA_DEVICE, else the first real GPU, else\n"
@@ -179,11 +191,74 @@ void printKernels(const tessera::Program &program, double loadSeconds) {
                 kernel.name);
 }
 
+/// The integer inputs a text fills, by the names Hugging Face's exports
+/// give them.
+struct TextInputs {
+  std::vector<std::string> names;
+  std::vector<std::vector<int32_t>> values;
+  std::vector<std::vector<int64_t>> shapes;
+};
+
+/// Tokenizes `texts` (and `pairs`) for the model's inputs that a text fills
+/// and `given` does not: input_ids, attention_mask, token_type_ids,
+/// position_ids. A static sequence length pads and truncates to it.
+std::string textInputs(const tessera::Program &program,
+                       tessera::Tokenizer &tokenizer,
+                       const std::vector<std::string> &texts,
+                       const std::vector<std::string> &pairs,
+                       const std::vector<std::string> &given, TextInputs &out) {
+  std::vector<tessera_tensor> signature = program.inputs();
+  for (const tessera_tensor &input : signature)
+    if (std::string(input.name) == "input_ids" && input.rank == 2 &&
+        input.shape[1] > 0) {
+      tokenizer.setTruncation(static_cast<uint32_t>(input.shape[1]));
+      tokenizer.setPadding(static_cast<uint32_t>(input.shape[1]));
+    }
+  tessera::Encoding encoding = tokenizer.encode(texts, pairs);
+  const tessera_encoding &raw = encoding.raw();
+  size_t count = size_t(raw.rows) * raw.length;
+  bool any = false;
+  for (const tessera_tensor &input : signature) {
+    std::string name = input.name;
+    if (std::find(given.begin(), given.end(), name) != given.end())
+      continue;
+    std::vector<int32_t> values;
+    if (name == "input_ids")
+      values.assign(raw.ids, raw.ids + count);
+    else if (name == "attention_mask")
+      values.assign(raw.attention_mask, raw.attention_mask + count);
+    else if (name == "token_type_ids")
+      values.assign(raw.type_ids, raw.type_ids + count);
+    else if (name == "position_ids")
+      for (uint32_t r = 0; r < raw.rows; ++r)
+        for (uint32_t k = 0; k < raw.length; ++k)
+          values.push_back(static_cast<int32_t>(k));
+    else
+      continue;
+    if (input.element_type != TESSERA_I32 || input.rank != 2)
+      return "input '" + name +
+             "' is not a [batch, sequence] integer "
+             "tensor; give it with --input";
+    out.names.push_back(name);
+    out.values.push_back(std::move(values));
+    out.shapes.push_back({raw.rows, raw.length});
+    any = true;
+  }
+  if (!any)
+    return "--text fills input_ids, attention_mask, token_type_ids or "
+           "position_ids, and the model has none of them (not given with "
+           "--input)";
+  std::printf("text: %u row%s of %u tokens\n", raw.rows,
+              raw.rows == 1 ? "" : "s", raw.length);
+  return "";
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
-  std::string modelPath, outputDir, device;
+  std::string modelPath, outputDir, device, tokenizerPath;
   std::vector<std::pair<std::string, std::string>> inputFiles;
+  std::vector<std::string> texts, pairs;
   bool info = false, validation = false, profile = false,
        trustKernels = false;
   int repeat = 1;
@@ -214,6 +289,12 @@ int main(int argc, char **argv) {
       if (eq == std::string::npos || eq == 0)
         return fail("--input '" + spec + "' is not NAME=FILE.npy");
       inputFiles.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
+    } else if (arg == "--text") {
+      texts.push_back(value("--text"));
+    } else if (arg == "--text-pair") {
+      pairs.push_back(value("--text-pair"));
+    } else if (arg == "--tokenizer") {
+      tokenizerPath = value("--tokenizer");
     } else if (arg == "--output-dir") {
       outputDir = value("--output-dir");
     } else if (arg == "--device") {
@@ -241,6 +322,10 @@ int main(int argc, char **argv) {
     printUsage();
     return fail("no model given");
   }
+  if (!pairs.empty() && pairs.size() != texts.size())
+    return fail(std::to_string(texts.size()) + " --text but " +
+                std::to_string(pairs.size()) +
+                " --text-pair: give one pair per text");
 
   try {
     tessera::Instance instance(validation);
@@ -279,6 +364,31 @@ int main(int argc, char **argv) {
       std::copy(arrays[i].shape.begin(), arrays[i].shape.end(), tensor.shape);
       tensor.data = arrays[i].data.data();
       tensor.size = arrays[i].data.size();
+    }
+    TextInputs text;
+    if (!texts.empty()) {
+      std::unique_ptr<tessera::Tokenizer> tokenizer =
+          tokenizerPath.empty()
+              ? std::make_unique<tessera::Tokenizer>(program)
+              : std::make_unique<tessera::Tokenizer>(tokenizerPath);
+      std::vector<std::string> given;
+      for (const auto &file : inputFiles)
+        given.push_back(file.first);
+      if (std::string error =
+              textInputs(program, *tokenizer, texts, pairs, given, text);
+          !error.empty())
+        return fail(error);
+      for (size_t k = 0; k < text.names.size(); ++k) {
+        tessera_tensor tensor{};
+        tensor.name = text.names[k].c_str();
+        tensor.element_type = TESSERA_I32;
+        tensor.rank = 2;
+        tensor.shape[0] = text.shapes[k][0];
+        tensor.shape[1] = text.shapes[k][1];
+        tensor.data = text.values[k].data();
+        tensor.size = text.values[k].size() * sizeof(int32_t);
+        inputs.push_back(tensor);
+      }
     }
     if (profile)
       program.setProfiling(true);

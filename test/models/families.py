@@ -792,6 +792,25 @@ def example_inputs(model, batch=3, seq=11, past=6, fully_padded=True):
     return tuple(tensors)
 
 
+def text_inputs(model, path):
+    """The model's inputs for the encoded texts in `path` (one JSON object
+    per line, as tessera-tokenize --json prints), padded to the longest as
+    a tokenizer pads a batch: id 0, attention mask 0."""
+    import json
+    rows = [json.loads(line) for line in open(path)]
+    length = max(len(row["ids"]) for row in rows)
+    fields = {"ids": "ids", "padding": "attention_mask", "type_ids": "type_ids"}
+    tensors = []
+    for name, (kind, _) in model.inputs.items():
+        field = {"input_ids": "ids", "attention_mask": "attention_mask",
+                 "token_type_ids": "type_ids"}.get(name, fields.get(kind))
+        if field is None:
+            raise SystemExit("families.py: --ids cannot fill input '%s'" % name)
+        tensors.append(torch.tensor([row[field] + [0] * (length - len(row[field]))
+                                     for row in rows]))
+    return tuple(tensors)
+
+
 def to_half(graph):
     """An f32 export made what model.half() exports: every float tensor,
     value type, Cast target and constant in float16, constants beyond its
@@ -822,6 +841,7 @@ def to_half(graph):
 
 
 def main():
+    global VOCAB
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--family", required=True, choices=sorted(FAMILIES))
     parser.add_argument("--opset", type=int, default=17)
@@ -829,6 +849,10 @@ def main():
     parser.add_argument("--reference", help="directory for inputs and outputs")
     parser.add_argument("--seq", type=int, default=11, help="tokens in the reference inputs")
     parser.add_argument("--past", type=int, default=6, help="cached tokens (gpt2-past)")
+    parser.add_argument("--vocab", type=int, default=VOCAB,
+                        help="vocabulary size (a real tokenizer's, to feed it text)")
+    parser.add_argument("--ids", help="a JSON file of tessera-tokenize --json lines: the "
+                        "reference runs on these texts (padded to the longest) instead")
     # The other forms exporters write for the same model.
     parser.add_argument("--no-constant-folding", action="store_true",
                         help="export with do_constant_folding=False")
@@ -841,9 +865,12 @@ def main():
                         "stays f32 and has no fully padded sequence")
     args = parser.parse_args()
 
+    VOCAB = args.vocab
     torch.manual_seed(0)
     model = FAMILIES[args.family]().eval()
     inputs = example_inputs(model, seq=args.seq, past=args.past, fully_padded=not args.half)
+    if args.ids:
+        inputs = text_inputs(model, args.ids)
     names = list(model.inputs)
     dynamic = {name: axes for name, (_, axes) in model.inputs.items()}
     outputs = getattr(model, "outputs", {"output": getattr(model, "output_axes", {})})
