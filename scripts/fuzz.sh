@@ -20,5 +20,6 @@ CC=clang-22 CXX=clang++-22 cmake -G Ninja -S . -B "$build" \
   -DTESSERA_BUILD_TESTS=OFF -DTESSERA_FUZZ_SECONDS="${FUZZ_SECONDS:-30}" \
   -DTESSERA_FUZZ_TOOLS_DIR="$tools" >/dev/null
 cmake --build "$build" -j "$jobs" --target tessera-fuzz-onnx \
-  tessera-fuzz-onnx-text tessera-fuzz-npy tessera-fuzz-tsr
+  tessera-fuzz-onnx-text tessera-fuzz-npy tessera-fuzz-tsr \
+  tessera-fuzz-tokenizer tessera-fuzz-image
 ctest --test-dir "$build" --output-on-failure -j "$jobs"

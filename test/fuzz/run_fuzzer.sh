@@ -29,6 +29,10 @@ case $name in
       "$tools/tessera-compile" "$src/test/Frontend/onnx/Inputs/external.onnx" --dim rows=1:8 \
         -o "$seeds/external.tsr" 2>/dev/null
     fi ;;
+  tessera-fuzz-tokenizer)
+    /usr/bin/python3 "$src/test/fuzz/make_seeds.py" tokenizer "$seeds" ;;
+  tessera-fuzz-image)
+    /usr/bin/python3 "$src/test/fuzz/make_seeds.py" image "$seeds" ;;
 esac
 regressions=$src/test/fuzz/regressions/$name
 # Leaks are failures, except what Mesa and the Vulkan loader keep. LLVM's

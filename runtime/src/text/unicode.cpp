@@ -240,21 +240,14 @@ void normalize(std::u32string_view chars, NormalForm form, std::u32string &out,
     size_t end = begin;
     while (end < decomposed.size() && combiningClass(decomposed[end]) != 0)
       ++end;
-    std::vector<size_t> order(end - begin);
-    for (size_t k = 0; k < order.size(); ++k)
-      order[k] = begin + k;
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      return combiningClass(decomposed[a]) < combiningClass(decomposed[b]);
-    });
-    std::u32string runChars;
-    std::vector<uint32_t> runSources;
-    for (size_t k : order) {
-      runChars.push_back(decomposed[k]);
-      runSources.push_back(decomposedSources[k]);
-    }
-    std::copy(runChars.begin(), runChars.end(), decomposed.begin() + begin);
-    std::copy(runSources.begin(), runSources.end(),
-              decomposedSources.begin() + begin);
+    // An insertion sort: runs of marks are short, and it is stable.
+    for (size_t k = begin + 1; k < end; ++k)
+      for (size_t j = k; j > begin && combiningClass(decomposed[j - 1]) >
+                                          combiningClass(decomposed[j]);
+           --j) {
+        std::swap(decomposed[j - 1], decomposed[j]);
+        std::swap(decomposedSources[j - 1], decomposedSources[j]);
+      }
     begin = end;
   }
 
