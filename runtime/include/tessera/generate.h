@@ -41,6 +41,16 @@ typedef struct tessera_generation_options {
    * stop. May be NULL. */
   int (*on_token)(void *user_data, int32_t id, const char *text);
   void *user_data;
+  /* The same decoder compiled for one token per step (tessera-compile
+   * --dim seq=1), for the steps: a program's tiles are sized for its
+   * bounds, so a binary that also runs prompts runs steps several times
+   * slower. The cache moves to it once, after the prompt. NULL: the steps
+   * run on `program`. */
+  tessera_program step_program;
+  /* Inputs the decoder takes besides its tokens, the same at every step:
+   * an encoder's output, image features, their masks. */
+  const tessera_tensor *inputs;
+  uint32_t input_count;
 } tessera_generation_options;
 
 typedef enum tessera_stop_reason {
@@ -63,13 +73,14 @@ typedef struct tessera_generation_result {
 
 /* Generates from `prompt` (token ids, batch 1). The program must be a
  * decoder whose inputs are input_ids [batch, seq], optionally
- * attention_mask [batch, past + seq] and position_ids [batch, seq], and
- * past keys and values whose names contain "past" with a dimension "past"
- * compiled from 0 (tessera-compile --dim past=0:N); its outputs are
- * "logits" [batch, seq, vocab] and, for each past input, a present output
- * of the same name with "present" for "past_key_values" or "past". A
- * prompt longer than the binary's bounds is refused with the flag that
- * would fit it. */
+ * attention_mask [batch, past + seq] and position_ids [batch, seq], past
+ * keys and values whose names contain "past" with a dimension that may be
+ * 0 (tessera-compile allows it for a cache by itself), and options->inputs
+ * for any other; its outputs are "logits" [batch, seq, vocab] and, for each
+ * past input, a present output of the same name with "present" for
+ * "past_key_values" or "past". A decoder without past inputs runs the
+ * whole sequence again at each step. A prompt longer than the binary's
+ * bounds is refused with the flag that would fit it. */
 tessera_status tessera_generate(tessera_program program, const int32_t *prompt,
                                 uint32_t prompt_length,
                                 const tessera_generation_options *options,

@@ -30,9 +30,19 @@ tessera_status tessera_generate(tessera_program program, const int32_t *prompt,
   tessera_generation_options defaults{};
   const tessera_generation_options &o = options ? *options : defaults;
 
-  gen::DecoderSignature signature;
-  if (Status s =
-          gen::DecoderSignature::read(program->program->model(), signature);
+  tessera_program stepProgram = o.step_program ? o.step_program : program;
+  if (!stepProgram->session)
+    return reportStatus(Status(TESSERA_ERROR_INVALID_ARGUMENT,
+                               "tessera_generate: the step program was "
+                               "loaded without a device"));
+  gen::Decoder prompter{*program->session, {}};
+  gen::Decoder stepper{*stepProgram->session, {}};
+  if (Status s = gen::DecoderSignature::read(program->program->model(),
+                                             prompter.signature);
+      !s.isOk())
+    return reportStatus(s);
+  if (Status s = gen::DecoderSignature::read(stepProgram->program->model(),
+                                             stepper.signature);
       !s.isOk())
     return reportStatus(s);
 
@@ -76,14 +86,33 @@ tessera_status tessera_generate(tessera_program program, const int32_t *prompt,
       return o.on_token(o.user_data, id, text.c_str()) != 0;
     };
 
+  for (uint32_t i = 0; i < o.input_count; ++i) {
+    const tessera_tensor &tensor = o.inputs[i];
+    if (!o.inputs || !tensor.name || (tensor.size && !tensor.data) ||
+        tensor.rank > TESSERA_MAX_RANK || tensor.element_type > TESSERA_F16)
+      return reportStatus(Status(TESSERA_ERROR_INVALID_INPUT,
+                                 "tessera_generate: input " +
+                                     std::to_string(i) +
+                                     " has no name, no data, an unknown "
+                                     "element type or too high a rank"));
+    tessera::runtime::HostTensor host;
+    host.name = tensor.name;
+    host.type = static_cast<tessera::tsr::ElementType>(tensor.element_type);
+    host.shape.assign(tensor.shape, tensor.shape + tensor.rank);
+    const char *bytes = static_cast<const char *>(tensor.data);
+    host.data.assign(bytes, bytes + tensor.size);
+    g.extraInputs.push_back(std::move(host));
+  }
+
   gen::GenerationResult result;
   std::vector<int32_t> promptIds(prompt, prompt + prompt_length);
-  if (Status s =
-          gen::generate(*program->session, signature, promptIds, g, result);
+  if (Status s = gen::generate(prompter, stepper, promptIds, g, result);
       !s.isOk())
     return reportStatus(s);
   // Every kernel has run once.
   program->program->recordKernelsCompiled();
+  if (result.ids.size() > 1)
+    stepProgram->program->recordKernelsCompiled();
 
   out_result->ids = static_cast<int32_t *>(
       std::malloc(result.ids.size() * sizeof(int32_t) + 1));

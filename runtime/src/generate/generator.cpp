@@ -118,17 +118,21 @@ Status DecoderSignature::read(const runtime::Model &model,
     return notADecoder(model, "no present output pairs with " + unpaired +
                                   " (expected 'present' in place of "
                                   "'past_key_values' or 'past')");
-  if (out.caches.empty())
-    return notADecoder(model, "it has no past key/value inputs (export the "
-                              "decoder with past_key_values)");
 
   int64_t seqSymbol =
       symbolOf(root.inputs()->Get(out.inputIds)->shape()->Get(1));
   if (seqSymbol < 0)
     return notADecoder(model, "the length of 'input_ids' is not one dynamic "
                               "dimension");
-  const tsr::Symbol *past = root.symbols()->Get(pastSymbol);
   const tsr::Symbol *seq = root.symbols()->Get(seqSymbol);
+  out.seqName = seq->name()->str();
+  out.maxPrompt = seq->max();
+  if (out.caches.empty()) {
+    // Without a cache every step runs the whole sequence again.
+    out.maxContext = seq->max();
+    return Status::ok();
+  }
+  const tsr::Symbol *past = root.symbols()->Get(pastSymbol);
   if (past->min() != 0)
     return notADecoder(
         model, "its past length '" + past->name()->str() + "' starts at " +
@@ -136,9 +140,7 @@ Status DecoderSignature::read(const runtime::Model &model,
                    ", so the prompt cannot run with an empty cache; "
                    "recompile with tessera-compile --dim " +
                    past->name()->str() + "=0:" + std::to_string(past->max()));
-  out.maxPrompt = seq->max();
   out.maxContext = past->max() + 1;
-  out.seqName = seq->name()->str();
   out.pastName = past->name()->str();
   return Status::ok();
 }
@@ -197,25 +199,70 @@ double since(std::chrono::steady_clock::time_point start) {
 
 } // namespace
 
-Status generate(runtime::Session &session, const DecoderSignature &signature,
+namespace {
+
+/// The presents of the last run of `from`, as the past inputs of `to`: the
+/// cache moving from the prompt's binary to the steps'.
+Status handOver(const Decoder &from, const Decoder &to,
+                std::vector<runtime::HostTensor> &out) {
+  const tsr::Model &target = to.session.program().model().root();
+  for (size_t k = 0; k < from.signature.caches.size(); ++k) {
+    runtime::HostTensor present;
+    if (Status s =
+            from.session.readOutput(from.signature.caches[k].output, present);
+        !s.isOk())
+      return s;
+    present.name =
+        target.inputs()->Get(to.signature.caches[k].input)->name()->str();
+    out.push_back(std::move(present));
+  }
+  return Status::ok();
+}
+
+/// Both binaries must be the same decoder.
+Status checkPair(const Decoder &prompt, const Decoder &steps) {
+  const auto &a = prompt.signature, &b = steps.signature;
+  bool same = a.vocab == b.vocab && a.caches.size() == b.caches.size();
+  for (size_t k = 0; same && k < a.caches.size(); ++k)
+    same = a.caches[k].emptyShape == b.caches[k].emptyShape;
+  if (!same)
+    return Status(TESSERA_ERROR_INVALID_ARGUMENT,
+                  steps.session.program().model().name() +
+                      " is not the same decoder as " +
+                      prompt.session.program().model().name() +
+                      ": their vocabularies or caches differ");
+  return Status::ok();
+}
+
+} // namespace
+
+Status generate(const Decoder &promptDecoder, const Decoder &stepDecoder,
                 const std::vector<int32_t> &prompt,
                 const GenerationOptions &options, GenerationResult &out) {
-  const runtime::Model &model = session.program().model();
+  const DecoderSignature &signature = promptDecoder.signature;
+  const runtime::Model &model = promptDecoder.session.program().model();
   out = GenerationResult();
   if (prompt.empty())
     return Status(TESSERA_ERROR_INVALID_INPUT, "the prompt has no tokens");
+  if (Status s = checkPair(promptDecoder, stepDecoder); !s.isOk())
+    return s;
   int64_t length = static_cast<int64_t>(prompt.size());
-  if (length > signature.maxPrompt || length >= signature.maxContext)
+  int64_t maxContext = stepDecoder.signature.maxContext;
+  bool cached = !stepDecoder.signature.caches.empty();
+  if (length > signature.maxPrompt || (cached && length >= maxContext))
     return Status(TESSERA_ERROR_INVALID_INPUT,
                   "the prompt has " + std::to_string(length) + " tokens; " +
                       model.name() + " was compiled for " +
-                      std::to_string(std::min(signature.maxPrompt,
-                                              signature.maxContext - 1)) +
+                      std::to_string(
+                          cached ? std::min(signature.maxPrompt, maxContext - 1)
+                                 : signature.maxPrompt) +
                       " (to run it, recompile with tessera-compile --dim " +
                       signature.seqName + "=1:" +
                       std::to_string(std::max(length, signature.maxPrompt)) +
-                      " --dim " + signature.pastName + "=0:N, N > " +
-                      std::to_string(length) + ")");
+                      (cached ? " --dim " + signature.pastName + "=0:N, N > " +
+                                    std::to_string(length)
+                              : std::string()) +
+                      ")");
   for (size_t i = 0; i < prompt.size(); ++i)
     if (prompt[i] < 0 || prompt[i] >= signature.vocab)
       return Status(TESSERA_ERROR_INVALID_INPUT,
@@ -224,14 +271,17 @@ Status generate(runtime::Session &session, const DecoderSignature &signature,
                         ", outside the model's vocabulary of " +
                         std::to_string(signature.vocab));
 
-  const tsr::Model &root = model.root();
-  for (const DecoderSignature::Cache &cache : signature.caches)
+  // The steps carry their cache on the device.
+  runtime::Session &steps = stepDecoder.session;
+  const tsr::Model &stepRoot = steps.program().model().root();
+  for (const DecoderSignature::Cache &cache : stepDecoder.signature.caches)
     if (Status s =
-            session.carry(root.outputs()->Get(cache.output)->name()->str(),
-                          root.inputs()->Get(cache.input)->name()->str());
+            steps.carry(stepRoot.outputs()->Get(cache.output)->name()->str(),
+                        stepRoot.inputs()->Get(cache.input)->name()->str());
         !s.isOk())
       return s;
-  session.resetCarries();
+  steps.resetCarries();
+  bool twoBinaries = &promptDecoder.session != &steps;
 
   std::mt19937_64 random(options.seed);
   std::vector<int32_t> seen = prompt;
@@ -241,16 +291,24 @@ Status generate(runtime::Session &session, const DecoderSignature &signature,
   std::vector<int32_t> step = prompt;
   while (true) {
     auto start = std::chrono::steady_clock::now();
-    bool prefill = past == 0;
-    if (Status s =
-            session.run(stepInputs(model, signature, step, past, prefill));
-        !s.isOk())
+    bool prefill = out.ids.empty();
+    const Decoder &decoder = prefill ? promptDecoder : stepDecoder;
+    std::vector<runtime::HostTensor> inputs =
+        stepInputs(decoder.session.program().model(), decoder.signature, step,
+                   past, prefill);
+    inputs.insert(inputs.end(), options.extraInputs.begin(),
+                  options.extraInputs.end());
+    // The first step of a second binary takes the prompt's cache.
+    if (twoBinaries && cached && out.ids.size() == 1)
+      if (Status s = handOver(promptDecoder, stepDecoder, inputs); !s.isOk())
+        return s;
+    if (Status s = decoder.session.run(inputs); !s.isOk())
       return s;
     // The last position's logits.
     int64_t rows = static_cast<int64_t>(step.size());
-    if (Status s = session.readOutputFloats(signature.logits,
-                                            (rows - 1) * signature.vocab,
-                                            signature.vocab, logits);
+    if (Status s = decoder.session.readOutputFloats(
+            decoder.signature.logits, (rows - 1) * signature.vocab,
+            signature.vocab, logits);
         !s.isOk())
       return s;
     applyRepetitionPenalty(logits, seen, options.sampling.repetitionPenalty);
@@ -259,9 +317,10 @@ Status generate(runtime::Session &session, const DecoderSignature &signature,
       out.prefillSeconds = since(start);
     } else {
       out.decodeSeconds += since(start);
-      out.decodeDeviceSeconds += session.lastRunSeconds();
+      out.decodeDeviceSeconds += decoder.session.lastRunSeconds();
     }
-    past += rows;
+    // Without a cache the next run takes the whole sequence again.
+    past = cached ? past + rows : 0;
     out.ids.push_back(next);
     seen.push_back(next);
 
@@ -298,12 +357,17 @@ Status generate(runtime::Session &session, const DecoderSignature &signature,
       out.stop = StopReason::MaxTokens;
       break;
     }
-    // The next step feeds `next` at position `past`: it must fit.
-    if (past + 1 > signature.maxContext) {
+    // The next step feeds `next` at position `past` (with a cache), or the
+    // sequence with it: it must fit.
+    if ((cached && past + 1 > maxContext) ||
+        (!cached && seen.size() > static_cast<size_t>(maxContext))) {
       out.stop = StopReason::Context;
       break;
     }
-    step.assign(1, next);
+    if (cached)
+      step.assign(1, next);
+    else
+      step = seen;
   }
   return Status::ok();
 }

@@ -1,10 +1,10 @@
 //===- generator.h - The decoding loop --------------------------*- C++ -*-===//
 //
-// Generation with a decoder compiled with past keys and values: the
-// signature the loop needs is read from the binary (which input is which,
-// which output carries into which past), the prompt is prefilled with an
-// empty cache, and each step runs one token while the cache stays on the
-// device (Session::carry).
+// Generation with a decoder: the signature the loop needs is read from the
+// binary (which input is which, which output carries into which past). With
+// past keys and values, the prompt is prefilled with an empty cache and
+// each step runs one token while the cache stays on the device
+// (Session::carry); without, each step runs the whole sequence again.
 //
 //===----------------------------------------------------------------------===//
 
@@ -50,6 +50,9 @@ struct GenerationOptions {
   std::function<Status(const std::vector<int32_t> &, std::string &)> decode;
   /// Each new token and the text it completes; true stops.
   std::function<bool(int32_t, const std::string &)> onToken;
+  /// Inputs the decoder takes besides the tokens, the same at every step
+  /// (an encoder's output, image features).
+  std::vector<runtime::HostTensor> extraInputs;
 };
 
 enum class StopReason {
@@ -66,8 +69,17 @@ struct GenerationResult {
   double prefillSeconds = 0, decodeSeconds = 0, decodeDeviceSeconds = 0;
 };
 
-/// Runs the loop on `session` (whose carries it sets up on first use).
-Status generate(runtime::Session &session, const DecoderSignature &signature,
+/// A decoder binary and where its inputs and outputs are.
+struct Decoder {
+  runtime::Session &session;
+  DecoderSignature signature;
+};
+
+/// Runs the loop: the prompt on `prompt`, the one-token steps on `steps`
+/// (the same binary, or one compiled for one token per step, whose tiles
+/// fit a step: the cache then moves to it once, after the prompt). Sets up
+/// the carries of the steps' session on first use.
+Status generate(const Decoder &promptDecoder, const Decoder &stepDecoder,
                 const std::vector<int32_t> &prompt,
                 const GenerationOptions &options, GenerationResult &out);
 
