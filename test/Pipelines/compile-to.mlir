@@ -54,7 +54,7 @@
 // NO-OUTPUT: tessera-compile: no output file: pass -o model.tsr
 // BAD-DIM: tessera-compile: --dim 'seq' is not NAME=N or NAME=MIN:MAX
 // UNKNOWN-DIM: error: --dim names 'batch', which is no dynamic dimension of the model
-// BAD-BOUNDS: error: dynamic dimension 'seq' has bounds 9:3; they must satisfy 1 <= MIN <= MAX
+// BAD-BOUNDS: error: dynamic dimension 'seq' has bounds 9:3; they must satisfy 0 <= MIN <= MAX
 // BAD-TARGET: error: unknown target profile 'quantum'
 // NO-FILE: tessera-compile: cannot open input file {{.*}}missing.mlir
 // NO-FP16: error: f16 weights need 16-bit float support, which target 'generic' lacks
