@@ -59,6 +59,18 @@ class Gpt2PastLMHead(families.Gpt2Past):
         return (nn.functional.linear(hidden, self.wte.weight), *presents)
 
 
+def export(model, inputs, path):
+    """Exports a Gpt2PastLMHead as Hugging Face's decoders are exported: every
+    axis that can vary dynamic (batch, sequence, past)."""
+    dynamic = {name: axes for name, (_, axes) in model.inputs.items()}
+    dynamic["logits"] = {0: "batch", 1: "seq"}
+    for name in model.output_names[1:]:
+        dynamic[name] = {0: "batch", 2: "past+seq"}
+    torch.onnx.export(model, inputs, path, input_names=list(model.inputs),
+                      output_names=model.output_names, dynamic_axes=dynamic,
+                      opset_version=17, do_constant_folding=True)
+
+
 def median(values):
     return float(np.median(np.array(values)))
 
@@ -145,14 +157,8 @@ def main():
     names = list(model.inputs)
     if args.torch_only:
         return run_torch(args, model, inputs)
-    dynamic = {name: axes for name, (_, axes) in model.inputs.items()}
-    dynamic["logits"] = {0: "batch", 1: "seq"}
-    for name in model.output_names[1:]:
-        dynamic[name] = {0: "batch", 2: "past+seq"}
     onnx_path = os.path.join(args.work, "gpt2-past.onnx")
-    torch.onnx.export(model, inputs, onnx_path, input_names=names,
-                      output_names=model.output_names, dynamic_axes=dynamic,
-                      opset_version=17, do_constant_folding=True)
+    export(model, inputs, onnx_path)
     paths = []
     for name, tensor in zip(names, inputs):
         paths.append(os.path.join(args.work, "input_%s.npy" % name))

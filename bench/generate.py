@@ -117,15 +117,8 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     model = build_model()
     inputs = families.example_inputs(model, batch=1, seq=1, past=4)
-    names = list(model.inputs)
-    dynamic = {name: axes for name, (_, axes) in model.inputs.items()}
-    dynamic["logits"] = {0: "batch", 1: "seq"}
-    for name in model.output_names[1:]:
-        dynamic[name] = {0: "batch", 2: "past+seq"}
     onnx_path = os.path.join(args.work, "gpt2-124m.onnx")
-    torch.onnx.export(model, inputs, onnx_path, input_names=names,
-                      output_names=model.output_names, dynamic_axes=dynamic,
-                      opset_version=17)
+    decode_step.export(model, inputs, onnx_path)
     def compile_binary(name, flags):
         path = os.path.join(args.work, "gpt2-124m-%s.tsr" % name)
         subprocess.run([os.path.join(args.tools, "tessera-compile"), onnx_path,

@@ -486,4 +486,38 @@ bool write(const std::string &path, const tessera_tensor &tensor,
   return true;
 }
 
+bool Inputs::add(const std::string &spec, std::string &error) {
+  size_t eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    error = "--input '" + spec + "' is not NAME=FILE.npy";
+    return false;
+  }
+  names.push_back(spec.substr(0, eq));
+  paths.push_back(spec.substr(eq + 1));
+  return true;
+}
+
+bool Inputs::read(std::string &error) {
+  arrays.assign(names.size(), Array());
+  tensors.assign(names.size(), tessera_tensor{});
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (!npy::read(paths[i], arrays[i], error)) {
+      error = "input '" + names[i] + "': " + error;
+      return false;
+    }
+    if (arrays[i].shape.size() > TESSERA_MAX_RANK) {
+      error = "input '" + names[i] + "' has too high a rank";
+      return false;
+    }
+    tessera_tensor &tensor = tensors[i];
+    tensor.name = names[i].c_str();
+    tensor.element_type = arrays[i].type;
+    tensor.rank = static_cast<uint32_t>(arrays[i].shape.size());
+    std::copy(arrays[i].shape.begin(), arrays[i].shape.end(), tensor.shape);
+    tensor.data = arrays[i].data.data();
+    tensor.size = arrays[i].data.size();
+  }
+  return true;
+}
+
 } // namespace tessera::npy

@@ -33,6 +33,20 @@ bool parse(const char *bytes, size_t size, const std::string &name,
 bool write(const std::string &path, const tessera_tensor &tensor,
            std::string &error);
 
+/// Model inputs given as `--input NAME=FILE.npy`: the arrays, and tensors
+/// that point into them (and into the names).
+struct Inputs {
+  std::vector<std::string> names;
+  std::vector<std::string> paths;
+  std::vector<Array> arrays;
+  std::vector<tessera_tensor> tensors;
+
+  /// Adds one `NAME=FILE.npy`; false (and `error`) when it is not that.
+  bool add(const std::string &spec, std::string &error);
+  /// Reads every file; false (and `error`, naming the input) on failure.
+  bool read(std::string &error);
+};
+
 } // namespace tessera::npy
 
 #endif // TESSERA_TOOLS_NPY_H

@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
   tessera_generation_options options{};
   options.max_new_tokens = 64;
   std::vector<std::string> stops;
-  std::vector<std::pair<std::string, std::string>> inputFiles;
+  tessera::npy::Inputs inputFiles;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](const char *flag) -> std::string {
@@ -124,11 +124,9 @@ int main(int argc, char **argv) {
     } else if (arg == "--prompt-ids") {
       promptIds = value("--prompt-ids");
     } else if (arg == "--input") {
-      std::string spec = value("--input");
-      size_t eq = spec.find('=');
-      if (eq == std::string::npos || eq == 0)
-        return fail("--input '" + spec + "' is not NAME=FILE.npy");
-      inputFiles.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
+      std::string error;
+      if (!inputFiles.add(value("--input"), error))
+        return fail(error);
     } else if (arg == "--step-model") {
       stepModelPath = value("--step-model");
     } else if (arg == "--tokenizer") {
@@ -209,24 +207,10 @@ int main(int argc, char **argv) {
                   "' is not a comma-separated list of token ids");
     }
 
-    std::vector<tessera::npy::Array> arrays(inputFiles.size());
-    std::vector<tessera_tensor> extra(inputFiles.size());
-    for (size_t i = 0; i < inputFiles.size(); ++i) {
-      std::string error;
-      if (!tessera::npy::read(inputFiles[i].second, arrays[i], error))
-        return fail("input '" + inputFiles[i].first + "': " + error);
-      if (arrays[i].shape.size() > TESSERA_MAX_RANK)
-        return fail("input '" + inputFiles[i].first + "' has too high a rank");
-      tessera_tensor &tensor = extra[i];
-      tensor.name = inputFiles[i].first.c_str();
-      tensor.element_type = arrays[i].type;
-      tensor.rank = static_cast<uint32_t>(arrays[i].shape.size());
-      std::copy(arrays[i].shape.begin(), arrays[i].shape.end(), tensor.shape);
-      tensor.data = arrays[i].data.data();
-      tensor.size = arrays[i].data.size();
-    }
-    options.inputs = extra.data();
-    options.input_count = static_cast<uint32_t>(extra.size());
+    if (std::string error; !inputFiles.read(error))
+      return fail(error);
+    options.inputs = inputFiles.tensors.data();
+    options.input_count = static_cast<uint32_t>(inputFiles.tensors.size());
 
     std::vector<const char *> stopPointers;
     for (const std::string &stop : stops)

@@ -361,7 +361,7 @@ void printSimilarities(const tessera_tensor &logits,
 
 int main(int argc, char **argv) {
   std::string modelPath, outputDir, device, tokenizerPath;
-  std::vector<std::pair<std::string, std::string>> inputFiles;
+  tessera::npy::Inputs inputFiles;
   std::vector<std::string> texts, pairs, images;
   std::string imageProcessorPath;
   bool info = false, validation = false, profile = false,
@@ -389,11 +389,9 @@ int main(int argc, char **argv) {
     } else if (arg == "--trust-kernels") {
       trustKernels = true;
     } else if (arg == "--input") {
-      std::string spec = value("--input");
-      size_t eq = spec.find('=');
-      if (eq == std::string::npos || eq == 0)
-        return fail("--input '" + spec + "' is not NAME=FILE.npy");
-      inputFiles.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
+      std::string error;
+      if (!inputFiles.add(value("--input"), error))
+        return fail(error);
     } else if (arg == "--text") {
       texts.push_back(value("--text"));
     } else if (arg == "--text-pair") {
@@ -457,32 +455,16 @@ int main(int argc, char **argv) {
                              .count();
     std::printf("device: %s\n", instance.devices()[deviceIndex].name);
 
-    std::vector<tessera::npy::Array> arrays(inputFiles.size());
-    std::vector<tessera_tensor> inputs(inputFiles.size());
-    for (size_t i = 0; i < inputFiles.size(); ++i) {
-      std::string error;
-      if (!tessera::npy::read(inputFiles[i].second, arrays[i], error))
-        return fail("input '" + inputFiles[i].first + "': " + error);
-      if (arrays[i].shape.size() > TESSERA_MAX_RANK)
-        return fail("input '" + inputFiles[i].first + "' has too high a rank");
-      tessera_tensor &tensor = inputs[i];
-      tensor = {};
-      tensor.name = inputFiles[i].first.c_str();
-      tensor.element_type = arrays[i].type;
-      tensor.rank = static_cast<uint32_t>(arrays[i].shape.size());
-      std::copy(arrays[i].shape.begin(), arrays[i].shape.end(), tensor.shape);
-      tensor.data = arrays[i].data.data();
-      tensor.size = arrays[i].data.size();
-    }
+    if (std::string error; !inputFiles.read(error))
+      return fail(error);
+    std::vector<tessera_tensor> inputs = inputFiles.tensors;
     TextInputs text;
     if (!texts.empty()) {
       std::unique_ptr<tessera::Tokenizer> tokenizer =
           tokenizerPath.empty()
               ? std::make_unique<tessera::Tokenizer>(program)
               : std::make_unique<tessera::Tokenizer>(tokenizerPath);
-      std::vector<std::string> given;
-      for (const auto &file : inputFiles)
-        given.push_back(file.first);
+      const std::vector<std::string> &given = inputFiles.names;
       if (std::string error =
               textInputs(program, *tokenizer, texts, pairs, given, text);
           !error.empty())
