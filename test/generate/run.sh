@@ -115,7 +115,7 @@ echo "errors: each names the cause"
 for family in blip-lm transformer-lm; do
   d="$work/$family"
   "$python" "$here/make_decoder.py" "$d" --family "$family" \
-    --prompt-ids "$prompt" --steps 24
+    --prompt-ids "$prompt" --steps 32
   "$bin/tessera-compile" "$d/model.onnx" -o "$d/model.tsr" 2>/dev/null
   extra=()
   for file in "$d"/input_*.npy; do
@@ -123,7 +123,7 @@ for family in blip-lm transformer-lm; do
     extra+=(--input "${name#input_}=$file")
   done
   ids="$("$bin/tessera-generate" "$d/model.tsr" --prompt-ids "$prompt" \
-         --max-tokens 24 --ids "${extra[@]}" 2>/dev/null)"
+         --max-tokens 32 --ids "${extra[@]}" 2>/dev/null)"
   expect_same "greedy, $family (no cache)" "$d/expected.txt" "$ids"
 done
 if "$bin/tessera-generate" "$work/blip-lm/model.tsr" --prompt-ids "$prompt" \
