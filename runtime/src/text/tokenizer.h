@@ -35,6 +35,17 @@ struct Encoding {
 
 enum class Side { Left, Right };
 
+/// One special token as a one-token Encoding (offsets [0, 0)).
+Encoding specialToken(int32_t id, const std::string &token, int32_t typeId);
+
+/// A post-processor: the special tokens it adds around one sequence
+/// (pair = false) or two, and the merge of the sequences' encodings.
+struct PostProcessor {
+  std::function<size_t(bool pair)> added;
+  std::function<Encoding(Encoding, Encoding *, bool addSpecial)> process;
+};
+Status makePostProcessor(const nlohmann::json &json, PostProcessor &out);
+
 struct TruncationOptions {
   size_t maxLength = 0; // 0: no truncation
   enum class Strategy {
@@ -98,8 +109,6 @@ private:
     std::u32string match; // content, normalized when `normalized`
     bool singleWord, leftStrip, rightStrip, normalized, special;
   };
-  struct PostProcessor;
-
   Status load(const nlohmann::json &config);
   Status encodeSequence(std::string_view text, int32_t typeId,
                         Encoding &out) const;
