@@ -46,6 +46,8 @@ void printUsage() {
       "  --ids                 print the new token ids (one line) instead of\n"
       "                        the text\n"
       "  --device D            device index or name substring\n"
+      "  --validation          enable the Khronos validation layer; any\n"
+      "                        message it reports fails the run\n"
       "  --trust-kernels       skip the kernels' SPIR-V checks at load\n");
 }
 
@@ -90,7 +92,8 @@ const char *stopText(tessera_stop_reason reason) {
 int main(int argc, char **argv) {
   std::string modelPath, stepModelPath, prompt, promptIds, tokenizerPath,
       device;
-  bool hasPrompt = false, printIds = false, trustKernels = false;
+  bool hasPrompt = false, printIds = false, trustKernels = false,
+       validation = false;
   tessera_generation_options options{};
   options.max_new_tokens = 64;
   std::vector<std::string> stops;
@@ -153,6 +156,8 @@ int main(int argc, char **argv) {
       device = value("--device");
     } else if (arg == "--trust-kernels") {
       trustKernels = true;
+    } else if (arg == "--validation") {
+      validation = true;
     } else if (!arg.empty() && arg[0] == '-') {
       printUsage();
       return fail("unknown option '" + arg + "'");
@@ -169,7 +174,7 @@ int main(int argc, char **argv) {
   }
 
   try {
-    tessera::Instance instance;
+    tessera::Instance instance(validation);
     uint32_t deviceIndex = instance.selectDevice(device);
     tessera_program_options loadOptions{};
     loadOptions.trust_kernels = trustKernels;
@@ -253,6 +258,9 @@ int main(int argc, char **argv) {
             : 0.0,
         stopText(result.stop_reason));
     tessera_generation_result_destroy(&result);
+    if (validation && instance.validationMessageCount())
+      return fail(std::to_string(instance.validationMessageCount()) +
+                  " validation message(s) reported");
   } catch (const tessera::Error &error) {
     return fail(error.what());
   }

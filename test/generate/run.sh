@@ -2,7 +2,7 @@
 # tessera-generate against PyTorch's greedy decoding loop (test/generate/
 # make_decoder.py), token for token, on small GPT-2 decoders exported with
 # past key/values: ids in and out (opsets 14 and 17, one binary or a second
-# for the steps), then text in and out with GPT-2's real tokenizer carried
+# for the steps; the cache's device copies under the validation layer), then text in and out with GPT-2's real tokenizer carried
 # in the .tsr; BLIP's text decoder and an nn.Transformer encoder-decoder
 # without a cache; seeded sampling is reproducible; stop strings, the
 # context bound and the errors for models that cannot generate.
@@ -39,7 +39,7 @@ for opset in 14 17; do
     --prompt-ids "$prompt" --steps 32
   "$bin/tessera-compile" "$dir/model.onnx" -o "$dir/model.tsr" 2>/dev/null
   ids="$("$bin/tessera-generate" "$dir/model.tsr" --prompt-ids "$prompt" \
-         --max-tokens 32 --ids 2>"$dir/stats.txt")"
+         --max-tokens 32 --ids --validation 2>"$dir/stats.txt")"
   expect_same "greedy, opset $opset" "$dir/expected.txt" "$ids"
   grep -q "stopped by the token budget" "$dir/stats.txt" ||
     fail "opset $opset: $(cat "$dir/stats.txt")"
@@ -51,7 +51,7 @@ dir="$work/ids-opset17"
 "$bin/tessera-compile" "$dir/model.onnx" -o "$dir/step.tsr" --dim seq=1 \
   2>/dev/null
 ids="$("$bin/tessera-generate" "$dir/model.tsr" --step-model "$dir/step.tsr" \
-       --prompt-ids "$prompt" --max-tokens 32 --ids 2>/dev/null)"
+       --prompt-ids "$prompt" --max-tokens 32 --ids --validation 2>/dev/null)"
 expect_same "greedy, steps on a seq=1 binary" "$dir/expected.txt" "$ids"
 
 # 2. Seeded sampling: the same seed, the same tokens; another seed, others.

@@ -112,7 +112,8 @@ vocab=$("$python" -c "import json,sys; print(len(json.load(open(sys.argv[1]))['m
 "$bin/tessera-compile" "$dir/model.onnx" -o "$dir/model.tsr" --dim texts=1:8 \
   --dim images=1:4 --tokenizer "$work/tokenizers/clip" \
   --image-processor "$work/clip16.json" 2>/dev/null
-"$bin/tessera-run" "$dir/model.tsr" "${args[@]}" --output-dir "$dir/out" > "$dir/run.txt"
+"$bin/tessera-run" "$dir/model.tsr" "${args[@]}" --output-dir "$dir/out" \
+  --validation > "$dir/run.txt"
 printf '%-24s ' "clip logits_per_image:"
 "$python" "$models/check_model.py" compare "$dir/out/logits_per_image.npy" \
   "$dir/ref/output_logits_per_image.npy" --tolerance 1e-5

@@ -44,7 +44,7 @@ check() {
   "$bin/tessera-compile" "$dir/model.onnx" -o "$dir/model.tsr" \
     --dim batch=1:4 --tokenizer "$work/tokenizers/$tokenizer" 2>/dev/null
   "$bin/tessera-run" "$dir/model.tsr" "${args[@]}" --output-dir "$dir/out" \
-    > "$dir/run.txt"
+    --validation > "$dir/run.txt"
   printf '%-18s ' "$family:"
   "$python" "$models/check_model.py" compare "$dir/out/$output.npy" \
     "$dir/ref/output_$output.npy" --tolerance 1e-5
