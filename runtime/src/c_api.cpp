@@ -10,14 +10,11 @@
 #include <new>
 
 using tessera::runtime::Instance;
+using tessera::runtime::invalidArgument;
 using tessera::runtime::reportStatus;
 using tessera::runtime::Status;
 
 namespace {
-Status invalidArgument(const std::string &message) {
-  return Status(TESSERA_ERROR_INVALID_ARGUMENT, message);
-}
-
 /// `function` was asked for the `index`-th `what` of a program that has
 /// `count`.
 Status noSuch(const char *function, const char *what, uint32_t index,
@@ -27,6 +24,29 @@ Status noSuch(const char *function, const char *what, uint32_t index,
                          std::to_string(count) + ")");
 }
 } // namespace
+
+namespace tessera::runtime {
+Status hostTensors(const tessera_tensor *tensors, uint32_t count,
+                   const std::string &caller, std::vector<HostTensor> &out) {
+  out.assign(count, HostTensor());
+  for (uint32_t i = 0; i < count; ++i) {
+    const tessera_tensor &tensor = tensors[i];
+    if (!tensor.name || (tensor.size && !tensor.data) ||
+        tensor.rank > TESSERA_MAX_RANK || tensor.element_type > TESSERA_F16)
+      return Status(TESSERA_ERROR_INVALID_INPUT,
+                    caller + "input " + std::to_string(i) +
+                        " has no name, no data, an unknown element type or "
+                        "too high a rank");
+    HostTensor &host = out[i];
+    host.name = tensor.name;
+    host.type = static_cast<tsr::ElementType>(tensor.element_type);
+    host.shape.assign(tensor.shape, tensor.shape + tensor.rank);
+    const char *bytes = static_cast<const char *>(tensor.data);
+    host.data.assign(bytes, bytes + tensor.size);
+  }
+  return Status::ok();
+}
+} // namespace tessera::runtime
 
 extern "C" {
 
@@ -183,22 +203,11 @@ tessera_status tessera_program_run(tessera_program program,
   if (!program->session)
     return reportStatus(invalidArgument(
         "tessera_program_run: the program was loaded without a device"));
-  std::vector<tessera::runtime::HostTensor> hostInputs(input_count);
-  for (uint32_t i = 0; i < input_count; ++i) {
-    const tessera_tensor &tensor = inputs[i];
-    if (!tensor.name || (tensor.size && !tensor.data) ||
-        tensor.rank > TESSERA_MAX_RANK || tensor.element_type > TESSERA_F16)
-      return reportStatus(Status(TESSERA_ERROR_INVALID_INPUT,
-                                 "input " + std::to_string(i) +
-                                     " has no name, no data, an unknown "
-                                     "element type or too high a rank"));
-    auto &host = hostInputs[i];
-    host.name = tensor.name;
-    host.type = static_cast<tessera::tsr::ElementType>(tensor.element_type);
-    host.shape.assign(tensor.shape, tensor.shape + tensor.rank);
-    const char *bytes = static_cast<const char *>(tensor.data);
-    host.data.assign(bytes, bytes + tensor.size);
-  }
+  std::vector<tessera::runtime::HostTensor> hostInputs;
+  if (Status s =
+          tessera::runtime::hostTensors(inputs, input_count, "", hostInputs);
+      !s.isOk())
+    return reportStatus(s);
   Status status = program->session->run(hostInputs);
   uint32_t outputCount = program->program->model().root().outputs()->size();
   program->outputs.assign(status.isOk() ? outputCount : 0, {});

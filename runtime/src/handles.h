@@ -25,4 +25,12 @@ struct tessera_program_t {
   std::vector<bool> outputsRead;
 };
 
+namespace tessera::runtime {
+/// The C API's tensors as host tensors, each checked (a name, data for its
+/// size, a known element type, a rank up to TESSERA_MAX_RANK); `caller`
+/// starts the message naming the first that is not.
+Status hostTensors(const tessera_tensor *tensors, uint32_t count,
+                   const std::string &caller, std::vector<HostTensor> &out);
+} // namespace tessera::runtime
+
 #endif // TESSERA_RUNTIME_HANDLES_H

@@ -671,16 +671,12 @@ Status Session::run(const std::vector<HostTensor> &given) {
     resetCarries();
     return s;
   }
-  for (Carry &carry : carries_) {
-    carry.shape.clear();
-    const tsr::TensorInfo *info = root.outputs()->Get(carry.output);
-    if (info->shape())
-      for (const tsr::DimExpr *dim : *info->shape())
-        carry.shape.push_back(Model::evaluate(*dim, symbols));
-    carry.valid = true;
-  }
   lastSymbols_ = symbols;
   hasRun_ = true;
+  for (Carry &carry : carries_) {
+    carry.shape = outputShape(carry.output);
+    carry.valid = true;
+  }
   return Status::ok();
 }
 
@@ -739,12 +735,10 @@ Status Session::readOutput(uint32_t index, HostTensor &output) const {
   output = HostTensor();
   output.name = info->name()->str();
   output.type = info->element_type();
+  output.shape = outputShape(index);
   int64_t elements = 1;
-  if (info->shape())
-    for (const tsr::DimExpr *dim : *info->shape()) {
-      output.shape.push_back(Model::evaluate(*dim, lastSymbols_));
-      elements *= output.shape.back();
-    }
+  for (int64_t dim : output.shape)
+    elements *= dim;
   const char *source =
       arena_->data() + root.buffers()->Get(info->buffer())->offset();
   output.data.resize(elements * hostElementSize(output.type));

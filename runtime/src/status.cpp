@@ -4,11 +4,24 @@
 
 #include <vulkan/vulkan.h>
 
+#include <fstream>
+#include <sstream>
+
 namespace tessera::runtime {
 
 namespace {
 thread_local std::string lastError;
 } // namespace
+
+Status readFile(const std::string &path, std::string &out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return Status(TESSERA_ERROR_IO, "cannot read " + path);
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  out = buffer.str();
+  return Status::ok();
+}
 
 tessera_status reportStatus(const Status &status) {
   if (!status.isOk())

@@ -28,6 +28,16 @@ private:
   std::string message_;
 };
 
+/// A TESSERA_ERROR_INVALID_ARGUMENT status: a NULL pointer, an index out
+/// of range, a file that is not what the call takes.
+inline Status invalidArgument(const std::string &message) {
+  return Status(TESSERA_ERROR_INVALID_ARGUMENT, message);
+}
+
+/// Reads the whole file at `path` (TESSERA_ERROR_IO, naming it, if it
+/// cannot).
+Status readFile(const std::string &path, std::string &out);
+
 /// Makes `status` the calling thread's last error (when it is a failure)
 /// and returns its code, for the C API's return statements.
 tessera_status reportStatus(const Status &status);

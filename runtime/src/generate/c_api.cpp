@@ -19,22 +19,22 @@ tessera_status tessera_generate(tessera_program program, const int32_t *prompt,
                                 const tessera_generation_options *options,
                                 tessera_generation_result *out_result) {
   if (!program || (!prompt && prompt_length) || !out_result)
-    return reportStatus(Status(TESSERA_ERROR_INVALID_ARGUMENT,
-                               "tessera_generate: program, prompt or "
-                               "out_result is NULL"));
+    return reportStatus(tessera::runtime::invalidArgument(
+        "tessera_generate: program, prompt or "
+        "out_result is NULL"));
   std::memset(out_result, 0, sizeof(*out_result));
   if (!program->session)
-    return reportStatus(Status(TESSERA_ERROR_INVALID_ARGUMENT,
-                               "tessera_generate: the program was loaded "
-                               "without a device"));
+    return reportStatus(tessera::runtime::invalidArgument(
+        "tessera_generate: the program was loaded "
+        "without a device"));
   tessera_generation_options defaults{};
   const tessera_generation_options &o = options ? *options : defaults;
 
   tessera_program stepProgram = o.step_program ? o.step_program : program;
   if (!stepProgram->session)
-    return reportStatus(Status(TESSERA_ERROR_INVALID_ARGUMENT,
-                               "tessera_generate: the step program was "
-                               "loaded without a device"));
+    return reportStatus(tessera::runtime::invalidArgument(
+        "tessera_generate: the step program was "
+        "loaded without a device"));
   gen::Decoder prompter{*program->session, {}};
   gen::Decoder stepper{*stepProgram->session, {}};
   if (Status s = gen::DecoderSignature::read(program->program->model(),
@@ -60,9 +60,9 @@ tessera_status tessera_generate(tessera_program program, const int32_t *prompt,
     if (o.stop_strings && o.stop_strings[i])
       g.stopStrings.push_back(o.stop_strings[i]);
   if (!g.stopStrings.empty() && !o.tokenizer)
-    return reportStatus(Status(TESSERA_ERROR_INVALID_ARGUMENT,
-                               "tessera_generate: stop strings need a "
-                               "tokenizer to decode the text"));
+    return reportStatus(tessera::runtime::invalidArgument(
+        "tessera_generate: stop strings need a "
+        "tokenizer to decode the text"));
   if (tessera_tokenizer tokenizer = o.tokenizer) {
     int32_t eos = 0;
     if (tessera_tokenizer_eos_id(tokenizer, &eos) == TESSERA_OK)
@@ -86,23 +86,13 @@ tessera_status tessera_generate(tessera_program program, const int32_t *prompt,
       return o.on_token(o.user_data, id, text.c_str()) != 0;
     };
 
-  for (uint32_t i = 0; i < o.input_count; ++i) {
-    const tessera_tensor &tensor = o.inputs[i];
-    if (!o.inputs || !tensor.name || (tensor.size && !tensor.data) ||
-        tensor.rank > TESSERA_MAX_RANK || tensor.element_type > TESSERA_F16)
-      return reportStatus(Status(TESSERA_ERROR_INVALID_INPUT,
-                                 "tessera_generate: input " +
-                                     std::to_string(i) +
-                                     " has no name, no data, an unknown "
-                                     "element type or too high a rank"));
-    tessera::runtime::HostTensor host;
-    host.name = tensor.name;
-    host.type = static_cast<tessera::tsr::ElementType>(tensor.element_type);
-    host.shape.assign(tensor.shape, tensor.shape + tensor.rank);
-    const char *bytes = static_cast<const char *>(tensor.data);
-    host.data.assign(bytes, bytes + tensor.size);
-    g.extraInputs.push_back(std::move(host));
-  }
+  if (o.input_count && !o.inputs)
+    return reportStatus(tessera::runtime::invalidArgument(
+        "tessera_generate: options->inputs is NULL"));
+  if (Status s = tessera::runtime::hostTensors(
+          o.inputs, o.input_count, "tessera_generate: ", g.extraInputs);
+      !s.isOk())
+    return reportStatus(s);
 
   gen::GenerationResult result;
   std::vector<int32_t> promptIds(prompt, prompt + prompt_length);

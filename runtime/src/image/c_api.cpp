@@ -8,10 +8,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 using tessera::image::Processor;
+using tessera::runtime::invalidArgument;
+using tessera::runtime::readFile;
 using tessera::runtime::reportStatus;
 using tessera::runtime::Status;
 
@@ -20,20 +20,6 @@ struct tessera_image_processor_t {
 };
 
 namespace {
-Status invalidArgument(const std::string &message) {
-  return Status(TESSERA_ERROR_INVALID_ARGUMENT, message);
-}
-
-Status readFile(const std::string &path, std::string &out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return Status(TESSERA_ERROR_IO, "cannot read " + path);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  out = buffer.str();
-  return Status::ok();
-}
-
 tessera_status wrap(const Processor &processor, tessera_image_processor *out) {
   auto *handle = new (std::nothrow) tessera_image_processor_t{processor};
   if (!handle)

@@ -32,6 +32,9 @@ void jpegFailed(j_common_ptr info) {
   std::longjmp(errors->back, 1);
 }
 
+/// The first bytes of every PNG file.
+constexpr std::string_view kPngSignature("\x89PNG\r\n\x1a\n", 8);
+
 bool isJpeg(const std::string &bytes) {
   return bytes.size() >= 3 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
          static_cast<unsigned char>(bytes[1]) == 0xD8 &&
@@ -97,7 +100,7 @@ Status decodeJpeg(const std::string &bytes, const std::string &name,
 /// BMP (stb_image, which reads more, such as PNM, whose truncation it does
 /// not notice: those are refused here by their magic bytes).
 bool isStbFormat(const std::string &bytes) {
-  return bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0 ||
+  return bytes.compare(0, 8, kPngSignature) == 0 ||
          bytes.compare(0, 6, "GIF87a") == 0 ||
          bytes.compare(0, 6, "GIF89a") == 0 || bytes.compare(0, 2, "BM") == 0;
 }
@@ -117,7 +120,7 @@ Status decode(const std::string &bytes, const std::string &name, Rgb8 &out) {
   int length = static_cast<int>(bytes.size());
   // A PNG's size, from its header, before stb_image looks (whose refusal of
   // a huge one does not say why).
-  if (bytes.size() >= 24 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0) {
+  if (bytes.size() >= 24 && bytes.compare(0, 8, kPngSignature) == 0) {
     auto be32 = [&](size_t at) {
       return uint32_t(data[at]) << 24 | uint32_t(data[at + 1]) << 16 |
              uint32_t(data[at + 2]) << 8 | uint32_t(data[at + 3]);

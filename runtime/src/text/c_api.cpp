@@ -8,6 +8,7 @@
 #include <cstring>
 #include <new>
 
+using tessera::runtime::invalidArgument;
 using tessera::runtime::reportStatus;
 using tessera::runtime::Status;
 using tessera::text::Encoding;
@@ -18,10 +19,6 @@ struct tessera_tokenizer_t {
 };
 
 namespace {
-Status invalidArgument(const std::string &message) {
-  return Status(TESSERA_ERROR_INVALID_ARGUMENT, message);
-}
-
 /// The arrays a tessera_encoding points into.
 struct EncodingStorage {
   std::vector<int32_t> ids, typeIds, attentionMask, specialTokensMask,

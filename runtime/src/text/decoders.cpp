@@ -9,10 +9,6 @@ namespace tessera::text {
 using nlohmann::json;
 
 namespace {
-Status invalid(const std::string &message) {
-  return Status(TESSERA_ERROR_INVALID_MODEL, "tokenizer.json: " + message);
-}
-
 void replaceAll(std::string &text, std::string_view from, std::string_view to) {
   if (from.empty())
     return;
@@ -91,7 +87,7 @@ void byteFallbackDecode(std::vector<std::string> &tokens) {
 Status makeDecoder(const json &object, Decoder &out) {
   if (!object.is_object() || !object.contains("type") ||
       !object["type"].is_string())
-    return invalid("a decoder without a \"type\"");
+    return invalidTokenizer("a decoder without a \"type\"");
   std::string type = object["type"];
   if (type == "ByteLevel") {
     out = byteLevelDecode;
@@ -130,8 +126,9 @@ Status makeDecoder(const json &object, Decoder &out) {
   } else if (type == "Replace") {
     const json &pattern = object.value("pattern", json());
     if (!pattern.is_object() || !pattern.contains("String"))
-      return invalid("Replace decoder: only a {\"String\": ...} pattern is "
-                     "supported");
+      return invalidTokenizer(
+          "Replace decoder: only a {\"String\": ...} pattern is "
+          "supported");
     std::string from = pattern["String"];
     std::string to = object.value("content", std::string());
     out = [from, to](std::vector<std::string> &tokens) {
@@ -142,7 +139,8 @@ Status makeDecoder(const json &object, Decoder &out) {
     std::u32string content = toCodePoints(object.value("content", " "));
     size_t start = object.value("start", 0), stop = object.value("stop", 0);
     if (content.size() != 1)
-      return invalid("Strip decoder needs a one-character \"content\"");
+      return invalidTokenizer(
+          "Strip decoder needs a one-character \"content\"");
     out = [c = content[0], start, stop](std::vector<std::string> &tokens) {
       for (std::string &token : tokens) {
         std::u32string chars = toCodePoints(token);
@@ -165,7 +163,7 @@ Status makeDecoder(const json &object, Decoder &out) {
     out = byteFallbackDecode;
   } else if (type == "Sequence") {
     if (!object.contains("decoders") || !object["decoders"].is_array())
-      return invalid("Sequence decoder without a \"decoders\" list");
+      return invalidTokenizer("Sequence decoder without a \"decoders\" list");
     std::vector<Decoder> steps;
     for (const json &step : object["decoders"]) {
       Decoder decoder;
@@ -178,10 +176,11 @@ Status makeDecoder(const json &object, Decoder &out) {
         step(tokens);
     };
   } else {
-    return invalid("decoder type \"" + type +
-                   "\" is not supported (supported: ByteLevel, WordPiece, "
-                   "BPEDecoder, Metaspace, Replace, Strip, Fuse, "
-                   "ByteFallback, Sequence)");
+    return invalidTokenizer(
+        "decoder type \"" + type +
+        "\" is not supported (supported: ByteLevel, WordPiece, "
+        "BPEDecoder, Metaspace, Replace, Strip, Fuse, "
+        "ByteFallback, Sequence)");
   }
   return Status::ok();
 }

@@ -12,10 +12,6 @@ namespace tessera::text {
 using nlohmann::json;
 
 namespace {
-Status invalid(const std::string &message) {
-  return Status(TESSERA_ERROR_INVALID_MODEL, "tokenizer.json: " + message);
-}
-
 std::string optionalString(const json &object, const char *key) {
   auto it = object.find(key);
   return it != object.end() && it->is_string() ? it->get<std::string>() : "";
@@ -36,13 +32,14 @@ const std::string *Model::idToToken(int32_t id) const {
 
 Status Model::setVocabulary(const json &vocab, const std::string &where) {
   if (!vocab.is_object())
-    return invalid(where + ": \"vocab\" must be an object of token → id");
+    return invalidTokenizer(where +
+                            ": \"vocab\" must be an object of token → id");
   vocab_.reserve(vocab.size());
   for (auto it = vocab.begin(); it != vocab.end(); ++it) {
     if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 ||
         it.value().get<int64_t>() > INT32_MAX)
-      return invalid(where + ": the id of \"" + it.key() +
-                     "\" is not an integer in [0, 2^31)");
+      return invalidTokenizer(where + ": the id of \"" + it.key() +
+                              "\" is not an integer in [0, 2^31)");
     int32_t id = it.value().get<int32_t>();
     vocab_.emplace(it.key(), id);
     idToToken_.emplace(id, it.key());
@@ -67,8 +64,8 @@ public:
     maxChars_ = object.value("max_input_chars_per_word", 100);
     auto unk = tokenToId(unk_);
     if (!unk)
-      return invalid("WordPiece: the unk_token \"" + unk_ +
-                     "\" is not in the vocabulary");
+      return invalidTokenizer("WordPiece: the unk_token \"" + unk_ +
+                              "\" is not in the vocabulary");
     unkId_ = *unk;
     return Status::ok();
   }
@@ -121,8 +118,9 @@ public:
       return s;
     if (object.contains("dropout") && !object["dropout"].is_null() &&
         object["dropout"].get<double>() != 0.0)
-      return invalid("BPE: dropout is a training-time option; a tokenizer "
-                     "for inference must have \"dropout\": null");
+      return invalidTokenizer(
+          "BPE: dropout is a training-time option; a tokenizer "
+          "for inference must have \"dropout\": null");
     unk_ = optionalString(object, "unk_token");
     prefix_ = optionalString(object, "continuing_subword_prefix");
     suffix_ = optionalString(object, "end_of_word_suffix");
@@ -133,12 +131,12 @@ public:
       if (auto unk = tokenToId(unk_))
         unkId_ = *unk;
       else
-        return invalid("BPE: the unk_token \"" + unk_ +
-                       "\" is not in the vocabulary");
+        return invalidTokenizer("BPE: the unk_token \"" + unk_ +
+                                "\" is not in the vocabulary");
     }
     const json &merges = object.value("merges", json::array());
     if (!merges.is_array())
-      return invalid("BPE: \"merges\" must be a list");
+      return invalidTokenizer("BPE: \"merges\" must be a list");
     for (size_t rank = 0; rank < merges.size(); ++rank)
       if (Status s = addMerge(merges[rank], rank); !s.isOk())
         return s;
@@ -190,8 +188,9 @@ private:
       size_t space = line.find(' ');
       if (space == std::string::npos ||
           line.find(' ', space + 1) != std::string::npos)
-        return invalid("BPE: merge " + std::to_string(rank) + " \"" + line +
-                       "\" is not two tokens separated by one space");
+        return invalidTokenizer("BPE: merge " + std::to_string(rank) + " \"" +
+                                line +
+                                "\" is not two tokens separated by one space");
       left = line.substr(0, space);
       right = line.substr(space + 1);
     } else if (entry.is_array() && entry.size() == 2 && entry[0].is_string() &&
@@ -199,8 +198,8 @@ private:
       left = entry[0];
       right = entry[1];
     } else {
-      return invalid("BPE: merge " + std::to_string(rank) +
-                     " is neither \"a b\" nor [\"a\", \"b\"]");
+      return invalidTokenizer("BPE: merge " + std::to_string(rank) +
+                              " is neither \"a b\" nor [\"a\", \"b\"]");
     }
     auto a = tokenToId(left), b = tokenToId(right);
     std::string rightTail = right;
@@ -208,10 +207,10 @@ private:
       rightTail = rightTail.substr(prefix_.size());
     auto merged = tokenToId(left + rightTail);
     if (!a || !b || !merged)
-      return invalid("BPE: merge " + std::to_string(rank) + " (\"" + left +
-                     "\", \"" + right +
-                     "\") names a token that is not in "
-                     "the vocabulary");
+      return invalidTokenizer("BPE: merge " + std::to_string(rank) + " (\"" +
+                              left + "\", \"" + right +
+                              "\") names a token that is not in "
+                              "the vocabulary");
     merges_.emplace(std::make_pair(*a, *b), Merge{rank, *merged});
     return Status::ok();
   }
@@ -390,7 +389,7 @@ Status build(const json &object, std::unique_ptr<Model> &out) {
 
 Status makeModel(const json &object, std::unique_ptr<Model> &out) {
   if (!object.is_object())
-    return invalid("\"model\" is missing or not an object");
+    return invalidTokenizer("\"model\" is missing or not an object");
   std::string type = optionalString(object, "type");
   // Files written before models had a "type" name it by their fields.
   if (type.empty())
@@ -403,9 +402,9 @@ Status makeModel(const json &object, std::unique_ptr<Model> &out) {
     return build<Bpe>(object, out);
   if (type == "WordLevel")
     return build<WordLevel>(object, out);
-  return invalid("model type \"" + type +
-                 "\" is not supported (supported: WordPiece, BPE, "
-                 "WordLevel)");
+  return invalidTokenizer("model type \"" + type +
+                          "\" is not supported (supported: WordPiece, BPE, "
+                          "WordLevel)");
 }
 
 } // namespace tessera::text

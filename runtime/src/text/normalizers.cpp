@@ -25,10 +25,6 @@ AlignedText AlignedText::slice(size_t begin, size_t end) const {
 
 namespace {
 
-Status invalid(const std::string &message) {
-  return Status(TESSERA_ERROR_INVALID_MODEL, "tokenizer.json: " + message);
-}
-
 template <typename Keep> void filter(AlignedText &text, Keep keep) {
   AlignedText out;
   for (size_t i = 0; i < text.size(); ++i)
@@ -130,25 +126,22 @@ void replace(AlignedText &text, const Pattern &pattern,
   text = std::move(out);
 }
 
-bool flag(const json &object, const char *key, bool fallback) {
-  auto it = object.find(key);
-  return it == object.end() || it->is_null() ? fallback : it->get<bool>();
-}
-
 } // namespace
 
 Status makeNormalizer(const json &object, Normalizer &out) {
   if (!object.is_object() || !object.contains("type") ||
       !object["type"].is_string())
-    return invalid("a normalizer without a \"type\"");
+    return invalidTokenizer("a normalizer without a \"type\"");
   std::string type = object["type"];
   if (type == "BertNormalizer") {
     BertOptions options;
-    options.cleanText = flag(object, "clean_text", true);
-    options.handleChineseChars = flag(object, "handle_chinese_chars", true);
-    options.lowercase = flag(object, "lowercase", true);
+    options.cleanText = optionalFlag(object, "clean_text", true);
+    options.handleChineseChars =
+        optionalFlag(object, "handle_chinese_chars", true);
+    options.lowercase = optionalFlag(object, "lowercase", true);
     // strip_accents null follows lowercase, as in BERT's original code.
-    options.stripAccents = flag(object, "strip_accents", options.lowercase);
+    options.stripAccents =
+        optionalFlag(object, "strip_accents", options.lowercase);
     out = [options](AlignedText &text) { bertNormalize(text, options); };
   } else if (type == "Lowercase") {
     out = lowercase;
@@ -164,8 +157,8 @@ Status makeNormalizer(const json &object, Normalizer &out) {
       filter(text, [](char32_t c) { return !isNonspacingMark(c); });
     };
   } else if (type == "Strip") {
-    bool left = flag(object, "strip_left", true);
-    bool right = flag(object, "strip_right", true);
+    bool left = optionalFlag(object, "strip_left", true);
+    bool right = optionalFlag(object, "strip_right", true);
     out = [left, right](AlignedText &text) { strip(text, left, right); };
   } else if (type == "Replace") {
     Pattern pattern;
@@ -174,14 +167,16 @@ Status makeNormalizer(const json &object, Normalizer &out) {
         !s.isOk())
       return s;
     if (!object.contains("content") || !object["content"].is_string())
-      return invalid("Replace normalizer without a \"content\" string");
+      return invalidTokenizer(
+          "Replace normalizer without a \"content\" string");
     std::u32string content = toCodePoints(object["content"].get<std::string>());
     out = [pattern, content](AlignedText &text) {
       replace(text, pattern, content);
     };
   } else if (type == "Prepend") {
     if (!object.contains("prepend") || !object["prepend"].is_string())
-      return invalid("Prepend normalizer without a \"prepend\" string");
+      return invalidTokenizer(
+          "Prepend normalizer without a \"prepend\" string");
     std::u32string prefix = toCodePoints(object["prepend"].get<std::string>());
     out = [prefix](AlignedText &text) {
       if (text.empty())
@@ -195,7 +190,8 @@ Status makeNormalizer(const json &object, Normalizer &out) {
     };
   } else if (type == "Sequence") {
     if (!object.contains("normalizers") || !object["normalizers"].is_array())
-      return invalid("Sequence normalizer without a \"normalizers\" list");
+      return invalidTokenizer(
+          "Sequence normalizer without a \"normalizers\" list");
     std::vector<Normalizer> steps;
     for (const json &step : object["normalizers"]) {
       Normalizer normalizer;
@@ -208,10 +204,11 @@ Status makeNormalizer(const json &object, Normalizer &out) {
         step(text);
     };
   } else {
-    return invalid("normalizer type \"" + type +
-                   "\" is not supported (supported: BertNormalizer, "
-                   "Lowercase, NFC, NFD, NFKC, NFKD, StripAccents, Strip, "
-                   "Replace, Prepend, Sequence)");
+    return invalidTokenizer(
+        "normalizer type \"" + type +
+        "\" is not supported (supported: BertNormalizer, "
+        "Lowercase, NFC, NFD, NFKC, NFKD, StripAccents, Strip, "
+        "Replace, Prepend, Sequence)");
   }
   return Status::ok();
 }

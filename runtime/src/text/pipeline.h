@@ -28,6 +28,15 @@ namespace tessera::text {
 
 using runtime::Status;
 
+/// A "tokenizer.json: ..." error (TESSERA_ERROR_INVALID_MODEL).
+Status invalidTokenizer(const std::string &message);
+
+/// A boolean field of a tokenizer.json object: `fallback` where it is
+/// missing or null. Any other value that is not a boolean throws, and the
+/// loader refuses the file naming a field of the wrong type (as the
+/// `tokenizers` library refuses it).
+bool optionalFlag(const nlohmann::json &object, const char *key, bool fallback);
+
 /// Text being tokenized: code points, each with the input bytes it came
 /// from (a code point a normalizer inserted takes those of its neighbour).
 struct AlignedText {

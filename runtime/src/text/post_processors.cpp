@@ -15,15 +15,6 @@ namespace tessera::text {
 using nlohmann::json;
 
 namespace {
-Status invalid(const std::string &message) {
-  return Status(TESSERA_ERROR_INVALID_MODEL, "tokenizer.json: " + message);
-}
-
-bool flag(const json &object, const char *key, bool fallback) {
-  auto it = object.find(key);
-  return it == object.end() || !it->is_boolean() ? fallback : it->get<bool>();
-}
-
 /// Hugging Face's trimming of a byte-level token's offsets to leave out
 /// the spaces ("Ġ") it starts or ends with.
 void trimByteLevelOffsets(Encoding &encoding, bool addPrefixSpace) {
@@ -83,8 +74,8 @@ struct SpecialTokens {
 Status parseTemplate(const json &list, const char *name,
                      std::vector<TemplatePiece> &out) {
   if (!list.is_array())
-    return invalid(std::string("TemplateProcessing: \"") + name +
-                   "\" must be a list");
+    return invalidTokenizer(std::string("TemplateProcessing: \"") + name +
+                            "\" must be a list");
   for (const json &piece : list) {
     if (piece.contains("Sequence")) {
       const json &s = piece["Sequence"];
@@ -95,8 +86,9 @@ Status parseTemplate(const json &list, const char *name,
       out.push_back(
           {false, 0, s.value("id", std::string()), s.value("type_id", 0)});
     } else {
-      return invalid(std::string("TemplateProcessing: a piece of \"") + name +
-                     "\" is neither a Sequence nor a SpecialToken");
+      return invalidTokenizer(std::string("TemplateProcessing: a piece of \"") +
+                              name +
+                              "\" is neither a Sequence nor a SpecialToken");
     }
   }
   return Status::ok();
@@ -126,8 +118,8 @@ Status specialPair(const json &entry, const char *what,
                    std::pair<std::string, int32_t> &out) {
   if (!entry.is_array() || entry.size() != 2 || !entry[0].is_string() ||
       !entry[1].is_number_integer())
-    return invalid(std::string("post_processor: \"") + what +
-                   "\" must be [token, id]");
+    return invalidTokenizer(std::string("post_processor: \"") + what +
+                            "\" must be [token, id]");
   out = {entry[0], entry[1]};
   return Status::ok();
 }
@@ -144,8 +136,8 @@ Status makeStage(const json &object, std::function<size_t(bool)> &added,
         !s.isOk())
       return s;
     bool roberta = type == "RobertaProcessing";
-    bool trim = roberta && flag(object, "trim_offsets", true);
-    bool prefixSpace = flag(object, "add_prefix_space", true);
+    bool trim = roberta && optionalFlag(object, "trim_offsets", true);
+    bool prefixSpace = optionalFlag(object, "add_prefix_space", true);
     added = [roberta](bool pair) -> size_t {
       return pair ? (roberta ? 4 : 3) : 2;
     };
@@ -195,8 +187,9 @@ Status makeStage(const json &object, std::function<size_t(bool)> &added,
       const json &ids = it.value().value("ids", json());
       const json &tokens = it.value().value("tokens", json());
       if (!ids.is_array() || !tokens.is_array() || ids.size() != tokens.size())
-        return invalid("TemplateProcessing: special token \"" + it.key() +
-                       "\" needs \"ids\" and \"tokens\" of one length");
+        return invalidTokenizer(
+            "TemplateProcessing: special token \"" + it.key() +
+            "\" needs \"ids\" and \"tokens\" of one length");
       for (size_t k = 0; k < ids.size(); ++k) {
         s.ids.push_back(ids[k].get<int32_t>());
         s.tokens.push_back(tokens[k].get<std::string>());
@@ -206,10 +199,10 @@ Status makeStage(const json &object, std::function<size_t(bool)> &added,
     for (const auto *list : {&single, &pair})
       for (const TemplatePiece &piece : *list)
         if (!piece.sequence && !specials.count(piece.special))
-          return invalid("TemplateProcessing: the template names \"" +
-                         piece.special +
-                         "\", which \"special_tokens\" does "
-                         "not define");
+          return invalidTokenizer("TemplateProcessing: the template names \"" +
+                                  piece.special +
+                                  "\", which \"special_tokens\" does "
+                                  "not define");
     auto count = [specials](const std::vector<TemplatePiece> &pieces) {
       size_t n = 0;
       for (const TemplatePiece &piece : pieces)
@@ -224,8 +217,8 @@ Status makeStage(const json &object, std::function<size_t(bool)> &added,
                            addSpecial);
     };
   } else if (type == "ByteLevel") {
-    bool trim = flag(object, "trim_offsets", true);
-    bool prefixSpace = flag(object, "add_prefix_space", true);
+    bool trim = optionalFlag(object, "trim_offsets", true);
+    bool prefixSpace = optionalFlag(object, "add_prefix_space", true);
     added = [](bool) -> size_t { return 0; };
     process = [=](Encoding first, Encoding *second, bool) {
       if (trim) {
@@ -239,7 +232,8 @@ Status makeStage(const json &object, std::function<size_t(bool)> &added,
     };
   } else if (type == "Sequence") {
     if (!object.contains("processors") || !object["processors"].is_array())
-      return invalid("Sequence post_processor without a \"processors\" list");
+      return invalidTokenizer(
+          "Sequence post_processor without a \"processors\" list");
     std::vector<std::pair<std::function<size_t(bool)>, PostProcessorFn>> steps;
     for (const json &step : object["processors"]) {
       std::pair<std::function<size_t(bool)>, PostProcessorFn> made;
@@ -264,10 +258,10 @@ Status makeStage(const json &object, std::function<size_t(bool)> &added,
       return first;
     };
   } else {
-    return invalid("post_processor type \"" + type +
-                   "\" is not supported (supported: BertProcessing, "
-                   "RobertaProcessing, TemplateProcessing, ByteLevel, "
-                   "Sequence)");
+    return invalidTokenizer("post_processor type \"" + type +
+                            "\" is not supported (supported: BertProcessing, "
+                            "RobertaProcessing, TemplateProcessing, ByteLevel, "
+                            "Sequence)");
   }
   return Status::ok();
 }

@@ -13,12 +13,6 @@ namespace tessera::text {
 
 using nlohmann::json;
 
-namespace {
-Status invalid(const std::string &message) {
-  return Status(TESSERA_ERROR_INVALID_MODEL, "tokenizer.json: " + message);
-}
-} // namespace
-
 //===----------------------------------------------------------------------===//
 // Patterns
 //===----------------------------------------------------------------------===//
@@ -33,10 +27,10 @@ Status Regex::compile(const std::string &pattern, const std::string &where,
   if (!code) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(error, message, sizeof(message));
-    return invalid(where + ": the pattern \"" + pattern +
-                   "\" does not compile at offset " +
-                   std::to_string(errorOffset) + ": " +
-                   reinterpret_cast<const char *>(message));
+    return invalidTokenizer(where + ": the pattern \"" + pattern +
+                            "\" does not compile at offset " +
+                            std::to_string(errorOffset) + ": " +
+                            reinterpret_cast<const char *>(message));
   }
   // The JIT is an optimisation; the interpreter serves where it is missing.
   pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
@@ -107,8 +101,8 @@ Status makePattern(const json &object, const std::string &where, Pattern &out) {
     out.literal = toCodePoints(object["String"].get<std::string>());
     return Status::ok();
   }
-  return invalid(where + ": \"pattern\" must be {\"String\": ...} or "
-                         "{\"Regex\": ...}");
+  return invalidTokenizer(where + ": \"pattern\" must be {\"String\": ...} or "
+                                  "{\"Regex\": ...}");
 }
 
 //===----------------------------------------------------------------------===//
@@ -277,12 +271,7 @@ Status splitBehavior(const json &object, SplitBehavior fallback,
       out = behavior;
       return Status::ok();
     }
-  return invalid("unknown split behavior \"" + name + "\"");
-}
-
-bool flag(const json &object, const char *key, bool fallback) {
-  auto it = object.find(key);
-  return it == object.end() || it->is_null() ? fallback : it->get<bool>();
+  return invalidTokenizer("unknown split behavior \"" + name + "\"");
 }
 
 } // namespace
@@ -304,7 +293,7 @@ int charToByte(char32_t c) {
 Status makePreTokenizer(const json &object, PreTokenizer &out) {
   if (!object.is_object() || !object.contains("type") ||
       !object["type"].is_string())
-    return invalid("a pre_tokenizer without a \"type\"");
+    return invalidTokenizer("a pre_tokenizer without a \"type\"");
   std::string type = object["type"];
   if (type == "BertPreTokenizer") {
     out = [](std::vector<AlignedText> &pieces) {
@@ -318,9 +307,9 @@ Status makePreTokenizer(const json &object, PreTokenizer &out) {
       });
     };
   } else if (type == "ByteLevel") {
-    bool addPrefixSpace = flag(object, "add_prefix_space", true);
+    bool addPrefixSpace = optionalFlag(object, "add_prefix_space", true);
     std::shared_ptr<const Regex> regex;
-    if (flag(object, "use_regex", true))
+    if (optionalFlag(object, "use_regex", true))
       if (Status s = Regex::compile(kGpt2Pattern, "ByteLevel", regex);
           !s.isOk())
         return s;
@@ -359,7 +348,7 @@ Status makePreTokenizer(const json &object, PreTokenizer &out) {
       });
     };
   } else if (type == "Digits") {
-    SplitBehavior behavior = flag(object, "individual_digits", false)
+    SplitBehavior behavior = optionalFlag(object, "individual_digits", false)
                                  ? SplitBehavior::Isolated
                                  : SplitBehavior::Contiguous;
     out = [behavior](std::vector<AlignedText> &pieces) {
@@ -371,7 +360,8 @@ Status makePreTokenizer(const json &object, PreTokenizer &out) {
     std::u32string delimiter =
         toCodePoints(object.value("delimiter", std::string()));
     if (delimiter.size() != 1)
-      return invalid("CharDelimiterSplit needs a one-character \"delimiter\"");
+      return invalidTokenizer(
+          "CharDelimiterSplit needs a one-character \"delimiter\"");
     char32_t d = delimiter[0];
     out = [d](std::vector<AlignedText> &pieces) {
       splitEach(pieces, [&](const AlignedText &piece, auto &out) {
@@ -389,7 +379,7 @@ Status makePreTokenizer(const json &object, PreTokenizer &out) {
     if (Status s = splitBehavior(object, SplitBehavior::Removed, behavior);
         !s.isOk())
       return s;
-    bool invert = flag(object, "invert", false);
+    bool invert = optionalFlag(object, "invert", false);
     out = [pattern, behavior, invert](std::vector<AlignedText> &pieces) {
       splitEach(pieces, [&](const AlignedText &piece, auto &out) {
         splitAt(piece, pattern.findAll(piece), behavior, invert, out);
@@ -399,13 +389,16 @@ Status makePreTokenizer(const json &object, PreTokenizer &out) {
     std::u32string replacement =
         toCodePoints(object.value("replacement", std::string("\u2581")));
     if (replacement.size() != 1)
-      return invalid("Metaspace needs a one-character \"replacement\"");
+      return invalidTokenizer(
+          "Metaspace needs a one-character \"replacement\"");
     std::string scheme = object.value("prepend_scheme", std::string());
     if (scheme.empty())
-      scheme = flag(object, "add_prefix_space", true) ? "always" : "never";
+      scheme =
+          optionalFlag(object, "add_prefix_space", true) ? "always" : "never";
     if (scheme != "always" && scheme != "first" && scheme != "never")
-      return invalid("Metaspace: unknown prepend_scheme \"" + scheme + "\"");
-    bool split = flag(object, "split", true);
+      return invalidTokenizer("Metaspace: unknown prepend_scheme \"" + scheme +
+                              "\"");
+    bool split = optionalFlag(object, "split", true);
     char32_t r = replacement[0];
     out = [r, scheme, split](std::vector<AlignedText> &pieces) {
       splitEach(pieces, [&](const AlignedText &piece, auto &out) {
@@ -430,8 +423,9 @@ Status makePreTokenizer(const json &object, PreTokenizer &out) {
   } else if (type == "Sequence") {
     if (!object.contains("pretokenizers") ||
         !object["pretokenizers"].is_array())
-      return invalid("Sequence pre_tokenizer without a \"pretokenizers\" "
-                     "list");
+      return invalidTokenizer(
+          "Sequence pre_tokenizer without a \"pretokenizers\" "
+          "list");
     std::vector<PreTokenizer> steps;
     for (const json &step : object["pretokenizers"]) {
       PreTokenizer preTokenizer;
@@ -444,10 +438,11 @@ Status makePreTokenizer(const json &object, PreTokenizer &out) {
         step(pieces);
     };
   } else {
-    return invalid("pre_tokenizer type \"" + type +
-                   "\" is not supported (supported: BertPreTokenizer, "
-                   "ByteLevel, Whitespace, WhitespaceSplit, Punctuation, "
-                   "Digits, CharDelimiterSplit, Split, Metaspace, Sequence)");
+    return invalidTokenizer(
+        "pre_tokenizer type \"" + type +
+        "\" is not supported (supported: BertPreTokenizer, "
+        "ByteLevel, Whitespace, WhitespaceSplit, Punctuation, "
+        "Digits, CharDelimiterSplit, Split, Metaspace, Sequence)");
   }
   return Status::ok();
 }

@@ -5,33 +5,14 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 namespace tessera::text {
 
 using nlohmann::json;
+using runtime::readFile;
 
 namespace {
-Status invalid(const std::string &message) {
-  return Status(TESSERA_ERROR_INVALID_MODEL, "tokenizer.json: " + message);
-}
-
-bool flag(const json &object, const char *key, bool fallback) {
-  auto it = object.find(key);
-  return it == object.end() || !it->is_boolean() ? fallback : it->get<bool>();
-}
-
-Status readFile(const std::filesystem::path &path, std::string &out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return Status(TESSERA_ERROR_IO, "cannot read " + path.string());
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  out = buffer.str();
-  return Status::ok();
-}
-
 const char *const kTokenizerFiles[] = {"tokenizer.json",
                                        "vocab.txt",
                                        "vocab.json",
@@ -51,6 +32,15 @@ std::string tokenName(const json &entry) {
 }
 
 } // namespace
+
+Status invalidTokenizer(const std::string &message) {
+  return Status(TESSERA_ERROR_INVALID_MODEL, "tokenizer.json: " + message);
+}
+
+bool optionalFlag(const json &object, const char *key, bool fallback) {
+  auto it = object.find(key);
+  return it == object.end() || it->is_null() ? fallback : it->get<bool>();
+}
 
 void Encoding::append(const Encoding &other) {
   ids.insert(ids.end(), other.ids.begin(), other.ids.end());
@@ -72,7 +62,7 @@ void Encoding::append(const Encoding &other) {
 
 Status Tokenizer::load(const json &config) {
   if (!config.is_object())
-    return invalid("the file is not a JSON object");
+    return invalidTokenizer("the file is not a JSON object");
   if (Status s = makeModel(config.value("model", json()), model_); !s.isOk())
     return s;
   if (const json &n = config.value("normalizer", json()); !n.is_null()) {
@@ -102,21 +92,21 @@ Status Tokenizer::load(const json &config) {
 
   const json &added = config.value("added_tokens", json::array());
   if (!added.is_array())
-    return invalid("\"added_tokens\" must be a list");
+    return invalidTokenizer("\"added_tokens\" must be a list");
   for (const json &entry : added) {
     if (!entry.is_object() || !entry.contains("id") ||
         !entry["id"].is_number_integer() || !entry.contains("content") ||
         !entry["content"].is_string())
-      return invalid("an added token needs an integer \"id\" and a "
-                     "\"content\" string");
+      return invalidTokenizer("an added token needs an integer \"id\" and a "
+                              "\"content\" string");
     AddedToken token;
     token.id = entry["id"];
     token.content = entry["content"];
-    token.singleWord = flag(entry, "single_word", false);
-    token.leftStrip = flag(entry, "lstrip", false);
-    token.rightStrip = flag(entry, "rstrip", false);
-    token.special = flag(entry, "special", false);
-    token.normalized = flag(entry, "normalized", !token.special);
+    token.singleWord = optionalFlag(entry, "single_word", false);
+    token.leftStrip = optionalFlag(entry, "lstrip", false);
+    token.rightStrip = optionalFlag(entry, "rstrip", false);
+    token.special = optionalFlag(entry, "special", false);
+    token.normalized = optionalFlag(entry, "normalized", !token.special);
     AlignedText content;
     for (char32_t c : toCodePoints(token.content))
       content.push(c, {});
@@ -276,7 +266,7 @@ Status Tokenizer::fromFiles(const std::map<std::string, std::string> &files,
   if (has("tokenizer.json")) {
     config = json::parse(files.at("tokenizer.json"), nullptr, false);
     if (config.is_discarded())
-      return invalid("not valid JSON");
+      return invalidTokenizer("not valid JSON");
   } else if (has("vocab.txt")) {
     if (Status s = wordPieceConfig(files.at("vocab.txt"), settings, config);
         !s.isOk())
@@ -297,7 +287,8 @@ Status Tokenizer::fromFiles(const std::map<std::string, std::string> &files,
       return s;
   } catch (const json::exception &e) {
     // A field of the wrong JSON type somewhere the loader read it.
-    return invalid(std::string("a field has the wrong type: ") + e.what());
+    return invalidTokenizer(std::string("a field has the wrong type: ") +
+                            e.what());
   }
 
   // The end of a sequence: what the config names, else a conventional token.
@@ -343,7 +334,7 @@ Status Tokenizer::readFiles(const std::string &path,
   for (const char *name : kTokenizerFiles) {
     fs::path file = fs::path(path) / name;
     if (fs::is_regular_file(file, error))
-      if (Status s = readFile(file, files[name]); !s.isOk())
+      if (Status s = readFile(file.string(), files[name]); !s.isOk())
         return s;
   }
   if (files.empty())
