@@ -171,6 +171,30 @@ TEST(Tokenizer, RefusesHostileFilesByName) {
       std::string::npos);
 }
 
+TEST(Tokenizer, RefusesSettingsOfTheWrongType) {
+  // vocab.txt takes its settings from tokenizer_config.json, where a
+  // setting of the wrong type once escaped the loader as an exception.
+  fs::path dir = fs::temp_directory_path() /
+                 ("tessera-tokenizer-config-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "vocab.txt") << "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n";
+  std::ofstream(dir / "tokenizer_config.json") << R"({"do_lower_case": "yes"})";
+  tessera_tokenizer tokenizer = nullptr;
+  EXPECT_EQ(tessera_tokenizer_load(dir.string().c_str(), &tokenizer),
+            TESSERA_ERROR_INVALID_MODEL);
+  EXPECT_NE(std::string(tessera_last_error())
+                .find("tokenizer_config.json: a setting has the wrong type"),
+            std::string::npos)
+      << tessera_last_error();
+  fs::remove_all(dir);
+  // A flag of an added token that is not a boolean.
+  EXPECT_NE(loadError(R"({"model": {"type": "WordLevel", "vocab": {"a": 0}},
+                          "added_tokens": [{"id": 1, "content": "<x>",
+                          "special": "yes"}]})")
+                .find("a field has the wrong type"),
+            std::string::npos);
+}
+
 TEST(Tokenizer, RefusesAMissingPathAndNullArguments) {
   tessera_tokenizer tokenizer = nullptr;
   EXPECT_EQ(tessera_tokenizer_load("/nonexistent/tokenizer", &tokenizer),

@@ -262,24 +262,34 @@ Status Tokenizer::fromFiles(const std::map<std::string, std::string> &files,
       return Status(TESSERA_ERROR_INVALID_MODEL,
                     "tokenizer_config.json: not a JSON object");
   }
-  json config;
-  if (has("tokenizer.json")) {
-    config = json::parse(files.at("tokenizer.json"), nullptr, false);
-    if (config.is_discarded())
-      return invalidTokenizer("not valid JSON");
-  } else if (has("vocab.txt")) {
-    if (Status s = wordPieceConfig(files.at("vocab.txt"), settings, config);
-        !s.isOk())
-      return s;
-  } else if (has("vocab.json") && has("merges.txt")) {
-    if (Status s = byteLevelBpeConfig(files.at("vocab.json"),
-                                      files.at("merges.txt"), settings, config);
-        !s.isOk())
-      return s;
-  } else {
+  if (!has("tokenizer.json") && !has("vocab.txt") &&
+      !(has("vocab.json") && has("merges.txt")))
     return Status(TESSERA_ERROR_INVALID_MODEL,
                   "no tokenizer: expected tokenizer.json, vocab.txt, or "
                   "vocab.json with merges.txt");
+  json config;
+  // The older file sets read their settings from tokenizer_config.json; a
+  // setting of the wrong JSON type throws.
+  try {
+    if (has("tokenizer.json")) {
+      config = json::parse(files.at("tokenizer.json"), nullptr, false);
+      if (config.is_discarded())
+        return invalidTokenizer("not valid JSON");
+    } else if (has("vocab.txt")) {
+      if (Status s = wordPieceConfig(files.at("vocab.txt"), settings, config);
+          !s.isOk())
+        return s;
+    } else if (has("vocab.json") && has("merges.txt")) {
+      if (Status s = byteLevelBpeConfig(
+              files.at("vocab.json"), files.at("merges.txt"), settings, config);
+          !s.isOk())
+        return s;
+    }
+  } catch (const json::exception &e) {
+    return Status(TESSERA_ERROR_INVALID_MODEL,
+                  std::string("tokenizer_config.json: a setting has the "
+                              "wrong type: ") +
+                      e.what());
   }
   auto tokenizer = std::unique_ptr<Tokenizer>(new Tokenizer());
   try {
