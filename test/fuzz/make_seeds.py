@@ -53,6 +53,11 @@ def tokenizers(out):
     for name, config in configs.items():
         with open(os.path.join(out, name + ".json"), "w", encoding="utf-8") as f:
             json.dump(config, f, ensure_ascii=False)
+    # Byte 1, then a tokenizer_config.json for the fuzzer's vocab.txt.
+    settings = {"do_lower_case": False, "strip_accents": True,
+                "tokenize_chinese_chars": False, "eos_token": {"content": "[SEP]"}}
+    with open(os.path.join(out, "config.bin"), "wb") as f:
+        f.write(b"\x01" + json.dumps(settings).encode())
 
 
 def images(out):
