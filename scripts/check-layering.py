@@ -39,6 +39,7 @@ ALLOWED = {
 LIBRARY_LAYERS = [
     (re.compile(r"^Tessera(Dialect|Shapes)$"), "dialects"),
     (re.compile(r"^TesseraOnnxFrontend$"), "frontends"),
+    (re.compile(r"^TesseraDriver$"), "tools"),
     (re.compile(r"^Tessera[A-Z]\w*$"), "compiler"),
     (re.compile(r"^tessera_format$"), "format"),
     (re.compile(r"^tessera_(runtime|npy)$"), "runtime"),

@@ -23,6 +23,8 @@ packages=(
   nlohmann-json3-dev libpcre2-dev libutf8proc-dev libjpeg-dev libstb-dev
   # unit tests
   googletest libgtest-dev
+  # the Python package (pybind11) and its tests (pytest)
+  pybind11-dev python3-dev python3-pytest
   # fuzzers (libFuzzer with AddressSanitizer and UBSan; test/fuzz)
   clang-22 libclang-rt-22-dev libfuzzer-22-dev
   # reference computations and model exports in tests (test/models exports

@@ -20,6 +20,8 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 
+#include <chrono>
+
 using namespace mlir;
 using namespace mlir::tessera;
 
@@ -60,11 +62,12 @@ void mlir::tessera::registerPipelineDialects(DialectRegistry &registry) {
                   vector::VectorDialect>();
 }
 
-LogicalResult mlir::tessera::runPipeline(ModuleOp module, Phase last,
-                                         const PipelineOptions &options) {
-  PassManager pm(module.getContext());
-  auto reached = [&](Phase phase) { return last >= phase; };
-  if (reached(Phase::Raise)) {
+namespace {
+/// The passes of one phase.
+void addPhasePasses(PassManager &pm, Phase phase,
+                    const PipelineOptions &options) {
+  switch (phase) {
+  case Phase::Raise: {
     // Folding first (shape arithmetic, constant scales), then the raising
     // passes in dependency order: linear before attention (so Q, K, V
     // projections are not mistaken for scores), attention before its masks.
@@ -78,8 +81,9 @@ LogicalResult mlir::tessera::runPipeline(ModuleOp module, Phase last,
     function.addPass(createTesseraRaiseWindowAttention());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
+    return;
   }
-  if (reached(Phase::Fuse)) {
+  case Phase::Fuse: {
     // The target is known from here on: splitting weights depends on it.
     TesseraVerifyTargetOptions target;
     target.targetName = options.target;
@@ -106,21 +110,49 @@ LogicalResult mlir::tessera::runPipeline(ModuleOp module, Phase last,
     if (options.f16Weights || options.weightBits != 0)
       pm.addPass(createTesseraVerifyTarget());
     pm.addNestedPass<func::FuncOp>(createTesseraFormDispatches());
+    return;
   }
-  if (reached(Phase::Config)) {
+  case Phase::Config:
     // Tiles are sized for the bounds: the ones the graph implies first.
     pm.addNestedPass<func::FuncOp>(createTesseraInferDimBounds());
     pm.addPass(createTesseraSelectTileConfigs());
-  }
-  if (reached(Phase::Codegen)) {
+    return;
+  case Phase::Codegen:
     pm.addPass(createTesseraBuildKernels());
     pm.addPass(createTesseraDeduplicateKernels());
-  }
-  if (reached(Phase::SPIRV))
+    return;
+  case Phase::SPIRV:
     pm.addPass(createTesseraConvertKernelsToSPIRV());
-  if (options.timing)
-    pm.enableTiming(*options.timing);
-  return pm.run(module);
+    return;
+  case Phase::Import:
+  case Phase::Serialize:
+    return; // not pass pipelines
+  }
+}
+} // namespace
+
+LogicalResult mlir::tessera::runPipeline(ModuleOp module, Phase last,
+                                         const PipelineOptions &options) {
+  // One pass manager per phase, so that each phase is timed (and reported)
+  // on its own; the passes run in the same order as one manager would.
+  for (Phase phase = Phase::Raise; phase <= std::min(last, Phase::SPIRV);
+       phase = static_cast<Phase>(static_cast<int>(phase) + 1)) {
+    PassManager pm(module.getContext());
+    addPhasePasses(pm, phase, options);
+    std::optional<TimingScope> timing;
+    if (options.timing) {
+      timing.emplace(options.timing->nest(getPhaseName(phase)));
+      pm.enableTiming(*timing);
+    }
+    auto start = std::chrono::steady_clock::now();
+    if (failed(pm.run(module)))
+      return failure();
+    if (options.phaseDone)
+      options.phaseDone(phase, std::chrono::duration<double>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count());
+  }
+  return success();
 }
 
 FailureOr<std::vector<char>>

@@ -8,6 +8,7 @@
 #include "mlir/Support/Timing.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,8 +41,12 @@ struct PipelineOptions {
   /// row): `--weights int8|int4[:group]`.
   int64_t weightBits = 0;
   int64_t weightGroupSize = 0;
-  /// Where to time each pass (`--timing`); null: untimed.
+  /// Where to time each pass (`--timing`), nested in its phase; null:
+  /// untimed.
   TimingScope *timing = nullptr;
+  /// Called as each phase ends, with its wall seconds (tessera-compile's
+  /// progress lines).
+  std::function<void(Phase, double)> phaseDone;
 };
 
 /// Runs the phases after import up to and including `last` on `module`.

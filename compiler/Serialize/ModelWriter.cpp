@@ -608,10 +608,18 @@ LogicalResult ModelBuilder::writeFile(raw_ostream &os) const {
   std::vector<char> body(header.weights_offset - header.model_offset, 0);
   std::memcpy(body.data(), b_.GetBufferPointer(), b_.GetSize());
 
+  // The weights pass twice: once into the checksum, once into the file.
+  uint64_t done = 0;
+  auto progress = [&](size_t bytes) {
+    done += bytes;
+    if (options_.weightsProgress)
+      options_.weightsProgress(done, 2 * weightsSize_);
+  };
   tsr::ChecksumStream checksum;
   checksum.update(body.data(), body.size());
   if (failed(writeWeights([&](ArrayRef<char> bytes) {
         checksum.update(bytes.data(), bytes.size());
+        progress(bytes.size());
       })))
     return failure();
   header.body_checksum = checksum.digest();
@@ -620,8 +628,10 @@ LogicalResult ModelBuilder::writeFile(raw_ostream &os) const {
   static_assert(sizeof(header) == tsr::kHeaderSize, "the header is whole");
   os.write(reinterpret_cast<const char *>(&header), sizeof(header));
   os.write(body.data(), body.size());
-  return writeWeights(
-      [&](ArrayRef<char> bytes) { os.write(bytes.data(), bytes.size()); });
+  return writeWeights([&](ArrayRef<char> bytes) {
+    os.write(bytes.data(), bytes.size());
+    progress(bytes.size());
+  });
 }
 
 LogicalResult ModelBuilder::build(raw_ostream &os, ModelSummary *summary) {

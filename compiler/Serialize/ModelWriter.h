@@ -6,6 +6,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/StringMap.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct ModelWriterOptions {
   /// Files carried in the binary for the model's jobs, by name
   /// ("tokenizer/tokenizer.json"): the format's Resource table.
   std::vector<std::pair<std::string, std::string>> resources;
+  /// Called as the weights are written, with the bytes done of the total
+  /// (they are streamed twice: into the checksum, then into the file).
+  std::function<void(uint64_t done, uint64_t total)> weightsProgress;
 };
 
 /// What the writer decided, for `--dump-dispatches` and tests.

@@ -23,6 +23,41 @@ Status noSuch(const char *function, const char *what, uint32_t index,
                          std::to_string(index) + " (the program has " +
                          std::to_string(count) + ")");
 }
+
+/// A signature as the C API gives it: dynamic dims -1, no data.
+tessera_status signature(const tessera::tsr::TensorInfo &info,
+                         tessera_tensor *out) {
+  *out = {};
+  out->name = info.name()->c_str();
+  out->element_type = static_cast<tessera_element_type>(info.element_type());
+  out->rank = info.shape() ? info.shape()->size() : 0;
+  if (out->rank > TESSERA_MAX_RANK)
+    return reportStatus(Status(TESSERA_ERROR_UNSUPPORTED,
+                               std::string("tensor '") + out->name +
+                                   "' has a rank above TESSERA_MAX_RANK"));
+  for (uint32_t d = 0; d < out->rank; ++d) {
+    const tessera::tsr::DimExpr *dim = info.shape()->Get(d);
+    bool dynamic = (dim->symbols() && dim->symbols()->size() > 0) ||
+                   (dim->terms() && dim->terms()->size() > 0);
+    out->shape[d] = dynamic ? -1 : dim->coefficient();
+  }
+  return TESSERA_OK;
+}
+
+/// Each axis of each tensor as text ("seq", "past + seq", "256").
+std::vector<std::vector<std::string>> dimTexts(
+    const tessera::runtime::Model &model,
+    const flatbuffers::Vector<flatbuffers::Offset<tessera::tsr::TensorInfo>>
+        &tensors) {
+  std::vector<std::vector<std::string>> texts;
+  for (const tessera::tsr::TensorInfo *info : tensors) {
+    std::vector<std::string> &axes = texts.emplace_back();
+    if (info->shape())
+      for (const tessera::tsr::DimExpr *dim : *info->shape())
+        axes.push_back(model.format(*dim));
+  }
+  return texts;
+}
 } // namespace
 
 namespace tessera::runtime {
@@ -142,6 +177,8 @@ tessera_status tessera_program_load_with_options(
       return reportStatus(s);
   const tessera::runtime::Model &model = handle->program->model();
   handle->description = model.describe();
+  handle->inputDims = dimTexts(model, *model.root().inputs());
+  handle->outputDims = dimTexts(model, *model.root().outputs());
   for (uint32_t i = 0; i < model.root().dispatches()->size(); ++i)
     handle->dispatchLabels.push_back(model.dispatchLabel(i));
   *out_program = handle.release();
@@ -173,24 +210,61 @@ tessera_status tessera_program_input(tessera_program program, uint32_t index,
         "tessera_program_input: program or out_signature is NULL"));
   const auto *inputs = program->program->model().root().inputs();
   if (index >= inputs->size())
-    return reportStatus(invalidArgument("tessera_program_input: index " +
-                                        std::to_string(index) +
-                                        " is out of range"));
-  const tessera::tsr::TensorInfo *info = inputs->Get(index);
-  *out_signature = {};
-  out_signature->name = info->name()->c_str();
-  out_signature->element_type =
-      static_cast<tessera_element_type>(info->element_type());
-  out_signature->rank = info->shape() ? info->shape()->size() : 0;
-  if (out_signature->rank > TESSERA_MAX_RANK)
     return reportStatus(
-        Status(TESSERA_ERROR_UNSUPPORTED, "input rank above TESSERA_MAX_RANK"));
-  for (uint32_t d = 0; d < out_signature->rank; ++d) {
-    const tessera::tsr::DimExpr *dim = info->shape()->Get(d);
-    bool dynamic = (dim->symbols() && dim->symbols()->size() > 0) ||
-                   (dim->terms() && dim->terms()->size() > 0);
-    out_signature->shape[d] = dynamic ? -1 : dim->coefficient();
-  }
+        noSuch("tessera_program_input", "input", index, inputs->size()));
+  return signature(*inputs->Get(index), out_signature);
+}
+
+tessera_status tessera_program_output_signature(tessera_program program,
+                                                uint32_t index,
+                                                tessera_tensor *out_signature) {
+  if (!program || !out_signature)
+    return reportStatus(invalidArgument(
+        "tessera_program_output_signature: program or out_signature is NULL"));
+  const auto *outputs = program->program->model().root().outputs();
+  if (index >= outputs->size())
+    return reportStatus(noSuch("tessera_program_output_signature", "output",
+                               index, outputs->size()));
+  return signature(*outputs->Get(index), out_signature);
+}
+
+uint32_t tessera_program_dim_count(tessera_program program) {
+  if (!program)
+    return 0;
+  const auto *symbols = program->program->model().root().symbols();
+  return symbols ? symbols->size() : 0;
+}
+
+tessera_status tessera_program_dim_info(tessera_program program, uint32_t index,
+                                        tessera_dim_info *out_info) {
+  if (!program || !out_info)
+    return reportStatus(invalidArgument(
+        "tessera_program_dim_info: program or out_info is NULL"));
+  uint32_t count = tessera_program_dim_count(program);
+  if (index >= count)
+    return reportStatus(
+        noSuch("tessera_program_dim_info", "dimension", index, count));
+  const tessera::tsr::Symbol *symbol =
+      program->program->model().root().symbols()->Get(index);
+  *out_info = {symbol->name()->c_str(), symbol->min(), symbol->max()};
+  return TESSERA_OK;
+}
+
+tessera_status tessera_program_dim_text(tessera_program program, int output,
+                                        uint32_t index, uint32_t axis,
+                                        const char **out_text) {
+  if (!program || !out_text)
+    return reportStatus(invalidArgument(
+        "tessera_program_dim_text: program or out_text is NULL"));
+  const auto &tensors = output ? program->outputDims : program->inputDims;
+  const char *what = output ? "output" : "input";
+  if (index >= tensors.size())
+    return reportStatus(noSuch("tessera_program_dim_text", what, index,
+                               static_cast<uint32_t>(tensors.size())));
+  if (axis >= tensors[index].size())
+    return reportStatus(noSuch("tessera_program_dim_text", "axis", axis,
+                               static_cast<uint32_t>(tensors[index].size())));
+  *out_text = tensors[index][axis].c_str();
   return TESSERA_OK;
 }
 

@@ -20,6 +20,9 @@ struct tessera_program_t {
   std::unique_ptr<tessera::runtime::Session> session;
   std::string description;
   std::vector<std::string> dispatchLabels;
+  /// Each axis of each input, then of each output, as text
+  /// (tessera_program_dim_text).
+  std::vector<std::vector<std::string>> inputDims, outputDims;
   /// Outputs of the last run, read from the device when first asked for.
   std::vector<tessera::runtime::HostTensor> outputs;
   std::vector<bool> outputsRead;

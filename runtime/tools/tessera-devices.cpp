@@ -31,7 +31,8 @@ void printUsage() {
       "  --device D     index or name substring of the device to mark\n"
       "                 (default: $TESSERA_DEVICE, else the first real GPU,\n"
       "                 else the CPU device, lavapipe)\n"
-      "  --validation   enable the Khronos validation layer\n");
+      "  --validation   enable the Khronos validation layer\n"
+      "  --version      print Tessera's version and git revision\n");
 }
 
 } // namespace
@@ -42,6 +43,10 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
       printUsage();
+      return 0;
+    }
+    if (!std::strcmp(argv[i], "--version")) {
+      std::printf("tessera-devices: %s\n", tessera_version_text());
       return 0;
     }
     if (!std::strcmp(argv[i], "--validation")) {

@@ -48,7 +48,8 @@ void printUsage() {
       "  --device D            device index or name substring\n"
       "  --validation          enable the Khronos validation layer; any\n"
       "                        message it reports fails the run\n"
-      "  --trust-kernels       skip the kernels' SPIR-V checks at load\n");
+      "  --trust-kernels       skip the kernels' SPIR-V checks at load\n"
+      "  --version             print Tessera's version and git revision\n");
 }
 
 int fail(const std::string &message) {
@@ -120,6 +121,9 @@ int main(int argc, char **argv) {
     };
     if (arg == "--help" || arg == "-h") {
       printUsage();
+      return 0;
+    } else if (arg == "--version") {
+      std::printf("tessera-generate: %s\n", tessera_version_text());
       return 0;
     } else if (arg == "--prompt") {
       prompt = value("--prompt");

@@ -64,7 +64,9 @@ void printUsage() {
       "                      the interface), for binaries you trust; the\n"
       "                      file's checksum is checked either way\n"
       "  --info              print the signature, target needs and dispatch\n"
-      "                      count, without running\n");
+      "                      count, without running\n"
+      "  --version           print Tessera's version, git revision and\n"
+      "                      .tsr format version\n");
 }
 
 int fail(const std::string &message) {
@@ -379,6 +381,9 @@ int main(int argc, char **argv) {
     };
     if (arg == "--help" || arg == "-h") {
       printUsage();
+      return 0;
+    } else if (arg == "--version") {
+      std::printf("tessera-run: %s\n", tessera_version_text());
       return 0;
     } else if (arg == "--info") {
       info = true;

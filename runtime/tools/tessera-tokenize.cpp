@@ -40,7 +40,8 @@ void printUsage() {
       "  --decode IDS        decode comma-separated ids and print the text\n"
       "  --skip-special      with --decode or --json: leave out special\n"
       "                      tokens from decoded text\n"
-      "  --time              print the seconds encoding took, on stderr\n");
+      "  --time              print the seconds encoding took, on stderr\n"
+      "  --version           print Tessera's version and git revision\n");
 }
 
 int fail(const std::string &message) {
@@ -81,6 +82,9 @@ int main(int argc, char **argv) {
     };
     if (arg == "--help" || arg == "-h") {
       printUsage();
+      return 0;
+    } else if (arg == "--version") {
+      std::printf("tessera-tokenize: %s\n", tessera_version_text());
       return 0;
     } else if (arg == "--text") {
       text = value("--text");

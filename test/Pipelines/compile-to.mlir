@@ -44,10 +44,19 @@
 // DUMP-4096: // tile config: #tessera.tile_config<workgroup_size = [8, 16, 1], tile = [256, 64, 1], thread_tile = [16, 8]>
 // --timing: the peak memory, then each phase's time with the passes in it
 // (serialize includes writing the file, which it streams).
+// One line per phase as it ends, then the tree: passes nested in phases.
+// TIMING: tessera-compile: import {{ *[0-9]+\.[0-9]+}} s
+// TIMING-NEXT: tessera-compile: raise {{ *[0-9]+\.[0-9]+}} s
+// TIMING-NEXT: tessera-compile: fuse {{ *[0-9]+\.[0-9]+}} s
+// TIMING-NEXT: tessera-compile: config {{ *[0-9]+\.[0-9]+}} s
+// TIMING-NEXT: tessera-compile: codegen {{ *[0-9]+\.[0-9]+}} s
+// TIMING-NEXT: tessera-compile: spirv {{ *[0-9]+\.[0-9]+}} s
+// TIMING-NEXT: tessera-compile: serialize {{ *[0-9]+\.[0-9]+}} s
 // TIMING: tessera-compile: peak memory {{[0-9]+}} MiB
 // TIMING: Execution time report
 // TIMING: import
-// TIMING: TesseraBuildKernels
+// TIMING: codegen
+// TIMING-NEXT: TesseraBuildKernels
 // TIMING: TesseraDeduplicateKernels
 // TIMING: serialize
 // BAD-PHASE: tessera-compile: unknown phase 'optimize'; phases are import, raise, fuse, config, codegen, spirv, serialize
@@ -56,7 +65,7 @@
 // UNKNOWN-DIM: error: --dim names 'batch', which is no dynamic dimension of the model
 // BAD-BOUNDS: error: dynamic dimension 'seq' has bounds 9:3; they must satisfy 0 <= MIN <= MAX
 // BAD-TARGET: error: unknown target profile 'quantum'
-// NO-FILE: tessera-compile: cannot open input file {{.*}}missing.mlir
+// NO-FILE: {{.*}}missing.mlir: error: cannot open input file {{.*}}missing.mlir
 // NO-FP16: error: f16 weights need 16-bit float support, which target 'generic' lacks
 // BAD-PRECISION: for the --precision option: Cannot find option named 'f64'!
 

@@ -1,13 +1,10 @@
 //===- tessera-compile.cpp - Compile a model to a .tsr binary -------------===//
 
 #include "compiler/Conversion/KernelsToSPIRV.h"
-#include "compiler/Pipelines/Pipeline.h"
-#include "compiler/Serialize/ModelWriter.h"
 #include "compiler/Target/DeviceProfiles.h"
 #include "dialects/tessera/IR/TesseraOps.h"
-#include "frontends/onnx/OnnxImporter.h"
-#include "tessera/image.h"
-#include "tessera/tokenizer.h"
+#include "tools/Driver/Driver.h"
+#include "tools/Version.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SPIRV/IR/SPIRVOps.h"
@@ -20,6 +17,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -113,81 +111,22 @@ int fail(const Twine &message) {
   return 1;
 }
 
-/// Parses --dim entries; false (with a message) on a malformed one.
-/// The tokenizer's files, as resources "tokenizer/<name>" of the .tsr.
-bool readTokenizer(ModelWriterOptions &options) {
-  auto visit = [](void *userData, const char *name, const void *data,
-                  size_t size) {
-    static_cast<ModelWriterOptions *>(userData)->resources.push_back(
-        {std::string("tokenizer/") + name,
-         std::string(static_cast<const char *>(data), size)});
-  };
-  if (tessera_tokenizer_read_files(tokenizerDir.c_str(), visit, &options) !=
-      TESSERA_OK) {
-    fail(Twine("--tokenizer: ") + tessera_last_error());
+/// The command line as the driver's options.
+bool readOptions(driver::CompileOptions &options) {
+  driver::CompileRequest request;
+  request.input = inputFile;
+  request.inputFormat = inputFormat;
+  request.target = target;
+  request.precision = precision == Precision::F16 ? "f16" : "f32";
+  request.weights = weights;
+  request.dims.assign(dims.begin(), dims.end());
+  request.tokenizer = tokenizerDir;
+  request.imageProcessor = imageProcessorPath;
+  if (llvm::Error error = driver::readRequest(request, options)) {
+    fail(llvm::toString(std::move(error)));
     return false;
   }
   return true;
-}
-
-/// The image processor's preprocessor_config.json, as the resource
-/// "image/preprocessor_config.json".
-bool readImageProcessor(ModelWriterOptions &options) {
-  tessera_image_processor processor = nullptr;
-  if (tessera_image_processor_load(imageProcessorPath.c_str(), &processor) !=
-      TESSERA_OK) {
-    fail(Twine("--image-processor: ") + tessera_last_error());
-    return false;
-  }
-  tessera_image_processor_destroy(processor);
-  SmallString<256> path(imageProcessorPath);
-  if (llvm::sys::fs::is_directory(path))
-    llvm::sys::path::append(path, "preprocessor_config.json");
-  auto file = llvm::MemoryBuffer::getFile(path);
-  if (!file) {
-    fail("--image-processor: cannot read " + path);
-    return false;
-  }
-  options.resources.push_back(
-      {"image/preprocessor_config.json", (*file)->getBuffer().str()});
-  return true;
-}
-
-bool parseDims(ModelWriterOptions &options) {
-  for (StringRef entry : dims) {
-    auto [name, range] = entry.split('=');
-    auto [low, high] = range.split(':');
-    int64_t lower, upper;
-    if (name.empty() || low.getAsInteger(10, lower) ||
-        (high.empty() ? (upper = lower, false)
-                      : high.getAsInteger(10, upper))) {
-      fail("--dim '" + entry + "' is not NAME=N or NAME=MIN:MAX");
-      return false;
-    }
-    options.dimBounds[name] = {lower, upper};
-  }
-  return true;
-}
-
-/// Records the --dim bounds in every function's `tessera.dim_bounds`, so
-/// that the passes (tile selection) see them, not only the writer.
-void recordDimBounds(ModuleOp module, const ModelWriterOptions &options) {
-  if (options.dimBounds.empty())
-    return;
-  Builder builder(module.getContext());
-  for (auto function : module.getOps<func::FuncOp>()) {
-    NamedAttrList bounds;
-    if (auto existing =
-            TesseraDialect::DimBoundsAttrHelper(function->getContext())
-                .getAttr(function))
-      bounds.append(existing.getValue());
-    for (const auto &entry : options.dimBounds)
-      bounds.set(entry.getKey(),
-                 builder.getDenseI64ArrayAttr(
-                     {entry.getValue().first, entry.getValue().second}));
-    TesseraDialect::DimBoundsAttrHelper(function->getContext())
-        .setAttr(function, bounds.getDictionary(module.getContext()));
-  }
 }
 
 LogicalResult writeDispatchDumps(ModuleOp module, StringRef directory,
@@ -235,26 +174,24 @@ LogicalResult writeDispatchDumps(ModuleOp module, StringRef directory,
   return failure(result.wasInterrupted());
 }
 
-/// `--weights`: "int8", "int4" or "int4:GROUP".
-LogicalResult parseWeights(StringRef text, PipelineOptions &options) {
-  if (text.empty())
-    return success();
-  auto [kind, group] = text.split(':');
-  if (kind == "int8" && group.empty()) {
-    options.weightBits = 8;
-    return success();
-  }
-  int64_t size = 32;
-  if (kind == "int4" &&
-      (group.empty() || (!group.getAsInteger(10, size) &&
-                         llvm::is_contained({32, 64, 128}, size)))) {
-    options.weightBits = 4;
-    options.weightGroupSize = size;
-    return success();
-  }
-  llvm::errs() << "tessera-compile: --weights=" << text
-               << " is not one of int8, int4, int4:32, int4:64, int4:128\n";
-  return failure();
+/// On a terminal, how far the weights are written (a large model's take
+/// seconds): one line, rewritten as each percent passes.
+void reportWeightsProgress(uint64_t done, uint64_t total) {
+  constexpr uint64_t kWorthShowing = 64ull << 20;
+  static int shown = -1;
+  int percent = total ? static_cast<int>(100 * done / total) : 100;
+  if (total < kWorthShowing || percent == shown)
+    return;
+  shown = percent;
+  llvm::errs() << "\rtessera-compile: writing weights " << percent << "%"
+               << (done == total ? "\r\x1b[K" : "");
+}
+
+/// One line per phase as it ends, on a terminal or with --timing: a
+/// large model's compile is not silent for a minute.
+void reportPhase(Phase phase, double seconds) {
+  llvm::errs() << llvm::format("tessera-compile: %-9s %7.2f s\n",
+                               getPhaseName(phase).str().c_str(), seconds);
 }
 
 } // namespace
@@ -262,6 +199,8 @@ LogicalResult parseWeights(StringRef text, PipelineOptions &options) {
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
+  cl::SetVersionPrinter(
+      [](llvm::raw_ostream &os) { printToolVersion(os, "tessera-compile"); });
   std::string overview =
       "tessera-compile: compile a model to a Tessera binary (.tsr)\n\n"
       "  tessera-compile model.onnx -o model.tsr [--target=PROFILE]\n"
@@ -291,13 +230,8 @@ int main(int argc, char **argv) {
   if (*last == Phase::Serialize && outputFile.empty())
     return fail("no output file: pass -o model.tsr (or --compile-to=PHASE "
                 "to print the IR)");
-  ModelWriterOptions writerOptions;
-  writerOptions.source = llvm::sys::path::filename(inputFile).str();
-  if (!parseDims(writerOptions))
-    return 1;
-  if (!tokenizerDir.empty() && !readTokenizer(writerOptions))
-    return 1;
-  if (!imageProcessorPath.empty() && !readImageProcessor(writerOptions))
+  driver::CompileOptions options;
+  if (!readOptions(options))
     return 1;
   // --timing: a tree of phases, the passes nested in theirs. The report
   // prints when the manager goes out of scope, after the peak memory line.
@@ -305,6 +239,11 @@ int main(int argc, char **argv) {
   timingManager.setEnabled(timing);
   timingManager.setDisplayMode(DefaultTimingManager::DisplayMode::Tree);
   TimingScope rootTiming = timingManager.getRootScope();
+  options.pipeline.timing = &rootTiming;
+  if (timing || llvm::errs().is_displayed())
+    options.pipeline.phaseDone = reportPhase;
+  if (llvm::errs().is_displayed())
+    options.writer.weightsProgress = reportWeightsProgress;
   llvm::scope_exit reportPeakMemory([&] {
     if (!timing)
       return;
@@ -316,82 +255,20 @@ int main(int argc, char **argv) {
   DialectRegistry registry;
   registerPipelineDialects(registry);
   MLIRContext context(registry);
-  context.printOpOnDiagnostic(false);
-  llvm::SourceMgr sourceMgr;
-  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-  using onnx_frontend::InputFormat;
-  InputFormat format = onnx_frontend::guessInputFormat(inputFile);
-  if (!inputFormat.empty()) {
-    if (inputFormat == "onnx")
-      format = InputFormat::OnnxBinary;
-    else if (inputFormat == "onnx-text")
-      format = InputFormat::OnnxText;
-    else if (inputFormat == "mlir")
-      format = InputFormat::MLIR;
-    else
-      return fail("unknown --input-format '" + inputFormat +
-                  "'; formats are onnx, onnx-text, mlir");
-  }
-  // ONNX locations are a node's name inside the file: print them as
-  // "model.onnx: node 'name': error: ..." (the default handler would show
-  // only the file).
-  std::optional<ScopedDiagnosticHandler> onnxDiagnostics;
-  if (format != InputFormat::MLIR)
-    onnxDiagnostics.emplace(&context, [](Diagnostic &diag) {
-      auto print = [](Location loc, StringRef severity, StringRef message) {
-        std::string where;
-        if (auto name = dyn_cast<NameLoc>(loc)) {
-          if (auto file = dyn_cast<FileLineColLoc>(name.getChildLoc()))
-            where = file.getFilename().str() + ": ";
-          where += "node '" + name.getName().str() + "'";
-        } else if (auto file = dyn_cast<FileLineColLoc>(loc)) {
-          where = file.getFilename().str();
-        }
-        llvm::errs() << where << ": " << severity << ": " << message << "\n";
-      };
-      StringRef severity =
-          diag.getSeverity() == DiagnosticSeverity::Error     ? "error"
-          : diag.getSeverity() == DiagnosticSeverity::Warning ? "warning"
-          : diag.getSeverity() == DiagnosticSeverity::Remark  ? "remark"
-                                                              : "note";
-      print(diag.getLocation(), severity, diag.str());
-      for (Diagnostic &note : diag.getNotes())
-        print(note.getLocation(), "note", note.str());
-      return success();
-    });
+  driver::DiagnosticPrinter diagnostics(context, options, llvm::errs());
+  // Reading a large model file is one long step: say it is happening.
+  uint64_t inputSize = 0;
+  if (llvm::errs().is_displayed() &&
+      !llvm::sys::fs::file_size(inputFile, inputSize) &&
+      inputSize >= (64ull << 20))
+    llvm::errs() << "tessera-compile: reading " << inputFile << " ("
+                 << inputSize / (1 << 20) << " MiB)\n";
+  OwningOpRef<ModuleOp> module =
+      driver::importModel(options, context, diagnostics.sourceMgr());
+  if (!module || failed(driver::runPhases(*module, options, *last)))
+    return 1;
+
   std::string error;
-  OwningOpRef<ModuleOp> module;
-  TimingScope importTiming = rootTiming.nest("import");
-  if (format == InputFormat::OnnxBinary) {
-    module = onnx_frontend::importOnnxFile(inputFile, &context);
-  } else {
-    std::unique_ptr<llvm::MemoryBuffer> input =
-        openInputFile(inputFile, &error);
-    if (!input)
-      return fail(error);
-    if (format == InputFormat::OnnxText) {
-      module = onnx_frontend::importOnnxText(input->getBuffer(), inputFile,
-                                             &context);
-    } else {
-      sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
-      module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-    }
-  }
-  if (!module)
-    return 1;
-  importTiming.stop();
-
-  PipelineOptions pipelineOptions;
-  pipelineOptions.timing = &rootTiming;
-  pipelineOptions.target = target;
-  pipelineOptions.f16Weights = precision == Precision::F16;
-  if (failed(parseWeights(weights, pipelineOptions)))
-    return 1;
-  Phase passes = std::min(*last, Phase::SPIRV);
-  recordDimBounds(*module, writerOptions);
-  if (failed(runPipeline(*module, passes, pipelineOptions)))
-    return 1;
-
   if (*last != Phase::Serialize) {
     std::unique_ptr<llvm::ToolOutputFile> output = openOutputFile(
         outputFile.empty() ? std::string("-") : outputFile.getValue(), &error);
@@ -412,11 +289,9 @@ int main(int argc, char **argv) {
     return fail(error);
   // The writer streams the file, weights straight from the module: the
   // file is removed again if anything fails.
-  TimingScope serializeTiming = rootTiming.nest("serialize");
-  if (failed(writeModel(*module, writerOptions, output->os(), &summary)))
+  if (failed(driver::serialize(*module, options, output->os(), &summary)))
     return 1;
   output->os().flush();
-  serializeTiming.stop();
   if (output->os().has_error())
     return fail("cannot write '" + outputFile +
                 "': " + output->os().error().message());

@@ -10,6 +10,7 @@
 #include "compiler/Conversion/Passes.h"
 #include "compiler/Transforms/Passes.h"
 #include "dialects/tessera/IR/TesseraDialect.h"
+#include "tools/Version.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -37,6 +38,9 @@ int main(int argc, char **argv) {
   mlir::tessera::registerTesseraConversionPasses();
   // Upstream passes that Tessera pipelines use or tests may want.
   mlir::registerTransformsPasses();
+  llvm::cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    mlir::tessera::printToolVersion(os, "tessera-opt");
+  });
 
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv,

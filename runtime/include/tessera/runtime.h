@@ -36,6 +36,19 @@ const char *tessera_status_string(tessera_status status);
 /* The message of the calling thread's last failure ("" if none). */
 const char *tessera_last_error(void);
 
+/* The library's version, "MAJOR.MINOR.PATCH" (tessera/version.h has the
+ * version of the headers). */
+const char *tessera_version(void);
+/* The git revision it was built from: 12 hex digits, "+" after them when
+ * the tree had uncommitted changes, "unknown" outside a git checkout. */
+const char *tessera_git_revision(void);
+/* The .tsr format version it loads (binaries of another version are
+ * refused, naming both). */
+uint32_t tessera_format_version(void);
+/* The three in one line, what every tool's --version prints:
+ * "Tessera 0.1.0 (git 0123456789ab), .tsr format 4". */
+const char *tessera_version_text(void);
+
 typedef enum tessera_device_type {
   TESSERA_DEVICE_OTHER = 0,
   TESSERA_DEVICE_INTEGRATED_GPU = 1,
@@ -170,6 +183,32 @@ uint32_t tessera_program_input_count(tessera_program program);
 uint32_t tessera_program_output_count(tessera_program program);
 tessera_status tessera_program_input(tessera_program program, uint32_t index,
                                      tessera_tensor *out_signature);
+
+/* The signature of output `index`, as tessera_program_input gives an
+ * input's: dynamic dimensions -1, data NULL. */
+tessera_status tessera_program_output_signature(tessera_program program,
+                                                uint32_t index,
+                                                tessera_tensor *out_signature);
+
+/* A named dynamic dimension ("batch", "seq") and the inclusive bounds the
+ * program was compiled for (tessera-compile --dim NAME=MIN:MAX). The name
+ * is owned by the program. */
+typedef struct tessera_dim_info {
+  const char *name;
+  int64_t min;
+  int64_t max;
+} tessera_dim_info;
+
+uint32_t tessera_program_dim_count(tessera_program program);
+tessera_status tessera_program_dim_info(tessera_program program, uint32_t index,
+                                        tessera_dim_info *out_info);
+
+/* Axis `axis` of input `index` (of output `index` when `output` is
+ * non-zero) as text: "256", "seq", "past + seq", "4*seq". Owned by the
+ * program. */
+tessera_status tessera_program_dim_text(tessera_program program, int output,
+                                        uint32_t index, uint32_t axis,
+                                        const char **out_text);
 
 /* Runs the model. Inputs are matched by name; a wrong name, element type,
  * rank, size, or a dynamic size beyond the compiled bounds is refused with a
