@@ -20,8 +20,10 @@
 
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace py = pybind11;
@@ -97,7 +99,8 @@ py::dict describeTensor(tessera_program program, int output, uint32_t index) {
 /// A loaded program and the instance it needs.
 class Program {
 public:
-  Program(const std::string &path, std::optional<std::string> device,
+  /// `source`: a path, or the .tsr's bytes.
+  Program(const py::object &source, std::optional<std::string> device,
           bool validation, bool trustKernels)
       : instance_(validation) {
     deviceIndex_ = instance_.selectDevice(device.value_or(""));
@@ -112,7 +115,15 @@ public:
     };
     tessera_program raw = nullptr;
     tessera_status status;
-    {
+    if (py::isinstance<py::bytes>(source)) {
+      std::string_view bytes = source.cast<std::string_view>();
+      py::gil_scoped_release release;
+      status = tessera_program_load_from_memory(instance_.get(), bytes.data(),
+                                                bytes.size(), "<bytes>",
+                                                deviceIndex_, &options, &raw);
+    } else {
+      std::string path =
+          py::str(py::module_::import("os").attr("fspath")(source));
       py::gil_scoped_release release;
       status = tessera_program_load_with_options(instance_.get(), path.c_str(),
                                                  deviceIndex_, &options, &raw);
@@ -157,6 +168,54 @@ public:
   /// output, or those of `names`.
   py::dict run(const py::dict &feeds,
                std::optional<std::vector<std::string>> names) {
+    auto held = lock();
+    return runLocked(feeds, names);
+  }
+
+  /// Device seconds per dispatch of a run with timestamps.
+  py::list profile(const py::dict &feeds) {
+    auto held = lock();
+    check(tessera_program_set_profiling(get(), 1));
+    try {
+      runLocked(feeds, std::vector<std::string>());
+    } catch (...) {
+      tessera_program_set_profiling(get(), 0);
+      throw;
+    }
+    py::list rows;
+    for (uint32_t i = 0; i < tessera_program_dispatch_count(get()); ++i) {
+      tessera_dispatch_info info;
+      double seconds = 0;
+      check(tessera_program_dispatch_info(get(), i, &info));
+      check(tessera_program_dispatch_seconds(get(), i, &seconds));
+      py::dict row;
+      row["dispatch"] = i;
+      row["kind"] = info.kind;
+      row["ops"] = info.ops;
+      row["seconds"] = seconds;
+      rows.append(row);
+    }
+    check(tessera_program_set_profiling(get(), 0));
+    return rows;
+  }
+
+  double lastRunSeconds() const {
+    return tessera_program_last_run_seconds(get());
+  }
+
+private:
+  tessera_program get() const { return program_.get(); }
+
+  /// The program runs for one thread at a time (the run releases the GIL).
+  /// Taken with the GIL released: a thread waiting here must not hold the
+  /// GIL that the holder needs to finish.
+  std::unique_lock<std::mutex> lock() {
+    py::gil_scoped_release release;
+    return std::unique_lock<std::mutex>(mutex_);
+  }
+
+  py::dict runLocked(const py::dict &feeds,
+                     const std::optional<std::vector<std::string>> &names) {
     std::vector<py::array> keep;
     std::vector<std::string> keys;
     std::vector<tessera_tensor> tensors;
@@ -195,39 +254,6 @@ public:
     check(status);
     return outputs(names);
   }
-
-  /// Device seconds per dispatch of a run with timestamps.
-  py::list profile(const py::dict &feeds) {
-    check(tessera_program_set_profiling(get(), 1));
-    try {
-      run(feeds, std::vector<std::string>());
-    } catch (...) {
-      tessera_program_set_profiling(get(), 0);
-      throw;
-    }
-    py::list rows;
-    for (uint32_t i = 0; i < tessera_program_dispatch_count(get()); ++i) {
-      tessera_dispatch_info info;
-      double seconds = 0;
-      check(tessera_program_dispatch_info(get(), i, &info));
-      check(tessera_program_dispatch_seconds(get(), i, &seconds));
-      py::dict row;
-      row["dispatch"] = i;
-      row["kind"] = info.kind;
-      row["ops"] = info.ops;
-      row["seconds"] = seconds;
-      rows.append(row);
-    }
-    check(tessera_program_set_profiling(get(), 0));
-    return rows;
-  }
-
-  double lastRunSeconds() const {
-    return tessera_program_last_run_seconds(get());
-  }
-
-private:
-  tessera_program get() const { return program_.get(); }
 
   const tessera_element_type *typeOf(const std::string &name) const {
     for (const auto &[input, type] : inputTypes_)
@@ -308,6 +334,7 @@ private:
   uint32_t deviceIndex_ = 0;
   std::unique_ptr<tessera_program_t, Deleter> program_;
   std::vector<std::pair<std::string, tessera_element_type>> inputTypes_;
+  std::mutex mutex_;
 };
 
 py::list devices(bool validation) {
@@ -411,9 +438,9 @@ PYBIND11_MODULE(_tessera, m) {
 #endif
 
   py::class_<Program>(m, "Program")
-      .def(py::init<const std::string &, std::optional<std::string>, bool,
+      .def(py::init<const py::object &, std::optional<std::string>, bool,
                     bool>(),
-           py::arg("path"), py::arg("device") = py::none(),
+           py::arg("source"), py::arg("device") = py::none(),
            py::arg("validation") = false, py::arg("trust_kernels") = false)
       .def_property_readonly("device", &Program::device)
       .def_property_readonly("inputs",

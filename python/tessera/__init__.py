@@ -122,7 +122,7 @@ class TensorInfo(NamedTuple):
 class Session:
     """A compiled model loaded onto a device.
 
-    tsr: a .tsr path or its bytes. device: an index or a name substring
+    tsr: a .tsr path or its bytes (loaded from memory). device: an index or a name substring
     ("llvmpipe", "nvidia"); None picks as tessera-run does ($TESSERA_DEVICE,
     else the first real GPU, else lavapipe). validation: the Khronos
     validation layer. trust_kernels: skip the SPIR-V checks at load.
@@ -131,16 +131,10 @@ class Session:
     def __init__(self, tsr, device: Optional[Union[int, str]] = None, *,
                  validation: bool = False, trust_kernels: bool = False):
         selector = None if device is None else str(device)
-        if isinstance(tsr, (bytes, bytearray, memoryview)):
-            # The runtime loads files; the bytes pass through one.
-            with tempfile.NamedTemporaryFile(suffix=".tsr") as file:
-                file.write(tsr)
-                file.flush()
-                self._program = _tessera.Program(file.name, selector,
-                                                 validation, trust_kernels)
-        else:
-            self._program = _tessera.Program(os.fspath(tsr), selector,
-                                             validation, trust_kernels)
+        if isinstance(tsr, (bytearray, memoryview)):
+            tsr = bytes(tsr)
+        self._program = _tessera.Program(tsr, selector, validation,
+                                         trust_kernels)
 
     @staticmethod
     def _infos(entries) -> list:

@@ -83,6 +83,46 @@ Status hostTensors(const tessera_tensor *tensors, uint32_t count,
 }
 } // namespace tessera::runtime
 
+namespace {
+/// Loads through `load(device, options, program)` (from a file or from
+/// memory) and fills the handle around the program.
+template <typename Load>
+tessera_status loadProgram(uint32_t device_index,
+                           const tessera_program_options *options,
+                           tessera_program *out_program, Load load) {
+  *out_program = nullptr;
+  auto handle = std::make_unique<tessera_program_t>();
+  std::optional<uint32_t> device;
+  if (device_index != TESSERA_NO_DEVICE)
+    device = device_index;
+  tessera::runtime::Program::Options loadOptions;
+  loadOptions.checkKernels = !(options && options->trust_kernels);
+  if (options) {
+    loadOptions.threads = options->pipeline_threads;
+    if (auto *log = options->log)
+      loadOptions.log =
+          [log, data = options->log_user_data](const std::string &line) {
+            log(data, line.c_str());
+          };
+  }
+  if (Status s = load(device, loadOptions, handle->program); !s.isOk())
+    return reportStatus(s);
+  if (device)
+    if (Status s = tessera::runtime::Session::create(*handle->program,
+                                                     handle->session);
+        !s.isOk())
+      return reportStatus(s);
+  const tessera::runtime::Model &model = handle->program->model();
+  handle->description = model.describe();
+  handle->inputDims = dimTexts(model, *model.root().inputs());
+  handle->outputDims = dimTexts(model, *model.root().outputs());
+  for (uint32_t i = 0; i < model.root().dispatches()->size(); ++i)
+    handle->dispatchLabels.push_back(model.dispatchLabel(i));
+  *out_program = handle.release();
+  return TESSERA_OK;
+}
+} // namespace
+
 extern "C" {
 
 tessera_status tessera_instance_create(const tessera_instance_options *options,
@@ -151,38 +191,38 @@ tessera_status tessera_program_load_with_options(
   if (!instance || !path || !out_program)
     return reportStatus(invalidArgument(
         "tessera_program_load: instance, path or out_program is NULL"));
-  *out_program = nullptr;
-  auto handle = std::make_unique<tessera_program_t>();
-  std::optional<uint32_t> device;
-  if (device_index != TESSERA_NO_DEVICE)
-    device = device_index;
-  tessera::runtime::Program::Options loadOptions;
-  loadOptions.checkKernels = !(options && options->trust_kernels);
-  if (options) {
-    loadOptions.threads = options->pipeline_threads;
-    if (auto *log = options->log)
-      loadOptions.log =
-          [log, data = options->log_user_data](const std::string &line) {
-            log(data, line.c_str());
-          };
-  }
-  if (Status s = tessera::runtime::Program::load(
-          *instance->impl, path, device, loadOptions, handle->program);
-      !s.isOk())
-    return reportStatus(s);
-  if (device)
-    if (Status s = tessera::runtime::Session::create(*handle->program,
-                                                     handle->session);
-        !s.isOk())
-      return reportStatus(s);
-  const tessera::runtime::Model &model = handle->program->model();
-  handle->description = model.describe();
-  handle->inputDims = dimTexts(model, *model.root().inputs());
-  handle->outputDims = dimTexts(model, *model.root().outputs());
-  for (uint32_t i = 0; i < model.root().dispatches()->size(); ++i)
-    handle->dispatchLabels.push_back(model.dispatchLabel(i));
-  *out_program = handle.release();
-  return TESSERA_OK;
+  return loadProgram(device_index, options, out_program,
+                     [&](std::optional<uint32_t> device,
+                         const tessera::runtime::Program::Options &loadOptions,
+                         std::unique_ptr<tessera::runtime::Program> &program) {
+                       return tessera::runtime::Program::load(
+                           *instance->impl, path, device, loadOptions, program);
+                     });
+}
+
+tessera_status tessera_program_load_from_memory(
+    tessera_instance instance, const void *data, size_t size, const char *name,
+    uint32_t device_index, const tessera_program_options *options,
+    tessera_program *out_program) {
+  if (!instance || (!data && size) || !out_program)
+    return reportStatus(
+        invalidArgument("tessera_program_load_from_memory: instance, data or "
+                        "out_program is NULL"));
+  const char *bytes = static_cast<const char *>(data);
+  std::string label = name && *name ? name : "<memory>";
+  return loadProgram(
+      device_index, options, out_program,
+      [&](std::optional<uint32_t> device,
+          const tessera::runtime::Program::Options &loadOptions,
+          std::unique_ptr<tessera::runtime::Program> &program) {
+        std::unique_ptr<tessera::runtime::Model> model;
+        if (Status s = tessera::runtime::Model::fromBytes(
+                std::vector<char>(bytes, bytes + size), label, model);
+            !s.isOk())
+          return s;
+        return tessera::runtime::Program::load(
+            *instance->impl, std::move(model), device, loadOptions, program);
+      });
 }
 
 void tessera_program_destroy(tessera_program program) { delete program; }

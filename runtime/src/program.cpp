@@ -16,9 +16,17 @@ namespace tessera::runtime {
 Status Program::load(const Instance &instance, const std::string &path,
                      std::optional<uint32_t> deviceIndex,
                      const Options &options, std::unique_ptr<Program> &out) {
-  std::unique_ptr<Program> program(new Program());
-  if (Status s = Model::load(path, program->model_); !s.isOk())
+  std::unique_ptr<Model> model;
+  if (Status s = Model::load(path, model); !s.isOk())
     return s;
+  return load(instance, std::move(model), deviceIndex, options, out);
+}
+
+Status Program::load(const Instance &instance, std::unique_ptr<Model> verified,
+                     std::optional<uint32_t> deviceIndex,
+                     const Options &options, std::unique_ptr<Program> &out) {
+  std::unique_ptr<Program> program(new Program());
+  program->model_ = std::move(verified);
   if (!deviceIndex) {
     out = std::move(program);
     return Status::ok();

@@ -33,6 +33,11 @@ public:
   static Status load(const Instance &instance, const std::string &path,
                      std::optional<uint32_t> deviceIndex,
                      const Options &options, std::unique_ptr<Program> &out);
+  /// The same for a model already read and verified (Model::fromBytes:
+  /// a .tsr in memory).
+  static Status load(const Instance &instance, std::unique_ptr<Model> verified,
+                     std::optional<uint32_t> deviceIndex,
+                     const Options &options, std::unique_ptr<Program> &out);
 
   const Model &model() const { return *model_; }
   const Device *device() const { return device_.get(); }

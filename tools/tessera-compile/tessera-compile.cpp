@@ -84,8 +84,9 @@ cl::list<std::string>
          cl::value_desc("NAME=N|NAME=MIN:MAX"), cl::cat(category));
 cl::opt<bool> timing(
     "timing",
-    cl::desc("Print the time of each phase and pass (import, the passes, "
-             "serialize) and the peak memory, on stderr"),
+    cl::desc("Print the time of each phase as it ends (on a terminal it is "
+             "printed anyway), then each pass's inside its phase and the "
+             "peak memory, on stderr"),
     cl::init(false), cl::cat(category));
 cl::opt<std::string> tokenizerDir(
     "tokenizer",

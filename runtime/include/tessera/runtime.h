@@ -173,6 +173,14 @@ typedef struct tessera_program_options {
 tessera_status tessera_program_load_with_options(
     tessera_instance instance, const char *path, uint32_t device_index,
     const tessera_program_options *options, tessera_program *out_program);
+/* tessera_program_load_with_options for a .tsr in memory (a model shipped
+ * inside an application, bytes from elsewhere): the same checks, with
+ * `name` (may be NULL) naming it in messages. The bytes are copied; the
+ * caller's may be freed when this returns. */
+tessera_status tessera_program_load_from_memory(
+    tessera_instance instance, const void *data, size_t size, const char *name,
+    uint32_t device_index, const tessera_program_options *options,
+    tessera_program *out_program);
 void tessera_program_destroy(tessera_program program);
 
 /* Signature, target needs and schedule as text (owned by the program). */

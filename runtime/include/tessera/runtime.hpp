@@ -88,6 +88,17 @@ public:
     handle_.reset(raw);
   }
 
+  /// A .tsr in memory (copied; see tessera_program_load_from_memory).
+  static Program fromMemory(const Instance &instance, const void *data,
+                            size_t size, uint32_t deviceIndex,
+                            const tessera_program_options &options = {},
+                            const std::string &name = "") {
+    tessera_program raw = nullptr;
+    check(tessera_program_load_from_memory(
+        instance.get(), data, size, name.c_str(), deviceIndex, &options, &raw));
+    return Program(raw);
+  }
+
   std::string describe() const { return tessera_program_describe(get()); }
   uint32_t dispatchCount() const {
     return tessera_program_dispatch_count(get());
@@ -136,6 +147,7 @@ public:
   tessera_program get() const { return handle_.get(); }
 
 private:
+  explicit Program(tessera_program raw) { handle_.reset(raw); }
   static tessera_program_options optionsTrusting(bool trustKernels) {
     tessera_program_options options{};
     options.trust_kernels = trustKernels;
