@@ -203,6 +203,10 @@ public:
     return tessera_program_last_run_seconds(get());
   }
 
+  uint32_t validationMessages() const {
+    return instance_.validationMessageCount();
+  }
+
 private:
   tessera_program get() const { return program_.get(); }
 
@@ -452,5 +456,7 @@ PYBIND11_MODULE(_tessera, m) {
       .def("run", &Program::run, py::arg("feeds"),
            py::arg("names") = py::none())
       .def("profile", &Program::profile, py::arg("feeds"))
-      .def_property_readonly("last_run_seconds", &Program::lastRunSeconds);
+      .def_property_readonly("last_run_seconds", &Program::lastRunSeconds)
+      .def_property_readonly("validation_messages",
+                             &Program::validationMessages);
 }

@@ -162,6 +162,12 @@ class Session:
     def last_run_seconds(self) -> float:
         return self._program.last_run_seconds
 
+    @property
+    def validation_messages(self) -> int:
+        """Warnings and errors the validation layer reported so far (0
+        without `validation`); each is printed as it happens."""
+        return self._program.validation_messages
+
     def describe(self) -> str:
         """Signature, device needs and schedule (tessera-run --info)."""
         return self._program.describe()

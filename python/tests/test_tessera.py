@@ -49,6 +49,7 @@ def test_compile_and_run_matches_pytorch(export, family, tmp_path):
     for name in want:
         assert got[name].shape == want[name].shape
         assert relative_error(got[name], want[name]) <= TOLERANCE
+    assert session.validation_messages == 0
 
 
 def test_signature_names_dynamic_axes(export):
