@@ -468,6 +468,19 @@ LogicalResult convertSplit(NodeContext &node) {
                             << " into " << sizes.size() << " parts summing to "
                             << total << " for " << node.numOutputs()
                             << " outputs";
+  // A known 1-D tensor (shape values; ONNX Runtime turns Gathers of a
+  // Shape into one Split) is split here, as Slice does.
+  if (const ImportedValue &value = node.info(0); value.known && rank == 1) {
+    int64_t offset = 0;
+    for (auto [i, size] : llvm::enumerate(sizes)) {
+      SmallVector<DimExpr> part(value.known->begin() + offset,
+                                value.known->begin() + offset + size);
+      node.setKnownOutput(i, value.type.getElementType(), {size},
+                          std::move(part));
+      offset += size;
+    }
+    return success();
+  }
   FailureOr<Value> x = node.input(0);
   if (failed(x))
     return failure();
