@@ -16,7 +16,8 @@
 //   nothing is dropped;
 // - a term whose keep condition is a product of the two (decoders that
 //   multiply the causal table with the padding mask before (1 - m) · fill)
-//   becomes both.
+//   becomes both, and so does a position term with the padding filled in
+//   (LLaMA's causal.masked_fill(bool(padding term), fill)).
 //
 // The query and key lengths' named dims take the evaluation length; every
 // other named dim (batch) is 1, so a position term broadcast over the batch
@@ -477,6 +478,35 @@ productOfMasks(OpBuilder &builder, Location loc, Value term,
   return std::nullopt;
 }
 
+/// A position term with a padding mask filled in (Hugging Face's decoder
+/// masks since LLaMA: causal.masked_fill(bool(padding term), fill)):
+/// select(bool(p), fill, t) for an additive key padding term p and a
+/// position term t that hides with the same fill. Both, sharing the fill;
+/// `fill` gets it.
+std::optional<std::pair<MaskAttr, Value>>
+maskedFillOfMasks(OpBuilder &builder, Location loc, Value term,
+                  AttentionOp attention, const MaskDims &dims, double &fill) {
+  auto select = term.getDefiningOp<SelectOp>();
+  if (!select)
+    return std::nullopt;
+  std::optional<double> filled = getSplatValue(select.getOnTrue());
+  auto hidden = select.getCondition().getDefiningOp<CastOp>();
+  if (!filled || !(*filled <= kMaskedFill) || !hidden)
+    return std::nullopt;
+  std::optional<double> positionFill;
+  std::optional<MaskAttr> mask =
+      classifyTerm(select.getOnFalse(), dims, /*isKeep=*/false, &positionFill);
+  if (!mask || (positionFill && *positionFill != *filled))
+    return std::nullopt;
+  double paddingFill;
+  Value padding = keyPaddingMask(builder, loc, hidden.getInput(), attention,
+                                 dims, paddingFill);
+  if (!padding)
+    return std::nullopt;
+  fill = *filled;
+  return std::make_pair(*mask, padding);
+}
+
 struct ClassifyAttentionMasksPass
     : public tessera::impl::TesseraClassifyAttentionMasksBase<
           ClassifyAttentionMasksPass> {
@@ -550,6 +580,14 @@ struct ClassifyAttentionMasksPass
       }
       if (!padding && noStructure())
         if (std::optional<std::pair<MaskAttr, Value>> both = productOfMasks(
+                builder, loc, term, attention, dims, maskFill)) {
+          structure = both->first;
+          padding = both->second;
+          shared = true;
+          continue;
+        }
+      if (!padding && noStructure())
+        if (std::optional<std::pair<MaskAttr, Value>> both = maskedFillOfMasks(
                 builder, loc, term, attention, dims, maskFill)) {
           structure = both->first;
           padding = both->second;

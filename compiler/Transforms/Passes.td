@@ -189,6 +189,13 @@ def TesseraRaiseAttention
     probabilities must have no other use (a model that returns its
     attention weights keeps them). Masks stay in `bias`;
     tessera-classify-attention-masks finds their structure.
+
+    Keys and values repeated per query head (grouped-query attention as
+    Hugging Face's `repeat_kv` exports it: `[B, Hkv, L, D]` reshaped to
+    `[B, Hkv, 1, L, D]`, broadcast to `[B, Hkv, R, L, D]`, reshaped to
+    `[B, Hkv*R, L, D]`) are replaced by the `Hkv` heads they repeat: the
+    attention reads query head `h`'s keys from head `h / R`, and the
+    repeated tensors are never built.
   }];
   let dependentDialects = ["::mlir::tessera::TesseraDialect"];
 }

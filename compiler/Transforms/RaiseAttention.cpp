@@ -16,7 +16,9 @@
 // Such attention is raised on the 4-D tensors the heads were folded from.
 // Scalar factors applied to Q or K before their layout ops (CLIP scales Q
 // right after its projection) are moved below those ops first, so that
-// they reach the product and become the attention's scale.
+// they reach the product and become the attention's scale. Keys and values
+// repeated per query head (grouped-query attention, LLaMA's repeat_kv)
+// are read as the fewer heads they repeat.
 //
 //===----------------------------------------------------------------------===//
 
@@ -521,6 +523,72 @@ struct SinkScaleBelowLayout : OpRewritePattern<LayoutOp> {
   }
 };
 
+/// Grouped-query attention exported with its keys and values repeated per
+/// query head (Hugging Face's repeat_kv: [B, Hkv, L, D] unsqueezed to
+/// [B, Hkv, 1, L, D], expanded to [B, Hkv, R, L, D], reshaped to
+/// [B, Hkv·R, L, D]): the attention reads the Hkv heads themselves, query
+/// head h reading KV head h / R, which is the order the reshape merges them
+/// in. The repeated tensors are never built.
+struct RaiseGroupedQueryHeads : OpRewritePattern<AttentionOp> {
+  RaiseGroupedQueryHeads(MLIRContext *context, const SymbolicShapes *shapes)
+      : OpRewritePattern(context), shapes(shapes) {}
+
+  /// The [B, Hkv, L, D] tensor `value` repeats, or null.
+  Value repeatedHeads(Value value) const {
+    auto merge = value.getDefiningOp<ReshapeOp>();
+    auto repeat =
+        merge ? merge.getInput().getDefiningOp<BroadcastOp>() : BroadcastOp();
+    auto unsqueeze =
+        repeat ? repeat.getInput().getDefiningOp<ReshapeOp>() : ReshapeOp();
+    if (!unsqueeze)
+      return Value();
+    Value heads = unsqueeze.getInput();
+    ArrayRef<int64_t> in = cast<RankedTensorType>(heads.getType()).getShape();
+    ArrayRef<int64_t> one =
+        cast<RankedTensorType>(unsqueeze.getType()).getShape();
+    ArrayRef<int64_t> repeated =
+        cast<RankedTensorType>(repeat.getType()).getShape();
+    ArrayRef<int64_t> out = cast<RankedTensorType>(value.getType()).getShape();
+    if (in.size() != 4 || one.size() != 5 || out.size() != 4 ||
+        ShapedType::isDynamic(in[1]) || one[1] != in[1] || one[2] != 1 ||
+        repeated[1] != in[1] || ShapedType::isDynamic(repeated[2]) ||
+        out[1] != in[1] * repeated[2] || in[3] != out[3] || one[4] != in[3])
+      return Value();
+    // Batch and length: the same named dims all the way (by type when the
+    // shapes are unknown and the dims static).
+    for (auto [axis, fiveAxis] : {std::pair<int, int>{0, 0}, {2, 3}}) {
+      const SymbolicShape *a = shapes ? shapes->lookupShape(heads) : nullptr;
+      const SymbolicShape *b = shapes ? shapes->lookupShape(value) : nullptr;
+      const SymbolicShape *r = shapes ? shapes->lookupShape(repeat) : nullptr;
+      if (a && b && r) {
+        if ((*a)[axis] != (*b)[axis] || (*a)[axis] != (*r)[fiveAxis])
+          return Value();
+      } else if (ShapedType::isDynamic(in[axis]) || in[axis] != out[axis] ||
+                 in[axis] != repeated[fiveAxis]) {
+        return Value();
+      }
+    }
+    return heads;
+  }
+
+  LogicalResult matchAndRewrite(AttentionOp attention,
+                                PatternRewriter &rewriter) const override {
+    Value key = repeatedHeads(attention.getKey());
+    Value value = repeatedHeads(attention.getValue());
+    if (!key || !value ||
+        cast<RankedTensorType>(key.getType()).getDimSize(1) !=
+            cast<RankedTensorType>(value.getType()).getDimSize(1))
+      return rewriter.notifyMatchFailure(attention, "no repeated KV heads");
+    rewriter.modifyOpInPlace(attention, [&] {
+      attention.getKeyMutable().assign(key);
+      attention.getValueMutable().assign(value);
+    });
+    return success();
+  }
+
+  const SymbolicShapes *shapes;
+};
+
 struct RaiseAttentionPass
     : public tessera::impl::TesseraRaiseAttentionBase<RaiseAttentionPass> {
   void runOnOperation() override {
@@ -536,8 +604,8 @@ struct RaiseAttentionPass
     SymbolicShapes shapes;
     bool analysed = succeeded(shapes.analyze(getOperation()));
     RewritePatternSet patterns(&getContext());
-    patterns.add<RaiseAttentionPattern>(&getContext(),
-                                        analysed ? &shapes : nullptr);
+    patterns.add<RaiseAttentionPattern, RaiseGroupedQueryHeads>(
+        &getContext(), analysed ? &shapes : nullptr);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

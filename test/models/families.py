@@ -12,7 +12,8 @@ model's inputs.
 Families: bert, gpt2, gpt2-past (decoding with a key/value cache), vit,
 clip-text, clip-text-pooled (with the end-of-text pooling), clip-vision, swin,
 transformer (torch.nn's encoder-decoder), blip-text, detr-decoder, longformer,
-longformer-sliced (global rows sliced off and concatenated back); each has
+longformer-sliced (global rows sliced off and concatenated back), llama and
+llama-past (RMSNorm, rotary embeddings, grouped-query attention, SwiGLU); each has
 2 layers. Weights are random with a fixed seed. Options give the other forms
 exporters write (--no-constant-folding, --keep-initializers-as-inputs,
 --external-data, --half). With --reference DIR the
@@ -822,11 +823,169 @@ class Swin(nn.Module):
         return x
 
 
+KV_HEADS, ROPE_BASE = 2, 10000.0
+
+
+class LlamaRMSNorm(nn.Module):
+    """Hugging Face's LlamaRMSNorm: x * rsqrt(mean(x^2) + eps) * weight, in
+    float32."""
+
+    def __init__(self, eps=1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(1.0 + 0.1 * torch.randn(HIDDEN))
+        self.variance_epsilon = eps
+
+    def forward(self, hidden_states):
+        hidden_states = hidden_states.to(torch.float32)
+        variance = hidden_states.pow(2).mean(-1, keepdim=True)
+        hidden_states = hidden_states * torch.rsqrt(variance + self.variance_epsilon)
+        return self.weight * hidden_states
+
+
+def rotate_half(x):
+    x1 = x[..., : x.shape[-1] // 2]
+    x2 = x[..., x.shape[-1] // 2:]
+    return torch.cat((-x2, x1), dim=-1)
+
+
+class LlamaAttention(nn.Module):
+    """Grouped-query attention without biases: HEADS query heads share
+    KV_HEADS key/value heads (repeat_kv: Expand + Reshape), rotary position
+    embeddings in the rotate-half form applied to Q and K from cos/sin
+    tables gathered at the position ids."""
+
+    def __init__(self):
+        super().__init__()
+        self.head_dim = HIDDEN // HEADS
+        self.q_proj = nn.Linear(HIDDEN, HEADS * self.head_dim, bias=False)
+        self.k_proj = nn.Linear(HIDDEN, KV_HEADS * self.head_dim, bias=False)
+        self.v_proj = nn.Linear(HIDDEN, KV_HEADS * self.head_dim, bias=False)
+        self.o_proj = nn.Linear(HEADS * self.head_dim, HIDDEN, bias=False)
+
+    @staticmethod
+    def repeat_kv(hidden_states, n_rep):
+        batch, kv_heads, slen, head_dim = hidden_states.shape
+        hidden_states = hidden_states[:, :, None, :, :].expand(
+            batch, kv_heads, n_rep, slen, head_dim)
+        return hidden_states.reshape(batch, kv_heads * n_rep, slen, head_dim)
+
+    def forward(self, x, mask, cos, sin, layer_past=None):
+        bsz, q_len, _ = x.size()
+        q = self.q_proj(x).view(bsz, q_len, HEADS, self.head_dim).transpose(1, 2)
+        k = self.k_proj(x).view(bsz, q_len, KV_HEADS, self.head_dim).transpose(1, 2)
+        v = self.v_proj(x).view(bsz, q_len, KV_HEADS, self.head_dim).transpose(1, 2)
+        cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)
+        q = (q * cos) + (rotate_half(q) * sin)
+        k = (k * cos) + (rotate_half(k) * sin)
+        if layer_past is not None:
+            k = torch.cat((layer_past[0], k), dim=2)
+            v = torch.cat((layer_past[1], v), dim=2)
+        present = (k, v)
+        k = self.repeat_kv(k, HEADS // KV_HEADS)
+        v = self.repeat_kv(v, HEADS // KV_HEADS)
+        w = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(self.head_dim)
+        w = w + mask
+        w = nn.functional.softmax(w, dim=-1, dtype=torch.float32).to(q.dtype)
+        out = torch.matmul(w, v).transpose(1, 2).reshape(bsz, q_len, HIDDEN)
+        return self.o_proj(out), present
+
+
+class LlamaLayer(nn.Module):
+    """Pre-RMSNorm decoder layer with a SwiGLU MLP: down(silu(gate(x)) *
+    up(x))."""
+
+    def __init__(self):
+        super().__init__()
+        self.input_layernorm = LlamaRMSNorm()
+        self.self_attn = LlamaAttention()
+        self.post_attention_layernorm = LlamaRMSNorm()
+        self.gate_proj = nn.Linear(HIDDEN, FFN, bias=False)
+        self.up_proj = nn.Linear(HIDDEN, FFN, bias=False)
+        self.down_proj = nn.Linear(FFN, HIDDEN, bias=False)
+
+    def forward(self, x, mask, cos, sin, layer_past=None):
+        attended, present = self.self_attn(self.input_layernorm(x), mask, cos, sin,
+                                           layer_past)
+        x = x + attended
+        h = self.post_attention_layernorm(x)
+        h = self.down_proj(nn.functional.silu(self.gate_proj(h)) * self.up_proj(h))
+        return x + h, present
+
+
+class Llama(nn.Module):
+    """LlamaModel: token embedding, rotary tables (cos/sin cached for
+    MAX_POS positions, gathered at the position ids), the 4-D causal mask
+    combined with the padding mask as _prepare_4d_causal_attention_mask
+    builds it (finfo.min), LAYERS decoder layers, the final RMSNorm."""
+
+    inputs = Bert.inputs
+    output_axes = Bert.output_axes
+
+    def __init__(self):
+        super().__init__()
+        self.embed_tokens = nn.Embedding(VOCAB, HIDDEN)
+        self.layers = nn.ModuleList(LlamaLayer() for _ in range(LAYERS))
+        self.norm = LlamaRMSNorm()
+        head_dim = HIDDEN // HEADS
+        inv_freq = 1.0 / (ROPE_BASE ** (torch.arange(0, head_dim, 2).float() / head_dim))
+        freqs = torch.outer(torch.arange(MAX_POS).float(), inv_freq)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        self.register_buffer("cos_cached", emb.cos(), persistent=False)
+        self.register_buffer("sin_cached", emb.sin(), persistent=False)
+
+    def causal_mask(self, attention_mask, q_len, past, dtype):
+        key_len = past + q_len
+        minimum = torch.finfo(dtype).min
+        mask = torch.full((q_len, q_len), minimum)
+        cond = torch.arange(q_len)
+        mask.masked_fill_(cond < (cond + 1).view(q_len, 1), 0)
+        mask = torch.cat([torch.zeros(q_len, past, dtype=dtype), mask], dim=-1)
+        mask = mask[None, None, :, :].expand(attention_mask.size(0), 1, q_len, key_len)
+        inverted = 1.0 - attention_mask[:, None, None, :].expand(-1, 1, q_len, -1).to(dtype)
+        padding = inverted.masked_fill(inverted.to(torch.bool), minimum)
+        return mask.masked_fill(padding.to(torch.bool), minimum)
+
+    def run(self, input_ids, attention_mask, past):
+        q_len = input_ids.size(1)
+        past_length = past[0].size(2) if past else 0
+        position_ids = torch.arange(past_length, past_length + q_len).unsqueeze(0)
+        x = self.embed_tokens(input_ids)
+        cos, sin = self.cos_cached[position_ids], self.sin_cached[position_ids]
+        mask = self.causal_mask(attention_mask, q_len, past_length, x.dtype)
+        presents = []
+        for i, layer in enumerate(self.layers):
+            x, present = layer(x, mask, cos, sin,
+                               (past[2 * i], past[2 * i + 1]) if past else None)
+            presents.extend(present)
+        return self.norm(x), presents
+
+    def forward(self, input_ids, attention_mask):
+        return self.run(input_ids, attention_mask, ())[0]
+
+
+class LlamaPast(Llama):
+    """Llama decoding with a key/value cache of KV_HEADS heads per layer."""
+
+    inputs = {"input_ids": ("ids", {0: "batch", 1: "seq"}),
+              "attention_mask": ("padding", {0: "batch", 1: "past+seq"})}
+    for _layer in range(LAYERS):
+        inputs["past_key_%d" % _layer] = ("kv_cache", {0: "batch", 2: "past"})
+        inputs["past_value_%d" % _layer] = ("kv_cache", {0: "batch", 2: "past"})
+    outputs = {"output": {0: "batch", 1: "seq"}}
+    for _layer in range(LAYERS):
+        outputs["present_key_%d" % _layer] = {0: "batch", 2: "past+seq"}
+        outputs["present_value_%d" % _layer] = {0: "batch", 2: "past+seq"}
+
+    def forward(self, input_ids, attention_mask, *past):
+        hidden, presents = self.run(input_ids, attention_mask, past)
+        return (hidden, *presents)
+
+
 FAMILIES = {"bert": Bert, "gpt2": Gpt2, "gpt2-past": Gpt2Past, "gpt2-lm": Gpt2Lm, "vit": Vit, "clip-text": ClipText,
             "clip-text-pooled": ClipTextPooled, "longformer-sliced": LongformerSliced,
             "clip-vision": ClipVision, "clip": Clip, "transformer": EncoderDecoder,
             "blip-text": BlipTextDecoder, "blip-lm": BlipLm, "transformer-lm": TransformerLm, "detr-decoder": DetrDecoder,
-            "longformer": Longformer, "swin": Swin}
+            "longformer": Longformer, "swin": Swin, "llama": Llama, "llama-past": LlamaPast}
 
 
 def example_inputs(model, batch=3, seq=11, past=6, fully_padded=True):
@@ -840,8 +999,9 @@ def example_inputs(model, batch=3, seq=11, past=6, fully_padded=True):
     tensors = []
     for name, (kind, axes) in model.inputs.items():
         length = lengths[axes.get(1, "seq")]
-        if kind == "cache":
-            tensors.append(torch.randn(batch, HEADS, lengths[axes[2]], HIDDEN // HEADS,
+        if kind in ("cache", "kv_cache"):
+            heads = HEADS if kind == "cache" else KV_HEADS
+            tensors.append(torch.randn(batch, heads, lengths[axes[2]], HIDDEN // HEADS,
                                        generator=gen))
             continue
         if kind == "ids":
