@@ -15,8 +15,8 @@
 // A linear's dispatch may recompute a layer norm of its rows (see
 // DispatchOp::getRecomputedNorm). As the linear's input (K not split), the
 // K loop that streams the rows also sums them: with d = x - s, s the row's
-// first element, it accumulates sum d, sum d^2, sum_k d w and each
-// column's sum_k w, from which the store forms
+// first element (0 for the RMS norm, whose mean is 0), it accumulates sum d,
+// sum d^2, sum_k d w and each column's sum_k w, from which the store forms
 //   sum_k (x - mean) w = sum_k d w - (mean - s) sum_k w
 // scaled by the inverse deviation (the shift keeps E[d^2] - E[d]^2 from
 // cancelling where the mean is large against the deviation). No prepass,
@@ -62,8 +62,17 @@ RowStatistics statisticsFromShiftedSums(KernelEmitter &e, LayerNormOp norm,
   OpBuilder &b = e.builder();
   Location loc = e.loc();
   RowStatistics row;
-  row.meanOffset = arith::DivFOp::create(b, loc, sum, count);
   Value meanSquare = arith::DivFOp::create(b, loc, squares, count);
+  if (norm.getRms()) {
+    // Sums of x itself (rowShift: 0): a mean of 0, E[x^2].
+    row.meanOffset = row.mean = e.f32(0.0);
+    row.inverseStd = math::RsqrtOp::create(
+        b, loc,
+        arith::AddFOp::create(b, loc, meanSquare,
+                              e.f32(norm.getEpsilon().convertToDouble())));
+    return row;
+  }
+  row.meanOffset = arith::DivFOp::create(b, loc, sum, count);
   // Rounding can take E[d^2] - E[d]^2 a hair below zero.
   Value variance = arith::MaximumFOp::create(
       b, loc,
@@ -77,6 +86,13 @@ RowStatistics statisticsFromShiftedSums(KernelEmitter &e, LayerNormOp norm,
       arith::AddFOp::create(b, loc, variance,
                             e.f32(norm.getEpsilon().convertToDouble())));
   return row;
+}
+
+/// What a row's sums are shifted by: its first element (near the mean), or
+/// 0 for the RMS norm, whose statistics are of x itself.
+Value rowShift(KernelEmitter &e, LayerNormOp norm, BlockArgument input,
+               Value rowBase) {
+  return norm.getRms() ? e.f32(0.0) : e.loadAtOffset(input, rowBase);
 }
 
 /// `value` as f32 (an index: a count of elements).
@@ -126,7 +142,7 @@ Value computeRowStatistics(KernelEmitter &e, LayerNormOp norm,
     // Several values per load where the input is bound as vectors (the row
     // is then contiguous and a multiple of the width long).
     int64_t step = e.loadWidth(input);
-    Value shift = e.loadAtOffset(input, base);
+    Value shift = rowShift(e, norm, input, base);
     auto sums = e.forLoop(
         e.index(0), width, e.index(step), {e.f32(0.0), e.f32(0.0)},
         [&](Value k, ValueRange acc) -> SmallVector<Value> {
@@ -387,7 +403,7 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
                               "input and feed a linear";
     if (statisticsInLoop) {
       for (int64_t i = 0; i < threadM; ++i)
-        rowShift.push_back(e.loadAtOffset(lhs, baseA[i]));
+        rowShift.push_back(::rowShift(e, norm, lhs, baseA[i]));
     } else {
       Value statistics =
           computeRowStatistics(e, norm, normInput, e.inputView(normInput),

@@ -150,11 +150,15 @@ LogicalResult mlir::tessera::buildRowReductionKernel(KernelEmitter &e) {
   Value count = arith::SIToFPOp::create(
       b, loc, b.getF32Type(),
       arith::IndexCastOp::create(b, loc, b.getI32Type(), cols));
-  Value localSum = pass(e.f32(0.0), [&](ArrayRef<Value>, Value x, Value acc) {
-                     return add(acc, x);
-                   });
-  Value mean = arith::DivFOp::create(
-      b, loc, e.workgroupReduce(localSum, false, scratch), count);
+  // The RMS norm's mean is 0: no pass for it.
+  Value mean = e.f32(0.0);
+  if (!norm.getRms()) {
+    Value localSum = pass(e.f32(0.0), [&](ArrayRef<Value>, Value x, Value acc) {
+      return add(acc, x);
+    });
+    mean = arith::DivFOp::create(
+        b, loc, e.workgroupReduce(localSum, false, scratch), count);
+  }
   Value localSquares =
       pass(e.f32(0.0), [&](ArrayRef<Value>, Value x, Value acc) {
         Value centred = arith::SubFOp::create(b, loc, x, mean);

@@ -109,7 +109,8 @@ struct FoldLayerNormIntoLinearPass
       builder.setInsertionPointAfter(norm);
       bare = LayerNormOp::create(builder, norm.getLoc(), norm.getType(),
                                  norm.getInput(), Value(), Value(),
-                                 norm.getAxisAttr(), norm.getEpsilonAttr());
+                                 norm.getAxisAttr(), norm.getEpsilonAttr(),
+                                 norm.getRmsAttr());
     }
     OpBuilder builder(linear);
     Value newWeight = createF32Resource(builder, linear.getLoc(), weightType,

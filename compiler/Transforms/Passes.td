@@ -120,7 +120,10 @@ def TesseraRaiseLayerNorm
 
     with both means over the same trailing axes (keepdims) and `d^2` as
     `pow(d, 2)` or `d * d`, and replaces `y` with
-    `layer_norm(x, axis, epsilon)`. A following multiplication by a
+    `layer_norm(x, axis, epsilon)`. Where `d` is not `x - mean(x)` the
+    same dataflow is the RMS norm of `d` (LLaMA's and T5's RMSNorm, every
+    opset): `layer_norm(d, axis, epsilon) {rms}`. `1 / sqrt(v)` counts as
+    `rsqrt(v)`. A following multiplication by a
     per-feature tensor (shape `x.shape[axis:]`) and addition of one become
     the layer_norm's `scale` and `bias`, for any layer_norm used once that
     has none yet (opset 17's LayerNormalization included).

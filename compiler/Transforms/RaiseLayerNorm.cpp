@@ -2,9 +2,10 @@
 //
 // Below opset 17, exporters write LayerNorm as
 //   d = x - mean(x);  y = d / sqrt(mean(d²) + eps) [· gamma] [+ beta]
-// with the mean over the trailing axes. This pass recognises that dataflow
-// (d² as pow(d, 2) or d·d, the division as d / sqrt or d · rsqrt), and folds
-// a following scale and bias into any layer_norm that has none yet.
+// with the mean over the trailing axes, and RMSNorm (LLaMA's) as the same
+// with d = x. This pass recognises that dataflow (d² as pow(d, 2) or d·d,
+// the division as d / sqrt, d · rsqrt or d · (1 / sqrt)), and folds a
+// following scale and bias into any layer_norm that has none yet.
 //
 //===----------------------------------------------------------------------===//
 
@@ -51,8 +52,20 @@ bool isSquareOf(Value value, Value d) {
   return mul && mul.getLhs() == d && mul.getRhs() == d;
 }
 
+/// v where `value` is rsqrt(v) or 1 / sqrt(v); null otherwise.
+Value reciprocalSqrtOf(Value value) {
+  if (auto rsqrt = value.getDefiningOp<RsqrtOp>())
+    return rsqrt.getInput();
+  auto div = value.getDefiningOp<DivOp>();
+  auto sqrt = div ? div.getRhs().getDefiningOp<SqrtOp>() : SqrtOp();
+  if (sqrt && isSplatNear(div.getLhs(), 1.0, 0.0))
+    return sqrt.getInput();
+  return Value();
+}
+
 /// y = d / sqrt(var + eps) or d · rsqrt(var + eps), with d = x - mean(x)
-/// and var = mean(d²) over the same trailing axes.
+/// and var = mean(d²) over the same trailing axes; or, with d = x, the
+/// RMS norm.
 struct RaiseDecomposedLayerNorm : RewritePattern {
   explicit RaiseDecomposedLayerNorm(MLIRContext *context)
       : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, context) {}
@@ -69,24 +82,15 @@ struct RaiseDecomposedLayerNorm : RewritePattern {
       varPlusEps = sqrt.getInput();
     } else if (isa<MulOp>(op)) {
       auto operands = matchCommutative<MulOp>(op->getResult(0), [](Value v) {
-        return static_cast<bool>(v.getDefiningOp<RsqrtOp>());
+        return static_cast<bool>(reciprocalSqrtOf(v));
       });
       if (!operands)
         return failure();
       d = operands->second;
-      varPlusEps = operands->first.getDefiningOp<RsqrtOp>().getInput();
+      varPlusEps = reciprocalSqrtOf(operands->first);
     } else {
       return failure();
     }
-    auto sub = d.getDefiningOp<SubOp>();
-    if (!sub)
-      return rewriter.notifyMatchFailure(op, "numerator is not x - mean");
-    Value x = sub.getLhs();
-    auto mean = sub.getRhs().getDefiningOp<ReduceMeanOp>();
-    std::optional<int64_t> axis = trailingAxis(mean);
-    if (!axis || mean.getInput() != x)
-      return rewriter.notifyMatchFailure(op, "x - mean(x) over trailing axes "
-                                             "not found");
     std::optional<std::pair<Value, Value>> terms =
         matchCommutative<AddOp>(varPlusEps, [](Value v) {
           return static_cast<bool>(v.getDefiningOp<ReduceMeanOp>());
@@ -96,15 +100,26 @@ struct RaiseDecomposedLayerNorm : RewritePattern {
     if (!epsilon || *epsilon < 0)
       return rewriter.notifyMatchFailure(op, "no mean(d²) + epsilon");
     auto variance = terms->first.getDefiningOp<ReduceMeanOp>();
-    if (trailingAxis(variance) != axis ||
-        !isSquareOf(variance.getInput(), d))
-      return rewriter.notifyMatchFailure(op, "variance is not mean(d²) over "
-                                             "the same axes");
+    std::optional<int64_t> axis = trailingAxis(variance);
+    if (!axis || !isSquareOf(variance.getInput(), d))
+      return rewriter.notifyMatchFailure(op, "no mean(d²) over trailing axes");
+    // d = x - mean(x) over the same axes (layer norm), else d = x (RMS).
+    Value x = d;
+    bool rms = true;
+    if (auto sub = d.getDefiningOp<SubOp>()) {
+      auto mean = sub.getRhs().getDefiningOp<ReduceMeanOp>();
+      if (mean && trailingAxis(mean) == axis &&
+          mean.getInput() == sub.getLhs()) {
+        x = sub.getLhs();
+        rms = false;
+      }
+    }
     if (op->getResult(0).getType() != x.getType())
       return rewriter.notifyMatchFailure(op, "result shape differs from x");
     rewriter.replaceOpWithNewOp<LayerNormOp>(
         op, x.getType(), x, Value(), Value(), rewriter.getI64IntegerAttr(*axis),
-        rewriter.getF32FloatAttr(static_cast<float>(*epsilon)));
+        rewriter.getF32FloatAttr(static_cast<float>(*epsilon)),
+        rms ? rewriter.getUnitAttr() : UnitAttr());
     return success();
   }
 };
@@ -143,9 +158,9 @@ struct FoldAffineIntoLayerNorm : OpRewritePattern<OpTy> {
       return rewriter.notifyMatchFailure(op, "operand is not a per-feature "
                                              "parameter");
     rewriter.replaceOpWithNewOp<LayerNormOp>(
-        op, norm.getType(), norm.getInput(),
-        isScale ? param : norm.getScale(), isScale ? Value() : param,
-        norm.getAxisAttr(), norm.getEpsilonAttr());
+        op, norm.getType(), norm.getInput(), isScale ? param : norm.getScale(),
+        isScale ? Value() : param, norm.getAxisAttr(), norm.getEpsilonAttr(),
+        norm.getRmsAttr());
     return success();
   }
 };

@@ -222,11 +222,13 @@ struct NormFFNCase {
   const char *target;
   int64_t hidden, ffn, maxRows;
   std::vector<int64_t> rows;
+  /// The RMS norm (layer_norm {rms}): no mean subtracted.
+  bool rms = false;
 };
 
 void PrintTo(const NormFFNCase &c, std::ostream *os) {
   *os << c.target << " hidden " << c.hidden << " ffn " << c.ffn
-      << " rows<=" << c.maxRows;
+      << " rows<=" << c.maxRows << (c.rms ? " rms" : "");
 }
 
 class NormFFNKernelTest : public KernelTest,
@@ -265,11 +267,12 @@ TEST_P(NormFFNKernelTest, LinearsRecomputeALayerNormOfTheirRows) {
       "x" + f + "xf32>\n" +
       "  %b2 = tessera.constant dense_resource<b2> : tensor<" + h + "xf32>\n" +
       "  %n = tessera.layer_norm %x scale(%g) bias(%s), axis = 1, epsilon = "
-      "1.0e-5 : (" +
-      rowsType + ", tensor<" + h + "xf32>, tensor<" + h + "xf32>) -> " +
-      rowsType + "\n" + "  %0 = tessera.linear %n, %w1, %b1 : (" + rowsType +
-      ", tensor<" + f + "x" + h + "xf32>, tensor<" + f + "xf32>) -> " +
-      ffnType + "\n" + "  %1 = tessera.gelu %0 : " + ffnType + "\n" +
+      "1.0e-5" +
+      (c.rms ? " {rms}" : "") + " : (" + rowsType + ", tensor<" + h +
+      "xf32>, tensor<" + h + "xf32>) -> " + rowsType + "\n" +
+      "  %0 = tessera.linear %n, %w1, %b1 : (" + rowsType + ", tensor<" + f +
+      "x" + h + "xf32>, tensor<" + f + "xf32>) -> " + ffnType + "\n" +
+      "  %1 = tessera.gelu %0 : " + ffnType + "\n" +
       "  %2 = tessera.linear %1, %w2, %b2 : (" + ffnType + ", tensor<" + h +
       "x" + f + "xf32>, tensor<" + h + "xf32>) -> " + rowsType + "\n" +
       "  %3 = tessera.add %2, %n : (" + rowsType + ", " + rowsType + ") -> " +
@@ -293,7 +296,7 @@ TEST_P(NormFFNKernelTest, LinearsRecomputeALayerNormOfTheirRows) {
     for (int64_t i = 0; i < rows; ++i) {
       const float *row = &x.values[i * hidden];
       double mean = 0, var = 0;
-      for (int64_t j = 0; j < hidden; ++j)
+      for (int64_t j = 0; j < hidden && !c.rms; ++j)
         mean += row[j];
       mean /= hidden;
       for (int64_t j = 0; j < hidden; ++j)
@@ -329,7 +332,11 @@ INSTANTIATE_TEST_SUITE_P(
         // last slice short) and on amd at up to 4 rows.
         NormFFNCase{"intel", 256, 512, 1, {1}},
         NormFFNCase{"nvidia", 256, 1030, 1, {1}},
-        NormFFNCase{"amd", 512, 768, 4, {1, 3, 4}}));
+        NormFFNCase{"amd", 512, 768, 4, {1, 3, 4}},
+        // The RMS norm: statistics of x itself, in the K loop and in the
+        // prepass (the residual), and with K split.
+        NormFFNCase{"lavapipe", 24, 40, 300, {1, 37, 300}, true},
+        NormFFNCase{"intel", 256, 512, 1, {1}, true}));
 
 TEST_F(KernelTest, F16StorageLinearLayerNormAndCast) {
   // f16 weights and activations, f32 arithmetic: layer_norm(x·Wᵀ + b) with

@@ -53,13 +53,15 @@ INSTANTIATE_TEST_SUITE_P(Shapes, SoftmaxKernelTest,
                                            std::pair<int64_t, int64_t>{2,
                                                                        3000}));
 
-class LayerNormKernelTest
-    : public KernelTest,
-      public ::testing::WithParamInterface<std::vector<int64_t>> {};
+/// A shape, and whether the norm is the RMS one.
+class LayerNormKernelTest : public KernelTest,
+                            public ::testing::WithParamInterface<
+                                std::tuple<std::vector<int64_t>, bool>> {};
 
 TEST_P(LayerNormKernelTest, WithResidualPrologueMatchesReference) {
-  // layer_norm(x + r) over the last dimension, with scale and bias.
-  std::vector<int64_t> shape = GetParam();
+  // layer_norm(x + r) over the last dimension, with scale and bias; with
+  // {rms}, no mean subtracted.
+  auto [shape, rms] = GetParam();
   int64_t cols = shape.back(), rows = product(shape) / cols;
   std::vector<int64_t> vec = {cols};
   int64_t axis = shape.size() - 1;
@@ -72,9 +74,9 @@ TEST_P(LayerNormKernelTest, WithResidualPrologueMatchesReference) {
       " {\n  %0 = tessera.add %x, %r : (" + type(shape) + ", " + type(shape) +
       ") -> " + type(shape) +
       "\n  %1 = tessera.layer_norm %0 scale(%g) bias(%b), axis = " +
-      std::to_string(axis) + ", epsilon = 1.0e-5 : (" + type(shape) + ", " +
-      type(vec) + ", " + type(vec) + ") -> " + type(shape) +
-      "\n  return %1 : " + type(shape) + "\n}\n";
+      std::to_string(axis) + ", epsilon = 1.0e-5" + (rms ? " {rms}" : "") +
+      " : (" + type(shape) + ", " + type(vec) + ", " + type(vec) + ") -> " +
+      type(shape) + "\n  return %1 : " + type(shape) + "\n}\n";
   tessera_program program = compile(mlir);
   ASSERT_TRUE(program);
   Tensor x{"x", shape, randomValues(product(shape), 7, 2.0f)};
@@ -86,7 +88,7 @@ TEST_P(LayerNormKernelTest, WithResidualPrologueMatchesReference) {
   std::vector<double> want(product(shape));
   for (int64_t i = 0; i < rows; ++i) {
     double mean = 0, var = 0;
-    for (int64_t j = 0; j < cols; ++j)
+    for (int64_t j = 0; j < cols && !rms; ++j)
       mean += double(x.values[i * cols + j]) + r.values[i * cols + j];
     mean /= cols;
     for (int64_t j = 0; j < cols; ++j) {
@@ -103,10 +105,12 @@ TEST_P(LayerNormKernelTest, WithResidualPrologueMatchesReference) {
   expectClose(got, want);
 }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, LayerNormKernelTest,
-                         ::testing::Values(std::vector<int64_t>{4, 8},
-                                           std::vector<int64_t>{2, 3, 256},
-                                           std::vector<int64_t>{3, 1000},
-                                           std::vector<int64_t>{2, 2500}));
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, LayerNormKernelTest,
+    ::testing::Combine(::testing::Values(std::vector<int64_t>{4, 8},
+                                         std::vector<int64_t>{2, 3, 256},
+                                         std::vector<int64_t>{3, 1000},
+                                         std::vector<int64_t>{2, 2500}),
+                       ::testing::Bool()));
 
 } // namespace

@@ -466,15 +466,24 @@ def Tessera_LayerNormOp : Tessera_InferredOp<"layer_norm", [AttrSizedOperandSegm
     the optional elementwise `scale` and `bias`, whose shape is
     `input.shape[axis:]`.
 
+    With `rms`, the root-mean-square norm (RMSNorm: LLaMA, T5): the mean is
+    not subtracted, `y = x · rsqrt(mean(x²) + epsilon) [· scale] [+ bias]`.
+    It is the same op because everything else is the same — the raising,
+    the folding of its scale into the next linear, the recomputation by
+    that linear's kernel, the row-reduction kernel — and only the
+    statistics differ (a mean of 0).
+
     ```mlir
     %y = tessera.layer_norm %x scale(%g) bias(%b), axis = 2, epsilon = 1.0e-12
         : (tensor<1x?x256xf32>, tensor<256xf32>, tensor<256xf32>) -> tensor<1x?x256xf32>
+    %r = tessera.layer_norm %x scale(%g), axis = 2, epsilon = 1.0e-6 {rms}
+        : (tensor<1x?x256xf32>, tensor<256xf32>) -> tensor<1x?x256xf32>
     ```
   }];
   let arguments = (ins Tessera_FloatTensor:$input,
                        Optional<Tessera_FloatTensor>:$scale,
                        Optional<Tessera_FloatTensor>:$bias,
-                       I64Attr:$axis, F32Attr:$epsilon);
+                       I64Attr:$axis, F32Attr:$epsilon, UnitAttr:$rms);
   let results = (outs Tessera_FloatTensor:$result);
   let assemblyFormat = [{
     $input (`scale` `(` $scale^ `)`)? (`bias` `(` $bias^ `)`)? `,` `axis` `=` $axis `,`
