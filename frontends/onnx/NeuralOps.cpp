@@ -576,23 +576,11 @@ LogicalResult convertGelu(NodeContext &node) {
 
 FailureOr<Value> mlir::tessera::onnx_frontend::createRootMeanSquareNorm(
     NodeContext &node, Value x, Value scale, float epsilon) {
-  Type element = cast<RankedTensorType>(x.getType()).getElementType();
+  OpBuilder &b = node.builder();
   int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
-  FailureOr<Value> squares = node.create<MulOp>(x, x);
-  FailureOr<Value> mean =
-      succeeded(squares)
-          ? node.create<ReduceMeanOp>(*squares, SmallVector<int64_t>{rank - 1},
-                                      /*keepdims=*/true)
-          : squares;
-  FailureOr<Value> shifted =
-      succeeded(mean)
-          ? node.create<AddOp>(*mean, createScalar(node, element, epsilon))
-          : mean;
-  FailureOr<Value> inverse =
-      succeeded(shifted) ? node.create<RsqrtOp>(*shifted) : shifted;
-  FailureOr<Value> normed =
-      succeeded(inverse) ? node.create<MulOp>(x, *inverse) : inverse;
-  return succeeded(normed) ? node.create<MulOp>(*normed, scale) : normed;
+  return node.create<LayerNormOp>(x, scale, Value(),
+                                  b.getI64IntegerAttr(rank - 1),
+                                  b.getF32FloatAttr(epsilon), b.getUnitAttr());
 }
 
 void mlir::tessera::onnx_frontend::addNeuralConverters(ConverterTable &table) {

@@ -51,9 +51,9 @@ createPositionOffsets(NodeContext &node, const DimExpr &rows,
                       const DimExpr &firstRow = DimExpr::constant(0));
 /// A rank-0 constant of `element` (float or integer).
 Value createScalar(NodeContext &node, Type element, double value);
-/// x · rsqrt(mean(x², last dim) + epsilon) · scale (RMSNorm: ONNX's
-/// RMSNormalization, ONNX Runtime's SimplifiedLayerNormalization; defined in
-/// NeuralOps.cpp).
+/// x · rsqrt(mean(x², last dim) + epsilon) · scale as `layer_norm {rms}`
+/// (RMSNorm: ONNX's RMSNormalization, ONNX Runtime's
+/// SimplifiedLayerNormalization; defined in NeuralOps.cpp).
 FailureOr<Value> createRootMeanSquareNorm(NodeContext &node, Value x,
                                           Value scale, float epsilon);
 
