@@ -90,8 +90,8 @@ RowStatistics statisticsFromShiftedSums(KernelEmitter &e, LayerNormOp norm,
 
 /// What a row's sums are shifted by: its first element (near the mean), or
 /// 0 for the RMS norm, whose statistics are of x itself.
-Value rowShift(KernelEmitter &e, LayerNormOp norm, BlockArgument input,
-               Value rowBase) {
+Value statisticsShift(KernelEmitter &e, LayerNormOp norm, BlockArgument input,
+                      Value rowBase) {
   return norm.getRms() ? e.f32(0.0) : e.loadAtOffset(input, rowBase);
 }
 
@@ -142,7 +142,7 @@ Value computeRowStatistics(KernelEmitter &e, LayerNormOp norm,
     // Several values per load where the input is bound as vectors (the row
     // is then contiguous and a multiple of the width long).
     int64_t step = e.loadWidth(input);
-    Value shift = rowShift(e, norm, input, base);
+    Value shift = statisticsShift(e, norm, input, base);
     auto sums = e.forLoop(
         e.index(0), width, e.index(step), {e.f32(0.0), e.f32(0.0)},
         [&](Value k, ValueRange acc) -> SmallVector<Value> {
@@ -403,7 +403,7 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
                               "input and feed a linear";
     if (statisticsInLoop) {
       for (int64_t i = 0; i < threadM; ++i)
-        rowShift.push_back(::rowShift(e, norm, lhs, baseA[i]));
+        rowShift.push_back(statisticsShift(e, norm, lhs, baseA[i]));
     } else {
       Value statistics =
           computeRowStatistics(e, norm, normInput, e.inputView(normInput),

@@ -20,8 +20,6 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 
-#include <chrono>
-
 using namespace mlir;
 using namespace mlir::tessera;
 
@@ -137,20 +135,15 @@ LogicalResult mlir::tessera::runPipeline(ModuleOp module, Phase last,
   // on its own; the passes run in the same order as one manager would.
   for (Phase phase = Phase::Raise; phase <= std::min(last, Phase::SPIRV);
        phase = static_cast<Phase>(static_cast<int>(phase) + 1)) {
-    PassManager pm(module.getContext());
-    addPhasePasses(pm, phase, options);
-    std::optional<TimingScope> timing;
-    if (options.timing) {
-      timing.emplace(options.timing->nest(getPhaseName(phase)));
-      pm.enableTiming(*timing);
-    }
-    auto start = std::chrono::steady_clock::now();
-    if (failed(pm.run(module)))
+    bool ran = timePhase(options, phase, [&](TimingScope *timing) {
+      PassManager pm(module.getContext());
+      addPhasePasses(pm, phase, options);
+      if (timing)
+        pm.enableTiming(*timing);
+      return succeeded(pm.run(module));
+    });
+    if (!ran)
       return failure();
-    if (options.phaseDone)
-      options.phaseDone(phase, std::chrono::duration<double>(
-                                   std::chrono::steady_clock::now() - start)
-                                   .count());
   }
   return success();
 }

@@ -8,6 +8,7 @@
 #include "mlir/Support/Timing.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -48,6 +49,24 @@ struct PipelineOptions {
   /// progress lines).
   std::function<void(Phase, double)> phaseDone;
 };
+
+/// Runs `body(timing)` as `phase`: `timing` is the phase's scope of the
+/// `--timing` tree (null when untimed), and a result that converts to true
+/// (success) reports the phase's wall seconds to `options.phaseDone`. The
+/// pass phases run so, and the driver's import and serialize.
+template <typename Body>
+auto timePhase(const PipelineOptions &options, Phase phase, Body body) {
+  std::optional<TimingScope> scope;
+  if (options.timing)
+    scope.emplace(options.timing->nest(getPhaseName(phase)));
+  auto start = std::chrono::steady_clock::now();
+  auto result = body(scope ? &*scope : nullptr);
+  if (result && options.phaseDone)
+    options.phaseDone(phase, std::chrono::duration<double>(
+                                 std::chrono::steady_clock::now() - start)
+                                 .count());
+  return result;
+}
 
 /// Runs the phases after import up to and including `last` on `module`.
 /// (Serialize is not a pass pipeline: see writeModel.)

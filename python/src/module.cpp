@@ -18,6 +18,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -113,28 +114,20 @@ public:
       py::print("tessera:", message,
                 py::arg("file") = py::module_::import("sys").attr("stderr"));
     };
-    tessera_program raw = nullptr;
-    tessera_status status;
     if (py::isinstance<py::bytes>(source)) {
       std::string_view bytes = source.cast<std::string_view>();
       py::gil_scoped_release release;
-      status = tessera_program_load_from_memory(instance_.get(), bytes.data(),
-                                                bytes.size(), "<bytes>",
-                                                deviceIndex_, &options, &raw);
+      program_.emplace(tessera::Program::fromMemory(instance_, bytes.data(),
+                                                    bytes.size(), deviceIndex_,
+                                                    options, "<bytes>"));
     } else {
       std::string path =
           py::str(py::module_::import("os").attr("fspath")(source));
       py::gil_scoped_release release;
-      status = tessera_program_load_with_options(instance_.get(), path.c_str(),
-                                                 deviceIndex_, &options, &raw);
+      program_.emplace(instance_, path, deviceIndex_, options);
     }
-    check(status);
-    program_.reset(raw);
-    for (uint32_t i = 0; i < tessera_program_input_count(raw); ++i) {
-      tessera_tensor signature;
-      check(tessera_program_input(raw, i, &signature));
+    for (const tessera_tensor &signature : program_->inputs())
       inputTypes_.emplace_back(signature.name, signature.element_type);
-    }
   }
 
   std::string device() const {
@@ -208,7 +201,7 @@ public:
   }
 
 private:
-  tessera_program get() const { return program_.get(); }
+  tessera_program get() const { return program_->get(); }
 
   /// The program runs for one thread at a time (the run releases the GIL).
   /// Taken with the GIL released: a thread waiting here must not hold the
@@ -313,11 +306,8 @@ private:
     for (uint32_t i = 0; i < tessera_program_output_count(get()); ++i) {
       tessera_tensor signature;
       check(tessera_program_output_signature(get(), i, &signature));
-      if (names && !names->empty() &&
-          std::find(names->begin(), names->end(), signature.name) ==
-              names->end())
-        continue;
-      if (names && names->empty())
+      if (names && std::find(names->begin(), names->end(), signature.name) ==
+                       names->end())
         continue;
       tessera_tensor out;
       check(tessera_program_output(get(), i, &out));
@@ -329,14 +319,9 @@ private:
     return result;
   }
 
-  struct Deleter {
-    void operator()(tessera_program program) const {
-      tessera_program_destroy(program);
-    }
-  };
   tessera::Instance instance_;
   uint32_t deviceIndex_ = 0;
-  std::unique_ptr<tessera_program_t, Deleter> program_;
+  std::optional<tessera::Program> program_;
   std::vector<std::pair<std::string, tessera_element_type>> inputTypes_;
   std::mutex mutex_;
 };

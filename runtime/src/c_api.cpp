@@ -44,6 +44,20 @@ tessera_status signature(const tessera::tsr::TensorInfo &info,
   return TESSERA_OK;
 }
 
+/// Input or output `index`'s signature, for the C function `function`.
+tessera_status signatureAt(tessera_program program, bool output, uint32_t index,
+                           tessera_tensor *out, const char *function) {
+  if (!program || !out)
+    return reportStatus(invalidArgument(std::string(function) +
+                                        ": program or out_signature is NULL"));
+  const tessera::tsr::Model &model = program->program->model().root();
+  const auto *tensors = output ? model.outputs() : model.inputs();
+  if (index >= tensors->size())
+    return reportStatus(
+        noSuch(function, output ? "output" : "input", index, tensors->size()));
+  return signature(*tensors->Get(index), out);
+}
+
 /// Each axis of each tensor as text ("seq", "past + seq", "256").
 std::vector<std::vector<std::string>> dimTexts(
     const tessera::runtime::Model &model,
@@ -245,27 +259,15 @@ uint32_t tessera_program_output_count(tessera_program program) {
 
 tessera_status tessera_program_input(tessera_program program, uint32_t index,
                                      tessera_tensor *out_signature) {
-  if (!program || !out_signature)
-    return reportStatus(invalidArgument(
-        "tessera_program_input: program or out_signature is NULL"));
-  const auto *inputs = program->program->model().root().inputs();
-  if (index >= inputs->size())
-    return reportStatus(
-        noSuch("tessera_program_input", "input", index, inputs->size()));
-  return signature(*inputs->Get(index), out_signature);
+  return signatureAt(program, /*output=*/false, index, out_signature,
+                     "tessera_program_input");
 }
 
 tessera_status tessera_program_output_signature(tessera_program program,
                                                 uint32_t index,
                                                 tessera_tensor *out_signature) {
-  if (!program || !out_signature)
-    return reportStatus(invalidArgument(
-        "tessera_program_output_signature: program or out_signature is NULL"));
-  const auto *outputs = program->program->model().root().outputs();
-  if (index >= outputs->size())
-    return reportStatus(noSuch("tessera_program_output_signature", "output",
-                               index, outputs->size()));
-  return signature(*outputs->Get(index), out_signature);
+  return signatureAt(program, /*output=*/true, index, out_signature,
+                     "tessera_program_output_signature");
 }
 
 uint32_t tessera_program_dim_count(tessera_program program) {

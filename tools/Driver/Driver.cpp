@@ -16,8 +16,6 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
-#include <chrono>
-
 using namespace mlir;
 using namespace mlir::tessera;
 using namespace mlir::tessera::driver;
@@ -26,11 +24,6 @@ using onnx_frontend::InputFormat;
 namespace {
 llvm::Error optionError(const Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
-double secondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-      .count();
 }
 } // namespace
 
@@ -227,27 +220,14 @@ OwningOpRef<ModuleOp> readModel(const CompileOptions &options,
   sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
   return parseSourceFile<ModuleOp>(sourceMgr, &context);
 }
-
-/// Times `body` as `phase`: a scope of the --timing tree and the
-/// phaseDone report.
-template <typename Body>
-auto timePhase(const PipelineOptions &options, Phase phase, Body body) {
-  std::optional<TimingScope> timing;
-  if (options.timing)
-    timing.emplace(options.timing->nest(getPhaseName(phase)));
-  auto start = std::chrono::steady_clock::now();
-  auto result = body();
-  if (result && options.phaseDone)
-    options.phaseDone(phase, secondsSince(start));
-  return result;
-}
 } // namespace
 
 OwningOpRef<ModuleOp> driver::importModel(const CompileOptions &options,
                                           MLIRContext &context,
                                           llvm::SourceMgr &sourceMgr) {
-  return timePhase(options.pipeline, Phase::Import,
-                   [&] { return readModel(options, context, sourceMgr); });
+  return timePhase(options.pipeline, Phase::Import, [&](TimingScope *) {
+    return readModel(options, context, sourceMgr);
+  });
 }
 
 namespace {
@@ -281,9 +261,10 @@ LogicalResult driver::runPhases(ModuleOp module, const CompileOptions &options,
 
 LogicalResult driver::serialize(ModuleOp module, const CompileOptions &options,
                                 llvm::raw_ostream &os, ModelSummary *summary) {
-  return success(timePhase(options.pipeline, Phase::Serialize, [&] {
-    return succeeded(writeModel(module, options.writer, os, summary));
-  }));
+  return success(
+      timePhase(options.pipeline, Phase::Serialize, [&](TimingScope *) {
+        return succeeded(writeModel(module, options.writer, os, summary));
+      }));
 }
 
 LogicalResult driver::compile(const CompileOptions &options,
