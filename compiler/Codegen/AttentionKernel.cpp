@@ -465,6 +465,7 @@ private:
   void prepareKeys();
   void visitKeyTiles();
   SmallVector<Value> loadRowQueries(const QueryRows &rows);
+  Value rotateQueryChunk(Value row, Value base, int64_t c, Value chunk);
   SmallVector<Value> scoresAgainst(const QueryRows &rows,
                                    ArrayRef<Value> rowQueries, Value jc,
                                    Value biasColumn);
@@ -522,6 +523,7 @@ private:
 
   // Operands and layout (readOperands).
   BlockArgument query, key, value, bias, padding;
+  RotaryOp queryRotary; // applied as the queries are loaded, where fused
   SymbolicShape q, k, v;
   int64_t headDim = 0, valueDim = 0, group = 0, invocations = 0;
   int64_t rowCount = 0, split = 0, keyTile = 0;
@@ -563,7 +565,8 @@ LogicalResult AttentionKernelBuilder::readOperands() {
     arg = dyn_cast<BlockArgument>(v);
     return static_cast<bool>(arg);
   };
-  if (!asInput(attention.getQuery(), query) ||
+  queryRotary = attention.getQuery().getDefiningOp<RotaryOp>();
+  if (!asInput(attention.getQueryRows(), query) ||
       !asInput(attention.getKey(), key) ||
       !asInput(attention.getValue(), value) ||
       !asInput(attention.getBias(), bias) ||
@@ -686,7 +689,9 @@ AttentionKernelBuilder::loadRowQueries(const QueryRows &rows) {
     Value base =
         e.offset(e.inputView(query), {batch, head, row, querySliceStart});
     chunks->forEachChunk(
-        query, base, queryChunks, queryStride, [&](int64_t, Value chunk) {
+        query, base, queryChunks, queryStride, [&](int64_t c, Value chunk) {
+          if (queryRotary)
+            chunk = rotateQueryChunk(row, base, c, chunk);
           values.push_back(
               arith::MulFOp::create(b, loc, chunk, chunks->splat(scale)));
         });
@@ -714,6 +719,54 @@ AttentionKernelBuilder::loadRowQueries(const QueryRows &rows) {
         return next;
       });
   return SmallVector<Value>(loop.getResults());
+}
+
+/// Chunk `c` of a query row (from `base`) with the rotary embedding
+/// applied: x · cos + ±partner · sin (RotaryOp::getPairDistance), the
+/// partner chunk loaded D/2 away, or taken from the chunk's own lanes when
+/// interleaved (selectInputLoadWidths keeps chunks within a half).
+Value AttentionKernelBuilder::rotateQueryChunk(Value row, Value base, int64_t c,
+                                               Value chunk) {
+  int64_t distance = queryRotary.getPairDistance();
+  Value stride = e.size(e.inputView(query).strides[3]);
+  Value first = add(querySliceStart, e.index(c * width));
+  SmallVector<Value> cosines, sines, signs;
+  Value partner;
+  if (queryRotary.getInterleaved() && width == 4) {
+    partner = vector::ShuffleOp::create(b, loc, chunk, chunk,
+                                        ArrayRef<int64_t>{1, 0, 3, 2});
+  } else {
+    // The first position of the chunk decides for all of it.
+    Value isFirst =
+        cmp(arith::CmpIPredicate::ult,
+            arith::RemUIOp::create(b, loc, first, e.index(2 * distance)),
+            e.index(distance));
+    Value delta =
+        arithmetic.select(isFirst, e.index(distance), e.index(-distance));
+    Value at = add(base, arith::MulIOp::create(
+                             b, loc, add(e.index(c * width), delta), stride));
+    partner =
+        width == 4 ? e.loadVec4AtOffset(query, at) : e.loadAtOffset(query, at);
+  }
+  for (int64_t i = 0; i < width; ++i) {
+    Value d = add(first, e.index(i));
+    cosines.push_back(e.evaluate(queryRotary.getCos(), {batch, head, row, d}));
+    sines.push_back(e.evaluate(queryRotary.getSin(), {batch, head, row, d}));
+    Value isFirst =
+        cmp(arith::CmpIPredicate::ult,
+            arith::RemUIOp::create(b, loc, d, e.index(2 * distance)),
+            e.index(distance));
+    signs.push_back(arithmetic.select(isFirst, e.f32(-1.0), e.f32(1.0)));
+  }
+  auto gather = [&](ArrayRef<Value> lanes) -> Value {
+    if (width == 1)
+      return lanes.front();
+    return vector::FromElementsOp::create(b, loc, chunkType, lanes);
+  };
+  Value rotated = arith::MulFOp::create(b, loc, gather(signs), partner);
+  return arith::AddFOp::create(
+      b, loc, arith::MulFOp::create(b, loc, chunk, gather(cosines)),
+      arith::MulFOp::create(b, loc, rotated, gather(sines)));
 }
 
 void AttentionKernelBuilder::prepareKeys() {

@@ -501,6 +501,32 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
     return arith::MulFOp::create(builder_, loc_, quantized,
                                  evaluate(dequantize.getScale(), group, known));
   }
+  if (auto rotary = dyn_cast<RotaryOp>(op)) {
+    // x · cos + partner · sin, the partner read at its own position
+    // (RotaryOp::getPairDistance).
+    SmallVector<Value> own = ownIndices(value, indices);
+    Value d = own.back();
+    int64_t distance = rotary.getPairDistance();
+    Value first = arith::CmpIOp::create(
+        builder_, loc_, arith::CmpIPredicate::ult,
+        arith::RemUIOp::create(builder_, loc_, d, index(2 * distance)),
+        index(distance));
+    SmallVector<Value> partner = own;
+    partner.back() = arith::SelectOp::create(
+        builder_, loc_, first,
+        arith::AddIOp::create(builder_, loc_, d, index(distance)),
+        arith::SubIOp::create(builder_, loc_, d, index(distance)));
+    Value x = evaluate(rotary.getInput(), own, known);
+    Value other = evaluate(rotary.getInput(), partner, known);
+    other = arith::SelectOp::create(
+        builder_, loc_, first, arith::NegFOp::create(builder_, loc_, other),
+        other);
+    Value cos = evaluate(rotary.getCos(), own, known);
+    Value sin = evaluate(rotary.getSin(), own, known);
+    return arith::AddFOp::create(
+        builder_, loc_, arith::MulFOp::create(builder_, loc_, x, cos),
+        arith::MulFOp::create(builder_, loc_, other, sin));
+  }
   if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp>(op))
     return evaluateReduction(op, indices, known);
   if (auto norm = dyn_cast<LayerNormOp>(op))
@@ -877,11 +903,19 @@ SmallVector<int64_t> mlir::tessera::selectInputLoadWidths(
   // values (two chunks) or four per load; else scalars. Where the head dims
   // are split over invocations, each slice must be whole loads.
   auto attention = cast<AttentionOp>(dispatch.getRootOp());
-  SmallVector<Value> rows = {attention.getQuery(), attention.getKey(),
+  SmallVector<Value> rows = {attention.getQueryRows(), attention.getKey(),
                              attention.getValue()};
   int64_t width = 8;
   for (Value row : rows)
     width = std::min(width, widthOf(row, 8));
+  // A rotated query loads each chunk's partner at its own offset (D/2
+  // away, or inside the chunk when interleaved): four at a time at most,
+  // and a chunk never straddles the halves.
+  if (auto rotary = attention.getQuery().getDefiningOp<RotaryOp>()) {
+    width = std::min<int64_t>(width, 4);
+    if (!rotary.getInterleaved() && rotary.getPairDistance() % width != 0)
+      width = 1;
+  }
   int64_t split = attentionHeadDimSplit(dispatch.getTileConfigAttr());
   auto sliceOf = [&](Value row) {
     return cast<RankedTensorType>(row.getType()).getDimSize(3) / split;

@@ -26,12 +26,13 @@ FailureOr<KernelKind> mlir::tessera::classifyDispatch(DispatchOp dispatch) {
     return KernelKind::Attention;
   if (isa<SoftmaxOp, LayerNormOp>(root))
     return KernelKind::RowReduction;
-  // A gather, slice, concat, copying reshape or dequantized weight reads
-  // each output element from one input element: the elementwise kernel
+  // A gather, slice, concat, copying reshape, dequantized weight or
+  // rotary embedding reads each output element from one or two input
+  // elements: the elementwise kernel
   // evaluates it like any other op.
   if (DispatchOp::isFusableElementwise(root) ||
       isa<GatherOp, SliceOp, ConcatOp, ReshapeOp, TransposeOp, BroadcastOp,
-          DequantizeOp>(root))
+          DequantizeOp, RotaryOp>(root))
     return KernelKind::Elementwise;
   // Other reductions: a loop over the reduced elements per output element.
   if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp>(root))

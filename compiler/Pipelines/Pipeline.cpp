@@ -73,6 +73,7 @@ void addPhasePasses(PassManager &pm, Phase phase,
     OpPassManager &function = pm.nest<func::FuncOp>();
     function.addPass(createTesseraRaiseLayerNorm());
     function.addPass(createTesseraRaiseGelu());
+    function.addPass(createTesseraRaiseRotaryEmbedding());
     function.addPass(createTesseraRaiseLinear());
     function.addPass(createTesseraRaiseAttention());
     function.addPass(createTesseraClassifyAttentionMasks());

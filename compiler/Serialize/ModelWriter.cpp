@@ -723,7 +723,7 @@ void ModelBuilder::summarize(ModelSummary &summary) const {
           dispatch.getOperand(cast<BlockArgument>(operand).getArgNumber());
       return shapes_.upperBound(shapes_.getShape(outer)[2]);
     };
-    int64_t queryLength = lengthBound(attention.getQuery());
+    int64_t queryLength = lengthBound(attention.getQueryRows());
     int64_t keyLength = lengthBound(attention.getKey());
     AttentionTileVisits visits = countAttentionTileVisits(
         attention.getMaskOrNone(), dispatch.getTileConfigAttr(), queryLength,

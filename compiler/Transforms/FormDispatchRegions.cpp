@@ -32,15 +32,25 @@ bool isAbsorbedConcat(Operation *op) {
          });
 }
 
-/// A gather read by one elementwise op: that op's dispatch evaluates it
-/// where it reads it (a model's token and position lookups feeding their
-/// sum) instead of a dispatch of its own writing it.
-bool isFusedGather(Operation *op) {
-  if (!isa<GatherOp>(op) || !op->getResult(0).hasOneUse())
+/// A gather read by one elementwise op, or a rotary embedding read by one
+/// concatenation (a key cache's new entries) or as one attention's query:
+/// the reader's dispatch evaluates it where it reads it (a model's token
+/// and position lookups feeding their sum; the queries rotated as the
+/// attention loads them, once per row) instead of a dispatch of its own
+/// writing it. A rotated key keeps its dispatch: every query tile loads
+/// each key again.
+bool isFusedIntoReader(Operation *op) {
+  if (!isa<GatherOp, RotaryOp>(op) || !op->getResult(0).hasOneUse())
     return false;
   Operation *user = *op->getUsers().begin();
-  return user->getBlock() == op->getBlock() &&
-         DispatchOp::isFusableElementwise(user) && !isViewOp(user);
+  if (user->getBlock() != op->getBlock())
+    return false;
+  if (isa<RotaryOp>(op)) {
+    auto attention = dyn_cast<AttentionOp>(user);
+    return isa<ConcatOp>(user) ||
+           (attention && attention.getQuery() == op->getResult(0));
+  }
+  return DispatchOp::isFusableElementwise(user) && !isViewOp(user);
 }
 
 /// A table split across bindings (tessera-split-large-weights): a concat of
@@ -74,7 +84,7 @@ bool isRoot(Operation *op) {
   if (isa<ConcatOp>(op))
     return !isAbsorbedConcat(op);
   if (isa<GatherOp>(op))
-    return !isFusedGather(op);
+    return !isFusedIntoReader(op);
   return isa<MatmulOp, LinearOp, AttentionOp, SoftmaxOp, LayerNormOp,
              ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp>(op);
 }
@@ -332,7 +342,7 @@ struct FormDispatchesPass
         addPrologue(seed, group, grouped);
       group.insert(seed);
       addEpilogue(seed, group, grouped);
-      addFusedGathers(group);
+      addFusedProducers(group);
       for (Operation *op : group)
         grouped.insert(op);
       SmallVector<Operation *> ordered(group.begin(), group.end());
@@ -348,8 +358,12 @@ struct FormDispatchesPass
           ((isRoot(&op) && !recomputedNorms.contains(&op)) ||
            copies.contains(&op)))
         startGroup(&op);
+    // A rotary embedding reads its input at two positions, so it starts a
+    // dispatch rather than joining one as an epilogue; the elementwise ops
+    // after it join it.
     for (Operation &op : block)
-      if (!grouped.contains(&op) && DispatchOp::isFusableElementwise(&op) &&
+      if (!grouped.contains(&op) &&
+          (DispatchOp::isFusableElementwise(&op) || isa<RotaryOp>(op)) &&
           !isViewOp(&op) && needsOwnDispatch(&op, copies))
         startGroup(&op);
     return groups;
@@ -361,13 +375,14 @@ struct FormDispatchesPass
       group.insert(op);
   }
 
-  /// The gathers that the group's elementwise ops read (isFusedGather).
-  void addFusedGathers(llvm::SetVector<Operation *> &group) {
+  /// The gathers and rotary embeddings that the group's ops read
+  /// (isFusedIntoReader).
+  void addFusedProducers(llvm::SetVector<Operation *> &group) {
     SmallVector<Operation *> members(group.begin(), group.end());
     for (Operation *op : members)
       for (Value operand : op->getOperands())
         if (Operation *producer = operand.getDefiningOp();
-            producer && isFusedGather(producer))
+            producer && isFusedIntoReader(producer))
           group.insert(producer);
   }
 

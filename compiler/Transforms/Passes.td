@@ -132,20 +132,45 @@ def TesseraRaiseLayerNorm
 }
 
 def TesseraRaiseGelu : Pass<"tessera-raise-gelu", "::mlir::func::FuncOp"> {
-  let summary = "Raise GELU formulas to tessera.gelu / tessera.quick_gelu";
+  let summary = "Raise GELU and SiLU formulas to tessera.gelu / tessera.swish";
   let description = [{
-    Recognises the three ways models write GELU, in any association and
-    operand order, with constants checked numerically (relative 1e-4):
+    Recognises the ways models write GELU and the sigmoid-gated units, in
+    any association and operand order, with constants checked numerically
+    (relative 1e-4):
 
     - `x * 0.5 * (1 + erf(x / sqrt(2)))` (also `erf(x * 0.7071...)`) →
       `gelu`;
     - `0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))`, `x^3` as
       `pow(x, 3)` or `x * x * x`, the outer constant outside the sum or
       distributed over it → `gelu approximate = tanh` (GPT-2's `gelu_new`);
-    - `x * sigmoid(1.702 * x)` → `quick_gelu` (CLIP).
+    - `x * sigmoid(beta * x)`, `beta > 0` → `swish` (SiLU, `beta = 1`:
+      LLaMA's SwiGLU gate; `beta = 1.702`: CLIP's `quick_gelu`).
 
     Products are flattened through `mul` and division by constants before
     matching, so the order an exporter writes them in does not matter.
+  }];
+  let dependentDialects = ["::mlir::tessera::TesseraDialect"];
+}
+
+def TesseraRaiseRotaryEmbedding
+    : Pass<"tessera-raise-rotary-embedding", "::mlir::func::FuncOp"> {
+  let summary = "Raise rotary position embeddings to tessera.rotary";
+  let description = [{
+    Recognises `x * cos + rot(x) * sin`, the sum and products in any order
+    and association, where `rot(x)` swaps the pairs of the last dimension
+    and negates the first of each:
+
+    - rotate-half: `concat(-x[..., D/2:], x[..., :D/2], axis = -1)`
+      (Hugging Face's `rotate_half`: LLaMA, Mistral, Qwen, GPT-NeoX) →
+      `rotary`;
+    - interleaved: `stack(-x[..., 1::2], x[..., ::2], axis = -1)` flattened
+      back to `D` (GPT-J's `rotate_every_two`) → `rotary {interleaved}`.
+
+    The negation may be a `neg` or a product with -1, before or after the
+    unsqueeze. `cos` and `sin` are whatever the graph computes (usually
+    tables gathered at the positions); they must broadcast to `x` without
+    widening it. A partial rotation (GPT-NeoX's `rotary_pct`) is the rotary
+    of the sliced part, concatenated with the rest as the graph does.
   }];
   let dependentDialects = ["::mlir::tessera::TesseraDialect"];
 }

@@ -1,9 +1,11 @@
-//===- RaiseGelu.cpp - gelu and quick_gelu from their formulas ------------===//
+//===- RaiseGelu.cpp - gelu and swish from their formulas -----------------===//
 //
-// Exporters write GELU as arithmetic, in any association and operand order:
+// Exporters write GELU and its sigmoid relatives as arithmetic, in any
+// association and operand order:
 //   erf form:   x · 0.5 · (1 + erf(x / √2))            (BERT, ViT, torch)
 //   tanh form:  0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))  (GPT-2)
-//   sigmoid:    x · sigmoid(1.702 · x)                 (CLIP's quick_gelu)
+//   sigmoid:    x · sigmoid(β · x)       (SiLU: β = 1, LLaMA's SwiGLU gate;
+//                                         CLIP's quick_gelu: β = 1.702)
 // The product is flattened (mul, div by a constant), its constant factors
 // multiplied out and checked numerically; the remaining factors must be x
 // and one term that is a function of x alone.
@@ -110,10 +112,14 @@ struct RaiseGeluPattern : OpRewritePattern<MulOp> {
       if (x.getType() != op.getType())
         continue;
       if (auto sigmoid = term.getDefiningOp<SigmoidOp>();
-          sigmoid && std::abs(p.constant - 1.0) <= toleranceFor(x) &&
-          isScaledCopy(sigmoid.getInput(), x, 1.702)) {
-        rewriter.replaceOpWithNewOp<QuickGeluOp>(op, x);
-        return success();
+          sigmoid && std::abs(p.constant - 1.0) <= toleranceFor(x)) {
+        Product gate = collectProduct(sigmoid.getInput());
+        if (gate.factors.size() == 1 && gate.factors[0] == x &&
+            gate.constant > 0) {
+          rewriter.replaceOpWithNewOp<SwishOp>(
+              op, x, rewriter.getF32FloatAttr(gate.constant));
+          return success();
+        }
       }
       if (std::optional<GeluApproximation> form =
               matchGeluTerm(x, term, p.constant)) {

@@ -5,7 +5,7 @@
 // the decomposition it fused, in Tessera's ops, so that raising sees the
 // forms it sees in an exporter's graph: FusedMatMul is a matmul of
 // (transposed) operands times alpha, SkipLayerNormalization a sum and a
-// layer norm, the Gelu family `gelu` / `quick_gelu`. Semantics as ONNX
+// layer norm, the Gelu family `gelu` / `swish`. Semantics as ONNX
 // Runtime's ContribOperators.md states them.
 //
 //===----------------------------------------------------------------------===//
@@ -94,14 +94,8 @@ LogicalResult convertQuickGelu(NodeContext &node) {
   if (failed(x))
     return failure();
   float alpha = node.floatAttr("alpha", 1.702f);
-  if (alpha == 1.702f)
-    return node.setOutput(0, node.create<QuickGeluOp>(*x));
-  FailureOr<Value> scaled =
-      node.create<MulOp>(*x, createScalar(node, node.elementType(0), alpha));
-  FailureOr<Value> gate =
-      succeeded(scaled) ? node.create<SigmoidOp>(*scaled) : scaled;
-  return node.setOutput(0,
-                        succeeded(gate) ? node.create<MulOp>(*x, *gate) : gate);
+  return node.setOutput(
+      0, node.create<SwishOp>(*x, node.builder().getF32FloatAttr(alpha)));
 }
 
 /// SkipLayerNormalization and SkipSimplifiedLayerNormalization (rms): the

@@ -31,6 +31,9 @@ struct AttentionCase {
   bool sharedFill = false;
   bool padAll = false;       // every key padded: every row sees none
   bool biasHidesRow = false; // bias row 2 is finfo.min: a dense mask
+  // The query is a rotary embedding of the input q by tables [Lq, D],
+  // applied as the kernel loads the rows: "", "half" or "interleaved".
+  const char *rotary = "";
 };
 
 void PrintTo(const AttentionCase &c, std::ostream *os) {
@@ -45,7 +48,9 @@ void PrintTo(const AttentionCase &c, std::ostream *os) {
     *os << ", padding fill " << *c.paddingFill;
   *os << (c.sharedFill ? ", shared fill" : "")
       << (c.padAll ? ", all keys padded" : "")
-      << (c.biasHidesRow ? ", bias hides row 2" : "") << ", " << c.target;
+      << (c.biasHidesRow ? ", bias hides row 2" : "")
+      << (*c.rotary ? std::string(", rotary ") + c.rotary : "") << ", "
+      << c.target;
 }
 
 class AttentionKernelTest
@@ -71,7 +76,8 @@ TEST_P(AttentionKernelTest, MatchesReference) {
   for (int64_t h = 0; h < c.queryHeads; ++h)
     slopes.push_back(std::pow(2.0f, -8.0f * float(h + 1) / c.queryHeads));
   std::vector<int64_t> padShape = {1, c.keyLength};
-  std::string operands = "%q, %k, %v";
+  std::vector<int64_t> tableShape = {c.queryLength, c.headDim};
+  std::string operands = std::string(*c.rotary ? "%qr" : "%q") + ", %k, %v";
   std::string types =
       type(qShape, fp) + ", " + type(kShape, fp) + ", " + type(kShape, fp);
   std::string args = "%q: " + type(qShape, fp) +
@@ -87,6 +93,18 @@ TEST_P(AttentionKernelTest, MatchesReference) {
     operands += " key_padding_mask(%pad)";
     types += ", " + type(padShape, "i1");
     args += ", %pad: " + type(padShape, "i1") + " {tessera.name = \"pad\"}";
+  }
+  std::string rotate;
+  if (*c.rotary) {
+    std::string table = type(tableShape, fp);
+    args += ", %cos: " + table + " {tessera.name = \"cos\"}, %sin: " + table +
+            " {tessera.name = \"sin\"}";
+    rotate =
+        "  %qr = tessera.rotary %q, %cos, %sin" +
+        std::string(std::string(c.rotary) == "interleaved" ? " {interleaved}"
+                                                           : "") +
+        " : (" + type(qShape, fp) + ", " + table + ", " + table + ") -> " +
+        type(qShape, fp) + "\n";
   }
   std::string attributes;
   auto addAttribute = [&](const std::string &attribute) {
@@ -118,9 +136,9 @@ TEST_P(AttentionKernelTest, MatchesReference) {
     addAttribute("shared_fill");
   std::string mask = attributes.empty() ? "" : " {" + attributes + "}";
   std::string mlir =
-      "func.func @f(" + args + ") -> " + type(qShape, fp) +
-      " {\n  %0 = tessera.attention " + operands + mask + " : (" + types +
-      ") -> " + type(qShape, fp) + "\n" +
+      "func.func @f(" + args + ") -> " + type(qShape, fp) + " {\n" + rotate +
+      "  %0 = tessera.attention " + operands + mask + " : (" + types + ") -> " +
+      type(qShape, fp) + "\n" +
       (c.residual ? "  %1 = tessera.add %0, %q : (" + type(qShape, fp) + ", " +
                         type(qShape, fp) + ") -> " + type(qShape, fp) + "\n"
                   : std::string()) +
@@ -128,12 +146,16 @@ TEST_P(AttentionKernelTest, MatchesReference) {
       "\n}\n";
   tessera_program program = compile(mlir, 0, c.target);
   ASSERT_TRUE(program);
+  // A rotary query is applied by the attention's own loads.
+  EXPECT_EQ(tessera_program_dispatch_count(program), 1u);
   Tensor q{"q", qShape, randomValues(product(qShape), 14)};
   Tensor k{"k", kShape, randomValues(product(kShape), 15)};
   Tensor v{"v", kShape, randomValues(product(kShape), 16)};
   Tensor bias{"bias", biasShape, randomValues(product(biasShape), 17)};
+  Tensor cos{"cos", tableShape, randomValues(product(tableShape), 18)};
+  Tensor sin{"sin", tableShape, randomValues(product(tableShape), 19)};
   if (c.f16)
-    for (Tensor *t : {&q, &k, &v, &bias})
+    for (Tensor *t : {&q, &k, &v, &bias, &cos, &sin})
       t->asF16();
   Tensor pad{"pad", padShape, {}, std::vector<unsigned char>(c.keyLength, 1)};
   // Pad the first key: with a causal mask, query 0 then sees no key at all.
@@ -150,6 +172,10 @@ TEST_P(AttentionKernelTest, MatchesReference) {
     inputs.push_back(bias);
   if (c.padding)
     inputs.push_back(pad);
+  if (*c.rotary) {
+    inputs.push_back(cos);
+    inputs.push_back(sin);
+  }
   std::vector<float> got = run(program, inputs);
   tessera_program_destroy(program);
 
@@ -177,6 +203,23 @@ TEST_P(AttentionKernelTest, MatchesReference) {
   };
   int64_t group = c.queryHeads / c.kvHeads, d = c.headDim;
   double scale = 1.0 / std::sqrt(double(d));
+  // The queries the scores use: q, or its rotary embedding (pairs (e, e +
+  // d/2) or (e, e + 1), the first of each negated as the partner).
+  std::vector<double> queries(q.values.begin(), q.values.end());
+  if (*c.rotary) {
+    bool interleaved = std::string(c.rotary) == "interleaved";
+    for (int64_t r = 0; r < c.queryHeads * c.queryLength; ++r)
+      for (int64_t e = 0; e < d; ++e) {
+        bool first = interleaved ? e % 2 == 0 : e < d / 2;
+        int64_t partner = interleaved ? (first ? e + 1 : e - 1)
+                                      : (first ? e + d / 2 : e - d / 2);
+        double other = q.values[r * d + partner];
+        int64_t i = r % c.queryLength;
+        queries[r * d + e] =
+            double(q.values[r * d + e]) * cos.values[i * d + e] +
+            (first ? -other : other) * sin.values[i * d + e];
+      }
+  }
   std::vector<double> want(product(qShape), 0.0);
   for (int64_t h = 0; h < c.queryHeads; ++h)
     for (int64_t i = 0; i < c.queryLength; ++i) {
@@ -188,7 +231,7 @@ TEST_P(AttentionKernelTest, MatchesReference) {
         visible[j] = maskVisible(i, j) && (!c.padding || pad.flags[j]);
         double s = 0;
         for (int64_t e = 0; e < d; ++e)
-          s += double(q.values[(h * c.queryLength + i) * d + e]) *
+          s += queries[(h * c.queryLength + i) * d + e] *
                k.values[(kh * c.keyLength + j) * d + e];
         scores[j] = s * scale + biasAt(h, i, j);
         if (c.alibi)
@@ -304,6 +347,50 @@ const AttentionCase kAttentionCases[] = {
     AttentionCase{2, 2, 19, 19, 30, "#tessera.mask<causal>", true, false},
     // the epilogue reads single elements of the vec4-bound query
     AttentionCase{2, 2, 13, 13, 16, "", false, false, false, false, true}};
+
+/// Queries rotated as they are loaded (LLaMA's RoPE): both forms with vec4
+/// chunks (the rotate-half partner chunk D/2 away, the interleaved one
+/// shuffled from the chunk), a head dim whose half is no multiple of 4
+/// (scalar loads), GQA with a fully masked row, the residual epilogue
+/// (which adds the unrotated q), f16 storage, and head dims split over
+/// invocations (each lane's chunks' partners in another lane's slice).
+std::vector<AttentionCase> rotaryAttentionCases() {
+  auto rotated = [](AttentionCase c, const char *form, bool f16 = false,
+                    const char *target = "lavapipe") {
+    c.rotary = form;
+    c.f16 = f16;
+    c.target = target;
+    return c;
+  };
+  return {
+      rotated({4, 2, 17, 17, 32, "#tessera.mask<causal>", true, false}, "half"),
+      rotated({4, 2, 17, 17, 32, "#tessera.mask<causal>", true, false},
+              "interleaved"),
+      rotated({2, 2, 19, 19, 12, "#tessera.mask<causal>", false, false},
+              "half"),
+      rotated({2, 2, 19, 19, 30, "", true, false}, "interleaved"),
+      rotated({2, 2, 13, 13, 16, "", false, false, false, false, true}, "half"),
+      rotated({2, 2, 3, 20, 16, "#tessera.mask<causal>", false, false}, "half",
+              true),
+      rotated({4, 2, 37, 37, 128, "#tessera.mask<causal>", true, false}, "half",
+              false, "nvidia"),
+      rotated({1, 1, 19, 19, 256, "", false, false}, "interleaved", false,
+              "mali")};
+}
+
+/// rotary_<index>_<form>_d<head dim>[_f16][_target].
+std::string
+rotaryCaseName(const ::testing::TestParamInfo<AttentionCase> &info) {
+  const AttentionCase &c = info.param;
+  return std::to_string(info.index) + "_" + c.rotary + "_d" +
+         std::to_string(c.headDim) + (c.f16 ? "_f16" : "") +
+         (std::string(c.target) == "lavapipe" ? ""
+                                              : std::string("_") + c.target);
+}
+
+INSTANTIATE_TEST_SUITE_P(RotaryQueries, AttentionKernelTest,
+                         ::testing::ValuesIn(rotaryAttentionCases()),
+                         rotaryCaseName);
 
 /// "<index>_<mask kind>_d<head dim>[_f16]", e.g. 3_causal_d32.
 std::string

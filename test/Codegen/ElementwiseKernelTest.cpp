@@ -162,5 +162,110 @@ func.func @f(%ids: tensor<10xi32> {tessera.name = "ids"}) -> tensor<10x24xf32> {
 }
 
 //===----------------------------------------------------------------------===//
+// Rotary embeddings
+//===----------------------------------------------------------------------===//
+
+/// y[d] = x[d] cos[d] + r[d] sin[d], r the negated or kept partner of d
+/// (RotaryOp's definition, written out independently here).
+double rotaryReference(const float *x, const float *cos, const float *sin,
+                       int64_t d, int64_t size, bool interleaved) {
+  bool first = interleaved ? d % 2 == 0 : d < size / 2;
+  int64_t partner = interleaved ? (first ? d + 1 : d - 1)
+                                : (first ? d + size / 2 : d - size / 2);
+  double r = first ? -double(x[partner]) : double(x[partner]);
+  return double(x[d]) * cos[d] + r * sin[d];
+}
+
+class RotaryKernelTest : public KernelTest,
+                         public ::testing::WithParamInterface<bool> {};
+
+TEST_P(RotaryKernelTest, RotatesQueriesReadThroughTheHeadSplit) {
+  // The queries of a [batch, seq, heads * 8] projection, split into heads
+  // by a reshape and a transpose (read through the view), rotated by
+  // tables [seq, 8] shared by every batch and head: one dispatch.
+  bool interleaved = GetParam();
+  std::string mlir =
+      R"(
+func.func @f(%x: tensor<?x?x24xf32> {tessera.name = "x", tessera.dims = ["batch", "seq"]},
+             %cos: tensor<?x8xf32> {tessera.name = "cos", tessera.dims = ["seq"]},
+             %sin: tensor<?x8xf32> {tessera.name = "sin", tessera.dims = ["seq"]})
+    -> tensor<?x3x?x8xf32> attributes {tessera.dim_bounds = {batch = array<i64: 1, 4>, seq = array<i64: 1, 16>}} {
+  %h = tessera.reshape %x {dims = ["batch", "seq", "3", "8"]} : tensor<?x?x24xf32> -> tensor<?x?x3x8xf32>
+  %t = tessera.transpose %h, [0, 2, 1, 3] : tensor<?x?x3x8xf32> -> tensor<?x3x?x8xf32>
+  %r = tessera.rotary %t, %cos, %sin)" +
+      std::string(interleaved ? " {interleaved}" : "") +
+      R"( : (tensor<?x3x?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x3x?x8xf32>
+  return %r : tensor<?x3x?x8xf32>
+})";
+  tessera_program program = compile(mlir);
+  ASSERT_TRUE(program);
+  EXPECT_EQ(tessera_program_dispatch_count(program), 1u);
+  const int64_t batch = 2, seq = 5, heads = 3, size = 8;
+  Tensor x{"x",
+           {batch, seq, heads * size},
+           randomValues(batch * seq * heads * size, 41)};
+  Tensor cos{"cos", {seq, size}, randomValues(seq * size, 42)};
+  Tensor sin{"sin", {seq, size}, randomValues(seq * size, 43)};
+  std::vector<float> got = run(program, {x, cos, sin});
+  tessera_program_destroy(program);
+  std::vector<double> want;
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t s = 0; s < seq; ++s)
+        for (int64_t d = 0; d < size; ++d)
+          want.push_back(
+              rotaryReference(&x.values[((b * seq + s) * heads + h) * size],
+                              &cos.values[s * size], &sin.values[s * size], d,
+                              size, interleaved));
+  expectClose(got, want);
+}
+
+TEST_P(RotaryKernelTest, RotatedNewKeysJoinTheCacheConcatenation) {
+  // present = concat(past, rotary(k)) along the sequence: the rotary is
+  // evaluated where the concatenation reads it (one dispatch).
+  bool interleaved = GetParam();
+  std::string mlir =
+      R"(
+func.func @f(%past: tensor<1x2x?x8xf32> {tessera.name = "past", tessera.dims = ["1", "2", "past", "8"]},
+             %k: tensor<1x2x?x8xf32> {tessera.name = "k", tessera.dims = ["1", "2", "seq", "8"]},
+             %cos: tensor<1x1x?x8xf32> {tessera.name = "cos", tessera.dims = ["1", "1", "seq", "8"]},
+             %sin: tensor<1x1x?x8xf32> {tessera.name = "sin", tessera.dims = ["1", "1", "seq", "8"]})
+    -> tensor<1x2x?x8xf32> attributes {tessera.dim_bounds = {past = array<i64: 0, 8>, seq = array<i64: 1, 8>}} {
+  %r = tessera.rotary %k, %cos, %sin)" +
+      std::string(interleaved ? " {interleaved}" : "") +
+      R"( : (tensor<1x2x?x8xf32>, tensor<1x1x?x8xf32>, tensor<1x1x?x8xf32>) -> tensor<1x2x?x8xf32>
+  %c = tessera.concat %past, %r axis = 2 : (tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32>
+  return %c : tensor<1x2x?x8xf32>
+})";
+  tessera_program program = compile(mlir);
+  ASSERT_TRUE(program);
+  EXPECT_EQ(tessera_program_dispatch_count(program), 1u);
+  const int64_t past = 3, seq = 4, heads = 2, size = 8;
+  Tensor cached{
+      "past", {1, heads, past, size}, randomValues(heads * past * size, 51)};
+  Tensor k{"k", {1, heads, seq, size}, randomValues(heads * seq * size, 52)};
+  Tensor cos{"cos", {1, 1, seq, size}, randomValues(seq * size, 53)};
+  Tensor sin{"sin", {1, 1, seq, size}, randomValues(seq * size, 54)};
+  std::vector<float> got = run(program, {cached, k, cos, sin});
+  tessera_program_destroy(program);
+  std::vector<double> want;
+  for (int64_t h = 0; h < heads; ++h) {
+    for (int64_t i = 0; i < past * size; ++i)
+      want.push_back(cached.values[h * past * size + i]);
+    for (int64_t s = 0; s < seq; ++s)
+      for (int64_t d = 0; d < size; ++d)
+        want.push_back(rotaryReference(
+            &k.values[(h * seq + s) * size], &cos.values[s * size],
+            &sin.values[s * size], d, size, interleaved));
+  }
+  expectClose(got, want);
+}
+
+INSTANTIATE_TEST_SUITE_P(Forms, RotaryKernelTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool> &info) {
+                           return info.param ? "Interleaved" : "RotateHalf";
+                         });
+
+//===----------------------------------------------------------------------===//
 
 } // namespace

@@ -158,9 +158,10 @@ INSTANTIATE_TEST_SUITE_P(
                                         (v + 0.044715 * v * v * v))) +
                      x;
             }},
-        EpilogueCase{"QuickGelu",
-                     R"(  %r = tessera.quick_gelu %0 : tensor<?x24xf32>)",
-                     [](double v, double) { return v * sigmoid(1.702 * v); }},
+        EpilogueCase{
+            "QuickGelu",
+            R"(  %r = tessera.swish %0 beta = 1.702 : tensor<?x24xf32>)",
+            [](double v, double) { return v * sigmoid(1.702 * v); }},
         EpilogueCase{"Relu", R"(  %r = tessera.relu %0 : tensor<?x24xf32>)",
                      [](double v, double) { return std::max(v, 0.0); }},
         EpilogueCase{"ScaleAndResidual",

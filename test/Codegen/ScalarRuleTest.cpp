@@ -79,8 +79,9 @@ std::map<std::string, std::vector<Variant>> variants() {
   binary("and", {"i1"});
   binary("or", {"i1"});
   for (const char *name :
-       {"exp", "tanh", "erf", "sqrt", "rsqrt", "sigmoid", "relu", "quick_gelu"})
+       {"exp", "tanh", "erf", "sqrt", "rsqrt", "sigmoid", "relu", "swish"})
     unary(name, {"f32"});
+  unary("swish", {"f32"}, " beta = 1.702");
   unary("gelu", {"f32"});
   unary("gelu", {"f32"}, " approximate = tanh");
   unary("neg", {"f32", "i32"});

@@ -45,7 +45,7 @@ func.func @epilogue_stops_at_second_use(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>
 
 // -----
 
-// Every elementwise epilogue form joins the linear: ReLU, quick_gelu, GELU,
+// Every elementwise epilogue form joins the linear: ReLU, swish, GELU,
 // a scale (its splat constant copied into the region) and a cast.
 // CHECK-LABEL: func @every_epilogue_form
 // CHECK-NEXT: %[[D:.*]] = tessera.dispatch
@@ -53,7 +53,7 @@ func.func @epilogue_stops_at_second_use(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>
 // CHECK-NEXT:   %[[S:.*]] = tessera.constant dense<1.250000e-01>
 // CHECK-NEXT:   %[[L:.*]] = tessera.linear
 // CHECK-NEXT:   %[[R:.*]] = tessera.relu %[[L]]
-// CHECK-NEXT:   %[[Q:.*]] = tessera.quick_gelu %[[R]]
+// CHECK-NEXT:   %[[Q:.*]] = tessera.swish %[[R]] beta = 1.702000e+00
 // CHECK-NEXT:   %[[G:.*]] = tessera.gelu %[[Q]]
 // CHECK-NEXT:   %[[M:.*]] = tessera.mul %[[G]], %[[S]]
 // CHECK-NEXT:   %[[C:.*]] = tessera.cast %[[M]] : tensor<4x8xf32> -> tensor<4x8xf16>
@@ -64,7 +64,7 @@ func.func @every_epilogue_form(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> tens
   %s = tessera.constant dense<0.125> : tensor<f32>
   %0 = tessera.linear %x, %w : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
   %1 = tessera.relu %0 : tensor<4x8xf32>
-  %2 = tessera.quick_gelu %1 : tensor<4x8xf32>
+  %2 = tessera.swish %1 beta = 1.702 : tensor<4x8xf32>
   %3 = tessera.gelu %2 : tensor<4x8xf32>
   %4 = tessera.mul %3, %s : (tensor<4x8xf32>, tensor<f32>) -> tensor<4x8xf32>
   %5 = tessera.cast %4 : tensor<4x8xf32> -> tensor<4x8xf16>
@@ -377,4 +377,52 @@ func.func @returned_cast_in_an_epilogue(%x: tensor<4x8xf16>, %w: tensor<8x8xf16>
   %0 = tessera.linear %x, %w : (tensor<4x8xf16>, tensor<8x8xf16>) -> tensor<4x8xf16>
   %1 = tessera.cast %0 : tensor<4x8xf16> -> tensor<4x8xf32>
   return %1 : tensor<4x8xf32>
+}
+
+// -----
+
+// A rotary embedding reads its input at two positions: it is never a
+// linear's epilogue. The queries' rotary joins the attention (its loads
+// apply it); the keys' keeps a dispatch of its own, with the elementwise
+// op after it as its epilogue.
+// CHECK-LABEL: func @rotary_queries_join_attention
+// CHECK: %[[L:.*]] = tessera.dispatch
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT:   tessera.linear
+// CHECK-NEXT:   tessera.yield
+// CHECK: %[[K:.*]] = tessera.dispatch(%{{.*}}, %{{.*}}, %{{.*}})
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT:   %[[R:.*]] = tessera.rotary
+// CHECK-NEXT:   %[[N:.*]] = tessera.neg %[[R]]
+// CHECK-NEXT:   tessera.yield %[[N]]
+// CHECK: tessera.dispatch(%[[L]], %{{.*}}, %{{.*}}, %[[K]])
+// CHECK-NEXT: ^bb0(%[[Q:[^:]*]]: tensor<1x2x4x8xf32>, %[[C:[^:]*]]: tensor<4x8xf32>, %[[S:[^:]*]]: tensor<4x8xf32>, %[[KA:[^:]*]]: tensor<1x2x4x8xf32>):
+// CHECK-NEXT:   %[[QR:.*]] = tessera.rotary %[[Q]], %[[C]], %[[S]]
+// CHECK-NEXT:   %[[A:.*]] = tessera.attention %[[QR]], %[[KA]], %[[KA]]
+// CHECK-NEXT:   tessera.yield %[[A]]
+func.func @rotary_queries_join_attention(%x: tensor<1x2x4x8xf32>, %w: tensor<8x8xf32>, %cos: tensor<4x8xf32>, %sin: tensor<4x8xf32>) -> tensor<1x2x4x8xf32> {
+  %q = tessera.linear %x, %w : (tensor<1x2x4x8xf32>, tensor<8x8xf32>) -> tensor<1x2x4x8xf32>
+  %qr = tessera.rotary %q, %cos, %sin : (tensor<1x2x4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<1x2x4x8xf32>
+  %kr = tessera.rotary %x, %cos, %sin : (tensor<1x2x4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<1x2x4x8xf32>
+  %k = tessera.neg %kr : tensor<1x2x4x8xf32>
+  %a = tessera.attention %qr, %k, %k : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return %a : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+// New keys rotated where the cache concatenation reads them: one dispatch
+// writes the cache and the rotated keys after it.
+// CHECK-LABEL: func @rotary_joins_cache_concat
+// CHECK: %[[D:.*]] = tessera.dispatch
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT:   %[[R:.*]] = tessera.rotary
+// CHECK-NEXT:   %[[C:.*]] = tessera.concat %{{.*}}, %[[R]] axis = 2
+// CHECK-NEXT:   tessera.yield %[[C]]
+// CHECK-NEXT: }
+// CHECK-NEXT: return %[[D]]
+func.func @rotary_joins_cache_concat(%past: tensor<1x2x3x8xf32>, %k: tensor<1x2x4x8xf32>, %cos: tensor<4x8xf32>, %sin: tensor<4x8xf32>) -> tensor<1x2x7x8xf32> {
+  %r = tessera.rotary %k, %cos, %sin : (tensor<1x2x4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<1x2x4x8xf32>
+  %c = tessera.concat %past, %r axis = 2 : (tensor<1x2x3x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x7x8xf32>
+  return %c : tensor<1x2x7x8xf32>
 }

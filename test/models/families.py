@@ -848,14 +848,23 @@ def rotate_half(x):
     return torch.cat((-x2, x1), dim=-1)
 
 
+def rotate_every_two(x):
+    """GPT-J's interleaved form: pairs of adjacent dims."""
+    x1 = x[:, :, :, ::2]
+    x2 = x[:, :, :, 1::2]
+    x = torch.stack((-x2, x1), dim=-1)
+    return x.flatten(-2)
+
+
 class LlamaAttention(nn.Module):
     """Grouped-query attention without biases: HEADS query heads share
     KV_HEADS key/value heads (repeat_kv: Expand + Reshape), rotary position
     embeddings in the rotate-half form applied to Q and K from cos/sin
     tables gathered at the position ids."""
 
-    def __init__(self):
+    def __init__(self, rotate=rotate_half):
         super().__init__()
+        self.rotate = rotate
         self.head_dim = HIDDEN // HEADS
         self.q_proj = nn.Linear(HIDDEN, HEADS * self.head_dim, bias=False)
         self.k_proj = nn.Linear(HIDDEN, KV_HEADS * self.head_dim, bias=False)
@@ -875,8 +884,8 @@ class LlamaAttention(nn.Module):
         k = self.k_proj(x).view(bsz, q_len, KV_HEADS, self.head_dim).transpose(1, 2)
         v = self.v_proj(x).view(bsz, q_len, KV_HEADS, self.head_dim).transpose(1, 2)
         cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)
-        q = (q * cos) + (rotate_half(q) * sin)
-        k = (k * cos) + (rotate_half(k) * sin)
+        q = (q * cos) + (self.rotate(q) * sin)
+        k = (k * cos) + (self.rotate(k) * sin)
         if layer_past is not None:
             k = torch.cat((layer_past[0], k), dim=2)
             v = torch.cat((layer_past[1], v), dim=2)
@@ -894,10 +903,10 @@ class LlamaLayer(nn.Module):
     """Pre-RMSNorm decoder layer with a SwiGLU MLP: down(silu(gate(x)) *
     up(x))."""
 
-    def __init__(self):
+    def __init__(self, rotate=rotate_half):
         super().__init__()
         self.input_layernorm = LlamaRMSNorm()
-        self.self_attn = LlamaAttention()
+        self.self_attn = LlamaAttention(rotate)
         self.post_attention_layernorm = LlamaRMSNorm()
         self.gate_proj = nn.Linear(HIDDEN, FFN, bias=False)
         self.up_proj = nn.Linear(HIDDEN, FFN, bias=False)
@@ -920,16 +929,21 @@ class Llama(nn.Module):
 
     inputs = Bert.inputs
     output_axes = Bert.output_axes
+    interleaved = False
 
     def __init__(self):
         super().__init__()
         self.embed_tokens = nn.Embedding(VOCAB, HIDDEN)
-        self.layers = nn.ModuleList(LlamaLayer() for _ in range(LAYERS))
+        rotate = rotate_every_two if self.interleaved else rotate_half
+        self.layers = nn.ModuleList(LlamaLayer(rotate) for _ in range(LAYERS))
         self.norm = LlamaRMSNorm()
         head_dim = HIDDEN // HEADS
         inv_freq = 1.0 / (ROPE_BASE ** (torch.arange(0, head_dim, 2).float() / head_dim))
         freqs = torch.outer(torch.arange(MAX_POS).float(), inv_freq)
-        emb = torch.cat((freqs, freqs), dim=-1)
+        if self.interleaved:  # GPT-J: each angle repeated for its pair
+            emb = freqs.repeat_interleave(2, dim=-1)
+        else:
+            emb = torch.cat((freqs, freqs), dim=-1)
         self.register_buffer("cos_cached", emb.cos(), persistent=False)
         self.register_buffer("sin_cached", emb.sin(), persistent=False)
 
@@ -963,6 +977,14 @@ class Llama(nn.Module):
         return self.run(input_ids, attention_mask, ())[0]
 
 
+class LlamaInterleaved(Llama):
+    """Llama with the rotary embedding in GPT-J's interleaved form
+    (rotate_every_two, tables repeated per pair), as Meta's reference
+    implementation pairs the dims."""
+
+    interleaved = True
+
+
 class LlamaPast(Llama):
     """Llama decoding with a key/value cache of KV_HEADS heads per layer."""
 
@@ -985,7 +1007,8 @@ FAMILIES = {"bert": Bert, "gpt2": Gpt2, "gpt2-past": Gpt2Past, "gpt2-lm": Gpt2Lm
             "clip-text-pooled": ClipTextPooled, "longformer-sliced": LongformerSliced,
             "clip-vision": ClipVision, "clip": Clip, "transformer": EncoderDecoder,
             "blip-text": BlipTextDecoder, "blip-lm": BlipLm, "transformer-lm": TransformerLm, "detr-decoder": DetrDecoder,
-            "longformer": Longformer, "swin": Swin, "llama": Llama, "llama-past": LlamaPast}
+            "longformer": Longformer, "swin": Swin, "llama": Llama, "llama-interleaved": LlamaInterleaved,
+            "llama-past": LlamaPast}
 
 
 def example_inputs(model, batch=3, seq=11, past=6, fully_padded=True):

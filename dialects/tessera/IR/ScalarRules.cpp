@@ -292,11 +292,11 @@ Value ReluOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,
       b, loc, args[0], floatConstant(b, loc, args[0].getType(), 0.0));
 }
 
-Value QuickGeluOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,
-                                   ComputeTypeFn) {
+Value SwishOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,
+                               ComputeTypeFn) {
   Type type = args[0].getType();
-  Value scaled = arith::MulFOp::create(b, loc, args[0],
-                                       floatConstant(b, loc, type, 1.702));
+  Value scaled = arith::MulFOp::create(
+      b, loc, args[0], floatConstant(b, loc, type, getBeta().convertToFloat()));
   return arith::MulFOp::create(b, loc, args[0], sigmoid(b, loc, scaled));
 }
 

@@ -201,6 +201,12 @@ MaskAttr AttentionOp::getMaskOrNone() {
   return MaskAttr::getNone(getContext());
 }
 
+Value AttentionOp::getQueryRows() {
+  if (auto rotary = getQuery().getDefiningOp<RotaryOp>())
+    return rotary.getInput();
+  return getQuery();
+}
+
 double AttentionOp::getEffectiveScale() {
   if (std::optional<APFloat> scale = getScale())
     return scale->convertToDouble();
@@ -313,7 +319,7 @@ bool DispatchOp::isFusableElementwise(Operation *op) {
 bool DispatchOp::isEvaluatedPerElement(Operation *op) {
   return isFusableElementwise(op) ||
          isa<GatherOp, ReshapeOp, TransposeOp, BroadcastOp, SliceOp,
-             DequantizeOp>(op);
+             DequantizeOp, RotaryOp>(op);
 }
 
 Operation *DispatchOp::getRootOp() {

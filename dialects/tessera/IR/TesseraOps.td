@@ -386,8 +386,6 @@ def Tessera_RsqrtOp : Tessera_UnaryOp<"rsqrt", Tessera_FloatTensor,
 def Tessera_SigmoidOp : Tessera_UnaryOp<"sigmoid", Tessera_FloatTensor,
                                          "logistic sigmoid 1 / (1 + exp(-x))">;
 def Tessera_ReluOp : Tessera_UnaryOp<"relu", Tessera_FloatTensor, "max(x, 0)">;
-def Tessera_QuickGeluOp : Tessera_UnaryOp<"quick_gelu", Tessera_FloatTensor,
-                                           "x * sigmoid(1.702 x) (CLIP's GELU)">;
 def Tessera_NegOp : Tessera_UnaryOp<"neg", Tessera_NumericTensor, "negation",
                                      [Involution]>;
 def Tessera_AbsOp : Tessera_UnaryOp<"abs", Tessera_NumericTensor, "absolute value">;
@@ -407,6 +405,59 @@ def Tessera_GeluOp : Tessera_UnaryOp<"gelu", Tessera_FloatTensor,
                                          "::mlir::tessera::GeluApproximation::None">:$approximate);
   let assemblyFormat = [{
     $input (`approximate` `=` $approximate^)? attr-dict `:` type($result)
+  }];
+}
+
+def Tessera_RotaryOp : Tessera_InferredOp<"rotary"> {
+  let summary = "rotary position embedding (RoPE) over the last dimension";
+  let description = [{
+    Rotates pairs of the last dimension (of even size `D`) of `input` by the
+    angles whose cosines and sines are `cos` and `sin`, which broadcast to
+    the input's shape (NumPy rules, never widening it) and hold one value
+    per element, as exporters build the tables:
+
+    `y[d] = x[d] · cos[d] + r[d] · sin[d]`, where the rotated partner
+    `r[d]` is `-x[d + D/2]` for `d < D/2` and `x[d - D/2]` otherwise (the
+    rotate-half form: LLaMA, GPT-NeoX, Hugging Face's `rotate_half`), or,
+    with `interleaved`, `-x[d + 1]` for even `d` and `x[d - 1]` for odd `d`
+    (adjacent pairs: GPT-J, Meta's LLaMA, ONNX's `interleaved = 1`).
+
+    ```mlir
+    %q = tessera.rotary %x, %cos, %sin
+        : (tensor<?x4x?x16xf32>, tensor<1x1x?x16xf32>, tensor<1x1x?x16xf32>) -> tensor<?x4x?x16xf32>
+    ```
+
+    Kernels evaluate it per element, reading `x` at the element and at its
+    partner (`getPairDistance`).
+  }];
+  let arguments = (ins Tessera_FloatTensor:$input, Tessera_FloatTensor:$cos,
+                       Tessera_FloatTensor:$sin, UnitAttr:$interleaved);
+  let results = (outs Tessera_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $cos `,` $sin attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// The distance `s` between the two positions of a pair: `D/2`, or 1
+    /// when interleaved. Position `d` is the first of its pair when
+    /// `d mod 2s < s`; its partner is then `d + s`, negated, else `d - s`.
+    int64_t getPairDistance() {
+      if (getInterleaved())
+        return 1;
+      return ::llvm::cast<::mlir::RankedTensorType>(getType()).getShape().back() / 2;
+    }
+  }];
+}
+
+def Tessera_SwishOp : Tessera_UnaryOp<"swish", Tessera_FloatTensor,
+                                      "x * sigmoid(beta x)"> {
+  let description = [{
+    `x * sigmoid(beta * x)`. With the default `beta = 1` it is SiLU (the
+    gate of LLaMA's SwiGLU MLP); `beta = 1.702` is CLIP's `quick_gelu`.
+  }];
+  let arguments = (ins Tessera_FloatTensor:$input,
+                       DefaultValuedAttr<F32Attr, "1.0f">:$beta);
+  let assemblyFormat = [{
+    $input (`beta` `=` $beta^)? attr-dict `:` type($result)
   }];
 }
 
@@ -613,6 +664,10 @@ def Tessera_AttentionOp : Tessera_InferredOp<"attention", [AttrSizedOperandSegme
     ::mlir::tessera::MaskAttr getMaskOrNone();
     /// The score scale, `1 / sqrt(head dim)` when the attribute is absent.
     double getEffectiveScale();
+    /// The tensor whose rows are loaded as queries: the query, or the input
+    /// of the `rotary` that produces it (in a dispatch region, a query's
+    /// rotary is applied as the kernel loads the rows).
+    ::mlir::Value getQueryRows();
   }];
 }
 

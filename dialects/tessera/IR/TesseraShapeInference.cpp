@@ -329,6 +329,40 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+LogicalResult RotaryOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> location,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  RankedTensorType input = tensorTypeOf(adaptor.getInput());
+  if (failed(checkSameElementType(location, adaptor.getOperands())))
+    return failure();
+  if (input.getRank() == 0)
+    return emitOptionalError(location, "needs an input of rank 1 or more");
+  int64_t pairs = input.getShape().back();
+  if (!ShapedType::isDynamic(pairs) && pairs % 2 != 0)
+    return emitOptionalError(location,
+                             "rotates pairs, but the last dimension "
+                             "has an odd size, ",
+                             pairs);
+  if (ShapedType::isDynamic(pairs))
+    return emitOptionalError(location,
+                             "needs a static last dimension (the pairs)");
+  // The tables broadcast to the input without widening it.
+  SmallVector<int64_t> shape;
+  if (failed(broadcastOperandShapes(location, adaptor.getOperands(), shape)))
+    return failure();
+  bool widens = static_cast<int64_t>(shape.size()) != input.getRank();
+  for (auto [d, size] : llvm::enumerate(shape))
+    widens |= !widens && input.getDimSize(d) == 1 && size != 1;
+  if (widens)
+    return emitOptionalError(location, "cos and sin (",
+                             tensorTypeOf(adaptor.getCos()), ", ",
+                             tensorTypeOf(adaptor.getSin()),
+                             ") must broadcast to the input's shape ", input);
+  inferred.push_back(input);
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Normalisation and reductions
 //===----------------------------------------------------------------------===//

@@ -554,12 +554,12 @@ FailureOr<SymbolicShape> SymbolicShapes::inferShape(Operation *op) {
         // Ops whose result has the broadcast shape of their tensor operands:
         // elementwise ops, softmax, layer_norm, cast.
         if (DispatchOp::isFusableElementwise(other) ||
-            isa<SoftmaxOp, LayerNormOp>(other)) {
+            isa<SoftmaxOp, LayerNormOp, RotaryOp>(other)) {
           SmallVector<SymbolicShape> shapes;
           for (Value operand : other->getOperands())
             shapes.push_back(shapeOf(operand));
-          if (auto norm = dyn_cast<LayerNormOp>(other))
-            shapes.resize(1); // scale and bias never widen the result
+          if (isa<LayerNormOp, RotaryOp>(other))
+            shapes.resize(1); // scales and tables never widen the result
           return Result(broadcast(shapes));
         }
         return failNoShape(op, "no shape rule for this op yet");

@@ -732,3 +732,30 @@ func.func @dequantize_rank(%q: tensor<2x24x8xi32>, %s: tensor<24x2xf32>) -> tens
   %0 = tessera.dequantize %q, %s {bits = 4 : i64, group_size = 32 : i64} : (tensor<2x24x8xi32>, tensor<24x2xf32>) -> tensor<2x24x64xf32>
   return %0 : tensor<2x24x64xf32>
 }
+
+// -----
+
+func.func @rotary_odd(%x: tensor<2x5xf32>, %c: tensor<2x5xf32>) {
+  // expected-error @+2 {{rotates pairs, but the last dimension has an odd size, 5}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessera.rotary %x, %c, %c : (tensor<2x5xf32>, tensor<2x5xf32>, tensor<2x5xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @rotary_dynamic_pairs(%x: tensor<2x?xf32>, %c: tensor<2x?xf32>) {
+  // expected-error @+2 {{needs a static last dimension (the pairs)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessera.rotary %x, %c, %c : (tensor<2x?xf32>, tensor<2x?xf32>, tensor<2x?xf32>) -> tensor<2x?xf32>
+  return
+}
+
+// -----
+
+func.func @rotary_widening_table(%x: tensor<1x8xf32>, %c: tensor<3x8xf32>) {
+  // expected-error @+2 {{cos and sin ('tensor<3x8xf32>', 'tensor<3x8xf32>') must broadcast to the input's shape 'tensor<1x8xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessera.rotary %x, %c, %c : (tensor<1x8xf32>, tensor<3x8xf32>, tensor<3x8xf32>) -> tensor<3x8xf32>
+  return
+}

@@ -185,7 +185,8 @@ func.func @select(%m: tensor<?x?xi1>, %s: tensor<1x4x?x?xf32>, %neg: tensor<f32>
 // CHECK: tessera.rsqrt %{{.*}} : tensor<2x?xf32>
 // CHECK: tessera.sigmoid %{{.*}} : tensor<2x?xf32>
 // CHECK: tessera.relu %{{.*}} : tensor<2x?xf32>
-// CHECK: tessera.quick_gelu %{{.*}} : tensor<2x?xf32>
+// CHECK: tessera.swish %{{.*}} : tensor<2x?xf32>
+// CHECK: tessera.swish %{{.*}} beta = 1.702000e+00 : tensor<2x?xf32>
 // CHECK: tessera.neg %{{.*}} : tensor<2x?xf32>
 // CHECK: tessera.abs %{{.*}} : tensor<2x?xf32>
 // CHECK: tessera.abs %{{.*}} : tensor<?xi64>
@@ -197,7 +198,8 @@ func.func @unary(%x: tensor<2x?xf32>, %i: tensor<?xi64>) {
   %4 = tessera.rsqrt %x : tensor<2x?xf32>
   %5 = tessera.sigmoid %x : tensor<2x?xf32>
   %6 = tessera.relu %x : tensor<2x?xf32>
-  %7 = tessera.quick_gelu %x : tensor<2x?xf32>
+  %7 = tessera.swish %x : tensor<2x?xf32>
+  %q = tessera.swish %x beta = 1.702 : tensor<2x?xf32>
   %8 = tessera.neg %x : tensor<2x?xf32>
   %9 = tessera.abs %x : tensor<2x?xf32>
   %10 = tessera.abs %i : tensor<?xi64>
@@ -318,4 +320,15 @@ func.func @dequantize(%q4: tensor<24x8xi32>, %s4: tensor<24x2xf16>, %q8: tensor<
   %0 = tessera.dequantize %q4, %s4 {bits = 4 : i64, group_size = 32 : i64} : (tensor<24x8xi32>, tensor<24x2xf16>) -> tensor<24x64xf32>
   %1 = tessera.dequantize %q8, %s8, %z8 {bits = 8 : i64, group_size = 64 : i64} : (tensor<24x16xi32>, tensor<24x1xf32>, tensor<24x1xf32>) -> tensor<24x64xf32>
   return %0, %1 : tensor<24x64xf32>, tensor<24x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @rotary
+// CHECK: tessera.rotary %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x4x?x16xf32>, tensor<1x1x?x16xf32>, tensor<1x1x?x16xf32>) -> tensor<?x4x?x16xf32>
+// CHECK: tessera.rotary %{{.*}}, %{{.*}}, %{{.*}} {interleaved} : (tensor<?x4x?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>) -> tensor<?x4x?x16xf32>
+func.func @rotary(%x: tensor<?x4x?x16xf32>, %c: tensor<1x1x?x16xf32>, %t: tensor<?x16xf32>) {
+  %0 = tessera.rotary %x, %c, %c : (tensor<?x4x?x16xf32>, tensor<1x1x?x16xf32>, tensor<1x1x?x16xf32>) -> tensor<?x4x?x16xf32>
+  %1 = tessera.rotary %x, %t, %t {interleaved} : (tensor<?x4x?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>) -> tensor<?x4x?x16xf32>
+  return
 }
