@@ -141,6 +141,19 @@ void mlir::tessera::onnx_frontend::addContribConverters(ConverterTable &table) {
   table["com.microsoft.FastGelu"] = {convertGelu<GeluApproximation::Tanh>,
                                      {1, 2}};
   table["com.microsoft.QuickGelu"] = {convertQuickGelu, {1, 1}};
+  table["com.microsoft.RotaryEmbedding"] = {
+      [](NodeContext &node) -> LogicalResult {
+        if (node.floatAttr("scale", 1.0f) != 1.0f)
+          return node.emitError() << "scales its positions (scale = "
+                                  << node.floatAttr("scale", 1.0f)
+                                  << "), which Tessera does not";
+        if (node.intAttr("is_packed_batching", 0) != 0)
+          return node.emitError() << "packs its batch (is_packed_batching), "
+                                     "which Tessera does not";
+        return convertRotaryEmbedding(
+            node, {/*x=*/0, /*cos=*/2, /*sin=*/3, /*positions=*/1});
+      },
+      {4, 4}};
   table["com.microsoft.SkipLayerNormalization"] = {
       convertSkipNorm<false>, {3, 5}, {1, 4}};
   table["com.microsoft.SkipSimplifiedLayerNormalization"] = {

@@ -583,6 +583,141 @@ FailureOr<Value> mlir::tessera::onnx_frontend::createRootMeanSquareNorm(
                                   b.getF32FloatAttr(epsilon), b.getUnitAttr());
 }
 
+namespace {
+
+/// The cos or sin cache of a RotaryEmbedding as per-element tables
+/// [B, 1, S, R] for a [B, H, S, D] input: gathered at the positions
+/// ([B, S], or ONNX Runtime's [1] offset of consecutive positions), a head
+/// axis inserted, each pair's angle repeated for both of its elements
+/// (halves side by side, or adjacent when interleaved).
+FailureOr<Value> rotaryTable(NodeContext &node, int cacheIndex,
+                             int positionsIndex, const DimExpr &seq,
+                             bool interleaved) {
+  FailureOr<Value> table = node.input(cacheIndex);
+  if (failed(table))
+    return failure();
+  OpBuilder &b = node.builder();
+  if (positionsIndex >= 0 && node.hasInput(positionsIndex)) {
+    FailureOr<Value> positions = node.input(positionsIndex);
+    if (failed(positions))
+      return failure();
+    if (node.rank(positionsIndex) == 1) {
+      // An offset: positions offset, offset + 1, ... for every sequence.
+      FailureOr<Value> steps =
+          createIota(node, seq, node.elementType(positionsIndex));
+      positions =
+          succeeded(steps) ? node.create<AddOp>(*positions, *steps) : steps;
+      positions = succeeded(positions)
+                      ? FailureOr<Value>(createReshape(
+                            node, *positions, {DimExpr::constant(1), seq}))
+                      : positions;
+    }
+    table = succeeded(positions) ? node.create<GatherOp>(*table, *positions,
+                                                         b.getI64IntegerAttr(0))
+                                 : positions;
+  }
+  FailureOr<SymbolicShape> shape =
+      succeeded(table) ? node.shapeOf(*table) : FailureOr<SymbolicShape>();
+  if (failed(table) || failed(shape))
+    return failure();
+  if (shape->size() != 3)
+    return node.emitError()
+           << "has cos/sin tables of " << shapeText(*shape, node)
+           << " after the positions; expected [batch, "
+              "sequence, rotated dims / 2]";
+  DimExpr batch = (*shape)[0], half = (*shape)[2];
+  DimExpr one = DimExpr::constant(1), two = DimExpr::constant(2);
+  if (!interleaved) {
+    Value heads = createReshape(node, *table, {batch, one, seq, half});
+    return node.create<ConcatOp>(ValueRange{heads, heads}, 3);
+  }
+  Value pairs = createReshape(node, *table, {batch, one, seq, half, one});
+  FailureOr<Value> repeated =
+      node.create<ConcatOp>(ValueRange{pairs, pairs}, 4);
+  if (failed(repeated))
+    return failure();
+  return createReshape(node, *repeated, {batch, one, seq, half * two});
+}
+
+} // namespace
+
+LogicalResult mlir::tessera::onnx_frontend::convertRotaryEmbedding(
+    NodeContext &node, const RotaryEmbeddingInputs &inputs) {
+  FailureOr<Value> x = node.input(inputs.x);
+  if (failed(x))
+    return failure();
+  OpBuilder &b = node.builder();
+  bool interleaved = node.intAttr("interleaved", 0) != 0;
+  const SymbolicShape &shape = node.shape(inputs.x);
+  // [B, H, S, D], the heads split out of [B, S, H·D] where the input is 3-D.
+  int64_t heads = node.intAttr("num_heads", 0);
+  if (node.rank(inputs.x) == 3) {
+    if (heads <= 0 || !shape[2].isConstant() ||
+        shape[2].getCoefficient() % heads != 0)
+      return node.emitError()
+             << "has a 3-D input of " << shapeText(shape, node)
+             << " and num_heads = " << heads
+             << "; the last dim must split into that many heads";
+    Value split =
+        createReshape(node, *x,
+                      {shape[0], shape[1], DimExpr::constant(heads),
+                       DimExpr::constant(shape[2].getCoefficient() / heads)});
+    x = node.create<TransposeOp>(split, ArrayRef<int64_t>{0, 2, 1, 3});
+  } else if (node.rank(inputs.x) != 4) {
+    return node.emitError() << "has an input of rank " << node.rank(inputs.x)
+                            << "; RotaryEmbedding takes 3-D or 4-D inputs";
+  }
+  FailureOr<SymbolicShape> split =
+      succeeded(x) ? node.shapeOf(*x) : FailureOr<SymbolicShape>();
+  if (failed(split))
+    return failure();
+  const DimExpr &seq = (*split)[2], &size = (*split)[3];
+  int64_t rotated = node.intAttr("rotary_embedding_dim", 0);
+  if (!size.isConstant() || size.getCoefficient() % 2 != 0 || rotated < 0 ||
+      rotated % 2 != 0 || rotated > size.getCoefficient())
+    return node.emitError()
+           << "rotates " << rotated << " of head dims "
+           << shapeText({size}, node)
+           << "; both must be static and even, the first at most the second";
+  int64_t total = size.getCoefficient();
+  if (rotated == 0)
+    rotated = total;
+  FailureOr<Value> cos =
+      rotaryTable(node, inputs.cos, inputs.positions, seq, interleaved);
+  FailureOr<Value> sin =
+      succeeded(cos)
+          ? rotaryTable(node, inputs.sin, inputs.positions, seq, interleaved)
+          : cos;
+  if (failed(sin))
+    return failure();
+  // A partial rotation rotates the first `rotated` dims of each head.
+  auto lastDims = [&](Value v, int64_t from, int64_t to) {
+    int64_t all = std::numeric_limits<int64_t>::max();
+    return node.create<SliceOp>(v, b.getDenseI64ArrayAttr({0, 0, 0, from}),
+                                b.getDenseI64ArrayAttr({all, all, all, to}),
+                                DenseI64ArrayAttr());
+  };
+  FailureOr<Value> part = rotated == total ? x : lastDims(*x, 0, rotated);
+  FailureOr<Value> y =
+      succeeded(part)
+          ? node.create<RotaryOp>(*part, *cos, *sin,
+                                  interleaved ? b.getUnitAttr() : UnitAttr())
+          : part;
+  if (succeeded(y) && rotated != total) {
+    FailureOr<Value> rest = lastDims(*x, rotated, total);
+    y = succeeded(rest) ? node.create<ConcatOp>(ValueRange{*y, *rest}, 3)
+                        : rest;
+  }
+  if (succeeded(y) && node.rank(inputs.x) == 3) {
+    FailureOr<Value> merged =
+        node.create<TransposeOp>(*y, ArrayRef<int64_t>{0, 2, 1, 3});
+    y = succeeded(merged) ? FailureOr<Value>(createReshape(
+                                node, *merged, {shape[0], shape[1], shape[2]}))
+                          : merged;
+  }
+  return node.setOutput(0, y);
+}
+
 void mlir::tessera::onnx_frontend::addNeuralConverters(ConverterTable &table) {
   table["MatMul"] = {convertMatMul, {2, 2}};
   table["Gemm"] = {convertGemm, {2, 3}};
@@ -603,4 +738,10 @@ void mlir::tessera::onnx_frontend::addNeuralConverters(ConverterTable &table) {
   table["SimplifiedLayerNormalization"] = {
       convertRMSNormalization, {2, 2}, {1, 2}};
   table["Attention"] = {convertAttention, {3, 6}, {1, 4}};
+  table["RotaryEmbedding"] = {
+      [](NodeContext &node) {
+        return convertRotaryEmbedding(
+            node, {/*x=*/0, /*cos=*/1, /*sin=*/2, /*positions=*/3});
+      },
+      {3, 4}};
 }

@@ -57,6 +57,18 @@ Value createScalar(NodeContext &node, Type element, double value);
 FailureOr<Value> createRootMeanSquareNorm(NodeContext &node, Value x,
                                           Value scale, float epsilon);
 
+/// Where a RotaryEmbedding's operands are: ONNX's (opset 23) and ONNX
+/// Runtime's (com.microsoft) order them differently.
+struct RotaryEmbeddingInputs {
+  int x, cos, sin, positions;
+};
+/// RotaryEmbedding as `tessera.rotary` (defined in NeuralOps.cpp): a 4-D
+/// [B, H, S, D] input or a 3-D [B, S, H·D] one with `num_heads`; caches of
+/// one angle per pair gathered at the positions; `interleaved`;
+/// `rotary_embedding_dim` rotates the first dims of each head.
+LogicalResult convertRotaryEmbedding(NodeContext &node,
+                                     const RotaryEmbeddingInputs &inputs);
+
 } // namespace mlir::tessera::onnx_frontend
 
 #endif // TESSERA_FRONTENDS_ONNX_OPCONVERTERS_H

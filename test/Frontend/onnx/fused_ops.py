@@ -106,6 +106,7 @@ def cases():
            {"epsilon": 1e-5}, [layer_norm(x, gamma, beta, 1e-5), mean, inv_std])
     yield "onnx_rms_norm", "RMSNormalization", [x, gamma], {"epsilon": 1e-6}, [rms_norm(x, gamma, 1e-6)]
     yield from attention_cases()
+    yield from rotary_cases()
 
 
 def attention(Q, K, V, mask=None, past=None, causal=False, scale=None, q_heads=None,
@@ -167,18 +168,76 @@ def attention_cases():
            [attention(Q3, K3, V3, q_heads=4, kv_heads=2)[0]])
 
 
+def rotary(x, cos_cache, sin_cache, positions=None, interleaved=False, rotated=0,
+           heads=None, offset=None):
+    """RotaryEmbedding from ONNX's specification (opset 23) and ONNX
+    Runtime's: x [B, H, S, D], or [B, S, H*D] with `heads`; pairs (i, i + R/2)
+    or (2i, 2i + 1) of the first R dims rotated by the angle of pair i at
+    the token's position."""
+    three_d = x.ndim == 3
+    if three_d:
+        b, s, hidden = x.shape
+        x = x.reshape(b, s, heads, hidden // heads).transpose(0, 2, 1, 3)
+    seq, size = x.shape[2], x.shape[3]
+    r = rotated or size
+    if offset is not None:
+        positions = (offset + np.arange(seq))[None, :]
+    cos = cos_cache[positions] if positions is not None else cos_cache  # [B, S, R/2]
+    sin = sin_cache[positions] if positions is not None else sin_cache
+    cos, sin = cos[:, None], sin[:, None]
+    y = x.copy()
+    if interleaved:
+        first, second = x[..., 0:r:2], x[..., 1:r:2]
+        y[..., 0:r:2] = first * cos - second * sin
+        y[..., 1:r:2] = first * sin + second * cos
+    else:
+        first, second = x[..., :r // 2], x[..., r // 2:r]
+        y[..., :r // 2] = first * cos - second * sin
+        y[..., r // 2:r] = first * sin + second * cos
+    if three_d:
+        y = y.transpose(0, 2, 1, 3).reshape(x.shape[0], seq, -1)
+    return y
+
+
+def rotary_cases():
+    x = a(2, 3, 5, 8)
+    cos_cache, sin_cache = a(12, 4), a(12, 4)
+    positions = rng.integers(0, 12, (2, 5)).astype(np.int64)
+    yield ("rotary_half", "RotaryEmbedding", [x, cos_cache, sin_cache, positions], {},
+           [rotary(x, cos_cache, sin_cache, positions)])
+    x3 = a(2, 5, 24)  # 3 heads of 8, the first 4 dims of each rotated
+    yield ("rotary_3d_interleaved_partial", "RotaryEmbedding",
+           [x3, cos_cache[:, :2], sin_cache[:, :2], positions],
+           {"interleaved": 1, "num_heads": 3, "rotary_embedding_dim": 4},
+           [rotary(x3, cos_cache[:, :2], sin_cache[:, :2], positions, interleaved=True,
+                   rotated=4, heads=3)])
+    cos, sin = a(2, 5, 4), a(2, 5, 4)
+    yield ("rotary_no_positions", "RotaryEmbedding", [x, cos, sin], {},
+           [rotary(x, cos, sin)])
+    yield ("rotary_contrib", "com.microsoft.RotaryEmbedding",
+           [x, positions, cos_cache, sin_cache], {"interleaved": 1},
+           [rotary(x, cos_cache, sin_cache, positions, interleaved=True)])
+    offset = np.array([4], np.int64)
+    yield ("rotary_contrib_offset_3d", "com.microsoft.RotaryEmbedding",
+           [x3, offset, cos_cache, sin_cache], {"num_heads": 3},
+           [rotary(x3, cos_cache, sin_cache, heads=3, offset=4)])
+
+
 DEFAULT_DOMAIN = {"SimplifiedLayerNormalization", "Gelu", "RMSNormalization", "Attention",
-                  "LayerNormalization"}
+                  "LayerNormalization", "RotaryEmbedding"}
 
 
 def elem_type(x):
-    return TensorProto.BOOL if x.dtype == bool else TensorProto.FLOAT
+    return {np.dtype(bool): TensorProto.BOOL,
+            np.dtype(np.int64): TensorProto.INT64}.get(x.dtype, TensorProto.FLOAT)
 
 
 def model(op, inputs, attrs, outputs):
     names = ["in%d" % i if x is not None else "" for i, x in enumerate(inputs)]
     out_names = ["out%d" % i if o is not None else "" for i, o in enumerate(outputs)]
     domain = "" if op in DEFAULT_DOMAIN else "com.microsoft"
+    if op.startswith("com.microsoft."):  # an op in both domains
+        domain, op = "com.microsoft", op[len("com.microsoft."):]
     node = helper.make_node(op, names, out_names, domain=domain, **attrs)
     graph = helper.make_graph(
         [node], op,
