@@ -276,6 +276,24 @@ RowPredicate rowPredicateOf(KernelEmitter &e, MaskAttr m,
                                    arith::CmpIPredicate::sle, key, positions[r])
           .getResult();
     };
+  case MaskKind::Prefix: {
+    // One row sees exactly its range; rows of a group differ past the
+    // prefix, on their diagonals.
+    if (rowCount == 1)
+      return {};
+    int64_t length = *m.getLength();
+    return [&e, positions, length](int64_t r, Value key, Value) {
+      OpBuilder &b = e.builder();
+      Location loc = e.loc();
+      return arith::OrIOp::create(
+                 b, loc,
+                 arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, key,
+                                       e.index(length)),
+                 arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, key,
+                                       positions[r]))
+          .getResult();
+    };
+  }
   case MaskKind::Sliding: {
     // Dilated bands have one row per invocation.
     if (rowCount == 1 || m.getDilation() != 1)

@@ -232,6 +232,20 @@ std::optional<MaskAttr> classify(MLIRContext *context,
   auto causal = MaskAttr::getCausal(context);
   if (matches(causal, visible))
     return causal;
+  // A causal mask with a prefix every query sees (a prefix LM, BLIP-2's
+  // Q-Former): its length from the first row, which sees the prefix alone
+  // (or its diagonal, with cached keys before it: then the match fails
+  // unless the prefix is longer).
+  if (n > 0) {
+    int64_t prefix = 0;
+    while (prefix < numKeys(visible) && visible[0][prefix])
+      ++prefix;
+    if (prefix > 1) {
+      auto withPrefix = MaskAttr::getPrefix(context, prefix);
+      if (matches(withPrefix, visible))
+        return withPrefix;
+    }
+  }
   // A band: its reach and stride from the middle row.
   std::optional<MaskAttr> band = bandOfRow(context, visible, n / 2, {});
   if (band && matches(*band, visible))

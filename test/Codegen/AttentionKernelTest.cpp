@@ -343,6 +343,13 @@ const AttentionCase kAttentionCases[] = {
     AttentionCase{2, 1, 19, 19, 80, "#tessera.mask<causal>", false, false},
     AttentionCase{1, 1, 30, 30, 96, "", false, true},
     AttentionCase{2, 2, 21, 21, 128, "#tessera.mask<causal>", true, false},
+    // a prefix LM / BLIP-2's Q-Former: the first keys seen by every query,
+    // causal after them; with a fully masked row (key 0 padded is in the
+    // prefix: no row loses every key), and decoding with past keys
+    AttentionCase{2, 2, 40, 40, 16, "#tessera.mask<prefix, length = 9>", true,
+                  false},
+    AttentionCase{2, 2, 3, 20, 32, "#tessera.mask<prefix, length = 12>", false,
+                  true},
     // a head dim that is no multiple of 4: scalar loads
     AttentionCase{2, 2, 19, 19, 30, "#tessera.mask<causal>", true, false},
     // the epilogue reads single elements of the vec4-bound query
@@ -398,7 +405,7 @@ attentionCaseName(const ::testing::TestParamInfo<AttentionCase> &info) {
   const AttentionCase &c = info.param;
   std::string kind = "none";
   // A global mask names its inner kind after its own: look for it first.
-  for (const char *known : {"global", "window", "sliding", "causal"})
+  for (const char *known : {"global", "window", "sliding", "prefix", "causal"})
     if (std::string(c.mask).find(known) != std::string::npos) {
       kind = known;
       break;
@@ -416,11 +423,11 @@ INSTANTIATE_TEST_SUITE_P(Variants, AttentionKernelTest,
 /// The cases above with f16 storage, one or more per mask kind: none (with
 /// cross lengths and a bias), causal with GQA and a fully masked row,
 /// causal with past keys, sliding, dilated, global, window with shift and
-/// its relative bias, ALiBi, head dims 64, 128 and 30 (scalar loads), and
-/// the vec4 epilogue.
+/// its relative bias, ALiBi, prefix, head dims 64, 128 and 30 (scalar
+/// loads), and the vec4 epilogue.
 std::vector<AttentionCase> f16AttentionCases() {
   std::vector<AttentionCase> cases;
-  for (size_t index : {1, 3, 4, 5, 7, 8, 10, 13, 14, 17, 18, 21, 22, 23}) {
+  for (size_t index : {1, 3, 4, 5, 7, 8, 10, 13, 14, 17, 18, 21, 22, 24, 25}) {
     AttentionCase c = kAttentionCases[index];
     c.f16 = true;
     cases.push_back(c);

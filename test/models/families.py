@@ -13,7 +13,9 @@ Families: bert, gpt2, gpt2-past (decoding with a key/value cache), vit,
 clip-text, clip-text-pooled (with the end-of-text pooling), clip-vision, swin,
 transformer (torch.nn's encoder-decoder), blip-text, detr-decoder, longformer,
 longformer-sliced (global rows sliced off and concatenated back), llama and
-llama-past (RMSNorm, rotary embeddings, grouped-query attention, SwiGLU); each has
+llama-past (RMSNorm, rotary embeddings, grouped-query attention, SwiGLU),
+qformer (BLIP-2's Q-Former: learned queries before the text, the UniLM
+prefix mask, cross-attention from the queries every other layer); each has
 2 layers. Weights are random with a fixed seed. Options give the other forms
 exporters write (--no-constant-folding, --keep-initializers-as-inputs,
 --external-data, --half). With --reference DIR the
@@ -1003,12 +1005,121 @@ class LlamaPast(Llama):
         return (hidden, *presents)
 
 
+QFORMER_QUERIES = 8  # BLIP-2 learns 32
+
+
+class QFormerAttention(nn.Module):
+    """LAVIS's BertAttention: self (query, key, value; key and value from
+    the image features for cross attention) and output (dense + LayerNorm
+    of the residual)."""
+
+    def __init__(self):
+        super().__init__()
+        self.query, self.key, self.value = (nn.Linear(HIDDEN, HIDDEN) for _ in range(3))
+        self.dense = nn.Linear(HIDDEN, HIDDEN)
+        self.LayerNorm = nn.LayerNorm(HIDDEN, eps=1e-12)
+
+    def forward(self, x, mask, kv=None):
+        kv = x if kv is None else kv
+        q = split_heads(self.query(x), HEADS)
+        k = split_heads(self.key(kv), HEADS)
+        v = split_heads(self.value(kv), HEADS)
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(HIDDEN // HEADS) + mask
+        context = merge_heads(torch.matmul(nn.functional.softmax(scores, dim=-1), v))
+        return self.LayerNorm(self.dense(context) + x)
+
+
+class QFormerFeedForward(nn.Module):
+    """intermediate (dense + GELU) and output (dense + LayerNorm)."""
+
+    def __init__(self):
+        super().__init__()
+        self.intermediate, self.output = nn.Linear(HIDDEN, FFN), nn.Linear(FFN, HIDDEN)
+        self.LayerNorm = nn.LayerNorm(HIDDEN, eps=1e-12)
+
+    def forward(self, x):
+        return self.LayerNorm(self.output(nn.functional.gelu(self.intermediate(x))) + x)
+
+
+class QFormerLayer(nn.Module):
+    """LAVIS's Q-Former BertLayer: self-attention over the queries and the
+    text; for the queries alone, cross-attention to the image features
+    (every other layer) and their own feed-forward (intermediate_query,
+    output_query); the text's feed-forward; the two concatenated back."""
+
+    def __init__(self, cross):
+        super().__init__()
+        self.attention = QFormerAttention()
+        self.crossattention = QFormerAttention() if cross else None
+        self.feed_forward_query = QFormerFeedForward()
+        self.feed_forward = QFormerFeedForward()
+
+    def forward(self, x, mask, image, image_mask):
+        attended = self.attention(x, mask)
+        queries = attended[:, :QFORMER_QUERIES, :]
+        if self.crossattention is not None:
+            queries = self.crossattention(queries, image_mask, image)
+        text = self.feed_forward(attended[:, QFORMER_QUERIES:, :])
+        return torch.cat([self.feed_forward_query(queries), text], dim=1)
+
+
+class QFormer(nn.Module):
+    """BLIP-2's Q-Former as LAVIS computes it for image-grounded text
+    generation: QFORMER_QUERIES learned query tokens before the text embeddings
+    (word + position, LayerNorm over both), the UniLM mask of
+    get_extended_attention_mask(is_decoder=True, has_query=True): queries
+    see the queries, text sees every query and, causally, earlier text,
+    times the padding (the queries' all ones); cross-attention from the
+    queries to the image features in layers 0, 2, ... The output is every
+    position, queries first."""
+
+    inputs = {**Bert.inputs, "image_embeds": ("features", {0: "batch", 1: "image_seq"})}
+    output_axes = {0: "batch", 1: "positions"}
+
+    def __init__(self):
+        super().__init__()
+        self.query_tokens = nn.Parameter(0.5 * torch.randn(1, QFORMER_QUERIES, HIDDEN))
+        self.word_embeddings = nn.Embedding(VOCAB, HIDDEN)
+        self.position_embeddings = nn.Embedding(MAX_POS, HIDDEN)
+        self.register_buffer("position_ids", torch.arange(MAX_POS).expand((1, -1)))
+        self.LayerNorm = nn.LayerNorm(HIDDEN, eps=1e-12)
+        self.layer = nn.ModuleList(QFormerLayer(cross=i % 2 == 0) for i in range(LAYERS))
+
+    @staticmethod
+    def extended_mask(attention_mask, input_shape, dtype):
+        batch_size, seq_length = input_shape
+        seq_ids = torch.arange(seq_length)
+        causal_mask = seq_ids[None, None, :].repeat(batch_size, seq_length, 1) <= seq_ids[None, :, None]
+        causal_mask = causal_mask.to(attention_mask.dtype)
+        prefix_seq_len = attention_mask.shape[1] - causal_mask.shape[1]
+        causal_mask = torch.cat([torch.zeros((batch_size, prefix_seq_len, seq_length),
+                                             dtype=causal_mask.dtype), causal_mask], axis=1)
+        causal_mask = torch.cat([torch.ones((batch_size, causal_mask.shape[1], prefix_seq_len),
+                                            dtype=causal_mask.dtype), causal_mask], axis=-1)
+        extended = causal_mask[:, None, :, :] * attention_mask[:, None, None, :]
+        return (1.0 - extended.to(dtype)) * -10000.0
+
+    def forward(self, input_ids, attention_mask, image_embeds):
+        bsz, seq = input_ids.size()
+        text = self.word_embeddings(input_ids) + self.position_embeddings(self.position_ids[:, :seq])
+        queries = self.query_tokens.expand(bsz, -1, -1)
+        x = self.LayerNorm(torch.cat((queries, text), dim=1))
+        query_atts = torch.ones(queries.size()[:-1], dtype=attention_mask.dtype)
+        mask = self.extended_mask(torch.cat([query_atts, attention_mask], dim=1),
+                                  input_ids.size(), x.dtype)
+        image_atts = torch.ones(image_embeds.size()[:-1], dtype=torch.long)
+        image_mask = (1.0 - image_atts[:, None, None, :].to(x.dtype)) * -10000.0
+        for layer in self.layer:
+            x = layer(x, mask, image_embeds, image_mask)
+        return x
+
+
 FAMILIES = {"bert": Bert, "gpt2": Gpt2, "gpt2-past": Gpt2Past, "gpt2-lm": Gpt2Lm, "vit": Vit, "clip-text": ClipText,
             "clip-text-pooled": ClipTextPooled, "longformer-sliced": LongformerSliced,
             "clip-vision": ClipVision, "clip": Clip, "transformer": EncoderDecoder,
             "blip-text": BlipTextDecoder, "blip-lm": BlipLm, "transformer-lm": TransformerLm, "detr-decoder": DetrDecoder,
             "longformer": Longformer, "swin": Swin, "llama": Llama, "llama-interleaved": LlamaInterleaved,
-            "llama-past": LlamaPast}
+            "llama-past": LlamaPast, "qformer": QFormer}
 
 
 def example_inputs(model, batch=3, seq=11, past=6, fully_padded=True):

@@ -62,6 +62,8 @@ typename A::Bool maskShows(MaskAttr mask, A &a, typename A::Int queryPos,
     return a.truth(true);
   case MaskKind::Causal:
     return a.le(key, queryPos);
+  case MaskKind::Prefix:
+    return a.either(a.lt(key, c(*mask.getLength())), a.le(key, queryPos));
   case MaskKind::Sliding: {
     Int distance = a.sub(queryPos, key);
     return a.both(a.both(a.le(distance, c(*mask.getLeft())),
@@ -111,13 +113,14 @@ typename A::Bool maskShows(MaskAttr mask, A &a, typename A::Int queryPos,
 
 /// Whether adjacent query rows see (nearly) the same keys under `mask`, so
 /// that a group of rows can share one key range (maskKeyRange) and the
-/// loads of its keys: none, causal, undilated sliding, and window masks
-/// (rows of one window, taken in window order). Global and dilated masks
-/// take one row at a time.
+/// loads of its keys: none, causal, prefix, undilated sliding, and window
+/// masks (rows of one window, taken in window order). Global and dilated
+/// masks take one row at a time.
 inline bool rowsShareKeyRange(MaskAttr mask) {
   switch (mask.getKind()) {
   case MaskKind::None:
   case MaskKind::Causal:
+  case MaskKind::Prefix:
   case MaskKind::Window:
     return true;
   case MaskKind::Sliding:
@@ -174,6 +177,10 @@ maskKeyRange(MaskAttr mask, A &a, typename A::Int first, typename A::Int last,
   case MaskKind::Causal:
     // Every key up to the last row's diagonal.
     return {a.min(a.max(a.add(last, c(1)), c(0)), keyLength), identity};
+  case MaskKind::Prefix:
+    // The prefix, and every key up to the last row's diagonal.
+    return {a.min(a.max(a.add(last, c(1)), c(*mask.getLength())), keyLength),
+            identity};
   case MaskKind::Sliding: {
     int64_t dilation = mask.getDilation();
     int64_t left = *mask.getLeft(), right = *mask.getRight();

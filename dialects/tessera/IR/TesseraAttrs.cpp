@@ -34,11 +34,13 @@ LogicalResult MaskAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                std::optional<int64_t> right, int64_t dilation,
                                ArrayRef<int64_t> tokens, MaskAttr inner,
                                ArrayRef<int64_t> grid,
-                               std::optional<int64_t> size, int64_t shift) {
+                               std::optional<int64_t> size, int64_t shift,
+                               std::optional<int64_t> length) {
   StringRef kindName = stringifyMaskKind(kind);
   bool isSliding = kind == MaskKind::Sliding;
   bool isGlobal = kind == MaskKind::Global;
   bool isWindow = kind == MaskKind::Window;
+  bool isPrefix = kind == MaskKind::Prefix;
 
   // Parameters that only one kind reads must not appear on another kind.
   auto rejectUnless = [&](bool allowed, bool present,
@@ -55,8 +57,12 @@ LogicalResult MaskAttr::verify(function_ref<InFlightDiagnostic()> emitError,
       failed(rejectUnless(isGlobal, static_cast<bool>(inner), "inner")) ||
       failed(rejectUnless(isWindow, !grid.empty(), "grid")) ||
       failed(rejectUnless(isWindow, size.has_value(), "size")) ||
-      failed(rejectUnless(isWindow, shift != 0, "shift")))
+      failed(rejectUnless(isWindow, shift != 0, "shift")) ||
+      failed(rejectUnless(isPrefix, length.has_value(), "length")))
     return failure();
+  if (isPrefix && (!length || *length < 1))
+    return emitError() << "a 'prefix' mask needs a positive 'length' (the "
+                          "keys every query sees)";
 
   if (isSliding) {
     if (!left || !right)
@@ -121,19 +127,24 @@ MaskAttr MaskAttr::getCausal(MLIRContext *context) {
 MaskAttr MaskAttr::getSliding(MLIRContext *context, int64_t left, int64_t right,
                               int64_t dilation) {
   return get(context, MaskKind::Sliding, left, right, dilation, {}, MaskAttr(),
-             {}, std::nullopt, 0);
+             {}, std::nullopt, 0, std::nullopt);
 }
 
 MaskAttr MaskAttr::getGlobal(MLIRContext *context, ArrayRef<int64_t> tokens,
                              MaskAttr inner) {
   return get(context, MaskKind::Global, std::nullopt, std::nullopt, 1, tokens,
-             inner, {}, std::nullopt, 0);
+             inner, {}, std::nullopt, 0, std::nullopt);
 }
 
 MaskAttr MaskAttr::getWindow(MLIRContext *context, ArrayRef<int64_t> grid,
                              int64_t size, int64_t shift) {
   return get(context, MaskKind::Window, std::nullopt, std::nullopt, 1, {},
-             MaskAttr(), grid, size, shift);
+             MaskAttr(), grid, size, shift, std::nullopt);
+}
+
+MaskAttr MaskAttr::getPrefix(MLIRContext *context, int64_t length) {
+  return get(context, MaskKind::Prefix, std::nullopt, std::nullopt, 1, {},
+             MaskAttr(), {}, std::nullopt, 0, length);
 }
 
 bool MaskAttr::isVisible(int64_t queryIndex, int64_t keyIndex,

@@ -39,7 +39,8 @@ def Tessera_MaskKind : I32EnumAttr<"MaskKind", "attention mask variant", [
       I32EnumAttrCase<"Causal", 1, "causal">,
       I32EnumAttrCase<"Sliding", 2, "sliding">,
       I32EnumAttrCase<"Global", 3, "global">,
-      I32EnumAttrCase<"Window", 4, "window">
+      I32EnumAttrCase<"Window", 4, "window">,
+      I32EnumAttrCase<"Prefix", 5, "prefix">
     ]> {
   let cppNamespace = "::mlir::tessera";
   let genSpecializedAttr = 0;
@@ -87,6 +88,7 @@ def Tessera_MaskAttr : Tessera_Attr<"Mask", "mask"> {
     | `sliding, left = L, right = R, dilation = D` | `p(i) - L <= j <= p(i) + R` and `(p(i) - j) mod D == 0` |
     | `global, tokens = [...], inner = M` | `i` or `j` is a global token, or `M` allows it |
     | `window, grid = [H, W], size = S, shift = T` | both lie in the same `S`×`S` window of the `H`×`W` token grid cyclically shifted by `T`; when `T > 0` they also lie in the same region of the shift (Swin's shifted-window mask) |
+    | `prefix, length = P` | `j < P` or `j <= p(i)`: causal, with the first `P` keys seen by every query (a prefix LM; BLIP-2's Q-Former, whose queries see each other and whose text sees them) |
 
     Examples:
 
@@ -97,6 +99,7 @@ def Tessera_MaskAttr : Tessera_Attr<"Mask", "mask"> {
     #tessera.mask<sliding, left = 256, right = 256, dilation = 2>
     #tessera.mask<global, tokens = [0, 7], inner = #tessera.mask<sliding, left = 2, right = 2>>
     #tessera.mask<window, grid = [56, 56], size = 7, shift = 3>
+    #tessera.mask<prefix, length = 32>
     ```
   }];
   let parameters = (ins
@@ -108,17 +111,19 @@ def Tessera_MaskAttr : Tessera_Attr<"Mask", "mask"> {
     OptionalParameter<"::mlir::tessera::MaskAttr", "mask for non-global tokens (global)">:$inner,
     Tessera_IntListParameter<"token grid [H, W] (window)">:$grid,
     OptionalParameter<"std::optional<int64_t>", "window side (window)">:$size,
-    DefaultValuedParameter<"int64_t", "0", "cyclic shift (window)">:$shift
+    DefaultValuedParameter<"int64_t", "0", "cyclic shift (window)">:$shift,
+    OptionalParameter<"std::optional<int64_t>", "keys every query sees (prefix)">:$length
   );
   let assemblyFormat = [{
-    `<` $kind (`,` struct($left, $right, $dilation, $tokens, $inner, $grid, $size, $shift)^)? `>`
+    `<` $kind (`,` struct($left, $right, $dilation, $tokens, $inner, $grid, $size, $shift, $length)^)? `>`
   }];
   let genVerifyDecl = 1;
   let builders = [
     AttrBuilder<(ins "::mlir::tessera::MaskKind":$kind), [{
       return $_get($_ctxt, kind, std::nullopt, std::nullopt, 1,
                    ::llvm::ArrayRef<int64_t>(), MaskAttr(),
-                   ::llvm::ArrayRef<int64_t>(), std::nullopt, 0);
+                   ::llvm::ArrayRef<int64_t>(), std::nullopt, 0,
+                   std::nullopt);
     }]>
   ];
   let extraClassDeclaration = [{
@@ -133,6 +138,7 @@ def Tessera_MaskAttr : Tessera_Attr<"Mask", "mask"> {
     static MaskAttr getWindow(::mlir::MLIRContext *context,
                               ::llvm::ArrayRef<int64_t> grid, int64_t size,
                               int64_t shift);
+    static MaskAttr getPrefix(::mlir::MLIRContext *context, int64_t length);
 
     /// The element predicate: whether query `queryIndex` may attend to key
     /// `keyIndex` for `numQueries` queries over `numKeys` keys. This is the

@@ -230,6 +230,7 @@ LogicalResult AttentionOp::verify() {
   switch (mask.getKind()) {
   case MaskKind::None:
   case MaskKind::Causal:
+  case MaskKind::Prefix:
   case MaskKind::Sliding:
     break;
   case MaskKind::Global: {

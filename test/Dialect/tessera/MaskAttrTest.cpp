@@ -63,6 +63,22 @@ TEST_F(MaskAttrTest, CausalWithPastKeysIsBottomRightAligned) {
                 [](int64_t, int64_t) { return true; });
 }
 
+TEST_F(MaskAttrTest, PrefixIsTheUniLMMaskOfBlip2sQFormer) {
+  // LAVIS's get_extended_attention_mask(is_decoder, has_query): a causal
+  // [T, T] table over the text, zero rows for the P queries stacked above
+  // it, then P columns of ones in front of every row.
+  const int64_t queries = 4, text = 6, length = queries + text;
+  std::vector<std::vector<bool>> table(length, std::vector<bool>(length));
+  for (int64_t i = 0; i < length; ++i)
+    for (int64_t j = 0; j < length; ++j)
+      table[i][j] = j < queries || (i >= queries && j - queries <= i - queries);
+  expectMatches(MaskAttr::getPrefix(&context, queries), length, length,
+                [&](int64_t i, int64_t j) { return table[i][j]; });
+  // With cached keys (a prefix LM decoding): query i is token 7 + i.
+  expectMatches(MaskAttr::getPrefix(&context, 3), 2, 9,
+                [](int64_t i, int64_t j) { return j < 3 || j <= 7 + i; });
+}
+
 TEST_F(MaskAttrTest, SlidingIsABand) {
   // Longformer: |i - j| <= w on each side; here asymmetric.
   expectMatches(sliding(2, 1), 10, 10,
@@ -138,10 +154,16 @@ TEST_F(MaskAttrTest, VerifierRejectsParametersOfOtherKinds) {
       [](Diagnostic &) { return success(); });
   EXPECT_FALSE(MaskAttr::getChecked(emitError, &context, MaskKind::Causal,
                                     int64_t(3), std::nullopt, 1, {}, MaskAttr(),
-                                    {}, std::nullopt, 0));
+                                    {}, std::nullopt, 0, std::nullopt));
   EXPECT_TRUE(MaskAttr::getChecked(emitError, &context, MaskKind::Sliding,
                                    int64_t(3), int64_t(0), 1, {}, MaskAttr(),
-                                   {}, std::nullopt, 0));
+                                   {}, std::nullopt, 0, std::nullopt));
+  EXPECT_FALSE(MaskAttr::getChecked(
+      emitError, &context, MaskKind::Prefix, std::nullopt, std::nullopt, 1, {},
+      MaskAttr(), {}, std::nullopt, 0, std::nullopt));
+  EXPECT_FALSE(MaskAttr::getChecked(
+      emitError, &context, MaskKind::Causal, std::nullopt, std::nullopt, 1, {},
+      MaskAttr(), {}, std::nullopt, 0, int64_t(4)));
 }
 
 } // namespace

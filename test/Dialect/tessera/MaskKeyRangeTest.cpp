@@ -90,6 +90,11 @@ TEST_F(MaskKeyRangeTest, Causal) {
   checkRowGroups(MaskAttr::getCausal(&context), 4);
 }
 
+TEST_F(MaskKeyRangeTest, Prefix) {
+  for (int64_t length : {1, 3, 8, 20})
+    checkRowGroups(MaskAttr::getPrefix(&context, length), 4);
+}
+
 TEST_F(MaskKeyRangeTest, Sliding) {
   for (auto [left, right] :
        std::vector<std::pair<int64_t, int64_t>>{{2, 3}, {0, 4}, {4, 0}, {1, 1}})

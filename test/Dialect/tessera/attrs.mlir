@@ -27,6 +27,8 @@ func.func @masks() {
   "test.op"() {mask = #tessera.mask<window, grid = [56, 56], size = 7>} : () -> ()
   // CHECK: mask = #tessera.mask<window, grid = [56, 56], size = 7, shift = 3>
   "test.op"() {mask = #tessera.mask<window, grid = [56, 56], size = 7, shift = 3>} : () -> ()
+  // CHECK: mask = #tessera.mask<prefix, length = 32>
+  "test.op"() {mask = #tessera.mask<prefix, length = 32>} : () -> ()
   return
 }
 

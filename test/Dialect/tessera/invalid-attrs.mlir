@@ -160,3 +160,18 @@
 
 // expected-error @+1 {{'parallel_workgroups' is 0; a device runs at least one workgroup}}
 "test.op"() {target = #tessera.target<name = "x", subgroup_size = 8, max_shared_memory = 32768, max_workgroup_invocations = 1024, max_push_constants_size = 128, max_storage_buffer_range = 134217728, fp16 = true, int8 = true, parallel_workgroups = 0>} : () -> ()
+
+// -----
+
+// expected-error @+1 {{a 'prefix' mask needs a positive 'length' (the keys every query sees)}}
+"test.op"() {mask = #tessera.mask<prefix>} : () -> ()
+
+// -----
+
+// expected-error @+1 {{a 'prefix' mask needs a positive 'length' (the keys every query sees)}}
+"test.op"() {mask = #tessera.mask<prefix, length = 0>} : () -> ()
+
+// -----
+
+// expected-error @+1 {{'length' does not apply to a 'causal' mask}}
+"test.op"() {mask = #tessera.mask<causal, length = 4>} : () -> ()
