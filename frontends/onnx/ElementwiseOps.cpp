@@ -246,6 +246,18 @@ LogicalResult convertNeg(NodeContext &node) {
   return convertUnary<NegOp>(node);
 }
 
+/// Reciprocal: 1 / x.
+LogicalResult convertReciprocal(NodeContext &node) {
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  if (!isa<FloatType>(node.elementType(0)))
+    return node.emitError() << "takes the reciprocal of " << node.elementType(0)
+                            << "; only floats";
+  return node.setOutput(
+      0, node.create<DivOp>(createScalar(node, node.elementType(0), 1.0), *x));
+}
+
 LogicalResult convertWhere(NodeContext &node) {
   std::optional<SmallVector<DimExpr>> condition = node.known(0),
                                       x = node.known(1), y = node.known(2);
@@ -322,6 +334,7 @@ void mlir::tessera::onnx_frontend::addElementwiseConverters(
   table["Greater"] = {convertCompare<ComparePredicate::GT>, {2, 2}};
   table["GreaterOrEqual"] = {convertCompare<ComparePredicate::GE>, {2, 2}};
   table["Sqrt"] = {convertUnary<SqrtOp>, {1, 1}};
+  table["Reciprocal"] = {convertReciprocal, {1, 1}};
   table["Exp"] = {convertUnary<ExpOp>, {1, 1}};
   table["Erf"] = {convertUnary<ErfOp>, {1, 1}};
   table["Tanh"] = {convertUnary<TanhOp>, {1, 1}};

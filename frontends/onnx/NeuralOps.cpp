@@ -177,7 +177,7 @@ LogicalResult convertSoftmax(NodeContext &node) {
 /// inverse standard deviation over the last dim (kept as 1), in
 /// `stash_type`'s f32. Exporters name them even when nothing reads them;
 /// what nothing reads is erased later.
-LogicalResult setNormStatistics(NodeContext &node, Value x) {
+LogicalResult setNormStatistics(NodeContext &node, Value x, int64_t axis) {
   auto named = [&](int i) {
     return i < node.numOutputs() && !node.node().output(i).empty();
   };
@@ -192,7 +192,9 @@ LogicalResult setNormStatistics(NodeContext &node, Value x) {
     x = CastOp::create(node.builder(), node.loc(),
                        cast<RankedTensorType>(x.getType()).clone(f32), x);
   }
-  SmallVector<int64_t> last = {node.rank(0) - 1};
+  SmallVector<int64_t> last;
+  for (int64_t d = axis; d < node.rank(0); ++d)
+    last.push_back(d);
   FailureOr<Value> mean = node.create<ReduceMeanOp>(x, last, true);
   FailureOr<Value> centered =
       succeeded(mean) ? node.create<SubOp>(x, *mean) : mean;
@@ -218,17 +220,111 @@ LogicalResult setNormStatistics(NodeContext &node, Value x) {
   return success();
 }
 
+/// `x` times `scale` plus `bias`, both per channel (dim 1 of x): reshaped
+/// to [C, 1, ...] to broadcast over the dims after it.
+FailureOr<Value> perChannelAffine(NodeContext &node, Value x, int scaleIndex,
+                                  int biasIndex) {
+  FailureOr<SymbolicShape> shape = node.shapeOf(x);
+  if (failed(shape))
+    return failure();
+  SmallVector<DimExpr> channels = {(*shape)[1]};
+  channels.append(shape->size() - 2, DimExpr::constant(1));
+  FailureOr<Value> y = x;
+  for (auto [index, isScale] :
+       {std::pair{scaleIndex, true}, std::pair{biasIndex, false}}) {
+    FailureOr<Value> parameter = node.input(index);
+    if (failed(parameter) || failed(y))
+      return failure();
+    if (node.rank(index) != 1 || node.shape(index)[0] != (*shape)[1])
+      return node.emitError()
+             << "has a " << (isScale ? "scale" : "bias") << " of "
+             << shapeText(node.shape(index), node) << " for the "
+             << shapeText({(*shape)[1]}, node) << " channels of its input";
+    Value column = createReshape(node, *parameter, channels);
+    y = isScale ? node.create<MulOp>(*y, column)
+                : node.create<AddOp>(*y, column);
+  }
+  return y;
+}
+
+/// InstanceNormalization: each (batch, channel) normalised over the dims
+/// after the channel, then scaled and shifted per channel.
+LogicalResult convertInstanceNormalization(NodeContext &node) {
+  if (node.rank(0) < 3)
+    return node.emitError() << "normalizes an input of rank " << node.rank(0)
+                            << "; InstanceNormalization takes [N, C, D...]";
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  OpBuilder &b = node.builder();
+  FailureOr<Value> normed = node.create<LayerNormOp>(
+      *x, Value(), Value(), b.getI64IntegerAttr(2),
+      b.getF32FloatAttr(node.floatAttr("epsilon", 1e-5f)));
+  return node.setOutput(
+      0, succeeded(normed) ? perChannelAffine(node, *normed, 1, 2) : normed);
+}
+
+/// GroupNormalization (opset 18; per-channel scale and bias from 21): the
+/// channels split into num_groups groups, each (batch, group) normalised
+/// over its channels and the dims after them, then scaled and shifted. At
+/// opsets 18 to 20 the scale and bias hold one value per group.
+LogicalResult convertGroupNormalization(NodeContext &node) {
+  const SymbolicShape &shape = node.shape(0);
+  int64_t groups = node.intAttr("num_groups", 0);
+  if (node.rank(0) < 3 || groups <= 0 || !shape[1].isConstant() ||
+      shape[1].getCoefficient() % groups != 0)
+    return node.emitError() << "splits the channels of "
+                            << shapeText(shape, node) << " into " << groups
+                            << " groups; the input must be [N, C, D...] with "
+                               "a static C that many groups divide";
+  if (node.intAttr("stash_type", 1) != 1)
+    return node.emitError() << "computes in a type other than float "
+                               "(stash_type "
+                            << node.intAttr("stash_type", 1) << ")";
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  OpBuilder &b = node.builder();
+  DimExpr perGroup = DimExpr::constant(shape[1].getCoefficient() / groups);
+  for (const DimExpr &d : ArrayRef<DimExpr>(shape).drop_front(2))
+    perGroup = perGroup * d;
+  DimExpr g = DimExpr::constant(groups);
+  Value grouped = createReshape(node, *x, {shape[0], g, perGroup});
+  FailureOr<Value> normed = node.create<LayerNormOp>(
+      grouped, Value(), Value(), b.getI64IntegerAttr(2),
+      b.getF32FloatAttr(node.floatAttr("epsilon", 1e-5f)));
+  if (failed(normed))
+    return failure();
+  if (node.opset() >= 21)
+    return node.setOutput(
+        0, perChannelAffine(node, createReshape(node, *normed, shape), 1, 2));
+  // One scale and bias per group, on the grouped rows.
+  for (int index : {1, 2})
+    if (node.rank(index) != 1 || node.shape(index)[0] != g)
+      return node.emitError()
+             << "has a " << (index == 1 ? "scale" : "bias") << " of "
+             << shapeText(node.shape(index), node) << " for " << groups
+             << " groups (one per group before opset 21)";
+  FailureOr<Value> scale = node.input(1), bias = node.input(2);
+  if (failed(scale) || failed(bias))
+    return failure();
+  DimExpr one = DimExpr::constant(1);
+  FailureOr<Value> y =
+      node.create<MulOp>(*normed, createReshape(node, *scale, {g, one}));
+  y = succeeded(y)
+          ? node.create<AddOp>(*y, createReshape(node, *bias, {g, one}))
+          : y;
+  return node.setOutput(
+      0, succeeded(y) ? FailureOr<Value>(createReshape(node, *y, shape)) : y);
+}
+
 LogicalResult convertLayerNormalization(NodeContext &node) {
   int64_t rank = node.rank(0);
   FailureOr<int64_t> axis = node.normalizeAxis(node.intAttr("axis", -1), rank);
   if (failed(axis))
     return failure();
-  if (*axis != rank - 1)
-    return node.emitError() << "normalizes from axis " << *axis
-                            << "; Tessera's layer_norm normalizes the last "
-                               "dim";
   FailureOr<Value> x = node.input(0);
-  if (failed(x) || failed(setNormStatistics(node, *x)))
+  if (failed(x) || failed(setNormStatistics(node, *x, *axis)))
     return failure();
   Value scale, bias;
   if (node.hasInput(1)) {
@@ -724,6 +820,8 @@ void mlir::tessera::onnx_frontend::addNeuralConverters(ConverterTable &table) {
   table["Conv"] = {convertConv, {2, 3}};
   table["Softmax"] = {convertSoftmax, {1, 1}};
   table["LayerNormalization"] = {convertLayerNormalization, {2, 3}, {1, 3}};
+  table["InstanceNormalization"] = {convertInstanceNormalization, {3, 3}};
+  table["GroupNormalization"] = {convertGroupNormalization, {3, 3}};
   // Axes moved from an attribute to input 1: ReduceSum at opset 13, the
   // others at 18.
   table["ReduceSum"] = {convertReduce<ReduceSumOp, 13>, {1, 2}};

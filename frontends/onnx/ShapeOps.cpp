@@ -172,6 +172,16 @@ LogicalResult convertShape(NodeContext &node) {
   return success();
 }
 
+/// Size: the number of elements, known at compile time as the product of
+/// the dims (an expression of named dims where some are dynamic).
+LogicalResult convertSize(NodeContext &node) {
+  DimExpr count = DimExpr::constant(1);
+  for (const DimExpr &d : node.shape(0))
+    count = count * d;
+  node.setKnownOutput(0, node.builder().getI32Type(), {}, {count});
+  return success();
+}
+
 LogicalResult convertReshape(NodeContext &node) {
   std::optional<SmallVector<DimExpr>> target = node.known(1);
   if (!target)
@@ -837,6 +847,7 @@ LogicalResult convertTrilu(NodeContext &node) {
 
 void mlir::tessera::onnx_frontend::addShapeConverters(ConverterTable &table) {
   table["Shape"] = {convertShape, {1, 1}};
+  table["Size"] = {convertSize, {1, 1}};
   table["Reshape"] = {convertReshape, {2, 2}};
   table["Flatten"] = {convertFlatten, {1, 1}};
   table["Squeeze"] = {convertSqueeze, {1, 2}};

@@ -105,8 +105,33 @@ def cases():
     yield ("onnx_layer_norm_statistics", "LayerNormalization", [x, gamma, beta],
            {"epsilon": 1e-5}, [layer_norm(x, gamma, beta, 1e-5), mean, inv_std])
     yield "onnx_rms_norm", "RMSNormalization", [x, gamma], {"epsilon": 1e-6}, [rms_norm(x, gamma, 1e-6)]
+    yield from norm_cases()
     yield from attention_cases()
     yield from rotary_cases()
+
+
+def normalized(x, axes, eps):
+    mean = x.mean(axes, keepdims=True)
+    return (x - mean) / np.sqrt(((x - mean) ** 2).mean(axes, keepdims=True) + eps)
+
+
+def norm_cases():
+    """Normalisations over more than the last axis (ONNX's specification):
+    LayerNormalization from axis 1, InstanceNormalization (each batch and
+    channel over the rest), GroupNormalization (opset 21's per-channel
+    scale and bias; the model is at opset 23)."""
+    x = a(2, 3, 4)
+    gamma, beta = a(3, 4), a(3, 4)
+    yield ("layer_norm_axis1", "LayerNormalization", [x, gamma, beta], {"axis": 1},
+           [normalized(x, (1, 2), 1e-5) * gamma + beta])
+    image = a(2, 6, 4, 5)
+    scale, shift = a(6), a(6)
+    per_channel = (slice(None), None, None)
+    yield ("instance_norm", "InstanceNormalization", [image, scale, shift], {"epsilon": 1e-4},
+           [normalized(image, (2, 3), 1e-4) * scale[per_channel] + shift[per_channel]])
+    grouped = normalized(image.reshape(2, 3, 2, 4, 5), (2, 3, 4), 1e-5).reshape(image.shape)
+    yield ("group_norm", "GroupNormalization", [image, scale, shift], {"num_groups": 3},
+           [grouped * scale[per_channel] + shift[per_channel]])
 
 
 def attention(Q, K, V, mask=None, past=None, causal=False, scale=None, q_heads=None,
@@ -224,7 +249,8 @@ def rotary_cases():
 
 
 DEFAULT_DOMAIN = {"SimplifiedLayerNormalization", "Gelu", "RMSNormalization", "Attention",
-                  "LayerNormalization", "RotaryEmbedding"}
+                  "LayerNormalization", "RotaryEmbedding", "InstanceNormalization",
+                  "GroupNormalization"}
 
 
 def elem_type(x):
