@@ -28,8 +28,17 @@ using namespace mlir::tessera;
 
 namespace {
 
+/// Whether `reshape` only appends a dim of 1 (the unsqueeze before a
+/// stack), so that it keeps every element where it was.
+bool isTrailingUnsqueeze(ReshapeOp reshape) {
+  ArrayRef<int64_t> from = reshape.getInput().getType().getShape();
+  ArrayRef<int64_t> to = reshape.getType().getShape();
+  return to.size() == from.size() + 1 && to.back() == 1 &&
+         to.drop_back() == from;
+}
+
 /// `value` as `sign · source`, looking through negations, multiplications
-/// by ±1 and reshapes (the unsqueezes that stack the interleaved halves).
+/// by ±1 and trailing unsqueezes (which stack the interleaved halves).
 std::pair<Value, double> signedSource(Value value) {
   double sign = 1.0;
   while (true) {
@@ -39,7 +48,7 @@ std::pair<Value, double> signedSource(Value value) {
     sign *= p.constant;
     value = p.factors.front();
     auto reshape = value.getDefiningOp<ReshapeOp>();
-    if (!reshape)
+    if (!reshape || !isTrailingUnsqueeze(reshape))
       return {value, sign};
     value = reshape.getInput();
   }
@@ -95,8 +104,12 @@ std::optional<Rotation> matchRotation(Value value) {
     // Interleaved: the stack [..., D/2, 2] flattened back to [..., D].
     auto flatten = value.getDefiningOp<ReshapeOp>();
     concat = flatten ? flatten.getInput().getDefiningOp<ConcatOp>() : nullptr;
-    if (!concat || concat.getType().getRank() != type.getRank() + 1 ||
-        concat.getType().getShape().back() != 2)
+    // [..., D/2, 2] flattened: the leading dims kept, the last two merged.
+    if (!concat || concat.getType().getShape().back() != 2 ||
+        concat.getType().getShape().drop_back(2) !=
+            type.getShape().drop_back() ||
+        concat.getType().getShape().drop_back().back() * 2 !=
+            type.getShape().back())
       return std::nullopt;
     interleaved = true;
   }
