@@ -527,6 +527,8 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
         builder_, loc_, arith::MulFOp::create(builder_, loc_, x, cos),
         arith::MulFOp::create(builder_, loc_, other, sin));
   }
+  if (auto resize = dyn_cast<ResizeOp>(op))
+    return evaluateResize(resize, indices, known);
   if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp>(op))
     return evaluateReduction(op, indices, known);
   if (auto norm = dyn_cast<LayerNormOp>(op))
@@ -740,6 +742,116 @@ Value KernelEmitter::evaluateNorm(LayerNormOp norm, ArrayRef<Value> indices,
     y = arith::AddFOp::create(builder_, loc_, y,
                               evaluate(bias, own.take_back(), known));
   return y;
+}
+
+Value KernelEmitter::evaluateResize(ResizeOp resize, ArrayRef<Value> indices,
+                                    const llvm::DenseMap<Value, Value> &known) {
+  OpBuilder &b = builder_;
+  Type floatType = b.getF32Type(), i32 = b.getI32Type();
+  auto toFloat = [&](Value index) -> Value {
+    return arith::SIToFPOp::create(
+        b, loc_, floatType, arith::IndexCastOp::create(b, loc_, i32, index));
+  };
+  auto toIndex = [&](Value x) -> Value {
+    return arith::IndexCastOp::create(b, loc_, b.getIndexType(),
+                                      arith::FPToSIOp::create(b, loc_, i32, x));
+  };
+  auto clamp = [&](Value x, double high) -> Value {
+    return arith::MinimumFOp::create(
+        b, loc_, arith::MaximumFOp::create(b, loc_, x, f32(0.0)), f32(high));
+  };
+  SmallVector<Value> own = ownIndices(resize.getResult(), indices);
+  ArrayRef<int64_t> from = resize.getInput().getType().getShape();
+  // Per resized axis: the two neighbours and the second one's weight
+  // (linear), or the one sampled position (nearest, weight unused).
+  struct Sample {
+    int64_t axis;
+    Value low, high, weight;
+  };
+  SmallVector<Sample> samples;
+  SmallVector<Value> source = own;
+  for (auto [d, scale] : llvm::enumerate(resize.getScales())) {
+    if (scale == 1.0f)
+      continue;
+    // ONNX's output length in the formulas is the input's times the
+    // scale, unrounded (the result's size is its floor).
+    double in = from[d], out = in * scale;
+    Value x = toFloat(own[d]), position;
+    auto halfPixel = [&] {
+      return arith::SubFOp::create(
+          b, loc_,
+          arith::DivFOp::create(
+              b, loc_, arith::AddFOp::create(b, loc_, x, f32(0.5)), f32(scale)),
+          f32(0.5));
+    };
+    switch (resize.getCoordinates()) {
+    case ResizeCoordinates::HalfPixel:
+      position = halfPixel();
+      break;
+    case ResizeCoordinates::PytorchHalfPixel:
+      position = out > 1 ? Value(halfPixel()) : f32(0.0);
+      break;
+    case ResizeCoordinates::AlignCorners:
+      position = out > 1 ? Value(arith::MulFOp::create(
+                               b, loc_, x, f32((in - 1) / (out - 1))))
+                         : f32(0.0);
+      break;
+    case ResizeCoordinates::Asymmetric:
+      position = arith::DivFOp::create(b, loc_, x, f32(scale));
+      break;
+    case ResizeCoordinates::TfHalfPixelForNn:
+      position = arith::DivFOp::create(
+          b, loc_, arith::AddFOp::create(b, loc_, x, f32(0.5)), f32(scale));
+      break;
+    }
+    if (resize.getMode() == ResizeMode::Nearest) {
+      Value rounded;
+      switch (resize.getNearest()) {
+      case NearestRounding::RoundPreferFloor: // halves down
+        rounded = math::CeilOp::create(
+            b, loc_, arith::SubFOp::create(b, loc_, position, f32(0.5)));
+        break;
+      case NearestRounding::RoundPreferCeil: // halves up
+        rounded = math::FloorOp::create(
+            b, loc_, arith::AddFOp::create(b, loc_, position, f32(0.5)));
+        break;
+      case NearestRounding::Floor:
+        rounded = math::FloorOp::create(b, loc_, position);
+        break;
+      case NearestRounding::Ceil:
+        rounded = math::CeilOp::create(b, loc_, position);
+        break;
+      }
+      source[d] = toIndex(clamp(rounded, in - 1));
+      continue;
+    }
+    // Linear: between the neighbours of the position clamped to the input
+    // (the edge repeats beyond it, as ONNX's reference pads).
+    Value clamped = clamp(position, in - 1);
+    Value lowFloat = math::FloorOp::create(b, loc_, clamped);
+    Value low = toIndex(lowFloat);
+    Value high = arith::MinSIOp::create(
+        b, loc_, arith::AddIOp::create(b, loc_, low, index(1)),
+        index(static_cast<int64_t>(in) - 1));
+    samples.push_back({static_cast<int64_t>(d), low, high,
+                       arith::SubFOp::create(b, loc_, clamped, lowFloat)});
+  }
+  // Linear: the weighted sum over the 2^k corners of the k resized axes.
+  std::function<Value(size_t)> interpolate = [&](size_t s) -> Value {
+    if (s == samples.size())
+      return evaluate(resize.getInput(), source, known);
+    const Sample &sample = samples[s];
+    source[sample.axis] = sample.low;
+    Value low = interpolate(s + 1);
+    source[sample.axis] = sample.high;
+    Value high = interpolate(s + 1);
+    // low + w (high - low)
+    return arith::AddFOp::create(
+        b, loc_, low,
+        arith::MulFOp::create(b, loc_, sample.weight,
+                              arith::SubFOp::create(b, loc_, high, low)));
+  };
+  return interpolate(0);
 }
 
 Value KernelEmitter::evaluateResult(ArrayRef<Value> indices, Value rootValue) {

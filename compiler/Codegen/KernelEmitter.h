@@ -198,6 +198,10 @@ private:
   /// An element of the recomputed layer norm, from the row's statistics.
   Value evaluateNorm(LayerNormOp norm, ArrayRef<Value> indices,
                      const llvm::DenseMap<Value, Value> &known);
+  /// A resize result element: the input at the sampled position (nearest)
+  /// or interpolated between its neighbours (linear).
+  Value evaluateResize(ResizeOp resize, ArrayRef<Value> indices,
+                       const llvm::DenseMap<Value, Value> &known);
 
   OpBuilder builder_;
   Location loc_;

@@ -32,7 +32,7 @@ FailureOr<KernelKind> mlir::tessera::classifyDispatch(DispatchOp dispatch) {
   // evaluates it like any other op.
   if (DispatchOp::isFusableElementwise(root) ||
       isa<GatherOp, SliceOp, ConcatOp, ReshapeOp, TransposeOp, BroadcastOp,
-          DequantizeOp, RotaryOp>(root))
+          DequantizeOp, RotaryOp, ResizeOp>(root))
     return KernelKind::Elementwise;
   // Other reductions: a loop over the reduced elements per output element.
   if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp>(root))

@@ -32,15 +32,15 @@ bool isAbsorbedConcat(Operation *op) {
          });
 }
 
-/// A gather read by one elementwise op, or a rotary embedding read by one
-/// concatenation (a key cache's new entries) or as one attention's query:
+/// A gather or resize read by one elementwise op, or a rotary embedding read by
+/// one concatenation (a key cache's new entries) or as one attention's query:
 /// the reader's dispatch evaluates it where it reads it (a model's token
 /// and position lookups feeding their sum; the queries rotated as the
 /// attention loads them, once per row) instead of a dispatch of its own
 /// writing it. A rotated key keeps its dispatch: every query tile loads
 /// each key again.
 bool isFusedIntoReader(Operation *op) {
-  if (!isa<GatherOp, RotaryOp>(op) || !op->getResult(0).hasOneUse())
+  if (!isa<GatherOp, ResizeOp, RotaryOp>(op) || !op->getResult(0).hasOneUse())
     return false;
   Operation *user = *op->getUsers().begin();
   if (user->getBlock() != op->getBlock())
@@ -83,7 +83,7 @@ bool isRoot(Operation *op) {
     return false;
   if (isa<ConcatOp>(op))
     return !isAbsorbedConcat(op);
-  if (isa<GatherOp>(op))
+  if (isa<GatherOp, ResizeOp>(op))
     return !isFusedIntoReader(op);
   return isa<MatmulOp, LinearOp, AttentionOp, SoftmaxOp, LayerNormOp,
              ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp>(op);

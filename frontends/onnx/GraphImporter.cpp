@@ -12,7 +12,9 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/MemoryBuffer.h"
+
 #include "llvm/Support/Path.h"
+#include <cstring>
 
 #include <cstring>
 #include <limits>
@@ -113,6 +115,41 @@ std::optional<double> NodeContext::constantScalar(int i) const {
       !isa<FloatType>(dense.getElementType()))
     return std::nullopt;
   return dense.getSplatValue<APFloat>().convertToDouble();
+}
+
+std::optional<SmallVector<double>> NodeContext::constantFloats(int i) const {
+  if (!hasInput(i))
+    return std::nullopt;
+  ElementsAttr constant = info(i).constant;
+  if (!constant || !isa<FloatType>(constant.getElementType()))
+    return std::nullopt;
+  SmallVector<double> values;
+  if (auto dense = dyn_cast<DenseElementsAttr>(constant)) {
+    for (const APFloat &v : dense.getValues<APFloat>())
+      values.push_back(v.convertToDouble());
+    return values;
+  }
+  auto resource = dyn_cast<DenseResourceElementsAttr>(constant);
+  AsmResourceBlob *blob =
+      resource ? resource.getRawHandle().getBlob() : nullptr;
+  if (!blob)
+    return std::nullopt;
+  ArrayRef<char> bytes = blob->getData();
+  bool half = constant.getElementType().isF16();
+  size_t width = half ? 2 : 4;
+  for (size_t offset = 0; offset + width <= bytes.size(); offset += width) {
+    if (half) {
+      uint16_t bits;
+      std::memcpy(&bits, bytes.data() + offset, 2);
+      values.push_back(
+          APFloat(APFloat::IEEEhalf(), APInt(16, bits)).convertToDouble());
+    } else {
+      float value;
+      std::memcpy(&value, bytes.data() + offset, 4);
+      values.push_back(value);
+    }
+  }
+  return values;
 }
 
 const onnx::AttributeProto *NodeContext::attribute(StringRef name) const {

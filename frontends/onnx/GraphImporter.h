@@ -91,6 +91,8 @@ public:
   FailureOr<SmallVector<int64_t>> constantInts(int i, StringRef what);
   /// Input `i`'s single float constant (a scalar or a splat).
   std::optional<double> constantScalar(int i) const;
+  /// Input `i`'s elements when it is a float constant (f32 or f16).
+  std::optional<SmallVector<double>> constantFloats(int i) const;
 
   // Attributes.
   const onnx::AttributeProto *attribute(StringRef name) const;

@@ -12,6 +12,7 @@
 
 #include "dialects/tessera/IR/TesseraOps.h"
 
+#include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringExtras.h"
 
 #include <limits>
@@ -170,6 +171,87 @@ LogicalResult convertShape(NodeContext &node) {
   node.setKnownOutput(0, node.builder().getI32Type(), {count},
                       std::move(dims));
   return success();
+}
+
+/// Resize (opsets 11 on; 10's Upsample is upgraded to it): nearest or
+/// linear sampling by constant scales or sizes, as `tessera.resize`. The
+/// resized dims must be static; the others keep their size (scale 1).
+LogicalResult convertResize(NodeContext &node) {
+  std::string mode = node.stringAttr("mode", "nearest");
+  std::string coordinates =
+      node.stringAttr("coordinate_transformation_mode", "half_pixel");
+  std::string nearest = node.stringAttr("nearest_mode", "round_prefer_floor");
+  std::optional<ResizeMode> resizeMode = symbolizeResizeMode(mode);
+  std::optional<ResizeCoordinates> transform =
+      symbolizeResizeCoordinates(coordinates);
+  std::optional<NearestRounding> rounding = symbolizeNearestRounding(nearest);
+  if (!resizeMode || !transform || !rounding)
+    return node.emitError()
+           << "resizes with mode '" << mode << "', coordinates '" << coordinates
+           << "' and nearest_mode '" << nearest
+           << "'; Tessera resizes nearest or linear with half_pixel, "
+              "pytorch_half_pixel, align_corners, asymmetric or "
+              "tf_half_pixel_for_nn coordinates";
+  if (node.intAttr("antialias", 0) != 0 || node.attribute("axes") ||
+      node.stringAttr("keep_aspect_ratio_policy", "stretch") != "stretch")
+    return node.emitError() << "uses antialias, axes or a "
+                               "keep_aspect_ratio_policy, which Tessera's "
+                               "resize does not take";
+  const SymbolicShape &shape = node.shape(0);
+  int64_t rank = node.rank(0);
+  SmallVector<double> scales(rank, 1.0);
+  SmallVector<DimExpr> sizes(shape.begin(), shape.end());
+  if (node.hasInput(3)) {
+    // Sizes: the scale of a dim is its output size over its input size.
+    std::optional<SmallVector<DimExpr>> target = node.known(3);
+    if (!target || static_cast<int64_t>(target->size()) != rank)
+      return node.emitError() << "takes its output sizes (input 3) at run "
+                                 "time, or not one per dim";
+    for (int64_t d = 0; d < rank; ++d) {
+      if ((*target)[d] == shape[d])
+        continue;
+      if (!(*target)[d].isConstant() || !shape[d].isConstant())
+        return node.emitError()
+               << "resizes dim " << d << " of " << shapeText(shape, node)
+               << "; resized dims must be static";
+      sizes[d] = (*target)[d];
+      scales[d] = static_cast<double>((*target)[d].getCoefficient()) /
+                  shape[d].getCoefficient();
+    }
+  } else {
+    std::optional<SmallVector<double>> given = node.constantFloats(2);
+    if (!given || static_cast<int64_t>(given->size()) != rank)
+      return node.emitError() << "takes its scales (input 2) at run time, or "
+                                 "not one per dim";
+    for (int64_t d = 0; d < rank; ++d) {
+      if ((*given)[d] == 1.0)
+        continue;
+      if (!shape[d].isConstant() || !((*given)[d] > 0))
+        return node.emitError()
+               << "resizes dim " << d << " of " << shapeText(shape, node)
+               << " by " << (*given)[d]
+               << "; resized dims must be static and scales "
+                  "positive";
+      scales[d] = (*given)[d];
+      // ONNX: the output size is floor(input size * scale).
+      sizes[d] = DimExpr::constant(static_cast<int64_t>(
+          std::floor(shape[d].getCoefficient() * (*given)[d])));
+    }
+  }
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  SmallVector<float> scaleValues(scales.begin(), scales.end());
+  OpBuilder &b = node.builder();
+  auto type = typeFor(sizes, node.elementType(0));
+  Value resized = ResizeOp::create(
+      b, node.loc(), type, *x, b.getDenseF32ArrayAttr(scaleValues),
+      ResizeModeAttr::get(b.getContext(), *resizeMode),
+      ResizeCoordinatesAttr::get(b.getContext(), *transform),
+      NearestRoundingAttr::get(b.getContext(), *rounding));
+  if (failed(mlir::verify(resized.getDefiningOp())))
+    return failure();
+  return node.setOutput(0, resized);
 }
 
 /// Size: the number of elements, known at compile time as the product of
@@ -848,6 +930,7 @@ LogicalResult convertTrilu(NodeContext &node) {
 void mlir::tessera::onnx_frontend::addShapeConverters(ConverterTable &table) {
   table["Shape"] = {convertShape, {1, 1}};
   table["Size"] = {convertSize, {1, 1}};
+  table["Resize"] = {convertResize, {1, 4}};
   table["Reshape"] = {convertReshape, {2, 2}};
   table["Flatten"] = {convertFlatten, {1, 1}};
   table["Squeeze"] = {convertSqueeze, {1, 2}};

@@ -426,3 +426,21 @@ func.func @rotary_joins_cache_concat(%past: tensor<1x2x3x8xf32>, %k: tensor<1x2x
   %c = tessera.concat %past, %r axis = 2 : (tensor<1x2x3x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x7x8xf32>
   return %c : tensor<1x2x7x8xf32>
 }
+
+// -----
+
+// A resize read by one elementwise op is evaluated where it is read (an
+// index remap, like a gather); one read by anything else is a dispatch.
+// CHECK-LABEL: func @resize_joins_its_reader
+// CHECK: %[[D:.*]] = tessera.dispatch
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT:   %[[R:.*]] = tessera.resize
+// CHECK-NEXT:   %[[A:.*]] = tessera.add %[[R]], %{{.*}}
+// CHECK-NEXT:   tessera.yield %[[A]]
+// CHECK-NEXT: }
+// CHECK-NEXT: return %[[D]]
+func.func @resize_joins_its_reader(%x: tensor<1x2x4x4xf32>, %y: tensor<1x2x8x8xf32>) -> tensor<1x2x8x8xf32> {
+  %r = tessera.resize %x scales = [1.0, 1.0, 2.0, 2.0] coordinates = asymmetric nearest = floor : tensor<1x2x4x4xf32> -> tensor<1x2x8x8xf32>
+  %a = tessera.add %r, %y : (tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>) -> tensor<1x2x8x8xf32>
+  return %a : tensor<1x2x8x8xf32>
+}

@@ -9,8 +9,12 @@ expected one.
 
 Suites: node (one-node models of every op), pytorch-converted and
 pytorch-operator (real PyTorch exports of modules and operators, at opsets
-6 to 9, upgraded by ONNX's version converter as Tessera imports them). A
-test is named `suite/test_name`; a name without a suite is a node test.
+6 to 9, upgraded by ONNX's version converter as Tessera imports them), and
+constant: the node tests with every input after the first made a constant
+of its test data, the form exporters write (Resize's scales, Reshape's
+shape, Slice's bounds are constants in real models; the node tests feed
+them at run time). A test is named `suite/test_name`; a name without a
+suite is a node test.
 Each is a model plus inputs and expected outputs as TensorProto files. Floats compare with |out - expected| <= atol + rtol *
 |expected| (atol 1e-5, rtol 1e-4); integers and bools exactly. The list
 only grows: a test that passed once is a regression when it fails.
@@ -29,7 +33,7 @@ import onnx
 from onnx import numpy_helper
 
 TESTDATA = "/usr/share/libonnx-testdata/data"
-SUITES = ("node", "pytorch-converted", "pytorch-operator")
+SUITES = ("node", "pytorch-converted", "pytorch-operator", "constant")
 ATOL, RTOL = 1e-5, 1e-4
 
 
@@ -42,22 +46,41 @@ def load_tensor(path):
 
 def run_test(name, tools, workdir):
     """None when the test passes, else a one-line reason."""
-    directory = os.path.join(TESTDATA, name if "/" in name else "node/" + name)
-    model = onnx.load(os.path.join(directory, "model.onnx"), load_external_data=False)
+    constant = name.startswith("constant/")
+    test = name[len("constant/"):] if constant else name
+    directory = os.path.join(TESTDATA, test if "/" in test else "node/" + test)
+    model_path = os.path.join(directory, "model.onnx")
+    model = onnx.load(model_path, load_external_data=False)
     initializers = {t.name for t in model.graph.initializer}
     input_names = [i.name for i in model.graph.input if i.name not in initializers]
     output_names = [o.name for o in model.graph.output]
     data = os.path.join(directory, "test_data_set_0")
+    input_files = sorted(glob.glob(os.path.join(data, "input_*.pb")))
     work = tempfile.mkdtemp(prefix=name.replace("/", "-") + ".", dir=workdir)
+    if constant:
+        # Inputs after the first become initializers holding their data.
+        for i, path in enumerate(input_files[1:], start=1):
+            tensor = onnx.TensorProto()
+            with open(path, "rb") as f:
+                tensor.ParseFromString(f.read())
+            tensor.name = input_names[i]
+            model.graph.initializer.append(tensor)
+        if model.ir_version >= 4:  # older IR lists initializers as inputs
+            kept = [i for i in model.graph.input if i.name not in input_names[1:]]
+            del model.graph.input[:]
+            model.graph.input.extend(kept)
+        input_files = input_files[:1]
+        model_path = os.path.join(work, "model.onnx")
+        onnx.save(model, model_path)
     binary = os.path.join(work, "model.tsr")
-    compile_ = subprocess.run([os.path.join(tools, "tessera-compile"),
-                               os.path.join(directory, "model.onnx"), "-o", binary],
+    compile_ = subprocess.run([os.path.join(tools, "tessera-compile"), model_path,
+                               "-o", binary],
                               capture_output=True, text=True)
     if compile_.returncode != 0:
         lines = (compile_.stderr or compile_.stdout).strip().splitlines()
         return "compile: " + (lines[0] if lines else "exit %d" % compile_.returncode)
     command = [os.path.join(tools, "tessera-run"), binary, "--output-dir", work]
-    for i, path in enumerate(sorted(glob.glob(os.path.join(data, "input_*.pb")))):
+    for i, path in enumerate(input_files):
         _, array = load_tensor(path)
         if array.dtype == np.float64:
             array = array.astype(np.float32)  # Tessera imports double as float
@@ -112,8 +135,9 @@ def main():
         names = []
         for suite in args.suite or ["node"]:
             prefix = "" if suite == "node" else suite + "/"
+            folder = "node" if suite == "constant" else suite
             names += sorted(prefix + os.path.basename(d)
-                            for d in glob.glob(os.path.join(TESTDATA, suite, "test_*")))
+                            for d in glob.glob(os.path.join(TESTDATA, folder, "test_*")))
     with tempfile.TemporaryDirectory() as workdir, \
             concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         results = dict(zip(names, pool.map(lambda n: run_test(n, args.tools, workdir), names)))

@@ -22,6 +22,36 @@ def Tessera_GeluApproximation : I32EnumAttr<"GeluApproximation",
   let cppNamespace = "::mlir::tessera";
 }
 
+def Tessera_ResizeMode : I32EnumAttr<"ResizeMode",
+    "how resize samples the input", [
+      I32EnumAttrCase<"Nearest", 0, "nearest">,
+      I32EnumAttrCase<"Linear", 1, "linear">
+    ]> {
+  let cppNamespace = "::mlir::tessera";
+}
+
+def Tessera_ResizeCoordinates : I32EnumAttr<"ResizeCoordinates",
+    "where an output position samples the input (ONNX's "
+    "coordinate_transformation_mode)", [
+      I32EnumAttrCase<"HalfPixel", 0, "half_pixel">,
+      I32EnumAttrCase<"PytorchHalfPixel", 1, "pytorch_half_pixel">,
+      I32EnumAttrCase<"AlignCorners", 2, "align_corners">,
+      I32EnumAttrCase<"Asymmetric", 3, "asymmetric">,
+      I32EnumAttrCase<"TfHalfPixelForNn", 4, "tf_half_pixel_for_nn">
+    ]> {
+  let cppNamespace = "::mlir::tessera";
+}
+
+def Tessera_NearestRounding : I32EnumAttr<"NearestRounding",
+    "how nearest resizing rounds a position (ONNX's nearest_mode)", [
+      I32EnumAttrCase<"RoundPreferFloor", 0, "round_prefer_floor">,
+      I32EnumAttrCase<"RoundPreferCeil", 1, "round_prefer_ceil">,
+      I32EnumAttrCase<"Floor", 2, "floor">,
+      I32EnumAttrCase<"Ceil", 3, "ceil">
+    ]> {
+  let cppNamespace = "::mlir::tessera";
+}
+
 def Tessera_ComparePredicate : I32EnumAttr<"ComparePredicate",
     "elementwise comparison", [
       I32EnumAttrCase<"EQ", 0, "eq">,

@@ -76,6 +76,31 @@ static int64_t staticProduct(ArrayRef<int64_t> shape) {
   return product;
 }
 
+LogicalResult ResizeOp::verify() {
+  auto input = cast<RankedTensorType>(getInput().getType());
+  auto result = cast<RankedTensorType>(getType());
+  ArrayRef<float> scales = getScales();
+  if (result.getRank() != input.getRank() ||
+      static_cast<int64_t>(scales.size()) != input.getRank())
+    return emitOpError("needs one scale per dim of its rank-")
+           << input.getRank() << " input and a result of that rank, got "
+           << scales.size() << " scales and rank " << result.getRank();
+  for (auto [d, scale] : llvm::enumerate(scales)) {
+    int64_t from = input.getDimSize(d), to = result.getDimSize(d);
+    if (!(scale > 0))
+      return emitOpError("scale ")
+             << scale << " of dim " << d << " is not positive";
+    if (scale == 1.0f && from != to)
+      return emitOpError("dim ")
+             << d << " has scale 1 but size " << to << " from " << from;
+    if (scale != 1.0f &&
+        (ShapedType::isDynamic(from) || ShapedType::isDynamic(to)))
+      return emitOpError("resizes dim ")
+             << d << ", which must be static in the input and the result";
+  }
+  return success();
+}
+
 LogicalResult ReshapeOp::verify() {
   auto input = cast<RankedTensorType>(getInput().getType());
   auto result = cast<RankedTensorType>(getType());
@@ -320,7 +345,7 @@ bool DispatchOp::isFusableElementwise(Operation *op) {
 bool DispatchOp::isEvaluatedPerElement(Operation *op) {
   return isFusableElementwise(op) ||
          isa<GatherOp, ReshapeOp, TransposeOp, BroadcastOp, SliceOp,
-             DequantizeOp, RotaryOp>(op);
+             DequantizeOp, RotaryOp, ResizeOp>(op);
 }
 
 Operation *DispatchOp::getRootOp() {

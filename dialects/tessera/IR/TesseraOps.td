@@ -448,6 +448,51 @@ def Tessera_RotaryOp : Tessera_InferredOp<"rotary"> {
   }];
 }
 
+def Tessera_ResizeOp : Tessera_Op<"resize", [Pure]> {
+  let summary = "resize by sampling the input (ONNX's Resize, nearest or linear)";
+  let description = [{
+    Each axis `d` with `scales[d] != 1` is resampled: output position `x`
+    samples the input at
+
+    | `coordinates` | input position |
+    |---|---|
+    | `half_pixel` | `(x + 0.5) / s - 0.5` |
+    | `pytorch_half_pixel` | the same, or 0 when `Lout <= 1` |
+    | `align_corners` | `x (Lin - 1) / (Lout - 1)`, or 0 when `Lout <= 1` |
+    | `asymmetric` | `x / s` |
+    | `tf_half_pixel_for_nn` | `(x + 0.5) / s` |
+
+    where `s = scales[d]` and `Lout = Lin · s`, unrounded as ONNX defines it
+    (the result's size is its floor). `nearest` takes the element at that position
+    rounded by `nearest` (ONNX's `nearest_mode`) and clamped to the input;
+    `linear` interpolates between the two elements around the position
+    clamped to `[0, Lin - 1]` (bilinear over two resized axes). Axes with a
+    scale of 1 are read as they are. Resized axes are static.
+
+    ```mlir
+    %up = tessera.resize %x scales = [1.0, 1.0, 2.0, 2.0] coordinates = asymmetric nearest = floor
+        : tensor<?x4x8x8xf32> -> tensor<?x4x16x16xf32>
+    %y = tessera.resize %x scales = [1.0, 1.0, 0.5, 0.5] mode = linear
+        : tensor<?x4x8x8xf32> -> tensor<?x4x4x4xf32>
+    ```
+
+    Kernels evaluate it where they read it, like a gather.
+  }];
+  let arguments = (ins Tessera_FloatTensor:$input, DenseF32ArrayAttr:$scales,
+                       DefaultValuedAttr<Tessera_ResizeMode,
+                                         "::mlir::tessera::ResizeMode::Nearest">:$mode,
+                       DefaultValuedAttr<Tessera_ResizeCoordinates,
+                                         "::mlir::tessera::ResizeCoordinates::HalfPixel">:$coordinates,
+                       DefaultValuedAttr<Tessera_NearestRounding,
+                                         "::mlir::tessera::NearestRounding::RoundPreferFloor">:$nearest);
+  let results = (outs Tessera_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `scales` `=` $scales (`mode` `=` $mode^)? (`coordinates` `=` $coordinates^)?
+    (`nearest` `=` $nearest^)? attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def Tessera_SwishOp : Tessera_UnaryOp<"swish", Tessera_FloatTensor,
                                       "x * sigmoid(beta x)"> {
   let description = [{

@@ -541,6 +541,14 @@ FailureOr<SymbolicShape> SymbolicShapes::inferShape(Operation *op) {
                  << *iota.getStart() << "', not a sum of products of names";
         return Result(SymbolicShape{*length});
       })
+      .Case<ResizeOp>([&](ResizeOp resize) -> Result {
+        // Resized dims are static (the verifier); the others the input's.
+        SymbolicShape shape(shapeOf(resize.getInput()));
+        for (auto [d, size] : llvm::enumerate(resize.getType().getShape()))
+          if (!ShapedType::isDynamic(size))
+            shape[d] = DimExpr::constant(size);
+        return Result(shape);
+      })
       .Case<GatherOp>([&](GatherOp gather) -> Result {
         const SymbolicShape &input = shapeOf(gather.getInput());
         int64_t axis = static_cast<int64_t>(gather.getAxis());

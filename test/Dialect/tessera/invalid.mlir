@@ -759,3 +759,27 @@ func.func @rotary_widening_table(%x: tensor<1x8xf32>, %c: tensor<3x8xf32>) {
   %0 = tessera.rotary %x, %c, %c : (tensor<1x8xf32>, tensor<3x8xf32>, tensor<3x8xf32>) -> tensor<3x8xf32>
   return
 }
+
+// -----
+
+func.func @resize_scale_count(%x: tensor<2x4x8xf32>) {
+  // expected-error @+1 {{needs one scale per dim of its rank-3 input and a result of that rank, got 2 scales and rank 3}}
+  %0 = tessera.resize %x scales = [2.0, 2.0] : tensor<2x4x8xf32> -> tensor<2x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @resize_dynamic(%x: tensor<2x?xf32>) {
+  // expected-error @+1 {{resizes dim 1, which must be static in the input and the result}}
+  %0 = tessera.resize %x scales = [1.0, 2.0] : tensor<2x?xf32> -> tensor<2x?xf32>
+  return
+}
+
+// -----
+
+func.func @resize_unit_scale(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{dim 0 has scale 1 but size 3 from 2}}
+  %0 = tessera.resize %x scales = [1.0, 2.0] : tensor<2x8xf32> -> tensor<3x16xf32>
+  return
+}

@@ -332,3 +332,14 @@ func.func @rotary(%x: tensor<?x4x?x16xf32>, %c: tensor<1x1x?x16xf32>, %t: tensor
   %1 = tessera.rotary %x, %t, %t {interleaved} : (tensor<?x4x?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>) -> tensor<?x4x?x16xf32>
   return
 }
+
+// -----
+
+// CHECK-LABEL: func @resize
+// CHECK: tessera.resize %{{.*}} scales = [1.000000e+00, 1.000000e+00, 2.000000e+00, 2.000000e+00] coordinates = asymmetric nearest = floor : tensor<?x4x8x8xf32> -> tensor<?x4x16x16xf32>
+// CHECK: tessera.resize %{{.*}} scales = [1.000000e+00, 1.000000e+00, 5.000000e-01, 5.000000e-01] mode = linear : tensor<?x4x8x8xf32> -> tensor<?x4x4x4xf32>
+func.func @resize(%x: tensor<?x4x8x8xf32>) {
+  %0 = tessera.resize %x scales = [1.0, 1.0, 2.0, 2.0] coordinates = asymmetric nearest = floor : tensor<?x4x8x8xf32> -> tensor<?x4x16x16xf32>
+  %1 = tessera.resize %x scales = [1.0, 1.0, 0.5, 0.5] mode = linear coordinates = half_pixel : tensor<?x4x8x8xf32> -> tensor<?x4x4x4xf32>
+  return
+}

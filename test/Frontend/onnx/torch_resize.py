@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""PyTorch's upsampling as torch.onnx.export writes it (Resize with
+constant scales): nn.Upsample(scale_factor=2, mode="nearest") as the
+diffusion decoders' up-blocks use it, then F.interpolate bilinear with and
+without align_corners, each followed by a residual add, with a dynamic
+batch; writes the model, its input and PyTorch's output.
+
+    torch_resize.py --opset 17 -o model.onnx --reference DIR
+"""
+import argparse
+import os
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class Upsampling(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.up = nn.Upsample(scale_factor=2.0, mode="nearest")
+
+    def forward(self, x):
+        x = self.up(x) + 1.0
+        y = F.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=False)
+        z = F.interpolate(y, size=(7, 9), mode="bilinear", align_corners=True)
+        return z * 2.0
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--opset", type=int, default=17)
+    parser.add_argument("-o", dest="output", required=True)
+    parser.add_argument("--reference", required=True)
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    model = Upsampling().eval()
+    x = torch.randn(2, 3, 5, 6)
+    torch.onnx.export(model, (x,), args.output, opset_version=args.opset,
+                      input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
+    os.makedirs(args.reference, exist_ok=True)
+    np.save(os.path.join(args.reference, "x.npy"), x.numpy())
+    with torch.no_grad():
+        np.save(os.path.join(args.reference, "y.npy"), model(x).numpy())
+
+
+if __name__ == "__main__":
+    main()
