@@ -12,8 +12,9 @@ model's inputs.
 Families: bert, gpt2, gpt2-past (decoding with a key/value cache), vit,
 clip-text, clip-text-pooled (with the end-of-text pooling), clip-vision, swin,
 transformer (torch.nn's encoder-decoder), blip-text, detr-decoder, longformer,
-longformer-sliced (global rows sliced off and concatenated back), llama and
-llama-past (RMSNorm, rotary embeddings, grouped-query attention, SwiGLU),
+longformer-sliced (global rows sliced off and concatenated back), llama,
+llama-interleaved and llama-past (RMSNorm, rotary embeddings in the
+rotate-half or GPT-J's interleaved form, grouped-query attention, SwiGLU),
 qformer (BLIP-2's Q-Former: learned queries before the text, the UniLM
 prefix mask, cross-attention from the queries every other layer); each has
 2 layers. Weights are random with a fixed seed. Options give the other forms
