@@ -762,6 +762,7 @@ Value KernelEmitter::evaluateResize(ResizeOp resize, ArrayRef<Value> indices,
   };
   SmallVector<Value> own = ownIndices(resize.getResult(), indices);
   ArrayRef<int64_t> from = resize.getInput().getType().getShape();
+  ArrayRef<int64_t> to = resize.getType().getShape();
   // Per resized axis: the two neighbours and the second one's weight
   // (linear), or the one sampled position (nearest, weight unused).
   struct Sample {
@@ -774,8 +775,11 @@ Value KernelEmitter::evaluateResize(ResizeOp resize, ArrayRef<Value> indices,
     if (scale == 1.0f)
       continue;
     // ONNX's output length in the formulas is the input's times the
-    // scale, unrounded (the result's size is its floor).
+    // scale, unrounded (the result's size is its floor); a scale made from
+    // sizes (f32, out / in) gives the size itself.
     double in = from[d], out = in * scale;
+    if (std::abs(out - to[d]) < 1e-4 * std::max(1.0, out))
+      out = to[d];
     Value x = toFloat(own[d]), position;
     auto halfPixel = [&] {
       return arith::SubFOp::create(

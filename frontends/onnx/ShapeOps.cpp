@@ -234,8 +234,13 @@ LogicalResult convertResize(NodeContext &node) {
                   "positive";
       scales[d] = (*given)[d];
       // ONNX: the output size is floor(input size * scale).
-      sizes[d] = DimExpr::constant(static_cast<int64_t>(
-          std::floor(shape[d].getCoefficient() * (*given)[d])));
+      int64_t size = static_cast<int64_t>(
+          std::floor(shape[d].getCoefficient() * (*given)[d]));
+      if (size < 1)
+        return node.emitError()
+               << "resizes dim " << d << " of " << shapeText(shape, node)
+               << " by " << (*given)[d] << " to nothing";
+      sizes[d] = DimExpr::constant(size);
     }
   }
   FailureOr<Value> x = node.input(0);
