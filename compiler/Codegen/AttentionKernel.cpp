@@ -755,10 +755,7 @@ Value AttentionKernelBuilder::rotateQueryChunk(Value row, Value base, int64_t c,
                                         ArrayRef<int64_t>{1, 0, 3, 2});
   } else {
     // The first position of the chunk decides for all of it.
-    Value isFirst =
-        cmp(arith::CmpIPredicate::ult,
-            arith::RemUIOp::create(b, loc, first, e.index(2 * distance)),
-            e.index(distance));
+    Value isFirst = e.isFirstOfRotaryPair(queryRotary, first);
     Value delta =
         arithmetic.select(isFirst, e.index(distance), e.index(-distance));
     Value at = add(base, arith::MulIOp::create(
@@ -770,11 +767,8 @@ Value AttentionKernelBuilder::rotateQueryChunk(Value row, Value base, int64_t c,
     Value d = add(first, e.index(i));
     cosines.push_back(e.evaluate(queryRotary.getCos(), {batch, head, row, d}));
     sines.push_back(e.evaluate(queryRotary.getSin(), {batch, head, row, d}));
-    Value isFirst =
-        cmp(arith::CmpIPredicate::ult,
-            arith::RemUIOp::create(b, loc, d, e.index(2 * distance)),
-            e.index(distance));
-    signs.push_back(arithmetic.select(isFirst, e.f32(-1.0), e.f32(1.0)));
+    signs.push_back(arithmetic.select(e.isFirstOfRotaryPair(queryRotary, d),
+                                      e.f32(-1.0), e.f32(1.0)));
   }
   auto gather = [&](ArrayRef<Value> lanes) -> Value {
     if (width == 1)

@@ -416,6 +416,14 @@ SmallVector<Value> KernelEmitter::ownIndices(Value value,
   return own;
 }
 
+Value KernelEmitter::isFirstOfRotaryPair(RotaryOp rotary, Value d) {
+  int64_t distance = rotary.getPairDistance();
+  return arith::CmpIOp::create(
+      builder_, loc_, arith::CmpIPredicate::ult,
+      arith::RemUIOp::create(builder_, loc_, d, index(2 * distance)),
+      index(distance));
+}
+
 Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
                               const llvm::DenseMap<Value, Value> &known) {
   if (auto it = known.find(value); it != known.end())
@@ -507,10 +515,7 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
     SmallVector<Value> own = ownIndices(value, indices);
     Value d = own.back();
     int64_t distance = rotary.getPairDistance();
-    Value first = arith::CmpIOp::create(
-        builder_, loc_, arith::CmpIPredicate::ult,
-        arith::RemUIOp::create(builder_, loc_, d, index(2 * distance)),
-        index(distance));
+    Value first = isFirstOfRotaryPair(rotary, d);
     SmallVector<Value> partner = own;
     partner.back() = arith::SelectOp::create(
         builder_, loc_, first,

@@ -92,6 +92,10 @@ public:
   const StridedView &inputView(BlockArgument input) const {
     return bindings_.inputs[input.getArgNumber()].view;
   }
+  /// Whether last-dim position `d` is the first of its rotary pair (d mod
+  /// 2s < s for the pair distance s, RotaryOp::getPairDistance): its
+  /// partner is then d + s, entering negated, else d - s.
+  Value isFirstOfRotaryPair(RotaryOp rotary, Value d);
   /// Offset of `indices` in a view (sum of index times stride).
   Value offset(const StridedView &view, ArrayRef<Value> indices);
   /// Loads element `indices` of dispatch input `input` (a block argument of

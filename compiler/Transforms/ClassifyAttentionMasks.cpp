@@ -592,22 +592,19 @@ struct ClassifyAttentionMasksPass
         if (mask) // a second term that hides nothing
           continue;
       }
+      // A term that is both a position mask and the padding, in either
+      // of the ways decoders combine them.
+      std::optional<std::pair<MaskAttr, Value>> both;
       if (!padding && noStructure())
-        if (std::optional<std::pair<MaskAttr, Value>> both = productOfMasks(
-                builder, loc, term, attention, dims, maskFill)) {
-          structure = both->first;
-          padding = both->second;
-          shared = true;
-          continue;
-        }
-      if (!padding && noStructure())
-        if (std::optional<std::pair<MaskAttr, Value>> both = maskedFillOfMasks(
-                builder, loc, term, attention, dims, maskFill)) {
-          structure = both->first;
-          padding = both->second;
-          shared = true;
-          continue;
-        }
+        for (auto combined : {productOfMasks, maskedFillOfMasks})
+          if ((both = combined(builder, loc, term, attention, dims, maskFill)))
+            break;
+      if (both) {
+        structure = both->first;
+        padding = both->second;
+        shared = true;
+        continue;
+      }
       remaining.push_back(term);
     }
     Value bias;

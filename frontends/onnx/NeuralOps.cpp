@@ -505,15 +505,17 @@ LogicalResult convertGlobalAveragePool(NodeContext &node) {
              /*keepdims=*/true));
 }
 
-/// Input `i` of Attention as [B, H, S, D]: itself when 4-D; a 3-D
-/// [B, S, H·D] split into `heads` heads.
-FailureOr<Value> attentionHeads(NodeContext &node, int i, StringRef heads) {
+/// Input `i` of an op on heads (Attention, RotaryEmbedding) as
+/// [B, H, S, D]: itself when 4-D; a 3-D [B, S, H·D] split into the number
+/// of heads that attribute `heads` gives.
+FailureOr<Value> splitHeads(NodeContext &node, int i, StringRef heads) {
   FailureOr<Value> x = node.input(i);
   if (failed(x) || node.rank(i) == 4)
     return x;
   if (node.rank(i) != 3)
-    return node.emitError() << "input " << i << " has rank " << node.rank(i)
-                            << "; Attention takes 3-D or 4-D inputs";
+    return node.emitError()
+           << "input " << i << " has rank " << node.rank(i) << "; "
+           << node.node().op_type() << " takes 3-D or 4-D inputs";
   int64_t count = node.intAttr(heads, 0);
   const SymbolicShape &shape = node.shape(i);
   if (count <= 0 || !shape[2].isConstant() ||
@@ -527,6 +529,19 @@ FailureOr<Value> attentionHeads(NodeContext &node, int i, StringRef heads) {
   Value split = createReshape(
       node, *x, {shape[0], shape[1], DimExpr::constant(count), size});
   return node.create<TransposeOp>(split, ArrayRef<int64_t>{0, 2, 1, 3});
+}
+
+/// [B, H, S, D] merged back into [B, S, H·D] (splitHeads' inverse).
+FailureOr<Value> mergeHeads(NodeContext &node, Value y) {
+  FailureOr<SymbolicShape> shape = node.shapeOf(y);
+  if (failed(shape))
+    return failure();
+  FailureOr<Value> merged =
+      node.create<TransposeOp>(y, ArrayRef<int64_t>{0, 2, 1, 3});
+  if (failed(merged))
+    return failure();
+  return createReshape(node, *merged,
+                       {(*shape)[0], (*shape)[2], (*shape)[1] * (*shape)[3]});
 }
 
 /// The additive bias of Attention's masks over [Lq, Lk] scores: attn_mask
@@ -585,11 +600,9 @@ LogicalResult convertAttention(NodeContext &node) {
     return node.emitError() << "has a past key without a past value, or the "
                                "reverse";
   // One error: the first input that does not split stops the import.
-  FailureOr<Value> q = attentionHeads(node, 0, "q_num_heads");
-  FailureOr<Value> k =
-      succeeded(q) ? attentionHeads(node, 1, "kv_num_heads") : q;
-  FailureOr<Value> v =
-      succeeded(k) ? attentionHeads(node, 2, "kv_num_heads") : k;
+  FailureOr<Value> q = splitHeads(node, 0, "q_num_heads");
+  FailureOr<Value> k = succeeded(q) ? splitHeads(node, 1, "kv_num_heads") : q;
+  FailureOr<Value> v = succeeded(k) ? splitHeads(node, 2, "kv_num_heads") : k;
   if (failed(v))
     return failure();
   DimExpr past = DimExpr::constant(0);
@@ -612,18 +625,8 @@ LogicalResult convertAttention(NodeContext &node) {
       *q, *k, *v, *bias, /*key_padding_mask=*/Value(),
       scale ? b.getF32FloatAttr(scale->f()) : FloatAttr(), MaskAttr(),
       DenseF32ArrayAttr(), UnitAttr(), FloatAttr(), FloatAttr(), UnitAttr());
-  if (succeeded(y) && node.rank(0) == 3) {
-    // Back to [B, Sq, Hq·Dv].
-    FailureOr<SymbolicShape> out = node.shapeOf(*y);
-    FailureOr<Value> merged =
-        succeeded(out)
-            ? node.create<TransposeOp>(*y, ArrayRef<int64_t>{0, 2, 1, 3})
-            : FailureOr<Value>(failure());
-    y = succeeded(merged)
-            ? FailureOr<Value>(createReshape(
-                  node, *merged, {(*out)[0], (*out)[2], (*out)[1] * (*out)[3]}))
-            : merged;
-  }
+  if (succeeded(y) && node.rank(0) == 3)
+    y = mergeHeads(node, *y); // back to [B, Sq, Hq·Dv]
   if (failed(node.setOutput(0, y)))
     return failure();
   // present_key and present_value: the keys and values with the past.
@@ -739,32 +742,13 @@ FailureOr<Value> rotaryTable(NodeContext &node, int cacheIndex,
 
 LogicalResult mlir::tessera::onnx_frontend::convertRotaryEmbedding(
     NodeContext &node, const RotaryEmbeddingInputs &inputs) {
-  FailureOr<Value> x = node.input(inputs.x);
+  // [B, H, S, D], the heads split out of [B, S, H·D] where the input is 3-D.
+  FailureOr<Value> x = splitHeads(node, inputs.x, "num_heads");
   if (failed(x))
     return failure();
   OpBuilder &b = node.builder();
   bool interleaved = node.intAttr("interleaved", 0) != 0;
-  const SymbolicShape &shape = node.shape(inputs.x);
-  // [B, H, S, D], the heads split out of [B, S, H·D] where the input is 3-D.
-  int64_t heads = node.intAttr("num_heads", 0);
-  if (node.rank(inputs.x) == 3) {
-    if (heads <= 0 || !shape[2].isConstant() ||
-        shape[2].getCoefficient() % heads != 0)
-      return node.emitError()
-             << "has a 3-D input of " << shapeText(shape, node)
-             << " and num_heads = " << heads
-             << "; the last dim must split into that many heads";
-    Value split =
-        createReshape(node, *x,
-                      {shape[0], shape[1], DimExpr::constant(heads),
-                       DimExpr::constant(shape[2].getCoefficient() / heads)});
-    x = node.create<TransposeOp>(split, ArrayRef<int64_t>{0, 2, 1, 3});
-  } else if (node.rank(inputs.x) != 4) {
-    return node.emitError() << "has an input of rank " << node.rank(inputs.x)
-                            << "; RotaryEmbedding takes 3-D or 4-D inputs";
-  }
-  FailureOr<SymbolicShape> split =
-      succeeded(x) ? node.shapeOf(*x) : FailureOr<SymbolicShape>();
+  FailureOr<SymbolicShape> split = node.shapeOf(*x);
   if (failed(split))
     return failure();
   const DimExpr &seq = (*split)[2], &size = (*split)[3];
@@ -804,13 +788,8 @@ LogicalResult mlir::tessera::onnx_frontend::convertRotaryEmbedding(
     y = succeeded(rest) ? node.create<ConcatOp>(ValueRange{*y, *rest}, 3)
                         : rest;
   }
-  if (succeeded(y) && node.rank(inputs.x) == 3) {
-    FailureOr<Value> merged =
-        node.create<TransposeOp>(*y, ArrayRef<int64_t>{0, 2, 1, 3});
-    y = succeeded(merged) ? FailureOr<Value>(createReshape(
-                                node, *merged, {shape[0], shape[1], shape[2]}))
-                          : merged;
-  }
+  if (succeeded(y) && node.rank(inputs.x) == 3)
+    y = mergeHeads(node, *y);
   return node.setOutput(0, y);
 }
 

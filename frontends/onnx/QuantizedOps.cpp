@@ -80,39 +80,10 @@ Value createWeight(NodeContext &node, RankedTensorType type, ArrayRef<T> values,
 
 /// The float elements of a constant input (f32 or f16), or nullopt.
 std::optional<SmallVector<float>> floatsOf(NodeContext &node, int i) {
-  ElementsAttr constant = node.info(i).constant;
-  if (!constant || !isa<FloatType>(constant.getElementType()))
+  std::optional<SmallVector<double>> values = node.constantFloats(i);
+  if (!values)
     return std::nullopt;
-  SmallVector<float> values;
-  if (auto dense = dyn_cast<DenseElementsAttr>(constant)) {
-    for (APFloat v : dense.getValues<APFloat>()) {
-      bool losesInfo;
-      v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven,
-                &losesInfo);
-      values.push_back(v.convertToFloat());
-    }
-    return values;
-  }
-  auto resource = dyn_cast<DenseResourceElementsAttr>(constant);
-  AsmResourceBlob *blob =
-      resource ? resource.getRawHandle().getBlob() : nullptr;
-  if (!blob)
-    return std::nullopt;
-  ArrayRef<char> data = blob->getData();
-  bool half = constant.getElementType().isF16();
-  for (size_t at = 0; at < data.size(); at += half ? 2 : 4) {
-    if (half) {
-      uint16_t bits;
-      std::memcpy(&bits, data.data() + at, 2);
-      values.push_back(
-          APFloat(APFloat::IEEEhalf(), APInt(16, bits)).convertToFloat());
-    } else {
-      float value;
-      std::memcpy(&value, data.data() + at, 4);
-      values.push_back(value);
-    }
-  }
-  return values;
+  return SmallVector<float>(values->begin(), values->end());
 }
 
 /// A weight [N, K] in tessera.dequantize's terms: signed integers

@@ -179,6 +179,21 @@ class Gpt2(nn.Module):
         return self.ln_f(x)
 
 
+def cache_signature(kind):
+    """Inputs and outputs of a decoder step with a key/value cache: the new
+    tokens, the mask over past + seq keys and each layer's past keys and
+    values (`kind`: "cache", HEADS heads; "kv_cache", KV_HEADS), then the
+    hidden states and each layer's present keys and values."""
+    inputs = {"input_ids": ("ids", {0: "batch", 1: "seq"}),
+              "attention_mask": ("padding", {0: "batch", 1: "past+seq"})}
+    outputs = {"output": {0: "batch", 1: "seq"}}
+    for layer in range(LAYERS):
+        for name in ("key", "value"):
+            inputs["past_%s_%d" % (name, layer)] = (kind, {0: "batch", 2: "past"})
+            outputs["present_%s_%d" % (name, layer)] = {0: "batch", 2: "past+seq"}
+    return inputs, outputs
+
+
 class Gpt2Past(Gpt2):
     """GPT-2 decoding with a key/value cache (Hugging Face's past_key_values):
     each layer's cached keys and values [B, H, past, D] are concatenated in
@@ -187,15 +202,7 @@ class Gpt2Past(Gpt2):
     the attention mask covers past + seq keys. Outputs the hidden states and
     every layer's present keys and values."""
 
-    inputs = {"input_ids": ("ids", {0: "batch", 1: "seq"}),
-              "attention_mask": ("padding", {0: "batch", 1: "past+seq"})}
-    for _layer in range(LAYERS):
-        inputs["past_key_%d" % _layer] = ("cache", {0: "batch", 2: "past"})
-        inputs["past_value_%d" % _layer] = ("cache", {0: "batch", 2: "past"})
-    outputs = {"output": {0: "batch", 1: "seq"}}
-    for _layer in range(LAYERS):
-        outputs["present_key_%d" % _layer] = {0: "batch", 2: "past+seq"}
-        outputs["present_value_%d" % _layer] = {0: "batch", 2: "past+seq"}
+    inputs, outputs = cache_signature("cache")
 
     def forward(self, input_ids, attention_mask, *past):
         seq = input_ids.size(-1)
@@ -991,15 +998,7 @@ class LlamaInterleaved(Llama):
 class LlamaPast(Llama):
     """Llama decoding with a key/value cache of KV_HEADS heads per layer."""
 
-    inputs = {"input_ids": ("ids", {0: "batch", 1: "seq"}),
-              "attention_mask": ("padding", {0: "batch", 1: "past+seq"})}
-    for _layer in range(LAYERS):
-        inputs["past_key_%d" % _layer] = ("kv_cache", {0: "batch", 2: "past"})
-        inputs["past_value_%d" % _layer] = ("kv_cache", {0: "batch", 2: "past"})
-    outputs = {"output": {0: "batch", 1: "seq"}}
-    for _layer in range(LAYERS):
-        outputs["present_key_%d" % _layer] = {0: "batch", 2: "past+seq"}
-        outputs["present_value_%d" % _layer] = {0: "batch", 2: "past+seq"}
+    inputs, outputs = cache_signature("kv_cache")
 
     def forward(self, input_ids, attention_mask, *past):
         hidden, presents = self.run(input_ids, attention_mask, past)

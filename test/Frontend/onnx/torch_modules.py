@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
-"""PyTorch's upsampling as torch.onnx.export writes it (Resize with
-constant scales): nn.Upsample(scale_factor=2, mode="nearest") as the
-diffusion decoders' up-blocks use it, then F.interpolate bilinear with and
-without align_corners, each followed by a residual add, with a dynamic
-batch; writes the model, its input and PyTorch's output.
+"""Small PyTorch modules as torch.onnx.export writes them, with a dynamic
+batch; writes the model, its input "x" and PyTorch's output "y".
 
-    torch_resize.py --opset 17 -o model.onnx --reference DIR
+  norms   GroupNorm(3, 6) + SiLU + InstanceNorm2d(affine): below opset 18
+          GroupNorm is Reshape to [N, G, -1], InstanceNormalization with
+          unit scale and zero bias, Reshape back, Mul and Add per channel
+          (a diffusion model's GroupNorm(32) + SiLU).
+  resize  nn.Upsample(scale_factor=2, nearest) as diffusion decoders'
+          up-blocks use it, then F.interpolate bilinear with and without
+          align_corners (Resize with constant scales), around elementwise
+          ops.
+
+    torch_modules.py --module norms --opset 17 -o model.onnx --reference DIR
 """
 import argparse
 import os
@@ -28,15 +34,31 @@ class Upsampling(nn.Module):
         return z * 2.0
 
 
+def norms():
+    model = nn.Sequential(nn.GroupNorm(3, 6), nn.SiLU(), nn.InstanceNorm2d(6, affine=True))
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(torch.randn_like(parameter))
+    return model, torch.randn(2, 6, 4, 5)
+
+
+def resize():
+    return Upsampling(), torch.randn(2, 3, 5, 6)
+
+
+MODULES = {"norms": norms, "resize": resize}
+
+
 def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument("--module", required=True, choices=sorted(MODULES))
     parser.add_argument("--opset", type=int, default=17)
     parser.add_argument("-o", dest="output", required=True)
     parser.add_argument("--reference", required=True)
     args = parser.parse_args()
     torch.manual_seed(0)
-    model = Upsampling().eval()
-    x = torch.randn(2, 3, 5, 6)
+    model, x = MODULES[args.module]()
+    model.eval()
     torch.onnx.export(model, (x,), args.output, opset_version=args.opset,
                       input_names=["x"], output_names=["y"],
                       dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
