@@ -140,7 +140,8 @@ struct BuildKernelsPass
     LogicalResult built = failure();
     switch (*kind) {
     case KernelKind::Matmul:
-      built = buildMatmulKernel(emitter);
+      built = isa<ConvOp>(dispatch.getRootOp()) ? buildConvKernel(emitter)
+                                                : buildMatmulKernel(emitter);
       break;
     case KernelKind::Attention:
       built = buildAttentionKernel(emitter);

@@ -255,6 +255,19 @@ int64_t selectOutputStoreWidth(DispatchOp dispatch, KernelKind kind,
 
 /// The kernel builders; each fills `emitter`'s gpu.func body and signature.
 LogicalResult buildMatmulKernel(KernelEmitter &emitter);
+LogicalResult buildConvKernel(KernelEmitter &emitter);
+
+/// One result of a matmul-family kernel's register tile: the element's
+/// indices in the dispatch result and its value, epilogue applied.
+struct TileResult {
+  SmallVector<Value> indices;
+  Value value;
+};
+/// Stores a threadM x threadN register tile (`results` row by row) where
+/// its row and column exist, in chunks of storeWidth() columns (a chunk is
+/// wholly in or out: the columns are a multiple of the width).
+void storeTile(KernelEmitter &emitter, ArrayRef<Value> rowValid,
+               ArrayRef<Value> colValid, ArrayRef<TileResult> results);
 LogicalResult buildAttentionKernel(KernelEmitter &emitter);
 LogicalResult buildRowReductionKernel(KernelEmitter &emitter);
 LogicalResult buildElementwiseKernel(KernelEmitter &emitter);

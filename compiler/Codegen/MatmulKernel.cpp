@@ -633,7 +633,7 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
   // which the driver's compiler shares the loads of a column's bias or a
   // row's statistics, instead of one block per element (which took
   // lavapipe seconds per kernel to compile, docs/benchmarks.md).
-  SmallVector<std::pair<SmallVector<Value>, Value>> results;
+  SmallVector<TileResult> results;
   for (int64_t i = 0; i < threadM; ++i)
     for (int64_t j = 0; j < threadN; ++j) {
       Value value = sums[i * threadN + j];
@@ -653,10 +653,18 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
       indices.push_back(cols[j]);
       results.push_back({indices, e.evaluateResult(indices, value)});
     }
-  // A chunk of columns is wholly in or out: N is a multiple of the store
-  // width, and so is the chunk's first column.
+  storeTile(e, rowValid, colValid, results);
+  return success();
+}
+
+void mlir::tessera::storeTile(KernelEmitter &e, ArrayRef<Value> rowValid,
+                              ArrayRef<Value> colValid,
+                              ArrayRef<TileResult> results) {
+  OpBuilder &b = e.builder();
+  Location loc = e.loc();
+  int64_t threadN = colValid.size();
   int64_t width = e.storeWidth();
-  for (int64_t i = 0; i < threadM; ++i)
+  for (size_t i = 0; i < rowValid.size(); ++i)
     for (int64_t j = 0; j < threadN; j += width) {
       Value valid = arith::AndIOp::create(b, loc, rowValid[i], colValid[j]);
       auto ifOp = scf::IfOp::create(b, loc, valid, /*withElse=*/false);
@@ -664,8 +672,7 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
       b.setInsertionPointToStart(&ifOp.getThenRegion().front());
       SmallVector<Value> chunk;
       for (int64_t t = 0; t < width; ++t)
-        chunk.push_back(results[i * threadN + j + t].second);
-      e.storeOutputChunk(results[i * threadN + j].first, chunk);
+        chunk.push_back(results[i * threadN + j + t].value);
+      e.storeOutputChunk(results[i * threadN + j].indices, chunk);
     }
-  return success();
 }

@@ -20,7 +20,7 @@ using namespace mlir::tessera;
 
 FailureOr<KernelKind> mlir::tessera::classifyDispatch(DispatchOp dispatch) {
   Operation *root = dispatch.getRootOp();
-  if (isa<MatmulOp, LinearOp>(root))
+  if (isa<MatmulOp, LinearOp, ConvOp>(root))
     return KernelKind::Matmul;
   if (isa<AttentionOp>(root))
     return KernelKind::Attention;
@@ -37,9 +37,10 @@ FailureOr<KernelKind> mlir::tessera::classifyDispatch(DispatchOp dispatch) {
   // Other reductions: a loop over the reduced elements per output element.
   if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp>(root))
     return KernelKind::Elementwise;
-  return root->emitOpError("has no kernel builder yet (Tessera generates "
-                           "matmul, linear, attention, softmax, layer_norm, "
-                           "gather, slice, concat, reduction and elementwise kernels)");
+  return root->emitOpError(
+      "has no kernel builder yet (Tessera generates "
+      "matmul, linear, conv, attention, softmax, layer_norm, "
+      "gather, slice, concat, reduction and elementwise kernels)");
 }
 
 StringRef mlir::tessera::kernelKindName(KernelKind kind) {
@@ -103,37 +104,48 @@ int64_t resultDimsBound(DispatchOp dispatch, const SymbolicShapes *shapes,
   return product;
 }
 
-/// Output rows of a matmul kernel: a linear's leading dims flattened, a
-/// matmul's second-to-last dim (resultDimsBound).
-int64_t matmulRowsBound(DispatchOp dispatch, const SymbolicShapes *shapes) {
-  Operation *root = dispatch.getRootOp();
-  int64_t rank = cast<RankedTensorType>(root->getResult(0).getType()).getRank();
-  return resultDimsBound(dispatch, shapes, isa<LinearOp>(root) ? 0 : rank - 2,
-                         rank - 1);
-}
+/// The GEMM a matmul-family kernel computes, at sizes' static values or
+/// compiled bounds: batch x [rows x k] . [k x cols]. A linear's leading
+/// dims are rows and it has no batch; a matmul's leading dims are its
+/// batch; a convolution is per image and group the weight [F / groups,
+/// C / groups KH KW] times the im2col matrix, whose columns are the
+/// output positions. K is 0 where it is dynamic.
+struct GemmExtents {
+  int64_t batch = 1, rows = 1, cols = 1, k = 0;
+};
 
-/// Workgroups along a matmul's batch dims (resultDimsBound); a linear has
-/// none: its leading dims are rows.
-int64_t matmulBatchBound(DispatchOp dispatch, const SymbolicShapes *shapes) {
+GemmExtents gemmExtents(DispatchOp dispatch, const SymbolicShapes *shapes) {
   Operation *root = dispatch.getRootOp();
-  if (!isa<MatmulOp>(root))
-    return 1;
-  int64_t rank = cast<RankedTensorType>(root->getResult(0).getType()).getRank();
-  return resultDimsBound(dispatch, shapes, 0, rank - 2);
-}
-
-/// The reduction size K of a matmul kernel (static), or 0 when dynamic.
-int64_t matmulReductionSize(DispatchOp dispatch) {
-  Operation *root = dispatch.getRootOp();
-  int64_t k = ShapedType::kDynamic;
-  if (auto linear = dyn_cast<LinearOp>(root)) {
-    k = cast<RankedTensorType>(linear.getWeight().getType()).getShape().back();
-  } else if (auto matmul = dyn_cast<MatmulOp>(root)) {
-    ArrayRef<int64_t> lhs =
-        cast<RankedTensorType>(matmul.getLhs().getType()).getShape();
-    k = lhs[lhs.size() - (matmul.getTransposeLhs() ? 2 : 1)];
+  auto resultType = cast<RankedTensorType>(root->getResult(0).getType());
+  int64_t rank = resultType.getRank();
+  GemmExtents gemm;
+  auto staticOr0 = [](int64_t size) {
+    return ShapedType::isDynamic(size) ? 0 : size;
+  };
+  if (auto conv = dyn_cast<ConvOp>(root)) {
+    ArrayRef<int64_t> weight =
+        cast<RankedTensorType>(conv.getWeight().getType()).getShape();
+    int64_t groups = conv.getGroups();
+    gemm.batch = resultDimsBound(dispatch, shapes, 0, 1) * groups;
+    gemm.rows = weight[0] / groups;
+    gemm.cols = ShapedType::getNumElements(resultType.getShape().drop_front(2));
+    gemm.k = ShapedType::getNumElements(weight.drop_front());
+    return gemm;
   }
-  return ShapedType::isDynamic(k) ? 0 : k;
+  gemm.cols = staticDimOr(resultType, rank - 1, 1 << 20);
+  if (auto linear = dyn_cast<LinearOp>(root)) {
+    gemm.rows = resultDimsBound(dispatch, shapes, 0, rank - 1);
+    gemm.k = staticOr0(
+        cast<RankedTensorType>(linear.getWeight().getType()).getShape().back());
+    return gemm;
+  }
+  auto matmul = cast<MatmulOp>(root);
+  gemm.batch = resultDimsBound(dispatch, shapes, 0, rank - 2);
+  gemm.rows = resultDimsBound(dispatch, shapes, rank - 2, rank - 1);
+  ArrayRef<int64_t> lhs =
+      cast<RankedTensorType>(matmul.getLhs().getType()).getShape();
+  gemm.k = staticOr0(lhs[lhs.size() - (matmul.getTransposeLhs() ? 2 : 1)]);
+  return gemm;
 }
 
 } // namespace
@@ -159,7 +171,8 @@ TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
     // Ties go to the squarer tile (fewer loads per FMA). Rows beyond a
     // small M (decoding: M = 1; static or bounded) would be wasted: there
     // the budget goes to columns.
-    int64_t m = matmulRowsBound(dispatch, shapes);
+    GemmExtents gemm = gemmExtents(dispatch, shapes);
+    int64_t m = gemm.rows;
     int64_t maxRows = std::min<int64_t>(32, floorPowerOf2(m));
     // Ranked by area, then fewer loads (tm + tn), then more rows.
     auto rank = [](int64_t tm, int64_t tn) {
@@ -187,11 +200,11 @@ TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
     // partial sums meet in workgroup memory; a slice keeps at least
     // kMinSliceK values of K.
     constexpr int64_t kMinSliceK = 64;
-    int64_t n = staticDimOr(resultType, resultType.getRank() - 1, 1 << 20);
-    int64_t k = matmulReductionSize(dispatch);
+    int64_t n = gemm.cols, k = gemm.k, batch = gemm.batch;
     int64_t parallel = target.getParallelWorkgroups();
     int64_t slices = 1;
-    int64_t batch = matmulBatchBound(dispatch, shapes);
+    // The convolution kernel does not split K.
+    bool splitK = !isa<ConvOp>(dispatch.getRootOp());
     auto tiles = [&] {
       return batch * llvm::divideCeil(m, y * threadM) *
              llvm::divideCeil(n, x * threadN);
@@ -200,7 +213,7 @@ TileConfigAttr mlir::tessera::selectTileConfig(DispatchOp dispatch,
       y /= 2;
     // Statistics of a recomputed norm and the slices' partial sums.
     int64_t sharedBytes = 4 * y * threadM * (2 + x * threadN);
-    while (tiles() < parallel && k / (2 * slices) >= kMinSliceK &&
+    while (splitK && tiles() < parallel && k / (2 * slices) >= kMinSliceK &&
            sharedBytes <= target.getMaxSharedMemory()) {
       if (x > 1)
         x /= 2;

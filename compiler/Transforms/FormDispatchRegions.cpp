@@ -85,7 +85,7 @@ bool isRoot(Operation *op) {
     return !isAbsorbedConcat(op);
   if (isa<GatherOp, ResizeOp>(op))
     return !isFusedIntoReader(op);
-  return isa<MatmulOp, LinearOp, AttentionOp, SoftmaxOp, LayerNormOp,
+  return isa<MatmulOp, LinearOp, ConvOp, AttentionOp, SoftmaxOp, LayerNormOp,
              ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp>(op);
 }
 

@@ -85,68 +85,93 @@ FailureOr<Value> reshapedWeight(NodeContext &node, int input,
       .getResult();
 }
 
+/// A Conv node's geometry, per spatial axis (1 or 2 of them), with
+/// `auto_pad` resolved into explicit pads.
+struct ConvGeometry {
+  SmallVector<int64_t> kernel, strides, dilations, padBegin, padEnd;
+  int64_t groups = 1;
+  bool isPatchEmbedding() const {
+    return groups == 1 && strides == kernel &&
+           llvm::all_of(dilations, [](int64_t d) { return d == 1; }) &&
+           llvm::all_of(padBegin, [](int64_t p) { return p == 0; }) &&
+           llvm::all_of(padEnd, [](int64_t p) { return p == 0; });
+  }
+};
+
+FailureOr<ConvGeometry> convGeometry(NodeContext &node, int64_t spatial) {
+  const SymbolicShape &x = node.shape(0), &w = node.shape(1);
+  ConvGeometry g;
+  for (int64_t d = 0; d < spatial; ++d)
+    g.kernel.push_back(w[2 + d].getCoefficient());
+  auto ints = [&](StringRef name, int64_t otherwise,
+                  int64_t count) -> FailureOr<SmallVector<int64_t>> {
+    SmallVector<int64_t> values =
+        node.intsAttr(name).value_or(SmallVector<int64_t>(count, otherwise));
+    if (static_cast<int64_t>(values.size()) != count)
+      return node.emitError()
+             << "has " << values.size() << " " << name << " for a " << spatial
+             << "-D convolution, which needs " << count;
+    return values;
+  };
+  FailureOr<SmallVector<int64_t>> strides = ints("strides", 1, spatial),
+                                  dilations = ints("dilations", 1, spatial),
+                                  pads = ints("pads", 0, 2 * spatial);
+  if (failed(strides) || failed(dilations) || failed(pads))
+    return failure();
+  if (auto kernel = node.intsAttr("kernel_shape");
+      kernel && *kernel != g.kernel)
+    return node.emitError() << "has a kernel_shape that is not its weight's";
+  g.strides = *strides;
+  g.dilations = *dilations;
+  g.groups = node.intAttr("group", 1);
+  g.padBegin.assign(pads->begin(), pads->begin() + spatial);
+  g.padEnd.assign(pads->begin() + spatial, pads->end());
+  std::string autoPad = node.stringAttr("auto_pad", "NOTSET");
+  if (autoPad == "VALID") {
+    g.padBegin.assign(spatial, 0);
+    g.padEnd.assign(spatial, 0);
+  } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+    // Output ceil(size / stride): the padding that takes, the odd one
+    // at the end (SAME_UPPER) or the beginning (SAME_LOWER).
+    for (int64_t d = 0; d < spatial; ++d) {
+      int64_t size = x[2 + d].getCoefficient();
+      int64_t out = (size + g.strides[d] - 1) / g.strides[d];
+      int64_t total = std::max<int64_t>(
+          0, (out - 1) * g.strides[d] + g.dilations[d] * (g.kernel[d] - 1) + 1 -
+                 size);
+      int64_t small = total / 2;
+      g.padBegin[d] = autoPad == "SAME_UPPER" ? small : total - small;
+      g.padEnd[d] = total - g.padBegin[d];
+    }
+  } else if (autoPad != "NOTSET") {
+    return node.emitError() << "has auto_pad '" << autoPad
+                            << "' (expected NOTSET, VALID, SAME_UPPER or "
+                               "SAME_LOWER)";
+  }
+  return g;
+}
+
 /// Conv as a patch embedding (kernel = stride, no padding, no dilation, one
 /// group: ViT's 16x16/16, CLIP's 32x32/32, Swin's 4x4/4) is a linear over
-/// the flattened patches:
+/// the flattened patches, where the image divides into them:
 ///   [N, C, H, W] -> [N, H/p, W/p, C*p*q] -> linear -> [N, O, H/p, W/p].
-/// Every other convolution is reported.
-LogicalResult convertConv(NodeContext &node) {
-  if (node.rank(0) != 4 || node.rank(1) != 4)
-    return node.emitError() << "is a " << node.rank(0) - 2
-                            << "-D convolution; Tessera imports 2-D patch "
-                               "embeddings only";
+/// The linear reads its rows contiguously, which the implicit GEMM of
+/// `tessera.conv` cannot.
+FailureOr<Value> importPatchEmbedding(NodeContext &node, Value input,
+                                      Value bias) {
   const SymbolicShape &x = node.shape(0), &w = node.shape(1);
-  auto ints = [&](StringRef name, SmallVector<int64_t> otherwise) {
-    return node.intsAttr(name).value_or(otherwise);
-  };
-  if (!llvm::all_of(w, [](const DimExpr &d) { return d.isConstant(); }) ||
-      !node.info(1).constant)
-    return node.emitError() << "has a weight that is not a constant";
   int64_t outChannels = w[0].getCoefficient(), channels = w[1].getCoefficient();
   SmallVector<int64_t> kernel = {w[2].getCoefficient(), w[3].getCoefficient()};
-  SmallVector<int64_t> strides = ints("strides", {1, 1});
-  SmallVector<int64_t> pads = ints("pads", {0, 0, 0, 0});
-  SmallVector<int64_t> dilations = ints("dilations", {1, 1});
-  std::string autoPad = node.stringAttr("auto_pad", "NOTSET");
-  bool patches = strides == kernel && llvm::all_of(pads, [](int64_t p) {
-                   return p == 0;
-                 }) && llvm::all_of(dilations, [](int64_t d) { return d == 1; }) &&
-                 node.intAttr("group", 1) == 1 &&
-                 (autoPad == "NOTSET" || autoPad == "VALID");
-  if (!patches)
-    return node.emitError()
-           << "is a convolution with kernel " << kernel[0] << "x" << kernel[1]
-           << ", strides " << strides[0] << "x" << strides[1]
-           << ", group " << node.intAttr("group", 1)
-           << " and padding or dilation; Tessera imports only patch "
-              "embeddings (kernel = stride, no padding or dilation, one "
-              "group)";
-  if (x[1] != w[1] || !x[2].isConstant() || !x[3].isConstant() ||
-      x[2].getCoefficient() % kernel[0] || x[3].getCoefficient() % kernel[1])
-    return node.emitError() << "is a patch embedding of "
-                            << shapeText(x, node) << " by " << kernel[0] << "x"
-                            << kernel[1]
-                            << " patches; the channels must match the weight "
-                               "and the image must be static and divisible "
-                               "into patches";
   int64_t rows = x[2].getCoefficient() / kernel[0];
   int64_t cols = x[3].getCoefficient() / kernel[1];
   auto constant = [](int64_t v) { return DimExpr::constant(v); };
-  FailureOr<Value> input = node.input(0);
   FailureOr<Value> weight = reshapedWeight(
       node, 1, {outChannels, channels * kernel[0] * kernel[1]});
-  if (failed(input) || failed(weight))
+  if (failed(weight))
     return failure();
-  Value bias;
-  if (node.hasInput(2)) {
-    FailureOr<Value> b = node.input(2);
-    if (failed(b))
-      return failure();
-    bias = *b;
-  }
   // [N, C, rows, p, cols, q] -> [N, rows, cols, C, p, q]: each patch's
   // values in the weight's (C, p, q) order.
-  Value split = createReshape(node, *input,
+  Value split = createReshape(node, input,
                               {x[0], x[1], constant(rows), constant(kernel[0]),
                                constant(cols), constant(kernel[1])});
   FailureOr<Value> gathered = node.create<TransposeOp>(
@@ -160,8 +185,54 @@ LogicalResult convertConv(NodeContext &node) {
   FailureOr<Value> embedded = node.create<LinearOp>(flat, *weight, bias);
   if (failed(embedded))
     return failure();
-  return node.setOutput(0, node.create<TransposeOp>(
-                               *embedded, ArrayRef<int64_t>{0, 3, 1, 2}));
+  return node.create<TransposeOp>(*embedded, ArrayRef<int64_t>{0, 3, 1, 2});
+}
+
+/// Conv (1-D and 2-D; strides, pads, auto_pad, dilations, groups) becomes
+/// `tessera.conv`; a patch embedding becomes a linear.
+LogicalResult convertConv(NodeContext &node) {
+  int64_t spatial = node.rank(0) - 2;
+  if ((spatial != 1 && spatial != 2) || node.rank(1) != node.rank(0))
+    return node.emitError() << "is a " << spatial
+                            << "-D convolution with a rank-" << node.rank(1)
+                            << " weight; Tessera imports 1-D and 2-D "
+                               "convolutions";
+  const SymbolicShape &x = node.shape(0), &w = node.shape(1);
+  auto isStatic = [](const DimExpr &d) { return d.isConstant(); };
+  if (!llvm::all_of(w, isStatic) ||
+      !llvm::all_of(ArrayRef<DimExpr>(x).drop_front(), isStatic))
+    return node.emitError()
+           << "convolves " << shapeText(x, node) << " by " << shapeText(w, node)
+           << "; Tessera needs static channels, image and kernel (only the "
+              "batch may be dynamic): export with a fixed image size";
+  FailureOr<ConvGeometry> geometry = convGeometry(node, spatial);
+  FailureOr<Value> input = node.input(0);
+  if (failed(geometry) || failed(input))
+    return failure();
+  Value bias;
+  if (node.hasInput(2)) {
+    FailureOr<Value> b = node.input(2);
+    if (failed(b))
+      return failure();
+    bias = *b;
+  }
+  if (spatial == 2 && geometry->isPatchEmbedding() && node.info(1).constant &&
+      x[2].getCoefficient() % geometry->kernel[0] == 0 &&
+      x[3].getCoefficient() % geometry->kernel[1] == 0)
+    return node.setOutput(0, importPatchEmbedding(node, *input, bias));
+
+  FailureOr<Value> weight = node.input(1);
+  if (failed(weight))
+    return failure();
+  const ConvGeometry &g = *geometry;
+  SmallVector<int64_t> pads(g.padBegin);
+  llvm::append_range(pads, g.padEnd);
+  OpBuilder &b = node.builder();
+  return node.setOutput(
+      0, node.create<ConvOp>(
+             *input, *weight, bias, b.getDenseI64ArrayAttr(g.strides),
+             b.getDenseI64ArrayAttr(pads), b.getDenseI64ArrayAttr(g.dilations),
+             b.getI64IntegerAttr(g.groups)));
 }
 
 LogicalResult convertSoftmax(NodeContext &node) {

@@ -541,6 +541,58 @@ def Tessera_LinearOp : Tessera_InferredOp<"linear"> {
   }];
 }
 
+def Tessera_ConvOp : Tessera_InferredOp<"conv"> {
+  let summary = "1-D or 2-D convolution (cross-correlation), channels first";
+  let description = [{
+    `input` is `[N, C, H, W]`, `weight` is `[F, C / groups, KH, KW]`
+    (PyTorch's and ONNX's layout), the optional `bias` is `[F]`. Output
+    channel `f` of group `g = f / (F / groups)` at `(y, x)` is
+
+    `bias[f] + sum over c < C / groups, i < KH, j < KW of
+     weight[f, c, i, j] · input[n, g · C / groups + c, y · sh - pt + i · dh,
+                                x · sw - pl + j · dw]`,
+
+    where positions outside the input read 0. `strides` and `dilations`
+    have one value per spatial axis, `pads` two (`[top, left, bottom,
+    right]`, ONNX's order: all beginnings, then all ends). The result is
+    `[N, F, OH, OW]` with `OH = (H + pt + pb - dh · (KH - 1) - 1) / sh + 1`
+    (`getOutputSize`). A 1-D convolution (`[N, C, L]` by `[F, C / groups,
+    K]`) is the same with the row axis left out. The batch may be dynamic;
+    channels, the image and the kernel are static.
+
+    ```mlir
+    %y = tessera.conv %x, %w, %b {dilations = array<i64: 1, 1>, groups = 1 : i64,
+                                  pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>}
+        : (tensor<?x64x32x32xf32>, tensor<64x64x3x3xf32>, tensor<64xf32>) -> tensor<?x64x32x32xf32>
+    ```
+
+    Kernels compute it as an implicit GEMM: per image and group, the
+    weight `[F / groups, C / groups · KH · KW]` times the im2col matrix of
+    the input, whose elements are read from the input where the GEMM
+    reads them and never stored.
+  }];
+  let arguments = (ins Tessera_FloatTensor:$input, Tessera_FloatTensor:$weight,
+                       Optional<Tessera_FloatTensor>:$bias,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations, I64Attr:$groups);
+  let results = (outs Tessera_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// Output positions along an axis of `size` input positions: ONNX's
+    /// and PyTorch's `(size + padBegin + padEnd - dilation (kernel - 1) -
+    /// 1) / stride + 1`, or 0 where the dilated kernel does not fit.
+    static int64_t getOutputSize(int64_t size, int64_t kernel, int64_t stride,
+                                 int64_t padBegin, int64_t padEnd,
+                                 int64_t dilation);
+    /// 1 or 2.
+    int64_t getSpatialRank() {
+      return ::llvm::cast<::mlir::RankedTensorType>(getType()).getRank() - 2;
+    }
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Normalisation and reductions
 //===----------------------------------------------------------------------===//

@@ -329,6 +329,83 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+int64_t ConvOp::getOutputSize(int64_t size, int64_t kernel, int64_t stride,
+                              int64_t padBegin, int64_t padEnd,
+                              int64_t dilation) {
+  int64_t span = size + padBegin + padEnd - dilation * (kernel - 1);
+  return span <= 0 ? 0 : (span - 1) / stride + 1;
+}
+
+LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> location,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &inferred) {
+  RankedTensorType input = tensorTypeOf(adaptor.getInput());
+  RankedTensorType weight = tensorTypeOf(adaptor.getWeight());
+  int64_t spatial = input.getRank() - 2;
+  if ((spatial != 1 && spatial != 2) || weight.getRank() != input.getRank())
+    return emitOptionalError(location,
+                             "needs an input [N, C, (H,) W] and a weight [F, "
+                             "C / groups, (KH,) KW] of the same rank, 3 or 4, "
+                             "got ranks ",
+                             input.getRank(), " and ", weight.getRank());
+  if (failed(checkSameElementType(location, adaptor.getOperands())))
+    return failure();
+  ArrayRef<int64_t> strides = adaptor.getStrides();
+  ArrayRef<int64_t> pads = adaptor.getPads();
+  ArrayRef<int64_t> dilations = adaptor.getDilations();
+  int64_t groups = adaptor.getGroups();
+  if (static_cast<int64_t>(strides.size()) != spatial ||
+      static_cast<int64_t>(pads.size()) != 2 * spatial ||
+      static_cast<int64_t>(dilations.size()) != spatial)
+    return emitOptionalError(location, "needs ", spatial, " strides, ",
+                             2 * spatial, " pads and ", spatial,
+                             " dilations, got ", strides.size(), ", ",
+                             pads.size(), " and ", dilations.size());
+  if (llvm::any_of(strides, [](int64_t s) { return s < 1; }) ||
+      llvm::any_of(dilations, [](int64_t d) { return d < 1; }) ||
+      llvm::any_of(pads, [](int64_t p) { return p < 0; }) || groups < 1)
+    return emitOptionalError(location, "needs strides, dilations and groups "
+                                       "of at least 1 and pads of at least 0");
+  if (!weight.hasStaticShape() ||
+      llvm::any_of(input.getShape().drop_front(), ShapedType::isDynamic))
+    return emitOptionalError(
+        location,
+        "needs static channels, image and kernel (only the batch "
+        "may be dynamic), got input ",
+        formatShape(input.getShape()), " and weight ",
+        formatShape(weight.getShape()));
+  int64_t channels = input.getDimSize(1), outChannels = weight.getDimSize(0);
+  if (channels != weight.getDimSize(1) * groups || outChannels % groups != 0)
+    return emitOptionalError(location, "has ", channels, " input and ",
+                             outChannels, " output channels in ", groups,
+                             " groups but a weight ",
+                             formatShape(weight.getShape()));
+  if (Value bias = adaptor.getBias()) {
+    RankedTensorType biasType = tensorTypeOf(bias);
+    if (biasType.getRank() != 1 ||
+        !dimsCompatible(biasType.getDimSize(0), outChannels))
+      return emitOptionalError(location, "bias must be [", outChannels,
+                               "], got [", formatShape(biasType.getShape()),
+                               "]");
+  }
+  SmallVector<int64_t> shape = {input.getDimSize(0), outChannels};
+  for (int64_t d = 0; d < spatial; ++d) {
+    int64_t size =
+        getOutputSize(input.getDimSize(2 + d), weight.getDimSize(2 + d),
+                      strides[d], pads[d], pads[spatial + d], dilations[d]);
+    if (size < 1)
+      return emitOptionalError(
+          location, "has a kernel of ", weight.getDimSize(2 + d), " (dilation ",
+          dilations[d], ") that does not fit axis ", 2 + d, " of ",
+          input.getDimSize(2 + d), " positions padded by ", pads[d], " and ",
+          pads[spatial + d]);
+    shape.push_back(size);
+  }
+  inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+
 LogicalResult RotaryOp::inferReturnTypes(MLIRContext *,
                                          std::optional<Location> location,
                                          Adaptor adaptor,

@@ -493,6 +493,13 @@ FailureOr<SymbolicShape> SymbolicShapes::inferShape(Operation *op) {
         shape.back() = shapeOf(linear.getWeight())[0];
         return Result(shape);
       })
+      .Case<ConvOp>([&](ConvOp conv) -> Result {
+        // All but the batch is static (the verifier).
+        SymbolicShape shape = {shapeOf(conv.getInput())[0]};
+        for (int64_t size : conv.getType().getShape().drop_front())
+          shape.push_back(DimExpr::constant(size));
+        return Result(shape);
+      })
       .Case<AttentionOp>([&](AttentionOp attention) -> Result {
         const SymbolicShape &q = shapeOf(attention.getQuery());
         const SymbolicShape &v = shapeOf(attention.getValue());

@@ -351,6 +351,69 @@ func.func @matmul_wrong_result(%a: tensor<4x8xf32>, %b: tensor<8x4xf32>) {
 
 // -----
 
+func.func @conv_rank(%x: tensor<1x2x3x4x5xf32>, %w: tensor<1x2x3x3x3xf32>) {
+  // expected-error @+2 {{needs an input [N, C, (H,) W] and a weight [F, C / groups, (KH,) KW] of the same rank, 3 or 4, got ranks 5 and 5}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessera.conv %x, %w {strides = array<i64: 1, 1, 1>, pads = array<i64: 0, 0, 0, 0, 0, 0>, dilations = array<i64: 1, 1, 1>, groups = 1 : i64} : (tensor<1x2x3x4x5xf32>, tensor<1x2x3x3x3xf32>) -> tensor<1x1x1x2x3xf32>
+  return
+}
+
+// -----
+
+func.func @conv_attribute_counts(%x: tensor<1x2x8x8xf32>, %w: tensor<4x2x3x3xf32>) {
+  // expected-error @+2 {{needs 2 strides, 4 pads and 2 dilations, got 2, 2 and 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessera.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x2x8x8xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @conv_stride(%x: tensor<1x2x8x8xf32>, %w: tensor<4x2x3x3xf32>) {
+  // expected-error @+2 {{needs strides, dilations and groups of at least 1 and pads of at least 0}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessera.conv %x, %w {strides = array<i64: 0, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x2x8x8xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return
+}
+
+// -----
+
+func.func @conv_dynamic_image(%x: tensor<1x2x?x8xf32>, %w: tensor<4x2x3x3xf32>) {
+  // expected-error @+2 {{needs static channels, image and kernel (only the batch may be dynamic), got input 1x2x?x8 and weight 4x2x3x3}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessera.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x2x?x8xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x?x6xf32>
+  return
+}
+
+// -----
+
+func.func @conv_groups(%x: tensor<1x6x8x8xf32>, %w: tensor<4x2x3x3xf32>) {
+  // expected-error @+2 {{has 6 input and 4 output channels in 3 groups but a weight 4x2x3x3}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessera.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 3 : i64} : (tensor<1x6x8x8xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return
+}
+
+// -----
+
+func.func @conv_bias(%x: tensor<1x2x8x8xf32>, %w: tensor<4x2x3x3xf32>, %b: tensor<3xf32>) {
+  // expected-error @+2 {{bias must be [4], got [3]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessera.conv %x, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x2x8x8xf32>, tensor<4x2x3x3xf32>, tensor<3xf32>) -> tensor<1x4x6x6xf32>
+  return
+}
+
+// -----
+
+func.func @conv_kernel_too_large(%x: tensor<1x2x8x4xf32>, %w: tensor<4x2x3x3xf32>) {
+  // expected-error @+2 {{has a kernel of 3 (dilation 2) that does not fit axis 3 of 4 positions padded by 0 and 0}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessera.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 2>, groups = 1 : i64} : (tensor<1x2x8x4xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x6x1xf32>
+  return
+}
+
+// -----
+
 func.func @linear_input_rank(%x: tensor<f32>, %w: tensor<4x4xf32>) {
   // expected-error @+2 {{input must have rank 1 or more}}
   // expected-error @+1 {{failed to infer returned types}}

@@ -243,6 +243,25 @@ func.func @linear(%x: tensor<1x?x256xf32>, %w: tensor<768x256xf32>, %b: tensor<7
 
 // -----
 
+// CHECK-LABEL: func @conv
+// CHECK: tessera.conv %{{.*}}, %{{.*}}, %{{.*}} {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<?x8x16x16xf32>, tensor<4x8x3x3xf32>, tensor<4xf32>) -> tensor<?x4x16x16xf32>
+// CHECK: tessera.conv %{{.*}}, %{{.*}} {{{.*}}groups = 2 : i64{{.*}}} : (tensor<?x8x16x16xf32>, tensor<6x4x7x7xf32>) -> tensor<?x6x8x8xf32>
+// CHECK: tessera.conv %{{.*}}, %{{.*}} {{{.*}}} : (tensor<2x6x30xf32>, tensor<8x6x3xf32>) -> tensor<2x8x15xf32>
+func.func @conv(%x: tensor<?x8x16x16xf32>, %w: tensor<4x8x3x3xf32>, %b: tensor<4xf32>,
+                %g: tensor<6x4x7x7xf32>, %s: tensor<2x6x30xf32>, %k: tensor<8x6x3xf32>) {
+  %0 = tessera.conv %x, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64}
+      : (tensor<?x8x16x16xf32>, tensor<4x8x3x3xf32>, tensor<4xf32>) -> tensor<?x4x16x16xf32>
+  // A 7x7 stem with stride 2 and pad 3 in two groups: (16 + 6 - 7) / 2 + 1.
+  %1 = tessera.conv %x, %g {strides = array<i64: 2, 2>, pads = array<i64: 3, 3, 3, 3>, dilations = array<i64: 1, 1>, groups = 2 : i64}
+      : (tensor<?x8x16x16xf32>, tensor<6x4x7x7xf32>) -> tensor<?x6x8x8xf32>
+  // 1-D, stride 2, pad 1: (30 + 2 - 3) / 2 + 1.
+  %2 = tessera.conv %s, %k {strides = array<i64: 2>, pads = array<i64: 1, 1>, dilations = array<i64: 1>, groups = 1 : i64}
+      : (tensor<2x6x30xf32>, tensor<8x6x3xf32>) -> tensor<2x8x15xf32>
+  return
+}
+
+// -----
+
 // CHECK-LABEL: func @softmax
 // CHECK: tessera.softmax %{{.*}}, axis = 3 : tensor<1x4x?x?xf32> -> tensor<1x4x?x?xf32>
 func.func @softmax(%s: tensor<1x4x?x?xf32>) -> tensor<1x4x?x?xf32> {

@@ -10,6 +10,12 @@ batch; writes the model, its input "x" and PyTorch's output "y".
           up-blocks use it, then F.interpolate bilinear with and without
           align_corners (Resize with constant scales), around elementwise
           ops.
+  conv    2-D convolutions of every form the kernel has: 3x3 "same" with
+          bias + BatchNorm (folded or not by the exporter) + ReLU, a 7x7
+          stride-2 stem, a dilated one, grouped, depthwise, 1x1 and a
+          residual sum, on an image whose width is not a multiple of 4.
+  conv1d  Whisper's encoder front: Conv1d(k3, pad 1) + GELU, then a
+          stride-2 Conv1d + GELU.
 
     torch_modules.py --module norms --opset 17 -o model.onnx --reference DIR
 """
@@ -34,6 +40,48 @@ class Upsampling(nn.Module):
         return z * 2.0
 
 
+class Convolutions(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 7, stride=2, padding=3, bias=False)
+        self.same = nn.Conv2d(8, 8, 3, padding=1)
+        self.norm = nn.BatchNorm2d(8)
+        self.dilated = nn.Conv2d(8, 12, 3, padding=2, dilation=2)
+        self.grouped = nn.Conv2d(12, 8, (3, 1), stride=(1, 2), padding=(1, 0), groups=4)
+        self.depthwise = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.pointwise = nn.Conv2d(8, 16, 1)
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = torch.relu(self.norm(self.same(x))) + x
+        x = self.grouped(self.dilated(x))
+        return self.pointwise(F.silu(self.depthwise(x)))
+
+
+class Conv1dFront(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv1d(6, 8, 3, padding=1)
+        self.conv2 = nn.Conv1d(8, 8, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        return F.gelu(self.conv2(F.gelu(self.conv1(x))))
+
+
+def conv():
+    model = Convolutions()
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(torch.randn_like(parameter) * 0.3)
+        model.norm.running_mean.copy_(torch.randn(8) * 0.1)
+        model.norm.running_var.copy_(torch.rand(8) + 0.5)
+    return model, torch.randn(2, 3, 21, 19)
+
+
+def conv1d():
+    return Conv1dFront(), torch.randn(2, 6, 30)
+
+
 def norms():
     model = nn.Sequential(nn.GroupNorm(3, 6), nn.SiLU(), nn.InstanceNorm2d(6, affine=True))
     with torch.no_grad():
@@ -46,7 +94,7 @@ def resize():
     return Upsampling(), torch.randn(2, 3, 5, 6)
 
 
-MODULES = {"norms": norms, "resize": resize}
+MODULES = {"conv": conv, "conv1d": conv1d, "norms": norms, "resize": resize}
 
 
 def main():
