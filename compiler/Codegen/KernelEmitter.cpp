@@ -536,6 +536,8 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
     return evaluateResize(resize, indices, known);
   if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp>(op))
     return evaluateReduction(op, indices, known);
+  if (auto pool = dyn_cast<PoolOp>(op))
+    return evaluatePool(pool, indices, known);
   if (auto norm = dyn_cast<LayerNormOp>(op))
     return evaluateNorm(norm, indices, known);
   if (auto transpose = dyn_cast<TransposeOp>(op)) {
@@ -725,6 +727,84 @@ Value KernelEmitter::evaluateReduction(
                  : arith::DivSIOp::create(builder_, loc_, result, n).getResult();
   }
   return result;
+}
+
+Value KernelEmitter::evaluatePool(PoolOp pool, ArrayRef<Value> indices,
+                                  const llvm::DenseMap<Value, Value> &known) {
+  OpBuilder &b = builder_;
+  auto inputType = cast<RankedTensorType>(pool.getInput().getType());
+  int64_t spatial = inputType.getRank() - 2;
+  SmallVector<Value> own(indices.take_back(inputType.getRank()));
+  ArrayRef<int64_t> kernel = pool.getKernel(), strides = pool.getStrides(),
+                    pads = pool.getPads(), dilations = pool.getDilations();
+  bool isMax = pool.getKind() == PoolKind::Max;
+  // Per spatial axis and window position: the input index (clamped into
+  // the input for the load), whether it lies inside the input, and whether
+  // inside the padded input (what count_include_pad counts).
+  struct Tap {
+    Value at, inside, inPadded;
+  };
+  SmallVector<SmallVector<Tap>> taps(spatial);
+  for (int64_t d = 0; d < spatial; ++d) {
+    int64_t size = inputType.getDimSize(2 + d);
+    Value origin = arith::SubIOp::create(
+        b, loc_, arith::MulIOp::create(b, loc_, own[2 + d], index(strides[d])),
+        index(pads[d]));
+    for (int64_t k = 0; k < kernel[d]; ++k) {
+      Value position =
+          arith::AddIOp::create(b, loc_, origin, index(k * dilations[d]));
+      Value inside = arith::CmpIOp::create(b, loc_, arith::CmpIPredicate::ult,
+                                           position, index(size));
+      // position + pt < size + pt + pb, as unsigned: inside the padding.
+      Value inPadded = arith::CmpIOp::create(
+          b, loc_, arith::CmpIPredicate::ult,
+          arith::AddIOp::create(b, loc_, position, index(pads[d])),
+          index(size + pads[d] + pads[spatial + d]));
+      Value clamped =
+          arith::SelectOp::create(b, loc_, inside, position, index(0));
+      taps[d].push_back({clamped, inside, inPadded});
+    }
+  }
+  Value acc = f32(isMax ? -std::numeric_limits<float>::infinity() : 0.0);
+  Value count = f32(0.0);
+  Value one = f32(1.0), zero = f32(0.0);
+  // Every window position, unrolled (kernels are small and static).
+  int64_t positions = 1;
+  for (int64_t k : kernel)
+    positions *= k;
+  for (int64_t p = 0; p < positions; ++p) {
+    SmallVector<Value> source(own.begin(), own.begin() + 2);
+    Value inside, inPadded;
+    for (int64_t d = 0, rest = p; d < spatial; ++d) {
+      int64_t stride = 1;
+      for (int64_t e = d + 1; e < spatial; ++e)
+        stride *= kernel[e];
+      const Tap &tap = taps[d][rest / stride];
+      rest %= stride;
+      source.push_back(tap.at);
+      inside =
+          inside
+              ? arith::AndIOp::create(b, loc_, inside, tap.inside).getResult()
+              : tap.inside;
+      inPadded = inPadded
+                     ? arith::AndIOp::create(b, loc_, inPadded, tap.inPadded)
+                           .getResult()
+                     : tap.inPadded;
+    }
+    Value x = evaluate(pool.getInput(), source, known);
+    if (isMax) {
+      acc = arith::SelectOp::create(
+          b, loc_, inside, arith::MaximumFOp::create(b, loc_, acc, x), acc);
+      continue;
+    }
+    acc = arith::AddFOp::create(
+        b, loc_, acc, arith::SelectOp::create(b, loc_, inside, x, zero));
+    count = arith::AddFOp::create(
+        b, loc_, count,
+        arith::SelectOp::create(
+            b, loc_, pool.getCountIncludePad() ? inPadded : inside, one, zero));
+  }
+  return isMax ? acc : arith::DivFOp::create(b, loc_, acc, count).getResult();
 }
 
 Value KernelEmitter::evaluateNorm(LayerNormOp norm, ArrayRef<Value> indices,

@@ -202,6 +202,11 @@ private:
   /// An element of the recomputed layer norm, from the row's statistics.
   Value evaluateNorm(LayerNormOp norm, ArrayRef<Value> indices,
                      const llvm::DenseMap<Value, Value> &known);
+  /// A pooled element: the maximum or mean over its window's positions
+  /// inside the input (the mean's count, with count_include_pad, over those
+  /// inside the padded input).
+  Value evaluatePool(PoolOp pool, ArrayRef<Value> indices,
+                     const llvm::DenseMap<Value, Value> &known);
   /// A resize result element: the input at the sampled position (nearest)
   /// or interpolated between its neighbours (linear).
   Value evaluateResize(ResizeOp resize, ArrayRef<Value> indices,

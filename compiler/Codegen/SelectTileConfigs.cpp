@@ -34,13 +34,14 @@ FailureOr<KernelKind> mlir::tessera::classifyDispatch(DispatchOp dispatch) {
       isa<GatherOp, SliceOp, ConcatOp, ReshapeOp, TransposeOp, BroadcastOp,
           DequantizeOp, RotaryOp, ResizeOp>(root))
     return KernelKind::Elementwise;
-  // Other reductions: a loop over the reduced elements per output element.
-  if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp>(root))
+  // Other reductions: a loop over the reduced elements (or the window)
+  // per output element.
+  if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp, PoolOp>(root))
     return KernelKind::Elementwise;
   return root->emitOpError(
       "has no kernel builder yet (Tessera generates "
       "matmul, linear, conv, attention, softmax, layer_norm, "
-      "gather, slice, concat, reduction and elementwise kernels)");
+      "pool, gather, slice, concat, reduction and elementwise kernels)");
 }
 
 StringRef mlir::tessera::kernelKindName(KernelKind kind) {

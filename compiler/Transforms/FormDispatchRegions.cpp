@@ -86,7 +86,7 @@ bool isRoot(Operation *op) {
   if (isa<GatherOp, ResizeOp>(op))
     return !isFusedIntoReader(op);
   return isa<MatmulOp, LinearOp, ConvOp, AttentionOp, SoftmaxOp, LayerNormOp,
-             ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp>(op);
+             ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp, PoolOp>(op);
 }
 
 bool isRowReduction(Operation *op) {

@@ -98,11 +98,15 @@ struct ConvGeometry {
   }
 };
 
-FailureOr<ConvGeometry> convGeometry(NodeContext &node, int64_t spatial) {
-  const SymbolicShape &x = node.shape(0), &w = node.shape(1);
+/// The geometry of a Conv or pooling node over `kernel`, with its strides,
+/// dilations, pads and auto_pad (SAME: the padding that makes the output
+/// ceil(size / stride) long).
+FailureOr<ConvGeometry> windowGeometry(NodeContext &node,
+                                       ArrayRef<int64_t> kernel) {
+  const SymbolicShape &x = node.shape(0);
+  int64_t spatial = kernel.size();
   ConvGeometry g;
-  for (int64_t d = 0; d < spatial; ++d)
-    g.kernel.push_back(w[2 + d].getCoefficient());
+  g.kernel.assign(kernel.begin(), kernel.end());
   auto ints = [&](StringRef name, int64_t otherwise,
                   int64_t count) -> FailureOr<SmallVector<int64_t>> {
     SmallVector<int64_t> values =
@@ -118,9 +122,6 @@ FailureOr<ConvGeometry> convGeometry(NodeContext &node, int64_t spatial) {
                                   pads = ints("pads", 0, 2 * spatial);
   if (failed(strides) || failed(dilations) || failed(pads))
     return failure();
-  if (auto kernel = node.intsAttr("kernel_shape");
-      kernel && *kernel != g.kernel)
-    return node.emitError() << "has a kernel_shape that is not its weight's";
   g.strides = *strides;
   g.dilations = *dilations;
   g.groups = node.intAttr("group", 1);
@@ -205,7 +206,12 @@ LogicalResult convertConv(NodeContext &node) {
            << "convolves " << shapeText(x, node) << " by " << shapeText(w, node)
            << "; Tessera needs static channels, image and kernel (only the "
               "batch may be dynamic): export with a fixed image size";
-  FailureOr<ConvGeometry> geometry = convGeometry(node, spatial);
+  SmallVector<int64_t> kernel;
+  for (int64_t d = 0; d < spatial; ++d)
+    kernel.push_back(w[2 + d].getCoefficient());
+  if (auto shape = node.intsAttr("kernel_shape"); shape && *shape != kernel)
+    return node.emitError() << "has a kernel_shape that is not its weight's";
+  FailureOr<ConvGeometry> geometry = windowGeometry(node, kernel);
   FailureOr<Value> input = node.input(0);
   if (failed(geometry) || failed(input))
     return failure();
@@ -233,6 +239,63 @@ LogicalResult convertConv(NodeContext &node) {
              *input, *weight, bias, b.getDenseI64ArrayAttr(g.strides),
              b.getDenseI64ArrayAttr(pads), b.getDenseI64ArrayAttr(g.dilations),
              b.getI64IntegerAttr(g.groups)));
+}
+
+/// MaxPool and AveragePool (1-D and 2-D) become `tessera.pool`.
+LogicalResult convertPool(NodeContext &node, PoolKind kind) {
+  int64_t spatial = node.rank(0) - 2;
+  std::optional<SmallVector<int64_t>> kernel = node.intsAttr("kernel_shape");
+  if (spatial != 1 && spatial != 2)
+    return node.emitError() << "pools " << spatial
+                            << "-D windows; Tessera imports 1-D and 2-D "
+                               "pooling";
+  if (!kernel || static_cast<int64_t>(kernel->size()) != spatial)
+    return node.emitError()
+           << "needs a kernel_shape of " << spatial << " sizes";
+  if (node.numOutputs() > 1 && !node.node().output(1).empty())
+    return node.emitError() << "returns the maxima's indices, which Tessera "
+                               "does not compute";
+  if (!llvm::all_of(ArrayRef<DimExpr>(node.shape(0)).drop_front(),
+                    [](const DimExpr &d) { return d.isConstant(); }))
+    return node.emitError() << "pools " << shapeText(node.shape(0), node)
+                            << "; Tessera needs static channels and image "
+                               "(only the batch may be dynamic)";
+  FailureOr<ConvGeometry> g = windowGeometry(node, *kernel);
+  FailureOr<Value> x = node.input(0);
+  if (failed(g) || failed(x))
+    return failure();
+  SmallVector<int64_t> pads(g->padBegin);
+  llvm::append_range(pads, g->padEnd);
+  OpBuilder &b = node.builder();
+  auto unit = [&](bool set) { return set ? b.getUnitAttr() : UnitAttr(); };
+  return node.setOutput(
+      0, node.create<PoolOp>(*x, PoolKindAttr::get(node.context(), kind),
+                             b.getDenseI64ArrayAttr(g->kernel),
+                             b.getDenseI64ArrayAttr(g->strides),
+                             b.getDenseI64ArrayAttr(pads),
+                             b.getDenseI64ArrayAttr(g->dilations),
+                             unit(node.intAttr("ceil_mode", 0) != 0),
+                             unit(kind == PoolKind::Average &&
+                                  node.intAttr("count_include_pad", 0) != 0)));
+}
+
+/// GlobalAveragePool and GlobalMaxPool: a mean or maximum over every dim
+/// after the channel, kept as 1.
+template <typename ReduceOpTy>
+LogicalResult convertGlobalPool(NodeContext &node) {
+  if (node.rank(0) < 3)
+    return node.emitError() << "pools an input of rank " << node.rank(0)
+                            << "; it must be [N, C, D...]";
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  SmallVector<int64_t> axes;
+  for (int64_t d = 2; d < node.rank(0); ++d)
+    axes.push_back(d);
+  OpBuilder &b = node.builder();
+  return node.setOutput(0, node.create<ReduceOpTy>(*x,
+                                                   b.getDenseI64ArrayAttr(axes),
+                                                   b.getBoolAttr(true)));
 }
 
 LogicalResult convertSoftmax(NodeContext &node) {
@@ -333,6 +396,54 @@ LogicalResult convertInstanceNormalization(NodeContext &node) {
       b.getF32FloatAttr(node.floatAttr("epsilon", 1e-5f)));
   return node.setOutput(
       0, succeeded(normed) ? perChannelAffine(node, *normed, 1, 2) : normed);
+}
+
+/// BatchNormalization at inference: per channel (axis 1),
+///   y = x · a + (B - mean · a),  a = scale · rsqrt(var + epsilon),
+/// which folds to one multiply and one add by constants where the
+/// statistics are constants (a convolution's epilogue then).
+LogicalResult convertBatchNormalization(NodeContext &node) {
+  if (node.intAttr("training_mode", 0) != 0)
+    return node.emitError() << "computes batch statistics (training_mode = "
+                               "1); export the model in eval mode";
+  if (node.rank(0) < 2)
+    return node.emitError() << "normalizes an input of rank " << node.rank(0)
+                            << "; BatchNormalization takes [N, C, D...]";
+  const SymbolicShape &shape = node.shape(0);
+  SmallVector<FailureOr<Value>> parameters;
+  for (int index = 1; index <= 4; ++index) {
+    if (node.rank(index) != 1 || node.shape(index)[0] != shape[1])
+      return node.emitError()
+             << "has a parameter " << index << " of "
+             << shapeText(node.shape(index), node) << " for the "
+             << shapeText({shape[1]}, node) << " channels of its input";
+    parameters.push_back(node.input(index));
+  }
+  FailureOr<Value> x = node.input(0);
+  if (failed(x) || llvm::any_of(parameters, [](auto &p) { return failed(p); }))
+    return failure();
+  Value scale = *parameters[0], bias = *parameters[1], mean = *parameters[2],
+        variance = *parameters[3];
+  Type element = node.elementType(0);
+  FailureOr<Value> a = node.create<AddOp>(
+      variance, createScalar(node, element, node.floatAttr("epsilon", 1e-5f)));
+  if (succeeded(a))
+    a = node.create<RsqrtOp>(*a);
+  if (succeeded(a))
+    a = node.create<MulOp>(scale, *a);
+  FailureOr<Value> shift =
+      succeeded(a) ? node.create<MulOp>(mean, *a) : FailureOr<Value>();
+  if (succeeded(shift))
+    shift = node.create<SubOp>(bias, *shift);
+  if (failed(shift))
+    return failure();
+  SmallVector<DimExpr> channels = {shape[1]};
+  channels.append(shape.size() - 2, DimExpr::constant(1));
+  FailureOr<Value> y =
+      node.create<MulOp>(*x, createReshape(node, *a, channels));
+  if (succeeded(y))
+    y = node.create<AddOp>(*y, createReshape(node, *shift, channels));
+  return node.setOutput(0, y);
 }
 
 /// GroupNormalization (opset 18; per-channel scale and bias from 21): the
@@ -868,9 +979,19 @@ void mlir::tessera::onnx_frontend::addNeuralConverters(ConverterTable &table) {
   table["MatMul"] = {convertMatMul, {2, 2}};
   table["Gemm"] = {convertGemm, {2, 3}};
   table["Conv"] = {convertConv, {2, 3}};
+  table["MaxPool"] = {
+      [](NodeContext &node) { return convertPool(node, PoolKind::Max); },
+      {1, 1},
+      {1, 2}};
+  table["AveragePool"] = {
+      [](NodeContext &node) { return convertPool(node, PoolKind::Average); },
+      {1, 1}};
+  table["GlobalAveragePool"] = {convertGlobalPool<ReduceMeanOp>, {1, 1}};
+  table["GlobalMaxPool"] = {convertGlobalPool<ReduceMaxOp>, {1, 1}};
   table["Softmax"] = {convertSoftmax, {1, 1}};
   table["LayerNormalization"] = {convertLayerNormalization, {2, 3}, {1, 3}};
   table["InstanceNormalization"] = {convertInstanceNormalization, {3, 3}};
+  table["BatchNormalization"] = {convertBatchNormalization, {5, 5}, {1, 3}};
   table["GroupNormalization"] = {convertGroupNormalization, {3, 3}};
   // Axes moved from an attribute to input 1: ReduceSum at opset 13, the
   // others at 18.

@@ -30,6 +30,14 @@ def Tessera_ResizeMode : I32EnumAttr<"ResizeMode",
   let cppNamespace = "::mlir::tessera";
 }
 
+def Tessera_PoolKind : I32EnumAttr<"PoolKind",
+    "what a pooling window computes", [
+      I32EnumAttrCase<"Max", 0, "max">,
+      I32EnumAttrCase<"Average", 1, "average">
+    ]> {
+  let cppNamespace = "::mlir::tessera";
+}
+
 def Tessera_ResizeCoordinates : I32EnumAttr<"ResizeCoordinates",
     "where an output position samples the input (ONNX's "
     "coordinate_transformation_mode)", [

@@ -593,6 +593,45 @@ def Tessera_ConvOp : Tessera_InferredOp<"conv"> {
   }];
 }
 
+def Tessera_PoolOp : Tessera_InferredOp<"pool"> {
+  let summary = "max or average pooling over 1-D or 2-D windows";
+  let description = [{
+    `input` is `[N, C, H, W]` (or `[N, C, W]`). Each output element reduces
+    the window of `kernel` positions, `dilations` apart, that starts at
+    `y · sh - pt` (and `x · sw - pl`), over the positions inside the input:
+    `max` takes their maximum, `average` their mean, dividing by the count
+    of positions inside the input or, with `count_include_pad`, inside the
+    padded input. `strides` and `dilations` have one value per spatial
+    axis, `pads` two (all beginnings, then all ends). The output size is
+    `ConvOp::getOutputSize`'s, rounded up with `ceil_mode` — where the last
+    window would then start past the input and its front padding, it is
+    dropped (ONNX's and PyTorch's rule). Channels and the image are static.
+
+    ```mlir
+    %y = tessera.pool %x max {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>,
+                              pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>}
+        : tensor<?x64x56x56xf32> -> tensor<?x64x28x28xf32>
+    ```
+
+    Kernels compute each output element from its window (the elementwise
+    kernel, as a reduction's).
+  }];
+  let arguments = (ins Tessera_FloatTensor:$input, Tessera_PoolKind:$kind,
+                       DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$dilations,
+                       UnitAttr:$ceil_mode, UnitAttr:$count_include_pad);
+  let results = (outs Tessera_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input $kind attr-dict `:` type($input) `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    /// Output positions along spatial axis `d` of `size` input positions.
+    static int64_t getOutputSize(int64_t size, int64_t kernel, int64_t stride,
+                                 int64_t padBegin, int64_t padEnd,
+                                 int64_t dilation, bool ceilMode);
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Normalisation and reductions
 //===----------------------------------------------------------------------===//

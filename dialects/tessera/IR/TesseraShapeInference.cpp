@@ -406,6 +406,75 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+int64_t PoolOp::getOutputSize(int64_t size, int64_t kernel, int64_t stride,
+                              int64_t padBegin, int64_t padEnd,
+                              int64_t dilation, bool ceilMode) {
+  int64_t span = size + padBegin + padEnd - dilation * (kernel - 1);
+  if (span <= 0)
+    return 0;
+  if (!ceilMode)
+    return (span - 1) / stride + 1;
+  int64_t out = (span - 1 + stride - 1) / stride + 1;
+  // The last window must start inside the input or its front padding.
+  if ((out - 1) * stride >= size + padBegin)
+    --out;
+  return out;
+}
+
+LogicalResult PoolOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> location,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &inferred) {
+  RankedTensorType input = tensorTypeOf(adaptor.getInput());
+  int64_t spatial = input.getRank() - 2;
+  if (spatial != 1 && spatial != 2)
+    return emitOptionalError(location, "pools an input of rank ",
+                             input.getRank(),
+                             "; it must be [N, C, W] or [N, C, H, W]");
+  ArrayRef<int64_t> kernel = adaptor.getKernel();
+  ArrayRef<int64_t> strides = adaptor.getStrides();
+  ArrayRef<int64_t> pads = adaptor.getPads();
+  ArrayRef<int64_t> dilations = adaptor.getDilations();
+  if (static_cast<int64_t>(kernel.size()) != spatial ||
+      static_cast<int64_t>(strides.size()) != spatial ||
+      static_cast<int64_t>(pads.size()) != 2 * spatial ||
+      static_cast<int64_t>(dilations.size()) != spatial)
+    return emitOptionalError(location, "needs ", spatial,
+                             " kernel sizes, strides and dilations and ",
+                             2 * spatial, " pads");
+  auto positive = [](int64_t v) { return v >= 1; };
+  if (!llvm::all_of(kernel, positive) || !llvm::all_of(strides, positive) ||
+      !llvm::all_of(dilations, positive) ||
+      llvm::any_of(pads, [](int64_t p) { return p < 0; }))
+    return emitOptionalError(location, "needs kernel sizes, strides and "
+                                       "dilations of at least 1 and pads of "
+                                       "at least 0");
+  if (llvm::any_of(input.getShape().drop_front(), ShapedType::isDynamic))
+    return emitOptionalError(location,
+                             "needs static channels and image "
+                             "(only the batch may be dynamic), got ",
+                             formatShape(input.getShape()));
+  SmallVector<int64_t> shape(input.getShape().take_front(2));
+  for (int64_t d = 0; d < spatial; ++d) {
+    // A window must hold an input position: a pad smaller than the kernel.
+    if (pads[d] >= (kernel[d] - 1) * dilations[d] + 1 ||
+        pads[spatial + d] >= (kernel[d] - 1) * dilations[d] + 1)
+      return emitOptionalError(location, "pads axis ", 2 + d, " by ", pads[d],
+                               " and ", pads[spatial + d],
+                               ", not less than its window of ", kernel[d]);
+    int64_t size =
+        getOutputSize(input.getDimSize(2 + d), kernel[d], strides[d], pads[d],
+                      pads[spatial + d], dilations[d], adaptor.getCeilMode());
+    if (size < 1)
+      return emitOptionalError(location, "has a window of ", kernel[d],
+                               " that does not fit axis ", 2 + d, " of ",
+                               input.getDimSize(2 + d), " positions");
+    shape.push_back(size);
+  }
+  inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+
 LogicalResult RotaryOp::inferReturnTypes(MLIRContext *,
                                          std::optional<Location> location,
                                          Adaptor adaptor,

@@ -493,10 +493,10 @@ FailureOr<SymbolicShape> SymbolicShapes::inferShape(Operation *op) {
         shape.back() = shapeOf(linear.getWeight())[0];
         return Result(shape);
       })
-      .Case<ConvOp>([&](ConvOp conv) -> Result {
-        // All but the batch is static (the verifier).
-        SymbolicShape shape = {shapeOf(conv.getInput())[0]};
-        for (int64_t size : conv.getType().getShape().drop_front())
+      .Case<ConvOp, PoolOp>([&](auto windowed) -> Result {
+        // All but the batch is static (the verifiers).
+        SymbolicShape shape = {shapeOf(windowed.getInput())[0]};
+        for (int64_t size : windowed.getType().getShape().drop_front())
           shape.push_back(DimExpr::constant(size));
         return Result(shape);
       })

@@ -414,6 +414,33 @@ func.func @conv_kernel_too_large(%x: tensor<1x2x8x4xf32>, %w: tensor<4x2x3x3xf32
 
 // -----
 
+func.func @pool_rank(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{pools an input of rank 2; it must be [N, C, W] or [N, C, H, W]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessera.pool %x max {kernel = array<i64: 2>, strides = array<i64: 2>, pads = array<i64: 0, 0>, dilations = array<i64: 1>} : tensor<2x8xf32> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @pool_pad_past_window(%x: tensor<1x2x8x8xf32>) {
+  // expected-error @+2 {{pads axis 2 by 2 and 2, not less than its window of 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessera.pool %x average {kernel = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 2, 0, 2, 0>, dilations = array<i64: 1, 1>} : tensor<1x2x8x8xf32> -> tensor<1x2x11x7xf32>
+  return
+}
+
+// -----
+
+func.func @pool_dynamic_image(%x: tensor<1x2x?x8xf32>) {
+  // expected-error @+2 {{needs static channels and image (only the batch may be dynamic), got 1x2x?x8}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessera.pool %x max {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : tensor<1x2x?x8xf32> -> tensor<1x2x?x4xf32>
+  return
+}
+
+// -----
+
 func.func @linear_input_rank(%x: tensor<f32>, %w: tensor<4x4xf32>) {
   // expected-error @+2 {{input must have rank 1 or more}}
   // expected-error @+1 {{failed to infer returned types}}

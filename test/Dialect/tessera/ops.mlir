@@ -262,6 +262,23 @@ func.func @conv(%x: tensor<?x8x16x16xf32>, %w: tensor<4x8x3x3xf32>, %b: tensor<4
 
 // -----
 
+// CHECK-LABEL: func @pool
+// CHECK: tessera.pool %{{.*}} max {dilations = array<i64: 1, 1>, kernel = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : tensor<?x8x16x16xf32> -> tensor<?x8x8x8xf32>
+// CHECK: tessera.pool %{{.*}} average {ceil_mode, count_include_pad, {{.*}}} : tensor<?x8x16x16xf32> -> tensor<?x8x6x6xf32>
+// CHECK: tessera.pool %{{.*}} max {{.*}} : tensor<2x6x30xf32> -> tensor<2x6x15xf32>
+func.func @pool(%x: tensor<?x8x16x16xf32>, %s: tensor<2x6x30xf32>) {
+  %0 = tessera.pool %x max {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>}
+      : tensor<?x8x16x16xf32> -> tensor<?x8x8x8xf32>
+  // ceil((16 - 3) / 3) + 1 = 6: the last window starts at 15, in the input.
+  %1 = tessera.pool %x average {kernel = array<i64: 3, 3>, strides = array<i64: 3, 3>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode, count_include_pad}
+      : tensor<?x8x16x16xf32> -> tensor<?x8x6x6xf32>
+  %2 = tessera.pool %s max {kernel = array<i64: 2>, strides = array<i64: 2>, pads = array<i64: 0, 0>, dilations = array<i64: 1>}
+      : tensor<2x6x30xf32> -> tensor<2x6x15xf32>
+  return
+}
+
+// -----
+
 // CHECK-LABEL: func @softmax
 // CHECK: tessera.softmax %{{.*}}, axis = 3 : tensor<1x4x?x?xf32> -> tensor<1x4x?x?xf32>
 func.func @softmax(%s: tensor<1x4x?x?xf32>) -> tensor<1x4x?x?xf32> {

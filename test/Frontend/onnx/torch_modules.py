@@ -10,10 +10,12 @@ batch; writes the model, its input "x" and PyTorch's output "y".
           up-blocks use it, then F.interpolate bilinear with and without
           align_corners (Resize with constant scales), around elementwise
           ops.
-  conv    2-D convolutions of every form the kernel has: 3x3 "same" with
-          bias + BatchNorm (folded or not by the exporter) + ReLU, a 7x7
-          stride-2 stem, a dilated one, grouped, depthwise, 1x1 and a
-          residual sum, on an image whose width is not a multiple of 4.
+  conv    2-D convolutions of every form the kernel has: a 7x7 stride-2
+          stem + ReLU + 3x3 stride-2 max pooling (ResNet's), 3x3 "same"
+          with bias + BatchNorm (which the exporter folds) + ReLU and a
+          residual sum, average pooling, a dilated conv, grouped,
+          depthwise and 1x1, on an image whose width is not a multiple
+          of 4.
   conv1d  Whisper's encoder front: Conv1d(k3, pad 1) + GELU, then a
           stride-2 Conv1d + GELU.
 
@@ -52,8 +54,9 @@ class Convolutions(nn.Module):
         self.pointwise = nn.Conv2d(8, 16, 1)
 
     def forward(self, x):
-        x = self.stem(x)
+        x = F.max_pool2d(torch.relu(self.stem(x)), 3, stride=2, padding=1)
         x = torch.relu(self.norm(self.same(x))) + x
+        x = F.avg_pool2d(x, 2, stride=1, padding=1, count_include_pad=False)
         x = self.grouped(self.dilated(x))
         return self.pointwise(F.silu(self.depthwise(x)))
 
@@ -75,7 +78,7 @@ def conv():
             parameter.copy_(torch.randn_like(parameter) * 0.3)
         model.norm.running_mean.copy_(torch.randn(8) * 0.1)
         model.norm.running_var.copy_(torch.rand(8) + 0.5)
-    return model, torch.randn(2, 3, 21, 19)
+    return model, torch.randn(2, 3, 37, 35)
 
 
 def conv1d():
