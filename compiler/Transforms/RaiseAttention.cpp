@@ -123,11 +123,15 @@ SmallVector<int64_t> swapLastTwo(int64_t rank) {
   return permutation;
 }
 
-/// [B·H, L, D] (nn.MultiheadAttention's bmm) as [1, B·H, L, D].
-Value addBatch(PatternRewriter &rewriter, Location loc, Value v) {
+/// [B·H, L, D] (nn.MultiheadAttention's bmm) as [1, B·H, L, D], or, where
+/// B·H is dynamic (`foldedDynamic`: a batch of one-head attentions folded
+/// into one dim, diffusers' head_to_batch_dim), as [B·H, 1, L, D], since
+/// attention needs a static head count. A 3-D mask takes the same view.
+Value addBatch(PatternRewriter &rewriter, Location loc, Value v,
+               bool foldedDynamic) {
   auto type = cast<RankedTensorType>(v.getType());
-  SmallVector<int64_t> shape = {1};
-  llvm::append_range(shape, type.getShape());
+  SmallVector<int64_t> shape(type.getShape());
+  shape.insert(shape.begin() + (foldedDynamic ? 1 : 0), 1);
   return ReshapeOp::create(rewriter, loc, type.clone(shape), v, ArrayAttr());
 }
 
@@ -438,10 +442,13 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
       value = splitHeads(rewriter, loc, value, shapes->getShape(value));
       rank = 4;
     }
+    bool foldedDynamic =
+        rank == 3 && ShapedType::isDynamic(
+                         cast<RankedTensorType>(query.getType()).getDimSize(0));
     if (rank == 3) {
-      query = addBatch(rewriter, loc, query);
-      key = addBatch(rewriter, loc, key);
-      value = addBatch(rewriter, loc, value);
+      query = addBatch(rewriter, loc, query, foldedDynamic);
+      key = addBatch(rewriter, loc, key, foldedDynamic);
+      value = addBatch(rewriter, loc, value, foldedDynamic);
     }
     if (!scores.getTransposeRhs())
       key = build(createInferred<TransposeOp>(
@@ -451,7 +458,7 @@ struct RaiseAttentionPattern : OpRewritePattern<MatmulOp> {
       return leaveAsItWas();
     // A 3-D bias is [B·H, Lq, Lk] of 3-D attention or [1, Lq, Lk].
     if (*bias && cast<RankedTensorType>(bias->getType()).getRank() == 3)
-      *bias = addBatch(rewriter, loc, *bias);
+      *bias = addBatch(rewriter, loc, *bias, foldedDynamic);
     FailureOr<AttentionOp> attention = createInferred<AttentionOp>(
         rewriter, loc, /*report=*/false, query, key, value, *bias,
         /*key_padding_mask=*/Value(),

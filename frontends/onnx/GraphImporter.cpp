@@ -208,6 +208,39 @@ FailureOr<SymbolicShape> NodeContext::shapeOf(Value value) {
   return graph_.shapes().getShape(value);
 }
 
+/// A small float or bool result computed from constants alone (a Concat
+/// of Resize's scales in an export without constant folding), folded into
+/// a constant so that later nodes read its values as they read an
+/// initializer's; null otherwise. Bigger results are left to the folder.
+static ElementsAttr foldSmallConstant(OpBuilder &builder, Value &value) {
+  constexpr int64_t kMaxElements = 1024;
+  Operation *op = value.getDefiningOp();
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!op || isa<ConstantOp>(op) || op->getNumResults() != 1 || !type ||
+      !type.hasStaticShape() || type.getNumElements() > kMaxElements ||
+      !(isa<FloatType>(type.getElementType()) ||
+        type.getElementType().isInteger(1)))
+    return {};
+  SmallVector<Attribute> operands;
+  for (Value operand : op->getOperands()) {
+    auto constant = operand.getDefiningOp<ConstantOp>();
+    if (!constant)
+      return {};
+    operands.push_back(constant.getValue());
+  }
+  SmallVector<OpFoldResult> folded;
+  if (failed(op->fold(operands, folded)) || folded.size() != 1)
+    return {};
+  auto elements = dyn_cast_or_null<ElementsAttr>(
+      dyn_cast_if_present<Attribute>(folded.front()));
+  if (!elements || elements.getType() != type)
+    return {};
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPoint(op);
+  value = ConstantOp::create(builder, op->getLoc(), type, elements);
+  return elements;
+}
+
 LogicalResult NodeContext::setOutput(int i, FailureOr<Value> result) {
   if (failed(result))
     return failure();
@@ -215,6 +248,7 @@ LogicalResult NodeContext::setOutput(int i, FailureOr<Value> result) {
   if (i >= node_.output_size() || node_.output(i).empty())
     return success(); // an unused optional output
   ImportedValue imported;
+  imported.constant = foldSmallConstant(builder(), value);
   imported.value = value;
   imported.type = cast<RankedTensorType>(value.getType());
   if (failed(graph_.analyzeNewOps()))
