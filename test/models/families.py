@@ -17,7 +17,9 @@ llama-interleaved and llama-past (RMSNorm, rotary embeddings in the
 rotate-half or GPT-J's interleaved form, grouped-query attention, SwiGLU),
 qformer (BLIP-2's Q-Former: learned queries before the text, the UniLM
 prefix mask, cross-attention from the queries every other layer); each has
-2 layers. Weights are random with a fixed seed. Options give the other forms
+2 layers. vae-decoder is Stable Diffusion's AutoencoderKL decoder (GroupNorm
++ SiLU + 3x3 convolutions, a single-head attention over the latent
+positions, nearest 2x upsampling), with 2 up-blocks. Weights are random with a fixed seed. Options give the other forms
 exporters write (--no-constant-folding, --keep-initializers-as-inputs,
 --external-data, --half). With --reference DIR the
 script also writes the inputs (input_NAME.npy) and PyTorch's output
@@ -1114,12 +1116,129 @@ class QFormer(nn.Module):
         return x
 
 
+VAE_LATENT, VAE_LATENT_SIZE, VAE_CHANNELS, VAE_GROUPS = 4, 8, (32, 64), 8
+
+
+class VaeResnetBlock(nn.Module):
+    """diffusers' ResnetBlock2D (no time embedding): GroupNorm + SiLU +
+    3x3 conv twice, a 1x1 conv_shortcut where the channels change."""
+
+    def __init__(self, channels_in, channels_out):
+        super().__init__()
+        self.norm1 = nn.GroupNorm(VAE_GROUPS, channels_in, eps=1e-6)
+        self.conv1 = nn.Conv2d(channels_in, channels_out, 3, padding=1)
+        self.norm2 = nn.GroupNorm(VAE_GROUPS, channels_out, eps=1e-6)
+        self.conv2 = nn.Conv2d(channels_out, channels_out, 3, padding=1)
+        self.conv_shortcut = (nn.Conv2d(channels_in, channels_out, 1)
+                              if channels_in != channels_out else None)
+
+    def forward(self, input_tensor):
+        h = self.conv1(nn.functional.silu(self.norm1(input_tensor)))
+        h = self.conv2(nn.functional.silu(self.norm2(h)))
+        if self.conv_shortcut is not None:
+            input_tensor = self.conv_shortcut(input_tensor)
+        return (input_tensor + h) / 1.0  # output_scale_factor
+
+
+class VaeAttention(nn.Module):
+    """diffusers' Attention as the VAE's mid-block builds it (one head over
+    every latent position, group_norm, residual_connection) with
+    AttnProcessor: get_attention_scores' baddbmm over an empty tensor with
+    beta = 0, the softmax upcast to float."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.group_norm = nn.GroupNorm(VAE_GROUPS, channels, eps=1e-6)
+        self.to_q, self.to_k, self.to_v = (nn.Linear(channels, channels) for _ in range(3))
+        self.to_out = nn.ModuleList([nn.Linear(channels, channels), nn.Dropout(0.0)])
+        self.heads, self.scale = 1, channels ** -0.5
+
+    def head_to_batch_dim(self, tensor):
+        b, s, dim = tensor.shape
+        tensor = tensor.reshape(b, s, self.heads, dim // self.heads)
+        return tensor.permute(0, 2, 1, 3).reshape(b * self.heads, s, dim // self.heads)
+
+    def batch_to_head_dim(self, tensor):
+        b, s, dim = tensor.shape
+        tensor = tensor.reshape(b // self.heads, self.heads, s, dim)
+        return tensor.permute(0, 2, 1, 3).reshape(b // self.heads, s, dim * self.heads)
+
+    def forward(self, hidden_states):
+        residual = hidden_states
+        batch, channel, height, width = hidden_states.shape
+        hidden_states = hidden_states.view(batch, channel, height * width).transpose(1, 2)
+        hidden_states = self.group_norm(hidden_states.transpose(1, 2)).transpose(1, 2)
+        query = self.head_to_batch_dim(self.to_q(hidden_states))
+        key = self.head_to_batch_dim(self.to_k(hidden_states))
+        value = self.head_to_batch_dim(self.to_v(hidden_states))
+        baddbmm_input = torch.empty(query.shape[0], query.shape[1], key.shape[1],
+                                    dtype=query.dtype)
+        scores = torch.baddbmm(baddbmm_input, query, key.transpose(-1, -2), beta=0,
+                               alpha=self.scale)
+        probs = scores.float().softmax(dim=-1).to(query.dtype)
+        hidden_states = self.batch_to_head_dim(torch.bmm(probs, value))
+        hidden_states = self.to_out[1](self.to_out[0](hidden_states))
+        hidden_states = hidden_states.transpose(-1, -2).reshape(batch, channel, height, width)
+        return (hidden_states + residual) / 1.0  # rescale_output_factor
+
+
+class VaeUpBlock(nn.Module):
+    """UpDecoderBlock2D: layers_per_block + 1 resnets, then (but in the
+    last block) Upsample2D: nearest 2x and a 3x3 conv."""
+
+    def __init__(self, channels_in, channels_out, upsample):
+        super().__init__()
+        self.resnets = nn.ModuleList([VaeResnetBlock(channels_in, channels_out),
+                                      VaeResnetBlock(channels_out, channels_out)])
+        self.upsampler = nn.Conv2d(channels_out, channels_out, 3, padding=1) if upsample else None
+
+    def forward(self, x):
+        for resnet in self.resnets:
+            x = resnet(x)
+        if self.upsampler is not None:
+            x = self.upsampler(nn.functional.interpolate(x, scale_factor=2.0, mode="nearest"))
+        return x
+
+
+class VaeDecoder(nn.Module):
+    """Stable Diffusion's AutoencoderKL.decode, small: post_quant_conv, then
+    the Decoder (conv_in; the mid-block's ResNet, single-head attention
+    over the latent positions and ResNet; up-blocks with nearest 2x
+    upsampling; GroupNorm + SiLU + conv_out) from 4 latent channels to an
+    RGB image twice the latent's size."""
+
+    inputs = {"latent_sample": ("latent", {0: "batch"})}
+    output_axes = {0: "batch"}
+
+    def __init__(self):
+        super().__init__()
+        top = VAE_CHANNELS[-1]
+        self.post_quant_conv = nn.Conv2d(VAE_LATENT, VAE_LATENT, 1)
+        self.conv_in = nn.Conv2d(VAE_LATENT, top, 3, padding=1)
+        self.mid_resnet0 = VaeResnetBlock(top, top)
+        self.mid_attention = VaeAttention(top)
+        self.mid_resnet1 = VaeResnetBlock(top, top)
+        reversed_channels = list(reversed(VAE_CHANNELS))
+        self.up_blocks = nn.ModuleList(
+            VaeUpBlock(reversed_channels[max(i - 1, 0)], channels, i < len(VAE_CHANNELS) - 1)
+            for i, channels in enumerate(reversed_channels))
+        self.conv_norm_out = nn.GroupNorm(VAE_GROUPS, VAE_CHANNELS[0], eps=1e-6)
+        self.conv_out = nn.Conv2d(VAE_CHANNELS[0], CHANNELS, 3, padding=1)
+
+    def forward(self, latent_sample):
+        x = self.conv_in(self.post_quant_conv(latent_sample))
+        x = self.mid_resnet1(self.mid_attention(self.mid_resnet0(x)))
+        for block in self.up_blocks:
+            x = block(x)
+        return self.conv_out(nn.functional.silu(self.conv_norm_out(x)))
+
+
 FAMILIES = {"bert": Bert, "gpt2": Gpt2, "gpt2-past": Gpt2Past, "gpt2-lm": Gpt2Lm, "vit": Vit, "clip-text": ClipText,
             "clip-text-pooled": ClipTextPooled, "longformer-sliced": LongformerSliced,
             "clip-vision": ClipVision, "clip": Clip, "transformer": EncoderDecoder,
             "blip-text": BlipTextDecoder, "blip-lm": BlipLm, "transformer-lm": TransformerLm, "detr-decoder": DetrDecoder,
             "longformer": Longformer, "swin": Swin, "llama": Llama, "llama-interleaved": LlamaInterleaved,
-            "llama-past": LlamaPast, "qformer": QFormer}
+            "llama-past": LlamaPast, "qformer": QFormer, "vae-decoder": VaeDecoder}
 
 
 def example_inputs(model, batch=3, seq=11, past=6, fully_padded=True):
@@ -1149,6 +1268,9 @@ def example_inputs(model, batch=3, seq=11, past=6, fully_padded=True):
             tensors.append(mask if kind == "padding" else mask == 0)
         elif kind == "features":
             tensors.append(torch.randn(batch, length, HIDDEN, generator=gen))
+        elif kind == "latent":
+            tensors.append(torch.randn(batch, VAE_LATENT, VAE_LATENT_SIZE, VAE_LATENT_SIZE,
+                                       generator=gen))
         elif kind == "image":
             size = getattr(model, "image", IMAGE)
             tensors.append(torch.randn(batch, CHANNELS, size, size, generator=gen))
