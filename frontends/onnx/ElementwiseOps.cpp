@@ -338,6 +338,8 @@ void mlir::tessera::onnx_frontend::addElementwiseConverters(
   table["Exp"] = {convertUnary<ExpOp>, {1, 1}};
   table["Erf"] = {convertUnary<ErfOp>, {1, 1}};
   table["Tanh"] = {convertUnary<TanhOp>, {1, 1}};
+  table["Sin"] = {convertUnary<SinOp>, {1, 1}};
+  table["Cos"] = {convertUnary<CosOp>, {1, 1}};
   table["Sigmoid"] = {convertUnary<SigmoidOp>, {1, 1}};
   table["Relu"] = {convertUnary<ReluOp>, {1, 1}};
   table["Abs"] = {convertUnary<AbsOp>, {1, 1}};

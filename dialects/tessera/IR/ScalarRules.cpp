@@ -266,6 +266,16 @@ Value TanhOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,
   return math::TanhOp::create(b, loc, args[0]);
 }
 
+Value SinOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,
+                             ComputeTypeFn) {
+  return math::SinOp::create(b, loc, args[0]);
+}
+
+Value CosOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,
+                             ComputeTypeFn) {
+  return math::CosOp::create(b, loc, args[0]);
+}
+
 Value ErfOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,
                              ComputeTypeFn) {
   return math::ErfOp::create(b, loc, args[0]);

@@ -379,6 +379,8 @@ def Tessera_SelectOp : Tessera_InferredOp<"select", [TesseraScalarRule]> {
 
 def Tessera_ExpOp : Tessera_UnaryOp<"exp", Tessera_FloatTensor, "exponential">;
 def Tessera_TanhOp : Tessera_UnaryOp<"tanh", Tessera_FloatTensor, "hyperbolic tangent">;
+def Tessera_SinOp : Tessera_UnaryOp<"sin", Tessera_FloatTensor, "sine (radians)">;
+def Tessera_CosOp : Tessera_UnaryOp<"cos", Tessera_FloatTensor, "cosine (radians)">;
 def Tessera_ErfOp : Tessera_UnaryOp<"erf", Tessera_FloatTensor, "error function">;
 def Tessera_SqrtOp : Tessera_UnaryOp<"sqrt", Tessera_FloatTensor, "square root">;
 def Tessera_RsqrtOp : Tessera_UnaryOp<"rsqrt", Tessera_FloatTensor,
