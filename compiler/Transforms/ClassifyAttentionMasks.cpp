@@ -361,12 +361,31 @@ bool sameDim(const MaskDims &dims, Value a, int64_t da, Value b, int64_t db) {
          cast<RankedTensorType>(b.getType()).getDimSize(db);
 }
 
-/// The [B, Lk] tensor a keep condition is broadcast from, through reshapes,
-/// broadcasts and casts that keep "non-zero", when its dims are the
-/// attention's batch and key length; null otherwise.
+/// Whether `value` is [B, 1, ..., 1, Lk] (rank 2 or more) for the
+/// attention's batch and key length.
+bool isPerKey(Value value, AttentionOp attention, const MaskDims &dims) {
+  auto type = cast<RankedTensorType>(value.getType());
+  int64_t rank = type.getRank();
+  return rank >= 2 && type.getDimSize(0) != 1 &&
+         llvm::all_of(type.getShape().slice(1, rank - 2),
+                      [](int64_t d) { return d == 1; }) &&
+         sameDim(dims, value, 0, attention.getQuery(), 0) &&
+         sameDim(dims, value, rank - 1, attention.getKey(), 2);
+}
+
+/// The [B, Lk] tensor (or a [B, 1, ..., 1, Lk] view of it) a keep
+/// condition is broadcast from, through reshapes, broadcasts and casts
+/// that keep "non-zero": the one nearest the start of that chain (a
+/// reshape may have merged the flattening of a [B, H', W'] pixel mask
+/// into its view, leaving no [B, Lk] value); null where there is none.
 Value paddingSource(Value keep, AttentionOp attention, const MaskDims &dims) {
-  Value source = keep;
-  while (Operation *op = source.getDefiningOp()) {
+  Value source = keep, found;
+  while (true) {
+    if (isPerKey(source, attention, dims))
+      found = source;
+    Operation *op = source.getDefiningOp();
+    if (!op)
+      break;
     auto cast = dyn_cast<CastOp>(op);
     bool truncates = cast && isa<FloatType>(getElementTypeOrSelf(
                                  cast.getInput().getType())) &&
@@ -376,12 +395,11 @@ Value paddingSource(Value keep, AttentionOp attention, const MaskDims &dims) {
       break;
     source = op->getOperand(0);
   }
-  auto type = cast<RankedTensorType>(source.getType());
-  if (type.getRank() != 2 || type.getDimSize(0) == 1 ||
-      !sameDim(dims, source, 0, attention.getQuery(), 0) ||
-      !sameDim(dims, source, 1, attention.getKey(), 2))
+  // A constant broadcast (LAVIS's all-ones image mask) hides every key or
+  // none: no padding; the term folds away or stays a bias.
+  if (source.getDefiningOp<ConstantOp>())
     return Value();
-  return source;
+  return found;
 }
 
 /// Checks by evaluation that `term` is `source` ([B, Lk]) ≠ 0 (negated if
@@ -396,7 +414,7 @@ bool isKeyPaddingOf(Value term, bool additive, Value source, bool negate,
   for (int64_t hot = 0;; ++hot) {
     TensorInterpreter evaluator = maskInterpreter(kKeys, probe);
     SmallVector<int64_t> shape = evaluator.concreteShape(source);
-    int64_t batch = shape[0], keys = shape[1];
+    int64_t batch = shape.front(), keys = shape.back();
     if (hot == batch * keys)
       return true;
     Tensor oneHot{shape, std::vector<double>(batch * keys, 0.0)};
@@ -419,11 +437,16 @@ bool isKeyPaddingOf(Value term, bool additive, Value source, bool negate,
   }
 }
 
-/// `source` ≠ 0 (negated if asked) as the i1 key padding mask operand.
+/// `source` ≠ 0 (negated if asked) as the i1 [B, Lk] key padding mask
+/// operand.
 Value keyPaddingOperand(OpBuilder &builder, Location loc, Value source,
                         bool negate) {
   auto type = cast<RankedTensorType>(source.getType());
   Value mask = source;
+  if (type.getRank() > 2) {
+    type = type.clone({type.getDimSize(0), type.getShape().back()});
+    mask = ReshapeOp::create(builder, loc, type, mask, ArrayAttr());
+  }
   if (!type.getElementType().isInteger(1))
     mask = CastOp::create(builder, loc, type.clone(builder.getI1Type()), mask);
   if (negate)
