@@ -19,7 +19,13 @@ qformer (BLIP-2's Q-Former: learned queries before the text, the UniLM
 prefix mask, cross-attention from the queries every other layer); each has
 2 layers. vae-decoder is Stable Diffusion's AutoencoderKL decoder (GroupNorm
 + SiLU + 3x3 convolutions, a single-head attention over the latent
-positions, nearest 2x upsampling), with 2 up-blocks. Weights are random with a fixed seed. Options give the other forms
+positions, nearest 2x upsampling), with 2 up-blocks. detr is DETR whole
+(a ResNet-style backbone with frozen BatchNorm and max pooling, the pixel
+mask resized to the features, the 2-D sine position embedding, the encoder
+and decoder, the class and box heads). whisper is Whisper's encoder (two
+Conv1d + GELU, sinusoidal positions) and decoder with cross-attention;
+whisper-past its decoder step with cached self- and cross-attention keys
+and values. Weights are random with a fixed seed. Options give the other forms
 exporters write (--no-constant-folding, --keep-initializers-as-inputs,
 --external-data, --half). With --reference DIR the
 script also writes the inputs (input_NAME.npy) and PyTorch's output
@@ -624,6 +630,143 @@ class DetrDecoder(nn.Module):
         for layer in self.layers:
             x = layer(x, query_pos, memory, memory_pos, mask)
         return self.layernorm(x)
+
+
+class DetrFrozenBatchNorm2d(nn.Module):
+    """Hugging Face's DetrFrozenBatchNorm2d (torchvision's FrozenBatchNorm2d),
+    which replaces the backbone's BatchNorm: x * scale + bias with the
+    statistics as buffers, exported as a Mul and an Add per channel."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.register_buffer("weight", 1.0 + 0.1 * torch.randn(channels))
+        self.register_buffer("bias", 0.1 * torch.randn(channels))
+        self.register_buffer("running_mean", 0.1 * torch.randn(channels))
+        self.register_buffer("running_var", 0.5 + torch.rand(channels))
+
+    def forward(self, x):
+        weight = self.weight.reshape(1, -1, 1, 1)
+        bias = self.bias.reshape(1, -1, 1, 1)
+        running_var = self.running_var.reshape(1, -1, 1, 1)
+        running_mean = self.running_mean.reshape(1, -1, 1, 1)
+        scale = weight * (running_var + 1e-5).rsqrt()
+        bias = bias - running_mean * scale
+        return x * scale + bias
+
+
+class DetrBottleneck(nn.Module):
+    """ResNet-50's bottleneck block (torchvision / timm): 1x1, 3x3 with the
+    stride, 1x1, each with a frozen BatchNorm, and a strided 1x1
+    projection of the input where the shape changes."""
+
+    def __init__(self, channels_in, width, channels_out, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels_in, width, 1, bias=False)
+        self.bn1 = DetrFrozenBatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = DetrFrozenBatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, channels_out, 1, bias=False)
+        self.bn3 = DetrFrozenBatchNorm2d(channels_out)
+        self.downsample = nn.Sequential(
+            nn.Conv2d(channels_in, channels_out, 1, stride=stride, bias=False),
+            DetrFrozenBatchNorm2d(channels_out))
+
+    def forward(self, x):
+        h = nn.functional.relu(self.bn1(self.conv1(x)))
+        h = nn.functional.relu(self.bn2(self.conv2(h)))
+        h = self.bn3(self.conv3(h))
+        return nn.functional.relu(h + self.downsample(x))
+
+
+class DetrSinePositionEmbedding(nn.Module):
+    """Hugging Face's DetrSinePositionEmbedding (normalize=True): the
+    cumulative counts of real pixels down and across, scaled to 2 pi,
+    through sines and cosines of HIDDEN / 2 frequencies each."""
+
+    def forward(self, pixel_values, pixel_mask):
+        embedding_dim, temperature, scale = HIDDEN // 2, 10000, 2 * math.pi
+        y_embed = pixel_mask.cumsum(1, dtype=torch.float32)
+        x_embed = pixel_mask.cumsum(2, dtype=torch.float32)
+        y_embed = y_embed / (y_embed[:, -1:, :] + 1e-6) * scale
+        x_embed = x_embed / (x_embed[:, :, -1:] + 1e-6) * scale
+        dim_t = torch.arange(embedding_dim, dtype=torch.int64).float()
+        dim_t = temperature ** (2 * torch.div(dim_t, 2, rounding_mode="floor") / embedding_dim)
+        pos_x = x_embed[:, :, :, None] / dim_t
+        pos_y = y_embed[:, :, :, None] / dim_t
+        pos_x = torch.stack((pos_x[:, :, :, 0::2].sin(), pos_x[:, :, :, 1::2].cos()), dim=4).flatten(3)
+        pos_y = torch.stack((pos_y[:, :, :, 0::2].sin(), pos_y[:, :, :, 1::2].cos()), dim=4).flatten(3)
+        return torch.cat((pos_y, pos_x), dim=3).permute(0, 3, 1, 2)
+
+
+class DetrEncoderLayer(nn.Module):
+    """DETR's encoder layer: post-LN, the position embeddings added to the
+    queries' and keys' inputs, ReLU FFN."""
+
+    def __init__(self):
+        super().__init__()
+        self.self_attn, self.self_attn_layer_norm = BmmAttention(), nn.LayerNorm(HIDDEN)
+        self.fc1, self.fc2 = nn.Linear(HIDDEN, FFN), nn.Linear(FFN, HIDDEN)
+        self.final_layer_norm = nn.LayerNorm(HIDDEN)
+
+    def forward(self, x, pos, mask):
+        x = self.self_attn_layer_norm(x + self.self_attn(x, masks=(mask,), q_pos=pos, k_pos=pos))
+        return self.final_layer_norm(x + self.fc2(nn.functional.relu(self.fc1(x))))
+
+
+class Detr(nn.Module):
+    """DETR whole, as Hugging Face's DetrForObjectDetection computes it: a
+    ResNet-style backbone (7x7 stride-2 stem, frozen BatchNorm, ReLU, 3x3
+    stride-2 max pooling, two bottleneck blocks, the second strided) at
+    output stride 8, the pixel mask resized to the feature map, the 2-D
+    sine position embedding, a 1x1 input projection, the encoder over the
+    H*W feature positions, the decoder's 100 object queries, and the class
+    and box heads."""
+
+    inputs = {"pixel_values": ("image", {0: "batch"}),
+              "pixel_mask": ("pixel_mask", {0: "batch"})}
+    outputs = {"logits": {0: "batch"}, "pred_boxes": {0: "batch"}}
+    image = 64
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(CHANNELS, 16, 7, stride=2, padding=3, bias=False)
+        self.bn1 = DetrFrozenBatchNorm2d(16)
+        self.layer1 = DetrBottleneck(16, 8, 32, 1)
+        self.layer2 = DetrBottleneck(32, 16, 64, 2)
+        self.position_embedding = DetrSinePositionEmbedding()
+        self.input_projection = nn.Conv2d(64, HIDDEN, 1)
+        self.encoder_layers = nn.ModuleList(DetrEncoderLayer() for _ in range(LAYERS))
+        self.query_position_embeddings = nn.Embedding(QUERIES, HIDDEN)
+        self.decoder_layers = nn.ModuleList(DetrDecoderLayer() for _ in range(LAYERS))
+        self.decoder_layernorm = nn.LayerNorm(HIDDEN)
+        self.class_labels_classifier = nn.Linear(HIDDEN, 5 + 1)
+        self.bbox_predictor = nn.ModuleList([nn.Linear(HIDDEN, HIDDEN), nn.Linear(HIDDEN, HIDDEN),
+                                             nn.Linear(HIDDEN, 4)])
+
+    def forward(self, pixel_values, pixel_mask):
+        x = nn.functional.relu(self.bn1(self.conv1(pixel_values)))
+        x = nn.functional.max_pool2d(x, 3, stride=2, padding=1)
+        feature_map = self.layer2(self.layer1(x))
+        mask = nn.functional.interpolate(pixel_mask[None].float(),
+                                         size=feature_map.shape[-2:]).to(torch.bool)[0]
+        pos = self.position_embedding(feature_map, mask)
+        memory = self.input_projection(feature_map).flatten(2).permute(0, 2, 1)
+        pos = pos.flatten(2).permute(0, 2, 1)
+        flat_mask = mask.flatten(1)
+        encoder_mask = expand_padding_mask(flat_mask, memory.dtype, memory.shape[1])
+        for layer in self.encoder_layers:
+            memory = layer(memory, pos, encoder_mask)
+        bsz = memory.size(0)
+        query_pos = self.query_position_embeddings.weight.unsqueeze(0).repeat(bsz, 1, 1)
+        x = torch.zeros_like(query_pos)
+        decoder_mask = expand_padding_mask(flat_mask, memory.dtype, QUERIES)
+        for layer in self.decoder_layers:
+            x = layer(x, query_pos, memory, pos, decoder_mask)
+        x = self.decoder_layernorm(x)
+        boxes = x
+        for i, linear in enumerate(self.bbox_predictor):
+            boxes = linear(boxes) if i == 2 else nn.functional.relu(linear(boxes))
+        return self.class_labels_classifier(x), boxes.sigmoid()
 
 
 WINDOW, GLOBAL_TOKENS = 2, (0,)
@@ -1233,12 +1376,203 @@ class VaeDecoder(nn.Module):
         return self.conv_out(nn.functional.silu(self.conv_norm_out(x)))
 
 
+WHISPER_MELS, WHISPER_FRAMES = 8, 30
+WHISPER_POSITIONS = WHISPER_FRAMES // 2
+
+
+def whisper_sinusoids(length, channels, max_timescale=10000):
+    """Whisper's sinusoids() for the encoder's fixed position table."""
+    log_timescale_increment = math.log(max_timescale) / (channels // 2 - 1)
+    inv_timescales = torch.exp(-log_timescale_increment * torch.arange(channels // 2))
+    scaled_time = torch.arange(length).view(-1, 1) * inv_timescales.view(1, -1)
+    return torch.cat([scaled_time.sin(), scaled_time.cos()], dim=1)
+
+
+class WhisperAttention(nn.Module):
+    """Hugging Face's WhisperAttention (BART's): q scaled after its
+    projection, no bias on k_proj, heads folded into the batch for bmm;
+    self-attention appends its new keys and values to the cached ones,
+    cross-attention reuses cached encoder keys and values when given."""
+
+    def __init__(self):
+        super().__init__()
+        self.k_proj = nn.Linear(HIDDEN, HIDDEN, bias=False)
+        self.v_proj, self.q_proj, self.out_proj = (nn.Linear(HIDDEN, HIDDEN) for _ in range(3))
+        self.head_dim = HIDDEN // HEADS
+        self.scaling = self.head_dim ** -0.5
+
+    def _shape(self, tensor, seq_len, bsz):
+        return tensor.view(bsz, seq_len, HEADS, self.head_dim).transpose(1, 2).contiguous()
+
+    def forward(self, hidden_states, key_value_states=None, past_key_value=None, mask=None):
+        bsz, tgt_len, _ = hidden_states.size()
+        query_states = self.q_proj(hidden_states) * self.scaling
+        if key_value_states is not None and past_key_value is not None:
+            key_states, value_states = past_key_value
+        elif key_value_states is not None:
+            key_states = self._shape(self.k_proj(key_value_states), -1, bsz)
+            value_states = self._shape(self.v_proj(key_value_states), -1, bsz)
+        elif past_key_value is not None:
+            key_states = torch.cat([past_key_value[0],
+                                    self._shape(self.k_proj(hidden_states), -1, bsz)], dim=2)
+            value_states = torch.cat([past_key_value[1],
+                                      self._shape(self.v_proj(hidden_states), -1, bsz)], dim=2)
+        else:
+            key_states = self._shape(self.k_proj(hidden_states), -1, bsz)
+            value_states = self._shape(self.v_proj(hidden_states), -1, bsz)
+        present = (key_states, value_states)
+        proj_shape = (bsz * HEADS, -1, self.head_dim)
+        query_states = self._shape(query_states, tgt_len, bsz).view(*proj_shape)
+        key_states = key_states.reshape(*proj_shape)
+        value_states = value_states.reshape(*proj_shape)
+        src_len = key_states.size(1)
+        weights = torch.bmm(query_states, key_states.transpose(1, 2))
+        if mask is not None:
+            weights = (weights.view(bsz, HEADS, tgt_len, src_len) + mask).view(
+                bsz * HEADS, tgt_len, src_len)
+        weights = nn.functional.softmax(weights, dim=-1)
+        out = torch.bmm(weights, value_states).view(bsz, HEADS, tgt_len, self.head_dim)
+        out = out.transpose(1, 2).reshape(bsz, tgt_len, HIDDEN)
+        return self.out_proj(out), present
+
+
+class WhisperEncoderLayer(nn.Module):
+    """Pre-LN, erf GELU."""
+
+    def __init__(self):
+        super().__init__()
+        self.self_attn, self.self_attn_layer_norm = WhisperAttention(), nn.LayerNorm(HIDDEN)
+        self.fc1, self.fc2 = nn.Linear(HIDDEN, FFN), nn.Linear(FFN, HIDDEN)
+        self.final_layer_norm = nn.LayerNorm(HIDDEN)
+
+    def forward(self, x):
+        x = x + self.self_attn(self.self_attn_layer_norm(x))[0]
+        return x + self.fc2(nn.functional.gelu(self.fc1(self.final_layer_norm(x))))
+
+
+class WhisperDecoderLayer(nn.Module):
+    """Pre-LN causal self-attention (with a cache), cross-attention over the
+    encoder's states, erf GELU."""
+
+    def __init__(self):
+        super().__init__()
+        self.self_attn, self.self_attn_layer_norm = WhisperAttention(), nn.LayerNorm(HIDDEN)
+        self.encoder_attn, self.encoder_attn_layer_norm = WhisperAttention(), nn.LayerNorm(HIDDEN)
+        self.fc1, self.fc2 = nn.Linear(HIDDEN, FFN), nn.Linear(FFN, HIDDEN)
+        self.final_layer_norm = nn.LayerNorm(HIDDEN)
+
+    def forward(self, x, mask, encoder_states, self_past=None, cross_past=None):
+        h, present = self.self_attn(self.self_attn_layer_norm(x), past_key_value=self_past, mask=mask)
+        x = x + h
+        x = x + self.encoder_attn(self.encoder_attn_layer_norm(x), key_value_states=encoder_states,
+                                  past_key_value=cross_past)[0]
+        x = x + self.fc2(nn.functional.gelu(self.fc1(self.final_layer_norm(x))))
+        return x, present
+
+
+def whisper_causal_mask(bsz, tgt_len, past_key_values_length, dtype):
+    """Hugging Face's _make_causal_mask: finfo.min above the diagonal of the
+    new tokens, the cached keys visible, [B, 1, tgt, past + tgt]."""
+    mask = torch.full((tgt_len, tgt_len), torch.finfo(dtype).min)
+    mask_cond = torch.arange(mask.size(-1))
+    mask.masked_fill_(mask_cond < (mask_cond + 1).view(mask.size(-1), 1), 0)
+    mask = mask.to(dtype)
+    if past_key_values_length > 0:
+        mask = torch.cat([torch.zeros(tgt_len, past_key_values_length, dtype=dtype), mask], dim=-1)
+    return mask[None, None, :, :].expand(bsz, 1, tgt_len, tgt_len + past_key_values_length)
+
+
+class Whisper(nn.Module):
+    """Hugging Face's WhisperForConditionalGeneration, small: the encoder
+    (two Conv1d + GELU, the second with stride 2, the fixed sinusoidal
+    positions, pre-LN layers) over WHISPER_FRAMES frames of WHISPER_MELS
+    mel bins, and the decoder (token and learned position embeddings,
+    causal self-attention, cross-attention to the encoder, the output
+    projection tied to the token embedding): logits for every decoder
+    token."""
+
+    inputs = {"input_features": ("mel", {0: "batch"}),
+              "decoder_input_ids": ("ids", {0: "batch", 1: "seq"})}
+    outputs = {"logits": {0: "batch", 1: "seq"}}
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv1d(WHISPER_MELS, HIDDEN, 3, padding=1)
+        self.conv2 = nn.Conv1d(HIDDEN, HIDDEN, 3, stride=2, padding=1)
+        self.embed_positions = nn.Embedding(WHISPER_POSITIONS, HIDDEN)
+        with torch.no_grad():
+            self.embed_positions.weight.copy_(whisper_sinusoids(WHISPER_POSITIONS, HIDDEN))
+        self.encoder_layers = nn.ModuleList(WhisperEncoderLayer() for _ in range(LAYERS))
+        self.encoder_layer_norm = nn.LayerNorm(HIDDEN)
+        self.embed_tokens = nn.Embedding(VOCAB, HIDDEN)
+        self.decoder_positions = nn.Embedding(MAX_POS, HIDDEN)
+        self.decoder_layers = nn.ModuleList(WhisperDecoderLayer() for _ in range(LAYERS))
+        self.decoder_layer_norm = nn.LayerNorm(HIDDEN)
+
+    def encode(self, input_features):
+        x = nn.functional.gelu(self.conv1(input_features))
+        x = nn.functional.gelu(self.conv2(x)).permute(0, 2, 1)
+        x = x + self.embed_positions.weight
+        for layer in self.encoder_layers:
+            x = layer(x)
+        return self.encoder_layer_norm(x)
+
+    def decode(self, input_ids, encoder_states, self_past, cross_past):
+        past_length = self_past[0].size(2) if self_past else 0
+        x = self.embed_tokens(input_ids) + self.decoder_positions.weight[
+            past_length:past_length + input_ids.size(-1)]
+        mask = whisper_causal_mask(input_ids.size(0), input_ids.size(-1), past_length, x.dtype)
+        presents = []
+        for i, layer in enumerate(self.decoder_layers):
+            x, present = layer(x, mask, encoder_states,
+                               self_past[2 * i:2 * i + 2] if self_past else None,
+                               cross_past[2 * i:2 * i + 2] if cross_past else None)
+            presents.extend(present)
+        return self.decoder_layer_norm(x) @ self.embed_tokens.weight.t(), presents
+
+    def forward(self, input_features, decoder_input_ids):
+        return self.decode(decoder_input_ids, self.encode(input_features), None, None)[0]
+
+
+def whisper_past_signature():
+    inputs = {"input_ids": ("ids", {0: "batch", 1: "seq"})}
+    outputs = {"logits": {0: "batch", 1: "seq"}}
+    for layer in range(LAYERS):
+        for name in ("key", "value"):
+            inputs["past_decoder_%s_%d" % (name, layer)] = ("cache", {0: "batch", 2: "past"})
+    for layer in range(LAYERS):
+        for name in ("key", "value"):
+            inputs["past_encoder_%s_%d" % (name, layer)] = ("encoder_cache", {0: "batch"})
+    for layer in range(LAYERS):
+        for name in ("key", "value"):
+            outputs["present_decoder_%s_%d" % (name, layer)] = {0: "batch", 2: "past+seq"}
+    return inputs, outputs
+
+
+class WhisperPast(Whisper):
+    """Whisper's decoder step with a key/value cache, as Hugging Face's
+    decoder with past_key_values runs it: each layer's self-attention keys
+    and values [B, H, past, D] grow by the new tokens; its cross-attention
+    keys and values [B, H, WHISPER_POSITIONS, D], computed from the encoder
+    at the first step, are read as they are. Positions start at past.
+    Outputs the logits and the present self-attention keys and values."""
+
+    inputs, outputs = whisper_past_signature()
+
+    def forward(self, input_ids, *past):
+        self_past = past[:2 * LAYERS]
+        cross_past = past[2 * LAYERS:]
+        logits, presents = self.decode(input_ids, None, self_past, cross_past)
+        return (logits, *presents)
+
+
 FAMILIES = {"bert": Bert, "gpt2": Gpt2, "gpt2-past": Gpt2Past, "gpt2-lm": Gpt2Lm, "vit": Vit, "clip-text": ClipText,
             "clip-text-pooled": ClipTextPooled, "longformer-sliced": LongformerSliced,
             "clip-vision": ClipVision, "clip": Clip, "transformer": EncoderDecoder,
             "blip-text": BlipTextDecoder, "blip-lm": BlipLm, "transformer-lm": TransformerLm, "detr-decoder": DetrDecoder,
             "longformer": Longformer, "swin": Swin, "llama": Llama, "llama-interleaved": LlamaInterleaved,
-            "llama-past": LlamaPast, "qformer": QFormer, "vae-decoder": VaeDecoder}
+            "llama-past": LlamaPast, "qformer": QFormer, "vae-decoder": VaeDecoder,
+            "detr": Detr, "whisper": Whisper, "whisper-past": WhisperPast}
 
 
 def example_inputs(model, batch=3, seq=11, past=6, fully_padded=True):
@@ -1252,6 +1586,13 @@ def example_inputs(model, batch=3, seq=11, past=6, fully_padded=True):
     tensors = []
     for name, (kind, axes) in model.inputs.items():
         length = lengths[axes.get(1, "seq")]
+        if kind == "encoder_cache":
+            tensors.append(torch.randn(batch, HEADS, WHISPER_POSITIONS, HIDDEN // HEADS,
+                                       generator=gen))
+            continue
+        if kind == "mel":
+            tensors.append(torch.randn(batch, WHISPER_MELS, WHISPER_FRAMES, generator=gen))
+            continue
         if kind in ("cache", "kv_cache"):
             heads = HEADS if kind == "cache" else KV_HEADS
             tensors.append(torch.randn(batch, heads, lengths[axes[2]], HIDDEN // HEADS,
@@ -1268,6 +1609,17 @@ def example_inputs(model, batch=3, seq=11, past=6, fully_padded=True):
             tensors.append(mask if kind == "padding" else mask == 0)
         elif kind == "features":
             tensors.append(torch.randn(batch, length, HIDDEN, generator=gen))
+        elif kind == "pixel_mask":
+            # Images padded to the batch's size: the second at the bottom
+            # and right, the third at the right.
+            size = getattr(model, "image", IMAGE)
+            mask = torch.ones(batch, size, size, dtype=torch.long)
+            if batch > 1:
+                mask[1, size * 3 // 4:, :] = 0
+                mask[1, :, size * 5 // 8:] = 0
+            if batch > 2:
+                mask[2, :, size * 7 // 8:] = 0
+            tensors.append(mask)
         elif kind == "latent":
             tensors.append(torch.randn(batch, VAE_LATENT, VAE_LATENT_SIZE, VAE_LATENT_SIZE,
                                        generator=gen))
