@@ -181,27 +181,27 @@ struct BuildKernelsPass
     return success();
   }
 
-  /// What the runtime needs to name a bad index: the gather, the extent of
-  /// its axis, the index tensor's shape, and the model input the index
-  /// tensor is element for element (through row-major reshapes), or -1
-  /// when the model computes it.
+  /// What the runtime needs to name a bad index: the node that reads it,
+  /// the extent of the axis it indexes, the index tensor's shape, and the
+  /// model input the index tensor is element for element (through
+  /// row-major reshapes), or -1 when the model computes it.
   ArrayAttr describeIndexChecks(Builder &builder, DispatchOp dispatch,
-                                ArrayRef<GatherOp> gathers,
+                                ArrayRef<IndexCheck> indexChecks,
                                 const SymbolicShapes &shapes) {
     SmallVector<Attribute> checks;
-    for (GatherOp gather : gathers) {
-      std::string what = "a tessera.gather";
-      if (auto name = dyn_cast<NameLoc>(gather.getLoc()))
+    for (const IndexCheck &check : indexChecks) {
+      std::string what = "a " + check.op->getName().getStringRef().str();
+      if (auto name = dyn_cast<NameLoc>(check.op->getLoc()))
         what = "node '" + name.getName().str() + "'";
-      else if (auto file = dyn_cast<FileLineColLoc>(gather.getLoc()))
-        what = "the tessera.gather at " + file.getFilename().str() + ":" +
-               std::to_string(file.getLine()) + ":" +
-               std::to_string(file.getColumn());
+      else if (auto file = dyn_cast<FileLineColLoc>(check.op->getLoc()))
+        what = "the " + check.op->getName().getStringRef().str() + " at " +
+               file.getFilename().str() + ":" + std::to_string(file.getLine()) +
+               ":" + std::to_string(file.getColumn());
       SmallVector<Attribute> indexShape;
-      for (const DimExpr &dim : shapes.getShape(gather.getIndices()))
+      for (const DimExpr &dim : shapes.getShape(check.indices))
         indexShape.push_back(encode(builder, dim));
       int64_t input = -1;
-      Value source = gather.getIndices();
+      Value source = check.indices;
       if (auto argument = dyn_cast<BlockArgument>(source))
         source = dispatch.getOperand(argument.getArgNumber());
       while (auto reshape = source.getDefiningOp<ReshapeOp>())
@@ -212,8 +212,8 @@ struct BuildKernelsPass
       checks.push_back(builder.getDictionaryAttr({
           builder.getNamedAttr("what", builder.getStringAttr(what)),
           builder.getNamedAttr(
-              "extent", encode(builder, shapes.getShape(
-                                            gather.getInput())[gather.getAxis()])),
+              "extent",
+              encode(builder, shapes.getShape(check.indexed)[check.axis])),
           builder.getNamedAttr("indices", builder.getArrayAttr(indexShape)),
           builder.getNamedAttr("input", builder.getI64IntegerAttr(input)),
       }));

@@ -317,12 +317,13 @@ void KernelEmitter::storeOutputChunk(ArrayRef<Value> indices,
 }
 
 bool mlir::tessera::readsIndicesAtRunTime(DispatchOp dispatch) {
-  return !dispatch.getBody().getOps<GatherOp>().empty();
+  return !dispatch.getBody().getOps<GatherOp>().empty() ||
+         !dispatch.getBody().getOps<ScatterNDOp>().empty();
 }
 
-void KernelEmitter::checkGatherIndex(GatherOp gather, ArrayRef<Value> place,
-                                     Value position, Value extent) {
-  auto *known = llvm::find(signature_.indexChecks, gather);
+void KernelEmitter::checkIndex(const IndexCheck &check, ArrayRef<Value> place,
+                               Value position, Value extent) {
+  auto *known = llvm::find(signature_.indexChecks, check);
   size_t slot = known - signature_.indexChecks.begin();
   if (known == signature_.indexChecks.end()) {
     // The invocation's lowest bad place so far, in a private variable (a
@@ -336,7 +337,7 @@ void KernelEmitter::checkGatherIndex(GatherOp gather, ArrayRef<Value> place,
                         builder_.getI64IntegerAttr(kPrivateMemorySpace)));
     memref::StoreOp::create(builder_, loc_, noBadIndex(), lowest,
                             ValueRange{index(0)});
-    signature_.indexChecks.push_back(gather);
+    signature_.indexChecks.push_back(check);
     lowestBadPlaces_.push_back(lowest);
   }
   Value low = arith::SubIOp::create(builder_, loc_, index(0), extent);
@@ -346,7 +347,7 @@ void KernelEmitter::checkGatherIndex(GatherOp gather, ArrayRef<Value> place,
                                       position, extent);
   Value outside = arith::OrIOp::create(builder_, loc_, below, above);
   // The flat place in the index tensor, row-major.
-  const SymbolicShape &shape = shapeOf(gather.getIndices());
+  const SymbolicShape &shape = shapeOf(check.indices);
   Value flat = index(0);
   for (auto [dim, coordinate] : llvm::zip(shape, place))
     flat = arith::AddIOp::create(
@@ -458,7 +459,8 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
     position = arith::IndexCastOp::create(builder_, loc_,
                                           builder_.getIndexType(), position);
     Value extent = size(shapeOf(gather.getInput())[axis]);
-    checkGatherIndex(gather, place, position, extent);
+    checkIndex({gather, gather.getIndices(), gather.getInput(), axis}, place,
+               position, extent);
     Value negative = arith::CmpIOp::create(builder_, loc_,
                                            arith::CmpIPredicate::slt, position,
                                            index(0));
@@ -538,6 +540,10 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
     return evaluateReduction(op, indices, known);
   if (auto pool = dyn_cast<PoolOp>(op))
     return evaluatePool(pool, indices, known);
+  if (auto argsort = dyn_cast<ArgsortOp>(op))
+    return evaluateArgsort(argsort, indices, known);
+  if (auto scatter = dyn_cast<ScatterNDOp>(op))
+    return evaluateScatterND(scatter, indices, known);
   if (auto norm = dyn_cast<LayerNormOp>(op))
     return evaluateNorm(norm, indices, known);
   if (auto transpose = dyn_cast<TransposeOp>(op)) {
@@ -805,6 +811,112 @@ Value KernelEmitter::evaluatePool(PoolOp pool, ArrayRef<Value> indices,
             b, loc_, pool.getCountIncludePad() ? inPadded : inside, one, zero));
   }
   return isMax ? acc : arith::DivFOp::create(b, loc_, acc, count).getResult();
+}
+
+Value KernelEmitter::evaluateArgsort(
+    ArgsortOp argsort, ArrayRef<Value> indices,
+    const llvm::DenseMap<Value, Value> &known) {
+  OpBuilder &b = builder_;
+  Value input = argsort.getInput();
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t axis = argsort.getAxis();
+  Value length = index(type.getDimSize(axis));
+  SmallVector<Value> own(indices.take_back(type.getRank()));
+  Value rank = own[axis];
+  bool isFloat = isa<FloatType>(type.getElementType());
+  // x[i] comes before x[j]: smaller (larger when descending), or equal
+  // with the lower index.
+  auto before = [&](Value xi, Value xj, Value i, Value j) -> Value {
+    Value strictly, equal;
+    if (isFloat) {
+      strictly = arith::CmpFOp::create(b, loc_,
+                                       argsort.getDescending()
+                                           ? arith::CmpFPredicate::OGT
+                                           : arith::CmpFPredicate::OLT,
+                                       xi, xj);
+      equal = arith::CmpFOp::create(b, loc_, arith::CmpFPredicate::OEQ, xi, xj);
+    } else {
+      strictly = arith::CmpIOp::create(b, loc_,
+                                       argsort.getDescending()
+                                           ? arith::CmpIPredicate::sgt
+                                           : arith::CmpIPredicate::slt,
+                                       xi, xj);
+      equal = arith::CmpIOp::create(b, loc_, arith::CmpIPredicate::eq, xi, xj);
+    }
+    Value lower =
+        arith::CmpIOp::create(b, loc_, arith::CmpIPredicate::ult, i, j);
+    return arith::OrIOp::create(b, loc_, strictly,
+                                arith::AndIOp::create(b, loc_, equal, lower));
+  };
+  auto at = [&](Value position) {
+    SmallVector<Value> source(own);
+    source[axis] = position;
+    return evaluate(input, source, known);
+  };
+  // The element whose rank (how many come before it) is this position.
+  auto outer = forLoop(
+      index(0), length, index(1), {index(0)},
+      [&](Value j, ValueRange found) -> SmallVector<Value> {
+        Value xj = at(j);
+        auto count =
+            forLoop(index(0), length, index(1), {index(0)},
+                    [&](Value i, ValueRange acc) -> SmallVector<Value> {
+                      Value one = arith::SelectOp::create(
+                          b, loc_, before(at(i), xj, i, j), index(1), index(0));
+                      return {arith::AddIOp::create(b, loc_, acc[0], one)};
+                    });
+        Value hit = arith::CmpIOp::create(b, loc_, arith::CmpIPredicate::eq,
+                                          count.getResult(0), rank);
+        return {arith::SelectOp::create(b, loc_, hit, j, found[0])};
+      });
+  return arith::IndexCastOp::create(b, loc_, b.getI32Type(),
+                                    outer.getResult(0));
+}
+
+Value KernelEmitter::evaluateScatterND(
+    ScatterNDOp scatter, ArrayRef<Value> indices,
+    const llvm::DenseMap<Value, Value> &known) {
+  OpBuilder &b = builder_;
+  auto dataType = cast<RankedTensorType>(scatter.getData().getType());
+  SmallVector<Value> own(indices.take_back(dataType.getRank()));
+  const SymbolicShape &tuples = shapeOf(scatter.getIndices());
+  const SymbolicShape &dataShape = shapeOf(scatter.getData());
+  ArrayRef<DimExpr> positions = ArrayRef<DimExpr>(tuples).drop_back();
+  int64_t tuple = tuples.back().getCoefficient();
+  Value count = size(SymbolicShapes::product(positions));
+  Value original = evaluate(scatter.getData(), own, known);
+  // Every tuple in order: the last that names this element's slice wins.
+  auto loop = forLoop(
+      index(0), count, index(1), {original},
+      [&](Value q, ValueRange acc) -> SmallVector<Value> {
+        SmallVector<Value> at = delinearize(q, positions);
+        Value match;
+        for (int64_t k = 0; k < tuple; ++k) {
+          SmallVector<Value> place(at);
+          place.push_back(index(k));
+          Value position = arith::IndexCastOp::create(
+              b, loc_, b.getIndexType(),
+              evaluate(scatter.getIndices(), place, known));
+          Value extent = size(dataShape[k]);
+          checkIndex({scatter, scatter.getIndices(), scatter.getData(), k},
+                     place, position, extent);
+          Value negative = arith::CmpIOp::create(
+              b, loc_, arith::CmpIPredicate::slt, position, index(0));
+          position = arith::SelectOp::create(
+              b, loc_, negative,
+              arith::AddIOp::create(b, loc_, position, extent), position);
+          Value same = arith::CmpIOp::create(b, loc_, arith::CmpIPredicate::eq,
+                                             position, own[k]);
+          match = match
+                      ? arith::AndIOp::create(b, loc_, match, same).getResult()
+                      : same;
+        }
+        SmallVector<Value> source(at);
+        llvm::append_range(source, ArrayRef<Value>(own).drop_front(tuple));
+        Value update = evaluate(scatter.getUpdates(), source, known);
+        return {arith::SelectOp::create(b, loc_, match, update, acc[0])};
+      });
+  return loop.getResult(0);
 }
 
 Value KernelEmitter::evaluateNorm(LayerNormOp norm, ArrayRef<Value> indices,

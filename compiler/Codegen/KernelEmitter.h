@@ -28,6 +28,18 @@ struct WorkgroupCount {
   int64_t divisor = 1;
 };
 
+/// Indices that a kernel reads at run time and checks: `indices` (or, for
+/// a scatter, one component of each of its index tuples) index axis
+/// `axis` of `indexed` (a gather's input, a scatter's data), for `op`.
+struct IndexCheck {
+  Operation *op = nullptr;
+  Value indices, indexed;
+  int64_t axis = 0;
+  bool operator==(const IndexCheck &other) const {
+    return op == other.op && axis == other.axis;
+  }
+};
+
 /// The kernel for one dispatch, as the kernel builders return it.
 struct KernelSignature {
   /// Values the runtime writes into the params buffer, in slot order.
@@ -37,13 +49,13 @@ struct KernelSignature {
   /// builder unrolled what it wanted unrolled, and a driver that unrolls
   /// the rest may multiply the code (attention: docs/benchmarks.md).
   bool keepLoops = false;
-  /// The gathers whose indices the kernel checks, in the order of their
-  /// words in the status buffer (see KernelEmitter::checkGatherIndex).
-  SmallVector<GatherOp> indexChecks;
+  /// The indices the kernel checks, in the order of their words in the
+  /// status buffer (see KernelEmitter::checkIndex).
+  SmallVector<IndexCheck> indexChecks;
 };
 
-/// Whether `dispatch`'s kernel reads indices at run time (a gather), and so
-/// takes the index status buffer as its last argument.
+/// Whether `dispatch`'s kernel reads indices at run time (a gather or a
+/// scatter), and so takes the index status buffer as its last argument.
 bool readsIndicesAtRunTime(DispatchOp dispatch);
 
 /// The element type a tensor of `elementType` has in a storage buffer
@@ -168,7 +180,7 @@ public:
   /// is a workgroup memref with one slot per invocation.
   Value workgroupReduce(Value value, bool isMax, Value scratch);
 
-  /// At the end of the kernel: each gather's lowest bad place, where the
+  /// At the end of the kernel: each check's lowest bad place, where the
   /// invocation saw one, into its word of the status buffer by an atomic
   /// minimum, so that the runtime names the first bad index whatever order
   /// the invocations ran in.
@@ -190,13 +202,13 @@ private:
   Value signedFieldAsF32(Value up, int64_t bits);
   /// A loaded f16 scalar or vector as f32; other values unchanged.
   Value widen(Value loaded);
-  /// Notes index `position` of `gather`, read at `place` in its index
+  /// Notes index `position` of `check`, read at `place` in its index
   /// tensor, when it lies outside [-extent, extent): the invocation keeps
-  /// the lowest such flat place per gather, and reportIndexChecks puts it
-  /// into the gather's word of the status buffer. The kernel goes on with a
-  /// clamped index.
-  void checkGatherIndex(GatherOp gather, ArrayRef<Value> place,
-                        Value position, Value extent);
+  /// the lowest such flat place per check, and reportIndexChecks puts it
+  /// into the check's word of the status buffer. The kernel goes on with a
+  /// clamped index (a gather) or without the index (a scatter).
+  void checkIndex(const IndexCheck &check, ArrayRef<Value> place,
+                  Value position, Value extent);
   /// tsr::kNoBadIndex: no bad index seen.
   Value noBadIndex();
   /// An element of the recomputed layer norm, from the row's statistics.
@@ -207,6 +219,14 @@ private:
   /// inside the padded input).
   Value evaluatePool(PoolOp pool, ArrayRef<Value> indices,
                      const llvm::DenseMap<Value, Value> &known);
+  /// An argsort result element: the index along its axis whose rank is
+  /// the element's position there (a loop ranking each candidate).
+  Value evaluateArgsort(ArgsortOp argsort, ArrayRef<Value> indices,
+                        const llvm::DenseMap<Value, Value> &known);
+  /// A scatter_nd result element: the update of the last index tuple that
+  /// names its slice, or the data's element (every index checked).
+  Value evaluateScatterND(ScatterNDOp scatter, ArrayRef<Value> indices,
+                          const llvm::DenseMap<Value, Value> &known);
   /// A resize result element: the input at the sampled position (nearest)
   /// or interpolated between its neighbours (linear).
   Value evaluateResize(ResizeOp resize, ArrayRef<Value> indices,
@@ -223,7 +243,7 @@ private:
   llvm::DenseMap<Value, Value> sizeCache_;
   Value normMean_, normInverseStd_;
   SmallVector<std::pair<DimExpr, Value>> paramValues_;
-  /// Per checked gather, the invocation's lowest bad place (private memory).
+  /// Per check, the invocation's lowest bad place (private memory).
   SmallVector<Value> lowestBadPlaces_;
 };
 

@@ -36,7 +36,8 @@ FailureOr<KernelKind> mlir::tessera::classifyDispatch(DispatchOp dispatch) {
     return KernelKind::Elementwise;
   // Other reductions: a loop over the reduced elements (or the window)
   // per output element.
-  if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp, PoolOp>(root))
+  if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp, PoolOp, ArgsortOp,
+          ScatterNDOp>(root))
     return KernelKind::Elementwise;
   return root->emitOpError(
       "has no kernel builder yet (Tessera generates "

@@ -86,7 +86,8 @@ bool isRoot(Operation *op) {
   if (isa<GatherOp, ResizeOp>(op))
     return !isFusedIntoReader(op);
   return isa<MatmulOp, LinearOp, ConvOp, AttentionOp, SoftmaxOp, LayerNormOp,
-             ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp, PoolOp>(op);
+             ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ArgMaxOp, PoolOp,
+             ArgsortOp, ScatterNDOp>(op);
 }
 
 bool isRowReduction(Operation *op) {

@@ -644,6 +644,163 @@ LogicalResult convertConcat(NodeContext &node) {
   return node.setOutput(0, node.create<ConcatOp>(inputs, *axis));
 }
 
+/// GatherElements' result for every position p of `indices`:
+/// data[p with p[axis] = indices[p]] (indices in [-s, s), negative ones
+/// counted from the end), as a gather from the flattened data at each
+/// element's flat index, which its reader computes from the element's
+/// position (iotas) and its index. An index outside [-s, s) gets a flat
+/// index past any end, which the gather's check reports when the model
+/// runs. The data's dims after the first must be static (its strides).
+FailureOr<Value> gatherElements(NodeContext &node, Value data,
+                                const SymbolicShape &dataShape, Value indices,
+                                const SymbolicShape &indexShape, int64_t axis) {
+  int64_t rank = dataShape.size();
+  for (int64_t d = 1; d < rank; ++d)
+    if (!dataShape[d].isConstant())
+      return node.emitError()
+             << "gathers elements of " << shapeText(dataShape, node)
+             << "; every dim after the first must be static";
+  Type i32 = node.builder().getI32Type();
+  auto scalar = [&](int64_t v) { return createScalar(node, i32, v); };
+  SmallVector<int64_t> strides(rank, 1);
+  for (int64_t d = rank - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * dataShape[d + 1].getCoefficient();
+  Value flat, valid;
+  for (int64_t d = 0; d < rank; ++d) {
+    FailureOr<Value> coordinate;
+    if (d == axis) {
+      int64_t size = dataShape[d].getCoefficient();
+      FailureOr<Value> negative =
+          node.create<CompareOp>(ComparePredicate::LT, indices, scalar(0));
+      FailureOr<Value> wrapped = node.create<AddOp>(indices, scalar(size));
+      if (failed(negative) || failed(wrapped))
+        return failure();
+      coordinate = node.create<SelectOp>(*negative, *wrapped, indices);
+      FailureOr<Value> low =
+          succeeded(coordinate) ? node.create<CompareOp>(ComparePredicate::GE,
+                                                         *coordinate, scalar(0))
+                                : coordinate;
+      FailureOr<Value> high =
+          succeeded(coordinate)
+              ? node.create<CompareOp>(ComparePredicate::LT, *coordinate,
+                                       scalar(size))
+              : coordinate;
+      FailureOr<Value> both = succeeded(low) && succeeded(high)
+                                  ? node.create<AndOp>(*low, *high)
+                                  : FailureOr<Value>();
+      if (failed(both))
+        return failure();
+      valid = *both;
+    } else {
+      FailureOr<Value> iota = createIota(node, indexShape[d], i32);
+      if (failed(iota))
+        return failure();
+      SmallVector<DimExpr> along(rank, DimExpr::constant(1));
+      along[d] = indexShape[d];
+      coordinate = createReshape(node, *iota, along);
+    }
+    if (failed(coordinate))
+      return failure();
+    FailureOr<Value> term =
+        strides[d] == 1 ? coordinate
+                        : node.create<MulOp>(*coordinate, scalar(strides[d]));
+    FailureOr<Value> sum =
+        succeeded(term) && flat ? node.create<AddOp>(flat, *term) : term;
+    if (failed(sum))
+      return failure();
+    flat = *sum;
+  }
+  constexpr int64_t kPastAnyEnd = std::numeric_limits<int32_t>::max();
+  FailureOr<Value> checked =
+      node.create<SelectOp>(valid, flat, scalar(kPastAnyEnd));
+  if (failed(checked))
+    return failure();
+  Value flatData =
+      createReshape(node, data, {SymbolicShapes::product(dataShape)});
+  return node.create<GatherOp>(flatData, *checked, 0);
+}
+
+LogicalResult convertGatherElements(NodeContext &node) {
+  int64_t rank = node.rank(0);
+  FailureOr<int64_t> axis = node.normalizeAxis(node.intAttr("axis", 0), rank);
+  if (failed(axis))
+    return failure();
+  if (node.rank(1) != rank)
+    return node.emitError() << "has indices of rank " << node.rank(1)
+                            << " for data of rank " << rank;
+  FailureOr<Value> x = node.input(0), i = node.input(1);
+  if (failed(x) || failed(i))
+    return failure();
+  return node.setOutput(
+      0, gatherElements(node, *x, node.shape(0), *i, node.shape(1), *axis));
+}
+
+/// TopK: the first k positions of the stable argsort along the axis
+/// (descending unless `largest` = 0: torch.argsort exports as TopK with k
+/// the axis' size) and the input gathered there. k must be known at
+/// compile time.
+LogicalResult convertTopK(NodeContext &node) {
+  int64_t rank = node.rank(0);
+  FailureOr<int64_t> axis = node.normalizeAxis(node.intAttr("axis", -1), rank);
+  FailureOr<SmallVector<int64_t>> k = node.constantInts(1, "k");
+  if (failed(axis) || failed(k))
+    return failure();
+  const SymbolicShape &shape = node.shape(0);
+  if (!shape[*axis].isConstant())
+    return node.emitError()
+           << "sorts along a dynamic axis of " << shapeText(shape, node)
+           << "; the axis must be static";
+  int64_t size = shape[*axis].getCoefficient();
+  if (k->size() != 1 || (*k)[0] < 1 || (*k)[0] > size)
+    return node.emitError() << "takes k = " << (k->empty() ? 0 : k->front())
+                            << " of an axis of " << size;
+  if (node.intAttr("sorted", 1) != 1 && (*k)[0] != size)
+    return node.emitError() << "returns its top k unsorted; Tessera returns "
+                               "them sorted only where k is the whole axis";
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  OpBuilder &b = node.builder();
+  FailureOr<Value> order = node.create<ArgsortOp>(
+      *x, b.getI64IntegerAttr(*axis),
+      node.intAttr("largest", 1) ? b.getUnitAttr() : UnitAttr());
+  if (failed(order))
+    return failure();
+  SymbolicShape kept(shape);
+  kept[*axis] = DimExpr::constant((*k)[0]);
+  if ((*k)[0] != size) {
+    SmallVector<int64_t> starts(rank, 0), ends;
+    for (const DimExpr &d : kept)
+      ends.push_back(d.isConstant() ? d.getCoefficient()
+                                    : std::numeric_limits<int64_t>::max());
+    order =
+        node.create<SliceOp>(*order, b.getDenseI64ArrayAttr(starts),
+                             b.getDenseI64ArrayAttr(ends), DenseI64ArrayAttr());
+    if (failed(order))
+      return failure();
+  }
+  FailureOr<Value> values =
+      gatherElements(node, *x, shape, *order, kept, *axis);
+  if (failed(values) || failed(node.setOutput(0, values)))
+    return failure();
+  return node.setOutput(1, *order);
+}
+
+/// ScatterND without a reduction: slices of the data replaced at index
+/// tuples computed on the device (a slice assignment such as MAE's
+/// `mask[:, :len_keep] = 0` exports as one).
+LogicalResult convertScatterND(NodeContext &node) {
+  std::string reduction = node.stringAttr("reduction", "none");
+  if (reduction != "none")
+    return node.emitError() << "combines updates with '" << reduction
+                            << "'; Tessera imports reduction 'none' only";
+  FailureOr<Value> data = node.input(0), indices = node.input(1),
+                   updates = node.input(2);
+  if (failed(data) || failed(indices) || failed(updates))
+    return failure();
+  return node.setOutput(0, node.create<ScatterNDOp>(*data, *indices, *updates));
+}
+
 LogicalResult convertGather(NodeContext &node) {
   int64_t rank = node.rank(0);
   FailureOr<int64_t> axis = node.normalizeAxis(node.intAttr("axis", 0), rank);
@@ -944,6 +1101,9 @@ void mlir::tessera::onnx_frontend::addShapeConverters(ConverterTable &table) {
   table["Slice"] = {convertSlice, {3, 5}};
   table["Split"] = {convertSplit, {1, 2}, {1, kVariadic}};
   table["Concat"] = {convertConcat, {1, kVariadic}};
+  table["GatherElements"] = {convertGatherElements, {2, 2}};
+  table["TopK"] = {convertTopK, {2, 2}, {2, 2}};
+  table["ScatterND"] = {convertScatterND, {3, 3}};
   table["Gather"] = {convertGather, {2, 2}};
   table["Expand"] = {convertExpand, {2, 2}};
   table["Constant"] = {convertConstant, {0, 0}};

@@ -388,8 +388,7 @@ Status Session::checkIndices(const std::vector<const HostTensor *> &inputs,
           std::memcpy(&value, input.data.data() + 4 * flat, 4);
           return badInput(input.name + shapeText(unravel(flat, input.shape)) +
                           " = " + std::to_string(value) + " is outside " +
-                          range + ", the indices that " + what +
-                          " can gather");
+                          range + ", the indices that " + what + " can read");
         }
       }
       std::vector<int64_t> shape;

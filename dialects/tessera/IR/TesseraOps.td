@@ -730,6 +730,58 @@ def Tessera_ArgMaxOp : Tessera_InferredOp<"argmax"> {
   }];
 }
 
+def Tessera_ArgsortOp : Tessera_InferredOp<"argsort"> {
+  let summary = "the permutation that sorts along an axis (stable)";
+  let description = [{
+    Along `axis`, result position `r` holds the index of the element of
+    rank `r`: ascending, or with `descending` from the largest; equal
+    elements keep their order (the lower index first, ONNX's TopK rule).
+    Indices are `i32`. The axis is static. ONNX's TopK is its first `k`
+    positions and the input gathered there.
+
+    ```mlir
+    %order = tessera.argsort %noise, axis = 1 : tensor<?x16xf32> -> tensor<?x16xi32>
+    ```
+
+    Kernels compute each result element by ranking the elements of its
+    row (a serial loop per element: for the short axes of sorted patch
+    orders and top-k over logits, not for sorting long sequences).
+  }];
+  let arguments = (ins Tessera_NumericTensor:$input, I64Attr:$axis,
+                       UnitAttr:$descending);
+  let results = (outs RankedTensorOf<[I32]>:$result);
+  let assemblyFormat = [{
+    $input `,` `axis` `=` $axis attr-dict `:` type($input) `->` type($result)
+  }];
+}
+
+def Tessera_ScatterNDOp : Tessera_InferredOp<"scatter_nd"> {
+  let summary = "data with slices replaced at index tuples (ONNX's ScatterND)";
+  let description = [{
+    `indices` is `[Q..., K]`: each of its `Q...` tuples names a slice
+    `data[i_0, ..., i_(K-1), ...]`, which becomes the matching slice of
+    `updates` (`[Q..., data.shape[K:]...]`). A negative index counts from
+    the end; the last of several tuples naming one slice wins. The result
+    has the data's type. `K` is static.
+
+    ```mlir
+    %m = tessera.scatter_nd %ones, %kept, %zeros
+        : (tensor<?x16xf32>, tensor<?x4x2xi32>, tensor<?x4xf32>) -> tensor<?x16xf32>
+    ```
+
+    Kernels compute each result element by searching the tuples for its
+    slice (a loop over `Q` per element: for small index sets, such as
+    masks written through a slice assignment), and check every index,
+    which must lie in its axis.
+  }];
+  let arguments = (ins Tessera_Tensor:$data, RankedTensorOf<[I32]>:$indices,
+                       Tessera_Tensor:$updates);
+  let results = (outs Tessera_Tensor:$result);
+  let assemblyFormat = [{
+    $data `,` $indices `,` $updates attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Attention
 //===----------------------------------------------------------------------===//

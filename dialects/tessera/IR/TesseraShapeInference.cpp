@@ -609,6 +609,53 @@ LogicalResult ArgMaxOp::inferReturnTypes(MLIRContext *context,
 // Attention
 //===----------------------------------------------------------------------===//
 
+LogicalResult ArgsortOp::inferReturnTypes(MLIRContext *context,
+                                          std::optional<Location> location,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &inferred) {
+  RankedTensorType input = tensorTypeOf(adaptor.getInput());
+  int64_t axis = static_cast<int64_t>(adaptor.getAxis());
+  if (failed(checkAxis(location, axis, input.getRank())))
+    return failure();
+  if (input.isDynamicDim(axis))
+    return emitOptionalError(location, "sorts along dynamic axis ", axis,
+                             "; the axis must be static");
+  inferred.push_back(
+      RankedTensorType::get(input.getShape(), IntegerType::get(context, 32)));
+  return success();
+}
+
+LogicalResult ScatterNDOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> location,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  RankedTensorType data = tensorTypeOf(adaptor.getData());
+  RankedTensorType indices = tensorTypeOf(adaptor.getIndices());
+  RankedTensorType updates = tensorTypeOf(adaptor.getUpdates());
+  int64_t tuple = indices.getRank() ? indices.getShape().back() : 0;
+  if (indices.getRank() < 1 || ShapedType::isDynamic(tuple) || tuple < 1 ||
+      tuple > data.getRank())
+    return emitOptionalError(location,
+                             "needs indices [Q..., K] with a static "
+                             "K from 1 to the data's rank, got ",
+                             formatShape(indices.getShape()), " for data ",
+                             formatShape(data.getShape()));
+  SmallVector<int64_t> expected(indices.getShape().drop_back());
+  llvm::append_range(expected, data.getShape().drop_front(tuple));
+  bool compatible =
+      static_cast<int64_t>(expected.size()) == updates.getRank() &&
+      llvm::all_of(llvm::zip(expected, updates.getShape()), [](auto pair) {
+        return dimsCompatible(std::get<0>(pair), std::get<1>(pair));
+      });
+  if (!compatible || updates.getElementType() != data.getElementType())
+    return emitOptionalError(location, "needs updates ", formatShape(expected),
+                             " of the data's element "
+                             "type, got ",
+                             updates);
+  inferred.push_back(data);
+  return success();
+}
+
 LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
                                             std::optional<Location> location,
                                             Adaptor adaptor,

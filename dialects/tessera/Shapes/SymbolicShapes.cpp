@@ -556,6 +556,9 @@ FailureOr<SymbolicShape> SymbolicShapes::inferShape(Operation *op) {
             shape[d] = DimExpr::constant(size);
         return Result(shape);
       })
+      .Case<ScatterNDOp>([&](ScatterNDOp scatter) -> Result {
+        return Result(SymbolicShape(shapeOf(scatter.getData())));
+      })
       .Case<GatherOp>([&](GatherOp gather) -> Result {
         const SymbolicShape &input = shapeOf(gather.getInput());
         int64_t axis = static_cast<int64_t>(gather.getAxis());
@@ -569,7 +572,7 @@ FailureOr<SymbolicShape> SymbolicShapes::inferShape(Operation *op) {
         // Ops whose result has the broadcast shape of their tensor operands:
         // elementwise ops, softmax, layer_norm, cast.
         if (DispatchOp::isFusableElementwise(other) ||
-            isa<SoftmaxOp, LayerNormOp, RotaryOp>(other)) {
+            isa<SoftmaxOp, LayerNormOp, RotaryOp, ArgsortOp>(other)) {
           SmallVector<SymbolicShape> shapes;
           for (Value operand : other->getOperands())
             shapes.push_back(shapeOf(operand));

@@ -441,6 +441,33 @@ func.func @pool_dynamic_image(%x: tensor<1x2x?x8xf32>) {
 
 // -----
 
+func.func @argsort_dynamic_axis(%x: tensor<2x?xf32>) {
+  // expected-error @+2 {{sorts along dynamic axis 1; the axis must be static}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessera.argsort %x, axis = 1 : tensor<2x?xf32> -> tensor<2x?xi32>
+  return
+}
+
+// -----
+
+func.func @scatter_tuple_too_long(%x: tensor<2x4xf32>, %i: tensor<3x3xi32>, %u: tensor<3xf32>) {
+  // expected-error @+2 {{needs indices [Q..., K] with a static K from 1 to the data's rank, got 3x3 for data 2x4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessera.scatter_nd %x, %i, %u : (tensor<2x4xf32>, tensor<3x3xi32>, tensor<3xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_updates_shape(%x: tensor<2x4xf32>, %i: tensor<3x1xi32>, %u: tensor<3x5xf32>) {
+  // expected-error @+2 {{needs updates 3x4 of the data's element type, got 'tensor<3x5xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tessera.scatter_nd %x, %i, %u : (tensor<2x4xf32>, tensor<3x1xi32>, tensor<3x5xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
 func.func @linear_input_rank(%x: tensor<f32>, %w: tensor<4x4xf32>) {
   // expected-error @+2 {{input must have rank 1 or more}}
   // expected-error @+1 {{failed to infer returned types}}

@@ -279,6 +279,21 @@ func.func @pool(%x: tensor<?x8x16x16xf32>, %s: tensor<2x6x30xf32>) {
 
 // -----
 
+// CHECK-LABEL: func @argsort_and_scatter
+// CHECK: tessera.argsort %{{.*}}, axis = 1 {descending} : tensor<?x16xf32> -> tensor<?x16xi32>
+// CHECK: tessera.scatter_nd %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x16xf32>, tensor<?x4x2xi32>, tensor<?x4xf32>) -> tensor<?x16xf32>
+// CHECK: tessera.scatter_nd %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x16xf32>, tensor<3x1xi32>, tensor<3x16xf32>) -> tensor<?x16xf32>
+func.func @argsort_and_scatter(%x: tensor<?x16xf32>, %i: tensor<?x4x2xi32>, %u: tensor<?x4xf32>,
+                               %rows: tensor<3x1xi32>, %r: tensor<3x16xf32>) {
+  %0 = tessera.argsort %x, axis = 1 {descending} : tensor<?x16xf32> -> tensor<?x16xi32>
+  %1 = tessera.scatter_nd %x, %i, %u : (tensor<?x16xf32>, tensor<?x4x2xi32>, tensor<?x4xf32>) -> tensor<?x16xf32>
+  // Tuples of one index replace whole rows.
+  %2 = tessera.scatter_nd %x, %rows, %r : (tensor<?x16xf32>, tensor<3x1xi32>, tensor<3x16xf32>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
 // CHECK-LABEL: func @softmax
 // CHECK: tessera.softmax %{{.*}}, axis = 3 : tensor<1x4x?x?xf32> -> tensor<1x4x?x?xf32>
 func.func @softmax(%s: tensor<1x4x?x?xf32>) -> tensor<1x4x?x?xf32> {
