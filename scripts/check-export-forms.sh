@@ -16,7 +16,7 @@ families=("$@")
 [ ${#families[@]} -gt 0 ] || families=(bert gpt2 gpt2-past vit clip-text
   clip-text-pooled clip-vision transformer blip-text detr-decoder longformer
   longformer-sliced swin llama llama-interleaved llama-past qformer
-  vae-decoder detr)
+  vae-decoder detr whisper whisper-past mae)
 forms=("--opset 13" "--opset 14" "--opset 15" "--opset 16" "--opset 17"
   "--opset 17 --no-constant-folding" "--opset 17 --keep-initializers-as-inputs"
   "--opset 17 --external-data" "--opset 17 --half")

@@ -25,7 +25,9 @@ mask resized to the features, the 2-D sine position embedding, the encoder
 and decoder, the class and box heads). whisper is Whisper's encoder (two
 Conv1d + GELU, sinusoidal positions) and decoder with cross-attention;
 whisper-past its decoder step with cached self- and cross-attention keys
-and values. Weights are random with a fixed seed. Options give the other forms
+and values. mae is ViT-MAE pre-training (random masking by an argsort of
+the noise, the kept patches gathered, the decoder's mask tokens put back
+by the inverse permutation). Weights are random with a fixed seed. Options give the other forms
 exporters write (--no-constant-folding, --keep-initializers-as-inputs,
 --external-data, --half). With --reference DIR the
 script also writes the inputs (input_NAME.npy) and PyTorch's output
@@ -455,6 +457,68 @@ class Vit(nn.Module):
         for layer in self.layers:
             x = layer(x)
         return self.layernorm(x)
+
+
+class ViTMAE(nn.Module):
+    """Hugging Face's ViTMAEForPreTraining, small: 8x8 patches of a 32x32
+    image (16 patches), random_masking as it computes it (argsort of the
+    noise, exported as TopK; the kept patches and the mask gathered with
+    batch-dependent indices, GatherElements), the ViT encoder over the CLS
+    token and the 4 visible patches, the decoder with mask tokens put back
+    in place by the inverse permutation, and the per-patch pixel
+    predictions ("logits") and the mask. The noise is an input, as it is
+    for a reproducible run."""
+
+    inputs = {"pixel_values": ("image", {0: "batch"}), "noise": ("noise", {0: "batch"})}
+    outputs = {"logits": {0: "batch"}, "mask": {0: "batch"}}
+    image, patch, mask_ratio = 32, 8, 0.75
+
+    def __init__(self):
+        super().__init__()
+        patches = (self.image // self.patch) ** 2
+        self.projection = nn.Conv2d(CHANNELS, HIDDEN, self.patch, self.patch)
+        self.cls_token = nn.Parameter(torch.randn(1, 1, HIDDEN))
+        self.register_buffer("position_embeddings", torch.randn(1, patches + 1, HIDDEN))
+        self.layers = nn.ModuleList(VitLayer() for _ in range(LAYERS))
+        self.layernorm = nn.LayerNorm(HIDDEN, eps=1e-12)
+        self.decoder_embed = nn.Linear(HIDDEN, HIDDEN)
+        self.mask_token = nn.Parameter(torch.randn(1, 1, HIDDEN))
+        self.register_buffer("decoder_pos_embed", torch.randn(1, patches + 1, HIDDEN))
+        self.decoder_layers = nn.ModuleList(VitLayer() for _ in range(LAYERS))
+        self.decoder_norm = nn.LayerNorm(HIDDEN, eps=1e-12)
+        self.decoder_pred = nn.Linear(HIDDEN, self.patch ** 2 * CHANNELS)
+
+    def random_masking(self, sequence, noise):
+        batch_size, seq_length, dim = sequence.shape
+        len_keep = int(seq_length * (1 - self.mask_ratio))
+        ids_shuffle = torch.argsort(noise, dim=1)
+        ids_restore = torch.argsort(ids_shuffle, dim=1)
+        ids_keep = ids_shuffle[:, :len_keep]
+        sequence_unmasked = torch.gather(sequence, dim=1,
+                                         index=ids_keep.unsqueeze(-1).repeat(1, 1, dim))
+        mask = torch.ones([batch_size, seq_length], device=sequence.device)
+        mask[:, :len_keep] = 0
+        mask = torch.gather(mask, dim=1, index=ids_restore)
+        return sequence_unmasked, mask, ids_restore
+
+    def forward(self, pixel_values, noise):
+        embeddings = self.projection(pixel_values).flatten(2).transpose(1, 2)
+        embeddings = embeddings + self.position_embeddings[:, 1:, :]
+        embeddings, mask, ids_restore = self.random_masking(embeddings, noise)
+        cls_token = self.cls_token + self.position_embeddings[:, :1, :]
+        cls_tokens = cls_token.expand(embeddings.shape[0], -1, -1)
+        x = torch.cat((cls_tokens, embeddings), dim=1)
+        for layer in self.layers:
+            x = layer(x)
+        x = self.decoder_embed(self.layernorm(x))
+        mask_tokens = self.mask_token.repeat(x.shape[0], ids_restore.shape[1] + 1 - x.shape[1], 1)
+        x_ = torch.cat([x[:, 1:, :], mask_tokens], dim=1)
+        x_ = torch.gather(x_, dim=1, index=ids_restore.unsqueeze(-1).repeat(1, 1, x.shape[2]))
+        x = torch.cat([x[:, :1, :], x_], dim=1) + self.decoder_pos_embed
+        for layer in self.decoder_layers:
+            x = layer(x)
+        logits = self.decoder_pred(self.decoder_norm(x))
+        return logits[:, 1:, :], mask
 
 
 class EncoderDecoder(nn.Module):
@@ -1572,7 +1636,8 @@ FAMILIES = {"bert": Bert, "gpt2": Gpt2, "gpt2-past": Gpt2Past, "gpt2-lm": Gpt2Lm
             "blip-text": BlipTextDecoder, "blip-lm": BlipLm, "transformer-lm": TransformerLm, "detr-decoder": DetrDecoder,
             "longformer": Longformer, "swin": Swin, "llama": Llama, "llama-interleaved": LlamaInterleaved,
             "llama-past": LlamaPast, "qformer": QFormer, "vae-decoder": VaeDecoder,
-            "detr": Detr, "whisper": Whisper, "whisper-past": WhisperPast}
+            "detr": Detr, "whisper": Whisper, "whisper-past": WhisperPast,
+            "mae": ViTMAE}
 
 
 def example_inputs(model, batch=3, seq=11, past=6, fully_padded=True):
@@ -1589,6 +1654,10 @@ def example_inputs(model, batch=3, seq=11, past=6, fully_padded=True):
         if kind == "encoder_cache":
             tensors.append(torch.randn(batch, HEADS, WHISPER_POSITIONS, HIDDEN // HEADS,
                                        generator=gen))
+            continue
+        if kind == "noise":
+            patches = (model.image // model.patch) ** 2
+            tensors.append(torch.rand(batch, patches, generator=gen))
             continue
         if kind == "mel":
             tensors.append(torch.randn(batch, WHISPER_MELS, WHISPER_FRAMES, generator=gen))
