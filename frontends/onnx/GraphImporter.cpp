@@ -2,6 +2,7 @@
 
 #include "frontends/onnx/GraphImporter.h"
 
+#include "dialects/tessera/IR/ShapeUtils.h"
 #include "dialects/tessera/IR/TesseraOps.h"
 
 #include "mlir/IR/AsmState.h"
@@ -247,6 +248,19 @@ LogicalResult NodeContext::setOutput(int i, FailureOr<Value> result) {
   Value value = *result;
   if (i >= node_.output_size() || node_.output(i).empty())
     return success(); // an unused optional output
+  // Kernels index tensors with 32-bit integers: a crafted node (a Conv
+  // padded by 10^9, an Expand to a huge shape) is refused here, by name,
+  // rather than failing in code generation.
+  auto type = cast<RankedTensorType>(value.getType());
+  constexpr int64_t kMaxElements = std::numeric_limits<int32_t>::max();
+  int64_t elements = 1;
+  for (int64_t d : type.getShape())
+    if (!ShapedType::isDynamic(d) &&
+        (d > kMaxElements || (elements *= d) > kMaxElements))
+      return emitError() << "produces a tensor of "
+                         << formatShape(type.getShape())
+                         << ", more than 2^31 - 1 elements, which kernels "
+                            "cannot index";
   ImportedValue imported;
   imported.constant = foldSmallConstant(builder(), value);
   imported.value = value;

@@ -113,8 +113,8 @@ FailureOr<ConvGeometry> windowGeometry(NodeContext &node,
         node.intsAttr(name).value_or(SmallVector<int64_t>(count, otherwise));
     if (static_cast<int64_t>(values.size()) != count)
       return node.emitError()
-             << "has " << values.size() << " " << name << " for a " << spatial
-             << "-D convolution, which needs " << count;
+             << "has " << values.size() << " " << name << " for " << spatial
+             << " spatial axes, which need " << count;
     return values;
   };
   FailureOr<SmallVector<int64_t>> strides = ints("strides", 1, spatial),
@@ -223,7 +223,7 @@ LogicalResult convertConv(NodeContext &node) {
     bias = *b;
   }
   if (spatial == 2 && geometry->isPatchEmbedding() && node.info(1).constant &&
-      x[2].getCoefficient() % geometry->kernel[0] == 0 &&
+      x[1] == w[1] && x[2].getCoefficient() % geometry->kernel[0] == 0 &&
       x[3].getCoefficient() % geometry->kernel[1] == 0)
     return node.setOutput(0, importPatchEmbedding(node, *input, bias));
 

@@ -607,7 +607,8 @@ def Tessera_PoolOp : Tessera_InferredOp<"pool"> {
     axis, `pads` two (all beginnings, then all ends). The output size is
     `ConvOp::getOutputSize`'s, rounded up with `ceil_mode` — where the last
     window would then start past the input and its front padding, it is
-    dropped (ONNX's and PyTorch's rule). Channels and the image are static.
+    dropped (ONNX's and PyTorch's rule). Channels and the image are static;
+    a window has at most 4096 positions (kernels unroll it).
 
     ```mlir
     %y = tessera.pool %x max {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>,

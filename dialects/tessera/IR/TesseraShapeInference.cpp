@@ -454,6 +454,12 @@ LogicalResult PoolOp::inferReturnTypes(MLIRContext *,
                              "needs static channels and image "
                              "(only the batch may be dynamic), got ",
                              formatShape(input.getShape()));
+  // Kernels unroll the window.
+  constexpr int64_t kMaxWindow = 4096;
+  if (llvm::any_of(kernel, [&](int64_t k) { return k > kMaxWindow; }) ||
+      (spatial == 2 && kernel[0] * kernel[1] > kMaxWindow))
+    return emitOptionalError(location, "has a window of more than ", kMaxWindow,
+                             " positions");
   SmallVector<int64_t> shape(input.getShape().take_front(2));
   for (int64_t d = 0; d < spatial; ++d) {
     // A window must hold an input position: a pad smaller than the kernel.
