@@ -16,7 +16,9 @@
 // it reads it. K runs as two loops, the kernel position (i, j) outside and
 // the channel c inside: a column's input position and whether it lies in
 // the image depend on (i, j) alone, so the inner loop is loads at a fixed
-// stride and FMAs, as in a matmul.
+// stride and FMAs, as in a matmul. An upsampled input (a resize, as in a
+// diffusion decoder's up-blocks) is not stored either: the kernel samples
+// the resize where it reads its input.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,11 +35,16 @@ LogicalResult mlir::tessera::buildConvKernel(KernelEmitter &e) {
   OpBuilder &b = e.builder();
   Location loc = e.loc();
   auto conv = cast<ConvOp>(e.dispatch().getRootOp());
-  auto input = dyn_cast<BlockArgument>(conv.getInput());
+  // The input is a dispatch input, read at offsets, or an op the kernel
+  // evaluates where it reads it (a resize: FormDispatchRegions).
+  Value inputValue = conv.getInput();
+  auto input = dyn_cast<BlockArgument>(inputValue);
   auto weight = dyn_cast<BlockArgument>(conv.getWeight());
   auto bias = dyn_cast_or_null<BlockArgument>(conv.getBias());
-  if (!input || !weight || (conv.getBias() && !bias))
-    return e.emitError() << "conv operands must be dispatch inputs";
+  if (!weight || (conv.getBias() && !bias) ||
+      (!input && !inputValue.getDefiningOp<ResizeOp>()))
+    return e.emitError() << "conv operands must be dispatch inputs (the "
+                            "input may be a resize)";
   TileConfigAttr config = e.config();
   int64_t threadM = config.getThreadTile()[0];
   int64_t threadN = config.getThreadTile()[1];
@@ -52,7 +59,7 @@ LogicalResult mlir::tessera::buildConvKernel(KernelEmitter &e) {
                 : std::array<int64_t, 2>{values[first], values[first + 1]};
   };
   ArrayRef<int64_t> inShape =
-      cast<RankedTensorType>(input.getType()).getShape();
+      cast<RankedTensorType>(inputValue.getType()).getShape();
   ArrayRef<int64_t> wShape =
       cast<RankedTensorType>(weight.getType()).getShape();
   ArrayRef<int64_t> outShape =
@@ -124,12 +131,17 @@ LogicalResult mlir::tessera::buildConvKernel(KernelEmitter &e) {
     originX.push_back(origin(outX.back(), 1));
   }
 
-  const StridedView &xView = e.inputView(input);
-  Value inputBase = e.offset(
-      xView, at(image, arith::MulIOp::create(b, loc, group, e.index(groupIn)),
-                e.index(0), e.index(0)));
-  Value inStrideC = e.size(xView.strides[1]);
-  Value inStrideY = strideOf(xView, 0), inStrideX = strideOf(xView, 1);
+  Value firstInChannel = arith::MulIOp::create(b, loc, group, e.index(groupIn));
+  // Offsets into a dispatch input (an evaluated input is read at indices).
+  Value inputBase, inStrideC, inStrideY, inStrideX;
+  if (input) {
+    const StridedView &xView = e.inputView(input);
+    inputBase =
+        e.offset(xView, at(image, firstInChannel, e.index(0), e.index(0)));
+    inStrideC = e.size(xView.strides[1]);
+    inStrideY = strideOf(xView, 0);
+    inStrideX = strideOf(xView, 1);
+  }
   Value wStrideC = e.size(wView.strides[1]);
   Value wStrideY = strideOf(wView, 0), wStrideX = strideOf(wView, 1);
 
@@ -157,7 +169,7 @@ LogicalResult mlir::tessera::buildConvKernel(KernelEmitter &e) {
           // Per column, where (i, j) reads: in the image (an unsigned
           // compare also rejects the negative positions of the padding),
           // or a 0 read at the image's first element.
-          SmallVector<Value> inImage, columnBase;
+          SmallVector<Value> inImage, columnBase, columnY, columnX;
           for (int64_t j = 0; j < threadN; ++j) {
             Value y = arith::AddIOp::create(b, loc, originY[j], dy);
             Value x = arith::AddIOp::create(b, loc, originX[j], dx);
@@ -167,13 +179,18 @@ LogicalResult mlir::tessera::buildConvKernel(KernelEmitter &e) {
                                       e.index(inSize[0])),
                 arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x,
                                       e.index(inSize[1])));
-            Value at = arith::AddIOp::create(
-                b, loc, arith::MulIOp::create(b, loc, y, inStrideY),
-                arith::MulIOp::create(b, loc, x, inStrideX));
             inImage.push_back(valid);
+            y = arith::SelectOp::create(b, loc, valid, y, e.index(0));
+            x = arith::SelectOp::create(b, loc, valid, x, e.index(0));
+            columnY.push_back(y);
+            columnX.push_back(x);
+            if (!input)
+              continue;
             columnBase.push_back(arith::AddIOp::create(
                 b, loc, inputBase,
-                arith::SelectOp::create(b, loc, valid, at, e.index(0))));
+                arith::AddIOp::create(
+                    b, loc, arith::MulIOp::create(b, loc, y, inStrideY),
+                    arith::MulIOp::create(b, loc, x, inStrideX))));
           }
           Value kernelAt = arith::AddIOp::create(
               b, loc, arith::MulIOp::create(b, loc, ki, wStrideY),
@@ -190,13 +207,21 @@ LogicalResult mlir::tessera::buildConvKernel(KernelEmitter &e) {
                 for (int64_t i = 0; i < threadM; ++i)
                   a.push_back(e.loadAtOffset(
                       weight, arith::AddIOp::create(b, loc, rowBase[i], wAt)));
-                Value xAt = arith::MulIOp::create(b, loc, c, inStrideC);
-                for (int64_t j = 0; j < threadN; ++j)
-                  x.push_back(arith::SelectOp::create(
-                      b, loc, inImage[j],
-                      e.loadAtOffset(input, arith::AddIOp::create(
-                                                b, loc, columnBase[j], xAt)),
-                      e.f32(0.0)));
+                Value xAt = input ? arith::MulIOp::create(b, loc, c, inStrideC)
+                                  : Value();
+                Value channel =
+                    arith::AddIOp::create(b, loc, firstInChannel, c);
+                for (int64_t j = 0; j < threadN; ++j) {
+                  Value read =
+                      input
+                          ? e.loadAtOffset(input,
+                                           arith::AddIOp::create(
+                                               b, loc, columnBase[j], xAt))
+                          : e.evaluate(inputValue, at(image, channel,
+                                                      columnY[j], columnX[j]));
+                  x.push_back(arith::SelectOp::create(b, loc, inImage[j], read,
+                                                      e.f32(0.0)));
+                }
                 SmallVector<Value> next(sums.begin(), sums.end());
                 for (int64_t i = 0; i < threadM; ++i)
                   for (int64_t j = 0; j < threadN; ++j)

@@ -32,8 +32,9 @@ bool isAbsorbedConcat(Operation *op) {
          });
 }
 
-/// A gather or resize read by one elementwise op, or a rotary embedding read by
-/// one concatenation (a key cache's new entries) or as one attention's query:
+/// A gather or resize read by one elementwise op (a resize also as a
+/// convolution's input), or a rotary embedding read by one concatenation
+/// (a key cache's new entries) or as one attention's query:
 /// the reader's dispatch evaluates it where it reads it (a model's token
 /// and position lookups feeding their sum; the queries rotated as the
 /// attention loads them, once per row) instead of a dispatch of its own
@@ -50,6 +51,11 @@ bool isFusedIntoReader(Operation *op) {
     return isa<ConcatOp>(user) ||
            (attention && attention.getQuery() == op->getResult(0));
   }
+  // A resized image read by a convolution (a decoder's upsampling): the
+  // conv kernel samples it where it reads its input.
+  auto conv = dyn_cast<ConvOp>(user);
+  if (isa<ResizeOp>(op) && conv && conv.getInput() == op->getResult(0))
+    return true;
   return DispatchOp::isFusableElementwise(user) && !isViewOp(user);
 }
 

@@ -227,3 +227,51 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 } // namespace
+
+namespace {
+
+/// A diffusion decoder's upsampling: nearest 2x, then a 3x3 conv that
+/// samples the resize where it reads its input (one dispatch).
+TEST_F(KernelTest, ConvOfResizedInput) {
+  const int64_t images = 2, channels = 3, h = 5, w = 6, f = 4;
+  std::string mlir = R"(
+func.func @f(%x: tensor<?x3x5x6xf32> {tessera.name = "x", tessera.dims = ["batch", 3, 5, 6]},
+             %w: tensor<4x3x3x3xf32> {tessera.name = "w"}, %b: tensor<4xf32> {tessera.name = "b"})
+    -> tensor<?x4x10x12xf32> attributes {tessera.dim_bounds = {batch = array<i64: 1, 3>}} {
+  %u = tessera.resize %x scales = [1.0, 1.0, 2.0, 2.0] coordinates = asymmetric nearest = floor
+      : tensor<?x3x5x6xf32> -> tensor<?x3x10x12xf32>
+  %y = tessera.conv %u, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64}
+      : (tensor<?x3x10x12xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<?x4x10x12xf32>
+  return %y : tensor<?x4x10x12xf32>
+})";
+  tessera_program program = compile(mlir);
+  ASSERT_TRUE(program);
+  Tensor x{"x",
+           {images, channels, h, w},
+           randomValues(images * channels * h * w, 1)};
+  Tensor wt{"w", {f, channels, 3, 3}, randomValues(f * channels * 9, 2, 0.5f)};
+  Tensor b{"b", {f}, randomValues(f, 3)};
+  std::vector<float> got = run(program, {x, wt, b});
+  tessera_program_destroy(program);
+  std::vector<double> want;
+  for (int64_t n = 0; n < images; ++n)
+    for (int64_t o = 0; o < f; ++o)
+      for (int64_t y = 0; y < 2 * h; ++y)
+        for (int64_t xo = 0; xo < 2 * w; ++xo) {
+          double sum = b.values[o];
+          for (int64_t c = 0; c < channels; ++c)
+            for (int64_t i = 0; i < 3; ++i)
+              for (int64_t j = 0; j < 3; ++j) {
+                int64_t iy = y - 1 + i, ix = xo - 1 + j;
+                if (iy < 0 || iy >= 2 * h || ix < 0 || ix >= 2 * w)
+                  continue;
+                // Nearest, asymmetric, floor: the input at (iy / 2, ix / 2).
+                sum += wt.values[((o * channels + c) * 3 + i) * 3 + j] *
+                       x.values[((n * channels + c) * h + iy / 2) * w + ix / 2];
+              }
+          want.push_back(sum);
+        }
+  expectClose(got, want);
+}
+
+} // namespace
