@@ -744,71 +744,101 @@ Value KernelEmitter::evaluatePool(PoolOp pool, ArrayRef<Value> indices,
   ArrayRef<int64_t> kernel = pool.getKernel(), strides = pool.getStrides(),
                     pads = pool.getPads(), dilations = pool.getDilations();
   bool isMax = pool.getKind() == PoolKind::Max;
-  // Per spatial axis and window position: the input index (clamped into
-  // the input for the load), whether it lies inside the input, and whether
-  // inside the padded input (what count_include_pad counts).
-  struct Tap {
-    Value at, inside, inPadded;
-  };
-  SmallVector<SmallVector<Tap>> taps(spatial);
-  for (int64_t d = 0; d < spatial; ++d) {
-    int64_t size = inputType.getDimSize(2 + d);
-    Value origin = arith::SubIOp::create(
+  SmallVector<Value> origins;
+  for (int64_t d = 0; d < spatial; ++d)
+    origins.push_back(arith::SubIOp::create(
         b, loc_, arith::MulIOp::create(b, loc_, own[2 + d], index(strides[d])),
-        index(pads[d]));
-    for (int64_t k = 0; k < kernel[d]; ++k) {
-      Value position =
-          arith::AddIOp::create(b, loc_, origin, index(k * dilations[d]));
-      Value inside = arith::CmpIOp::create(b, loc_, arith::CmpIPredicate::ult,
-                                           position, index(size));
+        index(pads[d])));
+  Value one = f32(1.0), zero = f32(0.0);
+  // Window position `k` (one index per spatial axis) into the running
+  // maximum or sum and count: read where it lies inside the input (at a
+  // clamped index), counted where inside the input or, with
+  // count_include_pad, the padded input.
+  auto accumulate = [&](ArrayRef<Value> k, Value acc,
+                        Value count) -> std::pair<Value, Value> {
+    SmallVector<Value> source(own.begin(), own.begin() + 2);
+    Value inside, inPadded;
+    for (int64_t d = 0; d < spatial; ++d) {
+      int64_t size = inputType.getDimSize(2 + d);
+      Value position = arith::AddIOp::create(
+          b, loc_, origins[d],
+          arith::MulIOp::create(b, loc_, k[d], index(dilations[d])));
+      Value in = arith::CmpIOp::create(b, loc_, arith::CmpIPredicate::ult,
+                                       position, index(size));
       // position + pt < size + pt + pb, as unsigned: inside the padding.
-      Value inPadded = arith::CmpIOp::create(
+      Value padded = arith::CmpIOp::create(
           b, loc_, arith::CmpIPredicate::ult,
           arith::AddIOp::create(b, loc_, position, index(pads[d])),
           index(size + pads[d] + pads[spatial + d]));
-      Value clamped =
-          arith::SelectOp::create(b, loc_, inside, position, index(0));
-      taps[d].push_back({clamped, inside, inPadded});
+      source.push_back(
+          arith::SelectOp::create(b, loc_, in, position, index(0)));
+      inside =
+          inside ? arith::AndIOp::create(b, loc_, inside, in).getResult() : in;
+      inPadded =
+          inPadded
+              ? arith::AndIOp::create(b, loc_, inPadded, padded).getResult()
+              : padded;
     }
-  }
+    Value x = evaluate(pool.getInput(), source, known);
+    if (isMax)
+      return {
+          arith::SelectOp::create(
+              b, loc_, inside, arith::MaximumFOp::create(b, loc_, acc, x), acc),
+          count};
+    return {
+        arith::AddFOp::create(
+            b, loc_, acc, arith::SelectOp::create(b, loc_, inside, x, zero)),
+        arith::AddFOp::create(b, loc_, count,
+                              arith::SelectOp::create(
+                                  b, loc_,
+                                  pool.getCountIncludePad() ? inPadded : inside,
+                                  one, zero))};
+  };
   Value acc = f32(isMax ? -std::numeric_limits<float>::infinity() : 0.0);
-  Value count = f32(0.0);
-  Value one = f32(1.0), zero = f32(0.0);
-  // Every window position, unrolled (kernels are small and static).
+  Value count = zero;
   int64_t positions = 1;
   for (int64_t k : kernel)
     positions *= k;
-  for (int64_t p = 0; p < positions; ++p) {
-    SmallVector<Value> source(own.begin(), own.begin() + 2);
-    Value inside, inPadded;
-    for (int64_t d = 0, rest = p; d < spatial; ++d) {
-      int64_t stride = 1;
-      for (int64_t e = d + 1; e < spatial; ++e)
-        stride *= kernel[e];
-      const Tap &tap = taps[d][rest / stride];
-      rest %= stride;
-      source.push_back(tap.at);
-      inside =
-          inside
-              ? arith::AndIOp::create(b, loc_, inside, tap.inside).getResult()
-              : tap.inside;
-      inPadded = inPadded
-                     ? arith::AndIOp::create(b, loc_, inPadded, tap.inPadded)
-                           .getResult()
-                     : tap.inPadded;
+  // The window position `p`'s index along each axis, row-major.
+  auto windowIndices = [&](auto p, auto divide, auto remainder) {
+    SmallVector<decltype(p)> k(spatial);
+    for (int64_t d = spatial - 1; d >= 0; --d) {
+      k[d] = remainder(p, kernel[d]);
+      p = divide(p, kernel[d]);
     }
-    Value x = evaluate(pool.getInput(), source, known);
-    if (isMax) {
-      acc = arith::SelectOp::create(
-          b, loc_, inside, arith::MaximumFOp::create(b, loc_, acc, x), acc);
-      continue;
+    return k;
+  };
+  // Small windows (3x3, 7x7) unrolled; larger ones (PyTorch's dilated
+  // 60x80) as a loop, so that the kernel's size does not grow with them.
+  constexpr int64_t kMaxUnrolled = 64;
+  if (positions <= kMaxUnrolled) {
+    for (int64_t p = 0; p < positions; ++p) {
+      SmallVector<int64_t> k = windowIndices(
+          p, [](int64_t v, int64_t n) { return v / n; },
+          [](int64_t v, int64_t n) { return v % n; });
+      SmallVector<Value> at;
+      for (int64_t v : k)
+        at.push_back(index(v));
+      std::tie(acc, count) = accumulate(at, acc, count);
     }
-    acc = arith::AddFOp::create(
-        b, loc_, acc, arith::SelectOp::create(b, loc_, inside, x, zero));
-    count = arith::AddFOp::create(
-        b, loc_, count,
-        arith::SelectOp::create(
-            b, loc_, pool.getCountIncludePad() ? inPadded : inside, one, zero));
+  } else {
+    auto loop =
+        forLoop(index(0), index(positions), index(1), {acc, count},
+                [&](Value p, ValueRange carried) -> SmallVector<Value> {
+                  SmallVector<Value> at = windowIndices(
+                      p,
+                      [&](Value v, int64_t n) -> Value {
+                        return arith::DivUIOp::create(b, loc_, v, index(n));
+                      },
+                      [&](Value v, int64_t n) -> Value {
+                        return arith::RemUIOp::create(b, loc_, v, index(n));
+                      });
+                  auto [nextAcc, nextCount] =
+                      accumulate(at, carried[0], carried[1]);
+                  return {nextAcc, nextCount};
+                });
+    acc = loop.getResult(0);
+    count = loop.getResult(1);
   }
   return isMax ? acc : arith::DivFOp::create(b, loc_, acc, count).getResult();
 }

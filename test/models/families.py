@@ -27,11 +27,11 @@ Conv1d + GELU, sinusoidal positions) and decoder with cross-attention;
 whisper-past its decoder step with cached self- and cross-attention keys
 and values. mae is ViT-MAE pre-training (random masking by an argsort of
 the noise, the kept patches gathered, the decoder's mask tokens put back
-by the inverse permutation). Weights are random with a fixed seed. Options give the other forms
-exporters write (--no-constant-folding, --keep-initializers-as-inputs,
---external-data, --half). With --reference DIR the
-script also writes the inputs (input_NAME.npy) and PyTorch's output
-(output_output.npy) for the end-to-end check.
+by the inverse permutation). Weights are random with a fixed seed.
+Options give the other forms exporters write (--no-constant-folding,
+--keep-initializers-as-inputs, --external-data, --half). With --reference
+DIR the script also writes the inputs (input_NAME.npy) and PyTorch's
+outputs (output_NAME.npy) for the end-to-end check.
 """
 
 import argparse

@@ -608,7 +608,7 @@ def Tessera_PoolOp : Tessera_InferredOp<"pool"> {
     `ConvOp::getOutputSize`'s, rounded up with `ceil_mode` — where the last
     window would then start past the input and its front padding, it is
     dropped (ONNX's and PyTorch's rule). Channels and the image are static;
-    a window has at most 4096 positions (kernels unroll it).
+    a window has at most 65536 positions.
 
     ```mlir
     %y = tessera.pool %x max {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>,
@@ -617,7 +617,7 @@ def Tessera_PoolOp : Tessera_InferredOp<"pool"> {
     ```
 
     Kernels compute each output element from its window (the elementwise
-    kernel, as a reduction's).
+    kernel, as a reduction's), unrolled where it is small.
   }];
   let arguments = (ins Tessera_FloatTensor:$input, Tessera_PoolKind:$kind,
                        DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$strides,
