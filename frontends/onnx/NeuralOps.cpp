@@ -191,7 +191,7 @@ FailureOr<Value> importPatchEmbedding(NodeContext &node, Value input,
 
 /// Conv (1-D and 2-D; strides, pads, auto_pad, dilations, groups) becomes
 /// `tessera.conv`; a patch embedding becomes a linear.
-LogicalResult convertConv(NodeContext &node) {
+FailureOr<Value> importConv(NodeContext &node) {
   int64_t spatial = node.rank(0) - 2;
   if ((spatial != 1 && spatial != 2) || node.rank(1) != node.rank(0))
     return node.emitError() << "is a " << spatial
@@ -225,7 +225,7 @@ LogicalResult convertConv(NodeContext &node) {
   if (spatial == 2 && geometry->isPatchEmbedding() && node.info(1).constant &&
       x[1] == w[1] && x[2].getCoefficient() % geometry->kernel[0] == 0 &&
       x[3].getCoefficient() % geometry->kernel[1] == 0)
-    return node.setOutput(0, importPatchEmbedding(node, *input, bias));
+    return importPatchEmbedding(node, *input, bias);
 
   FailureOr<Value> weight = node.input(1);
   if (failed(weight))
@@ -234,11 +234,37 @@ LogicalResult convertConv(NodeContext &node) {
   SmallVector<int64_t> pads(g.padBegin);
   llvm::append_range(pads, g.padEnd);
   OpBuilder &b = node.builder();
-  return node.setOutput(
-      0, node.create<ConvOp>(
-             *input, *weight, bias, b.getDenseI64ArrayAttr(g.strides),
-             b.getDenseI64ArrayAttr(pads), b.getDenseI64ArrayAttr(g.dilations),
-             b.getI64IntegerAttr(g.groups)));
+  return node.create<ConvOp>(
+      *input, *weight, bias, b.getDenseI64ArrayAttr(g.strides),
+      b.getDenseI64ArrayAttr(pads), b.getDenseI64ArrayAttr(g.dilations),
+      b.getI64IntegerAttr(g.groups));
+}
+
+LogicalResult convertConv(NodeContext &node) {
+  return node.setOutput(0, importConv(node));
+}
+
+/// ONNX Runtime's com.microsoft.FusedConv (its optimised graphs at level
+/// "extended"): activation(Conv(X, W, B) + Z), Z optional.
+LogicalResult convertFusedConv(NodeContext &node) {
+  FailureOr<Value> y = importConv(node);
+  if (succeeded(y) && node.hasInput(3)) {
+    FailureOr<Value> z = node.input(3);
+    y = succeeded(z) ? node.create<AddOp>(*y, *z) : z;
+  }
+  if (failed(y))
+    return failure();
+  std::string activation = node.stringAttr("activation", "");
+  if (activation.empty())
+    return node.setOutput(0, *y);
+  if (activation == "Relu")
+    return node.setOutput(0, node.create<ReluOp>(*y));
+  if (activation == "Sigmoid")
+    return node.setOutput(0, node.create<SigmoidOp>(*y));
+  if (activation == "Tanh")
+    return node.setOutput(0, node.create<TanhOp>(*y));
+  return node.emitError() << "fuses activation '" << activation
+                          << "'; Tessera imports Relu, Sigmoid and Tanh";
 }
 
 /// MaxPool and AveragePool (1-D and 2-D) become `tessera.pool`.
@@ -979,6 +1005,7 @@ void mlir::tessera::onnx_frontend::addNeuralConverters(ConverterTable &table) {
   table["MatMul"] = {convertMatMul, {2, 2}};
   table["Gemm"] = {convertGemm, {2, 3}};
   table["Conv"] = {convertConv, {2, 3}};
+  table["com.microsoft.FusedConv"] = {convertFusedConv, {2, 4}};
   table["MaxPool"] = {
       [](NodeContext &node) { return convertPool(node, PoolKind::Max); },
       {1, 1},

@@ -108,6 +108,7 @@ def cases():
     yield from norm_cases()
     yield from attention_cases()
     yield from rotary_cases()
+    yield from conv_cases()
 
 
 def normalized(x, axes, eps):
@@ -251,6 +252,32 @@ def rotary_cases():
 DEFAULT_DOMAIN = {"SimplifiedLayerNormalization", "Gelu", "RMSNormalization", "Attention",
                   "LayerNormalization", "RotaryEmbedding", "InstanceNormalization",
                   "GroupNormalization"}
+
+
+def conv2d(x, w, b, stride=1, pad=0):
+    """ONNX's Conv for one group: NCHW, symmetric pads, in float64."""
+    n, c, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    oh, ow = (h + 2 * pad - kh) // stride + 1, (wd + 2 * pad - kw) // stride + 1
+    y = np.zeros((n, f, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            patch = xp[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
+            y[:, :, i, j] = np.einsum("nchw,fchw->nf", patch, w)
+    return (y + b[None, :, None, None]).astype(np.float32)
+
+
+def conv_cases():
+    # ONNX Runtime's FusedConv: activation(Conv(X, W, B) + Z).
+    x, w, b = a(2, 3, 7, 6), a(4, 3, 3, 3), a(4)
+    z = a(2, 4, 7, 6)
+    yield ("fused_conv_relu_sum", "FusedConv", [x, w, b, z],
+           {"activation": "Relu", "pads": [1, 1, 1, 1]},
+           [np.maximum(conv2d(x, w, b, pad=1) + z, 0)])
+    yield ("fused_conv_sigmoid_strided", "FusedConv", [x, w, b],
+           {"activation": "Sigmoid", "strides": [2, 2]},
+           [1 / (1 + np.exp(-conv2d(x, w, b, stride=2)))])
 
 
 def elem_type(x):
