@@ -116,7 +116,7 @@ template <bool rms> LogicalResult convertSkipNorm(NodeContext &node) {
     normed = createRootMeanSquareNorm(node, *sum, *gamma,
                                       node.floatAttr("epsilon", 1e-5f));
   } else {
-    FailureOr<Value> beta = node.hasInput(3) ? node.input(3) : Value();
+    FailureOr<Value> beta = node.optionalInput(3);
     if (failed(beta))
       return failure();
     OpBuilder &b = node.builder();

@@ -82,6 +82,10 @@ FailureOr<Value> NodeContext::input(int i) {
   return graph_.materialize(*graph_.lookup(node_.input(i)), loc_);
 }
 
+FailureOr<Value> NodeContext::optionalInput(int i) {
+  return hasInput(i) ? input(i) : FailureOr<Value>(Value());
+}
+
 std::optional<SmallVector<DimExpr>> NodeContext::known(int i) const {
   if (!hasInput(i))
     return std::nullopt;

@@ -78,6 +78,9 @@ public:
   const ImportedValue &info(int i) const;
   /// Input `i` as a tensor value, materializing a known one.
   FailureOr<Value> input(int i);
+  /// Input `i` as input() gives it, or a null value where the node leaves
+  /// the optional input out.
+  FailureOr<Value> optionalInput(int i);
   const SymbolicShape &shape(int i) const { return info(i).shape; }
   int64_t rank(int i) const { return info(i).type.getRank(); }
   Type elementType(int i) const { return info(i).type.getElementType(); }

@@ -37,26 +37,19 @@ LogicalResult convertMatMul(NodeContext &node) {
 LogicalResult convertGemm(NodeContext &node) {
   float alpha = node.floatAttr("alpha", 1.0f), beta = node.floatAttr("beta", 1.0f);
   bool transA = node.intAttr("transA", 0), transB = node.intAttr("transB", 0);
-  FailureOr<Value> a = node.input(0), b = node.input(1);
-  if (failed(a) || failed(b))
+  FailureOr<Value> a = node.input(0), b = node.input(1),
+                   c = node.optionalInput(2);
+  if (failed(a) || failed(b) || failed(c))
     return failure();
-  std::optional<Value> c;
-  if (node.hasInput(2)) {
-    FailureOr<Value> bias = node.input(2);
-    if (failed(bias))
-      return failure();
-    c = *bias;
-  }
-  if (transB && !transA && alpha == 1.0f && (!c || (beta == 1.0f &&
-                                                    node.rank(2) == 1)))
-    return node.setOutput(
-        0, node.create<LinearOp>(*a, *b, c.value_or(Value())));
+  if (transB && !transA && alpha == 1.0f &&
+      (!*c || (beta == 1.0f && node.rank(2) == 1)))
+    return node.setOutput(0, node.create<LinearOp>(*a, *b, *c));
   FailureOr<Value> product = node.create<MatmulOp>(*a, *b, transA, transB);
   Type element = node.elementType(0);
   if (succeeded(product) && alpha != 1.0f)
     product =
         node.create<MulOp>(*product, createScalar(node, element, alpha));
-  if (succeeded(product) && c) {
+  if (succeeded(product) && *c) {
     FailureOr<Value> term = *c;
     if (beta != 1.0f)
       term = node.create<MulOp>(*c, createScalar(node, element, beta));
@@ -212,20 +205,13 @@ FailureOr<Value> importConv(NodeContext &node) {
   if (auto shape = node.intsAttr("kernel_shape"); shape && *shape != kernel)
     return node.emitError() << "has a kernel_shape that is not its weight's";
   FailureOr<ConvGeometry> geometry = windowGeometry(node, kernel);
-  FailureOr<Value> input = node.input(0);
-  if (failed(geometry) || failed(input))
+  FailureOr<Value> input = node.input(0), bias = node.optionalInput(2);
+  if (failed(geometry) || failed(input) || failed(bias))
     return failure();
-  Value bias;
-  if (node.hasInput(2)) {
-    FailureOr<Value> b = node.input(2);
-    if (failed(b))
-      return failure();
-    bias = *b;
-  }
   if (spatial == 2 && geometry->isPatchEmbedding() && node.info(1).constant &&
       x[1] == w[1] && x[2].getCoefficient() % geometry->kernel[0] == 0 &&
       x[3].getCoefficient() % geometry->kernel[1] == 0)
-    return importPatchEmbedding(node, *input, bias);
+    return importPatchEmbedding(node, *input, *bias);
 
   FailureOr<Value> weight = node.input(1);
   if (failed(weight))
@@ -235,7 +221,7 @@ FailureOr<Value> importConv(NodeContext &node) {
   llvm::append_range(pads, g.padEnd);
   OpBuilder &b = node.builder();
   return node.create<ConvOp>(
-      *input, *weight, bias, b.getDenseI64ArrayAttr(g.strides),
+      *input, *weight, *bias, b.getDenseI64ArrayAttr(g.strides),
       b.getDenseI64ArrayAttr(pads), b.getDenseI64ArrayAttr(g.dilations),
       b.getI64IntegerAttr(g.groups));
 }
@@ -247,12 +233,10 @@ LogicalResult convertConv(NodeContext &node) {
 /// ONNX Runtime's com.microsoft.FusedConv (its optimised graphs at level
 /// "extended"): activation(Conv(X, W, B) + Z), Z optional.
 LogicalResult convertFusedConv(NodeContext &node) {
-  FailureOr<Value> y = importConv(node);
-  if (succeeded(y) && node.hasInput(3)) {
-    FailureOr<Value> z = node.input(3);
-    y = succeeded(z) ? node.create<AddOp>(*y, *z) : z;
-  }
-  if (failed(y))
+  FailureOr<Value> y = importConv(node), z = node.optionalInput(3);
+  if (succeeded(y) && succeeded(z) && *z)
+    y = node.create<AddOp>(*y, *z);
+  if (failed(y) || failed(z))
     return failure();
   std::string activation = node.stringAttr("activation", "");
   if (activation.empty())
@@ -534,22 +518,12 @@ LogicalResult convertLayerNormalization(NodeContext &node) {
   FailureOr<Value> x = node.input(0);
   if (failed(x) || failed(setNormStatistics(node, *x, *axis)))
     return failure();
-  Value scale, bias;
-  if (node.hasInput(1)) {
-    FailureOr<Value> s = node.input(1);
-    if (failed(s))
-      return failure();
-    scale = *s;
-  }
-  if (node.hasInput(2)) {
-    FailureOr<Value> b = node.input(2);
-    if (failed(b))
-      return failure();
-    bias = *b;
-  }
+  FailureOr<Value> scale = node.optionalInput(1), bias = node.optionalInput(2);
+  if (failed(scale) || failed(bias))
+    return failure();
   return node.setOutput(
       0, node.create<LayerNormOp>(
-             *x, scale, bias, node.builder().getI64IntegerAttr(*axis),
+             *x, *scale, *bias, node.builder().getI64IntegerAttr(*axis),
              node.builder().getF32FloatAttr(node.floatAttr("epsilon", 1e-5f))));
 }
 

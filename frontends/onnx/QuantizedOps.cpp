@@ -307,16 +307,10 @@ LogicalResult convertMatMulNBits(NodeContext &node) {
   for (int64_t i = 0; i < n * k; ++i)
     matrix.values[i] =
         static_cast<int8_t>(unsignedField(*b.packedIntegers, i, bits) - offset);
-  FailureOr<Value> a = node.input(0);
-  if (failed(a))
+  FailureOr<Value> a = node.input(0), given = node.optionalInput(5);
+  if (failed(a) || failed(given))
     return failure();
-  Value bias;
-  if (node.hasInput(5)) {
-    FailureOr<Value> given = node.input(5);
-    if (failed(given))
-      return failure();
-    bias = *given;
-  }
+  Value bias = *given;
   Value weight = createDequantize(node, matrix, node.node().input(1));
   // An f16 model computes in f16: the weight is narrowed (by a dispatch of
   // its own; f32 models read it in registers).
