@@ -237,19 +237,13 @@ LogicalResult mlir::tessera::buildConvKernel(KernelEmitter &e) {
     scf::YieldOp::create(b, loc, init);
   }
 
-  auto storeIf = scf::IfOp::create(b, loc, active, /*withElse=*/false);
-  OpBuilder::InsertionGuard storeGuard(b);
-  b.setInsertionPointToStart(&storeIf.getThenRegion().front());
-  SmallVector<TileResult> results;
-  for (int64_t i = 0; i < threadM; ++i)
-    for (int64_t j = 0; j < threadN; ++j) {
-      Value value = streamIf.getResult(i * threadN + j);
-      if (bias)
-        value = arith::AddFOp::create(b, loc, value,
-                                      e.loadInput(bias, {channels[i]}));
-      SmallVector<Value> indices = at(image, channels[i], outY[j], outX[j]);
-      results.push_back({indices, e.evaluateResult(indices, value)});
-    }
-  storeTile(e, rowValid, colValid, results);
+  storeTile(e, active, rowValid, colValid, [&](int64_t i, int64_t j) {
+    Value value = streamIf.getResult(i * threadN + j);
+    if (bias)
+      value = arith::AddFOp::create(b, loc, value,
+                                    e.loadInput(bias, {channels[i]}));
+    SmallVector<Value> indices = at(image, channels[i], outY[j], outX[j]);
+    return TileResult{indices, e.evaluateResult(indices, value)};
+  });
   return success();
 }

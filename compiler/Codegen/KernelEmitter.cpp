@@ -364,6 +364,14 @@ void KernelEmitter::checkIndex(const IndexCheck &check, ArrayRef<Value> place,
       lowest, ValueRange{index(0)});
 }
 
+Value KernelEmitter::fromEnd(Value position, Value extent) {
+  Value negative = arith::CmpIOp::create(
+      builder_, loc_, arith::CmpIPredicate::slt, position, index(0));
+  return arith::SelectOp::create(
+      builder_, loc_, negative,
+      arith::AddIOp::create(builder_, loc_, position, extent), position);
+}
+
 Value KernelEmitter::noBadIndex() { return i32(::tessera::tsr::kNoBadIndex); }
 
 void KernelEmitter::reportIndexChecks() {
@@ -461,12 +469,7 @@ Value KernelEmitter::evaluate(Value value, ArrayRef<Value> indices,
     Value extent = size(shapeOf(gather.getInput())[axis]);
     checkIndex({gather, gather.getIndices(), gather.getInput(), axis}, place,
                position, extent);
-    Value negative = arith::CmpIOp::create(builder_, loc_,
-                                           arith::CmpIPredicate::slt, position,
-                                           index(0));
-    position = arith::SelectOp::create(
-        builder_, loc_, negative,
-        arith::AddIOp::create(builder_, loc_, position, extent), position);
+    position = fromEnd(position, extent);
     position = arith::MaxSIOp::create(builder_, loc_, position, index(0));
     position = arith::MinSIOp::create(
         builder_, loc_, position,
@@ -853,26 +856,14 @@ Value KernelEmitter::evaluateArgsort(
   Value length = index(type.getDimSize(axis));
   SmallVector<Value> own(indices.take_back(type.getRank()));
   Value rank = own[axis];
-  bool isFloat = isa<FloatType>(type.getElementType());
   // x[i] comes before x[j]: smaller (larger when descending), or equal
   // with the lower index.
   auto before = [&](Value xi, Value xj, Value i, Value j) -> Value {
-    Value strictly, equal;
-    if (isFloat) {
-      strictly = arith::CmpFOp::create(b, loc_,
-                                       argsort.getDescending()
-                                           ? arith::CmpFPredicate::OGT
-                                           : arith::CmpFPredicate::OLT,
-                                       xi, xj);
-      equal = arith::CmpFOp::create(b, loc_, arith::CmpFPredicate::OEQ, xi, xj);
-    } else {
-      strictly = arith::CmpIOp::create(b, loc_,
-                                       argsort.getDescending()
-                                           ? arith::CmpIPredicate::sgt
-                                           : arith::CmpIPredicate::slt,
-                                       xi, xj);
-      equal = arith::CmpIOp::create(b, loc_, arith::CmpIPredicate::eq, xi, xj);
-    }
+    Value strictly = buildComparison(
+        b, loc_,
+        argsort.getDescending() ? ComparePredicate::GT : ComparePredicate::LT,
+        xi, xj);
+    Value equal = buildComparison(b, loc_, ComparePredicate::EQ, xi, xj);
     Value lower =
         arith::CmpIOp::create(b, loc_, arith::CmpIPredicate::ult, i, j);
     return arith::OrIOp::create(b, loc_, strictly,
@@ -930,11 +921,7 @@ Value KernelEmitter::evaluateScatterND(
           Value extent = size(dataShape[k]);
           checkIndex({scatter, scatter.getIndices(), scatter.getData(), k},
                      place, position, extent);
-          Value negative = arith::CmpIOp::create(
-              b, loc_, arith::CmpIPredicate::slt, position, index(0));
-          position = arith::SelectOp::create(
-              b, loc_, negative,
-              arith::AddIOp::create(b, loc_, position, extent), position);
+          position = fromEnd(position, extent);
           Value same = arith::CmpIOp::create(b, loc_, arith::CmpIPredicate::eq,
                                              position, own[k]);
           match = match

@@ -209,6 +209,9 @@ private:
   /// clamped index (a gather) or without the index (a scatter).
   void checkIndex(const IndexCheck &check, ArrayRef<Value> place,
                   Value position, Value extent);
+  /// An index read at run time as ONNX reads it: a negative one counts
+  /// from the end of its axis of `extent`.
+  Value fromEnd(Value position, Value extent);
   /// tsr::kNoBadIndex: no bad index seen.
   Value noBadIndex();
   /// An element of the recomputed layer norm, from the row's statistics.
@@ -281,6 +284,9 @@ int64_t selectOutputStoreWidth(DispatchOp dispatch, KernelKind kind,
 /// The kernel builders; each fills `emitter`'s gpu.func body and signature.
 LogicalResult buildMatmulKernel(KernelEmitter &emitter);
 LogicalResult buildConvKernel(KernelEmitter &emitter);
+LogicalResult buildAttentionKernel(KernelEmitter &emitter);
+LogicalResult buildRowReductionKernel(KernelEmitter &emitter);
+LogicalResult buildElementwiseKernel(KernelEmitter &emitter);
 
 /// One result of a matmul-family kernel's register tile: the element's
 /// indices in the dispatch result and its value, epilogue applied.
@@ -288,14 +294,15 @@ struct TileResult {
   SmallVector<Value> indices;
   Value value;
 };
-/// Stores a threadM x threadN register tile (`results` row by row) where
-/// its row and column exist, in chunks of storeWidth() columns (a chunk is
-/// wholly in or out: the columns are a multiple of the width).
-void storeTile(KernelEmitter &emitter, ArrayRef<Value> rowValid,
-               ArrayRef<Value> colValid, ArrayRef<TileResult> results);
-LogicalResult buildAttentionKernel(KernelEmitter &emitter);
-LogicalResult buildRowReductionKernel(KernelEmitter &emitter);
-LogicalResult buildElementwiseKernel(KernelEmitter &emitter);
+
+/// Stores a threadM x threadN register tile where `active` (the
+/// invocation has rows and columns in range): every element's result,
+/// `resultAt(i, j)`, is evaluated first, then stored where its row and
+/// column exist, in chunks of storeWidth() columns (a chunk is wholly in
+/// or out: the columns are a multiple of the width).
+void storeTile(KernelEmitter &emitter, Value active, ArrayRef<Value> rowValid,
+               ArrayRef<Value> colValid,
+               function_ref<TileResult(int64_t i, int64_t j)> resultAt);
 
 } // namespace mlir::tessera
 

@@ -624,6 +624,33 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
                               e.index(0)));
   }
 
+  storeTile(e, active, rowValid, colValid, [&](int64_t i, int64_t j) {
+    Value value = sums[i * threadN + j];
+    if (statisticsInLoop)
+      value = arith::SubFOp::create(
+          b, loc, value,
+          arith::MulFOp::create(b, loc, meanOffset[i], sums[columnSums + j]));
+    if (normIsInput)
+      value = arith::MulFOp::create(b, loc, value, rowInverseStd[i]);
+    if (norm)
+      e.setNormStatistics(rowMean[i], rowInverseStd[i]);
+    if (bias)
+      value =
+          arith::AddFOp::create(b, loc, value, e.loadInput(bias, {cols[j]}));
+    SmallVector<Value> indices(batchIndices);
+    llvm::append_range(indices, rowIndices[i]);
+    indices.push_back(cols[j]);
+    return TileResult{indices, e.evaluateResult(indices, value)};
+  });
+  return success();
+}
+
+void mlir::tessera::storeTile(
+    KernelEmitter &e, Value active, ArrayRef<Value> rowValid,
+    ArrayRef<Value> colValid,
+    function_ref<TileResult(int64_t i, int64_t j)> resultAt) {
+  OpBuilder &b = e.builder();
+  Location loc = e.loc();
   auto storeIf = scf::IfOp::create(b, loc, active, /*withElse=*/false);
   OpBuilder::InsertionGuard storeGuard(b);
   b.setInsertionPointToStart(&storeIf.getThenRegion().front());
@@ -633,38 +660,15 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
   // which the driver's compiler shares the loads of a column's bias or a
   // row's statistics, instead of one block per element (which took
   // lavapipe seconds per kernel to compile, docs/benchmarks.md).
+  int64_t threadM = rowValid.size(), threadN = colValid.size();
   SmallVector<TileResult> results;
   for (int64_t i = 0; i < threadM; ++i)
-    for (int64_t j = 0; j < threadN; ++j) {
-      Value value = sums[i * threadN + j];
-      if (statisticsInLoop)
-        value = arith::SubFOp::create(
-            b, loc, value,
-            arith::MulFOp::create(b, loc, meanOffset[i], sums[columnSums + j]));
-      if (normIsInput)
-        value = arith::MulFOp::create(b, loc, value, rowInverseStd[i]);
-      if (norm)
-        e.setNormStatistics(rowMean[i], rowInverseStd[i]);
-      if (bias)
-        value =
-            arith::AddFOp::create(b, loc, value, e.loadInput(bias, {cols[j]}));
-      SmallVector<Value> indices(batchIndices);
-      llvm::append_range(indices, rowIndices[i]);
-      indices.push_back(cols[j]);
-      results.push_back({indices, e.evaluateResult(indices, value)});
-    }
-  storeTile(e, rowValid, colValid, results);
-  return success();
-}
-
-void mlir::tessera::storeTile(KernelEmitter &e, ArrayRef<Value> rowValid,
-                              ArrayRef<Value> colValid,
-                              ArrayRef<TileResult> results) {
-  OpBuilder &b = e.builder();
-  Location loc = e.loc();
-  int64_t threadN = colValid.size();
+    for (int64_t j = 0; j < threadN; ++j)
+      results.push_back(resultAt(i, j));
+  // A chunk of columns is wholly in or out: the columns are a multiple of
+  // the store width, and so is the chunk's first column.
   int64_t width = e.storeWidth();
-  for (size_t i = 0; i < rowValid.size(); ++i)
+  for (int64_t i = 0; i < threadM; ++i)
     for (int64_t j = 0; j < threadN; j += width) {
       Value valid = arith::AndIOp::create(b, loc, rowValid[i], colValid[j]);
       auto ifOp = scf::IfOp::create(b, loc, valid, /*withElse=*/false);

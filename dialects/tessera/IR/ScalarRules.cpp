@@ -229,8 +229,9 @@ Value NotOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,
   return arith::XOrIOp::create(b, loc, args[0], one);
 }
 
-Value CompareOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,
-                                 ComputeTypeFn) {
+Value mlir::tessera::buildComparison(OpBuilder &b, Location loc,
+                                     ComparePredicate predicate, Value lhs,
+                                     Value rhs) {
   // Indexed by ComparePredicate (eq, ne, lt, le, gt, ge); ordered float
   // comparisons except `ne`, which is true on NaN like C's !=.
   static constexpr std::pair<arith::CmpFPredicate, arith::CmpIPredicate>
@@ -241,10 +242,15 @@ Value CompareOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,
                        {arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt},
                        {arith::CmpFPredicate::OGE, arith::CmpIPredicate::sge}};
   auto [floatPredicate, intPredicate] =
-      kPredicates[static_cast<unsigned>(getPredicate())];
-  if (isFloat(args))
-    return arith::CmpFOp::create(b, loc, floatPredicate, args[0], args[1]);
-  return arith::CmpIOp::create(b, loc, intPredicate, args[0], args[1]);
+      kPredicates[static_cast<unsigned>(predicate)];
+  if (isa<FloatType>(lhs.getType()))
+    return arith::CmpFOp::create(b, loc, floatPredicate, lhs, rhs);
+  return arith::CmpIOp::create(b, loc, intPredicate, lhs, rhs);
+}
+
+Value CompareOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,
+                                 ComputeTypeFn) {
+  return buildComparison(b, loc, getPredicate(), args[0], args[1]);
 }
 
 Value SelectOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,

@@ -45,6 +45,12 @@ private:
   Type resultElement_; // the op's, which result_'s compute type narrows to
 };
 
+/// `lhs predicate rhs` on two scalars of one compute type, as
+/// `tessera.compare` defines it for floats and integers (its scalar rule;
+/// kernels that compare elements themselves use it too).
+Value buildComparison(OpBuilder &b, Location loc, ComparePredicate predicate,
+                      Value lhs, Value rhs);
+
 /// Scalar element attributes to and from doubles, exactly for integers,
 /// booleans (0 / 1) and floats up to f32.
 Attribute scalarAttr(Type elementType, double value);

@@ -329,11 +329,50 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+/// Positions a window of `kernel` taps `dilation` apart can start at along
+/// an axis of `size` positions padded by `padBegin` and `padEnd`, each
+/// `stride` after the last (ONNX's and PyTorch's convolution and pooling
+/// size), rounded up with `ceilMode`; 0 where the window does not fit.
+static int64_t windowStarts(int64_t size, int64_t kernel, int64_t stride,
+                            int64_t padBegin, int64_t padEnd, int64_t dilation,
+                            bool ceilMode) {
+  int64_t span = size + padBegin + padEnd - dilation * (kernel - 1);
+  if (span <= 0)
+    return 0;
+  return (span - 1 + (ceilMode ? stride - 1 : 0)) / stride + 1;
+}
+
+/// Checks a windowed op's attributes over `spatial` axes: one stride and
+/// dilation per axis and two pads, strides, dilations (and a convolution's
+/// `groups`) of at least 1, pads of at least 0.
+static LogicalResult
+checkWindowAttributes(std::optional<Location> location, int64_t spatial,
+                      ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+                      ArrayRef<int64_t> dilations,
+                      std::optional<int64_t> groups = std::nullopt) {
+  if (static_cast<int64_t>(strides.size()) != spatial ||
+      static_cast<int64_t>(pads.size()) != 2 * spatial ||
+      static_cast<int64_t>(dilations.size()) != spatial)
+    return emitOptionalError(location, "needs ", spatial, " strides, ",
+                             2 * spatial, " pads and ", spatial,
+                             " dilations, got ", strides.size(), ", ",
+                             pads.size(), " and ", dilations.size());
+  if (llvm::any_of(strides, [](int64_t s) { return s < 1; }) ||
+      llvm::any_of(dilations, [](int64_t d) { return d < 1; }) ||
+      llvm::any_of(pads, [](int64_t p) { return p < 0; }) ||
+      (groups && *groups < 1))
+    return emitOptionalError(location,
+                             groups ? "needs strides, dilations and groups"
+                                    : "needs strides and dilations",
+                             " of at least 1 and pads of at least 0");
+  return success();
+}
+
 int64_t ConvOp::getOutputSize(int64_t size, int64_t kernel, int64_t stride,
                               int64_t padBegin, int64_t padEnd,
                               int64_t dilation) {
-  int64_t span = size + padBegin + padEnd - dilation * (kernel - 1);
-  return span <= 0 ? 0 : (span - 1) / stride + 1;
+  return windowStarts(size, kernel, stride, padBegin, padEnd, dilation,
+                      /*ceilMode=*/false);
 }
 
 LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
@@ -355,18 +394,9 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
   ArrayRef<int64_t> pads = adaptor.getPads();
   ArrayRef<int64_t> dilations = adaptor.getDilations();
   int64_t groups = adaptor.getGroups();
-  if (static_cast<int64_t>(strides.size()) != spatial ||
-      static_cast<int64_t>(pads.size()) != 2 * spatial ||
-      static_cast<int64_t>(dilations.size()) != spatial)
-    return emitOptionalError(location, "needs ", spatial, " strides, ",
-                             2 * spatial, " pads and ", spatial,
-                             " dilations, got ", strides.size(), ", ",
-                             pads.size(), " and ", dilations.size());
-  if (llvm::any_of(strides, [](int64_t s) { return s < 1; }) ||
-      llvm::any_of(dilations, [](int64_t d) { return d < 1; }) ||
-      llvm::any_of(pads, [](int64_t p) { return p < 0; }) || groups < 1)
-    return emitOptionalError(location, "needs strides, dilations and groups "
-                                       "of at least 1 and pads of at least 0");
+  if (failed(checkWindowAttributes(location, spatial, strides, pads, dilations,
+                                   groups)))
+    return failure();
   if (!weight.hasStaticShape() ||
       llvm::any_of(input.getShape().drop_front(), ShapedType::isDynamic))
     return emitOptionalError(
@@ -409,14 +439,11 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
 int64_t PoolOp::getOutputSize(int64_t size, int64_t kernel, int64_t stride,
                               int64_t padBegin, int64_t padEnd,
                               int64_t dilation, bool ceilMode) {
-  int64_t span = size + padBegin + padEnd - dilation * (kernel - 1);
-  if (span <= 0)
-    return 0;
-  if (!ceilMode)
-    return (span - 1) / stride + 1;
-  int64_t out = (span - 1 + stride - 1) / stride + 1;
-  // The last window must start inside the input or its front padding.
-  if ((out - 1) * stride >= size + padBegin)
+  int64_t out =
+      windowStarts(size, kernel, stride, padBegin, padEnd, dilation, ceilMode);
+  // Rounded up, the last window must still start inside the input or its
+  // front padding.
+  if (ceilMode && out > 0 && (out - 1) * stride >= size + padBegin)
     --out;
   return out;
 }
@@ -435,20 +462,14 @@ LogicalResult PoolOp::inferReturnTypes(MLIRContext *,
   ArrayRef<int64_t> strides = adaptor.getStrides();
   ArrayRef<int64_t> pads = adaptor.getPads();
   ArrayRef<int64_t> dilations = adaptor.getDilations();
+  if (failed(
+          checkWindowAttributes(location, spatial, strides, pads, dilations)))
+    return failure();
   if (static_cast<int64_t>(kernel.size()) != spatial ||
-      static_cast<int64_t>(strides.size()) != spatial ||
-      static_cast<int64_t>(pads.size()) != 2 * spatial ||
-      static_cast<int64_t>(dilations.size()) != spatial)
+      llvm::any_of(kernel, [](int64_t k) { return k < 1; }))
     return emitOptionalError(location, "needs ", spatial,
-                             " kernel sizes, strides and dilations and ",
-                             2 * spatial, " pads");
-  auto positive = [](int64_t v) { return v >= 1; };
-  if (!llvm::all_of(kernel, positive) || !llvm::all_of(strides, positive) ||
-      !llvm::all_of(dilations, positive) ||
-      llvm::any_of(pads, [](int64_t p) { return p < 0; }))
-    return emitOptionalError(location, "needs kernel sizes, strides and "
-                                       "dilations of at least 1 and pads of "
-                                       "at least 0");
+                             " kernel sizes of at least 1, got ",
+                             kernel.size());
   if (llvm::any_of(input.getShape().drop_front(), ShapedType::isDynamic))
     return emitOptionalError(location,
                              "needs static channels and image "
