@@ -800,9 +800,7 @@ class Detr(nn.Module):
         self.position_embedding = DetrSinePositionEmbedding()
         self.input_projection = nn.Conv2d(64, HIDDEN, 1)
         self.encoder_layers = nn.ModuleList(DetrEncoderLayer() for _ in range(LAYERS))
-        self.query_position_embeddings = nn.Embedding(QUERIES, HIDDEN)
-        self.decoder_layers = nn.ModuleList(DetrDecoderLayer() for _ in range(LAYERS))
-        self.decoder_layernorm = nn.LayerNorm(HIDDEN)
+        self.decoder = DetrDecoder()
         self.class_labels_classifier = nn.Linear(HIDDEN, 5 + 1)
         self.bbox_predictor = nn.ModuleList([nn.Linear(HIDDEN, HIDDEN), nn.Linear(HIDDEN, HIDDEN),
                                              nn.Linear(HIDDEN, 4)])
@@ -820,13 +818,7 @@ class Detr(nn.Module):
         encoder_mask = expand_padding_mask(flat_mask, memory.dtype, memory.shape[1])
         for layer in self.encoder_layers:
             memory = layer(memory, pos, encoder_mask)
-        bsz = memory.size(0)
-        query_pos = self.query_position_embeddings.weight.unsqueeze(0).repeat(bsz, 1, 1)
-        x = torch.zeros_like(query_pos)
-        decoder_mask = expand_padding_mask(flat_mask, memory.dtype, QUERIES)
-        for layer in self.decoder_layers:
-            x = layer(x, query_pos, memory, pos, decoder_mask)
-        x = self.decoder_layernorm(x)
+        x = self.decoder(memory, pos, flat_mask)
         boxes = x
         for i, linear in enumerate(self.bbox_predictor):
             boxes = linear(boxes) if i == 2 else nn.functional.relu(linear(boxes))
