@@ -690,7 +690,7 @@ LogicalResult convertGlobalAveragePool(NodeContext &node) {
 /// Input `i` of an op on heads (Attention, RotaryEmbedding) as
 /// [B, H, S, D]: itself when 4-D; a 3-D [B, S, H·D] split into the number
 /// of heads that attribute `heads` gives.
-FailureOr<Value> splitHeads(NodeContext &node, int i, StringRef heads) {
+FailureOr<Value> headsOfInput(NodeContext &node, int i, StringRef heads) {
   FailureOr<Value> x = node.input(i);
   if (failed(x) || node.rank(i) == 4)
     return x;
@@ -698,32 +698,8 @@ FailureOr<Value> splitHeads(NodeContext &node, int i, StringRef heads) {
     return node.emitError()
            << "input " << i << " has rank " << node.rank(i) << "; "
            << node.node().op_type() << " takes 3-D or 4-D inputs";
-  int64_t count = node.intAttr(heads, 0);
-  const SymbolicShape &shape = node.shape(i);
-  if (count <= 0 || !shape[2].isConstant() ||
-      shape[2].getCoefficient() % count != 0)
-    return node.emitError()
-           << "has 3-D input " << i << " of " << shapeText(shape, node)
-           << " and " << heads << " = " << count
-           << "; the last dim must split into that many "
-              "heads";
-  DimExpr size = DimExpr::constant(shape[2].getCoefficient() / count);
-  Value split = createReshape(
-      node, *x, {shape[0], shape[1], DimExpr::constant(count), size});
-  return node.create<TransposeOp>(split, ArrayRef<int64_t>{0, 2, 1, 3});
-}
-
-/// [B, H, S, D] merged back into [B, S, H·D] (splitHeads' inverse).
-FailureOr<Value> mergeHeads(NodeContext &node, Value y) {
-  FailureOr<SymbolicShape> shape = node.shapeOf(y);
-  if (failed(shape))
-    return failure();
-  FailureOr<Value> merged =
-      node.create<TransposeOp>(y, ArrayRef<int64_t>{0, 2, 1, 3});
-  if (failed(merged))
-    return failure();
-  return createReshape(node, *merged,
-                       {(*shape)[0], (*shape)[2], (*shape)[1] * (*shape)[3]});
+  return splitHeads(node, *x, node.intAttr(heads, 0),
+                    "3-D input " + std::to_string(i), heads);
 }
 
 /// The additive bias of Attention's masks over [Lq, Lk] scores: attn_mask
@@ -782,9 +758,9 @@ LogicalResult convertAttention(NodeContext &node) {
     return node.emitError() << "has a past key without a past value, or the "
                                "reverse";
   // One error: the first input that does not split stops the import.
-  FailureOr<Value> q = splitHeads(node, 0, "q_num_heads");
-  FailureOr<Value> k = succeeded(q) ? splitHeads(node, 1, "kv_num_heads") : q;
-  FailureOr<Value> v = succeeded(k) ? splitHeads(node, 2, "kv_num_heads") : k;
+  FailureOr<Value> q = headsOfInput(node, 0, "q_num_heads");
+  FailureOr<Value> k = succeeded(q) ? headsOfInput(node, 1, "kv_num_heads") : q;
+  FailureOr<Value> v = succeeded(k) ? headsOfInput(node, 2, "kv_num_heads") : k;
   if (failed(v))
     return failure();
   DimExpr past = DimExpr::constant(0);
@@ -854,6 +830,40 @@ LogicalResult convertGelu(NodeContext &node) {
 }
 
 } // namespace
+
+FailureOr<Value> mlir::tessera::onnx_frontend::splitHeads(NodeContext &node,
+                                                          Value x,
+                                                          int64_t count,
+                                                          StringRef what,
+                                                          StringRef countName) {
+  FailureOr<SymbolicShape> shape = node.shapeOf(x);
+  if (failed(shape))
+    return failure();
+  const SymbolicShape &s = *shape;
+  if (s.size() != 3 || count <= 0 || !s[2].isConstant() ||
+      s[2].getCoefficient() % count != 0)
+    return node.emitError() << "has " << what << " of " << shapeText(s, node)
+                            << " and " << countName << " = " << count
+                            << "; the last dim must split into that many "
+                               "heads";
+  DimExpr size = DimExpr::constant(s[2].getCoefficient() / count);
+  Value split =
+      createReshape(node, x, {s[0], s[1], DimExpr::constant(count), size});
+  return node.create<TransposeOp>(split, ArrayRef<int64_t>{0, 2, 1, 3});
+}
+
+FailureOr<Value> mlir::tessera::onnx_frontend::mergeHeads(NodeContext &node,
+                                                          Value y) {
+  FailureOr<SymbolicShape> shape = node.shapeOf(y);
+  if (failed(shape))
+    return failure();
+  FailureOr<Value> merged =
+      node.create<TransposeOp>(y, ArrayRef<int64_t>{0, 2, 1, 3});
+  if (failed(merged))
+    return failure();
+  return createReshape(node, *merged,
+                       {(*shape)[0], (*shape)[2], (*shape)[1] * (*shape)[3]});
+}
 
 FailureOr<Value> mlir::tessera::onnx_frontend::createRootMeanSquareNorm(
     NodeContext &node, Value x, Value scale, float epsilon) {
@@ -925,7 +935,7 @@ FailureOr<Value> rotaryTable(NodeContext &node, int cacheIndex,
 LogicalResult mlir::tessera::onnx_frontend::convertRotaryEmbedding(
     NodeContext &node, const RotaryEmbeddingInputs &inputs) {
   // [B, H, S, D], the heads split out of [B, S, H·D] where the input is 3-D.
-  FailureOr<Value> x = splitHeads(node, inputs.x, "num_heads");
+  FailureOr<Value> x = headsOfInput(node, inputs.x, "num_heads");
   if (failed(x))
     return failure();
   OpBuilder &b = node.builder();

@@ -57,6 +57,14 @@ Value createScalar(NodeContext &node, Type element, double value);
 FailureOr<Value> createRootMeanSquareNorm(NodeContext &node, Value x,
                                           Value scale, float epsilon);
 
+/// A [B, S, H·D] tensor as [B, H, S, D] for `count` heads; an error naming
+/// `what` and the attribute `countName` where the last dim does not split
+/// (defined in NeuralOps.cpp, as are the other head helpers).
+FailureOr<Value> splitHeads(NodeContext &node, Value x, int64_t count,
+                            StringRef what, StringRef countName);
+/// [B, H, S, D] merged back into [B, S, H·D] (splitHeads' inverse).
+FailureOr<Value> mergeHeads(NodeContext &node, Value y);
+
 /// Where a RotaryEmbedding's operands are: ONNX's (opset 23) and ONNX
 /// Runtime's (com.microsoft) order them differently.
 struct RotaryEmbeddingInputs {

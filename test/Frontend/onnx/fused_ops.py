@@ -6,7 +6,11 @@ the default device and compared with numpy written from ONNX Runtime's
 ContribOperators.md and ONNX's operator specification (not from Tessera's
 decomposition).
 
-    fused_ops.py WORK_DIR      (tessera-compile, tessera-run on PATH)
+    fused_ops.py WORK_DIR [--ort]   (tessera-compile, tessera-run on PATH)
+
+With --ort, each model also runs in ONNX Runtime (onnxruntime-node through
+NODE_PATH) and the largest difference between its outputs and the numpy
+reference is printed: a check of the reference, by hand (CI has no ORT).
 """
 import math
 import os
@@ -109,6 +113,7 @@ def cases():
     yield from attention_cases()
     yield from rotary_cases()
     yield from conv_cases()
+    yield from contrib_attention_cases()
 
 
 def normalized(x, axes, eps):
@@ -249,6 +254,126 @@ def rotary_cases():
            [rotary(x3, cos_cache, sin_cache, heads=3, offset=4)])
 
 
+def contrib_attention(Q, K, V, heads, keep=None, causal=False, past=None, bias=None,
+                      scale=None, mask_filter=-10000.0):
+    """ONNX Runtime's Attention and MultiHeadAttention once projected:
+    Q [B, S, D]; K, V [B, T, D] or already [B, N, T, H]; `keep` the kept
+    keys, broadcasting over [B, 1, S, T], hidden keys get `mask_filter`
+    (ContribOperators.md: mask_filter_value), keys after a query's position
+    float32's lowest when `causal` (ORT's attention_helper.h);
+    `past` (keys, values) [B, N, P, H] before the new ones."""
+    def split(x):
+        if x.ndim == 4:
+            return x
+        b, s, d = x.shape
+        return x.reshape(b, s, heads, d // heads).transpose(0, 2, 1, 3)
+    Q, K, V = split(Q), split(K), split(V)
+    past_length = 0
+    if past is not None:
+        past_length = past[0].shape[2]
+        K, V = np.concatenate([past[0], K], 2), np.concatenate([past[1], V], 2)
+    scale = 1 / math.sqrt(Q.shape[-1]) if scale is None else scale
+    scores = scale * (Q @ K.transpose(0, 1, 3, 2))
+    if keep is not None:
+        # Added in float32, as ORT does: a row that hides every key is the
+        # softmax of its rounded scores (at -1e9, all equal).
+        scores = scores.astype(np.float32) + np.where(keep, 0, mask_filter).astype(np.float32)
+    if causal:
+        i, j = np.arange(Q.shape[2])[:, None], np.arange(K.shape[2])[None, :]
+        scores = scores + np.where(j <= i + past_length, 0, np.finfo(np.float32).min)
+    if bias is not None:
+        scores = scores + bias
+    scores = np.exp(scores - scores.max(-1, keepdims=True))
+    out = (scores / scores.sum(-1, keepdims=True)) @ V
+    return out.transpose(0, 2, 1, 3).reshape(out.shape[0], out.shape[2], -1), K, V
+
+
+def ends_kept(ends, keys, starts=None):
+    """[B, 1, 1, T] keys before each batch's end (and from its start)."""
+    j = np.arange(keys)[None, :]
+    keep = j < ends[:, None]
+    if starts is not None:
+        keep &= j >= starts[:, None]
+    return keep[:, None, None, :]
+
+
+def contrib_attention_cases():
+    """ONNX Runtime's attention ops (its transformer optimizer writes
+    them for BERT, GPT-2 and encoder-decoder models) and BERT's fused
+    embeddings."""
+    x, W, b = a(2, 5, 16), a(16, 48), a(48)
+    q, k, v = np.split(x @ W + b, 3, axis=-1)
+    yield ("ms_attention", "com.microsoft.Attention", [x, W, b], {"num_heads": 4},
+           [contrib_attention(q, k, v, 4)[0]])
+    ends = np.array([5, 3], np.int32)
+    yield ("ms_attention_end_positions", "com.microsoft.Attention", [x, W, b, ends], {"num_heads": 4},
+           [contrib_attention(q, k, v, 4, keep=ends_kept(ends, 5))[0]])
+    ends_starts = np.array([5, 4, 0, 2], np.int32)  # left padding in batch 1
+    yield ("ms_attention_start_positions", "com.microsoft.Attention", [x, W, b, ends_starts],
+           {"num_heads": 4, "mask_filter_value": -1e9},
+           [contrib_attention(q, k, v, 4, keep=ends_kept(ends_starts[:2], 5, ends_starts[2:]),
+                              mask_filter=-1e9)[0]])
+    # Batch 1 hides every key: at -1e9 each score rounds to the filter in
+    # float32 and the row averages the values (at -10000 the scores keep
+    # 1e-3 of their value, f32's resolution there, in ORT as here).
+    raw = np.array([[1, 1, 1, 0, 0], [0, 0, 0, 0, 0]], np.int32)
+    yield ("ms_attention_raw_mask", "com.microsoft.Attention", [x, W, b, raw],
+           {"num_heads": 4, "mask_filter_value": -1e9},
+           [contrib_attention(q, k, v, 4, keep=(raw > 0)[:, None, None, :],
+                              mask_filter=-1e9)[0]])
+    # GPT-2 decoding: 2 tokens after 3 cached, a raw mask over all 5 keys.
+    xs, past = a(2, 2, 16), a(2, 2, 4, 3, 4)
+    qs, ks, vs = np.split(xs @ W + b, 3, axis=-1)
+    raw_total = np.array([[0, 1, 1, 1, 1], [1, 1, 1, 1, 1]], np.int32)
+    out, K, V = contrib_attention(qs, ks, vs, 4, keep=(raw_total > 0)[:, None, None, :],
+                                  causal=True, past=(past[0], past[1]))
+    yield ("ms_attention_past_unidirectional", "com.microsoft.Attention", [xs, W, b, raw_total, past],
+           {"num_heads": 4, "unidirectional": 1}, [out, np.stack([K, V])])
+    # Narrower values (qkv_hidden_sizes), an attention_bias, a custom scale.
+    W2, b2 = a(16, 40), a(40)
+    q2, k2, v2 = np.split(x @ W2 + b2, [16, 32], axis=-1)
+    rel = a(1, 4, 5, 5)
+    yield ("ms_attention_sizes_bias", "com.microsoft.Attention", [x, W2, b2, None, None, rel],
+           {"num_heads": 4, "qkv_hidden_sizes": [16, 16, 8], "scale": 0.25},
+           [contrib_attention(q2, k2, v2, 4, bias=rel, scale=0.25)[0]])
+    # MultiHeadAttention: projected inputs, a bias over the three, a key
+    # padding mask, keys longer than queries (cross attention).
+    Q, K, V, bias = a(2, 5, 16), a(2, 7, 16), a(2, 7, 8), a(40)
+    keep = np.array([[1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1, 1]], np.int32)
+    yield ("ms_mha_bias_padding", "MultiHeadAttention", [Q, K, V, bias, keep], {"num_heads": 4},
+           [contrib_attention(Q + bias[:16], K + bias[16:32], V + bias[32:], 4,
+                              keep=(keep > 0)[:, None, None, :])[0]])
+    Qs, Ks, Vs = a(2, 3, 16), a(2, 3, 16), a(2, 3, 16)
+    pk, pv = a(2, 4, 4, 4), a(2, 4, 4, 4)
+    out, K_all, V_all = contrib_attention(Qs, Ks, Vs, 4, causal=True, past=(pk, pv))
+    yield ("ms_mha_past_unidirectional", "MultiHeadAttention",
+           [Qs, Ks, Vs, None, None, None, pk, pv], {"num_heads": 4, "unidirectional": 1},
+           [out, K_all, V_all])
+    # A cross attention reading cached keys and values already in heads.
+    Kh, Vh = a(2, 4, 7, 4), a(2, 4, 7, 4)
+    lengths = np.array([7, 2], np.int32)
+    yield ("ms_mha_cached_cross", "MultiHeadAttention", [Q, Kh, Vh, None, lengths],
+           {"num_heads": 4}, [contrib_attention(Q, Kh, Vh, 4, keep=ends_kept(lengths, 7))[0]])
+    yield from embed_layer_norm_cases()
+
+
+def embed_layer_norm_cases():
+    ids = rng.integers(0, 30, (2, 5)).astype(np.int32)
+    segments = rng.integers(0, 2, (2, 5)).astype(np.int32)
+    word, position, segment = a(30, 16), a(12, 16), a(2, 16)
+    gamma, beta = a(16), a(16)
+    mask = np.array([[1, 1, 1, 1, 0], [1, 1, 0, 0, 0]], np.int32)
+    total = word[ids] + position[:5] + segment[segments]
+    yield ("ms_embed_layer_norm", "EmbedLayerNormalization",
+           [ids, segments, word, position, segment, gamma, beta, mask], {"epsilon": 1e-5},
+           [layer_norm(total, gamma, beta, 1e-5), mask.sum(1).astype(np.int32), total])
+    positions = np.array([[3, 1, 4, 1, 5]], np.int32)
+    total = word[ids] + position[positions]
+    yield ("ms_embed_layer_norm_positions", "EmbedLayerNormalization",
+           [ids, None, word, position, None, gamma, beta, None, positions], {},
+           [layer_norm(total, gamma, beta, 1e-12), UNREAD])
+
+
 DEFAULT_DOMAIN = {"SimplifiedLayerNormalization", "Gelu", "RMSNormalization", "Attention",
                   "LayerNormalization", "RotaryEmbedding", "InstanceNormalization",
                   "GroupNormalization"}
@@ -281,13 +406,19 @@ def conv_cases():
 
 
 def elem_type(x):
-    return {np.dtype(bool): TensorProto.BOOL,
+    return {np.dtype(bool): TensorProto.BOOL, np.dtype(np.int32): TensorProto.INT32,
             np.dtype(np.int64): TensorProto.INT64}.get(x.dtype, TensorProto.FLOAT)
+
+
+# An output the node names but the graph does not return (ONNX Runtime's
+# schema requires EmbedLayerNormalization's mask_index).
+UNREAD = "unread"
 
 
 def model(op, inputs, attrs, outputs):
     names = ["in%d" % i if x is not None else "" for i, x in enumerate(inputs)]
     out_names = ["out%d" % i if o is not None else "" for i, o in enumerate(outputs)]
+    outputs = [None if isinstance(o, str) else o for o in outputs]
     domain = "" if op in DEFAULT_DOMAIN else "com.microsoft"
     if op.startswith("com.microsoft."):  # an op in both domains
         domain, op = "com.microsoft", op[len("com.microsoft."):]
@@ -296,10 +427,60 @@ def model(op, inputs, attrs, outputs):
         [node], op,
         [helper.make_tensor_value_info(n, elem_type(x), x.shape)
          for n, x in zip(names, inputs) if x is not None],
-        [helper.make_tensor_value_info(n, TensorProto.FLOAT, o.shape)
+        [helper.make_tensor_value_info(n, elem_type(o), o.shape)
          for n, o in zip(out_names, outputs) if o is not None])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23),
                                                    helper.make_opsetid("com.microsoft", 1)])
+
+
+ORT_RUN = """
+const ort = require('onnxruntime-node'); const fs = require('fs');
+const arrays = {float32: Float32Array, int32: Int32Array, int64: BigInt64Array, bool: Uint8Array};
+(async () => {
+  const [model, manifest] = process.argv.slice(1);
+  const spec = JSON.parse(fs.readFileSync(manifest));
+  const feeds = {};
+  for (const [name, type, shape, file] of spec.inputs) {
+    const buf = fs.readFileSync(file);
+    const data = new arrays[type](buf.buffer, buf.byteOffset, buf.length / arrays[type].BYTES_PER_ELEMENT);
+    feeds[name] = new ort.Tensor(type, data, shape);
+  }
+  const s = await ort.InferenceSession.create(model, {graphOptimizationLevel: 'disabled'});
+  const results = await s.run(feeds);
+  for (const [name, file] of spec.outputs) {
+    const data = results[name].data;
+    fs.writeFileSync(file, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  }
+})().catch(e => { console.error(e.message); process.exit(1); });
+"""
+
+
+def ort_error(work, name, path, inputs, outputs):
+    """The largest difference between ONNX Runtime's outputs and the numpy
+    reference's (checks the reference against ORT, the ops' owner), or the
+    error ORT gave."""
+    import json
+    spec = {"inputs": [], "outputs": []}
+    for i, x in enumerate(inputs):
+        if x is not None:
+            file = os.path.join(work, "%s_ort_in%d.bin" % (name, i))
+            (x.astype(np.uint8) if x.dtype == bool else x).tofile(file)
+            spec["inputs"].append(["in%d" % i, "bool" if x.dtype == bool else str(x.dtype),
+                                   list(x.shape), file])
+    outputs = [None if isinstance(o, str) else o for o in outputs]
+    for i, want in enumerate(outputs):
+        if want is not None:
+            spec["outputs"].append(["out%d" % i, os.path.join(work, "%s_ort_out%d.bin" % (name, i))])
+    manifest = os.path.join(work, name + "_ort.json")
+    with open(manifest, "w") as f:
+        json.dump(spec, f)
+    result = subprocess.run(["node", "-e", ORT_RUN, path, manifest], capture_output=True, text=True)
+    if result.returncode:
+        return result.stderr.strip()
+    stored = lambda want: np.float32 if want.dtype.kind == "f" else want.dtype
+    errors = [float(np.abs(np.fromfile(file, stored(want)).reshape(want.shape) - want).max())
+              for (_, file), want in zip(spec["outputs"], [o for o in outputs if o is not None])]
+    return "%.3g" % max(errors)
 
 
 def main():
@@ -322,13 +503,16 @@ def main():
                 sys.exit("%s: %s failed:\n%s" % (name, step[0], result.stderr))
         errors = []
         for i, want in enumerate(outputs):
-            if want is None:
+            if want is None or isinstance(want, str):
                 continue
             got = np.load(os.path.join(work, name, "out%d.npy" % i))
             errors.append(float(np.abs(got - want).max()))
         ok = max(errors) <= TOLERANCE
         failures += not ok
         print("%s %s (%s): max abs error %.3g" % ("ok" if ok else "FAIL", name, op, max(errors)))
+        if "--ort" in sys.argv[2:]:
+            print("  numpy reference against ONNX Runtime: " +
+                  ort_error(work, name, path, inputs, outputs))
     return 1 if failures else 0
 
 
