@@ -275,6 +275,10 @@ Status Model::validate(const tsr::FileHeader &header) {
         return invalid(name_, where + " has an unknown element type");
       if (tensor->buffer() >= bufferCount)
         return invalid(name_, where + " refers to a missing buffer");
+      // Inputs are written into, and outputs read from, the arena.
+      if (m.buffers()->Get(tensor->buffer())->kind() == tsr::BufferKind::Weight)
+        return invalid(name_, where + " is bound to a weight, not to a "
+                                      "buffer of the arena");
       if (Status s = checkShape(tensor->shape(), where); !s.isOk())
         return s;
     }

@@ -14,6 +14,7 @@
 
 #include "tessera/runtime.h"
 #include "tessera/tsr_format.h"
+#include "tessera/tsr_generated.h"
 
 #include <gtest/gtest.h>
 
@@ -204,6 +205,49 @@ TEST(ModelFuzzTest, FlippedOrTruncatedFilesNeverRunToAnotherAnswer) {
   std::remove(path.c_str());
   EXPECT_EQ(ranDifferently, 0);
   EXPECT_EQ(ran, 0) << "a damaged file loaded (its checksum matched)";
+}
+
+// A file whose checksums match but whose output is bound to the weight
+// buffer: the runtime reads outputs (and writes inputs) in the arena, so
+// such a binding would read past the arena where the weights section is
+// the larger. The loader refuses it by name.
+TEST(ModelFuzzTest, TensorsBoundToWeightsAreRefused) {
+  std::vector<char> file = compileModelWithWeights();
+  ASSERT_FALSE(file.empty());
+  ::tessera::tsr::FileHeader header;
+  std::memcpy(&header, file.data(), sizeof(header));
+  auto *model = const_cast<::tessera::tsr::Model *>(
+      ::tessera::tsr::GetModel(file.data() + header.model_offset));
+  uint32_t weight = 0;
+  while (weight < model->buffers()->size() &&
+         model->buffers()->Get(weight)->kind() !=
+             ::tessera::tsr::BufferKind::Weight)
+    ++weight;
+  ASSERT_LT(weight, model->buffers()->size());
+  // The generated tables have no setters: the field is patched in place
+  // (present, since the output's buffer is not buffer 0).
+  auto *output = reinterpret_cast<flatbuffers::Table *>(
+      const_cast<::tessera::tsr::TensorInfo *>(model->outputs()->Get(0)));
+  uint8_t *field = output->GetAddressOf(::tessera::tsr::TensorInfo::VT_BUFFER);
+  ASSERT_NE(field, nullptr);
+  std::memcpy(field, &weight, 4);
+  resign(file);
+
+  std::string path = ::testing::TempDir() + "weight-output." +
+                     std::to_string(getpid()) + ".tsr";
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(file.data(), static_cast<std::streamsize>(file.size()));
+  tessera_instance instance = nullptr;
+  ASSERT_EQ(tessera_instance_create(nullptr, &instance), TESSERA_OK);
+  tessera_program program = nullptr;
+  EXPECT_EQ(tessera_program_load(instance, path.c_str(), 0, &program),
+            TESSERA_ERROR_INVALID_MODEL);
+  EXPECT_NE(std::string(tessera_last_error())
+                .find("is bound to a weight, not to a buffer of the arena"),
+            std::string::npos)
+      << tessera_last_error();
+  tessera_instance_destroy(instance);
+  std::remove(path.c_str());
 }
 
 } // namespace
