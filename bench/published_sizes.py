@@ -13,7 +13,11 @@ slow for CI on two cores; its results go in docs/benchmarks.md.
     /usr/bin/python3 bench/published_sizes.py gpt2-124m [--work DIR] [--seq 16]
 
 Sizes: bert-4x256 (issue 26's first-run yardstick), bert-base, gpt2-124m (with its tied LM head: logits over 50257
-tokens), vit-b16.
+tokens), vit-b16, clip-vision-b32 and clip-text-b32 (CLIP ViT-B/32's two
+towers), swin-t-stage1 (Swin-T's first stage: 56x56 patches of 96 channels,
+windows of 7, shift 3, its two blocks), transformer-base (nn.Transformer's
+base encoder-decoder, 6 + 6 layers of 512), detr-decoder (DETR's decoder:
+6 layers of 256, 100 queries, over --memory encoder positions).
 """
 import argparse
 import importlib.util
@@ -48,6 +52,18 @@ class VitB16(families.Vit):
     image = 224
 
 
+class ClipVisionB32(families.ClipVision):
+    """CLIP ViT-B/32's vision tower: 7x7 patches of 224x224 images."""
+
+    patch = 32
+
+
+class SwinTStage1(families.Swin):
+    """Swin-T's first stage: 4x4 patches of 224x224 images."""
+
+    patch = 4
+
+
 # name: (family class, module constants of families.py)
 SIZES = {
     # Issue 26's first-run yardstick: small enough to compile in seconds,
@@ -59,7 +75,19 @@ SIZES = {
     "gpt2-124m": (Gpt2LMHead, dict(HIDDEN=768, HEADS=12, FFN=3072, LAYERS=12, VOCAB=50257,
                                    MAX_POS=1024)),
     "vit-b16": (VitB16, dict(HIDDEN=768, HEADS=12, FFN=3072, LAYERS=12)),
+    "clip-vision-b32": (ClipVisionB32, dict(HIDDEN=768, HEADS=12, FFN=3072, LAYERS=12,
+                                            IMAGE=224)),
+    "clip-text-b32": (families.ClipText, dict(HIDDEN=512, HEADS=8, FFN=2048, LAYERS=12,
+                                              VOCAB=49408, MAX_POS=77)),
+    "swin-t-stage1": (SwinTStage1, dict(HIDDEN=96, HEADS=3, FFN=384, IMAGE=224, GRID=56,
+                                        WINDOW_SIZE=7, SHIFT=3)),
+    "transformer-base": (families.EncoderDecoder, dict(HIDDEN=512, HEADS=8, FFN=2048,
+                                                       LAYERS=6)),
+    "detr-decoder": (families.DetrDecoder, dict(HIDDEN=256, HEADS=8, FFN=2048, LAYERS=6)),
 }
+# Flags beyond the README's compile line, where a size needs them: nothing
+# in DETR's decoder bounds the encoder's length, which defaults to 512.
+COMPILE_FLAGS = {"detr-decoder": ["--dim", "memory_seq=1:1024"]}
 
 
 def timed(command, env=None):
@@ -80,6 +108,8 @@ def main():
     parser.add_argument("--work", default="/tmp/tessera-published")
     parser.add_argument("--seq", type=int, default=16)
     parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--memory", type=int, default=850,
+                        help="detr-decoder's encoder positions (850: an 800x1066 image)")
     parser.add_argument("--tools", default=os.path.join(HERE, "..", "build", "bin"))
     args = parser.parse_args()
     family, constants = SIZES[args.size]
@@ -90,7 +120,8 @@ def main():
 
     torch.manual_seed(0)
     model = family().eval()
-    inputs = families.example_inputs(model, batch=args.batch, seq=args.seq)
+    inputs = families.example_inputs(model, batch=args.batch, seq=args.seq,
+                                     memory=args.memory)
     names = list(model.inputs)
     dynamic = {name: axes for name, (_, axes) in model.inputs.items()}
     dynamic["output"] = getattr(model, "output_axes", {})
@@ -106,7 +137,8 @@ def main():
                                  for t in inputs)).numpy()
 
     binary = os.path.join(work, "model.tsr")
-    seconds, peak, _ = timed([os.path.join(args.tools, "tessera-compile"), onnx_path, "-o", binary])
+    seconds, peak, _ = timed([os.path.join(args.tools, "tessera-compile"), onnx_path, "-o", binary]
+                             + COMPILE_FLAGS.get(args.size, []))
     print("%s: compiled in %.1f s, peak %.0f MiB, %d MB binary"
           % (args.size, seconds, peak, os.path.getsize(binary) // 2**20))
 
