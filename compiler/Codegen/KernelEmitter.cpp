@@ -696,13 +696,19 @@ Value KernelEmitter::evaluateReduction(
     Value x = evaluate(input, source, known);
     Value acc = loop.getRegionIterArgs()[0];
     SmallVector<Value> results;
-    if (isa<ArgMaxOp>(op)) {
+    if (auto argmax = dyn_cast<ArgMaxOp>(op)) {
+      // Ties go to the later element only when it asks for the last index.
+      bool last = argmax.getSelectLastIndex();
       Value greater =
           isFloat ? arith::CmpFOp::create(builder_, loc_,
-                                          arith::CmpFPredicate::OGT, x, acc)
+                                          last ? arith::CmpFPredicate::OGE
+                                               : arith::CmpFPredicate::OGT,
+                                          x, acc)
                         .getResult()
                   : arith::CmpIOp::create(builder_, loc_,
-                                          arith::CmpIPredicate::sgt, x, acc)
+                                          last ? arith::CmpIPredicate::sge
+                                               : arith::CmpIPredicate::sgt,
+                                          x, acc)
                         .getResult();
       results.push_back(arith::SelectOp::create(builder_, loc_, greater, x, acc));
       results.push_back(arith::SelectOp::create(builder_, loc_, greater,

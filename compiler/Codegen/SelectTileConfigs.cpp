@@ -20,6 +20,11 @@ using namespace mlir::tessera;
 
 FailureOr<KernelKind> mlir::tessera::classifyDispatch(DispatchOp dispatch) {
   Operation *root = dispatch.getRootOp();
+  // A copy whose layout op folded away (an input or a splat constant
+  // returned unchanged: tessera-form-dispatches) yields its operand or the
+  // constant it folded to; the elementwise kernel writes either.
+  if (!root || isa<ConstantOp>(root))
+    return KernelKind::Elementwise;
   if (isa<MatmulOp, LinearOp, ConvOp>(root))
     return KernelKind::Matmul;
   if (isa<AttentionOp>(root))
@@ -66,7 +71,8 @@ std::string mlir::tessera::describeFusedOps(DispatchOp dispatch) {
       ops += '+';
     ops += op.getName().stripDialect();
   }
-  return ops;
+  // A copy of its operand, its layout op folded away (see classifyDispatch).
+  return ops.empty() ? "copy" : ops;
 }
 
 namespace {

@@ -714,7 +714,7 @@ void ModelBuilder::summarize(ModelSummary &summary) const {
       summary.unsharedSize +=
           tsr::alignTo(buffer.maxSize, tsr::kBufferAlignment);
   for (DispatchOp dispatch : dispatches_) {
-    auto attention = dyn_cast<AttentionOp>(dispatch.getRootOp());
+    auto attention = dyn_cast_if_present<AttentionOp>(dispatch.getRootOp());
     if (!attention)
       continue;
     // Lengths at their bounds, through the dispatch's operands.

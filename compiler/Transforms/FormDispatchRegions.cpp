@@ -174,6 +174,27 @@ void eraseUnread(ArrayRef<Value> sources) {
       op->erase();
 }
 
+/// A function result that is an input or a constant unchanged (an ONNX
+/// graph returning its input, a value folded at import) gets an identity
+/// transpose in front of the return: a layout op returned, which
+/// findCopies makes a copy dispatch. Outputs own their buffers, written by
+/// a dispatch.
+void copyReturnedSources(func::FuncOp function) {
+  function.walk([](func::ReturnOp ret) {
+    OpBuilder builder(ret);
+    for (OpOperand &operand : ret->getOpOperands()) {
+      Value value = operand.get();
+      auto type = dyn_cast<RankedTensorType>(value.getType());
+      if (!type ||
+          !(isa<BlockArgument>(value) || value.getDefiningOp<ConstantOp>()))
+        continue;
+      SmallVector<int64_t> identity =
+          llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
+      operand.set(TransposeOp::create(builder, ret.getLoc(), value, identity));
+    }
+  });
+}
+
 /// Layout ops that must copy: reshapes that no strided view can express
 /// (merging dims that a transpose separated, as nn.MultiheadAttention's
 /// head split does) and layout ops returned as model outputs (which own
@@ -313,6 +334,7 @@ struct FormDispatchesPass
   llvm::DenseSet<Operation *> recomputedNorms;
 
   void runOnOperation() override {
+    copyReturnedSources(getOperation());
     copies = findCopies(getOperation());
     for (Block &block : getOperation().getBody()) {
       recomputedNorms = findRecomputedNorms(block);

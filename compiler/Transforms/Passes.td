@@ -463,7 +463,9 @@ def TesseraFormDispatches
     does a concat of root results used nowhere else (the parts of a split
     weight): each part's dispatch writes into it. Splat constants, iotas
     and views of them that a region reads per element are copied into it
-    and computed there; an iota read otherwise gets a dispatch.
+    and computed there; an iota read otherwise gets a dispatch. A function
+    result that is an input or a constant unchanged is copied into its own
+    buffer by a dispatch (outputs own their buffers).
   }];
   let dependentDialects = ["::mlir::tessera::TesseraDialect"];
 }

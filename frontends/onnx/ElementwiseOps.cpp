@@ -144,11 +144,24 @@ LogicalResult convertDiv(NodeContext &node) {
 LogicalResult convertPow(NodeContext &node) {
   return convertBinary<PowOp>(node, nullptr);
 }
-LogicalResult convertMax(NodeContext &node) {
-  return convertBinary<MaxOp>(node, nullptr);
-}
-LogicalResult convertMin(NodeContext &node) {
-  return convertBinary<MinOp>(node, nullptr);
+/// Max, Min, Sum and Mean of one or more inputs, broadcast together: the
+/// binary op folded over them (Mean then divides by their count); of one
+/// input, that input.
+template <typename Op, bool mean = false>
+LogicalResult convertVariadic(NodeContext &node) {
+  if (node.numInputs() == 1) {
+    node.forwardInput(0, 0);
+    return success();
+  }
+  FailureOr<Value> result = node.input(0);
+  for (int i = 1; i < node.numInputs() && succeeded(result); ++i) {
+    FailureOr<Value> next = node.input(i);
+    result = succeeded(next) ? node.create<Op>(*result, *next) : next;
+  }
+  if (mean && succeeded(result))
+    result = node.create<DivOp>(
+        *result, createScalar(node, node.elementType(0), node.numInputs()));
+  return node.setOutput(0, result);
 }
 LogicalResult convertMod(NodeContext &node) {
   bool isFloat = isa<FloatType>(node.elementType(0));
@@ -323,8 +336,10 @@ void mlir::tessera::onnx_frontend::addElementwiseConverters(
   table["Mul"] = {convertMul, {2, 2}};
   table["Div"] = {convertDiv, {2, 2}};
   table["Pow"] = {convertPow, {2, 2}};
-  table["Max"] = {convertMax, {2, 2}};
-  table["Min"] = {convertMin, {2, 2}};
+  table["Max"] = {convertVariadic<MaxOp>, {1, kVariadic}};
+  table["Min"] = {convertVariadic<MinOp>, {1, kVariadic}};
+  table["Sum"] = {convertVariadic<AddOp>, {1, kVariadic}};
+  table["Mean"] = {convertVariadic<AddOp, /*mean=*/true>, {1, kVariadic}};
   table["Mod"] = {convertMod, {2, 2}};
   table["And"] = {convertAnd, {2, 2}};
   table["Or"] = {convertOr, {2, 2}};

@@ -308,13 +308,24 @@ LogicalResult convertGlobalPool(NodeContext &node) {
                                                    b.getBoolAttr(true)));
 }
 
+/// Softmax along any axis: along another than the last (slot attention's
+/// normalisation over the slots), the axis is swapped to the end and back,
+/// as the row-reduction kernels reduce the innermost dim.
 LogicalResult convertSoftmax(NodeContext &node) {
-  FailureOr<int64_t> axis =
-      node.normalizeAxis(node.intAttr("axis", -1), node.rank(0));
+  int64_t rank = node.rank(0);
+  FailureOr<int64_t> axis = node.normalizeAxis(node.intAttr("axis", -1), rank);
   FailureOr<Value> x = node.input(0);
   if (failed(axis) || failed(x))
     return failure();
-  return node.setOutput(0, node.create<SoftmaxOp>(*x, *axis));
+  if (*axis == rank - 1)
+    return node.setOutput(0, node.create<SoftmaxOp>(*x, *axis));
+  SmallVector<int64_t> swap = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  std::swap(swap[*axis], swap[rank - 1]);
+  FailureOr<Value> last = node.create<TransposeOp>(*x, swap);
+  FailureOr<Value> y =
+      succeeded(last) ? node.create<SoftmaxOp>(*last, rank - 1) : last;
+  return node.setOutput(0,
+                        succeeded(y) ? node.create<TransposeOp>(*y, swap) : y);
 }
 
 /// LayerNormalization's outputs 1 and 2, where named: the mean and the
@@ -591,8 +602,6 @@ LogicalResult convertReduceL2(NodeContext &node) {
 }
 
 LogicalResult convertArgMax(NodeContext &node) {
-  if (node.intAttr("select_last_index", 0))
-    return node.emitError() << "with select_last_index is not supported";
   FailureOr<int64_t> axis =
       node.normalizeAxis(node.intAttr("axis", 0), node.rank(0));
   FailureOr<Value> x = node.input(0);
@@ -600,7 +609,8 @@ LogicalResult convertArgMax(NodeContext &node) {
     return failure();
   return node.setOutput(
       0, node.create<ArgMaxOp>(*x, *axis,
-                               static_cast<bool>(node.intAttr("keepdims", 1))));
+                               static_cast<bool>(node.intAttr("keepdims", 1)),
+                               node.intAttr("select_last_index", 0) != 0));
 }
 
 /// CumSum along an axis of length L is a product with an L x L 0/1 matrix

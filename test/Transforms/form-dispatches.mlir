@@ -444,3 +444,22 @@ func.func @resize_joins_its_reader(%x: tensor<1x2x4x4xf32>, %y: tensor<1x2x8x8xf
   %a = tessera.add %r, %y : (tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>) -> tensor<1x2x8x8xf32>
   return %a : tensor<1x2x8x8xf32>
 }
+
+// -----
+
+// An input or a constant returned unchanged is copied into the output's
+// own buffer by a dispatch of its own (outputs own their buffers): an
+// identity transpose, a returned layout op. Each return of it gets one.
+// CHECK-LABEL: func @returned_sources_are_copied
+// CHECK: %[[C:.*]] = tessera.constant
+// CHECK: %[[D0:.*]] = tessera.dispatch(%arg0)
+// CHECK-NEXT: ^bb0(%[[A:.*]]: tensor<2x3xf32>):
+// CHECK-NEXT:   %[[T:.*]] = tessera.transpose %[[A]], [0, 1]
+// CHECK-NEXT:   tessera.yield %[[T]]
+// CHECK: %[[D1:.*]] = tessera.dispatch(%[[C]])
+// CHECK: %[[D2:.*]] = tessera.dispatch(%arg0)
+// CHECK: return %[[D0]], %[[D1]], %[[D2]]
+func.func @returned_sources_are_copied(%x: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<4xf32>, tensor<2x3xf32>) {
+  %c = tessera.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
+  return %x, %c, %x : tensor<2x3xf32>, tensor<4xf32>, tensor<2x3xf32>
+}

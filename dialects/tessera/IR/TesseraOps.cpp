@@ -358,7 +358,8 @@ Operation *DispatchOp::getRootOp() {
   if (root)
     return root;
   // An elementwise-only dispatch (gathers included) is built around the op
-  // it yields.
+  // it yields; a copy whose layout op folded away after its kernel was
+  // built yields its operand and has none.
   return cast<YieldOp>(block.getTerminator()).getValue().getDefiningOp();
 }
 

@@ -720,11 +720,13 @@ def Tessera_ArgMaxOp : Tessera_InferredOp<"argmax"> {
   let summary = "index of the largest element along an axis";
   let description = [{
     Index (`i32`, the integer width of Tessera's kernels, as for ONNX's
-    int64 tensors) of the first largest element along `axis`; with
-    `keepdims` the axis stays as size 1.
+    int64 tensors) of the first largest element along `axis`, or with
+    `select_last_index` the last of equal largest ones; with `keepdims` the
+    axis stays as size 1.
   }];
   let arguments = (ins Tessera_NumericTensor:$input, I64Attr:$axis,
-                       DefaultValuedAttr<BoolAttr, "false">:$keepdims);
+                       DefaultValuedAttr<BoolAttr, "false">:$keepdims,
+                       UnitAttr:$select_last_index);
   let results = (outs RankedTensorOf<[I32]>:$result);
   let assemblyFormat = [{
     $input `,` `axis` `=` $axis attr-dict `:` type($input) `->` type($result)
@@ -910,7 +912,8 @@ def Tessera_DispatchOp : Tessera_Op<"dispatch", [IsolatedFromAbove]> {
     OpBuilder<(ins "::mlir::Type":$resultType, "::mlir::ValueRange":$inputs)>
   ];
   let extraClassDeclaration = [{
-    /// The op the dispatch is built around (see the description).
+    /// The op the dispatch is built around (see the description); null for
+    /// a copy whose layout op folded away after its kernel was built.
     ::mlir::Operation *getRootOp();
     /// The layer norm a linear's region recomputes, or null.
     ::mlir::tessera::LayerNormOp getRecomputedNorm();

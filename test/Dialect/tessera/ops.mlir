@@ -322,12 +322,14 @@ func.func @layer_norm(%x: tensor<1x?x256xf32>, %g: tensor<256xf32>, %b: tensor<2
 // CHECK: tessera.reduce_max %{{.*}}, [0, 2] : tensor<1x?x256xf32> -> tensor<?xf32>
 // CHECK: tessera.argmax %{{.*}}, axis = 2 : tensor<1x?x256xf32> -> tensor<1x?xi32>
 // CHECK: tessera.argmax %{{.*}}, axis = 1 {keepdims = true} : tensor<1x?x256xf32> -> tensor<1x1x256xi32>
+// CHECK: tessera.argmax %{{.*}}, axis = 2 {select_last_index} : tensor<1x?x256xf32> -> tensor<1x?xi32>
 func.func @reductions(%x: tensor<1x?x256xf32>) {
   %0 = tessera.reduce_sum %x, [2] : tensor<1x?x256xf32> -> tensor<1x?xf32>
   %1 = tessera.reduce_mean %x, [2] {keepdims = true} : tensor<1x?x256xf32> -> tensor<1x?x1xf32>
   %2 = tessera.reduce_max %x, [0, 2] : tensor<1x?x256xf32> -> tensor<?xf32>
   %3 = tessera.argmax %x, axis = 2 : tensor<1x?x256xf32> -> tensor<1x?xi32>
   %4 = tessera.argmax %x, axis = 1 {keepdims = true} : tensor<1x?x256xf32> -> tensor<1x1x256xi32>
+  %5 = tessera.argmax %x, axis = 2 {select_last_index} : tensor<1x?x256xf32> -> tensor<1x?xi32>
   return
 }
 
