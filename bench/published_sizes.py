@@ -17,7 +17,11 @@ tokens), vit-b16, clip-vision-b32 and clip-text-b32 (CLIP ViT-B/32's two
 towers), swin-t-stage1 (Swin-T's first stage: 56x56 patches of 96 channels,
 windows of 7, shift 3, its two blocks), transformer-base (nn.Transformer's
 base encoder-decoder, 6 + 6 layers of 512), detr-decoder (DETR's decoder:
-6 layers of 256, 100 queries, over --memory encoder positions).
+6 layers of 256, 100 queries, over --memory encoder positions),
+gpt2-124m-decode (one token after a cache of --seq, with the tied LM head:
+logits and every layer's present keys and values), blip-text (BLIP's text
+decoder, 12 layers of 768 with cross-attention over --image-seq image
+tokens).
 """
 import argparse
 import importlib.util
@@ -84,10 +88,18 @@ SIZES = {
     "transformer-base": (families.EncoderDecoder, dict(HIDDEN=512, HEADS=8, FFN=2048,
                                                        LAYERS=6)),
     "detr-decoder": (families.DetrDecoder, dict(HIDDEN=256, HEADS=8, FFN=2048, LAYERS=6)),
+    "gpt2-124m-decode": (families.Gpt2Lm, dict(HIDDEN=768, HEADS=12, FFN=3072, LAYERS=12,
+                                               VOCAB=50257, MAX_POS=1024)),
+    "blip-text": (families.BlipTextDecoder, dict(HIDDEN=768, HEADS=12, FFN=3072, LAYERS=12,
+                                                 VOCAB=30524, MAX_POS=512)),
 }
+# Sizes run as one decoding step: a token after a cache of --seq.
+DECODE_STEPS = {"gpt2-124m-decode"}
 # Flags beyond the README's compile line, where a size needs them: nothing
 # in DETR's decoder bounds the encoder's length, which defaults to 512.
-COMPILE_FLAGS = {"detr-decoder": ["--dim", "memory_seq=1:1024"]}
+# Nor does anything in BLIP's text decoder bound the image's tokens.
+COMPILE_FLAGS = {"detr-decoder": ["--dim", "memory_seq=1:1024"],
+                 "blip-text": ["--dim", "image_seq=1:1024"]}
 
 
 def timed(command, env=None):
@@ -108,33 +120,50 @@ def main():
     parser.add_argument("--work", default="/tmp/tessera-published")
     parser.add_argument("--seq", type=int, default=16)
     parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--past", type=int, default=6)
     parser.add_argument("--memory", type=int, default=850,
                         help="detr-decoder's encoder positions (850: an 800x1066 image)")
+    parser.add_argument("--image-seq", type=int, default=577,
+                        help="blip-text's image tokens (577: ViT-B/16 at 384x384)")
     parser.add_argument("--tools", default=os.path.join(HERE, "..", "build", "bin"))
     args = parser.parse_args()
     family, constants = SIZES[args.size]
     for name, value in constants.items():
         setattr(families, name, value)
+    if args.size in DECODE_STEPS:
+        # The cache's inputs and outputs, one pair per layer of this size
+        # (the class's own were listed for the module's LAYERS).
+        inputs, outputs = families.cache_signature("cache")
+        outputs = {"logits": outputs.pop("output"), **outputs}
+        family = type(family.__name__, (family,), {"inputs": inputs, "outputs": outputs})
     work = os.path.join(args.work, args.size)
     os.makedirs(work, exist_ok=True)
 
     torch.manual_seed(0)
     model = family().eval()
-    inputs = families.example_inputs(model, batch=args.batch, seq=args.seq,
-                                     memory=args.memory)
+    seq, past = args.seq, args.past
+    if args.size in DECODE_STEPS:  # one new token after a prompt of --seq
+        seq, past = 1, args.seq
+    inputs = families.example_inputs(model, batch=args.batch, seq=seq, past=past,
+                                     memory=args.memory, image_seq=args.image_seq)
     names = list(model.inputs)
     dynamic = {name: axes for name, (_, axes) in model.inputs.items()}
-    dynamic["output"] = getattr(model, "output_axes", {})
+    outputs = getattr(model, "outputs", {"output": getattr(model, "output_axes", {})})
+    dynamic.update(outputs)
     onnx_path = os.path.join(work, "model.onnx")
     start = time.monotonic()
-    torch.onnx.export(model, inputs, onnx_path, input_names=names, output_names=["output"],
+    torch.onnx.export(model, inputs, onnx_path, input_names=names, output_names=list(outputs),
                       dynamic_axes=dynamic, opset_version=17, do_constant_folding=True)
     print("%s: exported in %.1f s (%d MB)" % (args.size, time.monotonic() - start,
                                             os.path.getsize(onnx_path) // 2**20))
-    with torch.no_grad():
-        reference32 = model(*inputs).numpy()
-        exact = model.double()(*(t.double() if t.is_floating_point() else t
-                                 for t in inputs)).numpy()
+    def results(*args):
+        with torch.no_grad():
+            got = model(*args)
+        return [t.numpy() for t in (got if isinstance(got, tuple) else (got,))]
+
+    reference32 = results(*inputs)
+    model.double()
+    exact = results(*(t.double() if t.is_floating_point() else t for t in inputs))
 
     binary = os.path.join(work, "model.tsr")
     seconds, peak, _ = timed([os.path.join(args.tools, "tessera-compile"), onnx_path, "-o", binary]
@@ -157,16 +186,18 @@ def main():
           % (args.size, seconds, peak))
     seconds, peak, _ = timed(command, env)
     print("%s: second run %.1f s, peak %.0f MiB" % (args.size, seconds, peak))
-    out = np.load(os.path.join(work, "output.npy"))
+    out = [np.load(os.path.join(work, name + ".npy")) for name in outputs]
 
     def error(got):
-        return float(np.max(np.abs(got - exact) / np.maximum(np.abs(exact), 1)))
+        return max(float(np.max(np.abs(g - e) / np.maximum(np.abs(e), 1)))
+                   for g, e in zip(got, exact))
 
     ours, theirs = error(out), error(reference32)
     bar = max(1e-4, 2 * theirs)
-    print("%s: output %s; largest relative error against PyTorch f64: Tessera %.2g, "
+    print("%s: outputs %s; largest relative error against PyTorch f64: Tessera %.2g, "
           "PyTorch f32 %.2g (bar %.2g): %s"
-          % (args.size, list(out.shape), ours, theirs, bar, "ok" if ours <= bar else "ABOVE"))
+          % (args.size, ", ".join("%s %s" % (n, list(o.shape)) for n, o in zip(outputs, out)),
+             ours, theirs, bar, "ok" if ours <= bar else "ABOVE"))
     return 0 if ours <= bar else 1
 
 

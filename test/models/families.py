@@ -1632,13 +1632,13 @@ FAMILIES = {"bert": Bert, "gpt2": Gpt2, "gpt2-past": Gpt2Past, "gpt2-lm": Gpt2Lm
             "mae": ViTMAE}
 
 
-def example_inputs(model, batch=3, seq=11, past=6, fully_padded=True, memory=13):
+def example_inputs(model, batch=3, seq=11, past=6, fully_padded=True, memory=13, image_seq=5):
     """Random inputs for `model.inputs`: the second sequence is padded at
     its end, the third is padding only (every key of its rows is hidden:
     what the graph computes for such rows is part of what is compared),
     unless not `fully_padded`, when it is padded like the second."""
     gen = torch.Generator().manual_seed(1)
-    lengths = {"seq": seq, "src_seq": seq + 2, "image_seq": 5, "memory_seq": memory,
+    lengths = {"seq": seq, "src_seq": seq + 2, "image_seq": image_seq, "memory_seq": memory,
                "past": past, "past+seq": past + seq}
     tensors = []
     for name, (kind, axes) in model.inputs.items():
