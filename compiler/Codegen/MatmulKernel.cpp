@@ -14,9 +14,10 @@
 //
 // A linear's dispatch may recompute a layer norm of its rows (see
 // DispatchOp::getRecomputedNorm). As the linear's input (K not split), the
-// K loop that streams the rows also sums them: with d = x - s, s the row's
-// first element (0 for the RMS norm, whose mean is 0), it accumulates sum d,
-// sum d^2, sum_k d w and each column's sum_k w, from which the store forms
+// K loop that streams the rows also sums them: with d = x - s, s the mean
+// of the row's first elements (0 for the RMS norm, whose mean is 0), it
+// accumulates sum d, sum d^2, sum_k d w and each column's sum_k w, from which
+// the store forms
 //   sum_k (x - mean) w = sum_k d w - (mean - s) sum_k w
 // scaled by the inverse deviation (the shift keeps E[d^2] - E[d]^2 from
 // cancelling where the mean is large against the deviation). No prepass,
@@ -33,6 +34,8 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <algorithm>
 
 using namespace mlir;
 using namespace mlir::tessera;
@@ -88,11 +91,30 @@ RowStatistics statisticsFromShiftedSums(KernelEmitter &e, LayerNormOp norm,
   return row;
 }
 
-/// What a row's sums are shifted by: its first element (near the mean), or
-/// 0 for the RMS norm, whose statistics are of x itself.
+/// What a row's sums are shifted by: an estimate of its mean, the mean of
+/// its first elements (up to 16, where the row length is static), or 0 for
+/// the RMS norm, whose statistics are of x itself. The K loop's products
+/// sum x - shift and subtract (mean - shift) times the column sums: their
+/// rounding grows with |x - shift|, so a shift near the mean keeps it
+/// near the unfused norm's (from one sample, GPT-2's logits were 2.6 times
+/// PyTorch's f32 error off; docs/benchmarks.md).
 Value statisticsShift(KernelEmitter &e, LayerNormOp norm, BlockArgument input,
-                      Value rowBase) {
-  return norm.getRms() ? e.f32(0.0) : e.loadAtOffset(input, rowBase);
+                      Value rowBase, Value stride, const DimExpr &length) {
+  if (norm.getRms())
+    return e.f32(0.0);
+  constexpr int64_t kMaxSamples = 16;
+  int64_t samples =
+      length.isConstant()
+          ? std::clamp<int64_t>(length.getCoefficient(), 1, kMaxSamples)
+          : 1;
+  SmallVector<Value> first = e.loadRun(input, rowBase, stride, samples);
+  OpBuilder &b = e.builder();
+  Value sum = first.front();
+  for (Value x : ArrayRef<Value>(first).drop_front())
+    sum = arith::AddFOp::create(b, e.loc(), sum, x);
+  return samples == 1
+             ? sum
+             : arith::MulFOp::create(b, e.loc(), sum, e.f32(1.0 / samples));
 }
 
 /// `value` as f32 (an index: a count of elements).
@@ -142,7 +164,7 @@ Value computeRowStatistics(KernelEmitter &e, LayerNormOp norm,
     // Several values per load where the input is bound as vectors (the row
     // is then contiguous and a multiple of the width long).
     int64_t step = e.loadWidth(input);
-    Value shift = statisticsShift(e, norm, input, base);
+    Value shift = statisticsShift(e, norm, input, base, stride, widthExpr);
     auto sums = e.forLoop(
         e.index(0), width, e.index(step), {e.f32(0.0), e.f32(0.0)},
         [&](Value k, ValueRange acc) -> SmallVector<Value> {
@@ -402,8 +424,10 @@ LogicalResult mlir::tessera::buildMatmulKernel(KernelEmitter &e) {
       return e.emitError() << "a recomputed layer_norm must read a dispatch "
                               "input and feed a linear";
     if (statisticsInLoop) {
+      Value stride = e.size(lhsView.strides.back());
       for (int64_t i = 0; i < threadM; ++i)
-        rowShift.push_back(statisticsShift(e, norm, lhs, baseA[i]));
+        rowShift.push_back(
+            statisticsShift(e, norm, lhs, baseA[i], stride, kExpr));
     } else {
       Value statistics =
           computeRowStatistics(e, norm, normInput, e.inputView(normInput),
