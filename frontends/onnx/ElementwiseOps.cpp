@@ -351,6 +351,7 @@ void mlir::tessera::onnx_frontend::addElementwiseConverters(
   table["Sqrt"] = {convertUnary<SqrtOp>, {1, 1}};
   table["Reciprocal"] = {convertReciprocal, {1, 1}};
   table["Exp"] = {convertUnary<ExpOp>, {1, 1}};
+  table["Log"] = {convertUnary<LogOp>, {1, 1}};
   table["Erf"] = {convertUnary<ErfOp>, {1, 1}};
   table["Tanh"] = {convertUnary<TanhOp>, {1, 1}};
   table["Sin"] = {convertUnary<SinOp>, {1, 1}};

@@ -328,6 +328,35 @@ LogicalResult convertSoftmax(NodeContext &node) {
                         succeeded(y) ? node.create<TransposeOp>(*y, swap) : y);
 }
 
+/// LogSoftmax along any axis: x - max - log(sum(exp(x - max))), so that
+/// log-probabilities far below f32's smallest exponent stay finite (the
+/// log of a softmax would round them to -inf).
+LogicalResult convertLogSoftmax(NodeContext &node) {
+  FailureOr<int64_t> axis =
+      node.normalizeAxis(node.intAttr("axis", -1), node.rank(0));
+  FailureOr<Value> x = node.input(0);
+  if (failed(axis) || failed(x))
+    return failure();
+  FailureOr<Value> max =
+      node.create<ReduceMaxOp>(*x, ArrayRef<int64_t>{*axis}, true);
+  FailureOr<Value> shifted =
+      succeeded(max) ? node.create<SubOp>(*x, *max) : max;
+  FailureOr<Value> exp =
+      succeeded(shifted) ? FailureOr<Value>(ExpOp::create(node.builder(),
+                                                          node.loc(), *shifted))
+                         : shifted;
+  FailureOr<Value> sum =
+      succeeded(exp)
+          ? node.create<ReduceSumOp>(*exp, ArrayRef<int64_t>{*axis}, true)
+          : exp;
+  FailureOr<Value> log =
+      succeeded(sum)
+          ? FailureOr<Value>(LogOp::create(node.builder(), node.loc(), *sum))
+          : sum;
+  return node.setOutput(0, succeeded(log) ? node.create<SubOp>(*shifted, *log)
+                                          : log);
+}
+
 /// LayerNormalization's outputs 1 and 2, where named: the mean and the
 /// inverse standard deviation over the last dim (kept as 1), in
 /// `stash_type`'s f32. Exporters name them even when nothing reads them;
@@ -1010,6 +1039,7 @@ void mlir::tessera::onnx_frontend::addNeuralConverters(ConverterTable &table) {
   table["GlobalAveragePool"] = {convertGlobalPool<ReduceMeanOp>, {1, 1}};
   table["GlobalMaxPool"] = {convertGlobalPool<ReduceMaxOp>, {1, 1}};
   table["Softmax"] = {convertSoftmax, {1, 1}};
+  table["LogSoftmax"] = {convertLogSoftmax, {1, 1}};
   table["LayerNormalization"] = {convertLayerNormalization, {2, 3}, {1, 3}};
   table["InstanceNormalization"] = {convertInstanceNormalization, {3, 3}};
   table["BatchNormalization"] = {convertBatchNormalization, {5, 5}, {1, 3}};

@@ -78,8 +78,8 @@ std::map<std::string, std::vector<Variant>> variants() {
   binary("pow", {"f32"});
   binary("and", {"i1"});
   binary("or", {"i1"});
-  for (const char *name : {"exp", "tanh", "sin", "cos", "erf", "sqrt", "rsqrt",
-                           "sigmoid", "relu", "swish"})
+  for (const char *name : {"exp", "log", "tanh", "sin", "cos", "erf", "sqrt",
+                           "rsqrt", "sigmoid", "relu", "swish"})
     unary(name, {"f32"});
   unary("swish", {"f32"}, " beta = 1.702");
   unary("gelu", {"f32"});
@@ -314,7 +314,8 @@ TEST_F(ScalarRuleTest, HalfFoldsAsItsFloatFoldRounded) {
     return value.convertToDouble();
   };
   std::vector<Variant> cases;
-  for (const char *name : {"exp", "tanh", "erf", "sqrt", "rsqrt", "sigmoid"})
+  for (const char *name :
+       {"exp", "log", "tanh", "erf", "sqrt", "rsqrt", "sigmoid"})
     cases.push_back({std::string("tessera.") + name + " %a", {"f32"}, "f32"});
   for (const char *name : {"add", "mul", "div", "pow"})
     cases.push_back(

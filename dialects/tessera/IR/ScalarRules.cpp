@@ -267,6 +267,11 @@ Value ExpOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,
   return math::ExpOp::create(b, loc, args[0]);
 }
 
+Value LogOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,
+                             ComputeTypeFn) {
+  return math::LogOp::create(b, loc, args[0]);
+}
+
 Value TanhOp::buildScalarRule(OpBuilder &b, Location loc, ValueRange args,
                               ComputeTypeFn) {
   return math::TanhOp::create(b, loc, args[0]);

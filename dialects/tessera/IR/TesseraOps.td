@@ -378,6 +378,7 @@ def Tessera_SelectOp : Tessera_InferredOp<"select", [TesseraScalarRule]> {
 }
 
 def Tessera_ExpOp : Tessera_UnaryOp<"exp", Tessera_FloatTensor, "exponential">;
+def Tessera_LogOp : Tessera_UnaryOp<"log", Tessera_FloatTensor, "natural logarithm">;
 def Tessera_TanhOp : Tessera_UnaryOp<"tanh", Tessera_FloatTensor, "hyperbolic tangent">;
 def Tessera_SinOp : Tessera_UnaryOp<"sin", Tessera_FloatTensor, "sine (radians)">;
 def Tessera_CosOp : Tessera_UnaryOp<"cos", Tessera_FloatTensor, "cosine (radians)">;

@@ -179,6 +179,7 @@ func.func @select(%m: tensor<?x?xi1>, %s: tensor<1x4x?x?xf32>, %neg: tensor<f32>
 
 // CHECK-LABEL: func @unary
 // CHECK: tessera.exp %{{.*}} : tensor<2x?xf32>
+// CHECK: tessera.log %{{.*}} : tensor<2x?xf32>
 // CHECK: tessera.tanh %{{.*}} : tensor<2x?xf32>
 // CHECK: tessera.erf %{{.*}} : tensor<2x?xf32>
 // CHECK: tessera.sqrt %{{.*}} : tensor<2x?xf32>
@@ -192,6 +193,7 @@ func.func @select(%m: tensor<?x?xi1>, %s: tensor<1x4x?x?xf32>, %neg: tensor<f32>
 // CHECK: tessera.abs %{{.*}} : tensor<?xi64>
 func.func @unary(%x: tensor<2x?xf32>, %i: tensor<?xi64>) {
   %0 = tessera.exp %x : tensor<2x?xf32>
+  %l = tessera.log %x : tensor<2x?xf32>
   %1 = tessera.tanh %x : tensor<2x?xf32>
   %2 = tessera.erf %x : tensor<2x?xf32>
   %3 = tessera.sqrt %x : tensor<2x?xf32>
