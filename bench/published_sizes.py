@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The test families at their published sizes, end to end on this machine:
-export (PyTorch, opset 17, every axis dynamic), compile with no flags (wall
-time and peak memory), run twice on the default device (the first with
+export (PyTorch, opset 17, every axis dynamic), compile with no flags (but
+COMPILE_FLAGS' --dim where nothing in the graph bounds a length; wall time
+and peak memory), run twice on the default device (the first with
 empty shader and pipeline caches, so the driver compiles every kernel) and compare with PyTorch: the
 largest error relative to max(|reference|, 1), against PyTorch in f64, next
 to PyTorch's own f32 error against f64 (at published sizes with random
