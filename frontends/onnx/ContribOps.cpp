@@ -137,19 +137,6 @@ template <bool rms> LogicalResult convertSkipNorm(NodeContext &node) {
   return success();
 }
 
-/// `x[from:to]` along `axis` (`to` may be past the end: to the end).
-FailureOr<Value> sliceAxis(NodeContext &node, Value x, int64_t rank,
-                           int64_t axis, int64_t from, int64_t to) {
-  SmallVector<int64_t> starts(rank, 0),
-      ends(rank, std::numeric_limits<int64_t>::max());
-  starts[axis] = from;
-  ends[axis] = to;
-  OpBuilder &b = node.builder();
-  return node.create<SliceOp>(x, b.getDenseI64ArrayAttr(starts),
-                              b.getDenseI64ArrayAttr(ends),
-                              DenseI64ArrayAttr());
-}
-
 /// The dims of an attention's scores: [batch, heads, queries, keys], the
 /// keys after `past` cached ones.
 struct ScoreDims {
@@ -192,23 +179,21 @@ FailureOr<Value> keptKeys(NodeContext &node, int i, const ScoreDims &dims) {
            << "; Tessera reads ONNX Runtime's [batch] end positions, [2 · "
               "batch] ends and starts, and [batch, keys] or [batch, "
               "queries, keys] masks";
-  // [B] or [2, B] positions, as a column per batch.
-  Value columns = createReshape(node, *mask, {starts ? two : one, batch, one});
+  // [B] or [2, B] positions: the ends, then the starts, a column per batch.
+  FailureOr<SmallVector<Value>> positions =
+      createSplit(node, createReshape(node, *mask, {starts ? two : one, batch}),
+                  0, SmallVector<int64_t>(starts ? 2 : 1, 1));
   FailureOr<Value> keys = createIota(node, total, element);
-  FailureOr<Value> end =
-      succeeded(keys) ? sliceAxis(node, columns, 3, 0, 0, 1) : keys;
+  if (failed(positions) || failed(keys))
+    return failure();
+  auto column = [&](int i) {
+    return createReshape(node, (*positions)[i], {batch, one});
+  };
   FailureOr<Value> keep =
-      succeeded(end)
-          ? node.create<CompareOp>(ComparePredicate::LT, *keys,
-                                   createReshape(node, *end, {batch, one}))
-          : end;
+      node.create<CompareOp>(ComparePredicate::LT, *keys, column(0));
   if (succeeded(keep) && starts) {
-    FailureOr<Value> start = sliceAxis(node, columns, 3, 0, 1, 2);
     FailureOr<Value> after =
-        succeeded(start)
-            ? node.create<CompareOp>(ComparePredicate::GE, *keys,
-                                     createReshape(node, *start, {batch, one}))
-            : start;
+        node.create<CompareOp>(ComparePredicate::GE, *keys, column(1));
     keep = succeeded(after) ? node.create<AndOp>(*keep, *after) : after;
   }
   if (failed(keep))
@@ -242,22 +227,12 @@ FailureOr<Value> scoreBias(NodeContext &node, int maskInput, int biasInput,
       bias = *bias ? node.create<AddOp>(*bias, *term) : term;
   };
   if (succeeded(bias) && node.intAttr("unidirectional", 0)) {
-    FailureOr<Value> ahead =
-        createPositionOffsets(node, dims.queries, dims.keys, dims.past);
-    FailureOr<Value> keep =
-        succeeded(ahead)
-            ? node.create<CompareOp>(
-                  ComparePredicate::LE, *ahead,
-                  createScalar(node, node.builder().getI32Type(), 0))
-            : ahead;
     double lowest =
         llvm::APFloat::getLargest(cast<FloatType>(element).getFloatSemantics(),
                                   /*Negative=*/true)
             .convertToDouble();
-    addTerm(succeeded(keep)
-                ? node.create<SelectOp>(*keep, zero,
-                                        createScalar(node, element, lowest))
-                : keep);
+    addTerm(createCausalBias(node, element, dims.queries, dims.keys, dims.past,
+                             lowest));
   }
   if (succeeded(bias) && node.hasInput(biasInput))
     addTerm(node.input(biasInput));
@@ -325,18 +300,17 @@ LogicalResult convertContribAttention(NodeContext &node) {
   if (failed(qkv))
     return failure();
   int64_t heads = node.intAttr("num_heads", 0);
-  SmallVector<Value, 3> qkvHeads;
-  for (int64_t i = 0, from = 0; i < 3; from += sizes[i++]) {
-    static constexpr StringLiteral kWhat[] = {"a query", "a key", "a value"};
-    FailureOr<Value> part = sliceAxis(node, *qkv, 3, 2, from, from + sizes[i]);
-    part = succeeded(part)
-               ? splitHeads(node, *part, heads, kWhat[i], "num_heads")
-               : part;
-    if (failed(part))
+  FailureOr<SmallVector<Value>> qkvHeads = createSplit(node, *qkv, 2, sizes);
+  if (failed(qkvHeads))
+    return failure();
+  static constexpr StringLiteral kWhat[] = {"a query", "a key", "a value"};
+  for (auto [part, what] : llvm::zip(*qkvHeads, kWhat)) {
+    FailureOr<Value> split = splitHeads(node, part, heads, what, "num_heads");
+    if (failed(split))
       return failure();
-    qkvHeads.push_back(*part);
+    part = *split;
   }
-  Value q = qkvHeads[0], k = qkvHeads[1], v = qkvHeads[2];
+  Value q = (*qkvHeads)[0], k = (*qkvHeads)[1], v = (*qkvHeads)[2];
   ScoreDims dims{in[0], in[1], DimExpr::constant(0), in[1]};
   if (node.hasInput(4)) {
     const SymbolicShape &past = node.shape(4);
@@ -347,16 +321,16 @@ LogicalResult convertContribAttention(NodeContext &node) {
       return node.emitError() << "has a past of " << shapeText(past, node)
                               << "; expected [2, batch, heads, past, head "
                                  "size]";
-    FailureOr<Value> pastKey = sliceAxis(node, *cached, 5, 0, 0, 1);
-    FailureOr<Value> pastValue = sliceAxis(node, *cached, 5, 0, 1, 2);
-    if (failed(pastKey) || failed(pastValue))
+    FailureOr<SmallVector<Value>> keysAndValues =
+        createSplit(node, *cached, 0, {1, 1});
+    if (failed(keysAndValues))
       return failure();
     SmallVector<DimExpr> one(past.begin() + 1, past.end());
     FailureOr<Value> keys =
-        afterPast(node, createReshape(node, *pastKey, one), k);
+        afterPast(node, createReshape(node, (*keysAndValues)[0], one), k);
     FailureOr<Value> values =
         succeeded(keys)
-            ? afterPast(node, createReshape(node, *pastValue, one), v)
+            ? afterPast(node, createReshape(node, (*keysAndValues)[1], one), v)
             : keys;
     if (failed(values))
       return failure();
@@ -423,24 +397,26 @@ LogicalResult convertMultiHeadAttention(NodeContext &node) {
     qkv.push_back(*x);
   }
   if (node.hasInput(3)) {
-    FailureOr<Value> bias = node.input(3);
-    if (failed(bias))
-      return failure();
-    int64_t from = 0;
+    SmallVector<int64_t> widths;
     for (int i = 0; i < 3; ++i) {
       const DimExpr &width = node.shape(i).back();
       if (!width.isConstant())
         return node.emitError()
                << "has input " << i << " of " << shapeText(node.shape(i), node)
                << "; its last dim must be static";
-      FailureOr<Value> part =
-          sliceAxis(node, *bias, 1, 0, from, from + width.getCoefficient());
-      from += width.getCoefficient();
-      FailureOr<Value> sum =
-          succeeded(part) ? node.create<AddOp>(qkv[i], *part) : part;
+      widths.push_back(width.getCoefficient());
+    }
+    FailureOr<Value> bias = node.input(3);
+    FailureOr<SmallVector<Value>> parts =
+        succeeded(bias) ? createSplit(node, *bias, 0, widths)
+                        : FailureOr<SmallVector<Value>>(failure());
+    if (failed(parts))
+      return failure();
+    for (auto [x, part] : llvm::zip(qkv, *parts)) {
+      FailureOr<Value> sum = node.create<AddOp>(x, part);
       if (failed(sum))
         return failure();
-      qkv[i] = *sum;
+      x = *sum;
     }
   }
   int64_t heads = node.intAttr("num_heads", 0);

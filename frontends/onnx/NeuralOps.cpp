@@ -770,14 +770,9 @@ FailureOr<Value> attentionBias(NodeContext &node, Value query, Value key,
   }
   if (failed(bias) || !node.intAttr("is_causal", 0))
     return bias;
-  Type i32 = node.builder().getI32Type();
-  FailureOr<Value> ahead = createPositionOffsets(node, q[2], k[2], past);
-  FailureOr<Value> keep =
-      succeeded(ahead) ? node.create<CompareOp>(ComparePredicate::LE, *ahead,
-                                                createScalar(node, i32, 0))
-                       : ahead;
   FailureOr<Value> causal =
-      succeeded(keep) ? node.create<SelectOp>(*keep, zero, inf) : keep;
+      createCausalBias(node, element, q[2], k[2], past,
+                       -std::numeric_limits<double>::infinity());
   if (failed(causal) || !*bias)
     return causal;
   return node.create<AddOp>(*bias, *causal);
@@ -904,6 +899,21 @@ FailureOr<Value> mlir::tessera::onnx_frontend::mergeHeads(NodeContext &node,
                        {(*shape)[0], (*shape)[2], (*shape)[1] * (*shape)[3]});
 }
 
+FailureOr<Value> mlir::tessera::onnx_frontend::createCausalBias(
+    NodeContext &node, Type element, const DimExpr &queries,
+    const DimExpr &keys, const DimExpr &past, double fill) {
+  FailureOr<Value> ahead = createPositionOffsets(node, queries, keys, past);
+  FailureOr<Value> keep =
+      succeeded(ahead) ? node.create<CompareOp>(
+                             ComparePredicate::LE, *ahead,
+                             createScalar(node, node.builder().getI32Type(), 0))
+                       : ahead;
+  if (failed(keep))
+    return failure();
+  return node.create<SelectOp>(*keep, createScalar(node, element, 0.0),
+                               createScalar(node, element, fill));
+}
+
 FailureOr<Value> mlir::tessera::onnx_frontend::createRootMeanSquareNorm(
     NodeContext &node, Value x, Value scale, float epsilon) {
   OpBuilder &b = node.builder();
@@ -1002,23 +1012,15 @@ LogicalResult mlir::tessera::onnx_frontend::convertRotaryEmbedding(
   if (failed(sin))
     return failure();
   // A partial rotation rotates the first `rotated` dims of each head.
-  auto lastDims = [&](Value v, int64_t from, int64_t to) {
-    int64_t all = std::numeric_limits<int64_t>::max();
-    return node.create<SliceOp>(v, b.getDenseI64ArrayAttr({0, 0, 0, from}),
-                                b.getDenseI64ArrayAttr({all, all, all, to}),
-                                DenseI64ArrayAttr());
-  };
-  FailureOr<Value> part = rotated == total ? x : lastDims(*x, 0, rotated);
-  FailureOr<Value> y =
-      succeeded(part)
-          ? node.create<RotaryOp>(*part, *cos, *sin,
-                                  interleaved ? b.getUnitAttr() : UnitAttr())
-          : part;
-  if (succeeded(y) && rotated != total) {
-    FailureOr<Value> rest = lastDims(*x, rotated, total);
-    y = succeeded(rest) ? node.create<ConcatOp>(ValueRange{*y, *rest}, 3)
-                        : rest;
-  }
+  FailureOr<SmallVector<Value>> parts =
+      rotated == total ? FailureOr<SmallVector<Value>>(SmallVector<Value>{*x})
+                       : createSplit(node, *x, 3, {rotated, total - rotated});
+  if (failed(parts))
+    return failure();
+  FailureOr<Value> y = node.create<RotaryOp>(
+      parts->front(), *cos, *sin, interleaved ? b.getUnitAttr() : UnitAttr());
+  if (succeeded(y) && rotated != total)
+    y = node.create<ConcatOp>(ValueRange{*y, parts->back()}, 3);
   if (succeeded(y) && node.rank(inputs.x) == 3)
     y = mergeHeads(node, *y);
   return node.setOutput(0, y);

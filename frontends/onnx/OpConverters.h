@@ -49,6 +49,16 @@ FailureOr<Value>
 createPositionOffsets(NodeContext &node, const DimExpr &rows,
                       const DimExpr &columns,
                       const DimExpr &firstRow = DimExpr::constant(0));
+/// `x` cut along `axis` into consecutive parts of `sizes` (Split; the
+/// Q/K/V of a merged projection).
+FailureOr<SmallVector<Value>>
+createSplit(NodeContext &node, Value x, int64_t axis, ArrayRef<int64_t> sizes);
+/// 0 where a query may see a key, `fill` after its position: the causal
+/// term of an attention's bias over [queries, keys], queries numbered from
+/// `past` (defined in NeuralOps.cpp).
+FailureOr<Value> createCausalBias(NodeContext &node, Type element,
+                                  const DimExpr &queries, const DimExpr &keys,
+                                  const DimExpr &past, double fill);
 /// A rank-0 constant of `element` (float or integer).
 Value createScalar(NodeContext &node, Type element, double value);
 /// x · rsqrt(mean(x², last dim) + epsilon) · scale as `layer_norm {rms}`

@@ -107,6 +107,27 @@ FailureOr<Value> mlir::tessera::onnx_frontend::createPositionOffsets(
   return node.create<SubOp>(*columnIds, rowColumn);
 }
 
+FailureOr<SmallVector<Value>> mlir::tessera::onnx_frontend::createSplit(
+    NodeContext &node, Value x, int64_t axis, ArrayRef<int64_t> sizes) {
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  OpBuilder &b = node.builder();
+  SmallVector<Value> parts;
+  int64_t offset = 0;
+  for (int64_t size : sizes) {
+    SmallVector<int64_t> starts(rank, 0),
+        ends(rank, std::numeric_limits<int64_t>::max());
+    starts[axis] = offset;
+    ends[axis] = offset += size;
+    FailureOr<Value> part =
+        node.create<SliceOp>(x, b.getDenseI64ArrayAttr(starts),
+                             b.getDenseI64ArrayAttr(ends), DenseI64ArrayAttr());
+    if (failed(part))
+      return failure();
+    parts.push_back(*part);
+  }
+  return parts;
+}
+
 Value mlir::tessera::onnx_frontend::createScalar(NodeContext &node,
                                                  Type element, double value) {
   OpBuilder &b = node.builder();
@@ -579,21 +600,14 @@ LogicalResult convertSplit(NodeContext &node) {
     return success();
   }
   FailureOr<Value> x = node.input(0);
-  if (failed(x))
+  FailureOr<SmallVector<Value>> parts =
+      succeeded(x) ? createSplit(node, *x, *axis, sizes)
+                   : FailureOr<SmallVector<Value>>(failure());
+  if (failed(parts))
     return failure();
-  int64_t offset = 0;
-  for (auto [i, size] : llvm::enumerate(sizes)) {
-    SmallVector<int64_t> s(rank, 0),
-        e(rank, std::numeric_limits<int64_t>::max());
-    s[*axis] = offset;
-    e[*axis] = offset + size;
-    offset += size;
-    if (failed(node.setOutput(
-            i, node.create<SliceOp>(*x, node.builder().getDenseI64ArrayAttr(s),
-                                    node.builder().getDenseI64ArrayAttr(e),
-                                    DenseI64ArrayAttr()))))
+  for (auto [i, part] : llvm::enumerate(*parts))
+    if (failed(node.setOutput(i, part)))
       return failure();
-  }
   return success();
 }
 
