@@ -21,6 +21,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
+from ort_runner import ort_outputs
+
 TOLERANCE = 1e-5
 rng = np.random.default_rng(0)
 erf = np.vectorize(math.erf)
@@ -433,54 +435,20 @@ def model(op, inputs, attrs, outputs):
                                                    helper.make_opsetid("com.microsoft", 1)])
 
 
-ORT_RUN = """
-const ort = require('onnxruntime-node'); const fs = require('fs');
-const arrays = {float32: Float32Array, int32: Int32Array, int64: BigInt64Array, bool: Uint8Array};
-(async () => {
-  const [model, manifest] = process.argv.slice(1);
-  const spec = JSON.parse(fs.readFileSync(manifest));
-  const feeds = {};
-  for (const [name, type, shape, file] of spec.inputs) {
-    const buf = fs.readFileSync(file);
-    const data = new arrays[type](buf.buffer, buf.byteOffset, buf.length / arrays[type].BYTES_PER_ELEMENT);
-    feeds[name] = new ort.Tensor(type, data, shape);
-  }
-  const s = await ort.InferenceSession.create(model, {graphOptimizationLevel: 'disabled'});
-  const results = await s.run(feeds);
-  for (const [name, file] of spec.outputs) {
-    const data = results[name].data;
-    fs.writeFileSync(file, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-  }
-})().catch(e => { console.error(e.message); process.exit(1); });
-"""
-
-
 def ort_error(work, name, path, inputs, outputs):
     """The largest difference between ONNX Runtime's outputs and the numpy
     reference's (checks the reference against ORT, the ops' owner), or the
     error ORT gave."""
-    import json
-    spec = {"inputs": [], "outputs": []}
-    for i, x in enumerate(inputs):
-        if x is not None:
-            file = os.path.join(work, "%s_ort_in%d.bin" % (name, i))
-            (x.astype(np.uint8) if x.dtype == bool else x).tofile(file)
-            spec["inputs"].append(["in%d" % i, "bool" if x.dtype == bool else str(x.dtype),
-                                   list(x.shape), file])
-    outputs = [None if isinstance(o, str) else o for o in outputs]
-    for i, want in enumerate(outputs):
-        if want is not None:
-            spec["outputs"].append(["out%d" % i, os.path.join(work, "%s_ort_out%d.bin" % (name, i))])
-    manifest = os.path.join(work, name + "_ort.json")
-    with open(manifest, "w") as f:
-        json.dump(spec, f)
-    result = subprocess.run(["node", "-e", ORT_RUN, path, manifest], capture_output=True, text=True)
-    if result.returncode:
-        return result.stderr.strip()
-    stored = lambda want: np.float32 if want.dtype.kind == "f" else want.dtype
-    errors = [float(np.abs(np.fromfile(file, stored(want)).reshape(want.shape) - want).max())
-              for (_, file), want in zip(spec["outputs"], [o for o in outputs if o is not None])]
-    return "%.3g" % max(errors)
+    feeds = {"in%d" % i: x for i, x in enumerate(inputs) if x is not None}
+    wanted = {"out%d" % i: o for i, o in enumerate(outputs)
+              if o is not None and not isinstance(o, str)}
+    got = ort_outputs(work, name, path, feeds,
+                      {n: np.float32 if o.dtype.kind == "f" else o.dtype
+                       for n, o in wanted.items()})
+    if isinstance(got, str):
+        return got
+    return "%.3g" % max(float(np.abs(g.reshape(o.shape) - o).max())
+                        for g, o in zip(got, wanted.values()))
 
 
 def main():

@@ -25,6 +25,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
+from ort_runner import ort_outputs
+
 TOLERANCE = 1e-4
 rng = np.random.default_rng(0)
 INT4, UINT4 = 22, 21  # ONNX's 4-bit types, newer than this onnx module
@@ -217,28 +219,11 @@ def cases():
     yield matmul_nbits_case("nbits8_zero_bias", 64, 16, 8, 32, zero=True, bias=True)
 
 
-ORT_RUN = """
-const ort = require('onnxruntime-node'); const fs = require('fs');
-(async () => {
-  const [model, xbin, shape, out] = process.argv.slice(1);
-  const s = await ort.InferenceSession.create(model, {graphOptimizationLevel: 'basic'});
-  const buf = fs.readFileSync(xbin);
-  const x = new ort.Tensor('float32', new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4),
-                           shape.split(',').map(Number));
-  fs.writeFileSync(out, Buffer.from((await s.run({x})).out0.data.buffer));
-})().catch(e => { console.error(e.message); process.exit(1); });
-"""
-
-
 def ort_output(work, name, model, x, shape):
-    """The model's output in ONNX Runtime, or the error it gave."""
-    xbin, out = os.path.join(work, name + "_x.bin"), os.path.join(work, name + "_ort.bin")
-    x.astype(np.float32).tofile(xbin)
-    result = subprocess.run(["node", "-e", ORT_RUN, model, xbin, ",".join(map(str, x.shape)),
-                             out], capture_output=True, text=True)
-    if result.returncode:
-        return result.stderr.strip()
-    return np.fromfile(out, np.float32).reshape(shape)
+    """The model's output in ONNX Runtime (at `basic`), or the error it gave."""
+    got = ort_outputs(work, name, model, {"x": x.astype(np.float32)}, {"out0": np.float32},
+                      level="basic")
+    return got if isinstance(got, str) else got[0].reshape(shape)
 
 
 def main():
