@@ -2,7 +2,9 @@
 # Every test family in every form users export, end to end (too slow for
 # CI on two cores, where test/models/forms-*.test take a rotation of
 # them): opsets 13 to 17, constant folding off, weights as inputs, weights
-# in an external file, half precision. Each line says whether check_form.py
+# in an external file, half precision; for the families whose image size
+# is free (DETR, the VAE decoder), the image's height and width dynamic
+# too, run at a second size. Each line says whether check_form.py
 # passed: no-flag compile, every attention raised, outputs within 1e-5 of
 # PyTorch (5e-3 relative for half). Where node finds onnxruntime-node
 # (NODE_PATH=.../node_modules after npm install --ignore-scripts
@@ -29,8 +31,18 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0 failed=0
+# The forms a family takes beyond the common ones.
+family_forms() {
+  case "$1" in
+    detr) echo "--opset 17 --dynamic-image --image-size 40 56" ;;
+    vae-decoder) echo "--opset 17 --dynamic-image --image-size 6 10 --dim height=1:16 --dim width=1:16" ;;
+  esac
+}
 for family in "${families[@]}"; do
-  for form in "${forms[@]}"; do
+  extra=$(family_forms "$family")
+  all_forms=("${forms[@]}")
+  [ -z "$extra" ] || all_forms+=("$extra")
+  for form in "${all_forms[@]}"; do
     # shellcheck disable=SC2086
     if out=$(/usr/bin/python3 test/models/check_form.py --family "$family" $form \
         --work "$work/$family" 2>&1); then

@@ -50,29 +50,32 @@ LogicalResult mlir::tessera::buildConvKernel(KernelEmitter &e) {
   int64_t threadN = config.getThreadTile()[1];
   int64_t tileM = config.getTile()[0], tileN = config.getTile()[1];
 
-  // Static but the batch (the verifier). A 1-D convolution is a 2-D one
-  // over images of one row: sizes, strides and pads of the row axis are
-  // those of a 1-row kernel over them.
+  // Channels and kernel are static (the verifier); the batch and image
+  // sizes are values (the params' where dynamic). A 1-D convolution is a
+  // 2-D one over images of one row: sizes, strides and pads of the row axis
+  // are those of a 1-row kernel over them.
   bool oneD = conv.getSpatialRank() == 1;
-  auto spatial = [&](ArrayRef<int64_t> values, int64_t first, int64_t none) {
-    return oneD ? std::array<int64_t, 2>{none, values[first]}
-                : std::array<int64_t, 2>{values[first], values[first + 1]};
+  auto spatial = [&](auto values, int64_t first, auto none) {
+    using T = std::decay_t<decltype(none)>;
+    return oneD ? std::array<T, 2>{none, values[first]}
+                : std::array<T, 2>{values[first], values[first + 1]};
   };
-  ArrayRef<int64_t> inShape =
-      cast<RankedTensorType>(inputValue.getType()).getShape();
   ArrayRef<int64_t> wShape =
       cast<RankedTensorType>(weight.getType()).getShape();
-  ArrayRef<int64_t> outShape =
-      cast<RankedTensorType>(conv.getType()).getShape();
-  std::array<int64_t, 2> inSize = spatial(inShape, 2, 1),
-                         kernel = spatial(wShape, 2, 1),
-                         outSize = spatial(outShape, 2, 1),
-                         strides = spatial(conv.getStrides(), 0, 1),
-                         dilations = spatial(conv.getDilations(), 0, 1),
-                         pads = spatial(conv.getPads(), 0, 0);
+  const SymbolicShape &out = e.shapeOf(conv.getResult());
+  const SymbolicShape &in = e.shapeOf(inputValue);
+  std::array<DimExpr, 2> inSize = spatial(in, 2, DimExpr::constant(1)),
+                         outSize = spatial(out, 2, DimExpr::constant(1));
+  std::array<int64_t, 2> kernel = spatial(wShape, 2, int64_t(1)),
+                         strides = spatial(conv.getStrides(), 0, int64_t(1)),
+                         dilations =
+                             spatial(conv.getDilations(), 0, int64_t(1)),
+                         pads = spatial(conv.getPads(), 0, int64_t(0));
   int64_t groups = conv.getGroups();
   int64_t groupOut = wShape[0] / groups, groupIn = wShape[1];
-  int64_t outW = outSize[1], positions = outSize[0] * outSize[1];
+  DimExpr positionCount = outSize[0] * outSize[1];
+  Value outW = e.size(outSize[1]), positions = e.size(positionCount);
+  Value inHeight = e.size(inSize[0]), inWidth = e.size(inSize[1]);
   // The indices of (image, channel, y, x) in a tensor of the conv's rank.
   auto at = [&](Value n, Value c, Value y, Value x) {
     return oneD ? SmallVector<Value>{n, c, x} : SmallVector<Value>{n, c, y, x};
@@ -84,9 +87,8 @@ LogicalResult mlir::tessera::buildConvKernel(KernelEmitter &e) {
     return e.size(view.strides[oneD ? 2 : 2 + axis]);
   };
 
-  const SymbolicShape &out = e.shapeOf(conv.getResult());
   KernelSignature &signature = e.signature();
-  signature.workgroups[0] = {DimExpr::constant(positions), tileN};
+  signature.workgroups[0] = {positionCount, tileN};
   signature.workgroups[1] = {DimExpr::constant(groupOut), tileM};
   signature.workgroups[2] = {out[0] * DimExpr::constant(groups), 1};
 
@@ -116,11 +118,12 @@ LogicalResult mlir::tessera::buildConvKernel(KernelEmitter &e) {
   SmallVector<Value> colValid, outY, outX, originY, originX;
   for (int64_t j = 0; j < threadN; ++j) {
     Value p = arith::AddIOp::create(b, loc, n0, e.index(j));
-    colValid.push_back(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                             p, e.index(positions)));
-    p = arith::MinUIOp::create(b, loc, p, e.index(positions - 1));
-    outY.push_back(arith::DivUIOp::create(b, loc, p, e.index(outW)));
-    outX.push_back(arith::RemUIOp::create(b, loc, p, e.index(outW)));
+    colValid.push_back(
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, p, positions));
+    p = arith::MinUIOp::create(
+        b, loc, p, arith::SubIOp::create(b, loc, positions, e.index(1)));
+    outY.push_back(arith::DivUIOp::create(b, loc, p, outW));
+    outX.push_back(arith::RemUIOp::create(b, loc, p, outW));
     auto origin = [&](Value at, int64_t d) {
       return arith::SubIOp::create(
                  b, loc, arith::MulIOp::create(b, loc, at, e.index(strides[d])),
@@ -150,8 +153,7 @@ LogicalResult mlir::tessera::buildConvKernel(KernelEmitter &e) {
       b, loc,
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, m0,
                             e.index(groupOut)),
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, n0,
-                            e.index(positions)));
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, n0, positions));
   SmallVector<Value> init(threadM * threadN, e.f32(0.0));
   SmallVector<Type> sumTypes(init.size(), b.getF32Type());
   auto streamIf = scf::IfOp::create(b, loc, sumTypes, active,
@@ -176,9 +178,9 @@ LogicalResult mlir::tessera::buildConvKernel(KernelEmitter &e) {
             Value valid = arith::AndIOp::create(
                 b, loc,
                 arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, y,
-                                      e.index(inSize[0])),
+                                      inHeight),
                 arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x,
-                                      e.index(inSize[1])));
+                                      inWidth));
             inImage.push_back(valid);
             y = arith::SelectOp::create(b, loc, valid, y, e.index(0));
             x = arith::SelectOp::create(b, loc, valid, x, e.index(0));

@@ -768,17 +768,17 @@ Value KernelEmitter::evaluatePool(PoolOp pool, ArrayRef<Value> indices,
     SmallVector<Value> source(own.begin(), own.begin() + 2);
     Value inside, inPadded;
     for (int64_t d = 0; d < spatial; ++d) {
-      int64_t size = inputType.getDimSize(2 + d);
+      const DimExpr &extent = shapeOf(pool.getInput())[2 + d];
       Value position = arith::AddIOp::create(
           b, loc_, origins[d],
           arith::MulIOp::create(b, loc_, k[d], index(dilations[d])));
       Value in = arith::CmpIOp::create(b, loc_, arith::CmpIPredicate::ult,
-                                       position, index(size));
+                                       position, size(extent));
       // position + pt < size + pt + pb, as unsigned: inside the padding.
       Value padded = arith::CmpIOp::create(
           b, loc_, arith::CmpIPredicate::ult,
           arith::AddIOp::create(b, loc_, position, index(pads[d])),
-          index(size + pads[d] + pads[spatial + d]));
+          size(extent + DimExpr::constant(pads[d] + pads[spatial + d])));
       source.push_back(
           arith::SelectOp::create(b, loc_, in, position, index(0)));
       inside =
@@ -976,13 +976,13 @@ Value KernelEmitter::evaluateResize(ResizeOp resize, ArrayRef<Value> indices,
     return arith::IndexCastOp::create(b, loc_, b.getIndexType(),
                                       arith::FPToSIOp::create(b, loc_, i32, x));
   };
-  auto clamp = [&](Value x, double high) -> Value {
+  auto clamp = [&](Value x, Value high) -> Value {
     return arith::MinimumFOp::create(
-        b, loc_, arith::MaximumFOp::create(b, loc_, x, f32(0.0)), f32(high));
+        b, loc_, arith::MaximumFOp::create(b, loc_, x, f32(0.0)), high);
   };
   SmallVector<Value> own = ownIndices(resize.getResult(), indices);
-  ArrayRef<int64_t> from = resize.getInput().getType().getShape();
-  ArrayRef<int64_t> to = resize.getType().getShape();
+  const SymbolicShape &from = shapeOf(resize.getInput());
+  const SymbolicShape &to = shapeOf(resize.getResult());
   // Per resized axis: the two neighbours and the second one's weight
   // (linear), or the one sampled position (nearest, weight unused).
   struct Sample {
@@ -996,16 +996,35 @@ Value KernelEmitter::evaluateResize(ResizeOp resize, ArrayRef<Value> indices,
       continue;
     // ONNX's output length in the formulas is the input's times the
     // scale, unrounded (the result's size is its floor); a scale made from
-    // sizes (f32, out / in) gives the size itself.
-    double in = from[d], out = in * scale;
-    if (std::abs(out - to[d]) < 1e-4 * std::max(1.0, out))
-      out = to[d];
+    // sizes (f32, out / in) gives the size itself. Over a dynamic axis the
+    // scale is an integer or its inverse (the verifier), so that the
+    // product is the size or its unrounded part.
+    Value in, out, factor = f32(scale);
+    if (scale == 0.0f) {
+      // Sized at run time: ONNX's scale for sizes, out / in in f32.
+      in = toFloat(size(from[d]));
+      out = toFloat(size(to[d]));
+      factor = arith::DivFOp::create(b, loc_, out, in);
+    } else if (from[d].isConstant()) {
+      double inSize = from[d].getCoefficient(), outSize = inSize * scale;
+      int64_t toSize = to[d].getCoefficient();
+      if (std::abs(outSize - toSize) < 1e-4 * std::max(1.0, outSize))
+        outSize = toSize;
+      in = f32(inSize);
+      out = f32(outSize);
+    } else {
+      in = toFloat(size(from[d]));
+      out = arith::MulFOp::create(b, loc_, in, f32(scale));
+    }
+    Value inLast = arith::SubFOp::create(b, loc_, in, f32(1.0));
+    Value outWide = arith::CmpFOp::create(b, loc_, arith::CmpFPredicate::OGT,
+                                          out, f32(1.0));
     Value x = toFloat(own[d]), position;
     auto halfPixel = [&] {
       return arith::SubFOp::create(
           b, loc_,
           arith::DivFOp::create(
-              b, loc_, arith::AddFOp::create(b, loc_, x, f32(0.5)), f32(scale)),
+              b, loc_, arith::AddFOp::create(b, loc_, x, f32(0.5)), factor),
           f32(0.5));
     };
     switch (resize.getCoordinates()) {
@@ -1013,19 +1032,24 @@ Value KernelEmitter::evaluateResize(ResizeOp resize, ArrayRef<Value> indices,
       position = halfPixel();
       break;
     case ResizeCoordinates::PytorchHalfPixel:
-      position = out > 1 ? Value(halfPixel()) : f32(0.0);
+      position =
+          arith::SelectOp::create(b, loc_, outWide, halfPixel(), f32(0.0));
       break;
-    case ResizeCoordinates::AlignCorners:
-      position = out > 1 ? Value(arith::MulFOp::create(
-                               b, loc_, x, f32((in - 1) / (out - 1))))
-                         : f32(0.0);
+    case ResizeCoordinates::AlignCorners: {
+      // x (in - 1) / (out - 1), 0 when out <= 1 (the divisor kept from 0).
+      Value outLast = arith::MaximumFOp::create(
+          b, loc_, arith::SubFOp::create(b, loc_, out, f32(1.0)), f32(1.0));
+      Value ratio = arith::DivFOp::create(b, loc_, inLast, outLast);
+      position = arith::SelectOp::create(
+          b, loc_, outWide, arith::MulFOp::create(b, loc_, x, ratio), f32(0.0));
       break;
+    }
     case ResizeCoordinates::Asymmetric:
-      position = arith::DivFOp::create(b, loc_, x, f32(scale));
+      position = arith::DivFOp::create(b, loc_, x, factor);
       break;
     case ResizeCoordinates::TfHalfPixelForNn:
       position = arith::DivFOp::create(
-          b, loc_, arith::AddFOp::create(b, loc_, x, f32(0.5)), f32(scale));
+          b, loc_, arith::AddFOp::create(b, loc_, x, f32(0.5)), factor);
       break;
     }
     if (resize.getMode() == ResizeMode::Nearest) {
@@ -1046,17 +1070,17 @@ Value KernelEmitter::evaluateResize(ResizeOp resize, ArrayRef<Value> indices,
         rounded = math::CeilOp::create(b, loc_, position);
         break;
       }
-      source[d] = toIndex(clamp(rounded, in - 1));
+      source[d] = toIndex(clamp(rounded, inLast));
       continue;
     }
     // Linear: between the neighbours of the position clamped to the input
     // (the edge repeats beyond it, as ONNX's reference pads).
-    Value clamped = clamp(position, in - 1);
+    Value clamped = clamp(position, inLast);
     Value lowFloat = math::FloorOp::create(b, loc_, clamped);
     Value low = toIndex(lowFloat);
     Value high = arith::MinSIOp::create(
         b, loc_, arith::AddIOp::create(b, loc_, low, index(1)),
-        index(static_cast<int64_t>(in) - 1));
+        arith::SubIOp::create(b, loc_, size(from[d]), index(1)));
     samples.push_back({static_cast<int64_t>(d), low, high,
                        arith::SubFOp::create(b, loc_, clamped, lowFloat)});
   }

@@ -136,7 +136,7 @@ GemmExtents gemmExtents(DispatchOp dispatch, const SymbolicShapes *shapes) {
     int64_t groups = conv.getGroups();
     gemm.batch = resultDimsBound(dispatch, shapes, 0, 1) * groups;
     gemm.rows = weight[0] / groups;
-    gemm.cols = ShapedType::getNumElements(resultType.getShape().drop_front(2));
+    gemm.cols = resultDimsBound(dispatch, shapes, 2, rank);
     gemm.k = ShapedType::getNumElements(weight.drop_front());
     return gemm;
   }

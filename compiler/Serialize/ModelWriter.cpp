@@ -168,6 +168,8 @@ LogicalResult resolveBounds(func::FuncOp function, SymbolicShapes &shapes,
                             const ModelWriterOptions &options) {
   shapes.readBoundsAttribute(function);
   for (DimSymbol &symbol : shapes.getSymbols()) {
+    if (symbol.isDerived())
+      continue; // bounded by its definition, below
     if (auto it = options.dimBounds.find(symbol.name);
         it != options.dimBounds.end()) {
       symbol.lower = it->second.first;
@@ -184,6 +186,14 @@ LogicalResult resolveBounds(func::FuncOp function, SymbolicShapes &shapes,
              << symbol.lower << ":" << symbol.upper
              << "; they must satisfy 0 <= MIN <= MAX";
   }
+  shapes.boundDerivedDims(
+      TesseraDialect::DimBoundsAttrHelper(function->getContext())
+          .getAttr(function));
+  for (const DimSymbol &symbol : shapes.getSymbols())
+    if (symbol.isDerived() && symbol.lower > symbol.upper)
+      return function.emitError() << "dynamic dimension '" << symbol.name
+                                  << "' (" << shapes.formatDefinition(symbol)
+                                  << ") takes no value allowed by the bounds";
   for (auto &entry : options.dimBounds)
     if (!shapes.lookupSymbol(entry.getKey()))
       return function.emitError()
@@ -368,14 +378,29 @@ LogicalResult ModelBuilder::planBuffers() {
                          SymbolicShapes::product(shapes_.getShape(owner)))) *
                      storedElementBytes(getElementTypeOrSelf(owner.getType()));
     if (buffer.maxSize >
-        static_cast<uint64_t>(target_.getMaxStorageBufferRange()))
-      return function_.emitError()
-             << "a tensor of " << buffer.maxSize
-             << " bytes at the bounds exceeds the largest storage-buffer "
-                "binding of target '"
-             << target_.getName() << "' (" << target_.getMaxStorageBufferRange()
-             << " bytes); Tessera splits constant linear weights to fit "
-                "(tessera-split-large-weights), not other tensors yet";
+        static_cast<uint64_t>(target_.getMaxStorageBufferRange())) {
+      const SymbolicShape &shape = shapes_.getShape(owner);
+      SmallVector<std::string> dims, named;
+      for (const DimExpr &dim : shape) {
+        dims.push_back(shapes_.format(dim));
+        for (unsigned id : shapes_.collectInputDims(dim))
+          if (!llvm::is_contained(named, shapes_.getSymbols()[id].name))
+            named.push_back(shapes_.getSymbols()[id].name);
+      }
+      InFlightDiagnostic error = function_.emitError();
+      error << "a tensor of [" << llvm::join(dims, ", ") << "] takes "
+            << buffer.maxSize
+            << " bytes at the bounds, more than the largest storage-buffer "
+               "binding of target '"
+            << target_.getName() << "' (" << target_.getMaxStorageBufferRange()
+            << " bytes); ";
+      if (!named.empty())
+        return error << "plan for smaller inputs with --dim on "
+                     << llvm::join(named, ", ")
+                     << " (Tessera splits only constant linear weights to fit)";
+      return error << "Tessera splits constant linear weights to fit "
+                      "(tessera-split-large-weights), not other tensors yet";
+    }
     // An input is written before the first dispatch, read or not: one that
     // no dispatch reads still lives at dispatch 0, so that no buffer live
     // then shares its bytes (an unread input once overwrote a weight
@@ -675,8 +700,10 @@ LogicalResult ModelBuilder::build(raw_ostream &os, ModelSummary *summary) {
   }
   std::vector<fb::Offset<tsr::Symbol>> symbols;
   for (const DimSymbol &symbol : shapes_.getSymbols())
-    symbols.push_back(tsr::CreateSymbolDirect(b_, symbol.name.c_str(),
-                                              symbol.lower, symbol.upper));
+    symbols.push_back(tsr::CreateSymbolDirect(
+        b_, symbol.name.c_str(), symbol.lower, symbol.upper,
+        symbol.isDerived() ? writeDim(b_, symbol.numerator) : 0,
+        symbol.divisor));
 
   auto needs = writeNeeds();
   auto metadata =

@@ -440,12 +440,20 @@ bool isKeyPaddingOf(Value term, bool additive, Value source, bool negate,
 /// `source` ≠ 0 (negated if asked) as the i1 [B, Lk] key padding mask
 /// operand.
 Value keyPaddingOperand(OpBuilder &builder, Location loc, Value source,
-                        bool negate) {
+                        bool negate, const MaskDims &dims) {
   auto type = cast<RankedTensorType>(source.getType());
   Value mask = source;
   if (type.getRank() > 2) {
     type = type.clone({type.getDimSize(0), type.getShape().back()});
-    mask = ReshapeOp::create(builder, loc, type, mask, ArrayAttr());
+    // Named where both are dynamic: a later fold into the reshapes before
+    // it ([B, H', W'] -> [B, H'·W']) could not tell them otherwise.
+    const SymbolicShape *shape =
+        dims.shapes ? dims.shapes->lookupShape(source) : nullptr;
+    ArrayAttr names;
+    if (shape && !type.hasStaticShape())
+      names = builder.getStrArrayAttr({dims.shapes->format(shape->front()),
+                                       dims.shapes->format(shape->back())});
+    mask = ReshapeOp::create(builder, loc, type, mask, names);
   }
   if (!type.getElementType().isInteger(1))
     mask = CastOp::create(builder, loc, type.clone(builder.getI1Type()), mask);
@@ -481,7 +489,7 @@ Value keyPaddingMask(OpBuilder &builder, Location loc, Value term,
                                  keep->negate, dims))
     return Value();
   fill = keep->fill;
-  return keyPaddingOperand(builder, loc, source, keep->negate);
+  return keyPaddingOperand(builder, loc, source, keep->negate, dims);
 }
 
 /// A term whose keep condition is a product (or `and`) of a position mask
@@ -510,7 +518,7 @@ productOfMasks(OpBuilder &builder, Location loc, Value term,
     if (!mask)
       return std::nullopt;
     return std::make_pair(*mask,
-                          keyPaddingOperand(builder, loc, source, false));
+                          keyPaddingOperand(builder, loc, source, false, dims));
   }
   return std::nullopt;
 }

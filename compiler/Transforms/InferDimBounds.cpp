@@ -98,7 +98,10 @@ struct InferDimBoundsPass
       for (const SymbolicShape *shape : operands) {
         if (i > shape->size())
           continue;
-        std::optional<unsigned> id = singleSymbol((*shape)[shape->size() - i]);
+        const DimExpr &dim = (*shape)[shape->size() - i];
+        std::optional<unsigned> id = singleSymbol(dim);
+        if (!id && failed(checkDerivedTie(dim, *size, op)))
+          return failure();
         if (!id)
           continue;
         if (failed(fixAt(*id, *size, op->getLoc(),
@@ -108,6 +111,28 @@ struct InferDimBoundsPass
       }
     }
     return success();
+  }
+
+  /// An expression of several dims with a derived one among them (the
+  /// positions of a strided conv over a dynamic image, times another) that
+  /// meets a static dim of `size`: no one dim can be fixed, so the bounds
+  /// must fix the whole (--dim), or the graph is refused.
+  LogicalResult checkDerivedTie(const DimExpr &dim, int64_t size,
+                                Operation *op) {
+    if (llvm::none_of(dim.collectSymbols(), [&](unsigned id) {
+          return shapes.getSymbols()[id].isDerived();
+        }))
+      return success();
+    if (shapes.isBounded(dim) && shapes.lowerBound(dim) == size &&
+        shapes.upperBound(dim) == size)
+      return success();
+    return op->emitError()
+           << "broadcasts '" << shapes.format(dim)
+           << "', computed from the input sizes, against a static dim of "
+           << size << ": the graph holds only for input sizes that give "
+           << size
+           << "; export with a fixed image size, or fix the input "
+              "sizes with --dim";
   }
 
   /// An iota that a gather reads as indices into an axis of N rows: its
@@ -152,6 +177,8 @@ struct InferDimBoundsPass
       extents.push_back((*shape)[axis]);
     }
     std::optional<unsigned> id = singleSymbol(extents.front());
+    if (id && shapes.getSymbols()[*id].isDerived())
+      return;
     bool restNonEmpty =
         llvm::any_of(llvm::drop_begin(extents), [&](const DimExpr &extent) {
           return shapes.lowerBound(extent) > 0;
@@ -263,8 +290,8 @@ struct InferDimBoundsPass
 
   void propose(unsigned id, int64_t upper, Location where, std::string why) {
     const DimSymbol &symbol = shapes.getSymbols()[id];
-    if (symbol.upper > 0 || upper < symbol.lower)
-      return; // bounded already (--dim), or no bound would do
+    if (symbol.isDerived() || symbol.upper > 0 || upper < symbol.lower)
+      return; // bounded already (--dim, a definition), or no bound would do
     auto it = found.find(id);
     if (it == found.end())
       found.insert({id, FoundBound{upper, where, std::move(why)}});
@@ -292,7 +319,13 @@ struct InferDimBoundsPass
       int64_t max = upper == found.end() ? symbol.upper : upper->second.value;
       bounds.set(symbol.name,
                  builder.getDenseI64ArrayAttr({symbol.lower, max}));
-      if (upper != found.end())
+      if (upper != found.end() && symbol.isDerived())
+        emitRemark(upper->second.where)
+            << "dynamic dimension '" << symbol.name << "' ("
+            << shapes.formatDefinition(symbol) << ") must be " << max << ": "
+            << upper->second.why
+            << "; a run whose input sizes give another value is refused";
+      else if (upper != found.end())
         emitRemark(upper->second.where)
             << "dynamic dimension '" << symbol.name << "' bounded by " << max
             << ": " << upper->second.why << "; to plan for more, pass --dim "
@@ -300,7 +333,9 @@ struct InferDimBoundsPass
       if (empty != lowered.end() && symbol.lower == 0)
         emitRemark(empty->second.where) << "dynamic dimension '" << symbol.name
                                         << "' may be 0: " << empty->second.why;
-      if (lower != raised.end())
+      // A derived dim's fixed value was said above.
+      if (lower != raised.end() &&
+          !(symbol.isDerived() && upper != found.end()))
         emitRemark(lower->second.where)
             << "dynamic dimension '" << symbol.name << "' is at least "
             << symbol.lower << ": " << lower->second.why

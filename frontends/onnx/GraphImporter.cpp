@@ -889,5 +889,8 @@ LogicalResult GraphImporter::importGraph(const onnx::GraphProto &graph,
   for (auto [i, output] : llvm::enumerate(graph.output()))
     function.setResultAttr(i, TesseraDialect::NameAttrHelper::getNameStr(),
                            builder_.getStringAttr(output.name()));
+  // Dims computed from others (a strided window over a dynamic image),
+  // which the ops' dims attributes may name.
+  shapes_.writeDerivedDims(function);
   return success();
 }

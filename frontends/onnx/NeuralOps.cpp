@@ -128,6 +128,20 @@ FailureOr<ConvGeometry> windowGeometry(NodeContext &node,
     // Output ceil(size / stride): the padding that takes, the odd one
     // at the end (SAME_UPPER) or the beginning (SAME_LOWER).
     for (int64_t d = 0; d < spatial; ++d) {
+      // Over a dynamic axis the padding is the same for every size only
+      // at stride 1.
+      if (!x[2 + d].isConstant() && g.strides[d] == 1) {
+        int64_t total = g.dilations[d] * (g.kernel[d] - 1);
+        g.padBegin[d] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+        g.padEnd[d] = total - g.padBegin[d];
+        continue;
+      }
+      if (!x[2 + d].isConstant())
+        return node.emitError()
+               << "pads dynamic axis " << 2 + d << " (" << shapeText(x, node)
+               << ") with auto_pad " << autoPad << " at stride " << g.strides[d]
+               << ", where the padding depends on the size; export with "
+                  "explicit pads or a fixed image size";
       int64_t size = x[2 + d].getCoefficient();
       int64_t out = (size + g.strides[d] - 1) / g.strides[d];
       int64_t total = std::max<int64_t>(
@@ -193,12 +207,11 @@ FailureOr<Value> importConv(NodeContext &node) {
                                "convolutions";
   const SymbolicShape &x = node.shape(0), &w = node.shape(1);
   auto isStatic = [](const DimExpr &d) { return d.isConstant(); };
-  if (!llvm::all_of(w, isStatic) ||
-      !llvm::all_of(ArrayRef<DimExpr>(x).drop_front(), isStatic))
+  if (!llvm::all_of(w, isStatic) || !isStatic(x[1]))
     return node.emitError()
            << "convolves " << shapeText(x, node) << " by " << shapeText(w, node)
-           << "; Tessera needs static channels, image and kernel (only the "
-              "batch may be dynamic): export with a fixed image size";
+           << "; Tessera needs static channels and kernel (the batch and "
+              "image may be dynamic)";
   SmallVector<int64_t> kernel;
   for (int64_t d = 0; d < spatial; ++d)
     kernel.push_back(w[2 + d].getCoefficient());
@@ -209,7 +222,8 @@ FailureOr<Value> importConv(NodeContext &node) {
   if (failed(geometry) || failed(input) || failed(bias))
     return failure();
   if (spatial == 2 && geometry->isPatchEmbedding() && node.info(1).constant &&
-      x[1] == w[1] && x[2].getCoefficient() % geometry->kernel[0] == 0 &&
+      x[1] == w[1] && isStatic(x[2]) && isStatic(x[3]) &&
+      x[2].getCoefficient() % geometry->kernel[0] == 0 &&
       x[3].getCoefficient() % geometry->kernel[1] == 0)
     return importPatchEmbedding(node, *input, *bias);
 
@@ -265,11 +279,10 @@ LogicalResult convertPool(NodeContext &node, PoolKind kind) {
   if (node.numOutputs() > 1 && !node.node().output(1).empty())
     return node.emitError() << "returns the maxima's indices, which Tessera "
                                "does not compute";
-  if (!llvm::all_of(ArrayRef<DimExpr>(node.shape(0)).drop_front(),
-                    [](const DimExpr &d) { return d.isConstant(); }))
+  if (!node.shape(0)[1].isConstant())
     return node.emitError() << "pools " << shapeText(node.shape(0), node)
-                            << "; Tessera needs static channels and image "
-                               "(only the batch may be dynamic)";
+                            << "; Tessera needs static channels (the batch "
+                               "and image may be dynamic)";
   FailureOr<ConvGeometry> g = windowGeometry(node, *kernel);
   FailureOr<Value> x = node.input(0);
   if (failed(g) || failed(x))

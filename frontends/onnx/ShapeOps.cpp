@@ -231,10 +231,26 @@ LogicalResult convertResize(NodeContext &node) {
     for (int64_t d = 0; d < rank; ++d) {
       if ((*target)[d] == shape[d])
         continue;
-      if (!(*target)[d].isConstant() || !shape[d].isConstant())
+      // A dynamic dim to a multiple of itself: scaled by an integer.
+      std::optional<DimExpr> ratio = (*target)[d].divide(shape[d]);
+      if (!shape[d].isConstant() && ratio && ratio->isConstant() &&
+          ResizeOp::getIntegerScale(ratio->getCoefficient())) {
+        sizes[d] = (*target)[d];
+        scales[d] = ratio->getCoefficient();
+        continue;
+      }
+      if (!shape[d].isConstant()) {
+        // From a dynamic size to another (a mask to a feature map's size)
+        // or to a fixed one: the scale is their ratio at run time.
+        sizes[d] = (*target)[d];
+        scales[d] = 0.0;
+        continue;
+      }
+      if (!(*target)[d].isConstant())
         return node.emitError()
-               << "resizes dim " << d << " of " << shapeText(shape, node)
-               << "; resized dims must be static";
+               << "resizes static dim " << d << " of " << shapeText(shape, node)
+               << " to " << shapeText(*target, node)
+               << ", a size known only at run time";
       sizes[d] = (*target)[d];
       scales[d] = static_cast<double>((*target)[d].getCoefficient()) /
                   shape[d].getCoefficient();
@@ -247,13 +263,16 @@ LogicalResult convertResize(NodeContext &node) {
     for (int64_t d = 0; d < rank; ++d) {
       if ((*given)[d] == 1.0)
         continue;
+      scales[d] = (*given)[d];
+      if (!shape[d].isConstant() && ResizeOp::getIntegerScale(scales[d])) {
+        continue; // dynamic in the type; the op's shape rule names it
+      }
       if (!shape[d].isConstant() || !((*given)[d] > 0))
         return node.emitError()
                << "resizes dim " << d << " of " << shapeText(shape, node)
                << " by " << (*given)[d]
-               << "; resized dims must be static and scales "
-                  "positive";
-      scales[d] = (*given)[d];
+               << "; a dynamic dim must be resized by an integer factor or "
+                  "its inverse, and scales must be positive";
       // ONNX: the output size is floor(input size * scale).
       int64_t size = static_cast<int64_t>(
           std::floor(shape[d].getCoefficient() * (*given)[d]));
@@ -274,7 +293,9 @@ LogicalResult convertResize(NodeContext &node) {
       b, node.loc(), type, *x, b.getDenseF32ArrayAttr(scaleValues),
       ResizeModeAttr::get(b.getContext(), *resizeMode),
       ResizeCoordinatesAttr::get(b.getContext(), *transform),
-      NearestRoundingAttr::get(b.getContext(), *rounding));
+      NearestRoundingAttr::get(b.getContext(), *rounding),
+      llvm::is_contained(scales, 0.0) ? namedDims(node, type, sizes)
+                                      : ArrayAttr());
   if (failed(mlir::verify(resized.getDefiningOp())))
     return failure();
   return node.setOutput(0, resized);

@@ -240,11 +240,34 @@ Status Model::validate(const tsr::FileHeader &header) {
               return s;
         return Status::ok();
       };
-  if (m.symbols())
-    for (const tsr::Symbol *symbol : *m.symbols())
-      if (symbol->min() < 0 || symbol->max() < symbol->min())
-        return invalid(name_, "symbol '" + symbol->name()->str() +
-                                  "' has invalid bounds");
+  for (uint32_t s = 0; s < symbolCount; ++s) {
+    const tsr::Symbol *symbol = m.symbols()->Get(s);
+    std::string where = "symbol '" + symbol->name()->str() + "'";
+    if (symbol->min() < 0 || symbol->max() < symbol->min())
+      return invalid(name_, where + " has invalid bounds");
+    // A derived symbol is computed from the ones before it, in order.
+    if (symbol->divisor() < 0 ||
+        (symbol->divisor() > 0) != !!symbol->numerator())
+      return invalid(name_, where + " has an invalid definition");
+    if (const tsr::DimExpr *numerator = symbol->numerator()) {
+      if (Status st = checkDim(numerator, where); !st.isOk())
+        return st;
+      auto before = [&](const tsr::DimExpr *term) {
+        if (term->symbols())
+          for (uint32_t used : *term->symbols())
+            if (used >= s)
+              return false;
+        return true;
+      };
+      bool ordered = before(numerator);
+      if (numerator->terms())
+        for (const tsr::DimExpr *term : *numerator->terms())
+          ordered = ordered && before(term);
+      if (!ordered)
+        return invalid(name_,
+                       where + " is defined by itself or a later symbol");
+    }
+  }
   if (!m.buffers() || !m.executables() || !m.dispatches() || !m.inputs() ||
       !m.outputs())
     return invalid(name_, "the model lacks its buffers, kernels or schedule");
@@ -407,9 +430,14 @@ std::string Model::describe() const {
   }
   if (m.symbols() && m.symbols()->size()) {
     os << "dynamic dimensions:\n";
-    for (const tsr::Symbol *s : *m.symbols())
+    for (const tsr::Symbol *s : *m.symbols()) {
       os << "  " << s->name()->str() << " in [" << s->min() << ", " << s->max()
-         << "]\n";
+         << "]";
+      if (s->numerator())
+        os << " = floor((" << format(*s->numerator()) << ") / " << s->divisor()
+           << ")";
+      os << "\n";
+    }
   }
   if (const tsr::TargetNeeds *needs = m.needs())
     os << "target needs: profile "

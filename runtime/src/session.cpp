@@ -227,6 +227,40 @@ Status Session::readTimestamps() {
   return Status::ok();
 }
 
+/// floor(a / b) for b > 0.
+static int64_t floorDivide(int64_t a, int64_t b) {
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+Status Session::deriveSymbol(uint32_t s,
+                             const std::vector<std::string> &boundBy,
+                             std::vector<int64_t> &symbols) const {
+  const Model &model = program_.model();
+  const tsr::Symbol *symbol = model.root().symbols()->Get(s);
+  // The loader checked that the numerator uses only earlier symbols.
+  int64_t value = floorDivide(Model::evaluate(*symbol->numerator(), symbols),
+                              symbol->divisor());
+  std::string name = symbol->name()->str();
+  std::string definition = "floor((" + model.format(*symbol->numerator()) +
+                           ") / " + std::to_string(symbol->divisor()) + ")";
+  if (symbols[s] >= 0 && symbols[s] != value)
+    return badInput("input '" + boundBy[s] + "' gives " + name + " = " +
+                    std::to_string(symbols[s]) +
+                    ", but the other inputs' sizes " + "give " + definition +
+                    " = " + std::to_string(value));
+  symbols[s] = value;
+  if (value >= symbol->min() && value <= symbol->max())
+    return Status::ok();
+  // Computed from input sizes: the inputs, not a bound, are what to change
+  // (a strided window that finds no position, a size the graph fixes).
+  return badInput("the input sizes give " + name + " = " + definition + " = " +
+                  std::to_string(value) + ", outside [" +
+                  std::to_string(symbol->min()) + ", " +
+                  std::to_string(symbol->max()) +
+                  "], the sizes the model was compiled for (an input too small "
+                  "for its windows, or a size the graph fixes)");
+}
+
 Status Session::bindSymbols(const std::vector<HostTensor> &inputs,
                             std::vector<const HostTensor *> &ordered,
                             std::vector<int64_t> &symbols) const {
@@ -319,6 +353,11 @@ Status Session::bindSymbols(const std::vector<HostTensor> &inputs,
   }
   for (uint32_t s = 0; s < symbolCount; ++s) {
     const tsr::Symbol *symbol = root.symbols()->Get(s);
+    if (symbol->divisor() > 0) {
+      if (Status st = deriveSymbol(s, boundBy, symbols); !st.isOk())
+        return st;
+      continue;
+    }
     if (symbols[s] < 0)
       return badInput("no input determines the dynamic dimension '" +
                       symbol->name()->str() + "'");

@@ -82,6 +82,10 @@ public:
 
 private:
   Session(const Program &program) : program_(program) {}
+  /// Computes derived symbol `s` from the symbols before it and checks it
+  /// against its bounds.
+  Status deriveSymbol(uint32_t s, const std::vector<std::string> &boundBy,
+                      std::vector<int64_t> &symbols) const;
   Status bindSymbols(const std::vector<HostTensor> &inputs,
                      std::vector<const HostTensor *> &ordered,
                      std::vector<int64_t> &symbols) const;

@@ -250,4 +250,85 @@ TEST(ModelFuzzTest, TensorsBoundToWeightsAreRefused) {
   std::remove(path.c_str());
 }
 
+/// Writes `file` and loads it; returns the load's status and error.
+std::pair<tessera_status, std::string>
+loadPatched(const std::vector<char> &file, const std::string &name) {
+  std::string path =
+      ::testing::TempDir() + name + "." + std::to_string(getpid()) + ".tsr";
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(file.data(), static_cast<std::streamsize>(file.size()));
+  tessera_instance instance = nullptr;
+  if (tessera_status created = tessera_instance_create(nullptr, &instance);
+      created != TESSERA_OK)
+    return {created, "no instance"};
+  tessera_program program = nullptr;
+  tessera_status status =
+      tessera_program_load(instance, path.c_str(), 0, &program);
+  std::string error = tessera_last_error();
+  if (program)
+    tessera_program_destroy(program);
+  tessera_instance_destroy(instance);
+  std::remove(path.c_str());
+  return {status, error};
+}
+
+// A derived symbol (the positions of a strided window over a dynamic
+// image) is computed by the runtime from the symbols before it, in order.
+// A re-signed file whose definition names the symbol itself (a cycle the
+// runtime would read before it is computed) or has a negative divisor is
+// refused by name.
+TEST(ModelFuzzTest, DerivedSymbolDefinitionsAreChecked) {
+  const char *source = R"(
+func.func @f(%x: tensor<1x1x?x4xf32> {tessera.name = "x", tessera.dims = [1, 1, "height", 4]})
+    -> tensor<1x1x?x2xf32> attributes {tessera.dim_bounds = {height = array<i64: 3, 16>}} {
+  %w = tessera.constant dense<1.0> : tensor<1x1x3x3xf32>
+  %0 = tessera.conv %x, %w {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x1x?x4xf32>, tensor<1x1x3x3xf32>) -> tensor<1x1x?x2xf32>
+  return %0 : tensor<1x1x?x2xf32>
+})";
+  FailureOr<std::vector<char>> compiled = compileSource(source);
+  ASSERT_TRUE(succeeded(compiled));
+  EXPECT_EQ(loadPatched(*compiled, "derived").first, TESSERA_OK);
+
+  auto derivedSymbol = [](std::vector<char> &file) {
+    ::tessera::tsr::FileHeader header;
+    std::memcpy(&header, file.data(), sizeof(header));
+    auto *model = const_cast<::tessera::tsr::Model *>(
+        ::tessera::tsr::GetModel(file.data() + header.model_offset));
+    for (const ::tessera::tsr::Symbol *symbol : *model->symbols())
+      if (symbol->divisor() > 0)
+        return const_cast<::tessera::tsr::Symbol *>(symbol);
+    return static_cast<::tessera::tsr::Symbol *>(nullptr);
+  };
+
+  std::vector<char> cyclic = *compiled;
+  ::tessera::tsr::Symbol *symbol = derivedSymbol(cyclic);
+  ASSERT_NE(symbol, nullptr);
+  // floor((1 + height) / 2): its one symbol, in the sum's second term.
+  ASSERT_TRUE(symbol->numerator()->terms());
+  auto *symbols = const_cast<flatbuffers::Vector<uint32_t> *>(
+      symbol->numerator()->terms()->Get(0)->symbols());
+  ASSERT_NE(symbols, nullptr);
+  symbols->Mutate(0, 1); // the derived symbol is symbol 1
+  resign(cyclic);
+  auto [status, error] = loadPatched(cyclic, "derived-cycle");
+  EXPECT_EQ(status, TESSERA_ERROR_INVALID_MODEL);
+  EXPECT_NE(error.find("is defined by itself or a later symbol"),
+            std::string::npos)
+      << error;
+
+  std::vector<char> negative = *compiled;
+  symbol = derivedSymbol(negative);
+  uint8_t *divisor =
+      reinterpret_cast<flatbuffers::Table *>(symbol)->GetAddressOf(
+          ::tessera::tsr::Symbol::VT_DIVISOR);
+  ASSERT_NE(divisor, nullptr);
+  int64_t minusTwo = -2;
+  std::memcpy(divisor, &minusTwo, 8);
+  resign(negative);
+  std::tie(status, error) = loadPatched(negative, "derived-divisor");
+  EXPECT_EQ(status, TESSERA_ERROR_INVALID_MODEL);
+  EXPECT_NE(error.find("has an invalid definition"), std::string::npos)
+      << error;
+}
+
 } // namespace

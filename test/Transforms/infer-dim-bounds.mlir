@@ -149,3 +149,54 @@ func.func @given_cache(%past: tensor<1x?x8xf32> {tessera.dims = [1, "past", 8], 
   %keys = tessera.concat %past, %new axis = 1 : (tensor<1x?x8xf32>, tensor<1x?x8xf32>) -> tensor<1x?x8xf32>
   return %keys : tensor<1x?x8xf32>
 }
+
+// -----
+
+// A strided conv over a dynamic image: its positions are derived dims
+// (tessera.derived_dims), bounded by their definitions, not defaulted.
+// CHECK-LABEL: func.func @derived_positions
+// CHECK-SAME: tessera.dim_bounds = {batch = array<i64: 1, 1>, height = array<i64: 1, 512>, width = array<i64: 1, 512>}
+// expected-remark @below {{dynamic dimension 'batch' bounded by 1}}
+// expected-remark @below {{dynamic dimension 'height' bounded by 512}}
+// expected-remark @below {{dynamic dimension 'width' bounded by 512}}
+func.func @derived_positions(%x: tensor<?x3x?x?xf32> {tessera.dims = ["batch", 3, "height", "width"], tessera.name = "x"}) -> tensor<?x4x?x?xf32> attributes {tessera.derived_dims = ["height_1 = floor((height + 1) / 2)", "width_1 = floor((width + 1) / 2)"]} {
+  %w = tessera.constant dense<1.0> : tensor<4x3x3x3xf32>
+  %y = tessera.conv %x, %w {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<?x3x?x?xf32>, tensor<4x3x3x3xf32>) -> tensor<?x4x?x?xf32>
+  return %y : tensor<?x4x?x?xf32>
+}
+
+// -----
+
+// A derived dim broadcast against a static one is fixed at its size; the
+// runtime refuses a run whose image gives another.
+// CHECK-LABEL: func.func @derived_tied
+// CHECK-SAME: height_1 = array<i64: 4, 4>
+// expected-remark @below {{dynamic dimension 'height' bounded by 512}}
+func.func @derived_tied(%x: tensor<1x3x?x8xf32> {tessera.dims = [1, 3, "height", 8], tessera.name = "x"}) -> tensor<1x4x4x4xf32> attributes {tessera.derived_dims = ["height_1 = floor((height + 1) / 2)"]} {
+  %w = tessera.constant dense<1.0> : tensor<4x3x3x3xf32>
+  %y = tessera.conv %x, %w {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x3x?x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x?x4xf32>
+  %t = tessera.constant dense<1.0> : tensor<1x4x4x4xf32>
+  // expected-remark @below {{dynamic dimension 'height_1' (floor((1 + height) / 2)) must be 4: it is broadcast against a static dim of 4 here; a run whose input sizes give another value is refused}}
+  %z = tessera.add %y, %t : (tensor<1x4x?x4xf32>, tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  return %z : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+// Several derived dims meeting a static one: no one of them can be fixed.
+func.func @derived_product_tied(%x: tensor<1x3x?x?xf32> {tessera.dims = [1, 3, "height", "width"], tessera.name = "x"}) -> tensor<1x4x16xf32> attributes {tessera.derived_dims = ["height_1 = floor((height + 1) / 2)", "width_1 = floor((width + 1) / 2)"]} {
+  %w = tessera.constant dense<1.0> : tensor<4x3x3x3xf32>
+  %y = tessera.conv %x, %w {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x3x?x?xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x?x?xf32>
+  %f = tessera.reshape %y {dims = ["1", "4", "height_1*width_1"]} : tensor<1x4x?x?xf32> -> tensor<1x4x?xf32>
+  %t = tessera.constant dense<1.0> : tensor<1x4x16xf32>
+  // expected-error @below {{broadcasts 'height_1*width_1', computed from the input sizes, against a static dim of 16: the graph holds only for input sizes that give 16; export with a fixed image size, or fix the input sizes with --dim}}
+  %z = tessera.add %f, %t : (tensor<1x4x?xf32>, tensor<1x4x16xf32>) -> tensor<1x4x16xf32>
+  return %z : tensor<1x4x16xf32>
+}
+
+// -----
+
+// expected-error @below {{has derived dim "h2 = height / 2"; each must be "name = floor((numerator) / divisor)" with a new name and a divisor of at least 1}}
+func.func @derived_malformed(%x: tensor<1x?xf32> {tessera.dims = [1, "height"], tessera.name = "x"}) -> tensor<1x?xf32> attributes {tessera.derived_dims = ["h2 = height / 2"]} {
+  return %x : tensor<1x?xf32>
+}

@@ -6,7 +6,13 @@ reference batch) matches PyTorch on every output.
 
     check_form.py --family bert --opset 13 --work DIR [--no-constant-folding]
         [--keep-initializers-as-inputs] [--external-data] [--half]
+        [--dynamic-image [--image-size H W]] [--dim NAME=MIN:MAX ...]
         [--ort-optimized basic|extended|all]
+
+--dynamic-image exports the image's height and width dynamic too;
+--image-size also runs the one binary on images of that size. --dim states
+bounds the export needs: the compile without them must then fail, and its
+error (which should name them) is printed.
 
 Outputs are compared with PyTorch's within 1e-5 relative to
 max(|reference|, 1); a --half model with PyTorch's f32 run within 5e-3.
@@ -26,7 +32,8 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FORMS = ("no-constant-folding", "keep-initializers-as-inputs", "external-data", "half")
+FORMS = ("no-constant-folding", "keep-initializers-as-inputs", "external-data", "half",
+         "dynamic-image")
 # Errors relative to max(|reference|, 1), the issues' criterion: logits
 # tied to an embedding (Whisper's) reach tens, where 1e-5 absolute is
 # below f32's resolution after a few ops.
@@ -36,10 +43,11 @@ TOLERANCE = 1e-5
 HALF_TOLERANCE = 5e-3
 
 
-def run(cmd):
+def run(cmd, fail=False):
     result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit("failed: %s\n%s%s" % (" ".join(cmd), result.stdout, result.stderr))
+    if (result.returncode != 0) != fail:
+        sys.exit("%s: %s\n%s%s" % ("succeeded, expected to fail" if fail else "failed",
+                                    " ".join(cmd), result.stdout, result.stderr))
     return result.stdout + result.stderr
 
 
@@ -51,6 +59,8 @@ def main():
     for form in FORMS:
         parser.add_argument("--" + form, action="store_true")
     parser.add_argument("--ort-optimized", choices=("basic", "extended", "all"))
+    parser.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"))
+    parser.add_argument("--dim", action="append", default=[])
     args = parser.parse_args()
     tools = os.path.dirname(shutil.which("tessera-compile") or sys.exit("tessera-compile not on PATH"))
     work = args.work
@@ -74,20 +84,34 @@ def main():
     if attentions == 0 or softmaxes:
         sys.exit("not raised: every attention's Softmax must end in tessera.attention")
 
-    run([os.path.join(tools, "tessera-compile"), model, "-o", os.path.join(work, "noflags.tsr")])
+    noflags = run([os.path.join(tools, "tessera-compile"), model, "-o",
+                   os.path.join(work, "noflags.tsr")], fail=bool(args.dim))
+    if args.dim:
+        print("without --dim: " + noflags.strip().splitlines()[-1])
     binary = os.path.join(work, "model.tsr")
-    run([os.path.join(tools, "tessera-compile"), model, "-o", binary, "--dim", "batch=1:4"])
-    command = [os.path.join(tools, "tessera-run"), binary, "--output-dir", os.path.join(work, "out")]
-    for path in sorted(glob.glob(os.path.join(ref, "input_*.npy"))):
-        command += ["--input", "%s=%s" % (os.path.basename(path)[6:-4], path)]
-    run(command)
-    for path in sorted(glob.glob(os.path.join(ref, "output_*.npy"))):
-        name = os.path.basename(path)[7:]
-        tolerance = ["--tolerance", str(HALF_TOLERANCE if args.half else TOLERANCE),
-                     "--relative"]
-        print(run([sys.executable, os.path.join(HERE, "check_model.py"), "compare",
-                   os.path.join(work, "out", name), path] + tolerance).strip(),
-              "(%s)" % name[:-4])
+    bounds = sum((["--dim", d] for d in ["batch=1:4"] + args.dim), [])
+    run([os.path.join(tools, "tessera-compile"), model, "-o", binary] + bounds)
+    references = [ref]
+    if args.image_size:
+        references.append(os.path.join(work, "ref-%dx%d" % tuple(args.image_size)))
+        run([sys.executable, os.path.join(HERE, "families.py"), "--family", args.family,
+             "--opset", str(args.opset), "-o", os.path.join(work, "unused.onnx"),
+             "--reference", references[-1], "--image-size"]
+            + [str(n) for n in args.image_size] + forms)
+    for reference in references:
+        out = os.path.join(work, "out-" + os.path.basename(reference))
+        command = [os.path.join(tools, "tessera-run"), binary, "--output-dir", out]
+        for path in sorted(glob.glob(os.path.join(reference, "input_*.npy"))):
+            command += ["--input", "%s=%s" % (os.path.basename(path)[6:-4], path)]
+        run(command)
+        for path in sorted(glob.glob(os.path.join(reference, "output_*.npy"))):
+            name = os.path.basename(path)[7:]
+            tolerance = ["--tolerance", str(HALF_TOLERANCE if args.half else TOLERANCE),
+                         "--relative"]
+            print(run([sys.executable, os.path.join(HERE, "check_model.py"), "compare",
+                       os.path.join(out, name), path] + tolerance).strip(),
+                  "(%s)" % (name[:-4] if reference == ref
+                            else "%s at %dx%d" % ((name[:-4],) + tuple(args.image_size))))
     return 0
 
 

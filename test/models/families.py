@@ -1632,7 +1632,8 @@ FAMILIES = {"bert": Bert, "gpt2": Gpt2, "gpt2-past": Gpt2Past, "gpt2-lm": Gpt2Lm
             "mae": ViTMAE}
 
 
-def example_inputs(model, batch=3, seq=11, past=6, fully_padded=True, memory=13, image_seq=5):
+def example_inputs(model, batch=3, seq=11, past=6, fully_padded=True, memory=13, image_seq=5,
+                   image_size=None):
     """Random inputs for `model.inputs`: the second sequence is padded at
     its end, the third is padding only (every key of its rows is hidden:
     what the graph computes for such rows is part of what is compared),
@@ -1673,20 +1674,20 @@ def example_inputs(model, batch=3, seq=11, past=6, fully_padded=True, memory=13,
         elif kind == "pixel_mask":
             # Images padded to the batch's size: the second at the bottom
             # and right, the third at the right.
-            size = getattr(model, "image", IMAGE)
-            mask = torch.ones(batch, size, size, dtype=torch.long)
+            height, width = image_size or (getattr(model, "image", IMAGE),) * 2
+            mask = torch.ones(batch, height, width, dtype=torch.long)
             if batch > 1:
-                mask[1, size * 3 // 4:, :] = 0
-                mask[1, :, size * 5 // 8:] = 0
+                mask[1, height * 3 // 4:, :] = 0
+                mask[1, :, width * 5 // 8:] = 0
             if batch > 2:
-                mask[2, :, size * 7 // 8:] = 0
+                mask[2, :, width * 7 // 8:] = 0
             tensors.append(mask)
         elif kind == "latent":
-            tensors.append(torch.randn(batch, VAE_LATENT, VAE_LATENT_SIZE, VAE_LATENT_SIZE,
-                                       generator=gen))
+            height, width = image_size or (VAE_LATENT_SIZE, VAE_LATENT_SIZE)
+            tensors.append(torch.randn(batch, VAE_LATENT, height, width, generator=gen))
         elif kind == "image":
-            size = getattr(model, "image", IMAGE)
-            tensors.append(torch.randn(batch, CHANNELS, size, size, generator=gen))
+            height, width = image_size or (getattr(model, "image", IMAGE),) * 2
+            tensors.append(torch.randn(batch, CHANNELS, height, width, generator=gen))
     return tuple(tensors)
 
 
@@ -1762,6 +1763,11 @@ def main():
                         help="list the weights among the graph's inputs too")
     parser.add_argument("--external-data", action="store_true",
                         help="keep the weights in a file next to the model, as models over 2 GB must")
+    parser.add_argument("--dynamic-image", action="store_true",
+                        help="export the image's (or latent's) height and width dynamic too, "
+                        "as Hugging Face's and diffusers' ONNX exports declare them")
+    parser.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"),
+                        help="the reference images' (or latents') size, if not the traced one")
     parser.add_argument("--half", action="store_true",
                         help="the model as model.half() exports it (see to_half); the reference "
                         "stays f32 and has no fully padded sequence")
@@ -1775,6 +1781,11 @@ def main():
         inputs = given_inputs(model, inputs, args.ids, args.pixels)
     names = list(model.inputs)
     dynamic = {name: axes for name, (_, axes) in model.inputs.items()}
+    if args.dynamic_image:
+        image_axes = {"image": {2: "height", 3: "width"}, "latent": {2: "height", 3: "width"},
+                      "pixel_mask": {1: "height", 2: "width"}}
+        dynamic = {name: {**axes, **image_axes.get(model.inputs[name][0], {})}
+                   for name, axes in dynamic.items()}
     outputs = getattr(model, "outputs", {"output": getattr(model, "output_axes", {})})
     dynamic.update(outputs)
     # Exported with gradients enabled: under no_grad, nn.TransformerEncoderLayer
@@ -1794,6 +1805,9 @@ def main():
         exported = onnx.load(args.output)
         onnx.save_model(exported, args.output, save_as_external_data=True,
                         location=os.path.basename(args.output) + ".data", size_threshold=0)
+    if args.image_size:
+        inputs = example_inputs(model, seq=args.seq, past=args.past, fully_padded=not args.half,
+                                image_size=args.image_size)
     # The reference runs as the export traced the model: with gradients
     # (under no_grad, nn.TransformerEncoderLayer's fast path treats fully
     # padded rows differently from its exported graph).

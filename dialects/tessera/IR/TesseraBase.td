@@ -50,6 +50,9 @@ def Tessera_Dialect : Dialect {
     "::mlir::ArrayAttr":$dims,
     // Function: each named dim's compile-time bounds.
     "::mlir::DictionaryAttr":$dim_bounds,
+    // Function: the named dims computed from others, in order, each as
+    // "name = floor((numerator) / divisor)".
+    "::mlir::ArrayAttr":$derived_dims,
     // Dispatch: the kernel that computes it.
     "::mlir::SymbolRefAttr":$kernel,
     // Dispatch: the values of its kernel's params buffer, as expressions

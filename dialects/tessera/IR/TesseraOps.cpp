@@ -76,6 +76,21 @@ static int64_t staticProduct(ArrayRef<int64_t> shape) {
   return product;
 }
 
+std::optional<std::pair<int64_t, bool>> ResizeOp::getIntegerScale(float scale) {
+  auto integer = [](double value) -> std::optional<int64_t> {
+    double rounded = std::round(value);
+    if (rounded < 2 || rounded > (1 << 16) ||
+        std::abs(value - rounded) > 1e-6 * rounded)
+      return std::nullopt;
+    return static_cast<int64_t>(rounded);
+  };
+  if (std::optional<int64_t> up = integer(scale))
+    return std::pair(*up, false);
+  if (std::optional<int64_t> down = integer(1.0 / scale))
+    return std::pair(*down, true);
+  return std::nullopt;
+}
+
 LogicalResult ResizeOp::verify() {
   auto input = cast<RankedTensorType>(getInput().getType());
   auto result = cast<RankedTensorType>(getType());
@@ -87,16 +102,35 @@ LogicalResult ResizeOp::verify() {
            << scales.size() << " scales and rank " << result.getRank();
   for (auto [d, scale] : llvm::enumerate(scales)) {
     int64_t from = input.getDimSize(d), to = result.getDimSize(d);
+    if (scale == 0.0f) {
+      // The ratio of the sizes at run time; a dynamic result named by dims.
+      if (!ShapedType::isDynamic(from) ||
+          (ShapedType::isDynamic(to) &&
+           (!getDims() || getDims()->size() != scales.size())))
+        return emitOpError("dim ")
+               << d
+               << " has scale 0 (the ratio of the sizes at run time), "
+                  "which needs a dynamic input dim, and `dims` naming the "
+                  "result's dims where they are dynamic";
+      continue;
+    }
     if (!(scale > 0))
       return emitOpError("scale ")
              << scale << " of dim " << d << " is not positive";
     if (scale == 1.0f && from != to)
       return emitOpError("dim ")
              << d << " has scale 1 but size " << to << " from " << from;
-    if (scale != 1.0f &&
-        (ShapedType::isDynamic(from) || ShapedType::isDynamic(to)))
+    if (scale == 1.0f ||
+        (!ShapedType::isDynamic(from) && !ShapedType::isDynamic(to)))
+      continue;
+    // A dynamic axis: the result's size is the input's times an integer,
+    // or the floor of its quotient by one.
+    if (!ShapedType::isDynamic(from) || !ShapedType::isDynamic(to) ||
+        !getIntegerScale(scale))
       return emitOpError("resizes dim ")
-             << d << ", which must be static in the input and the result";
+             << d << " by " << scale
+             << "; a dynamic dim must be dynamic in the input and the result "
+                "and resized by an integer or its inverse";
   }
   return success();
 }

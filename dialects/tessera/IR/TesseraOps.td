@@ -470,7 +470,12 @@ def Tessera_ResizeOp : Tessera_Op<"resize", [Pure]> {
     rounded by `nearest` (ONNX's `nearest_mode`) and clamped to the input;
     `linear` interpolates between the two elements around the position
     clamped to `[0, Lin - 1]` (bilinear over two resized axes). Axes with a
-    scale of 1 are read as they are. Resized axes are static.
+    scale of 1 are read as they are. A resized axis is static, or dynamic
+    with a scale that is an integer `k` (the result `k · Lin`) or its
+    inverse (the result `floor(Lin / k)`), or dynamic with scale 0: `s` is
+    `Lout / Lin` at run time in f32 (ONNX's scale for given sizes), and a
+    dynamic result size is named by `dims` (expressions of named dims, as a
+    reshape's).
 
     ```mlir
     %up = tessera.resize %x scales = [1.0, 1.0, 2.0, 2.0] coordinates = asymmetric nearest = floor
@@ -487,11 +492,17 @@ def Tessera_ResizeOp : Tessera_Op<"resize", [Pure]> {
                        DefaultValuedAttr<Tessera_ResizeCoordinates,
                                          "::mlir::tessera::ResizeCoordinates::HalfPixel">:$coordinates,
                        DefaultValuedAttr<Tessera_NearestRounding,
-                                         "::mlir::tessera::NearestRounding::RoundPreferFloor">:$nearest);
+                                         "::mlir::tessera::NearestRounding::RoundPreferFloor">:$nearest,
+                       OptionalAttr<StrArrayAttr>:$dims);
   let results = (outs Tessera_FloatTensor:$result);
   let assemblyFormat = [{
     $input `scales` `=` $scales (`mode` `=` $mode^)? (`coordinates` `=` $coordinates^)?
     (`nearest` `=` $nearest^)? attr-dict `:` type($input) `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    /// `scale` as an integer k >= 2 and whether it is k's inverse (1 / k);
+    /// std::nullopt for any other scale.
+    static std::optional<std::pair<int64_t, bool>> getIntegerScale(float scale);
   }];
   let hasVerifier = 1;
 }

@@ -397,14 +397,12 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
   if (failed(checkWindowAttributes(location, spatial, strides, pads, dilations,
                                    groups)))
     return failure();
-  if (!weight.hasStaticShape() ||
-      llvm::any_of(input.getShape().drop_front(), ShapedType::isDynamic))
-    return emitOptionalError(
-        location,
-        "needs static channels, image and kernel (only the batch "
-        "may be dynamic), got input ",
-        formatShape(input.getShape()), " and weight ",
-        formatShape(weight.getShape()));
+  if (!weight.hasStaticShape() || input.isDynamicDim(1))
+    return emitOptionalError(location,
+                             "needs static channels and kernel (the batch and "
+                             "image may be dynamic), got input ",
+                             formatShape(input.getShape()), " and weight ",
+                             formatShape(weight.getShape()));
   int64_t channels = input.getDimSize(1), outChannels = weight.getDimSize(0);
   if (channels != weight.getDimSize(1) * groups || outChannels % groups != 0)
     return emitOptionalError(location, "has ", channels, " input and ",
@@ -421,6 +419,10 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
   }
   SmallVector<int64_t> shape = {input.getDimSize(0), outChannels};
   for (int64_t d = 0; d < spatial; ++d) {
+    if (input.isDynamicDim(2 + d)) {
+      shape.push_back(ShapedType::kDynamic);
+      continue;
+    }
     int64_t size =
         getOutputSize(input.getDimSize(2 + d), weight.getDimSize(2 + d),
                       strides[d], pads[d], pads[spatial + d], dilations[d]);
@@ -470,10 +472,10 @@ LogicalResult PoolOp::inferReturnTypes(MLIRContext *,
     return emitOptionalError(location, "needs ", spatial,
                              " kernel sizes of at least 1, got ",
                              kernel.size());
-  if (llvm::any_of(input.getShape().drop_front(), ShapedType::isDynamic))
+  if (input.isDynamicDim(1))
     return emitOptionalError(location,
-                             "needs static channels and image "
-                             "(only the batch may be dynamic), got ",
+                             "needs static channels (the batch and image "
+                             "may be dynamic), got ",
                              formatShape(input.getShape()));
   // Each output element reads its whole window: a crafted one of 10^10
   // positions would run for hours.
@@ -490,6 +492,10 @@ LogicalResult PoolOp::inferReturnTypes(MLIRContext *,
       return emitOptionalError(location, "pads axis ", 2 + d, " by ", pads[d],
                                " and ", pads[spatial + d],
                                ", not less than its window of ", kernel[d]);
+    if (input.isDynamicDim(2 + d)) {
+      shape.push_back(ShapedType::kDynamic);
+      continue;
+    }
     int64_t size =
         getOutputSize(input.getDimSize(2 + d), kernel[d], strides[d], pads[d],
                       pads[spatial + d], dilations[d], adaptor.getCeilMode());

@@ -161,24 +161,177 @@ static int64_t extremeValue(const DimExpr &expr, ArrayRef<DimSymbol> symbols,
   return value;
 }
 
+/// The [min, max] a `tessera.dim_bounds` states for `name`, or null.
+static DenseI64ArrayAttr statedRange(DictionaryAttr bounds, StringRef name) {
+  auto range =
+      bounds ? dyn_cast_or_null<DenseI64ArrayAttr>(bounds.get(name)) : nullptr;
+  return range && range.size() == 2 ? range : nullptr;
+}
+
 void SymbolicShapes::readBoundsAttribute(func::FuncOp function) {
   auto bounds = TesseraDialect::DimBoundsAttrHelper(function->getContext())
                     .getAttr(function);
-  if (!bounds)
-    return;
   for (DimSymbol &symbol : symbols_)
-    if (auto range =
-            dyn_cast_or_null<DenseI64ArrayAttr>(bounds.get(symbol.name));
-        range && range.size() == 2) {
-      symbol.lower = range[0];
-      symbol.upper = range[1];
-    }
+    if (DenseI64ArrayAttr range = statedRange(bounds, symbol.name);
+        range && !symbol.isDerived())
+      std::tie(symbol.lower, symbol.upper) = std::pair(range[0], range[1]);
+  boundDerivedDims(bounds);
+}
+
+/// floor(a / b) for b > 0 (C++ division truncates towards 0).
+static int64_t floorDivide(int64_t a, int64_t b) {
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+void SymbolicShapes::boundDerivedDims(DictionaryAttr stated) {
+  // A derived dim's numerator mentions only the dims before it.
+  for (DimSymbol &symbol : symbols_)
+    if (symbol.isDerived())
+      boundDerivedDim(symbol, stated);
+}
+
+void SymbolicShapes::boundDerivedDim(DimSymbol &symbol, DictionaryAttr stated) {
+  symbol.lower = std::max(
+      symbol.least, floorDivide(lowerBound(symbol.numerator), symbol.divisor));
+  symbol.upper =
+      isBounded(symbol.numerator)
+          ? std::max(symbol.lower,
+                     floorDivide(upperBound(symbol.numerator), symbol.divisor))
+          : 0;
+  // Narrowed where the graph ties the dim to a size.
+  if (DenseI64ArrayAttr range = statedRange(stated, symbol.name)) {
+    symbol.lower = std::max(symbol.lower, range[0]);
+    symbol.upper =
+        symbol.upper > 0 ? std::min(symbol.upper, range[1]) : range[1];
+  }
 }
 
 bool SymbolicShapes::isBounded(const DimExpr &expr) const {
   return llvm::all_of(expr.collectSymbols(), [&](unsigned symbol) {
-    return symbols_[symbol].upper > 0;
+    const DimSymbol &dim = symbols_[symbol];
+    return dim.isDerived() ? isBounded(dim.numerator) : dim.upper > 0;
   });
+}
+
+std::optional<DimExpr> SymbolicShapes::floorDiv(const DimExpr &numerator,
+                                                int64_t divisor) {
+  assert(divisor > 0 && "floor division by a positive number only");
+  // numerator = divisor * exact + rest + constant, where the divisor
+  // divides no term of rest: floor(numerator / divisor) = exact +
+  // floor(constant / divisor) + floor((rest + constant mod divisor) /
+  // divisor), the last a derived dim unless rest is 0.
+  DimExpr exact = DimExpr::constant(0), rest = DimExpr::constant(0);
+  int64_t constant = 0;
+  for (const DimExpr::Term &term : numerator.getTerms()) {
+    DimExpr product = DimExpr::constant(1);
+    for (unsigned symbol : term.symbols)
+      product = product * DimExpr::symbol(symbol);
+    if (term.symbols.empty())
+      constant += term.coefficient;
+    else if (term.coefficient % divisor == 0)
+      exact = exact + product * DimExpr::constant(term.coefficient / divisor);
+    else
+      rest = rest + product * DimExpr::constant(term.coefficient);
+  }
+  int64_t whole = floorDivide(constant, divisor);
+  DimExpr result = exact + DimExpr::constant(whole);
+  if (rest.isConstant())
+    return result;
+  rest = rest + DimExpr::constant(constant - whole * divisor);
+  // Named dims are positive: a rest that only subtracts them is negative,
+  // floor(rest / d) = -floor((d - 1 - rest) / d), a derived dim of a
+  // positive numerator; one that adds some and subtracts others has no
+  // sign the bounds could follow.
+  auto negative = [](const DimExpr::Term &t) { return t.coefficient < 0; };
+  bool allNegative = true, anyNegative = false;
+  for (const DimExpr::Term &term : rest.getTerms())
+    if (!term.symbols.empty()) {
+      allNegative &= negative(term);
+      anyNegative |= negative(term);
+    }
+  if (allNegative) {
+    std::optional<DimExpr> up =
+        floorDiv(DimExpr::constant(divisor - 1) - rest, divisor);
+    if (!up)
+      return std::nullopt;
+    return result - *up;
+  }
+  if (anyNegative)
+    return std::nullopt;
+  for (auto [id, symbol] : llvm::enumerate(symbols_))
+    if (symbol.isDerived() && symbol.divisor == divisor &&
+        symbol.numerator == rest)
+      return result + DimExpr::symbol(id);
+  // Named after the input dim it comes from: height_1, height_2, ...
+  unsigned root = rest.collectSymbols().front();
+  while (symbols_[root].isDerived())
+    root = symbols_[root].numerator.collectSymbols().front();
+  std::string name;
+  for (int n = 1; name.empty() || lookupSymbol(name); ++n)
+    name = symbols_[root].name + "_" + std::to_string(n);
+  symbols_.push_back({name, 0, 0, rest, divisor});
+  boundDerivedDim(symbols_.back(), {});
+  return result + DimExpr::symbol(symbols_.size() - 1);
+}
+
+SmallVector<unsigned>
+SymbolicShapes::collectInputDims(const DimExpr &expr) const {
+  SmallVector<unsigned> inputs;
+  for (unsigned id : expr.collectSymbols())
+    if (symbols_[id].isDerived())
+      llvm::append_range(inputs, collectInputDims(symbols_[id].numerator));
+    else
+      inputs.push_back(id);
+  llvm::sort(inputs);
+  inputs.erase(llvm::unique(inputs), inputs.end());
+  return inputs;
+}
+
+std::string SymbolicShapes::formatDefinition(const DimSymbol &symbol) const {
+  return "floor((" + format(symbol.numerator) + ") / " +
+         std::to_string(symbol.divisor) + ")";
+}
+
+void SymbolicShapes::writeDerivedDims(func::FuncOp function) const {
+  Builder builder(function.getContext());
+  SmallVector<Attribute> definitions;
+  for (const DimSymbol &symbol : symbols_)
+    if (symbol.isDerived())
+      definitions.push_back(builder.getStringAttr(symbol.name + " = " +
+                                                  formatDefinition(symbol)));
+  TesseraDialect::DerivedDimsAttrHelper helper(function.getContext());
+  if (definitions.empty())
+    helper.removeAttr(function);
+  else
+    helper.setAttr(function, builder.getArrayAttr(definitions));
+}
+
+LogicalResult SymbolicShapes::readDerivedDims(func::FuncOp function) {
+  auto definitions =
+      TesseraDialect::DerivedDimsAttrHelper(function.getContext())
+          .getAttr(function);
+  if (!definitions)
+    return success();
+  for (Attribute attribute : definitions) {
+    auto text = dyn_cast<StringAttr>(attribute);
+    StringRef name, definition, numerator, divisorText;
+    if (text)
+      std::tie(name, definition) = text.getValue().split(" = ");
+    int64_t divisor = 0;
+    if (definition.consume_front("floor((") && definition.consume_back(")"))
+      std::tie(numerator, divisorText) = definition.rsplit(") / ");
+    std::optional<DimExpr> parsed =
+        numerator.empty() ? std::nullopt : parse(numerator);
+    if (!parsed || divisorText.getAsInteger(10, divisor) || divisor < 1 ||
+        lookupSymbol(name.trim()) || name.trim().empty())
+      return function.emitError()
+             << "has derived dim " << attribute
+             << "; each must be \"name = floor((numerator) / divisor)\" with "
+                "a new name and a divisor of at least 1";
+    symbols_.push_back({name.trim().str(), 0, 0, *parsed, divisor});
+  }
+  boundDerivedDims({});
+  return success();
 }
 
 int64_t SymbolicShapes::upperBound(const DimExpr &expr) const {
@@ -254,6 +407,8 @@ LogicalResult SymbolicShapes::analyze(func::FuncOp function) {
     }
     shapes_[argument] = shape;
   }
+  if (failed(readDerivedDims(function)))
+    return failure();
   WalkResult result = function.walk<WalkOrder::PreOrder>([&](Operation *op) {
     if (isa<func::FuncOp>(op))
       return WalkResult::advance();
@@ -465,6 +620,62 @@ static SymbolicShape reducedShape(ArrayRef<DimExpr> input,
   return shape;
 }
 
+/// The positions a window of `kernel` (dilated) takes along an axis of
+/// `size` padded by `padBegin` and `padEnd` at `stride`: floor((span - 1) /
+/// stride) + 1 of span = size + pads - dilation (kernel - 1), rounded up
+/// with ceil_mode (the static rule is windowStarts in
+/// TesseraShapeInference.cpp).
+FailureOr<SymbolicShape> SymbolicShapes::windowedShape(Operation *op) {
+  auto conv = dyn_cast<ConvOp>(op);
+  auto pool = dyn_cast<PoolOp>(op);
+  Value input = conv ? conv.getInput() : pool.getInput();
+  const SymbolicShape &in = getShape(input);
+  int64_t spatial = static_cast<int64_t>(in.size()) - 2;
+  ArrayRef<int64_t> strides = conv ? conv.getStrides() : pool.getStrides();
+  ArrayRef<int64_t> pads = conv ? conv.getPads() : pool.getPads();
+  ArrayRef<int64_t> dilations =
+      conv ? conv.getDilations() : pool.getDilations();
+  bool ceilMode = pool && pool.getCeilMode();
+  auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+  SymbolicShape shape = {in[0], DimExpr::constant(resultType.getDimSize(1))};
+  for (int64_t d = 0; d < spatial; ++d) {
+    int64_t kernel = conv ? cast<RankedTensorType>(conv.getWeight().getType())
+                                .getDimSize(2 + d)
+                          : pool.getKernel()[d];
+    int64_t stride = strides[d], padEnd = pads[spatial + d];
+    int64_t reach = dilations[d] * (kernel - 1) + 1;
+    // Rounded up, the last window must start inside the input or its
+    // front padding; over a dynamic axis that must hold for every size.
+    if (ceilMode && !in[2 + d].isConstant() && padEnd + stride > reach)
+      return failNoShape(op, "ceil_mode over dynamic axis " + Twine(2 + d) +
+                                 ", where the last window may start in the "
+                                 "end padding");
+    DimExpr last = in[2 + d] + DimExpr::constant(pads[d] + padEnd - reach +
+                                                 (ceilMode ? stride - 1 : 0));
+    std::optional<DimExpr> starts = floorDiv(last, stride);
+    if (!starts)
+      return failNoShape(op, "the positions along axis " + Twine(2 + d) +
+                                 " are the floor of a quotient of no "
+                                 "known sign");
+    DimExpr positions = *starts + DimExpr::constant(1);
+    // At least one position: a derived dim d in d + c is at least 1 - c.
+    int64_t offset = 0;
+    for (const DimExpr::Term &term : positions.getTerms())
+      if (term.symbols.empty())
+        offset = term.coefficient;
+    DimExpr variable = positions - DimExpr::constant(offset);
+    if (variable.isMonomial() && !variable.isConstant() &&
+        variable.getCoefficient() == 1 && variable.getSymbols().size() == 1 &&
+        symbols_[variable.getSymbols().front()].isDerived()) {
+      DimSymbol &symbol = symbols_[variable.getSymbols().front()];
+      symbol.least = std::max(symbol.least, 1 - offset);
+      symbol.lower = std::max(symbol.lower, symbol.least);
+    }
+    shape.push_back(positions);
+  }
+  return shape;
+}
+
 /// The shape of an op's result from its operands' shapes.
 FailureOr<SymbolicShape> SymbolicShapes::inferShape(Operation *op) {
   auto shapeOf = [&](Value v) -> const SymbolicShape & { return getShape(v); };
@@ -493,13 +704,8 @@ FailureOr<SymbolicShape> SymbolicShapes::inferShape(Operation *op) {
         shape.back() = shapeOf(linear.getWeight())[0];
         return Result(shape);
       })
-      .Case<ConvOp, PoolOp>([&](auto windowed) -> Result {
-        // All but the batch is static (the verifiers).
-        SymbolicShape shape = {shapeOf(windowed.getInput())[0]};
-        for (int64_t size : windowed.getType().getShape().drop_front())
-          shape.push_back(DimExpr::constant(size));
-        return Result(shape);
-      })
+      .Case<ConvOp, PoolOp>(
+          [&](auto windowed) -> Result { return windowedShape(windowed); })
       .Case<AttentionOp>([&](AttentionOp attention) -> Result {
         const SymbolicShape &q = shapeOf(attention.getQuery());
         const SymbolicShape &v = shapeOf(attention.getValue());
@@ -549,11 +755,30 @@ FailureOr<SymbolicShape> SymbolicShapes::inferShape(Operation *op) {
         return Result(SymbolicShape{*length});
       })
       .Case<ResizeOp>([&](ResizeOp resize) -> Result {
-        // Resized dims are static (the verifier); the others the input's.
+        // A dynamic resized dim is scaled by an integer or its inverse
+        // (the verifier); static ones are the type's.
         SymbolicShape shape(shapeOf(resize.getInput()));
-        for (auto [d, size] : llvm::enumerate(resize.getType().getShape()))
-          if (!ShapedType::isDynamic(size))
-            shape[d] = DimExpr::constant(size);
+        if (std::optional<ArrayAttr> dims = resize.getDims()) {
+          FailureOr<SymbolicShape> named = parseDims(resize, *dims);
+          if (failed(named))
+            return failure();
+          for (auto [d, scale] : llvm::enumerate(resize.getScales()))
+            if (scale == 0.0f)
+              shape[d] = (*named)[d]; // static ones are the type's anyway
+        }
+        for (auto [d, scale] : llvm::enumerate(resize.getScales())) {
+          auto integer = ResizeOp::getIntegerScale(scale);
+          if (!integer || shape[d].isConstant())
+            continue;
+          std::optional<DimExpr> size =
+              integer->second ? floorDiv(shape[d], integer->first)
+                              : shape[d] * DimExpr::constant(integer->first);
+          if (!size)
+            return failNoShape(op, "dim " + Twine(d) +
+                                       " is the floor of a quotient of no "
+                                       "known sign");
+          shape[d] = *size;
+        }
         return Result(shape);
       })
       .Case<ScatterNDOp>([&](ScatterNDOp scatter) -> Result {

@@ -11,6 +11,7 @@
 
 #include "dialects/tessera/Shapes/DimExpr.h"
 
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/DenseMap.h"
@@ -47,6 +48,16 @@ struct DimSymbol {
   std::string name;
   int64_t lower = 1;
   int64_t upper = 0; ///< 0 while unknown
+  /// A derived dim is not given by an input: the runtime computes it as
+  /// floor(numerator / divisor) from the dims before it (the positions a
+  /// strided window takes over a dynamic image). Its bounds follow from the
+  /// numerator's. `divisor` is 0 for a dim an input gives.
+  DimExpr numerator = DimExpr::constant(0);
+  int64_t divisor = 0;
+  /// The least value the graph allows a derived dim (a window must find
+  /// at least one position); the runtime refuses inputs that give less.
+  int64_t least = 0;
+  bool isDerived() const { return divisor > 0; }
 };
 
 /// Symbolic shapes of every tensor value in a function. Dynamic dimensions
@@ -70,7 +81,26 @@ public:
 
   /// Sets the bounds of the named dims listed by `function`'s attribute
   /// `tessera.dim_bounds` ({seq = array<i64: 1, 512>}); others keep theirs.
+  /// Derived dims then take the bounds their definitions give.
   void readBoundsAttribute(func::FuncOp function);
+  /// Sets each derived dim's bounds from its numerator's (at least 0),
+  /// narrowed by `stated` (a `tessera.dim_bounds`) where it names the dim.
+  void boundDerivedDims(DictionaryAttr stated);
+
+  /// floor(numerator / divisor) (divisor > 0) as an expression of named
+  /// dims: exact where the divisor divides every term but a constant;
+  /// otherwise a derived named dim for the rest, created on first use
+  /// (`height_1` = floor((height + 1) / 2)). std::nullopt where the rest
+  /// both adds and subtracts named dims (its sign unknown).
+  std::optional<DimExpr> floorDiv(const DimExpr &numerator, int64_t divisor);
+  /// The named dims that inputs give and `expr` depends on, through the
+  /// derived ones (sorted).
+  SmallVector<unsigned> collectInputDims(const DimExpr &expr) const;
+  /// A derived dim's definition as text: `floor((height + 1) / 2)`.
+  std::string formatDefinition(const DimSymbol &symbol) const;
+  /// Records the derived dims in `function`'s `tessera.derived_dims`, so
+  /// that later analyses name them alike (none: the attribute is removed).
+  void writeDerivedDims(func::FuncOp function) const;
   /// Whether every named dim in `expr` has an upper bound.
   bool isBounded(const DimExpr &expr) const;
 
@@ -119,7 +149,10 @@ private:
   FailureOr<SymbolicShape> inferShape(Operation *op);
   FailureOr<SymbolicShape> reshapeShape(ReshapeOp reshape);
   FailureOr<SymbolicShape> broadcastShape(BroadcastOp broadcast);
+  FailureOr<SymbolicShape> windowedShape(Operation *op);
   LogicalResult setShape(Value value, SymbolicShape shape);
+  LogicalResult readDerivedDims(func::FuncOp function);
+  void boundDerivedDim(DimSymbol &symbol, DictionaryAttr stated);
 
   llvm::DenseMap<Value, SymbolicShape> shapes_;
   SmallVector<DimSymbol> symbols_;

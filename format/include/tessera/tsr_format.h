@@ -21,7 +21,7 @@
 namespace tessera::tsr {
 
 /// Bumped on every incompatible change of the header or the schema.
-constexpr uint32_t kFormatVersion = 4;
+constexpr uint32_t kFormatVersion = 5;
 constexpr char kMagic[8] = {'T', 'E', 'S', 'S', 'E', 'R', 'A', '\0'};
 constexpr uint64_t kHeaderSize = 64;
 /// Alignment of the weights section and of every buffer offset in it and in

@@ -378,10 +378,10 @@ func.func @conv_stride(%x: tensor<1x2x8x8xf32>, %w: tensor<4x2x3x3xf32>) {
 
 // -----
 
-func.func @conv_dynamic_image(%x: tensor<1x2x?x8xf32>, %w: tensor<4x2x3x3xf32>) {
-  // expected-error @+2 {{needs static channels, image and kernel (only the batch may be dynamic), got input 1x2x?x8 and weight 4x2x3x3}}
+func.func @conv_dynamic_channels(%x: tensor<1x?x8x8xf32>, %w: tensor<4x2x3x3xf32>) {
+  // expected-error @+2 {{needs static channels and kernel (the batch and image may be dynamic), got input 1x?x8x8 and weight 4x2x3x3}}
   // expected-error @+1 {{failed to infer returned types}}
-  %0 = tessera.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x2x?x8xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x?x6xf32>
+  %0 = tessera.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x?x8x8xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32>
   return
 }
 
@@ -432,10 +432,10 @@ func.func @pool_pad_past_window(%x: tensor<1x2x8x8xf32>) {
 
 // -----
 
-func.func @pool_dynamic_image(%x: tensor<1x2x?x8xf32>) {
-  // expected-error @+2 {{needs static channels and image (only the batch may be dynamic), got 1x2x?x8}}
+func.func @pool_dynamic_channels(%x: tensor<1x?x8x8xf32>) {
+  // expected-error @+2 {{needs static channels (the batch and image may be dynamic), got 1x?x8x8}}
   // expected-error @+1 {{failed to infer returned types}}
-  %0 = tessera.pool %x max {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : tensor<1x2x?x8xf32> -> tensor<1x2x?x4xf32>
+  %0 = tessera.pool %x max {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : tensor<1x?x8x8xf32> -> tensor<1x?x4x4xf32>
   return
 }
 
@@ -887,9 +887,9 @@ func.func @resize_scale_count(%x: tensor<2x4x8xf32>) {
 
 // -----
 
-func.func @resize_dynamic(%x: tensor<2x?xf32>) {
-  // expected-error @+1 {{resizes dim 1, which must be static in the input and the result}}
-  %0 = tessera.resize %x scales = [1.0, 2.0] : tensor<2x?xf32> -> tensor<2x?xf32>
+func.func @resize_static_to_dynamic(%x: tensor<2x4xf32>) {
+  // expected-error @+1 {{resizes dim 1 by 2.000000e+00; a dynamic dim must be dynamic in the input and the result and resized by an integer or its inverse}}
+  %0 = tessera.resize %x scales = [1.0, 2.0] : tensor<2x4xf32> -> tensor<2x?xf32>
   return
 }
 
@@ -898,5 +898,29 @@ func.func @resize_dynamic(%x: tensor<2x?xf32>) {
 func.func @resize_unit_scale(%x: tensor<2x8xf32>) {
   // expected-error @+1 {{dim 0 has scale 1 but size 3 from 2}}
   %0 = tessera.resize %x scales = [1.0, 2.0] : tensor<2x8xf32> -> tensor<3x16xf32>
+  return
+}
+
+// -----
+
+func.func @resize_dynamic_by_a_fraction(%x: tensor<1x2x?x8xf32>) {
+  // expected-error @+1 {{resizes dim 2 by 1.500000e+00; a dynamic dim must be dynamic in the input and the result and resized by an integer or its inverse}}
+  %0 = tessera.resize %x scales = [1.0, 1.0, 1.5, 1.0] : tensor<1x2x?x8xf32> -> tensor<1x2x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @resize_at_run_time_unnamed(%x: tensor<1x2x?x8xf32>) {
+  // expected-error @+1 {{dim 2 has scale 0 (the ratio of the sizes at run time), which needs a dynamic input dim, and `dims` naming the result's dims where they are dynamic}}
+  %0 = tessera.resize %x scales = [1.0, 1.0, 0.0, 1.0] : tensor<1x2x?x8xf32> -> tensor<1x2x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @resize_static_at_run_time(%x: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{dim 2 has scale 0 (the ratio of the sizes at run time), which needs a dynamic input dim}}
+  %0 = tessera.resize %x scales = [1.0, 1.0, 0.0, 1.0] : tensor<1x2x4x8xf32> -> tensor<1x2x6x8xf32>
   return
 }

@@ -264,6 +264,21 @@ func.func @conv(%x: tensor<?x8x16x16xf32>, %w: tensor<4x8x3x3xf32>, %b: tensor<4
 
 // -----
 
+// Over a dynamic image the positions are dynamic; channels and kernel
+// stay static.
+// CHECK-LABEL: func @conv_and_pool_dynamic_image
+// CHECK: tessera.conv {{.*}} -> tensor<?x6x?x?xf32>
+// CHECK: tessera.pool {{.*}} : tensor<?x6x?x?xf32> -> tensor<?x6x?x?xf32>
+func.func @conv_and_pool_dynamic_image(%x: tensor<?x8x?x?xf32>, %g: tensor<6x4x7x7xf32>) {
+  %0 = tessera.conv %x, %g {strides = array<i64: 2, 2>, pads = array<i64: 3, 3, 3, 3>, dilations = array<i64: 1, 1>, groups = 2 : i64}
+      : (tensor<?x8x?x?xf32>, tensor<6x4x7x7xf32>) -> tensor<?x6x?x?xf32>
+  %1 = tessera.pool %0 max {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>}
+      : tensor<?x6x?x?xf32> -> tensor<?x6x?x?xf32>
+  return
+}
+
+// -----
+
 // CHECK-LABEL: func @pool
 // CHECK: tessera.pool %{{.*}} max {dilations = array<i64: 1, 1>, kernel = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : tensor<?x8x16x16xf32> -> tensor<?x8x8x8xf32>
 // CHECK: tessera.pool %{{.*}} average {ceil_mode, count_include_pad, {{.*}}} : tensor<?x8x16x16xf32> -> tensor<?x8x6x6xf32>
@@ -385,6 +400,19 @@ func.func @dequantize(%q4: tensor<24x8xi32>, %s4: tensor<24x2xf16>, %q8: tensor<
 func.func @rotary(%x: tensor<?x4x?x16xf32>, %c: tensor<1x1x?x16xf32>, %t: tensor<?x16xf32>) {
   %0 = tessera.rotary %x, %c, %c : (tensor<?x4x?x16xf32>, tensor<1x1x?x16xf32>, tensor<1x1x?x16xf32>) -> tensor<?x4x?x16xf32>
   %1 = tessera.rotary %x, %t, %t {interleaved} : (tensor<?x4x?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>) -> tensor<?x4x?x16xf32>
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func @resize_dynamic
+// CHECK: tessera.resize %{{.*}} scales = [1.000000e+00, 1.000000e+00, 2.000000e+00, 5.000000e-01] : tensor<?x4x?x?xf32> -> tensor<?x4x?x?xf32>
+// CHECK: tessera.resize %{{.*}} scales = [1.000000e+00, 1.000000e+00, 0.000000e+00, 0.000000e+00] {dims = ["batch", "4", "h", "7"]} : tensor<?x4x?x?xf32> -> tensor<?x4x?x7xf32>
+func.func @resize_dynamic(%x: tensor<?x4x?x?xf32>) {
+  // By an integer and its inverse: 2 H and floor(W / 2).
+  %0 = tessera.resize %x scales = [1.0, 1.0, 2.0, 0.5] : tensor<?x4x?x?xf32> -> tensor<?x4x?x?xf32>
+  // To sizes known at run time (named) or fixed: the ratio at run time.
+  %1 = tessera.resize %x scales = [1.0, 1.0, 0.0, 0.0] {dims = ["batch", "4", "h", "7"]} : tensor<?x4x?x?xf32> -> tensor<?x4x?x7xf32>
   return
 }
 

@@ -106,13 +106,22 @@ def main():
     parser.add_argument("--opset", type=int, default=17)
     parser.add_argument("-o", dest="output", required=True)
     parser.add_argument("--reference", required=True)
+    parser.add_argument("--dynamic-image", action="store_true",
+                        help="export the spatial axes dynamic too (height, width; frames)")
+    parser.add_argument("--size", type=int, nargs="+",
+                        help="the reference input's spatial size, if not the traced one")
     args = parser.parse_args()
     torch.manual_seed(0)
     model, x = MODULES[args.module]()
     model.eval()
+    axes = {0: "batch"}
+    if args.dynamic_image:
+        axes.update({2: "frames"} if x.dim() == 3 else {2: "height", 3: "width"})
     torch.onnx.export(model, (x,), args.output, opset_version=args.opset,
                       input_names=["x"], output_names=["y"],
-                      dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
+                      dynamic_axes={"x": axes, "y": axes if args.module != "resize" else {0: "batch"}})
+    if args.size:
+        x = torch.randn(*x.shape[:2], *args.size, generator=torch.Generator().manual_seed(1))
     os.makedirs(args.reference, exist_ok=True)
     np.save(os.path.join(args.reference, "x.npy"), x.numpy())
     with torch.no_grad():
