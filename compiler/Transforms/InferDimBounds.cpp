@@ -130,9 +130,9 @@ struct InferDimBoundsPass
            << "broadcasts '" << shapes.format(dim)
            << "', computed from the input sizes, against a static dim of "
            << size << ": the graph holds only for input sizes that give "
-           << size
-           << "; export with a fixed image size, or fix the input "
-              "sizes with --dim";
+           << size << "; compile for one size with "
+           << shapes.formatFixingFlags(dim)
+           << ", or export with a fixed image size";
   }
 
   /// An iota that a gather reads as indices into an axis of N rows: its
@@ -179,9 +179,15 @@ struct InferDimBoundsPass
     std::optional<unsigned> id = singleSymbol(extents.front());
     if (id && shapes.getSymbols()[*id].isDerived())
       return;
+    // Lower bounds hold only for sums of named dims: one that subtracts a
+    // dim needs its upper bound, unknown here (a pad to a window multiple,
+    // 4*height_2 - height).
     bool restNonEmpty =
         llvm::any_of(llvm::drop_begin(extents), [&](const DimExpr &extent) {
-          return shapes.lowerBound(extent) > 0;
+          bool adds = llvm::all_of(extent.getTerms(), [](auto &term) {
+            return term.symbols.empty() || term.coefficient > 0;
+          });
+          return adds && shapes.lowerBound(extent) > 0;
         });
     if (!id || !restNonEmpty || extents.size() < 2)
       return;

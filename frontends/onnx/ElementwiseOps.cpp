@@ -49,7 +49,8 @@ int64_t sourceIndex(int64_t flat, ArrayRef<int64_t> result,
   return index;
 }
 
-using KnownFold = std::optional<DimExpr> (*)(const DimExpr &, const DimExpr &);
+using KnownFold =
+    function_ref<std::optional<DimExpr>(const DimExpr &, const DimExpr &)>;
 
 /// Whether adding or multiplying `a` and `b` as dim expressions stays far
 /// from int64 overflow: every coefficient below 2^31 in magnitude. Known
@@ -130,7 +131,8 @@ LogicalResult convertMul(NodeContext &node) {
 LogicalResult convertDiv(NodeContext &node) {
   if (isa<FloatType>(node.elementType(0)))
     return convertBinary<DivOp>(node, nullptr);
-  return convertBinary<DivOp>(node, [](const DimExpr &a, const DimExpr &b) {
+  SymbolicShapes &shapes = node.graph().shapes();
+  return convertBinary<DivOp>(node, [&](const DimExpr &a, const DimExpr &b) {
     if (!foldsSafely(a, b))
       return std::optional<DimExpr>();
     if (a.isConstant() && b.isConstant() && b.getCoefficient() != 0) {
@@ -138,7 +140,13 @@ LogicalResult convertDiv(NodeContext &node) {
       return std::optional<DimExpr>(
           DimExpr::constant(a.getCoefficient() / b.getCoefficient()));
     }
-    return a.divide(b);
+    if (std::optional<DimExpr> exact = a.divide(b))
+      return exact;
+    // A size by a positive number (`height // 16`): truncation is the
+    // floor where the size cannot be negative, a derived dim.
+    if (b.isConstant() && b.getCoefficient() > 0 && shapes.lowerBound(a) >= 0)
+      return shapes.floorDiv(a, b.getCoefficient());
+    return std::optional<DimExpr>();
   });
 }
 LogicalResult convertPow(NodeContext &node) {
@@ -169,10 +177,20 @@ LogicalResult convertMod(NodeContext &node) {
     return node.emitError() << (isFloat ? "on floats needs fmod = 1"
                                         : "with fmod = 1 on integers (C "
                                           "remainder) is not supported");
-  return convertBinary<ModOp>(node, [](const DimExpr &a, const DimExpr &b) {
-    if (!a.isConstant() || !b.isConstant() || b.getCoefficient() == 0 ||
-        !foldsSafely(a, b))
+  SymbolicShapes &shapes = node.graph().shapes();
+  return convertBinary<ModOp>(node, [&](const DimExpr &a, const DimExpr &b) {
+    if (!b.isConstant() || b.getCoefficient() == 0 || !foldsSafely(a, b))
       return std::optional<DimExpr>();
+    // A size modulo a positive number (the padding to a window multiple,
+    // (w - H % w) % w): a - b floor(a / b), the remainder taking the
+    // divisor's sign as ONNX's integer Mod does.
+    if (!a.isConstant()) {
+      std::optional<DimExpr> quotient =
+          b.getCoefficient() > 0 ? shapes.floorDiv(a, b.getCoefficient())
+                                 : std::nullopt;
+      return quotient ? std::optional<DimExpr>(a - b * *quotient)
+                      : std::nullopt;
+    }
     int64_t r = a.getCoefficient() % b.getCoefficient();
     if (r != 0 && (r < 0) != (b.getCoefficient() < 0))
       r += b.getCoefficient();

@@ -430,6 +430,32 @@ LogicalResult convertTranspose(NodeContext &node) {
     node.forwardInput(0, 0);
     return success();
   }
+  // Known values (shape arithmetic) are transposed here.
+  if (const ImportedValue &value = node.info(0);
+      value.known && static_cast<int64_t>(permutation.size()) == rank &&
+      llvm::all_of(permutation,
+                   [&](int64_t p) { return p >= 0 && p < rank; })) {
+    ArrayRef<int64_t> dims = value.type.getShape();
+    SmallVector<int64_t> shape;
+    for (int64_t p : permutation)
+      shape.push_back(dims[p]);
+    SmallVector<DimExpr> elements;
+    for (int64_t flat = 0, e = value.known->size(); flat < e; ++flat) {
+      // Output index (row-major in `shape`) -> input index -> offset.
+      SmallVector<int64_t> index(rank);
+      for (int64_t d = rank - 1, rest = flat; d >= 0; --d) {
+        index[permutation[d]] = rest % shape[d];
+        rest /= shape[d];
+      }
+      int64_t source = 0;
+      for (int64_t d = 0; d < rank; ++d)
+        source = source * dims[d] + index[d];
+      elements.push_back((*value.known)[source]);
+    }
+    node.setKnownOutput(0, value.type.getElementType(), shape,
+                        std::move(elements));
+    return success();
+  }
   FailureOr<Value> x = node.input(0);
   if (failed(x))
     return failure();
@@ -466,6 +492,60 @@ LogicalResult convertSlice(NodeContext &node) {
     steps = *s;
   } else {
     steps.assign(axes.size(), 1);
+  }
+  // A known tensor (shape values; PyTorch's F.pad reverses its pads as a
+  // [n, 2] tensor sliced with a step of -1) is sliced here, with any step,
+  // clamped as ONNX clamps: to [0, size] going forward, [-1, size - 1]
+  // going back.
+  auto isConstant = [](const DimExpr &d) { return d.isConstant(); };
+  if (const ImportedValue &value = node.info(0);
+      value.known && llvm::all_of(*starts, isConstant) &&
+      llvm::all_of(*ends, isConstant) && !llvm::is_contained(steps, 0)) {
+    ArrayRef<int64_t> dims = value.type.getShape();
+    SmallVector<SmallVector<int64_t>> picked;
+    for (int64_t size : dims)
+      picked.push_back(llvm::to_vector(llvm::seq<int64_t>(0, size)));
+    for (auto [i, axis] : llvm::enumerate(axes)) {
+      FailureOr<int64_t> a = node.normalizeAxis(axis, rank);
+      const DimExpr &startAt = (*starts)[i], &endAt = (*ends)[i];
+      if (failed(a))
+        return failure();
+      int64_t size = dims[*a], step = steps[i];
+      auto place = [&](int64_t p, int64_t low, int64_t high) {
+        return std::clamp<int64_t>(p < 0 ? p + size : p, low, high);
+      };
+      int64_t first = step > 0 ? place(startAt.getCoefficient(), 0, size)
+                               : place(startAt.getCoefficient(), -1, size - 1);
+      int64_t last = step > 0 ? place(endAt.getCoefficient(), 0, size)
+                              : place(endAt.getCoefficient(), -1, size - 1);
+      picked[*a].clear();
+      for (int64_t p = first; step > 0 ? p < last : p > last; p += step)
+        picked[*a].push_back(p);
+    }
+    SmallVector<int64_t> shape;
+    int64_t count = 1;
+    for (const SmallVector<int64_t> &positions : picked) {
+      shape.push_back(positions.size());
+      count *= positions.size();
+    }
+    SmallVector<DimExpr> elements;
+    for (int64_t flat = 0; flat < count; ++flat) {
+      // The source element of output element `flat`, row-major.
+      int64_t source = 0, rest = flat, stride = 1;
+      SmallVector<int64_t> index(rank);
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        index[d] = picked[d][rest % shape[d]];
+        rest /= shape[d];
+      }
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        source += index[d] * stride;
+        stride *= dims[d];
+      }
+      elements.push_back((*value.known)[source]);
+    }
+    node.setKnownOutput(0, value.type.getElementType(), shape,
+                        std::move(elements));
+    return success();
   }
   const SymbolicShape &input = node.shape(0);
   SmallVector<SliceRange> ranges(rank);
@@ -509,23 +589,8 @@ LogicalResult convertSlice(NodeContext &node) {
     }
     dynamicRanges.push_back({*a, start, end});
   }
-  // A known 1-D tensor (shape values) is sliced here.
-  if (const ImportedValue &value = node.info(0); value.known && rank == 1) {
-    if (!dynamicRanges.empty())
-      return node.emitError() << "slices shape values at a dynamic position";
-    int64_t size = value.known->size();
-    SliceRange r = ranges[0];
-    auto clamp = [&](int64_t i) {
-      return std::clamp<int64_t>(i < 0 ? i + size : i, 0, size);
-    };
-    SmallVector<DimExpr> elements;
-    for (int64_t i = clamp(r.start); i < clamp(r.end); i += r.step)
-      elements.push_back((*value.known)[i]);
-    int64_t count = elements.size();
-    node.setKnownOutput(0, value.type.getElementType(), {count},
-                        std::move(elements));
-    return success();
-  }
+  if (node.info(0).known && rank == 1)
+    return node.emitError() << "slices shape values at a dynamic position";
   FailureOr<Value> sliced = node.input(0);
   if (failed(sliced))
     return failure();
@@ -953,6 +1018,123 @@ LogicalResult convertTile(NodeContext &node) {
   return node.setOutput(0, result);
 }
 
+/// Pad (opset 11 on; axes from 18). `constant` padding is a concatenation
+/// of constant blocks around the input along each padded axis, sized by
+/// expressions of named dims: the padding of a dynamic image to a multiple
+/// of a window (Swin's `(w - H % w) % w`) is `w·ceil(H / w) - H`, derived
+/// dims that may be 0 at run time. `edge` and `reflect` gather the input's
+/// rows at clamped or mirrored positions, along static axes.
+LogicalResult convertPad(NodeContext &node) {
+  std::string mode = node.stringAttr("mode", "constant");
+  if (mode != "constant" && mode != "edge" && mode != "reflect")
+    return node.emitError() << "has mode '" << mode
+                            << "'; Tessera pads constant, edge or reflect";
+  const SymbolicShape &input = node.shape(0);
+  int64_t rank = input.size();
+  std::optional<SmallVector<DimExpr>> pads = node.known(1);
+  if (!pads)
+    return node.emitError() << "takes its pads (input 1) at run time";
+  SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  if (node.hasInput(3)) {
+    FailureOr<SmallVector<int64_t>> given = node.constantInts(3, "axes");
+    if (failed(given))
+      return failure();
+    axes.clear();
+    for (int64_t axis : *given) {
+      FailureOr<int64_t> a = node.normalizeAxis(axis, rank);
+      if (failed(a))
+        return failure();
+      axes.push_back(*a);
+    }
+  }
+  int64_t count = axes.size();
+  if (static_cast<int64_t>(pads->size()) != 2 * count)
+    return node.emitError() << "has " << pads->size() << " pads for " << count
+                            << " axes, which need " << 2 * count;
+  double fill = 0.0;
+  if (node.hasInput(2)) {
+    std::optional<SmallVector<double>> value = node.constantFloats(2);
+    if (!value || value->size() != 1)
+      return node.emitError() << "takes its constant_value (input 2) at run "
+                                 "time, or not as one value";
+    fill = value->front();
+  }
+  FailureOr<Value> x = node.input(0);
+  if (failed(x))
+    return failure();
+  Value result = *x;
+  SymbolicShape shape(input.begin(), input.end());
+  Type element = node.elementType(0);
+  OpBuilder &b = node.builder();
+  for (auto [i, axis] : llvm::enumerate(axes)) {
+    const DimExpr &before = (*pads)[i], &after = (*pads)[i + count];
+    for (const DimExpr &pad : {before, after})
+      if (pad.isConstant() && pad.getCoefficient() < 0)
+        return node.emitError() << "crops axis " << axis
+                                << " (a negative pad), which Tessera does "
+                                   "not import";
+    if (before == DimExpr::constant(0) && after == DimExpr::constant(0))
+      continue;
+    DimExpr padded = before + shape[axis] + after;
+    if (mode == "constant") {
+      SmallVector<Value> parts;
+      for (const DimExpr *pad : {&before, (const DimExpr *)nullptr, &after}) {
+        if (!pad) {
+          parts.push_back(result);
+          continue;
+        }
+        if (*pad == DimExpr::constant(0))
+          continue;
+        SymbolicShape block(shape);
+        block[axis] = *pad;
+        parts.push_back(
+            createBroadcast(node, createScalar(node, element, fill), block));
+      }
+      FailureOr<Value> concat = node.create<ConcatOp>(parts, axis);
+      if (failed(concat))
+        return failure();
+      result = *concat;
+    } else {
+      if (!shape[axis].isConstant() || !before.isConstant() ||
+          !after.isConstant())
+        return node.emitError()
+               << "pads axis " << axis << " of " << shapeText(input, node)
+               << " in mode '" << mode << "' by "
+               << shapeText({before, after}, node)
+               << "; Tessera pads edge and reflect along static axes only";
+      int64_t size = shape[axis].getCoefficient();
+      int64_t first = before.getCoefficient();
+      if (mode == "reflect" &&
+          (first >= size || after.getCoefficient() >= size))
+        return node.emitError() << "reflects axis " << axis << " of " << size
+                                << " by more than " << size - 1;
+      SmallVector<int32_t> rows;
+      for (int64_t p = 0; p < padded.getCoefficient(); ++p) {
+        int64_t at = p - first;
+        if (mode == "edge")
+          at = std::clamp<int64_t>(at, 0, size - 1);
+        else if (at < 0)
+          at = -at;
+        else if (at >= size)
+          at = 2 * (size - 1) - at;
+        rows.push_back(static_cast<int32_t>(at));
+      }
+      auto type = RankedTensorType::get({static_cast<int64_t>(rows.size())},
+                                        b.getI32Type());
+      Value indices = ConstantOp::create(
+          b, node.loc(), type,
+          DenseElementsAttr::get(type, ArrayRef<int32_t>(rows)));
+      FailureOr<Value> gathered =
+          node.create<GatherOp>(result, indices, b.getI64IntegerAttr(axis));
+      if (failed(gathered))
+        return failure();
+      result = *gathered;
+    }
+    shape[axis] = padded;
+  }
+  return node.setOutput(0, result);
+}
+
 LogicalResult defineTensor(NodeContext &node, const onnx::TensorProto &tensor) {
   FailureOr<ImportedValue> value =
       node.graph().importTensor(tensor, node.loc(), /*asWeight=*/true);
@@ -1130,6 +1312,7 @@ void mlir::tessera::onnx_frontend::addShapeConverters(ConverterTable &table) {
   table["Resize"] = {convertResize, {1, 4}};
   table["Reshape"] = {convertReshape, {2, 2}};
   table["Flatten"] = {convertFlatten, {1, 1}};
+  table["Pad"] = {convertPad, {1, 4}};
   table["Squeeze"] = {convertSqueeze, {1, 2}};
   table["Unsqueeze"] = {convertUnsqueeze, {1, 2}};
   table["Transpose"] = {convertTranspose, {1, 1}};

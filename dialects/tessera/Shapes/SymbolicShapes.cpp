@@ -287,6 +287,18 @@ SymbolicShapes::collectInputDims(const DimExpr &expr) const {
   return inputs;
 }
 
+std::string SymbolicShapes::formatFixingFlags(const DimExpr &expr) const {
+  // The input dims behind the derived dims (a batch beside them is free).
+  DimExpr behind = DimExpr::constant(0);
+  for (unsigned id : expr.collectSymbols())
+    if (symbols_[id].isDerived())
+      behind = behind + symbols_[id].numerator;
+  SmallVector<std::string> flags;
+  for (unsigned id : collectInputDims(behind))
+    flags.push_back("--dim " + symbols_[id].name + "=N");
+  return llvm::join(flags, " ");
+}
+
 std::string SymbolicShapes::formatDefinition(const DimSymbol &symbol) const {
   return "floor((" + format(symbol.numerator) + ") / " +
          std::to_string(symbol.divisor) + ")";
@@ -471,13 +483,29 @@ FailureOr<SymbolicShape> SymbolicShapes::reshapeShape(ReshapeOp reshape) {
     if (failed(named))
       return failure();
     shape = std::move(*named);
-    if (!(product(shape) == product(input)))
-      return reshape.emitOpError("dims [")
-             << llvm::join(
-                    llvm::map_range(
-                        shape, [&](const DimExpr &d) { return format(d); }),
-                    ", ")
-             << "] do not hold the input's elements";
+    if (!(product(shape) == product(input))) {
+      auto text = [&](ArrayRef<DimExpr> dims) {
+        return "[" +
+               llvm::join(
+                   llvm::map_range(dims,
+                                   [&](const DimExpr &d) { return format(d); }),
+                   ", ") +
+               "]";
+      };
+      InFlightDiagnostic error = reshape.emitOpError("dims ")
+                                 << text(shape) << " do not hold the input's "
+                                 << text(input) << " elements";
+      // A view fixed to sizes a dynamic image's windows give (Swin's
+      // [B, 8, 8, C] of its patch grid) holds for one image size only.
+      DimExpr elements = product(input);
+      if (llvm::any_of(elements.collectSymbols(),
+                       [&](unsigned id) { return symbols_[id].isDerived(); }))
+        error << "; the graph fixes the size of an input the model leaves "
+                 "dynamic: compile for one size with "
+              << formatFixingFlags(elements)
+              << ", or export with a fixed image size";
+      return error;
+    }
     return shape;
   }
   int dynamicCount = llvm::count_if(target, ShapedType::isDynamic);

@@ -96,6 +96,10 @@ public:
   /// The named dims that inputs give and `expr` depends on, through the
   /// derived ones (sorted).
   SmallVector<unsigned> collectInputDims(const DimExpr &expr) const;
+  /// The --dim flags that fix the input dims behind the derived dims in
+  /// `expr`, for an error about a size the graph fixes: `--dim height=N
+  /// --dim width=N`.
+  std::string formatFixingFlags(const DimExpr &expr) const;
   /// A derived dim's definition as text: `floor((height + 1) / 2)`.
   std::string formatDefinition(const DimSymbol &symbol) const;
   /// Records the derived dims in `function`'s `tessera.derived_dims`, so

@@ -42,6 +42,26 @@ class Upsampling(nn.Module):
         return z * 2.0
 
 
+class WindowPadding(nn.Module):
+    """Swin's padding of an image to a multiple of its window, (w - H % w)
+    % w at the end of each axis (zero where it divides), then the windows
+    flattened; a replicate and a reflect pad of the static channels' edges
+    too."""
+
+    window = 4
+
+    def forward(self, x):
+        w = self.window
+        pad_h, pad_w = (w - x.shape[2] % w) % w, (w - x.shape[3] % w) % w
+        x = F.pad(x, (0, pad_w, 0, pad_h), value=0.5)
+        b, c, h, wd = x.shape
+        windows = x.view(b, c, h // w, w, wd // w, w).permute(0, 2, 4, 1, 3, 5)
+        windows = windows.reshape(b, (h // w) * (wd // w), c * w * w)
+        edges = F.pad(windows.transpose(1, 2), (0, 0), mode="constant")
+        return torch.cat([F.pad(edges[:, None], (0, 0, 2, 1), mode="replicate")[:, 0],
+                          F.pad(edges[:, None], (0, 0, 1, 2), mode="reflect")[:, 0]], 1)
+
+
 class Convolutions(nn.Module):
     def __init__(self):
         super().__init__()
@@ -97,7 +117,11 @@ def resize():
     return Upsampling(), torch.randn(2, 3, 5, 6)
 
 
-MODULES = {"conv": conv, "conv1d": conv1d, "norms": norms, "resize": resize}
+def pad():
+    return WindowPadding(), torch.randn(2, 3, 10, 13)
+
+
+MODULES = {"conv": conv, "conv1d": conv1d, "norms": norms, "resize": resize, "pad": pad}
 
 
 def main():
@@ -119,7 +143,7 @@ def main():
         axes.update({2: "frames"} if x.dim() == 3 else {2: "height", 3: "width"})
     torch.onnx.export(model, (x,), args.output, opset_version=args.opset,
                       input_names=["x"], output_names=["y"],
-                      dynamic_axes={"x": axes, "y": axes if args.module != "resize" else {0: "batch"}})
+                      dynamic_axes={"x": axes, "y": axes if args.module in ("conv", "conv1d") else {0: "batch"}})
     if args.size:
         x = torch.randn(*x.shape[:2], *args.size, generator=torch.Generator().manual_seed(1))
     os.makedirs(args.reference, exist_ok=True)
