@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -55,15 +56,85 @@ OwningOpRef<ModuleOp> importGraph(const onnx::ModelProto &model, int64_t opset,
   return module;
 }
 
+/// Gives the graph's inputs and outputs a static size where their named
+/// dim is fixed; every fixed name must name a dim of an input.
+LogicalResult fixDims(onnx::ModelProto &model, const ImportOptions &options,
+                      Location fileLoc) {
+  llvm::StringSet<> used;
+  SmallVector<std::string> named;
+  auto fix = [&](google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>
+                     &values,
+                 bool inputs) {
+    for (onnx::ValueInfoProto &value : values) {
+      if (!value.type().has_tensor_type() ||
+          !value.type().tensor_type().has_shape())
+        continue;
+      for (onnx::TensorShapeProto_Dimension &dim :
+           *value.mutable_type()->mutable_tensor_type()->mutable_shape()
+                ->mutable_dim()) {
+        if (!dim.has_dim_param())
+          continue;
+        // A name, or a sum of names and numbers (`past+seq`): each fixed
+        // name becomes its size, and a sum of sizes a size.
+        SmallVector<StringRef> terms;
+        StringRef(dim.dim_param()).split(terms, '+');
+        SmallVector<std::string> rest;
+        int64_t size = 0;
+        bool fixedOne = false;
+        for (StringRef term : terms) {
+          term = term.trim();
+          if (inputs && !llvm::is_contained(named, term))
+            named.push_back(term.str());
+          int64_t value;
+          auto it = options.fixedDims.find(term);
+          if (it != options.fixedDims.end()) {
+            if (inputs)
+              used.insert(it->getKey());
+            size += it->getValue();
+            fixedOne = true;
+          } else if (!term.getAsInteger(10, value)) {
+            size += value;
+          } else {
+            rest.push_back(term.str());
+          }
+        }
+        if (!fixedOne)
+          continue;
+        if (rest.empty()) {
+          dim.set_dim_value(size);
+          continue;
+        }
+        if (size)
+          rest.push_back(std::to_string(size));
+        dim.set_dim_param(llvm::join(rest, "+"));
+      }
+    }
+  };
+  fix(*model.mutable_graph()->mutable_input(), /*inputs=*/true);
+  fix(*model.mutable_graph()->mutable_output(), /*inputs=*/false);
+  for (const auto &entry : options.fixedDims)
+    if (!used.contains(entry.getKey()))
+      return emitError(fileLoc)
+             << "--dim fixes '" << entry.getKey()
+             << "', which no input dimension of the model is named (its "
+                "named input dims: "
+             << (named.empty() ? "none" : llvm::join(named, ", ")) << ")";
+  return success();
+}
+
 /// `model`, upgraded first when its opset is older than Tessera imports.
-OwningOpRef<ModuleOp> importModel(const onnx::ModelProto &model, StringRef path,
-                                  MLIRContext *context) {
+OwningOpRef<ModuleOp> importModel(onnx::ModelProto &model, StringRef path,
+                                  MLIRContext *context,
+                                  const ImportOptions &options) {
   context->loadDialect<TesseraDialect, func::FuncDialect>();
   Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
   if (!model.has_graph()) {
     emitError(fileLoc) << "the model has no graph";
     return nullptr;
   }
+  if (!options.fixedDims.empty() &&
+      failed(fixDims(model, options, fileLoc)))
+    return nullptr;
   FailureOr<int64_t> opset = defaultOpset(model, fileLoc);
   if (failed(opset))
     return nullptr;
@@ -109,7 +180,8 @@ LogicalResult parseModel(StringRef bytes, StringRef path, MLIRContext *context,
 
 OwningOpRef<ModuleOp>
 mlir::tessera::onnx_frontend::importOnnxFile(StringRef path,
-                                             MLIRContext *context) {
+                                             MLIRContext *context,
+                                             const ImportOptions &options) {
   Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
   onnx::ModelProto model;
   {
@@ -125,22 +197,24 @@ mlir::tessera::onnx_frontend::importOnnxFile(StringRef path,
     if (failed(parseModel((*file)->getBuffer(), path, context, model)))
       return nullptr;
   }
-  return importModel(model, path, context);
+  return importModel(model, path, context, options);
 }
 
 OwningOpRef<ModuleOp>
 mlir::tessera::onnx_frontend::importOnnxBytes(StringRef bytes, StringRef path,
-                                              MLIRContext *context) {
+                                              MLIRContext *context,
+                                              const ImportOptions &options) {
   onnx::ModelProto model;
   if (failed(parseModel(bytes, path, context, model)))
     return nullptr;
-  return importModel(model, path, context);
+  return importModel(model, path, context, options);
 }
 
 OwningOpRef<ModuleOp>
 mlir::tessera::onnx_frontend::importOnnxText(StringRef text,
                                              StringRef bufferName,
-                                             MLIRContext *context) {
+                                             MLIRContext *context,
+                                             const ImportOptions &options) {
   onnx::ModelProto model;
   std::string error;
   if (!parseOnnxText(text.str(), model, error)) {
@@ -148,7 +222,7 @@ mlir::tessera::onnx_frontend::importOnnxText(StringRef text,
         << "not valid ONNX text: " << error;
     return nullptr;
   }
-  return importModel(model, bufferName, context);
+  return importModel(model, bufferName, context, options);
 }
 
 InputFormat mlir::tessera::onnx_frontend::guessInputFormat(StringRef path) {

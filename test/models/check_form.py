@@ -76,7 +76,8 @@ def main():
         model = optimized
         forms.append("--ort-optimized " + args.ort_optimized)
 
-    raised = run([os.path.join(tools, "tessera-compile"), model, "--compile-to=raise"])
+    fixed = sum((["--dim", d] for d in args.dim), [])
+    raised = run([os.path.join(tools, "tessera-compile"), model, "--compile-to=raise"] + fixed)
     attentions = len(re.findall(r"tessera\.attention ", raised))
     softmaxes = len(re.findall(r"tessera\.softmax ", raised))
     print("%s opset %d %s: %d attentions, %d softmax left"

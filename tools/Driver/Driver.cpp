@@ -194,6 +194,7 @@ DiagnosticPrinter::~DiagnosticPrinter() = default;
 
 namespace {
 OwningOpRef<ModuleOp> readModel(const CompileOptions &options,
+                                const onnx_frontend::ImportOptions &import,
                                 MLIRContext &context,
                                 llvm::SourceMgr &sourceMgr) {
   std::unique_ptr<llvm::MemoryBuffer> input;
@@ -201,12 +202,12 @@ OwningOpRef<ModuleOp> readModel(const CompileOptions &options,
   if (options.bytes) {
     if (format == InputFormat::OnnxBinary)
       return onnx_frontend::importOnnxBytes(*options.bytes, options.input,
-                                            &context);
+                                            &context, import);
     input = llvm::MemoryBuffer::getMemBuffer(*options.bytes, options.input,
                                              /*RequiresNullTerminator=*/false);
   } else {
     if (format == InputFormat::OnnxBinary)
-      return onnx_frontend::importOnnxFile(options.input, &context);
+      return onnx_frontend::importOnnxFile(options.input, &context, import);
     std::string error;
     input = openInputFile(options.input, &error);
     if (!input) {
@@ -216,18 +217,30 @@ OwningOpRef<ModuleOp> readModel(const CompileOptions &options,
   }
   if (format == InputFormat::OnnxText)
     return onnx_frontend::importOnnxText(input->getBuffer(), options.input,
-                                         &context);
+                                         &context, import);
   sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
   return parseSourceFile<ModuleOp>(sourceMgr, &context);
 }
 } // namespace
 
-OwningOpRef<ModuleOp> driver::importModel(const CompileOptions &options,
+OwningOpRef<ModuleOp> driver::importModel(CompileOptions &options,
                                           MLIRContext &context,
                                           llvm::SourceMgr &sourceMgr) {
-  return timePhase(options.pipeline, Phase::Import, [&](TimingScope *) {
-    return readModel(options, context, sourceMgr);
-  });
+  // An ONNX model's dims fixed by --dim NAME=N are imported static; they
+  // are then no named dims to bound.
+  onnx_frontend::ImportOptions import;
+  if (formatOf(options) != InputFormat::MLIR)
+    for (const auto &entry : options.writer.dimBounds)
+      if (entry.getValue().first == entry.getValue().second)
+        import.fixedDims[entry.getKey()] = entry.getValue().first;
+  OwningOpRef<ModuleOp> module =
+      timePhase(options.pipeline, Phase::Import, [&](TimingScope *) {
+        return readModel(options, import, context, sourceMgr);
+      });
+  if (module)
+    for (const auto &entry : import.fixedDims)
+      options.writer.dimBounds.erase(entry.getKey());
+  return module;
 }
 
 namespace {
@@ -275,11 +288,12 @@ LogicalResult driver::compile(const CompileOptions &options,
   registerPipelineDialects(registry);
   MLIRContext context(registry);
   DiagnosticPrinter printer(context, options, diagnostics);
+  CompileOptions imported = options; // less the dims import fixes
   OwningOpRef<ModuleOp> module =
-      importModel(options, context, printer.sourceMgr());
-  if (!module || failed(runPhases(*module, options, Phase::SPIRV)))
+      importModel(imported, context, printer.sourceMgr());
+  if (!module || failed(runPhases(*module, imported, Phase::SPIRV)))
     return failure();
-  return serialize(*module, options, os, summary);
+  return serialize(*module, imported, os, summary);
 }
 
 bool driver::compileRequest(const CompileRequest &request, std::string &tsr,

@@ -75,8 +75,10 @@ private:
 
 /// Reads the model into `context`; null after an error (reported through
 /// the context). This and the next two are the phases, each timed into
-/// `options.pipeline` (timing tree, phaseDone).
-OwningOpRef<ModuleOp> importModel(const CompileOptions &options,
+/// `options.pipeline` (timing tree, phaseDone). An ONNX model's dims that
+/// `--dim NAME=N` fixes are imported static (a specialisation) and leave
+/// `options.writer.dimBounds`.
+OwningOpRef<ModuleOp> importModel(CompileOptions &options,
                                   MLIRContext &context,
                                   llvm::SourceMgr &sourceMgr);
 

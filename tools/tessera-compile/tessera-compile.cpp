@@ -214,7 +214,9 @@ int main(int argc, char **argv) {
       "function attribute tessera.dim_bounds). Without --dim a dim gets the\n"
       "bound the graph implies (positions into a table of N rows: N), the\n"
       "batch (an input's first dim) 1, any other 512; a remark says each\n"
-      "bound chosen and the --dim that widens it.\n\n"
+      "bound chosen and the --dim that widens it. --dim NAME=N fixes an ONNX\n"
+      "input dim at import: the model is compiled for that size alone (an\n"
+      "export with a dynamic image whose graph holds for one size compiles).\n\n"
       "Phases: " +
       listPhases() +
       ".\nProfiles: " + llvm::join(getBuiltinProfileNames(), ", ") + ".\n";

@@ -119,17 +119,25 @@ Status DecoderSignature::read(const runtime::Model &model,
                                   " (expected 'present' in place of "
                                   "'past_key_values' or 'past')");
 
-  int64_t seqSymbol =
-      symbolOf(root.inputs()->Get(out.inputIds)->shape()->Get(1));
-  if (seqSymbol < 0)
+  // The length of 'input_ids': one dynamic dimension, or fixed (a step
+  // model compiled with --dim seq=1, whose length the import made static).
+  const tsr::DimExpr *length = root.inputs()->Get(out.inputIds)->shape()->Get(1);
+  int64_t seqSymbol = symbolOf(length);
+  bool fixedLength = !length->terms() &&
+                     (!length->symbols() || length->symbols()->size() == 0);
+  if (seqSymbol < 0 && !fixedLength)
     return notADecoder(model, "the length of 'input_ids' is not one dynamic "
                               "dimension");
-  const tsr::Symbol *seq = root.symbols()->Get(seqSymbol);
-  out.seqName = seq->name()->str();
-  out.maxPrompt = seq->max();
+  if (seqSymbol >= 0) {
+    const tsr::Symbol *seq = root.symbols()->Get(seqSymbol);
+    out.seqName = seq->name()->str();
+    out.maxPrompt = seq->max();
+  } else {
+    out.maxPrompt = length->coefficient();
+  }
   if (out.caches.empty()) {
     // Without a cache every step runs the whole sequence again.
-    out.maxContext = seq->max();
+    out.maxContext = out.maxPrompt;
     return Status::ok();
   }
   const tsr::Symbol *past = root.symbols()->Get(pastSymbol);
@@ -249,6 +257,13 @@ Status generate(const Decoder &promptDecoder, const Decoder &stepDecoder,
   int64_t length = static_cast<int64_t>(prompt.size());
   int64_t maxContext = stepDecoder.signature.maxContext;
   bool cached = !stepDecoder.signature.caches.empty();
+  if (signature.seqName.empty() && length != signature.maxPrompt)
+    return Status(TESSERA_ERROR_INVALID_INPUT,
+                  "the prompt has " + std::to_string(length) + " tokens; " +
+                      model.name() + " was compiled for exactly " +
+                      std::to_string(signature.maxPrompt) +
+                      " per run (its length fixed by --dim); recompile it "
+                      "with a range, --dim NAME=1:N");
   if (length > signature.maxPrompt || (cached && length >= maxContext))
     return Status(TESSERA_ERROR_INVALID_INPUT,
                   "the prompt has " + std::to_string(length) + " tokens; " +
