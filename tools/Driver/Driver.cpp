@@ -227,12 +227,13 @@ OwningOpRef<ModuleOp> driver::importModel(CompileOptions &options,
                                           MLIRContext &context,
                                           llvm::SourceMgr &sourceMgr) {
   // An ONNX model's dims fixed by --dim NAME=N are imported static; they
-  // are then no named dims to bound.
+  // are then no named dims to bound. A dim fixed at 0 (an empty cache)
+  // stays named: a static empty tensor has no use.
   onnx_frontend::ImportOptions import;
   if (formatOf(options) != InputFormat::MLIR)
     for (const auto &entry : options.writer.dimBounds)
-      if (entry.getValue().first == entry.getValue().second)
-        import.fixedDims[entry.getKey()] = entry.getValue().first;
+      if (auto [low, high] = entry.getValue(); low == high && low > 0)
+        import.fixedDims[entry.getKey()] = low;
   OwningOpRef<ModuleOp> module =
       timePhase(options.pipeline, Phase::Import, [&](TimingScope *) {
         return readModel(options, import, context, sourceMgr);
