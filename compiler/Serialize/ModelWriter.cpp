@@ -381,12 +381,11 @@ LogicalResult ModelBuilder::planBuffers() {
         static_cast<uint64_t>(target_.getMaxStorageBufferRange())) {
       const SymbolicShape &shape = shapes_.getShape(owner);
       SmallVector<std::string> dims, named;
-      for (const DimExpr &dim : shape) {
+      for (const DimExpr &dim : shape)
         dims.push_back(shapes_.format(dim));
-        for (unsigned id : shapes_.collectInputDims(dim))
-          if (!llvm::is_contained(named, shapes_.getSymbols()[id].name))
-            named.push_back(shapes_.getSymbols()[id].name);
-      }
+      for (unsigned id :
+           shapes_.collectInputDims(SymbolicShapes::product(shape)))
+        named.push_back(shapes_.getSymbols()[id].name);
       InFlightDiagnostic error = function_.emitError();
       error << "a tensor of [" << llvm::join(dims, ", ") << "] takes "
             << buffer.maxSize

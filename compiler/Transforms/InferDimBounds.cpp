@@ -119,9 +119,7 @@ struct InferDimBoundsPass
   /// must fix the whole (--dim), or the graph is refused.
   LogicalResult checkDerivedTie(const DimExpr &dim, int64_t size,
                                 Operation *op) {
-    if (llvm::none_of(dim.collectSymbols(), [&](unsigned id) {
-          return shapes.getSymbols()[id].isDerived();
-        }))
+    if (!shapes.hasDerivedDims(dim))
       return success();
     if (shapes.isBounded(dim) && shapes.lowerBound(dim) == size &&
         shapes.upperBound(dim) == size)
@@ -179,15 +177,11 @@ struct InferDimBoundsPass
     std::optional<unsigned> id = singleSymbol(extents.front());
     if (id && shapes.getSymbols()[*id].isDerived())
       return;
-    // Lower bounds hold only for sums of named dims: one that subtracts a
-    // dim needs its upper bound, unknown here (a pad to a window multiple,
-    // 4*height_2 - height).
+    // (A part that subtracts a dim, a pad to a window multiple
+    // 4*height_2 - height, has no lower bound yet.)
     bool restNonEmpty =
         llvm::any_of(llvm::drop_begin(extents), [&](const DimExpr &extent) {
-          bool adds = llvm::all_of(extent.getTerms(), [](auto &term) {
-            return term.symbols.empty() || term.coefficient > 0;
-          });
-          return adds && shapes.lowerBound(extent) > 0;
+          return shapes.lowerBound(extent) > 0;
         });
     if (!id || !restNonEmpty || extents.size() < 2)
       return;

@@ -418,6 +418,35 @@ LogicalResult convertUnsqueeze(NodeContext &node) {
   return emitReshape(node, shape);
 }
 
+/// Output `0` of `node` as known values read from the known tensor `value`:
+/// output dim d runs over input dim `from[d]` at `positions[d]` (a
+/// transpose permutes the dims, a slice picks positions).
+static void setKnownView(NodeContext &node, const ImportedValue &value,
+                         ArrayRef<int64_t> from,
+                         ArrayRef<SmallVector<int64_t>> positions) {
+  ArrayRef<int64_t> dims = value.type.getShape();
+  int64_t rank = dims.size(), count = 1;
+  SmallVector<int64_t> shape;
+  for (const SmallVector<int64_t> &picked : positions) {
+    shape.push_back(picked.size());
+    count *= picked.size();
+  }
+  SmallVector<DimExpr> elements;
+  for (int64_t flat = 0; flat < count; ++flat) {
+    SmallVector<int64_t> index(rank);
+    for (int64_t d = rank - 1, rest = flat; d >= 0; --d) {
+      index[from[d]] = positions[d][rest % shape[d]];
+      rest /= shape[d];
+    }
+    int64_t source = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      source = source * dims[d] + index[d];
+    elements.push_back((*value.known)[source]);
+  }
+  node.setKnownOutput(0, value.type.getElementType(), shape,
+                      std::move(elements));
+}
+
 LogicalResult convertTranspose(NodeContext &node) {
   int64_t rank = node.rank(0);
   SmallVector<int64_t> permutation;
@@ -435,25 +464,11 @@ LogicalResult convertTranspose(NodeContext &node) {
       value.known && static_cast<int64_t>(permutation.size()) == rank &&
       llvm::all_of(permutation,
                    [&](int64_t p) { return p >= 0 && p < rank; })) {
-    ArrayRef<int64_t> dims = value.type.getShape();
-    SmallVector<int64_t> shape;
+    SmallVector<SmallVector<int64_t>> positions;
     for (int64_t p : permutation)
-      shape.push_back(dims[p]);
-    SmallVector<DimExpr> elements;
-    for (int64_t flat = 0, e = value.known->size(); flat < e; ++flat) {
-      // Output index (row-major in `shape`) -> input index -> offset.
-      SmallVector<int64_t> index(rank);
-      for (int64_t d = rank - 1, rest = flat; d >= 0; --d) {
-        index[permutation[d]] = rest % shape[d];
-        rest /= shape[d];
-      }
-      int64_t source = 0;
-      for (int64_t d = 0; d < rank; ++d)
-        source = source * dims[d] + index[d];
-      elements.push_back((*value.known)[source]);
-    }
-    node.setKnownOutput(0, value.type.getElementType(), shape,
-                        std::move(elements));
+      positions.push_back(
+          llvm::to_vector(llvm::seq<int64_t>(0, value.type.getDimSize(p))));
+    setKnownView(node, value, permutation, positions);
     return success();
   }
   FailureOr<Value> x = node.input(0);
@@ -522,29 +537,8 @@ LogicalResult convertSlice(NodeContext &node) {
       for (int64_t p = first; step > 0 ? p < last : p > last; p += step)
         picked[*a].push_back(p);
     }
-    SmallVector<int64_t> shape;
-    int64_t count = 1;
-    for (const SmallVector<int64_t> &positions : picked) {
-      shape.push_back(positions.size());
-      count *= positions.size();
-    }
-    SmallVector<DimExpr> elements;
-    for (int64_t flat = 0; flat < count; ++flat) {
-      // The source element of output element `flat`, row-major.
-      int64_t source = 0, rest = flat, stride = 1;
-      SmallVector<int64_t> index(rank);
-      for (int64_t d = rank - 1; d >= 0; --d) {
-        index[d] = picked[d][rest % shape[d]];
-        rest /= shape[d];
-      }
-      for (int64_t d = rank - 1; d >= 0; --d) {
-        source += index[d] * stride;
-        stride *= dims[d];
-      }
-      elements.push_back((*value.known)[source]);
-    }
-    node.setKnownOutput(0, value.type.getElementType(), shape,
-                        std::move(elements));
+    setKnownView(node, value, llvm::to_vector(llvm::seq<int64_t>(0, rank)),
+                 picked);
     return success();
   }
   const SymbolicShape &input = node.shape(0);
@@ -1077,19 +1071,19 @@ LogicalResult convertPad(NodeContext &node) {
       continue;
     DimExpr padded = before + shape[axis] + after;
     if (mode == "constant") {
+      // The fill broadcast to the input's shape with `pad` along the axis.
+      auto block = [&](const DimExpr &pad) {
+        SymbolicShape blockShape(shape);
+        blockShape[axis] = pad;
+        return createBroadcast(node, createScalar(node, element, fill),
+                               blockShape);
+      };
       SmallVector<Value> parts;
-      for (const DimExpr *pad : {&before, (const DimExpr *)nullptr, &after}) {
-        if (!pad) {
-          parts.push_back(result);
-          continue;
-        }
-        if (*pad == DimExpr::constant(0))
-          continue;
-        SymbolicShape block(shape);
-        block[axis] = *pad;
-        parts.push_back(
-            createBroadcast(node, createScalar(node, element, fill), block));
-      }
+      if (before != DimExpr::constant(0))
+        parts.push_back(block(before));
+      parts.push_back(result);
+      if (after != DimExpr::constant(0))
+        parts.push_back(block(after));
       FailureOr<Value> concat = node.create<ConcatOp>(parts, axis);
       if (failed(concat))
         return failure();

@@ -366,6 +366,11 @@ int64_t Model::evaluate(const tsr::DimExpr &expr,
   return value;
 }
 
+std::string Model::formatDefinition(const tsr::Symbol &symbol) const {
+  return "floor((" + format(*symbol.numerator()) + ") / " +
+         std::to_string(symbol.divisor()) + ")";
+}
+
 std::string Model::format(const tsr::DimExpr &expr) const {
   std::string text;
   if (expr.coefficient() != 1 || !expr.symbols() || expr.symbols()->size() == 0)
@@ -434,8 +439,7 @@ std::string Model::describe() const {
       os << "  " << s->name()->str() << " in [" << s->min() << ", " << s->max()
          << "]";
       if (s->numerator())
-        os << " = floor((" << format(*s->numerator()) << ") / " << s->divisor()
-           << ")";
+        os << " = " << formatDefinition(*s);
       os << "\n";
     }
   }

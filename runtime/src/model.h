@@ -40,6 +40,8 @@ public:
                           const std::vector<int64_t> &symbolValues);
   /// "4*seq", "256".
   std::string format(const tsr::DimExpr &expr) const;
+  /// A derived symbol's definition: `floor((1 + height) / 2)`.
+  std::string formatDefinition(const tsr::Symbol &symbol) const;
   /// What dispatch `index` runs: its kernel kind and fused ops
   /// ("matmul layer_norm+linear+add"), or its executable's name where the
   /// binary does not say.

@@ -240,17 +240,19 @@ Status Session::deriveSymbol(uint32_t s,
   // The loader checked that the numerator uses only earlier symbols.
   int64_t value = floorDivide(Model::evaluate(*symbol->numerator(), symbols),
                               symbol->divisor());
+  bool conflicts = symbols[s] >= 0 && symbols[s] != value;
+  if (!conflicts && value >= symbol->min() && value <= symbol->max()) {
+    symbols[s] = value;
+    return Status::ok();
+  }
+  // The messages only: a run that binds its symbols formats nothing.
   std::string name = symbol->name()->str();
-  std::string definition = "floor((" + model.format(*symbol->numerator()) +
-                           ") / " + std::to_string(symbol->divisor()) + ")";
-  if (symbols[s] >= 0 && symbols[s] != value)
+  std::string definition = model.formatDefinition(*symbol);
+  if (conflicts)
     return badInput("input '" + boundBy[s] + "' gives " + name + " = " +
                     std::to_string(symbols[s]) +
                     ", but the other inputs' sizes " + "give " + definition +
                     " = " + std::to_string(value));
-  symbols[s] = value;
-  if (value >= symbol->min() && value <= symbol->max())
-    return Status::ok();
   // Computed from input sizes: the inputs, not a bound, are what to change
   // (a strided window that finds no position, a size the graph fixes).
   return badInput("the input sizes give " + name + " = " + definition + " = " +

@@ -147,15 +147,21 @@ std::optional<DimExpr> SymbolicShapes::parseKnown(StringRef text) const {
 }
 
 /// The extreme value of `expr` over the symbols' bounds: each term at the
-/// bound that moves it the asked way (symbols are positive).
+/// bound that moves it the asked way (symbols are positive). The smallest
+/// value of a sum that subtracts a dim of no known upper bound (0) is
+/// unknown too: INT64_MIN, so that no check takes it for a bound (`4 - h`
+/// before h is bounded is not at least 4).
 static int64_t extremeValue(const DimExpr &expr, ArrayRef<DimSymbol> symbols,
                             bool largest) {
   int64_t value = 0;
   for (const DimExpr::Term &term : expr.getTerms()) {
     bool upper = (term.coefficient > 0) == largest;
     int64_t product = term.coefficient;
-    for (unsigned symbol : term.symbols)
+    for (unsigned symbol : term.symbols) {
+      if (upper && !largest && symbols[symbol].upper <= 0)
+        return std::numeric_limits<int64_t>::min();
       product *= upper ? symbols[symbol].upper : symbols[symbol].lower;
+    }
     value += product;
   }
   return value;
@@ -272,6 +278,11 @@ std::optional<DimExpr> SymbolicShapes::floorDiv(const DimExpr &numerator,
   symbols_.push_back({name, 0, 0, rest, divisor});
   boundDerivedDim(symbols_.back(), {});
   return result + DimExpr::symbol(symbols_.size() - 1);
+}
+
+bool SymbolicShapes::hasDerivedDims(const DimExpr &expr) const {
+  return llvm::any_of(expr.collectSymbols(),
+                      [&](unsigned id) { return symbols_[id].isDerived(); });
 }
 
 SmallVector<unsigned>
@@ -498,8 +509,7 @@ FailureOr<SymbolicShape> SymbolicShapes::reshapeShape(ReshapeOp reshape) {
       // A view fixed to sizes a dynamic image's windows give (Swin's
       // [B, 8, 8, C] of its patch grid) holds for one image size only.
       DimExpr elements = product(input);
-      if (llvm::any_of(elements.collectSymbols(),
-                       [&](unsigned id) { return symbols_[id].isDerived(); }))
+      if (hasDerivedDims(elements))
         error << "; the graph fixes the size of an input the model leaves "
                  "dynamic: compile for one size with "
               << formatFixingFlags(elements)

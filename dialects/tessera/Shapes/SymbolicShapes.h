@@ -93,6 +93,8 @@ public:
   /// (`height_1` = floor((height + 1) / 2)). std::nullopt where the rest
   /// both adds and subtracts named dims (its sign unknown).
   std::optional<DimExpr> floorDiv(const DimExpr &numerator, int64_t divisor);
+  /// Whether `expr` mentions a derived dim.
+  bool hasDerivedDims(const DimExpr &expr) const;
   /// The named dims that inputs give and `expr` depends on, through the
   /// derived ones (sorted).
   SmallVector<unsigned> collectInputDims(const DimExpr &expr) const;
@@ -110,7 +112,8 @@ public:
 
   /// The largest value `expr` takes within the symbols' bounds.
   int64_t upperBound(const DimExpr &expr) const;
-  /// The smallest value `expr` takes within the symbols' bounds.
+  /// The smallest value `expr` takes within the symbols' bounds; INT64_MIN
+  /// where it subtracts a dim whose upper bound is not known yet.
   int64_t lowerBound(const DimExpr &expr) const;
 
   /// Row-major strides of a dense tensor of `shape`.
