@@ -129,8 +129,7 @@ struct InferDimBoundsPass
            << "', computed from the input sizes, against a static dim of "
            << size << ": the graph holds only for input sizes that give "
            << size << "; compile for one size with "
-           << shapes.formatFixingFlags(dim)
-           << ", or export with a fixed image size";
+           << shapes.formatFixingFlags(dim) << ", or export with a fixed size";
   }
 
   /// An iota that a gather reads as indices into an axis of N rows: its

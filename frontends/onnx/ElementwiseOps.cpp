@@ -224,25 +224,30 @@ template <ComparePredicate predicate> int64_t compareInts(int64_t x, int64_t y) 
 
 template <ComparePredicate predicate>
 LogicalResult convertCompare(NodeContext &node) {
+  const SymbolicShapes &shapes = node.graph().shapes();
   if (foldKnownBinary(
           node,
-          [](const DimExpr &a, const DimExpr &b) {
+          [&](const DimExpr &a, const DimExpr &b) {
             // Equal named dims compare like equal numbers.
             if (a == b)
               return std::optional<DimExpr>(
                   DimExpr::constant(compareInts<predicate>(0, 0)));
-            // A named dim is at least 1, so against a constant below 1 it
-            // compares like 1 (expand's `shape == -1` test).
-            auto bounded = [](const DimExpr &d, const DimExpr &other) {
+            // A size whose least value is above a constant compares like
+            // that least value (expand's `shape == -1` test). A product of
+            // named dims is at least 1; a sum of them, or a derived dim, at
+            // least what its bounds give.
+            auto bounded = [&](const DimExpr &d, const DimExpr &other) {
+              if (d.isConstant() || !other.isConstant())
+                return d;
               bool positive =
-                  !d.isConstant() &&
                   llvm::all_of(d.getTerms(), [](const DimExpr::Term &t) {
                     return t.coefficient > 0;
                   });
-              return positive && other.isConstant() &&
-                             other.getCoefficient() < 1
-                         ? DimExpr::constant(1)
-                         : d;
+              int64_t least = std::max<int64_t>(
+                  shapes.lowerBound(d),
+                  positive ? 1 : std::numeric_limits<int64_t>::min());
+              return least > other.getCoefficient() ? DimExpr::constant(least)
+                                                    : d;
             };
             return constantFold(bounded(a, b), bounded(b, a),
                                 compareInts<predicate>);

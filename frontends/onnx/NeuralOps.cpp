@@ -726,19 +726,6 @@ LogicalResult convertCumSum(NodeContext &node) {
   return node.setOutput(0, sums);
 }
 
-LogicalResult convertGlobalAveragePool(NodeContext &node) {
-  int64_t rank = node.rank(0);
-  if (rank < 3)
-    return node.emitError() << "needs [N, C, spatial...] input";
-  FailureOr<Value> x = node.input(0);
-  if (failed(x))
-    return failure();
-  return node.setOutput(
-      0, node.create<ReduceMeanOp>(
-             *x, llvm::to_vector(llvm::seq<int64_t>(2, rank)),
-             /*keepdims=*/true));
-}
-
 /// Input `i` of an op on heads (Attention, RotaryEmbedding) as
 /// [B, H, S, D]: itself when 4-D; a 3-D [B, S, H·D] split into the number
 /// of heads that attribute `heads` gives.
@@ -1067,7 +1054,6 @@ void mlir::tessera::onnx_frontend::addNeuralConverters(ConverterTable &table) {
   table["ReduceL2"] = {convertReduceL2, {1, 2}};
   table["ArgMax"] = {convertArgMax, {1, 1}};
   table["CumSum"] = {convertCumSum, {2, 2}};
-  table["GlobalAveragePool"] = {convertGlobalAveragePool, {1, 1}};
   table["Gelu"] = {convertGelu, {1, 1}};
   table["RMSNormalization"] = {convertRMSNormalization, {2, 2}};
   table["SimplifiedLayerNormalization"] = {

@@ -18,6 +18,7 @@ mlir::tessera::onnx_frontend::lookupConverter(llvm::StringRef opType) {
     addElementwiseConverters(t);
     addShapeConverters(t);
     addNeuralConverters(t);
+    addEinsumConverters(t);
     addContribConverters(t);
     addQuantizedConverters(t);
     return t;

@@ -1,7 +1,7 @@
 //===- OpConverters.h - The ONNX op converters, by family -------*- C++ -*-===//
 //
 // Each family file (ElementwiseOps.cpp, ShapeOps.cpp, NeuralOps.cpp,
-// ContribOps.cpp, QuantizedOps.cpp) adds
+// EinsumOps.cpp, ContribOps.cpp, QuantizedOps.cpp) adds
 // its converters to the table that lookupConverter reads. A new op is one
 // function in its family's file and one line in its add*Converters, which
 // also says how many inputs and outputs the op takes.
@@ -22,6 +22,7 @@ using ConverterTable = llvm::StringMap<OpConverter>;
 void addElementwiseConverters(ConverterTable &table);
 void addShapeConverters(ConverterTable &table);
 void addNeuralConverters(ConverterTable &table);
+void addEinsumConverters(ConverterTable &table);
 /// ONNX Runtime's com.microsoft ops, keyed "com.microsoft.OpType".
 void addContribConverters(ConverterTable &table);
 /// Quantized weights: DequantizeLinear, com.microsoft.MatMulNBits.

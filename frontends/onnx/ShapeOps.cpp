@@ -484,6 +484,50 @@ struct SliceRange {
   int64_t start = 0, end = std::numeric_limits<int64_t>::max(), step = 1;
 };
 
+/// The positions a slice with a negative step takes along a dim of `size`,
+/// clamped as ONNX clamps going back (to [-1, size - 1]): any range of a
+/// static dim, and the whole of a dynamic one reversed (torch.flip).
+FailureOr<Value> backwardPositions(NodeContext &node, const DimExpr &size,
+                                   const DimExpr &start, const DimExpr &end,
+                                   int64_t step) {
+  Type i32 = node.builder().getI32Type();
+  if (!start.isConstant() || !end.isConstant())
+    return node.emitError() << "has step " << step
+                            << " between positions computed from named dims";
+  int64_t from = start.getCoefficient(), to = end.getCoefficient();
+  if (size.isConstant()) {
+    int64_t n = size.getCoefficient();
+    auto place = [&](int64_t p) {
+      return std::clamp<int64_t>(p < 0 ? p + n : p, -1, n - 1);
+    };
+    SmallVector<int32_t> positions;
+    for (int64_t p = place(from); p > place(to); p += step)
+      positions.push_back(static_cast<int32_t>(p));
+    auto type =
+        RankedTensorType::get({static_cast<int64_t>(positions.size())}, i32);
+    return ConstantOp::create(
+               node.builder(), node.loc(), type,
+               DenseElementsAttr::get(type, ArrayRef<int32_t>(positions)))
+        .getResult();
+  }
+  // From the last position (-1, or any start past the end) through the
+  // first (an end before any position).
+  constexpr int64_t kPastEnd = std::numeric_limits<int32_t>::max();
+  bool whole =
+      step == -1 && (from == -1 || from >= kPastEnd) && to <= -kPastEnd;
+  if (!whole)
+    return node.emitError()
+           << "has step " << step << " over the dynamic dim "
+           << shapeText({size}, node)
+           << "; going back, only the whole dim (torch.flip) is supported";
+  // size - 1, ..., 0 as -(1 - size + iota).
+  FailureOr<Value> rising =
+      createIota(node, size, i32, DimExpr::constant(1) - size);
+  if (failed(rising))
+    return failure();
+  return node.create<MulOp>(*rising, createScalar(node, i32, -1));
+}
+
 LogicalResult convertSlice(NodeContext &node) {
   int64_t rank = node.rank(0);
   std::optional<SmallVector<DimExpr>> starts = node.known(1),
@@ -551,14 +595,23 @@ LogicalResult convertSlice(NodeContext &node) {
     DimExpr start, end;
   };
   SmallVector<DynamicRange> dynamicRanges;
+  SmallVector<std::pair<int64_t, Value>> backwardGathers;
   for (auto [i, axis] : llvm::enumerate(axes)) {
     FailureOr<int64_t> a = node.normalizeAxis(axis, rank);
     if (failed(a))
       return failure();
-    if (steps[i] <= 0)
-      return node.emitError() << "has step " << steps[i]
-                              << "; Tessera slices with positive steps";
     DimExpr start = (*starts)[i], end = (*ends)[i];
+    if (steps[i] < 0) {
+      // Going back (torch.flip): the positions, gathered.
+      FailureOr<Value> positions =
+          backwardPositions(node, input[*a], start, end, steps[i]);
+      if (failed(positions))
+        return failure();
+      backwardGathers.push_back({*a, *positions});
+      continue;
+    }
+    if (steps[i] == 0)
+      return node.emitError() << "has step 0";
     ranges[*a].step = steps[i];
     // A position the graph computed as the dim's own size less a count
     // (`seq - 1` from Shape arithmetic) is that count from the end.
@@ -588,17 +641,26 @@ LogicalResult convertSlice(NodeContext &node) {
   FailureOr<Value> sliced = node.input(0);
   if (failed(sliced))
     return failure();
+  for (auto [axis, positions] : backwardGathers) {
+    sliced = node.create<GatherOp>(*sliced, positions,
+                                   node.builder().getI64IntegerAttr(axis));
+    if (failed(sliced))
+      return failure();
+  }
   for (const DynamicRange &range : dynamicRanges) {
     SliceRange &r = ranges[range.axis];
     bool negativeStart =
         range.start.isConstant() && range.start.getCoefficient() < 0;
     if (r.step != 1 || negativeStart || !input[range.axis].isConstant())
       return node.emitError()
-             << "slices [" << shapeText({range.start}, node) << ", "
-             << shapeText({range.end}, node) << ") of dim " << range.axis
-             << " of " << shapeText(input, node)
+             << "slices [" << node.graph().shapes().format(range.start) << ", "
+             << node.graph().shapes().format(range.end) << ") of dim "
+             << range.axis << " of " << shapeText(input, node)
              << "; at dynamic positions only a static dim with step 1 and "
-                "a non-negative start is supported";
+                "a non-negative start is supported; compile for one size "
+                "with "
+             << node.graph().shapes().formatFixingFlags(input[range.axis] *
+                                                        range.end);
     FailureOr<Value> positions =
         createIota(node, range.end - range.start,
                    node.builder().getI32Type(), range.start);
@@ -1047,11 +1109,11 @@ LogicalResult convertPad(NodeContext &node) {
                             << " axes, which need " << 2 * count;
   double fill = 0.0;
   if (node.hasInput(2)) {
-    std::optional<SmallVector<double>> value = node.constantFloats(2);
-    if (!value || value->size() != 1)
+    std::optional<double> value = node.constantScalar(2);
+    if (!value || node.info(2).type.getNumElements() != 1)
       return node.emitError() << "takes its constant_value (input 2) at run "
                                  "time, or not as one value";
-    fill = value->front();
+    fill = *value;
   }
   FailureOr<Value> x = node.input(0);
   if (failed(x))
@@ -1224,6 +1286,87 @@ LogicalResult convertConstantOfShape(NodeContext &node) {
   return success();
 }
 
+/// Whether every element of input `i` is nonzero (true) or every one zero
+/// (false), where the value is a fill: a splat constant, or a splat
+/// broadcast or reshaped to a run-time shape (ConstantOfShape).
+std::optional<bool> fillIsNonzero(NodeContext &node, int i) {
+  const ImportedValue &x = node.info(i);
+  Value value = x.value;
+  while (value &&
+         isa_and_nonnull<BroadcastOp, ReshapeOp>(value.getDefiningOp()))
+    value = value.getDefiningOp()->getOperand(0);
+  SplatElementsAttr splat;
+  if (auto constant = value ? value.getDefiningOp<ConstantOp>() : ConstantOp())
+    splat = dyn_cast<SplatElementsAttr>(constant.getValue());
+  else if (auto dense = dyn_cast_or_null<DenseElementsAttr>(x.constant);
+           dense && dense.isSplat())
+    splat = cast<SplatElementsAttr>(dense);
+  if (!splat)
+    return std::nullopt;
+  if (isa<FloatType>(splat.getElementType()))
+    return !splat.getSplatValue<APFloat>().isZero();
+  return !splat.getSplatValue<APInt>().isZero();
+}
+
+/// NonZero: the coordinates of the nonzero elements, [rank, count]. The
+/// count depends on the values, so it is imported where they are known at
+/// compile time: of a fill, every coordinate (how PyTorch exports
+/// as_strided and index_put over whole dims) or none.
+LogicalResult convertNonZero(NodeContext &node) {
+  int64_t rank = node.rank(0);
+  const SymbolicShape &shape = node.shape(0);
+  Type i32 = node.builder().getI32Type();
+  const ImportedValue &x = node.info(0);
+  if (rank > 0 && x.known &&
+      static_cast<int64_t>(x.known->size()) * rank <= kMaxKnownElements &&
+      llvm::all_of(*x.known, [](const DimExpr &d) { return d.isConstant(); })) {
+    // Known values (shape arithmetic): their coordinates, known too.
+    ArrayRef<int64_t> dims = x.type.getShape();
+    SmallVector<SmallVector<DimExpr>> coordinates(rank);
+    for (auto [flat, value] : llvm::enumerate(*x.known)) {
+      if (value.getCoefficient() == 0)
+        continue;
+      for (int64_t d = rank - 1, rest = flat; d >= 0; rest /= dims[d], --d)
+        coordinates[d].push_back(DimExpr::constant(rest % dims[d]));
+    }
+    int64_t count = coordinates.front().size();
+    SmallVector<DimExpr> elements;
+    for (ArrayRef<DimExpr> row : coordinates)
+      llvm::append_range(elements, row);
+    node.setKnownOutput(0, i32, {rank, count}, std::move(elements));
+    return success();
+  }
+  std::optional<bool> nonzero = fillIsNonzero(node, 0);
+  if (!nonzero)
+    return node.emitError()
+           << "takes the nonzero elements of values computed at run time: "
+              "the size of its result is known only when the model runs, "
+              "and Tessera's sizes are known before it";
+  if (rank == 0)
+    return node.emitError() << "takes the nonzero elements of a scalar";
+  if (!*nonzero) {
+    node.setKnownOutput(0, i32, {rank, 0}, {});
+    return success();
+  }
+  DimExpr count = SymbolicShapes::product(shape);
+  // Coordinate d of every element in row-major order: positions along d,
+  // broadcast to the shape and flattened.
+  SmallVector<Value> rows;
+  for (int64_t d = 0; d < rank; ++d) {
+    FailureOr<Value> positions = createIota(node, shape[d], i32);
+    if (failed(positions))
+      return failure();
+    SymbolicShape along(rank, DimExpr::constant(1));
+    along[d] = shape[d];
+    Value spread =
+        createBroadcast(node, createReshape(node, *positions, along), shape);
+    rows.push_back(createReshape(node, spread, {DimExpr::constant(1), count}));
+  }
+  return node.setOutput(0, rank == 1
+                               ? FailureOr<Value>(rows.front())
+                               : node.create<ConcatOp>(ValueRange(rows), 0));
+}
+
 LogicalResult convertRange(NodeContext &node) {
   if (isa<FloatType>(node.elementType(0)))
     return node.emitError() << "over floats is not supported";
@@ -1321,6 +1464,7 @@ void mlir::tessera::onnx_frontend::addShapeConverters(ConverterTable &table) {
   table["Constant"] = {convertConstant, {0, 0}};
   table["ConstantOfShape"] = {convertConstantOfShape, {1, 1}};
   table["Range"] = {convertRange, {3, 3}};
+  table["NonZero"] = {convertNonZero, {1, 1}};
   table["Tile"] = {convertTile, {2, 2}};
   table["Trilu"] = {convertTrilu, {1, 2}};
 }

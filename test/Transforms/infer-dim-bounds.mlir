@@ -189,7 +189,7 @@ func.func @derived_product_tied(%x: tensor<1x3x?x?xf32> {tessera.dims = [1, 3, "
   %y = tessera.conv %x, %w {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x3x?x?xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x?x?xf32>
   %f = tessera.reshape %y {dims = ["1", "4", "height_1*width_1"]} : tensor<1x4x?x?xf32> -> tensor<1x4x?xf32>
   %t = tessera.constant dense<1.0> : tensor<1x4x16xf32>
-  // expected-error @below {{broadcasts 'height_1*width_1', computed from the input sizes, against a static dim of 16: the graph holds only for input sizes that give 16; compile for one size with --dim height=N --dim width=N, or export with a fixed image size}}
+  // expected-error @below {{broadcasts 'height_1*width_1', computed from the input sizes, against a static dim of 16: the graph holds only for input sizes that give 16; compile for one size with --dim height=N --dim width=N, or export with a fixed size}}
   %z = tessera.add %f, %t : (tensor<1x4x?xf32>, tensor<1x4x16xf32>) -> tensor<1x4x16xf32>
   return %z : tensor<1x4x16xf32>
 }

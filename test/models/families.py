@@ -12,7 +12,11 @@ model's inputs.
 Families: bert, gpt2, gpt2-past (decoding with a key/value cache), vit,
 clip-text, clip-text-pooled (with the end-of-text pooling), clip-vision, swin,
 transformer (torch.nn's encoder-decoder), blip-text, detr-decoder, longformer,
-longformer-sliced (global rows sliced off and concatenated back), llama,
+longformer-sliced (global rows sliced off and concatenated back),
+longformer-chunked and longformer-chunked-loop (Hugging Face's sliding
+attention over overlapping chunks, through as_strided or its onnx_export
+loop of slice assignments; their exports hold for the traced length only),
+llama,
 llama-interleaved and llama-past (RMSNorm, rotary embeddings in the
 rotate-half or GPT-J's interleaved form, grouped-query attention, SwiGLU),
 qformer (BLIP-2's Q-Former: learned queries before the text, the UniLM
@@ -934,6 +938,144 @@ class LongformerSliced(Longformer):
     layer_type = LongformerSlicedLayer
 
 
+def chunk_overlapping(x, w, loop):
+    """[BH, S, D] as S / w - 1 chunks of 2w rows overlapping by w:
+    [BH, S / w - 1, 2w, D]. Hugging Face's _chunk: an as_strided view, or
+    with onnx_export a loop of slice assignments into an empty tensor."""
+    if not loop:
+        x = x.view(x.size(0), torch.div(x.size(1), w * 2, rounding_mode="trunc"), w * 2, x.size(2))
+        size, stride = list(x.size()), list(x.stride())
+        size[1], stride[1] = size[1] * 2 - 1, stride[1] // 2
+        return x.as_strided(size=size, stride=stride)
+    size = [x.size(0), torch.div(x.size(1), w, rounding_mode="trunc") - 1, w * 2, x.size(2)]
+    chunks = torch.empty(size)
+    for c in range(size[1]):
+        chunks[:, c] = x[:, c * w:c * w + 2 * w]
+    return chunks
+
+
+def pad_and_diagonalize(x):
+    """[BH, C, w, d] -> [BH, C, w, w + d - 1], row r shifted right by r."""
+    heads, chunks, w, d = x.size()
+    x = nn.functional.pad(x, (0, w + 1)).view(heads, chunks, -1)[:, :, :-w]
+    return x.view(heads, chunks, w, w + d)[:, :, :, :-1]
+
+
+def mask_invalid_locations(scores, w):
+    """-inf where a band slot of the first and last w rows falls outside
+    the sequence."""
+    begin = scores.new_ones(w, w + 1).tril().flip(dims=[0])[None, :, None, :]
+    end = begin.flip(dims=(1, 3))
+    first = scores[:, :w, :, :w + 1]
+    scores[:, :w, :, :w + 1] = torch.full_like(first, -float("inf")).where(
+        begin.expand(first.size()).bool(), first)
+    last = scores[:, -w:, :, -(w + 1):]
+    scores[:, -w:, :, -(w + 1):] = torch.full_like(last, -float("inf")).where(
+        end.expand(last.size()).bool(), last)
+
+
+def sliding_chunks_scores(q, k, w, loop):
+    """Hugging Face's _sliding_chunks_query_key_matmul: the scores of each
+    query against the 2w + 1 keys around it, [B, S, H, 2w + 1], from the
+    products of overlapping chunks rearranged into diagonals."""
+    b, s, h, d = q.size()
+    chunks = torch.div(s, w, rounding_mode="trunc") - 1
+    q, k = (chunk_overlapping(t.transpose(1, 2).reshape(b * h, s, d), w, loop) for t in (q, k))
+    products = torch.einsum("bcxd,bcyd->bcxy", (q, k))
+    products = nn.functional.pad(products, (0, 0, 0, 1))
+    products = products.view(*products.size()[:-2], products.size(-1), products.size(-2))
+    scores = products.new_zeros((b * h, chunks + 1, w, w * 2 + 1))
+    scores[:, :-1, :, w:] = products[:, :, :w, :w + 1]
+    scores[:, -1, :, w:] = products[:, -1, w:, :w + 1]
+    scores[:, 1:, :, :w] = products[:, :, -(w + 1):-1, w + 1:]
+    scores[:, 0, 1:w, 1:w] = products[:, 0, :w - 1, 1 - w:]
+    scores = scores.view(b, h, s, 2 * w + 1).transpose(2, 1)
+    mask_invalid_locations(scores, w)
+    return scores
+
+
+def sliding_chunks_context(probs, v, w, loop):
+    """Hugging Face's _sliding_chunks_matmul_attn_probs_value."""
+    b, s, h, d = v.size()
+    chunks = torch.div(s, w, rounding_mode="trunc") - 1
+    probs = probs.transpose(1, 2).reshape(b * h, torch.div(s, w, rounding_mode="trunc"), w, 2 * w + 1)
+    v = nn.functional.pad(v.transpose(1, 2).reshape(b * h, s, d), (0, 0, w, w), value=-1)
+    size = (b * h, chunks + 1, 3 * w, d)
+    if loop:
+        values = torch.empty(size)
+        for c in range(size[1]):
+            values[:, c] = v[:, c * w:c * w + 3 * w]
+    else:
+        stride = v.stride()
+        values = v.as_strided(size=size, stride=(stride[0], w * stride[1], stride[1], stride[2]))
+    context = torch.einsum("bcwd,bcdh->bcwh", (pad_and_diagonalize(probs), values))
+    return context.view(b, h, s, d).transpose(1, 2)
+
+
+class LongformerChunkedLayer(BertLayer):
+    """Longformer's sliding-window attention exactly as Hugging Face's
+    LongformerSelfAttention computes it without global tokens: queries
+    scaled first, the banded scores from overlapping chunks
+    (sliding_chunks_scores), the padding keys' mask banded the same way
+    and added, softmax over the 2w + 1 slots, padding rows zeroed, the
+    context from the chunked values."""
+
+    loop = False
+
+    def forward(self, x, attention_mask):
+        b, s, _ = x.size()
+        heads, d = HEADS, HIDDEN // HEADS
+        q = (self.query(x) / math.sqrt(d)).view(b, s, heads, d)
+        k, v = self.key(x).view(b, s, heads, d), self.value(x).view(b, s, heads, d)
+        scores = sliding_chunks_scores(q, k, WINDOW, self.loop)
+        hidden = (attention_mask != 0)[:, :, None, None]
+        float_mask = hidden.type_as(q).masked_fill(hidden, torch.finfo(q.dtype).min)
+        scores = scores + sliding_chunks_scores(float_mask.new_ones(size=float_mask.size()),
+                                                float_mask, WINDOW, self.loop)
+        probs = nn.functional.softmax(scores, dim=-1, dtype=torch.float32)
+        probs = torch.masked_fill(probs, (attention_mask < 0)[:, :, None, None], 0.0)
+        context = sliding_chunks_context(probs, v, WINDOW, self.loop).reshape(b, s, HIDDEN)
+        x = self.ln1(self.dense(context) + x)
+        h = self.intermediate(x)
+        h = h * 0.5 * (1.0 + torch.erf(h / math.sqrt(2.0)))
+        return self.ln2(self.output(h) + x)
+
+
+class LongformerChunked(Longformer):
+    """Longformer as Hugging Face's LongformerModel runs it with no global
+    tokens: the sequence padded to a multiple of the window (2w) with the
+    padding token, the local attention over overlapping chunks
+    (LongformerChunkedLayer), the padding cut off again. Its export holds
+    for the traced length only: the padding and the chunk count are
+    Python numbers in the trace."""
+
+    layer_type = LongformerChunkedLayer
+
+    def forward(self, input_ids, attention_mask):
+        seq = input_ids.size(1)
+        padding = (2 * WINDOW - seq % (2 * WINDOW)) % (2 * WINDOW)
+        input_ids = nn.functional.pad(input_ids, (0, padding), value=self.padding_idx)
+        attention_mask = nn.functional.pad(attention_mask, (0, padding), value=0)
+        real = input_ids.ne(self.padding_idx).int()
+        position_ids = (torch.cumsum(real, dim=1).type_as(real) * real).long() + self.padding_idx
+        x = self.ln(self.words(input_ids) + self.positions(position_ids))
+        extended = (1.0 - attention_mask.to(x.dtype)) * torch.finfo(x.dtype).min
+        for layer in self.layers:
+            x = layer(x, extended)
+        return x[:, :seq]
+
+
+class LongformerChunkedLoopLayer(LongformerChunkedLayer):
+    loop = True
+
+
+class LongformerChunkedLoop(LongformerChunked):
+    """LongformerChunked with Hugging Face's onnx_export chunking: a loop of
+    slice assignments (ScatterND) in place of as_strided."""
+
+    layer_type = LongformerChunkedLoopLayer
+
+
 GRID, WINDOW_SIZE, SHIFT = 8, 4, 2
 
 
@@ -1624,6 +1766,7 @@ class WhisperPast(Whisper):
 
 FAMILIES = {"bert": Bert, "gpt2": Gpt2, "gpt2-past": Gpt2Past, "gpt2-lm": Gpt2Lm, "vit": Vit, "clip-text": ClipText,
             "clip-text-pooled": ClipTextPooled, "longformer-sliced": LongformerSliced,
+            "longformer-chunked": LongformerChunked, "longformer-chunked-loop": LongformerChunkedLoop,
             "clip-vision": ClipVision, "clip": Clip, "transformer": EncoderDecoder,
             "blip-text": BlipTextDecoder, "blip-lm": BlipLm, "transformer-lm": TransformerLm, "detr-decoder": DetrDecoder,
             "longformer": Longformer, "swin": Swin, "llama": Llama, "llama-interleaved": LlamaInterleaved,

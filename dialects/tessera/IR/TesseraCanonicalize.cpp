@@ -100,6 +100,8 @@ struct MoveReshapeOfRowsBeforeLinear : OpRewritePattern<ReshapeOp> {
       return rewriter.notifyMatchFailure(op, "not the only use of a linear");
     auto resultType = cast<RankedTensorType>(op.getType());
     auto inputType = cast<RankedTensorType>(linear.getInput().getType());
+    if (resultType.getRank() == 0)
+      return rewriter.notifyMatchFailure(op, "a scalar has no feature dim");
     int64_t features = resultType.getShape().back();
     if (ShapedType::isDynamic(features) ||
         features != linear.getType().getShape().back() ||

@@ -507,13 +507,16 @@ FailureOr<SymbolicShape> SymbolicShapes::reshapeShape(ReshapeOp reshape) {
                                  << text(shape) << " do not hold the input's "
                                  << text(input) << " elements";
       // A view fixed to sizes a dynamic image's windows give (Swin's
-      // [B, 8, 8, C] of its patch grid) holds for one image size only.
+      // [B, 8, 8, C] of its patch grid), or one into chunks of a sequence
+      // (Longformer's [B, floor(seq / 8), 8, D]), holds for some input
+      // sizes only.
       DimExpr elements = product(input);
+      if (!hasDerivedDims(elements))
+        elements = product(shape);
       if (hasDerivedDims(elements))
         error << "; the graph fixes the size of an input the model leaves "
                  "dynamic: compile for one size with "
-              << formatFixingFlags(elements)
-              << ", or export with a fixed image size";
+              << formatFixingFlags(elements) << ", or export with a fixed size";
       return error;
     }
     return shape;

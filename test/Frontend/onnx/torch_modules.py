@@ -18,6 +18,10 @@ batch; writes the model, its input "x" and PyTorch's output "y".
           of 4.
   conv1d  Whisper's encoder front: Conv1d(k3, pad 1) + GELU, then a
           stride-2 Conv1d + GELU.
+  einsum  torch.einsum as models write it: attention scores and context
+          per head in [B, S, H, D] layout, an ellipsis, an outer product,
+          a trace (a repeated label), a sum over an axis, three operands
+          and the implicit form.
 
     torch_modules.py --module norms --opset 17 -o model.onnx --reference DIR
 """
@@ -91,6 +95,23 @@ class Conv1dFront(nn.Module):
         return F.gelu(self.conv2(F.gelu(self.conv1(x))))
 
 
+class Einsums(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(8, 8) * 0.3)
+
+    def forward(self, x):  # [B, 5, 8]
+        q = x.view(x.size(0), 5, 2, 4)
+        scores = torch.einsum("bqhd,bkhd->bhqk", q, q).softmax(-1)
+        context = torch.einsum("bhqk,bkhd->bqhd", scores, q).reshape(x.shape)
+        y = torch.einsum("...i,ij->...j", context, self.w)
+        outer = torch.einsum("bsi,bsj->bij", y, x)
+        trace = torch.einsum("bii->b", outer)
+        bilinear = torch.einsum("bsi,ij,bsj->bs", x, self.w, y)
+        implicit = torch.einsum("bsi,ij", x, self.w).sum(-1)  # bjs
+        return torch.cat([torch.einsum("bij->bj", outer) + trace[:, None], bilinear, implicit], 1)
+
+
 def conv():
     model = Convolutions()
     with torch.no_grad():
@@ -121,7 +142,12 @@ def pad():
     return WindowPadding(), torch.randn(2, 3, 10, 13)
 
 
-MODULES = {"conv": conv, "conv1d": conv1d, "norms": norms, "resize": resize, "pad": pad}
+def einsum():
+    return Einsums(), torch.randn(2, 5, 8)
+
+
+MODULES = {"conv": conv, "conv1d": conv1d, "norms": norms, "resize": resize, "pad": pad,
+           "einsum": einsum}
 
 
 def main():
