@@ -7,6 +7,7 @@
 #include "compiler/Codegen/TileConfigs.h"
 #include "compiler/Conversion/KernelsToSPIRV.h"
 #include "compiler/Target/DeviceProfiles.h"
+#include "dialects/tessera/IR/ShapeUtils.h"
 #include "dialects/tessera/IR/TesseraOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -48,11 +49,6 @@ FailureOr<tsr::ElementType> elementTypeOf(Value value) {
   if (type.isInteger(1))
     return tsr::ElementType::Bool;
   return failure();
-}
-
-/// Bytes per element in a buffer (booleans are stored as i32).
-uint64_t storedElementBytes(Type elementType) {
-  return elementType.isF16() ? 2 : 4;
 }
 
 /// The bytes of a weight in its storage layout (booleans as i32).

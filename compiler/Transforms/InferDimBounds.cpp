@@ -12,8 +12,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/Target/DeviceProfiles.h"
 #include "compiler/Transforms/Passes.h"
 #include "dialects/tessera/IR/ScalarRules.h"
+#include "dialects/tessera/IR/ShapeUtils.h"
 #include "dialects/tessera/IR/TesseraOps.h"
 #include "dialects/tessera/Shapes/SymbolicShapes.h"
 
@@ -38,6 +40,9 @@ struct FoundBound {
   int64_t value;
   Location where;
   std::string why;
+  /// The default for a dim nothing bounds (kDefaultDimBound, or less where
+  /// that would not fit the target).
+  bool isDefault = false;
 };
 
 /// The id of the named dim `expr` is, if it is one name alone.
@@ -69,6 +74,7 @@ struct InferDimBoundsPass
         [&](SliceOp slice) { return WalkResult(raiseBySlice(slice)); });
     if (sliced.wasInterrupted())
       return signalPassFailure();
+    fitDefaultsToTarget(function);
     record(function);
   }
 
@@ -222,7 +228,77 @@ struct InferDimBoundsPass
     for (auto [id, symbol] : llvm::enumerate(shapes.getSymbols()))
       propose(id, kDefaultDimBound, function.getLoc(),
               "nothing in the graph bounds it; the default is " +
-                  std::to_string(kDefaultDimBound));
+                  std::to_string(kDefaultDimBound),
+              /*isDefault=*/true);
+  }
+
+  /// A buffer of a dynamic shape (a value outside dispatch regions) larger
+  /// than the target's largest storage-buffer binding if the defaulted
+  /// dims were bounded by `bound` and the others as found, or null.
+  Value firstTooLarge(func::FuncOp function, int64_t bound, uint64_t limit) {
+    SmallVector<DimSymbol> saved(shapes.getSymbols());
+    MutableArrayRef<DimSymbol> symbols = shapes.getSymbols();
+    for (auto &[id, proposal] : found)
+      symbols[id].upper = proposal.isDefault ? bound : proposal.value;
+    shapes.boundDerivedDims(
+        TesseraDialect::DimBoundsAttrHelper(function.getContext())
+            .getAttr(function));
+    Value tooLarge;
+    for (Operation &op : function.getBody().front()) {
+      for (Value result : op.getResults()) {
+        const SymbolicShape *shape = shapes.lookupShape(result);
+        // Static tensors (weights) are split to fit, not bounded.
+        if (!shape || tooLarge || SymbolicShapes::product(*shape).isConstant())
+          continue;
+        uint64_t bytes =
+            static_cast<uint64_t>(
+                shapes.upperBound(SymbolicShapes::product(*shape))) *
+            storedElementBytes(getElementTypeOrSelf(result.getType()));
+        if (bytes > limit)
+          tooLarge = result;
+      }
+    }
+    llvm::copy(saved, symbols.begin());
+    return tooLarge;
+  }
+
+  /// The default bound may make a tensor larger than one binding of the
+  /// target (a VAE decoder's activation at twice a 512 x 512 latent takes
+  /// 268 MB; lavapipe binds at most 128 MB): the defaults are then halved
+  /// together until every buffer fits, and the remark says why. Bounds the
+  /// graph or --dim gives are kept; where they alone are too large, the
+  /// binary's writer says which dims to bound.
+  void fitDefaultsToTarget(func::FuncOp function) {
+    TargetAttr target = getModuleTarget(function->getParentOp());
+    if (!target || llvm::none_of(found, [](auto &entry) {
+          return entry.second.isDefault;
+        }))
+      return;
+    auto limit = static_cast<uint64_t>(target.getMaxStorageBufferRange());
+    Value first = firstTooLarge(function, kDefaultDimBound, limit);
+    // Where even the least default does not fit, other bounds are too
+    // large: the writer's error names them.
+    if (!first || firstTooLarge(function, 1, limit))
+      return;
+    int64_t bound = kDefaultDimBound;
+    while (bound > 1 && firstTooLarge(function, bound, limit))
+      bound /= 2;
+    std::string shape;
+    llvm::raw_string_ostream os(shape);
+    llvm::interleaveComma(shapes.getShape(first), os,
+                          [&](const DimExpr &d) { os << shapes.format(d); });
+    for (auto &[id, proposal] : found) {
+      if (!proposal.isDefault || bound < shapes.getSymbols()[id].lower)
+        continue;
+      proposal.value = bound;
+      proposal.why = "nothing in the graph bounds it; at the default of " +
+                     std::to_string(kDefaultDimBound) + " a tensor of [" +
+                     shape +
+                     "] would be larger than the largest binding of "
+                     "target '" +
+                     target.getName().str() + "' (" + std::to_string(limit) +
+                     " bytes), so the default is " + std::to_string(bound);
+    }
   }
 
   /// A slice that takes positions counted from either end of a dynamic
@@ -287,15 +363,16 @@ struct InferDimBoundsPass
     return success();
   }
 
-  void propose(unsigned id, int64_t upper, Location where, std::string why) {
+  void propose(unsigned id, int64_t upper, Location where, std::string why,
+               bool isDefault = false) {
     const DimSymbol &symbol = shapes.getSymbols()[id];
     if (symbol.isDerived() || symbol.upper > 0 || upper < symbol.lower)
       return; // bounded already (--dim, a definition), or no bound would do
     auto it = found.find(id);
     if (it == found.end())
-      found.insert({id, FoundBound{upper, where, std::move(why)}});
+      found.insert({id, FoundBound{upper, where, std::move(why), isDefault}});
     else if (upper < it->second.value)
-      it->second = FoundBound{upper, where, std::move(why)};
+      it->second = FoundBound{upper, where, std::move(why), isDefault};
   }
 
   /// The bounds in `tessera.dim_bounds`, each said in a remark.

@@ -59,7 +59,10 @@ def TesseraInferDimBounds
       `N > 1` is `N`, both bounds (kernels broadcast only static 1s: a ViT's
       tokens added to its position table run at the table's length); an
       error when `--dim` or another bound excludes `N`;
-    - any other dimension defaults to 512.
+    - any other dimension defaults to 512; where that would make a tensor
+      of a dynamic shape larger than the target's largest storage-buffer
+      binding (a VAE decoder's activations at twice its latent), the
+      defaults are halved together until every such tensor fits.
 
     Each remark says how to widen the bound: `--dim NAME=MIN:MAX`.
 

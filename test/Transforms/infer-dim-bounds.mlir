@@ -200,3 +200,33 @@ func.func @derived_product_tied(%x: tensor<1x3x?x?xf32> {tessera.dims = [1, 3, "
 func.func @derived_malformed(%x: tensor<1x?xf32> {tessera.dims = [1, "height"], tessera.name = "x"}) -> tensor<1x?xf32> attributes {tessera.derived_dims = ["h2 = height / 2"]} {
   return %x : tensor<1x?xf32>
 }
+
+// -----
+
+// The default bound would make a buffer larger than the target's largest
+// binding (here 128 MiB): the defaults are halved until it fits.
+// CHECK-LABEL: func.func @default_fits_binding
+// CHECK-SAME: tessera.dim_bounds = {len = array<i64: 1, 256>}
+module attributes {tessera.target = #tessera.target<name = "tiny", subgroup_size = 4, max_shared_memory = 16384, max_workgroup_invocations = 128, max_push_constants_size = 128, max_storage_buffer_range = 134217728, fp16 = false, int8 = false>} {
+  // expected-remark @below {{dynamic dimension 'len' bounded by 256: nothing in the graph bounds it; at the default of 512 a tensor of [131072, len] would be larger than the largest binding of target 'tiny' (134217728 bytes), so the default is 256; to plan for more, pass --dim len=1:MAX}}
+  func.func @default_fits_binding(%x: tensor<131072x?xf32> {tessera.dims = [131072, "len"], tessera.name = "x"}) -> tensor<131072x?xf32> {
+    %y = tessera.exp %x : tensor<131072x?xf32>
+    return %y : tensor<131072x?xf32>
+  }
+}
+
+// -----
+
+// A static weight larger than a binding is split later, not bounded; and a
+// tensor too large even at a bound of 1 leaves the default (the writer then
+// names the dims to bound).
+// CHECK-LABEL: func.func @default_kept
+// CHECK-SAME: tessera.dim_bounds = {len = array<i64: 1, 512>}
+module attributes {tessera.target = #tessera.target<name = "tiny", subgroup_size = 4, max_shared_memory = 16384, max_workgroup_invocations = 128, max_push_constants_size = 128, max_storage_buffer_range = 134217728, fp16 = false, int8 = false>} {
+  // expected-remark @below {{dynamic dimension 'len' bounded by 512: nothing in the graph bounds it; the default is 512}}
+  func.func @default_kept(%x: tensor<40000000x?xf32> {tessera.dims = [40000000, "len"], tessera.name = "x"}) -> tensor<40000000x?xf32> {
+    %w = tessera.constant dense<1.0> : tensor<40000000x1xf32>
+    %y = tessera.add %x, %w : (tensor<40000000x?xf32>, tensor<40000000x1xf32>) -> tensor<40000000x?xf32>
+    return %y : tensor<40000000x?xf32>
+  }
+}

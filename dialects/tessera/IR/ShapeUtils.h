@@ -17,6 +17,13 @@
 
 namespace mlir::tessera {
 
+/// Bytes per element in a buffer of a compiled model: 2 for f16, 4 for
+/// every other element type (booleans are stored as i32). Memory planning
+/// and the defaults that must fit a binding both size tensors by it.
+inline uint64_t storedElementBytes(Type elementType) {
+  return elementType.isF16() ? 2 : 4;
+}
+
 /// Broadcasts shapes with NumPy rules. Returns std::nullopt when two static
 /// dimensions differ and neither is 1; `error` then names the dimensions.
 std::optional<SmallVector<int64_t>>
