@@ -234,7 +234,8 @@ LogicalResult convertResize(NodeContext &node) {
       // A dynamic dim to a multiple of itself: scaled by an integer.
       std::optional<DimExpr> ratio = (*target)[d].divide(shape[d]);
       if (!shape[d].isConstant() && ratio && ratio->isConstant() &&
-          ResizeOp::getIntegerScale(ratio->getCoefficient())) {
+          ratio->getCoefficient() >= 2 &&
+          ResizeOp::getScaleFraction(ratio->getCoefficient())) {
         sizes[d] = (*target)[d];
         scales[d] = ratio->getCoefficient();
         continue;
@@ -264,15 +265,15 @@ LogicalResult convertResize(NodeContext &node) {
       if ((*given)[d] == 1.0)
         continue;
       scales[d] = (*given)[d];
-      if (!shape[d].isConstant() && ResizeOp::getIntegerScale(scales[d])) {
+      if (!shape[d].isConstant() && ResizeOp::getScaleFraction(scales[d]))
         continue; // dynamic in the type; the op's shape rule names it
-      }
       if (!shape[d].isConstant() || !((*given)[d] > 0))
         return node.emitError()
                << "resizes dim " << d << " of " << shapeText(shape, node)
                << " by " << (*given)[d]
-               << "; a dynamic dim must be resized by an integer factor or "
-                  "its inverse, and scales must be positive";
+               << "; a dynamic dim must be resized by an integer, its "
+                  "inverse, or a fraction whose denominator is a power of "
+                  "two up to 2^16, and scales must be positive";
       // ONNX: the output size is floor(input size * scale).
       int64_t size = static_cast<int64_t>(
           std::floor(shape[d].getCoefficient() * (*given)[d]));

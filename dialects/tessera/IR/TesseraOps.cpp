@@ -76,18 +76,23 @@ static int64_t staticProduct(ArrayRef<int64_t> shape) {
   return product;
 }
 
-std::optional<std::pair<int64_t, bool>> ResizeOp::getIntegerScale(float scale) {
-  auto integer = [](double value) -> std::optional<int64_t> {
-    double rounded = std::round(value);
-    if (rounded < 2 || rounded > (1 << 16) ||
-        std::abs(value - rounded) > 1e-6 * rounded)
-      return std::nullopt;
-    return static_cast<int64_t>(rounded);
-  };
-  if (std::optional<int64_t> up = integer(scale))
-    return std::pair(*up, false);
-  if (std::optional<int64_t> down = integer(1.0 / scale))
-    return std::pair(*down, true);
+std::optional<std::pair<int64_t, int64_t>>
+ResizeOp::getScaleFraction(float scale) {
+  if (!(scale > 0) || scale == 1.0f)
+    return std::nullopt;
+  // The inverse of an integer (1 / 3 is no float): as ONNX models write a
+  // downsampling by k.
+  double inverse = 1.0 / scale, rounded = std::round(inverse);
+  if (rounded >= 2 && rounded <= (1 << 16) &&
+      std::abs(inverse - rounded) <= 1e-6 * rounded)
+    return std::pair<int64_t, int64_t>(1, static_cast<int64_t>(rounded));
+  // Otherwise the float's exact value, p / 2^e.
+  for (int64_t denominator = 1; denominator <= (1 << 16); denominator *= 2) {
+    double numerator = static_cast<double>(scale) * denominator;
+    if (numerator == std::floor(numerator) && numerator <= (1 << 24))
+      return std::pair<int64_t, int64_t>(static_cast<int64_t>(numerator),
+                                         denominator);
+  }
   return std::nullopt;
 }
 
@@ -123,14 +128,14 @@ LogicalResult ResizeOp::verify() {
     if (scale == 1.0f ||
         (!ShapedType::isDynamic(from) && !ShapedType::isDynamic(to)))
       continue;
-    // A dynamic axis: the result's size is the input's times an integer,
-    // or the floor of its quotient by one.
+    // A dynamic axis: the result's size is floor(p · Lin / q).
     if (!ShapedType::isDynamic(from) || !ShapedType::isDynamic(to) ||
-        !getIntegerScale(scale))
+        !getScaleFraction(scale))
       return emitOpError("resizes dim ")
              << d << " by " << scale
              << "; a dynamic dim must be dynamic in the input and the result "
-                "and resized by an integer or its inverse";
+                "and resized by an integer, its inverse, or a fraction whose "
+                "denominator is a power of two up to 2^16";
   }
   return success();
 }

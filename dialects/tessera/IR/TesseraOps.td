@@ -471,8 +471,10 @@ def Tessera_ResizeOp : Tessera_Op<"resize", [Pure]> {
     `linear` interpolates between the two elements around the position
     clamped to `[0, Lin - 1]` (bilinear over two resized axes). Axes with a
     scale of 1 are read as they are. A resized axis is static, or dynamic
-    with a scale that is an integer `k` (the result `k · Lin`) or its
-    inverse (the result `floor(Lin / k)`), or dynamic with scale 0: `s` is
+    with a scale that is a fraction `p / q` (the result
+    `floor(p · Lin / q)`): an integer, the inverse of one (`1 / k`), or a
+    float whose denominator is a power of two up to 2^16 (1.5, 0.75), or
+    dynamic with scale 0: `s` is
     `Lout / Lin` at run time in f32 (ONNX's scale for given sizes), and a
     dynamic result size is named by `dims` (expressions of named dims, as a
     reshape's).
@@ -500,9 +502,11 @@ def Tessera_ResizeOp : Tessera_Op<"resize", [Pure]> {
     (`nearest` `=` $nearest^)? attr-dict `:` type($input) `->` type($result)
   }];
   let extraClassDeclaration = [{
-    /// `scale` as an integer k >= 2 and whether it is k's inverse (1 / k);
-    /// std::nullopt for any other scale.
-    static std::optional<std::pair<int64_t, bool>> getIntegerScale(float scale);
+    /// `scale` as a fraction p / q in lowest terms with which a dynamic
+    /// axis may be resized (its result `floor(p · Lin / q)`): an integer,
+    /// the inverse of one, or a power-of-two denominator up to 2^16;
+    /// std::nullopt for any other scale (and for 1 and scales <= 0).
+    static std::optional<std::pair<int64_t, int64_t>> getScaleFraction(float scale);
   }];
   let hasVerifier = 1;
 }

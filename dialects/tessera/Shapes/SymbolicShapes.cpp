@@ -796,8 +796,8 @@ FailureOr<SymbolicShape> SymbolicShapes::inferShape(Operation *op) {
         return Result(SymbolicShape{*length});
       })
       .Case<ResizeOp>([&](ResizeOp resize) -> Result {
-        // A dynamic resized dim is scaled by an integer or its inverse
-        // (the verifier); static ones are the type's.
+        // A dynamic resized dim is scaled by a fraction p / q: its size is
+        // floor(p · Lin / q) (the verifier); static ones are the type's.
         SymbolicShape shape(shapeOf(resize.getInput()));
         if (std::optional<ArrayAttr> dims = resize.getDims()) {
           FailureOr<SymbolicShape> named = parseDims(resize, *dims);
@@ -808,12 +808,12 @@ FailureOr<SymbolicShape> SymbolicShapes::inferShape(Operation *op) {
               shape[d] = (*named)[d]; // static ones are the type's anyway
         }
         for (auto [d, scale] : llvm::enumerate(resize.getScales())) {
-          auto integer = ResizeOp::getIntegerScale(scale);
-          if (!integer || shape[d].isConstant())
+          auto fraction = ResizeOp::getScaleFraction(scale);
+          if (!fraction || shape[d].isConstant())
             continue;
+          auto [numerator, denominator] = *fraction;
           std::optional<DimExpr> size =
-              integer->second ? floorDiv(shape[d], integer->first)
-                              : shape[d] * DimExpr::constant(integer->first);
+              floorDiv(shape[d] * DimExpr::constant(numerator), denominator);
           if (!size)
             return failNoShape(op, "dim " + Twine(d) +
                                        " is the floor of a quotient of no "

@@ -888,7 +888,7 @@ func.func @resize_scale_count(%x: tensor<2x4x8xf32>) {
 // -----
 
 func.func @resize_static_to_dynamic(%x: tensor<2x4xf32>) {
-  // expected-error @+1 {{resizes dim 1 by 2.000000e+00; a dynamic dim must be dynamic in the input and the result and resized by an integer or its inverse}}
+  // expected-error @+1 {{resizes dim 1 by 2.000000e+00; a dynamic dim must be dynamic in the input and the result and resized by an integer, its inverse, or a fraction whose denominator is a power of two up to 2^16}}
   %0 = tessera.resize %x scales = [1.0, 2.0] : tensor<2x4xf32> -> tensor<2x?xf32>
   return
 }
@@ -904,8 +904,8 @@ func.func @resize_unit_scale(%x: tensor<2x8xf32>) {
 // -----
 
 func.func @resize_dynamic_by_a_fraction(%x: tensor<1x2x?x8xf32>) {
-  // expected-error @+1 {{resizes dim 2 by 1.500000e+00; a dynamic dim must be dynamic in the input and the result and resized by an integer or its inverse}}
-  %0 = tessera.resize %x scales = [1.0, 1.0, 1.5, 1.0] : tensor<1x2x?x8xf32> -> tensor<1x2x?x8xf32>
+  // expected-error @+1 {{resizes dim 2 by 3.000000e-01; a dynamic dim must be dynamic in the input and the result and resized by an integer, its inverse, or a fraction whose denominator is a power of two up to 2^16}}
+  %0 = tessera.resize %x scales = [1.0, 1.0, 0.3, 1.0] : tensor<1x2x?x8xf32> -> tensor<1x2x?x8xf32>
   return
 }
 

@@ -8,7 +8,8 @@ batch; writes the model, its input "x" and PyTorch's output "y".
           (a diffusion model's GroupNorm(32) + SiLU).
   resize  nn.Upsample(scale_factor=2, nearest) as diffusion decoders'
           up-blocks use it, then F.interpolate bilinear with and without
-          align_corners (Resize with constant scales), around elementwise
+          align_corners and by scales that are no integer (1.5 nearest,
+          0.75 bilinear: Resize with constant scales), around elementwise
           ops.
   conv    2-D convolutions of every form the kernel has: a 7x7 stride-2
           stem + ReLU + 3x3 stride-2 max pooling (ResNet's), 3x3 "same"
@@ -42,6 +43,9 @@ class Upsampling(nn.Module):
     def forward(self, x):
         x = self.up(x) + 1.0
         y = F.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=False)
+        # Scales that are no integer: floor(1.5 H), floor(0.75 H).
+        y = F.interpolate(y, scale_factor=1.5, mode="nearest")
+        y = F.interpolate(y, scale_factor=0.75, mode="bilinear", align_corners=False)
         z = F.interpolate(y, size=(7, 9), mode="bilinear", align_corners=True)
         return z * 2.0
 
