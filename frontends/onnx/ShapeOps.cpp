@@ -1151,14 +1151,37 @@ LogicalResult convertPad(NodeContext &node) {
       if (failed(concat))
         return failure();
       result = *concat;
+    } else if (mode == "edge" && !shape[axis].isConstant()) {
+      // Edge of a dynamic axis: the rows at clamp(p - before, 0, size - 1),
+      // size - 1 made a one-element iota (a dim's value as data).
+      Type i32 = b.getI32Type();
+      FailureOr<Value> positions =
+          createIota(node, padded, i32, DimExpr::constant(0) - before);
+      FailureOr<Value> last = createIota(node, DimExpr::constant(1), i32,
+                                         shape[axis] - DimExpr::constant(1));
+      if (failed(positions) || failed(last))
+        return failure();
+      FailureOr<Value> low =
+          node.create<MaxOp>(*positions, createScalar(node, i32, 0));
+      FailureOr<Value> clamped =
+          succeeded(low) ? node.create<MinOp>(*low, *last) : low;
+      FailureOr<Value> gathered =
+          succeeded(clamped) ? node.create<GatherOp>(result, *clamped,
+                                                     b.getI64IntegerAttr(axis))
+                             : clamped;
+      if (failed(gathered))
+        return failure();
+      result = *gathered;
     } else {
+      // Reflecting a dynamic axis needs it longer than the pads, which no
+      // bound says yet.
       if (!shape[axis].isConstant() || !before.isConstant() ||
           !after.isConstant())
         return node.emitError()
                << "pads axis " << axis << " of " << shapeText(input, node)
                << " in mode '" << mode << "' by "
                << shapeText({before, after}, node)
-               << "; Tessera pads edge and reflect along static axes only";
+               << "; Tessera reflects static axes by constant pads only";
       int64_t size = shape[axis].getCoefficient();
       int64_t first = before.getCoefficient();
       if (mode == "reflect" &&

@@ -53,12 +53,14 @@ class Upsampling(nn.Module):
 class WindowPadding(nn.Module):
     """Swin's padding of an image to a multiple of its window, (w - H % w)
     % w at the end of each axis (zero where it divides), then the windows
-    flattened; a replicate and a reflect pad of the static channels' edges
-    too."""
+    flattened; a replicate pad of the image first (of its dynamic axes when
+    exported so), a replicate and a reflect pad of the static channels'
+    edges too."""
 
     window = 4
 
     def forward(self, x):
+        x = F.pad(x, (1, 2, 2, 1), mode="replicate")
         w = self.window
         pad_h, pad_w = (w - x.shape[2] % w) % w, (w - x.shape[3] % w) % w
         x = F.pad(x, (0, pad_w, 0, pad_h), value=0.5)
