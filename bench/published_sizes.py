@@ -22,7 +22,8 @@ base encoder-decoder, 6 + 6 layers of 512), detr-decoder (DETR's decoder:
 gpt2-124m-decode (one token after a cache of --seq, with the tied LM head:
 logits and every layer's present keys and values), blip-text (BLIP's text
 decoder, 12 layers of 768 with cross-attention over --image-seq image
-tokens).
+tokens), longformer-base (12 layers of 768, windows of 256 each side, the
+CLS token global; run it with --seq 4096).
 """
 import argparse
 import importlib.util
@@ -69,6 +70,13 @@ class SwinTStage1(families.Swin):
     patch = 4
 
 
+class LongformerBase(families.Longformer):
+    """Longformer-base: 12 layers of 768, a window of 256 on each side in
+    every layer (no dilation), the CLS token global."""
+
+    dilations = (1,) * 12
+
+
 # name: (family class, module constants of families.py)
 SIZES = {
     # Issue 26's first-run yardstick: small enough to compile in seconds,
@@ -93,6 +101,9 @@ SIZES = {
                                                VOCAB=50257, MAX_POS=1024)),
     "blip-text": (families.BlipTextDecoder, dict(HIDDEN=768, HEADS=12, FFN=3072, LAYERS=12,
                                                  VOCAB=30524, MAX_POS=512)),
+    # Run at --seq 4096, its published length.
+    "longformer-base": (LongformerBase, dict(HIDDEN=768, HEADS=12, FFN=3072, LAYERS=12,
+                                             VOCAB=50265, MAX_POS=4096, WINDOW=256)),
 }
 # Sizes run as one decoding step: a token after a cache of --seq.
 DECODE_STEPS = {"gpt2-124m-decode"}
