@@ -1151,9 +1151,11 @@ LogicalResult convertPad(NodeContext &node) {
       if (failed(concat))
         return failure();
       result = *concat;
-    } else if (mode == "edge" && !shape[axis].isConstant()) {
-      // Edge of a dynamic axis: the rows at clamp(p - before, 0, size - 1),
-      // size - 1 made a one-element iota (a dim's value as data).
+    } else if (mode == "edge" && !(shape[axis].isConstant() &&
+                                   before.isConstant() && after.isConstant())) {
+      // Edge of a dynamic axis (or by pads of named dims): the rows at
+      // clamp(p - before, 0, size - 1), size - 1 made a one-element iota (a
+      // dim's value as data).
       Type i32 = b.getI32Type();
       FailureOr<Value> positions =
           createIota(node, padded, i32, DimExpr::constant(0) - before);
@@ -1172,16 +1174,58 @@ LogicalResult convertPad(NodeContext &node) {
       if (failed(gathered))
         return failure();
       result = *gathered;
+    } else if (mode == "reflect" && !shape[axis].isConstant() &&
+               before.isConstant() && after.isConstant()) {
+      // Reflect of a dynamic axis: the rows after the first and before the
+      // last, reversed, around it. They are slices of a fixed count from
+      // either end, so the axis must be longer than each pad: its lower
+      // bound is raised, and a shorter run refused (tessera-infer-dim-bounds).
+      auto mirrored = [&](int64_t start, int64_t end,
+                          int64_t count) -> FailureOr<Value> {
+        SmallVector<int64_t> starts(rank, 0),
+            ends(rank, std::numeric_limits<int64_t>::max());
+        starts[axis] = start;
+        ends[axis] = end;
+        FailureOr<Value> rows = node.create<SliceOp>(
+            result, b.getDenseI64ArrayAttr(starts),
+            b.getDenseI64ArrayAttr(ends), DenseI64ArrayAttr());
+        if (failed(rows))
+          return failure();
+        FailureOr<Value> reversed = backwardPositions(
+            node, DimExpr::constant(count), DimExpr::constant(-1),
+            DimExpr::constant(std::numeric_limits<int64_t>::min()), -1);
+        if (failed(reversed))
+          return failure();
+        return node.create<GatherOp>(*rows, *reversed,
+                                     b.getI64IntegerAttr(axis));
+      };
+      int64_t first = before.getCoefficient(), last = after.getCoefficient();
+      SmallVector<Value> parts;
+      if (first > 0) {
+        FailureOr<Value> head = mirrored(1, first + 1, first);
+        if (failed(head))
+          return failure();
+        parts.push_back(*head);
+      }
+      parts.push_back(result);
+      if (last > 0) {
+        FailureOr<Value> tail = mirrored(-(last + 1), -1, last);
+        if (failed(tail))
+          return failure();
+        parts.push_back(*tail);
+      }
+      FailureOr<Value> concat = node.create<ConcatOp>(parts, axis);
+      if (failed(concat))
+        return failure();
+      result = *concat;
     } else {
-      // Reflecting a dynamic axis needs it longer than the pads, which no
-      // bound says yet.
       if (!shape[axis].isConstant() || !before.isConstant() ||
           !after.isConstant())
         return node.emitError()
                << "pads axis " << axis << " of " << shapeText(input, node)
                << " in mode '" << mode << "' by "
                << shapeText({before, after}, node)
-               << "; Tessera reflects static axes by constant pads only";
+               << "; Tessera reflects by constant pads only";
       int64_t size = shape[axis].getCoefficient();
       int64_t first = before.getCoefficient();
       if (mode == "reflect" &&
