@@ -272,6 +272,12 @@ LogicalResult convertEinsum(NodeContext &node) {
       ellipsisRank = std::max<int64_t>(
           ellipsisRank, node.rank(i) - (static_cast<int64_t>(term.size()) - 3));
 
+  for (int i = 0; i < node.numInputs(); ++i)
+    if (!isa<FloatType>(node.elementType(i)))
+      return node.emitError()
+             << "takes input " << i
+             << " of integers or booleans; Tessera's Einsum multiplies and "
+                "sums floats";
   SmallVector<EinsumOperand, 2> operands;
   std::string error;
   llvm::SmallDenseMap<int, int> uses;
