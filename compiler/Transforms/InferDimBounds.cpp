@@ -239,7 +239,9 @@ struct InferDimBoundsPass
     SmallVector<DimSymbol> saved(shapes.getSymbols());
     MutableArrayRef<DimSymbol> symbols = shapes.getSymbols();
     for (auto &[id, proposal] : found)
-      symbols[id].upper = proposal.isDefault ? bound : proposal.value;
+      symbols[id].upper = proposal.isDefault
+                              ? std::max(bound, symbols[id].lower)
+                              : proposal.value;
     shapes.boundDerivedDims(
         TesseraDialect::DimBoundsAttrHelper(function.getContext())
             .getAttr(function));
@@ -288,16 +290,17 @@ struct InferDimBoundsPass
     llvm::interleaveComma(shapes.getShape(first), os,
                           [&](const DimExpr &d) { os << shapes.format(d); });
     for (auto &[id, proposal] : found) {
-      if (!proposal.isDefault || bound < shapes.getSymbols()[id].lower)
+      if (!proposal.isDefault)
         continue;
-      proposal.value = bound;
-      proposal.why = "nothing in the graph bounds it; at the default of " +
-                     std::to_string(kDefaultDimBound) + " a tensor of [" +
-                     shape +
-                     "] would be larger than the largest binding of "
-                     "target '" +
-                     target.getName().str() + "' (" + std::to_string(limit) +
-                     " bytes), so the default is " + std::to_string(bound);
+      // Never below what a slice needs the dim to hold.
+      proposal.value = std::max(bound, shapes.getSymbols()[id].lower);
+      proposal.why =
+          "nothing in the graph bounds it; at the default of " +
+          std::to_string(kDefaultDimBound) + " a tensor of [" + shape +
+          "] would be larger than the largest binding of "
+          "target '" +
+          target.getName().str() + "' (" + std::to_string(limit) +
+          " bytes), so the default is " + std::to_string(proposal.value);
     }
   }
 
