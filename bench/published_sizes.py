@@ -110,8 +110,11 @@ DECODE_STEPS = {"gpt2-124m-decode"}
 # Flags beyond the README's compile line, where a size needs them: nothing
 # in DETR's decoder bounds the encoder's length, which defaults to 512.
 # Nor does anything in BLIP's text decoder bound the image's tokens.
+# Longformer's positions come from a CumSum over the ids (RoBERTa's), not
+# an iota into its table, so nothing bounds its length either.
 COMPILE_FLAGS = {"detr-decoder": ["--dim", "memory_seq=1:1024"],
-                 "blip-text": ["--dim", "image_seq=1:1024"]}
+                 "blip-text": ["--dim", "image_seq=1:1024"],
+                 "longformer-base": ["--dim", "seq=1:4096"]}
 
 
 def timed(command, env=None):
