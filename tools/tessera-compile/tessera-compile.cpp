@@ -213,10 +213,13 @@ int main(int argc, char **argv) {
       "tessera.dims, e.g. [1, \"seq\", 256]) and bounded by --dim (or the\n"
       "function attribute tessera.dim_bounds). Without --dim a dim gets the\n"
       "bound the graph implies (positions into a table of N rows: N), the\n"
-      "batch (an input's first dim) 1, any other 512; a remark says each\n"
-      "bound chosen and the --dim that widens it. --dim NAME=N fixes an ONNX\n"
-      "input dim at import: the model is compiled for that size alone (an\n"
-      "export with a dynamic image whose graph holds for one size compiles).\n\n"
+      "batch (an input's first dim) 1, any other 512 (or less, halved until\n"
+      "every tensor fits the target's largest buffer binding); a remark says\n"
+      "each bound chosen and the --dim that widens it. --dim NAME=N fixes an\n"
+      "ONNX input dim at import: the model is compiled for that size alone\n"
+      "(an export whose graph holds for one size compiles: a dynamic image\n"
+      "under a fixed position table, a Hugging Face Longformer traced at one\n"
+      "length).\n\n"
       "Phases: " +
       listPhases() +
       ".\nProfiles: " + llvm::join(getBuiltinProfileNames(), ", ") + ".\n";
