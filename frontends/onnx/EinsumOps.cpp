@@ -38,37 +38,36 @@ struct EinsumOperand {
 std::optional<SmallVector<int>> parseEinsumTerm(StringRef term, int64_t rank,
                                                 int64_t ellipsisRank,
                                                 std::string &error) {
+  // The letters, and where the ellipsis's dims go among them.
   SmallVector<int> labels;
   size_t ellipsis = term.find("...");
+  std::optional<size_t> ellipsisAt;
   for (size_t i = 0; i < term.size(); ++i) {
     if (i == ellipsis) {
+      ellipsisAt = labels.size();
       i += 2;
-      continue;
-    }
-    if (!llvm::isAlpha(term[i])) {
+    } else if (llvm::isAlpha(term[i])) {
+      labels.push_back(term[i]);
+    } else {
       error = ("term '" + term + "' has '" + Twine(term[i]) +
                "', which is not a letter or an ellipsis")
                   .str();
       return std::nullopt;
     }
   }
-  int64_t letters =
-      static_cast<int64_t>(term.size()) - (ellipsis == StringRef::npos ? 0 : 3);
+  int64_t letters = labels.size();
   int64_t covered = rank < 0 ? ellipsisRank : rank - letters;
-  if (ellipsis == StringRef::npos ? rank >= 0 && covered != 0 : covered < 0) {
+  if (ellipsisAt ? covered < 0 : rank >= 0 && covered != 0) {
     error = ("term '" + term + "' has " + Twine(letters) +
              " subscripts for a tensor of rank " + Twine(rank))
                 .str();
     return std::nullopt;
   }
-  for (size_t i = 0; i < term.size(); ++i) {
-    if (i == ellipsis) {
-      for (int64_t k = ellipsisRank - covered; k < ellipsisRank; ++k)
-        labels.push_back(kEllipsisLabel + static_cast<int>(k));
-      i += 2;
-      continue;
-    }
-    labels.push_back(term[i]);
+  if (ellipsisAt) {
+    SmallVector<int> spanned;
+    for (int64_t k = ellipsisRank - covered; k < ellipsisRank; ++k)
+      spanned.push_back(kEllipsisLabel + static_cast<int>(k));
+    labels.insert(labels.begin() + *ellipsisAt, spanned.begin(), spanned.end());
   }
   return labels;
 }

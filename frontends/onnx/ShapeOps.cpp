@@ -10,6 +10,8 @@
 
 #include "frontends/onnx/OpConverters.h"
 
+#include "dialects/tessera/IR/ShapeUtils.h"
+
 #include "dialects/tessera/IR/TesseraOps.h"
 
 #include "mlir/IR/Verifier.h"
@@ -1133,6 +1135,17 @@ LogicalResult convertPad(NodeContext &node) {
     if (before == DimExpr::constant(0) && after == DimExpr::constant(0))
       continue;
     DimExpr padded = before + shape[axis] + after;
+    // `head`, the input and `tail` (either may be null) along the axis.
+    auto surround = [&](Value head, Value tail) -> LogicalResult {
+      SmallVector<Value> parts;
+      for (Value part : {head, result, tail})
+        if (part)
+          parts.push_back(part);
+      FailureOr<Value> concat = node.create<ConcatOp>(parts, axis);
+      if (succeeded(concat))
+        result = *concat;
+      return concat;
+    };
     if (mode == "constant") {
       // The fill broadcast to the input's shape with `pad` along the axis.
       auto block = [&](const DimExpr &pad) {
@@ -1141,16 +1154,10 @@ LogicalResult convertPad(NodeContext &node) {
         return createBroadcast(node, createScalar(node, element, fill),
                                blockShape);
       };
-      SmallVector<Value> parts;
-      if (before != DimExpr::constant(0))
-        parts.push_back(block(before));
-      parts.push_back(result);
-      if (after != DimExpr::constant(0))
-        parts.push_back(block(after));
-      FailureOr<Value> concat = node.create<ConcatOp>(parts, axis);
-      if (failed(concat))
+      if (failed(
+              surround(before != DimExpr::constant(0) ? block(before) : Value(),
+                       after != DimExpr::constant(0) ? block(after) : Value())))
         return failure();
-      result = *concat;
     } else if (mode == "edge" && !(shape[axis].isConstant() &&
                                    before.isConstant() && after.isConstant())) {
       // Edge of a dynamic axis (or by pads of named dims): the rows at
@@ -1200,24 +1207,12 @@ LogicalResult convertPad(NodeContext &node) {
                                      b.getI64IntegerAttr(axis));
       };
       int64_t first = before.getCoefficient(), last = after.getCoefficient();
-      SmallVector<Value> parts;
-      if (first > 0) {
-        FailureOr<Value> head = mirrored(1, first + 1, first);
-        if (failed(head))
-          return failure();
-        parts.push_back(*head);
-      }
-      parts.push_back(result);
-      if (last > 0) {
-        FailureOr<Value> tail = mirrored(-(last + 1), -1, last);
-        if (failed(tail))
-          return failure();
-        parts.push_back(*tail);
-      }
-      FailureOr<Value> concat = node.create<ConcatOp>(parts, axis);
-      if (failed(concat))
+      FailureOr<Value> head =
+          first > 0 ? mirrored(1, first + 1, first) : FailureOr<Value>(Value());
+      FailureOr<Value> tail = last > 0 ? mirrored(-(last + 1), -1, last)
+                                       : FailureOr<Value>(Value());
+      if (failed(head) || failed(tail) || failed(surround(*head, *tail)))
         return failure();
-      result = *concat;
     } else {
       if (!shape[axis].isConstant() || !before.isConstant() ||
           !after.isConstant())
@@ -1389,14 +1384,14 @@ LogicalResult convertNonZero(NodeContext &node) {
       static_cast<int64_t>(x.known->size()) * rank <= kMaxKnownElements &&
       llvm::all_of(*x.known, [](const DimExpr &d) { return d.isConstant(); })) {
     // Known values (shape arithmetic): their coordinates, known too.
-    ArrayRef<int64_t> dims = x.type.getShape();
     SmallVector<SmallVector<DimExpr>> coordinates(rank);
-    for (auto [flat, value] : llvm::enumerate(*x.known)) {
-      if (value.getCoefficient() == 0)
-        continue;
-      for (int64_t d = rank - 1, rest = flat; d >= 0; rest /= dims[d], --d)
-        coordinates[d].push_back(DimExpr::constant(rest % dims[d]));
-    }
+    size_t flat = 0;
+    forEachIndex(x.type.getShape(), [&](ArrayRef<int64_t> index) {
+      if ((*x.known)[flat++].getCoefficient() == 0)
+        return;
+      for (auto [d, i] : llvm::enumerate(index))
+        coordinates[d].push_back(DimExpr::constant(i));
+    });
     int64_t count = coordinates.front().size();
     SmallVector<DimExpr> elements;
     for (ArrayRef<DimExpr> row : coordinates)
